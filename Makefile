@@ -1,0 +1,49 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit integration eval bench fuzz prometheus clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ingest demo
+
+# Debian's prometheus gives a real server and promtool for the monitoring tests.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing Debian's prometheus package (server + promtool)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq prometheus >/dev/null; }
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check streams tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: $(STAMP) prometheus lint typecheck
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+eval: $(STAMP)
+	$(PY) -m bench.eval_dedup
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+fuzz: $(STAMP)
+	$(PIP) install --quiet -e ".[fuzz]"
+	$(PY) -m bench.fuzz --seconds $${FUZZ_SECONDS:-60}
+
+clean:
+	rm -rf $(VENV) .ingest-data .pytest_cache .mypy_cache .ruff_cache

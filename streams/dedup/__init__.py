@@ -1,0 +1,1 @@
+"""Fingerprints and duplicate decisions: exact content hash, MinHash signatures, LSH banding."""

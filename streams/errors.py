@@ -1,0 +1,89 @@
+"""One root error for the ingester; every subclass carries a stable snake_case ``code``.
+
+The code appears unchanged in dead-letter records (``error``) and in metric labels
+(``ingest_deadletters_total{code=...}``), so never rename one: add a new class instead.
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Root of every error the ingester raises on purpose."""
+
+    code = "ingest_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InputError(IngestError):
+    """Raised when a raw message cannot become an article; the message is dead-lettered."""
+
+    code = "invalid_input"
+
+
+class TooLargeError(InputError):
+    """Raised when a raw value or body exceeds ``max_body_bytes``."""
+
+    code = "too_large"
+
+
+class NotUtf8Error(InputError):
+    """Raised when the raw value is neither UTF-8 nor text with a byte-order mark."""
+
+    code = "not_utf8"
+
+
+class BinaryContentError(InputError):
+    """Raised when the value is binary data (gzip, images, archives) rather than text."""
+
+    code = "binary_content"
+
+
+class InvalidEnvelopeError(InputError):
+    """Raised when a JSON envelope is malformed: not an object, wrong field types, too deep."""
+
+    code = "invalid_envelope"
+
+
+class MissingBodyError(InputError):
+    """Raised when a JSON envelope has no ``body`` field."""
+
+    code = "missing_body"
+
+
+class EmptyBodyError(InputError):
+    """Raised when the body holds no article text (empty, whitespace or markup only)."""
+
+    code = "empty_body"
+
+
+class ExtractionError(InputError):
+    """Raised when an HTML body cannot be parsed or yields no main text."""
+
+    code = "extraction_failed"
+
+
+class InternalError(IngestError):
+    """Raised for a bug on the processing path; the message is dead-lettered, not lost."""
+
+    code = "internal_error"
+
+
+class ConfigError(IngestError):
+    """Raised at start-up when a setting is invalid."""
+
+    code = "invalid_setting"
+
+
+class DeadLetterRateExceeded(IngestError):
+    """Raised when too large a share of recent messages dead-lettered: stop, do not drain."""
+
+    code = "deadletter_rate_exceeded"
+
+
+class BrokerUnavailableError(IngestError):
+    """Raised when the Kafka broker cannot be reached within the configured retries."""
+
+    code = "broker_unavailable"

@@ -1,0 +1,126 @@
+"""Every metric the ingester exports, declared once with what it means.
+
+Names follow ``ingest_<noun>_<unit>``; seconds for time, ``_total`` for counters; label
+values are bounded (error codes, match kinds, stage names, partitions). Metrics are built
+against an injected registry so tests can use a fresh one; workers use the default registry,
+which Faust's Prometheus sensor serves on the same ``/metrics`` page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+SIZE_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The ingester's metrics; one instance per process."""
+
+    worker: Info
+    consumed: Counter
+    enriched: Counter
+    duplicates: Counter
+    corrections: Counter
+    deadletters: Counter
+    boilerplate_removed: Counter
+    stage_seconds: Histogram
+    end_to_end_seconds: Histogram
+    article_bytes: Histogram
+    index_entries: Gauge
+    index_bytes: Gauge
+    partition_committed: Gauge
+    partition_end: Gauge
+    partition_lag: Gauge
+    replica_lag: Gauge
+    ready: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry = REGISTRY) -> Metrics:
+        r = registry
+        return cls(
+            # Identity of this worker process (its id and version) as labels on a constant 1.
+            worker=Info("ingest_worker", "Identity of this ingester worker.", registry=r),
+            # Raw messages taken from the input topic, whatever their outcome.
+            consumed=Counter(
+                "ingest_articles_consumed_total", "Raw messages consumed.", registry=r
+            ),
+            # Articles published to the enriched topic (kept).
+            enriched=Counter(
+                "ingest_articles_enriched_total", "Articles published as kept.", registry=r
+            ),
+            # Articles published to the duplicates topic, by match kind (exact|near).
+            duplicates=Counter(
+                "ingest_duplicates_total", "Articles dropped as duplicates.", ["match"],
+                registry=r,
+            ),
+            # Corrections: an article published as kept and later found to be a duplicate.
+            corrections=Counter(
+                "ingest_corrections_total",
+                "Earlier kept verdicts superseded by a duplicates record.",
+                registry=r,
+            ),
+            # Messages dead-lettered, by stable error code.
+            deadletters=Counter(
+                "ingest_deadletters_total", "Messages dead-lettered.", ["code"], registry=r
+            ),
+            # Paragraphs or lines of publisher chrome removed, by layer (rules|learned).
+            boilerplate_removed=Counter(
+                "ingest_boilerplate_removed_total",
+                "Boilerplate paragraphs removed.",
+                ["layer"],
+                registry=r,
+            ),
+            # Time spent per processing stage per message (parse, normalize, fingerprint, decide,
+            # publish).
+            stage_seconds=Histogram(
+                "ingest_stage_seconds", "Processing time per stage.", ["stage"],
+                buckets=LATENCY_BUCKETS, registry=r,
+            ),
+            # From the raw message's Kafka timestamp to the output being handed to the producer.
+            end_to_end_seconds=Histogram(
+                "ingest_end_to_end_seconds", "Raw message timestamp to publish.",
+                buckets=E2E_BUCKETS, registry=r,
+            ),
+            # Size of raw message values.
+            article_bytes=Histogram(
+                "ingest_article_bytes", "Raw message value size.", buckets=SIZE_BUCKETS,
+                registry=r,
+            ),
+            # Articles held in this worker's replica of the fingerprint index.
+            index_entries=Gauge(
+                "ingest_index_entries", "Articles in the fingerprint index replica.", registry=r
+            ),
+            # Approximate memory of the fingerprint index replica.
+            index_bytes=Gauge(
+                "ingest_index_bytes", "Approximate bytes of the fingerprint index.", registry=r
+            ),
+            # Last committed offset per assigned raw partition (lag = end - committed).
+            partition_committed=Gauge(
+                "ingest_partition_committed_offset",
+                "Committed offset of the consumer group per raw partition.",
+                ["topic", "partition"], registry=r,
+            ),
+            # End offset per raw partition, fenced to be exact even on Tansu (see README).
+            partition_end=Gauge(
+                "ingest_partition_end_offset", "End offset per raw partition.",
+                ["topic", "partition"], registry=r,
+            ),
+            # end - committed, per assigned raw partition.
+            partition_lag=Gauge(
+                "ingest_consumer_lag_messages", "Messages not yet processed per raw partition.",
+                ["topic", "partition"], registry=r,
+            ),
+            # Fingerprint-log records not yet applied to this worker's replica.
+            replica_lag=Gauge(
+                "ingest_replica_lag_messages",
+                "Fingerprint-log records not yet applied to the local replica.",
+                registry=r,
+            ),
+            # 1 once partitions are assigned and the index replica has caught up.
+            ready=Gauge("ingest_ready", "1 when the worker is ready to process.", registry=r),
+        )

@@ -1,0 +1,309 @@
+"""The functional core of the worker: one raw message in, outputs and index records out.
+
+``prepare`` is pure (no state). ``Deduplicator`` owns the mutable state, passed in at
+construction: the fingerprint index replica and the learned-boilerplate statistics. The
+Faust agent only moves messages between Kafka and :meth:`Deduplicator.process`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from streams.dedup.config import DedupConfig
+from streams.dedup.decide import decide
+from streams.dedup.index import FingerprintIndex
+from streams.dedup.minhash import fingerprint as compute_fingerprint
+from streams.dedup.model import Decision, Fingerprint, IndexEntry
+from streams.envelope import Envelope, parse_envelope
+from streams.errors import IngestError, InputError, InternalError
+from streams.fingerprint_log import LogRecord
+from streams.settings import Settings
+from streams.records import (
+    Output,
+    RawMessage,
+    correction_record,
+    deadletter_record,
+    duplicate_record,
+    enriched_record,
+)
+from streams.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
+from streams.text.learned import LearnedBoilerplateConfig, ParagraphStats, fingerprint_paragraphs
+from streams.text.model import NormalizedArticle
+from streams.text.normalize import fingerprint_text, fingerprint_tokens, paragraph_key
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["enriched", "duplicate", "deadletter"]
+BoilerplateLookup = Callable[[str | None, tuple[int, ...]], frozenset[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    """Everything the pure core needs to know; built from :class:`streams.settings.Settings`."""
+
+    max_body_bytes: int = 4 * 1024 * 1024
+    window_ms: int = 14 * 86_400_000
+    text: TextConfig = DEFAULT_TEXT_CONFIG
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    learned: LearnedBoilerplateConfig = field(default_factory=LearnedBoilerplateConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A message parsed, normalized and fingerprinted; no state consulted except boilerplate."""
+
+    raw: RawMessage
+    id: str
+    envelope: Envelope
+    article: NormalizedArticle
+    paragraph_keys: tuple[int, ...]
+    learned_removed: int
+    fingerprint: Fingerprint
+
+    @property
+    def event_time_ms(self) -> int:
+        return self.raw.timestamp_ms
+
+
+def prepare(raw: RawMessage, config: CoreConfig, learned: BoilerplateLookup) -> Prepared:
+    """Parse, normalize and fingerprint one message. Raises an :class:`InputError`."""
+    envelope = parse_envelope(raw.value, max_bytes=config.max_body_bytes)
+    article = normalize_article(
+        envelope.body, content_type=envelope.content_type, config=config.text
+    )
+    keys = tuple(paragraph_key(p) for p in article.paragraphs)
+    boilerplate = learned(envelope.source, keys)
+    kept = fingerprint_paragraphs(list(article.paragraphs), boilerplate)
+    fp_text = fingerprint_text(kept)
+    tokens = fingerprint_tokens(fp_text, article.language)
+    return Prepared(
+        raw=raw,
+        id=envelope.id or raw.derived_id(),
+        envelope=envelope,
+        article=article,
+        paragraph_keys=keys,
+        learned_removed=len(article.paragraphs) - len(kept),
+        fingerprint=compute_fingerprint(tokens, fp_text, config.dedup),
+    )
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one message produced: records to publish and index records to append."""
+
+    verdict: Verdict
+    outputs: list[Output]
+    log_records: list[LogRecord] = field(default_factory=list)
+    match: str | None = None
+    error_code: str | None = None
+    corrections: int = 0
+    rules_removed: int = 0
+    learned_removed: int = 0
+
+
+def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
+    record = deadletter_record(raw, error, now_ms)
+    return Outcome(
+        verdict="deadletter",
+        outputs=[Output("deadletter", record["id"], record)],
+        error_code=error.code,
+    )
+
+
+class Deduplicator:
+    """Decides each article against the shared index and keeps the state current."""
+
+    # Ids this process decided recently: it corrects its own verdicts when a race with
+    # another worker surfaces through the log (see README, "Races and corrections").
+    RECENT_LIMIT = 100_000
+
+    def __init__(
+        self,
+        config: CoreConfig,
+        *,
+        worker: str,
+        index: FingerprintIndex | None = None,
+        stats: ParagraphStats | None = None,
+    ) -> None:
+        self.config = config
+        self.worker = worker
+        self.index = index if index is not None else FingerprintIndex(config.dedup)
+        self.stats = stats if stats is not None else ParagraphStats(config.learned)
+        self._recent: deque[str] = deque(maxlen=self.RECENT_LIMIT)
+        self._recent_set: set[str] = set()
+        self._origins: dict[str, dict[str, object]] = {}
+
+    # -- the hot path -------------------------------------------------------------------
+    def process(self, raw: RawMessage, now_ms: int) -> Outcome:
+        """Total: any failure becomes a dead-letter outcome, never an exception."""
+        try:
+            prepared = prepare(raw, self.config, self._learned_lookup(now_ms))
+            return self._decide(prepared, now_ms)
+        except InputError as exc:
+            return deadletter_outcome(raw, exc, now_ms)
+        except RecursionError:
+            return deadletter_outcome(
+                raw, InputError("input nests too deeply to process"), now_ms
+            )
+        except Exception as exc:
+            log.exception(
+                "internal error processing %s", raw.origin_str,
+                extra={"topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
+                       "code": InternalError.code},
+            )
+            return deadletter_outcome(
+                raw, InternalError(f"{type(exc).__name__}: {exc}"), now_ms
+            )
+
+    def _learned_lookup(self, now_ms: int) -> BoilerplateLookup:
+        def lookup(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
+            return self.stats.boilerplate_keys(source, keys, now_ms)
+
+        return lookup
+
+    def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
+        decision = decide(
+            prepared.fingerprint, prepared.event_time_ms, prepared.id, self.index,
+            self.config.dedup,
+        )
+        root = prepared.id if decision.kept else (decision.duplicate_of or prepared.id)
+        entry = IndexEntry(
+            id=prepared.id,
+            event_time_ms=prepared.event_time_ms,
+            fingerprint=prepared.fingerprint,
+            root=root,
+            source=prepared.envelope.source,
+            seen_at_ms=now_ms,
+            origin=prepared.raw.origin_str,
+        )
+        records = [LogRecord(entry, prepared.paragraph_keys, self.worker)]
+        outputs: list[Output] = []
+        content_hash = prepared.fingerprint.content_hash
+        if decision.kept:
+            value = enriched_record(
+                prepared.id, prepared.raw, prepared.envelope, prepared.article, content_hash,
+                now_ms,
+            )
+            outputs.append(Output("enriched", prepared.id, value))
+            verdict: Verdict = "enriched"
+        else:
+            value = duplicate_record(
+                prepared.id, prepared.raw, prepared.envelope,
+                prepared.envelope.title or prepared.article.title, decision, content_hash,
+                now_ms,
+            )
+            outputs.append(Output("duplicates", prepared.id, value))
+            verdict = "duplicate"
+        corrections = self._supersede(decision, prepared.id, now_ms, records, outputs)
+        for record in records:
+            self.apply(record)
+        self._remember(prepared.id, prepared.raw.origin)
+        return Outcome(
+            verdict=verdict,
+            outputs=outputs,
+            log_records=records,
+            match=decision.match,
+            corrections=corrections,
+            rules_removed=prepared.article.boilerplate_removed,
+            learned_removed=prepared.learned_removed,
+        )
+
+    def _supersede(
+        self,
+        decision: Decision,
+        winner: str,
+        now_ms: int,
+        records: list[LogRecord],
+        outputs: list[Output],
+    ) -> int:
+        """Turn later kept articles that ``winner`` precedes into duplicates of it."""
+        count = 0
+        for loser_id in decision.supersedes:
+            loser = self.index.get(loser_id)
+            if loser is None or not loser.is_kept:
+                continue
+            updated = dataclasses.replace(loser, root=winner)
+            records.append(LogRecord(updated, (), self.worker))
+            origin = _parse_origin(loser.origin)
+            outputs.append(
+                Output("duplicates", loser_id,
+                       correction_record(loser_id, origin, winner,
+                                         decision.similarity or 1.0, now_ms))
+            )
+            count += 1
+        return count
+
+    # -- state maintenance ----------------------------------------------------------------
+    def apply(self, record: LogRecord) -> None:
+        """Apply one log record (our own or another worker's) to the local state."""
+        previous = self.index.get(record.entry.id)
+        self.index.add(record.entry)
+        if record.entry.is_kept and record.paragraph_keys and previous is None:
+            self.stats.observe(record.entry.source, record.paragraph_keys,
+                               record.entry.seen_at_ms)
+
+    def apply_remote(self, record: LogRecord, now_ms: int) -> Outcome | None:
+        """Apply another worker's record; if it reveals a race we lost, correct our verdict.
+
+        Two copies decided at the same time by different workers are both kept, because
+        neither was in the other's index yet. The worker that owns the later one (by
+        ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here.
+        """
+        entry = record.entry
+        is_new = self.index.get(entry.id) is None
+        self.apply(record)
+        if not is_new or not entry.is_kept or record.worker == self.worker:
+            return None
+        decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
+                          self.config.dedup)
+        mine = tuple(i for i in decision.supersedes if i in self._recent_set)
+        if not mine:
+            return None
+        decision = dataclasses.replace(decision, supersedes=mine)
+        records: list[LogRecord] = []
+        outputs: list[Output] = []
+        count = self._supersede(decision, entry.id, now_ms, records, outputs)
+        for updated in records:
+            self.apply(updated)
+        return Outcome(verdict="duplicate", outputs=outputs, log_records=records,
+                       corrections=count)
+
+    def expire(self, now_ms: int) -> int:
+        removed: int = self.index.expire(now_ms, self.config.window_ms)
+        self.stats.expire(now_ms)
+        return removed
+
+    def _remember(self, article_id: str, origin: dict[str, object]) -> None:
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(article_id)
+        self._recent_set.add(article_id)
+
+
+def _parse_origin(origin: str) -> dict[str, object]:
+    topic, _, rest = origin.rpartition("/")
+    topic, _, partition = topic.rpartition("/")
+    try:
+        return {"topic": topic, "partition": int(partition), "offset": int(rest)}
+    except ValueError:
+        return {"topic": origin or "unknown", "partition": 0, "offset": 0}
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    """The core's configuration from the worker settings."""
+    dedup = DedupConfig()
+    if settings.near_threshold:
+        dedup = dedup.with_threshold(settings.near_threshold)
+    return CoreConfig(
+        max_body_bytes=settings.max_body_bytes,
+        window_ms=settings.dedup_window_ms,
+        dedup=dedup,
+        learned=LearnedBoilerplateConfig(
+            min_articles=settings.boilerplate_min_articles, window_ms=settings.dedup_window_ms
+        ),
+    )

@@ -1,0 +1,177 @@
+"""The one settings object, and the only module that reads the environment.
+
+Every setting has a default, an environment variable and a row in the README's settings
+table. CLI flags override the environment by passing keyword overrides to :func:`load`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from streams.errors import ConfigError
+
+
+class Secret(str):
+    """A string that never shows its value in repr() or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "**********" if self else ""
+
+
+def _env_name(name: str) -> str:
+    return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime configuration of a worker and of the CLI."""
+
+    # Broker. Unset bootstrap servers mean: start the embedded Tansu broker.
+    kafka_bootstrap_servers: str = ""
+    kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    kafka_sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: Secret = field(default_factory=lambda: Secret(""))
+    kafka_ssl_cafile: str = ""
+    embedded_broker_port: int = 0  # 0: pick a free loopback port
+
+    # Identity and local state.
+    app_id: str = "article-ingester"
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    data_dir: Path = Path(".ingest-data")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+
+    # Topics.
+    topic_raw: str = "articles.raw"
+    topic_enriched: str = "articles.enriched"
+    topic_duplicates: str = "articles.duplicates"
+    topic_deadletter: str = "articles.deadletter"
+    topic_fingerprints: str = "ingest.fingerprints"
+    partitions: int = 4
+    replication_factor: int = 1
+
+    # Processing.
+    batch_size: int = 256
+    batch_window_s: float = 0.05
+    max_body_bytes: int = 4 * 1024 * 1024
+    dedup_window_days: float = 14.0
+    near_threshold: float = 0.0  # 0: use the evaluated default of streams.dedup.config
+    boilerplate_min_articles: int = 3
+
+    # Safety.
+    deadletter_max_ratio: float = 0.5
+    deadletter_window: int = 200
+
+    # Consumer-group timing. 0 picks: 2 s / 0.5 s on the embedded broker (Tansu holds a join
+    # for session_timeout/2), Kafka's usual 10 s / 3 s otherwise (Kafka rejects < 6 s).
+    broker_session_timeout_s: float = 0.0
+    broker_heartbeat_interval_s: float = 0.0
+
+    # Logs.
+    log_level: str = "info"
+    log_format: str = "text"  # text | json
+
+    @property
+    def embedded(self) -> bool:
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def session_timeout_s(self) -> float:
+        if self.broker_session_timeout_s:
+            return self.broker_session_timeout_s
+        return 2.0 if self.embedded else 10.0
+
+    @property
+    def heartbeat_interval_s(self) -> float:
+        if self.broker_heartbeat_interval_s:
+            return self.broker_heartbeat_interval_s
+        return 0.5 if self.embedded else 3.0
+
+    @property
+    def dedup_window_ms(self) -> int:
+        return int(self.dedup_window_days * 86_400_000)
+
+    @property
+    def output_topics(self) -> tuple[str, str, str]:
+        return (self.topic_enriched, self.topic_duplicates, self.topic_deadletter)
+
+    def kafka_python_security(self) -> dict[str, Any]:
+        """Security options in kafka-python's spelling (aiokafka uses the same names)."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            options["sasl_plain_password"] = self.kafka_sasl_password.reveal()
+        if self.kafka_ssl_cafile:
+            options["ssl_cafile"] = self.kafka_ssl_cafile
+        return options
+
+    def with_bootstrap(self, servers: str) -> Settings:
+        return replace(self, kafka_bootstrap_servers=servers)
+
+    def validate(self) -> Settings:
+        problems = []
+        if self.partitions < 1:
+            problems.append("partitions must be >= 1")
+        if not 0 < self.deadletter_max_ratio <= 1:
+            problems.append("deadletter_max_ratio must be in (0, 1]")
+        if self.max_body_bytes < 1024:
+            problems.append("max_body_bytes must be >= 1024")
+        if self.log_format not in ("text", "json"):
+            problems.append("log_format must be 'text' or 'json'")
+        if self.batch_size < 1:
+            problems.append("batch_size must be >= 1")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return self
+
+
+def _coerce(raw: str, target: Any, name: str) -> Any:
+    try:
+        if target is bool:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if target is Path:
+            return Path(raw)
+        if target is Secret:
+            return Secret(raw)
+        return target(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{_env_name(name)}={raw!r} is not a valid {target.__name__}") from exc
+
+
+_TYPES: dict[str, Any] = {
+    "str": str, "int": int, "float": float, "bool": bool, "Path": Path, "Secret": Secret,
+}
+
+
+def env_names() -> dict[str, str]:
+    """Setting name -> environment variable, for docs and tests."""
+    return {f.name: _env_name(f.name) for f in fields(Settings)}
+
+
+def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment (``os.environ`` by default) and explicit overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        var = _env_name(f.name)
+        if var in env and env[var] != "":
+            values[f.name] = _coerce(env[var], _TYPES[str(f.type)], f.name)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "kafka_sasl_password" in values and not isinstance(values["kafka_sasl_password"], Secret):
+        values["kafka_sasl_password"] = Secret(values["kafka_sasl_password"])
+    return Settings(**values).validate()

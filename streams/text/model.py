@@ -1,0 +1,31 @@
+"""Plain data produced by the text path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedArticle:
+    """An article body after parsing, extraction, normalization and rule-based boilerplate removal.
+
+    ``paragraphs`` is the normalized text split into paragraphs (display form: NFKC, one
+    form for quotes/dashes/whitespace, case and punctuation kept). ``text`` joins them
+    with a blank line. Fields a JSON envelope provides win over these (the caller merges).
+    """
+
+    format: str  # "text" | "html_fragment" | "html_page" | "delimited_export" | ...
+    title: str | None
+    published_at: str | None  # ISO 8601, date or date-time
+    outlinks: tuple[str, ...]
+    paragraphs: tuple[str, ...]
+    boilerplate_removed: int  # paragraphs or lines removed by the chrome rules
+    language: str  # ISO 639-1 code, or "und" when undetermined
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def word_count(self) -> int:
+        return sum(len(p.split()) for p in self.paragraphs)

@@ -1,0 +1,146 @@
+"""Assembles a worker: broker, topics, app, replica, agent, web pages, timers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+import mode
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from streams import __version__
+from streams.agents import Publisher, now_ms, register_agent
+from streams.app import aiokafka_security, create_app
+from streams.broker import broker_for, ensure_topics
+from streams.errors import DeadLetterRateExceeded
+from streams.fingerprint_log import LogRecord
+from streams.guard import DeadLetterGuard
+from streams.metrics import Metrics
+from streams.pipeline import Deduplicator, core_config
+from streams.replica import IndexReplica
+from streams.settings import Settings
+from streams.topics import Topics, declare_topics
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL_S = 5.0
+
+
+class ReplicaService(mode.Service):
+    """Runs the index replica inside the Faust worker's service tree."""
+
+    def __init__(self, replica: IndexReplica, **kwargs: Any) -> None:
+        self.replica = replica
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        await self.replica.start()
+
+    async def on_stop(self) -> None:
+        await self.replica.stop()
+
+
+def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
+    """The Faust app with everything wired; settings must point at a reachable broker."""
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    metrics = metrics or Metrics.create()
+    metrics.worker.info({"worker": settings.worker_id, "version": __version__})
+    dedup = Deduplicator(core_config(settings), worker=settings.worker_id)
+    publisher = Publisher(topics, metrics, settings.worker_id)
+
+    async def on_log_record(record: LogRecord, catching_up: bool) -> None:
+        if record.worker == settings.worker_id and not catching_up:
+            return  # our own record: applied when we decided it
+        if catching_up:
+            dedup.apply(record)
+            return
+        outcome = dedup.apply_remote(record, now_ms())
+        if outcome is not None and outcome.outputs:
+            log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
+            await publisher.publish(outcome)
+            metrics.corrections.inc(outcome.corrections)
+
+    replica = IndexReplica(settings, on_log_record, client_options=aiokafka_security(settings))
+    app.service(ReplicaService(replica, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
+    guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
+
+    async def on_fatal(exc: DeadLetterRateExceeded) -> None:
+        log.error("%s", exc.detail, extra={"code": exc.code})
+        await app.crash(exc)
+
+    register_agent(app, topics, settings, dedup, replica, publisher, guard, on_fatal)
+    _register_pages(app, settings, replica)
+    _register_housekeeping(app, topics, dedup, replica, metrics)
+    setup_prometheus_sensors(app, name_prefix="faust")
+    return app
+
+
+def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -> None:
+    @app.page("/healthz")
+    async def healthz(self: Any, request: Any) -> Any:
+        return self.json({"status": "alive", "worker": settings.worker_id})
+
+    @app.page("/readyz")
+    async def readyz(self: Any, request: Any) -> Any:
+        assigned = sorted(tp.partition for tp in app.consumer.assignment()
+                          if tp.topic == settings.topic_raw)
+        ready = replica.ready.is_set() and not app.rebalancing
+        body = {"ready": ready, "replica_caught_up": replica.ready.is_set(),
+                "rebalancing": app.rebalancing, "assigned_partitions": assigned,
+                "worker": settings.worker_id}
+        return self.json(body, status=200 if ready else 503)
+
+
+def _register_housekeeping(
+    app: faust.App, topics: Topics, dedup: Deduplicator, replica: IndexReplica, metrics: Metrics
+) -> None:
+    @app.timer(HOUSEKEEPING_INTERVAL_S)
+    async def housekeeping() -> None:
+        dedup.expire(now_ms())
+        metrics.index_entries.set(len(dedup.index))
+        metrics.index_bytes.set(dedup.index.approx_bytes())
+        metrics.replica_lag.set(await replica.lag())
+        metrics.ready.set(1 if replica.ready.is_set() and not app.rebalancing else 0)
+        committed = getattr(app.consumer, "_committed_offset", {})
+        for tp in app.consumer.assignment():
+            if tp.topic != topics.raw.get_topic_name():
+                continue
+            labels = {"topic": tp.topic, "partition": str(tp.partition)}
+            end = app.consumer.highwater(tp)
+            done = committed.get(tp)
+            if end is not None:
+                metrics.partition_end.labels(**labels).set(end)
+            if done is not None:
+                metrics.partition_committed.labels(**labels).set(done)
+            if end is not None and done is not None:
+                metrics.partition_lag.labels(**labels).set(max(0, end - done))
+
+
+def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
+    """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
+    with broker_for(settings) as live:
+        if settings.embedded:
+            log.warning(
+                "KAFKA_BOOTSTRAP_SERVERS is unset: started the embedded Tansu broker on %s "
+                "(in-memory; for development only)", live.kafka_bootstrap_servers,
+            )
+        ensure_topics(live)
+        app = build_worker_app(live)
+        argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
+        try:
+            app.main(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
+    return 0
+
+
+def _default_worker_args(settings: Settings, args: Sequence[str]) -> list[str]:
+    args = list(args)
+    if not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in args):
+        args += ["--loglevel", settings.log_level]
+    if not any(a == "--web-port" or a.startswith("--web-port=") for a in args):
+        args += ["--web-port", str(settings.web_port)]
+    return args

@@ -1,0 +1,182 @@
+"""Real-broker test harness: Tansu, worker processes, producing and collecting records."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator, FormatChecker
+
+from streams.broker import free_port
+from streams.kafka_clients import make_producer, make_reader, poll_records
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "streams" / "samples").glob("*.txt"))
+SCHEMAS = {
+    name: Draft202012Validator(
+        json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text()),
+        format_checker=FormatChecker(),
+    )
+    for name in ("raw-envelope", "enriched", "duplicate", "deadletter")
+}
+SCHEMA_FOR_TOPIC = {
+    "articles.enriched": "enriched",
+    "articles.duplicates": "duplicate",
+    "articles.deadletter": "deadletter",
+}
+
+
+def sample(index: int) -> Path:
+    return SAMPLES[index]
+
+
+def envelope(path: Path, **fields: Any) -> bytes:
+    return orjson.dumps({"id": path.stem, "body": path.read_text("utf-8"), **fields})
+
+
+@dataclass
+class Worker:
+    """A worker process (``python -m streams.cli worker``) on a real broker."""
+
+    settings: Settings
+    data_dir: Path
+    name: str = "w1"
+    web_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def start(self, wait: bool = True, timeout_s: float = 60.0) -> Worker:
+        env = dict(os.environ)
+        env.update(
+            KAFKA_BOOTSTRAP_SERVERS=self.settings.kafka_bootstrap_servers,
+            INGEST_DATA_DIR=str(self.data_dir),
+            INGEST_WEB_PORT=str(self.web_port),
+            INGEST_WORKER_ID=self.name,
+            INGEST_PARTITIONS=str(self.settings.partitions),
+            INGEST_LOG_LEVEL="info",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir.parent / f"{self.name}-{time.time_ns()}.log"
+        log = open(self.log_path, "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        if wait:
+            self.wait_ready(timeout_s)
+        return self
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.web_port}{path}"
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=2) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+        except OSError:
+            return 0, b""
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker {self.name} exited:\n{self.log_tail()}")
+            status, body = self.get("/readyz")
+            if status == 200 and orjson.loads(body).get("assigned_partitions"):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"worker {self.name} not ready in {timeout_s} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path else ""
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def produce(settings: Settings, values: Iterable[bytes], partition: int | None = None,
+            key: bytes | None = None) -> list[tuple[int, int]]:
+    """Produce values in order; return (partition, offset) of each."""
+    producer = make_producer(settings)
+    placed = []
+    for value in values:
+        meta = producer.send(settings.topic_raw, value=value, key=key,
+                             partition=partition).get(timeout=30)
+        placed.append((meta.partition, meta.offset))
+        time.sleep(0.002)  # strictly increasing timestamps: "earlier" is well defined
+    producer.close(timeout=10)
+    return placed
+
+
+@dataclass
+class Collected:
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def by_topic(self, topic: str) -> list[dict[str, Any]]:
+        return [v for t, v in self.records if t == topic]
+
+    def verdicts(self) -> dict[tuple[int, int], tuple[str, dict[str, Any]]]:
+        """(partition, offset) of the raw message -> (topic, record), corrections excluded."""
+        out: dict[tuple[int, int], tuple[str, dict[str, Any]]] = {}
+        for topic, value in self.records:
+            if value.get("supersedes"):
+                continue
+            origin = value["origin"]
+            out[(origin["partition"], origin["offset"])] = (topic, value)
+        return out
+
+
+def collect(settings: Settings, until: Callable[[Collected], bool], timeout_s: float = 60.0,
+            settle_s: float = 1.0) -> Collected:
+    """Read all output topics from the beginning until ``until`` holds, then a little more."""
+    reader = make_reader(settings, list(settings.output_topics), from_beginning=True)
+    got = Collected()
+    deadline = time.monotonic() + timeout_s
+    done_at: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            for record in poll_records(reader):
+                got.records.append((record.topic, orjson.loads(record.value)))
+            if done_at is None and until(got):
+                done_at = time.monotonic()
+            if done_at is not None and time.monotonic() - done_at >= settle_s:
+                return got
+        raise AssertionError(f"timed out; collected {len(got.records)} records: {got.records}")
+    finally:
+        reader.close()
+
+
+def schema_errors(topic: str, record: dict[str, Any]) -> list[str]:
+    validator = SCHEMAS[SCHEMA_FOR_TOPIC[topic]]
+    return [e.message for e in validator.iter_errors(record)]
