@@ -6,7 +6,9 @@ waits until every one has a verdict, prints them as a table and exits.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,7 +16,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,19 @@ class DemoError(IngestError):
 
 
 def sample_files() -> list[Path]:
-    folder = resources.files("streams") / "samples"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+    return sorted((Path(__file__).parent / "samples").glob("*.txt"))
+
+
+_last_progress = [0.0]
 
 
 def _progress(message: str) -> None:
-    sys.stderr.write(f"\r\033[K{message}")
+    """A live status line on a terminal; a line every 2 s (and final lines) otherwise."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{message}")
+    elif message.endswith("\n") or time.monotonic() - _last_progress[0] > 2:
+        _last_progress[0] = time.monotonic()
+        sys.stderr.write(message.rstrip("\n") + "\n")
     sys.stderr.flush()
 
 
@@ -78,15 +86,16 @@ def wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float, log
     _progress(f"worker ready after {time.monotonic() - started:.1f} s\n")
 
 
-def publish_samples(settings: Settings) -> dict[int, tuple[str, int, int]]:
-    """Publish the samples in order; return {index: (id, partition, offset)}."""
+def publish_samples(settings: Settings) -> dict[int, tuple[str, int, int, str]]:
+    """Publish the samples in order; return {index: (id, partition, offset, first words)}."""
     producer = make_producer(settings)
     sent = {}
     for i, path in enumerate(sample_files()):
-        envelope = {"id": path.stem, "body": path.read_text("utf-8"), "source": "samples"}
+        body = path.read_text("utf-8")
+        envelope = {"id": path.stem, "body": body, "source": "samples"}
         meta = producer.send(settings.topic_raw, key=path.stem.encode(),
                              value=orjson.dumps(envelope)).get(timeout=30)
-        sent[i] = (path.stem, meta.partition, meta.offset)
+        sent[i] = (path.stem, meta.partition, meta.offset, _first_words(body))
         time.sleep(0.01)  # distinct timestamps: the earlier copy is the one kept
     producer.close(timeout=10)
     return sent
@@ -116,8 +125,14 @@ def collect_verdicts(
     return verdicts
 
 
+def _first_words(body: str) -> str:
+    text = re.sub(r"<[^>]+>|[A-Z](?:-[A-Z])+\.|\bdate \d{4}-\d\d-\d\d|\d{4,}", " ", body)
+    return "“" + " ".join(text.split()[:12]) + "…”"
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     columns = ["id", "title", "source", "verdict", "duplicate_of", "similarity"]
+    # Untitled articles show their first words in quotes.
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
@@ -135,17 +150,18 @@ def _cell(value: Any, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _verdict_row(value: dict[str, Any]) -> dict[str, Any]:
+def _verdict_row(value: dict[str, Any], excerpt: str) -> dict[str, Any]:
     verdict = {
         "articles.enriched": "kept", "articles.duplicates": "duplicate",
         "articles.deadletter": "dead letter",
     }.get(value.pop("_topic"), "?")
     if verdict == "dead letter":
         value["title"] = value.get("error")
-    return {**value, "verdict": verdict}
+    return {**value, "title": value.get("title") or excerpt, "verdict": verdict}
 
 
 def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool = False) -> int:
+    logging.getLogger("streams").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ingest-demo-"))
     broker = EmbeddedBroker(log_path=workdir / "broker.log").start()
     worker = None
@@ -159,8 +175,8 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         wait_ready(worker, f"{base}/readyz", timeout_s, workdir / "worker.log")
         sent = publish_samples(live)
         print(f"published {len(sent)} sample articles to {live.topic_raw}")
-        verdicts = collect_verdicts(live, {(p, o) for _, p, o in sent.values()}, timeout_s)
-        rows = [_verdict_row(verdicts[(p, o)]) for _, p, o in sent.values()]
+        verdicts = collect_verdicts(live, {(p, o) for _, p, o, _ in sent.values()}, timeout_s)
+        rows = [_verdict_row(verdicts[(p, o)], ex) for _, p, o, ex in sent.values()]
         print()
         print(format_table(rows))
         print()

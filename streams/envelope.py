@@ -124,8 +124,8 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
         envelope = _from_object(obj)
-    elif text.lstrip()[:1] == "[" and _is_json(text):
-        raise InvalidEnvelopeError("JSON value is an array, not an object")
+    elif text.lstrip()[:1] == "[" and _json_array_or_too_deep(text):
+        raise InvalidEnvelopeError("JSON value is an array (or nests too deeply), not an object")
     else:
         envelope = Envelope(body=text)
     if not envelope.body.strip():
@@ -133,9 +133,13 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     return envelope
 
 
-def _is_json(text: str) -> bool:
+def _json_array_or_too_deep(text: str) -> bool:
+    """True for a JSON array, or JSON-like text deeper than orjson's 1024-level limit.
+
+    Plain text may start with "[" ("[UPDATED] ..."); only real JSON is rejected.
+    """
     try:
         orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
+    except orjson.JSONDecodeError as exc:
+        return "depth limit" in str(exc).lower()
     return True

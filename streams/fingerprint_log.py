@@ -51,6 +51,7 @@ def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str)
             "o": entry.origin,
             "p": [k & 0xFFFFFFFFFFFFFFFF for k in paragraph_keys],
             "w": worker,
+            "sb": entry.superseded_by,
         }
     )
 
@@ -69,6 +70,7 @@ def decode_record(value: bytes) -> LogRecord:
             source=obj.get("src"),
             seen_at_ms=int(obj.get("seen", 0)),
             origin=obj.get("o", ""),
+            superseded_by=obj.get("sb"),
         )
         return LogRecord(entry, tuple(int(k) for k in obj.get("p", ())), obj.get("w", ""))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

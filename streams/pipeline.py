@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from streams.dedup.config import DedupConfig
-from streams.dedup.decide import decide
+from streams.dedup.decide import apply_decision, decide
 from streams.dedup.index import FingerprintIndex
 from streams.dedup.minhash import fingerprint as compute_fingerprint
 from streams.dedup.model import Decision, Fingerprint, IndexEntry
@@ -88,7 +88,7 @@ def prepare(raw: RawMessage, config: CoreConfig, learned: BoilerplateLookup) -> 
         article=article,
         paragraph_keys=keys,
         learned_removed=len(article.paragraphs) - len(kept),
-        fingerprint=compute_fingerprint(tokens, fp_text, config.dedup),
+        fingerprint=compute_fingerprint(tokens, fp_text, config.dedup.minhash),
     )
 
 
@@ -132,11 +132,10 @@ class Deduplicator:
     ) -> None:
         self.config = config
         self.worker = worker
-        self.index = index if index is not None else FingerprintIndex(config.dedup)
+        self.index = index if index is not None else FingerprintIndex(config.dedup.lsh)
         self.stats = stats if stats is not None else ParagraphStats(config.learned)
         self._recent: deque[str] = deque(maxlen=self.RECENT_LIMIT)
         self._recent_set: set[str] = set()
-        self._origins: dict[str, dict[str, object]] = {}
 
     # -- the hot path -------------------------------------------------------------------
     def process(self, raw: RawMessage, now_ms: int) -> Outcome:
@@ -171,25 +170,24 @@ class Deduplicator:
             prepared.fingerprint, prepared.event_time_ms, prepared.id, self.index,
             self.config.dedup,
         )
-        root = prepared.id if decision.kept else (decision.duplicate_of or prepared.id)
-        entry = IndexEntry(
-            id=prepared.id,
-            event_time_ms=prepared.event_time_ms,
-            fingerprint=prepared.fingerprint,
-            root=root,
-            source=prepared.envelope.source,
-            seen_at_ms=now_ms,
-            origin=prepared.raw.origin_str,
+        is_new = prepared.id not in self.index
+        changed = apply_decision(
+            self.index, prepared.fingerprint, prepared.event_time_ms, prepared.id, decision,
+            now_ms=now_ms, source=prepared.envelope.source,
         )
-        records = [LogRecord(entry, prepared.paragraph_keys, self.worker)]
-        outputs: list[Output] = []
+        own = dataclasses.replace(changed[0], origin=prepared.raw.origin_str)
+        self.index.add(own)
+        if is_new:
+            self._observe(own, prepared.paragraph_keys)
+        records = [LogRecord(own, prepared.paragraph_keys, self.worker)]
+        records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = prepared.fingerprint.content_hash
         if decision.kept:
             value = enriched_record(
                 prepared.id, prepared.raw, prepared.envelope, prepared.article, content_hash,
                 now_ms,
             )
-            outputs.append(Output("enriched", prepared.id, value))
+            outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
@@ -197,88 +195,80 @@ class Deduplicator:
                 prepared.envelope.title or prepared.article.title, decision, content_hash,
                 now_ms,
             )
-            outputs.append(Output("duplicates", prepared.id, value))
+            outputs = [Output("duplicates", prepared.id, value)]
             verdict = "duplicate"
-        corrections = self._supersede(decision, prepared.id, now_ms, records, outputs)
-        for record in records:
-            self.apply(record)
-        self._remember(prepared.id, prepared.raw.origin)
+        outputs += self._corrections(decision, prepared.id, now_ms)
+        self._remember(prepared.id)
         return Outcome(
             verdict=verdict,
             outputs=outputs,
             log_records=records,
             match=decision.match,
-            corrections=corrections,
+            corrections=len(outputs) - 1,
             rules_removed=prepared.article.boilerplate_removed,
             learned_removed=prepared.learned_removed,
         )
 
-    def _supersede(
-        self,
-        decision: Decision,
-        winner: str,
-        now_ms: int,
-        records: list[LogRecord],
-        outputs: list[Output],
-    ) -> int:
-        """Turn later kept articles that ``winner`` precedes into duplicates of it."""
-        count = 0
+    def _corrections(self, decision: Decision, winner: str, now_ms: int) -> list[Output]:
+        """Corrections for the kept articles this (earlier) article supersedes."""
+        root = winner if decision.kept else (decision.duplicate_of or winner)
+        outputs = []
         for loser_id in decision.supersedes:
             loser = self.index.get(loser_id)
-            if loser is None or not loser.is_kept:
-                continue
-            updated = dataclasses.replace(loser, root=winner)
-            records.append(LogRecord(updated, (), self.worker))
-            origin = _parse_origin(loser.origin)
-            outputs.append(
-                Output("duplicates", loser_id,
-                       correction_record(loser_id, origin, winner,
-                                         decision.similarity or 1.0, now_ms))
-            )
-            count += 1
-        return count
+            origin = _parse_origin(loser.origin if loser is not None else "")
+            value = correction_record(loser_id, origin, root, decision.similarity or 1.0, now_ms)
+            outputs.append(Output("duplicates", loser_id, value))
+        return outputs
 
     # -- state maintenance ----------------------------------------------------------------
     def apply(self, record: LogRecord) -> None:
         """Apply one log record (our own or another worker's) to the local state."""
-        previous = self.index.get(record.entry.id)
+        if record.entry.id not in self.index:
+            self._observe(record.entry, record.paragraph_keys)
         self.index.add(record.entry)
-        if record.entry.is_kept and record.paragraph_keys and previous is None:
-            self.stats.observe(record.entry.source, record.paragraph_keys,
-                               record.entry.seen_at_ms)
+
+    def _observe(self, entry: IndexEntry, paragraph_keys: tuple[int, ...]) -> None:
+        """Count a newly indexed kept article's paragraphs towards learned boilerplate."""
+        if entry.is_kept and paragraph_keys:
+            self.stats.observe(entry.source, paragraph_keys, entry.seen_at_ms)
 
     def apply_remote(self, record: LogRecord, now_ms: int) -> Outcome | None:
         """Apply another worker's record; if it reveals a race we lost, correct our verdict.
 
         Two copies decided at the same time by different workers are both kept, because
-        neither was in the other's index yet. The worker that owns the later one (by
+        neither was in the other's index yet. The worker that decided the later one (by
         ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here.
         """
         entry = record.entry
-        is_new = self.index.get(entry.id) is None
+        is_new = entry.id not in self.index
         self.apply(record)
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup)
         mine = tuple(i for i in decision.supersedes if i in self._recent_set)
-        if not mine:
+        if not decision.kept or not mine:
             return None
         decision = dataclasses.replace(decision, supersedes=mine)
-        records: list[LogRecord] = []
-        outputs: list[Output] = []
-        count = self._supersede(decision, entry.id, now_ms, records, outputs)
-        for updated in records:
-            self.apply(updated)
-        return Outcome(verdict="duplicate", outputs=outputs, log_records=records,
-                       corrections=count)
+        changed = apply_decision(
+            self.index, entry.fingerprint, entry.event_time_ms, entry.id, decision,
+            now_ms=entry.seen_at_ms, source=entry.source,
+        )
+        self.index.add(entry)  # keep the origin and timestamps its own worker gave it
+        outputs = self._corrections(decision, entry.id, now_ms)
+        return Outcome(
+            verdict="duplicate",
+            outputs=outputs,
+            log_records=[LogRecord(e, (), self.worker) for e in changed[1:]],
+            corrections=len(outputs),
+        )
 
     def expire(self, now_ms: int) -> int:
-        removed: int = self.index.expire(now_ms, self.config.window_ms)
+        removed = self.index.expire(now_ms, self.config.window_ms)
         self.stats.expire(now_ms)
-        return removed
+        return len(removed)
 
-    def _remember(self, article_id: str, origin: dict[str, object]) -> None:
+    def _remember(self, article_id: str) -> None:
         if len(self._recent) == self._recent.maxlen:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)

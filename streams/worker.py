@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,9 +130,10 @@ def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
             )
         ensure_topics(live)
         app = build_worker_app(live)
-        argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
+        # Faust's click command line reads sys.argv.
+        sys.argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
         try:
-            app.main(argv)
+            app.main()
         except SystemExit as exc:
             return int(exc.code or 0)
     return 0

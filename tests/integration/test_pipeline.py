@@ -84,7 +84,7 @@ def test_malformed_messages_are_dead_lettered_and_worker_continues(
     worker = Worker(settings, tmp_path / "w1").start()
     try:
         bad = [
-            b"\xff\xfe\xfa not utf-8 \xc3\x28",
+            b"caf\xe9 \xc3\x28 not utf-8 \xa0\xa1",
             orjson.dumps({"title": "no body here"}),
             orjson.dumps({"body": "   "}),
         ]

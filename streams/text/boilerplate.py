@@ -1,0 +1,153 @@
+"""Rule-based removal of known publisher chrome, whole paragraphs at a time.
+
+Two kinds of rules run over display-form paragraphs (straight quotes, single spaces):
+
+* line rules drop a single short paragraph anywhere: promo lines ("READ MORE: ...",
+  "Advertisement", "Story continues below"), newsletter and subscription pitches, cookie
+  notices, copyright lines, social-follow lines, comment-moderation lines;
+* footer triggers (comment policy, "Comments: Our rules", newsletter sign-up headings,
+  related-stories headings) drop the trigger and everything after it, but only in the
+  trailing part of the article, so a mid-article mention cannot truncate it.
+
+Rules only match paragraphs shorter than ``max_rule_chars``: chrome is short, and a long
+paragraph that merely mentions comments or cookies is article text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateConfig:
+    """Knobs of the chrome rules."""
+
+    # A footer trigger only counts in the last (1 - footer_zone_start) of the paragraphs.
+    footer_zone_start: float = 0.5
+    max_rule_chars: int = 400
+    enabled: bool = True
+
+
+DEFAULT_BOILERPLATE_CONFIG = BoilerplateConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateResult:
+    """Paragraphs kept after the chrome rules and how many were removed."""
+
+    kept: tuple[str, ...]
+    removed: int
+
+
+_SOCIAL = (
+    r"(?:facebook|twitter|x|instagram|tiktok|linkedin|youtube|threads|bluesky|whatsapp|telegram|"
+    r"pinterest|reddit|flipboard|google news)"
+)
+
+_LINE_RULES = re.compile(
+    "|".join(
+        (
+            # promo and cross-links
+            r"(?:read more|more reading|read also|also read|read next|related|see also|watch|"
+            r"listen|"
+            r"more on this story|recommended|most read|trending|explore more|"
+            r"more from [\w .'-]{1,40}|"
+            r"click here|don't miss|must read|in pictures|video|podcast)\s*[:|].*",
+            r"(?:advertisement|advert|ad|sponsored(?: content)?|promoted(?: content)?|paid content|"
+            r"story continues below(?: advertisement| this ad)?|"
+            r"article continues below(?: advertisement)?|"
+            r"continue reading(?: below| the main story)?|scroll to continue(?: with content)?|"
+            r"skip (?:to (?:main )?content|advertisement)|listen to this article|"
+            r"\d+ min(?:ute)?s? read|share(?: this)?(?: article| story| page)?|"
+            r"print(?: this)?(?: article)?|"
+            r"email|loading\.*|getty images|image source,? .{0,80}|image caption,? .{0,200})\W*",
+            # subscription / newsletter pitches
+            r"(?:sign up|subscribe|register|join)\b.{0,160}\b(?:newsletter|inbox|updates|"
+            r"subscription|"
+            r"subscriber|for free|free trial|unlimited access|digital access).{0,160}",
+            r".{0,160}\b(?:newsletter|our daily briefing)\b.{0,80}\b(?:sign up|subscribe|inbox|"
+            r"email address)\b.{0,160}",
+            r"(?:already a subscriber|subscribe now|subscribe today|become a (?:member|subscriber)|"
+            r"support (?:our|independent) journalism|to continue reading|log ?in to (?:continue|"
+            r"read)|"
+            r"this (?:article|content) is (?:only )?(?:available|for) (?:to )?subscribers).{0,240}",
+            # cookie and privacy notices
+            r"(?:we use cookies|this (?:web)?site uses cookies|we and our partners (?:use|store)|"
+            r"by (?:continuing to use|using) (?:this|our) (?:site|website)|accept (?:all )?cookies|"
+            r"manage (?:cookie|privacy) (?:settings|preferences)|cookie (?:policy|settings|"
+            r"preferences)"
+            r"|privacy policy|terms (?:of (?:use|service)|and conditions)).{0,300}",
+            # copyright
+            r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}|all rights).{0,200}",
+            r".{0,160}\ball rights reserved\W*",
+            # social follow
+            r"(?:follow|like|join) (?:us|the [\w ]{1,40}|@\w+) on " + _SOCIAL + r"\b.{0,160}",
+            r"(?:share|follow)(?: (?:this|us))?(?: on| via)? "
+            + _SOCIAL
+            + r"(?:\W+"
+            + _SOCIAL
+            + r")*\W*",
+            r"click here to (?:follow|join) .{0,120}\b(?:on )?" + _SOCIAL + r"\b.{0,80}",
+            # comments and moderation
+            r"report this comment(?: cancel)?\W*|cancel|reply|report|"
+            r"(?:\d+ )?comments?(?: \(\d+\))?|show comments|view comments|load comments|"
+            r"leave a comment|post a comment|add a comment|be the first to comment\W*|"
+            r"comments? (?:are|is) (?:now )?closed\W*|"
+            r"comments? (?:have|has) been (?:closed|disabled)\W*",
+            r"(?:please )?report any comments? that .{0,120}|read the rules here.{0,40}|"
+            r"comments: our rules|you must be logged in to (?:post a )?comment\W*|"
+            r"this comment (?:has been|was) (?:removed|deleted).{0,80}",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+_FOOTER_TRIGGERS = re.compile(
+    "|".join(
+        (
+            r"why (?:are|is) (?:you|we|the [\w ]{1,40}) making comment(?:ing|s) .{0,200}",
+            r".{0,120}\bcomment(?:ing|s)?\b.{0,120}\bonly (?:available )?(?:to|for) (?:our )?"
+            r"(?:paying )?subscribers\b.{0,120}",
+            r"comments?: our rules|comment(?:s|ing)? (?:policy|guidelines|rules)\W*|"
+            r"we want our comments to be .{0,300}|have your say\W*|"
+            r"join the (?:debate|conversation|discussion)\W*",
+            r"(?:sign up|subscribe) (?:to|for) (?:our|the) [\w ]{0,40}newsletters?\W*",
+            r"(?:related (?:articles|stories|content|topics|coverage|links)|more (?:stories|"
+            r"on this story)|"
+            r"you (?:may|might) also (?:like|be interested in)|recommended (?:for you|stories|"
+            r"reading)|"
+            r"most (?:read|popular|viewed)|top stories|latest (?:news|stories)|around the web)\W*",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+
+def is_chrome_line(paragraph: str, config: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG) -> bool:
+    """True when a single paragraph is known publisher chrome."""
+    return len(paragraph) <= config.max_rule_chars and _LINE_RULES.fullmatch(paragraph) is not None
+
+
+def footer_start(
+    paragraphs: Sequence[str], config: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG
+) -> int:
+    """Index of the first footer trigger in the trailing zone, or ``len(paragraphs)``."""
+    first = int(len(paragraphs) * config.footer_zone_start)
+    for index in range(first, len(paragraphs)):
+        paragraph = paragraphs[index]
+        if len(paragraph) <= config.max_rule_chars and _FOOTER_TRIGGERS.fullmatch(paragraph):
+            return index
+    return len(paragraphs)
+
+
+def remove_boilerplate(
+    paragraphs: Sequence[str], config: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG
+) -> BoilerplateResult:
+    """Drop the trailing footer block, then chrome lines; may return no paragraphs."""
+    if not config.enabled:
+        return BoilerplateResult(tuple(paragraphs), 0)
+    end = footer_start(paragraphs, config)
+    kept = tuple(p for p in paragraphs[:end] if not is_chrome_line(p, config))
+    return BoilerplateResult(kept, len(paragraphs) - len(kept))
