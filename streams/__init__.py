@@ -1,3 +1,3 @@
-"""article-ingester: a streaming ingester that normalizes, fingerprints and de-duplicates news articles."""
+"""article-ingester: normalizes, fingerprints and de-duplicates streamed news articles."""
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from typing import Any
 import faust
 import orjson
 
-from streams.errors import DeadLetterRateExceeded
+from streams.errors import DeadLetterRateExceededError
 from streams.fingerprint_log import LogRecord, encode_record
 from streams.guard import DeadLetterGuard
 from streams.metrics import Metrics
@@ -79,6 +79,7 @@ class Publisher:
 
 
 def register_agent(
+    *,
     app: faust.App,
     topics: Topics,
     settings: Settings,
@@ -86,7 +87,7 @@ def register_agent(
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
-    on_fatal: Callable[[DeadLetterRateExceeded], Awaitable[None]],
+    on_fatal: Callable[[DeadLetterRateExceededError], Awaitable[None]],
 ) -> None:
     metrics = publisher.metrics
     stage = metrics.stage_seconds
@@ -116,10 +117,12 @@ def register_agent(
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         # Decisions need the whole shared index: wait until the replica has caught up.
         await replica.ready.wait()
-        async for events in stream.take_events(settings.batch_size,
-                                               within=settings.batch_window_s):
+        batches = stream.take_events(  # type: ignore[attr-defined]  # not on StreamT
+            settings.batch_size, within=settings.batch_window_s
+        )
+        async for events in batches:
             try:
                 await handle(events)
-            except DeadLetterRateExceeded as exc:
+            except DeadLetterRateExceededError as exc:
                 await on_fatal(exc)
                 return

@@ -146,7 +146,10 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic_deadletter: {},
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
-        settings.topic_fingerprints: {"cleanup.policy": "compact,delete", "retention.ms": window_ms},
+        settings.topic_fingerprints: {
+            "cleanup.policy": "compact,delete",
+            "retention.ms": window_ms,
+        },
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from streams import settings as settings_mod
 from streams.errors import IngestError
 from streams.logs import configure_logging
+from streams.settings import Settings
 
 log = logging.getLogger("streams.cli")
 
@@ -66,47 +67,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dispatch(args: argparse.Namespace, rest: list[str], settings: Settings) -> int:
+    if args.command == "worker":
+        from streams.worker import run_worker
+
+        return run_worker(settings, [*rest, "--help"] if args.help else rest)
+    if args.command == "demo":
+        from streams.demo import run_demo
+
+        return run_demo(settings, timeout_s=args.timeout, keep_running=args.keep_running)
+    if args.command == "produce":
+        from streams.produce import run_produce
+
+        return run_produce(settings, args.paths, topic=args.topic,
+                           partition=args.partition, raw=args.raw)
+    if args.command == "tail":
+        from streams.tail import run_tail
+
+        return run_tail(settings, args.output, from_beginning=args.from_beginning,
+                        limit=args.n, idle_timeout_s=args.idle_timeout)
+    from streams.broker import run_broker
+
+    return run_broker(args.port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "worker":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         settings = settings_mod.load(
             kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None)
         )
         configure_logging(settings)
-        if args.command == "worker":
-            from streams.worker import run_worker
-
-            if args.help:
-                rest = [*rest, "--help"]
-            return run_worker(settings, rest)
-        if rest:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        if args.command == "demo":
-            from streams.demo import run_demo
-
-            return run_demo(settings, timeout_s=args.timeout, keep_running=args.keep_running)
-        if args.command == "produce":
-            from streams.produce import run_produce
-
-            return run_produce(settings, args.paths, topic=args.topic,
-                               partition=args.partition, raw=args.raw)
-        if args.command == "tail":
-            from streams.tail import run_tail
-
-            return run_tail(settings, args.output, from_beginning=args.from_beginning,
-                            limit=args.n, idle_timeout_s=args.idle_timeout)
-        if args.command == "broker":
-            from streams.broker import run_broker
-
-            return run_broker(args.port)
+        return _dispatch(args, rest, settings)
     except IngestError as exc:
         print(f"ingest: error [{exc.code}]: {exc.detail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 2
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class ConfigError(IngestError):
     code = "invalid_setting"
 
 
-class DeadLetterRateExceeded(IngestError):
+class DeadLetterRateExceededError(IngestError):
     """Raised when too large a share of recent messages dead-lettered: stop, do not drain."""
 
     code = "deadletter_rate_exceeded"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from streams.errors import DeadLetterRateExceeded
+from streams.errors import DeadLetterRateExceededError
 
 
 class DeadLetterGuard:
@@ -19,13 +19,13 @@ class DeadLetterGuard:
         self._dead = 0
 
     def record(self, dead_lettered: bool) -> None:
-        """Record one outcome; raise :class:`DeadLetterRateExceeded` when over the limit."""
+        """Record one outcome; raise :class:`DeadLetterRateExceededError` when over the limit."""
         if len(self._outcomes) == self._outcomes.maxlen and self._outcomes[0]:
             self._dead -= 1
         self._outcomes.append(dead_lettered)
         self._dead += dead_lettered
         if len(self._outcomes) == self._outcomes.maxlen and self.ratio > self.max_ratio:
-            raise DeadLetterRateExceeded(
+            raise DeadLetterRateExceededError(
                 f"{self._dead} of the last {len(self._outcomes)} messages were dead-lettered "
                 f"(limit {self.max_ratio:.0%}); stopping instead of dead-lettering everything. "
                 "Check the producer or the last deploy, then restart."

@@ -36,7 +36,7 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
         enable_auto_commit=False,
         **settings.kafka_python_security(),
     )
-    partitions = []
+    partitions: list[TopicPartition] = []
     for topic in topics:
         ids = consumer.partitions_for_topic(topic) or set()
         partitions.extend(TopicPartition(topic, p) for p in sorted(ids))

@@ -22,7 +22,6 @@ from streams.dedup.model import Decision, Fingerprint, IndexEntry
 from streams.envelope import Envelope, parse_envelope
 from streams.errors import IngestError, InputError, InternalError
 from streams.fingerprint_log import LogRecord
-from streams.settings import Settings
 from streams.records import (
     Output,
     RawMessage,
@@ -31,6 +30,7 @@ from streams.records import (
     duplicate_record,
     enriched_record,
 )
+from streams.settings import Settings
 from streams.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
 from streams.text.learned import LearnedBoilerplateConfig, ParagraphStats, fingerprint_paragraphs
 from streams.text.model import NormalizedArticle
@@ -184,16 +184,16 @@ class Deduplicator:
         content_hash = prepared.fingerprint.content_hash
         if decision.kept:
             value = enriched_record(
-                prepared.id, prepared.raw, prepared.envelope, prepared.article, content_hash,
-                now_ms,
+                article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+                article=prepared.article, content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
-                prepared.id, prepared.raw, prepared.envelope,
-                prepared.envelope.title or prepared.article.title, decision, content_hash,
-                now_ms,
+                article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+                title=prepared.envelope.title or prepared.article.title, decision=decision,
+                content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("duplicates", prepared.id, value)]
             verdict = "duplicate"
@@ -288,7 +288,8 @@ def core_config(settings: Settings) -> CoreConfig:
     """The core's configuration from the worker settings."""
     dedup = DedupConfig()
     if settings.near_threshold:
-        dedup = dedup.with_threshold(settings.near_threshold)
+        verify = dataclasses.replace(dedup.verify, jaccard_threshold=settings.near_threshold)
+        dedup = dataclasses.replace(dedup, verify=verify)
     return CoreConfig(
         max_body_bytes=settings.max_body_bytes,
         window_ms=settings.dedup_window_ms,

@@ -35,10 +35,9 @@ def messages_from_bytes(data: bytes, name: str, *, raw: bool) -> Iterator[bytes]
         yield stripped
         return
     lines = [line for line in stripped.splitlines() if line.strip()]
-    if lines and all(line.lstrip().startswith(b"{") for line in lines):
-        if all(_is_json_object(line) for line in lines):
-            yield from (line.strip() for line in lines)
-            return
+    if lines and all(line.lstrip().startswith(b"{") and _is_json_object(line) for line in lines):
+        yield from (line.strip() for line in lines)
+        return
     body = data.decode("utf-8", errors="strict") if data else ""
     yield orjson.dumps({"body": body, "source": name})
 

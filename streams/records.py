@@ -70,6 +70,7 @@ def _common(article_id: str, raw: RawMessage, now_ms: int) -> dict[str, Any]:
 
 
 def enriched_record(
+    *,
     article_id: str,
     raw: RawMessage,
     envelope: Envelope,
@@ -97,6 +98,7 @@ def enriched_record(
 
 
 def duplicate_record(
+    *,
     article_id: str,
     raw: RawMessage,
     envelope: Envelope,

@@ -14,6 +14,7 @@ the fence's exact offset, so this is correct on any Kafka-protocol broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -57,6 +58,8 @@ class IndexReplica:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # Replication latency bounds the race window between workers: poll eagerly.
+            fetch_max_wait_ms=50,
             client_id=f"{self.settings.app_id}-replica-{self.settings.worker_id}",
             **self._options,
         )
@@ -156,9 +159,7 @@ class IndexReplica:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._consumer is not None:
             await self._consumer.stop()

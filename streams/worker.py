@@ -15,7 +15,7 @@ from streams import __version__
 from streams.agents import Publisher, now_ms, register_agent
 from streams.app import aiokafka_security, create_app
 from streams.broker import broker_for, ensure_topics
-from streams.errors import DeadLetterRateExceeded
+from streams.errors import DeadLetterRateExceededError
 from streams.fingerprint_log import LogRecord
 from streams.guard import DeadLetterGuard
 from streams.metrics import Metrics
@@ -68,11 +68,12 @@ def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faus
     app.service(ReplicaService(replica, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
 
-    async def on_fatal(exc: DeadLetterRateExceeded) -> None:
+    async def on_fatal(exc: DeadLetterRateExceededError) -> None:
         log.error("%s", exc.detail, extra={"code": exc.code})
         await app.crash(exc)
 
-    register_agent(app, topics, settings, dedup, replica, publisher, guard, on_fatal)
+    register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
+                   publisher=publisher, guard=guard, on_fatal=on_fatal)
     _register_pages(app, settings, replica)
     _register_housekeeping(app, topics, dedup, replica, metrics)
     setup_prometheus_sensors(app, name_prefix="faust")
@@ -98,11 +99,11 @@ def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -
 def _register_housekeeping(
     app: faust.App, topics: Topics, dedup: Deduplicator, replica: IndexReplica, metrics: Metrics
 ) -> None:
-    @app.timer(HOUSEKEEPING_INTERVAL_S)
+    @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def housekeeping() -> None:
         dedup.expire(now_ms())
         metrics.index_entries.set(len(dedup.index))
-        metrics.index_bytes.set(dedup.index.approx_bytes())
+        metrics.index_bytes.set(dedup.index.stats().approx_bytes)
         metrics.replica_lag.set(await replica.lag())
         metrics.ready.set(1 if replica.ready.is_set() and not app.rebalancing else 0)
         committed = getattr(app.consumer, "_committed_offset", {})

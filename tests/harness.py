@@ -139,6 +139,25 @@ def produce(settings: Settings, values: Iterable[bytes], partition: int | None =
     return placed
 
 
+def produce_placed(
+    settings: Settings, messages: Iterable[tuple[bytes, int, int]]
+) -> list[tuple[int, int]]:
+    """Produce (value, partition, timestamp_ms) triples; return (partition, offset) of each."""
+    producer = make_producer(settings)
+    futures = [producer.send(settings.topic_raw, value=value, partition=partition,
+                             timestamp_ms=timestamp_ms)
+               for value, partition, timestamp_ms in messages]
+    placed = [(m.partition, m.offset) for m in (f.get(timeout=30) for f in futures)]
+    producer.close(timeout=10)
+    return placed
+
+
+def final_kept(got: Collected) -> set[str]:
+    """Ids published as kept and not later superseded by a correction."""
+    corrected = {v["id"] for v in got.by_topic("articles.duplicates") if v.get("supersedes")}
+    return {v["id"] for v in got.by_topic("articles.enriched")} - corrected
+
+
 @dataclass
 class Collected:
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

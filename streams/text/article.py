@@ -54,7 +54,7 @@ def normalize_article(
         # Pages repeat their headline as the first block; plain-text copies do not have it.
         paragraphs = paragraphs[1:]
     cleaned = remove_boilerplate(paragraphs, config.boilerplate)
-    if not any(_LETTER.search(p) for p in cleaned.kept):
+    if not any(_has_letter(p) for p in cleaned.kept):
         raise EmptyBodyError(f"no article text in {parsed.format} body")
     return NormalizedArticle(
         format=parsed.format,
@@ -65,6 +65,12 @@ def normalize_article(
         boilerplate_removed=cleaned.removed,
         language=detect_language(" ".join(cleaned.kept), config.language_sample_chars),
     )
+
+
+def _has_letter(text: str) -> bool:
+    # [^\W\d_] also matches numerals such as "Ⅻ" or "𝋠"; isalpha() confirms a real letter,
+    # which guarantees a non-empty fingerprint.
+    return any(m.group().isalpha() for m in _LETTER.finditer(text))
 
 
 def _title(title: str | None, config: TextConfig) -> str | None:

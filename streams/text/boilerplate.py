@@ -67,8 +67,6 @@ _LINE_RULES = re.compile(
             r"(?:sign up|subscribe|register|join)\b.{0,160}\b(?:newsletter|inbox|updates|"
             r"subscription|"
             r"subscriber|for free|free trial|unlimited access|digital access).{0,160}",
-            r".{0,160}\b(?:newsletter|our daily briefing)\b.{0,80}\b(?:sign up|subscribe|inbox|"
-            r"email address)\b.{0,160}",
             r"(?:already a subscriber|subscribe now|subscribe today|become a (?:member|subscriber)|"
             r"support (?:our|independent) journalism|to continue reading|log ?in to (?:continue|"
             r"read)|"
@@ -81,7 +79,6 @@ _LINE_RULES = re.compile(
             r"|privacy policy|terms (?:of (?:use|service)|and conditions)).{0,300}",
             # copyright
             r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}|all rights).{0,200}",
-            r".{0,160}\ball rights reserved\W*",
             # social follow
             r"(?:follow|like|join) (?:us|the [\w ]{1,40}|@\w+) on " + _SOCIAL + r"\b.{0,160}",
             r"(?:share|follow)(?: (?:this|us))?(?: on| via)? "
@@ -108,8 +105,6 @@ _FOOTER_TRIGGERS = re.compile(
     "|".join(
         (
             r"why (?:are|is) (?:you|we|the [\w ]{1,40}) making comment(?:ing|s) .{0,200}",
-            r".{0,120}\bcomment(?:ing|s)?\b.{0,120}\bonly (?:available )?(?:to|for) (?:our )?"
-            r"(?:paying )?subscribers\b.{0,120}",
             r"comments?: our rules|comment(?:s|ing)? (?:policy|guidelines|rules)\W*|"
             r"we want our comments to be .{0,300}|have your say\W*|"
             r"join the (?:debate|conversation|discussion)\W*",
@@ -125,9 +120,25 @@ _FOOTER_TRIGGERS = re.compile(
 )
 
 
+# Rules that match anywhere in a short paragraph: searched, not anchored, so that the
+# anchored rules above fail fast at the first character.
+_LINE_SEARCH_RULES = re.compile(
+    r"\b(?:newsletter|our daily briefing)\b.{0,80}\b(?:sign up|subscribe|inbox|email address)\b"
+    r"|\ball rights reserved\W*$",
+    re.IGNORECASE,
+)
+_FOOTER_SEARCH_TRIGGERS = re.compile(
+    r"\bcomment(?:ing|s)?\b.{0,120}\bonly (?:available )?(?:to|for) (?:our )?(?:paying )?"
+    r"subscribers\b",
+    re.IGNORECASE,
+)
+
+
 def is_chrome_line(paragraph: str, config: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG) -> bool:
     """True when a single paragraph is known publisher chrome."""
-    return len(paragraph) <= config.max_rule_chars and _LINE_RULES.fullmatch(paragraph) is not None
+    if len(paragraph) > config.max_rule_chars:
+        return False
+    return bool(_LINE_RULES.fullmatch(paragraph) or _LINE_SEARCH_RULES.search(paragraph))
 
 
 def footer_start(
@@ -137,7 +148,9 @@ def footer_start(
     first = int(len(paragraphs) * config.footer_zone_start)
     for index in range(first, len(paragraphs)):
         paragraph = paragraphs[index]
-        if len(paragraph) <= config.max_rule_chars and _FOOTER_TRIGGERS.fullmatch(paragraph):
+        if len(paragraph) <= config.max_rule_chars and (
+            _FOOTER_TRIGGERS.fullmatch(paragraph) or _FOOTER_SEARCH_TRIGGERS.search(paragraph)
+        ):
             return index
     return len(paragraphs)
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 UNDETERMINED = "und"
-DEFAULT_SAMPLE_CHARS = 400
+DEFAULT_SAMPLE_CHARS = 300
 # Fewer letters than this is too little evidence (langid would guess anyway).
 MIN_LETTERS = 12
 # Below this normalized probability the guess is no better than noise.

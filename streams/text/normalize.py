@@ -29,12 +29,14 @@ from collections.abc import Iterable
 import ftfy
 import xxhash
 
-_NEWLINES = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+_NEWLINE_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_NEWLINES = re.compile(f"\r\n?|[{_NEWLINE_CHARS}]")
+_INVISIBLE_CLASS = (
+    "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
     "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
-    "\ufff0-\ufffb\ufffe\uffff\ud800-\udfff]"
+    "\ufff0-\ufffb\ufffe\uffff\ud800-\udfff"
 )
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]")
 # A UTF-8 lead byte read as Latin-1 followed by a continuation byte read as cp1252:
 # "Ã©", "â€™", "Â ". A false positive only costs one ftfy call that changes nothing.
 _MOJIBAKE = re.compile(
@@ -47,8 +49,11 @@ _PUNCT_MAP = {
     **dict.fromkeys("“”„‟″‶«»〝〞〟＂", '"'),
     **dict.fromkeys("‐‑‒–—―−⁃﹘﹣－⸺⸻", "-"),
 }
-_PUNCT = re.compile("[" + re.escape("".join(_PUNCT_MAP)) + "]")
-_SPACES = re.compile(r"[^\S\n]+")
+# One scan for both: typographic punctuation to its ASCII form, invisibles to nothing.
+_PUNCT_OR_INVISIBLE = re.compile(f"[{re.escape(''.join(_PUNCT_MAP))}{_INVISIBLE_CLASS}]")
+# ASCII fast path: one bytes.translate folds line breaks and deletes control characters.
+_ASCII_NEWLINES = bytes.maketrans(b"\r\x0b\x0c\x1c\x1d\x1e", b"\n\n\n\n\n\n")
+_ASCII_INVISIBLE = bytes(range(0x09)) + bytes(range(0x0E, 0x1C)) + b"\x1f\x7f"
 _FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,
     uncurl_quotes=False,
@@ -79,55 +84,75 @@ def normalize_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:
 
 
 def _normalize_once(text: str) -> str:
-    text = _NEWLINES.sub("\n", text)
-    text = _INVISIBLE.sub("", text)
-    if not text.isascii():
+    if text.isascii():
+        data = text.encode("ascii").translate(_ASCII_NEWLINES, _ASCII_INVISIBLE)
+        text = data.decode("ascii")
+    else:
+        if any(ch in text for ch in _NEWLINE_CHARS):
+            text = _NEWLINES.sub("\n", text)
+        text = _INVISIBLE.sub("", text)
         if _MOJIBAKE.search(text):
             text = _INVISIBLE.sub("", ftfy.fix_text(text, _FTFY_CONFIG))
         text = unicodedata.normalize("NFKC", text)
-        text = _PUNCT.sub(_replace_punct, text)
         # NFKC can expose a new invisible character (e.g. a compatibility form of one).
-        text = _INVISIBLE.sub("", text)
-    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+        text = _PUNCT_OR_INVISIBLE.sub(_replace_punct, text)
+    # str.split() without arguments collapses and strips every kind of whitespace.
+    lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
 def _replace_punct(match: re.Match[str]) -> str:
-    return _PUNCT_MAP[match.group()]
+    return _PUNCT_MAP.get(match.group(), "")
+
+
+def _letter_mark_ranges(lo: int, hi: int) -> str:
+    """Regex class body of the letters and marks (categories L*, M*) in [lo, hi)."""
+    ranges: list[tuple[int, int]] = []
+    start: int | None = None
+    for cp in range(lo, hi):
+        keep = unicodedata.category(chr(cp))[0] in "LM"
+        if keep and start is None:
+            start = cp
+        elif not keep and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, hi - 1))
+    return "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in ranges)
 
 
 @functools.cache
-def _non_letters() -> re.Pattern[str]:
-    """Runs of characters that are neither letters nor marks (Unicode categories L*, M*)."""
-    ranges: list[tuple[int, int]] = []
-    start: int | None = None
+def _bmp_non_letters() -> re.Pattern[str]:
+    """Runs of BMP characters that are neither letters nor marks; astral ones are left.
+
+    Keeping the class inside the BMP lets sre use its fast two-level bitmap (5x faster).
+    """
+    return re.compile(f"[^{_letter_mark_ranges(0, 0x10000)}\\U00010000-\\U0010ffff]+")
+
+
+@functools.cache
+def _astral_non_letters() -> re.Pattern[str]:
     # Planes 4-13 are unassigned and 15-16 private use: only scan where letters/marks live.
-    for lo, hi in ((0, 0x40000), (0xE0000, 0xE1000)):
-        for cp in range(lo, hi):
-            keep = unicodedata.category(chr(cp))[0] in "LM"
-            if keep and start is None:
-                start = cp
-            elif not keep and start is not None:
-                ranges.append((start, cp - 1))
-                start = None
-        if start is not None:
-            ranges.append((start, hi - 1))
-            start = None
-    body = "".join(f"{_esc(a)}-{_esc(b)}" if a != b else _esc(a) for a, b in ranges)
-    return re.compile(f"[^{body}]+")
+    body = _letter_mark_ranges(0x10000, 0x40000) + _letter_mark_ranges(0xE0000, 0xE1000)
+    return re.compile(f"[^{body}\\u0000-\\uffff]+")
 
 
-def _esc(cp: int) -> str:
-    return f"\\U{cp:08x}"
+_ASTRAL = re.compile("[\\U00010000-\\U0010ffff]")
+# ASCII fast path: every byte that is not a lowercase letter becomes a space.
+_ASCII_NON_LETTERS = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
 
 
 def fingerprint_text(paragraphs: Iterable[str]) -> str:
     """Fingerprint form of the paragraphs (see the module docstring); may be empty."""
     text = " ".join(paragraphs)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    text = text.casefold()
-    return _non_letters().sub(" ", text).strip()
+    if text.isascii():
+        data = text.encode("ascii").lower().translate(_ASCII_NON_LETTERS)
+        return " ".join(data.decode("ascii").split())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _bmp_non_letters().sub(" ", text)
+    if _ASTRAL.search(text):
+        text = _astral_non_letters().sub(" ", text)
+    return " ".join(text.split())
 
 
 # Scripts written without spaces between words.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.errors import DeadLetterRateExceeded
+from streams.errors import DeadLetterRateExceededError
 from streams.guard import DeadLetterGuard
 
 
@@ -17,7 +17,7 @@ def test_trips_when_the_full_window_is_over_the_ratio() -> None:
     guard = DeadLetterGuard(max_ratio=0.5, window=10)
     for outcome in [False, True] * 5:
         guard.record(outcome)  # exactly 50%: allowed
-    with pytest.raises(DeadLetterRateExceeded, match="6 of the last 10"):
+    with pytest.raises(DeadLetterRateExceededError, match="6 of the last 10"):
         guard.record(True)  # the oldest (False) slides out: 6/10 dead
 
 
