@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from streams.text.article import normalize_article
+from streams.text.article import TextConfig, normalize_article
 from streams.text.language import detect_language
 from streams.text.normalize import fingerprint_text
 
@@ -35,6 +35,13 @@ def baseline(body: str) -> str:
 
 def text_path(body: str) -> str:
     return fingerprint_text(normalize_article(body).paragraphs)
+
+
+NO_LANGUAGE = TextConfig(language_sample_chars=0)
+
+
+def text_path_no_language(body: str) -> str:
+    return fingerprint_text(normalize_article(body, config=NO_LANGUAGE).paragraphs)
 
 
 def rate(fn: Callable[[str], object], bodies: list[str], seconds: float) -> float:
@@ -56,18 +63,25 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    plain = [next(SEEDS.glob(f"{p}_*.txt")).read_text(encoding="utf-8") for p in ("000", "001", "004")]
+    plain = [
+        next(SEEDS.glob(f"{p}_*.txt")).read_text(encoding="utf-8") for p in ("000", "001", "004")
+    ]
     pages = [p.read_text(encoding="utf-8") for p in sorted(PAGES.glob("*.html"))]
     for body in plain + pages:  # warm up: language model load, regex compilation
         text_path(body)
 
     print(f"{'corpus':<12}{'text path/s':>14}{'baseline/s':>14}{'slowdown':>10}")
-    for name, bodies in (("plain text", plain), ("html pages", pages)):
-        ours, base = rate(text_path, bodies, args.seconds), rate(baseline, bodies, args.seconds)
+    runs = (
+        ("plain text", plain, text_path),
+        ("  no lang", plain, text_path_no_language),
+        ("html pages", pages, text_path),
+    )
+    for name, bodies, path in runs:
+        ours, base = rate(path, bodies, args.seconds), rate(baseline, bodies, args.seconds)
         print(f"{name:<12}{ours:>14,.0f}{base:>14,.0f}{base / ours:>9.2f}x")
 
     sample = normalize_article(plain[0]).text
-    for chars in (400, 1000, len(sample)):
+    for chars in (240, 1000, len(sample)):
         calls = rate(lambda s, n=chars: detect_language(s, n), [sample], args.seconds / 3)
         print(f"py3langid on {chars:>5} chars: {calls:,.0f} calls/s ({1e6 / calls:,.0f} us)")
 

@@ -10,7 +10,7 @@ from typing import Any
 import faust
 import orjson
 
-from streams.errors import DeadLetterRateExceededError
+from streams.errors import DeadLetterRateExceededError, IngestError
 from streams.fingerprint_log import LogRecord, encode_record
 from streams.guard import DeadLetterGuard
 from streams.metrics import Metrics
@@ -87,7 +87,7 @@ def register_agent(
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
-    on_fatal: Callable[[DeadLetterRateExceededError], Awaitable[None]],
+    on_fatal: Callable[[IngestError], Awaitable[None]],
 ) -> None:
     metrics = publisher.metrics
     stage = metrics.stage_seconds

@@ -7,6 +7,7 @@ in the README ("Running on Tansu").
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -15,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -136,6 +137,55 @@ class EmbeddedBroker:
         self.stop()
 
 
+def _reachable(servers: list[str]) -> bool:
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "localhost", int(port)), timeout=1.0):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+async def reachable_async(servers: list[str], timeout_s: float = 1.0) -> bool:
+    """Whether any bootstrap server accepts a TCP connection (without blocking the loop)."""
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host or "localhost", int(port)), timeout_s
+            )
+        except (OSError, ValueError, TimeoutError):
+            continue
+        writer.close()
+        return True
+    return False
+
+
+def wait_for_broker(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Block until a bootstrap server accepts connections, with backoff and one line per try.
+
+    Raises :class:`BrokerUnavailableError` after ``settings.broker_wait_s``.
+    """
+    servers = settings.kafka_bootstrap_servers.split(",")
+    deadline = time.monotonic() + settings.broker_wait_s
+    delay, attempt = 0.5, 1
+    while not _reachable(servers):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise BrokerUnavailableError(
+                f"no Kafka broker reachable at {settings.kafka_bootstrap_servers} after "
+                f"{settings.broker_wait_s:.0f} s ({attempt} attempts); check "
+                "KAFKA_BOOTSTRAP_SERVERS and that the broker is up"
+            )
+        delay = min(delay, remaining)
+        log.warning("broker %s unreachable (attempt %d); retrying in %.1f s",
+                    settings.kafka_bootstrap_servers, attempt, delay)
+        sleep(delay)
+        delay, attempt = min(delay * 2, 8.0), attempt + 1
+
+
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic the ingester uses, with its configuration."""
     window_ms = str(settings.dedup_window_ms)
@@ -156,13 +206,18 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
 def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = None) -> None:
     """Create missing topics; existing topics are left as they are."""
     from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        client_id=f"{settings.app_id}-admin",
-        **settings.kafka_python_security(),
-    )
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            client_id=f"{settings.app_id}-admin",
+            **settings.kafka_python_security(),
+        )
+    except KafkaError as exc:
+        raise BrokerUnavailableError(
+            f"cannot talk to Kafka at {settings.kafka_bootstrap_servers}: {exc}"
+        ) from exc
     try:
         existing = set(admin.list_topics())
         new = [

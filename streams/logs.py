@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -30,6 +31,47 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(payload).decode()
 
 
+class RepeatFilter(logging.Filter):
+    """Let one record per (logger, message template) through every ``interval_s`` seconds.
+
+    A broker outage makes the Kafka clients log the same connection error hundreds of times
+    a second; one line per interval, with the count suppressed, says the same thing.
+    """
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        last, suppressed = self._last.get(key, (0.0, 0))
+        if now - last < self.interval_s:
+            self._last[key] = (last, suppressed + 1)
+            return False
+        if suppressed:
+            record.msg = f"{record.msg} (and {suppressed} more like it in {self.interval_s:.0f} s)"
+        self._last[key] = (now, 0)
+        return True
+
+
+# The client libraries' modules that log per connection attempt.
+CHATTY_LOGGERS = (
+    "aiokafka", "aiokafka.conn", "aiokafka.client", "aiokafka.cluster",
+    "aiokafka.consumer.fetcher", "aiokafka.consumer.group_coordinator",
+    "aiokafka.producer.sender", "aiokafka.producer.producer", "kafka",
+)
+
+
+def quiet_client_libraries() -> None:
+    repeat = RepeatFilter()
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RepeatFilter) for f in logger.filters):
+            logger.addFilter(repeat)
+
+
 def make_handler(settings: Settings) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
@@ -48,3 +90,4 @@ def configure_logging(settings: Settings) -> None:
     # Client libraries log every connection at INFO; keep their warnings only.
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_client_libraries()

@@ -73,6 +73,8 @@ class Settings:
     boilerplate_min_articles: int = 3
 
     # Safety.
+    broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
+    broker_lost_s: float = 30.0  # exit non-zero when the broker stays unreachable this long
     deadletter_max_ratio: float = 0.5
     deadletter_window: int = 200
 

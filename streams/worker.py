@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
@@ -14,8 +17,8 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from streams import __version__
 from streams.agents import Publisher, now_ms, register_agent
 from streams.app import aiokafka_security, create_app
-from streams.broker import broker_for, ensure_topics
-from streams.errors import DeadLetterRateExceededError
+from streams.broker import broker_for, ensure_topics, reachable_async, wait_for_broker
+from streams.errors import BrokerUnavailableError, IngestError
 from streams.fingerprint_log import LogRecord
 from streams.guard import DeadLetterGuard
 from streams.metrics import Metrics
@@ -27,6 +30,21 @@ from streams.topics import Topics, declare_topics
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL_S = 5.0
+FATAL_EXIT_GRACE_S = 10.0
+# Exit codes a supervisor can tell apart (2 is "could not start": bad settings, no broker).
+FATAL_EXIT_CODES = {"broker_unavailable": 3, "deadletter_rate_exceeded": 4}
+
+
+def exit_after(seconds: float, code: int) -> None:
+    """Exit the process with ``code`` in ``seconds`` unless it has exited by then."""
+
+    def hard_exit() -> None:
+        logging.shutdown()
+        os._exit(code)
+
+    timer = threading.Timer(seconds, hard_exit)
+    timer.daemon = True
+    timer.start()
 
 
 class ReplicaService(mode.Service):
@@ -68,14 +86,18 @@ def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faus
     app.service(ReplicaService(replica, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
 
-    async def on_fatal(exc: DeadLetterRateExceededError) -> None:
+    async def on_fatal(exc: IngestError) -> None:
         log.error("%s", exc.detail, extra={"code": exc.code})
+        # Faust's shutdown can wait forever on a producer flush when the broker is gone:
+        # a supervisor needs the exit, so force it after a grace period.
+        exit_after(FATAL_EXIT_GRACE_S, FATAL_EXIT_CODES.get(exc.code, 1))
         await app.crash(exc)
 
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
                    publisher=publisher, guard=guard, on_fatal=on_fatal)
     _register_pages(app, settings, replica)
     _register_housekeeping(app, topics, dedup, replica, metrics)
+    _register_broker_watchdog(app, settings, on_fatal)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
 
@@ -121,6 +143,34 @@ def _register_housekeeping(
                 metrics.partition_lag.labels(**labels).set(max(0, end - done))
 
 
+def _register_broker_watchdog(
+    app: faust.App,
+    settings: Settings,
+    on_fatal: Callable[[IngestError], Awaitable[None]],
+) -> None:
+    """Exit non-zero when the broker stays unreachable: a supervisor restarts us, and the
+    outage is visible (worker down) instead of a worker that silently hangs."""
+    servers = settings.kafka_bootstrap_servers.split(",")
+    down_since: list[float] = []
+
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def broker_watchdog() -> None:
+        if await reachable_async(servers):
+            if down_since:
+                log.warning("broker reachable again after %.0f s", time.monotonic() - down_since[0])
+            down_since.clear()
+            return
+        if not down_since:
+            down_since.append(time.monotonic())
+            log.error("broker %s unreachable; exiting if it stays away for %.0f s",
+                      settings.kafka_bootstrap_servers, settings.broker_lost_s)
+        elif time.monotonic() - down_since[0] > settings.broker_lost_s:
+            await on_fatal(BrokerUnavailableError(
+                f"broker {settings.kafka_bootstrap_servers} unreachable for "
+                f"{settings.broker_lost_s:.0f} s; exiting so the supervisor can restart the worker"
+            ))
+
+
 def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     with broker_for(settings) as live:
@@ -129,6 +179,7 @@ def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
                 "KAFKA_BOOTSTRAP_SERVERS is unset: started the embedded Tansu broker on %s "
                 "(in-memory; for development only)", live.kafka_bootstrap_servers,
             )
+        wait_for_broker(live)
         ensure_topics(live)
         app = build_worker_app(live)
         # Faust's click command line reads sys.argv.

@@ -153,9 +153,13 @@ def produce_placed(
 
 
 def final_kept(got: Collected) -> set[str]:
-    """Ids published as kept and not later superseded by a correction."""
-    corrected = {v["id"] for v in got.by_topic("articles.duplicates") if v.get("supersedes")}
-    return {v["id"] for v in got.by_topic("articles.enriched")} - corrected
+    """Ids with an enriched record and no duplicates record (corrections included).
+
+    Verdicts only move from kept to duplicate, never back, so this needs no ordering
+    between the two topics: it is how consumers are told to read them (README, Guarantees).
+    """
+    dropped = {v["id"] for v in got.by_topic("articles.duplicates")}
+    return {v["id"] for v in got.by_topic("articles.enriched")} - dropped
 
 
 @dataclass

@@ -30,7 +30,8 @@ class TextConfig:
 
     html: HtmlConfig = DEFAULT_HTML_CONFIG
     boilerplate: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG
-    # Characters of kept text handed to language identification (its cost is per byte).
+    # Characters of kept text handed to language identification (its cost is per byte);
+    # 0 skips identification (language "und").
     language_sample_chars: int = DEFAULT_SAMPLE_CHARS
     # Paragraphs shorter than this are dropped (1 keeps every non-empty paragraph: a short
     # line can still be article text, and the chrome rules handle the known short lines).

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 UNDETERMINED = "und"
-DEFAULT_SAMPLE_CHARS = 300
+DEFAULT_SAMPLE_CHARS = 240
 # Fewer letters than this is too little evidence (langid would guess anyway).
 MIN_LETTERS = 12
 # Below this normalized probability the guess is no better than noise.

@@ -29,14 +29,11 @@ from collections.abc import Iterable
 import ftfy
 import xxhash
 
-_NEWLINE_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_NEWLINES = re.compile(f"\r\n?|[{_NEWLINE_CHARS}]")
 _INVISIBLE_CLASS = (
     "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
     "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\ufff0-\ufffb\ufffe\uffff\ud800-\udfff"
 )
-_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]")
 # A UTF-8 lead byte read as Latin-1 followed by a continuation byte read as cp1252:
 # "Ã©", "â€™", "Â ". A false positive only costs one ftfy call that changes nothing.
 _MOJIBAKE = re.compile(
@@ -63,18 +60,21 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
     normalization=None,
     explain=False,
 )
-# ftfy may need a second look after NFKC; the loop makes the result a fixed point.
 _MAX_PASSES = 3
 
 
 def normalize_text(text: str) -> str:
     """Display form of ``text``; paragraphs stay separated by one ``\\n``."""
-    for _ in range(_MAX_PASSES):
-        result = _normalize_once(text)
-        if result == text:
+    result, unsettled = _normalize_once(text)
+    # ftfy and NFKC see different context after a pass (NFKC turns "¯" into " ̄", which
+    # changes what ftfy calls mojibake): iterate such texts to a fixed point.
+    for _ in range(_MAX_PASSES - 1):
+        if not unsettled:
             break
-        text = result
-    return text
+        again, unsettled = _normalize_once(result)
+        unsettled = unsettled and again != result
+        result = again
+    return result
 
 
 def normalize_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:
@@ -83,22 +83,28 @@ def normalize_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:
     return tuple(text.split("\n")) if text else ()
 
 
-def _normalize_once(text: str) -> str:
+def _normalize_once(text: str) -> tuple[str, bool]:
+    """One pass of the display form; also says whether ftfy or NFKC were involved."""
+    unsettled = False
     if text.isascii():
         data = text.encode("ascii").translate(_ASCII_NEWLINES, _ASCII_INVISIBLE)
         text = data.decode("ascii")
     else:
-        if any(ch in text for ch in _NEWLINE_CHARS):
-            text = _NEWLINES.sub("\n", text)
-        text = _INVISIBLE.sub("", text)
-        if _MOJIBAKE.search(text):
-            text = _INVISIBLE.sub("", ftfy.fix_text(text, _FTFY_CONFIG))
-        text = unicodedata.normalize("NFKC", text)
-        # NFKC can expose a new invisible character (e.g. a compatibility form of one).
+        # splitlines() knows exactly our line-break set, at C speed.
+        text = "\n".join(text.splitlines())
         text = _PUNCT_OR_INVISIBLE.sub(_replace_punct, text)
+        if _MOJIBAKE.search(text):
+            unsettled = True
+            fixed = ftfy.fix_text(text, _FTFY_CONFIG)
+            text = _PUNCT_OR_INVISIBLE.sub(_replace_punct, "\n".join(fixed.splitlines()))
+        if not unicodedata.is_normalized("NFKC", text):
+            # NFKC can create typographic forms again (U+FE58 -> U+2014) and join pieces.
+            unsettled = True
+            text = unicodedata.normalize("NFKC", text)
+            text = _PUNCT_OR_INVISIBLE.sub(_replace_punct, "\n".join(text.splitlines()))
     # str.split() without arguments collapses and strips every kind of whitespace.
     lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line), unsettled
 
 
 def _replace_punct(match: re.Match[str]) -> str:
