@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_credentials=broker_credentials(settings),
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
         # Tansu answers ListOffsets/metadata slowly under load; be patient before giving up.
         broker_request_timeout=40.0,
         # We keep no Faust tables (the fingerprint index is a replicated log, see README),

@@ -65,6 +65,7 @@ def start_worker(settings: Settings, workdir: Path, web_port: int) -> subprocess
         INGEST_DATA_DIR=str(workdir / "data"),
         INGEST_WEB_PORT=str(web_port),
         INGEST_LOG_LEVEL="info",
+        INGEST_BROKER_PROFILE="tansu",
     )
     log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - lives as long as the worker
     return subprocess.Popen(

@@ -2,12 +2,15 @@
 
 A raw value is either a JSON object (``body`` required; ``id``, ``url``, ``source``,
 ``title``, ``published_at``, ``content_type`` optional; other fields passed through) or any
-other bytes, taken as the body itself. Text must be UTF-8, or carry a UTF-16/UTF-32 BOM.
+other text that is not a whole JSON value, taken as the body itself (JSON arrays, strings,
+numbers and literals are invalid envelopes). Text must be UTF-8, or carry a UTF-8, UTF-16 or
+UTF-32 byte-order mark.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +30,13 @@ MAX_ID_CHARS = 256
 # orjson itself refuses nesting deeper than 1024; passthrough fields are capped further
 # because they are copied into every output record.
 MAX_PASSTHROUGH_BYTES = 64 * 1024
+# Metadata fields are single-line strings copied verbatim into output records: a NUL there
+# breaks downstream stores (PostgreSQL text refuses it), so C0/C1 controls go, and the
+# whitespace ones become a space.
+_CONTROL_WHITESPACE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# First characters of a JSON text that is not an object: array, string, number, literal.
+_JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -99,8 +109,14 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
             strings[name] = str(value).strip() or None
         else:
             raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
-    if strings["id"] is not None and len(strings["id"]) > MAX_ID_CHARS:
+    article_id = strings["id"]
+    if article_id is not None and len(article_id) > MAX_ID_CHARS:
         raise InvalidEnvelopeError(f"'id' is longer than {MAX_ID_CHARS} characters")
+    # The id is the output key: silently changing it could merge two articles.
+    if article_id is not None and _CONTROL.search(article_id):
+        raise InvalidEnvelopeError("'id' contains control characters")
+    for name in OPTIONAL_STRING_FIELDS[1:]:
+        strings[name] = _without_controls(strings[name])
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
     if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
         raise InvalidEnvelopeError(
@@ -109,12 +125,20 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     return Envelope(body=body, extra=extra, **strings)
 
 
+def _without_controls(value: str | None) -> str | None:
+    if value is None or value.isprintable():
+        return value
+    value = _CONTROL.sub("", _CONTROL_WHITESPACE.sub(" ", value)).strip()
+    return value or None
+
+
 def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     """Decode one raw message value. Raises an :class:`InputError` subclass on bad input."""
-    if value is None or not value.strip():
-        raise EmptyBodyError("message value is empty")
-    if len(value) > max_bytes:
+    # Size first, and isspace() rather than strip(): an oversized value is never copied.
+    if value is not None and len(value) > max_bytes:
         raise TooLargeError(f"value is {len(value)} bytes, over the {max_bytes}-byte limit")
+    if not value or value.isspace():
+        raise EmptyBodyError("message value is empty")
     text = decode_text(value)
     if _looks_like_json_object(text):
         try:
@@ -124,8 +148,11 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
         envelope = _from_object(obj)
-    elif text.lstrip()[:1] == "[" and _json_array_or_too_deep(text):
-        raise InvalidEnvelopeError("JSON value is an array (or nests too deeply), not an object")
+    elif text.lstrip()[:1] in _JSON_NON_OBJECT_START and _json_non_object_or_too_deep(text):
+        raise InvalidEnvelopeError(
+            "JSON value is an array, string, number or literal (or nests too deeply), "
+            "not an object"
+        )
     else:
         envelope = Envelope(body=text)
     if not envelope.body.strip():
@@ -133,10 +160,12 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     return envelope
 
 
-def _json_array_or_too_deep(text: str) -> bool:
-    """True for a JSON array, or JSON-like text deeper than orjson's 1024-level limit.
+def _json_non_object_or_too_deep(text: str) -> bool:
+    """True for JSON that is not an object, or JSON-like text deeper than orjson's limit.
 
-    Plain text may start with "[" ("[UPDATED] ..."); only real JSON is rejected.
+    Plain text may start like JSON ("[UPDATED] ...", "2024 was ...", "\"No,\" she said");
+    only a whole JSON value is rejected: a producer that sent ``null`` or a JSON-encoded
+    string has a bug, and taking its JSON as article text would hide it.
     """
     try:
         orjson.loads(text)

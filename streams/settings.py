@@ -78,10 +78,12 @@ class Settings:
     deadletter_max_ratio: float = 0.5
     deadletter_window: int = 200
 
-    # Consumer-group timing. 0 picks: 2 s / 0.5 s on the embedded broker (Tansu holds a join
-    # for session_timeout/2), Kafka's usual 10 s / 3 s otherwise (Kafka rejects < 6 s).
-    broker_session_timeout_s: float = 0.0
-    broker_heartbeat_interval_s: float = 0.0
+    # Consumer-group timing. "tansu" (the default for the embedded broker): 2 s session,
+    # 0.5 s heartbeat, 4 s rebalance timeout, because Tansu holds a join for session_timeout/2
+    # and for members that left; "kafka": 10 s / 3 s / 60 s (Kafka rejects sessions < 6 s).
+    broker_profile: str = "auto"  # auto | tansu | kafka
+    broker_session_timeout_s: float = 0.0  # 0: from the profile
+    broker_heartbeat_interval_s: float = 0.0  # 0: from the profile
 
     # Logs.
     log_level: str = "info"
@@ -92,16 +94,29 @@ class Settings:
         return not self.kafka_bootstrap_servers
 
     @property
+    def tansu(self) -> bool:
+        return self.broker_profile == "tansu" or (self.broker_profile == "auto" and self.embedded)
+
+    @property
     def session_timeout_s(self) -> float:
         if self.broker_session_timeout_s:
             return self.broker_session_timeout_s
-        return 2.0 if self.embedded else 10.0
+        return 2.0 if self.tansu else 10.0
 
     @property
     def heartbeat_interval_s(self) -> float:
         if self.broker_heartbeat_interval_s:
             return self.broker_heartbeat_interval_s
-        return 0.5 if self.embedded else 3.0
+        return 0.5 if self.tansu else 3.0
+
+    @property
+    def rebalance_timeout_s(self) -> float:
+        """How long the group waits for members to (re)join during a rebalance.
+
+        Tansu holds a join until every member it still knows has rejoined or this runs out,
+        so a member that left (or was killed) stalls the next join by up to this long.
+        """
+        return 4.0 if self.tansu else 60.0
 
     @property
     def dedup_window_ms(self) -> int:
@@ -133,6 +148,8 @@ class Settings:
             problems.append("deadletter_max_ratio must be in (0, 1]")
         if self.max_body_bytes < 1024:
             problems.append("max_body_bytes must be >= 1024")
+        if self.broker_profile not in ("auto", "tansu", "kafka"):
+            problems.append("broker_profile must be 'auto', 'tansu' or 'kafka'")
         if self.log_format not in ("text", "json"):
             problems.append("log_format must be 'text' or 'json'")
         if self.batch_size < 1:

@@ -66,6 +66,7 @@ class Worker:
             INGEST_WORKER_ID=self.name,
             INGEST_PARTITIONS=str(self.settings.partitions),
             INGEST_LOG_LEVEL="info",
+            INGEST_BROKER_PROFILE="tansu",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

@@ -82,3 +82,36 @@ def test_error_codes_are_stable() -> None:
                                   InvalidEnvelopeError, MissingBodyError, EmptyBodyError)]
     assert codes == ["too_large", "not_utf8", "binary_content", "invalid_envelope",
                      "missing_body", "empty_body"]
+
+
+@pytest.mark.parametrize("value", [b"42", b"-1.5e3", b'"x"', b"null", b"true", b" false \n",
+                                   orjson.dumps("Line one.\nLine two.")])
+def test_whole_json_values_that_are_not_objects_are_invalid(value: bytes) -> None:
+    with pytest.raises(InvalidEnvelopeError):
+        parse_envelope(value, max_bytes=LIMIT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[UPDATED] Council votes today.", "2024 was a hard year.", '"No," she said.',
+     "true story: the mayor resigned.", "null and void, the court said.", "-- draft --"],
+)
+def test_text_that_only_starts_like_json_is_a_body(text: str) -> None:
+    assert parse_envelope(text.encode(), max_bytes=LIMIT).body == text
+
+
+def test_control_characters_are_removed_from_metadata_fields() -> None:
+    value = orjson.dumps({"body": "Text", "title": "Bad\x00 title\x07\nline", "source": "s\x00rc",
+                          "url": "https://x.test/\x1ba"})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.title, env.source, env.url) == ("Bad title line", "src", "https://x.test/a")
+
+
+def test_id_with_control_characters_is_invalid() -> None:
+    with pytest.raises(InvalidEnvelopeError, match="control"):
+        parse_envelope(orjson.dumps({"body": "Text", "id": "a\x00b"}), max_bytes=LIMIT)
+
+
+def test_oversized_whitespace_is_too_large_not_empty() -> None:
+    with pytest.raises(TooLargeError):
+        parse_envelope(b" " * 2049, max_bytes=2048)

@@ -1,0 +1,263 @@
+"""What the pipeline is compared with, and the profiled worker.
+
+    python -m bench.baselines forward      # (a) trivial Faust agent: raw bytes -> same bytes
+    python -m bench.baselines datasketch   # (b) our worker with datasketch MinHash + MinHashLSH
+    python -m bench.baselines profile OUT  # our worker under pyinstrument; OUT.json hotspots
+
+(c), the text path and the pure core without Kafka, is :func:`core_rates`, run in-process.
+Each entry point reads the same environment as ``ingest worker`` (streams.settings), so the
+broker, consumer group, batch and producer settings are those of the real worker.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from streams.dedup.config import LSHConfig, MinHashConfig
+from streams.dedup.index import FingerprintIndex
+from streams.dedup.minhash import content_hash
+from streams.dedup.model import Fingerprint, IndexEntry
+from streams.pipeline import CoreConfig, Deduplicator, prepare
+from streams.records import RawMessage
+from streams.settings import Settings
+
+# -- (a) the framework ceiling ------------------------------------------------------------
+
+
+def run_forward(settings: Settings) -> int:
+    """A Faust app that forwards raw bytes, batched like ``ingest`` and with its producer."""
+    import faust
+
+    from streams.app import create_app
+    from streams.broker import ensure_topics
+
+    ensure_topics(settings)
+    app = create_app(settings)
+
+    def raw_topic(name: str) -> Any:
+        return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                         value_serializer="raw", partitions=settings.partitions)
+
+    source, sink = raw_topic(settings.topic_raw), raw_topic(settings.topic_enriched)
+    forwarded = [0]
+
+    @app.agent(source, name="forward", concurrency=1)
+    async def forward(stream: faust.StreamT[bytes]) -> None:
+        batches = stream.take_events(settings.batch_size, within=settings.batch_window_s)
+        async for events in batches:
+            for event in events:
+                await sink.send(key=event.message.key, value=event.message.value)
+            forwarded[0] += len(events)
+
+    @app.page("/count")
+    async def count(self: Any, request: Any) -> Any:
+        return self.json({"forwarded": forwarded[0]})
+
+    return _faust_main(app, settings)
+
+
+def _faust_main(app: Any, settings: Settings) -> int:
+    sys.argv = ["bench", "worker", "--loglevel", settings.log_level,
+                "--web-port", str(settings.web_port)]
+    try:
+        app.main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+# -- (b) datasketch in place of our MinHash and LSH ------------------------------------------
+
+
+def datasketch_fingerprint(
+    tokens: Sequence[str], fp_text: str, config: MinHashConfig
+) -> Fingerprint:
+    """The usual datasketch recipe: a MinHash per document over the encoded word k-grams."""
+    from datasketch import MinHash
+
+    k = config.shingle_size
+    if not tokens:
+        shingles: set[bytes] = set()
+    elif len(tokens) < k:
+        shingles = {" ".join(tokens).encode()}
+    else:
+        shingles = {" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)}
+    minhash = MinHash(num_perm=config.num_perm, seed=config.seed)
+    minhash.update_batch(shingles)
+    # affine32 values are < 2**32: the uint32 signature our verification and log expect.
+    return Fingerprint(content_hash(fp_text), minhash.hashvalues.astype(np.uint32),
+                       len(shingles))
+
+
+class DatasketchIndex(FingerprintIndex):
+    """Our index with datasketch's ``MinHashLSH(params=(bands, rows))`` finding candidates.
+
+    Exact-hash, root and expiry bookkeeping stay ours; band keys are switched off (see
+    :func:`install_datasketch`) so only datasketch's LSH tables hold the bands.
+    """
+
+    def __init__(self, lsh: LSHConfig, num_perm: int = 128) -> None:
+        from datasketch import MinHashLSH
+
+        super().__init__(lsh)
+        self._ds = MinHashLSH(num_perm=num_perm, params=(lsh.bands, lsh.rows))
+
+    def add(self, entry: IndexEntry) -> None:
+        super().add(entry)  # unlinks an older entry of the same id first
+        self._ds.insert(entry.id, _lean(entry.fingerprint), check_duplication=False)
+
+    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
+        ids = self._ds.query(_lean(fingerprint))
+        return sorted((self._entries[i] for i in ids if i in self._entries),
+                      key=lambda e: e.order_key)
+
+    def _unlink(self, entry: IndexEntry) -> None:
+        super()._unlink(entry)
+        if entry.id in self._ds:
+            self._ds.remove(entry.id)
+
+
+def _lean(fingerprint: Fingerprint) -> Any:
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=1, hashvalues=fingerprint.signature, scheme="affine32")
+
+
+def install_datasketch() -> None:
+    """Swap fingerprinting and the LSH index of :mod:`streams.pipeline` for datasketch's."""
+    import streams.dedup.index as index_module
+    import streams.pipeline as pipeline
+
+    pipeline.compute_fingerprint = datasketch_fingerprint  # type: ignore[assignment]
+    pipeline.FingerprintIndex = DatasketchIndex  # type: ignore[misc]
+    index_module.band_keys = lambda signature, config: []  # type: ignore[assignment]
+
+
+def run_datasketch_worker(settings: Settings) -> int:
+    from streams.worker import run_worker
+
+    install_datasketch()
+    return run_worker(settings, [])
+
+
+# -- the profiled worker ----------------------------------------------------------------------
+
+
+def run_profiled_worker(settings: Settings, out: Path) -> int:
+    """Our worker under pyinstrument (1 ms samples of the main thread, where Faust runs)."""
+    from pyinstrument import Profiler
+
+    from streams.worker import run_worker
+
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    try:
+        return run_worker(settings, [])
+    finally:
+        profiler.stop()
+        session = profiler.last_session
+        assert session is not None
+        out.with_suffix(".txt").write_text(profiler.output_text(unicode=True, color=False,
+                                                                show_all=False))
+        out.with_suffix(".json").write_bytes(orjson.dumps(hotspots(session.root_frame())))
+
+
+def hotspots(root: Any, top: int = 15) -> dict[str, Any]:
+    """Self time by function and inclusive time of the pipeline stages, in seconds."""
+    total = root.time if root is not None else 0.0
+    self_time: dict[str, float] = {}
+    inclusive: dict[str, float] = {}
+
+    def walk(frame: Any, ancestors: frozenset[str]) -> None:
+        name = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+        self_time[name] = self_time.get(name, 0.0) + frame.total_self_time
+        if name not in ancestors:  # recursion counts once
+            inclusive[name] = inclusive.get(name, 0.0) + frame.time
+        for child in frame.children:
+            if not child.is_synthetic:  # "[self]"/"[await]" time is in total_self_time
+                walk(child, ancestors | {name})
+
+    if root is not None:
+        walk(root, frozenset())
+    by_self = sorted(self_time.items(), key=lambda kv: -kv[1])[:top]
+    stages = {name: t for name, t in inclusive.items() if _is_stage(name)}
+    return {"total_s": total, "self": by_self,
+            "stages": sorted(stages.items(), key=lambda kv: -kv[1])}
+
+
+STAGE_FUNCTIONS = (
+    "handle (streams/agents.py", "process (streams/pipeline.py", "prepare (streams/pipeline.py",
+    "parse_envelope", "normalize_article", "parse_body", "normalize_paragraphs",
+    "remove_boilerplate", "detect_language", "fingerprint_paragraphs", "fingerprint_text",
+    "fingerprint_tokens", "fingerprint (streams/dedup/minhash.py", "shingle_hashes",
+    "minhash_signature", "_decide (streams/pipeline.py", "decide (streams/dedup/decide.py",
+    "apply_decision", "enriched_record", "publish (streams/agents.py", "publish_log_record",
+    "encode_record", "count (streams/agents.py", "_apply (streams/replica.py",
+)
+
+
+def _is_stage(name: str) -> bool:
+    return any(name.startswith(s) for s in STAGE_FUNCTIONS)
+
+
+# -- (c) no Kafka -------------------------------------------------------------------------
+
+
+def _no_learned(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
+    return frozenset()
+
+
+def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
+    """Articles/s on this core: text path (parse, normalize, fingerprint) and the whole core.
+
+    Best of ``repeat`` passes; the core gets a fresh Deduplicator per pass so every pass
+    decides the same stream against the same growing index.
+    """
+    config = CoreConfig()
+    raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
+            for i, v in enumerate(values)]
+    prepare(raws[0], config, _no_learned)  # warm-up: language model, regexes
+    best_text = best_core = 0.0
+    for _ in range(repeat):
+        started = time.process_time()
+        for raw in raws:
+            try:
+                prepare(raw, config, _no_learned)
+            except Exception:  # dead letters cost what they cost: skip them here
+                continue
+        best_text = max(best_text, len(raws) / (time.process_time() - started))
+        dedup = Deduplicator(config, worker="bench")
+        started = time.process_time()
+        for raw in raws:
+            dedup.process(raw, raw.timestamp_ms)
+        best_core = max(best_core, len(raws) / (time.process_time() - started))
+    return {"text_path_per_s": round(best_text, 1), "core_per_s": round(best_core, 1),
+            "articles": len(raws)}
+
+
+def main(argv: Sequence[str]) -> int:
+    from streams import settings as settings_mod
+    from streams.logs import configure_logging
+
+    settings = settings_mod.load()
+    configure_logging(settings)
+    command = argv[0] if argv else ""
+    if command == "forward":
+        return run_forward(settings)
+    if command == "datasketch":
+        return run_datasketch_worker(settings)
+    if command == "profile" and len(argv) == 2:
+        return run_profiled_worker(settings, Path(argv[1]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

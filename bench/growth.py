@@ -1,0 +1,142 @@
+"""Cost per article and memory per fingerprint when the index already holds many articles.
+
+    python -m bench.growth --entries 1000000 --messages 300   # one size; JSON on stdout
+
+The index is filled with synthetic :class:`IndexEntry` values (random signatures, 25 % of
+them duplicates pointing at a kept entry), built directly rather than by normalizing a
+million articles. Then corpus articles are decided against it: the whole core
+(``Deduplicator.process``) and the decision alone (``decide`` + ``apply_decision`` on
+prepared fingerprints). Each size runs in its own process so its memory is measured as an
+RSS delta and handed back to the system afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import xxhash
+
+from bench.e2e import build_corpus, proc_status_kb
+from streams.dedup.decide import apply_decision, decide
+from streams.dedup.index import FingerprintIndex
+from streams.dedup.model import Fingerprint, IndexEntry
+from streams.pipeline import CoreConfig, Deduplicator, Prepared, prepare
+from streams.records import RawMessage
+
+BASE_MS = 1_700_000_000_000
+CHUNK = 10_000
+
+
+def synthetic_entries(count: int, num_perm: int, seed: int = 11) -> Iterator[IndexEntry]:
+    """``count`` entries with random signatures; every fourth is a duplicate of its neighbour."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, count, CHUNK):
+        n = min(CHUNK, count - start)
+        signatures = rng.integers(0, 2**32, size=(n, num_perm), dtype=np.uint32)
+        shingles = rng.integers(150, 1500, size=n)
+        for j in range(n):
+            i = start + j
+            article_id = f"synthetic-{i:09d}"
+            root = f"synthetic-{i - 1:09d}" if i % 4 == 3 else article_id
+            signature = signatures[j].copy()  # an owning array, as decode_record makes
+            yield IndexEntry(
+                id=article_id,
+                event_time_ms=BASE_MS + i,
+                fingerprint=Fingerprint(xxhash.xxh3_128_hexdigest(signature.tobytes()),
+                                        signature, int(shingles[j])),
+                root=root,
+                source="The Northern Ledger",
+                seen_at_ms=BASE_MS + i,
+                origin=f"articles.raw/{i % 4}/{i // 4}",
+            )
+
+
+def rss_bytes() -> int:
+    gc.collect()
+    return proc_status_kb("self", "VmRSS") * 1024
+
+
+def _no_learned(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
+    return frozenset()
+
+
+def measure(entries: int, values: Sequence[bytes], rounds: int = 3,
+            with_stats: bool = True) -> dict[str, Any]:
+    config = CoreConfig()
+    start_ms = BASE_MS + entries + 1
+    raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, start_ms + i)
+            for i, v in enumerate(values)]
+    prepared = [prepare(r, config, _no_learned) for r in raws]  # also warms caches up
+    index = FingerprintIndex(config.dedup.lsh)
+    before = rss_bytes()
+    started = time.perf_counter()
+    for entry in synthetic_entries(entries, config.dedup.minhash.num_perm):
+        index.add(entry)
+    fill_s = time.perf_counter() - started
+    rss_per_entry = (rss_bytes() - before) / entries if entries else 0.0
+    approx = index.stats().bytes_per_entry if with_stats else None
+
+    process_us, decide_us = [], []
+    for _ in range(rounds):
+        dedup = Deduplicator(config, worker="growth", index=index)
+        started = time.process_time()
+        outcomes = [dedup.process(raw, raw.timestamp_ms) for raw in raws]
+        process_us.append((time.process_time() - started) / len(raws) * 1e6)
+        _remove(index, [r.entry.id for o in outcomes for r in o.log_records])
+        started = time.process_time()
+        for p in prepared:
+            _decide_and_apply(index, p, config)
+        decide_us.append((time.process_time() - started) / len(prepared) * 1e6)
+        _remove(index, [p.id for p in prepared])
+    return {
+        "entries": entries, "articles": len(raws), "rounds": rounds,
+        "fill_s": round(fill_s, 1),
+        "rss_bytes_per_entry": round(rss_per_entry, 1),
+        "approx_bytes_per_entry": round(approx, 1) if approx is not None else None,
+        "process_us": round(min(process_us), 1),
+        "process_us_median": round(statistics.median(process_us), 1),
+        "decide_apply_us": round(min(decide_us), 2),
+        "decide_apply_us_median": round(statistics.median(decide_us), 2),
+    }
+
+
+def _decide_and_apply(index: FingerprintIndex, p: Prepared, config: CoreConfig) -> None:
+    decision = decide(p.fingerprint, p.event_time_ms, p.id, index, config.dedup)
+    apply_decision(index, p.fingerprint, p.event_time_ms, p.id, decision,
+                   now_ms=p.event_time_ms, source=p.envelope.source)
+
+
+def _remove(index: FingerprintIndex, ids: list[str]) -> None:
+    for article_id in ids:
+        index.remove(article_id)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, required=True)
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-stats", action="store_true",
+                        help="skip FingerprintIndex.stats() (slow at millions of entries)")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):  # one core, like one worker's hot loop
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    values = build_corpus(args.messages, seed=args.seed).values
+    result = measure(args.entries, values, args.rounds, with_stats=not args.no_stats)
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

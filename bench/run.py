@@ -1,0 +1,398 @@
+"""``make bench``: every benchmark in one run on one corpus, with ratios against baselines.
+
+    .venv/bin/python -m bench.run                    # the full run (~10 min on 2 cores)
+    .venv/bin/python -m bench.run --messages 2000 --no-docs --growth 10000   # a quick look
+
+Absolute rates on a shared 2-core machine are noisy; the ratios compare runs measured
+minutes apart on the same corpus, broker binary and settings. Writes
+``bench/results/latest.json`` and ``BENCHMARKS.md`` (the section between the ``notes``
+markers is hand-written and kept across runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench import e2e
+from bench.baselines import core_rates
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "BENCHMARKS.md"
+NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
+
+# (key, description, target, higher_is_better)
+TARGETS = (
+    ("pipeline_vs_trivial", "pipeline / trivial Faust agent (articles/s)", 0.5, True),
+    ("pipeline_vs_datasketch", "pipeline / datasketch variant (articles/s)", 3.0, True),
+    ("two_vs_one_worker", "2 workers / 1 worker (articles/s)", 1.6, True),
+    ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
+)
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kb = e2e.proc_status_kb("self", "VmRSS") and next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal"))
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "kernel": platform.release(),
+            "loadavg_start": os.getloadavg()[0], "commit": _git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def growth(sizes: Sequence[int], messages: int) -> list[dict[str, Any]]:
+    """One subprocess per index size (its memory is measured as an RSS delta)."""
+    out = []
+    for size in sizes:
+        argv = e2e.python_module("bench.growth", "--entries", str(size), "--messages",
+                                 str(messages))
+        if size >= 1_000_000:
+            argv.append("--no-stats")
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                              check=True, start_new_session=True)
+        out.append(orjson.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  growth {size:>9,}: {out[-1]}", flush=True)
+    return out
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    runs = results["runs"]
+
+    def rate(name: str) -> float | None:
+        run = runs.get(name)
+        return run["articles_per_s"] if run else None
+
+    def div(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 3) if a and b else None
+
+    by_size = {g["entries"]: g for g in results.get("growth", [])}
+    small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
+    return {
+        "pipeline_vs_trivial": div(rate("pipeline_1w"), rate("trivial_faust")),
+        "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
+        "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
+        "cost_1m_vs_10k": div(large["process_us"], small["process_us"])
+        if small and large and small is not large else None,
+        "decide_1m_vs_10k": div(large["decide_apply_us"], small["decide_apply_us"])
+        if small and large and small is not large else None,
+        "e2e_vs_core_no_kafka": div(rate("pipeline_1w"),
+                                    results.get("core", {}).get("core_per_s")),
+    }
+
+
+def verdicts(values: dict[str, float | None]) -> list[dict[str, Any]]:
+    out = []
+    for key, description, target, higher in TARGETS:
+        value = values.get(key)
+        if value is None:
+            out.append({"key": key, "description": description, "target": target,
+                        "value": None, "met": None, "by": "not measured"})
+            continue
+        met = value >= target if higher else value <= target
+        if higher:
+            by = (f"met, {value / target - 1:+.0%} over" if met
+                  else f"missed by {1 - value / target:.0%} (needs {target / value:.1f}x)")
+        else:
+            by = (f"met, {target - value:.2f} under the limit" if met
+                  else f"missed by {value - target:.2f} over the limit")
+        out.append({"key": key, "description": description, "target": target,
+                    "value": value, "met": met, "by": by})
+    return out
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+RUN_LABELS = {
+    "trivial_faust": "(a) trivial Faust forward agent, 1 worker",
+    "pipeline_1w": "pipeline, 1 worker",
+    "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
+    "pipeline_2w": "pipeline, 2 workers",
+}
+
+
+def _fmt(value: Any, spec: str = ",.1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def results_table(results: dict[str, Any]) -> str:
+    lines = ["| run | articles/s | worker CPU s / 1,000 | broker CPU s / 1,000 | "
+             "peak RSS MB | state B / article |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, label in RUN_LABELS.items():
+        run = results["runs"].get(name)
+        if run is None:
+            continue
+        state = run.get("state_bytes_per_article")
+        lines.append(f"| {label} | {_fmt(run['articles_per_s'])} | "
+                     f"{_fmt(run['worker_cpu_s_per_1000'], '.2f')} | "
+                     f"{_fmt(run['broker_cpu_s_per_1000'], '.2f')} | "
+                     f"{_fmt(run['peak_rss_mb'], ',.0f')} | {_fmt(state, ',.0f')} |")
+    core = results.get("core")
+    if core:
+        for key, label in (("text_path_per_s", "(c) text path, no Kafka, 1 core"),
+                           ("core_per_s", "(c) whole pure core, no Kafka, 1 core")):
+            lines.append(f"| {label} | {_fmt(core[key])} | "
+                         f"{_fmt(1000 / core[key] if core[key] else None, '.2f')} | - | - | - |")
+    return "\n".join(lines)
+
+
+def latency_table(latency: dict[str, Any]) -> str:
+    return "\n".join([
+        "| offered rate /s | achieved /s | messages | p50 ms | p95 ms | p99 ms | max ms |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {_fmt(latency['target_rate'])} | {_fmt(latency['achieved_rate'])} | "
+        f"{latency['measured']:,} | {_fmt(latency['p50_ms'])} | {_fmt(latency['p95_ms'])} | "
+        f"{_fmt(latency['p99_ms'])} | {_fmt(latency['max_ms'])} |",
+    ])
+
+
+def growth_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| index entries | process µs/article | decide+apply µs/article | "
+             "RSS B/entry | stats() B/entry | fill s |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {g['entries']:,} | {_fmt(g['process_us'])} | "
+              f"{_fmt(g['decide_apply_us'], '.1f')} | {_fmt(g['rss_bytes_per_entry'], ',.0f')} "
+              f"| {_fmt(g['approx_bytes_per_entry'], ',.0f')} | {_fmt(g['fill_s'])} |"
+              for g in rows]
+    return "\n".join(lines)
+
+
+def ratio_table(results: dict[str, Any]) -> str:
+    lines = ["| ratio | value | target | verdict |", "| --- | ---: | ---: | --- |"]
+    for v in results["targets"]:
+        op = ">=" if dict((k, h) for k, _, _, h in TARGETS)[v["key"]] else "<="
+        lines.append(f"| {v['description']} | {_fmt(v['value'], '.2f')} | {op} {v['target']} "
+                     f"| {v['by']} |")
+    extra = results["ratios"]
+    lines.append(f"| decide+apply at 1M / at 10k entries | "
+                 f"{_fmt(extra.get('decide_1m_vs_10k'), '.2f')} | - | informative |")
+    lines.append(f"| pipeline e2e / pure core without Kafka | "
+                 f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
+    return "\n".join(lines)
+
+
+def hotspot_table(profile: dict[str, Any], top: int = 12) -> str:
+    total = profile.get("total_s") or 0.0
+    if not total:
+        return "(no profile)"
+    lines = ["| self time | share | function |", "| ---: | ---: | --- |"]
+    lines += [f"| {t:.2f} s | {t / total:.1%} | `{name}` |"
+              for name, t in profile.get("self", [])[:top]]
+    lines += ["", "| inclusive time | share | pipeline stage |", "| ---: | ---: | --- |"]
+    lines += [f"| {t:.2f} s | {t / total:.1%} | `{name}` |"
+              for name, t in profile.get("stages", [])]
+    return "\n".join(lines)
+
+
+def render_markdown(results: dict[str, Any], notes: str) -> str:
+    m = results["machine"]
+    c = results["corpus"]
+    lat = results.get("latency")
+    lat_section = latency_table(lat) if lat else "(not run)"
+    prof = results.get("profile", {})
+    return f"""# Benchmarks
+
+Generated by `make bench` (`.venv/bin/python -m bench.run {results['args']}`) on
+{results['date']} in {results['elapsed_s'] / 60:.1f} min. Absolute numbers on this shared
+2-core machine are noisy; compare the **ratios**, which come from runs minutes apart on the
+same corpus, broker and settings.
+
+**Machine:** {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']},
+Linux {m['kernel']}; load average {m['loadavg_start']:.2f} at start, {m['loadavg_end']:.2f}
+at end; commit `{m['commit']}`{' with uncommitted changes' if m['dirty'] else ''}.
+
+**Corpus:** {c['messages']:,} messages, mean {c['mean_bytes']:,} bytes, duplicates
+{c['duplicate_share']:.1%} (kinds {c['kinds']}); formats {c['formats']}. Articles of
+300-1,500 words from `bench/corpus.py`; whole pages wrap them in a publisher template
+(head, nav, byline, related links, newsletter form, footer).
+
+## Ratios and targets
+
+{ratio_table(results)}
+
+## Throughput, CPU and memory
+
+{results_table(results)}
+
+Every e2e run: a fresh embedded Tansu broker, the corpus pre-produced round-robin to a
+4-partition `articles.raw`, then the worker process(es) started. articles/s = output
+records / (last - first output Kafka timestamp); CPU = utime+stime from `/proc/<pid>/stat`
+over that same window; peak RSS = `VmHWM`; state = `ingest_index_bytes /
+ingest_index_entries` from the worker's `/metrics`.
+
+## End-to-end latency at 50 % of the 1-worker rate
+
+{lat_section}
+
+Latency = output record's Kafka timestamp (set by the worker's producer) minus the raw
+message's timestamp (set by the paced producer), i.e. queueing + processing + batching, not
+the final fetch by a consumer. A 200-message warm-up is excluded.
+
+## Growth of the index
+
+{growth_table(results.get('growth', []))}
+
+Index filled with synthetic entries (random signatures); {results.get('growth_messages')}
+corpus articles then decided against it, best of 3 rounds of CPU time on one pinned core.
+RSS B/entry is the process's RSS delta after filling; `stats()` is the index's own estimate
+(what `ingest_index_bytes` reports).
+
+## Profile of one pipeline worker
+
+pyinstrument, 1 ms samples of the worker's main thread (where Faust's event loop and the
+pipeline run), {prof.get('messages', '-')} pre-produced messages; rate under the profiler
+{_fmt(prof.get('rate_under_profiler'))} articles/s.
+
+{hotspot_table(prof)}
+
+## Notes
+
+{NOTES_START}
+{notes.strip()}
+{NOTES_END}
+"""
+
+
+def existing_notes() -> str:
+    try:
+        text = DOC.read_text()
+    except OSError:
+        return ""
+    start, end = text.find(NOTES_START), text.find(NOTES_END)
+    if start < 0 or end < 0:
+        return ""
+    return text[start + len(NOTES_START):end]
+
+
+def print_summary(results: dict[str, Any]) -> None:
+    print()
+    print(results_table(results))
+    if results.get("latency"):
+        print()
+        print(latency_table(results["latency"]))
+    if results.get("growth"):
+        print()
+        print(growth_table(results["growth"]))
+    print()
+    print(ratio_table(results))
+    print(flush=True)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000, help="corpus size per e2e run")
+    parser.add_argument("--latency-seconds", type=float, default=80.0,
+                        help="longest paced run; fewer messages when the rate is low")
+    parser.add_argument("--profile-messages", type=int, default=4_000)
+    parser.add_argument("--core-messages", type=int, default=1_500)
+    parser.add_argument("--growth", default="10000,100000,1000000",
+                        help="index sizes, comma-separated ('' skips)")
+    parser.add_argument("--growth-messages", type=int, default=300)
+    parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
+                        "datasketch,scale,latency,profile,core")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    signal.signal(signal.SIGTERM, _terminate)
+    atexit.register(e2e.stop_all)
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="article-ingester-bench-"))
+    print(f"bench: logs and broker output in {workdir}", flush=True)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+        "args": " ".join(argv if argv is not None else sys.argv[1:]), "runs": {},
+    }
+    try:
+        _run_all(args, skip, workdir, results)
+    finally:
+        e2e.stop_all()
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    results["machine"]["loadavg_end"] = os.getloadavg()[0]
+    results["ratios"] = ratios(results)
+    results["targets"] = verdicts(results["ratios"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print_summary(results)
+    if not args.no_docs:
+        DOC.write_text(render_markdown(results, existing_notes()))
+    print(f"bench: {results['elapsed_s'] / 60:.1f} min; wrote {args.out}"
+          f"{'' if args.no_docs else ' and ' + str(DOC)}", flush=True)
+    return 0
+
+
+def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
+             results: dict[str, Any]) -> None:
+    t = time.monotonic()
+    corpus = e2e.build_corpus(args.messages)
+    results["corpus"] = corpus.summary()
+    print(f"bench: corpus {corpus.summary()} in {time.monotonic() - t:.1f} s", flush=True)
+    values = corpus.values
+    if "core" not in skip:
+        results["core"] = core_rates(values[: args.core_messages])
+        print(f"  (c) no Kafka: {results['core']}", flush=True)
+    runs = results["runs"]
+    plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
+            ("pipeline", "pipeline_1w", e2e.WORKER, 1),
+            ("datasketch", "datasketch", e2e.DATASKETCH, 1),
+            ("scale", "pipeline_2w", e2e.WORKER, 2))
+    for key, name, command, workers in plan:
+        if key in skip:
+            continue
+        run = e2e.run_throughput(name, command, values, workdir, workers=workers)
+        runs[name] = run.as_dict()
+        print(f"  {name}: {runs[name]}", flush=True)
+    if "latency" not in skip and "pipeline_1w" in runs:
+        rate = 0.5 * runs["pipeline_1w"]["articles_per_s"]
+        count = min(len(values), int(rate * args.latency_seconds))
+        warmup = values[-200:]
+        results["latency"] = e2e.run_latency(values[:count], rate, workdir, warmup=warmup)
+        print(f"  latency: {results['latency']}", flush=True)
+    if "profile" not in skip:
+        profile = e2e.run_profile(values[: args.profile_messages], workdir)
+        profile["messages"] = min(len(values), args.profile_messages)
+        results["profile"] = profile
+        print(f"  profile: {profile.get('rate_under_profiler')} articles/s under pyinstrument; "
+              f"report {profile.get('report')}", flush=True)
+    sizes = [int(s) for s in args.growth.split(",") if s]
+    if sizes:
+        results["growth_messages"] = args.growth_messages
+        results["growth"] = growth(sizes, args.growth_messages)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

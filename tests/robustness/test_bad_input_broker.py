@@ -1,0 +1,111 @@
+"""The bad-input corpus through a real Tansu broker and one worker process.
+
+Tansu 0.6.0 accepts the multi-megabyte cases: the producers are configured with
+``max_request_size`` = 2 x ``max_body_bytes`` (``streams/kafka_clients.py``, ``streams/app.py``)
+and the broker has no lower message limit, so the whole corpus goes through Kafka except the
+cases that need a non-default ``max_body_bytes`` (one worker runs with one limit).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.broker import EmbeddedBroker
+from streams.kafka_clients import make_producer
+from streams.settings import Settings
+from tests.conftest import broker_settings
+from tests.harness import SAMPLES, Collected, Worker, collect, envelope, schema_errors
+from tests.robustness.corpus import CASES, Case
+
+pytestmark = pytest.mark.broker
+
+BROKER_CASES = [case for case in CASES if case.max_body_bytes is None]
+
+
+def produce_keyed(
+    settings: Settings, messages: list[tuple[bytes | None, bytes | None]]
+) -> list[tuple[int, int]]:
+    """Produce (key, value) pairs in order on partition 0; (partition, offset) of each."""
+    producer = make_producer(settings)
+    placed = []
+    for key, value in messages:
+        meta = producer.send(settings.topic_raw, key=key, value=value, partition=0).get(
+            timeout=30
+        )
+        placed.append((meta.partition, meta.offset))
+    producer.close(timeout=10)
+    return placed
+
+
+def _mismatch(case: Case, topic: str, record: dict[str, object]) -> str | None:
+    for expected in case.accepted():
+        if topic == expected.topic and not expected.failures(record):
+            return None
+    return (f"{case.name}: got {topic} {record.get('error') or ''} {record.get('detail') or ''}; "
+            f"expected {case.expected}")
+
+
+def test_whole_corpus_lands_in_the_expected_topics_and_the_worker_survives(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = broker_settings(broker, partitions=1)
+    # The corpus is mostly bad input: keep the dead-letter guard out of the way (its own
+    # test is below).
+    worker = Worker(settings, tmp_path / "w1", extra_env={"INGEST_DEADLETTER_WINDOW": "100000"})
+    worker.start()
+    try:
+        placed = produce_keyed(settings, [(case.key, case.value) for case in BROKER_CASES])
+        got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=90)
+        assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+        after = produce_keyed(settings, [(None, envelope(SAMPLES[0]))])
+        later = collect(settings, lambda c: set(after) <= c.verdicts().keys(), timeout_s=30)
+        assert worker.process.poll() is None, worker.log_tail()
+    finally:
+        worker.stop()
+
+    verdicts = got.verdicts()
+    mismatches = [
+        problem
+        for case, origin in zip(BROKER_CASES, placed, strict=True)
+        if (problem := _mismatch(case, *verdicts[origin])) is not None
+    ]
+    assert mismatches == []
+    _assert_one_valid_record_per_message(got, placed)
+    assert later.verdicts()[after[0]][0] == "articles.enriched"
+
+
+def _assert_one_valid_record_per_message(got: Collected, placed: list[tuple[int, int]]) -> None:
+    origins = []
+    for topic, record in got.records:
+        assert schema_errors(topic, record) == [], (topic, record.get("id"))
+        origins.append((record["origin"]["partition"], record["origin"]["offset"]))
+    assert sorted(origins) == sorted(placed)
+
+
+def test_dead_letter_guard_stops_the_worker_with_one_clear_error(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = broker_settings(broker, partitions=1)
+    worker = Worker(settings, tmp_path / "w1", extra_env={"INGEST_DEADLETTER_WINDOW": "20"})
+    worker.start()
+    try:
+        produce_keyed(settings, [(None, b"caf\xe9 %d \xc3\x28" % i) for i in range(30)])
+        assert worker.process is not None
+        deadline = time.monotonic() + 45
+        while worker.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        code = worker.process.poll()
+        log = worker.log_tail(200_000)
+    finally:
+        worker.kill()
+    assert code is not None, f"worker still running 45 s after the guard tripped:\n{log[-4000:]}"
+    assert code == 4, log[-4000:]  # FATAL_EXIT_CODES["deadletter_rate_exceeded"]
+    ratio_lines = [line for line in log.splitlines()
+                   if re.search(r"of the last 20 messages were dead-lettered", line)]
+    assert len(ratio_lines) == 1, ratio_lines
+    assert "ERROR" in ratio_lines[0]
+    assert "Traceback" not in log, log[-4000:]

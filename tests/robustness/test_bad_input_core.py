@@ -1,0 +1,121 @@
+"""The bad-input corpus through the pure core (no Kafka): outcome, contract, bounded cost."""
+
+from __future__ import annotations
+
+import base64
+import time
+import tracemalloc
+
+import pytest
+
+from streams.pipeline import Deduplicator, Outcome
+from streams.records import DEADLETTER_RAW_LIMIT, RawMessage
+from tests.harness import schema_errors
+from tests.robustness.corpus import BY_NAME, CASES, Case
+
+TOPIC = "articles.raw"
+RECEIVED_MS = 1_723_939_200_000
+NOW_MS = RECEIVED_MS + 1_000
+OUTPUT_TOPIC = {
+    "enriched": "articles.enriched",
+    "duplicates": "articles.duplicates",
+    "deadletter": "articles.deadletter",
+}
+
+
+def run(case: Case) -> tuple[Outcome, float]:
+    raw = RawMessage(TOPIC, 0, 7, case.key, case.value, RECEIVED_MS)
+    started = time.monotonic()
+    outcome = Deduplicator(case.config, worker="t").process(raw, NOW_MS)
+    return outcome, time.monotonic() - started
+
+
+def _param(case: Case) -> object:
+    marks = [pytest.mark.xfail(strict=True, reason=case.known_bug)] if case.known_bug else []
+    return pytest.param(case, id=case.name, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_case_has_its_expected_outcome(case: Case) -> None:
+    outcome, _ = run(case)
+    (output,) = outcome.outputs
+    detail = output.value.get("detail") or output.value.get("text", "")[:200]
+    assert outcome.verdict == case.expected.verdict, detail
+    assert OUTPUT_TOPIC[output.kind] == case.expected.topic
+    assert case.expected.failures(output.value) == [], detail
+    assert outcome.error_code == output.value.get("error")
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_record_validates_and_is_one_of_the_accepted_outcomes(case: Case) -> None:
+    """Green even for known bugs: every case yields one valid record, in bounded time."""
+    outcome, seconds = run(case)
+    (output,) = outcome.outputs
+    topic = OUTPUT_TOPIC[output.kind]
+    assert schema_errors(topic, output.value) == []
+    assert any(
+        outcome.verdict == expected.verdict and not expected.failures(output.value)
+        for expected in case.accepted()
+    ), output.value.get("detail")
+    if case.time_bound_s is not None:
+        assert seconds < case.time_bound_s, f"{case.name} took {seconds:.1f} s"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES
+                                  if c.expected.verdict == "deadletter"])
+def test_dead_letter_carries_the_raw_message_for_replay(case: Case) -> None:
+    outcome, _ = run(case)
+    record = outcome.outputs[0].value
+    value = case.value
+    if value is None:
+        assert (record["raw"], record["raw_encoding"]) == (None, "none")
+        return
+    kept = value[:DEADLETTER_RAW_LIMIT]
+    assert record["raw_truncated"] is (len(value) > DEADLETTER_RAW_LIMIT)
+    if record["raw_encoding"] == "base64":
+        assert base64.b64decode(record["raw"]) == kept
+    else:
+        assert record["raw"].encode("utf-8") == kept
+
+
+def test_too_large_value_is_refused_without_copying_it() -> None:
+    case = BY_NAME["one_line_5mb_default_limit"]
+    value = case.value
+    assert value is not None
+    raw = RawMessage(TOPIC, 0, 7, None, value, RECEIVED_MS)
+    dedup = Deduplicator(case.config, worker="t")
+    tracemalloc.start()
+    try:
+        outcome = dedup.process(raw, NOW_MS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert outcome.error_code == "too_large"
+    # The dead letter holds a 256 KiB prefix; the value itself is never decoded or copied.
+    assert peak < len(value) // 4, f"peak {peak} bytes for a {len(value)}-byte value"
+
+
+def _memory_param(name: str) -> object:
+    case = BY_NAME[name]
+    bug = case.extra.get("memory_bug")
+    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+    return pytest.param(case, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_memory_param("one_line_5mb_raised_limit"),
+                                  _memory_param("varied_words_just_under_limit")])
+def test_large_accepted_value_has_bounded_memory(case: Case) -> None:
+    value = case.value
+    assert value is not None
+    raw = RawMessage(TOPIC, 0, 7, None, value, RECEIVED_MS)
+    dedup = Deduplicator(case.config, worker="t")
+    tracemalloc.start()
+    try:
+        outcome = dedup.process(raw, NOW_MS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert outcome.verdict == "enriched"
+    # Generous: tokens and word 3-grams as Python strings cost ~50 bytes per input byte today
+    # (a list of each); what must not happen is a buffer per (permutation, shingle) pair.
+    assert peak < 64 * len(value), f"peak {peak / 1e6:.0f} MB for a {len(value) / 1e6:.1f} MB value"
