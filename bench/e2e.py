@@ -623,20 +623,28 @@ def run_latency(values: Sequence[bytes], rate: float, workdir: Path,
                                    count_verdicts)
         finally:
             proc.stop()
-    latencies = []
+    latencies, waits, services = [], [], []
     for (_, offset), record in verdict_origins(records).items():
         value = orjson.loads(record.value)
         received = value.get("received_at")
         if received is None or offset < len(warmup) // PARTITIONS:
             continue
         raw_ms = datetime.fromisoformat(received).timestamp() * 1000
+        started_ms = datetime.fromisoformat(value["processed_at"]).timestamp() * 1000
         latencies.append(record.timestamp_ms - raw_ms)
+        waits.append(started_ms - raw_ms)  # until the agent starts on it: fetch + queue
+        services.append(record.timestamp_ms - started_ms)  # process + hand to the producer
     latencies.sort()
+    waits.sort()
+    services.sort()
     return {"target_rate": round(rate, 1), "achieved_rate": round(achieved, 1),
             "messages": len(values), "measured": len(latencies),
             "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
             "p99_ms": _percentile(latencies, 99),
-            "max_ms": round(latencies[-1], 1) if latencies else None}
+            "max_ms": round(latencies[-1], 1) if latencies else None,
+            "wait_p50_ms": _percentile(waits, 50), "wait_p99_ms": _percentile(waits, 99),
+            "service_p50_ms": _percentile(services, 50),
+            "service_p99_ms": _percentile(services, 99)}
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:

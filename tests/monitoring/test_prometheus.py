@@ -2,9 +2,13 @@
 
 A worker on the embedded Tansu broker processes the sample articles, an exact re-send and
 two bad messages (non-UTF-8 bytes, an envelope without a body), so every metric family has
-series. Prometheus (Debian's package; ``make prometheus`` installs it) scrapes the worker
-every second with the job names of deploy/prometheus/prometheus.yml and evaluates the real
-deploy/prometheus/alerts.yml. Then every query must return data:
+series; then the same messages again, all of them duplicates or dead letters now. Prometheus
+(Debian's package; ``make prometheus`` installs it) scrapes the worker every second with the
+job names of deploy/prometheus/prometheus.yml and evaluates the real
+deploy/prometheus/alerts.yml. The second wave comes after Prometheus has seen the first, so
+every counter, labelled ones included (a labelled series is born at its first increment),
+rises inside the rate windows. Then every query must return data, at least one sample that
+is a number (not the NaN of a rate over an idle window):
 
 * each dashboard target, with Grafana's ``$__rate_interval`` replaced by a range;
 * each alert rule, split into the signals it compares (``tests.deploy.promql.operands``):
@@ -21,13 +25,14 @@ The binaries missing is a failure, not a skip: ``make test`` installs them.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,7 @@ from tests.deploy.promql import (
     operands,
     with_grafana_variables,
 )
-from tests.harness import SAMPLES, Worker, collect, envelope, produce
+from tests.harness import SAMPLES, Collected, Worker, collect, envelope, produce
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.broker, pytest.mark.timeout(150)]
 
@@ -167,11 +172,28 @@ def queries() -> list[Expr]:
     return found
 
 
+def verdicts_at_least(count: int) -> Callable[[Collected], bool]:
+    return lambda got: len(got.verdicts()) >= count
+
+
+def has_number(result: list[Any]) -> bool:
+    return any(math.isfinite(float(sample["value"][1])) for sample in result)
+
+
+def wait_until(prometheus: Prometheus, promql: str) -> None:
+    """Poll until an instant query has a sample: Prometheus has scraped that state."""
+    deadline = time.monotonic() + DATA_TIMEOUT_S
+    while not prometheus.result(promql):
+        assert time.monotonic() < deadline, f"no data for {promql}"
+        time.sleep(0.5)
+
+
 def wait_for_data(prometheus: Prometheus, exprs: list[Expr]) -> dict[str, str]:
-    """Poll until every query returns data; return the ones still empty at the deadline."""
+    """Poll until every query has a numeric sample; return those without one at the deadline."""
     deadline = time.monotonic() + DATA_TIMEOUT_S
     while True:
-        empty = {e.where: e.promql for e in exprs if not prometheus.result(e.promql)}
+        empty = {e.where: e.promql for e in exprs
+                 if not has_number(prometheus.result(e.promql))}
         if not empty or time.monotonic() > deadline:
             return empty
         time.sleep(1.0)
@@ -192,16 +214,19 @@ def test_every_dashboard_and_alert_query_returns_data(
 ) -> None:
     settings = broker_settings(broker)
     worker = Worker(settings, tmp_path / "w1").start()
+    messages = [
+        *(envelope(path) for path in SAMPLES),
+        envelope(SAMPLES[0]),  # exact re-send: an exact duplicate
+        b"\xc3\x28 not UTF-8 \xa0\xa1",  # dead letter: not_utf8
+        orjson.dumps({"id": "no-body", "title": "An envelope without a body"}),
+    ]
     try:
         with prometheus_server(tmp_path, worker.web_port) as prometheus:
-            messages = [
-                *(envelope(path) for path in SAMPLES),
-                envelope(SAMPLES[0]),  # exact re-send: an exact duplicate
-                b"\xc3\x28 not UTF-8 \xa0\xa1",  # dead letter: not_utf8
-                orjson.dumps({"id": "no-body", "title": "An envelope without a body"}),
-            ]
-            produce(settings, messages)
-            got = collect(settings, lambda g: len(g.verdicts()) >= len(messages))
+            for wave in (1, 2):
+                wait_until(prometheus, f"sum(ingest_articles_consumed_total) >= "
+                                       f"{(wave - 1) * len(messages)}")
+                produce(settings, messages)
+                got = collect(settings, verdicts_at_least(wave * len(messages)))
             codes = {r["error"] for r in got.by_topic("articles.deadletter")}
             assert codes == {"not_utf8", "missing_body"}, got.records
 
