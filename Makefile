@@ -36,10 +36,10 @@ test: $(STAMP) prometheus lint typecheck
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 eval: $(STAMP)
-	$(PY) -m bench.eval_dedup
+	$(PY) -m bench.eval_dedup $(ARGS)
 
 bench: $(STAMP)
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(ARGS)
 
 fuzz: $(STAMP)
 	$(PIP) install --quiet -e ".[fuzz]"

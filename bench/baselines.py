@@ -2,7 +2,7 @@
 
     python -m bench.baselines forward      # (a) trivial Faust agent: raw bytes -> same bytes
     python -m bench.baselines datasketch   # (b) our worker with datasketch MinHash + MinHashLSH
-    python -m bench.baselines profile OUT  # our worker under pyinstrument; OUT.json hotspots
+    python -m bench.baselines profile OUT SKIP N  # our worker under pyinstrument: OUT.json
 
 (c), the text path and the pure core without Kafka, is :func:`core_rates`, run in-process.
 Each entry point reads the same environment as ``ingest worker`` (streams.settings), so the
@@ -150,23 +150,43 @@ def run_datasketch_worker(settings: Settings) -> int:
 # -- the profiled worker ----------------------------------------------------------------------
 
 
-def run_profiled_worker(settings: Settings, out: Path) -> int:
-    """Our worker under pyinstrument (1 ms samples of the main thread, where Faust runs)."""
+def run_profiled_worker(settings: Settings, out: Path, skip: int, count: int) -> int:
+    """Our worker under pyinstrument, sampling messages ``skip+1 .. skip+count`` only.
+
+    1 ms samples of the main thread, where Faust's event loop runs the agent and the
+    pipeline (Faust's aiokafka consumer fetches in a thread of its own, not sampled). The
+    window skips start-up and first-call costs such as loading the language model.
+    """
     from pyinstrument import Profiler
 
     from streams.worker import run_worker
 
     profiler = Profiler(interval=0.001, async_mode="disabled")
-    profiler.start()
+    original = Deduplicator.process
+    calls = [0]
+
+    def process(self: Deduplicator, raw: RawMessage, now_ms: int) -> Any:
+        calls[0] += 1
+        if calls[0] == skip + 1:
+            profiler.start()
+        try:
+            return original(self, raw, now_ms)
+        finally:
+            if calls[0] == skip + count and profiler.is_running:
+                profiler.stop()
+
+    Deduplicator.process = process  # type: ignore[method-assign]
     try:
         return run_worker(settings, [])
     finally:
-        profiler.stop()
+        if profiler.is_running:
+            profiler.stop()
         session = profiler.last_session
-        assert session is not None
-        out.with_suffix(".txt").write_text(profiler.output_text(unicode=True, color=False,
-                                                                show_all=False))
-        out.with_suffix(".json").write_bytes(orjson.dumps(hotspots(session.root_frame())))
+        if session is not None:
+            out.with_suffix(".txt").write_text(
+                profiler.output_text(unicode=True, color=False, show_all=False)
+            )
+            out.with_suffix(".json").write_bytes(orjson.dumps(hotspots(session.root_frame())))
 
 
 def hotspots(root: Any, top: int = 15) -> dict[str, Any]:
@@ -253,8 +273,8 @@ def main(argv: Sequence[str]) -> int:
         return run_forward(settings)
     if command == "datasketch":
         return run_datasketch_worker(settings)
-    if command == "profile" and len(argv) == 2:
-        return run_profiled_worker(settings, Path(argv[1]))
+    if command == "profile" and len(argv) == 4:
+        return run_profiled_worker(settings, Path(argv[1]), int(argv[2]), int(argv[3]))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -658,7 +658,9 @@ def run_profile(values: Sequence[bytes], workdir: Path) -> dict[str, Any]:
     """The pipeline worker under pyinstrument on pre-produced ``values``; its hotspots."""
     name = "profile"
     out = workdir / "profile"
-    argv = python_module("bench.baselines", "profile", str(out))
+    skip = min(100, len(values) // 5)
+    argv = python_module("bench.baselines", "profile", str(out), str(skip),
+                         str(len(values) - skip))
     with fresh_broker(workdir, name) as (broker, settings):
         produce_all(settings, values)
         port = free_port()

@@ -43,14 +43,15 @@ GOOD = (
     "Residents welcomed the decision, which ends years of flooding in the lower town."
 )
 QUOTED = "He said “no comment” and left the room before the vote was counted."
-_VOCABULARY = (
+_VOCABULARY_TEXT = (
     "council harbour wall storm budget mayor school river bridge vote court hospital farmers "
     "railway museum festival police market election teachers drought airport factory union "
     "village coast fishermen tax library stadium minister nurses bakery ferry castle tunnel "
     "approved rejected delayed opened closed repaired funded protested praised blamed "
     "on Monday after weeks of debate while residents waited for news from the regional office "
     "and officials said the plan would cost more than expected but save money over time"
-).split()
+)
+_VOCABULARY = tuple(_VOCABULARY_TEXT.split())
 # Any control character but the paragraph separator "\n".
 _CONTROLS = frozenset(
     chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc" and chr(c) != "\n"
