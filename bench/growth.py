@@ -1,13 +1,13 @@
 """Cost per article and memory per fingerprint when the index already holds many articles.
 
-    python -m bench.growth --entries 1000000 --messages 300   # one size; JSON on stdout
+    python -m bench.growth --sizes 10000,100000,1000000 --messages 300   # JSON on stdout
 
 The index is filled with synthetic :class:`IndexEntry` values (random signatures, 25 % of
 them duplicates pointing at a kept entry), built directly rather than by normalizing a
 million articles. Then corpus articles are decided against it: the whole core
 (``Deduplicator.process``) and the decision alone (``decide`` + ``apply_decision`` on
-prepared fingerprints). Each size runs in its own process so its memory is measured as an
-RSS delta and handed back to the system afterwards.
+prepared fingerprints), best of 5 interleaved rounds of CPU time; each round's articles
+are removed again. Memory per entry is the RSS delta of filling that size's index.
 """
 
 from __future__ import annotations
@@ -69,44 +69,60 @@ def _no_learned(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
     return frozenset()
 
 
-def measure(entries: int, values: Sequence[bytes], rounds: int = 3,
-            with_stats: bool = True) -> dict[str, Any]:
+def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
+            stats_limit: int = 200_000) -> list[dict[str, Any]]:
+    """One index per size; then rounds that visit every size in turn.
+
+    Interleaving the rounds exposes every size to the same background load (this machine
+    is shared), and ``ratio_to_smallest`` compares sizes within a round.
+    """
     config = CoreConfig()
-    start_ms = BASE_MS + entries + 1
+    start_ms = BASE_MS + max(sizes) + 1
     raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, start_ms + i)
             for i, v in enumerate(values)]
     prepared = [prepare(r, config, _no_learned) for r in raws]  # also warms caches up
-    index = FingerprintIndex(config.dedup.lsh)
-    before = rss_bytes()
-    started = time.perf_counter()
-    for entry in synthetic_entries(entries, config.dedup.minhash.num_perm):
-        index.add(entry)
-    fill_s = time.perf_counter() - started
-    rss_per_entry = (rss_bytes() - before) / entries if entries else 0.0
-    approx = index.stats().bytes_per_entry if with_stats else None
-
-    process_us, decide_us = [], []
+    indexes: dict[int, FingerprintIndex] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for size in sorted(sizes):
+        before = rss_bytes()
+        started = time.perf_counter()
+        index = FingerprintIndex(config.dedup.lsh)
+        for entry in synthetic_entries(size, config.dedup.minhash.num_perm):
+            index.add(entry)
+        fill_s = time.perf_counter() - started
+        # stats() walks every band key: tens of seconds at millions of entries
+        approx = index.stats().bytes_per_entry if size <= stats_limit else None
+        indexes[size] = index
+        rows[size] = {"entries": size, "articles": len(raws), "rounds": rounds,
+                      "fill_s": round(fill_s, 1),
+                      "rss_bytes_per_entry": round((rss_bytes() - before) / size, 1),
+                      "approx_bytes_per_entry": round(approx, 1) if approx else None}
+    process_us: dict[int, list[float]] = {size: [] for size in indexes}
+    decide_us: dict[int, list[float]] = {size: [] for size in indexes}
     for _ in range(rounds):
-        dedup = Deduplicator(config, worker="growth", index=index)
-        started = time.process_time()
-        outcomes = [dedup.process(raw, raw.timestamp_ms) for raw in raws]
-        process_us.append((time.process_time() - started) / len(raws) * 1e6)
-        _remove(index, [r.entry.id for o in outcomes for r in o.log_records])
-        started = time.process_time()
-        for p in prepared:
-            _decide_and_apply(index, p, config)
-        decide_us.append((time.process_time() - started) / len(prepared) * 1e6)
-        _remove(index, [p.id for p in prepared])
-    return {
-        "entries": entries, "articles": len(raws), "rounds": rounds,
-        "fill_s": round(fill_s, 1),
-        "rss_bytes_per_entry": round(rss_per_entry, 1),
-        "approx_bytes_per_entry": round(approx, 1) if approx is not None else None,
-        "process_us": round(min(process_us), 1),
-        "process_us_median": round(statistics.median(process_us), 1),
-        "decide_apply_us": round(min(decide_us), 2),
-        "decide_apply_us_median": round(statistics.median(decide_us), 2),
-    }
+        for size, index in indexes.items():
+            dedup = Deduplicator(config, worker="growth", index=index)
+            started = time.process_time()
+            outcomes = [dedup.process(raw, raw.timestamp_ms) for raw in raws]
+            process_us[size].append((time.process_time() - started) / len(raws) * 1e6)
+            _remove(index, [r.entry.id for o in outcomes for r in o.log_records])
+            started = time.process_time()
+            for p in prepared:
+                _decide_and_apply(index, p, config)
+            decide_us[size].append((time.process_time() - started) / len(prepared) * 1e6)
+            _remove(index, [p.id for p in prepared])
+    smallest = min(indexes)
+    for size, row in rows.items():
+        per_round = [a / b for a, b in zip(process_us[size], process_us[smallest], strict=True)]
+        row.update(
+            process_us=round(min(process_us[size]), 1),
+            process_us_median=round(statistics.median(process_us[size]), 1),
+            decide_apply_us=round(min(decide_us[size]), 2),
+            decide_apply_us_median=round(statistics.median(decide_us[size]), 2),
+            process_ratio_to_smallest_median=round(statistics.median(per_round), 3),
+        )
+        print(f"growth: {row}", file=sys.stderr, flush=True)
+    return [rows[size] for size in sorted(rows)]
 
 
 def _decide_and_apply(index: FingerprintIndex, p: Prepared, config: CoreConfig) -> None:
@@ -123,17 +139,16 @@ def _remove(index: FingerprintIndex, ids: list[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--entries", type=int, required=True)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--no-stats", action="store_true",
-                        help="skip FingerprintIndex.stats() (slow at millions of entries)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):  # one core, like one worker's hot loop
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     values = build_corpus(args.messages, seed=args.seed).values
-    result = measure(args.entries, values, args.rounds, with_stats=not args.no_stats)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    result = measure(sizes, values, args.rounds)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
 

@@ -21,6 +21,7 @@ from streams.broker import broker_for, ensure_topics, reachable_async, wait_for_
 from streams.errors import BrokerUnavailableError, IngestError
 from streams.fingerprint_log import LogRecord
 from streams.guard import DeadLetterGuard
+from streams.lag import EndOffsetProbe
 from streams.metrics import Metrics
 from streams.pipeline import Deduplicator, core_config
 from streams.replica import IndexReplica
@@ -48,16 +49,19 @@ def exit_after(seconds: float, code: int) -> None:
 
 
 class ReplicaService(mode.Service):
-    """Runs the index replica inside the Faust worker's service tree."""
+    """Runs the index replica and the end-offset probe inside the worker's service tree."""
 
-    def __init__(self, replica: IndexReplica, **kwargs: Any) -> None:
+    def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, **kwargs: Any) -> None:
         self.replica = replica
+        self.probe = probe
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
         await self.replica.start()
+        await self.probe.start()
 
     async def on_stop(self) -> None:
+        await self.probe.stop()
         await self.replica.stop()
 
 
@@ -82,8 +86,11 @@ def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faus
             await publisher.publish(outcome)
             metrics.corrections.inc(outcome.corrections)
 
-    replica = IndexReplica(settings, on_log_record, client_options=aiokafka_security(settings))
-    app.service(ReplicaService(replica, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
+    security = aiokafka_security(settings)
+    replica = IndexReplica(settings, on_log_record, client_options=security)
+    probe = EndOffsetProbe(settings, settings.topic_raw, security)
+    service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
+    app.service(service)  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
 
     async def on_fatal(exc: IngestError) -> None:
@@ -96,7 +103,7 @@ def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faus
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
                    publisher=publisher, guard=guard, on_fatal=on_fatal)
     _register_pages(app, settings, replica)
-    _register_housekeeping(app, topics, dedup, replica, metrics)
+    _register_housekeeping(app, topics, dedup, replica, probe, metrics)
     _register_broker_watchdog(app, settings, on_fatal)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
@@ -118,8 +125,13 @@ def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -
         return self.json(body, status=200 if ready else 503)
 
 
-def _register_housekeeping(
-    app: faust.App, topics: Topics, dedup: Deduplicator, replica: IndexReplica, metrics: Metrics
+def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
+    app: faust.App,
+    topics: Topics,
+    dedup: Deduplicator,
+    replica: IndexReplica,
+    probe: EndOffsetProbe,
+    metrics: Metrics,
 ) -> None:
     @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def housekeeping() -> None:
@@ -128,18 +140,18 @@ def _register_housekeeping(
         metrics.index_bytes.set(dedup.index.stats().approx_bytes)
         metrics.replica_lag.set(await replica.lag())
         metrics.ready.set(1 if replica.ready.is_set() and not app.rebalancing else 0)
+        raw_topic = topics.raw.get_topic_name()
+        assigned = [tp for tp in app.consumer.assignment() if tp.topic == raw_topic]
         committed = getattr(app.consumer, "_committed_offset", {})
-        for tp in app.consumer.assignment():
-            if tp.topic != topics.raw.get_topic_name():
-                continue
+        ends = await probe.end_offsets(tp.partition for tp in assigned)
+        for tp in assigned:
             labels = {"topic": tp.topic, "partition": str(tp.partition)}
-            end = app.consumer.highwater(tp)
-            done = committed.get(tp)
+            end = ends.get(tp.partition)
+            # Nothing committed yet means nothing processed: lag is the whole partition.
+            done = committed.get(tp, 0)
+            metrics.partition_committed.labels(**labels).set(done)
             if end is not None:
                 metrics.partition_end.labels(**labels).set(end)
-            if done is not None:
-                metrics.partition_committed.labels(**labels).set(done)
-            if end is not None and done is not None:
                 metrics.partition_lag.labels(**labels).set(max(0, end - done))
 
 

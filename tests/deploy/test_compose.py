@@ -186,6 +186,19 @@ def test_dockerfile_installs_from_pyproject_and_runs_the_worker() -> None:
     assert scripts["ingest"] == "streams.cli:main"
 
 
+def test_pip_install_ships_every_module_and_data_file() -> None:
+    """The image runs the installed package, not the source tree: nothing may be left out."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["packages"]["find"]["include"] == ["streams*"]
+    package = ROOT / "streams"
+    for directory in {p.parent for p in package.rglob("*.py")}:
+        assert (directory / "__init__.py").is_file(), f"{directory} is not a package"
+    globs = setuptools["package-data"]["streams"]
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and p.name != "README.md"]
+    assert [f for f in data if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
+
+
 def test_dockerfile_runs_as_a_non_root_user() -> None:
     (user,) = dockerfile("USER")
     assert user not in ("root", "0")

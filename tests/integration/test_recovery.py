@@ -21,6 +21,7 @@ from bench.corpus import Message, arrival_order, generate
 from streams import settings as settings_mod
 from streams.broker import EmbeddedBroker, free_port
 from streams.fingerprint_log import LogRecord
+from streams.lag import EndOffsetProbe
 from streams.replica import IndexReplica
 from tests.conftest import broker_settings
 from tests.harness import Collected, Worker, collect, final_kept, produce_placed
@@ -63,6 +64,18 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
         return len(seen)
 
     assert asyncio.run(read_with_fences()) == 13
+
+    async def probed_end() -> dict[int, int]:
+        probe = EndOffsetProbe(settings, topic, {})
+        await probe.start()
+        try:
+            return await probe.end_offsets([0])
+        finally:
+            await probe.stop()
+
+    # The lag metrics' end offset reads the last batch instead of trusting "latest":
+    # 13 records plus the fence the replica appended.
+    assert asyncio.run(probed_end()) == {0: 14}
 
 
 def _count_into(seen: list[bytes]) -> Any:

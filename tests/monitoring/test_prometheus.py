@@ -55,7 +55,7 @@ from tests.deploy.promql import (
 )
 from tests.harness import SAMPLES, Collected, Worker, collect, envelope, produce
 
-pytestmark = [pytest.mark.prometheus, pytest.mark.broker, pytest.mark.timeout(150)]
+pytestmark = pytest.mark.prometheus
 
 WORKER_JOB = "ingest-worker"
 STARTUP_TIMEOUT_S = 20.0
@@ -209,6 +209,8 @@ def wait_for_rules(prometheus: Prometheus) -> list[dict[str, Any]]:
         time.sleep(0.5)
 
 
+@pytest.mark.broker
+@pytest.mark.timeout(150)
 def test_every_dashboard_and_alert_query_returns_data(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
