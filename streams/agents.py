@@ -101,6 +101,8 @@ def register_agent(
             outcome = dedup.process(raw, now_ms())
             decided = time.perf_counter()
             stage.labels(stage="process").observe(decided - started)
+            for name, seconds in outcome.timings.items():
+                stage.labels(stage=name).observe(seconds)
             if outcome.verdict == "deadletter":
                 log.warning(
                     "dead-lettered %s: %s (%s)", raw.origin_str, outcome.error_code,

@@ -75,8 +75,8 @@ class Metrics:
                 ["layer"],
                 registry=r,
             ),
-            # Time spent per processing stage per message (parse, normalize, fingerprint, decide,
-            # publish).
+            # Time spent per message and stage: parse, normalize, fingerprint, decide (parts of
+            # process, which is their total and includes failures), publish.
             stage_seconds=Histogram(
                 "ingest_stage_seconds", "Processing time per stage.", ["stage"],
                 buckets=LATENCY_BUCKETS, registry=r,

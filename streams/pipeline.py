@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,17 +71,33 @@ class Prepared:
         return self.raw.timestamp_ms
 
 
-def prepare(raw: RawMessage, config: CoreConfig, learned: BoilerplateLookup) -> Prepared:
-    """Parse, normalize and fingerprint one message. Raises an :class:`InputError`."""
+def prepare(
+    raw: RawMessage,
+    config: CoreConfig,
+    learned: BoilerplateLookup,
+    timings: dict[str, float] | None = None,
+) -> Prepared:
+    """Parse, normalize and fingerprint one message. Raises an :class:`InputError`.
+
+    ``timings``, when given, receives seconds spent per stage (parse, normalize, fingerprint).
+    """
+    clock = time.perf_counter
+    started = clock()
     envelope = parse_envelope(raw.value, max_bytes=config.max_body_bytes)
+    parsed = clock()
     article = normalize_article(
         envelope.body, content_type=envelope.content_type, config=config.text
     )
+    normalized = clock()
     keys = tuple(paragraph_key(p) for p in article.paragraphs)
     boilerplate = learned(envelope.source, keys)
     kept = fingerprint_paragraphs(list(article.paragraphs), boilerplate)
     fp_text = fingerprint_text(kept)
     tokens = fingerprint_tokens(fp_text, article.language)
+    fingerprint = compute_fingerprint(tokens, fp_text, config.dedup.minhash)
+    if timings is not None:
+        timings.update(parse=parsed - started, normalize=normalized - parsed,
+                       fingerprint=clock() - normalized)
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),
@@ -88,7 +105,7 @@ def prepare(raw: RawMessage, config: CoreConfig, learned: BoilerplateLookup) -> 
         article=article,
         paragraph_keys=keys,
         learned_removed=len(article.paragraphs) - len(kept),
-        fingerprint=compute_fingerprint(tokens, fp_text, config.dedup.minhash),
+        fingerprint=fingerprint,
     )
 
 
@@ -104,6 +121,7 @@ class Outcome:
     corrections: int = 0
     rules_removed: int = 0
     learned_removed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
@@ -140,9 +158,14 @@ class Deduplicator:
     # -- the hot path -------------------------------------------------------------------
     def process(self, raw: RawMessage, now_ms: int) -> Outcome:
         """Total: any failure becomes a dead-letter outcome, never an exception."""
+        timings: dict[str, float] = {}
         try:
-            prepared = prepare(raw, self.config, self._learned_lookup(now_ms))
-            return self._decide(prepared, now_ms)
+            prepared = prepare(raw, self.config, self._learned_lookup(now_ms), timings)
+            started = time.perf_counter()
+            outcome = self._decide(prepared, now_ms)
+            timings["decide"] = time.perf_counter() - started
+            outcome.timings = timings
+            return outcome
         except InputError as exc:
             return deadletter_outcome(raw, exc, now_ms)
         except RecursionError:

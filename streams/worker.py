@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -133,6 +134,8 @@ def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
     probe: EndOffsetProbe,
     metrics: Metrics,
 ) -> None:
+    reported: set[int] = set()
+
     @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def housekeeping() -> None:
         dedup.expire(now_ms())
@@ -142,6 +145,14 @@ def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
         metrics.ready.set(1 if replica.ready.is_set() and not app.rebalancing else 0)
         raw_topic = topics.raw.get_topic_name()
         assigned = [tp for tp in app.consumer.assignment() if tp.topic == raw_topic]
+        # Partitions another worker took over: their gauges would freeze at old values.
+        for partition in reported - {tp.partition for tp in assigned}:
+            for gauge in (metrics.partition_committed, metrics.partition_end,
+                          metrics.partition_lag):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(raw_topic, str(partition))
+        reported.clear()
+        reported.update(tp.partition for tp in assigned)
         committed = getattr(app.consumer, "_committed_offset", {})
         ends = await probe.end_offsets(tp.partition for tp in assigned)
         for tp in assigned:

@@ -1,0 +1,99 @@
+"""Smoke test of the benchmark pieces on a tiny corpus, so ``make test`` catches breakage.
+
+The real numbers come from ``make bench``; nothing here asserts a rate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyinstrument import Profiler
+
+from bench import e2e, growth, run
+from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
+from streams.dedup.config import DedupConfig
+from streams.dedup.decide import decide
+from streams.dedup.model import IndexEntry
+
+pytestmark = pytest.mark.bench_smoke
+
+
+@pytest.fixture(scope="module")
+def values() -> list[bytes]:
+    return e2e.build_corpus(60, seed=3).values
+
+
+def test_corpus_has_duplicates_and_pages() -> None:
+    corpus = e2e.build_corpus(200, seed=3)
+    assert len(corpus.values) == 200
+    assert 0.15 <= corpus.duplicate_share <= 0.35
+    assert corpus.formats["page"] > 0
+    assert e2e.build_corpus(200, seed=3).values == corpus.values  # deterministic
+
+
+def test_core_rates_and_growth_run(values: list[bytes]) -> None:
+    assert core_rates(values[:8], repeat=1)["core_per_s"] > 0
+    rows = growth.measure([100, 300], values[:4], rounds=1)
+    assert [r["entries"] for r in rows] == [100, 300]
+    assert all(r["process_us"] > 0 and r["rss_bytes_per_entry"] >= 0 for r in rows)
+
+
+def test_datasketch_index_finds_a_near_duplicate() -> None:
+    config = DedupConfig()
+    words = [f"w{i % 97}x{i}" for i in range(300)]
+    edited = [*words[:150], "changed", *words[151:]]
+    original = datasketch_fingerprint(words, " ".join(words), config.minhash)
+    copy = datasketch_fingerprint(edited, " ".join(edited), config.minhash)
+    assert original.signature.dtype == np.uint32
+    index = DatasketchIndex(config.lsh)
+    index.add(IndexEntry("a", 1, original, root="a"))
+    assert [e.id for e in index.candidates(copy)] == ["a"]
+    decision = decide(copy, 2, "b", index, config)
+    assert (decision.kept, decision.duplicate_of, decision.match) == (False, "a", "near")
+    index.remove("a")
+    assert index.candidates(copy) == []
+
+
+def test_hotspots_of_a_profile() -> None:
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    sum(i * i for i in range(300_000))
+    profiler.stop()
+    assert profiler.last_session is not None
+    found = hotspots(profiler.last_session.root_frame())
+    assert found["total_s"] > 0 and found["self"]
+
+
+def test_report_renders_ratios_and_targets() -> None:
+    results = {
+        "date": "today", "args": "", "elapsed_s": 60.0,
+        "machine": {"nproc": 2, "cpu": "x", "ram_gb": 1, "python": "3.11", "kernel": "k",
+                    "loadavg_start": 0.1, "loadavg_end": 0.2, "commit": "abc", "dirty": False},
+        "corpus": {"messages": 10, "mean_bytes": 100, "duplicate_share": 0.2, "kinds": {},
+                   "formats": {}},
+        "runs": {name: {"articles_per_s": rate, "worker_cpu_s_per_1000": 1.0,
+                        "broker_cpu_s_per_1000": 0.1, "peak_rss_mb": 100.0}
+                 for name, rate in (("trivial_faust", 1000.0), ("pipeline_1w", 600.0),
+                                    ("datasketch", 100.0), ("pipeline_2w", 900.0))},
+        "growth": [{"entries": 10_000, "process_us": 100.0, "decide_apply_us": 10.0,
+                    "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": 1.0, "fill_s": 0.1},
+                   {"entries": 1_000_000, "process_us": 110.0, "decide_apply_us": 11.0,
+                    "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": None, "fill_s": 9.0,
+                    "process_ratio_to_smallest_median": 1.1}],
+    }
+    results["ratios"] = run.ratios(results)
+    results["targets"] = run.verdicts(results["ratios"])
+    assert results["ratios"]["pipeline_vs_trivial"] == 0.6
+    assert [t["met"] for t in results["targets"]] == [True, True, False, True]
+    text = run.render_markdown(results, "hand-written")
+    assert "missed by" in text and "hand-written" in text
+
+
+@pytest.mark.broker
+def test_one_pipeline_worker_end_to_end(values: list[bytes], tmp_path: Path) -> None:
+    result = e2e.run_throughput("pipeline_1w", e2e.WORKER, values[:24], tmp_path, timeout_s=60)
+    assert result.outputs == 24
+    assert result.rate > 0 and result.worker_cpu_s > 0
+    assert result.extra["state_bytes_per_article"] > 0
