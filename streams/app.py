@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from streams.logs import faust_logging_config
 from streams.settings import Settings
 
 # Producer batching: linger a little and allow 1 MB batches; measured in bench/ (issue 7).
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> faust.App:
         web_tables_enabled=False,
         web_in_thread=False,
         autodiscover=False,
+        logging_config=faust_logging_config(settings),
     )
 
 

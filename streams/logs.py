@@ -72,6 +72,28 @@ def quiet_client_libraries() -> None:
             logger.addFilter(repeat)
 
 
+def faust_logging_config(settings: Settings) -> dict[str, Any] | None:
+    """A dictConfig for Faust's worker, which replaces the root handlers when it starts.
+
+    None keeps Faust's own (coloured text) logging.
+    """
+    if settings.log_format != "json":
+        return None
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": settings.log_level.upper(), "handlers": ["default"]},
+    }
+
+
 def make_handler(settings: Settings) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
