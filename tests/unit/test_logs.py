@@ -42,5 +42,8 @@ def test_repeated_client_errors_are_collapsed() -> None:
 
 def test_secrets_do_not_reach_log_lines() -> None:
     settings = load({"KAFKA_SASL_PASSWORD": "s3cr3t-value"})
-    line = JsonFormatter().format(_record("starting with %s", worker=repr(settings)))
+    record = logging.LogRecord("streams", logging.INFO, __file__, 1, "settings: %r %s",
+                               (settings, settings.kafka_sasl_password), None)
+    line = JsonFormatter().format(record)
     assert "s3cr3t-value" not in line
+    assert "**********" in line
