@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -66,7 +68,22 @@ class ReplicaService(mode.Service):
         await self.replica.stop()
 
 
-def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
+@dataclass
+class FatalState:
+    """The error that stopped the worker on purpose, if any; decides the exit code."""
+
+    error: IngestError | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        if self.error is None:
+            return None
+        return FATAL_EXIT_CODES.get(self.error.code, 1)
+
+
+def build_worker_app(
+    settings: Settings, metrics: Metrics | None = None, fatal: FatalState | None = None
+) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
@@ -94,12 +111,19 @@ def build_worker_app(settings: Settings, metrics: Metrics | None = None) -> faus
     app.service(service)  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
 
+    state = fatal if fatal is not None else FatalState()
+
     async def on_fatal(exc: IngestError) -> None:
+        if state.error is not None:
+            return
+        state.error = exc
         log.error("%s", exc.detail, extra={"code": exc.code})
-        # Faust's shutdown can wait forever on a producer flush when the broker is gone:
-        # a supervisor needs the exit, so force it after a grace period.
-        exit_after(FATAL_EXIT_GRACE_S, FATAL_EXIT_CODES.get(exc.code, 1))
-        await app.crash(exc)
+        # A graceful stop (what SIGTERM does) rather than app.crash, which would re-raise,
+        # print a traceback and exit 1. Faust's shutdown can wait forever on a producer flush
+        # when the broker is gone: a supervisor needs the exit, so it is forced after a grace
+        # period with the same code.
+        exit_after(FATAL_EXIT_GRACE_S, state.exit_code or 1)
+        os.kill(os.getpid(), signal.SIGTERM)
 
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
                    publisher=publisher, guard=guard, on_fatal=on_fatal)
@@ -204,14 +228,16 @@ def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
             )
         wait_for_broker(live)
         ensure_topics(live)
-        app = build_worker_app(live)
+        fatal = FatalState()
+        app = build_worker_app(live, fatal=fatal)
         # Faust's click command line reads sys.argv.
         sys.argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
+        code = 0
         try:
             app.main()
         except SystemExit as exc:
-            return int(exc.code or 0)
-    return 0
+            code = int(exc.code or 0)
+    return fatal.exit_code or code
 
 
 def _default_worker_args(settings: Settings, args: Sequence[str]) -> list[str]:

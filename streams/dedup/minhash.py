@@ -19,6 +19,7 @@ from streams.dedup.model import Fingerprint, Signature
 ShingleHashes = npt.NDArray[np.uint64]
 
 _SHIFT = np.uint64(32)
+_CHUNK = 16_384  # shingles per block of the signature computation
 
 
 def shingle_hashes(tokens: Sequence[str], k: int) -> ShingleHashes:
@@ -64,10 +65,14 @@ def minhash_signature(hashes: ShingleHashes, config: MinHashConfig) -> Signature
     a, b = _permutations(config.num_perm, config.seed)
     if hashes.size == 0:
         return np.full(config.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-    # (num_perm, n) so that each minimum is a reduction over contiguous memory
-    products = a * hashes.astype(np.uint64, copy=False)
-    products += b
-    minima: ShingleHashes = products.min(axis=1)
+    hashes = hashes.astype(np.uint64, copy=False)
+    # (num_perm, chunk) products, so each minimum is a reduction over contiguous memory; the
+    # chunk bounds memory at num_perm x 8 B x chunk (16 MB) whatever the article's size.
+    minima: ShingleHashes = np.full(config.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+    for start in range(0, hashes.size, _CHUNK):
+        products = a * hashes[start:start + _CHUNK]
+        products += b
+        np.minimum(minima, products.min(axis=1), out=minima)
     return (minima >> _SHIFT).astype(np.uint32)
 
 

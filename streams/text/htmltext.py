@@ -148,6 +148,10 @@ def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
         root = lxml.html.document_fromstring(data, parser=_PARSER)
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as err:
         raise ExtractionError(f"html does not parse: {err}") from err
+    depth_errors = [e for e in _PARSER.error_log if "Excessive depth" in e.message]
+    if depth_errors:
+        # libxml2 stops at 256 levels and silently drops the rest of the document.
+        raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
     if root is None:
         raise EmptyBodyError("html parses to nothing")
     for count, _ in enumerate(root.iter(), start=1):

@@ -233,25 +233,6 @@ def _deep_html_loses_text() -> bytes:
 _PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02" + bytes(64)
 _JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(64)
 _NESTING = 10_000
-_MINHASH_MEMORY_BUG = (
-    "streams/dedup/minhash.minhash_signature materializes a (num_perm, shingles) uint64 "
-    "matrix: ~650,000 distinct shingles of a 4 MB article take 128 * 650,000 * 8 B = 665 MB "
-    "at once (process RSS ~770 MB), a poison pill for a worker with a memory limit. Fold the "
-    "minima over chunks of ~16,384 shingles (exact, ~16 MB) and hash the 3-grams from a "
-    "generator instead of a list"
-)
-_HTML_BOMB_BUG = (
-    "libxml2 stops at 256 nesting levels (lxml without huge_tree) and drops everything "
-    "after that point; streams/text/ reports it as empty_body ('no article text') although "
-    "the body had text: the code should be extraction_failed (or the text kept)"
-)
-_DEEP_HTML_BUG = (
-    "libxml2 stops parsing at 256 nesting levels and silently drops the rest of the "
-    "document: the record is enriched with the paragraph after the nesting missing. "
-    "streams/text/htmltext.parse_html should check the parser's error_log for "
-    "ERR_RESOURCE_LIMIT and raise ExtractionError (or fall back to a tag stripper)"
-)
-
 CASES: tuple[Case, ...] = (
     # -- encodings ---------------------------------------------------------------------
     Case("not_utf8_bytes", const(b"caf\xe9 \xc3\x28 not utf-8 \xa0\xa1"), DeadLetter("not_utf8")),
@@ -314,8 +295,7 @@ CASES: tuple[Case, ...] = (
          Enriched((text_at_least(4_000_000),)), max_body_bytes=8 * 1024 * 1024,
          time_bound_s=10.0),
     Case("varied_words_just_under_limit", lambda: _varied_words(DEFAULT_MAX_BODY_BYTES - 1024),
-         Enriched((text_at_least(3_500_000),)), time_bound_s=10.0,
-         extra={"memory_bug": _MINHASH_MEMORY_BUG}),
+         Enriched((text_at_least(3_500_000),)), time_bound_s=10.0),
     # -- nesting -----------------------------------------------------------------------
     Case("nested_arrays_10k", const(b"[" * _NESTING + b"]" * _NESTING),
          DeadLetter("invalid_envelope"), time_bound_s=10.0),
@@ -346,11 +326,10 @@ CASES: tuple[Case, ...] = (
     Case("png_bytes", const(_PNG), DeadLetter("binary_content")),
     Case("jpeg_bytes", const(_JPEG), DeadLetter("binary_content")),
     # -- hostile HTML ------------------------------------------------------------------
-    Case("html_bomb_100k_divs", _html_bomb, DeadLetter("extraction_failed"), time_bound_s=10.0,
-         known_bug=_HTML_BOMB_BUG, current=DeadLetter("empty_body")),
-    Case("html_deeper_than_256_loses_text", const(_deep_html_loses_text()),
-         Enriched((text_contains("Residents welcomed"),)), known_bug=_DEEP_HTML_BUG,
-         current=Enriched((text_contains("The council approved"),))),
+    # libxml2 stops at 256 levels and drops the rest: refused rather than silently cut.
+    Case("html_bomb_100k_divs", _html_bomb, DeadLetter("extraction_failed"), time_bound_s=10.0),
+    Case("html_deeper_than_256_levels", const(_deep_html_loses_text()),
+         DeadLetter("extraction_failed")),
     # -- keys --------------------------------------------------------------------------
     Case("null_key", const(story("nullkey").encode()), Enriched((id_is_origin(),)), key=None),
     Case("huge_key_good_value", const(story("hugekey").encode()), Enriched((id_is_origin(),)),

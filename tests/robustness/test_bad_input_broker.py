@@ -132,16 +132,6 @@ def test_dead_letter_guard_stops_the_worker(guard_run: GuardRun) -> None:
     assert "20 of the last 20 messages were dead-lettered (limit 50%)" in ours[0]
 
 
-GUARD_EXIT_BUG = (
-    "streams/worker.py on_fatal calls app.crash(exc): mode logs 'Crashed reason=...' with a "
-    "traceback, re-raises the error after shutdown, and mode.worker.exiting() turns it into "
-    "exit 1 within ~2 s, before exit_after(10 s, 4) fires. The supervisor sees exit 1, not "
-    "FATAL_EXIT_CODES['deadletter_rate_exceeded'] = 4, and the log has the ratio three times "
-    "plus a traceback"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=GUARD_EXIT_BUG)
 def test_dead_letter_guard_exit_is_code_4_with_one_line_and_no_traceback(
     guard_run: GuardRun,
 ) -> None:
