@@ -28,7 +28,9 @@ def test_samples_enriched_and_resend_is_exact_duplicate(
     try:
         # 000, 002, 003 are different articles; 001 and 004 are one article (004: no footer).
         placed = produce(settings, [envelope(p) for p in SAMPLES], partition=0)
-        # An exact re-send of 000 under a new id, on another partition when there are several.
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys(), settle_s=0.2)
+        # Then an exact re-send of 000 under a new id, on another partition when there are
+        # several. (Copies that race each other are test_distributed's subject.)
         resend_partition = partitions - 1
         resend = produce(settings, [envelope(SAMPLES[0], id="resend-000")],
                          partition=resend_partition)
