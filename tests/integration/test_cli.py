@@ -46,10 +46,12 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     lines = tmp_path / "two.jsonl"
     lines.write_bytes(b"\n".join(orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()})
                                  for i in (0, 2)))
-    result = ingest("produce", str(SAMPLES[1]), str(envelope), str(lines), env=env)
+    # One partition keeps arrival order = event-time order, so 004 (stdin) is the copy.
+    result = ingest("produce", "--partition", "0", str(SAMPLES[1]), str(envelope), str(lines),
+                    env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == "sent 4 messages to articles.raw"
-    piped = ingest("produce", "-", env=env, stdin=SAMPLES[4].read_bytes())
+    piped = ingest("produce", "--partition", "0", "-", env=env, stdin=SAMPLES[4].read_bytes())
     assert piped.stdout.decode().strip() == "sent 1 message to articles.raw"
     missing = ingest("produce", str(tmp_path / "nope.txt"), env=env)
     assert missing.returncode == 2
