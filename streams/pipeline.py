@@ -35,7 +35,7 @@ from streams.settings import Settings
 from streams.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
 from streams.text.learned import LearnedBoilerplateConfig, ParagraphStats, fingerprint_paragraphs
 from streams.text.model import NormalizedArticle
-from streams.text.normalize import fingerprint_text, fingerprint_tokens, paragraph_key
+from streams.text.normalize import fingerprint_text, fingerprint_tokens, form_key
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,13 @@ def prepare(
         envelope.body, content_type=envelope.content_type, config=config.text
     )
     normalized = clock()
-    keys = tuple(paragraph_key(p) for p in article.paragraphs)
+    # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
+    # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
+    forms = [fingerprint_text((p,)) for p in article.paragraphs]
+    keys = tuple(form_key(form) for form in forms)
     boilerplate = learned(envelope.source, keys)
-    kept = fingerprint_paragraphs(list(article.paragraphs), boilerplate)
-    fp_text = fingerprint_text(kept)
+    kept = fingerprint_paragraphs(forms, boilerplate, keys) if boilerplate else forms
+    fp_text = " ".join(form for form in kept if form)
     tokens = fingerprint_tokens(fp_text, article.language)
     fingerprint = compute_fingerprint(tokens, fp_text, config.dedup.minhash)
     if timings is not None:
@@ -196,10 +199,9 @@ class Deduplicator:
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, prepared.fingerprint, prepared.event_time_ms, prepared.id, decision,
-            now_ms=now_ms, source=prepared.envelope.source,
+            now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
         )
-        own = dataclasses.replace(changed[0], origin=prepared.raw.origin_str)
-        self.index.add(own)
+        own = changed[0]
         if is_new:
             self._observe(own, prepared.paragraph_keys)
         records = [LogRecord(own, prepared.paragraph_keys, self.worker)]

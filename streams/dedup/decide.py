@@ -89,6 +89,7 @@ def apply_decision(
     *,
     now_ms: int,
     source: str | None = None,
+    origin: str = "",
 ) -> list[IndexEntry]:
     """Index the decided article and re-root what it supersedes; returns every new entry.
 
@@ -104,6 +105,7 @@ def apply_decision(
         root=root,
         source=source,
         seen_at_ms=now_ms,
+        origin=origin,
         superseded_by=previous.superseded_by if previous is not None else None,
     )
     index.add(entry)

@@ -182,8 +182,10 @@ def fingerprint_tokens(fp_text: str, language: str = "und") -> list[str]:
     The script decides, so detection failures and mixed text are handled. ``language`` only
     adds: for a no-space language every non-ASCII word is split into characters too.
     """
-    tokens: list[str] = []
     split_all = language in NO_SPACE_LANGUAGES
+    if not split_all and not _HAS_UNSPACED.search(fp_text):
+        return fp_text.split()  # the common case: one scan instead of one per word
+    tokens: list[str] = []
     for word in fp_text.split():
         if _HAS_UNSPACED.search(word):
             tokens.extend(_UNSPACED_UNIT.findall(word))
@@ -196,4 +198,9 @@ def fingerprint_tokens(fp_text: str, language: str = "und") -> list[str]:
 
 def paragraph_key(paragraph: str) -> int:
     """Stable unsigned 64-bit xxh3 of the paragraph's fingerprint form."""
-    return int(xxhash.xxh3_64_intdigest(fingerprint_text((paragraph,)).encode("utf-8")))
+    return form_key(fingerprint_text((paragraph,)))
+
+
+def form_key(form: str) -> int:
+    """:func:`paragraph_key` of a paragraph whose fingerprint form is already computed."""
+    return int(xxhash.xxh3_64_intdigest(form.encode("utf-8")))
