@@ -36,3 +36,20 @@ def test_app_settings_for_kafka_and_tansu() -> None:
                              "INGEST_BROKER_PROFILE": "tansu"})).conf
     assert (tansu.broker_session_timeout, tansu.broker_heartbeat_interval,
             tansu.broker_rebalance_timeout) == (2.0, 0.5, 4.0)
+
+
+def test_worker_consumer_fetch_wait_is_short() -> None:
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    from streams.app import FETCH_MAX_WAIT_MS, with_short_fetch_wait
+
+    class StubConsumer:
+        _fetch_max_wait_ms = 1500  # what Faust hard-codes
+
+    wrapped = with_short_fetch_wait(lambda thread, transport: StubConsumer())
+    assert wrapped(None, None)._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 100
+    create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}))
+    patched = AIOKafkaConsumerThread._create_worker_consumer
+    create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}))
+    assert AIOKafkaConsumerThread._create_worker_consumer is patched  # wrapped once only
+    assert getattr(patched, "_short_fetch_wait", False)
