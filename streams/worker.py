@@ -162,7 +162,15 @@ def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
 
     @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def housekeeping() -> None:
-        dedup.expire(now_ms())
+        # Metrics and expiry must never take the worker down: a timer that raises crashes
+        # the whole Faust app.
+        try:
+            dedup.expire(now_ms())
+            await _update_gauges()
+        except Exception:
+            log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
+
+    async def _update_gauges() -> None:
         metrics.index_entries.set(len(dedup.index))
         metrics.index_bytes.set(dedup.index.stats().approx_bytes)
         metrics.replica_lag.set(await replica.lag())
@@ -182,8 +190,8 @@ def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
         for tp in assigned:
             labels = {"topic": tp.topic, "partition": str(tp.partition)}
             end = ends.get(tp.partition)
-            # Nothing committed yet means nothing processed: lag is the whole partition.
-            done = committed.get(tp, 0)
+            # Nothing committed yet (absent or None) means nothing processed: lag is all of it.
+            done = committed.get(tp) or 0
             metrics.partition_committed.labels(**labels).set(done)
             if end is not None:
                 metrics.partition_end.labels(**labels).set(end)
