@@ -131,6 +131,29 @@ def _first_words(body: str) -> str:
     return "“" + " ".join(text.split()[:12]) + "…”"
 
 
+SUMMARY_METRICS = (
+    ("consumed", "ingest_articles_consumed_total"),
+    ("enriched", "ingest_articles_enriched_total"),
+    ("duplicates", "ingest_duplicates_total"),
+    ("dead letters", "ingest_deadletters_total"),
+)
+
+
+def metric_summary(base: str) -> str:
+    """A one-line reading of the worker's counters from its /metrics page."""
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+            page = response.read().decode("utf-8")
+    except OSError as exc:
+        return f"(could not read metrics: {exc})"
+    totals = dict.fromkeys((name for _, name in SUMMARY_METRICS), 0.0)
+    for line in page.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in totals:
+            totals[name] += float(line.rsplit(" ", 1)[1])
+    return ", ".join(f"{label} {totals[name]:.0f}" for label, name in SUMMARY_METRICS)
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     columns = ["id", "title", "source", "verdict", "duplicate_of", "similarity"]
     # Untitled articles show their first words in quotes.
@@ -182,6 +205,9 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         print(format_table(rows))
         print()
         print(f"metrics: {base}/metrics   health: {base}/healthz   ready: {base}/readyz")
+        print(f"  {metric_summary(base)}")
+        if not keep_running:
+            print("  (served until the demo exits; `ingest demo --keep-running` keeps them up)")
         print(f"worker log: {workdir / 'worker.log'}")
         if keep_running:
             print("broker and worker keep running; Ctrl-C to stop")

@@ -35,6 +35,7 @@ def test_demo_prints_the_verdict_table_and_exits_0() -> None:
     assert SAMPLES[1].stem in rows[SAMPLES[4].stem]
     assert all(" kept " in rows[p.stem] for p in SAMPLES[:4])
     assert "metrics: http://127.0.0.1:" in out
+    assert "consumed 5, enriched 4, duplicates 1, dead letters 0" in out
     assert "all 5 articles accounted for" in result.stderr.decode()
 
 
