@@ -59,7 +59,7 @@ pytestmark = pytest.mark.prometheus
 
 WORKER_JOB = "ingest-worker"
 STARTUP_TIMEOUT_S = 20.0
-DATA_TIMEOUT_S = 45.0
+DATA_TIMEOUT_S = 60.0
 
 
 def binary(name: str) -> str:
