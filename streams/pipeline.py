@@ -21,7 +21,7 @@ from streams.dedup.index import FingerprintIndex
 from streams.dedup.minhash import fingerprint as compute_fingerprint
 from streams.dedup.model import Decision, Fingerprint, IndexEntry
 from streams.envelope import Envelope, parse_envelope
-from streams.errors import IngestError, InputError, InternalError
+from streams.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.fingerprint_log import LogRecord
 from streams.records import (
     Output,
@@ -140,7 +140,7 @@ class Deduplicator:
     """Decides each article against the shared index and keeps the state current."""
 
     # Ids this process decided recently: it corrects its own verdicts when a race with
-    # another worker surfaces through the log (see README, "Races and corrections").
+    # another worker surfaces through the log (see README, "Near duplicates").
     RECENT_LIMIT = 100_000
 
     def __init__(
@@ -172,8 +172,9 @@ class Deduplicator:
         except InputError as exc:
             return deadletter_outcome(raw, exc, now_ms)
         except RecursionError:
+            # Deeply nested markup exhausts a parser's recursion.
             return deadletter_outcome(
-                raw, InputError("input nests too deeply to process"), now_ms
+                raw, ExtractionError("input nests too deeply to process"), now_ms
             )
         except Exception as exc:
             log.exception(
