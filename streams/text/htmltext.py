@@ -41,6 +41,10 @@ class HtmlConfig:
     max_trafilatura_elements: int = 30_000
     max_outlinks: int = 1000
     max_url_chars: int = 2048
+    # trafilatura's fast mode skips the fallback extractors (readability, jusText) it would
+    # otherwise run and compare on every page: 7.0 -> 4.1 ms a page, with identical text on
+    # all 213 pages of the bench corpus and on bench/pages/ (measured 2026-11-22).
+    fast: bool = True
 
 
 DEFAULT_HTML_CONFIG = HtmlConfig()
@@ -203,6 +207,7 @@ def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
             include_links=False,
             deduplicate=dedup,
             with_metadata=True,
+            fast=config.fast,
             config=_TRAFILATURA_CONFIG,
         )
     except Exception:
