@@ -42,10 +42,9 @@ def raw_message(event: faust.EventT[Any]) -> RawMessage:
 class Publisher:
     """Sends outcomes to their topics and records what happened in the metrics."""
 
-    def __init__(self, topics: Topics, metrics: Metrics, worker: str) -> None:
+    def __init__(self, topics: Topics, metrics: Metrics) -> None:
         self.topics = topics
         self.metrics = metrics
-        self.worker = worker
 
     async def publish(self, outcome: Outcome) -> None:
         for output in outcome.outputs:

@@ -90,7 +90,7 @@ def build_worker_app(
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
     dedup = Deduplicator(core_config(settings), worker=settings.worker_id)
-    publisher = Publisher(topics, metrics, settings.worker_id)
+    publisher = Publisher(topics, metrics)
 
     async def on_log_record(record: LogRecord, catching_up: bool) -> None:
         if record.worker == settings.worker_id and not catching_up:
