@@ -84,8 +84,8 @@ def test_dead_letter_carries_the_raw_message_for_replay(case: Case) -> None:
         assert record["raw"].encode("utf-8") == kept
 
 
-def test_too_large_value_is_refused_without_copying_it() -> None:
-    case = BY_NAME["one_line_5mb_default_limit"]
+def _process_traced(case: Case) -> tuple[Outcome, int, int]:
+    """Process one case under tracemalloc: (outcome, peak bytes, value size)."""
     value = case.value
     assert value is not None
     raw = RawMessage(TOPIC, 0, 7, None, value, RECEIVED_MS)
@@ -96,32 +96,20 @@ def test_too_large_value_is_refused_without_copying_it() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    return outcome, peak, len(value)
+
+
+def test_too_large_value_is_refused_without_copying_it() -> None:
+    outcome, peak, size = _process_traced(BY_NAME["one_line_5mb_default_limit"])
     assert outcome.error_code == "too_large"
     # The dead letter holds a 256 KiB prefix; the value itself is never decoded or copied.
-    assert peak < len(value) // 4, f"peak {peak} bytes for a {len(value)}-byte value"
+    assert peak < size // 4, f"peak {peak} bytes for a {size}-byte value"
 
 
-def _memory_param(name: str) -> object:
-    case = BY_NAME[name]
-    bug = case.extra.get("memory_bug")
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-    return pytest.param(case, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_memory_param("one_line_5mb_raised_limit"),
-                                  _memory_param("varied_words_just_under_limit")])
-def test_large_accepted_value_has_bounded_memory(case: Case) -> None:
-    value = case.value
-    assert value is not None
-    raw = RawMessage(TOPIC, 0, 7, None, value, RECEIVED_MS)
-    dedup = Deduplicator(case.config, worker="t")
-    tracemalloc.start()
-    try:
-        outcome = dedup.process(raw, NOW_MS)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+@pytest.mark.parametrize("name", ["one_line_5mb_raised_limit", "varied_words_just_under_limit"])
+def test_large_accepted_value_has_bounded_memory(name: str) -> None:
+    outcome, peak, size = _process_traced(BY_NAME[name])
     assert outcome.verdict == "enriched"
     # Generous: tokens and word 3-grams as Python strings cost ~50 bytes per input byte today
     # (a list of each); what must not happen is a buffer per (permutation, shingle) pair.
-    assert peak < 64 * len(value), f"peak {peak / 1e6:.0f} MB for a {len(value) / 1e6:.1f} MB value"
+    assert peak < 64 * size, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.1f} MB value"
