@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "worker command (e.g. -l info, --web-port 6067).",
         add_help=False,
     )
-    worker.add_argument("--help", "-h", action="store_true")
+    worker.add_argument("--help", action="store_true")  # -h is Faust's --web-host
 
     demo = sub.add_parser("demo", help="zero-configuration demo on the bundled sample articles")
     demo.add_argument("--timeout", type=float, default=120.0, help="give up after S seconds")

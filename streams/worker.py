@@ -228,6 +228,8 @@ def _register_broker_watchdog(
 
 def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
+    if "--help" in faust_args:
+        return _faust_worker_help(settings, faust_args)
     with broker_for(settings) as live:
         if settings.embedded:
             log.warning(
@@ -246,6 +248,17 @@ def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
         except SystemExit as exc:
             code = int(exc.code or 0)
     return fatal.exit_code or code
+
+
+def _faust_worker_help(settings: Settings, faust_args: Sequence[str]) -> int:
+    """Faust's worker options, without starting or contacting any broker."""
+    app = create_app(settings.with_bootstrap(settings.kafka_bootstrap_servers or "localhost:9092"))
+    sys.argv = ["ingest", "worker", *faust_args]
+    try:
+        app.main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
 
 
 def _default_worker_args(settings: Settings, args: Sequence[str]) -> list[str]:

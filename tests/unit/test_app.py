@@ -53,3 +53,17 @@ def test_worker_consumer_fetch_wait_is_short() -> None:
     create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}))
     assert AIOKafkaConsumerThread._create_worker_consumer is patched  # wrapped once only
     assert getattr(patched, "_short_fetch_wait", False)
+
+
+def test_worker_help_needs_no_broker() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker", "--help"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--web-port" in result.stdout
+    assert "unreachable" not in result.stderr
