@@ -30,6 +30,7 @@ from streams.records import (
     deadletter_record,
     duplicate_record,
     enriched_record,
+    parse_origin,
 )
 from streams.settings import Settings
 from streams.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
@@ -241,7 +242,7 @@ class Deduplicator:
         outputs = []
         for loser_id in decision.supersedes:
             loser = self.index.get(loser_id)
-            origin = _parse_origin(loser.origin if loser is not None else "")
+            origin = parse_origin(loser.origin if loser is not None else "")
             value = correction_record(loser_id, origin, root, decision.similarity or 1.0, now_ms)
             outputs.append(Output("duplicates", loser_id, value))
         return outputs
@@ -299,15 +300,6 @@ class Deduplicator:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)
         self._recent_set.add(article_id)
-
-
-def _parse_origin(origin: str) -> dict[str, object]:
-    topic, _, rest = origin.rpartition("/")
-    topic, _, partition = topic.rpartition("/")
-    try:
-        return {"topic": topic, "partition": int(partition), "offset": int(rest)}
-    except ValueError:
-        return {"topic": origin or "unknown", "partition": 0, "offset": 0}
 
 
 def core_config(settings: Settings) -> CoreConfig:

@@ -55,6 +55,16 @@ class Output:
     value: dict[str, Any]
 
 
+def parse_origin(origin: str) -> dict[str, Any]:
+    """The inverse of :attr:`RawMessage.origin_str`, for origins kept in the index."""
+    topic, _, rest = origin.rpartition("/")
+    topic, _, partition = topic.rpartition("/")
+    try:
+        return {"topic": topic, "partition": int(partition), "offset": int(rest)}
+    except ValueError:
+        return {"topic": origin or "unknown", "partition": 0, "offset": 0}
+
+
 def iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 

@@ -134,6 +134,11 @@ def build_worker_app(
     return app
 
 
+def is_ready(app: faust.App, replica: IndexReplica) -> bool:
+    """Ready to process: the index replica has caught up and no rebalance is under way."""
+    return replica.ready.is_set() and not app.rebalancing
+
+
 def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -> None:
     @app.page("/healthz")
     async def healthz(self: Any, request: Any) -> Any:
@@ -143,7 +148,7 @@ def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -
     async def readyz(self: Any, request: Any) -> Any:
         assigned = sorted(tp.partition for tp in app.consumer.assignment()
                           if tp.topic == settings.topic_raw)
-        ready = replica.ready.is_set() and not app.rebalancing
+        ready = is_ready(app, replica)
         body = {"ready": ready, "replica_caught_up": replica.ready.is_set(),
                 "rebalancing": app.rebalancing, "assigned_partitions": assigned,
                 "worker": settings.worker_id}
@@ -174,7 +179,7 @@ def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
         metrics.index_entries.set(len(dedup.index))
         metrics.index_bytes.set(dedup.index.stats().approx_bytes)
         metrics.replica_lag.set(await replica.lag())
-        metrics.ready.set(1 if replica.ready.is_set() and not app.rebalancing else 0)
+        metrics.ready.set(1 if is_ready(app, replica) else 0)
         raw_topic = topics.raw.get_topic_name()
         assigned = [tp for tp in app.consumer.assignment() if tp.topic == raw_topic]
         # Partitions another worker took over: their gauges would freeze at old values.

@@ -36,3 +36,11 @@ def test_fences_are_recognised() -> None:
 def test_garbage_is_a_typed_error() -> None:
     with pytest.raises(InvalidEnvelopeError):
         decode_record(b'{"id": "x"}')
+
+
+def test_origin_round_trip() -> None:
+    from streams.records import RawMessage, parse_origin
+
+    raw = RawMessage("articles.raw", 3, 77, None, b"x", 0)
+    assert parse_origin(raw.origin_str) == raw.origin
+    assert parse_origin("") == {"topic": "unknown", "partition": 0, "offset": 0}
