@@ -28,6 +28,7 @@ prometheus:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check streams tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

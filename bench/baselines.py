@@ -23,20 +23,20 @@ import orjson
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from pyinstrument import Profiler
 
-from streams import pipeline
 from streams import settings as settings_mod
-from streams.app import create_app
-from streams.broker import ensure_topics
-from streams.dedup import index as index_module
-from streams.dedup.config import LSHConfig, MinHashConfig
-from streams.dedup.index import FingerprintIndex
-from streams.dedup.minhash import content_hash
-from streams.dedup.model import Fingerprint, IndexEntry
-from streams.logs import configure_logging
-from streams.pipeline import CoreConfig, Deduplicator, prepare
-from streams.records import RawMessage
+from streams.core import pipeline
+from streams.core.dedup import index as index_module
+from streams.core.dedup.config import LSHConfig, MinHashConfig
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.minhash import content_hash
+from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.pipeline import CoreConfig, Deduplicator, prepare
+from streams.core.records import RawMessage
+from streams.kafka.broker import ensure_topics
 from streams.settings import Settings
-from streams.worker import run_worker
+from streams.shell.app import create_app
+from streams.shell.logs import configure_logging
+from streams.shell.worker import run_worker
 
 # -- (a) the framework ceiling ------------------------------------------------------------
 
@@ -130,7 +130,7 @@ def _lean(fingerprint: Fingerprint) -> Any:
 
 
 def install_datasketch() -> None:
-    """Swap fingerprinting and the LSH index of :mod:`streams.pipeline` for datasketch's."""
+    """Swap fingerprinting and the LSH index of :mod:`streams.core.pipeline` for datasketch's."""
     pipeline.compute_fingerprint = datasketch_fingerprint  # type: ignore[assignment]
     pipeline.FingerprintIndex = DatasketchIndex  # type: ignore[misc]
     index_module.band_keys = lambda signature, config: []  # type: ignore[assignment]

@@ -31,8 +31,8 @@ import orjson
 
 from bench import corpus
 from streams import settings as settings_mod
-from streams.broker import EmbeddedBroker, ensure_topics, free_port
-from streams.kafka_clients import make_producer, make_reader, poll_records
+from streams.kafka.broker import EmbeddedBroker, ensure_topics, free_port
+from streams.kafka.clients import make_producer, make_reader, poll_records
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,7 +287,7 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-WORKER = python_module("streams.cli", "worker")
+WORKER = python_module("streams.cli.main", "worker")
 FORWARD = python_module("bench.baselines", "forward")
 DATASKETCH = python_module("bench.baselines", "datasketch")
 

@@ -1,6 +1,6 @@
 """Precision and recall of the dedup core on the labelled stream of ``bench/corpus.py``.
 
-    python -m bench.eval_dedup            # defaults of streams.dedup.config; exit 1 on a miss
+    python -m bench.eval_dedup            # defaults of streams.core.dedup.config; exit 1 on a miss
     python -m bench.eval_dedup --sweep    # shingle size x num_perm x bands/rows x thresholds
     python -m bench.eval_dedup --pairs    # exact Jaccard/containment per variant kind
 
@@ -28,15 +28,15 @@ if not __package__:  # run as a script: make ``bench`` importable from the repos
 from datasketch import MinHash
 
 from bench.corpus import DUPLICATE_KINDS, NEGATIVE_KINDS, Message, arrival_order, generate
-from streams.dedup.config import DedupConfig, LSHConfig, MinHashConfig, VerifyConfig
-from streams.dedup.decide import apply_decision, decide
-from streams.dedup.index import FingerprintIndex
-from streams.dedup.minhash import content_hash, minhash_signature, shingle_hashes
-from streams.dedup.model import Fingerprint
+from streams.core.dedup.config import DedupConfig, LSHConfig, MinHashConfig, VerifyConfig
+from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.minhash import content_hash, minhash_signature, shingle_hashes
+from streams.core.dedup.model import Fingerprint
 
 try:  # the real text path, while it is being written alongside
-    from streams.text.article import normalize_article
-    from streams.text.normalize import fingerprint_text, fingerprint_tokens
+    from streams.core.text.article import normalize_article
+    from streams.core.text.normalize import fingerprint_text, fingerprint_tokens
 
     HAVE_TEXT_PATH = True
 except ImportError:
@@ -53,7 +53,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _standin_text_step(body: str, content_type: str | None) -> tuple[list[str], str]:
-    """Until streams.text lands: drop tags, casefold, keep letter runs as tokens."""
+    """Until streams.core.text lands: drop tags, casefold, keep letter runs as tokens."""
     text = html.unescape(_TAG.sub(" ", body))
     tokens = _WORD.findall(text.casefold())
     return tokens, " ".join(tokens)
@@ -69,7 +69,7 @@ def text_step(standin: bool = False) -> tuple[str, TextStep]:
         fp_text = fingerprint_text(article.paragraphs)
         return list(fingerprint_tokens(fp_text, article.language)), fp_text
 
-    return "streams.text", real
+    return "streams.core.text", real
 
 
 @dataclass(frozen=True, slots=True)

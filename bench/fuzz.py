@@ -2,9 +2,9 @@
 
 Run: .venv/bin/python -m bench.fuzz --seconds 60   (``make fuzz`` installs atheris first)
 
-The target is ``streams.pipeline.prepare``: envelope parsing, ``normalize_article`` and the
+The target is ``streams.core.pipeline.prepare``: envelope parsing, ``normalize_article`` and the
 fingerprint, everything ``Deduplicator.process`` runs before it consults the index. An
-:class:`streams.errors.InputError` is the expected answer to bad input; any other exception,
+:class:`streams.core.errors.InputError` is the expected answer to bad input; any other exception,
 a per-input timeout or the RSS limit is a finding. libFuzzer stops at its first finding, so
 the parent process restarts it on the same corpus until the time is up and reports every
 distinct finding. Findings (``crash-*``, ``timeout-*``, ``oom-*``), the grown corpus and the
@@ -51,9 +51,9 @@ def child(libfuzzer_args: list[str]) -> None:
     import atheris  # noqa: PLC0415 - optional dependency (the fuzz extra)
 
     with atheris.instrument_imports(include=["streams"]):
-        from streams.errors import InputError  # noqa: PLC0415 - see docstring
-        from streams.pipeline import CoreConfig, prepare  # noqa: PLC0415 - see docstring
-        from streams.records import RawMessage  # noqa: PLC0415 - see docstring
+        from streams.core.errors import InputError  # noqa: PLC0415 - see docstring
+        from streams.core.pipeline import CoreConfig, prepare  # noqa: PLC0415 - see docstring
+        from streams.core.records import RawMessage  # noqa: PLC0415 - see docstring
 
     config = CoreConfig()
 

@@ -26,11 +26,11 @@ import orjson
 import xxhash
 
 from bench.e2e import build_corpus, proc_status_kb
-from streams.dedup.decide import apply_decision, decide
-from streams.dedup.index import FingerprintIndex
-from streams.dedup.model import Fingerprint, IndexEntry
-from streams.pipeline import CoreConfig, Deduplicator, Prepared, prepare
-from streams.records import RawMessage
+from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.pipeline import CoreConfig, Deduplicator, Prepared, prepare
+from streams.core.records import RawMessage
 
 BASE_MS = 1_700_000_000_000
 CHUNK = 10_000

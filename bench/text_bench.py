@@ -20,9 +20,9 @@ from pathlib import Path
 
 import trafilatura
 
-from streams.text.article import TextConfig, normalize_article
-from streams.text.language import detect_language
-from streams.text.normalize import fingerprint_text
+from streams.core.text.article import TextConfig, normalize_article
+from streams.core.text.language import detect_language
+from streams.core.text.normalize import fingerprint_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"

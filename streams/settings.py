@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from streams.errors import ConfigError
+from streams.core.errors import ConfigError
 
 
 class Secret(str):
@@ -69,7 +69,7 @@ class Settings:
     batch_window_s: float = 0.05
     max_body_bytes: int = 4 * 1024 * 1024
     dedup_window_days: float = 14.0
-    near_threshold: float = 0.0  # 0: use the evaluated default of streams.dedup.config
+    near_threshold: float = 0.0  # 0: use the evaluated default of streams.core.dedup.config
     boilerplate_min_articles: int = 3
 
     # Safety.
@@ -126,17 +126,6 @@ class Settings:
     def output_topics(self) -> tuple[str, str, str]:
         return (self.topic_enriched, self.topic_duplicates, self.topic_deadletter)
 
-    def kafka_python_security(self) -> dict[str, Any]:
-        """Security options in kafka-python's spelling (aiokafka uses the same names)."""
-        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
-        if self.kafka_sasl_mechanism:
-            options["sasl_mechanism"] = self.kafka_sasl_mechanism
-            options["sasl_plain_username"] = self.kafka_sasl_username
-            options["sasl_plain_password"] = self.kafka_sasl_password.reveal()
-        if self.kafka_ssl_cafile:
-            options["ssl_cafile"] = self.kafka_ssl_cafile
-        return options
-
     def with_bootstrap(self, servers: str) -> Settings:
         return replace(self, kafka_bootstrap_servers=servers)
 
@@ -154,6 +143,14 @@ class Settings:
             problems.append("log_format must be 'text' or 'json'")
         if self.batch_size < 1:
             problems.append("batch_size must be >= 1")
+        for name in ("web_port", "embedded_broker_port"):
+            if not 0 <= getattr(self, name) <= 65535:
+                problems.append(f"{name} must be in 0..65535")
+        for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days", "batch_window_s"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be > 0")
+        if not 0 <= self.near_threshold <= 1:
+            problems.append("near_threshold must be in [0, 1]")
         if problems:
             raise ConfigError("; ".join(problems))
         return self
@@ -190,6 +187,13 @@ def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         var = _env_name(f.name)
         if var in env and env[var] != "":
             values[f.name] = _coerce(env[var], _TYPES[str(f.type)], f.name)
+    secret_file = env.get("KAFKA_SASL_PASSWORD_FILE", "")
+    if secret_file:
+        # Secrets from a file (Docker/Kubernetes secrets) rather than the environment.
+        try:
+            values["kafka_sasl_password"] = Secret(Path(secret_file).read_text().strip())
+        except OSError as exc:
+            raise ConfigError(f"KAFKA_SASL_PASSWORD_FILE={secret_file!r}: {exc}") from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "kafka_sasl_password" in values and not isinstance(values["kafka_sasl_password"], Secret):
         values["kafka_sasl_password"] = Secret(values["kafka_sasl_password"])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from streams import settings as settings_mod
-from streams.broker import EmbeddedBroker, ensure_topics
+from streams.kafka.broker import EmbeddedBroker, ensure_topics
 from streams.settings import Settings
 
 

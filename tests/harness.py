@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,15 +16,16 @@ from typing import Any
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 
-from streams.broker import free_port
-from streams.kafka_clients import make_producer, make_reader, poll_records
+from streams.core.records import record_schema
+from streams.kafka.broker import free_port
+from streams.kafka.clients import make_producer, make_reader, poll_records
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "streams" / "samples").glob("*.txt"))
 SCHEMAS = {
     name: Draft202012Validator(
-        json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text()),
+        record_schema(name),
         format_checker=FormatChecker(),
     )
     for name in ("raw-envelope", "enriched", "duplicate", "deadletter")
@@ -47,7 +47,7 @@ def envelope(path: Path, **fields: Any) -> bytes:
 
 @dataclass
 class Worker:
-    """A worker process (``python -m streams.cli worker``) on a real broker."""
+    """A worker process (``python -m streams.cli.main worker``) on a real broker."""
 
     settings: Settings
     data_dir: Path
@@ -74,7 +74,7 @@ class Worker:
         self.log_path = self.data_dir.parent / f"{self.name}-{time.time_ns()}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "streams.cli.main", "worker"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         if wait:

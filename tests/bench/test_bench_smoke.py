@@ -13,9 +13,9 @@ from pyinstrument import Profiler
 
 from bench import e2e, growth, run
 from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
-from streams.dedup.config import DedupConfig
-from streams.dedup.decide import decide
-from streams.dedup.model import IndexEntry
+from streams.core.dedup.config import DedupConfig
+from streams.core.dedup.decide import decide
+from streams.core.dedup.model import IndexEntry
 
 pytestmark = pytest.mark.bench_smoke
 

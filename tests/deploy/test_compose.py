@@ -183,7 +183,7 @@ def test_dockerfile_installs_from_pyproject_and_runs_the_worker() -> None:
     assert {"pyproject.toml", "README.md", "streams"} <= copied  # README.md is the readme
     assert dockerfile("CMD") == ['["ingest", "worker"]']
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["ingest"] == "streams.cli:main"
+    assert scripts["ingest"] == "streams.cli.main:main"
 
 
 def test_pip_install_ships_every_module_and_data_file() -> None:

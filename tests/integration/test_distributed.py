@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from bench.corpus import Message, arrival_order, generate
-from streams.broker import EmbeddedBroker
-from streams.pipeline import CoreConfig, Deduplicator
-from streams.records import RawMessage
+from streams.core.pipeline import CoreConfig, Deduplicator
+from streams.core.records import RawMessage
+from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
 from tests.harness import Worker, collect, final_kept, produce_placed, schema_errors
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.broker import EmbeddedBroker
+from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
 from tests.harness import SAMPLES, Collected, Worker, collect, envelope, produce, schema_errors
 

@@ -19,10 +19,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.corpus import Message, arrival_order, generate
 from streams import settings as settings_mod
-from streams.broker import EmbeddedBroker, free_port
-from streams.fingerprint_log import LogRecord
-from streams.lag import EndOffsetProbe
-from streams.replica import IndexReplica
+from streams.core.fingerprint_log import LogRecord
+from streams.kafka.broker import EmbeddedBroker, free_port
+from streams.kafka.lag import EndOffsetProbe
+from streams.shell.replica import IndexReplica
 from tests.conftest import broker_settings
 from tests.harness import Collected, Worker, collect, final_kept, produce_placed
 from tests.integration.test_distributed import BASE_MS, as_value, kept_by_pure_core
@@ -177,7 +177,7 @@ def test_adding_then_removing_a_worker_mid_stream(broker: EmbeddedBroker, tmp_pa
 def test_broker_unreachable_at_start_retries_then_exits_with_one_clear_line() -> None:
     port = free_port()  # nothing listens here
     result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "worker"],
+        [sys.executable, "-m", "streams.cli.main", "worker"],
         env={"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}", "INGEST_BROKER_WAIT_S": "4",
              "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=60, check=False,

@@ -41,7 +41,7 @@ import orjson
 import pytest
 import yaml
 
-from streams.broker import EmbeddedBroker, free_port
+from streams.kafka.broker import EmbeddedBroker, free_port
 from tests.conftest import broker_settings
 from tests.deploy.promql import (
     ALERTS_YML,

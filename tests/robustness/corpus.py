@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from streams.pipeline import CoreConfig
+from streams.core.pipeline import CoreConfig
 
 DEFAULT_MAX_BODY_BYTES = CoreConfig().max_body_bytes
 # Kafka's (and the Faust consumer's) default per-message budget; larger cases need the

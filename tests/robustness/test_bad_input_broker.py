@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import EmbeddedBroker
-from streams.kafka_clients import make_producer
+from streams.kafka.broker import EmbeddedBroker
+from streams.kafka.clients import make_producer
 from streams.settings import Settings
 from tests.conftest import broker_settings
 from tests.harness import SAMPLES, Collected, Worker, collect, envelope, schema_errors

@@ -8,8 +8,8 @@ import tracemalloc
 
 import pytest
 
-from streams.pipeline import Deduplicator, Outcome
-from streams.records import DEADLETTER_RAW_LIMIT, RawMessage
+from streams.core.pipeline import Deduplicator, Outcome
+from streams.core.records import DEADLETTER_RAW_LIMIT, RawMessage
 from tests.harness import schema_errors
 from tests.robustness.corpus import BY_NAME, CASES, Case
 

@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from streams.pipeline import CoreConfig, Deduplicator
-from streams.records import RawMessage
+from streams.core.pipeline import CoreConfig, Deduplicator
+from streams.core.records import RawMessage
 from tests.harness import schema_errors
 
 OUTPUT_TOPIC = {

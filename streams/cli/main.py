@@ -1,0 +1,116 @@
+"""The ``ingest`` command: worker, demo, produce, tail, broker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from streams import settings as settings_mod
+from streams.core.errors import IngestError
+from streams.kafka.connection import check_connection
+from streams.settings import Settings
+from streams.shell.logs import configure_logging
+
+log = logging.getLogger("streams.cli")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bootstrap-servers",
+        help="Kafka bootstrap servers host:port[,...] (env KAFKA_BOOTSTRAP_SERVERS)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ingest",
+        description="Streaming ingester for news articles: normalize, fingerprint, "
+        "de-duplicate and publish enriched records.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    worker = sub.add_parser(
+        "worker",
+        help="run a Faust worker (embedded broker when KAFKA_BOOTSTRAP_SERVERS is unset)",
+        description="Run a Faust worker. Arguments after the known ones are passed to Faust's "
+        "worker command (e.g. -l info, --web-port 6067).",
+        add_help=False,
+    )
+    worker.add_argument("--help", action="store_true")  # -h is Faust's --web-host
+
+    demo = sub.add_parser("demo", help="zero-configuration demo on the bundled sample articles")
+    demo.add_argument("--timeout", type=float, default=120.0, help="give up after S seconds")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="leave broker and worker running until Ctrl-C after the table")
+
+    produce = sub.add_parser("produce", help="publish files (or - for stdin) as raw articles")
+    _add_common(produce)
+    produce.add_argument("paths", nargs="+", metavar="PATH",
+                         help="text, HTML, JSON envelope or JSON Lines files; - for stdin")
+    produce.add_argument("--topic", help="topic (default: INGEST_TOPIC_RAW)")
+    produce.add_argument("--partition", type=int, help="send every message to this partition")
+    produce.add_argument("--raw", action="store_true",
+                         help="send file bytes verbatim instead of wrapping them in an envelope")
+
+    tail = sub.add_parser("tail", help="print output records as JSON lines")
+    _add_common(tail)
+    tail.add_argument("output", nargs="?", default="enriched",
+                      choices=["enriched", "duplicates", "deadletter"])
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("-n", type=int, default=None, help="stop after N records")
+    tail.add_argument("--idle-timeout", type=float, default=None,
+                      help="stop after S seconds without a record")
+
+    broker = sub.add_parser("broker", help="run the embedded Tansu broker in the foreground")
+    broker.add_argument("--port", type=int, default=9092)
+    return parser
+
+
+def _dispatch(args: argparse.Namespace, rest: list[str], settings: Settings) -> int:
+    if args.command == "worker":
+        from streams.shell.worker import run_worker
+
+        return run_worker(settings, [*rest, "--help"] if args.help else rest)
+    if args.command == "demo":
+        from streams.cli.demo import run_demo
+
+        return run_demo(settings, timeout_s=args.timeout, keep_running=args.keep_running)
+    if args.command == "produce":
+        from streams.cli.produce import run_produce
+
+        return run_produce(settings, args.paths, topic=args.topic,
+                           partition=args.partition, raw=args.raw)
+    if args.command == "tail":
+        from streams.cli.tail import run_tail
+
+        return run_tail(settings, args.output, from_beginning=args.from_beginning,
+                        limit=args.n, idle_timeout_s=args.idle_timeout)
+    from streams.kafka.broker import run_broker
+
+    return run_broker(args.port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "worker":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        settings = settings_mod.load(
+            kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None)
+        )
+        check_connection(settings)
+        configure_logging(settings)
+        return _dispatch(args, rest, settings)
+    except IngestError as exc:
+        print(f"ingest: error [{exc.code}]: {exc.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

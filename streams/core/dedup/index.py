@@ -1,0 +1,157 @@
+"""In-memory fingerprint index: entries by id, by content hash, by LSH band key and by root."""
+
+from __future__ import annotations
+
+import heapq
+import sys
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from streams.core.dedup.config import LSHConfig
+from streams.core.dedup.lsh import band_keys
+from streams.core.dedup.model import Fingerprint, IndexEntry
+
+K = TypeVar("K", bound=Hashable)
+# A bucket holds a bare id until a second id arrives: nearly every band key has one article,
+# and a str value instead of a one-element list saves ~60 bytes per band per entry.
+Bucket = str | list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """Approximate memory held by the index (``sys.getsizeof`` of its containers and values)."""
+
+    entries: int
+    band_keys: int
+    approx_bytes: int
+
+    @property
+    def bytes_per_entry(self) -> float:
+        return self.approx_bytes / self.entries if self.entries else 0.0
+
+
+def _bucket_add(buckets: dict[K, Bucket], key: K, article_id: str) -> None:
+    bucket = buckets.get(key)
+    if bucket is None:
+        buckets[key] = article_id
+    elif isinstance(bucket, str):
+        if bucket != article_id:
+            buckets[key] = [bucket, article_id]
+    elif article_id not in bucket:
+        bucket.append(article_id)
+
+
+def _bucket_remove(buckets: dict[K, Bucket], key: K, article_id: str) -> None:
+    bucket = buckets.get(key)
+    if bucket is None:
+        return
+    if isinstance(bucket, str):
+        if bucket == article_id:
+            del buckets[key]
+        return
+    if article_id in bucket:
+        bucket.remove(article_id)
+    if len(bucket) == 1:
+        buckets[key] = bucket[0]
+
+
+def _bucket_ids(bucket: Bucket | None) -> list[str]:
+    if bucket is None:
+        return []
+    return [bucket] if isinstance(bucket, str) else list(bucket)
+
+
+class FingerprintIndex:
+    """Articles of the dedup window; adding an existing id replaces that entry."""
+
+    def __init__(self, lsh: LSHConfig) -> None:
+        self._lsh = lsh
+        self._entries: dict[str, IndexEntry] = {}
+        self._bands: dict[int, Bucket] = {}
+        self._hashes: dict[str, Bucket] = {}
+        self._members: dict[str, set[str]] = {}  # root -> ids of duplicates with that root
+        self._expiry: list[tuple[int, str]] = []  # (seen_at_ms, id) heap; stale items skipped
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._entries
+
+    def get(self, article_id: str) -> IndexEntry | None:
+        return self._entries.get(article_id)
+
+    def add(self, entry: IndexEntry) -> None:
+        """Index ``entry``, replacing any entry with the same id."""
+        old = self._entries.get(entry.id)
+        if old is not None:
+            self._unlink(old)
+        self._entries[entry.id] = entry
+        for key in band_keys(entry.fingerprint.signature, self._lsh):
+            _bucket_add(self._bands, key, entry.id)
+        _bucket_add(self._hashes, entry.fingerprint.content_hash, entry.id)
+        if not entry.is_kept:
+            self._members.setdefault(entry.root, set()).add(entry.id)
+        if old is None or old.seen_at_ms != entry.seen_at_ms:
+            heapq.heappush(self._expiry, (entry.seen_at_ms, entry.id))
+
+    def remove(self, article_id: str) -> IndexEntry | None:
+        entry = self._entries.pop(article_id, None)
+        if entry is not None:
+            self._unlink(entry)
+        return entry
+
+    def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
+        return [self._entries[i] for i in _bucket_ids(self._hashes.get(content_hash))]
+
+    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
+        """Entries sharing at least one band key with ``fingerprint``, by ``order_key``."""
+        ids: set[str] = set()
+        for key in band_keys(fingerprint.signature, self._lsh):
+            bucket = self._bands.get(key)
+            if bucket is not None:
+                ids.update(_bucket_ids(bucket))
+        return sorted((self._entries[i] for i in ids), key=lambda e: e.order_key)
+
+    def members(self, root: str) -> list[IndexEntry]:
+        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""
+        ids = self._members.get(root, set())
+        return sorted((self._entries[i] for i in ids), key=lambda e: e.order_key)
+
+    def expire(self, now_ms: int, window_ms: int) -> list[str]:
+        """Remove entries seen before ``now_ms - window_ms``; returns their ids."""
+        cutoff = now_ms - window_ms
+        removed: list[str] = []
+        while self._expiry and self._expiry[0][0] < cutoff:
+            seen_at_ms, article_id = heapq.heappop(self._expiry)
+            entry = self._entries.get(article_id)
+            if entry is not None and entry.seen_at_ms == seen_at_ms:
+                self.remove(article_id)
+                removed.append(article_id)
+        return removed
+
+    def stats(self) -> IndexStats:
+        size = sys.getsizeof
+        total = size(self._entries) + size(self._bands) + size(self._hashes) + size(self._members)
+        total += size(self._expiry) + len(self._expiry) * (size((0, "")) + size(0))
+        for entry in self._entries.values():
+            fp = entry.fingerprint
+            total += size(entry) + size(entry.id) + size(fp) + size(fp.content_hash)
+            total += size(fp.signature)  # includes the data buffer of an owning array
+        for key, bucket in self._bands.items():
+            total += size(key) + (0 if isinstance(bucket, str) else size(bucket))
+        for ids in self._members.values():
+            total += size(ids)
+        return IndexStats(len(self._entries), len(self._bands), total)
+
+    def _unlink(self, entry: IndexEntry) -> None:
+        for key in band_keys(entry.fingerprint.signature, self._lsh):
+            _bucket_remove(self._bands, key, entry.id)
+        _bucket_remove(self._hashes, entry.fingerprint.content_hash, entry.id)
+        if not entry.is_kept:
+            group = self._members.get(entry.root)
+            if group is not None:
+                group.discard(entry.id)
+                if not group:
+                    del self._members[entry.root]

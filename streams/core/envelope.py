@@ -1,0 +1,174 @@
+"""Decoding a raw Kafka message value into an :class:`Envelope`.
+
+A raw value is either a JSON object (``body`` required; ``id``, ``url``, ``source``,
+``title``, ``published_at``, ``content_type`` optional; other fields passed through) or any
+other text that is not a whole JSON value, taken as the body itself (JSON arrays, strings,
+numbers and literals are invalid envelopes). Text must be UTF-8, or carry a UTF-8, UTF-16 or
+UTF-32 byte-order mark.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from streams.core.errors import (
+    BinaryContentError,
+    EmptyBodyError,
+    InvalidEnvelopeError,
+    MissingBodyError,
+    NotUtf8Error,
+    TooLargeError,
+)
+
+OPTIONAL_STRING_FIELDS = ("id", "url", "source", "title", "published_at", "content_type")
+MAX_ID_CHARS = 256
+# orjson itself refuses nesting deeper than 1024; passthrough fields are capped further
+# because they are copied into every output record.
+MAX_PASSTHROUGH_BYTES = 64 * 1024
+# Metadata fields are single-line strings copied verbatim into output records: a NUL there
+# breaks downstream stores (PostgreSQL text refuses it), so C0/C1 controls go, and the
+# whitespace ones become a space.
+_CONTROL_WHITESPACE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# First characters of a JSON text that is not an object: array, string, number, literal.
+_JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC = (
+    b"\x1f\x8b",  # gzip
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"PK\x03\x04",  # zip
+    b"%PDF",
+    b"RIFF",
+    b"\x28\xb5\x2f\xfd",  # zstd
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A raw article as the producer described it, before any text processing."""
+
+    body: str
+    id: str | None = None
+    url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    published_at: str | None = None
+    content_type: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def decode_text(value: bytes) -> str:
+    """Bytes to text: a BOM decides the codec, otherwise strict UTF-8."""
+    for magic in _BINARY_MAGIC:
+        if value.startswith(magic):
+            raise BinaryContentError(f"value starts with the {magic!r} signature of binary data")
+    for bom, codec in _BOMS:
+        if value.startswith(bom):
+            try:
+                return value.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise NotUtf8Error(f"value has a {codec} byte-order mark but {exc.reason}") from exc
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8Error(
+            f"value is not UTF-8 (byte {exc.start}: {exc.reason}) and has no byte-order mark"
+        ) from exc
+
+
+def _looks_like_json_object(text: str) -> bool:
+    return text.lstrip()[:1] == "{"
+
+
+def _from_object(obj: dict[str, Any]) -> Envelope:
+    if "body" not in obj:
+        raise MissingBodyError("JSON envelope has no 'body' field")
+    body = obj["body"]
+    if not isinstance(body, str):
+        raise InvalidEnvelopeError(f"'body' must be a string, got {type(body).__name__}")
+    strings: dict[str, str | None] = {}
+    for name in OPTIONAL_STRING_FIELDS:
+        value = obj.get(name)
+        if value is None:
+            strings[name] = None
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            strings[name] = str(value).strip() or None
+        else:
+            raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
+    article_id = strings["id"]
+    if article_id is not None and len(article_id) > MAX_ID_CHARS:
+        raise InvalidEnvelopeError(f"'id' is longer than {MAX_ID_CHARS} characters")
+    # The id is the output key: silently changing it could merge two articles.
+    if article_id is not None and _CONTROL.search(article_id):
+        raise InvalidEnvelopeError("'id' contains control characters")
+    for name in OPTIONAL_STRING_FIELDS[1:]:
+        strings[name] = _without_controls(strings[name])
+    extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
+    if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
+        raise InvalidEnvelopeError(
+            f"pass-through fields exceed {MAX_PASSTHROUGH_BYTES} bytes of JSON"
+        )
+    return Envelope(body=body, extra=extra, **strings)
+
+
+def _without_controls(value: str | None) -> str | None:
+    if value is None or value.isprintable():
+        return value
+    value = _CONTROL.sub("", _CONTROL_WHITESPACE.sub(" ", value)).strip()
+    return value or None
+
+
+def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
+    """Decode one raw message value. Raises an :class:`InputError` subclass on bad input."""
+    # Size first, and isspace() rather than strip(): an oversized value is never copied.
+    if value is not None and len(value) > max_bytes:
+        raise TooLargeError(f"value is {len(value)} bytes, over the {max_bytes}-byte limit")
+    if not value or value.isspace():
+        raise EmptyBodyError("message value is empty")
+    text = decode_text(value)
+    if _looks_like_json_object(text):
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEnvelopeError(f"value starts like JSON but is not: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise InvalidEnvelopeError("JSON value is not an object")
+        envelope = _from_object(obj)
+    elif text.lstrip()[:1] in _JSON_NON_OBJECT_START and _json_non_object_or_too_deep(text):
+        raise InvalidEnvelopeError(
+            "JSON value is an array, string, number or literal (or nests too deeply), "
+            "not an object"
+        )
+    else:
+        envelope = Envelope(body=text)
+    if not envelope.body.strip():
+        raise EmptyBodyError("body is empty or whitespace only")
+    return envelope
+
+
+def _json_non_object_or_too_deep(text: str) -> bool:
+    """True for JSON that is not an object, or JSON-like text deeper than orjson's limit.
+
+    Plain text may start like JSON ("[UPDATED] ...", "2024 was ...", "\"No,\" she said");
+    only a whole JSON value is rejected: a producer that sent ``null`` or a JSON-encoded
+    string has a bug, and taking its JSON as article text would hide it.
+    """
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return "depth limit" in str(exc).lower()
+    return True

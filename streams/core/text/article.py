@@ -1,0 +1,81 @@
+"""The text-path façade: raw body in, :class:`NormalizedArticle` out.
+
+parse (formats) -> display form (normalize) -> chrome rules (boilerplate) -> language.
+Total: returns an article or raises one :class:`streams.core.errors.InputError` subclass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from streams.core.errors import EmptyBodyError
+from streams.core.text.boilerplate import (
+    DEFAULT_BOILERPLATE_CONFIG,
+    BoilerplateConfig,
+    remove_boilerplate,
+)
+from streams.core.text.formats import parse_body
+from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
+from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
+from streams.core.text.model import NormalizedArticle
+from streams.core.text.normalize import normalize_paragraphs, normalize_text
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class TextConfig:
+    """Knobs of the whole text path."""
+
+    html: HtmlConfig = DEFAULT_HTML_CONFIG
+    boilerplate: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG
+    # Characters of kept text handed to language identification (its cost is per byte);
+    # 0 skips identification (language "und").
+    language_sample_chars: int = DEFAULT_SAMPLE_CHARS
+    # Paragraphs shorter than this are dropped (1 keeps every non-empty paragraph: a short
+    # line can still be article text, and the chrome rules handle the known short lines).
+    min_paragraph_chars: int = 1
+    max_title_chars: int = 1000
+
+
+DEFAULT_TEXT_CONFIG = TextConfig()
+
+
+def normalize_article(
+    body: str, *, content_type: str | None = None, config: TextConfig = DEFAULT_TEXT_CONFIG
+) -> NormalizedArticle:
+    """Parse, normalize and strip chrome from ``body``; EmptyBodyError when no text remains."""
+    parsed = parse_body(body, content_type, config.html)
+    paragraphs = tuple(
+        p for p in normalize_paragraphs(parsed.paragraphs) if len(p) >= config.min_paragraph_chars
+    )
+    title = _title(parsed.title, config)
+    if title and paragraphs and paragraphs[0].casefold() == title.casefold():
+        # Pages repeat their headline as the first block; plain-text copies do not have it.
+        paragraphs = paragraphs[1:]
+    cleaned = remove_boilerplate(paragraphs, config.boilerplate)
+    if not any(_has_letter(p) for p in cleaned.kept):
+        raise EmptyBodyError(f"no article text in {parsed.format} body")
+    return NormalizedArticle(
+        format=parsed.format,
+        title=title,
+        published_at=parsed.published_at,
+        outlinks=parsed.outlinks,
+        paragraphs=cleaned.kept,
+        boilerplate_removed=cleaned.removed,
+        language=detect_language(" ".join(cleaned.kept), config.language_sample_chars),
+    )
+
+
+def _has_letter(text: str) -> bool:
+    # [^\W\d_] also matches numerals such as "Ⅻ" or "𝋠"; isalpha() confirms a real letter,
+    # which guarantees a non-empty fingerprint.
+    return any(m.group().isalpha() for m in _LETTER.finditer(text))
+
+
+def _title(title: str | None, config: TextConfig) -> str | None:
+    if not title:
+        return None
+    text = normalize_text(title[: config.max_title_chars]).replace("\n", " ")
+    return text or None

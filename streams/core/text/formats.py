@@ -1,0 +1,284 @@
+"""Detect the format of a raw article body and parse it into raw paragraphs plus metadata.
+
+Formats (the ``format`` names are stable metric/label values):
+
+* ``text``: plain text, one paragraph per line or blank-line separated blocks;
+* ``html_fragment``: inline HTML (tags stripped, entities unescaped, ``<a href>`` kept
+  as outlinks, block tags become paragraph breaks);
+* ``html_page``: a whole page (``<!doctype>``/``<html>``/``<head>``/``<body>``): main
+  text, title and date come from trafilatura, tuned for precision;
+* ``delimited_export``: the ``F-N-S-T-A-R-T.`` ... ``T-E-X-T-E-N-D.`` export;
+* ``date_prefixed_<inner>``: a leading ``date YYYY-MM-DD`` marker before an inner format.
+
+Paragraphs returned here are raw: the caller normalizes them (``normalize.py``).
+Every public function is total: it returns or raises an :class:`InputError` subclass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+
+from streams.core.errors import EmptyBodyError
+from streams.core.text import htmltext
+
+FORMAT_TEXT = "text"
+FORMAT_HTML_FRAGMENT = "html_fragment"
+FORMAT_HTML_PAGE = "html_page"
+FORMAT_DELIMITED = "delimited_export"
+DATE_PREFIX = "date_prefixed_"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBody:
+    """A body split into raw paragraphs, with whatever metadata the format carried."""
+
+    format: str
+    title: str | None
+    published_at: str | None
+    paragraphs: tuple[str, ...]
+    outlinks: tuple[str, ...]
+
+
+# Line breaks in every spelling str.splitlines() knows, folded to "\n" before splitting.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+_PAGE_RE = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+# Bounded attribute run ([^<>]{0,500}) keeps the scan linear on hostile input.
+_TAG = re.compile(r"<!--|</?([a-zA-Z][a-zA-Z0-9]{0,9})(?:\s[^<>]{0,500})?/?>")
+_FRAGMENT_TAGS = frozenset(
+    [
+        "a",
+        "p",
+        "br",
+        "div",
+        "span",
+        "b",
+        "i",
+        "u",
+        "em",
+        "strong",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "img",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "nav",
+        "aside",
+        "main",
+        "iframe",
+        "script",
+        "style",
+        "small",
+        "sup",
+        "sub",
+        "hr",
+        "pre",
+        "code",
+        "q",
+        "cite",
+        "time",
+        "font",
+        "picture",
+        "source",
+        "video",
+    ]
+)
+# Tag-like runs inspected before deciding a body with none of the known tags is not HTML.
+_MAX_TAG_PROBES = 200
+_DATE_MARKER = re.compile(r"\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s+|$)")
+# Strict entity syntax: html.unescape alone would turn "&nothing" into "¬hing".
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+# A line of a hard-wrapped block is at least this long; shorter lines are paragraphs.
+_WRAP_MIN_CHARS = 40
+_WRAP_MAX_CHARS = 100
+_MIN_WRAP_LINES = 2
+
+_FN = ("F-N-S-T-A-R-T.", "F-N-E-N-D.")
+_DATE = ("D-A-T-E-S-T-A-R-T.", "D-A-T-E-E-N-D.")
+_TITLE = ("T-I-T-L-E-S-T-A-R-T.", "T-I-T-L-E-E-N-D.")
+_TEXT = ("T-E-X-T-S-T-A-R-T.", "T-E-X-T-E-N-D.")
+# The export drops paragraph breaks and link boundaries; these seams are where they were.
+_EXPORT_SEAMS = (
+    (re.compile(r"\s+”(?=\S)"), "”\n"),  # ". ”He said": a closing quote ended a paragraph
+    (re.compile(r"”“"), "”\n“"),
+    (re.compile(r"(?<=[a-z])([?!.])(?=[A-Z][a-z])"), "\\1\n"),  # "Gaza?Gaza ceasefire"
+    (re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2,}\b)"), "\n"),  # "says HamasSince 2008"
+)
+# BBC-style external-link markers: "Hassan, external." / "X, external on Friday" /
+# "rescue,external".
+_EXTERNAL_MARKER = re.compile(
+    r",external\b|,\s+external(?=[\s]*(?:[.,;:!?)”\"'’]|$|\s(?:on|in|at|to|and|or|but|for|from"
+    r"|of|with|by|the|a|an|that|which|who|said|says|as|after|before|when|while|where|is|was"
+    r"|has|had|have)\b))",
+    re.IGNORECASE,
+)
+
+
+def clean_input(body: str) -> str:
+    """Fold line breaks to ``\\n`` and replace lone surrogates, which no codec accepts."""
+    # splitlines() knows exactly the line breaks we fold, at C speed.
+    body = "\n".join(body.splitlines())
+    if not body.isascii():
+        try:
+            body.encode("utf-8")  # a C-speed check: only lone surrogates fail it
+        except UnicodeEncodeError:
+            body = _SURROGATES.sub("\ufffd", body)
+    return body
+
+
+def detect_format(body: str, content_type: str | None = None) -> str:
+    """Name the format of ``body``; ``content_type`` text/plain or text/html overrides sniffing."""
+    kind = _media_type(content_type)
+    if _DATE_MARKER.match(body):
+        return DATE_PREFIX + detect_format(_DATE_MARKER.sub("", body, count=1), content_type)
+    head = body[:65536]
+    if kind != "text/html" and (head.lstrip().startswith(_FN[0]) or _TEXT[0] in head):
+        return FORMAT_DELIMITED
+    if kind == "text/plain":
+        return FORMAT_TEXT
+    if _PAGE_RE.search(head):
+        return FORMAT_HTML_PAGE
+    if kind == "text/html" or _has_fragment_tags(body):
+        return FORMAT_HTML_FRAGMENT
+    return FORMAT_TEXT
+
+
+def _has_fragment_tags(body: str) -> bool:
+    for probes, match in enumerate(_TAG.finditer(body)):
+        name = match.group(1)
+        if name is None or name.lower() in _FRAGMENT_TAGS:
+            return True
+        if probes >= _MAX_TAG_PROBES:
+            break
+    return False
+
+
+def parse_body(
+    body: str,
+    content_type: str | None = None,
+    config: htmltext.HtmlConfig = htmltext.DEFAULT_HTML_CONFIG,
+) -> ParsedBody:
+    """Parse ``body`` in its detected format; raise EmptyBodyError when it holds no text."""
+    body = clean_input(body)
+    if not body.strip():
+        raise EmptyBodyError("body is empty or whitespace only")
+    fmt = detect_format(body, content_type)
+    published_at = None
+    if fmt.startswith(DATE_PREFIX):
+        marker = _DATE_MARKER.match(body)
+        published_at = _iso_date(marker.group(1)) if marker else None
+        body = _DATE_MARKER.sub("", body, count=1)
+        inner = _parse_as(fmt.removeprefix(DATE_PREFIX), body, config)
+        return ParsedBody(
+            format=fmt,
+            title=inner.title,
+            published_at=inner.published_at or published_at,
+            paragraphs=inner.paragraphs,
+            outlinks=inner.outlinks,
+        )
+    return _parse_as(fmt, body, config)
+
+
+def _parse_as(fmt: str, body: str, config: htmltext.HtmlConfig) -> ParsedBody:
+    if fmt == FORMAT_DELIMITED:
+        return parse_delimited_export(body)
+    if fmt == FORMAT_HTML_PAGE:
+        page = htmltext.extract_page(body, config)
+        return ParsedBody(fmt, page.title, _iso_date(page.date), page.paragraphs, page.outlinks)
+    if fmt == FORMAT_HTML_FRAGMENT:
+        frag = htmltext.strip_fragment(body, config)
+        return ParsedBody(fmt, None, None, frag.paragraphs, frag.outlinks)
+    return ParsedBody(FORMAT_TEXT, None, None, split_plain_paragraphs(body), ())
+
+
+def split_plain_paragraphs(text: str) -> tuple[str, ...]:
+    """Split plain text: blank-line blocks, then lines, unless a block is hard-wrapped prose."""
+    text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    paragraphs: list[str] = []
+    for block in _BLANK_LINE.split(text):
+        lines = [line.strip() for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if _is_hard_wrapped(lines):
+            paragraphs.append(" ".join(lines))
+        else:
+            paragraphs.extend(lines)
+    return tuple(paragraphs)
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    if len(lines) < _MIN_WRAP_LINES:
+        return False
+    return all(_WRAP_MIN_CHARS <= len(line) <= _WRAP_MAX_CHARS for line in lines[:-1])
+
+
+def parse_delimited_export(body: str) -> ParsedBody:
+    """Parse the ``F-N-S-T-A-R-T.`` export; the text section may lack its end marker."""
+    title = _section(body, _TITLE, to_end=False)
+    date = _section(body, _DATE, to_end=False)
+    text = _section(body, _TEXT, to_end=True)
+    if text is None:
+        text = ""
+    text = _EXTERNAL_MARKER.sub("", text)
+    for pattern, replacement in _EXPORT_SEAMS:
+        text = pattern.sub(replacement, text)
+    paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
+    return ParsedBody(
+        format=FORMAT_DELIMITED,
+        title=title or None,
+        published_at=_iso_date(date),
+        paragraphs=paragraphs,
+        outlinks=(),
+    )
+
+
+def _section(body: str, markers: tuple[str, str], *, to_end: bool) -> str | None:
+    # str.find, not a lazy regex: a regex retried at every start marker is quadratic.
+    start = body.find(markers[0])
+    if start < 0:
+        return None
+    start += len(markers[0])
+    end = body.find(markers[1], start)
+    if end < 0:
+        if not to_end:
+            return None
+        end = len(body)
+    return body[start:end].strip()
+
+
+def _iso_date(value: str | None) -> str | None:
+    """Return ``value`` as an ISO 8601 date or date-time, or None when it is not one."""
+    if not value:
+        return None
+    value = value.strip()[:64]
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value).isoformat()
+        return dt.datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def _media_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None

@@ -1,0 +1,315 @@
+"""HTML to paragraphs: a bounded lxml parse, trafilatura for whole pages, a tag stripper for
+fragments and as the page fallback.
+
+Hostile input stays bounded: lxml runs without ``huge_tree`` (libxml2 then caps nesting
+at 256 levels, so a 100,000-deep tag bomb parses to a shallow tree), trees larger than
+``max_elements`` are refused, and trafilatura (whose cost grows fast with tree size) only
+sees trees up to ``max_trafilatura_elements``; larger pages are tag-stripped instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from trafilatura.deduplication import LRUCache
+from trafilatura.settings import use_config
+
+from streams.core.errors import EmptyBodyError, ExtractionError
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlConfig:
+    """Knobs of HTML extraction."""
+
+    # Precision over recall: a missed paragraph costs less than a nav/related block that
+    # makes two different articles of one publisher look alike to the dedup.
+    favor_precision: bool = True
+    include_tables: bool = False
+    # trafilatura's in-document dedup of repeated segments, with a fresh cache per call:
+    # its default cache is process-global, which would make extraction depend on history.
+    deduplicate: bool = True
+    dedup_cache_size: int = 1024
+    max_elements: int = 200_000
+    # trafilatura takes ~5 s on 100,000 elements; real article pages have 1,000-15,000.
+    max_trafilatura_elements: int = 30_000
+    max_outlinks: int = 1000
+    max_url_chars: int = 2048
+    # trafilatura's fast mode skips the fallback extractors (readability, jusText) it would
+    # otherwise run and compare on every page: 7.0 -> 4.1 ms a page, with identical text on
+    # all 213 pages of the bench corpus and on bench/pages/ (measured 2026-11-22).
+    fast: bool = True
+
+
+DEFAULT_HTML_CONFIG = HtmlConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlText:
+    """Raw paragraphs and metadata read from HTML."""
+
+    paragraphs: tuple[str, ...]
+    outlinks: tuple[str, ...]
+    title: str | None = None
+    date: str | None = None
+
+
+_BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+    ]
+)
+_CELL_TAGS = frozenset({"td", "th"})
+_SKIP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "svg",
+        "math",
+        "head",
+        "object",
+        "embed",
+        "canvas",
+        "select",
+        "button",
+        "textarea",
+        "form",
+        "nav",
+        "aside",
+        "title",
+    ]
+)
+# On the page fallback path the page chrome goes too.
+_PAGE_SKIP_TAGS = _SKIP_TAGS | {"header", "footer", "menu"}
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MIN_ANCHOR_CHARS = 3
+
+_PARSER = lxml.html.HTMLParser(
+    encoding="utf-8",
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,
+    no_network=True,
+)
+
+_TRAFILATURA_CONFIG = use_config()
+# Its timeout uses SIGALRM, which only works on the main thread; we bound input size instead.
+_TRAFILATURA_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+# The extensive date search regex-scans the whole page text (1.7 s on a 5 MB page) and
+# rarely beats the markup (meta, JSON-LD, <time>) that the quick search reads.
+_TRAFILATURA_CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+
+
+def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
+    """Parse markup into a tree, refusing trees over ``max_elements``."""
+    data = _CONTROL.sub("", markup).encode("utf-8", "replace")
+    try:
+        root = lxml.html.document_fromstring(data, parser=_PARSER)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as err:
+        raise ExtractionError(f"html does not parse: {err}") from err
+    depth_errors = [e for e in _PARSER.error_log if "Excessive depth" in e.message]
+    if depth_errors:
+        # libxml2 stops at 256 levels and silently drops the rest of the document.
+        raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
+    if root is None:
+        raise EmptyBodyError("html parses to nothing")
+    for count, _ in enumerate(root.iter(), start=1):
+        if count > config.max_elements:
+            raise ExtractionError(f"html has more than {config.max_elements} elements")
+    return root
+
+
+def strip_fragment(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
+    """Strip tags from an HTML fragment; keep absolute ``<a href>`` targets as outlinks."""
+    root = parse_html(markup, config)
+    paragraphs, anchors = _walk(root, _SKIP_TAGS)
+    return HtmlText(paragraphs, _outlinks([href for href, _ in anchors], None, config))
+
+
+def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
+    """Extract main text, title and date of a whole page; tag-strip when trafilatura fails."""
+    root = parse_html(markup, config)
+    base = _base_url(root)
+    meta_title = _meta_title(root)
+    _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
+    size = sum(1 for _ in root.iter())
+    doc = _trafilatura(root, config) if size <= config.max_trafilatura_elements else None
+    text = getattr(doc, "text", None) if doc is not None else None
+    if isinstance(text, str) and text.strip():
+        paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
+        body = " ".join(paragraphs)
+        # Keep links whose anchor text survived extraction: nav and related links do not.
+        hrefs = [h for h, t in anchors if len(t) >= _MIN_ANCHOR_CHARS and t in body]
+        title = _str_or_none(getattr(doc, "title", None)) or meta_title
+        date = _str_or_none(getattr(doc, "date", None))
+        return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date)
+    # trafilatura cleaned the tree in place, so the fallback parses again.
+    paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
+    return HtmlText(paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title)
+
+
+def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
+    dedup: bool | LRUCache = (
+        LRUCache(maxsize=config.dedup_cache_size) if config.deduplicate else False
+    )
+    try:
+        return trafilatura.bare_extraction(
+            root,
+            favor_precision=config.favor_precision,
+            include_comments=False,
+            include_tables=config.include_tables,
+            include_images=False,
+            include_links=False,
+            deduplicate=dedup,
+            with_metadata=True,
+            fast=config.fast,
+            config=_TRAFILATURA_CONFIG,
+        )
+    except Exception:
+        return None
+
+
+def _walk(
+    root: lxml.html.HtmlElement, skip: frozenset[str]
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """Text of the tree in document order, block tags as paragraph breaks; outermost anchors."""
+    chunks: list[str] = []
+    anchors: list[tuple[str, str]] = []
+    open_anchor: tuple[lxml.html.HtmlElement, str, int] | None = None
+    skipping: lxml.html.HtmlElement | None = None
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if skipping is not None:
+            if event == "end" and el is skipping:
+                skipping = None
+                _add_text(chunks, el.tail)
+            continue
+        if event == "start":
+            if tag in skip:
+                skipping = el
+                continue
+            if tag in _BLOCK_TAGS:
+                chunks.append("\n")
+            elif tag in _CELL_TAGS:
+                chunks.append(" ")
+            if tag == "a" and open_anchor is None and el.get("href"):
+                open_anchor = (el, el.get("href", ""), len(chunks))
+            _add_text(chunks, el.text)
+            continue
+        if tag in _BLOCK_TAGS:
+            chunks.append("\n")
+        if open_anchor is not None and open_anchor[0] is el:
+            anchor_text = _WS.sub(" ", "".join(chunks[open_anchor[2] :])).strip()
+            anchors.append((open_anchor[1], anchor_text))
+            open_anchor = None
+        _add_text(chunks, el.tail)
+    text = "".join(chunks)
+    paragraphs = tuple(p for p in (_WS.sub(" ", line).strip() for line in text.split("\n")) if p)
+    return paragraphs, anchors
+
+
+def _add_text(chunks: list[str], text: str | None) -> None:
+    if text:
+        chunks.append(text.replace("\n", " "))
+
+
+def _outlinks(hrefs: list[str], base: str | None, config: HtmlConfig) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for raw in hrefs:
+        url = _absolute_url(raw.strip(), base)
+        if url and len(url) <= config.max_url_chars:
+            seen.setdefault(url, None)
+            if len(seen) >= config.max_outlinks:
+                break
+    return tuple(seen)
+
+
+def _absolute_url(href: str, base: str | None) -> str | None:
+    lowered = href[:8].lower()
+    if lowered.startswith(("http://", "https://")):
+        return href
+    if href.startswith("//"):
+        return "https:" + href
+    if base is None or lowered.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
+        return None
+    try:
+        url = urljoin(base, href)
+    except ValueError:
+        return None
+    return url if url[:8].lower().startswith(("http://", "https://")) else None
+
+
+def _base_url(root: lxml.html.HtmlElement) -> str | None:
+    for xpath in (
+        "//base/@href",
+        "//link[@rel='canonical']/@href",
+        "//meta[@property='og:url']/@content",
+    ):
+        found = root.xpath(xpath)
+        if (
+            found
+            and isinstance(found[0], str)
+            and found[0][:8].lower().startswith(("http://", "https://"))
+        ):
+            return str(found[0])
+    return None
+
+
+def _meta_title(root: lxml.html.HtmlElement) -> str | None:
+    found = root.xpath("//meta[@property='og:title']/@content")
+    if found and isinstance(found[0], str) and found[0].strip():
+        return _WS.sub(" ", found[0]).strip()
+    titles = root.xpath("//title")
+    if titles:
+        text = _WS.sub(" ", titles[0].text_content()).strip()
+        return text or None
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None

@@ -1,0 +1,162 @@
+"""Learned boilerplate: paragraphs that recur across many articles of one source.
+
+A publisher footer no rule knows ("Support our journalism ...", a staff bio) shows up in
+every article of that source. :class:`ParagraphStats` counts, per source, in how many
+distinct kept articles each paragraph key (:func:`streams.core.text.normalize.paragraph_key`)
+appeared; keys seen in at least ``min_articles`` articles within ``window_ms`` are
+boilerplate for that source and are left out of the fingerprint
+(:func:`fingerprint_paragraphs`), never out of the stored text.
+
+Memory is bounded by two LRU levels: at most ``max_keys_per_source`` keys per source (the
+least recently observed key is evicted; a real footer is observed with every article, so
+it stays) and at most ``max_sources`` sources (the least recently observed source goes).
+Per key only the latest ``min_articles`` timestamps are kept: enough to decide the rule.
+Articles without a source are not learned from: paragraphs shared across publishers are
+quotes and agency copy, not chrome.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from streams.core.errors import InternalError
+from streams.core.text.normalize import paragraph_key
+
+_DAY_MS = 86_400_000
+_STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedBoilerplateConfig:
+    """Knobs of learned boilerplate."""
+
+    min_articles: int = 3
+    window_ms: int = 14 * _DAY_MS
+    max_keys_per_source: int = 4096
+    max_sources: int = 4096
+
+
+DEFAULT_LEARNED_CONFIG = LearnedBoilerplateConfig()
+
+# Per source: key -> latest timestamps (ascending, at most min_articles), in LRU order.
+_SourceTable = OrderedDict[int, list[int]]
+
+
+class ParagraphStats:
+    """Per-source paragraph recurrence counts over a time window; plain in-memory state."""
+
+    def __init__(self, config: LearnedBoilerplateConfig = DEFAULT_LEARNED_CONFIG) -> None:
+        self.config = config
+        self._sources: OrderedDict[str, _SourceTable] = OrderedDict()
+
+    def observe(self, source: str | None, paragraph_keys: Iterable[int], at_ms: int) -> None:
+        """Record that one distinct kept article of ``source`` contained these paragraphs."""
+        if source is None:
+            return
+        table = self._sources.get(source)
+        if table is None:
+            table = OrderedDict()
+            self._sources[source] = table
+            while len(self._sources) > self.config.max_sources:
+                self._sources.popitem(last=False)
+        else:
+            self._sources.move_to_end(source)
+        keep = self.config.min_articles
+        for key in dict.fromkeys(paragraph_keys):
+            stamps = table.get(key)
+            if stamps is None:
+                stamps = []
+                table[key] = stamps
+            else:
+                table.move_to_end(key)
+            stamps.append(at_ms)
+            stamps.sort()
+            del stamps[:-keep]
+        while len(table) > self.config.max_keys_per_source:
+            table.popitem(last=False)
+
+    def boilerplate_keys(
+        self, source: str | None, paragraph_keys: Iterable[int], now_ms: int
+    ) -> frozenset[int]:
+        """The given keys seen in >= min_articles articles of ``source`` within the window."""
+        table = self._sources.get(source) if source is not None else None
+        if table is None:
+            return frozenset()
+        oldest = now_ms - self.config.window_ms
+        need = self.config.min_articles
+        found: set[int] = set()
+        for key in paragraph_keys:
+            stamps = table.get(key)
+            if stamps is not None and sum(1 for t in stamps if oldest <= t <= now_ms) >= need:
+                found.add(key)
+        return frozenset(found)
+
+    def expire(self, now_ms: int) -> None:
+        """Forget timestamps older than the window, then keys and sources left empty."""
+        oldest = now_ms - self.config.window_ms
+        for source in list(self._sources):
+            table = self._sources[source]
+            for key in list(table):
+                stamps = [t for t in table[key] if t >= oldest]
+                if stamps:
+                    table[key] = stamps
+                else:
+                    del table[key]
+            if not table:
+                del self._sources[source]
+
+    def __len__(self) -> int:
+        """Number of (source, key) entries held."""
+        return sum(len(table) for table in self._sources.values())
+
+    def to_bytes(self) -> bytes:
+        """Serialize the state (LRU order included) as JSON bytes."""
+        return orjson.dumps(
+            {
+                "version": _STATE_VERSION,
+                "sources": [
+                    [source, [[key, stamps] for key, stamps in table.items()]]
+                    for source, table in self._sources.items()
+                ],
+            }
+        )
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, config: LearnedBoilerplateConfig = DEFAULT_LEARNED_CONFIG
+    ) -> ParagraphStats:
+        """Restore state written by :meth:`to_bytes`; InternalError when it is not ours."""
+        stats = cls(config)
+        try:
+            state = orjson.loads(data)
+            if state["version"] != _STATE_VERSION:
+                raise InternalError(f"unknown paragraph-stats version {state['version']!r}")
+            for source, entries in state["sources"]:
+                table: _SourceTable = OrderedDict()
+                for key, stamps in entries:
+                    table[int(key)] = sorted(int(t) for t in stamps)[-config.min_articles :]
+                stats._sources[str(source)] = table
+        except InternalError:
+            raise
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            raise InternalError(f"corrupt paragraph-stats state: {err}") from err
+        return stats
+
+
+def fingerprint_paragraphs(
+    paragraphs: Sequence[str],
+    learned_keys: frozenset[int] | set[int],
+    keys: Sequence[int] | None = None,
+) -> list[str]:
+    """Paragraphs minus learned boilerplate; all of them when every one is boilerplate.
+
+    ``keys`` are the paragraphs' :func:`paragraph_key` values when the caller has them.
+    """
+    if keys is None:
+        keys = [paragraph_key(p) for p in paragraphs]
+    kept = [p for p, k in zip(paragraphs, keys, strict=True) if k not in learned_keys]
+    return kept if kept else list(paragraphs)

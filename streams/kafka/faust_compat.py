@@ -1,0 +1,35 @@
+"""Every patch we apply to faust-streaming, in one place, each with the measurement behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+# Faust hard-codes fetch_max_wait_ms=1500 for the worker's consumer and Tansu holds every
+# fetch that long, so a record waited ~575 ms (p50) before the agent saw it (bench/).
+FETCH_MAX_WAIT_MS = 100
+
+
+def shorten_fetch_wait() -> None:
+    """Make Faust's worker consumer wait at most ``FETCH_MAX_WAIT_MS`` for a fetch.
+
+    aiokafka hands ``_fetch_max_wait_ms`` to its fetcher at ``start()``, so setting it on the
+    freshly created consumer is enough. Applied once, to faust-streaming's aiokafka driver.
+    """
+    original = AIOKafkaConsumerThread._create_worker_consumer
+    if not getattr(original, "_short_fetch_wait", False):
+        AIOKafkaConsumerThread._create_worker_consumer = (  # type: ignore[method-assign]
+            with_short_fetch_wait(original)
+        )
+
+
+def with_short_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
+    def create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+    create_worker_consumer._short_fetch_wait = True  # type: ignore[attr-defined]
+    return create_worker_consumer

@@ -1,0 +1,50 @@
+"""Creates the Faust app from settings, and nothing else."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.kafka.connection import KafkaConnection
+from streams.kafka.faust_compat import shorten_fetch_wait
+from streams.settings import Settings
+from streams.shell.logs import faust_logging_config
+
+# Producer batching: linger a little and allow 1 MB batches; measured in bench/ (issue 7).
+PRODUCER_LINGER_MS = 5
+PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings) -> faust.App:
+    connection = KafkaConnection.from_settings(settings)
+    shorten_fetch_wait()
+    return faust.App(
+        settings.app_id,
+        broker=connection.faust_broker(),
+        broker_credentials=connection.faust_credentials(),
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
+        # Tansu answers ListOffsets/metadata slowly under load; be patient before giving up.
+        broker_request_timeout=40.0,
+        # We keep no Faust tables (the fingerprint index is a replicated log, see README),
+        # so no RocksDB store is needed.
+        store="memory://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger_ms=PRODUCER_LINGER_MS,
+        producer_max_batch_size=PRODUCER_MAX_BATCH_BYTES,
+        producer_max_request_size=max(PRODUCER_MAX_BATCH_BYTES, settings.max_body_bytes * 2),
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        # Table views would expose state over HTTP: off.
+        web_tables_enabled=False,
+        # Faust's own / and /router views are not part of our contract: only ours are served.
+        web_router_enabled=False,
+        web_in_thread=False,
+        autodiscover=False,
+        logging_config=faust_logging_config(settings),
+    )

@@ -1,0 +1,26 @@
+"""The pure core's configuration, built from the worker settings (the core never reads them)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from streams.core.dedup.config import DedupConfig
+from streams.core.pipeline import CoreConfig
+from streams.core.text.learned import LearnedBoilerplateConfig
+from streams.settings import Settings
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    """The core's configuration from the worker settings."""
+    dedup = DedupConfig()
+    if settings.near_threshold:
+        verify = dataclasses.replace(dedup.verify, jaccard_threshold=settings.near_threshold)
+        dedup = dataclasses.replace(dedup, verify=verify)
+    return CoreConfig(
+        max_body_bytes=settings.max_body_bytes,
+        window_ms=settings.dedup_window_ms,
+        dedup=dedup,
+        learned=LearnedBoilerplateConfig(
+            min_articles=settings.boilerplate_min_articles, window_ms=settings.dedup_window_ms
+        ),
+    )

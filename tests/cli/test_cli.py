@@ -1,0 +1,86 @@
+"""The ``ingest`` command as a user runs it: demo, produce, tail."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.kafka.broker import EmbeddedBroker
+from tests.conftest import broker_settings
+from tests.harness import SAMPLES, Worker, collect
+
+pytestmark = pytest.mark.broker
+
+
+def ingest(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None,
+           timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli.main", *args], input=stdin, capture_output=True,
+        timeout=timeout, env={**os.environ, **(env or {})}, check=False,
+    )
+
+
+def test_demo_prints_the_verdict_table_and_exits_0() -> None:
+    result = ingest("demo", env={"KAFKA_BOOTSTRAP_SERVERS": ""})
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    rows = {line.split()[0]: line for line in out.splitlines() if line[:3].isdigit()}
+    assert sorted(rows) == [p.stem for p in SAMPLES]
+    assert " duplicate " in rows[SAMPLES[4].stem]
+    assert SAMPLES[1].stem in rows[SAMPLES[4].stem]
+    assert all(" kept " in rows[p.stem] for p in SAMPLES[:4])
+    assert "metrics: http://127.0.0.1:" in out
+    assert "consumed 5, enriched 4, duplicates 1, dead letters 0" in out
+    assert "all 5 articles accounted for" in result.stderr.decode()
+
+
+def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    settings = broker_settings(broker, partitions=2)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    envelope = tmp_path / "one.json"
+    envelope.write_bytes(orjson.dumps({"id": "env-1", "body": SAMPLES[3].read_text()}))
+    lines = tmp_path / "two.jsonl"
+    lines.write_bytes(b"\n".join(orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()})
+                                 for i in (0, 2)))
+    # One partition keeps arrival order = event-time order, so 004 (stdin) is the copy.
+    result = ingest("produce", "--partition", "0", str(SAMPLES[1]), str(envelope), str(lines),
+                    env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "sent 4 messages to articles.raw"
+    piped = ingest("produce", "--partition", "0", "-", env=env, stdin=SAMPLES[4].read_bytes())
+    assert piped.stdout.decode().strip() == "sent 1 message to articles.raw"
+    missing = ingest("produce", str(tmp_path / "nope.txt"), env=env)
+    assert missing.returncode == 2
+    assert b"no such file" in missing.stderr
+
+    worker = Worker(settings, tmp_path / "w").start()
+    try:
+        collect(settings, lambda c: len(c.verdicts()) == 5)
+        tail = ingest("tail", "enriched", "--from-beginning", "-n", "4", env=env, timeout=60)
+        dups = ingest("tail", "duplicates", "--from-beginning", "-n", "1", env=env, timeout=60)
+    finally:
+        worker.stop()
+    kept = [orjson.loads(line) for line in tail.stdout.splitlines()]
+    assert sorted(r["id"] for r in kept) == sorted(
+        ["env-1", "line-0", "line-2", "articles.raw/" + kept_origin(kept, SAMPLES[1].name)])
+    assert {r["source"] for r in kept if r["id"].startswith("articles.raw/")} == {SAMPLES[1].name}
+    [dup] = [orjson.loads(line) for line in dups.stdout.splitlines()]
+    assert dup["source"] == "stdin" and dup["match"] == "exact"
+
+
+def kept_origin(records: list[dict[str, object]], source: str) -> str:
+    [record] = [r for r in records if r.get("source") == source]
+    origin = record["origin"]
+    assert isinstance(origin, dict)
+    return f"{origin['partition']}/{origin['offset']}"
+
+
+def test_produce_without_a_broker_says_what_to_do() -> None:
+    result = ingest("produce", str(SAMPLES[0]), env={"KAFKA_BOOTSTRAP_SERVERS": ""})
+    assert result.returncode == 2
+    assert b"KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.model import Decision
+from tests.core.dedup.helpers import CONFIG, document, edited, fp
+
+ORIGINAL = document(100, words=700)
+STORY = {
+    "a": (1_000, fp(ORIGINAL)),
+    "b": (2_000, fp(ORIGINAL)),  # exact re-send
+    "c": (3_000, fp(edited(ORIGINAL, 0.03, seed=1))),  # copy-edit
+    "d": (4_000, fp(ORIGINAL[:600])),  # truncated
+    "x": (1_500, fp(document(200, words=700))),  # unrelated
+    "y": (2_500, fp(edited(document(200, words=700), 0.02, seed=2))),
+}
+
+
+def feed(index: FingerprintIndex, article_id: str, now_ms: int = 0) -> Decision:
+    event_time_ms, fingerprint = STORY[article_id]
+    decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
+    apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=now_ms)
+    return decision
+
+
+def kept_ids(index: FingerprintIndex) -> set[str]:
+    return {i for i in STORY if (e := index.get(i)) is not None and e.is_kept}
+
+
+def test_first_article_is_kept() -> None:
+    assert feed(FingerprintIndex(CONFIG.lsh), "a") == Decision(kept=True)
+
+
+def test_exact_match_by_content_hash() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "a")
+    assert feed(index, "b") == Decision(False, "a", "exact", 1.0)
+
+
+def test_near_match_reports_verified_similarity() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "a")
+    decision = feed(index, "c")
+    assert (decision.kept, decision.duplicate_of, decision.match) == (False, "a", "near")
+    assert decision.similarity is not None and 0.65 <= decision.similarity < 1.0
+
+
+def test_earliest_match_wins_and_root_is_followed() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "a")
+    feed(index, "c")
+    decision = feed(index, "d")
+    assert decision.duplicate_of == "a"
+
+
+def test_earlier_arrival_supersedes_later_kept() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # dup of c
+    decision = feed(index, "a")
+    assert decision == Decision(kept=True, supersedes=("c",))
+    assert {e.id: e.root for e in (index.get("c"), index.get("d")) if e} == {"c": "a", "d": "a"}
+
+
+def test_duplicate_also_supersedes_later_kept_matches() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    event_time_ms, early = 500, fp(ORIGINAL[:300])  # excerpt: contained in a, not in c
+    decision_early = decide(early, event_time_ms, "e", index, CONFIG)
+    apply_decision(index, early, event_time_ms, "e", decision_early, now_ms=0)
+    feed(index, "c")
+    decision = feed(index, "a")
+    assert (decision.kept, decision.duplicate_of, decision.supersedes) == (False, "e", ("c",))
+    assert index.get("c").root == "e"  # type: ignore[union-attr]
+
+
+def test_replay_repeats_the_first_decision() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    first = feed(index, "a", now_ms=1)
+    assert feed(index, "a", now_ms=2) == first
+    dup = feed(index, "d")
+    assert feed(index, "d") == dup
+
+
+def test_same_fingerprint_other_id_is_not_self() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "b")
+    assert feed(index, "a").supersedes == ("b",)
+
+
+def test_apply_decision_returns_changed_entries() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")
+    event_time_ms, fingerprint = STORY["a"]
+    decision = decide(fingerprint, event_time_ms, "a", index, CONFIG)
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by) for e in changed] == [
+        ("a", "a", None),
+        ("c", "a", "a"),
+        ("d", "a", None),
+    ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(sorted(STORY)))
+def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    for article_id in order:
+        feed(index, article_id)
+    assert kept_ids(index) == {"a", "x"}
+    assert {i: index.get(i).root for i in STORY} == {  # type: ignore[union-attr]
+        "a": "a",
+        "b": "a",
+        "c": "a",
+        "d": "a",
+        "x": "x",
+        "y": "x",
+    }

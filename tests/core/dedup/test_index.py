@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import dataclasses
+
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.model import IndexEntry
+from tests.core.dedup.helpers import CONFIG, document, edited, fp
+
+
+def entry(article_id: str, seed: int, seen_at_ms: int = 0, root: str | None = None) -> IndexEntry:
+    return IndexEntry(
+        id=article_id,
+        event_time_ms=seed,
+        fingerprint=fp(document(seed)),
+        root=root or article_id,
+        seen_at_ms=seen_at_ms,
+    )
+
+
+def test_add_and_get() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    first = entry("a", 1)
+    index.add(first)
+    assert len(index) == 1
+    assert index.get("a") is first
+    assert index.get("b") is None
+    assert index.by_content_hash(first.fingerprint.content_hash) == [first]
+
+
+def test_add_is_idempotent_by_id_and_replaces() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    index.add(entry("a", 1))
+    assert len(index) == 1
+    index.add(entry("b", 1))
+    index.add(entry("b", 1, root="a"))  # the shell re-indexes b when its root changes
+    assert len(index) == 2
+    assert index.get("b") is not None and index.get("b").root == "a"  # type: ignore[union-attr]
+    assert [e.id for e in index.members("a")] == ["b"]
+
+
+def test_replacing_with_new_fingerprint_drops_old_keys() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    old = entry("a", 1)
+    index.add(old)
+    index.add(entry("a", 2))
+    assert index.by_content_hash(old.fingerprint.content_hash) == []
+    assert index.candidates(old.fingerprint) == []
+
+
+def test_candidates_by_band_keys() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    index.add(entry("b", 2))
+    near = fp(edited(document(1), 0.03, seed=9))
+    assert [e.id for e in index.candidates(near)] == ["a"]
+
+
+def test_expire_removes_entries_seen_before_window() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("a", 1, seen_at_ms=1_000))
+    index.add(entry("b", 2, seen_at_ms=5_000))
+    assert index.expire(now_ms=10_000, window_ms=6_000) == ["a"]
+    assert len(index) == 1
+    assert index.get("a") is None
+    assert index.candidates(fp(document(1))) == []
+
+
+def test_expire_uses_latest_seen_at_of_replaced_entry() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("a", 1, seen_at_ms=1_000))
+    index.add(dataclasses.replace(entry("a", 1), seen_at_ms=9_000))
+    assert index.expire(now_ms=10_000, window_ms=6_000) == []
+    assert len(index) == 1
+
+
+def test_remove_unlinks_members() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    index.add(entry("b", 2, root="a"))
+    index.remove("b")
+    assert index.members("a") == []
+
+
+def test_stats_report_bytes_per_entry() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    for i in range(50):
+        index.add(entry(f"id{i}", i))
+    stats = index.stats()
+    assert stats.entries == 50
+    assert stats.band_keys == 50 * CONFIG.lsh.bands
+    assert 1_000 < stats.bytes_per_entry < 6_000

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from streams.core.dedup.config import VerifyConfig
+from streams.core.dedup.similarity import (
+    containment_from_jaccard,
+    estimated_containment,
+    estimated_jaccard,
+    verify,
+)
+from tests.core.dedup.helpers import CONFIG, document, edited, fp
+
+
+def test_estimated_jaccard_counts_equal_positions() -> None:
+    a = np.array([1, 2, 3, 4], dtype=np.uint32)
+    b = np.array([1, 2, 0, 0], dtype=np.uint32)
+    assert estimated_jaccard(a, b) == 0.5
+
+
+def test_estimated_jaccard_rejects_mismatched_lengths() -> None:
+    with pytest.raises(ValueError):
+        estimated_jaccard(np.zeros(4, np.uint32), np.zeros(8, np.uint32))
+
+
+def test_containment_from_jaccard_of_a_subset() -> None:
+    # B (50 items) inside A (100 items): J = 0.5, containment of B in A = 1
+    assert containment_from_jaccard(0.5, 100, 50) == pytest.approx(1.0)
+    assert containment_from_jaccard(0.5, 0, 50) == 0.0
+
+
+def test_truncated_excerpt_is_caught_by_containment() -> None:
+    full = document(10, words=900)
+    excerpt = full[:400]
+    a, b = fp(full), fp(excerpt)
+    assert estimated_jaccard(a.signature, b.signature) < CONFIG.verify.jaccard_threshold
+    containment = estimated_containment(a.signature, b.signature, a.shingle_count, b.shingle_count)
+    assert containment > 0.9
+    assert verify(b, a, CONFIG.verify) == (True, containment, "containment")
+
+
+def test_containment_needs_enough_shingles() -> None:
+    full = document(11, words=900)
+    tiny = full[:20]
+    assert verify(fp(tiny), fp(full), CONFIG.verify).is_dup is False
+
+
+def test_copy_edit_is_a_jaccard_match() -> None:
+    a = fp(document(12))
+    b = fp(edited(document(12), 0.03, seed=1))
+    result = verify(a, b, CONFIG.verify)
+    assert result.is_dup
+    assert result.kind == "jaccard"
+
+
+def test_unrelated_documents_do_not_match() -> None:
+    result = verify(fp(document(13)), fp(document(14)), CONFIG.verify)
+    assert result.is_dup is False
+    assert result.similarity < 0.1
+
+
+def test_verify_is_symmetric() -> None:
+    a, b = fp(document(15, words=900)), fp(document(15, words=900)[:700])
+    config = VerifyConfig()
+    assert verify(a, b, config) == verify(b, a, config)
+
+
+def test_empty_fingerprints_never_near_match() -> None:
+    assert verify(fp([]), fp([]), CONFIG.verify).is_dup is False

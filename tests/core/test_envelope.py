@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import codecs
+
+import orjson
+import pytest
+
+from streams.core.envelope import Envelope, parse_envelope
+from streams.core.errors import (
+    BinaryContentError,
+    EmptyBodyError,
+    InvalidEnvelopeError,
+    MissingBodyError,
+    NotUtf8Error,
+    TooLargeError,
+)
+
+LIMIT = 1024 * 1024
+
+
+def test_plain_bytes_are_the_body() -> None:
+    assert parse_envelope(b"Hello world.\nSecond line.", max_bytes=LIMIT) == Envelope(
+        body="Hello world.\nSecond line."
+    )
+
+
+def test_json_envelope_fields_and_passthrough() -> None:
+    value = orjson.dumps({"body": "Text", "id": 42, "url": "https://x.test/a", "source": "X",
+                          "title": "T", "published_at": "2024-08-18", "lang_hint": "en"})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.id, env.url, env.source, env.title, env.published_at) == (
+        "42", "https://x.test/a", "X", "T", "2024-08-18"
+    )
+    assert env.extra == {"lang_hint": "en"}
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (b"\xff\xfe\xfa\xc3\x28", NotUtf8Error),
+        ("café".encode("latin-1"), NotUtf8Error),
+        (orjson.dumps({"title": "x"}), MissingBodyError),
+        (orjson.dumps({"body": 5}), InvalidEnvelopeError),
+        (orjson.dumps({"body": "x", "title": ["a"]}), InvalidEnvelopeError),
+        (orjson.dumps({"body": "x", "id": True}), InvalidEnvelopeError),
+        (orjson.dumps([1, 2]), InvalidEnvelopeError),
+        (b'{"body": "unterminated', InvalidEnvelopeError),
+        (b"[" * 5000 + b"]" * 5000, InvalidEnvelopeError),
+        (orjson.dumps({"body": " \n\t "}), EmptyBodyError),
+        (b"   ", EmptyBodyError),
+        (None, EmptyBodyError),
+        (b"\x1f\x8b\x08\x00binary", BinaryContentError),
+        (b"\x89PNG\r\n\x1a\n....", BinaryContentError),
+    ],
+)
+def test_bad_values_raise_typed_errors(value: bytes | None, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        parse_envelope(value, max_bytes=LIMIT)
+
+
+def test_deeply_nested_json_object_is_invalid_not_a_crash() -> None:
+    value = b'{"body": "x", "extra": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}"
+    with pytest.raises(InvalidEnvelopeError):
+        parse_envelope(value, max_bytes=LIMIT)
+
+
+def test_too_large_is_checked_before_decoding() -> None:
+    with pytest.raises(TooLargeError) as info:
+        parse_envelope(b"a" * 2049, max_bytes=2048)
+    assert info.value.code == "too_large"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-8-sig"])
+def test_text_with_a_bom_is_decoded(codec: str) -> None:
+    value = "Ünïcödé news — “quoted”".encode(codec)
+    assert value[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF32_LE[:2], codecs.BOM_UTF8[:2])
+    assert parse_envelope(value, max_bytes=LIMIT).body == "Ünïcödé news — “quoted”"
+
+
+def test_error_codes_are_stable() -> None:
+    codes = [cls.code for cls in (TooLargeError, NotUtf8Error, BinaryContentError,
+                                  InvalidEnvelopeError, MissingBodyError, EmptyBodyError)]
+    assert codes == ["too_large", "not_utf8", "binary_content", "invalid_envelope",
+                     "missing_body", "empty_body"]
+
+
+@pytest.mark.parametrize("value", [b"42", b"-1.5e3", b'"x"', b"null", b"true", b" false \n",
+                                   orjson.dumps("Line one.\nLine two.")])
+def test_whole_json_values_that_are_not_objects_are_invalid(value: bytes) -> None:
+    with pytest.raises(InvalidEnvelopeError):
+        parse_envelope(value, max_bytes=LIMIT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[UPDATED] Council votes today.", "2024 was a hard year.", '"No," she said.',
+     "true story: the mayor resigned.", "null and void, the court said.", "-- draft --"],
+)
+def test_text_that_only_starts_like_json_is_a_body(text: str) -> None:
+    assert parse_envelope(text.encode(), max_bytes=LIMIT).body == text
+
+
+def test_control_characters_are_removed_from_metadata_fields() -> None:
+    value = orjson.dumps({"body": "Text", "title": "Bad\x00 title\x07\nline", "source": "s\x00rc",
+                          "url": "https://x.test/\x1ba"})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.title, env.source, env.url) == ("Bad title line", "src", "https://x.test/a")
+
+
+def test_id_with_control_characters_is_invalid() -> None:
+    with pytest.raises(InvalidEnvelopeError, match="control"):
+        parse_envelope(orjson.dumps({"body": "Text", "id": "a\x00b"}), max_bytes=LIMIT)
+
+
+def test_oversized_whitespace_is_too_large_not_empty() -> None:
+    with pytest.raises(TooLargeError):
+        parse_envelope(b" " * 2049, max_bytes=2048)

@@ -1,0 +1,98 @@
+"""The functional core end to end, without Kafka: samples, replays, late arrivals, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from streams.core import pipeline
+from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
+from streams.core.records import RawMessage
+from tests.harness import SAMPLES, envelope
+
+
+def raw(value: bytes, offset: int, ts: int, partition: int = 0) -> RawMessage:
+    return RawMessage("articles.raw", partition, offset, None, value, ts)
+
+
+def run(dedup: Deduplicator, values: list[bytes], start_ts: int = 1_000) -> list[Outcome]:
+    return [dedup.process(raw(v, i, start_ts + i), now_ms=10_000 + i)
+            for i, v in enumerate(values)]
+
+
+@pytest.fixture
+def dedup() -> Deduplicator:
+    return Deduplicator(CoreConfig(), worker="test")
+
+
+def test_samples_four_kept_and_004_duplicate_of_001(dedup: Deduplicator) -> None:
+    outcomes = run(dedup, [envelope(p) for p in SAMPLES])
+    assert [o.verdict for o in outcomes] == ["enriched"] * 4 + ["duplicate"]
+    dup = outcomes[4].outputs[0].value
+    assert dup["duplicate_of"] == SAMPLES[1].stem
+    assert dup["match"] == "exact"
+    assert dup["similarity"] == 1.0
+
+
+def test_enriched_record_fields(dedup: Deduplicator) -> None:
+    [outcome] = run(dedup, [envelope(SAMPLES[3], url="https://bbc.test/a", source="bbc")])
+    value: dict[str, Any] = outcome.outputs[0].value
+    assert value["title"] == "Foreign Office official resigns over Israel arms sales"
+    assert value["published_at"] == "2024-08-18"
+    assert value["language"] == "en"
+    assert value["origin"] == {"topic": "articles.raw", "partition": 0, "offset": 0}
+    assert value["source"] == "bbc" and value["url"] == "https://bbc.test/a"
+    assert value["word_count"] == len(value["text"].split())
+    assert outcome.log_records[0].entry.id == SAMPLES[3].stem
+
+
+def test_envelope_title_wins_over_extracted(dedup: Deduplicator) -> None:
+    [outcome] = run(dedup, [envelope(SAMPLES[3], title="Given title")])
+    assert outcome.outputs[0].value["title"] == "Given title"
+
+
+def test_replay_of_the_same_message_repeats_the_verdict(dedup: Deduplicator) -> None:
+    values = [envelope(SAMPLES[1]), envelope(SAMPLES[4])]
+    first = run(dedup, values)
+    again = run(dedup, values)  # same origins and timestamps: a replay after a crash
+    strip = lambda o: [(x.kind, x.key, {k: v for k, v in x.value.items()  # noqa: E731
+                                         if k != "processed_at"}) for x in o.outputs]
+    assert [strip(o) for o in again] == [strip(o) for o in first]
+
+
+def test_earlier_copy_arriving_late_supersedes_the_kept_one(dedup: Deduplicator) -> None:
+    late = dedup.process(raw(envelope(SAMPLES[4]), 0, ts=5_000), now_ms=10_000)
+    assert late.verdict == "enriched"
+    early = dedup.process(raw(envelope(SAMPLES[1]), 1, ts=1_000), now_ms=10_001)
+    assert early.verdict == "enriched"
+    kinds = [(o.kind, o.key, o.value.get("supersedes")) for o in early.outputs]
+    assert kinds == [("enriched", SAMPLES[1].stem, None),
+                     ("duplicates", SAMPLES[4].stem, "kept")]
+    assert early.corrections == 1
+    assert dedup.index.get(SAMPLES[4].stem).root == SAMPLES[1].stem  # type: ignore[union-attr]
+
+
+def test_derived_id_is_the_origin(dedup: Deduplicator) -> None:
+    [outcome] = run(dedup, [SAMPLES[0].read_bytes()])
+    assert outcome.outputs[0].key == "articles.raw/0/0"
+
+
+def test_bad_input_becomes_a_dead_letter_with_its_code(dedup: Deduplicator) -> None:
+    outcomes = run(dedup, [b"\xff\xfe\xfa", orjson.dumps({"x": 1}), b"<p> </p>"])
+    assert [(o.verdict, o.error_code) for o in outcomes] == [
+        ("deadletter", "not_utf8"), ("deadletter", "missing_body"), ("deadletter", "empty_body")
+    ]
+
+
+def test_unexpected_exception_is_an_internal_error_dead_letter(
+    dedup: Deduplicator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(pipeline, "normalize_article", boom)
+    [outcome] = run(dedup, [envelope(SAMPLES[0])])
+    assert (outcome.verdict, outcome.error_code) == ("deadletter", "internal_error")
+    assert outcome.outputs[0].value["detail"] == "ValueError: boom"

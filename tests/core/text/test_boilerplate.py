@@ -1,0 +1,60 @@
+"""Chrome rules: line rules and the trailing footer block."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.core.text.boilerplate import footer_start, is_chrome_line, remove_boilerplate
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "READ MORE: Owen Jones: Angus Robertson meeting lent legitimacy",
+        "RELATED: Council tax to rise",
+        "WATCH: The moment the wall gave way",
+        "Advertisement",
+        "Story continues below advertisement",
+        "Sign up to our daily newsletter for the top stories in your inbox",
+        "We use cookies to improve your experience. By continuing you agree.",
+        "© 2024 Coastal Courier Media Ltd. All rights reserved.",
+        "Copyright 2023 City Evening News",
+        "Follow us on Facebook, Twitter and Instagram",
+        "Report this comment Cancel",
+        "Please report any comments that break our rules.",
+        "Comments are closed.",
+        "Subscribe today for unlimited access to all our journalism",
+    ],
+)
+def test_chrome_lines(line: str) -> None:
+    assert is_chrome_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The spokesperson said the FCDO would not comment on individual cases.",
+        'Commenting on the resignation, Dr Ian Overton said: "It is a profound indictment."',
+        "A No10 spokeswoman declined to comment on Mr Smith's resignation.",
+        "Video-sharing app TikTok said it would appeal the ruling.",
+        "Related parties must disclose their interests, the regulator said.",
+        "Joining him on stage were two former ministers.",
+    ],
+)
+def test_article_lines_are_kept(line: str) -> None:
+    assert not is_chrome_line(line)
+
+
+def test_footer_block_dropped_only_in_trailing_zone() -> None:
+    body = [f"Article paragraph {i}." for i in range(6)]
+    footer = ["Comments: Our rules", "Some policy prose that no line rule knows.", "Callum Baird"]
+    assert footer_start(body + footer) == 6
+    result = remove_boilerplate(body + footer)
+    assert result.kept == tuple(body)
+    assert result.removed == 3
+
+
+def test_footer_trigger_early_in_article_does_not_truncate() -> None:
+    paragraphs = ["Intro.", "Have your say", *[f"Body {i}." for i in range(6)]]
+    result = remove_boilerplate(paragraphs)
+    assert result.kept == ("Intro.", "Have your say", *[f"Body {i}." for i in range(6)])

@@ -1,0 +1,115 @@
+"""Learned boilerplate: footers no rule knows, learned per source."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.core.errors import InternalError
+from streams.core.text.article import normalize_article
+from streams.core.text.learned import (
+    LearnedBoilerplateConfig,
+    ParagraphStats,
+    fingerprint_paragraphs,
+)
+from streams.core.text.normalize import fingerprint_text, paragraph_key
+
+DAY = 86_400_000
+FOOTER = (
+    "Ellen Marsh reports on coastal communities for the Courier Trust.",
+    "Tips and corrections go to the desk at any hour; we read every message.",
+)
+
+
+def _article(lead: str, *body: str) -> tuple[str, ...]:
+    text = "\n".join((lead, *body, *FOOTER))
+    return normalize_article(text).paragraphs
+
+
+def _keys(paragraphs: tuple[str, ...]) -> list[int]:
+    return [paragraph_key(p) for p in paragraphs]
+
+
+def _trained(source: str = "courier", at_ms: int = 0) -> ParagraphStats:
+    stats = ParagraphStats()
+    for i in range(3):
+        stats.observe(source, _keys(_article(f"Story number {i} about the harbour.")), at_ms + i)
+    return stats
+
+
+def test_footer_is_not_chrome_for_the_rules() -> None:
+    assert normalize_article("\n".join(("Short story.", *FOOTER))).boilerplate_removed == 0
+
+
+def test_learned_footer_leaves_two_short_articles_fingerprints() -> None:
+    stats = _trained()
+    fps = []
+    for lead in ("The ferry was cancelled again.", "A new bakery opened on Quay Street."):
+        paragraphs = _article(lead)
+        learned = stats.boilerplate_keys("courier", _keys(paragraphs), now_ms=10)
+        fps.append(fingerprint_text(fingerprint_paragraphs(paragraphs, learned)))
+    assert fps == ["the ferry was cancelled again", "a new bakery opened on quay street"]
+
+
+def test_copy_with_learned_footer_matches_original_without_it() -> None:
+    stats = _trained()
+    original = normalize_article("The ferry was cancelled again.\nPassengers waited.").paragraphs
+    copy = _article("The ferry was cancelled again.", "Passengers waited.")
+    learned = stats.boilerplate_keys("courier", _keys(copy), now_ms=10)
+    assert fingerprint_paragraphs(copy, learned) == list(original)
+    assert fingerprint_paragraphs(original, learned) == list(original)
+
+
+def test_below_threshold_nothing_is_learned() -> None:
+    stats = ParagraphStats()
+    for i in range(2):
+        stats.observe("courier", _keys(_article(f"Story {i}.")), i)
+    assert stats.boilerplate_keys("courier", _keys(_article("Story 9.")), 5) == frozenset()
+
+
+def test_learning_is_per_source_and_none_is_not_learned() -> None:
+    stats = _trained()
+    keys = _keys(_article("Another story."))
+    assert stats.boilerplate_keys("other", keys, 10) == frozenset()
+    stats.observe(None, keys, 1)
+    assert stats.boilerplate_keys(None, keys, 10) == frozenset()
+
+
+def test_window_and_expire() -> None:
+    stats = _trained(at_ms=0)
+    keys = _keys(_article("Another story."))
+    assert len(stats.boilerplate_keys("courier", keys, 14 * DAY)) == 2
+    assert stats.boilerplate_keys("courier", keys, 15 * DAY) == frozenset()
+    stats.expire(15 * DAY)
+    assert len(stats) == 0
+
+
+def test_everything_boilerplate_keeps_everything() -> None:
+    paragraphs = ("a", "b")
+    assert fingerprint_paragraphs(paragraphs, frozenset(_keys(paragraphs))) == ["a", "b"]
+    assert fingerprint_paragraphs((), frozenset()) == []
+
+
+def test_memory_caps_evict_least_recent() -> None:
+    stats = ParagraphStats(LearnedBoilerplateConfig(max_keys_per_source=4, max_sources=2))
+    stats.observe("a", range(10), 0)
+    stats.observe("b", [1], 0)
+    stats.observe("c", [1], 0)
+    assert len(stats) == 2  # source "a" evicted; b and c hold one key each
+    stats.observe("c", range(100, 110), 1)
+    assert len(stats) == 1 + 4
+
+
+def test_state_round_trips_through_bytes() -> None:
+    stats = _trained()
+    restored = ParagraphStats.from_bytes(stats.to_bytes())
+    keys = _keys(_article("Another story."))
+    assert restored.boilerplate_keys("courier", keys, 10) == stats.boilerplate_keys(
+        "courier", keys, 10
+    )
+    assert restored.to_bytes() == stats.to_bytes()
+
+
+@pytest.mark.parametrize("data", [b"", b"{}", b'{"version": 9, "sources": []}', b"[1,2]"])
+def test_corrupt_state_raises_internal_error(data: bytes) -> None:
+    with pytest.raises(InternalError):
+        ParagraphStats.from_bytes(data)

@@ -1,0 +1,64 @@
+"""Display form, fingerprint form, tokens and paragraph keys."""
+
+from __future__ import annotations
+
+from streams.core.text.normalize import (
+    fingerprint_text,
+    fingerprint_tokens,
+    normalize_paragraphs,
+    normalize_text,
+    paragraph_key,
+)
+
+
+def test_quotes_dashes_whitespace_and_invisibles() -> None:
+    raw = (
+        "\u201cIt\u2019s\u00a0here\u201d \u2014 she\u200b said\x00\t\u2013 ok\u00ad"
+        "\r\n\r\n  next\u2028line "
+    )
+    assert normalize_text(raw) == '"It\'s here" - she said - ok\nnext\nline'
+
+
+def test_nfkc() -> None:
+    assert normalize_text("\uff21\uff22\uff23 \ufb01le \u2460") == "ABC file 1"
+
+
+def test_mojibake_is_repaired() -> None:
+    assert (
+        normalize_text("The minister\u00e2\u20ac\u2122s caf\u00c3\u00a9") == "The minister's café"
+    )
+
+
+def test_clean_latin_text_is_left_alone() -> None:
+    assert normalize_text("«café» à côté") == '"café" à côté'
+
+
+def test_normalize_paragraphs_drops_empty_and_splits_inner_breaks() -> None:
+    assert normalize_paragraphs(["  a  b ", "", "c\nd"]) == ("a b", "c", "d")
+
+
+def test_fingerprint_text_strips_case_punctuation_digits() -> None:
+    assert fingerprint_text(["It's 40,000 — \u201cWar\u201d crimes!", "  Next  para."]) == (
+        "it s war crimes next para"
+    )
+
+
+def test_fingerprint_keeps_combining_marks() -> None:
+    assert fingerprint_text(["हिन्दी भाषा"]) == "हिन्दी भाषा"
+
+
+def test_fingerprint_tokens_words() -> None:
+    assert fingerprint_tokens("a senior diplomat", "en") == ["a", "senior", "diplomat"]
+
+
+def test_fingerprint_tokens_cjk_and_thai_per_character() -> None:
+    assert fingerprint_tokens(fingerprint_text(["外交官辞职了。"]), "und") == list("外交官辞职了")
+    assert fingerprint_tokens("iphone发布会", "zh") == ["iphone", "发", "布", "会"]
+    assert fingerprint_tokens("สวัสดีครับ", "th") == ["ส", "วั", "ส", "ดี", "ค", "รั", "บ"]
+
+
+def test_paragraph_key_is_stable_and_layout_blind() -> None:
+    key = paragraph_key("Support our journalism.")
+    assert key == paragraph_key("  SUPPORT our   journalism ")
+    assert key == 0x077B14C3C1FBA491  # golden: xxh3_64 of "support our journalism"
+    assert paragraph_key("Support our journalism") != paragraph_key("Support their journalism")

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from streams.settings import load
+from streams.shell.app import create_app
+
+SASL = {"KAFKA_BOOTSTRAP_SERVERS": "k1:9093,k2:9093", "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "ingester",
+        "KAFKA_SASL_PASSWORD": "pw"}
+
+
+def test_app_settings_for_kafka_and_tansu() -> None:
+    kafka = create_app(load(SASL)).conf
+    assert kafka.web_tables_enabled is False
+    assert kafka.web_router_enabled is False
+    assert (kafka.broker_session_timeout, kafka.broker_rebalance_timeout) == (10.0, 60.0)
+    assert [str(u) for u in kafka.broker] == ["kafka://k1:9093", "kafka://k2:9093"]
+    tansu = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                             "INGEST_BROKER_PROFILE": "tansu"})).conf
+    assert (tansu.broker_session_timeout, tansu.broker_heartbeat_interval,
+            tansu.broker_rebalance_timeout) == (2.0, 0.5, 4.0)
+
+
+def test_worker_consumer_fetch_wait_is_short() -> None:
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    from streams.kafka.faust_compat import FETCH_MAX_WAIT_MS, with_short_fetch_wait
+
+    class StubConsumer:
+        _fetch_max_wait_ms = 1500  # what Faust hard-codes
+
+    wrapped = with_short_fetch_wait(lambda thread, transport: StubConsumer())
+    assert wrapped(None, None)._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 100
+    create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}))
+    patched = AIOKafkaConsumerThread._create_worker_consumer
+    create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}))
+    assert AIOKafkaConsumerThread._create_worker_consumer is patched  # wrapped once only
+    assert getattr(patched, "_short_fetch_wait", False)
+
+
+def test_worker_help_needs_no_broker() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli.main", "worker", "--help"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--web-port" in result.stdout
+    assert "unreachable" not in result.stderr

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.core.errors import ConfigError
+from streams.settings import Secret, env_names, load
+
+
+def test_defaults_embedded_and_fast_group_timing() -> None:
+    s = load({})
+    assert s.embedded
+    assert (s.session_timeout_s, s.heartbeat_interval_s) == (2.0, 0.5)
+    assert s.topic_raw == "articles.raw"
+    assert s.output_topics == ("articles.enriched", "articles.duplicates", "articles.deadletter")
+
+
+def test_environment_and_overrides() -> None:
+    s = load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "INGEST_DATA_DIR": "/d",
+              "INGEST_WEB_PORT": "7000", "INGEST_PARTITIONS": "8"}, web_port=7001)
+    assert (s.kafka_bootstrap_servers, s.data_dir, s.web_port, s.partitions) == (
+        "k:9092", Path("/d"), 7001, 8)
+    assert not s.embedded
+    assert s.session_timeout_s == 10.0  # real Kafka rejects session timeouts under 6 s
+
+
+def test_invalid_values_raise_config_error() -> None:
+    with pytest.raises(ConfigError, match="INGEST_WEB_PORT"):
+        load({"INGEST_WEB_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="partitions"):
+        load({"INGEST_PARTITIONS": "0"})
+
+
+def test_secrets_never_render() -> None:
+    s = load({"KAFKA_SASL_PASSWORD": "hunter2", "KAFKA_SASL_MECHANISM": "PLAIN",
+              "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"})
+    assert "hunter2" not in repr(s) and "hunter2" not in str(s.kafka_sasl_password)
+    assert isinstance(s.kafka_sasl_password, Secret)
+    assert s.kafka_sasl_password.reveal() == "hunter2"
+
+
+def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [var for var in env_names().values() if f"`{var}`" not in readme]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("INGEST_WEB_PORT", "70000", "web_port must be in 0..65535"),
+        ("INGEST_EMBEDDED_BROKER_PORT", "-1", "embedded_broker_port must be in 0..65535"),
+        ("INGEST_BROKER_WAIT_S", "0", "broker_wait_s must be > 0"),
+        ("INGEST_DEDUP_WINDOW_DAYS", "0", "dedup_window_days must be > 0"),
+        ("INGEST_NEAR_THRESHOLD", "1.5", "near_threshold must be in [0, 1]"),
+    ],
+)
+def test_out_of_range_settings_are_refused(var: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load({var: value})
+
+
+def test_password_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n")
+    settings = load({"KAFKA_SASL_PASSWORD_FILE": str(secret)})
+    assert settings.kafka_sasl_password.reveal() == "s3cret"
+    with pytest.raises(ConfigError, match="KAFKA_SASL_PASSWORD_FILE"):
+        load({"KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "missing")})
