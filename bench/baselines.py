@@ -24,13 +24,13 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from pyinstrument import Profiler
 
 from streams import settings as settings_mod
-from streams.core import pipeline
-from streams.core.dedup import index as index_module
+from streams.core.config import CoreConfig
 from streams.core.dedup.config import LSHConfig, MinHashConfig
 from streams.core.dedup.index import FingerprintIndex
 from streams.core.dedup.minhash import content_hash
 from streams.core.dedup.model import Fingerprint, IndexEntry
-from streams.core.pipeline import CoreConfig, Deduplicator, prepare
+from streams.core.pipeline import Deduplicator
+from streams.core.prepare import prepare
 from streams.core.records import RawMessage
 from streams.kafka.broker import ensure_topics
 from streams.settings import Settings
@@ -102,8 +102,8 @@ def datasketch_fingerprint(
 class DatasketchIndex(FingerprintIndex):
     """Our index with datasketch's ``MinHashLSH(params=(bands, rows))`` finding candidates.
 
-    Exact-hash, root and expiry bookkeeping stay ours; band keys are switched off (see
-    :func:`install_datasketch`) so only datasketch's LSH tables hold the bands.
+    Exact-hash, root and expiry bookkeeping stay ours; our band keys are switched off so only
+    datasketch's LSH tables hold the bands. It plugs in through the index protocol.
     """
 
     def __init__(self, lsh: LSHConfig, num_perm: int = 128) -> None:
@@ -119,6 +119,9 @@ class DatasketchIndex(FingerprintIndex):
         return sorted((self._entries[i] for i in ids if i in self._entries),
                       key=lambda e: e.order_key)
 
+    def _band_keys(self, fingerprint: Fingerprint) -> list[int]:
+        return []
+
     def _unlink(self, entry: IndexEntry) -> None:
         super()._unlink(entry)
         if entry.id in self._ds:
@@ -129,16 +132,14 @@ def _lean(fingerprint: Fingerprint) -> Any:
     return LeanMinHash(seed=1, hashvalues=fingerprint.signature, scheme="affine32")
 
 
-def install_datasketch() -> None:
-    """Swap fingerprinting and the LSH index of :mod:`streams.core.pipeline` for datasketch's."""
-    pipeline.compute_fingerprint = datasketch_fingerprint  # type: ignore[assignment]
-    pipeline.FingerprintIndex = DatasketchIndex  # type: ignore[misc]
-    index_module.band_keys = lambda signature, config: []  # type: ignore[assignment]
+def datasketch_dedup(config: CoreConfig, worker: str) -> Deduplicator:
+    """The stateful step with datasketch's MinHash and MinHashLSH in place of ours."""
+    return Deduplicator(config, worker=worker, index=DatasketchIndex(config.dedup.lsh),
+                        fingerprinter=datasketch_fingerprint)
 
 
 def run_datasketch_worker(settings: Settings) -> int:
-    install_datasketch()
-    return run_worker(settings, [])
+    return run_worker(settings, [], dedup_factory=datasketch_dedup)
 
 
 # -- the profiled worker ----------------------------------------------------------------------
@@ -203,13 +204,15 @@ def hotspots(root: Any, top: int = 15) -> dict[str, Any]:
 
 
 STAGE_FUNCTIONS = (
-    "handle (streams/agents.py", "process (streams/pipeline.py", "prepare (streams/pipeline.py",
+    "handle (streams/shell/agents.py", "process (streams/core/pipeline.py",
+    "prepare (streams/core/prepare.py",
     "parse_envelope", "normalize_article", "parse_body", "normalize_paragraphs",
     "remove_boilerplate", "detect_language", "fingerprint_paragraphs", "fingerprint_text",
-    "fingerprint_tokens", "fingerprint (streams/dedup/minhash.py", "shingle_hashes",
-    "minhash_signature", "_decide (streams/pipeline.py", "decide (streams/dedup/decide.py",
-    "apply_decision", "enriched_record", "publish (streams/agents.py", "publish_log_record",
-    "encode_record", "count (streams/agents.py", "_apply (streams/replica.py",
+    "fingerprint_tokens", "fingerprint (streams/core/dedup/minhash.py", "shingle_hashes",
+    "minhash_signature", "_decide (streams/core/pipeline.py",
+    "decide (streams/core/dedup/decide.py",
+    "apply_decision", "enriched_record", "publish (streams/shell/agents.py", "publish_log_record",
+    "encode_record", "count (streams/shell/agents.py", "_apply (streams/shell/replica.py",
 )
 
 
@@ -218,10 +221,6 @@ def _is_stage(name: str) -> bool:
 
 
 # -- (c) no Kafka -------------------------------------------------------------------------
-
-
-def _no_learned(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
-    return frozenset()
 
 
 def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
@@ -233,13 +232,13 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
     config = CoreConfig()
     raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
             for i, v in enumerate(values)]
-    prepare(raws[0], config, _no_learned)  # warm-up: language model, regexes
+    prepare(raws[0], config)  # warm-up: language model, regexes
     best_text = best_core = 0.0
     for _ in range(repeat):
         started = time.process_time()
         for raw in raws:
             try:
-                prepare(raw, config, _no_learned)
+                prepare(raw, config)
             except Exception:  # dead letters cost what they cost: skip them here
                 continue
         best_text = max(best_text, len(raws) / (time.process_time() - started))

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.fuzz --seconds 60   (``make fuzz`` installs atheris first)
 
-The target is ``streams.core.pipeline.prepare``: envelope parsing, ``normalize_article`` and the
+The target is ``streams.core.prepare.prepare``: envelope parsing, ``normalize_article`` and the
 fingerprint, everything ``Deduplicator.process`` runs before it consults the index. An
 :class:`streams.core.errors.InputError` is the expected answer to bad input; any other exception,
 a per-input timeout or the RSS limit is a finding. libFuzzer stops at its first finding, so
@@ -51,20 +51,18 @@ def child(libfuzzer_args: list[str]) -> None:
     import atheris  # noqa: PLC0415 - optional dependency (the fuzz extra)
 
     with atheris.instrument_imports(include=["streams"]):
+        from streams.core.config import CoreConfig  # noqa: PLC0415 - see docstring
         from streams.core.errors import InputError  # noqa: PLC0415 - see docstring
-        from streams.core.pipeline import CoreConfig, prepare  # noqa: PLC0415 - see docstring
+        from streams.core.prepare import prepare  # noqa: PLC0415 - see docstring
         from streams.core.records import RawMessage  # noqa: PLC0415 - see docstring
 
     config = CoreConfig()
-
-    def no_learned_boilerplate(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
-        return frozenset()
 
     def run_target(data: bytes) -> None:
         """One input through the core's text path; only an InputError is expected."""
         raw = RawMessage("articles.raw", 0, 0, None, data, 1_723_939_200_000)
         with contextlib.suppress(InputError):
-            prepare(raw, config, no_learned_boilerplate)
+            prepare(raw, config)
 
     atheris.Setup([sys.argv[0], *libfuzzer_args], run_target)
     atheris.Fuzz()

@@ -26,10 +26,12 @@ import orjson
 import xxhash
 
 from bench.e2e import build_corpus, proc_status_kb
+from streams.core.config import CoreConfig
 from streams.core.dedup.decide import apply_decision, decide
 from streams.core.dedup.index import FingerprintIndex
 from streams.core.dedup.model import Fingerprint, IndexEntry
-from streams.core.pipeline import CoreConfig, Deduplicator, Prepared, prepare
+from streams.core.pipeline import Deduplicator
+from streams.core.prepare import Prepared, prepare
 from streams.core.records import RawMessage
 
 BASE_MS = 1_700_000_000_000
@@ -65,10 +67,6 @@ def rss_bytes() -> int:
     return proc_status_kb("self", "VmRSS") * 1024
 
 
-def _no_learned(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
-    return frozenset()
-
-
 def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
             stats_limit: int = 200_000) -> list[dict[str, Any]]:
     """One index per size; then rounds that visit every size in turn.
@@ -80,7 +78,7 @@ def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
     start_ms = BASE_MS + max(sizes) + 1
     raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, start_ms + i)
             for i, v in enumerate(values)]
-    prepared = [prepare(r, config, _no_learned) for r in raws]  # also warms caches up
+    prepared = [prepare(r, config) for r in raws]  # also warms caches up
     indexes: dict[int, FingerprintIndex] = {}
     rows: dict[int, dict[str, Any]] = {}
     for size in sorted(sizes):

@@ -1,143 +1,38 @@
-"""The functional core of the worker: one raw message in, outputs and index records out.
+"""The stateful step: decides prepared articles against the shared index and keeps it current.
 
-``prepare`` is pure (no state). ``Deduplicator`` owns the mutable state, passed in at
-construction: the fingerprint index replica and the learned-boilerplate statistics. The
-Faust agent only moves messages between Kafka and :meth:`Deduplicator.process`.
+The stateless step (:mod:`streams.core.prepare`) parses, normalizes and fingerprints; it may
+run in another process. :class:`Deduplicator` owns the state, passed in at construction: the
+fingerprint index (any :class:`streams.core.dedup.index.Index`) and the learned-boilerplate
+statistics. It also handles the records other workers append to the fingerprint log
+(:meth:`Deduplicator.on_log_record`), including the correction of a race it lost. The Faust
+agent only moves messages between Kafka and these methods.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
 
-from streams.core.dedup.config import DedupConfig
+from streams.core.config import CoreConfig
 from streams.core.dedup.decide import apply_decision, decide
-from streams.core.dedup.index import FingerprintIndex
-from streams.core.dedup.minhash import fingerprint as compute_fingerprint
+from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry
-from streams.core.envelope import Envelope, parse_envelope
-from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.fingerprint_log import LogRecord
+from streams.core.outcome import Outcome, Verdict, deadletter_outcome
+from streams.core.prepare import Fingerprinter, Prepared, Rejected, fingerprint_forms, prepare_total
 from streams.core.records import (
     Output,
     RawMessage,
     correction_record,
-    deadletter_record,
     duplicate_record,
     enriched_record,
     parse_origin,
 )
-from streams.core.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
-from streams.core.text.learned import (
-    LearnedBoilerplateConfig,
-    ParagraphStats,
-    fingerprint_paragraphs,
-)
-from streams.core.text.model import NormalizedArticle
-from streams.core.text.normalize import fingerprint_text, fingerprint_tokens, form_key
+from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
-log = logging.getLogger(__name__)
-
-Verdict = Literal["enriched", "duplicate", "deadletter"]
-BoilerplateLookup = Callable[[str | None, tuple[int, ...]], frozenset[int]]
-
-
-@dataclass(frozen=True, slots=True)
-class CoreConfig:
-    """Everything the pure core needs to know; built by the shell from the settings."""
-
-    max_body_bytes: int = 4 * 1024 * 1024
-    window_ms: int = 14 * 86_400_000
-    text: TextConfig = DEFAULT_TEXT_CONFIG
-    dedup: DedupConfig = field(default_factory=DedupConfig)
-    learned: LearnedBoilerplateConfig = field(default_factory=LearnedBoilerplateConfig)
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A message parsed, normalized and fingerprinted; no state consulted except boilerplate."""
-
-    raw: RawMessage
-    id: str
-    envelope: Envelope
-    article: NormalizedArticle
-    paragraph_keys: tuple[int, ...]
-    learned_removed: int
-    fingerprint: Fingerprint
-
-    @property
-    def event_time_ms(self) -> int:
-        return self.raw.timestamp_ms
-
-
-def prepare(
-    raw: RawMessage,
-    config: CoreConfig,
-    learned: BoilerplateLookup,
-    timings: dict[str, float] | None = None,
-) -> Prepared:
-    """Parse, normalize and fingerprint one message. Raises an :class:`InputError`.
-
-    ``timings``, when given, receives seconds spent per stage (parse, normalize, fingerprint).
-    """
-    clock = time.perf_counter
-    started = clock()
-    envelope = parse_envelope(raw.value, max_bytes=config.max_body_bytes)
-    parsed = clock()
-    article = normalize_article(
-        envelope.body, content_type=envelope.content_type, config=config.text
-    )
-    normalized = clock()
-    # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
-    # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
-    forms = [fingerprint_text((p,)) for p in article.paragraphs]
-    keys = tuple(form_key(form) for form in forms)
-    boilerplate = learned(envelope.source, keys)
-    kept = fingerprint_paragraphs(forms, boilerplate, keys) if boilerplate else forms
-    fp_text = " ".join(form for form in kept if form)
-    tokens = fingerprint_tokens(fp_text, article.language)
-    fingerprint = compute_fingerprint(tokens, fp_text, config.dedup.minhash)
-    if timings is not None:
-        timings.update(parse=parsed - started, normalize=normalized - parsed,
-                       fingerprint=clock() - normalized)
-    return Prepared(
-        raw=raw,
-        id=envelope.id or raw.derived_id(),
-        envelope=envelope,
-        article=article,
-        paragraph_keys=keys,
-        learned_removed=len(article.paragraphs) - len(kept),
-        fingerprint=fingerprint,
-    )
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one message produced: records to publish and index records to append."""
-
-    verdict: Verdict
-    outputs: list[Output]
-    log_records: list[LogRecord] = field(default_factory=list)
-    match: str | None = None
-    error_code: str | None = None
-    corrections: int = 0
-    rules_removed: int = 0
-    learned_removed: int = 0
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-
-
-def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
-    record = deadletter_record(raw, error, now_ms)
-    return Outcome(
-        verdict="deadletter",
-        outputs=[Output("deadletter", record["id"], record)],
-        error_code=error.code,
-    )
+__all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
 
 
 class Deduplicator:
@@ -152,58 +47,41 @@ class Deduplicator:
         config: CoreConfig,
         *,
         worker: str,
-        index: FingerprintIndex | None = None,
+        index: Index | None = None,
         stats: ParagraphStats | None = None,
+        fingerprinter: Fingerprinter = minhash_fingerprint,
     ) -> None:
         self.config = config
         self.worker = worker
-        self.index = index if index is not None else FingerprintIndex(config.dedup.lsh)
+        self.fingerprinter = fingerprinter
+        self.index: Index = index if index is not None else FingerprintIndex(config.dedup.lsh)
         self.stats = stats if stats is not None else ParagraphStats(config.learned)
         self._recent: deque[str] = deque(maxlen=self.RECENT_LIMIT)
         self._recent_set: set[str] = set()
 
     # -- the hot path -------------------------------------------------------------------
     def process(self, raw: RawMessage, now_ms: int) -> Outcome:
-        """Total: any failure becomes a dead-letter outcome, never an exception."""
-        timings: dict[str, float] = {}
-        try:
-            prepared = prepare(raw, self.config, self._learned_lookup(now_ms), timings)
-            started = time.perf_counter()
-            outcome = self._decide(prepared, now_ms)
-            timings["decide"] = time.perf_counter() - started
-            outcome.timings = timings
-            return outcome
-        except InputError as exc:
-            return deadletter_outcome(raw, exc, now_ms)
-        except RecursionError:
-            # Deeply nested markup exhausts a parser's recursion.
-            return deadletter_outcome(
-                raw, ExtractionError("input nests too deeply to process"), now_ms
-            )
-        except Exception as exc:
-            log.exception(
-                "internal error processing %s", raw.origin_str,
-                extra={"topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
-                       "code": InternalError.code},
-            )
-            return deadletter_outcome(
-                raw, InternalError(f"{type(exc).__name__}: {exc}"), now_ms
-            )
+        """Both steps in this process. Total: a failure is a dead-letter outcome."""
+        return self.decide(prepare_total(raw, self.config, self.fingerprinter), now_ms)
 
-    def _learned_lookup(self, now_ms: int) -> BoilerplateLookup:
-        def lookup(source: str | None, keys: tuple[int, ...]) -> frozenset[int]:
-            return self.stats.boilerplate_keys(source, keys, now_ms)
-
-        return lookup
+    def decide(self, item: Prepared | Rejected, now_ms: int) -> Outcome:
+        """The stateful step for one prepared (or rejected) message. Total."""
+        if isinstance(item, Rejected):
+            return deadletter_outcome(item.raw, item.error, now_ms)
+        started = time.perf_counter()
+        outcome = self._decide(item, now_ms)
+        outcome.timings = dict(item.timings)
+        outcome.timings["decide"] = time.perf_counter() - started
+        return outcome
 
     def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
+        fingerprint, learned_removed = self._without_learned_boilerplate(prepared, now_ms)
         decision = decide(
-            prepared.fingerprint, prepared.event_time_ms, prepared.id, self.index,
-            self.config.dedup,
+            fingerprint, prepared.event_time_ms, prepared.id, self.index, self.config.dedup
         )
         is_new = prepared.id not in self.index
         changed = apply_decision(
-            self.index, prepared.fingerprint, prepared.event_time_ms, prepared.id, decision,
+            self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
             now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
         )
         own = changed[0]
@@ -211,7 +89,7 @@ class Deduplicator:
             self._observe(own, prepared.paragraph_keys)
         records = [LogRecord(own, prepared.paragraph_keys, self.worker)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
-        content_hash = prepared.fingerprint.content_hash
+        content_hash = fingerprint.content_hash
         if decision.kept:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
@@ -236,8 +114,23 @@ class Deduplicator:
             match=decision.match,
             corrections=len(outputs) - 1,
             rules_removed=prepared.article.boilerplate_removed,
-            learned_removed=prepared.learned_removed,
+            learned_removed=learned_removed,
         )
+
+    def _without_learned_boilerplate(
+        self, prepared: Prepared, now_ms: int
+    ) -> tuple[Fingerprint, int]:
+        """The fingerprint without this source's learned boilerplate, and how many paragraphs
+        that removed; the stateless step's fingerprint when there is none (the common case)."""
+        keys = prepared.paragraph_keys
+        boilerplate = self.stats.boilerplate_keys(prepared.envelope.source, keys, now_ms)
+        if not boilerplate:
+            return prepared.fingerprint, 0
+        kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)
+        fingerprint = fingerprint_forms(
+            kept, prepared.article.language, self.config, self.fingerprinter
+        )
+        return fingerprint, len(prepared.forms) - len(kept)
 
     def _corrections(self, decision: Decision, winner: str, now_ms: int) -> list[Output]:
         """Corrections for the kept articles this (earlier) article supersedes."""
@@ -292,6 +185,22 @@ class Deduplicator:
             log_records=[LogRecord(e, (), self.worker) for e in changed[1:]],
             corrections=len(outputs),
         )
+
+    def on_log_record(
+        self, record: LogRecord, *, catching_up: bool, now_ms: int
+    ) -> Outcome | None:
+        """One record of the fingerprint log, ours or another worker's, read by the replica.
+
+        While catching up (start-up) every record is applied as it is. Afterwards our own
+        records are skipped (applied when we decided them) and another worker's may reveal a
+        race we lost: the outcome then holds the corrections to publish.
+        """
+        if catching_up:
+            self.apply(record)
+            return None
+        if record.worker == self.worker:
+            return None
+        return self.apply_remote(record, now_ms)
 
     def expire(self, now_ms: int) -> int:
         removed = self.index.expire(now_ms, self.config.window_ms)

@@ -18,6 +18,7 @@ import mode
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from streams import __version__
+from streams.core.config import CoreConfig
 from streams.core.errors import BrokerUnavailableError, IngestError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
@@ -83,24 +84,31 @@ class FatalState:
         return FATAL_EXIT_CODES.get(self.error.code, 1)
 
 
+# Builds the stateful step from the core's configuration: the default, or a benchmark variant
+# with another index backend or MinHash implementation.
+DedupFactory = Callable[[CoreConfig, str], Deduplicator]
+
+
+def default_dedup(config: CoreConfig, worker: str) -> Deduplicator:
+    return Deduplicator(config, worker=worker)
+
+
 def build_worker_app(
-    settings: Settings, metrics: Metrics | None = None, fatal: FatalState | None = None
+    settings: Settings,
+    metrics: Metrics | None = None,
+    fatal: FatalState | None = None,
+    dedup_factory: DedupFactory = default_dedup,
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
-    dedup = Deduplicator(core_config(settings), worker=settings.worker_id)
+    dedup = dedup_factory(core_config(settings), settings.worker_id)
     publisher = Publisher(topics, metrics)
 
     async def on_log_record(record: LogRecord, catching_up: bool) -> None:
-        if record.worker == settings.worker_id and not catching_up:
-            return  # our own record: applied when we decided it
-        if catching_up:
-            dedup.apply(record)
-            return
-        outcome = dedup.apply_remote(record, now_ms())
+        outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms())
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
             await publisher.publish(outcome)
@@ -233,7 +241,9 @@ def _register_broker_watchdog(
             ))
 
 
-def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
+def run_worker(
+    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory = default_dedup
+) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     if "--help" in faust_args:
         return _faust_worker_help(settings, faust_args)
@@ -246,7 +256,7 @@ def run_worker(settings: Settings, faust_args: Sequence[str]) -> int:
         wait_for_broker(live)
         ensure_topics(live)
         fatal = FatalState()
-        app = build_worker_app(live, fatal=fatal)
+        app = build_worker_app(live, fatal=fatal, dedup_factory=dedup_factory)
         # Faust's click command line reads sys.argv.
         sys.argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
         code = 0

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.core import pipeline
+from streams.core import prepare as prepare_module
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
 from tests.harness import SAMPLES, envelope
@@ -92,7 +92,7 @@ def test_unexpected_exception_is_an_internal_error_dead_letter(
     def boom(*args: object, **kwargs: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(pipeline, "normalize_article", boom)
+    monkeypatch.setattr(prepare_module, "normalize_article", boom)
     [outcome] = run(dedup, [envelope(SAMPLES[0])])
     assert (outcome.verdict, outcome.error_code) == ("deadletter", "internal_error")
     assert outcome.outputs[0].value["detail"] == "ValueError: boom"

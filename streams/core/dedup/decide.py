@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from streams.core.dedup.config import DedupConfig
-from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.index import Index
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, MatchKind
 from streams.core.dedup.similarity import verify
 
@@ -28,7 +28,7 @@ class Match:
 
 
 def find_matches(
-    fingerprint: Fingerprint, article_id: str, index: FingerprintIndex, config: DedupConfig
+    fingerprint: Fingerprint, article_id: str, index: Index, config: DedupConfig
 ) -> list[Match]:
     """Exact matches first, then verified LSH candidates; the article's own entry is skipped."""
     matches = [
@@ -50,7 +50,7 @@ def decide(
     fingerprint: Fingerprint,
     event_time_ms: int,
     article_id: str,
-    index: FingerprintIndex,
+    index: Index,
     config: DedupConfig,
 ) -> Decision:
     """Decide one article; pure: the index is only read.
@@ -81,7 +81,7 @@ def decide(
 
 
 def apply_decision(
-    index: FingerprintIndex,
+    index: Index,
     fingerprint: Fingerprint,
     event_time_ms: int,
     article_id: str,
@@ -124,7 +124,7 @@ def apply_decision(
     return changed
 
 
-def _reroot_members(index: FingerprintIndex, old_root: str, new_root: str) -> list[IndexEntry]:
+def _reroot_members(index: Index, old_root: str, new_root: str) -> list[IndexEntry]:
     moved = [dataclasses.replace(m, root=new_root) for m in index.members(old_root)]
     for entry in moved:
         index.add(entry)

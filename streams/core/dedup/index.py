@@ -1,4 +1,8 @@
-"""In-memory fingerprint index: entries by id, by content hash, by LSH band key and by root."""
+"""The fingerprint index: its protocol, and the in-memory backend.
+
+The decision code only sees :class:`Index`, so a snapshot-backed or shared-store backend (or
+the benchmark's datasketch variant) plugs in without touching it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import heapq
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.lsh import band_keys
@@ -29,6 +33,29 @@ class IndexStats:
     @property
     def bytes_per_entry(self) -> float:
         return self.approx_bytes / self.entries if self.entries else 0.0
+
+
+class Index(Protocol):
+    """What the decision and the state maintenance need from an index of the dedup window."""
+
+    def __len__(self) -> int: ...
+    def __contains__(self, article_id: object) -> bool: ...
+    def get(self, article_id: str) -> IndexEntry | None:
+        """The entry of ``article_id``, if indexed."""
+    def add(self, entry: IndexEntry) -> None:
+        """Index ``entry``, replacing any entry with the same id."""
+    def remove(self, article_id: str) -> IndexEntry | None:
+        """Drop ``article_id``; returns its entry if it was indexed."""
+    def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
+        """Entries with exactly this content hash."""
+    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
+        """Near-duplicate candidates of ``fingerprint``, by ``order_key``."""
+    def members(self, root: str) -> list[IndexEntry]:
+        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""
+    def expire(self, now_ms: int, window_ms: int) -> list[str]:
+        """Remove entries seen before ``now_ms - window_ms``; returns their ids."""
+    def stats(self) -> IndexStats:
+        """Entry count and approximate memory."""
 
 
 def _bucket_add(buckets: dict[K, Bucket], key: K, article_id: str) -> None:
@@ -88,7 +115,7 @@ class FingerprintIndex:
         if old is not None:
             self._unlink(old)
         self._entries[entry.id] = entry
-        for key in band_keys(entry.fingerprint.signature, self._lsh):
+        for key in self._band_keys(entry.fingerprint):
             _bucket_add(self._bands, key, entry.id)
         _bucket_add(self._hashes, entry.fingerprint.content_hash, entry.id)
         if not entry.is_kept:
@@ -108,7 +135,7 @@ class FingerprintIndex:
     def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
         """Entries sharing at least one band key with ``fingerprint``, by ``order_key``."""
         ids: set[str] = set()
-        for key in band_keys(fingerprint.signature, self._lsh):
+        for key in self._band_keys(fingerprint):
             bucket = self._bands.get(key)
             if bucket is not None:
                 ids.update(_bucket_ids(bucket))
@@ -145,8 +172,11 @@ class FingerprintIndex:
             total += size(ids)
         return IndexStats(len(self._entries), len(self._bands), total)
 
+    def _band_keys(self, fingerprint: Fingerprint) -> list[int]:
+        return band_keys(fingerprint.signature, self._lsh)
+
     def _unlink(self, entry: IndexEntry) -> None:
-        for key in band_keys(entry.fingerprint.signature, self._lsh):
+        for key in self._band_keys(entry.fingerprint):
             _bucket_remove(self._bands, key, entry.id)
         _bucket_remove(self._hashes, entry.fingerprint.content_hash, entry.id)
         if not entry.is_kept:

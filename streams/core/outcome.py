@@ -1,0 +1,36 @@
+"""What one message (or one log record) produced: records to publish and index records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from streams.core.errors import IngestError
+from streams.core.fingerprint_log import LogRecord
+from streams.core.records import Output, RawMessage, deadletter_record
+
+Verdict = Literal["enriched", "duplicate", "deadletter"]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Records to publish and index records to append, with what the metrics need."""
+
+    verdict: Verdict
+    outputs: list[Output]
+    log_records: list[LogRecord] = field(default_factory=list)
+    match: str | None = None
+    error_code: str | None = None
+    corrections: int = 0
+    rules_removed: int = 0
+    learned_removed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
+    record = deadletter_record(raw, error, now_ms)
+    return Outcome(
+        verdict="deadletter",
+        outputs=[Output("deadletter", record["id"], record)],
+        error_code=error.code,
+    )

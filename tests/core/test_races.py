@@ -1,0 +1,101 @@
+"""Two workers' states exchanging fingerprint-log records, deterministically, without Kafka.
+
+Each :class:`Deduplicator` plays one worker. What one appends to the log, the other reads
+through :meth:`Deduplicator.on_log_record`, in the order we choose: so the race windows the
+real-broker tests can only provoke are set up exactly here.
+"""
+
+from __future__ import annotations
+
+from streams.core.config import CoreConfig
+from streams.core.fingerprint_log import LogRecord, decode_record, encode_record
+from streams.core.outcome import Outcome
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from tests.harness import SAMPLES, envelope
+
+CONFIG = CoreConfig()
+ORIGINAL, COPY = SAMPLES[1], SAMPLES[4]  # 004 is 001 without its footer: an exact duplicate
+
+
+def raw(path_value: bytes, offset: int, ts: int, partition: int) -> RawMessage:
+    return RawMessage("articles.raw", partition, offset, None, path_value, ts)
+
+
+def via_log(records: list[LogRecord]) -> list[LogRecord]:
+    """What the log gives a reader: the records as they were encoded and decoded."""
+    return [decode_record(encode_record(r.entry, r.paragraph_keys, r.worker)) for r in records]
+
+
+def deliver(outcome: Outcome, to: Deduplicator, now_ms: int) -> list[Outcome]:
+    corrections = []
+    for record in via_log(outcome.log_records):
+        result = to.on_log_record(record, catching_up=False, now_ms=now_ms)
+        if result is not None:
+            corrections.append(result)
+    return corrections
+
+
+def test_both_copies_first_kept_then_the_later_one_is_corrected_once() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    # Decided at the same moment: neither has seen the other's record yet.
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    assert (first.verdict, second.verdict) == ("enriched", "enriched")
+
+    at_a = deliver(second, a, now_ms=5_100)  # a decided the earlier copy: nothing to correct
+    at_b = deliver(first, b, now_ms=5_100)  # b lost the race: it corrects its own verdict
+    assert at_a == []
+    [correction] = at_b
+    [output] = correction.outputs
+    assert (output.kind, output.key) == ("duplicates", COPY.stem)
+    assert output.value["duplicate_of"] == ORIGINAL.stem
+    assert output.value["supersedes"] == "kept"
+    assert correction.corrections == 1
+
+    # The re-rooted entry travels back; afterwards both replicas agree on every root.
+    deliver(correction, a, now_ms=5_200)
+    for state in (a, b):
+        assert state.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+        assert state.index.get(ORIGINAL.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+
+
+def test_the_winner_by_id_at_equal_event_time_is_the_smaller_id() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    body = envelope(ORIGINAL).replace(ORIGINAL.stem.encode(), b"zz-late-id")
+    mine = a.process(raw(body, 0, ts=1_000, partition=0), now_ms=5_000)
+    theirs = b.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=1), now_ms=5_000)
+    assert (mine.verdict, theirs.verdict) == ("enriched", "enriched")
+    assert deliver(mine, b, now_ms=5_100) == []  # b holds the smaller id: b won
+    [correction] = deliver(theirs, a, now_ms=5_100)
+    assert correction.outputs[0].key == "zz-late-id"
+    assert correction.outputs[0].value["duplicate_of"] == ORIGINAL.stem
+
+
+def test_a_race_is_corrected_only_by_the_worker_that_decided_the_loser() -> None:
+    a, b, c = (Deduplicator(CONFIG, worker=w) for w in "abc")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    deliver(second, c, now_ms=5_050)
+    assert deliver(first, c, now_ms=5_100) == []  # c decided neither: it only applies
+
+
+def test_catching_up_applies_everything_and_corrects_nothing() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    restarted = Deduplicator(CONFIG, worker="a")
+    for record in via_log(first.log_records):  # its own records, replayed at start-up
+        assert restarted.on_log_record(record, catching_up=True, now_ms=6_000) is None
+    assert ORIGINAL.stem in restarted.index
+    copy = restarted.process(raw(envelope(COPY), 1, ts=2_000, partition=0), now_ms=6_100)
+    assert copy.verdict == "duplicate"
+    assert copy.outputs[0].value["duplicate_of"] == ORIGINAL.stem
+    assert len(b.index) == 0
+
+
+def test_own_records_read_back_live_are_skipped() -> None:
+    a = Deduplicator(CONFIG, worker="a")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    before = a.index.get(ORIGINAL.stem)
+    assert deliver(first, a, now_ms=5_100) == []
+    assert a.index.get(ORIGINAL.stem) is before
