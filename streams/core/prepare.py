@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from streams.core.config import CoreConfig
 from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
-from streams.core.dedup.model import Fingerprint
+from streams.core.dedup.model import Fingerprint, Profile
+from streams.core.dedup.profile import build_profile
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.records import RawMessage
@@ -45,6 +46,7 @@ class Prepared:
     forms: tuple[str, ...]  # fingerprint form of each paragraph
     paragraph_keys: tuple[int, ...]  # form_key of each paragraph (learned boilerplate)
     fingerprint: Fingerprint  # of all paragraphs
+    profile: Profile  # of all paragraphs: paragraph keys, shingle counts, figures
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
 
     @property
@@ -76,6 +78,7 @@ def prepare(
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
     fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
+    profile = profile_forms(forms, article.language, config)
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),
@@ -84,6 +87,7 @@ def prepare(
         forms=forms,
         paragraph_keys=tuple(form_key(form) for form in forms),
         fingerprint=fingerprint,
+        profile=profile,
         timings=(("parse", parsed - started), ("normalize", normalized - parsed),
                  ("fingerprint", clock() - normalized)),
     )
@@ -96,6 +100,14 @@ def fingerprint_forms(
     """The fingerprint of an article from the fingerprint forms of the paragraphs it keeps."""
     fp_text = " ".join(form for form in forms if form)
     return fingerprinter(fingerprint_tokens(fp_text, language), fp_text, config.dedup.minhash)
+
+
+def profile_forms(forms: Sequence[str], language: str, config: CoreConfig) -> Profile:
+    """The verification profile of an article from the fingerprint forms it keeps."""
+    dedup = config.dedup
+    return build_profile(
+        forms, language, dedup.minhash.shingle_size, dedup.verify.exact_below_shingles
+    )
 
 
 def prepare_total(

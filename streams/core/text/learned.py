@@ -11,8 +11,17 @@ Memory is bounded by two LRU levels: at most ``max_keys_per_source`` keys per so
 least recently observed key is evicted; a real footer is observed with every article, so
 it stays) and at most ``max_sources`` sources (the least recently observed source goes).
 Per key only the latest ``min_articles`` timestamps are kept: enough to decide the rule.
-Articles without a source are not learned from: paragraphs shared across publishers are
-quotes and agency copy, not chrome.
+
+Articles without a source (no ``source``, no ``url`` to derive one from) share one fallback
+table, :data:`NO_SOURCE`, with room for ``max_keys_without_source`` keys. Why one table and
+not none: a paragraph that recurs verbatim in several *distinct* articles (the caller only
+feeds it kept articles and the paragraphs a duplicate adds to its group, never the text a
+copy shares with its original) is a shared block whatever its publisher: a footer, a
+newsletter pitch, agency boilerplate, a stock quote. Leaving it out of the fingerprint of
+the articles that carry it only removes text other, different articles also have, so it can
+separate different articles but never split an article from its copy (both lose the same
+paragraph; when every paragraph is learned, all are kept). The larger table holds the
+footers of the many publishers that share it.
 """
 
 from __future__ import annotations
@@ -38,9 +47,13 @@ class LearnedBoilerplateConfig:
     window_ms: int = 14 * _DAY_MS
     max_keys_per_source: int = 4096
     max_sources: int = 4096
+    max_keys_without_source: int = 65_536
 
 
 DEFAULT_LEARNED_CONFIG = LearnedBoilerplateConfig()
+# The fallback table's key: control characters never survive in an envelope's source, so no
+# publisher can collide with it.
+NO_SOURCE = "\x00no-source"
 
 # Per source: key -> latest timestamps (ascending, at most min_articles), in LRU order.
 _SourceTable = OrderedDict[int, list[int]]
@@ -54,9 +67,8 @@ class ParagraphStats:
         self._sources: OrderedDict[str, _SourceTable] = OrderedDict()
 
     def observe(self, source: str | None, paragraph_keys: Iterable[int], at_ms: int) -> None:
-        """Record that one distinct kept article of ``source`` contained these paragraphs."""
-        if source is None:
-            return
+        """Record that one distinct article of ``source`` contained these paragraphs."""
+        source = NO_SOURCE if source is None else source
         table = self._sources.get(source)
         if table is None:
             table = OrderedDict()
@@ -76,14 +88,18 @@ class ParagraphStats:
             stamps.append(at_ms)
             stamps.sort()
             del stamps[:-keep]
-        while len(table) > self.config.max_keys_per_source:
+        limit = (
+            self.config.max_keys_without_source if source == NO_SOURCE
+            else self.config.max_keys_per_source
+        )
+        while len(table) > limit:
             table.popitem(last=False)
 
     def boilerplate_keys(
         self, source: str | None, paragraph_keys: Iterable[int], now_ms: int
     ) -> frozenset[int]:
         """The given keys seen in >= min_articles articles of ``source`` within the window."""
-        table = self._sources.get(source) if source is not None else None
+        table = self._sources.get(NO_SOURCE if source is None else source)
         if table is None:
             return frozenset()
         oldest = now_ms - self.config.window_ms

@@ -37,7 +37,7 @@ def test_truncated_excerpt_is_caught_by_containment() -> None:
     assert estimated_jaccard(a.signature, b.signature) < CONFIG.verify.jaccard_threshold
     containment = estimated_containment(a.signature, b.signature, a.shingle_count, b.shingle_count)
     assert containment > 0.9
-    assert verify(b, a, CONFIG.verify) == (True, containment, "containment")
+    assert verify(b, a, CONFIG.verify) == (True, containment, "containment", "")
 
 
 def test_containment_needs_enough_shingles() -> None:
