@@ -19,6 +19,7 @@ from collections import deque
 from streams.core.config import CoreConfig
 from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
 from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
 from streams.core.fingerprint_log import LogRecord
@@ -143,18 +144,21 @@ class Deduplicator:
         fingerprint, profile, learned_removed = self._without_learned_boilerplate(
             prepared, now_ms
         )
+        full = None
+        if learned_removed:
+            full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
         decision = decide(
             fingerprint, prepared.event_time_ms, prepared.id, self.index, self.config.dedup,
-            profile=profile,
+            profile=profile, full=full,
         )
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
             now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
-            profile=profile,
+            profile=profile.for_index(self.config.dedup.verify.exact_below_shingles),
         )
         own = changed[0]
-        learn = self._learning_keys(prepared, own)
+        learn = self._learning_keys(prepared, own, decision)
         if is_new:
             self._observe(own, learn)
         records = [LogRecord(own, learn, self.worker)]
@@ -204,19 +208,33 @@ class Deduplicator:
         profile = profile_forms(kept, language, self.config)
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    def _learning_keys(self, prepared: Prepared, own: IndexEntry) -> tuple[int, ...]:
+    # Group members whose paragraphs are looked up when counting an article's paragraphs
+    # towards learned boilerplate: enough for a story's few copies, bounded for a wire story
+    # carried thousands of times.
+    LEARNING_MEMBERS = 16
+
+    def _learning_keys(
+        self, prepared: Prepared, own: IndexEntry, decision: Decision
+    ) -> tuple[int, ...]:
         """The paragraphs this article adds to the learned-boilerplate counts.
 
-        A kept article counts all of its paragraphs. A duplicate counts only those its kept
-        article does not have (the chrome its publisher added: a footer, a pitch), never the
-        text it shares with it, so a syndicated story is never learned as boilerplate.
+        Learned boilerplate is a paragraph found in several *different* articles, so each
+        group of copies counts a paragraph once: an article counts the paragraphs no other
+        member of its group (its kept article, the kept articles it supersedes and their
+        duplicates) has. An original counts all of its paragraphs; a copy only what its
+        publisher added (a footer, a pitch); a story never becomes boilerplate because its
+        copies arrived out of order and were each kept for a while.
         """
-        if own.is_kept:
-            return prepared.paragraph_keys
-        root = self.index.get(own.root)
-        if root is None or root.profile is None:
-            return ()
-        known = set(root.profile.key_array().tolist())
+        related = [self.index.get(own.root)] if not own.is_kept else []
+        for superseded in decision.supersedes:
+            related.append(self.index.get(superseded))
+            related.extend(self.index.members(superseded)[: self.LEARNING_MEMBERS])
+        known: set[int] = set()
+        for entry in related:
+            if entry is not None and entry.id != own.id and entry.profile is not None:
+                known.update(entry.profile.key_array().tolist())
+        if not own.is_kept and not known:
+            return ()  # its kept article's paragraphs are unknown (a version-1 record)
         return tuple(k for k in prepared.paragraph_keys if k not in known)
 
     def _corrections(

@@ -46,7 +46,7 @@ class Prepared:
     forms: tuple[str, ...]  # fingerprint form of each paragraph
     paragraph_keys: tuple[int, ...]  # form_key of each paragraph (learned boilerplate)
     fingerprint: Fingerprint  # of all paragraphs
-    profile: Profile  # of all paragraphs: paragraph keys, shingle counts, figures
+    profile: Profile  # of all paragraphs: keys, shingle counts, figures, every shingle
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
 
     @property
@@ -104,10 +104,7 @@ def fingerprint_forms(
 
 def profile_forms(forms: Sequence[str], language: str, config: CoreConfig) -> Profile:
     """The verification profile of an article from the fingerprint forms it keeps."""
-    dedup = config.dedup
-    return build_profile(
-        forms, language, dedup.minhash.shingle_size, dedup.verify.exact_below_shingles
-    )
+    return build_profile(forms, language, config.dedup.minhash.shingle_size)
 
 
 def prepare_total(

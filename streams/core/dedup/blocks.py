@@ -32,7 +32,7 @@ class Remainders:
     """Two articles with the paragraphs both carry set aside."""
 
     shared_paragraphs: int  # paragraphs of the first article whose key the second also has
-    a_remainder: int  # shingle positions in the first article's other paragraphs
+    a_remainder: int  # distinct shingles first starting in the first article's other paragraphs
     b_remainder: int
     a_total: int
     b_total: int

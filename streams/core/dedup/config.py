@@ -104,9 +104,9 @@ class VerifyConfig:
     # Articles with fewer distinct shingles keep their shingle hashes in the index, and a pair
     # of them is verified on exact Jaccard/containment instead of the MinHash estimate.
     exact_below_shingles: int = 200
-    # Figures: of the article with fewer number tokens, this share (as a multiset) must appear
-    # in the other; 0 turns the rule off.
-    figure_containment: float = 0.9
+    # Figures (streams.core.dedup.figures): at most this share of the contexts where both
+    # articles carry a figure may carry different ones; 1 turns the rule off.
+    max_figure_conflicts: float = 0.2
     # Shared blocks (streams.core.dedup.blocks): paragraphs both articles carry verbatim are
     # set aside; a side whose remainder is at most this share of its shingles is a copy with
     # chrome (or its original), otherwise the two remainders must match on their own.
@@ -121,9 +121,9 @@ class VerifyConfig:
         )
         if not all(0.0 < t <= 1.0 for t in thresholds):
             raise ConfigError("verify thresholds must be in (0, 1]")
-        if not (0.0 <= self.figure_containment <= 1.0 and 0.0 <= self.negligible_remainder < 1):
+        if not (0.0 <= self.max_figure_conflicts <= 1.0 and 0.0 <= self.negligible_remainder < 1):
             raise ConfigError(
-                "figure_containment must be in [0, 1], negligible_remainder in [0, 1)"
+                "max_figure_conflicts must be in [0, 1], negligible_remainder in [0, 1)"
             )
         if self.exact_below_shingles < 0 or self.min_shingles_for_containment < 0:
             raise ConfigError("shingle counts must not be negative")

@@ -33,23 +33,34 @@ class Match:
 
 
 def find_matches(
-    candidate: Candidate, article_id: str, index: Index, config: DedupConfig
+    candidate: Candidate, article_id: str, index: Index, config: DedupConfig,
+    full: Candidate | None = None,
 ) -> list[Match]:
-    """Exact matches first, then verified LSH candidates; the article's own entry is skipped."""
-    fingerprint = candidate.fingerprint
-    matches = [
-        Match(entry, "exact", 1.0)
-        for entry in index.by_content_hash(fingerprint.content_hash)
-        if entry.id != article_id and within_window(candidate, entry, config)
-    ]
-    exact_ids = {m.entry.id for m in matches}
-    for entry in index.candidates(fingerprint):
-        if entry.id == article_id or entry.id in exact_ids:
-            continue
-        result = verify_candidate(candidate, entry, config)
-        if result.is_dup:
-            matches.append(Match(entry, "near", result.similarity))
-    return matches
+    """Exact matches first, then verified LSH candidates; the article's own entry is skipped.
+
+    ``full`` is the article with its learned boilerplate, when some was left out of
+    ``candidate``: an indexed copy decided before that boilerplate was learned still has it
+    in its fingerprint, so it is looked up and verified with both forms (the shared-block
+    rule sets the boilerplate aside in the full one).
+    """
+    forms = [candidate] if full is None else [candidate, full]
+    matches: dict[str, Match] = {}
+    for form in forms:
+        for entry in index.by_content_hash(form.fingerprint.content_hash):
+            if entry.id != article_id and within_window(form, entry, config):
+                matches.setdefault(entry.id, Match(entry, "exact", 1.0))
+    seen = set(matches) | {article_id}
+    for form in forms:
+        for entry in index.candidates(form.fingerprint):
+            if entry.id in seen:
+                continue
+            result = verify_candidate(candidate, entry, config)
+            if not result.is_dup and full is not None:
+                result = verify_candidate(full, entry, config)
+            if result.is_dup:
+                matches[entry.id] = Match(entry, "near", result.similarity)
+                seen.add(entry.id)
+    return list(matches.values())
 
 
 def resolve_root(index: Index, root: str) -> str:
@@ -72,15 +83,19 @@ def decide(
     config: DedupConfig,
     *,
     profile: Profile | None = None,
+    full: Candidate | None = None,
 ) -> Decision:
     """Decide one article; pure: the index is only read.
+
+    ``full``: the article before its learned boilerplate was left out (see
+    :func:`find_matches`).
 
     A replay of an already indexed id with the same fingerprint repeats the indexed verdict,
     ``supersedes`` included (entries it superseded carry ``superseded_by``).
     """
     key = (event_time_ms, article_id)
     candidate = Candidate(fingerprint, event_time_ms, profile)
-    matches = find_matches(candidate, article_id, index, config)
+    matches = find_matches(candidate, article_id, index, config, full)
     superseded = sorted(
         (m for m in matches
          if m.entry.order_key > key and (m.entry.is_kept or m.entry.superseded_by == article_id)),

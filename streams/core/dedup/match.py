@@ -4,10 +4,11 @@ In order, a candidate is a near duplicate of the article being decided when
 
 1. their event times are within the dedup window (``window``);
 2. their shingle sets are similar (Jaccard or containment, :func:`similarity.judge`): exact
-   when both are short enough to keep their shingles, else the MinHash estimate
+   when the indexed article is short enough to have kept its shingles, estimated from the
+   indexed signature when only the new article is short, else the MinHash estimate
    (``similarity``);
-3. they carry the same figures: of the one with fewer number tokens, at least
-   ``figure_containment`` of them (as a multiset) appear in the other (``figures``);
+3. they do not put different figures in the same places (:mod:`streams.core.dedup.figures`,
+   ``figures``);
 4. the paragraphs they share verbatim are not all they have in common
    (:mod:`streams.core.dedup.blocks`, ``shared_blocks``).
 
@@ -18,7 +19,6 @@ such a pair is judged on the MinHash estimate alone.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from streams.core.dedup.blocks import (
@@ -29,6 +29,8 @@ from streams.core.dedup.blocks import (
     set_similarity,
 )
 from streams.core.dedup.config import DedupConfig
+from streams.core.dedup.figures import figures_agree
+from streams.core.dedup.minhash import outside_share
 from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from streams.core.dedup.similarity import Verification, estimated_jaccard, judge, verify
 
@@ -49,27 +51,27 @@ def within_window(candidate: Candidate, existing: IndexEntry, config: DedupConfi
 def verify_candidate(
     candidate: Candidate, existing: IndexEntry, config: DedupConfig
 ) -> Verification:
-    """Whether ``existing`` is a near duplicate of ``candidate``; symmetric in the two."""
+    """Whether ``existing`` is a near duplicate of ``candidate``."""
     if not within_window(candidate, existing, config):
         return Verification(False, 0.0, "jaccard", "window")
     a, b = candidate.profile, existing.profile
     rules = config.verify
-    exact = _exact_similarity(a, b)
-    if exact is not None:
-        jaccard, containment, smaller = exact
+    measured = _measured_similarity(candidate, existing, config)
+    if measured is not None:
+        jaccard, containment, smaller = measured
         result = judge(jaccard, containment, smaller, rules)
     else:
+        jaccard = estimated_jaccard(candidate.fingerprint.signature, existing.fingerprint.signature)
         result = verify(candidate.fingerprint, existing.fingerprint, rules)
     if not result.is_dup or a is None or b is None:
         return result
-    if not figures_agree(a, b, rules.figure_containment):
+    if not figures_agree(a.figures, b.figures, rules.max_figure_conflicts):
         return result._replace(is_dup=False, rejected="figures")
     parts = remainders(a, b, config.minhash.shingle_size)
     if parts is None or parts.negligible(rules.negligible_remainder):
         return result
     similarity = exact_remainder_similarity(a, b, parts)
     if similarity is None:
-        jaccard = estimated_jaccard(candidate.fingerprint.signature, existing.fingerprint.signature)
         similarity = estimated_remainder_similarity(
             jaccard, candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count, parts
         )
@@ -78,24 +80,25 @@ def verify_candidate(
     return result._replace(is_dup=False, rejected="shared_blocks")
 
 
-def figures_agree(a: Profile, b: Profile, required: float) -> bool:
-    """Whether the article with fewer number tokens finds ``required`` of them in the other."""
-    if required <= 0 or not a.figures or not b.figures:
-        return True
-    a_figures, b_figures = Counter(a.figure_array().tolist()), Counter(b.figure_array().tolist())
-    common = sum((a_figures & b_figures).values())
-    return common >= required * min(a_figures.total(), b_figures.total())
-
-
-def _exact_similarity(
-    a: Profile | None, b: Profile | None
+def _measured_similarity(
+    candidate: Candidate, existing: IndexEntry, config: DedupConfig
 ) -> tuple[float, float, int] | None:
-    """(Jaccard, containment, smaller set size) when both profiles keep their shingles."""
-    if a is None or b is None:
+    """(Jaccard, containment, smaller set size), better than the MinHash estimate when one
+    side is short: exact when the indexed article kept its shingles (the article being
+    decided always has its own); when only the article being decided is short, its
+    containment in the other from the other's signature (:func:`outside_share`). None when
+    both are long: the MinHash estimate is all there is."""
+    a, b = candidate.profile, existing.profile
+    if a is None or a.shingles is None:
         return None
-    a_shingles, b_shingles = a.shingle_array(), b.shingle_array()
-    if a_shingles is None or b_shingles is None:
+    if b is not None and b.shingles is not None:
+        a_set, b_set = set(a.shingle_array().tolist()), set(b.shingle_array().tolist())  # type: ignore[union-attr]
+        jaccard, containment = set_similarity(a_set, b_set)
+        return jaccard, containment, min(len(a_set), len(b_set))
+    hashes = a.hash_array()
+    small, large = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
+    if hashes is None or small >= config.verify.exact_below_shingles or small > large:
         return None
-    a_set, b_set = set(a_shingles.tolist()), set(b_shingles.tolist())
-    jaccard, containment = set_similarity(a_set, b_set)
-    return jaccard, containment, min(len(a_set), len(b_set))
+    outside = outside_share(hashes, existing.fingerprint.signature, large, config.minhash)
+    common = small * (1.0 - outside)
+    return common / (small + large - common), common / small, small

@@ -30,17 +30,32 @@ class Profile:
 
     ``keys`` and ``starts`` describe the fingerprinted paragraphs in order: the paragraph key
     (xxh3-64 of its fingerprint form, :func:`streams.core.text.normalize.form_key`) and how
-    many shingles start in it. They let the shared-block rule set aside the paragraphs two
-    articles share verbatim and size what remains (see :mod:`streams.core.dedup.blocks`).
-    ``figures`` are the low 32 bits of the xxh3-64 of each number token, sorted (a multiset).
-    ``shingles`` (short articles only) are the low 32 bits of each shingle's xxh3-64, in text
-    order, so verification is exact instead of estimated.
+    many distinct shingles first start in it (they add up to the shingle count). They let the
+    shared-block rule set aside the paragraphs two articles share verbatim and size what
+    remains (:mod:`streams.core.dedup.blocks`). ``figures`` are its runs of number tokens
+    with their context (:mod:`streams.core.dedup.figures`).
+    ``shingles`` are the low 32 bits of each distinct shingle's xxh3-64, in order of first
+    occurrence, and ``hashes`` the full 64-bit hashes (sorted) that the MinHash signature
+    summarizes. The article being decided has both; the index keeps ``shingles`` for short
+    articles only (:meth:`for_index`), so a pair with a short indexed article is verified on
+    exact sets, and ``hashes`` never.
     """
 
     keys: bytes  # uint64 LE per paragraph
     starts: bytes  # uint16 LE per paragraph
-    figures: bytes = b""  # uint32 LE, sorted
-    shingles: bytes | None = None  # uint32 LE per shingle position
+    figures: bytes = b""  # per run of number tokens: see streams.core.dedup.figures
+    shingles: bytes | None = None  # uint32 LE per distinct shingle
+    hashes: bytes | None = None  # uint64 LE, sorted distinct
+
+    def for_index(self, exact_below: int) -> Profile:
+        """What the index keeps: no 64-bit hashes; the shingles of short articles only."""
+        short = self.shingles is not None and len(self.shingles) < 4 * exact_below
+        return Profile(self.keys, self.starts, self.figures, self.shingles if short else None)
+
+    def hash_array(self) -> npt.NDArray[np.uint64] | None:
+        if self.hashes is None:
+            return None
+        return np.frombuffer(self.hashes, dtype=_KEY).astype(np.uint64)
 
     def key_array(self) -> npt.NDArray[np.uint64]:
         return np.frombuffer(self.keys, dtype=_KEY).astype(np.uint64)
@@ -48,18 +63,10 @@ class Profile:
     def start_array(self) -> npt.NDArray[np.int64]:
         return np.frombuffer(self.starts, dtype=_COUNT).astype(np.int64)
 
-    def figure_array(self) -> npt.NDArray[np.uint32]:
-        return np.frombuffer(self.figures, dtype=_HASH).astype(np.uint32)
-
     def shingle_array(self) -> npt.NDArray[np.uint32] | None:
         if self.shingles is None:
             return None
         return np.frombuffer(self.shingles, dtype=_HASH).astype(np.uint32)
-
-    @property
-    def positions(self) -> int:
-        """Shingle positions of the whole text (the sum of ``starts``)."""
-        return int(self.start_array().sum())
 
 
 @dataclass(frozen=True, slots=True)
