@@ -559,7 +559,8 @@ def generate(seed: int = 20240818, stories: int = 60, per_story: int = 3) -> lis
     for number in range(48):
         publication = PUBLICATIONS[number % len(PUBLICATIONS)]
         story = _story(rng, 1000 + number)
-        paragraphs = _article(rng, story, rng.randint(120, 300))
+        # short bodies too: the footer is then most of the text (the case of issue 12)
+        paragraphs = _article(rng, story, rng.randint(30, 300))
         footer_rng = random.Random(publication)  # one footer per publication
         body = "\n".join(paragraphs + _footer(footer_rng, publication))
         cluster = f"f{number:03d}"
@@ -609,14 +610,19 @@ def _templated(rng: random.Random, per_template: int, when: Callable[[], int]) -
 
 
 def _shared_blocks(rng: random.Random, count: int, when: Callable[[], int]) -> list[Message]:
-    """Short, different articles that share one long paragraph with others."""
+    """Short, different articles (one to four sentences of their own) that carry one long
+    block shared with others: most of each article is the block."""
     messages = []
     for number in range(count):
         story = _story(rng, 2000 + number)
-        paragraphs = _article(rng, story, rng.randint(60, 160))
+        lead = f"{story['person']} spoke in {story['place']} about {story['topic']}."
+        own = [lead, *(_render(rng.choice(SENTENCES), rng, story)
+                       for _ in range(rng.randint(0, 3)))]
         block = shared_block(number)
-        at = len(paragraphs) if number % 3 != 2 else rng.randrange(len(paragraphs) + 1)
-        paragraphs.insert(at, block)
+        if number % 3 == 2:  # the quote sits between the article's own sentences
+            paragraphs = [own[0], *block, *own[1:]]
+        else:
+            paragraphs = [" ".join(own), *block]
         cluster = f"b{number:03d}"
         messages.append(Message(
             id=f"{cluster}-shared_block", event_time_ms=when(), body="\n".join(paragraphs),

@@ -38,6 +38,7 @@ from streams.core.dedup.blocks import (
     set_similarity,
 )
 from streams.core.dedup.config import DedupConfig, LSHConfig
+from streams.core.dedup.figures import figure_conflicts
 from streams.core.dedup.match import Candidate, verify_candidate
 from streams.core.dedup.model import IndexEntry, Profile
 from streams.core.dedup.profile import build_profile
@@ -83,7 +84,7 @@ def _pair_row(a: Prepared, b: Prepared, config: DedupConfig) -> dict[str, float 
     row: dict[str, float | str] = {
         "J": jaccard, "C": containment, "est_err": estimate - jaccard,
         "size": min(len(sa), len(sb)),
-        "figures": _figure_share(fa, fb),
+        "conflicts": _figure_conflicts(fa, fb),
     }
     parts = remainders(fa, fb, config.minhash.shingle_size)
     if parts is not None:
@@ -98,7 +99,8 @@ def _pair_row(a: Prepared, b: Prepared, config: DedupConfig) -> dict[str, float 
             dataclasses.replace(parts, shared_shingles=parts.shared_shingles),
         )
         row["rem_C_est"] = est[1]
-    entry = IndexEntry(b.id, b.event_time_ms, b.fingerprint, b.id, profile=b.profile)
+    entry = IndexEntry(b.id, b.event_time_ms, b.fingerprint, b.id,
+                       profile=b.profile.for_index(config.verify.exact_below_shingles))
     verdict = verify_candidate(Candidate(a.fingerprint, a.event_time_ms, a.profile), entry, config)
     row["verdict"] = "dup" if verdict.is_dup else f"no:{verdict.rejected}"
     exact_verdict = judge(jaccard, containment, min(len(sa), len(sb)), config.verify).is_dup
@@ -111,11 +113,10 @@ def _pair_row(a: Prepared, b: Prepared, config: DedupConfig) -> dict[str, float 
     return row
 
 
-def _figure_share(a: Profile, b: Profile) -> float:
-    if not a.figures or not b.figures:
-        return 1.0
-    fa, fb = Counter(a.figure_array().tolist()), Counter(b.figure_array().tolist())
-    return sum((fa & fb).values()) / min(fa.total(), fb.total())
+def _figure_conflicts(a: Profile, b: Profile) -> float:
+    """Share of the contexts with a figure on both sides where the figures differ."""
+    agree, conflict = figure_conflicts(a.figures, b.figures)
+    return conflict / (agree + conflict) if agree + conflict else 0.0
 
 
 def _class_rows(
@@ -145,7 +146,7 @@ def _print_rows(title: str, rows: dict[str, list[dict[str, float | str]]]) -> No
     print("  quantiles min p10 p50 p90 max")
     for name, class_rows in rows.items():
         print(f"  {name} (n={len(class_rows)})")
-        for column in ("J", "C", "est_err", "figures", "remainder_share", "rem_J", "rem_C",
+        for column in ("J", "C", "est_err", "conflicts", "remainder_share", "rem_J", "rem_C",
                        "rem_C_est"):
             values = [float(r[column]) for r in class_rows if column in r]
             if values:

@@ -131,9 +131,9 @@ def score(
 
     A message is a true duplicate when an earlier message (by event time, then id) of its
     cluster exists. A dropped message is a true positive when its kept article is of its own
-    cluster, else a false merge. Per kind: for duplicate kinds, the share of messages whose
-    kept article is their cluster's; for other kinds, the share kept apart from every other
-    cluster. ``labelled_pairs`` adds, per class, how many pairs ended in one group.
+    cluster, else a false merge. Per kind: for duplicate kinds, the share of messages in the
+    group of their cluster's earliest message; for other kinds, the share kept apart from
+    every other cluster. ``labelled_pairs`` adds, per class, how many pairs ended in one group.
     """
     dup_kinds = set(duplicate_kinds)
     by_id = {i.id: i for i in items if i.id in roots}
@@ -153,14 +153,13 @@ def score(
                 fp += 1
                 examples.append((i.id, root))
     clusters_by_root: dict[str, set[str]] = defaultdict(set)
-    root_of_cluster: dict[str, set[str]] = defaultdict(set)
     for i in by_id.values():
         clusters_by_root[roots[i.id]].add(i.cluster)
-        root_of_cluster[i.cluster].add(roots[i.id])
     hits: dict[str, list[bool]] = defaultdict(list)
     for i in by_id.values():
         if i.kind in dup_kinds:
-            hits[i.kind].append(len(root_of_cluster[i.cluster]) == 1)
+            first = earliest[i.cluster][1]
+            hits[i.kind].append(roots[i.id] == roots[first])
         else:
             hits[i.kind].append(len(clusters_by_root[roots[i.id]]) == 1)
     merged_pairs = {}

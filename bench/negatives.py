@@ -56,25 +56,34 @@ MONTHS = ("January", "March", "May", "June", "August", "September", "November")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
 SHARED_BLOCKS = (
-    # a newsletter pitch no chrome rule matches (no "sign up", "subscribe", "newsletter")
-    "Every weekday at six, the Morning Dispatch brings you the five stories that matter "
-    "before breakfast: the politics, the money, the weather on your commute and one long "
-    "read for the train, chosen by our editors in Glasgow and delivered straight to your "
-    "phone without charge. Tap the envelope icon at the top of this page to get tomorrow's "
-    "edition, and the weekend edition with our best reporting of the week.",
-    # an agency's boilerplate paragraph
-    "About Norvale Analytics: Norvale Analytics is an independent research and advisory firm "
-    "founded in Leeds, with offices in Porto, Accra and Halifax. Its analysts advise "
-    "councils, port authorities and energy regulators on infrastructure, transport and "
-    "public finance, and its quarterly indicators are used by newsrooms across the country. "
-    "Norvale Analytics is not affiliated with any political party or government department.",
-    # a long quote several different reports carry verbatim
-    "In a statement, the transport minister said: \u201cWe have listened to passengers, to "
-    "the unions and to the operators, and we are clear that the network cannot go on like "
-    "this. Every region will see its timetable reviewed, every station its accessibility "
-    "checked, and every contract its penalties enforced. This is not a promise for the next "
-    "election; it is a plan for the next decade, and we will publish our progress against it "
-    "every single quarter.\u201d",
+    (  # a newsletter pitch no chrome rule matches (no "sign up", "subscribe", "newsletter")
+        "Every weekday at six, the Morning Dispatch brings you the five stories that matter "
+        "before breakfast: the politics, the money, the weather on your commute and one long "
+        "read for the train, chosen by our editors in Glasgow and delivered straight to your "
+        "phone without charge.",
+        "Tap the envelope icon at the top of this page to get tomorrow's edition, and the "
+        "weekend edition with our best reporting of the week, our crossword and the letters "
+        "our readers sent us, every Saturday morning before eight.",
+    ),
+    (  # an agency's boilerplate, as press releases carry it
+        "About Norvale Analytics: Norvale Analytics is an independent research and advisory "
+        "firm founded in Leeds, with offices in Porto, Accra and Halifax. Its analysts advise "
+        "councils, port authorities and energy regulators on infrastructure, transport and "
+        "public finance, and its quarterly indicators are used by newsrooms across the "
+        "country.",
+        "Norvale Analytics is not affiliated with any political party or government "
+        "department. Media enquiries: the press office of Norvale Analytics, Wellington "
+        "Place, Leeds, on weekdays between nine and five.",
+    ),
+    (  # a long quote several different reports carry verbatim
+        "In a statement, the transport minister said: \u201cWe have listened to passengers, "
+        "to the unions and to the operators, and we are clear that the network cannot go on "
+        "like this. Every region will see its timetable reviewed, every station its "
+        "accessibility checked, and every contract its penalties enforced.",
+        "This is not a promise for the next election; it is a plan for the next decade, and we "
+        "will publish our progress against it every single quarter, line by line, so that "
+        "passengers can hold us to it.\u201d",
+    ),
 )
 
 
@@ -129,5 +138,6 @@ def templated_report(rng: random.Random, template: str) -> list[str]:
     return TEMPLATES[template](rng)
 
 
-def shared_block(number: int) -> str:
-    return SHARED_BLOCKS[number % len(SHARED_BLOCKS)]
+def shared_block(number: int) -> list[str]:
+    """The paragraphs of shared block ``number`` (three blocks in turn)."""
+    return list(SHARED_BLOCKS[number % len(SHARED_BLOCKS)])

@@ -6,8 +6,9 @@ articles, the whole-text similarity says "copy" although the articles differ eve
 else. The rule: set aside the paragraphs both carry (same paragraph key) and look at what
 remains on each side.
 
-* a side whose remainder is negligible (at most ``negligible_remainder`` of its shingles) is
-  all shared text: the pair is an original and its copy with chrome added (or two copies);
+* a side whose remainder is negligible (at most ``negligible_remainder`` of its shingles, or
+  below the error of the estimate that would measure it) is all shared text: the pair is an
+  original and its copy with chrome added (or two copies);
 * otherwise the two remainders must match on their own: Jaccard >= ``remainder_jaccard`` or
   containment of the smaller in the larger >= ``remainder_containment``.
 
@@ -18,6 +19,7 @@ otherwise derived from the whole-text estimate by subtracting the shared shingle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +42,14 @@ class Remainders:
     a_keep: npt.NDArray[np.bool_]  # per paragraph of the first: not shared
     b_keep: npt.NDArray[np.bool_]
 
-    def negligible(self, share: float) -> bool:
-        """Whether one side is (nearly) all shared paragraphs."""
-        return self.a_remainder <= share * self.a_total or self.b_remainder <= share * self.b_total
+    def negligible(self, share: float, noise: float = 0.0) -> bool:
+        """Whether one side is (nearly) all shared paragraphs: its remainder is at most
+        ``share`` of it, or no larger than ``noise``, the error of the estimate that would
+        have to measure it (a remainder that cannot be told from nothing is not judged)."""
+        return (
+            self.a_remainder <= max(share * self.a_total, noise)
+            or self.b_remainder <= max(share * self.b_total, noise)
+        )
 
 
 def remainders(a: Profile, b: Profile, shingle_size: int) -> Remainders | None:
@@ -104,19 +111,29 @@ def exact_remainder_similarity(
 
 
 def estimated_remainder_similarity(
-    jaccard: float, a_count: int, b_count: int, parts: Remainders
+    jaccard: float, a_count: int, b_count: int, parts: Remainders, slack: float = 0.0
 ) -> tuple[float, float]:
     """(Jaccard, containment of the smaller) of the remainders from the whole-text Jaccard.
 
     The whole intersection is ``J (|A| + |B|) / (1 + J)``; the shared paragraphs account for
-    ``shared_shingles`` of it, the rest is what the remainders have in common.
+    ``shared_shingles`` of it, the rest is what the remainders have in common. ``slack`` (the
+    estimate's error) is added to that: the pair is rejected only when its remainders
+    measurably differ.
     """
     intersection = jaccard * (a_count + b_count) / (1.0 + jaccard)
-    common = max(0.0, intersection - parts.shared_shingles)
+    common = max(0.0, intersection - parts.shared_shingles + slack)
     smaller = min(parts.a_remainder, parts.b_remainder)
     common = min(common, float(smaller))
     union = parts.a_remainder + parts.b_remainder - common
     return (common / union if union > 0 else 0.0, common / smaller if smaller > 0 else 0.0)
+
+
+def estimate_noise(jaccard: float, a_count: int, b_count: int, num_perm: int) -> float:
+    """Three standard errors of the intersection size ``J (|A| + |B|) / (1 + J)`` when ``J``
+    is a MinHash estimate from ``num_perm`` permutations (standard error
+    ``sqrt(J (1 - J) / num_perm)``, propagated through the derivative)."""
+    spread = math.sqrt(max(0.0, jaccard * (1.0 - jaccard)) / num_perm)
+    return 3.0 * spread * (a_count + b_count) / (1.0 + jaccard) ** 2
 
 
 def remainders_match(similarity: tuple[float, float], config: VerifyConfig) -> bool:

@@ -110,7 +110,7 @@ class VerifyConfig:
     # Shared blocks (streams.core.dedup.blocks): paragraphs both articles carry verbatim are
     # set aside; a side whose remainder is at most this share of its shingles is a copy with
     # chrome (or its original), otherwise the two remainders must match on their own.
-    negligible_remainder: float = 0.1
+    negligible_remainder: float = 0.05
     remainder_jaccard: float = 0.5
     remainder_containment: float = 0.7
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from streams.core.dedup.blocks import (
+    estimate_noise,
     estimated_remainder_similarity,
     exact_remainder_similarity,
     remainders,
@@ -68,13 +69,16 @@ def verify_candidate(
     if not figures_agree(a.figures, b.figures, rules.max_figure_conflicts):
         return result._replace(is_dup=False, rejected="figures")
     parts = remainders(a, b, config.minhash.shingle_size)
-    if parts is None or parts.negligible(rules.negligible_remainder):
+    if parts is None:
         return result
     similarity = exact_remainder_similarity(a, b, parts)
+    counts = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
+    noise = 0.0
     if similarity is None:
-        similarity = estimated_remainder_similarity(
-            jaccard, candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count, parts
-        )
+        noise = estimate_noise(jaccard, *counts, config.minhash.num_perm)
+        similarity = estimated_remainder_similarity(jaccard, *counts, parts, slack=noise)
+    if parts.negligible(rules.negligible_remainder, noise):
+        return result
     if remainders_match(similarity, rules):
         return result
     return result._replace(is_dup=False, rejected="shared_blocks")
