@@ -619,10 +619,9 @@ def _shared_blocks(rng: random.Random, count: int, when: Callable[[], int]) -> l
         own = [lead, *(_render(rng.choice(SENTENCES), rng, story)
                        for _ in range(rng.randint(0, 3)))]
         block = shared_block(number)
-        if number % 3 == 2:  # the quote sits between the article's own sentences
-            paragraphs = [own[0], *block, *own[1:]]
-        else:
-            paragraphs = [" ".join(own), *block]
+        # every third block sits between the article's own sentences
+        paragraphs = ([own[0], *block, *own[1:]] if number % 3 == 2
+                      else [" ".join(own), *block])
         cluster = f"b{number:03d}"
         messages.append(Message(
             id=f"{cluster}-shared_block", event_time_ms=when(), body="\n".join(paragraphs),

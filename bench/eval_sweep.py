@@ -29,7 +29,7 @@ from bench.eval_dedup import (
     real_scores,
 )
 from bench.evaluation import Item, prepare_items, reprofile, run, score
-from bench.realnews import fomc, real_sets
+from bench.realnews import COPY_CLASSES, fomc, real_sets
 from streams.core.config import CoreConfig
 from streams.core.dedup.blocks import (
     _kept_shingles,
@@ -183,13 +183,13 @@ def pairs_report(seed: int, arrival_seed: int, realnews_dir: Path | None) -> Non
 
 # -- the sweep ------------------------------------------------------------------------------
 SWEEP_VERIFY = {
-    "jaccard_threshold": (0.6, 0.65, 0.7),
-    "containment_threshold": (0.85, 0.9, 0.95),
-    "exact_below_shingles": (0, 100, 200, 400),
+    "jaccard_threshold": (0.55, 0.6, 0.65, 0.7),
+    "containment_threshold": (0.8, 0.84, 0.87, 0.9, 0.95),
+    "exact_below_shingles": (0, 128, 256, 512),
     "max_figure_conflicts": (0.1, 0.2, 0.3, 1.0),
-    "negligible_remainder": (0.05, 0.1, 0.15, 0.2),
+    "negligible_remainder": (0.0, 0.05, 0.1, 0.15),
     "remainder_jaccard": (0.3, 0.5, 0.7),
-    "remainder_containment": (0.5, 0.7, 0.9),
+    "remainder_containment": (0.5, 0.6, 0.7, 0.8, 1.0),
 }
 SWEEP_BANDS = ((32, 4), (42, 3), (25, 5), (20, 6))
 
@@ -225,8 +225,8 @@ def sweep_report(seed: int, arrival_seed: int, realnews_dir: Path | None) -> Non
                 cells.append(f"P {s.precision:.4f} R {s.recall:.4f} {worst[0][:8]} {worst[1]:.2f}")
             else:
                 s = real_scores(real, result)
-                merged = sum(m for k, (m, _) in s.merged_pairs.items() if k in ("copy", "excerpt"))
-                total = sum(n for k, (_, n) in s.merged_pairs.items() if k in ("copy", "excerpt"))
+                merged = sum(m for k, (m, _) in s.merged_pairs.items() if k in COPY_CLASSES)
+                total = sum(n for k, (_, n) in s.merged_pairs.items() if k in COPY_CLASSES)
                 passed &= real_passed(real, s)
                 cells.append(f"FM {s.false_merges:<3} copies {merged}/{total}".ljust(26))
         print(f"{knob:<24} {value:<7} " + "  ".join(c.ljust(26) for c in cells)

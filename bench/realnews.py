@@ -12,9 +12,8 @@ Two sets (provenance, labelling rules and licences: ``bench/data/realnews/README
   their sentences (partial overlaps: different articles), different articles on one event and
   on two events of one kind.
 
-Labels: two messages are one article iff they are in one copy group. For ECB+, copy groups
-are joined by the excerpt pairs too (a truncated reprint is the same article, as the
-generated stream's ``truncate`` kind); partial overlaps are different articles.
+Labels: two messages are one article iff they are in one copy group (FOMC: the same official
+document; ECB+: see :func:`ecbplus` for the pair classes and which of them are undecided).
 
 Event times: the publication date when the source has one (FOMC: the release date in the
 file name, a producer that stamps messages with it); ECB+ has none, so all its articles get
@@ -26,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,8 @@ FOMC = "fomc_statements.jsonl"
 ECBPLUS = "ecbplus.jsonl"
 ECBPLUS_PAIRS = "ecbplus_dup_pairs.jsonl"
 DAY_MS = 86_400_000
-COPY_KINDS = ("copy", "excerpt")
+COPY_CLASSES = ("copy",)  # pairs that must end merged
+UNDECIDED_CLASSES = ("excerpt", "undecided")  # reported, no target
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,6 @@ class RealSet:
     items: list[Item]
     pairs: dict[str, list[tuple[str, str]]]  # class -> pairs; copy classes must end merged
 
-    @property
-    def copy_pairs(self) -> list[tuple[str, str]]:
-        return [p for kind in COPY_KINDS for p in self.pairs.get(kind, [])]
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -106,56 +103,83 @@ def _copies(rows: list[dict[str, Any]], row: dict[str, Any]) -> bool:
 
 
 def ecbplus(directory: Path, *, seed: int = 5) -> RealSet | None:
-    """ECB+ from a local copy, or None when ``directory`` does not hold it."""
+    """ECB+ from a local copy, or None when ``directory`` does not hold it.
+
+    Pair classes, from the copy file's sentence alignment (the shorter article's content
+    sentences that the longer one matches at difflib ratio >= 0.9):
+
+    * ``copy``: >= 80 % matched, >= 3 sentences, lengths within 0.6x: the same article;
+    * ``excerpt``: >= 80 % matched, >= 3 sentences, one much shorter: a truncated reprint
+      (reported; one of the two policies the labels leave open);
+    * ``undecided``: 50-80 % matched, or a text under 3 sentences: versions of one wire story
+      (a story and its update, a short and a long cut) that the alignment cannot call one
+      article or two (reported, no target);
+    * ``partial``: under 50 % matched (one reuses less than half of the other),
+      ``same_event`` (one event, not scored by the alignment: under 20 % of shared
+      5-shingles) and ``same_topic`` (two events of one kind): different articles.
+    """
     path, pairs_path = directory / ECBPLUS, directory / ECBPLUS_PAIRS
     if not path.is_file() or not pairs_path.is_file():
         return None
     rows = _rows(path)
-    labelled = _rows(pairs_path)
-    group_of = {row["id"]: row["dup_group"] for row in rows}
-    # copy groups as given, joined where an excerpt pair links two of them
-    union: dict[str, str] = {g: g for g in group_of.values()}
-
-    def root(group: str) -> str:
-        while union[group] != group:
-            union[group] = union[union[group]]
-            group = union[group]
-        return group
-
-    for pair in labelled:
-        if pair["label"] == "excerpt":
-            a, b = root(group_of[pair["a"]]), root(group_of[pair["b"]])
-            union[max(a, b)] = min(a, b)
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        by_group[root(row["dup_group"])].append(row["id"])
+    pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pair in _rows(pairs_path):
+        pairs[_ecbplus_class(pair)].append((pair["a"], pair["b"]))
+    # truth clusters: copy groups joined by every pair a merge of which is no error
+    cluster = _components([row["id"] for row in rows],
+                          [p for name in ("copy", "excerpt", "undecided") for p in pairs[name]])
+    copies = _components([row["id"] for row in rows], pairs["copy"])
+    group_size = Counter(copies.values())
     items = [
         Item(id=row["id"], event_time_ms=number, envelope=_envelope(row),
-             cluster=root(row["dup_group"]),
-             kind="copy" if len(by_group[root(row["dup_group"])]) > 1 else "single")
+             cluster=cluster[row["id"]],
+             kind="copy" if group_size[copies[row["id"]]] > 1 else "single")
         for number, row in enumerate(rows)
     ]
-    pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for pair in labelled:
-        pairs[pair["label"]].append((pair["a"], pair["b"]))
-    labelled_ids = {frozenset(p) for ps in pairs.values() for p in ps}
-    by_event: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_event[row["group"]].append(row)
-    for members in by_event.values():
-        for a, b in itertools.combinations(members, 2):
-            different = root(a["dup_group"]) != root(b["dup_group"])
-            if different and frozenset((a["id"], b["id"])) not in labelled_ids:
-                pairs["same_event"].append((a["id"], b["id"]))
-    by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_topic[row["topic"]].append(row)
-    for members in by_topic.values():
-        for a, b in itertools.combinations(members, 2):
-            if a["group"] != b["group"]:
-                pairs["same_topic"].append((a["id"], b["id"]))
+    scored = {frozenset(p) for ps in pairs.values() for p in ps}
+    for key, name in (("group", "same_event"), ("topic", "same_topic")):
+        members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            members[row[key]].append(row)
+        for group in members.values():
+            for a, b in itertools.combinations(group, 2):
+                pair = (a["id"], b["id"])
+                if frozenset(pair) in scored or cluster[a["id"]] == cluster[b["id"]]:
+                    continue
+                if name == "same_topic" and a["group"] == b["group"]:
+                    continue
+                pairs[name].append(pair)
+                scored.add(frozenset(pair))
     random.Random(seed).shuffle(items)
     return RealSet("ecbplus", items, dict(pairs))
+
+
+UNDECIDED_FROM = 0.5
+
+
+def _ecbplus_class(pair: dict[str, Any]) -> str:
+    label = pair["label"]
+    if label in ("copy", "excerpt"):
+        return str(label)
+    if pair["shorter_sent_match_frac"] >= UNDECIDED_FROM or pair["shorter_content_sents"] < 3:
+        return "undecided"
+    return "partial"
+
+
+def _components(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Connected components: id -> the smallest id of its component."""
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    return {i: find(i) for i in ids}
 
 
 def real_sets(directory: Path | None) -> list[RealSet]:

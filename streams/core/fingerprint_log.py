@@ -118,6 +118,6 @@ def _profile(obj: dict[str, Any]) -> Profile | None:
     figures = base64.b64decode(obj.get("fg", ""))
     shingles = base64.b64decode(obj["sh"]) if "sh" in obj else None
     odd_shingles = shingles is not None and len(shingles) % 4 != 0
-    if len(keys) != 4 * len(starts) or len(figures) % 4 or odd_shingles:
+    if len(keys) != 4 * len(starts) or odd_shingles:
         raise ValueError("profile arrays of inconsistent sizes")
     return Profile(keys=keys, starts=starts, figures=figures, shingles=shingles)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 
 from streams.core.dedup.model import Fingerprint, IndexEntry
@@ -44,3 +45,47 @@ def test_origin_round_trip() -> None:
     raw = RawMessage("articles.raw", 3, 77, None, b"x", 0)
     assert parse_origin(raw.origin_str) == raw.origin
     assert parse_origin("") == {"topic": "unknown", "partition": 0, "offset": 0}
+
+
+def _v2_entry() -> IndexEntry:
+    from streams.core.dedup.model import Profile
+
+    signature = np.arange(128, dtype=np.uint32)
+    profile = Profile(keys=np.array([7, 2**64 - 1], dtype="<u8").tobytes(),
+                      starts=np.array([40, 3], dtype="<u2").tobytes(),
+                      figures=b"\x01\x02\x03\x04\x02" + b"75",
+                      shingles=np.arange(43, dtype="<u4").tobytes())
+    return IndexEntry(
+        id="b", event_time_ms=5, root="a", seen_at_ms=6, origin="articles.raw/0/1",
+        fingerprint=Fingerprint(content_hash="e" * 32, signature=signature, shingle_count=43),
+        profile=profile, match="near", similarity=0.8125, moved_by="z",
+    )
+
+
+def test_version_2_fields_round_trip() -> None:
+    entry = _v2_entry()
+    got = decode_record(encode_record(entry, (3,), "w2")).entry
+    assert got.profile == entry.profile
+    assert (got.match, got.similarity, got.moved_by) == ("near", 0.8125, "z")
+    assert orjson.loads(encode_record(entry, (), "w"))["v"] == 2
+
+
+def test_a_version_1_record_decodes_without_a_profile() -> None:
+    v1 = orjson.dumps({"v": 1, "id": "a", "t": 1, "h": "f" * 32, "n": 3, "r": "a",
+                       "s": "AAAAAA==", "p": [5], "w": "old"})
+    record = decode_record(v1)
+    assert record.entry.profile is None and record.entry.match is None
+    assert record.paragraph_keys == (5,)
+
+
+def test_a_version_1_reader_ignores_the_new_fields() -> None:
+    value = orjson.loads(encode_record(_v2_entry(), (), "w"))
+    v1_fields = {"v", "id", "t", "h", "s", "n", "r", "src", "seen", "o", "p", "w", "sb"}
+    assert v1_fields <= value.keys()  # every field a version-1 reader needs is still there
+
+
+def test_inconsistent_profile_arrays_are_a_typed_error() -> None:
+    value = orjson.loads(encode_record(_v2_entry(), (), "w"))
+    value["ps"] = "AAA="  # 2 bytes of starts for 2 keys of 8 bytes
+    with pytest.raises(InvalidEnvelopeError):
+        decode_record(orjson.dumps(value))

@@ -12,6 +12,9 @@ remains on each side.
 * otherwise the two remainders must match on their own: Jaccard >= ``remainder_jaccard`` or
   containment of the smaller in the larger >= ``remainder_containment``.
 
+Dateline-like paragraphs ("Posted: Sep 27, 2013 5:50 PM") count on neither side: each
+outlet writes its own (:func:`streams.core.dedup.profile.dateline_like`).
+
 Only paragraph keys and per-paragraph shingle counts are needed (what the index stores); the
 remainder similarity is exact when both articles keep their shingles (short articles) and
 otherwise derived from the whole-text estimate by subtracting the shared shingles.
@@ -27,6 +30,7 @@ import numpy.typing as npt
 
 from streams.core.dedup.config import VerifyConfig
 from streams.core.dedup.model import Profile
+from streams.core.dedup.profile import DATELINE_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +59,22 @@ class Remainders:
 def remainders(a: Profile, b: Profile, shingle_size: int) -> Remainders | None:
     """The two remainders, or None when the articles share no paragraph."""
     a_keys, b_keys = a.key_array(), b.key_array()
-    a_shared = np.isin(a_keys, b_keys)
+    a_counted, b_counted = a_keys != DATELINE_KEY, b_keys != DATELINE_KEY
+    a_shared = np.isin(a_keys, b_keys) & a_counted
     if not a_shared.any():
         return None
-    b_shared = np.isin(b_keys, a_keys)
+    b_shared = np.isin(b_keys, a_keys) & b_counted
     a_starts, b_starts = a.start_array(), b.start_array()
+    a_keep, b_keep = a_counted & ~a_shared, b_counted & ~b_shared
     return Remainders(
         shared_paragraphs=int(a_shared.sum()),
-        a_remainder=int(a_starts[~a_shared].sum()),
-        b_remainder=int(b_starts[~b_shared].sum()),
-        a_total=int(a_starts.sum()),
-        b_total=int(b_starts.sum()),
+        a_remainder=int(a_starts[a_keep].sum()),
+        b_remainder=int(b_starts[b_keep].sum()),
+        a_total=int(a_starts[a_counted].sum()),
+        b_total=int(b_starts[b_counted].sum()),
         shared_shingles=_shared_shingles(a_keys, a_starts, b_keys, shingle_size),
-        a_keep=~a_shared,
-        b_keep=~b_shared,
+        a_keep=a_keep,
+        b_keep=b_keep,
     )
 
 
@@ -88,7 +94,7 @@ def _shared_shingles(
     a_list = a_keys.tolist()
     total = 0
     for i, key in enumerate(a_list):
-        if key not in b_next:
+        if key not in b_next or key == DATELINE_KEY:
             continue
         a_following = a_list[i + 1] if i + 1 < len(a_list) else None
         starts = int(a_starts[i])

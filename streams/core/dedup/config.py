@@ -103,7 +103,7 @@ class VerifyConfig:
     min_shingles_for_containment: int = 40  # of the smaller article
     # Articles with fewer distinct shingles keep their shingle hashes in the index, and a pair
     # of them is verified on exact Jaccard/containment instead of the MinHash estimate.
-    exact_below_shingles: int = 200
+    exact_below_shingles: int = 256
     # Figures (streams.core.dedup.figures): at most this share of the contexts where both
     # articles carry a figure may carry different ones; 1 turns the rule off.
     max_figure_conflicts: float = 0.2

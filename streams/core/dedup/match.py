@@ -68,20 +68,29 @@ def verify_candidate(
         return result
     if not figures_agree(a.figures, b.figures, rules.max_figure_conflicts):
         return result._replace(is_dup=False, rejected="figures")
+    if not _remainders_allow(candidate, existing, jaccard, config):
+        return result._replace(is_dup=False, rejected="shared_blocks")
+    return result
+
+
+def _remainders_allow(
+    candidate: Candidate, existing: IndexEntry, jaccard: float, config: DedupConfig
+) -> bool:
+    """The shared-block rule (:mod:`streams.core.dedup.blocks`); both profiles are known."""
+    a, b = candidate.profile, existing.profile
+    assert a is not None and b is not None
     parts = remainders(a, b, config.minhash.shingle_size)
     if parts is None:
-        return result
+        return True
     similarity = exact_remainder_similarity(a, b, parts)
     counts = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
     noise = 0.0
     if similarity is None:
         noise = estimate_noise(jaccard, *counts, config.minhash.num_perm)
         similarity = estimated_remainder_similarity(jaccard, *counts, parts, slack=noise)
-    if parts.negligible(rules.negligible_remainder, noise):
-        return result
-    if remainders_match(similarity, rules):
-        return result
-    return result._replace(is_dup=False, rejected="shared_blocks")
+    return parts.negligible(config.verify.negligible_remainder, noise) or remainders_match(
+        similarity, config.verify
+    )
 
 
 def _measured_similarity(

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
 from streams.core.dedup.index import FingerprintIndex
-from streams.core.dedup.model import Decision
+from streams.core.dedup.model import Decision, IndexEntry
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
 ORIGINAL = document(100, words=700)
@@ -120,3 +120,26 @@ def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
         "x": "x",
         "y": "x",
     }
+
+
+def test_duplicate_of_is_the_end_of_a_root_chain() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    fingerprint = STORY["a"][1]
+    index.add(IndexEntry("a", 1_000, fingerprint, "a"))
+    # "c" still names "b", whose own re-rooting to "a" arrived first through the log
+    index.add(IndexEntry("b", 1_100, fingerprint, "a"))
+    index.add(IndexEntry("c", 1_200, STORY["c"][1], "b"))
+    assert resolve_root(index, "b") == "a" and resolve_root(index, "c") == "a"
+    event_time_ms, fingerprint = STORY["d"]
+    decision = decide(fingerprint, event_time_ms, "d", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of) == (False, "a")
+
+
+def test_a_root_change_marks_the_moved_duplicates() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # duplicate of c
+    feed(index, "a")  # earlier: c becomes a's duplicate, d moves with it
+    assert [e.id for e in moved_members(index, "a", "a")] == ["d"]
+    assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
+    assert index.get("d").moved_by == "a"  # type: ignore[union-attr]
