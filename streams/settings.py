@@ -71,6 +71,10 @@ class Settings:
     dedup_window_days: float = 14.0
     near_threshold: float = 0.0  # 0: use the evaluated default of streams.core.dedup.config
     boilerplate_min_articles: int = 3
+    # Processes for the stateless step (parse, normalize, fingerprint): -1 = one per core this
+    # process may use, 0 = in the worker's own process.
+    processes: int = -1
+    processing_budget_s: float = 5.0  # CPU seconds one message may take before dead-lettering
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
@@ -119,6 +123,13 @@ class Settings:
         return 4.0 if self.tansu else 60.0
 
     @property
+    def pool_processes(self) -> int:
+        """How many prepare processes to run (``processes`` with -1 resolved)."""
+        if self.processes >= 0:
+            return self.processes
+        return len(os.sched_getaffinity(0))
+
+    @property
     def dedup_window_ms(self) -> int:
         return int(self.dedup_window_days * 86_400_000)
 
@@ -130,27 +141,26 @@ class Settings:
         return replace(self, kafka_bootstrap_servers=servers)
 
     def validate(self) -> Settings:
-        problems = []
-        if self.partitions < 1:
-            problems.append("partitions must be >= 1")
-        if not 0 < self.deadletter_max_ratio <= 1:
-            problems.append("deadletter_max_ratio must be in (0, 1]")
-        if self.max_body_bytes < 1024:
-            problems.append("max_body_bytes must be >= 1024")
-        if self.broker_profile not in ("auto", "tansu", "kafka"):
-            problems.append("broker_profile must be 'auto', 'tansu' or 'kafka'")
-        if self.log_format not in ("text", "json"):
-            problems.append("log_format must be 'text' or 'json'")
-        if self.batch_size < 1:
-            problems.append("batch_size must be >= 1")
-        for name in ("web_port", "embedded_broker_port"):
-            if not 0 <= getattr(self, name) <= 65535:
-                problems.append(f"{name} must be in 0..65535")
-        for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days", "batch_window_s"):
-            if not getattr(self, name) > 0:
-                problems.append(f"{name} must be > 0")
-        if not 0 <= self.near_threshold <= 1:
-            problems.append("near_threshold must be in [0, 1]")
+        """Refuse settings out of range at start (the CLI exits 2 with every problem listed)."""
+        ports = [(f"{name} must be in 0..65535", 0 <= getattr(self, name) <= 65535)
+                 for name in ("web_port", "embedded_broker_port")]
+        positive = [(f"{name} must be > 0", getattr(self, name) > 0)
+                    for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days",
+                                 "batch_window_s", "processing_budget_s")]
+        checks = [
+            ("partitions must be >= 1", self.partitions >= 1),
+            ("deadletter_max_ratio must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
+            ("max_body_bytes must be >= 1024", self.max_body_bytes >= 1024),
+            ("broker_profile must be 'auto', 'tansu' or 'kafka'",
+             self.broker_profile in ("auto", "tansu", "kafka")),
+            ("log_format must be 'text' or 'json'", self.log_format in ("text", "json")),
+            ("batch_size must be >= 1", self.batch_size >= 1),
+            ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
+            ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
+            *ports,
+            *positive,
+        ]
+        problems = [message for message, ok in checks if not ok]
         if problems:
             raise ConfigError("; ".join(problems))
         return self

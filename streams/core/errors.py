@@ -87,3 +87,10 @@ class BrokerUnavailableError(IngestError):
     """Raised when the Kafka broker cannot be reached within the configured retries."""
 
     code = "broker_unavailable"
+
+
+class ProcessingTimeoutError(InputError):
+    """Raised when one message exceeds the per-message processing budget; it is dead-lettered
+    and the worker moves on (a safety net behind linear-time processing)."""
+
+    code = "processing_timeout"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,6 +18,7 @@ from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
 from streams.settings import Settings
 from streams.shell.metrics import Metrics
+from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics
 
@@ -40,25 +42,40 @@ def raw_message(event: faust.EventT[Any]) -> RawMessage:
 
 
 class Publisher:
-    """Sends outcomes to their topics and records what happened in the metrics."""
+    """Sends outcomes to their topics and records what happened in the metrics.
 
-    def __init__(self, topics: Topics, metrics: Metrics) -> None:
+    Sends go straight to the producer and are awaited once per batch (:meth:`flush`), not one
+    by one: the batch's offsets are acknowledged only after the agent's loop body returns, so
+    every output of a batch is delivered before its offsets can be committed.
+    """
+
+    def __init__(self, topics: Topics, metrics: Metrics, producer: Any) -> None:
         self.topics = topics
         self.metrics = metrics
+        self.producer = producer
+        self._pending: list[Awaitable[Any]] = []
 
     async def publish(self, outcome: Outcome) -> None:
         for output in outcome.outputs:
-            await self.topics.for_output(output.kind).send(
-                key=output.key.encode("utf-8"), value=orjson.dumps(output.value)
-            )
+            await self._send(self.topics.for_output(output.kind).get_topic_name(),
+                             output.key.encode("utf-8"), orjson.dumps(output.value))
         for record in outcome.log_records:
             await self.publish_log_record(record)
 
     async def publish_log_record(self, record: LogRecord) -> None:
-        await self.topics.fingerprints.send(
-            key=record.entry.id.encode("utf-8"),
-            value=encode_record(record.entry, record.paragraph_keys, record.worker),
+        await self._send(
+            self.topics.fingerprints.get_topic_name(), record.entry.id.encode("utf-8"),
+            encode_record(record.entry, record.paragraph_keys, record.worker),
         )
+
+    async def _send(self, topic: str, key: bytes, value: bytes) -> None:
+        self._pending.append(await self.producer.send(topic, key, value, None, None, None))
+
+    async def flush(self) -> None:
+        """Wait until everything sent so far is acknowledged by the broker."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending)
 
     def count(self, outcome: Outcome, raw: RawMessage, published_ms: int) -> None:
         m = self.metrics
@@ -83,6 +100,7 @@ def register_agent(
     topics: Topics,
     settings: Settings,
     dedup: Deduplicator,
+    pool: PreparePool,
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
@@ -92,14 +110,15 @@ def register_agent(
     stage = metrics.stage_seconds
 
     async def handle(events: Sequence[faust.EventT[Any]]) -> None:
-        for event in events:
-            raw = raw_message(event)
+        raws = [raw_message(event) for event in events]
+        for raw in raws:
             metrics.consumed.inc()
             metrics.article_bytes.observe(len(raw.value or b""))
+        async for item in pool.prepare(raws):
+            raw = item.raw
             started = time.perf_counter()
-            outcome = dedup.process(raw, now_ms())
+            outcome = dedup.decide(item, now_ms())
             decided = time.perf_counter()
-            stage.labels(stage="process").observe(decided - started)
             for name, seconds in outcome.timings.items():
                 stage.labels(stage=name).observe(seconds)
             if outcome.verdict == "deadletter":
@@ -111,8 +130,10 @@ def register_agent(
                 )
             await publisher.publish(outcome)
             stage.labels(stage="publish").observe(time.perf_counter() - decided)
+            stage.labels(stage="process").observe(decided - started)
             publisher.count(outcome, raw, now_ms())
             guard.record(outcome.verdict == "deadletter")
+        await publisher.flush()
 
     @app.agent(topics.raw, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:

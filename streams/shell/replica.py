@@ -19,11 +19,11 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.core.fingerprint_log import FENCE_PREFIX, LogRecord, decode_record, is_fence
+from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,19 +34,13 @@ RecordHandler = Callable[[LogRecord, bool], Awaitable[None]]
 class IndexReplica:
     """Reads the fingerprint log into the local index; ``ready`` is set once caught up."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        on_record: RecordHandler,
-        *,
-        client_options: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, on_record: RecordHandler) -> None:
         self.settings = settings
         self.on_record = on_record
         self.ready = asyncio.Event()
         self.applied = 0
         self.skipped = 0
-        self._options = client_options or {}
+        self._options = KafkaConnection.from_settings(settings).aiokafka_options()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._partitions: list[TopicPartition] = []

@@ -31,6 +31,7 @@ from streams.shell.agents import Publisher, now_ms, register_agent
 from streams.shell.app import create_app
 from streams.shell.config import core_config
 from streams.shell.metrics import Metrics
+from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics, declare_topics
 
@@ -71,6 +72,20 @@ class ReplicaService(mode.Service):
         await self.replica.stop()
 
 
+class PoolService(mode.Service):
+    """Starts the prepare processes with the worker (before the agent) and stops them."""
+
+    def __init__(self, pool: PreparePool, **kwargs: Any) -> None:
+        self.pool = pool
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        await self.pool.start()
+
+    async def on_stop(self) -> None:
+        await self.pool.stop()
+
+
 @dataclass
 class FatalState:
     """The error that stopped the worker on purpose, if any; decides the exit code."""
@@ -105,20 +120,23 @@ def build_worker_app(
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
     dedup = dedup_factory(core_config(settings), settings.worker_id)
-    publisher = Publisher(topics, metrics)
+    publisher = Publisher(topics, metrics, app.producer)
+    pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
+                       dedup.fingerprinter)
 
     async def on_log_record(record: LogRecord, catching_up: bool) -> None:
         outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms())
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
             await publisher.publish(outcome)
+            await publisher.flush()
             metrics.corrections.inc(outcome.corrections)
 
-    security = KafkaConnection.from_settings(settings).aiokafka_options()
-    replica = IndexReplica(settings, on_log_record, client_options=security)
-    probe = EndOffsetProbe(settings, settings.topic_raw, security)
+    replica = IndexReplica(settings, on_log_record)
+    probe = EndOffsetProbe(settings, settings.topic_raw)
     service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
+    app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
 
     state = fatal if fatal is not None else FatalState()
@@ -135,7 +153,8 @@ def build_worker_app(
         exit_after(FATAL_EXIT_GRACE_S, state.exit_code or 1)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
+    register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
+                   replica=replica,
                    publisher=publisher, guard=guard, on_fatal=on_fatal)
     _register_pages(app, settings, replica)
     _register_housekeeping(app, topics, dedup, replica, probe, metrics)
