@@ -287,9 +287,10 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-WORKER = python_module("streams.cli.main", "worker")
+WORKER = python_module("streams.cli", "worker")
 FORWARD = python_module("bench.baselines", "forward")
 DATASKETCH = python_module("bench.baselines", "datasketch")
+DAYONE = python_module("bench.dayone")
 
 
 def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,
@@ -435,7 +436,7 @@ def scrape_metrics(proc: Proc) -> dict[str, float]:
 
 def progress(proc: Proc) -> int:
     """Messages a worker has consumed: its /metrics counter, or the baseline's /count."""
-    if proc.argv == FORWARD:
+    if proc.argv in (FORWARD, DAYONE):
         status, body = proc.get("/count")
         return int(orjson.loads(body)["forwarded"]) if status == 200 else 0
     return int(scrape_metrics(proc).get("ingest_articles_consumed_total", 0))
@@ -552,7 +553,7 @@ def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir:
             topics = [settings.topic_enriched] if is_forward else list(settings.output_topics)
             records = read_outputs(settings, topics, len(values),
                                    count_all if is_forward else count_verdicts)
-            state = {} if is_forward else index_state(procs[0], len(values))
+            state = {} if is_forward or argv == DAYONE else index_state(procs[0], len(values))
             peak = max(p.peak_rss_bytes() for p in procs) / 2**20
             assignments = _assignments(procs) if workers > 1 and not is_forward else {}
         finally:

@@ -84,6 +84,23 @@ class Worker:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
 
+    def metric(self, name: str) -> float:
+        """The value of an unlabelled sample on this worker's /metrics page (0 if absent)."""
+        status, body = self.get("/metrics")
+        for line in body.decode(errors="replace").splitlines() if status == 200 else []:
+            sample, _, value = line.partition(" ")
+            if sample == name:
+                return float(value)
+        return 0.0
+
+    def wait_metric(self, name: str, at_least: float, timeout_s: float = 30.0) -> None:
+        """Wait until the worker reports ``name >= at_least`` (an observable state, no guess)."""
+        deadline = time.monotonic() + timeout_s
+        while self.metric(name) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {name} < {at_least} after {timeout_s} s")
+            time.sleep(0.2)
+
     def get(self, path: str) -> tuple[int, bytes]:
         try:
             with urllib.request.urlopen(self.url(path), timeout=2) as response:

@@ -19,6 +19,9 @@ from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.errors import InvalidEnvelopeError
 
 FENCE_PREFIX = b"\x00fence:"
+# Header naming the worker that appended a record: a replica skips its own records without
+# decoding them (the same id is also inside the value, which stays authoritative).
+WORKER_HEADER = "w"
 LOG_VERSION = 1
 
 

@@ -12,7 +12,7 @@ import faust
 import orjson
 
 from streams.core.errors import DeadLetterRateExceededError, IngestError
-from streams.core.fingerprint_log import LogRecord, encode_record
+from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
@@ -66,10 +66,13 @@ class Publisher:
         await self._send(
             self.topics.fingerprints.get_topic_name(), record.entry.id.encode("utf-8"),
             encode_record(record.entry, record.paragraph_keys, record.worker),
+            headers=[(WORKER_HEADER, record.worker.encode("utf-8"))],
         )
 
-    async def _send(self, topic: str, key: bytes, value: bytes) -> None:
-        self._pending.append(await self.producer.send(topic, key, value, None, None, None))
+    async def _send(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        self._pending.append(await self.producer.send(topic, key, value, None, None, headers))
 
     async def flush(self) -> None:
         """Wait until everything sent so far is acknowledged by the broker."""

@@ -18,11 +18,17 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams.core.fingerprint_log import FENCE_PREFIX, LogRecord, decode_record, is_fence
+from streams.core.fingerprint_log import (
+    FENCE_PREFIX,
+    WORKER_HEADER,
+    LogRecord,
+    decode_record,
+    is_fence,
+)
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
@@ -40,6 +46,8 @@ class IndexReplica:
         self.ready = asyncio.Event()
         self.applied = 0
         self.skipped = 0
+        self.own_skipped = 0
+        self._own_id = settings.worker_id.encode("utf-8")
         self._options = KafkaConnection.from_settings(settings).aiokafka_options()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -102,7 +110,8 @@ class IndexReplica:
             for tp, messages in batches.items():
                 for message in messages:
                     await self._apply(
-                        message.key, message.value, catching_up=not self.ready.is_set()
+                        message.key, message.value, catching_up=not self.ready.is_set(),
+                        headers=message.headers,
                     )
                     if tp in pending and message.offset >= pending[tp]:
                         del pending[tp]
@@ -120,9 +129,13 @@ class IndexReplica:
                 )
 
     async def _apply(
-        self, key: bytes | None, value: bytes | None, *, catching_up: bool
+        self, key: bytes | None, value: bytes | None, *, catching_up: bool,
+        headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         if is_fence(key) or value is None:
+            return
+        if not catching_up and (WORKER_HEADER, self._own_id) in headers:
+            self.own_skipped += 1  # applied when we decided it: not even decoded
             return
         try:
             record = decode_record(value)

@@ -79,7 +79,8 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
 
 
 def _count_into(seen: list[bytes]) -> Any:
-    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool) -> None:
+    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
+                    headers: Any = ()) -> None:
         if value is not None and catching_up:
             seen.append(key or b"")
 
