@@ -108,9 +108,16 @@ class EmbeddedBroker:
         )
         try:
             wait_for_port("127.0.0.1", self.port, timeout_s, alive=lambda: self.running)
-        except BrokerUnavailableError:
+        except BrokerUnavailableError as exc:
+            code = self._process.poll()
             self.stop()
-            raise
+            if code is None:
+                raise
+            where = f"; its output is in {self.log_path}" if self.log_path else ""
+            raise BrokerUnavailableError(
+                f"the embedded Tansu broker exited with code {code} before listening on "
+                f"{self.bootstrap} (port taken?){where}"
+            ) from exc
         log.info("embedded Tansu broker listening on %s (in-memory storage)", self.bootstrap)
         return self
 

@@ -56,9 +56,10 @@ def kafka_errors_as_unavailable(settings: Settings) -> Iterator[None]:
 
 
 def _reason(exc: KafkaError) -> str:
-    text = str(exc)
-    prefix = f"{type(exc).__name__}: "
-    return text.removeprefix(prefix) or "no detail"
+    # kafka-python renders errors as "ClassName: detail", or the bare class name.
+    name = type(exc).__name__
+    text = str(exc).removeprefix(f"{name}: ")
+    return "no detail" if text in ("", name) else text
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
