@@ -17,7 +17,7 @@ import mode
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from streams import __version__
-from streams.core.clock import SYSTEM_CLOCK, Clock
+from streams.core.clock import SYSTEM_CLOCK, Clock, now_ms
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
@@ -26,7 +26,7 @@ from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import committed_offsets
 from streams.kafka.lag import EndOffsetProbe
 from streams.settings import Settings
-from streams.shell.agents import Publisher, now_ms, register_agent
+from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
 from streams.shell.config import core_config
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
@@ -77,7 +77,7 @@ def build_worker_app(
         if catching_up:
             dedup.apply(record)
             return
-        outcome = dedup.apply_remote(record, now_ms())
+        outcome = dedup.apply_remote(record, now_ms(clock))
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
             await publisher.publish(outcome)
