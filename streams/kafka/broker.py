@@ -106,6 +106,8 @@ class EmbeddedBroker:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        if not isinstance(out, int):
+            out.close()  # the child has its own copy
         try:
             wait_for_port("127.0.0.1", self.port, timeout_s, alive=lambda: self.running)
         except BrokerUnavailableError as exc:
