@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from streams.core.errors import ConfigError
-from streams.kafka.broker import ensure_topics
+from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
 from streams.settings import Settings
 
@@ -64,6 +64,7 @@ def run_produce(
             "KAFKA_BOOTSTRAP_SERVERS is not set: start a broker (ingest broker) and point "
             "KAFKA_BOOTSTRAP_SERVERS or --bootstrap-servers at it"
         )
+    wait_for_broker(settings)
     ensure_topics(settings)
     producer = make_producer(settings)
     target = topic or settings.topic_raw
