@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from streams.core.article_metadata import ArticleMetadata, resolve_metadata
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.decide import apply_decision, decide
 from streams.core.dedup.index import FingerprintIndex
@@ -66,6 +67,7 @@ class Prepared:
     id: str
     envelope: Envelope
     article: NormalizedArticle
+    metadata: ArticleMetadata
     paragraph_keys: tuple[int, ...]
     learned_removed: int
     fingerprint: Fingerprint
@@ -92,12 +94,13 @@ def prepare(
     article = normalize_article(
         envelope.body, content_type=envelope.content_type, config=config.text
     )
+    metadata = resolve_metadata(envelope, article)
     normalized = clock()
     # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
     forms = [fingerprint_text((p,)) for p in article.paragraphs]
     keys = tuple(form_key(form) for form in forms)
-    boilerplate = learned(envelope.source, keys)
+    boilerplate = learned(metadata.source, keys)
     kept = fingerprint_paragraphs(forms, boilerplate, keys) if boilerplate else forms
     fp_text = " ".join(form for form in kept if form)
     tokens = fingerprint_tokens(fp_text, article.language)
@@ -110,6 +113,7 @@ def prepare(
         id=envelope.id or raw.derived_id(),
         envelope=envelope,
         article=article,
+        metadata=metadata,
         paragraph_keys=keys,
         learned_removed=len(article.paragraphs) - len(kept),
         fingerprint=fingerprint,
@@ -204,7 +208,7 @@ class Deduplicator:
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, prepared.fingerprint, prepared.event_time_ms, prepared.id, decision,
-            now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
+            now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
         )
         own = changed[0]
         if is_new:
@@ -215,14 +219,15 @@ class Deduplicator:
         if decision.kept:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                article=prepared.article, content_hash=content_hash, now_ms=now_ms,
+                article=prepared.article, metadata=prepared.metadata, content_hash=content_hash,
+                now_ms=now_ms,
             )
             outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                title=prepared.envelope.title or prepared.article.title, decision=decision,
+                metadata=prepared.metadata, decision=decision,
                 content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("duplicates", prepared.id, value)]
