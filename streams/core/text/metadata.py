@@ -90,6 +90,16 @@ _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,
 _BY = re.compile(r"^by\s+", re.IGNORECASE)
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:;|\||,|\band\b|&)\s*", re.IGNORECASE)
 _MAX_NAME_WORDS = 5
+_URL_IN_NAME = re.compile(r"\(?\s*https?://\S*\s*\)?", re.IGNORECASE)
+# trafilatura's in-page byline search sometimes returns a date word ("January"); no writer
+# is called that.
+_NOT_NAMES = frozenset(
+    {
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "by", "and", "admin", "none", "null",
+    }
+)
 # A byline part holding one of these is the writer's role ("By Ellen Marsh, Local Affairs
 # Reporter"), not another name.
 _ROLE_WORDS = frozenset(
@@ -415,10 +425,16 @@ def split_authors(value: str) -> list[str]:
     text = clean_text(value)
     if not text or text[:8].lower().startswith(("http://", "https://")) or "/" in text[:1]:
         return []
-    text = _BY.sub("", text)
-    parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p]
+    text = _WS.sub(" ", _URL_IN_NAME.sub(" ", _BY.sub("", text))).strip()
+    parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]
+    if not parts:
+        return []
     names = [p for p in parts if not _ROLE_WORDS.intersection(p.lower().split())] or parts[:1]
     words = [len(p.split()) for p in names]
     if len(parts) > 1 and all(n <= _MAX_NAME_WORDS for n in words) and min(words) >= 2:
         return names
-    return [text] if text else []
+    return [] if _not_a_name(text) else [text]
+
+
+def _not_a_name(text: str) -> bool:
+    return text.casefold() in _NOT_NAMES or not any(c.isalpha() for c in text)
