@@ -82,7 +82,7 @@ class Deduplicator:
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
-            now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
+            now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
         )
         own = changed[0]
         if is_new:
@@ -93,14 +93,15 @@ class Deduplicator:
         if decision.kept:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                article=prepared.article, content_hash=content_hash, now_ms=now_ms,
+                article=prepared.article, metadata=prepared.metadata, content_hash=content_hash,
+                now_ms=now_ms,
             )
             outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                title=prepared.envelope.title or prepared.article.title, decision=decision,
+                metadata=prepared.metadata, decision=decision,
                 content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("duplicates", prepared.id, value)]
@@ -123,7 +124,7 @@ class Deduplicator:
         """The fingerprint without this source's learned boilerplate, and how many paragraphs
         that removed; the stateless step's fingerprint when there is none (the common case)."""
         keys = prepared.paragraph_keys
-        boilerplate = self.stats.boilerplate_keys(prepared.envelope.source, keys, now_ms)
+        boilerplate = self.stats.boilerplate_keys(prepared.metadata.source, keys, now_ms)
         if not boilerplate:
             return prepared.fingerprint, 0
         kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal
 
+from streams.core.article_metadata import ArticleMetadata
 from streams.core.dedup.model import Decision
 from streams.core.envelope import Envelope
 from streams.core.errors import IngestError
@@ -87,15 +88,25 @@ def enriched_record(
     raw: RawMessage,
     envelope: Envelope,
     article: NormalizedArticle,
+    metadata: ArticleMetadata,
     content_hash: str,
     now_ms: int,
 ) -> dict[str, Any]:
     record = _common(article_id, raw, now_ms)
     record.update(
-        url=envelope.url,
-        source=envelope.source,
-        title=envelope.title or article.title,
-        published_at=envelope.published_at or article.published_at,
+        url=metadata.url,
+        source=metadata.source,
+        title=metadata.title,
+        title_source=metadata.title_source,
+        published_at=metadata.published_at,
+        modified_at=metadata.modified_at,
+        authors=list(metadata.authors),
+        site_name=metadata.site_name,
+        canonical_url=metadata.canonical_url,
+        description=metadata.description,
+        image=metadata.image,
+        section=metadata.section,
+        tags=list(metadata.tags),
         language=article.language,
         format=article.format,
         text=article.text,
@@ -103,6 +114,8 @@ def enriched_record(
         outlinks=list(article.outlinks),
         boilerplate_removed=article.boilerplate_removed,
         content_hash=content_hash,
+        source_encoding=envelope.source_encoding,
+        encoding_detected=envelope.encoding_detected,
     )
     if envelope.extra:
         record["extra"] = envelope.extra
@@ -114,7 +127,7 @@ def duplicate_record(
     article_id: str,
     raw: RawMessage,
     envelope: Envelope,
-    title: str | None,
+    metadata: ArticleMetadata,
     decision: Decision,
     content_hash: str,
     now_ms: int,
@@ -122,8 +135,8 @@ def duplicate_record(
     record = _common(article_id, raw, now_ms)
     record.update(
         url=envelope.url,
-        source=envelope.source,
-        title=title,
+        source=metadata.source,
+        title=metadata.title,
         duplicate_of=decision.duplicate_of,
         match=decision.match,
         similarity=round(decision.similarity or 0.0, 4),

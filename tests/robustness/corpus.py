@@ -7,9 +7,9 @@ through the pure core (``test_bad_input_core.py``) and through a real broker and
 
 Decisions that are not obvious:
 
-* latin-1 and cp1252 are ``not_utf8``: the contract (README, Record contracts) is UTF-8 or a
-  byte-order mark. A single-byte codec decodes every byte string, so a guess can never be
-  verified; the dead letter keeps the raw bytes (base64) for a replay after re-encoding.
+* latin-1 and cp1252 text is enriched (``streams/core/decoding.py``: a declared charset, else
+  charset-normalizer); only bytes no rule decides, such as random binary, are ``not_utf8``,
+  and the dead letter keeps them (base64) for a replay after re-encoding.
 * A whole JSON value that is not an object (``null``, ``"x"``, ``42``) is an
   ``invalid_envelope``: taking ``null`` or a JSON-encoded string as article text hides a
   producer bug. Text that only starts like JSON ("[UPDATED] ...") is still a body.
@@ -230,15 +230,31 @@ def _deep_html_loses_text() -> bytes:
     )
 
 
+def random_binary(seed: int, size: int) -> bytes:
+    """Seeded random bytes: no text encoding decides them."""
+    return random.Random(seed).randbytes(size)
+
+
 _PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02" + bytes(64)
 _JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(64)
 _NESTING = 10_000
 CASES: tuple[Case, ...] = (
     # -- encodings ---------------------------------------------------------------------
-    Case("not_utf8_bytes", const(b"caf\xe9 \xc3\x28 not utf-8 \xa0\xa1"), DeadLetter("not_utf8")),
+    Case("random_binary", const(random_binary(1, 4096)), DeadLetter("not_utf8")),
+    Case("random_binary_short", const(random_binary(2, 64)), DeadLetter("not_utf8")),
     Case("latin1_text", const("Le café était très animé ce matin, a dit le maire.".encode(
-        "latin-1")), DeadLetter("not_utf8")),
-    Case("cp1252_smart_quotes", const(QUOTED.encode("cp1252")), DeadLetter("not_utf8")),
+        "latin-1")), Enriched((text_contains("Le café était très animé"),
+                               field_equals("source_encoding", "cp1252"),
+                               field_equals("encoding_detected", True)))),
+    Case("cp1252_smart_quotes", const(QUOTED.encode("cp1252")),
+         Enriched((text_contains('He said "no comment"'),
+                   field_equals("source_encoding", "cp1252")))),
+    Case("latin1_page_meta_charset", const(
+        b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+        b"</head><body><p>" + GOOD.encode() + b" Le caf\xe9 \xe9tait ferm\xe9.</p></body></html>"),
+         Enriched((text_contains("Le café était fermé."),
+                   field_equals("source_encoding", "cp1252"),
+                   field_equals("encoding_detected", False)))),
     Case("utf16_le_bom", const(("Ünïcödé news — “quoted”.\n" + story("u16")).encode("utf-16")),
          Enriched((text_contains("Ünïcödé news - \"quoted\"."), text_contains(first_words("u16")),
                    no_bom()))),
@@ -336,7 +352,7 @@ CASES: tuple[Case, ...] = (
          key=b"k" * 1024 * 1024),
     Case("huge_key_envelope_id", env(id="from-envelope", body=story("hugekeyid")),
          Enriched((field_equals("id", "from-envelope"),)), key=b"k" * 1024 * 1024),
-    Case("huge_key_bad_value", const(b"caf\xe9 \xc3\x28 not text"), DeadLetter("not_utf8"),
+    Case("huge_key_bad_value", const(random_binary(3, 1024)), DeadLetter("not_utf8"),
          key=b"\xff" * 1024 * 1024),
 )
 

@@ -15,7 +15,8 @@ from streams.core.text.boilerplate import (
     BoilerplateConfig,
     remove_boilerplate,
 )
-from streams.core.text.formats import parse_body
+from streams.core.text.formats import FORMAT_TEXT, parse_body
+from streams.core.text.headline import split_headline
 from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
 from streams.core.text.model import NormalizedArticle
@@ -55,16 +56,25 @@ def normalize_article(
         # Pages repeat their headline as the first block; plain-text copies do not have it.
         paragraphs = paragraphs[1:]
     cleaned = remove_boilerplate(paragraphs, config.boilerplate)
-    if not any(_has_letter(p) for p in cleaned.kept):
+    kept = cleaned.kept
+    title_source = "page" if title else None
+    if title is None and parsed.format.endswith(FORMAT_TEXT):
+        # After the chrome rules, so a promo first line is never a title.
+        headline, rest = split_headline(kept)
+        if headline is not None and any(_has_letter(p) for p in rest):
+            title, kept, title_source = headline, rest, "first_line"
+    if not any(_has_letter(p) for p in kept):
         raise EmptyBodyError(f"no article text in {parsed.format} body")
     return NormalizedArticle(
         format=parsed.format,
         title=title,
         published_at=parsed.published_at,
         outlinks=parsed.outlinks,
-        paragraphs=cleaned.kept,
+        paragraphs=kept,
         boilerplate_removed=cleaned.removed,
-        language=detect_language(" ".join(cleaned.kept), config.language_sample_chars),
+        language=detect_language(" ".join(kept), config.language_sample_chars),
+        metadata=parsed.metadata,
+        title_source=title_source,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from streams.core.errors import EmptyBodyError
 from streams.core.text import htmltext
+from streams.core.text.metadata import EMPTY_METADATA, PageMetadata
 
 FORMAT_TEXT = "text"
 FORMAT_HTML_FRAGMENT = "html_fragment"
@@ -40,6 +41,7 @@ class ParsedBody:
     published_at: str | None
     paragraphs: tuple[str, ...]
     outlinks: tuple[str, ...]
+    metadata: PageMetadata = EMPTY_METADATA
 
 
 # Line breaks in every spelling str.splitlines() knows, folded to "\n" before splitting.
@@ -195,6 +197,7 @@ def parse_body(
             published_at=inner.published_at or published_at,
             paragraphs=inner.paragraphs,
             outlinks=inner.outlinks,
+            metadata=inner.metadata,
         )
     return _parse_as(fmt, body, config)
 
@@ -204,7 +207,11 @@ def _parse_as(fmt: str, body: str, config: htmltext.HtmlConfig) -> ParsedBody:
         return parse_delimited_export(body)
     if fmt == FORMAT_HTML_PAGE:
         page = htmltext.extract_page(body, config)
-        return ParsedBody(fmt, page.title, _iso_date(page.date), page.paragraphs, page.outlinks)
+        # The markup's date-time (with its offset) before trafilatura's date-only reading.
+        published_at = page.metadata.published_at or _iso_date(page.date)
+        return ParsedBody(
+            fmt, page.title, published_at, page.paragraphs, page.outlinks, page.metadata
+        )
     if fmt == FORMAT_HTML_FRAGMENT:
         frag = htmltext.strip_fragment(body, config)
         return ParsedBody(fmt, None, None, frag.paragraphs, frag.outlinks)

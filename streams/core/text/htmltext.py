@@ -22,6 +22,16 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
+from streams.core.text.metadata import (
+    EMPTY_METADATA,
+    PageMetadata,
+    clean_list,
+    clean_text,
+    clean_url,
+    merge,
+    read_metadata,
+    split_authors,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,7 @@ class HtmlText:
     outlinks: tuple[str, ...]
     title: str | None = None
     date: str | None = None
+    metadata: PageMetadata = EMPTY_METADATA
 
 
 _BLOCK_TAGS = frozenset(
@@ -176,6 +187,8 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     root = parse_html(markup, config)
     base = _base_url(root)
     meta_title = _meta_title(root)
+    # Before trafilatura, which cleans the tree in place.
+    metadata = read_metadata(root, base)
     _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
     size = sum(1 for _ in root.iter())
     doc = _trafilatura(root, config) if size <= config.max_trafilatura_elements else None
@@ -187,10 +200,13 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
         hrefs = [h for h, t in anchors if len(t) >= _MIN_ANCHOR_CHARS and t in body]
         title = _str_or_none(getattr(doc, "title", None)) or meta_title
         date = _str_or_none(getattr(doc, "date", None))
-        return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date)
+        metadata = merge(metadata, _trafilatura_metadata(doc, base))
+        return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
     # trafilatura cleaned the tree in place, so the fallback parses again.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
-    return HtmlText(paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title)
+    return HtmlText(
+        paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title, None, metadata
+    )
 
 
 def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
@@ -212,6 +228,36 @@ def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
         )
     except Exception:
         return None
+
+
+def _trafilatura_metadata(doc: Any, base: str | None) -> PageMetadata:
+    """trafilatura's reading of the page (its own meta/JSON-LD rules plus in-page bylines and
+    category links): the fallback for what our reading found nothing for."""
+    author = _str_or_none(getattr(doc, "author", None))
+    categories = getattr(doc, "categories", None)
+    tags = getattr(doc, "tags", None)
+    return PageMetadata(
+        # trafilatura joins several authors with "; ".
+        authors=clean_list(part for a in (author or "").split(";") for part in split_authors(a)),
+        site_name=_site_name(_str_or_none(getattr(doc, "sitename", None))),
+        canonical_url=clean_url(_str_or_none(getattr(doc, "url", None)), base),
+        description=clean_text(_str_or_none(getattr(doc, "description", None))),
+        image=clean_url(_str_or_none(getattr(doc, "image", None)), base),
+        section=clean_text(next(iter(_strings(categories)), None)),
+        tags=clean_list(_strings(tags)),
+    )
+
+
+def _site_name(value: str | None) -> str | None:
+    # Without a site name in the markup trafilatura falls back to the host name, which the
+    # record already carries as ``source``.
+    if value is None or ("." in value and " " not in value):
+        return None
+    return clean_text(value)
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _walk(
