@@ -81,6 +81,7 @@ class Settings:
     broker_lost_s: float = 30.0  # exit non-zero when the broker stays unreachable this long
     deadletter_max_ratio: float = 0.5
     deadletter_window: int = 200
+    deadletter_pause_s: float = 60.0  # how long the guard pauses a partition
 
     # Consumer-group timing. "tansu" (the default for the embedded broker): 2 s session,
     # 0.5 s heartbeat, 4 s rebalance timeout, because Tansu holds a join for session_timeout/2
@@ -146,7 +147,7 @@ class Settings:
                  for name in ("web_port", "embedded_broker_port")]
         positive = [(f"{name} must be > 0", getattr(self, name) > 0)
                     for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days",
-                                 "batch_window_s", "processing_budget_s")]
+                                 "batch_window_s", "processing_budget_s", "deadletter_pause_s")]
         checks = [
             ("partitions must be >= 1", self.partitions >= 1),
             ("deadletter_max_ratio must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),

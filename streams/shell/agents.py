@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
-from streams.core.errors import DeadLetterRateExceededError, IngestError
+from streams.core.errors import DeadLetterRateExceededError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator, Outcome
@@ -107,10 +108,25 @@ def register_agent(
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
-    on_fatal: Callable[[IngestError], Awaitable[None]],
 ) -> None:
     metrics = publisher.metrics
     stage = metrics.stage_seconds
+
+    def judge(raw: RawMessage, outcome: Outcome) -> None:
+        trip = guard.record(raw.partition, outcome.verdict == "deadletter", now_ms())
+        if trip is None:
+            return
+        app.consumer.pause_partitions([TP(raw.topic, trip.partition)])
+        metrics.guard_trips.inc()
+        metrics.paused_partitions.set(len(guard.paused))
+        log.error(
+            "%d of the last %d messages of %s/%d were dead-lettered (limit %.0f%%): partition "
+            "paused for %.0f s; nothing is skipped. Check the producer or the last deploy.",
+            trip.dead, trip.window, raw.topic, trip.partition, guard.max_ratio * 100,
+            guard.pause_ms / 1000,
+            extra={"topic": raw.topic, "partition": trip.partition,
+                   "code": DeadLetterRateExceededError.code},
+        )
 
     async def handle(events: Sequence[faust.EventT[Any]]) -> None:
         raws = [raw_message(event) for event in events]
@@ -135,8 +151,16 @@ def register_agent(
             stage.labels(stage="publish").observe(time.perf_counter() - decided)
             stage.labels(stage="process").observe(decided - started)
             publisher.count(outcome, raw, now_ms())
-            guard.record(outcome.verdict == "deadletter")
+            judge(raw, outcome)
         await publisher.flush()
+
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def resume_paused_partitions() -> None:
+        due = guard.due(now_ms())
+        if due:
+            app.consumer.resume_partitions([TP(topics.raw.get_topic_name(), p) for p in due])
+            metrics.paused_partitions.set(len(guard.paused))
+            log.warning("dead-letter guard: resumed partition(s) %s", due)
 
     @app.agent(topics.raw, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:
@@ -146,8 +170,4 @@ def register_agent(
             settings.batch_size, within=settings.batch_window_s
         )
         async for events in batches:
-            try:
-                await handle(events)
-            except DeadLetterRateExceededError as exc:
-                await on_fatal(exc)
-                return
+            await handle(events)

@@ -38,6 +38,8 @@ class Metrics:
     partition_lag: Gauge
     replica_lag: Gauge
     ready: Gauge
+    guard_trips: Counter
+    paused_partitions: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry = REGISTRY) -> Metrics:
@@ -123,4 +125,15 @@ class Metrics:
             ),
             # 1 once partitions are assigned and the index replica has caught up.
             ready=Gauge("ingest_ready", "1 when the worker is ready to process.", registry=r),
+            # Times the dead-letter guard paused a raw partition (most of its window
+            # dead-lettered); the partition resumes after INGEST_DEADLETTER_PAUSE_S.
+            guard_trips=Counter(
+                "ingest_guard_trips_total", "Raw partitions paused by the dead-letter guard.",
+                registry=r,
+            ),
+            # Raw partitions this worker holds paused by the dead-letter guard right now.
+            paused_partitions=Gauge(
+                "ingest_paused_partitions", "Raw partitions paused by the dead-letter guard.",
+                registry=r,
+            ),
         )

@@ -113,12 +113,13 @@ def build_worker_app(
     service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
     app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
-    guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
+    guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window,
+                            pause_ms=int(settings.deadletter_pause_s * 1000))
     on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
 
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
                    replica=replica,
-                   publisher=publisher, guard=guard, on_fatal=on_fatal)
+                   publisher=publisher, guard=guard)
     register_pages(app, settings, replica)
     register_housekeeping(app, Housekeeping(
         dedup=dedup, metrics=metrics, replica=replica, probe=probe,

@@ -54,14 +54,11 @@ def wired() -> tuple[Any, RecordingProducer]:
     producer = RecordingProducer()
     dedup = Deduplicator(core_config(settings), worker="w1")
 
-    async def on_fatal(exc: Exception) -> None:
-        raise AssertionError(f"unexpected fatal error: {exc}")
-
     register_agent(
         app=app, topics=topics, settings=settings, dedup=dedup,
         pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
         publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer),
-        guard=DeadLetterGuard(0.5, 200), on_fatal=on_fatal,
+        guard=DeadLetterGuard(0.5, 200),
     )
     return app.agents["ingest"], producer
 
