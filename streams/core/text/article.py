@@ -19,7 +19,7 @@ from streams.core.text.formats import parse_body
 from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
 from streams.core.text.model import NormalizedArticle
-from streams.core.text.normalize import normalize_paragraphs, normalize_text
+from streams.core.text.normalize import normalize_paragraphs_bounded, normalize_text
 
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -37,6 +37,10 @@ class TextConfig:
     # line can still be article text, and the chrome rules handle the known short lines).
     min_paragraph_chars: int = 1
     max_title_chars: int = 1000
+    # Display-text characters kept. Only NFKC lengthens text (U+FDFA is 18 characters), so
+    # with a cap at least the body limit only such expansion is ever cut; it bounds the work
+    # of every later step (fingerprint, MinHash, record) by the cap instead of 18x the input.
+    max_text_chars: int = 1 << 20
 
 
 DEFAULT_TEXT_CONFIG = TextConfig()
@@ -47,9 +51,8 @@ def normalize_article(
 ) -> NormalizedArticle:
     """Parse, normalize and strip chrome from ``body``; EmptyBodyError when no text remains."""
     parsed = parse_body(body, content_type, config.html)
-    paragraphs = tuple(
-        p for p in normalize_paragraphs(parsed.paragraphs) if len(p) >= config.min_paragraph_chars
-    )
+    normalized, truncated = normalize_paragraphs_bounded(parsed.paragraphs, config.max_text_chars)
+    paragraphs = tuple(p for p in normalized if len(p) >= config.min_paragraph_chars)
     title = _title(parsed.title, config)
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         # Pages repeat their headline as the first block; plain-text copies do not have it.
@@ -65,6 +68,7 @@ def normalize_article(
         paragraphs=cleaned.kept,
         boilerplate_removed=cleaned.removed,
         language=detect_language(" ".join(cleaned.kept), config.language_sample_chars),
+        truncated=truncated,
     )
 
 
