@@ -26,7 +26,19 @@ from streams.core.errors import (
 )
 
 OPTIONAL_STRING_FIELDS = ("id", "url", "source", "title", "published_at", "content_type")
+# The id is the output key: an id over this is dead-lettered (``invalid_envelope``), never cut,
+# because two ids cut to one would merge two articles.
 MAX_ID_CHARS = 256
+# Metadata is copied into every output record, the index of every worker (``source``) and
+# the fingerprint log: longer values are cut to these many characters and named in the
+# record's ``truncated_fields`` (schemas/*.schema.json carry the same maxLength).
+MAX_FIELD_CHARS = {
+    "url": 2048,
+    "source": 256,
+    "title": 1024,
+    "published_at": 64,
+    "content_type": 256,
+}
 # orjson itself refuses nesting deeper than 1024; passthrough fields are capped further
 # because they are copied into every output record.
 MAX_PASSTHROUGH_BYTES = 64 * 1024
@@ -69,6 +81,8 @@ class Envelope:
     published_at: str | None = None
     content_type: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Metadata fields cut to MAX_FIELD_CHARS, in OPTIONAL_STRING_FIELDS order.
+    truncated: tuple[str, ...] = ()
 
 
 def decode_text(value: bytes) -> str:
@@ -115,14 +129,20 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     # The id is the output key: silently changing it could merge two articles.
     if article_id is not None and _CONTROL.search(article_id):
         raise InvalidEnvelopeError("'id' contains control characters")
+    truncated = []
     for name in OPTIONAL_STRING_FIELDS[1:]:
-        strings[name] = _without_controls(strings[name])
+        value = _without_controls(strings[name])
+        limit = MAX_FIELD_CHARS[name]
+        if value is not None and len(value) > limit:
+            value = value[:limit].rstrip() or None
+            truncated.append(name)
+        strings[name] = value
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
     if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
         raise InvalidEnvelopeError(
             f"pass-through fields exceed {MAX_PASSTHROUGH_BYTES} bytes of JSON"
         )
-    return Envelope(body=body, extra=extra, **strings)
+    return Envelope(body=body, extra=extra, truncated=tuple(truncated), **strings)
 
 
 def _without_controls(value: str | None) -> str | None:

@@ -22,7 +22,8 @@ from streams.core.dedup.minhash import fingerprint as compute_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
-from streams.core.fingerprint_log import LogRecord
+from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
+from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
@@ -51,7 +52,10 @@ BoilerplateLookup = Callable[[str | None, tuple[int, ...]], frozenset[int]]
 class CoreConfig:
     """Everything the pure core needs to know; built by the shell from the settings."""
 
-    max_body_bytes: int = 4 * 1024 * 1024
+    # Raw values over this are dead-lettered ``too_large`` (INGEST_MAX_BODY_BYTES).
+    max_body_bytes: int = 1024 * 1024 - 64 * 1024
+    # Every output record (key and value) fits this: the topic limit minus Kafka's framing.
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     window_ms: int = 14 * 86_400_000
     text: TextConfig = DEFAULT_TEXT_CONFIG
     dedup: DedupConfig = field(default_factory=DedupConfig)
@@ -110,7 +114,7 @@ def prepare(
         id=envelope.id or raw.derived_id(),
         envelope=envelope,
         article=article,
-        paragraph_keys=keys,
+        paragraph_keys=logged_paragraph_keys(keys),
         learned_removed=len(article.paragraphs) - len(kept),
         fingerprint=fingerprint,
     )
@@ -131,8 +135,10 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
-    record = deadletter_record(raw, error, now_ms)
+def deadletter_outcome(
+    raw: RawMessage, error: IngestError, now_ms: int, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Outcome:
+    record = deadletter_record(raw, error, now_ms, max_bytes=max_bytes)
     return Outcome(
         verdict="deadletter",
         outputs=[Output("deadletter", record["id"], record)],
@@ -170,15 +176,17 @@ class Deduplicator:
             prepared = prepare(raw, self.config, self._learned_lookup(now_ms), timings)
             started = time.perf_counter()
             outcome = self._decide(prepared, now_ms)
+            outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
             timings["decide"] = time.perf_counter() - started
             outcome.timings = timings
             return outcome
         except InputError as exc:
-            return deadletter_outcome(raw, exc, now_ms)
+            return deadletter_outcome(raw, exc, now_ms, self.config.max_record_bytes)
         except RecursionError:
             # Deeply nested markup exhausts a parser's recursion.
             return deadletter_outcome(
-                raw, ExtractionError("input nests too deeply to process"), now_ms
+                raw, ExtractionError("input nests too deeply to process"), now_ms,
+                self.config.max_record_bytes,
             )
         except Exception as exc:
             log.exception(
@@ -187,7 +195,8 @@ class Deduplicator:
                        "code": InternalError.code},
             )
             return deadletter_outcome(
-                raw, InternalError(f"{type(exc).__name__}: {exc}"), now_ms
+                raw, InternalError(f"{type(exc).__name__}: {exc}"), now_ms,
+                self.config.max_record_bytes,
             )
 
     def _learned_lookup(self, now_ms: int) -> BoilerplateLookup:

@@ -190,16 +190,21 @@ def wait_for_broker(settings: Settings, *, sleep: Callable[[float], None] = time
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic the ingester uses, with its configuration."""
     window_ms = str(settings.dedup_window_ms)
+    # Explicit, not the broker's default: the core cuts every output to fit this limit and
+    # settings refuse a body limit above it, so a raw message Kafka accepts is either
+    # processed or dead-lettered, and every output is accepted.
+    limit = {"max.message.bytes": str(settings.max_message_bytes)}
     return {
-        settings.topic_raw: {},
-        settings.topic_enriched: {},
-        settings.topic_duplicates: {},
-        settings.topic_deadletter: {},
+        settings.topic_raw: dict(limit),
+        settings.topic_enriched: dict(limit),
+        settings.topic_duplicates: dict(limit),
+        settings.topic_deadletter: dict(limit),
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
         settings.topic_fingerprints: {
             "cleanup.policy": "compact,delete",
             "retention.ms": window_ms,
+            **limit,
         },
     }
 

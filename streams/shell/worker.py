@@ -107,7 +107,10 @@ def build_worker_app(
             metrics.corrections.inc(outcome.corrections)
 
     security = KafkaConnection.from_settings(settings).aiokafka_options()
-    replica = IndexReplica(settings, on_log_record, client_options=security)
+    replica = IndexReplica(
+        settings, on_log_record, client_options=security,
+        on_invalid=lambda _: metrics.index_invalid_records.inc(),
+    )
     probe = EndOffsetProbe(settings, settings.topic_raw, security)
     service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
@@ -137,8 +140,9 @@ def build_worker_app(
 
 
 def is_ready(app: faust.App, replica: IndexReplica) -> bool:
-    """Ready to process: the index replica has caught up and no rebalance is under way."""
-    return replica.ready.is_set() and not app.rebalancing
+    """Ready to process: the index replica has caught up and still follows the log, and no
+    rebalance is under way."""
+    return replica.alive and not app.rebalancing
 
 
 def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -> None:
@@ -152,8 +156,8 @@ def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -
                           if tp.topic == settings.topic_raw)
         ready = is_ready(app, replica)
         body = {"ready": ready, "replica_caught_up": replica.ready.is_set(),
-                "rebalancing": app.rebalancing, "assigned_partitions": assigned,
-                "worker": settings.worker_id}
+                "replica_error": replica.failure, "rebalancing": app.rebalancing,
+                "assigned_partitions": assigned, "worker": settings.worker_id}
         return self.json(body, status=200 if ready else 503)
 
 

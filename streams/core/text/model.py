@@ -21,8 +21,8 @@ class NormalizedArticle:
     paragraphs: tuple[str, ...]
     boilerplate_removed: int  # paragraphs or lines removed by the chrome rules
     language: str  # ISO 639-1 code, or "und" when undetermined
-    # The display text was cut to the text path's character cap (NFKC expansion).
-    truncated: bool = False
+    # Fields cut to the text path's character caps ("text" after NFKC expansion, "title").
+    truncated: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
