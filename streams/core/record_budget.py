@@ -117,23 +117,22 @@ def fit_enriched(key: str, value: dict[str, Any], max_bytes: int) -> dict[str, A
         return value
     value = dict(value)
     cut = set(value.get("truncated_fields", ()))
-    # Flags first, naming both candidates, so that their own bytes are counted; the final
-    # list can only be shorter.
     value["truncated"] = True
-    value["truncated_fields"] = sorted(cut | {"outlinks", "text"})
     outlinks = value.get("outlinks") or []
     kept = _list_prefix(outlinks, max_bytes // OUTLINKS_SHARE)
     if len(kept) < len(outlinks):
         value["outlinks"] = kept
         cut.add("outlinks")
+    value["truncated_fields"] = sorted(cut)
+    if encoded_size(key, value) <= max_bytes:
+        return value
+    # The flags are final before the text is measured, so the cut is exact.
+    value["truncated_fields"] = sorted(cut | {"text"})
     text = value["text"]
     value["text"] = ""
     room = max_bytes - encoded_size(key, value) + len(b'""')
-    value["text"] = json_string_prefix(text, room).rstrip()
-    if len(value["text"]) < len(text):
-        cut.add("text")
-    value["truncated_fields"] = sorted(cut)
-    if not value["text"] or encoded_size(key, value) > max_bytes:
+    value["text"] = json_string_prefix(text, room)
+    if not value["text"].strip() or encoded_size(key, value) > max_bytes:
         raise RecordTooLargeError(
             f"enriched record for {key[:80]!r} does not fit {max_bytes} bytes even without "
             "its text"
@@ -156,7 +155,8 @@ def fit_deadletter(
     ``raw_truncated`` and ``raw_key_truncated`` say whether anything was left out.
     """
     value = dict(value)
-    value.update(raw=None, raw_truncated=True, raw_key=None, raw_key_truncated=True)
+    # Measured with the longer spelling of each flag ("false"), so either final value fits.
+    value.update(raw=None, raw_truncated=False, raw_key=None, raw_key_truncated=False)
     room = max_bytes - encoded_size(key, value) + 2 * len(b"null")
     if room < 2 * len(b"null"):
         # Unreachable with the limits settings accept (the rest of a dead letter is a few
