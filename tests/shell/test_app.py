@@ -49,3 +49,35 @@ def test_worker_help_needs_no_broker() -> None:
     assert result.returncode == 0, result.stderr
     assert "--web-port" in result.stdout
     assert "unreachable" not in result.stderr
+
+
+def test_producer_and_consumer_sizes_follow_the_topic_limit() -> None:
+    conf = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"})).conf
+    assert (conf.producer_max_request_size, conf.producer_max_batch_size,
+            conf.consumer_max_fetch_size) == (1_048_576, 1_048_576, 1_048_576)
+    raised = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+                              "INGEST_MAX_MESSAGE_BYTES": "4194304"})).conf
+    assert (raised.producer_max_request_size, raised.producer_max_batch_size,
+            raised.consumer_max_fetch_size) == (4_194_304, 1_048_576, 4_194_304)
+
+
+def test_topics_are_created_with_the_message_limit() -> None:
+    from streams.kafka.broker import topic_specs
+
+    settings = load({"INGEST_MAX_MESSAGE_BYTES": "2097152"})
+    specs = topic_specs(settings)
+    assert {name: spec["max.message.bytes"] for name, spec in specs.items()} == dict.fromkeys(
+        (settings.topic_raw, *settings.output_topics, settings.topic_fingerprints), "2097152"
+    )
+    assert specs[settings.topic_fingerprints]["cleanup.policy"] == "compact,delete"
+
+
+def test_core_config_follows_the_settings() -> None:
+    from streams.shell.config import core_config
+
+    config = core_config(load({"INGEST_MAX_MESSAGE_BYTES": "2097152",
+                               "INGEST_MAX_BODY_BYTES": "2000000",
+                               "INGEST_BOILERPLATE_MAX_BYTES": "10485760"}))
+    assert (config.max_body_bytes, config.max_record_bytes) == (2_000_000, 2_097_152 - 4096)
+    assert config.text.max_text_chars == 2_000_000
+    assert config.learned.max_bytes == 10_485_760
