@@ -34,9 +34,6 @@ import orjson
 from streams.core.pipeline import CoreConfig
 
 DEFAULT_MAX_BODY_BYTES = CoreConfig().max_body_bytes
-# Kafka's (and the Faust consumer's) default per-message budget; larger cases need the
-# raised producer limits of ``streams/kafka_clients.py`` and ``streams/app.py``.
-KAFKA_DEFAULT_MESSAGE_BYTES = 1024 * 1024
 
 GOOD = (
     "The council approved the new harbour wall on Monday after a long debate.\n"
