@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from streams.core.errors import ConfigError
+from streams.kafka.broker import check_topic_limits
 from streams.settings import load
 from streams.shell.app import create_app
 
@@ -81,3 +87,33 @@ def test_core_config_follows_the_settings() -> None:
     assert (config.max_body_bytes, config.max_record_bytes) == (2_000_000, 2_097_152 - 4096)
     assert config.text.max_text_chars == 2_000_000
     assert config.learned.max_bytes == 10_485_760
+
+
+class _DescribingAdmin:
+    """Answers DescribeConfigs as kafka-python shapes it: {type: {name: {key: {value}}}}."""
+
+    def __init__(self, limits: dict[str, str]) -> None:
+        self.limits = limits
+
+    def describe_configs(self, resources: list[object], config_filter: str) -> object:
+        return {"topic": {name: {"max.message.bytes": {"value": value}}
+                          for name, value in self.limits.items()}}
+
+
+def test_existing_output_topics_with_a_smaller_limit_refuse_the_start() -> None:
+    settings = load({})
+    admin = _DescribingAdmin({"articles.enriched": "500000", "articles.raw": "2000000"})
+    with pytest.raises(ConfigError, match=r"articles.enriched \(max.message.bytes=500000\)"):
+        check_topic_limits(admin, settings, {"articles.enriched", "articles.raw"})
+    check_topic_limits(_DescribingAdmin({"articles.enriched": "1048576"}), settings,
+                       {"articles.enriched"})
+    check_topic_limits(_DescribingAdmin({}), settings, {"articles.enriched"})  # Tansu: none
+
+
+def test_a_raw_topic_with_a_smaller_limit_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="streams.kafka.broker"):
+        check_topic_limits(_DescribingAdmin({"articles.raw": "500000"}), load({}),
+                           {"articles.raw"})
+    assert "less than INGEST_MAX_BODY_BYTES (983040)" in caplog.text
