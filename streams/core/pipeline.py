@@ -70,7 +70,7 @@ class Prepared:
     id: str
     envelope: Envelope
     article: NormalizedArticle
-    paragraph_keys: tuple[int, ...]
+    paragraph_keys: tuple[int, ...]  # distinct, as logged (fingerprint_log.logged_paragraph_keys)
     learned_removed: int
     fingerprint: Fingerprint
 
