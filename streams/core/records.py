@@ -109,8 +109,12 @@ def enriched_record(
     )
     if envelope.extra:
         record["extra"] = envelope.extra
-    title_cut = ("title",) if not envelope.title and "title" in article.truncated else ()
-    _mark_truncated(record, (*envelope.truncated, *title_cut, *article.truncated))
+    # The article's own cuts count only for what the record shows: its title is shown only
+    # when the envelope has none.
+    shown = ("text",) if envelope.title else ("text", "title")
+    _mark_truncated(
+        record, (*envelope.truncated, *(f for f in article.truncated if f in shown))
+    )
     return record
 
 

@@ -168,3 +168,22 @@ def test_the_pipeline_keeps_an_nfkc_bomb_under_the_limit() -> None:
     assert outcome.verdict == "enriched"
     assert encoded_size(output.key, output.value) <= config.max_record_bytes
     assert output.value["truncated_fields"] == ["text"]
+
+
+def _page_with_long_title(envelope_title: str | None) -> dict[str, Any]:
+    page = ("<html><head><title>" + "Headline " * 200 + "</title></head><body><article><p>"
+            "The council approved the harbour wall on Monday after a long debate.</p>"
+            "</article></body></html>")
+    value = orjson.dumps({"body": page, "title": envelope_title})
+    outcome = Deduplicator(CoreConfig(), worker="t").process(
+        RawMessage("articles.raw", 0, 7, None, value, 1), 2
+    )
+    record: dict[str, Any] = outcome.outputs[0].value
+    return record
+
+
+def test_an_extracted_title_cut_to_its_cap_is_named_only_when_shown() -> None:
+    shown = _page_with_long_title(None)
+    assert len(shown["title"]) <= 1024
+    assert shown["truncated_fields"] == ["title"]
+    assert "truncated" not in _page_with_long_title("From the envelope")
