@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from streams.core.envelope import parse_envelope
-from streams.core.text import boilerplate, formats, htmltext, language, normalize
+from streams.core.text import article, boilerplate, formats, htmltext, language, normalize
 
 MIB = 1 << 20
 BOUND_S = 1.0
@@ -116,6 +116,12 @@ STEPS: dict[str, Step] = {
         lambda: ("\u4e00" * (MIB // 2) + "\u0e01" + "\u0e31" * (MIB // 2),),
     ),
     "language sample": Step(language.detect_language, lambda: ("a" * MIB,)),
+    "letter check: digits and symbols only": Step(
+        article._has_letter, lambda: ("1 \u2160" * (MIB // 3),)
+    ),
+    "surrogates and line breaks folded": Step(
+        formats.clean_input, lambda: ("\ud800\r\n" * (MIB // 3),)
+    ),
     "envelope: control characters in metadata": Step(
         lambda value: parse_envelope(value, max_bytes=8 * MIB),
         lambda: (orjson.dumps({"body": "Text.", "title": "\x01 \t" * (MIB // 3)}),),
