@@ -31,6 +31,12 @@ class Secret(str):
         return "**********" if self else ""
 
 
+# Smallest INGEST_MAX_MESSAGE_BYTES accepted (see Settings.validate).
+MIN_MESSAGE_BYTES = 256 * 1024
+# The worker id is written into every fingerprint-log record, whose readers refuse longer.
+MAX_WORKER_ID_CHARS = 256
+
+
 def _env_name(name: str) -> str:
     return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
 
@@ -67,7 +73,11 @@ class Settings:
     # Processing.
     batch_size: int = 256
     batch_window_s: float = 0.05
-    max_body_bytes: int = 4 * 1024 * 1024
+    # Raw values over this are dead-lettered; it must fit the raw topic's message limit, with
+    # room for the key and Kafka's framing (64 KiB under the default limit).
+    max_body_bytes: int = 1024 * 1024 - 64 * 1024
+    # max.message.bytes of the topics the ingester creates; every output record is cut to fit.
+    max_message_bytes: int = 1024 * 1024
     dedup_window_days: float = 14.0
     near_threshold: float = 0.0  # 0: use the evaluated default of streams.core.dedup.config
     boilerplate_min_articles: int = 3
@@ -75,6 +85,7 @@ class Settings:
     # process may use, 0 = in the worker's own process.
     processes: int = -1
     processing_budget_s: float = 5.0  # CPU seconds one message may take before dead-lettering
+    boilerplate_max_bytes: int = 256 * 1024 * 1024  # learned-boilerplate tables, estimated
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
@@ -151,7 +162,8 @@ class Settings:
         checks = [
             ("partitions must be >= 1", self.partitions >= 1),
             ("deadletter_max_ratio must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
-            ("max_body_bytes must be >= 1024", self.max_body_bytes >= 1024),
+            (f"worker_id must have 1..{MAX_WORKER_ID_CHARS} characters",
+             0 < len(self.worker_id) <= MAX_WORKER_ID_CHARS),
             ("broker_profile must be 'auto', 'tansu' or 'kafka'",
              self.broker_profile in ("auto", "tansu", "kafka")),
             ("log_format must be 'text' or 'json'", self.log_format in ("text", "json")),
@@ -161,10 +173,29 @@ class Settings:
             *ports,
             *positive,
         ]
-        problems = [message for message, ok in checks if not ok]
+        problems = [message for message, ok in checks if not ok] + self._size_problems()
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+
+    def _size_problems(self) -> list[str]:
+        problems = []
+        if self.max_body_bytes < 1024:
+            problems.append("max_body_bytes must be >= 1024")
+        if self.max_message_bytes < MIN_MESSAGE_BYTES:
+            # Below this the fixed part of a record (capped metadata, 64 KiB of extra) might
+            # not leave room for any text.
+            problems.append(f"max_message_bytes must be >= {MIN_MESSAGE_BYTES}")
+        if self.max_body_bytes > self.max_message_bytes:
+            problems.append(
+                f"max_body_bytes ({self.max_body_bytes}) must be <= max_message_bytes "
+                f"({self.max_message_bytes}): Kafka refuses larger raw messages before the "
+                "ingester could dead-letter them"
+            )
+        if self.boilerplate_max_bytes < 1024 * 1024:
+            problems.append("boilerplate_max_bytes must be >= 1048576")
+        return problems
 
 
 def _coerce(raw: str, target: Any, name: str) -> Any:

@@ -28,7 +28,20 @@ from streams.core.errors import (
 OPTIONAL_STRING_FIELDS = (
     "id", "url", "source", "title", "published_at", "content_type", "charset"
 )
+# The id is the output key: an id over this is dead-lettered (``invalid_envelope``), never cut,
+# because two ids cut to one would merge two articles.
 MAX_ID_CHARS = 256
+# Metadata is copied into every output record, the index of every worker (``source``) and
+# the fingerprint log: longer values are cut to these many characters and named in the
+# record's ``truncated_fields`` (schemas/*.schema.json carry the same maxLength).
+MAX_FIELD_CHARS = {
+    "url": 2048,
+    "source": 256,
+    "title": 1024,
+    "published_at": 64,
+    "content_type": 256,
+    "charset": 64,
+}
 # orjson itself refuses nesting deeper than 1024; passthrough fields are capped further
 # because they are copied into every output record.
 MAX_PASSTHROUGH_BYTES = 64 * 1024
@@ -56,6 +69,8 @@ class Envelope:
     # How the raw bytes became text (see streams.core.decoding).
     source_encoding: str = "utf-8"
     encoding_detected: bool = False
+    # Metadata fields cut to MAX_FIELD_CHARS, in OPTIONAL_STRING_FIELDS order.
+    truncated: tuple[str, ...] = ()
 
 
 def _looks_like_json_object(text: str) -> bool:
@@ -83,8 +98,14 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     # The id is the output key: silently changing it could merge two articles.
     if article_id is not None and _CONTROL.search(article_id):
         raise InvalidEnvelopeError("'id' contains control characters")
+    truncated = []
     for name in OPTIONAL_STRING_FIELDS[1:]:
-        strings[name] = _without_controls(strings[name])
+        value = _without_controls(strings[name])
+        limit = MAX_FIELD_CHARS[name]
+        if value is not None and len(value) > limit:
+            value = value[:limit].rstrip() or None
+            truncated.append(name)
+        strings[name] = value
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
     if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
         raise InvalidEnvelopeError(
@@ -100,6 +121,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         content_type=strings["content_type"],
         charset=strings["charset"],
         extra=extra,
+        truncated=tuple(truncated),
     )
 
 

@@ -19,9 +19,10 @@ from streams.core.dedup.decide import apply_decision, decide
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry
-from streams.core.fingerprint_log import LogRecord
+from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome
 from streams.core.prepare import Fingerprinter, Prepared, Rejected, fingerprint_forms, prepare_total
+from streams.core.record_budget import fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
@@ -67,9 +68,10 @@ class Deduplicator:
     def decide(self, item: Prepared | Rejected, now_ms: int) -> Outcome:
         """The stateful step for one prepared (or rejected) message. Total."""
         if isinstance(item, Rejected):
-            return deadletter_outcome(item.raw, item.error, now_ms)
+            return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
         outcome = self._decide(item, now_ms)
+        outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
         return outcome
@@ -85,9 +87,10 @@ class Deduplicator:
             now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
         )
         own = changed[0]
+        logged_keys = logged_paragraph_keys(prepared.paragraph_keys)
         if is_new:
-            self._observe(own, prepared.paragraph_keys)
-        records = [LogRecord(own, prepared.paragraph_keys, self.worker)]
+            self._observe(own, logged_keys)
+        records = [LogRecord(own, logged_keys, self.worker)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = fingerprint.content_hash
         if decision.kept:

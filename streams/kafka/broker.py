@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from streams.core.clock import SYSTEM_CLOCK, Clock
 from streams.core.errors import BrokerUnavailableError, ConfigError
@@ -223,16 +224,21 @@ def wait_for_broker(
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic the ingester uses, with its configuration."""
     window_ms = str(settings.dedup_window_ms)
+    # Explicit, not the broker's default: the core cuts every output to fit this limit and
+    # settings refuse a body limit above it, so a raw message Kafka accepts is either
+    # processed or dead-lettered, and every output is accepted.
+    limit = {"max.message.bytes": str(settings.max_message_bytes)}
     return {
-        settings.topic_raw: {},
-        settings.topic_enriched: {},
-        settings.topic_duplicates: {},
-        settings.topic_deadletter: {},
+        settings.topic_raw: dict(limit),
+        settings.topic_enriched: dict(limit),
+        settings.topic_duplicates: dict(limit),
+        settings.topic_deadletter: dict(limit),
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
         settings.topic_fingerprints: {
             "cleanup.policy": "compact,delete",
             "retention.ms": window_ms,
+            **limit,
         },
     }
 
@@ -248,6 +254,7 @@ def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = Non
         )
     try:
         existing = set(admin.list_topics())
+        check_topic_limits(admin, settings, existing & set(topic_specs(settings)))
         new = [
             NewTopic(
                 name=name,
@@ -263,6 +270,60 @@ def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = Non
                 admin.create_topics([topic])
     finally:
         admin.close()
+
+
+_LIMIT = "max.message.bytes"
+
+
+def check_topic_limits(admin: Any, settings: Settings, existing: set[str]) -> None:
+    """Read ``max.message.bytes`` of topics that already exist back from the broker.
+
+    An output topic that accepts less than INGEST_MAX_MESSAGE_BYTES would refuse outputs the
+    core cut to that size: :class:`ConfigError` (exit 2). A raw topic that accepts less than
+    INGEST_MAX_BODY_BYTES only refuses some producers' messages (they see the error): a
+    warning. A broker that does not describe configs (Tansu 0.6.0 answers with none) is
+    taken at the settings' word.
+    """
+    from kafka.admin import ConfigResource, ConfigResourceType
+    from kafka.errors import KafkaError
+
+    if not existing:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name, configs={_LIMIT: None})
+                 for name in sorted(existing)]
+    try:
+        described = admin.describe_configs(resources, config_filter="all")
+    except (KafkaError, ValueError, TypeError) as exc:
+        log.info("could not read topic limits back from the broker (%s)", exc)
+        return
+    problems = []
+    for name, configs in (described or {}).get("topic", {}).items():
+        limit = _config_int(configs.get(_LIMIT))
+        if limit is None:
+            continue
+        if name == settings.topic_raw:
+            if limit < settings.max_body_bytes:
+                log.warning(
+                    "topic %s accepts messages up to %d bytes, less than INGEST_MAX_BODY_BYTES "
+                    "(%d): larger raw messages are refused by Kafka, not dead-lettered",
+                    name, limit, settings.max_body_bytes,
+                )
+        elif limit < settings.max_message_bytes:
+            problems.append(f"{name} ({_LIMIT}={limit})")
+    if problems:
+        raise ConfigError(
+            f"topics accept less than INGEST_MAX_MESSAGE_BYTES ({settings.max_message_bytes}), "
+            f"so outputs cut to that size would be refused: {', '.join(problems)}; raise "
+            f"their {_LIMIT} or lower INGEST_MAX_MESSAGE_BYTES"
+        )
+
+
+def _config_int(entry: Any) -> int | None:
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 @contextlib.contextmanager

@@ -67,7 +67,8 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "client_id": f"{settings.app_id}-cli",
         "acks": "all",
         "linger_ms": 5,
-        "max_request_size": max(1024 * 1024, settings.max_body_bytes * 2),
+        # The topics' limit: a larger message would be refused by the broker anyway.
+        "max_request_size": settings.max_message_bytes,
         **kafka_python_config(settings),
     }
     options.update(overrides)

@@ -37,6 +37,7 @@ class Metrics:
     partition_end: Gauge
     partition_lag: Gauge
     replica_lag: Gauge
+    index_invalid_records: Counter
     ready: Gauge
     guard_trips: Counter
     paused_partitions: Gauge
@@ -123,7 +124,15 @@ class Metrics:
                 "Fingerprint-log records not yet applied to the local replica.",
                 registry=r,
             ),
-            # 1 once partitions are assigned and the index replica has caught up.
+            # Fingerprint-log records the replica skipped because they failed validation
+            # (foreign producer, corrupt or older layout); the index lacks those articles.
+            index_invalid_records=Counter(
+                "ingest_index_invalid_records_total",
+                "Fingerprint-log records skipped as invalid by the index replica.",
+                registry=r,
+            ),
+            # 1 once partitions are assigned and the index replica has caught up (and still
+            # follows the log).
             ready=Gauge("ingest_ready", "1 when the worker is ready to process.", registry=r),
             # Times the dead-letter guard paused a raw partition (most of its window
             # dead-lettered); the partition resumes after INGEST_DEADLETTER_PAUSE_S.

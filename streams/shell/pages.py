@@ -14,8 +14,9 @@ from streams.shell.replica import IndexReplica
 
 
 def is_ready(app: faust.App, replica: IndexReplica) -> bool:
-    """Ready to process: the index replica has caught up and no rebalance is under way."""
-    return replica.ready.is_set() and not app.rebalancing
+    """Ready to process: the index replica has caught up and still follows the log, and no
+    rebalance is under way."""
+    return replica.alive and not app.rebalancing
 
 
 def readiness(app: faust.App, replica: IndexReplica, settings: Settings) -> dict[str, Any]:
@@ -23,8 +24,8 @@ def readiness(app: faust.App, replica: IndexReplica, settings: Settings) -> dict
     assigned = sorted(tp.partition for tp in app.consumer.assignment()
                       if tp.topic == settings.topic_raw)
     return {"ready": is_ready(app, replica), "replica_caught_up": replica.ready.is_set(),
-            "rebalancing": app.rebalancing, "assigned_partitions": assigned,
-            "worker": settings.worker_id}
+            "replica_error": replica.failure, "rebalancing": app.rebalancing,
+            "assigned_partitions": assigned, "worker": settings.worker_id}
 
 
 def register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -> None:

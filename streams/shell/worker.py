@@ -108,7 +108,8 @@ def build_worker_app(
             metrics.corrections.inc(outcome.corrections)
 
     connection = KafkaConnection.from_settings(settings)
-    replica = IndexReplica(settings, on_log_record)
+    replica = IndexReplica(settings, on_log_record,
+                           on_invalid=lambda _: metrics.index_invalid_records.inc())
     probe = EndOffsetProbe(settings, settings.topic_raw)
     service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]

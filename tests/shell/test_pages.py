@@ -23,11 +23,11 @@ def app(rebalancing: bool) -> Any:
                            consumer=SimpleNamespace(assignment=lambda: assignment))
 
 
-def replica(caught_up: bool) -> Any:
+def replica(caught_up: bool, failure: str | None = None) -> Any:
     ready = asyncio.Event()
     if caught_up:
         ready.set()
-    return SimpleNamespace(ready=ready)
+    return SimpleNamespace(ready=ready, failure=failure, alive=caught_up and failure is None)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,13 @@ def test_ready_iff_replica_caught_up_and_no_rebalance(
 
 def test_readiness_body_lists_assigned_raw_partitions() -> None:
     assert readiness(app(False), replica(False), SETTINGS) == {
-        "ready": False, "replica_caught_up": False, "rebalancing": False,
-        "assigned_partitions": [0, 2], "worker": "w1",
+        "ready": False, "replica_caught_up": False, "replica_error": None,
+        "rebalancing": False, "assigned_partitions": [0, 2], "worker": "w1",
     }
+
+
+def test_a_replica_that_stopped_makes_the_worker_not_ready_and_says_why() -> None:
+    stopped = replica(True, failure="ValueError: boom")
+    assert is_ready(app(False), stopped) is False
+    body = readiness(app(False), stopped, SETTINGS)
+    assert (body["ready"], body["replica_error"]) == (False, "ValueError: boom")

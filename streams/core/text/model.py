@@ -27,6 +27,8 @@ class NormalizedArticle:
     # Where ``title`` came from: "page" (markup or export field), "first_line" (a plain-text
     # headline, see headline.py), None without a title.
     title_source: str | None = None
+    # Fields cut to the text path's character caps ("text" after NFKC expansion, "title").
+    truncated: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
