@@ -209,7 +209,9 @@ class Proc:
         return _interpolate(self.samples, end) - _interpolate(self.samples, start)
 
     def peak_rss_bytes(self) -> int:
-        return proc_status_kb(self.pid, "VmHWM") * 1024
+        """Peak RSS of the worker plus the current RSS of its prepare processes."""
+        children = sum(proc_status_kb(child, "VmRSS") for child in descendants(self.pid))
+        return (proc_status_kb(self.pid, "VmHWM") + children) * 1024
 
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
         url = f"http://127.0.0.1:{self.web_port}{path}"
@@ -253,13 +255,38 @@ def stop_all() -> None:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of ``pid`` from /proc (psutil-free)."""
+    """utime + stime of ``pid`` and its live descendants (the prepare pool) from /proc."""
+    own = _own_cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(_own_cpu_seconds(child) or 0.0 for child in descendants(pid))
+
+
+def _own_cpu_seconds(pid: int) -> float | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (children of each of its threads, recursively)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for child in children:
+            found.append(child)
+            found.extend(descendants(child))
+    return found
 
 
 def proc_status_kb(pid: int | str, key: str) -> int:
