@@ -229,7 +229,10 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     # processed or dead-lettered, and every output is accepted.
     limit = {"max.message.bytes": str(settings.max_message_bytes)}
     return {
-        settings.topic_raw: dict(limit),
+        # Verdict order is event time, and event time is the raw message's timestamp: the
+        # broker's append time, so a producer cannot make a copy "earlier" than the article
+        # it copies by back-dating it (CreateTime would trust the producer's clock).
+        settings.topic_raw: {**limit, "message.timestamp.type": "LogAppendTime"},
         settings.topic_enriched: dict(limit),
         settings.topic_duplicates: dict(limit),
         settings.topic_deadletter: dict(limit),

@@ -76,6 +76,9 @@ def test_topics_are_created_with_the_message_limit() -> None:
         (settings.topic_raw, *settings.output_topics, settings.topic_fingerprints), "2097152"
     )
     assert specs[settings.topic_fingerprints]["cleanup.policy"] == "compact,delete"
+    # Verdict order cannot be forged: only the raw topic's timestamps are the broker's.
+    assert {name for name, spec in specs.items()
+            if spec.get("message.timestamp.type") == "LogAppendTime"} == {settings.topic_raw}
 
 
 def test_core_config_follows_the_settings() -> None:
