@@ -272,20 +272,24 @@ def _own_cpu_seconds(pid: int) -> float | None:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (children of each of its threads, recursively)."""
-    found: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            children = [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
+    """Every live descendant of ``pid``, from the parent ids in /proc/*/stat (this kernel has
+    no /proc/<pid>/task/<tid>/children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-        for child in children:
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
             found.append(child)
-            found.extend(descendants(child))
+            todo.append(child)
     return found
 
 

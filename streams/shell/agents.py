@@ -130,11 +130,11 @@ def register_agent(
 
     async def handle(events: Sequence[faust.EventT[Any]]) -> None:
         raws = [raw_message(event) for event in events]
-        for raw in raws:
-            metrics.consumed.inc()
-            metrics.article_bytes.observe(len(raw.value or b""))
         async for item in pool.prepare(raws):
             raw = item.raw
+            # Counted as each message is decided, so the counter follows real progress.
+            metrics.consumed.inc()
+            metrics.article_bytes.observe(len(raw.value or b""))
             started = time.perf_counter()
             outcome = dedup.decide(item, now_ms())
             decided = time.perf_counter()

@@ -21,7 +21,6 @@ from bench.corpus import Message, arrival_order, generate
 from streams import settings as settings_mod
 from streams.core.fingerprint_log import LogRecord
 from streams.kafka.broker import EmbeddedBroker, free_port
-from streams.kafka.connection import KafkaConnection
 from streams.kafka.lag import EndOffsetProbe
 from streams.shell.replica import IndexReplica
 from tests.conftest import broker_settings
@@ -57,8 +56,7 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
         async def on_record(record: LogRecord, catching_up: bool) -> None:
             raise AssertionError("not reached: values are not log records")
 
-        options = KafkaConnection.from_settings(settings).aiokafka_options()
-        replica = IndexReplica(settings, on_record, client_options=options)
+        replica = IndexReplica(settings, on_record)
         replica._apply = _count_into(seen)  # type: ignore[method-assign]
         await replica.start()
         await asyncio.wait_for(replica.ready.wait(), timeout=20)
