@@ -126,7 +126,7 @@ def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
 def _decide_and_apply(index: FingerprintIndex, p: Prepared, config: CoreConfig) -> None:
     decision = decide(p.fingerprint, p.event_time_ms, p.id, index, config.dedup)
     apply_decision(index, p.fingerprint, p.event_time_ms, p.id, decision,
-                   now_ms=p.event_time_ms, source=p.envelope.source)
+                   now_ms=p.event_time_ms, source=p.metadata.source)
 
 
 def _remove(index: FingerprintIndex, ids: list[str]) -> None:

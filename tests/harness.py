@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.process import spawn
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,9 +75,9 @@ class Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.name}-{time.time_ns()}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [sys.executable, "-m", "streams.cli.main", "worker"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready(timeout_s)
@@ -83,6 +85,23 @@ class Worker:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
+
+    def metric(self, name: str) -> float:
+        """The value of an unlabelled sample on this worker's /metrics page (0 if absent)."""
+        status, body = self.get("/metrics")
+        for line in body.decode(errors="replace").splitlines() if status == 200 else []:
+            sample, _, value = line.partition(" ")
+            if sample == name:
+                return float(value)
+        return 0.0
+
+    def wait_metric(self, name: str, at_least: float, timeout_s: float = 30.0) -> None:
+        """Wait until the worker reports ``name >= at_least`` (an observable state, no guess)."""
+        deadline = time.monotonic() + timeout_s
+        while self.metric(name) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {name} < {at_least} after {timeout_s} s")
+            time.sleep(0.2)
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
@@ -124,6 +143,52 @@ class Worker:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def wait_exited(pid: int, timeout_s: float) -> bool:
+    """Whether process ``pid`` exits within ``timeout_s`` (True at once if already gone).
+
+    Waits on a pidfd, which becomes readable when the process terminates, whoever its parent
+    is and whether or not it has been reaped yet: an event, not a polling loop.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout_s)
+        return bool(readable)
+    finally:
+        os.close(fd)
+
+
+def children(pid: int, name: str) -> list[int]:
+    """Live child processes of ``pid`` whose command name is ``name``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited while we looked
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        if int(ppid) == pid and comm == name and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_child(pid: int, name: str, timeout_s: float = 30.0) -> int:
+    """The pid of ``pid``'s child ``name``, once it exists (a state polled, not a sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = children(pid, name)
+        if found:
+            return found[0]
+        if wait_exited(pid, 0.05):
+            raise AssertionError(f"process {pid} exited before starting {name}")
+    raise AssertionError(f"process {pid} started no {name} in {timeout_s} s")
 
 
 def produce(settings: Settings, values: Iterable[bytes], partition: int | None = None,

@@ -5,16 +5,20 @@ per decided article (key: article id) and every worker reads all of it. A fence 
 (key prefixed ``FENCE_PREFIX``, no value) marks a point a reader waits for: see
 :mod:`streams.shell.replica`.
 
-Version 2 adds the verification profile (paragraph keys with shingle counts, figures, the
-shingles of a short article) and the published verdict (match, similarity, moved_by); all
-new fields are optional. A version-1 record decodes to an entry without a profile, which
-verification then judges on the MinHash estimate alone, as version 1 did; a version-1
-reader ignores the new fields.
+Version 2 adds optional fields: the verification profile (``pk`` paragraph keys, ``ps``
+shingles per paragraph, ``fg`` figures, ``sh`` the shingles of a short article) and the
+verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by). Every version-1
+field keeps its meaning, and a version-1 record still decodes: to an entry without a
+profile, which verification then judges on the MinHash estimate alone (as version 1 did).
+A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
+deployment together (a started worker replays the whole log, old records included).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +26,27 @@ from typing import Any
 import numpy as np
 import orjson
 
+from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
-from streams.core.errors import InvalidEnvelopeError
+from streams.core.envelope import MAX_FIELD_CHARS
+from streams.core.errors import InvalidLogRecordError
 
 FENCE_PREFIX = b"\x00fence:"
+# Header naming the worker that appended a record: a replica skips its own records without
+# decoding them (the same id is also inside the value, which stays authoritative).
+WORKER_HEADER = "w"
 LOG_VERSION = 2
+READABLE_LOG_VERSIONS = frozenset({1, 2})
+# Paragraph keys a record carries for learned boilerplate: an article with more paragraphs
+# logs its first and last halves of this many (footers are at the end). Real articles have
+# tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
+# it, a record stays under ~100 KB: ids and source are capped too.
+MAX_LOGGED_PARAGRAPH_KEYS = 4096
+# Ids in the log: an envelope id (<= 256 characters) or a derived topic/partition/offset
+# (Kafka topic names have <= 249 characters).
+MAX_LOG_ID_CHARS = 512
+_U64 = 1 << 64
+_CONTENT_HASH = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +66,15 @@ def is_fence(key: bytes | None) -> bool:
     return key is not None and key.startswith(FENCE_PREFIX)
 
 
+def logged_paragraph_keys(keys: Sequence[int]) -> tuple[int, ...]:
+    """The distinct paragraph keys a log record carries: at most MAX_LOGGED_PARAGRAPH_KEYS."""
+    distinct = tuple(dict.fromkeys(keys))
+    if len(distinct) <= MAX_LOGGED_PARAGRAPH_KEYS:
+        return distinct
+    half = MAX_LOGGED_PARAGRAPH_KEYS // 2
+    return distinct[:half] + distinct[-half:]
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -63,7 +92,7 @@ def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str)
         "src": entry.source,
         "seen": entry.seen_at_ms,
         "o": entry.origin,
-        "p": [k & 0xFFFFFFFFFFFFFFFF for k in paragraph_keys],
+        "p": [k & 0xFFFFFFFFFFFFFFFF for k in logged_paragraph_keys(paragraph_keys)],
         "w": worker,
         "sb": entry.superseded_by,
     }
@@ -83,41 +112,136 @@ def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str)
     return orjson.dumps(value)
 
 
-def decode_record(value: bytes) -> LogRecord:
+def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> LogRecord:
+    """Decode and validate one record; :class:`InvalidLogRecordError` when it is not one.
+
+    Everything the index and the decision read is checked (types, id and hash formats, the
+    signature's length): a record from a foreign producer, an older layout or a bug must be
+    refused here, not crash the replica when the decision compares signatures.
+    """
     try:
         obj = orjson.loads(value)
-        signature = np.frombuffer(base64.b64decode(obj["s"]), dtype="<u4").astype(np.uint32)
-        match = obj.get("m")
-        if match not in (None, "exact", "near"):
-            raise ValueError(f"unknown match kind {match!r}")
-        entry = IndexEntry(
-            id=obj["id"],
-            event_time_ms=int(obj["t"]),
-            fingerprint=Fingerprint(
-                content_hash=obj["h"], signature=signature, shingle_count=int(obj["n"])
-            ),
-            root=obj["r"],
-            source=obj.get("src"),
-            seen_at_ms=int(obj.get("seen", 0)),
-            origin=obj.get("o", ""),
-            superseded_by=obj.get("sb"),
-            profile=_profile(obj),
-            match=match,
-            similarity=float(obj["sim"]) if obj.get("sim") is not None else None,
-            moved_by=obj.get("mv"),
-        )
-        return LogRecord(entry, tuple(int(k) for k in obj.get("p", ())), obj.get("w", ""))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise InvalidEnvelopeError(f"malformed fingerprint-log record: {exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise InvalidLogRecordError(f"fingerprint-log record is not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise InvalidLogRecordError("fingerprint-log record is not a JSON object")
+    if obj.get("v", LOG_VERSION) not in READABLE_LOG_VERSIONS:
+        raise InvalidLogRecordError(f"unknown fingerprint-log version {obj.get('v')!r}")
+    content_hash = _field(obj, "h", str)
+    if not _CONTENT_HASH.fullmatch(content_hash):
+        raise InvalidLogRecordError("'h' is not a 32-digit lowercase hex content hash")
+    entry = IndexEntry(
+        id=_id(obj, "id"),
+        event_time_ms=_field(obj, "t", int),
+        fingerprint=Fingerprint(
+            content_hash=content_hash,
+            signature=_signature(obj, num_perm),
+            shingle_count=_non_negative(obj, "n"),
+        ),
+        root=_id(obj, "r"),
+        source=_source(obj),
+        seen_at_ms=_non_negative(obj, "seen", 0),
+        origin=_text(obj, "o", MAX_LOG_ID_CHARS),
+        superseded_by=None if obj.get("sb") is None else _id(obj, "sb"),
+        profile=_profile(obj),
+        match=_match(obj),
+        similarity=_similarity(obj),
+        moved_by=None if obj.get("mv") is None else _id(obj, "mv"),
+    )
+    keys = obj.get("p", [])
+    if not isinstance(keys, list) or not all(
+        type(k) is int and 0 <= k < _U64 for k in keys
+    ):
+        raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
+    return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS))
+
+
+def _bytes(obj: dict[str, Any], name: str, unit: int) -> bytes:
+    try:
+        data = base64.b64decode(_field(obj, name, str), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidLogRecordError(f"{name!r} is not base64: {exc}") from exc
+    if len(data) % unit:
+        raise InvalidLogRecordError(f"{name!r} holds {len(data)} bytes, not items of {unit}")
+    return data
 
 
 def _profile(obj: dict[str, Any]) -> Profile | None:
     if "pk" not in obj:
         return None
-    keys, starts = base64.b64decode(obj["pk"]), base64.b64decode(obj["ps"])
-    figures = base64.b64decode(obj.get("fg", ""))
-    shingles = base64.b64decode(obj["sh"]) if "sh" in obj else None
-    odd_shingles = shingles is not None and len(shingles) % 4 != 0
-    if len(keys) != 4 * len(starts) or odd_shingles:
-        raise ValueError("profile arrays of inconsistent sizes")
+    keys, starts = _bytes(obj, "pk", 8), _bytes(obj, "ps", 2)
+    if len(keys) != 4 * len(starts):
+        raise InvalidLogRecordError("'pk' and 'ps' describe different numbers of paragraphs")
+    figures = _bytes(obj, "fg", 1) if "fg" in obj else b""
+    shingles = _bytes(obj, "sh", 4) if "sh" in obj else None
     return Profile(keys=keys, starts=starts, figures=figures, shingles=shingles)
+
+
+def _match(obj: dict[str, Any]) -> Any:
+    match = obj.get("m")
+    if match not in (None, "exact", "near"):
+        raise InvalidLogRecordError(f"'m' must be 'exact' or 'near', got {match!r:.40}")
+    return match
+
+
+def _similarity(obj: dict[str, Any]) -> float | None:
+    value = obj.get("sim")
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 <= value <= 1:
+        raise InvalidLogRecordError(f"'sim' must be a number in [0, 1], got {value!r:.40}")
+    return float(value)
+
+
+def _field(obj: dict[str, Any], name: str, kind: type[Any], default: Any = None) -> Any:
+    value = obj.get(name, default)
+    # bool is an int subclass: a true "t" is a producer bug, not the timestamp 1.
+    if type(value) is not kind:
+        raise InvalidLogRecordError(f"{name!r} must be {kind.__name__}, got {value!r:.40}")
+    return value
+
+
+def _non_negative(obj: dict[str, Any], name: str, default: int | None = None) -> int:
+    value: int = _field(obj, name, int, default)
+    if value < 0:
+        raise InvalidLogRecordError(f"{name!r} must be >= 0, got {value}")
+    return value
+
+
+def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
+    value: str = _field(obj, name, str, "")
+    if len(value) > max_chars:
+        raise InvalidLogRecordError(f"{name!r} is longer than {max_chars} characters")
+    return value
+
+
+def _id(obj: dict[str, Any], name: str) -> str:
+    value = _text(obj, name, MAX_LOG_ID_CHARS)
+    if not value:
+        raise InvalidLogRecordError(f"{name!r} is empty")
+    return value
+
+
+def _source(obj: dict[str, Any]) -> str | None:
+    source = obj.get("src")
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise InvalidLogRecordError(f"'src' must be a string, got {source!r:.40}")
+    # Records written before sources were capped: cut like a new envelope's source.
+    return source[: MAX_FIELD_CHARS["source"]]
+
+
+def _signature(obj: dict[str, Any], num_perm: int) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    encoded: str = _field(obj, "s", str)
+    if len(encoded) != 4 * ((4 * num_perm + 2) // 3):
+        raise InvalidLogRecordError(
+            f"'s' has {len(encoded)} base64 characters, not a {num_perm}-permutation signature"
+        )
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidLogRecordError(f"'s' is not base64: {exc}") from exc
+    if len(raw) != 4 * num_perm:
+        raise InvalidLogRecordError(f"'s' holds {len(raw)} bytes, not {4 * num_perm}")
+    return np.frombuffer(raw, dtype="<u4").astype(np.uint32)

@@ -22,7 +22,7 @@ from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
-from streams.core.fingerprint_log import LogRecord
+from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
 from streams.core.hold import HoldPolicy
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome
 from streams.core.prepare import (
@@ -33,6 +33,7 @@ from streams.core.prepare import (
     prepare_total,
     profile_forms,
 )
+from streams.core.record_budget import fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
@@ -87,9 +88,10 @@ class Deduplicator:
         publish the log records now and the outputs of :meth:`release` later.
         """
         if isinstance(item, Rejected):
-            return deadletter_outcome(item.raw, item.error, now_ms)
+            return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
         outcome = self._decide(item, now_ms)
+        outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
         if hold:
@@ -132,12 +134,13 @@ class Deduplicator:
         )
         value = duplicate_record(
             article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-            title=prepared.envelope.title or prepared.article.title, decision=decision,
+            metadata=prepared.metadata, decision=decision,
             content_hash=entry.fingerprint.content_hash, now_ms=now_ms,
         )
+        outputs = [Output("duplicates", prepared.id, value), *outcome.outputs[1:]]
         return dataclasses.replace(
             outcome, verdict="duplicate", match=decision.match,
-            outputs=[Output("duplicates", prepared.id, value), *outcome.outputs[1:]],
+            outputs=fit_outputs(outputs, self.config.max_record_bytes),
         )
 
     def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
@@ -154,11 +157,11 @@ class Deduplicator:
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
-            now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
+            now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
             profile=profile.for_index(self.config.dedup.verify.exact_below_shingles),
         )
         own = changed[0]
-        learn = self._learning_keys(prepared, own, decision)
+        learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
         if is_new:
             self._observe(own, learn)
         records = [LogRecord(own, learn, self.worker)]
@@ -167,14 +170,15 @@ class Deduplicator:
         if decision.kept:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                article=prepared.article, content_hash=content_hash, now_ms=now_ms,
+                article=prepared.article, metadata=prepared.metadata, content_hash=content_hash,
+                now_ms=now_ms,
             )
             outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                title=prepared.envelope.title or prepared.article.title, decision=decision,
+                metadata=prepared.metadata, decision=decision,
                 content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("duplicates", prepared.id, value)]
@@ -199,7 +203,7 @@ class Deduplicator:
         (or of articles without one), and how many paragraphs that removed; the stateless
         step's when there is none (the common case)."""
         keys = prepared.paragraph_keys
-        boilerplate = self.stats.boilerplate_keys(prepared.envelope.source, keys, now_ms)
+        boilerplate = self.stats.boilerplate_keys(prepared.metadata.source, keys, now_ms)
         if not boilerplate:
             return prepared.fingerprint, prepared.profile, 0
         kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)

@@ -18,17 +18,27 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams.core.fingerprint_log import FENCE_PREFIX, LogRecord, decode_record, is_fence
+from streams.core.errors import InvalidLogRecordError
+from streams.core.fingerprint_log import (
+    FENCE_PREFIX,
+    WORKER_HEADER,
+    LogRecord,
+    decode_record,
+    is_fence,
+)
+from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RecordHandler = Callable[[LogRecord, bool], Awaitable[None]]
+# Log only the first invalid records, then one line per this many: a flood of foreign
+# records must not flood the log (the metric counts every one).
+_INVALID_LOG_EVERY = 1000
 
 
 class IndexReplica:
@@ -39,14 +49,19 @@ class IndexReplica:
         settings: Settings,
         on_record: RecordHandler,
         *,
-        client_options: dict[str, Any] | None = None,
+        on_invalid: Callable[[InvalidLogRecordError], None] | None = None,
     ) -> None:
         self.settings = settings
         self.on_record = on_record
+        self.on_invalid = on_invalid
         self.ready = asyncio.Event()
         self.applied = 0
         self.skipped = 0
-        self._options = client_options or {}
+        self.own_skipped = 0
+        self._own_id = settings.worker_id.encode("utf-8")
+        # Why the replica stopped, when it did: the index no longer follows the log, so the
+        # worker is not ready (pages.is_ready) and /readyz says this.
+        self.failure: str | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._partitions: list[TopicPartition] = []
@@ -59,7 +74,7 @@ class IndexReplica:
             # Replication latency bounds the race window between workers: poll eagerly.
             fetch_max_wait_ms=50,
             client_id=f"{self.settings.app_id}-replica-{self.settings.worker_id}",
-            **self._options,
+            **KafkaConnection.from_settings(self.settings).aiokafka_options(),
         )
         await self._consumer.start()
         topic = self.settings.topic_fingerprints
@@ -68,6 +83,20 @@ class IndexReplica:
         self._consumer.assign(self._partitions)
         await self._consumer.seek_to_beginning(*self._partitions)
         self._task = asyncio.create_task(self._run(), name="index-replica")
+        self._task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        self.failure = f"{type(exc).__name__}: {exc}" if exc else "stopped reading the log"
+        log.error("index replica stopped; the worker is not ready: %s", self.failure,
+                  exc_info=exc)
+
+    @property
+    def alive(self) -> bool:
+        """Caught up and still following the log."""
+        return self.ready.is_set() and self.failure is None
 
     async def _partitions_of(self, topic: str) -> set[int]:
         assert self._consumer is not None
@@ -84,7 +113,7 @@ class IndexReplica:
         producer = AIOKafkaProducer(
             client_id=f"{self.settings.app_id}-fence-{self.settings.worker_id}",
             acks="all",
-            **self._options,
+            **KafkaConnection.from_settings(self.settings).aiokafka_options(),
         )
         await producer.start()
         try:
@@ -108,7 +137,8 @@ class IndexReplica:
             for tp, messages in batches.items():
                 for message in messages:
                     await self._apply(
-                        message.key, message.value, catching_up=not self.ready.is_set()
+                        message.key, message.value, catching_up=not self.ready.is_set(),
+                        headers=message.headers,
                     )
                     if tp in pending and message.offset >= pending[tp]:
                         del pending[tp]
@@ -126,15 +156,23 @@ class IndexReplica:
                 )
 
     async def _apply(
-        self, key: bytes | None, value: bytes | None, *, catching_up: bool
+        self, key: bytes | None, value: bytes | None, *, catching_up: bool,
+        headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         if is_fence(key) or value is None:
             return
+        if not catching_up and (WORKER_HEADER, self._own_id) in headers:
+            self.own_skipped += 1  # applied when we decided it: not even decoded
+            return
         try:
             record = decode_record(value)
-        except Exception as exc:  # a foreign or corrupt record must not stop the replica
+        except InvalidLogRecordError as exc:  # foreign or corrupt: must not stop the replica
             self.skipped += 1
-            log.warning("skipping unreadable fingerprint-log record: %s", exc)
+            if self.on_invalid is not None:
+                self.on_invalid(exc)
+            if self.skipped <= 10 or self.skipped % _INVALID_LOG_EVERY == 0:
+                log.warning("skipping invalid fingerprint-log record (%d so far): %s",
+                            self.skipped, exc.detail, extra={"code": exc.code})
             return
         self.applied += 1
         await self.on_record(record, catching_up)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import codecs
+import random
 
 import orjson
 import pytest
 
-from streams.core.envelope import Envelope, parse_envelope
+from streams.core.envelope import MAX_FIELD_CHARS, MAX_ID_CHARS, Envelope, parse_envelope
 from streams.core.errors import (
     BinaryContentError,
     EmptyBodyError,
@@ -38,7 +39,7 @@ def test_json_envelope_fields_and_passthrough() -> None:
     ("value", "error"),
     [
         (b"\xff\xfe\xfa\xc3\x28", NotUtf8Error),
-        ("café".encode("latin-1"), NotUtf8Error),
+        (random.Random(7).randbytes(2048), NotUtf8Error),
         (orjson.dumps({"title": "x"}), MissingBodyError),
         (orjson.dumps({"body": 5}), InvalidEnvelopeError),
         (orjson.dumps({"body": "x", "title": ["a"]}), InvalidEnvelopeError),
@@ -115,3 +116,27 @@ def test_id_with_control_characters_is_invalid() -> None:
 def test_oversized_whitespace_is_too_large_not_empty() -> None:
     with pytest.raises(TooLargeError):
         parse_envelope(b" " * 2049, max_bytes=2048)
+
+
+def test_long_metadata_is_cut_to_its_cap_and_named() -> None:
+    value = orjson.dumps({"body": "Text", "url": "https://x.test/" + "u" * 5000,
+                          "source": "s" * 300, "title": "t " * 1000, "published_at": "2" * 100,
+                          "content_type": "text/plain"})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (len(env.url or ""), len(env.source or ""), len(env.published_at or "")) == (
+        MAX_FIELD_CHARS["url"], 256, 64)
+    assert env.title == ("t " * 512).rstrip()  # cut at 1024, then the trailing space
+    assert env.truncated == ("url", "source", "title", "published_at")
+    assert env.content_type == "text/plain"
+
+
+def test_metadata_at_its_cap_is_kept_whole() -> None:
+    env = parse_envelope(orjson.dumps({"body": "Text", "source": "s" * 256}), max_bytes=LIMIT)
+    assert (env.source, env.truncated) == ("s" * 256, ())
+
+
+@pytest.mark.parametrize("article_id", ["x" * (MAX_ID_CHARS + 1), "\u4e00" * (MAX_ID_CHARS + 1)])
+def test_an_id_over_its_cap_is_refused_never_cut(article_id: str) -> None:
+    """Two ids cut to one would merge two articles."""
+    with pytest.raises(InvalidEnvelopeError, match="longer than 256 characters"):
+        parse_envelope(orjson.dumps({"body": "Text", "id": article_id}), max_bytes=LIMIT)

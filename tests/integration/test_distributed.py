@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import orjson
@@ -93,7 +92,8 @@ def test_near_duplicates_on_different_partitions_and_workers_are_caught(
         # Originals on worker A's partition first, then their variants on worker B's.
         first = produce_placed(settings, [(as_value(m), pa, BASE_MS + i)
                                           for i, m in enumerate(originals)])
-        time.sleep(2.0)  # let the originals reach worker B's replica: no race here
+        # The originals are in worker B's index before their variants arrive: no race here.
+        b.wait_metric("ingest_index_entries", len(originals))
         second = produce_placed(settings, [(as_value(m), pb, BASE_MS + 1000 + i)
                                            for i, m in enumerate(variants)])
         expected = set(first) | set(second)

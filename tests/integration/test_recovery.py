@@ -66,7 +66,7 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
     assert asyncio.run(read_with_fences()) == 13
 
     async def probed_end() -> dict[int, int]:
-        probe = EndOffsetProbe(settings, topic, {})
+        probe = EndOffsetProbe(settings, topic)
         await probe.start()
         try:
             return await probe.end_offsets([0])
@@ -79,7 +79,8 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
 
 
 def _count_into(seen: list[bytes]) -> Any:
-    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool) -> None:
+    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
+                    headers: Any = ()) -> None:
         if value is not None and catching_up:
             seen.append(key or b"")
 

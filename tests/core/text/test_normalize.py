@@ -8,7 +8,9 @@ from streams.core.text.normalize import (
     fingerprint_text,
     fingerprint_tokens,
     normalize_paragraphs,
+    normalize_paragraphs_bounded,
     normalize_text,
+    normalize_text_bounded,
     paragraph_key,
 )
 
@@ -97,3 +99,17 @@ def test_paragraph_key_is_stable_and_layout_blind() -> None:
     assert key == paragraph_key("  SUPPORT our   journalism ")
     assert key == 0x077B14C3C1FBA491  # golden: xxh3_64 of "support our journalism"
     assert paragraph_key("Support our journalism") != paragraph_key("Support their journalism")
+
+
+def test_nfkc_expansion_is_cut_right_after_nfkc() -> None:
+    """U+FDFA is one character and 18 after NFKC."""
+    text, cut = normalize_text_bounded("\ufdfa" * 100, 100)
+    assert cut is True
+    assert text == normalize_text("\ufdfa" * 6)[:100].rstrip()
+    assert normalize_text_bounded(text, 100) == (text, False)  # idempotent under the cap
+
+
+def test_text_under_the_cap_is_not_cut() -> None:
+    assert normalize_text_bounded("\ufdfa", 18) == (normalize_text("\ufdfa"), False)
+    assert normalize_paragraphs_bounded(["a b", "c"], 5) == (("a b", "c"), False)
+    assert normalize_paragraphs_bounded(["a b", "cd"], 5) == (("a b", "c"), True)
