@@ -98,7 +98,7 @@ class LSHConfig:
 class VerifyConfig:
     """When an LSH candidate counts as a near duplicate."""
 
-    jaccard_threshold: float = 0.65
+    jaccard_threshold: float = 0.55
     containment_threshold: float = 0.9
     min_shingles_for_containment: int = 40  # of the smaller article
     # Articles with fewer distinct shingles keep their shingle hashes in the index, and a pair
