@@ -52,14 +52,20 @@ class _HasRaw(Protocol):
 T = TypeVar("T", bound=_HasRaw)
 
 
-def decision_order(items: Iterable[T]) -> list[T]:
-    """Items (prepared or rejected messages) by event time, then partition and offset.
+def event_order(raw: _Timed) -> tuple[int, int, int]:
+    """Sort key of a raw message: event time, then partition and offset.
 
     The tie-break keeps the order deterministic; the decision rule itself breaks event-time
     ties by article id, so the order only decides how many corrections are needed, never a
-    verdict.
+    verdict. Raw messages are sorted before the stateless step, so prepared items come back
+    in this order.
     """
-    return sorted(items, key=lambda i: (i.raw.timestamp_ms, i.raw.partition, i.raw.offset))
+    return (raw.timestamp_ms, raw.partition, raw.offset)
+
+
+def decision_order(items: Iterable[T]) -> list[T]:
+    """Items (prepared or rejected messages) in :func:`event_order` of their raw messages."""
+    return sorted(items, key=lambda i: event_order(i.raw))
 
 
 class HoldPolicy:
