@@ -98,10 +98,12 @@ def _print_scores(scores: Scores) -> None:
 
 
 def _print_cost(result: Run) -> None:
-    print(f"  cost: decide {result.decide_us:,.0f} us/message (text path excluded), "
-          f"index ~{result.entry_bytes:,.0f} B/entry, log record {result.record_bytes:,.0f} B, "
-          f"{result.exact_entries} entries keep exact shingles, "
-          f"{result.corrections} corrections")
+    print(f"  cost: decide {result.decide_us:,.0f} us/message (text path excluded); index "
+          f"~{result.entry_bytes:,.0f} B/entry, of which profiles {result.profile_bytes:,.0f} B "
+          f"({result.exact_entries} entries keep exact shingles); log record "
+          f"{result.record_bytes:,.0f} B, of which version-2 fields "
+          f"{result.profile_record_bytes:,.0f} B; {result.corrections} corrections "
+          f"(arrival order is random)")
 
 
 def report(seed: int, arrival_seed: int, realnews_dir: Path | None) -> bool:

@@ -49,7 +49,9 @@ class Run:
     rejected: list[str]
     decide_us: float  # mean stateful-step time per message
     entry_bytes: float  # index memory per entry (IndexStats)
+    profile_bytes: float  # of which verification profiles
     record_bytes: float  # mean fingerprint-log record size
+    profile_record_bytes: float  # of which the version-2 fields
     exact_entries: int  # entries keeping their shingles (short articles)
     corrections: int  # kept verdicts later overturned
     rejections: dict[str, int] = field(default_factory=dict)
@@ -80,15 +82,17 @@ def run(prepared: Sequence[Prepared | Rejected], config: CoreConfig) -> Run:
     dedup = Deduplicator(config, worker="eval")
     decide_s = 0.0
     record_bytes: list[int] = []
+    v1_bytes: list[int] = []
     corrections = 0
     for now, item in enumerate(prepared):
         started = time.perf_counter()
         outcome = dedup.decide(item, now_ms=BASE_MS + now)
         decide_s += time.perf_counter() - started
         corrections += outcome.corrections
-        record_bytes.extend(
-            len(encode_record(r.entry, r.paragraph_keys, r.worker)) for r in outcome.log_records[:1]
-        )
+        for r in outcome.log_records[:1]:
+            record_bytes.append(len(encode_record(r.entry, r.paragraph_keys, r.worker)))
+            bare = dataclasses.replace(r.entry, profile=None, match=None, similarity=None)
+            v1_bytes.append(len(encode_record(bare, r.paragraph_keys, r.worker)))
     roots: dict[str, str] = {}
     rejected: list[str] = []
     for item in prepared:
@@ -105,7 +109,11 @@ def run(prepared: Sequence[Prepared | Rejected], config: CoreConfig) -> Run:
         roots=roots, rejected=rejected,
         decide_us=decide_s / max(1, len(prepared)) * 1e6,
         entry_bytes=stats.bytes_per_entry,
+        profile_bytes=stats.profile_bytes / max(1, stats.entries),
         record_bytes=statistics.mean(record_bytes) if record_bytes else 0.0,
+        profile_record_bytes=(
+            statistics.mean(record_bytes) - statistics.mean(v1_bytes) if record_bytes else 0.0
+        ),
         exact_entries=exact, corrections=corrections,
     )
 

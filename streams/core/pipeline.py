@@ -183,7 +183,7 @@ class Deduplicator:
             )
             outputs = [Output("duplicates", prepared.id, value)]
             verdict = "duplicate"
-        kept_fixed, moved = self._corrections(decision, prepared.id, now_ms)
+        kept_fixed, moved = self._corrections(decision, prepared.id, now_ms, replay=not is_new)
         self._remember(prepared.id)
         return Outcome(
             verdict=verdict,
@@ -242,7 +242,7 @@ class Deduplicator:
         return tuple(k for k in prepared.paragraph_keys if k not in known)
 
     def _corrections(
-        self, decision: Decision, winner: str, now_ms: int
+        self, decision: Decision, winner: str, now_ms: int, *, replay: bool = False
     ) -> tuple[list[Output], list[Output]]:
         """Corrections this (earlier) article causes: for the kept articles it supersedes, and
         for the duplicates that moved with them to its group's kept article. None for
@@ -257,7 +257,9 @@ class Deduplicator:
             kept_fixed.append(
                 self._correction(loser_id, root, kind, similarity, now_ms, supersedes="kept")
             )
-        moved = []
+        moved: list[Output] = []
+        if not decision.supersedes and not replay:
+            return kept_fixed, moved  # nothing moved (the group is not scanned: it may be big)
         for member in moved_members(self.index, root, winner):
             if member.id in self._held or member.id in decision.supersedes:
                 continue

@@ -59,11 +59,13 @@ class Remainders:
 def remainders(a: Profile, b: Profile, shingle_size: int) -> Remainders | None:
     """The two remainders, or None when the articles share no paragraph."""
     a_keys, b_keys = a.key_array(), b.key_array()
-    a_counted, b_counted = a_keys != DATELINE_KEY, b_keys != DATELINE_KEY
-    a_shared = np.isin(a_keys, b_keys) & a_counted
-    if not a_shared.any():
+    common = set(a_keys.tolist()) & set(b_keys.tolist())  # sets: np.isin costs ~0.4 ms here
+    common.discard(DATELINE_KEY)
+    if not common:
         return None
-    b_shared = np.isin(b_keys, a_keys) & b_counted
+    a_counted, b_counted = a_keys != DATELINE_KEY, b_keys != DATELINE_KEY
+    a_shared = np.fromiter((k in common for k in a_keys.tolist()), bool, len(a_keys))
+    b_shared = np.fromiter((k in common for k in b_keys.tolist()), bool, len(b_keys))
     a_starts, b_starts = a.start_array(), b.start_array()
     a_keep, b_keep = a_counted & ~a_shared, b_counted & ~b_shared
     return Remainders(

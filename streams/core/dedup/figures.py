@@ -17,6 +17,7 @@ of the contexts both carry figures in (measured: copies <= 0.08, templated repor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ import xxhash
 
 _MAX_DIGITS = 32
 _NOT_DIGIT = re.compile(r"[^0-9]")
+_DIGIT = re.compile(r"[0-9]")
 _LOW32 = 0xFFFFFFFF
 
 FigureRuns = Counter[tuple[int, str]]
@@ -33,46 +35,61 @@ FigureRuns = Counter[tuple[int, str]]
 def encode_figures(tokens: Sequence[str]) -> bytes:
     """Each run of number tokens as (context hash: uint32 LE, digit count: 1 byte, digits)."""
     out = bytearray()
-    i, n = 0, len(tokens)
-    while i < n:
-        if not _has_digit(tokens[i]):
-            i += 1
-            continue
-        j = i
-        while j < n and _has_digit(tokens[j]):
+    numbered = [i for i, token in enumerate(tokens) if _DIGIT.search(token)]
+    n, k = len(tokens), 0
+    while k < len(numbered):
+        i = j = numbered[k]
+        while k < len(numbered) and numbered[k] == j:  # the run of consecutive number tokens
             j += 1
+            k += 1
         left = tokens[i - 1] if i else "^"
         right = tokens[j] if j < n else "$"
         context = xxhash.xxh3_64_intdigest(f"{left}\x00{right}".encode()) & _LOW32
         digits = _NOT_DIGIT.sub("", "".join(tokens[i:j]))[:_MAX_DIGITS].encode("ascii")
         out += context.to_bytes(4, "little") + bytes((len(digits),)) + digits
-        i = j
     return bytes(out)
 
 
 def decode_figures(data: bytes) -> FigureRuns:
     runs: FigureRuns = Counter()
-    i = 0
-    while i + 5 <= len(data):
-        context = int.from_bytes(data[i : i + 4], "little")
+    for context, digits in _runs(data):
+        runs[(context, digits)] += 1
+    return runs
+
+
+@functools.lru_cache(maxsize=4096)
+def _by_context(data: bytes) -> dict[int, list[str]]:
+    """Runs by context. Cached: an indexed article is compared with many new ones (callers
+    only read the result)."""
+    out: dict[int, list[str]] = {}
+    for context, digits in _runs(data):
+        out.setdefault(context, []).append(digits)
+    return out
+
+
+def _runs(data: bytes) -> list[tuple[int, str]]:
+    runs = []
+    i, size = 0, len(data)
+    while i + 5 <= size:
         length = data[i + 4]
-        runs[(context, data[i + 5 : i + 5 + length].decode("ascii"))] += 1
+        runs.append((int.from_bytes(data[i : i + 4], "little"),
+                     data[i + 5 : i + 5 + length].decode("ascii")))
         i += 5 + length
     return runs
 
 
 def figure_conflicts(a: bytes, b: bytes) -> tuple[int, int]:
     """(agreements, conflicts) between the figures of two articles."""
-    runs_a, runs_b = decode_figures(a), decode_figures(b)
-    by_context_a: dict[int, Counter[str]] = {}
-    by_context_b: dict[int, Counter[str]] = {}
-    for (context, digits), count in runs_a.items():
-        by_context_a.setdefault(context, Counter())[digits] += count
-    for (context, digits), count in runs_b.items():
-        by_context_b.setdefault(context, Counter())[digits] += count
+    if a == b:
+        return len(_runs(a)), 0
+    by_context_a, by_context_b = _by_context(a), _by_context(b)
     agree = conflict = 0
     for context in by_context_a.keys() & by_context_b.keys():
-        left, right = by_context_a[context], by_context_b[context]
+        left_runs, right_runs = by_context_a[context], by_context_b[context]
+        if left_runs == right_runs:
+            agree += len(left_runs)
+            continue
+        left, right = Counter(left_runs), Counter(right_runs)
         agree += sum((left & right).values())
         only_left = list((left - right).elements())
         only_right = list((right - left).elements())
@@ -95,5 +112,3 @@ def figures_agree(a: bytes, b: bytes, max_conflicts: float) -> bool:
     return conflict <= max_conflicts * (agree + conflict)
 
 
-def _has_digit(token: str) -> bool:
-    return any("0" <= c <= "9" for c in token)
