@@ -82,13 +82,17 @@ def real_scores(real: RealSet, result: Run) -> Scores:
     return score(real.items, result.roots, ("copy",), real.pairs)
 
 
-def _print_scores(scores: Scores) -> None:
+def _print_scores(scores: Scores, message_recall: bool = True) -> None:
     c = scores.counts
-    print(f"  messages {c['messages']}, true duplicates {c['truth_dups']}: "
-          f"precision {scores.precision:.4f}, recall {scores.recall:.4f}, "
-          f"false merges {scores.false_merges}")
-    for kind, value in scores.per_kind.items():
-        print(f"    {kind:<14} {value:.4f}")
+    if message_recall:
+        print(f"  messages {c['messages']}, true duplicates {c['truth_dups']}: "
+              f"precision {scores.precision:.4f}, recall {scores.recall:.4f}, "
+              f"false merges {scores.false_merges}")
+        for kind, value in scores.per_kind.items():
+            print(f"    {kind:<14} {value:.4f}")
+    else:
+        print(f"  messages {c['messages']}: false merges {scores.false_merges} (messages whose "
+              f"kept article is a different article); recall by pair class:")
     for name, (merged, total) in scores.merged_pairs.items():
         role = ("must merge" if name in COPY_CLASSES else "no target" if name in UNDECIDED_CLASSES
                 else "must not merge")
@@ -146,7 +150,7 @@ def _report_real(real: RealSet, config: CoreConfig, *, target: bool) -> bool:
     if target:
         print(f"  targets: no false merge, copy-pair recall >= {TARGET_REAL_COPY_RECALL}")
     print(f"  copy-pair recall {merged}/{total} = {merged / total if total else 1.0:.4f}")
-    _print_scores(scores)
+    _print_scores(scores, real.message_recall)
     _print_cost(result)
     return ok
 
