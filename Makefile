@@ -36,8 +36,9 @@ typecheck: $(STAMP)
 test: $(STAMP) prometheus lint typecheck
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
+# Generated stream + shipped real text; REALNEWS_DIR=<dir> adds a local ECB+ copy.
 eval: $(STAMP)
-	$(PY) -m bench.eval_dedup $(ARGS)
+	$(PY) -m bench.eval_dedup $(if $(REALNEWS_DIR),--realnews-dir $(REALNEWS_DIR)) $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
