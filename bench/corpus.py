@@ -615,7 +615,8 @@ def _shared_blocks(rng: random.Random, count: int, when: Callable[[], int]) -> l
     messages = []
     for number in range(count):
         story = _story(rng, 2000 + number)
-        lead = f"{story['person']} spoke in {story['place']} about {story['topic']}."
+        lead = (f"{story['person']}, {rng.choice(ROLES)} at {story['org']}, spoke in "
+                f"{story['place']} on {rng.choice(DAYS)} about {story['topic']}.")
         own = [lead, *(_render(rng.choice(SENTENCES), rng, story)
                        for _ in range(rng.randint(0, 3)))]
         block = shared_block(number)
