@@ -160,7 +160,8 @@ def register_agent(
                     await publisher.publish_log_record(record)
                 held.append((raw, outcome))
             last_ms = now_ms()
-            delay_ms = dedup.hold.release_at(last_ms, last_ms) - last_ms
+            oldest = min((raw.timestamp_ms for raw, _ in held), default=last_ms)
+            delay_ms = dedup.hold.release_at(last_ms, last_ms, oldest) - last_ms
             if delay_ms > 0:
                 await asyncio.sleep(delay_ms / 1000)
         finally:

@@ -45,3 +45,12 @@ def test_a_zero_hold_turns_holding_off() -> None:
     policy = HoldPolicy("a", HoldConfig(hold_ms=0))
     policy.observe("b", 1_000)
     assert policy.release_at(1_000, 1_000) == 1_000
+
+
+def test_a_batch_that_keeps_up_is_not_held() -> None:
+    policy = HoldPolicy("a", HoldConfig(hold_ms=250, behind_ms=1_000))
+    policy.observe("b", 10_000)
+    # decided 200 ms after its oldest message arrived: live traffic, released at once
+    assert policy.release_at(10_200, 10_200, oldest_event_ms=10_000) == 10_200
+    # a backlog: its oldest message waited 5 s
+    assert policy.release_at(15_000, 15_000, oldest_event_ms=10_000) == 15_250
