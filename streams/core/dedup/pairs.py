@@ -62,7 +62,9 @@ class PairTable:
         self.ratio = ratio
         self.epoch = 0  # counts rewrites; the buffer is rewritten at every flush
         self.buffer_written_at = 0
-        self._buffer: dict[int, int | list[int]] = {}
+        self._buffer: dict[int, int | list[int]] = {}  # for lookups
+        self._keys: list[int] = []  # the same pairs in arrival order, for the flush
+        self._key_rows: list[int] = []
         self._buffered = 0
         self.levels: list[Level] = []  # smallest first
 
@@ -80,15 +82,21 @@ class PairTable:
     def add(self, keys: U32, row: int, alive: U8) -> None:
         """Map every key in ``keys`` to ``row``."""
         buffer = self._buffer
-        for key in keys.tolist():
-            bucket = buffer.get(key)
-            if bucket is None:
-                buffer[key] = row
-            elif isinstance(bucket, int):
-                buffer[key] = [bucket, row]
-            else:
-                bucket.append(row)
-        self._buffered += keys.size
+        listed = keys.tolist()
+        self._keys.extend(listed)
+        self._key_rows.extend([row] * len(listed))
+        if buffer.keys().isdisjoint(listed) and len(set(listed)) == len(listed):
+            buffer.update(dict.fromkeys(listed, row))
+        else:
+            for key in listed:
+                bucket = buffer.get(key)
+                if bucket is None:
+                    buffer[key] = row
+                elif isinstance(bucket, int):
+                    buffer[key] = [bucket, row]
+                else:
+                    bucket.append(row)
+        self._buffered += len(listed)
         if self._buffered >= self.buffer_pairs:
             self.flush(alive)
 
@@ -126,17 +134,10 @@ class PairTable:
         if not self._buffered:
             self.buffer_written_at = self.epoch = self.epoch + 1
             return
-        keys: list[int] = []
-        rows: list[int] = []
-        for key, bucket in self._buffer.items():
-            if isinstance(bucket, int):
-                keys.append(key)
-                rows.append(bucket)
-            else:
-                keys.extend([key] * len(bucket))
-                rows.extend(bucket)
-        carry = np.sort(pack(np.array(keys, dtype=np.uint64), np.array(rows, dtype=np.uint64)))
+        carry = np.sort(pack(np.array(self._keys, dtype=np.uint64),
+                             np.array(self._key_rows, dtype=np.uint64)))
         self._buffer = {}
+        self._keys, self._key_rows = [], []
         self._buffered = 0
         self.epoch += 1
         self.buffer_written_at = self.epoch
@@ -183,14 +184,8 @@ class PairTable:
         """All pairs, sorted, buffer included (duplicates impossible: rows are never re-added)."""
         parts = [level.pairs for level in self.levels if level.size]
         if self._buffered:
-            keys: list[int] = []
-            rows: list[int] = []
-            for key, bucket in self._buffer.items():
-                members = [bucket] if isinstance(bucket, int) else bucket
-                keys.extend([key] * len(members))
-                rows.extend(members)
-            parts.append(np.sort(pack(np.array(keys, dtype=np.uint64),
-                                      np.array(rows, dtype=np.uint64))))
+            parts.append(np.sort(pack(np.array(self._keys, dtype=np.uint64),
+                                      np.array(self._key_rows, dtype=np.uint64))))
         result = np.empty(0, dtype=np.uint64)
         for part in sorted(parts, key=lambda p: p.size):
             result = merge_sorted(result, part) if result.size else part.copy()
