@@ -75,6 +75,12 @@ class Settings:
     # process may use, 0 = in the worker's own process.
     processes: int = -1
     processing_budget_s: float = 5.0  # CPU seconds one message may take before dead-lettering
+    # The fingerprint index: "compact" (numpy arrays, < 1 KB per article, snapshots) or
+    # "memory" (Python dicts, ~3.4 KB per article; kept as the reference implementation).
+    index_backend: str = "compact"
+    # Seconds between index snapshots in the data directory (and one at a clean stop);
+    # 0 turns snapshots off, so a restart replays the whole fingerprint log.
+    snapshot_interval_s: float = 300.0
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
@@ -158,6 +164,9 @@ class Settings:
             ("batch_size must be >= 1", self.batch_size >= 1),
             ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
             ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
+            ("index_backend must be 'compact' or 'memory'",
+             self.index_backend in ("compact", "memory")),
+            ("snapshot_interval_s must be >= 0", self.snapshot_interval_s >= 0),
             *ports,
             *positive,
         ]

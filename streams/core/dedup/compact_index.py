@@ -38,7 +38,6 @@ from streams.core.dedup.pairs import PairTable
 from streams.core.dedup.rows import (
     EXTRA_FIELDS,
     blob_id,
-    blob_is_kept,
     pack_rare,
     pack_strings,
     unpack_rare,
@@ -213,7 +212,7 @@ class CompactIndex:
         if self._free:
             return self._free.pop()
         if self._rows == self._capacity:
-            self._grow(self._capacity * 2)
+            self._grow(max(_INITIAL_ROWS, self._capacity * 2))
         self._rows += 1
         return self._rows - 1
 
@@ -356,9 +355,84 @@ class CompactIndex:
         _, rows = self._pairs.lookup(np.array([key], dtype=np.uint32))
         return sorted({int(r) for r in rows.tolist() if self._state[r] != 0})
 
-    def is_kept_row(self, row: int) -> bool:
-        blob = self._blobs[row]
-        return blob is not None and blob_is_kept(blob)
+    # -- snapshots ----------------------------------------------------------------------
+    def export_state(self) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+        """Arrays and plain metadata that :meth:`from_state` turns back into this index.
+
+        The arrays are copies where the index keeps mutating them (the pairs) and views of
+        the columns otherwise: write them before the index changes again.
+        """
+        n = self._rows
+        blobs = self._blobs[:n]
+        lengths = np.fromiter((-1 if b is None else len(b) for b in blobs), dtype=np.int64,
+                              count=n)
+        data = np.frombuffer(b"".join(b for b in blobs if b is not None), dtype=np.uint8)
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "signatures": self._sig[:n], "hash_hi": self._hash_hi[:n],
+            "hash_lo": self._hash_lo[:n], "event_ms": self._event[:n], "seen_ms": self._seen[:n],
+            "shingles": self._shingles[:n], "source": self._source[:n], "id_hash": self._idh[:n],
+            "state": self._state[:n], "pairs": self._pairs.export(), "blob_lengths": lengths,
+            "blob_data": data,
+        }
+        meta = {"rows": n, "live": self._live, "width": self._width,
+                "sources": self._sources[1:], "bands": self._bands, "band_rows": self._band_width}
+        return arrays, meta
+
+    @classmethod
+    def from_state(cls, lsh: LSHConfig, arrays: dict[str, npt.NDArray[Any]],
+                   meta: dict[str, Any]) -> CompactIndex:
+        """The index :meth:`export_state` described; ValueError when the parts disagree."""
+        if (meta["bands"], meta["band_rows"]) != (lsh.bands, lsh.rows):
+            raise ValueError("snapshot of another LSH banding")
+        index = cls(lsh)
+        n = int(meta["rows"])
+        lengths = arrays["blob_lengths"]
+        state = np.ascontiguousarray(arrays["state"], dtype=np.uint8)
+        if lengths.size != n or state.size != n or arrays["signatures"].shape[0] != n:
+            raise ValueError("snapshot arrays of inconsistent lengths")
+        if not np.array_equal(lengths >= 0, state != 0):
+            raise ValueError("snapshot rows and their packed strings disagree")
+        data = arrays["blob_data"].tobytes()
+        if int(lengths[lengths > 0].sum()) != len(data):
+            raise ValueError("snapshot packed strings of the wrong total length")
+        index._width = int(meta["width"])
+        index._capacity = n
+        index._rows = n
+        index._sig = np.ascontiguousarray(arrays["signatures"], dtype=np.uint32)
+        index._hash_hi = np.ascontiguousarray(arrays["hash_hi"], dtype=np.uint64)
+        index._hash_lo = np.ascontiguousarray(arrays["hash_lo"], dtype=np.uint64)
+        index._event = np.ascontiguousarray(arrays["event_ms"], dtype=np.int64)
+        index._seen = np.ascontiguousarray(arrays["seen_ms"], dtype=np.int64)
+        index._shingles = np.ascontiguousarray(arrays["shingles"], dtype=np.int64)
+        index._source = np.ascontiguousarray(arrays["source"], dtype=np.uint32)
+        index._idh = np.ascontiguousarray(arrays["id_hash"], dtype=np.uint32)
+        index._state = state
+        blobs: list[bytes | None] = []
+        at = 0
+        for length in lengths.tolist():
+            if length < 0:
+                blobs.append(None)
+            else:
+                blobs.append(data[at:at + length])
+                at += length
+        index._blobs = blobs
+        index._blob_bytes = len(data) + 33 * int((lengths >= 0).sum())
+        index._sources = [None, *meta["sources"]]
+        index._source_ids = {source: i for i, source in enumerate(index._sources)
+                             if source is not None}
+        if int(index._source.max(initial=0)) >= len(index._sources):
+            raise ValueError("snapshot rows name unknown sources")
+        index._live = int((state != 0).sum())
+        if index._live != int(meta["live"]):
+            raise ValueError("snapshot live-row count disagrees with its rows")
+        index._pairs = PairTable.from_sorted(np.ascontiguousarray(arrays["pairs"],
+                                                                  dtype=np.uint64), state)
+        # Every dead row's pairs were just dropped: all of them may be reused.
+        index._free = np.nonzero(state == 0)[0].tolist()[::-1]
+        live = state != 0
+        index._min_seen = int(index._seen[live].min()) if index._live else _INT64[1]
+        index._ids.rebuild(index._idh, state)
+        return index
 
 
 def _parse_hash(content_hash: str) -> tuple[int, int] | None:

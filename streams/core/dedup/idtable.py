@@ -38,7 +38,7 @@ class IdTable:
         return int(self.slots.nbytes)
 
     def find(self, article_id: str, hashed: int, hashes: U32) -> tuple[int, int]:
-        """``(slot, row)`` of ``article_id``; ``row`` is -1 and ``slot`` the free slot when absent."""
+        """``(slot, row)`` of ``article_id``; when absent, row -1 and the free slot."""
         slots = self.slots
         mask = slots.size - 1
         slot = hashed & mask
@@ -81,10 +81,7 @@ class IdTable:
             home = int(hashes[row]) & mask
             # The entry at ``probe`` may fill the hole unless its home lies cyclically in
             # (hole, probe]: then moving it before its home would hide it from lookups.
-            if hole <= probe:
-                stays = hole < home <= probe
-            else:
-                stays = home > hole or home <= probe
+            stays = hole < home <= probe if hole <= probe else home > hole or home <= probe
             if not stays:
                 slots[hole] = row
                 slots[probe] = EMPTY
