@@ -18,6 +18,7 @@ from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
 from streams.settings import Settings
+from streams.shell.gate import StateGate
 from streams.shell.metrics import Metrics
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
@@ -108,8 +109,10 @@ def register_agent(
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
+    gate: StateGate | None = None,
 ) -> None:
     metrics = publisher.metrics
+    state_gate = gate or StateGate()
     stage = metrics.stage_seconds
 
     def judge(raw: RawMessage, outcome: Outcome) -> None:
@@ -170,4 +173,5 @@ def register_agent(
             settings.batch_size, within=settings.batch_window_s
         )
         async for events in batches:
-            await handle(events)
+            async with state_gate.shared():  # a snapshot never sees half a batch
+                await handle(events)
