@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.decide import apply_decision, decide, find_matches
 from streams.core.dedup.index import FingerprintIndex
 from streams.core.dedup.model import Decision
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
@@ -120,3 +121,56 @@ def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
         "x": "x",
         "y": "x",
     }
+
+
+@pytest.mark.parametrize("order", [("b", "a"), ("a", "b")])
+def test_equal_event_times_are_broken_by_the_smaller_id(order: tuple[str, str]) -> None:
+    """Two copies with one event time: ``a`` < ``b``, so ``a`` is kept in either arrival order."""
+    index = FingerprintIndex(CONFIG.lsh)
+    same = fp(ORIGINAL)
+    decisions = {}
+    for article_id in order:
+        decisions[article_id] = decide(same, 1_000, article_id, index, CONFIG)
+        apply_decision(index, same, 1_000, article_id, decisions[article_id], now_ms=0)
+    assert {i: e.root for i in "ab" if (e := index.get(i))} == {"a": "a", "b": "a"}
+    if order == ("b", "a"):
+        assert decisions["a"] == Decision(kept=True, supersedes=("b",))
+    else:
+        assert decisions["b"] == Decision(False, "a", "exact", 1.0)
+
+
+def test_an_article_matching_two_kept_articles_points_at_the_earliest_root() -> None:
+    """``r`` contains both ``p`` and ``q``, which are unrelated and both kept.
+
+    The later match ``q`` is the more similar one (1.0 against 0.97), so neither "the latest"
+    nor "the most similar" can pass for "the earliest".
+    """
+    index = FingerprintIndex(CONFIG.lsh)
+    p_tokens, q_tokens = document(330, words=400), document(331, words=400)
+    for article_id, event_time_ms, tokens in (("q", 2_000, q_tokens), ("p", 1_000, p_tokens)):
+        fingerprint = fp(tokens)
+        decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
+        assert decision == Decision(kept=True)
+        apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
+    combined = fp(p_tokens + q_tokens)
+    matches = find_matches(combined, "r", index, CONFIG)
+    assert sorted((m.entry.id, m.kind, round(m.similarity, 3)) for m in matches) == [
+        ("p", "near", 0.97), ("q", "near", 1.0)]
+    decision = decide(combined, 3_000, "r", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of, decision.match) == (False, "p", "near")
+
+
+def test_a_match_with_a_later_key_is_not_earlier() -> None:
+    """Same event time, larger id: the indexed copy is later, so the new one is kept."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed_at(index, "m", 1_000)
+    assert decide(STORY["a"][1], 1_000, "l", index, CONFIG) == Decision(kept=True,
+                                                                       supersedes=("m",))
+    assert decide(STORY["a"][1], 1_000, "n", index, CONFIG) == Decision(False, "m", "exact", 1.0)
+
+
+def feed_at(index: FingerprintIndex, article_id: str, event_time_ms: int) -> Decision:
+    fingerprint = STORY["a"][1]
+    decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
+    apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
+    return decision

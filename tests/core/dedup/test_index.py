@@ -90,3 +90,13 @@ def test_stats_report_bytes_per_entry() -> None:
     assert stats.entries == 50
     assert stats.band_keys == 50 * CONFIG.lsh.bands
     assert 1_000 < stats.bytes_per_entry < 6_000
+
+
+def test_expire_keeps_an_entry_seen_exactly_at_the_cutoff() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(entry("at", 1, seen_at_ms=4_000))
+    index.add(entry("before", 2, seen_at_ms=3_999))
+    assert index.expire(now_ms=10_000, window_ms=6_000) == ["before"]  # cutoff 4,000
+    assert [e.id for e in index.candidates(fp(document(1)))] == ["at"]
+    assert index.expire(now_ms=10_001, window_ms=6_000) == ["at"]
+    assert len(index) == 0

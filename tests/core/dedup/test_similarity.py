@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from streams.core.dedup.config import VerifyConfig
+from streams.core.dedup.model import Fingerprint
 from streams.core.dedup.similarity import (
     containment_from_jaccard,
     estimated_containment,
@@ -68,3 +71,50 @@ def test_verify_is_symmetric() -> None:
 
 def test_empty_fingerprints_never_near_match() -> None:
     assert verify(fp([]), fp([]), CONFIG.verify).is_dup is False
+
+
+def synthetic(count: int, equal_positions: int, content_hash: str = "h") -> Fingerprint:
+    """A fingerprint whose signature shares its first ``equal_positions`` values with ``BASE``.
+
+    With :data:`BASE` as the other side the estimated Jaccard is exactly
+    ``equal_positions / 128``, so containment ``J (a + b) / ((1 + J) min(a, b))`` is exact too.
+    """
+    signature = BASE.signature.copy()
+    signature[equal_positions:] += np.uint32(1)
+    return Fingerprint(content_hash, signature, count)
+
+
+BASE = Fingerprint("base", np.arange(128, dtype=np.uint32), 100)
+
+
+@pytest.mark.parametrize(
+    ("larger", "expected"),
+    [
+        (170, (True, 0.9, "containment")),  # (100 + 170) / 300: exactly the threshold
+        (167, (False, 0.5, "jaccard")),  # 0.89
+        (140, (False, 0.5, "jaccard")),  # 0.8: a containment of 0.7 or 0.8 is not a copy
+    ],
+)
+def test_containment_threshold_is_0_9_inclusive(
+    larger: int, expected: tuple[bool, float, str]
+) -> None:
+    # J = 64/128 = 0.5 is below the Jaccard threshold: only containment can decide.
+    result = verify(synthetic(larger, 64), BASE, VerifyConfig())
+    assert (result.is_dup, round(result.similarity, 6), result.kind) == expected
+
+
+@pytest.mark.parametrize(("smaller", "is_dup"), [(39, False), (40, True)])
+def test_containment_needs_40_shingles_in_the_smaller_article(smaller: int, is_dup: bool) -> None:
+    # J = 0.5 and the larger side twice the smaller: containment 1.0 whatever the size.
+    small = dataclasses.replace(BASE, shingle_count=smaller)
+    result = verify(small, synthetic(2 * smaller, 64), VerifyConfig())
+    assert (result.is_dup, result.kind) == (is_dup, "containment" if is_dup else "jaccard")
+    assert result.similarity == (1.0 if is_dup else 0.5)
+
+
+@pytest.mark.parametrize(("equal", "is_dup"), [(83, False), (84, True)])
+def test_jaccard_threshold_is_0_65_inclusive(equal: int, is_dup: bool) -> None:
+    # 84/128 = 0.656 >= 0.65 > 83/128 = 0.648; equal counts keep containment = Jaccard-based
+    # below 0.9 (2J/(1+J) = 0.79).
+    result = verify(synthetic(100, equal), BASE, VerifyConfig())
+    assert (result.is_dup, result.similarity, result.kind) == (is_dup, equal / 128, "jaccard")
