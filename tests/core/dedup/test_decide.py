@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from streams.core.dedup.decide import apply_decision, decide, find_matches
 from streams.core.dedup.index import FingerprintIndex
-from streams.core.dedup.model import Decision
+from streams.core.dedup.model import Decision, IndexEntry
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
 ORIGINAL = document(100, words=700)
@@ -174,3 +174,81 @@ def feed_at(index: FingerprintIndex, article_id: str, event_time_ms: int) -> Dec
     decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
     apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
     return decision
+
+
+def test_apply_decision_indexes_the_article_with_what_it_was_given() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    event_time_ms, fingerprint = STORY["a"]
+    [entry] = apply_decision(index, fingerprint, event_time_ms, "a", Decision(kept=True),
+                             now_ms=77, source="bbc", origin="articles.raw/2/9")
+    assert entry == IndexEntry("a", event_time_ms, fingerprint, "a", source="bbc", seen_at_ms=77,
+                               origin="articles.raw/2/9", superseded_by=None)
+    assert index.get("a") is entry
+    [bare] = apply_decision(index, STORY["x"][1], 5, "x", Decision(kept=True), now_ms=1)
+    assert (bare.source, bare.origin) == (None, "")
+
+
+def test_replays_after_a_supersede_repeat_both_decisions() -> None:
+    """``c`` is superseded by the earlier ``a``; replaying ``c`` must keep that fact."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    first_a = feed(index, "a")
+    assert first_a.supersedes == ("c",)
+    replayed_c = feed(index, "c")
+    assert (replayed_c.kept, replayed_c.duplicate_of, replayed_c.supersedes) == (False, "a", ())
+    assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
+    assert feed(index, "a") == first_a
+
+
+def test_replay_of_a_decided_article_changes_only_its_own_entry() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # a member of c
+    event_time_ms, fingerprint = STORY["a"]
+    decision = decide(fingerprint, event_time_ms, "a", index, CONFIG)
+    apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    again = decide(fingerprint, event_time_ms, "a", index, CONFIG)
+    assert again == decision
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", again, now_ms=0)
+    assert [e.id for e in changed] == ["a"]
+    event_time_ms, fingerprint = STORY["c"]
+    replayed_c = decide(fingerprint, event_time_ms, "c", index, CONFIG)
+    changed = apply_decision(index, fingerprint, event_time_ms, "c", replayed_c, now_ms=0)
+    assert [(e.id, e.root) for e in changed] == [("c", "a")]
+
+
+def test_a_kept_article_that_turns_out_a_duplicate_on_replay_takes_its_members_along() -> None:
+    """The earlier ``a`` reached this index as a plain log record (no supersede applied)."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # duplicate of c
+    index.add(IndexEntry("a", STORY["a"][0], STORY["a"][1], root="a"))
+    event_time_ms, fingerprint = STORY["c"]
+    decision = decide(fingerprint, event_time_ms, "c", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of) == (False, "a")
+    changed = apply_decision(index, fingerprint, event_time_ms, "c", decision, now_ms=0)
+    assert [(e.id, e.root) for e in changed] == [("c", "a"), ("d", "a")]
+    assert [e.id for e in index.members("a")] == ["c", "d"]
+    assert index.members("c") == []
+
+
+def test_supersedes_skips_ids_no_longer_indexed() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")
+    event_time_ms, fingerprint = STORY["a"]
+    decision = Decision(kept=True, supersedes=("b-expired", "c"))
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by) for e in changed] == [
+        ("a", "a", None), ("c", "a", "a"), ("d", "a", None)]
+
+
+def test_a_superseded_entry_with_a_stale_root_is_re_rooted() -> None:
+    """``c`` already names ``a`` as its superseder but has another root (records out of order)."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("c", STORY["c"][0], STORY["c"][1], root="old", superseded_by="a"))
+    event_time_ms, fingerprint = STORY["a"]
+    decision = Decision(kept=True, supersedes=("c",))
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by) for e in changed] == [
+        ("a", "a", None), ("c", "a", "a")]

@@ -22,15 +22,22 @@ def test_estimated_jaccard_counts_equal_positions() -> None:
     assert estimated_jaccard(a, b) == 0.5
 
 
-def test_estimated_jaccard_rejects_mismatched_lengths() -> None:
-    with pytest.raises(ValueError):
-        estimated_jaccard(np.zeros(4, np.uint32), np.zeros(8, np.uint32))
+@pytest.mark.parametrize(("a", "b"), [(4, 8), (0, 0)])
+def test_estimated_jaccard_rejects_mismatched_or_empty_signatures(a: int, b: int) -> None:
+    with pytest.raises(ValueError, match="one non-zero length"):
+        estimated_jaccard(np.zeros(a, np.uint32), np.zeros(b, np.uint32))
+
+
+def test_estimated_jaccard_of_one_permutation() -> None:
+    one = np.array([7], dtype=np.uint32)
+    assert estimated_jaccard(one, one) == 1.0
 
 
 def test_containment_from_jaccard_of_a_subset() -> None:
     # B (50 items) inside A (100 items): J = 0.5, containment of B in A = 1
     assert containment_from_jaccard(0.5, 100, 50) == pytest.approx(1.0)
     assert containment_from_jaccard(0.5, 0, 50) == 0.0
+    assert containment_from_jaccard(1.0, 1, 1) == 1.0  # one shingle each, the same one
 
 
 def test_truncated_excerpt_is_caught_by_containment() -> None:
@@ -59,7 +66,7 @@ def test_copy_edit_is_a_jaccard_match() -> None:
 
 def test_unrelated_documents_do_not_match() -> None:
     result = verify(fp(document(13)), fp(document(14)), CONFIG.verify)
-    assert result.is_dup is False
+    assert (result.is_dup, result.kind) == (False, "jaccard")
     assert result.similarity < 0.1
 
 
@@ -70,7 +77,15 @@ def test_verify_is_symmetric() -> None:
 
 
 def test_empty_fingerprints_never_near_match() -> None:
-    assert verify(fp([]), fp([]), CONFIG.verify).is_dup is False
+    assert verify(fp([]), fp([]), CONFIG.verify) == (False, 0.0, "jaccard")
+
+
+def test_an_empty_side_never_matches_even_an_equal_signature() -> None:
+    """The empty signature (all ones) is a valid value; only the shingle count tells."""
+    empty = fp([])
+    same_signature = Fingerprint("other", empty.signature.copy(), 50)
+    assert verify(empty, same_signature, CONFIG.verify) == (False, 0.0, "jaccard")
+    assert verify(same_signature, empty, CONFIG.verify) == (False, 0.0, "jaccard")
 
 
 def synthetic(count: int, equal_positions: int, content_hash: str = "h") -> Fingerprint:
