@@ -100,3 +100,18 @@ def test_an_expired_article_no_longer_matches_a_resend() -> None:
     resend = dedup.process(raw("x2", ORIGINAL, 2_000, partition=0, offset=1),
                            now_ms=seen_ms + window_ms + 2)
     assert resend.verdict == "enriched"
+
+
+@pytest.mark.xfail(strict=True, reason="both workers correct: A supersedes y while deciding x, "
+                   "then B's apply_remote of x's record corrects y again (double count)")
+def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected_once() -> None:
+    """The interleaving the real-broker race test often takes: A's replica already holds
+    B's kept ``y`` when A decides the earlier ``x``."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    assert exchange(y, a, now_ms=10_010) == [None]
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    at_b = exchange(x, b, now_ms=10_030)
+    corrections = [(kind, key) for kind, key, value in outputs([x, *at_b])
+                   if value.get("supersedes")]
+    assert corrections == [("duplicates", "y")]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -158,8 +159,10 @@ class FakeSys:
     """``sys`` for :meth:`FingerprintIndex.stats` with a distinct size per kind of object, so
     the total shows which objects were counted, and how often."""
 
-    SIZES = {dict: 1_000_000, list: 100_000, set: 10_000, IndexEntry: 1_000, Fingerprint: 300,
-             np.ndarray: 50, str: 5, tuple: 3}
+    SIZES: ClassVar[dict[type, int]] = {
+        dict: 1_000_000, list: 100_000, set: 10_000, IndexEntry: 1_000, Fingerprint: 300,
+        np.ndarray: 50, str: 5, tuple: 3,
+    }
     ZERO, INT = 1, 2  # as in CPython, 0 is smaller than a 64-bit band key
 
     @classmethod
