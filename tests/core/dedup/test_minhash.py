@@ -111,6 +111,17 @@ def test_shingle_hashes_are_the_sorted_distinct_hashes_of_the_k_grams() -> None:
     assert shingle_hashes(tokens, 3).tolist() == expected
 
 
+@pytest.mark.parametrize("words", [10, 100, 1000, 5000])
+def test_distinct_shingles_whatever_was_computed_before(words: int) -> None:
+    """Each size twice, all-distinct first: a mask computed into uninitialised memory would
+    inherit the previous call's all-true pattern and keep the repeats of the second."""
+    unique = [f"u{i}" for i in range(words)]
+    repeated = ["a", "b", "c", "d"] * (words // 4)
+    for _ in range(3):
+        assert shingle_hashes(unique, 3).size == words - 2
+        assert shingle_hashes(repeated, 3).size == 4
+
+
 def test_fewer_tokens_than_k_hash_the_space_joined_tokens() -> None:
     assert shingle_hashes(["a", "b"], 3).tolist() == [xxhash.xxh3_64_intdigest(b"a b")]
 

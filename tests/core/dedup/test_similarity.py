@@ -127,6 +127,12 @@ def test_containment_needs_40_shingles_in_the_smaller_article(smaller: int, is_d
     assert result.similarity == (1.0 if is_dup else 0.5)
 
 
+def test_jaccard_threshold_is_inclusive_when_representable() -> None:
+    # 64/128 is exactly 0.5; containment 2J/(1+J) = 0.67 stays below 0.9.
+    result = verify(synthetic(100, 64), BASE, VerifyConfig(jaccard_threshold=0.5))
+    assert result == (True, 0.5, "jaccard")
+
+
 @pytest.mark.parametrize(("equal", "is_dup"), [(83, False), (84, True)])
 def test_jaccard_threshold_is_0_65_inclusive(equal: int, is_dup: bool) -> None:
     # 84/128 = 0.656 >= 0.65 > 83/128 = 0.648; equal counts keep containment = Jaccard-based
