@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit integration eval bench fuzz mutation prometheus clean
+.PHONY: install demo test lint typecheck unit integration eval eval-extract bench fuzz mutation prometheus clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -38,6 +38,11 @@ test: $(STAMP) prometheus lint typecheck
 
 eval: $(STAMP)
 	$(PY) -m bench.eval_dedup $(ARGS)
+
+# Main-text F1 vs trafilatura on public page sets kept outside the repo (--data DIR or
+# INGEST_EXTRACT_DATA; without them it says how to get them and exits 0).
+eval-extract: $(STAMP)
+	$(PY) -m bench.eval_extract $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
