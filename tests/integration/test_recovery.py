@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from streams import settings as settings_mod
 from streams.core.fingerprint_log import LogRecord
 from streams.kafka.broker import EmbeddedBroker, free_port
+from streams.kafka.connection import KafkaConnection
 from streams.kafka.lag import EndOffsetProbe
 from streams.shell.replica import IndexReplica
 from tests.conftest import broker_settings
@@ -57,13 +58,14 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
     # Tansu fixed it: update the README's "Running on Tansu" table.
     assert end == 11
 
+    options = KafkaConnection.from_settings(settings).aiokafka_options()
     seen: list[bytes] = []
 
     async def read_with_fences() -> int:
         async def on_record(record: LogRecord, catching_up: bool) -> None:
             raise AssertionError("not reached: values are not log records")
 
-        replica = IndexReplica(settings, on_record)
+        replica = IndexReplica(settings, on_record, client_options=options)
         replica._apply = _count_into(seen)  # type: ignore[method-assign]
         await replica.start()
         await asyncio.wait_for(replica.ready.wait(), timeout=20)
@@ -73,7 +75,7 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
     assert asyncio.run(read_with_fences()) == 13
 
     async def probed_end() -> dict[int, int]:
-        probe = EndOffsetProbe(settings, topic, {})
+        probe = EndOffsetProbe(settings, topic, options)
         await probe.start()
         try:
             return await probe.end_offsets([0])
