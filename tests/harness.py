@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +16,13 @@ from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
-from kafka import TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.connection import KafkaConnection
 from streams.kafka.process import spawn
 from streams.settings import Settings
 
@@ -261,32 +261,26 @@ class Collected:
         return out
 
 
-FENCE_KEY_PREFIX = b"__test_fence__"
-
-
 def collect(settings: Settings, until: Callable[[Collected], bool],
             timeout_s: float = 60.0) -> Collected:
-    """Read all output topics from the beginning until ``until`` holds, then to fences.
+    """Read all output topics from the beginning until ``until`` holds, then to their ends.
 
-    No fixed wait for stray records: once ``until`` holds, a fence record is appended to
-    every output partition and reading goes on until each fence is passed, so every record
-    published before that moment is in the result. To be sure nothing more comes, stop the
-    workers first and call :func:`read_all`.
+    No fixed wait for stray records: once ``until`` holds, the true end offset of every
+    output partition is measured (Tansu-proof, as ``streams.kafka.lag`` does) and reading
+    goes on to it, so every record published before that moment is in the result. To be
+    sure nothing more comes, stop the workers first and call :func:`read_all`.
     """
     reader = make_reader(settings, list(settings.output_topics), from_beginning=True)
     got = Collected()
     deadline = time.monotonic() + timeout_s
-    fences: dict[TopicPartition, int] | None = None
+    ends: dict[TopicPartition, int] | None = None
     try:
         while time.monotonic() < deadline:
             for record in poll_records(reader):
-                if (record.key or b"").startswith(FENCE_KEY_PREFIX):
-                    continue
                 got.records.append((record.topic, orjson.loads(record.value)))
-            if fences is None and until(got):
-                fences = _append_fences(settings, reader.assignment())
-            if fences is not None and all(reader.position(tp) > offset
-                                          for tp, offset in fences.items()):
+            if ends is None and until(got):
+                ends = true_end_offsets(settings, reader.assignment())
+            if ends is not None and all(reader.position(tp) >= end for tp, end in ends.items()):
                 return got
         raise AssertionError(f"timed out; collected {len(got.records)} records: {got.records}")
     finally:
@@ -298,15 +292,28 @@ def read_all(settings: Settings, timeout_s: float = 60.0) -> Collected:
     return collect(settings, lambda _: True, timeout_s)
 
 
-def _append_fences(settings: Settings, partitions: Iterable[TopicPartition]
-                   ) -> dict[TopicPartition, int]:
-    producer = make_producer(settings)
-    key = FENCE_KEY_PREFIX + uuid.uuid4().hex.encode()
-    futures = {tp: producer.send(tp.topic, key=key, value=b"", partition=tp.partition)
-               for tp in partitions}
-    fences = {tp: future.get(timeout=30).offset for tp, future in futures.items()}
-    producer.close(timeout=10)
-    return fences
+def true_end_offsets(settings: Settings, partitions: Iterable[TopicPartition]
+                     ) -> dict[TopicPartition, int]:
+    """End offsets read from the last batch: Tansu's "latest" can be that batch's first + 1."""
+    probe = KafkaConsumer(group_id=None, enable_auto_commit=False,
+                          **KafkaConnection.from_settings(settings).kafka_python_options())
+    ends = {}
+    try:
+        for tp in partitions:
+            reported = probe.end_offsets([tp])[tp]
+            ends[tp] = reported
+            if reported == 0:
+                continue
+            probe.assign([tp])
+            probe.seek(tp, reported - 1)
+            deadline = time.monotonic() + 10
+            batch: list[Any] = []
+            while not batch and time.monotonic() < deadline:
+                batch = probe.poll(timeout_ms=200).get(tp, [])
+            ends[tp] = max([reported, *(record.offset + 1 for record in batch)])
+    finally:
+        probe.close()
+    return ends
 
 
 def schema_errors(topic: str, record: dict[str, Any]) -> list[str]:
