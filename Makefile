@@ -36,8 +36,9 @@ typecheck: $(STAMP)
 test: $(STAMP) prometheus lint typecheck
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
+# Generated stream + shipped real text; REALNEWS_DIR=<dir> adds a local ECB+ copy.
 eval: $(STAMP)
-	$(PY) -m bench.eval_dedup $(ARGS)
+	$(PY) -m bench.eval_dedup $(if $(REALNEWS_DIR),--realnews-dir $(REALNEWS_DIR)) $(ARGS)
 
 # Main-text F1 vs trafilatura on public page sets kept outside the repo (--data DIR or
 # INGEST_EXTRACT_DATA; without them it says how to get them and exits 0).

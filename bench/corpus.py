@@ -4,19 +4,28 @@ Every message carries ``cluster`` (messages of one cluster are the same article)
 ``original``, a duplicate variant (``exact``, ``reflow``, ``html``, ``chrome``, ``copyedit``,
 ``para_drop``, ``truncate``) or a hard negative that must stay distinct (``same_story``: another
 outlet's article on a story, sharing quotes and facts; ``shared_footer``: a short article
-carrying the same long publisher footer as others). The five seed articles come first
-(001 and 004 are one cluster). Event times are random and independent of list order.
+carrying the same long publisher footer as others; ``templated``: a report of the same
+template as others with other figures (market close, rate decision, match result);
+``shared_block``: a short article sharing one long paragraph verbatim with other, different
+articles: a newsletter pitch, an agency's boilerplate, a long common quote). A templated
+report re-sent with the same figures is a duplicate (``resend``). Some messages carry a
+``source`` (publisher), most do not. The five seed articles come first (001 and 004 are one
+cluster). Event times are random and independent of list order.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.negatives import TEMPLATES, shared_block, templated_report
+
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seeds"
 DUPLICATE_KINDS = ("exact", "reflow", "html", "chrome", "copyedit", "para_drop", "truncate")
-NEGATIVE_KINDS = ("same_story", "shared_footer")
+REPORT_DUPLICATE_KINDS = ("resend",)
+NEGATIVE_KINDS = ("same_story", "shared_footer", "templated", "shared_block")
 HOUR_MS = 3_600_000
 
 
@@ -32,6 +41,7 @@ class Message:
     kind: str
     original_id: str  # the message this one was derived from (itself for originals)
     group: str = ""  # story or footer group, for hard-negative pairs
+    source: str | None = None  # the envelope's publisher, when the producer sends one
 
 
 FIRST = [
@@ -503,7 +513,11 @@ def _seed_messages(rng: random.Random) -> list[Message]:
 
 
 def generate(seed: int = 20240818, stories: int = 60, per_story: int = 3) -> list[Message]:
-    """The labelled stream: seeds, originals, duplicate variants and hard negatives."""
+    """The labelled stream: seeds, originals, duplicate variants and hard negatives.
+
+    Templated reports and shared blocks come from their own random streams, so the rest of
+    the stream is the same as before they were added; their number scales with ``stories``.
+    """
     rng = random.Random(seed)
     messages = _seed_messages(rng)
 
@@ -525,6 +539,7 @@ def generate(seed: int = 20240818, stories: int = 60, per_story: int = 3) -> lis
                 kind="original" if article == 0 else "same_story",
                 original_id=f"{cluster}-original",
                 group=story["id"],
+                source=PUBLICATIONS[number % len(PUBLICATIONS)] if number % 2 == 0 else None,
             )
             messages.append(original)
             for kind in rng.sample(DUPLICATE_KINDS, rng.randint(2, 4)):
@@ -544,7 +559,8 @@ def generate(seed: int = 20240818, stories: int = 60, per_story: int = 3) -> lis
     for number in range(48):
         publication = PUBLICATIONS[number % len(PUBLICATIONS)]
         story = _story(rng, 1000 + number)
-        paragraphs = _article(rng, story, rng.randint(120, 300))
+        # short bodies too: the footer is then most of the text (the case of issue 12)
+        paragraphs = _article(rng, story, rng.randint(30, 300))
         footer_rng = random.Random(publication)  # one footer per publication
         body = "\n".join(paragraphs + _footer(footer_rng, publication))
         cluster = f"f{number:03d}"
@@ -558,8 +574,62 @@ def generate(seed: int = 20240818, stories: int = 60, per_story: int = 3) -> lis
                 kind="shared_footer",
                 original_id=f"{cluster}-shared_footer",
                 group=publication,
+                source=publication if number % 4 == 0 else None,
             )
         )
+    scale = stories / 60
+    messages += _templated(random.Random(f"{seed}-templated"), round(12 * scale), when)
+    messages += _shared_blocks(random.Random(f"{seed}-blocks"), round(48 * scale), when)
+    return messages
+
+
+def _templated(rng: random.Random, per_template: int, when: Callable[[], int]) -> list[Message]:
+    """Reports of each template with their own figures; a third re-sent with the same ones."""
+    messages = []
+    for template in TEMPLATES:
+        for number in range(per_template):
+            paragraphs = templated_report(rng, template)
+            cluster = f"r{template}{number:02d}"
+            report = Message(
+                id=f"{cluster}-templated", event_time_ms=when(), body="\n".join(paragraphs),
+                content_type=None, cluster=cluster, kind="templated",
+                original_id=f"{cluster}-templated", group=template,
+                source="Valoria Wire" if number % 2 == 0 else None,
+            )
+            messages.append(report)
+            if number % 3 == 0:
+                body, content_type = _variant(
+                    rng.choice(("reflow", "html", "exact")), paragraphs, rng, template
+                )
+                messages.append(Message(
+                    id=f"{cluster}-resend", event_time_ms=when(), body=body,
+                    content_type=content_type, cluster=cluster, kind="resend",
+                    original_id=report.id, group=template, source=report.source,
+                ))
+    return messages
+
+
+def _shared_blocks(rng: random.Random, count: int, when: Callable[[], int]) -> list[Message]:
+    """Short, different articles (one to four sentences of their own) that carry one long
+    block shared with others: most of each article is the block."""
+    messages = []
+    for number in range(count):
+        story = _story(rng, 2000 + number)
+        lead = (f"{story['person']}, {rng.choice(ROLES)} at {story['org']}, spoke in "
+                f"{story['place']} on {rng.choice(DAYS)} about {story['topic']}.")
+        own = [lead, *(_render(rng.choice(SENTENCES), rng, story)
+                       for _ in range(rng.randint(0, 3)))]
+        block = shared_block(number)
+        # every third block sits between the article's own sentences
+        paragraphs = ([own[0], *block, *own[1:]] if number % 3 == 2
+                      else [" ".join(own), *block])
+        cluster = f"b{number:03d}"
+        messages.append(Message(
+            id=f"{cluster}-shared_block", event_time_ms=when(), body="\n".join(paragraphs),
+            content_type=None, cluster=cluster, kind="shared_block",
+            original_id=f"{cluster}-shared_block", group=f"block{number % 3}",
+            source=PUBLICATIONS[number % len(PUBLICATIONS)] if number % 2 == 0 else None,
+        ))
     return messages
 
 

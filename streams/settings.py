@@ -80,6 +80,9 @@ class Settings:
     max_message_bytes: int = 1024 * 1024
     dedup_window_days: float = 14.0
     near_threshold: float = 0.0  # 0: use the evaluated default of streams.core.dedup.config
+    # Output records of a batch wait this long after its last decision while another worker
+    # is live, so a copy it decided meanwhile arrives first (streams.core.hold); 0: off.
+    verdict_hold_ms: int = 250
     boilerplate_min_articles: int = 3
     # Processes for the stateless step (parse, normalize, fingerprint): -1 = one per core this
     # process may use, 0 = in the worker's own process.

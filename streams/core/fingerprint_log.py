@@ -4,6 +4,14 @@ The log is the shared, replicated state of the dedup index: every worker appends
 per decided article (key: article id) and every worker reads all of it. A fence record
 (key prefixed ``FENCE_PREFIX``, no value) marks a point a reader waits for: see
 :mod:`streams.shell.replica`.
+
+Version 2 adds optional fields: the verification profile (``pk`` paragraph keys, ``ps``
+shingles per paragraph, ``fg`` figures, ``sh`` the shingles of a short article) and the
+verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by). Every version-1
+field keeps its meaning, and a version-1 record still decodes: to an entry without a
+profile, which verification then judges on the MinHash estimate alone (as version 1 did).
+A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
+deployment together (a started worker replays the whole log, old records included).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import numpy as np
 import orjson
 
 from streams.core.dedup.config import MinHashConfig
-from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from streams.core.envelope import MAX_FIELD_CHARS
 from streams.core.errors import InvalidLogRecordError
 
@@ -27,7 +35,8 @@ FENCE_PREFIX = b"\x00fence:"
 # Header naming the worker that appended a record: a replica skips its own records without
 # decoding them (the same id is also inside the value, which stays authoritative).
 WORKER_HEADER = "w"
-LOG_VERSION = 1
+LOG_VERSION = 2
+READABLE_LOG_VERSIONS = frozenset({1, 2})
 # Paragraph keys a record carries for learned boilerplate: an article with more paragraphs
 # logs its first and last halves of this many (footers are at the end). Real articles have
 # tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
@@ -42,7 +51,11 @@ _CONTENT_HASH = re.compile(r"[0-9a-f]{32}")
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
-    """One decided article as the log carries it."""
+    """One decided article as the log carries it.
+
+    ``paragraph_keys`` are the paragraphs it adds to the learned-boilerplate counts: all of a
+    kept article's, the ones a duplicate adds to its group.
+    """
 
     entry: IndexEntry
     paragraph_keys: tuple[int, ...]
@@ -62,25 +75,41 @@ def logged_paragraph_keys(keys: Sequence[int]) -> tuple[int, ...]:
     return distinct[:half] + distinct[-half:]
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str) -> bytes:
     fp = entry.fingerprint
-    return orjson.dumps(
-        {
-            "v": LOG_VERSION,
-            "id": entry.id,
-            "t": entry.event_time_ms,
-            "h": fp.content_hash,
-            "s": base64.b64encode(fp.signature.astype("<u4").tobytes()).decode("ascii"),
-            "n": fp.shingle_count,
-            "r": entry.root,
-            "src": entry.source,
-            "seen": entry.seen_at_ms,
-            "o": entry.origin,
-            "p": [k & 0xFFFFFFFFFFFFFFFF for k in logged_paragraph_keys(paragraph_keys)],
-            "w": worker,
-            "sb": entry.superseded_by,
-        }
-    )
+    value: dict[str, Any] = {
+        "v": LOG_VERSION,
+        "id": entry.id,
+        "t": entry.event_time_ms,
+        "h": fp.content_hash,
+        "s": _b64(fp.signature.astype("<u4").tobytes()),
+        "n": fp.shingle_count,
+        "r": entry.root,
+        "src": entry.source,
+        "seen": entry.seen_at_ms,
+        "o": entry.origin,
+        "p": [k & 0xFFFFFFFFFFFFFFFF for k in logged_paragraph_keys(paragraph_keys)],
+        "w": worker,
+        "sb": entry.superseded_by,
+    }
+    profile = entry.profile
+    if profile is not None:
+        value["pk"] = _b64(profile.keys)
+        value["ps"] = _b64(profile.starts)
+        if profile.figures:
+            value["fg"] = _b64(profile.figures)
+        if profile.shingles is not None:
+            value["sh"] = _b64(profile.shingles)
+    if entry.match is not None:
+        value["m"] = entry.match
+        value["sim"] = entry.similarity
+    if entry.moved_by is not None:
+        value["mv"] = entry.moved_by
+    return orjson.dumps(value)
 
 
 def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> LogRecord:
@@ -96,7 +125,7 @@ def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> Log
         raise InvalidLogRecordError(f"fingerprint-log record is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise InvalidLogRecordError("fingerprint-log record is not a JSON object")
-    if obj.get("v", LOG_VERSION) != LOG_VERSION:
+    if obj.get("v", LOG_VERSION) not in READABLE_LOG_VERSIONS:
         raise InvalidLogRecordError(f"unknown fingerprint-log version {obj.get('v')!r}")
     content_hash = _field(obj, "h", str)
     if not _CONTENT_HASH.fullmatch(content_hash):
@@ -114,6 +143,10 @@ def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> Log
         seen_at_ms=_non_negative(obj, "seen", 0),
         origin=_text(obj, "o", MAX_LOG_ID_CHARS),
         superseded_by=None if obj.get("sb") is None else _id(obj, "sb"),
+        profile=_profile(obj),
+        match=_match(obj),
+        similarity=_similarity(obj),
+        moved_by=None if obj.get("mv") is None else _id(obj, "mv"),
     )
     keys = obj.get("p", [])
     if not isinstance(keys, list) or not all(
@@ -121,6 +154,43 @@ def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> Log
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
     return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS))
+
+
+def _bytes(obj: dict[str, Any], name: str, unit: int) -> bytes:
+    try:
+        data = base64.b64decode(_field(obj, name, str), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidLogRecordError(f"{name!r} is not base64: {exc}") from exc
+    if len(data) % unit:
+        raise InvalidLogRecordError(f"{name!r} holds {len(data)} bytes, not items of {unit}")
+    return data
+
+
+def _profile(obj: dict[str, Any]) -> Profile | None:
+    if "pk" not in obj:
+        return None
+    keys, starts = _bytes(obj, "pk", 8), _bytes(obj, "ps", 2)
+    if len(keys) != 4 * len(starts):
+        raise InvalidLogRecordError("'pk' and 'ps' describe different numbers of paragraphs")
+    figures = _bytes(obj, "fg", 1) if "fg" in obj else b""
+    shingles = _bytes(obj, "sh", 4) if "sh" in obj else None
+    return Profile(keys=keys, starts=starts, figures=figures, shingles=shingles)
+
+
+def _match(obj: dict[str, Any]) -> Any:
+    match = obj.get("m")
+    if match not in (None, "exact", "near"):
+        raise InvalidLogRecordError(f"'m' must be 'exact' or 'near', got {match!r:.40}")
+    return match
+
+
+def _similarity(obj: dict[str, Any]) -> float | None:
+    value = obj.get("sim")
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 <= value <= 1:
+        raise InvalidLogRecordError(f"'sim' must be a number in [0, 1], got {value!r:.40}")
+    return float(value)
 
 
 def _field(obj: dict[str, Any], name: str, kind: type[Any], default: Any = None) -> Any:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from streams.core.errors import IngestError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
 from streams.core.records import Output, RawMessage, deadletter_record
+
+if TYPE_CHECKING:
+    from streams.core.prepare import Prepared
 
 Verdict = Literal["enriched", "duplicate", "deadletter"]
 
@@ -22,10 +25,14 @@ class Outcome:
     log_records: list[LogRecord] = field(default_factory=list)
     match: str | None = None
     error_code: str | None = None
-    corrections: int = 0
+    corrections: int = 0  # kept verdicts this outcome overturns ("supersedes": "kept")
+    root_changes: int = 0  # duplicates moved to another root ("supersedes": "duplicate_of")
     rules_removed: int = 0
     learned_removed: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # A verdict decided with ``hold=True``: its outputs wait for
+    # :meth:`streams.core.pipeline.Deduplicator.release`, which needs the prepared article.
+    held: Prepared | None = None
 
 
 def deadletter_outcome(

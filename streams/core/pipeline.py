@@ -4,8 +4,10 @@ The stateless step (:mod:`streams.core.prepare`) parses, normalizes and fingerpr
 run in another process. :class:`Deduplicator` owns the state, passed in at construction: the
 fingerprint index (any :class:`streams.core.dedup.index.Index`) and the learned-boilerplate
 statistics. It also handles the records other workers append to the fingerprint log
-(:meth:`Deduplicator.on_log_record`), including the correction of a race it lost. The Faust
-agent only moves messages between Kafka and these methods.
+(:meth:`Deduplicator.on_log_record`), including the correction of a race it lost, and the
+holding of verdicts (:meth:`Deduplicator.decide` with ``hold=True``, then
+:meth:`Deduplicator.release`; see :mod:`streams.core.hold`). The Faust agent only moves
+messages between Kafka and these methods.
 """
 
 from __future__ import annotations
@@ -15,17 +17,27 @@ import time
 from collections import deque
 
 from streams.core.config import CoreConfig
-from streams.core.dedup.decide import apply_decision, decide
+from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
 from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
-from streams.core.dedup.model import Decision, Fingerprint, IndexEntry
+from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
 from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
+from streams.core.hold import HoldPolicy
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome
-from streams.core.prepare import Fingerprinter, Prepared, Rejected, fingerprint_forms, prepare_total
+from streams.core.prepare import (
+    Fingerprinter,
+    Prepared,
+    Rejected,
+    fingerprint_forms,
+    prepare_total,
+    profile_forms,
+)
 from streams.core.record_budget import fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
+    Supersedes,
     correction_record,
     duplicate_record,
     enriched_record,
@@ -57,16 +69,24 @@ class Deduplicator:
         self.fingerprinter = fingerprinter
         self.index: Index = index if index is not None else FingerprintIndex(config.dedup.lsh)
         self.stats = stats if stats is not None else ParagraphStats(config.learned)
+        self.hold = HoldPolicy(worker, config.hold)
         self._recent: deque[str] = deque(maxlen=self.RECENT_LIMIT)
         self._recent_set: set[str] = set()
+        # Ids decided with hold=True whose outputs are not published yet: a correction for
+        # one of them is not published, its held verdict is rewritten on release instead.
+        self._held: set[str] = set()
 
     # -- the hot path -------------------------------------------------------------------
-    def process(self, raw: RawMessage, now_ms: int) -> Outcome:
+    def process(self, raw: RawMessage, now_ms: int, *, hold: bool = False) -> Outcome:
         """Both steps in this process. Total: a failure is a dead-letter outcome."""
-        return self.decide(prepare_total(raw, self.config, self.fingerprinter), now_ms)
+        return self.decide(prepare_total(raw, self.config, self.fingerprinter), now_ms, hold=hold)
 
-    def decide(self, item: Prepared | Rejected, now_ms: int) -> Outcome:
-        """The stateful step for one prepared (or rejected) message. Total."""
+    def decide(self, item: Prepared | Rejected, now_ms: int, *, hold: bool = False) -> Outcome:
+        """The stateful step for one prepared (or rejected) message. Total.
+
+        With ``hold``, the outcome's log records are final but its outputs are provisional:
+        publish the log records now and the outputs of :meth:`release` later.
+        """
         if isinstance(item, Rejected):
             return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
@@ -74,23 +94,77 @@ class Deduplicator:
         outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
+        if hold:
+            outcome.held = item
+            self._held.add(item.id)
         return outcome
 
+    def release(self, outcomes: list[Outcome], now_ms: int) -> list[Outcome]:
+        """The held outcomes with their verdicts brought up to date with the index.
+
+        A kept verdict that a copy decided meanwhile (here or by another worker) overturned is
+        published as that duplicate, not as kept then corrected; a duplicate whose root has
+        become another article's duplicate names the group's kept article.
+        """
+        released = []
+        for outcome in outcomes:
+            fresh = self._released(outcome, now_ms)
+            if outcome.held is not None:
+                self._held.discard(outcome.held.id)
+            outcome.held = fresh.held = None
+            released.append(fresh)
+        return released
+
+    def _released(self, outcome: Outcome, now_ms: int) -> Outcome:
+        prepared = outcome.held
+        if prepared is None:
+            return outcome
+        entry = self.index.get(prepared.id)
+        if entry is None or outcome.verdict == "deadletter":
+            return outcome
+        root = resolve_root(self.index, entry.root)
+        first = outcome.outputs[0]
+        if outcome.verdict == "enriched" and root == prepared.id:
+            return outcome
+        if outcome.verdict == "duplicate" and first.value.get("duplicate_of") == root:
+            return outcome
+        decision = Decision(
+            kept=False, duplicate_of=root, match=entry.match or "near",
+            similarity=entry.similarity if entry.similarity is not None else 1.0,
+        )
+        value = duplicate_record(
+            article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+            metadata=prepared.metadata, decision=decision,
+            content_hash=entry.fingerprint.content_hash, now_ms=now_ms,
+        )
+        outputs = [Output("duplicates", prepared.id, value), *outcome.outputs[1:]]
+        return dataclasses.replace(
+            outcome, verdict="duplicate", match=decision.match,
+            outputs=fit_outputs(outputs, self.config.max_record_bytes),
+        )
+
     def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
-        fingerprint, learned_removed = self._without_learned_boilerplate(prepared, now_ms)
+        fingerprint, profile, learned_removed = self._without_learned_boilerplate(
+            prepared, now_ms
+        )
+        full = None
+        if learned_removed:
+            full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
         decision = decide(
-            fingerprint, prepared.event_time_ms, prepared.id, self.index, self.config.dedup
+            fingerprint, prepared.event_time_ms, prepared.id, self.index, self.config.dedup,
+            profile=profile, full=full,
         )
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
             now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
+            profile=profile.for_index(self.config.dedup.verify.exact_below_shingles),
         )
         own = changed[0]
-        logged_keys = logged_paragraph_keys(prepared.paragraph_keys)
+        learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
         if is_new:
-            self._observe(own, logged_keys)
-        records = [LogRecord(own, logged_keys, self.worker)]
+            self._observe(own, learn)
+        records = [LogRecord(own, learn, self.worker)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = fingerprint.content_hash
         if decision.kept:
@@ -109,43 +183,102 @@ class Deduplicator:
             )
             outputs = [Output("duplicates", prepared.id, value)]
             verdict = "duplicate"
-        outputs += self._corrections(decision, prepared.id, now_ms)
+        kept_fixed, moved = self._corrections(decision, prepared.id, now_ms, replay=not is_new)
         self._remember(prepared.id)
         return Outcome(
             verdict=verdict,
-            outputs=outputs,
+            outputs=outputs + kept_fixed + moved,
             log_records=records,
             match=decision.match,
-            corrections=len(outputs) - 1,
+            corrections=len(kept_fixed),
+            root_changes=len(moved),
             rules_removed=prepared.article.boilerplate_removed,
             learned_removed=learned_removed,
         )
 
     def _without_learned_boilerplate(
         self, prepared: Prepared, now_ms: int
-    ) -> tuple[Fingerprint, int]:
-        """The fingerprint without this source's learned boilerplate, and how many paragraphs
-        that removed; the stateless step's fingerprint when there is none (the common case)."""
+    ) -> tuple[Fingerprint, Profile, int]:
+        """The fingerprint and profile without the learned boilerplate of the article's source
+        (or of articles without one), and how many paragraphs that removed; the stateless
+        step's when there is none (the common case)."""
         keys = prepared.paragraph_keys
         boilerplate = self.stats.boilerplate_keys(prepared.metadata.source, keys, now_ms)
         if not boilerplate:
-            return prepared.fingerprint, 0
+            return prepared.fingerprint, prepared.profile, 0
         kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)
-        fingerprint = fingerprint_forms(
-            kept, prepared.article.language, self.config, self.fingerprinter
-        )
-        return fingerprint, len(prepared.forms) - len(kept)
+        language = prepared.article.language
+        fingerprint = fingerprint_forms(kept, language, self.config, self.fingerprinter)
+        profile = profile_forms(kept, language, self.config)
+        return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    def _corrections(self, decision: Decision, winner: str, now_ms: int) -> list[Output]:
-        """Corrections for the kept articles this (earlier) article supersedes."""
+    # Group members whose paragraphs are looked up when counting an article's paragraphs
+    # towards learned boilerplate: enough for a story's few copies, bounded for a wire story
+    # carried thousands of times.
+    LEARNING_MEMBERS = 16
+
+    def _learning_keys(
+        self, prepared: Prepared, own: IndexEntry, decision: Decision
+    ) -> tuple[int, ...]:
+        """The paragraphs this article adds to the learned-boilerplate counts.
+
+        Learned boilerplate is a paragraph found in several *different* articles, so each
+        group of copies counts a paragraph once: an article counts the paragraphs no other
+        member of its group (its kept article, the kept articles it supersedes and their
+        duplicates) has. An original counts all of its paragraphs; a copy only what its
+        publisher added (a footer, a pitch); a story never becomes boilerplate because its
+        copies arrived out of order and were each kept for a while.
+        """
+        related = [self.index.get(own.root)] if not own.is_kept else []
+        for superseded in decision.supersedes:
+            related.append(self.index.get(superseded))
+            related.extend(self.index.members(superseded)[: self.LEARNING_MEMBERS])
+        known: set[int] = set()
+        for entry in related:
+            if entry is not None and entry.id != own.id and entry.profile is not None:
+                known.update(entry.profile.key_array().tolist())
+        if not own.is_kept and not known:
+            return ()  # its kept article's paragraphs are unknown (a version-1 record)
+        return tuple(k for k in prepared.paragraph_keys if k not in known)
+
+    def _corrections(
+        self, decision: Decision, winner: str, now_ms: int, *, replay: bool = False
+    ) -> tuple[list[Output], list[Output]]:
+        """Corrections this (earlier) article causes: for the kept articles it supersedes, and
+        for the duplicates that moved with them to its group's kept article. None for
+        verdicts still held here: those are rewritten on release."""
         root = winner if decision.kept else (decision.duplicate_of or winner)
-        outputs = []
+        kept_fixed = []
+        matches = dict(zip(decision.supersedes, decision.superseded_matches, strict=False))
         for loser_id in decision.supersedes:
-            loser = self.index.get(loser_id)
-            origin = parse_origin(loser.origin if loser is not None else "")
-            value = correction_record(loser_id, origin, root, decision.similarity or 1.0, now_ms)
-            outputs.append(Output("duplicates", loser_id, value))
-        return outputs
+            if loser_id in self._held:
+                continue
+            kind, similarity = matches.get(loser_id, ("near", decision.similarity or 1.0))
+            kept_fixed.append(
+                self._correction(loser_id, root, kind, similarity, now_ms, supersedes="kept")
+            )
+        moved: list[Output] = []
+        if not decision.supersedes and not replay:
+            return kept_fixed, moved  # nothing moved (the group is not scanned: it may be big)
+        for member in moved_members(self.index, root, winner):
+            if member.id in self._held or member.id in decision.supersedes:
+                continue
+            similarity = member.similarity if member.similarity is not None else 1.0
+            moved.append(self._correction(
+                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of"
+            ))
+        return kept_fixed, moved
+
+    def _correction(
+        self, article_id: str, root: str, match: str | None, similarity: float, now_ms: int,
+        *, supersedes: Supersedes,
+    ) -> Output:
+        entry = self.index.get(article_id)
+        origin = parse_origin(entry.origin if entry is not None else "")
+        value = correction_record(
+            article_id, origin, root, similarity, now_ms, match=match, supersedes=supersedes
+        )
+        return Output("duplicates", article_id, value)
 
     # -- state maintenance ----------------------------------------------------------------
     def apply(self, record: LogRecord) -> None:
@@ -155,8 +288,9 @@ class Deduplicator:
         self.index.add(record.entry)
 
     def _observe(self, entry: IndexEntry, paragraph_keys: tuple[int, ...]) -> None:
-        """Count a newly indexed kept article's paragraphs towards learned boilerplate."""
-        if entry.is_kept and paragraph_keys:
+        """Count a newly indexed article's paragraphs towards learned boilerplate (the keys
+        its record carries: see :meth:`_learning_keys`)."""
+        if paragraph_keys:
             self.stats.observe(entry.source, paragraph_keys, entry.seen_at_ms)
 
     def apply_remote(self, record: LogRecord, now_ms: int) -> Outcome | None:
@@ -172,22 +306,28 @@ class Deduplicator:
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
-                          self.config.dedup)
-        mine = tuple(i for i in decision.supersedes if i in self._recent_set)
+                          self.config.dedup, profile=entry.profile)
+        mine = [i for i, _ in enumerate(decision.supersedes)
+                if decision.supersedes[i] in self._recent_set]
         if not decision.kept or not mine:
             return None
-        decision = dataclasses.replace(decision, supersedes=mine)
+        decision = dataclasses.replace(
+            decision,
+            supersedes=tuple(decision.supersedes[i] for i in mine),
+            superseded_matches=tuple(decision.superseded_matches[i] for i in mine),
+        )
         changed = apply_decision(
             self.index, entry.fingerprint, entry.event_time_ms, entry.id, decision,
-            now_ms=entry.seen_at_ms, source=entry.source,
+            now_ms=entry.seen_at_ms, source=entry.source, profile=entry.profile,
         )
         self.index.add(entry)  # keep the origin and timestamps its own worker gave it
-        outputs = self._corrections(decision, entry.id, now_ms)
+        kept_fixed, moved = self._corrections(decision, entry.id, now_ms)
         return Outcome(
             verdict="duplicate",
-            outputs=outputs,
+            outputs=kept_fixed + moved,
             log_records=[LogRecord(e, (), self.worker) for e in changed[1:]],
-            corrections=len(outputs),
+            corrections=len(kept_fixed),
+            root_changes=len(moved),
         )
 
     def on_log_record(
@@ -204,6 +344,7 @@ class Deduplicator:
             return None
         if record.worker == self.worker:
             return None
+        self.hold.observe(record.worker, now_ms)
         return self.apply_remote(record, now_ms)
 
     def expire(self, now_ms: int) -> int:

@@ -20,7 +20,8 @@ from streams.core.article_metadata import ArticleMetadata, resolve_metadata
 from streams.core.config import CoreConfig
 from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
-from streams.core.dedup.model import Fingerprint
+from streams.core.dedup.model import Fingerprint, Profile
+from streams.core.dedup.profile import build_profile
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.records import RawMessage
@@ -47,6 +48,7 @@ class Prepared:
     forms: tuple[str, ...]  # fingerprint form of each paragraph
     paragraph_keys: tuple[int, ...]  # form_key of each paragraph (learned boilerplate)
     fingerprint: Fingerprint  # of all paragraphs
+    profile: Profile  # of all paragraphs: keys, shingle counts, figures, every shingle
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
 
     @property
@@ -79,6 +81,7 @@ def prepare(
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
     fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
+    profile = profile_forms(forms, article.language, config)
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),
@@ -88,6 +91,7 @@ def prepare(
         forms=forms,
         paragraph_keys=tuple(form_key(form) for form in forms),
         fingerprint=fingerprint,
+        profile=profile,
         timings=(("parse", parsed - started), ("normalize", normalized - parsed),
                  ("fingerprint", clock() - normalized)),
     )
@@ -100,6 +104,11 @@ def fingerprint_forms(
     """The fingerprint of an article from the fingerprint forms of the paragraphs it keeps."""
     fp_text = " ".join(form for form in forms if form)
     return fingerprinter(fingerprint_tokens(fp_text, language), fp_text, config.dedup.minhash)
+
+
+def profile_forms(forms: Sequence[str], language: str, config: CoreConfig) -> Profile:
+    """The verification profile of an article from the fingerprint forms it keeps."""
+    return build_profile(forms, language, config.dedup.minhash.shingle_size)
 
 
 def prepare_total(

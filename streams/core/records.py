@@ -162,23 +162,34 @@ def duplicate_record(
     return record
 
 
+Supersedes = Literal["kept", "duplicate_of"]
+
+
 def correction_record(
     article_id: str,
     origin: dict[str, Any],
     duplicate_of: str,
     similarity: float,
     now_ms: int,
+    *,
+    match: str | None = None,
+    supersedes: Supersedes = "kept",
 ) -> dict[str, Any]:
-    """A duplicates record that overturns an earlier "kept" verdict (a race, or late arrival)."""
+    """A duplicates record that overturns an earlier verdict for ``article_id``.
+
+    ``supersedes="kept"``: it was published as kept (a race, or an earlier copy arriving
+    late). ``supersedes="duplicate_of"``: it was published as a duplicate of an article that
+    is now itself a duplicate; this record names the group's kept article.
+    """
     return {
         "schema_version": SCHEMA_VERSION,
         "id": article_id,
         "origin": origin,
         "processed_at": iso_ms(now_ms),
         "duplicate_of": duplicate_of,
-        "match": "near" if similarity < 1.0 else "exact",
+        "match": match or ("near" if similarity < 1.0 else "exact"),
         "similarity": round(similarity, 4),
-        "supersedes": "kept",
+        "supersedes": supersedes,
     }
 
 

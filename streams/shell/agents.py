@@ -15,6 +15,7 @@ from faust.types import TP
 from streams.core.errors import DeadLetterRateExceededError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
 from streams.core.guard import DeadLetterGuard
+from streams.core.hold import event_order
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
 from streams.settings import Settings
@@ -58,11 +59,14 @@ class Publisher:
         self._pending: list[Awaitable[Any]] = []
 
     async def publish(self, outcome: Outcome) -> None:
+        await self.publish_outputs(outcome)
+        for record in outcome.log_records:
+            await self.publish_log_record(record)
+
+    async def publish_outputs(self, outcome: Outcome) -> None:
         for output in outcome.outputs:
             await self._send(self.topics.for_output(output.kind).get_topic_name(),
                              output.key.encode("utf-8"), orjson.dumps(output.value))
-        for record in outcome.log_records:
-            await self.publish_log_record(record)
 
     async def publish_log_record(self, record: LogRecord) -> None:
         await self._send(
@@ -132,17 +136,21 @@ def register_agent(
         )
 
     async def handle(events: Sequence[faust.EventT[Any]]) -> None:
-        raws = [raw_message(event) for event in events]
+        # Decided in event-time order, outputs held until the other workers' decisions of the
+        # same moment have reached the index (streams.core.hold): fewer corrections.
+        raws = sorted((raw_message(event) for event in events), key=event_order)
+        held: list[tuple[RawMessage, Outcome]] = []
         async for item in pool.prepare(raws):
             raw = item.raw
             # Counted as each message is decided, so the counter follows real progress.
             metrics.consumed.inc()
             metrics.article_bytes.observe(len(raw.value or b""))
             started = time.perf_counter()
-            outcome = dedup.decide(item, now_ms())
+            outcome = dedup.decide(item, now_ms(), hold=True)
             decided = time.perf_counter()
             for name, seconds in outcome.timings.items():
                 stage.labels(stage=name).observe(seconds)
+            stage.labels(stage="process").observe(decided - started)
             if outcome.verdict == "deadletter":
                 log.warning(
                     "dead-lettered %s: %s (%s)", raw.origin_str, outcome.error_code,
@@ -150,9 +158,18 @@ def register_agent(
                     extra={"topic": raw.topic, "partition": raw.partition,
                            "offset": raw.offset, "code": outcome.error_code},
                 )
-            await publisher.publish(outcome)
-            stage.labels(stage="publish").observe(time.perf_counter() - decided)
-            stage.labels(stage="process").observe(decided - started)
+            for record in outcome.log_records:
+                await publisher.publish_log_record(record)
+            held.append((raw, outcome))
+        last_ms = now_ms()
+        delay_ms = dedup.hold.release_at(last_ms, last_ms) - last_ms
+        if delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
+        released = dedup.release([outcome for _, outcome in held], now_ms())
+        for (raw, _), outcome in zip(held, released, strict=True):
+            started = time.perf_counter()
+            await publisher.publish_outputs(outcome)
+            stage.labels(stage="publish").observe(time.perf_counter() - started)
             publisher.count(outcome, raw, now_ms())
             judge(raw, outcome)
         await publisher.flush()

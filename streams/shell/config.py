@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from streams.core.dedup.config import DedupConfig
+from streams.core.hold import HoldConfig
 from streams.core.pipeline import CoreConfig
 from streams.core.record_budget import RECORD_HEADROOM_BYTES
 from streams.core.text.article import DEFAULT_TEXT_CONFIG
@@ -14,7 +15,8 @@ from streams.settings import Settings
 
 def core_config(settings: Settings) -> CoreConfig:
     """The core's configuration from the worker settings."""
-    dedup = DedupConfig()
+    # The dedup window bounds both the index (expiry) and which pairs can match (event time).
+    dedup = DedupConfig(window_ms=settings.dedup_window_ms)
     if settings.near_threshold:
         verify = dataclasses.replace(dedup.verify, jaccard_threshold=settings.near_threshold)
         dedup = dataclasses.replace(dedup, verify=verify)
@@ -32,4 +34,5 @@ def core_config(settings: Settings) -> CoreConfig:
             min_articles=settings.boilerplate_min_articles, window_ms=settings.dedup_window_ms,
             max_bytes=settings.boilerplate_max_bytes,
         ),
+        hold=HoldConfig(hold_ms=settings.verdict_hold_ms),
     )

@@ -85,7 +85,12 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"p": {"a": 1}}, "'p' is not a list"),
         ({"w": 3}, "'w' must be str"),
         ({"sb": 3}, "'sb' must be str"),
-        ({"v": 2}, "unknown fingerprint-log version 2"),
+        ({"v": 3}, "unknown fingerprint-log version 3"),
+        ({"m": "fuzzy"}, "'m' must be 'exact' or 'near'"),
+        ({"sim": 1.5}, "'sim' must be a number in"),
+        ({"pk": "AAAAAAAAAAA=", "ps": "AAAAAA=="}, "different numbers of paragraphs"),
+        ({"pk": "!!!!", "ps": ""}, "'pk' is not base64"),
+        ({"mv": 3}, "'mv' must be str"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:
@@ -133,3 +138,48 @@ def test_origin_round_trip() -> None:
     raw = RawMessage("articles.raw", 3, 77, None, b"x", 0)
     assert parse_origin(raw.origin_str) == raw.origin
     assert parse_origin("") == {"topic": "unknown", "partition": 0, "offset": 0}
+
+
+def _v2_entry() -> IndexEntry:
+    from streams.core.dedup.model import Profile
+
+    signature = np.arange(128, dtype=np.uint32)
+    profile = Profile(keys=np.array([7, 2**64 - 1], dtype="<u8").tobytes(),
+                      starts=np.array([40, 3], dtype="<u2").tobytes(),
+                      figures=b"\x01\x02\x03\x04\x02" + b"75",
+                      shingles=np.arange(43, dtype="<u4").tobytes())
+    return IndexEntry(
+        id="b", event_time_ms=5, root="a", seen_at_ms=6, origin="articles.raw/0/1",
+        fingerprint=Fingerprint(content_hash="e" * 32, signature=signature, shingle_count=43),
+        profile=profile, match="near", similarity=0.8125, moved_by="z",
+    )
+
+
+def test_version_2_fields_round_trip() -> None:
+    entry = _v2_entry()
+    got = decode_record(encode_record(entry, (3,), "w2")).entry
+    assert got.profile == entry.profile
+    assert (got.match, got.similarity, got.moved_by) == ("near", 0.8125, "z")
+    assert orjson.loads(encode_record(entry, (), "w"))["v"] == 2
+
+
+def test_a_version_1_record_decodes_without_a_profile() -> None:
+    signature = base64.b64encode(bytes(4 * 128)).decode()
+    v1 = orjson.dumps({"v": 1, "id": "a", "t": 1, "h": "f" * 32, "n": 3, "r": "a",
+                       "s": signature, "p": [5], "w": "old"})
+    record = decode_record(v1)
+    assert record.entry.profile is None and record.entry.match is None
+    assert record.paragraph_keys == (5,)
+
+
+def test_a_version_1_reader_ignores_the_new_fields() -> None:
+    value = orjson.loads(encode_record(_v2_entry(), (), "w"))
+    v1_fields = {"v", "id", "t", "h", "s", "n", "r", "src", "seen", "o", "p", "w", "sb"}
+    assert v1_fields <= value.keys()  # every field a version-1 reader needs is still there
+
+
+def test_inconsistent_profile_arrays_are_a_typed_error() -> None:
+    value = orjson.loads(encode_record(_v2_entry(), (), "w"))
+    value["ps"] = "AAA="  # 2 bytes of starts for 2 keys of 8 bytes
+    with pytest.raises(InvalidLogRecordError):
+        decode_record(orjson.dumps(value))

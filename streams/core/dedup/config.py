@@ -98,13 +98,35 @@ class LSHConfig:
 class VerifyConfig:
     """When an LSH candidate counts as a near duplicate."""
 
-    jaccard_threshold: float = 0.65
+    jaccard_threshold: float = 0.55
     containment_threshold: float = 0.9
     min_shingles_for_containment: int = 40  # of the smaller article
+    # Articles with fewer distinct shingles keep their shingle hashes in the index, and a pair
+    # of them is verified on exact Jaccard/containment instead of the MinHash estimate.
+    exact_below_shingles: int = 256
+    # Figures (streams.core.dedup.figures): at most this share of the contexts where both
+    # articles carry a figure may carry different ones; 1 turns the rule off.
+    max_figure_conflicts: float = 0.2
+    # Shared blocks (streams.core.dedup.blocks): paragraphs both articles carry verbatim are
+    # set aside; a side whose remainder is at most this share of its shingles is a copy with
+    # chrome (or its original), otherwise the two remainders must match on their own.
+    negligible_remainder: float = 0.05
+    remainder_jaccard: float = 0.5
+    remainder_containment: float = 0.7
 
     def __post_init__(self) -> None:
-        if not (0.0 < self.jaccard_threshold <= 1.0 and 0.0 < self.containment_threshold <= 1.0):
+        thresholds = (
+            self.jaccard_threshold, self.containment_threshold, self.remainder_jaccard,
+            self.remainder_containment,
+        )
+        if not all(0.0 < t <= 1.0 for t in thresholds):
             raise ConfigError("verify thresholds must be in (0, 1]")
+        if not (0.0 <= self.max_figure_conflicts <= 1.0 and 0.0 <= self.negligible_remainder < 1):
+            raise ConfigError(
+                "max_figure_conflicts must be in [0, 1], negligible_remainder in [0, 1)"
+            )
+        if self.exact_below_shingles < 0 or self.min_shingles_for_containment < 0:
+            raise ConfigError("shingle counts must not be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +136,13 @@ class DedupConfig:
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     lsh: LSHConfig = field(default_factory=LSHConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
+    # Two articles further apart than this in event time are never duplicates: the dedup
+    # window, applied to event times, so a backlog replay decides as the live stream did.
+    window_ms: int = 14 * 86_400_000
 
     def __post_init__(self) -> None:
+        if self.window_ms <= 0:
+            raise ConfigError("window_ms must be positive")
         if self.lsh.bands * self.lsh.rows > self.minhash.num_perm:
             raise ConfigError(
                 f"bands*rows = {self.lsh.bands * self.lsh.rows} exceeds "

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.lsh import band_keys
-from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 
 K = TypeVar("K", bound=Hashable)
 # A bucket holds a bare id until a second id arrives: nearly every band key has one article,
@@ -29,6 +29,7 @@ class IndexStats:
     entries: int
     band_keys: int
     approx_bytes: int
+    profile_bytes: int = 0  # of approx_bytes: verification profiles (streams.core.dedup.profile)
 
     @property
     def bytes_per_entry(self) -> float:
@@ -87,6 +88,15 @@ def _bucket_ids(bucket: Bucket | None) -> list[str]:
     if bucket is None:
         return []
     return [bucket] if isinstance(bucket, str) else list(bucket)
+
+
+def _profile_bytes(profile: Profile | None) -> int:
+    """Memory of a verification profile: the object and its packed byte strings."""
+    if profile is None:
+        return 0
+    size = sys.getsizeof
+    parts = (profile.keys, profile.starts, profile.figures, profile.shingles)
+    return size(profile) + sum(size(p) for p in parts if p is not None)
 
 
 class FingerprintIndex:
@@ -162,15 +172,18 @@ class FingerprintIndex:
         size = sys.getsizeof
         total = size(self._entries) + size(self._bands) + size(self._hashes) + size(self._members)
         total += size(self._expiry) + len(self._expiry) * (size((0, "")) + size(0))
+        profiles = 0
         for entry in self._entries.values():
             fp = entry.fingerprint
             total += size(entry) + size(entry.id) + size(fp) + size(fp.content_hash)
             total += size(fp.signature)  # includes the data buffer of an owning array
+            profiles += _profile_bytes(entry.profile)
+        total += profiles
         for key, bucket in self._bands.items():
             total += size(key) + (0 if isinstance(bucket, str) else size(bucket))
         for ids in self._members.values():
             total += size(ids)
-        return IndexStats(len(self._entries), len(self._bands), total)
+        return IndexStats(len(self._entries), len(self._bands), total, profiles)
 
     def _band_keys(self, fingerprint: Fingerprint) -> list[int]:
         return band_keys(fingerprint.signature, self._lsh)

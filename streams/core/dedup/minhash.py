@@ -76,6 +76,28 @@ def minhash_signature(hashes: ShingleHashes, config: MinHashConfig) -> Signature
     return (minima >> _SHIFT).astype(np.uint32)
 
 
+def outside_share(
+    hashes: ShingleHashes, signature: Signature, other_count: int, config: MinHashConfig
+) -> float:
+    r"""Estimated share of the shingles ``hashes`` that are not in the set summarized by
+    ``signature`` (of ``other_count`` shingles), from the signature alone.
+
+    A shingle of the other set is never below that set's minimum under any permutation; a
+    shingle outside it is below it with probability ``1 / (other_count + 1)`` per
+    permutation. Counting those events estimates ``|S \ L|`` without bias, with a spread
+    set by the small side rather than by the Jaccard of very unequal sets (what makes the
+    containment of a short article in a long one, derived from Jaccard, so noisy).
+    """
+    if hashes.size == 0:
+        return 0.0
+    a, b = _permutations(config.num_perm, config.seed)
+    values = a * hashes.astype(np.uint64, copy=False)[None, :]
+    values += b
+    below = np.count_nonzero((values >> _SHIFT) < signature.astype(np.uint64)[:, None])
+    outside = below * (other_count + 1) / config.num_perm
+    return float(min(1.0, outside / hashes.size))
+
+
 def content_hash(text: str) -> str:
     """Exact-match key: xxh3_128 hex digest of the UTF-8 fingerprint text."""
     return xxhash.xxh3_128_hexdigest(text.encode())

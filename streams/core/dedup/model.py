@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 Signature = npt.NDArray[np.uint32]
 MatchKind = Literal["exact", "near"]
+_KEY = np.dtype("<u8")
+_COUNT = np.dtype("<u2")
+_HASH = np.dtype("<u4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +22,51 @@ class Fingerprint:
     content_hash: str  # xxh3_128 hex of the fingerprint input
     signature: Signature  # MinHash, shape (num_perm,)
     shingle_count: int  # distinct shingles; lets containment be estimated from Jaccard
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What verification needs beyond the signature, packed small (bytes, not Python ints).
+
+    ``keys`` and ``starts`` describe the fingerprinted paragraphs in order: the paragraph key
+    (xxh3-64 of its fingerprint form, :func:`streams.core.text.normalize.form_key`) and how
+    many distinct shingles first start in it (they add up to the shingle count). They let the
+    shared-block rule set aside the paragraphs two articles share verbatim and size what
+    remains (:mod:`streams.core.dedup.blocks`). ``figures`` are its runs of number tokens
+    with their context (:mod:`streams.core.dedup.figures`).
+    ``shingles`` are the low 32 bits of each distinct shingle's xxh3-64, in order of first
+    occurrence, and ``hashes`` the full 64-bit hashes (sorted) that the MinHash signature
+    summarizes. The article being decided has both; the index keeps ``shingles`` for short
+    articles only (:meth:`for_index`), so a pair with a short indexed article is verified on
+    exact sets, and ``hashes`` never.
+    """
+
+    keys: bytes  # uint64 LE per paragraph
+    starts: bytes  # uint16 LE per paragraph
+    figures: bytes = b""  # per run of number tokens: see streams.core.dedup.figures
+    shingles: bytes | None = None  # uint32 LE per distinct shingle
+    hashes: bytes | None = None  # uint64 LE, sorted distinct
+
+    def for_index(self, exact_below: int) -> Profile:
+        """What the index keeps: no 64-bit hashes; the shingles of short articles only."""
+        short = self.shingles is not None and len(self.shingles) < 4 * exact_below
+        return Profile(self.keys, self.starts, self.figures, self.shingles if short else None)
+
+    def hash_array(self) -> npt.NDArray[np.uint64] | None:
+        if self.hashes is None:
+            return None
+        return np.frombuffer(self.hashes, dtype=_KEY).astype(np.uint64)
+
+    def key_array(self) -> npt.NDArray[np.uint64]:
+        return np.frombuffer(self.keys, dtype=_KEY).astype(np.uint64)
+
+    def start_array(self) -> npt.NDArray[np.int64]:
+        return np.frombuffer(self.starts, dtype=_COUNT).astype(np.int64)
+
+    def shingle_array(self) -> npt.NDArray[np.uint32] | None:
+        if self.shingles is None:
+            return None
+        return np.frombuffer(self.shingles, dtype=_HASH).astype(np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +87,14 @@ class IndexEntry:
     # replay of that earlier article repeat its ``supersedes`` exactly.
     superseded_by: str | None = None
     origin: str = ""  # "topic/partition/offset" of the raw message; tells a replay from a re-send
+    profile: Profile | None = None  # None for entries logged before profiles existed (v1)
+    # The verdict as published, so a replay repeats it: the match kind and similarity of a
+    # duplicate (None for a kept article).
+    match: MatchKind | None = None
+    similarity: float | None = None
+    # Id of the article whose arrival moved this duplicate to another root; lets a replay of
+    # that article repeat the root-change corrections it published.
+    moved_by: str | None = None
 
     @property
     def order_key(self) -> tuple[int, str]:
@@ -62,6 +118,9 @@ class Decision:
     match: MatchKind | None = None
     similarity: float | None = None
     supersedes: tuple[str, ...] = field(default=())
+    # (match kind, similarity) of each superseded article against this one, aligned with
+    # ``supersedes``: what its correction record says.
+    superseded_matches: tuple[tuple[MatchKind, float], ...] = field(default=(), compare=False)
 
     def root_for(self, article_id: str) -> str:
         """Root of the decided article, and the new root of every superseded article."""

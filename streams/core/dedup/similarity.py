@@ -10,6 +10,8 @@ from streams.core.dedup.config import VerifyConfig
 from streams.core.dedup.model import Fingerprint, Signature
 
 SimilarityKind = Literal["jaccard", "containment"]
+# Why a candidate was not a duplicate (stable snake_case; "" when it was one).
+Rejection = Literal["", "similarity", "window", "figures", "shared_blocks"]
 
 
 class Verification(NamedTuple):
@@ -18,6 +20,7 @@ class Verification(NamedTuple):
     is_dup: bool
     similarity: float
     kind: SimilarityKind
+    rejected: Rejection = ""
 
 
 def estimated_jaccard(a: Signature, b: Signature) -> float:
@@ -42,17 +45,23 @@ def estimated_containment(a_sig: Signature, b_sig: Signature, a_count: int, b_co
 
 
 def verify(candidate: Fingerprint, existing: Fingerprint, config: VerifyConfig) -> Verification:
-    """Whether two fingerprints are near duplicates; symmetric in its two arguments."""
+    """Whether two fingerprints are near duplicates by their MinHash estimates; symmetric."""
     if candidate.shingle_count == 0 or existing.shingle_count == 0:
-        return Verification(False, 0.0, "jaccard")
+        return Verification(False, 0.0, "jaccard", "similarity")
     jaccard = estimated_jaccard(candidate.signature, existing.signature)
+    containment = containment_from_jaccard(
+        jaccard, candidate.shingle_count, existing.shingle_count
+    )
+    smaller = min(candidate.shingle_count, existing.shingle_count)
+    return judge(jaccard, containment, smaller, config)
+
+
+def judge(jaccard: float, containment: float, smaller: int, config: VerifyConfig) -> Verification:
+    """The similarity thresholds, from measured or estimated Jaccard and containment."""
     if jaccard >= config.jaccard_threshold:
         return Verification(True, jaccard, "jaccard")
-    smaller = min(candidate.shingle_count, existing.shingle_count)
-    if smaller >= config.min_shingles_for_containment:
-        containment = containment_from_jaccard(
-            jaccard, candidate.shingle_count, existing.shingle_count
-        )
-        if containment >= config.containment_threshold:
-            return Verification(True, containment, "containment")
-    return Verification(False, jaccard, "jaccard")
+    if smaller >= config.min_shingles_for_containment and (
+        containment >= config.containment_threshold
+    ):
+        return Verification(True, containment, "containment")
+    return Verification(False, jaccard, "jaccard", "similarity")

@@ -12,8 +12,17 @@ least recently observed key is evicted; a real footer is observed with every art
 it stays) and at most ``max_sources`` sources (the least recently observed source goes),
 and by ``max_bytes`` in all: least recently observed sources go until the estimate fits.
 Per key only the latest ``min_articles`` timestamps are kept: enough to decide the rule.
-Articles without a source are not learned from: paragraphs shared across publishers are
-quotes and agency copy, not chrome.
+
+Articles without a source (no ``source``, no ``url`` to derive one from) share one fallback
+table, :data:`NO_SOURCE`, with room for ``max_keys_without_source`` keys. Why one table and
+not none: a paragraph that recurs verbatim in several *distinct* articles (the caller only
+feeds it kept articles and the paragraphs a duplicate adds to its group, never the text a
+copy shares with its original) is a shared block whatever its publisher: a footer, a
+newsletter pitch, agency boilerplate, a stock quote. Leaving it out of the fingerprint of
+the articles that carry it only removes text other, different articles also have, so it can
+separate different articles but never split an article from its copy (both lose the same
+paragraph; when every paragraph is learned, all are kept). The larger table holds the
+footers of the many publishers that share it.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ class LearnedBoilerplateConfig:
     window_ms: int = 14 * _DAY_MS
     max_keys_per_source: int = 4096
     max_sources: int = 4096
+    max_keys_without_source: int = 65_536  # the fallback table: see the module docstring
     # Estimated memory of all tables (INGEST_BOILERPLATE_MAX_BYTES). The count caps alone
     # allow 4,096 x 4,096 keys x ~210 B = 3.3 GiB, filled by any producer that sends many
     # sources.
@@ -47,6 +57,9 @@ class LearnedBoilerplateConfig:
 
 
 DEFAULT_LEARNED_CONFIG = LearnedBoilerplateConfig()
+# The fallback table's key: control characters never survive in an envelope's source, so no
+# publisher can collide with it.
+NO_SOURCE = "\x00no-source"
 # Measured with tracemalloc on CPython 3.11 (2026-12-02): a key with its timestamp list in a
 # source's OrderedDict costs ~210 B; a source's own OrderedDict and entry ~330 B, plus the
 # source string (sys.getsizeof).
@@ -77,9 +90,8 @@ class ParagraphStats:
         self._source_bytes -= _SOURCE_BYTES + sys.getsizeof(source)
 
     def observe(self, source: str | None, paragraph_keys: Iterable[int], at_ms: int) -> None:
-        """Record that one distinct kept article of ``source`` contained these paragraphs."""
-        if source is None:
-            return
+        """Record that one distinct article of ``source`` contained these paragraphs."""
+        source = NO_SOURCE if source is None else source
         table = self._sources.get(source)
         if table is None:
             table = OrderedDict()
@@ -103,7 +115,11 @@ class ParagraphStats:
             del stamps[:-keep]
         # The byte cap also bounds one source on its own, whatever max_keys_per_source says.
         own_limit = max(1, (self.config.max_bytes - self._source_bytes) // _KEY_BYTES)
-        while len(table) > min(self.config.max_keys_per_source, own_limit):
+        key_limit = (
+            self.config.max_keys_without_source if source == NO_SOURCE
+            else self.config.max_keys_per_source
+        )
+        while len(table) > min(key_limit, own_limit):
             table.popitem(last=False)
         self._keys += len(table) - before
         while self.approx_bytes > self.config.max_bytes and len(self._sources) > 1:
@@ -114,7 +130,7 @@ class ParagraphStats:
         self, source: str | None, paragraph_keys: Iterable[int], now_ms: int
     ) -> frozenset[int]:
         """The given keys seen in >= min_articles articles of ``source`` within the window."""
-        table = self._sources.get(source) if source is not None else None
+        table = self._sources.get(NO_SOURCE if source is None else source)
         if table is None:
             return frozenset()
         oldest = now_ms - self.config.window_ms

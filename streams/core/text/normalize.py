@@ -12,11 +12,14 @@ Display form (:func:`normalize_text`, :func:`normalize_paragraphs`) - what we st
    stripped, empty ones dropped. Case, punctuation and digits are kept. Idempotent.
 
 Fingerprint form (:func:`fingerprint_text`) - what dedup hashes: the display form of all
-paragraphs joined, casefolded, every character that is not a letter or a combining mark
-(punctuation, symbols, digits, whitespace, controls) replaced by a space, and whitespace
-collapsed to single spaces. Layout, quote style, numbers and case therefore never make two
-copies differ. :func:`fingerprint_tokens` splits it into words, and scripts written without
-spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan) into one token per character.
+paragraphs joined, casefolded, digits of every script folded to ASCII, numbers written with
+separators normalized (:func:`number_form`), every other character that is not a letter, a
+combining mark or a digit (punctuation, symbols, whitespace, controls) replaced by a space,
+and whitespace collapsed to single spaces. Layout, quote style, the way a number is written
+and case therefore never make two copies differ; the figures themselves do (two closing
+reports of a stock exchange differ mainly in their numbers). :func:`fingerprint_tokens`
+splits it into words and numbers, and scripts written without spaces (Han, kana, Thai, Lao,
+Khmer, Myanmar, Tibetan) into one token per character.
 """
 
 from __future__ import annotations
@@ -152,12 +155,14 @@ def _letter_mark_ranges(lo: int, hi: int) -> str:
 
 
 @functools.cache
-def _bmp_non_letters() -> re.Pattern[str]:
-    """Runs of BMP characters that are neither letters nor marks; astral ones are left.
+def _bmp_non_words() -> re.Pattern[str]:
+    """Runs of BMP characters that are neither letters, marks, ASCII digits nor the decimal
+    mark; astral ones are left.
 
     Keeping the class inside the BMP lets sre use its fast two-level bitmap (5x faster).
     """
-    return re.compile(f"[^{_letter_mark_ranges(0, 0x10000)}\\U00010000-\\U0010ffff]+")
+    body = _letter_mark_ranges(0, 0x10000)
+    return re.compile(f"[^{body}0-9{_DECIMAL}\\U00010000-\\U0010ffff]+")
 
 
 @functools.cache
@@ -168,21 +173,120 @@ def _astral_non_letters() -> re.Pattern[str]:
 
 
 _ASTRAL = re.compile("[\\U00010000-\\U0010ffff]")
-# ASCII fast path: every byte that is not a lowercase letter becomes a space.
-_ASCII_NON_LETTERS = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
+# The decimal mark of a number while the text is being simplified: a control character (the
+# display form has none), so the character filters below can keep it while they turn every
+# "." and "," into a space; it becomes "." at the end.
+_DECIMAL = "\x01"
+# ASCII fast path: every byte that is not a lowercase letter or a digit (or the decimal mark,
+# once numbers have been rewritten) becomes a space.
+_ASCII_WORD = bytes(b if 0x61 <= b <= 0x7A or 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_ASCII_WORD_DECIMAL = bytes(b if b == ord(_DECIMAL) else _ASCII_WORD[b] for b in range(256))
+# A number written with separators: digit groups joined by "." "," or "'" (Swiss grouping;
+# the display form has already folded typographic apostrophes to "'"). Plain digit runs need
+# no work and are not matched.
+_SEPARATED_NUMBER = re.compile(r"[0-9]+(?:[.,'][0-9]+)+")  # [0-9], not \d: 20x faster scan
+_SEPARATOR = re.compile(r"([.,'])")
+# Gate of the number rule on ASCII text: digits become "0", the three separators ",", the
+# rest a space; one substring test on that costs a fraction of a regex scan (sre tests a
+# character class per character).
+_ASCII_DIGIT_MAP = bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x2C if b in b".,'" else 0x20 for b in range(256)
+)
+
+
+def number_form(number: str) -> str:
+    """One written form per number, so the format of a figure never makes two copies differ.
+
+    ``number`` is digit groups joined by ``.``, ``,`` or ``'``. Locales disagree on which
+    separator groups thousands and which marks decimals, so the rule reads the structure,
+    not the locale:
+
+    * separators that group: each following group has three digits (two are allowed before
+      the last three, for Indian lakh grouping), the first group has one to three digits and
+      does not start with 0. They are dropped: ``1,000`` = ``1.000`` = ``1'000`` = ``1000``,
+      ``1,00,000`` = ``100000``;
+    * with two kinds of separator, the last one (used once, at the end) is the decimal mark
+      and the others must group: ``1,234.5`` = ``1.234,5`` = ``1234.5``;
+    * one separator that cannot group (``3,5``, ``0.25``, ``12.5``) is the decimal mark,
+      written ``.``: ``3,5`` = ``3.5``;
+    * anything else (``192.168.0.1``, ``1.2.3``, ``5'11``) is a list of numbers: separate
+      tokens.
+
+    The ambiguous case, one separator followed by exactly three digits (``1.250``), is read as
+    grouping in every locale: the English decimal reading is rare in news text, and both
+    copies of an article write it the same way, so only the format is lost, never a match.
+    """
+    parts = _SEPARATOR.split(number)
+    groups, seps = parts[0::2], parts[1::2]
+    if _groups_thousands(groups, seps):
+        return "".join(groups)
+    decimal_last = len(set(seps)) == 2 and seps[-1] in ".," and seps[-1] not in seps[:-1]
+    if decimal_last and _groups_thousands(groups[:-1], seps[:-1]):
+        return "".join(groups[:-1]) + _DECIMAL + groups[-1]
+    if len(seps) == 1 and seps[0] in ".,":
+        return groups[0] + _DECIMAL + groups[1]
+    return " ".join(groups)
+
+
+def _groups_thousands(groups: list[str], seps: list[str]) -> bool:
+    """Whether ``seps`` (one character throughout) group the digits of ``groups``."""
+    if len(set(seps)) != 1 or not 1 <= len(groups[0]) <= 3 or groups[0][0] == "0":
+        return False
+    if len(groups[-1]) != 3:
+        return False
+    middle = groups[1:-1]
+    return all(len(g) == 3 for g in middle) or (
+        seps[0] == "," and all(len(g) == 2 for g in middle)
+    )
+
+
+def _number_match(match: re.Match[str]) -> str:
+    return number_form(match.group())
+
+
+@functools.cache
+def _non_ascii_digits() -> dict[int, int]:
+    """Decimal digits of every script (Arabic-Indic, Devanagari, fullwidth...) -> ASCII, and
+    the Arabic decimal and thousands separators (NFKC keeps them) -> "." and ","."""
+    table: dict[int, int] = {0x066B: ord("."), 0x066C: ord(",")}
+    for cp in range(0x80, 0x110000):
+        char = chr(cp)
+        if unicodedata.category(char) == "Nd":
+            table[cp] = 0x30 + unicodedata.digit(char)
+    return table
+
+
+@functools.cache
+def _bmp_non_ascii_digit() -> re.Pattern[str]:
+    # BMP ranges only, like _bmp_non_words: sre then tests each character against a bitmap.
+    ranges = sorted(cp for cp in _non_ascii_digits() if cp < 0x10000)
+    body = "".join(f"\\u{cp:04x}" for cp in ranges)
+    return re.compile(f"[{body}]")
 
 
 def fingerprint_text(paragraphs: Iterable[str]) -> str:
     """Fingerprint form of the paragraphs (see the module docstring); may be empty."""
     text = " ".join(paragraphs)
     if text.isascii():
-        data = text.encode("ascii").lower().translate(_ASCII_NON_LETTERS)
-        return " ".join(data.decode("ascii").split())
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _bmp_non_letters().sub(" ", text)
-    if _ASTRAL.search(text):
+        data = text.encode("ascii").lower()
+        digits = data.translate(_ASCII_DIGIT_MAP)
+        if b"0,0" not in digits:
+            return " ".join(data.translate(_ASCII_WORD).decode("ascii").split())
+        text = _SEPARATED_NUMBER.sub(_number_match, data.decode("ascii").replace(_DECIMAL, " "))
+        return _finish(text.encode("ascii").translate(_ASCII_WORD_DECIMAL).decode("ascii"))
+    text = unicodedata.normalize("NFKC", text).casefold().replace(_DECIMAL, " ")
+    astral = _ASTRAL.search(text) is not None
+    if astral or _bmp_non_ascii_digit().search(text):
+        text = text.translate(_non_ascii_digits())
+    text = _SEPARATED_NUMBER.sub(_number_match, text)
+    text = _bmp_non_words().sub(" ", text)
+    if astral:
         text = _astral_non_letters().sub(" ", text)
-    return " ".join(text.split())
+    return _finish(text)
+
+
+def _finish(text: str) -> str:
+    return " ".join(text.split()).replace(_DECIMAL, ".")
 
 
 # Scripts written without spaces between words (a regex class body).

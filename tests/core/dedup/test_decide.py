@@ -4,8 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.dedup.decide import apply_decision, decide, find_matches
+from streams.core.dedup.decide import (
+    apply_decision,
+    decide,
+    find_matches,
+    moved_members,
+    resolve_root,
+)
 from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.match import Candidate
 from streams.core.dedup.model import Decision, IndexEntry
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
@@ -153,7 +160,7 @@ def test_an_article_matching_two_kept_articles_points_at_the_earliest_root() -> 
         assert decision == Decision(kept=True)
         apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
     combined = fp(p_tokens + q_tokens)
-    matches = find_matches(combined, "r", index, CONFIG)
+    matches = find_matches(Candidate(combined, 3_000), "r", index, CONFIG)
     assert sorted((m.entry.id, m.kind, round(m.similarity, 3)) for m in matches) == [
         ("p", "near", 0.97), ("q", "near", 1.0)]
     decision = decide(combined, 3_000, "r", index, CONFIG)
@@ -217,21 +224,6 @@ def test_replay_of_a_decided_article_changes_only_its_own_entry() -> None:
     assert [(e.id, e.root) for e in changed] == [("c", "a")]
 
 
-def test_a_kept_article_that_turns_out_a_duplicate_on_replay_takes_its_members_along() -> None:
-    """The earlier ``a`` reached this index as a plain log record (no supersede applied)."""
-    index = FingerprintIndex(CONFIG.lsh)
-    feed(index, "c")
-    feed(index, "d")  # duplicate of c
-    index.add(IndexEntry("a", STORY["a"][0], STORY["a"][1], root="a"))
-    event_time_ms, fingerprint = STORY["c"]
-    decision = decide(fingerprint, event_time_ms, "c", index, CONFIG)
-    assert (decision.kept, decision.duplicate_of) == (False, "a")
-    changed = apply_decision(index, fingerprint, event_time_ms, "c", decision, now_ms=0)
-    assert [(e.id, e.root) for e in changed] == [("c", "a"), ("d", "a")]
-    assert [e.id for e in index.members("a")] == ["c", "d"]
-    assert index.members("c") == []
-
-
 def test_supersedes_skips_ids_no_longer_indexed() -> None:
     index = FingerprintIndex(CONFIG.lsh)
     feed(index, "c")
@@ -252,3 +244,24 @@ def test_a_superseded_entry_with_a_stale_root_is_re_rooted() -> None:
     changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
     assert [(e.id, e.root, e.superseded_by) for e in changed] == [
         ("a", "a", None), ("c", "a", "a")]
+def test_duplicate_of_is_the_end_of_a_root_chain() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    fingerprint = STORY["a"][1]
+    index.add(IndexEntry("a", 1_000, fingerprint, "a"))
+    # "c" still names "b", whose own re-rooting to "a" arrived first through the log
+    index.add(IndexEntry("b", 1_100, fingerprint, "a"))
+    index.add(IndexEntry("c", 1_200, STORY["c"][1], "b"))
+    assert resolve_root(index, "b") == "a" and resolve_root(index, "c") == "a"
+    event_time_ms, fingerprint = STORY["d"]
+    decision = decide(fingerprint, event_time_ms, "d", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of) == (False, "a")
+
+
+def test_a_root_change_marks_the_moved_duplicates() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # duplicate of c
+    feed(index, "a")  # earlier: c becomes a's duplicate, d moves with it
+    assert [e.id for e in moved_members(index, "a", "a")] == ["d"]
+    assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
+    assert index.get("d").moved_by == "a"  # type: ignore[union-attr]

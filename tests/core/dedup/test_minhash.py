@@ -7,9 +7,15 @@ from datasketch import MinHash
 
 from streams.core.dedup.config import LSHConfig, MinHashConfig
 from streams.core.dedup.lsh import band_keys
-from streams.core.dedup.minhash import content_hash, fingerprint, minhash_signature, shingle_hashes
+from streams.core.dedup.minhash import (
+    content_hash,
+    fingerprint,
+    minhash_signature,
+    outside_share,
+    shingle_hashes,
+)
 from streams.core.dedup.similarity import estimated_jaccard
-from tests.core.dedup.helpers import document, edited
+from tests.core.dedup.helpers import CONFIG, document, edited
 
 FOX = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
 
@@ -137,3 +143,16 @@ def test_one_shingle_has_a_real_signature() -> None:
     assert not (signature == np.iinfo(np.uint32).max).any()
     assert signature.tolist() != minhash_signature(shingle_hashes(["a", "b", "d"], 3),
                                                    MinHashConfig()).tolist()
+def test_outside_share_estimates_what_a_small_set_lacks_in_a_large_one() -> None:
+    rng = np.random.default_rng(4)
+    config = CONFIG.minhash
+    estimates = []
+    for _ in range(200):
+        small = rng.integers(0, 2**63, size=60, dtype=np.uint64)
+        large = np.concatenate([small[:54], rng.integers(0, 2**63, size=546, dtype=np.uint64)])
+        estimates.append(outside_share(small, minhash_signature(large, config), 600, config))
+    assert abs(float(np.mean(estimates)) - 0.1) < 0.01  # unbiased: 6 of 60 are outside
+    inside = rng.integers(0, 2**63, size=600, dtype=np.uint64)
+    assert outside_share(inside[:60], minhash_signature(inside, config), 600, config) == 0.0
+    assert outside_share(np.empty(0, dtype=np.uint64), minhash_signature(inside, config), 600,
+                         config) == 0.0

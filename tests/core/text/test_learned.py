@@ -7,6 +7,7 @@ import pytest
 from streams.core.errors import InternalError
 from streams.core.text.article import normalize_article
 from streams.core.text.learned import (
+    NO_SOURCE,
     LearnedBoilerplateConfig,
     ParagraphStats,
     fingerprint_paragraphs,
@@ -66,12 +67,29 @@ def test_below_threshold_nothing_is_learned() -> None:
     assert stats.boilerplate_keys("courier", _keys(_article("Story 9.")), 5) == frozenset()
 
 
-def test_learning_is_per_source_and_none_is_not_learned() -> None:
+def test_learning_is_per_source() -> None:
     stats = _trained()
     keys = _keys(_article("Another story."))
     assert stats.boilerplate_keys("other", keys, 10) == frozenset()
-    stats.observe(None, keys, 1)
     assert stats.boilerplate_keys(None, keys, 10) == frozenset()
+
+
+def test_articles_without_a_source_learn_in_one_fallback_table() -> None:
+    stats = ParagraphStats()
+    for i in range(3):
+        stats.observe(None, _keys(_article(f"Story number {i} about the harbour.")), i)
+    keys = _keys(_article("Another story."))
+    assert stats.boilerplate_keys(None, keys, 10) == frozenset(_keys(FOOTER))
+    assert stats.boilerplate_keys("courier", keys, 10) == frozenset()  # not a source's table
+    assert NO_SOURCE not in ("", "courier")
+
+
+def test_the_fallback_table_has_its_own_larger_cap() -> None:
+    config = LearnedBoilerplateConfig(max_keys_per_source=4, max_keys_without_source=8)
+    stats = ParagraphStats(config)
+    stats.observe(None, range(20), 0)
+    stats.observe("a", range(20), 0)
+    assert len(stats) == 8 + 4
 
 
 def test_window_and_expire() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,10 +46,43 @@ def test_normalize_paragraphs_drops_empty_and_splits_inner_breaks() -> None:
     assert normalize_paragraphs(["  a  b ", "", "c\nd"]) == ("a b", "c", "d")
 
 
-def test_fingerprint_text_strips_case_punctuation_digits() -> None:
+def test_fingerprint_text_strips_case_and_punctuation_and_keeps_numbers() -> None:
+    # Golden value changed deliberately (issue 12): digits used to be deleted, so reports that
+    # differ only in their figures had one fingerprint.
     assert fingerprint_text(["It's 40,000 — \u201cWar\u201d crimes!", "  Next  para."]) == (
-        "it s war crimes next para"
+        "it s 40000 war crimes next para"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "form"),
+    [
+        ("1,000", "1000"), ("1.000", "1000"), ("1'000", "1000"), ("1000", "1000"),
+        ("1,234,567", "1234567"), ("1.234.567", "1234567"), ("12,50,000", "1250000"),
+        ("3,5", "3.5"), ("3.5", "3.5"), ("0,125", "0.125"), ("0.125", "0.125"),
+        ("1,234.56", "1234.56"), ("1.234,56", "1234.56"), ("7,512.345", "7512.345"),
+        ("1.250", "1250"),  # one separator + three digits groups, in every locale
+        ("192.168.0.1", "192 168 0 1"), ("1.2.3", "1 2 3"), ("5'11", "5 11"),
+        ("1,000,00", "1 000 00"), ("1.234,567.8", "1 234 567 8"),
+    ],
+)
+def test_numbers_keep_their_value_and_lose_their_format(written: str, form: str) -> None:
+    assert fingerprint_text([f"rose {written} points"]) == f"rose {form} points"
+
+
+def test_numbers_of_other_scripts_are_ascii_digits() -> None:
+    assert fingerprint_text(["\u0663\u066b\u0665 \u0661\u066c\u0662\u0663\u0664 \u0969"]) == (
+        "3.5 1234 3"
+    )
+    assert fingerprint_text(["\uff11\uff12\uff13 km\u00b2"]) == "123 km2"
+
+
+def test_figures_are_content() -> None:
+    closing = "The index closed at {} points, up {} per cent."
+    monday = fingerprint_text([closing.format("7,512.34", "0.5")])
+    tuesday = fingerprint_text([closing.format("7,498.10", "0.2")])
+    assert monday != tuesday
+    assert monday == fingerprint_text([closing.format("7.512,34", "0,5")])
 
 
 def test_fingerprint_keeps_combining_marks() -> None:
@@ -113,9 +147,11 @@ def test_mixed_text_keeps_spaced_words_whole() -> None:
     assert fingerprint_tokens("apple 发布会 news", "und") == ["apple", "发", "布", "会", "news"]
 
 
-@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60))
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Nd", "Nl", "No"]),
+               max_size=60))
 def test_fingerprint_text_keeps_exactly_letters_and_marks(text: str) -> None:
-    """Reference: NFKC, casefold, every character that is not L* or M* becomes a space."""
+    """Reference, for text without numbers (those are tokens of their own, see the number
+    tests): NFKC, casefold, every character that is not L* or M* becomes a space."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     spaced = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in folded)
     assert fingerprint_text([text]) == " ".join(spaced.split())

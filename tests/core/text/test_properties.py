@@ -128,6 +128,21 @@ def test_layout_and_quote_variants_share_a_fingerprint(
     )
 
 
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=1, max_value=99))
+def test_a_number_has_one_form_in_every_written_format(whole: int, cents: int) -> None:
+    en = f"{whole:,}"
+    forms = {
+        fingerprint_text([f"up {written} points"])
+        for written in (str(whole), en, en.replace(",", "."), en.replace(",", "'"))
+    }
+    assert forms == {f"up {whole} points"}
+    decimal = {
+        fingerprint_text([f"up {written} points"])
+        for written in (f"{en}.{cents:02d}", f"{en.replace(',', '.')},{cents:02d}")
+    }
+    assert decimal == {f"up {whole}.{cents:02d} points"}
+
+
 @given(
     st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=20, max_size=200)
 )

@@ -1,0 +1,117 @@
+"""Verification of one LSH candidate: every rule that makes two articles near duplicates.
+
+In order, a candidate is a near duplicate of the article being decided when
+
+1. their event times are within the dedup window (``window``);
+2. their shingle sets are similar (Jaccard or containment, :func:`similarity.judge`): exact
+   when the indexed article is short enough to have kept its shingles, estimated from the
+   indexed signature when only the new article is short, else the MinHash estimate
+   (``similarity``);
+3. they do not put different figures in the same places (:mod:`streams.core.dedup.figures`,
+   ``figures``);
+4. the paragraphs they share verbatim are not all they have in common
+   (:mod:`streams.core.dedup.blocks`, ``shared_blocks``).
+
+The rejection reason names the first rule that failed. Entries logged before profiles existed
+(log version 1) have no profile: rules 3 and 4 and exact similarity need both profiles, so
+such a pair is judged on the MinHash estimate alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams.core.dedup.blocks import (
+    estimate_noise,
+    estimated_remainder_similarity,
+    exact_remainder_similarity,
+    remainders,
+    remainders_match,
+    set_similarity,
+)
+from streams.core.dedup.config import DedupConfig
+from streams.core.dedup.figures import figures_agree
+from streams.core.dedup.minhash import outside_share
+from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
+from streams.core.dedup.similarity import Verification, estimated_jaccard, judge, verify
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The article being decided, as verification sees it."""
+
+    fingerprint: Fingerprint
+    event_time_ms: int
+    profile: Profile | None = None
+
+
+def within_window(candidate: Candidate, existing: IndexEntry, config: DedupConfig) -> bool:
+    return abs(candidate.event_time_ms - existing.event_time_ms) <= config.window_ms
+
+
+def verify_candidate(
+    candidate: Candidate, existing: IndexEntry, config: DedupConfig
+) -> Verification:
+    """Whether ``existing`` is a near duplicate of ``candidate``."""
+    if not within_window(candidate, existing, config):
+        return Verification(False, 0.0, "jaccard", "window")
+    a, b = candidate.profile, existing.profile
+    rules = config.verify
+    measured = _measured_similarity(candidate, existing, config)
+    if measured is not None:
+        jaccard, containment, smaller = measured
+        result = judge(jaccard, containment, smaller, rules)
+    else:
+        jaccard = estimated_jaccard(candidate.fingerprint.signature, existing.fingerprint.signature)
+        result = verify(candidate.fingerprint, existing.fingerprint, rules)
+    if not result.is_dup or a is None or b is None:
+        return result
+    if not figures_agree(a.figures, b.figures, rules.max_figure_conflicts):
+        return result._replace(is_dup=False, rejected="figures")
+    if not _remainders_allow(candidate, existing, jaccard, config):
+        return result._replace(is_dup=False, rejected="shared_blocks")
+    return result
+
+
+def _remainders_allow(
+    candidate: Candidate, existing: IndexEntry, jaccard: float, config: DedupConfig
+) -> bool:
+    """The shared-block rule (:mod:`streams.core.dedup.blocks`); both profiles are known."""
+    a, b = candidate.profile, existing.profile
+    assert a is not None and b is not None
+    parts = remainders(a, b, config.minhash.shingle_size)
+    if parts is None:
+        return True
+    similarity = exact_remainder_similarity(a, b, parts)
+    counts = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
+    noise = 0.0
+    if similarity is None:
+        noise = estimate_noise(jaccard, *counts, config.minhash.num_perm)
+        similarity = estimated_remainder_similarity(jaccard, *counts, parts, slack=noise)
+    return parts.negligible(config.verify.negligible_remainder, noise) or remainders_match(
+        similarity, config.verify
+    )
+
+
+def _measured_similarity(
+    candidate: Candidate, existing: IndexEntry, config: DedupConfig
+) -> tuple[float, float, int] | None:
+    """(Jaccard, containment, smaller set size), better than the MinHash estimate when one
+    side is short: exact when the indexed article kept its shingles (the article being
+    decided always has its own); when only the article being decided is short, its
+    containment in the other from the other's signature (:func:`outside_share`). None when
+    both are long: the MinHash estimate is all there is."""
+    a, b = candidate.profile, existing.profile
+    if a is None or a.shingles is None:
+        return None
+    if b is not None and b.shingles is not None:
+        a_set, b_set = set(a.shingle_array().tolist()), set(b.shingle_array().tolist())  # type: ignore[union-attr]
+        jaccard, containment = set_similarity(a_set, b_set)
+        return jaccard, containment, min(len(a_set), len(b_set))
+    hashes = a.hash_array()
+    small, large = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
+    if hashes is None or small >= config.verify.exact_below_shingles or small > large:
+        return None
+    outside = outside_share(hashes, existing.fingerprint.signature, large, config.minhash)
+    common = small * (1.0 - outside)
+    return common / (small + large - common), common / small, small

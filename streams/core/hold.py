@@ -1,0 +1,92 @@
+"""Fewer corrections: decide a batch in event-time order, publish its verdicts a moment later.
+
+A correction (a kept verdict later overturned) has two causes: an earlier copy decided after
+the later one by the same worker (arrival order is not event-time order), or by another
+worker at about the same moment (neither had the other in its index yet: a race). The agent
+
+1. decides each batch in event-time order (:func:`decision_order`): within a batch the
+   earlier copy is decided first, so the later one is a duplicate straight away;
+2. appends each decision's fingerprint-log records at once, but holds the batch's output
+   records until ``hold_ms`` after its last decision (:class:`HoldPolicy`). A copy another
+   worker decided within that time reaches this worker's index through the log before the
+   outputs leave: a held kept verdict it overturns is published already corrected
+   (:meth:`streams.core.pipeline.Deduplicator.release`).
+
+Two copies decided by two workers at ``t1 <= t2`` race only while neither record has
+crossed the log, i.e. ``t2 - t1`` below one replication delay ``d``; the record of the one
+decided first reaches the other worker by ``t1 + d``, so a hold of ``2 d`` covers every
+race. The hold costs latency, and in a backlog throughput (the batch waits before its
+offsets are committed), so it applies only while another worker is live: a worker heard from
+in the log within ``live_ms``. A single worker never waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+
+@dataclass(frozen=True, slots=True)
+class HoldConfig:
+    """How long output records wait for the other workers' decisions to arrive."""
+
+    hold_ms: int = 250
+    live_ms: int = 10_000
+
+
+class _Timed(Protocol):
+    @property
+    def timestamp_ms(self) -> int: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+
+class _HasRaw(Protocol):
+    @property
+    def raw(self) -> _Timed: ...
+
+
+T = TypeVar("T", bound=_HasRaw)
+
+
+def event_order(raw: _Timed) -> tuple[int, int, int]:
+    """Sort key of a raw message: event time, then partition and offset.
+
+    The tie-break keeps the order deterministic; the decision rule itself breaks event-time
+    ties by article id, so the order only decides how many corrections are needed, never a
+    verdict. Raw messages are sorted before the stateless step, so prepared items come back
+    in this order.
+    """
+    return (raw.timestamp_ms, raw.partition, raw.offset)
+
+
+def decision_order(items: Iterable[T]) -> list[T]:
+    """Items (prepared or rejected messages) in :func:`event_order` of their raw messages."""
+    return sorted(items, key=lambda i: event_order(i.raw))
+
+
+class HoldPolicy:
+    """When a batch's output records may leave: after the hold, if another worker is live."""
+
+    def __init__(self, worker: str, config: HoldConfig = HoldConfig()) -> None:
+        self.worker = worker
+        self.config = config
+        self._heard: dict[str, int] = {}  # other worker -> when its latest record was applied
+
+    def observe(self, worker: str, now_ms: int) -> None:
+        """A log record of ``worker`` was applied here at ``now_ms``."""
+        if worker and worker != self.worker:
+            self._heard[worker] = now_ms
+
+    def live_workers(self, now_ms: int) -> list[str]:
+        live = self.config.live_ms
+        return sorted(w for w, heard in self._heard.items() if now_ms - heard <= live)
+
+    def release_at(self, decided_ms: int, now_ms: int) -> int:
+        """When outputs of decisions made up to ``decided_ms`` may be published."""
+        if self.config.hold_ms <= 0 or not self.live_workers(now_ms):
+            return decided_ms
+        return decided_ms + self.config.hold_ms

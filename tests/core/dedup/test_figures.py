@@ -1,0 +1,65 @@
+"""Figures: a substituted figure separates two reports; added or dropped ones do not."""
+
+from __future__ import annotations
+
+from streams.core.dedup.figures import (
+    decode_figures,
+    encode_figures,
+    figure_conflicts,
+    figures_agree,
+)
+from streams.core.text.normalize import fingerprint_text
+
+
+def figures(text: str) -> bytes:
+    return encode_figures(fingerprint_text([text]).split())
+
+
+CLOSE = "The index closed up {} at {} points, and sterling rose {} to {} dollars."
+
+
+def test_runs_are_placed_by_the_words_around_them() -> None:
+    runs = decode_figures(figures("raise the range to 4-1/4 to 4-1/2 percent"))
+    assert sorted(digits for _, digits in runs) == ["412", "414"]
+    assert len({context for context, _ in runs}) == 2
+
+
+def test_a_report_with_other_figures_conflicts_everywhere() -> None:
+    monday = figures(CLOSE.format("0.5%", "7,512.34", "0.2%", "1.2641"))
+    tuesday = figures(CLOSE.format("0.3%", "7,498.10", "0.4%", "1.2702"))
+    assert figure_conflicts(monday, tuesday) == (0, 4)
+    assert not figures_agree(monday, tuesday, 0.2)
+
+
+def test_the_same_report_resent_agrees() -> None:
+    monday = figures(CLOSE.format("0.5%", "7,512.34", "0.2%", "1.2641"))
+    resent = figures(CLOSE.format("0.5 %", "7512.34", "0,2%", "1.2641"))
+    assert figure_conflicts(monday, resent) == (4, 0)
+    assert figures_agree(monday, resent, 0.2)
+
+
+def test_figures_added_or_dropped_are_no_conflict() -> None:
+    body = "The jury deliberated for 7 hours and the sentence is 25 years."
+    with_dateline = figures("Posted: Sep 27, 2013 5:50 PM " + body)
+    assert figure_conflicts(figures(body), with_dateline) == (2, 0)
+
+
+def test_a_figure_written_more_precisely_is_the_same_figure() -> None:
+    # "4 p.m." and "4:00 p.m.", "2.6 million" and "R26 million" (measured on ECB+ copies)
+    assert figure_conflicts(figures("arrived around 4 p.m. today"),
+                            figures("arrived around 4:00 p.m. today")) == (1, 0)
+    assert figure_conflicts(figures("worth 2.6 million"), figures("worth 26 million")) == (1, 0)
+
+
+def test_one_conflict_among_many_agreements_is_tolerated() -> None:
+    text = " ".join(f"item {i} cost {i * 10} pounds." for i in range(1, 10))
+    changed = text.replace("cost 90 pounds", "cost 95 pounds")
+    agree, conflict = figure_conflicts(figures(text), figures(changed))
+    assert (agree, conflict) == (17, 1)
+    assert figures_agree(figures(text), figures(changed), 0.2)
+    assert not figures_agree(figures(text), figures(changed), 0.05)
+
+
+def test_no_figures_or_rule_off_agrees() -> None:
+    assert figures_agree(b"", figures("up 5 points"), 0.2)
+    assert figures_agree(figures("up 4 points"), figures("up 5 points"), 1.0)
