@@ -140,32 +140,35 @@ def register_agent(
         # same moment have reached the index (streams.core.hold): fewer corrections.
         raws = sorted((raw_message(event) for event in events), key=event_order)
         held: list[tuple[RawMessage, Outcome]] = []
-        async for item in pool.prepare(raws):
-            raw = item.raw
-            # Counted as each message is decided, so the counter follows real progress.
-            metrics.consumed.inc()
-            metrics.article_bytes.observe(len(raw.value or b""))
-            started = time.perf_counter()
-            outcome = dedup.decide(item, now_ms(), hold=True)
-            decided = time.perf_counter()
-            for name, seconds in outcome.timings.items():
-                stage.labels(stage=name).observe(seconds)
-            stage.labels(stage="process").observe(decided - started)
-            if outcome.verdict == "deadletter":
-                log.warning(
-                    "dead-lettered %s: %s (%s)", raw.origin_str, outcome.error_code,
-                    outcome.outputs[0].value["detail"],
-                    extra={"topic": raw.topic, "partition": raw.partition,
-                           "offset": raw.offset, "code": outcome.error_code},
-                )
-            for record in outcome.log_records:
-                await publisher.publish_log_record(record)
-            held.append((raw, outcome))
-        last_ms = now_ms()
-        delay_ms = dedup.hold.release_at(last_ms, last_ms) - last_ms
-        if delay_ms > 0:
-            await asyncio.sleep(delay_ms / 1000)
-        released = dedup.release([outcome for _, outcome in held], now_ms())
+        try:
+            async for item in pool.prepare(raws):
+                raw = item.raw
+                # Counted as each message is decided, so the counter follows real progress.
+                metrics.consumed.inc()
+                metrics.article_bytes.observe(len(raw.value or b""))
+                started = time.perf_counter()
+                outcome = dedup.decide(item, now_ms(), hold=True)
+                decided = time.perf_counter()
+                for name, seconds in outcome.timings.items():
+                    stage.labels(stage=name).observe(seconds)
+                stage.labels(stage="process").observe(decided - started)
+                if outcome.verdict == "deadletter":
+                    log.warning(
+                        "dead-lettered %s: %s (%s)", raw.origin_str, outcome.error_code,
+                        outcome.outputs[0].value["detail"],
+                        extra={"topic": raw.topic, "partition": raw.partition,
+                               "offset": raw.offset, "code": outcome.error_code},
+                    )
+                for record in outcome.log_records:
+                    await publisher.publish_log_record(record)
+                held.append((raw, outcome))
+            last_ms = now_ms()
+            delay_ms = dedup.hold.release_at(last_ms, last_ms) - last_ms
+            if delay_ms > 0:
+                await asyncio.sleep(delay_ms / 1000)
+        finally:
+            # Always: a batch that failed half-way must not leave verdicts marked held.
+            released = dedup.release([outcome for _, outcome in held], now_ms())
         for (raw, _), outcome in zip(held, released, strict=True):
             started = time.perf_counter()
             await publisher.publish_outputs(outcome)

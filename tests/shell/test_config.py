@@ -32,4 +32,4 @@ def test_defaults_are_the_evaluated_core_defaults() -> None:
     assert config.window_ms == 14 * DAY_MS
     assert config.learned.window_ms == 14 * DAY_MS
     assert config.dedup == DedupConfig()
-    assert config.dedup.verify.jaccard_threshold == 0.55  # re-derived in issue 12 (README, Near duplicates)
+    assert config.dedup.verify.jaccard_threshold == 0.55  # re-derived in issue 12

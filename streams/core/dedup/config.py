@@ -1,56 +1,30 @@
 """Knobs of the near-duplicate core, as small frozen dataclasses composed into :class:`DedupConfig`.
 
-The defaults come from ``python -m bench.eval_dedup --sweep`` (labelled stream from
-``bench/corpus.py``: 5 seed articles, 180 generated originals, 7 duplicate variant kinds and
-2 hard-negative kinds, 784 messages in random arrival order, stand-in text step that keeps
-footers). Exact pair similarity of word 3-shingles (min / median / max):
+Re-derived for issue 12 with ``python -m bench.eval_dedup --sweep`` and ``--pairs`` on the
+generated stream (880 messages: 7 duplicate kinds, templated-report and shared-block hard
+negatives) and on real text (FOMC statements; ECB+ news from a local copy). The README's
+"Near duplicates" section has the tables; the deciding numbers:
 
-    kind            Jaccard               containment of smaller
-    chrome          0.54 / 0.72 / 0.83    0.986 / 0.995 / 0.999
-    copyedit        0.73 / 0.85 / 0.99    0.862 / 0.942 / 1.000
-    truncate        0.84 / 0.89 / 0.93    0.984 / 0.993 / 0.995
-    para_drop       0.82 / 0.95 / 0.99    0.992 / 0.997 / 1.000
-    html            0.95 / 0.98 / 0.99    1.000
-    same_story (-)  0.04 / 0.18 / 0.25    0.101 / 0.354 / 0.514
-    shared_footer(-)0.30 / 0.43 / 0.56    0.478 / 0.637 / 0.724
-
-Sweep (k in 3/4/5, num_perm 64/128, 4-5 band shapes each, Jaccard 0.5-0.8, containment
-0.8-0.95; 540 runs): precision / recall, worst kind::
-
-    k=3 128 32x4 J>=0.65 C>=0.90   1.0000 / 0.9909  copyedit 0.963   <- chosen
-    k=3 128 32x4 J>=0.60 C>=0.90   0.9982 / 0.9909  shared_footer 0.958
-    k=3 128 32x4 J>=0.70 C>=0.90   1.0000 / 0.9873  copyedit 0.938
-    k=3 128 32x4 J>=0.65 C>=0.85   0.9892 / 0.9909  shared_footer 0.938 (fails precision)
-    k=3 128 42x3 J>=0.65 C>=0.90   0.9709 / 0.9656  more candidates, more noisy false merges
-    k=3 128 25x5 J>=0.65 C>=0.90   1.0000 / 0.9801  chrome 0.890 (pairs at J~0.55 missed)
-    k=3 128  9x13 (datasketch@0.8) 1.0000 / 0.8116  seed 001/004 (J=0.71) never a candidate
-    k=3  64 16x4 J>=0.70 C>=0.90   0.9927 / 0.9837  estimates too noisy at 64
-    k=4 128 32x4 J>=0.65 C>=0.85   0.9982 / 0.9801  chrome 0.915
-    k=5 128 32x4 J>=0.60 C>=0.85   1.0000 / 0.9909  copyedit 0.950
-
-The margins are thin: on corpus seeds 1 and 3 the chosen values give precision 0.993/0.994
-(a short footer-sharing article whose containment, estimated from Jaccard, crosses 0.9).
-Most of that risk disappears once the text path strips publisher footers.
-
-Why these values:
-
-* Word 3-gram shingles. A copy-edit touching a fraction ``e`` of words keeps a shingle only if
-  none of its ``k`` words changed, so Jaccard is about ``(1-e)**k / (2 - (1-e)**k)``: at
-  ``e = 5 %`` that is 0.75 for k=3 but 0.63 for k=5, which pushes 5-gram copy-edits
-  into the band where hard negatives (short articles sharing a long footer) live.
-* 128 permutations: the standard error of a Jaccard estimate is ``sqrt(J(1-J)/num_perm)``,
-  0.038 at J=0.75 with 128 (0.054 with 64), and verification sits between copy-edits
-  (>= 0.73) and footer-sharing negatives (<= 0.56), so the margin needs 128; 256 would
-  halve the signature throughput (below 3,000 docs/s).
-* LSH 32 bands x 4 rows: S-curve ``P(s) = 1 - (1 - s**4)**32`` has its threshold
-  ``(1/32)**(1/4) = 0.42``; P(0.5) = 0.87, P(0.6) = 0.988, P(0.7) = 0.9998. Candidates are
-  found well below the verify threshold and then verified on the full signature, instead of
-  letting the banding decide (datasketch's 9 x 13 for threshold 0.8 misses ~40 % at s = 0.8).
-* Verification accepts Jaccard >= 0.65 or, when the smaller article has at least 40
-  shingles, containment of the smaller in the larger >= 0.9. Containment catches truncation,
-  dropped paragraphs and added publisher chrome (Jaccard can fall to ~0.5 when a long footer
-  is added to a short article) while the shingle floor keeps two tiny texts from
-  "containing" each other by chance.
+* Word 3-gram shingles, 128 permutations, LSH 32 x 4 (kept from the first sweep: k=5 drops
+  5 %-copy-edits to Jaccard ~0.63; 64 permutations give estimates too noisy; 42 x 3 merged
+  2 different ECB+ articles, 25 x 5 and 20 x 6 missed an ECB+ copy).
+* ``jaccard_threshold`` 0.55: localized wire copies on ECB+ (an AFP story and its rewrite
+  with local spelling and currency) sit at 0.54-0.57, and 0.6 misses three of them; 0.5
+  merges two different ECB+ articles. Same-story articles reach 0.22, shared footers 0.41;
+  shared blocks and templated reports above that are the other rules' work.
+* ``containment_threshold`` 0.9 (0.8-0.9 all pass; 0.95 misses an ECB+ copy), with the
+  40-shingle floor of the smaller article.
+* ``exact_below_shingles`` 256: below it an indexed article keeps its shingle hashes (<= 1
+  KB) and pairs with it are judged exactly. The MinHash estimate flips the verdict of 46 of
+  345 pairs whose smaller article has 100-149 shingles (shared-block negatives crowd the
+  threshold there): 0 and 128 keep only 62 % and 75 % of them apart; 256 and 512 all.
+* ``max_figure_conflicts`` 0.2: copies put different figures in the same place in at most
+  8 % of the places (ECB+), templated reports in at least 25 %; 0.3 lets 14 % of the
+  templated reports merge.
+* ``negligible_remainder`` 0.05, ``remainder_jaccard`` 0.5, ``remainder_containment`` 0.7:
+  remainders of shared-block negatives match at most 0.59 (containment), those of copies
+  that edit what they do not share at least 0.76 (truncates) and 0.84 (copy-edits); 0.6
+  merges a different ECB+ pair, 0.8 misses an ECB+ copy.
 """
 
 from __future__ import annotations
@@ -100,7 +74,8 @@ class VerifyConfig:
 
     jaccard_threshold: float = 0.55
     containment_threshold: float = 0.9
-    min_shingles_for_containment: int = 40  # of the smaller article
+    # Of the smaller article: two tiny texts do not "contain" each other by chance.
+    min_shingles_for_containment: int = 40
     # Articles with fewer distinct shingles keep their shingle hashes in the index, and a pair
     # of them is verified on exact Jaccard/containment instead of the MinHash estimate.
     exact_below_shingles: int = 256
