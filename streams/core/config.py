@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.dedup.config import DedupConfig
+from streams.core.stories.config import StoryConfig
 from streams.core.text.article import DEFAULT_TEXT_CONFIG, TextConfig
 from streams.core.text.learned import LearnedBoilerplateConfig
 
@@ -18,3 +19,4 @@ class CoreConfig:
     text: TextConfig = DEFAULT_TEXT_CONFIG
     dedup: DedupConfig = field(default_factory=DedupConfig)
     learned: LearnedBoilerplateConfig = field(default_factory=LearnedBoilerplateConfig)
+    stories: StoryConfig = field(default_factory=StoryConfig)

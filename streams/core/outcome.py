@@ -8,6 +8,7 @@ from typing import Literal
 from streams.core.errors import IngestError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.records import Output, RawMessage, deadletter_record
+from streams.core.stories.model import Assignment, StoryUpdate
 
 Verdict = Literal["enriched", "duplicate", "deadletter"]
 
@@ -25,6 +26,10 @@ class Outcome:
     rules_removed: int = 0
     learned_removed: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # Stories (streams.core.stories): the decided article's story, and merges to append to
+    # the fingerprint log (their public records are in ``outputs``).
+    story: Assignment | None = None
+    story_updates: list[StoryUpdate] = field(default_factory=list)
 
 
 def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:

@@ -23,6 +23,7 @@ from streams.core.dedup.model import Fingerprint
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.records import RawMessage
+from streams.core.stories.terms import EMPTY_TERMS, StoryTerms, story_terms
 from streams.core.text.article import normalize_article
 from streams.core.text.model import NormalizedArticle
 from streams.core.text.normalize import fingerprint_text, fingerprint_tokens, form_key
@@ -46,6 +47,7 @@ class Prepared:
     paragraph_keys: tuple[int, ...]  # form_key of each paragraph (learned boilerplate)
     fingerprint: Fingerprint  # of all paragraphs
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
+    story_terms: StoryTerms = EMPTY_TERMS  # streams.core.stories: terms for the story
 
     @property
     def event_time_ms(self) -> int:
@@ -76,6 +78,9 @@ def prepare(
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
     fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
+    fingerprinted = clock()
+    terms = story_terms(envelope.title or article.title, article.paragraphs, forms,
+                        article.language, config.stories)
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),
@@ -85,7 +90,9 @@ def prepare(
         paragraph_keys=tuple(form_key(form) for form in forms),
         fingerprint=fingerprint,
         timings=(("parse", parsed - started), ("normalize", normalized - parsed),
-                 ("fingerprint", clock() - normalized)),
+                 ("fingerprint", fingerprinted - normalized),
+                 ("stories", clock() - fingerprinted)),
+        story_terms=terms,
     )
 
 

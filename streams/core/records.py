@@ -15,10 +15,11 @@ from typing import Any, Literal
 from streams.core.dedup.model import Decision
 from streams.core.envelope import Envelope
 from streams.core.errors import IngestError
+from streams.core.stories.model import StoryUpdate
 from streams.core.text.model import NormalizedArticle
 
 SCHEMA_VERSION = 1
-OutputKind = Literal["enriched", "duplicates", "deadletter"]
+OutputKind = Literal["enriched", "duplicates", "deadletter", "stories"]
 # A dead letter carries the raw value for replay; past this size it carries a prefix and the
 # origin (the raw topic still holds the whole message until its retention runs out).
 DEADLETTER_RAW_LIMIT = 256 * 1024
@@ -152,6 +153,19 @@ def correction_record(
     }
 
 
+def story_update_record(update: StoryUpdate) -> dict[str, Any]:
+    """A late merge of two stories, for consumers (``schemas/story-update.schema.json``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "story_id": update.story,
+        "merged_into": update.into,
+        "story_founded_at": iso_ms(update.story_time_ms),
+        "merged_into_founded_at": iso_ms(update.into_time_ms),
+        "reason": update.reason,
+        "processed_at": iso_ms(update.at_ms),
+    }
+
+
 def _encode_bytes(data: bytes | None) -> tuple[str | None, str]:
     if data is None:
         return None, "none"
@@ -187,7 +201,7 @@ def deadletter_record(
 
 def record_schema(name: str) -> dict[str, Any]:
     """The installed JSON Schema of a record (``enriched``, ``duplicate``, ``deadletter``,
-    ``raw-envelope``): the copy shipped inside the package, the one consumers get."""
+    ``raw-envelope``, ``story-update``): the copy shipped inside the package, the one consumers get."""
     path = resources.files("streams") / "schemas" / f"{name}.schema.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema

