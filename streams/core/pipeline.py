@@ -123,11 +123,12 @@ class Deduplicator:
             rules_removed=prepared.article.boilerplate_removed,
             learned_removed=learned_removed,
         )
-        attach_story(
-            outcome, self.stories, article_id=prepared.id,
-            event_time_ms=prepared.event_time_ms, root=decision.root_for(prepared.id),
-            terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
-        )
+        if self.config.stories.enabled:
+            attach_story(
+                outcome, self.stories, article_id=prepared.id,
+                event_time_ms=prepared.event_time_ms, root=decision.root_for(prepared.id),
+                terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
+            )
         return outcome
 
     def _without_learned_boilerplate(

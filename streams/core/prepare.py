@@ -79,8 +79,10 @@ def prepare(
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
     fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
     fingerprinted = clock()
-    terms = story_terms(envelope.title or article.title, article.paragraphs, forms,
-                        article.language, config.stories)
+    terms = story_terms(
+        envelope.title or article.title, article.paragraphs, forms, article.language,
+        config.stories,
+    ) if config.stories.enabled else EMPTY_TERMS
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),

@@ -10,11 +10,14 @@ entities, the entity part of that cosine reaches ``entity_threshold``: two event
 kind share their vocabulary but not their names. Otherwise it opens a story whose id is the
 article's id. Ties break by the story's founding ``(event time, id)``.
 
-A centroid is the sum of its members' published summaries, each scaled by
-``2**((t - t_founder) / half_life)`` (later members weigh more: a story drifts with its
-news), truncated to ``centroid_terms`` terms. When an article matches two stories and their
-centroids are close (``merge_threshold``), the later-founded story is merged into the
-earlier one and a :class:`StoryUpdate` says so.
+A centroid is the sum of its members' published summaries (their heaviest terms with TF
+weights), each scaled by ``2**((t - t_founder) / half_life)`` (later members weigh more: a
+story drifts with its news), truncated to ``centroid_terms`` terms. IDF is applied when a
+centroid is scored, with the document frequencies of that moment: the words of a template
+(a daily report's boilerplate, a league's vocabulary) grow common as its issues arrive, and
+fade from every story, so what is left to match is what differs between issues. When an
+article matches two stories and their centroids are close (``merge_threshold``), the
+later-founded story is merged into the earlier one and a :class:`StoryUpdate` says so.
 
 Replicas stay identical because they apply the same records: an article's note (story and
 vector) and merge updates; sums and unions commute, so the order records arrive in does not
@@ -29,13 +32,16 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from streams.core.stories.codec import quantize
 from streams.core.stories.config import StoryConfig
 from streams.core.stories.model import Assignment, StoryNote, StoryUpdate, Summary
-from streams.core.stories.terms import ENTITY, KIND_MASK, StoryTerms
+from streams.core.stories.terms import ENTITY, KIND_MASK, Keys, StoryTerms, Weights
 from streams.core.stories.vector import DocumentFrequencies, Vector
 
 _MAX_EXPONENT = 60.0  # 2**60: far beyond any window, keeps floats finite
+_HEAD_SHARE = 0.5
 
 
 @dataclass(slots=True)
@@ -46,9 +52,11 @@ class Story:
     time_ms: int  # founding article's event time
     first_ms: int  # span of its members' event times
     last_ms: int
-    centroid: Vector = field(default_factory=dict)
+    centroid: Vector = field(default_factory=dict)  # TF sums; IDF applies when scored
+    # Norms of the centroid with IDF applied (as of its last change): all terms, entities
+    # alone, numbers alone.
     norm: float = 0.0
-    has_entities: bool = False
+    entity_norm: float = 0.0
     size: int = 0  # kept articles
     seen_ms: int = 0  # wall clock of the latest member; the story expires a window later
 
@@ -113,16 +121,16 @@ class StoryState:
         """Assign a kept article (a replay repeats its story) and return what to publish."""
         replayed = self._members.get(article_id)
         weighted = self.df.weigh(terms)
-        summary = quantize(weighted.top(self.config.summary_terms))
+        summary = quantize(weighted.summary(self.config.summary_terms))
         if replayed is not None:
             story = self.stories.get(self.find(replayed[0]))
             if story is not None:
                 note = StoryNote(story.id, story.time_ms, summary)
                 return Assignment(story.id, story.id == article_id, story.size, note)
         self.df.observe(terms)
-        doc = weighted.as_dict()
-        query = weighted.keys[: self.config.query_terms].tolist()
-        scored = self._scored(doc, query, event_time_ms, exclude=None)
+        query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms,
+                          self.config.query_terms)
+        scored = self._scored(query, exclude=None)
         best = scored[0][1] if scored else None
         if best is None:
             best = self._open(article_id, event_time_ms, now_ms)
@@ -135,52 +143,58 @@ class StoryState:
         for _, other in scored[1:]:
             if other.id not in self.stories or best.id not in self.stories:
                 continue
-            if _cosine(best, other) >= self.config.merge_threshold:
+            if self._cosine(best, other) >= self.config.merge_threshold:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
         note = StoryNote(best.id, best.time_ms, summary)
         return Assignment(best.id, opened, best.size, note, tuple(updates))
 
-    def _scored(
-        self, doc: Vector, query: list[int], event_time_ms: int, exclude: str | None
-    ) -> list[tuple[float, Story]]:
-        """Candidate stories that the article may join, best first (ties by founding key)."""
+    def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
+        """Candidate stories that the article may join, best first (ties by founding key).
+
+        Candidates are the stories holding one of the article's heaviest terms, ranked by
+        how much of that head they hold; only the first ``max_candidates`` are scored.
+        """
         hits: dict[str, float] = {}
-        for key in query:
+        for key, weight in query.head:
             posting = self._postings.get(key)
             if posting is None or len(posting) > self.config.max_postings:
                 continue
-            weight = doc[key]
             for story_id in posting:
                 hits[story_id] = hits.get(story_id, 0.0) + weight
         if not hits:
             return []
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1], self.stories[kv[0]].key))
-        doc_entities = any(key & KIND_MASK == ENTITY for key in doc)
+        # A story holding less than half of what the best one holds of the article's head
+        # terms does not reach the threshold in practice: it is not scored.
+        floor = ranked[0][1] * _HEAD_SHARE
         scored = []
-        for story_id, _ in ranked[: self.config.max_candidates]:
+        for story_id, held in ranked[: self.config.max_candidates]:
+            if held < floor:
+                break
             if story_id == exclude:
                 continue
             story = self.stories[story_id]
-            score = self._score(doc, doc_entities, story, event_time_ms)
+            score = self._score(query, story)
             if score >= self.config.threshold:
                 scored.append((score, story))
         scored.sort(key=lambda item: (-item[0], item[1].key))
         return scored
 
-    def _score(self, doc: Vector, doc_entities: bool, story: Story, event_time_ms: int) -> float:
-        gap = max(0, story.first_ms - event_time_ms, event_time_ms - story.last_ms)
+    def _score(self, query: _Query, story: Story) -> float:
+        """Cosine with the centroid, decayed by the time gap; 0 when their names differ."""
+        gap = max(0, story.first_ms - query.time_ms, query.time_ms - story.last_ms)
         if gap > self.config.max_gap_ms or story.norm == 0.0:
             return 0.0
         dot = entities = 0.0
-        for key, weight in story.centroid.items():
-            value = doc.get(key)
-            if value is not None:
-                dot += value * weight
-                if key & KIND_MASK == ENTITY:
-                    entities += value * weight
-        if doc_entities and story.has_entities and entities / story.norm < (
-            self.config.entity_threshold
+        terms, centroid = query.terms, story.centroid
+        for key in centroid.keys() & terms.keys():
+            value = terms[key] * centroid[key]
+            dot += value
+            if key & KIND_MASK == ENTITY:
+                entities += value
+        if query.entity_norm and story.entity_norm and (
+            entities / (query.entity_norm * story.entity_norm) < self.config.entity_threshold
         ):
             return 0.0
         return dot / story.norm * math.exp(-gap / self.config.time_scale_ms)
@@ -221,10 +235,9 @@ class StoryState:
         theirs = self.stories.get(self.find(note.story))
         if theirs is None:
             return []
-        doc = dict(note.vector)
-        query = [k for k, _ in note.vector[: self.config.query_terms]]
+        query = self._summary_query(note.vector, event_time_ms)
         updates = []
-        for _, mine in self._scored(doc, query, event_time_ms, exclude=theirs.id):
+        for _, mine in self._scored(query, exclude=theirs.id):
             if mine.id not in self._opened_set or mine.key < theirs.key:
                 continue
             if mine.id in self.stories and theirs.id in self.stories:
@@ -251,7 +264,7 @@ class StoryState:
             seen, story_id = heapq.heappop(self._story_expiry)
             story = self.stories.get(story_id)
             if story is not None and story.seen_ms == seen:
-                self._set_centroid(story, {})
+                self._clear(story)
                 del self.stories[story_id]
                 removed += 1
         self.df.fade(now_ms)
@@ -282,11 +295,7 @@ class StoryState:
     def _join(
         self, story: Story, article_id: str, event_time_ms: int, vector: Summary, now_ms: int
     ) -> None:
-        scale = self._scale(event_time_ms, story.time_ms)
-        centroid = dict(story.centroid)
-        for key, weight in vector:
-            centroid[key] = centroid.get(key, 0.0) + weight * scale
-        self._set_centroid(story, centroid)
+        self._add(story, vector, self._scale(event_time_ms, story.time_ms))
         story.size += 1
         story.first_ms = min(story.first_ms, event_time_ms)
         story.last_ms = max(story.last_ms, event_time_ms)
@@ -301,12 +310,9 @@ class StoryState:
     ) -> StoryUpdate:
         """Merge the later-founded of two stories into the other."""
         winner, loser = (a, b) if a.key < b.key else (b, a)
-        scale = self._scale(loser.time_ms, winner.time_ms)
-        centroid = dict(winner.centroid)
-        for key, weight in loser.centroid.items():
-            centroid[key] = centroid.get(key, 0.0) + weight * scale
-        self._set_centroid(loser, {})
-        self._set_centroid(winner, centroid)
+        vector = tuple(loser.centroid.items())
+        self._clear(loser)
+        self._add(winner, vector, self._scale(loser.time_ms, winner.time_ms))
         winner.size += loser.size
         winner.first_ms = min(winner.first_ms, loser.first_ms)
         winner.last_ms = max(winner.last_ms, loser.last_ms)
@@ -319,33 +325,87 @@ class StoryState:
         return StoryUpdate(loser.id, loser.time_ms, winner.id, winner.time_ms, now_ms, worker,
                            reason)
 
-    def _set_centroid(self, story: Story, centroid: Vector) -> None:
-        """Replace a story's centroid, truncated to its heaviest terms, and its postings."""
-        limit = self.config.centroid_terms
-        if len(centroid) > limit:
-            top = sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-            centroid = dict(top)
-        for key in story.centroid.keys() - centroid.keys():
-            posting = self._postings.get(key)
-            if posting is not None:
-                posting.discard(story.id)
-                if not posting:
-                    del self._postings[key]
-        for key in centroid.keys() - story.centroid.keys():
-            self._postings.setdefault(key, set()).add(story.id)
-        story.centroid = centroid
-        story.norm = math.sqrt(sum(w * w for w in centroid.values()))
-        story.has_entities = any(key & KIND_MASK == ENTITY for key in centroid)
+    def _add(self, story: Story, vector: Summary, scale: float) -> None:
+        """Add a scaled vector to a story's centroid, keep its heaviest terms, update norms."""
+        centroid = story.centroid
+        for key, weight in vector:
+            old = centroid.get(key)
+            if old is None:
+                centroid[key] = weight * scale
+                self._postings.setdefault(key, set()).add(story.id)
+            else:
+                centroid[key] = old + weight * scale
+        keys = np.fromiter(centroid.keys(), np.uint32, len(centroid))
+        weights = np.fromiter(centroid.values(), np.float64, len(centroid)) * self.df.idf(keys)
+        if len(centroid) > self.config.centroid_terms:
+            order = np.lexsort((keys, -weights))  # heaviest TF-IDF first, ties by key
+            for key in keys[order[self.config.centroid_terms:]].tolist():
+                del centroid[key]
+                self._unpost(key, story.id)
+            keep = order[: self.config.centroid_terms]
+            keys, weights = keys[keep], weights[keep]
+        entity = (keys & KIND_MASK) == ENTITY
+        story.norm = float(np.sqrt(np.dot(weights, weights)))
+        story.entity_norm = float(np.sqrt(np.dot(weights[entity], weights[entity])))
+
+    def _clear(self, story: Story) -> None:
+        for key in story.centroid:
+            self._unpost(key, story.id)
+        story.centroid = {}
+        story.norm = story.entity_norm = 0.0
+
+    def _unpost(self, key: int, story_id: str) -> None:
+        posting = self._postings.get(key)
+        if posting is not None:
+            posting.discard(story_id)
+            if not posting:
+                del self._postings[key]
+
+    def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
+        """A published summary weighed with today's IDF, to score it like an article."""
+        keys = np.fromiter((k for k, _ in vector), np.uint32, len(vector))
+        idf = self.df.idf(keys)
+        weights = np.fromiter((w for _, w in vector), np.float32, len(vector)) * idf
+        weights /= np.float32(np.sqrt(np.dot(weights, weights)) or 1.0)
+        order = np.lexsort((keys, -weights))
+        return _Query.of(keys[order], weights[order], idf[order], event_time_ms,
+                         self.config.query_terms)
+
+    def _cosine(self, a: Story, b: Story) -> float:
+        """Cosine of two centroids with today's IDF."""
+        if not a.centroid or not b.centroid:
+            return 0.0
+        shared = a.centroid.keys() & b.centroid.keys()
+        if not shared:
+            return 0.0
+        keys = np.fromiter(shared, np.uint32, len(shared))
+        idf = self.df.idf(keys).astype(np.float64)
+        dot = sum(a.centroid[k] * b.centroid[k] * w * w
+                  for k, w in zip(keys.tolist(), idf.tolist(), strict=True))
+        return dot / (a.norm * b.norm) if a.norm and b.norm else 0.0
 
     def _scale(self, time_ms: int, founder_ms: int) -> float:
         exponent = (time_ms - founder_ms) / self.config.half_life_ms
         return float(2.0 ** max(-_MAX_EXPONENT, min(_MAX_EXPONENT, exponent)))
 
 
-def _cosine(a: Story, b: Story) -> float:
-    if a.norm == 0.0 or b.norm == 0.0:
-        return 0.0
-    small, large = (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (
-        b.centroid, a.centroid)
-    dot = sum(w * large[k] for k, w in small.items() if k in large)
-    return dot / (a.norm * b.norm)
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """An article (or a published summary) ready to be scored against centroids."""
+
+    terms: Vector  # key -> unit TF-IDF weight x IDF: times a centroid's TF, the dot product
+    head: tuple[tuple[int, float], ...]  # heaviest terms (key, TF-IDF): the candidate lookup
+    entity_norm: float  # of the TF-IDF entity terms
+    time_ms: int
+
+    @classmethod
+    def of(cls, keys: Keys, weights: Weights, idf: Weights, time_ms: int, head: int) -> _Query:
+        """From keys sorted heaviest first with their unit TF-IDF weights and IDF."""
+        entity = (keys & KIND_MASK) == ENTITY
+        key_list = keys.tolist()
+        return cls(
+            terms=dict(zip(key_list, (weights * idf).tolist(), strict=True)),
+            head=tuple(zip(key_list[:head], weights[:head].tolist(), strict=True)),
+            entity_norm=float(np.sqrt(np.dot(weights[entity], weights[entity]))),
+            time_ms=time_ms,
+        )

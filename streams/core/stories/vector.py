@@ -25,21 +25,29 @@ Vector = dict[int, float]  # term key -> weight
 
 @dataclass(frozen=True, slots=True)
 class Weighted:
-    """An article's TF-IDF vector (unit length), keys sorted by weight, heaviest first."""
+    """An article's terms weighed by the current document frequencies, heaviest first."""
 
     keys: Keys
-    weights: Weights
+    weights: Weights  # TF-IDF, unit length
+    counts: Weights  # the TF part alone
+    idf: Weights
 
-    def top(self, n: int) -> Vector:
-        """The ``n`` heaviest terms, renormalized to unit length."""
-        keys, weights = self.keys[:n], self.weights[:n]
-        norm = float(np.sqrt(np.dot(weights, weights)))
+    def summary(self, n: int) -> Vector:
+        """The ``n`` heaviest terms with their TF weights, unit length: what the article adds
+        to a centroid. IDF is applied when a centroid is scored, with the frequencies of that
+        moment, so a template that becomes common fades from every story (see :mod:`.state`).
+        """
+        keys, counts = self.keys[:n], self.counts[:n]
+        norm = float(np.sqrt(np.dot(counts, counts)))
         if norm == 0.0:
             return {}
-        return dict(zip(keys.tolist(), (weights / norm).tolist(), strict=True))
+        return dict(zip(keys.tolist(), (counts / norm).tolist(), strict=True))
 
     def as_dict(self) -> Vector:
         return dict(zip(self.keys.tolist(), self.weights.tolist(), strict=True))
+
+    def idf_dict(self) -> Vector:
+        return dict(zip(self.keys.tolist(), self.idf.tolist(), strict=True))
 
 
 class DocumentFrequencies:
@@ -58,17 +66,20 @@ class DocumentFrequencies:
         self._counts[self._slots(terms.keys)] += 1.0
         self.documents += 1.0
 
+    def idf(self, keys: Keys) -> Weights:
+        """Smoothed IDF (as scikit-learn's): a term in every document still weighs 1."""
+        df = self._counts[self._slots(keys)]
+        return (np.log((self.documents + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
+
     def weigh(self, terms: StoryTerms) -> Weighted:
-        """The unit TF-IDF vector of an article, heaviest terms first (ties by key)."""
+        """An article's unit TF-IDF vector, heaviest terms first (ties by key)."""
         if len(terms) == 0:
-            return Weighted(terms.keys, terms.counts)
-        df = self._counts[self._slots(terms.keys)]
-        # Smoothed IDF (as scikit-learn's): a term in every document still weighs 1.
-        idf = np.log((self.documents + 1.0) / (df + 1.0)) + 1.0
+            return Weighted(terms.keys, terms.counts, terms.counts, terms.counts)
+        idf = self.idf(terms.keys)
         weights = (terms.counts * idf).astype(np.float32)
         weights /= np.float32(np.sqrt(np.dot(weights, weights)))
         order = np.lexsort((terms.keys, -weights))
-        return Weighted(terms.keys[order], weights[order])
+        return Weighted(terms.keys[order], weights[order], terms.counts[order], idf[order])
 
     def fade(self, now_ms: int) -> None:
         """Scale counts by the time since they were last scaled (called with housekeeping)."""
