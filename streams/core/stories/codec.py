@@ -9,9 +9,8 @@ keyed ``\\x00story:<story>><into>`` so that compaction keeps every merge.
 from __future__ import annotations
 
 import base64
+import struct
 from typing import Any
-
-import numpy as np
 
 from streams.core.stories.model import StoryNote, StoryUpdate, Summary
 
@@ -19,22 +18,24 @@ MERGE_KIND = "story_merge"
 
 
 def encode_note(note: StoryNote) -> dict[str, Any]:
-    keys = np.fromiter((k for k, _ in note.vector), "<u4", len(note.vector))
-    weights = np.fromiter((w for _, w in note.vector), "<f2", len(note.vector))
+    n = len(note.vector)
+    keys = struct.pack(f"<{n}I", *(k for k, _ in note.vector))
+    weights = struct.pack(f"<{n}e", *(w for _, w in note.vector))
     return {
         "id": note.story,
         "t": note.story_time_ms,
-        "k": base64.b64encode(keys.tobytes()).decode("ascii"),
-        "w": base64.b64encode(weights.tobytes()).decode("ascii"),
+        "k": base64.b64encode(keys).decode("ascii"),
+        "w": base64.b64encode(weights).decode("ascii"),
     }
 
 
 def decode_note(obj: dict[str, Any]) -> StoryNote:
-    keys = np.frombuffer(base64.b64decode(obj["k"]), "<u4")
-    weights = np.frombuffer(base64.b64decode(obj["w"]), "<f2")
-    if len(keys) != len(weights):
+    keys, weights = base64.b64decode(obj["k"]), base64.b64decode(obj["w"])
+    n = len(keys) // 4
+    if len(keys) != 4 * n or len(weights) != 2 * n:
         raise ValueError("story note keys and weights differ in length")
-    vector = tuple(zip(keys.tolist(), weights.astype(np.float64).tolist(), strict=True))
+    vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
+                       strict=True))
     return StoryNote(str(obj["id"]), int(obj["t"]), vector)
 
 
@@ -44,8 +45,9 @@ def quantize(vector: dict[int, float]) -> Summary:
     The deciding worker adds this rounded vector to its centroid too, so that its replica
     and everyone else's hold the same sums.
     """
-    weights = np.fromiter(vector.values(), "<f2", len(vector)).astype(np.float64)
-    return tuple(zip(vector.keys(), weights.tolist(), strict=True))
+    n = len(vector)
+    weights = struct.unpack(f"<{n}e", struct.pack(f"<{n}e", *vector.values()))
+    return tuple(zip(vector.keys(), weights, strict=True))
 
 
 def encode_update(update: StoryUpdate, version: int) -> dict[str, Any]:

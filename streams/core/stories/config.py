@@ -26,6 +26,7 @@ class StoryConfig:
     number_weight: float = 1.0  # figures: what tells two templated reports apart
     summary_terms: int = 32  # top terms of an article published on the log and summed
     centroid_terms: int = 96  # terms a story keeps (bounded state)
+    doc_terms: int = 96  # an article's heaviest terms scored against centroids
     query_terms: int = 16  # top terms of an article that look up candidate stories
     max_candidates: int = 10  # stories scored exactly per article
     max_postings: int = 5_000  # a term in more stories than this finds no candidates
@@ -33,13 +34,13 @@ class StoryConfig:
     # -- assignment ---------------------------------------------------------------------------
     threshold: float = 0.15  # cosine (times time factor) to join a story
     entity_threshold: float = 0.20  # cosine of the entity terms alone, when both sides have some
-    merge_threshold: float = 0.50  # centroid cosine for two stories an article matches to merge
-    time_scale_ms: int = 2 * DAY_MS  # similarity decays by 1/e per this gap to a story's span
+    merge_threshold: float = 0.35  # centroid cosine for two stories an article matches to merge
+    time_scale_ms: int = 4 * DAY_MS  # similarity decays by 1/e per this gap to a story's span
     max_gap_ms: int = 7 * DAY_MS  # farther than this from a story's span: never joins it
     half_life_ms: int = DAY_MS  # a member's weight in the centroid doubles per half-life later
 
     def __post_init__(self) -> None:
-        for name in ("body_chars", "summary_terms", "centroid_terms", "query_terms",
+        for name in ("body_chars", "summary_terms", "centroid_terms", "doc_terms", "query_terms",
                      "max_candidates", "max_postings"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"stories.{name} must be >= 1")

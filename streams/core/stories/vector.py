@@ -1,24 +1,30 @@
 """TF-IDF weights with document frequencies learned from the stream.
 
-Document frequencies are counted in a fixed table of ``2**df_bits`` counters indexed by term
-key (feature hashing: bounded memory, 4 MB at the default 20 bits, whatever the vocabulary;
-a rare term sharing a counter with a common one is rare at a million counters), and they
-fade with the dedup window: counts and the document total are scaled by ``2**(-dt/half)``
-with a half-life of half the window, so the IDF describes the recent stream.
+Document frequencies are counted in a fixed table of ``2**df_bits`` counters indexed by the
+top bits of a term key (feature hashing: bounded memory, 4 MB at the default 20 bits,
+whatever the vocabulary; a rare term sharing a counter with a common one is rare at a
+million counters), and they fade with the dedup window: counts and the document total are
+scaled by ``2**(-dt/half)`` with a half-life of half the window, so the IDF describes the
+recent stream.
 
 A worker counts the articles it decides itself, a uniform sample of the stream when raw
 partitions are spread evenly: the frequencies only shape the vector that worker publishes,
 and every other worker adopts that vector and the assignment from the log.
+
+Plain Python over lists and an ``array``: an article has ~100-250 terms, where each numpy
+call's fixed cost (a few µs) outweighs its speed (measured: ``bench/eval_stories.py``).
 """
 
 from __future__ import annotations
 
+import math
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from streams.core.stories.terms import Keys, StoryTerms, Weights
+from streams.core.stories.terms import StoryTerms
 
 Vector = dict[int, float]  # term key -> weight
 
@@ -27,59 +33,61 @@ Vector = dict[int, float]  # term key -> weight
 class Weighted:
     """An article's terms weighed by the current document frequencies, heaviest first."""
 
-    keys: Keys
-    weights: Weights  # TF-IDF, unit length
-    counts: Weights  # the TF part alone
-    idf: Weights
+    keys: list[int]
+    weights: list[float]  # TF-IDF, unit length
+    counts: list[float]  # the TF part alone
+    idf: list[float]
 
     def summary(self, n: int) -> Vector:
         """The ``n`` heaviest terms with their TF weights, unit length: what the article adds
         to a centroid. IDF is applied when a centroid is scored, with the frequencies of that
         moment, so a template that becomes common fades from every story (see :mod:`.state`).
         """
-        keys, counts = self.keys[:n], self.counts[:n]
-        norm = float(np.sqrt(np.dot(counts, counts)))
+        counts = self.counts[:n]
+        norm = math.sqrt(sum(c * c for c in counts))
         if norm == 0.0:
             return {}
-        return dict(zip(keys.tolist(), (counts / norm).tolist(), strict=True))
-
-    def as_dict(self) -> Vector:
-        return dict(zip(self.keys.tolist(), self.weights.tolist(), strict=True))
-
-    def idf_dict(self) -> Vector:
-        return dict(zip(self.keys.tolist(), self.idf.tolist(), strict=True))
+        return {k: c / norm for k, c in zip(self.keys[:n], counts, strict=False)}
 
 
 class DocumentFrequencies:
     """Fading document frequencies of hashed terms."""
 
     def __init__(self, bits: int, half_life_ms: int) -> None:
-        self._mask = (1 << bits) - 1
-        self._counts: npt.NDArray[np.float32] = np.zeros(1 << bits, np.float32)
+        self._shift = 32 - bits
+        self._counts = array("f", bytes(4 << bits))
         self.documents = 0.0
         self._half_life_ms = half_life_ms
         self._faded_at_ms: int | None = None
 
     def observe(self, terms: StoryTerms) -> None:
-        """Count one article (its keys are distinct)."""
-        # Keys are distinct; two may still share a slot, which fancy-index += counts once.
-        self._counts[self._slots(terms.keys)] += 1.0
+        """Count one article."""
+        counts, shift = self._counts, self._shift
+        for key in terms.keys:
+            counts[key >> shift] += 1.0
         self.documents += 1.0
 
-    def idf(self, keys: Keys) -> Weights:
+    def idf(self, keys: Sequence[int]) -> list[float]:
         """Smoothed IDF (as scikit-learn's): a term in every document still weighs 1."""
-        df = self._counts[self._slots(keys)]
-        return (np.log((self.documents + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
+        counts, shift = self._counts, self._shift
+        base = math.log(self.documents + 1.0) + 1.0
+        log = math.log
+        return [base - log(counts[key >> shift] + 1.0) for key in keys]
 
     def weigh(self, terms: StoryTerms) -> Weighted:
         """An article's unit TF-IDF vector, heaviest terms first (ties by key)."""
-        if len(terms) == 0:
-            return Weighted(terms.keys, terms.counts, terms.counts, terms.counts)
-        idf = self.idf(terms.keys)
-        weights = (terms.counts * idf).astype(np.float32)
-        weights /= np.float32(np.sqrt(np.dot(weights, weights)))
-        order = np.lexsort((terms.keys, -weights))
-        return Weighted(terms.keys[order], weights[order], terms.counts[order], idf[order])
+        keys, counts = terms.keys, terms.counts
+        idf = self.idf(keys)
+        weights = [c * i for c, i in zip(counts, idf, strict=True)]
+        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+        # Sorting tuples compares in C: heaviest first, ties by key.
+        ranked = sorted(zip([-w for w in weights], keys, counts, idf, strict=True))
+        return Weighted(
+            keys=[r[1] for r in ranked],
+            weights=[-r[0] / norm for r in ranked],
+            counts=[r[2] for r in ranked],
+            idf=[r[3] for r in ranked],
+        )
 
     def fade(self, now_ms: int) -> None:
         """Scale counts by the time since they were last scaled (called with housekeeping)."""
@@ -89,13 +97,11 @@ class DocumentFrequencies:
         factor = 0.5 ** ((now_ms - self._faded_at_ms) / self._half_life_ms)
         if factor > 0.999:  # housekeeping runs every 5 s: scale once the change counts
             return
-        self._counts *= np.float32(factor)
+        view = np.frombuffer(self._counts, dtype=np.float32)
+        view *= np.float32(factor)
         self.documents *= factor
         self._faded_at_ms = now_ms
 
-    def _slots(self, keys: Keys) -> npt.NDArray[np.intp]:
-        return (keys >> 2).astype(np.intp) & self._mask
-
     @property
     def nbytes(self) -> int:
-        return int(self._counts.nbytes)
+        return len(self._counts) * self._counts.itemsize
