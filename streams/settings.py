@@ -61,6 +61,7 @@ class Settings:
     topic_duplicates: str = "articles.duplicates"
     topic_deadletter: str = "articles.deadletter"
     topic_fingerprints: str = "ingest.fingerprints"
+    topic_stories: str = "articles.stories"
     partitions: int = 4
     replication_factor: int = 1
 

@@ -201,7 +201,8 @@ def deadletter_record(
 
 def record_schema(name: str) -> dict[str, Any]:
     """The installed JSON Schema of a record (``enriched``, ``duplicate``, ``deadletter``,
-    ``raw-envelope``, ``story-update``): the copy shipped inside the package, the one consumers get."""
+    ``raw-envelope``, ``story-update``): the copy shipped inside the package, the one
+    consumers get."""
     path = resources.files("streams") / "schemas" / f"{name}.schema.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema

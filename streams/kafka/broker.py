@@ -195,6 +195,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic_enriched: {},
         settings.topic_duplicates: {},
         settings.topic_deadletter: {},
+        # Story merges, keyed "<story>" of the merged story; consumers union them.
+        settings.topic_stories: {},
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
         settings.topic_fingerprints: {

@@ -11,12 +11,13 @@ import faust
 import orjson
 
 from streams.core.errors import DeadLetterRateExceededError, IngestError
-from streams.core.fingerprint_log import LogRecord, encode_record
+from streams.core.fingerprint_log import LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
+from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, count_stories
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics
 
@@ -53,12 +54,12 @@ class Publisher:
             )
         for record in outcome.log_records:
             await self.publish_log_record(record)
+        for update in outcome.story_updates:  # story merges, for every worker's state
+            await self.publish_log_record(update)
 
-    async def publish_log_record(self, record: LogRecord) -> None:
-        await self.topics.fingerprints.send(
-            key=record.entry.id.encode("utf-8"),
-            value=encode_record(record.entry, record.paragraph_keys, record.worker),
-        )
+    async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
+        key, value = encode_log_record(record)
+        await self.topics.fingerprints.send(key=key, value=value)
 
     def count(self, outcome: Outcome, raw: RawMessage, published_ms: int) -> None:
         m = self.metrics
@@ -75,6 +76,7 @@ class Publisher:
         if outcome.learned_removed:
             m.boilerplate_removed.labels(layer="learned").inc(outcome.learned_removed)
         m.end_to_end_seconds.observe(max(0.0, (published_ms - raw.timestamp_ms) / 1000))
+        count_stories(m, outcome)
 
 
 def register_agent(

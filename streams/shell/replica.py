@@ -23,12 +23,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams.core.fingerprint_log import FENCE_PREFIX, LogRecord, decode_record, is_fence
+from streams.core.fingerprint_log import FENCE_PREFIX, LogRecord, decode_log_value, is_fence
+from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RecordHandler = Callable[[LogRecord, bool], Awaitable[None]]
+RecordHandler = Callable[[LogRecord | StoryUpdate, bool], Awaitable[None]]
 
 
 class IndexReplica:
@@ -131,7 +132,7 @@ class IndexReplica:
         if is_fence(key) or value is None:
             return
         try:
-            record = decode_record(value)
+            record = decode_log_value(value)  # an article's record, or a story merge
         except Exception as exc:  # a foreign or corrupt record must not stop the replica
             self.skipped += 1
             log.warning("skipping unreadable fingerprint-log record: %s", exc)

@@ -23,6 +23,7 @@ from streams.core.errors import BrokerUnavailableError, IngestError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
+from streams.core.stories.model import StoryUpdate
 from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wait_for_broker
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.lag import EndOffsetProbe
@@ -30,7 +31,7 @@ from streams.settings import Settings
 from streams.shell.agents import Publisher, now_ms, register_agent
 from streams.shell.app import create_app
 from streams.shell.config import core_config
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, count_stories
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics, declare_topics
 
@@ -107,12 +108,14 @@ def build_worker_app(
     dedup = dedup_factory(core_config(settings), settings.worker_id)
     publisher = Publisher(topics, metrics)
 
-    async def on_log_record(record: LogRecord, catching_up: bool) -> None:
+    async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
         outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms())
         if outcome is not None and outcome.outputs:
-            log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
+            log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
+                        outcome.corrections, len(outcome.story_updates))
             await publisher.publish(outcome)
             metrics.corrections.inc(outcome.corrections)
+            count_stories(metrics, outcome)
 
     security = KafkaConnection.from_settings(settings).aiokafka_options()
     replica = IndexReplica(settings, on_log_record, client_options=security)

@@ -56,7 +56,7 @@ _STOPLISTS = {
 @functools.cache
 def stopwords(language: str) -> frozenset[str]:
     """Casefolded stopwords of ``language`` (English when unknown: the commonest case)."""
-    import justext  # noqa: PLC0415 - loads ~100 lists lazily; only the ones asked for
+    import justext  # type: ignore[import-untyped]  # noqa: PLC0415 - lazy: only the lists asked for
 
     name = _STOPLISTS.get(language, "English")
     words = justext.get_stoplist(name)
