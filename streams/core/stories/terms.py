@@ -81,12 +81,14 @@ def _uppercase_class() -> str:
 # Runs of capitalized words: each word is a name candidate, adjacent pairs name phrases.
 _NAME_RUN = re.compile(f"[{_uppercase_class()}][^\\W_]*(?: [{_uppercase_class()}][^\\W_]*)*")
 _NUMBER = re.compile(r"\d{1,2}-\d{1,2}(?![\d-])|\d+(?:[.,]\d+)*")
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+# Thousands separators: "7,412.45" (English) and "7.412,45" (most of Europe).
+_THOUSANDS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 # ASCII fast path of the number scan: keep digits and separators, blank the rest.
 _ASCII_FIGURES = bytes(b if b in b"0123456789.,-" else 0x20 for b in range(256))
 # Longest all-capitals word taken as an acronym (UK, NATO, FTSE); longer ones are shouting.
 _ACRONYM_MAX = 5
-# A capitalized word is a name when at least this share of its occurrences are capitalized:
+# A capitalized word is a name when more than this share of its occurrences are capitalized:
 # "Police" opening a sentence of a text that says "police" elsewhere is not one.
 _CAPITALIZED_SHARE = 0.5
 
@@ -157,8 +159,7 @@ def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[
         if size + len(paragraph) > limit:
             cut = paragraph.rfind(" ", 0, max(0, limit - size))
             head = paragraph[:cut] if cut > 0 else ""
-            words = head.count(" ") + 1 if head else 0
-            form = " ".join([*forms[:i], *forms[i].split()[:words]])
+            form = " ".join([*forms[:i], fingerprint_text((head,))])
             return "\n".join([*paragraphs[:i], head]), form
         size += len(paragraph) + 1
     return "\n".join(paragraphs), " ".join(forms)
@@ -212,7 +213,7 @@ def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Co
             previous = name
     if words is not None:
         for name, n in list(capitalized.items()):
-            if n < _CAPITALIZED_SHARE * words.get(name, n):
+            if n <= _CAPITALIZED_SHARE * words.get(name, 0):
                 del capitalized[name]
     capitalized.update(pairs)
     return capitalized
@@ -227,10 +228,13 @@ def _numbers(text: str) -> Counter[str]:
         for figure in _NUMBER.findall(token.decode("ascii")):
             if len(figure) < 2:
                 continue  # single digits are in every text
-            if _THOUSANDS.match(figure):
-                counts[figure.replace(",", "").replace(".", "")] += 1
+            if _THOUSANDS_COMMA.match(figure):
+                figure = figure.replace(",", "")  # noqa: PLW2901 - the normalized figure
+            elif _THOUSANDS_DOT.match(figure):
+                figure = figure.replace(".", "").replace(",", ".")  # noqa: PLW2901
             else:
-                counts[figure.replace(",", ".")] += 1
+                figure = figure.replace(",", ".")  # noqa: PLW2901 - a decimal comma
+            counts[figure] += 1
     return counts
 
 
