@@ -164,6 +164,7 @@ class StoryState:
             posting = self._postings.get(key)
             if posting is not None and len(posting) <= self.config.max_postings:
                 hits.update(posting)
+        hits.pop(exclude or "", None)
         if not hits:
             return []
         stories = self.stories
@@ -175,8 +176,6 @@ class StoryState:
         for held, (_, story_id) in ranked[: self.config.max_candidates]:
             if -held < floor:
                 break
-            if story_id == exclude:
-                continue
             story = stories[story_id]
             score = self._score(query, story)
             if score >= self.config.threshold:
