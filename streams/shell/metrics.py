@@ -48,6 +48,17 @@ class Metrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry = REGISTRY) -> Metrics:
+        metrics = cls._declare(registry)
+        # Series of these labels exist from the start (at 0), so rates over them are 0, not
+        # absent, until the first merge.
+        for verdict in ("enriched", "duplicate"):
+            metrics.story_articles.labels(verdict=verdict)
+        for reason in ("bridge", "race"):
+            metrics.story_merges.labels(reason=reason)
+        return metrics
+
+    @classmethod
+    def _declare(cls, registry: CollectorRegistry) -> Metrics:
         r = registry
         return cls(
             # Identity of this worker process (its id and version) as labels on a constant 1.
@@ -146,10 +157,10 @@ class Metrics:
                 "ingest_story_merges_total", "Stories merged into another.", ["reason"],
                 registry=r,
             ),
-            # Size (kept articles) of the story an article joined, observed once per kept
-            # article: the distribution of story sizes as articles see them.
+            # Size (kept articles) of the story an article was given, observed once per
+            # article (kept or duplicate): story sizes as the articles see them.
             story_size=Histogram(
-                "ingest_story_size_articles", "Kept articles of the story an article joined.",
+                "ingest_story_size_articles", "Kept articles of an article's story.",
                 buckets=STORY_SIZE_BUCKETS, registry=r,
             ),
         )
@@ -160,9 +171,8 @@ def count_stories(metrics: Metrics, outcome: Outcome) -> None:
     story = outcome.story
     if story is not None:
         metrics.story_articles.labels(verdict=outcome.verdict).inc()
-        if outcome.verdict == "enriched":
-            metrics.story_size.observe(story.size)
-            if story.opened:
-                metrics.stories_opened.inc()
+        metrics.story_size.observe(story.size)
+        if story.opened and outcome.verdict == "enriched":
+            metrics.stories_opened.inc()
     for update in outcome.story_updates:
         metrics.story_merges.labels(reason=update.reason).inc()

@@ -6,6 +6,7 @@ import pytest
 
 from streams.core.config import CoreConfig
 from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
 from streams.core.stories.config import StoryConfig
 from tests.core.stories import fixtures as f
 from tests.core.stories.helpers import DAY_MS, HOUR_MS, T0, decide, story_id
@@ -18,10 +19,11 @@ def dedup() -> Deduplicator:
 
 
 def test_the_samples_are_one_story_and_the_duplicate_carries_it(dedup: Deduplicator) -> None:
-    from streams.core.records import RawMessage  # noqa: PLC0415
-
-    outcomes = [dedup.process(RawMessage("articles.raw", 0, i, None, envelope(p), T0 + i * HOUR_MS),
-                              now_ms=T0 + i) for i, p in enumerate(SAMPLES)]
+    outcomes = [
+        dedup.process(RawMessage("articles.raw", 0, i, None, envelope(p), T0 + i * HOUR_MS),
+                      now_ms=T0 + i)
+        for i, p in enumerate(SAMPLES)
+    ]
     assert [o.verdict for o in outcomes] == ["enriched"] * 4 + ["duplicate"]
     assert {story_id(o) for o in outcomes} == {SAMPLES[0].stem}
     assert [o.story.opened for o in outcomes if o.story] == [True, False, False, False, False]
@@ -32,7 +34,9 @@ def test_the_samples_are_one_story_and_the_duplicate_carries_it(dedup: Deduplica
 
 
 @pytest.mark.parametrize("order", [("monday", "other", "tuesday"), ("tuesday", "monday", "other")])
-def test_two_daily_market_reports_are_two_stories(dedup: Deduplicator, order: tuple[str, ...]) -> None:
+def test_two_daily_market_reports_are_two_stories(
+    dedup: Deduplicator, order: tuple[str, ...]
+) -> None:
     # Same template, same index, same desk; other day, other figures, other companies.
     articles = {
         "monday": (f.MARKETS_MONDAY, T0),
