@@ -38,6 +38,7 @@ test: $(STAMP) prometheus lint typecheck
 
 eval: $(STAMP)
 	$(PY) -m bench.eval_dedup $(ARGS)
+	$(PY) -m bench.eval_stories $(STORY_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)

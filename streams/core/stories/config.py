@@ -20,7 +20,7 @@ class StoryConfig:
 
     enabled: bool = True  # off: no story terms, no story_id (the evaluation's baseline)
     # -- representation ----------------------------------------------------------------------
-    body_chars: int = 1_400  # only the first paragraphs up to this many characters are read
+    body_chars: int = 1_000  # only the first paragraphs up to this many characters are read
     title_weight: float = 2.0  # title terms count this many extra times
     entity_weight: float = 1.5  # capitalized-entity terms (also counted as plain words)
     number_weight: float = 1.0  # figures: what tells two templated reports apart
@@ -29,7 +29,7 @@ class StoryConfig:
     doc_terms: int = 96  # an article's heaviest terms scored against centroids
     query_terms: int = 16  # top terms of an article that look up candidate stories
     max_candidates: int = 10  # stories scored exactly per article
-    max_postings: int = 5_000  # a term in more stories than this finds no candidates
+    max_postings: int = 200  # a term in more stories than this finds no candidates
     df_bits: int = 20  # document-frequency table of 2**bits counters (hashed terms)
     # -- assignment ---------------------------------------------------------------------------
     threshold: float = 0.15  # cosine (times time factor) to join a story

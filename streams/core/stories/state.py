@@ -89,7 +89,9 @@ class StoryState:
         self.stories: dict[str, Story] = {}
         self._members: dict[str, tuple[str, int]] = {}  # article id -> (story joined, seen)
         self._parent: dict[str, tuple[str, int]] = {}  # merged story -> (into, merged at)
-        self._postings: dict[int, set[str]] = {}  # term key -> stories with it in the centroid
+        # Term key -> the stories holding it in their centroid: a bare id until a second one
+        # comes (most terms are in one story; a set costs ~200 bytes more).
+        self._postings: dict[int, str | set[str]] = {}
         self._member_expiry: list[tuple[int, str]] = []
         self._story_expiry: list[tuple[int, str]] = []
         self._parent_expiry: list[tuple[int, str]] = []
@@ -162,7 +164,9 @@ class StoryState:
         hits: Counter[str] = Counter()
         for key, _ in query.head:
             posting = self._postings.get(key)
-            if posting is not None and len(posting) <= self.config.max_postings:
+            if isinstance(posting, str):
+                hits[posting] += 1
+            elif posting is not None and len(posting) <= self.config.max_postings:
                 hits.update(posting)
         hits.pop(exclude or "", None)
         if not hits:
@@ -280,7 +284,7 @@ class StoryState:
         for story in self.stories.values():
             total += size(story) + size(story.centroid) + 2 * 32 * len(story.centroid)
         total += len(self._members) * (size(("", 0)) + 60)
-        total += sum(size(p) for p in self._postings.values())
+        total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
         return StoryStats(len(self.stories), len(self._members), total)
 
     # -- internals ------------------------------------------------------------------------------
@@ -349,7 +353,7 @@ class StoryState:
                 old = centroid.get(key)
                 if old is None:
                     old = 0.0
-                    self._postings.setdefault(key, set()).add(story.id)
+                    self._post(key, story.id)
                 new = old + weight * scale
                 centroid[key] = new
                 factor = idf[key] * idf[key]
@@ -364,7 +368,7 @@ class StoryState:
             old = centroid.get(key)
             if old is None:
                 centroid[key] = weight * scale
-                self._postings.setdefault(key, set()).add(story.id)
+                self._post(key, story.id)
             else:
                 centroid[key] = old + weight * scale
         keys = list(centroid)
@@ -388,12 +392,27 @@ class StoryState:
         story.centroid = {}
         story.norm = story.entity_norm = 0.0
 
+    def _post(self, key: int, story_id: str) -> None:
+        posting = self._postings.get(key)
+        if posting is None:
+            self._postings[key] = story_id
+        elif isinstance(posting, str):
+            if posting != story_id:
+                self._postings[key] = {posting, story_id}
+        else:
+            posting.add(story_id)
+
     def _unpost(self, key: int, story_id: str) -> None:
         posting = self._postings.get(key)
-        if posting is not None:
-            posting.discard(story_id)
-            if not posting:
+        if posting is None:
+            return
+        if isinstance(posting, str):
+            if posting == story_id:
                 del self._postings[key]
+            return
+        posting.discard(story_id)
+        if len(posting) == 1:
+            self._postings[key] = next(iter(posting))
 
     def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
         """A published summary weighed with today's IDF, to score it like an article."""

@@ -225,6 +225,8 @@ def _numbers(text: str) -> Counter[str]:
     tokens = text.encode("utf-8").translate(_ASCII_FIGURES).split()
     counts: Counter[str] = Counter()
     for token in tokens:
+        if not token.strip(b".,-"):
+            continue  # punctuation alone (most tokens): no figure
         for figure in _NUMBER.findall(token.decode("ascii")):
             if len(figure) < 2:
                 continue  # single digits are in every text
