@@ -30,7 +30,7 @@ from streams.core.records import (
     enriched_record,
     parse_origin,
 )
-from streams.core.stories.attach import attach_story, race_outcome
+from streams.core.stories.attach import attach_story, race_outcome, stamp_story
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
@@ -219,6 +219,8 @@ class Deduplicator:
         if catching_up or record.worker == self.worker or record.story is None:
             return outcome
         entry = record.entry
+        if outcome is not None:  # our corrections: their new root is this article
+            stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
         updates = self.stories.race_merges(
             entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker
         )

@@ -35,11 +35,16 @@ def attach_story(
     if assignment.note is not None and outcome.log_records:
         own = outcome.log_records[0]
         outcome.log_records[0] = dataclasses.replace(own, story=assignment.note)
-    for output in outcome.outputs:
-        if output.kind in ("enriched", "duplicates"):
-            output.value["story_id"] = assignment.story
+    stamp_story(outcome, assignment.story)
     _add_updates(outcome, assignment.updates)
     outcome.story = assignment
+
+
+def stamp_story(outcome: Outcome, story: str) -> None:
+    """``story_id`` on the enriched and duplicates records of an outcome."""
+    for output in outcome.outputs:
+        if output.kind in ("enriched", "duplicates"):
+            output.value["story_id"] = story
 
 
 def race_outcome(updates: list[StoryUpdate]) -> Outcome:
