@@ -125,14 +125,13 @@ class StoryState:
     ) -> Assignment:
         """Assign a kept article (a replay repeats its story) and return what to publish."""
         replayed = self._members.get(article_id)
-        weighted = self.df.weigh(terms)
+        story = self.stories.get(self.find(replayed[0])) if replayed is not None else None
+        # A new article counts towards the document frequencies (after it is weighed).
+        weighted = self.df.weigh(terms, observe=story is None, top=self.config.doc_terms)
         summary = quantize(weighted.summary(self.config.summary_terms))
-        if replayed is not None:
-            story = self.stories.get(self.find(replayed[0]))
-            if story is not None:
-                note = StoryNote(story.id, story.time_ms, summary)
-                return Assignment(story.id, story.id == article_id, story.size, note)
-        self.df.observe(terms)
+        if story is not None:
+            note = StoryNote(story.id, story.time_ms, summary)
+            return Assignment(story.id, story.id == article_id, story.size, note)
         n = self.config.doc_terms
         query = _Query.of(weighted.keys[:n], weighted.weights[:n], weighted.idf[:n],
                           event_time_ms, self.config.query_terms)

@@ -60,13 +60,6 @@ class DocumentFrequencies:
         self._half_life_ms = half_life_ms
         self._faded_at_ms: int | None = None
 
-    def observe(self, terms: StoryTerms) -> None:
-        """Count one article."""
-        counts, shift = self._counts, self._shift
-        for key in terms.keys:
-            counts[key >> shift] += 1.0
-        self.documents += 1.0
-
     def idf(self, keys: Sequence[int]) -> list[float]:
         """Smoothed IDF (as scikit-learn's): a term in every document still weighs 1."""
         counts, shift = self._counts, self._shift
@@ -74,14 +67,27 @@ class DocumentFrequencies:
         log = math.log
         return [base - log(counts[key >> shift] + 1.0) for key in keys]
 
-    def weigh(self, terms: StoryTerms) -> Weighted:
-        """An article's unit TF-IDF vector, heaviest terms first (ties by key)."""
+    def weigh(
+        self, terms: StoryTerms, *, observe: bool = False, top: int | None = None
+    ) -> Weighted:
+        """An article's unit TF-IDF vector, heaviest terms first (ties by key), its ``top``
+        terms only; with ``observe``, the article is then counted (in the same pass)."""
         keys, counts = terms.keys, terms.counts
-        idf = self.idf(keys)
+        table, shift, log = self._counts, self._shift, math.log
+        base = math.log(self.documents + 1.0) + 1.0
+        idf = []
+        for key in keys:
+            slot = key >> shift
+            df = table[slot]
+            idf.append(base - log(df + 1.0))
+            if observe:
+                table[slot] = df + 1.0
+        if observe:
+            self.documents += 1.0
         weights = [c * i for c, i in zip(counts, idf, strict=True)]
         norm = math.sqrt(sum(w * w for w in weights)) or 1.0
         # Sorting tuples compares in C: heaviest first, ties by key.
-        ranked = sorted(zip([-w for w in weights], keys, counts, idf, strict=True))
+        ranked = sorted(zip([-w for w in weights], keys, counts, idf, strict=True))[:top]
         return Weighted(
             keys=[r[1] for r in ranked],
             weights=[-r[0] / norm for r in ranked],
