@@ -209,7 +209,9 @@ class Proc:
         return _interpolate(self.samples, end) - _interpolate(self.samples, start)
 
     def peak_rss_bytes(self) -> int:
-        return proc_status_kb(self.pid, "VmHWM") * 1024
+        """Peak RSS of the worker plus the current RSS of its prepare processes."""
+        children = sum(proc_status_kb(child, "VmRSS") for child in descendants(self.pid))
+        return (proc_status_kb(self.pid, "VmHWM") + children) * 1024
 
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
         url = f"http://127.0.0.1:{self.web_port}{path}"
@@ -253,13 +255,42 @@ def stop_all() -> None:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of ``pid`` from /proc (psutil-free)."""
+    """utime + stime of ``pid`` and its live descendants (the prepare pool) from /proc."""
+    own = _own_cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(_own_cpu_seconds(child) or 0.0 for child in descendants(pid))
+
+
+def _own_cpu_seconds(pid: int) -> float | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid``, from the parent ids in /proc/*/stat (this kernel has
+    no /proc/<pid>/task/<tid>/children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def proc_status_kb(pid: int | str, key: str) -> int:
@@ -287,9 +318,10 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-WORKER = python_module("streams.cli.main", "worker")
+WORKER = python_module("streams.cli", "worker")
 FORWARD = python_module("bench.baselines", "forward")
 DATASKETCH = python_module("bench.baselines", "datasketch")
+DAYONE = python_module("bench.dayone")
 
 
 def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,
@@ -435,7 +467,7 @@ def scrape_metrics(proc: Proc) -> dict[str, float]:
 
 def progress(proc: Proc) -> int:
     """Messages a worker has consumed: its /metrics counter, or the baseline's /count."""
-    if proc.argv == FORWARD:
+    if proc.argv in (FORWARD, DAYONE):
         status, body = proc.get("/count")
         return int(orjson.loads(body)["forwarded"]) if status == 200 else 0
     return int(scrape_metrics(proc).get("ingest_articles_consumed_total", 0))
@@ -552,7 +584,7 @@ def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir:
             topics = [settings.topic_enriched] if is_forward else list(settings.output_topics)
             records = read_outputs(settings, topics, len(values),
                                    count_all if is_forward else count_verdicts)
-            state = {} if is_forward else index_state(procs[0], len(values))
+            state = {} if is_forward or argv == DAYONE else index_state(procs[0], len(values))
             peak = max(p.peak_rss_bytes() for p in procs) / 2**20
             assignments = _assignments(procs) if workers > 1 and not is_forward else {}
         finally:

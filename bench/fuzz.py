@@ -2,10 +2,12 @@
 
 Run: .venv/bin/python -m bench.fuzz --seconds 60   (``make fuzz`` installs atheris first)
 
-The target is ``streams.core.prepare.prepare``: envelope parsing, ``normalize_article`` and the
-fingerprint, everything ``Deduplicator.process`` runs before it consults the index. An
-:class:`streams.core.errors.InputError` is the expected answer to bad input; any other exception,
-a per-input timeout or the RSS limit is a finding. libFuzzer stops at its first finding, so
+The target is ``Deduplicator.process`` on a fresh instance: envelope parsing,
+``normalize_article``, the fingerprint, the decision and the output records. A dead letter with
+an input error code is the expected answer to bad input; an ``internal_error`` dead letter (any
+unexpected exception), an output over the record budget (32 KiB here, so that 64 KiB inputs
+reach the cutting paths), a per-input timeout (2 s: the super-linear paths fixed in issue 11
+took seconds at this size) or the RSS limit is a finding. libFuzzer stops at its first finding, so
 the parent process restarts it on the same corpus until the time is up and reports every
 distinct finding. Findings (``crash-*``, ``timeout-*``, ``oom-*``), the grown corpus and the
 libFuzzer log go to ``bench/results/fuzz/``.
@@ -14,7 +16,6 @@ libFuzzer log go to ``bench/results/fuzz/``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import subprocess
 import sys
@@ -29,6 +30,8 @@ LOG = RESULTS / "libfuzzer.log"
 FINDING_PREFIXES = ("crash-", "timeout-", "oom-", "leak-", "slow-unit-")
 # After a finding libFuzzer exits; a restart costs ~2 s of imports, so cap the restarts.
 MAX_RESTARTS = 25
+# Record budget of the fuzzed core: small enough for 64 KiB inputs to need cutting.
+FUZZ_RECORD_BYTES = 32 * 1024
 
 _SEED_VALUES = (
     b'{"id": "a1", "title": "T", "source": "s", "body": "<p>Text &amp; more.</p>"}',
@@ -39,6 +42,14 @@ _SEED_VALUES = (
     b"</article></body></html>",
     b"[UPDATED] Council votes.\x00\x07",
     b'{"body": "x", "extra": {"a": [1, 2.5, null, true]}}',
+    # Shapes of the hostile cases (tests/robustness/corpus.py), small: the fuzzer grows them.
+    b"T-E-X-T-S-T-A-R-T. a" + b" " * 64 + "\u201dHe said, external   on Friday.".encode(),
+    b"date 2024-08-18 date 2024-08-19 <html><body><p>Text.</p></body></html>",
+    b"Image caption " + b"!" * 64 + b"a\nImage source " + b"!" * 40 + b"b",
+    "\ufdfa\ufdfa \u00c3\u00a9 \u4e00\u0e01\u0e31".encode(),
+    b'<!doctype html><html><body><article><p>Read <a href="/x">the report</a> now.</p>'
+    b'<p>the report</p></article></body></html>',
+    b'{"body": "Text.", "title": "' + b"T" * 2000 + b'", "source": "\\u0001s"}',
 )
 
 
@@ -52,17 +63,23 @@ def child(libfuzzer_args: list[str]) -> None:
 
     with atheris.instrument_imports(include=["streams"]):
         from streams.core.config import CoreConfig  # noqa: PLC0415 - see docstring
-        from streams.core.errors import InputError  # noqa: PLC0415 - see docstring
-        from streams.core.prepare import prepare  # noqa: PLC0415 - see docstring
+        from streams.core.errors import InternalError  # noqa: PLC0415 - see docstring
+        from streams.core.pipeline import Deduplicator  # noqa: PLC0415 - see docstring
+        from streams.core.record_budget import encoded_size  # noqa: PLC0415 - see docstring
         from streams.core.records import RawMessage  # noqa: PLC0415 - see docstring
 
-    config = CoreConfig()
+    config = CoreConfig(max_record_bytes=FUZZ_RECORD_BYTES)
 
     def run_target(data: bytes) -> None:
-        """One input through the core's text path; only an InputError is expected."""
-        raw = RawMessage("articles.raw", 0, 0, None, data, 1_723_939_200_000)
-        with contextlib.suppress(InputError):
-            prepare(raw, config)
+        """One input through the core; a dead letter for bad input, every output in budget."""
+        raw = RawMessage("articles.raw", 0, 0, data[:64], data, 1_723_939_200_000)
+        outcome = Deduplicator(config, worker="fuzz").process(raw, 1_723_939_201_000)
+        if outcome.error_code == InternalError.code:
+            raise AssertionError(f"internal_error: {outcome.outputs[0].value['detail']}")
+        for output in outcome.outputs:
+            size = encoded_size(output.key, output.value)
+            if size > config.max_record_bytes:
+                raise AssertionError(f"{output.kind} record of {size} bytes is over budget")
 
     atheris.Setup([sys.argv[0], *libfuzzer_args], run_target)
     atheris.Fuzz()
@@ -169,7 +186,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60.0, help="total fuzzing time")
     parser.add_argument("--rss-limit-mb", type=int, default=2048)
     parser.add_argument("--max-len", type=int, default=65536, help="largest input, bytes")
-    parser.add_argument("--timeout", type=int, default=10, help="seconds per input")
+    parser.add_argument("--timeout", type=int, default=2, help="seconds per input")
     return parser.parse_args(argv)
 
 

@@ -39,6 +39,7 @@ NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
 TARGETS = (
     ("pipeline_vs_trivial", "pipeline / trivial Faust agent (articles/s)", 0.5, True),
     ("pipeline_vs_datasketch", "pipeline / datasketch variant (articles/s)", 3.0, True),
+    ("pipeline_vs_dayone", "pipeline / day-one alternative (articles/s)", 2.5, True),
     ("two_vs_one_worker", "2 workers / 1 worker (articles/s)", 1.6, True),
     ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
 )
@@ -90,6 +91,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     return {
         "pipeline_vs_trivial": div(rate("pipeline_1w"), rate("trivial_faust")),
         "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
+        "pipeline_vs_dayone": div(rate("pipeline_1w"), rate("dayone")),
         "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
         # paired within interleaved rounds (bench/growth.py): robust to background load
         "cost_1m_vs_10k": large.get("process_ratio_to_smallest_median")
@@ -129,6 +131,7 @@ RUN_LABELS = {
     "trivial_faust": "(a) trivial Faust forward agent, 1 worker",
     "pipeline_1w": "pipeline, 1 worker",
     "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
+    "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
     "pipeline_2w": "pipeline, 2 workers",
 }
 
@@ -323,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="index sizes, comma-separated ('' skips)")
     parser.add_argument("--growth-messages", type=int, default=300)
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "datasketch,scale,latency,profile,core")
+                        "datasketch,dayone,scale,latency,profile,core")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -370,6 +373,7 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
             ("pipeline", "pipeline_1w", e2e.WORKER, 1),
             ("datasketch", "datasketch", e2e.DATASKETCH, 1),
+            ("dayone", "dayone", e2e.DAYONE, 1),
             ("scale", "pipeline_2w", e2e.WORKER, 2))
     for key, name, command, workers in plan:
         if key in skip:

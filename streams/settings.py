@@ -31,6 +31,12 @@ class Secret(str):
         return "**********" if self else ""
 
 
+# Smallest INGEST_MAX_MESSAGE_BYTES accepted (see Settings.validate).
+MIN_MESSAGE_BYTES = 256 * 1024
+# The worker id is written into every fingerprint-log record, whose readers refuse longer.
+MAX_WORKER_ID_CHARS = 256
+
+
 def _env_name(name: str) -> str:
     return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
 
@@ -68,16 +74,35 @@ class Settings:
     # Processing.
     batch_size: int = 256
     batch_window_s: float = 0.05
-    max_body_bytes: int = 4 * 1024 * 1024
+    # Raw values over this are dead-lettered; it must fit the raw topic's message limit, with
+    # room for the key and Kafka's framing (64 KiB under the default limit).
+    max_body_bytes: int = 1024 * 1024 - 64 * 1024
+    # max.message.bytes of the topics the ingester creates; every output record is cut to fit.
+    max_message_bytes: int = 1024 * 1024
     dedup_window_days: float = 14.0
     near_threshold: float = 0.0  # 0: use the evaluated default of streams.core.dedup.config
     boilerplate_min_articles: int = 3
+    # Processes for the stateless step (parse, normalize, fingerprint): -1 = one per core this
+    # process may use, 0 = in the worker's own process.
+    processes: int = -1
+    processing_budget_s: float = 5.0  # CPU seconds one message may take before dead-lettering
+    boilerplate_max_bytes: int = 256 * 1024 * 1024  # learned-boilerplate tables, estimated
+    # The fingerprint index: "compact" (numpy arrays, < 1 KB per article, snapshots) or
+    # "memory" (Python dicts, ~3.4 KB per article; kept as the reference implementation).
+    index_backend: str = "compact"
+    # Seconds between index snapshots in the data directory (and one at a clean stop);
+    # 0 turns snapshots off, so a restart replays the whole fingerprint log.
+    snapshot_interval_s: float = 300.0
+    # Story clustering (story_id on records, merges on the stories topic). Its state is not in
+    # an index snapshot: while on, snapshots are off and a start replays the whole log.
+    stories: bool = True
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
     broker_lost_s: float = 30.0  # exit non-zero when the broker stays unreachable this long
     deadletter_max_ratio: float = 0.5
     deadletter_window: int = 200
+    deadletter_pause_s: float = 60.0  # how long the guard pauses a partition
 
     # Consumer-group timing. "tansu" (the default for the embedded broker): 2 s session,
     # 0.5 s heartbeat, 4 s rebalance timeout, because Tansu holds a join for session_timeout/2
@@ -120,6 +145,13 @@ class Settings:
         return 4.0 if self.tansu else 60.0
 
     @property
+    def pool_processes(self) -> int:
+        """How many prepare processes to run (``processes`` with -1 resolved)."""
+        if self.processes >= 0:
+            return self.processes
+        return len(os.sched_getaffinity(0))
+
+    @property
     def dedup_window_ms(self) -> int:
         return int(self.dedup_window_days * 86_400_000)
 
@@ -131,30 +163,52 @@ class Settings:
         return replace(self, kafka_bootstrap_servers=servers)
 
     def validate(self) -> Settings:
-        problems = []
-        if self.partitions < 1:
-            problems.append("partitions must be >= 1")
-        if not 0 < self.deadletter_max_ratio <= 1:
-            problems.append("deadletter_max_ratio must be in (0, 1]")
-        if self.max_body_bytes < 1024:
-            problems.append("max_body_bytes must be >= 1024")
-        if self.broker_profile not in ("auto", "tansu", "kafka"):
-            problems.append("broker_profile must be 'auto', 'tansu' or 'kafka'")
-        if self.log_format not in ("text", "json"):
-            problems.append("log_format must be 'text' or 'json'")
-        if self.batch_size < 1:
-            problems.append("batch_size must be >= 1")
-        for name in ("web_port", "embedded_broker_port"):
-            if not 0 <= getattr(self, name) <= 65535:
-                problems.append(f"{name} must be in 0..65535")
-        for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days", "batch_window_s"):
-            if not getattr(self, name) > 0:
-                problems.append(f"{name} must be > 0")
-        if not 0 <= self.near_threshold <= 1:
-            problems.append("near_threshold must be in [0, 1]")
+        """Refuse settings out of range at start (the CLI exits 2 with every problem listed)."""
+        ports = [(f"{name} must be in 0..65535", 0 <= getattr(self, name) <= 65535)
+                 for name in ("web_port", "embedded_broker_port")]
+        positive = [(f"{name} must be > 0", getattr(self, name) > 0)
+                    for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days",
+                                 "batch_window_s", "processing_budget_s", "deadletter_pause_s")]
+        checks = [
+            ("partitions must be >= 1", self.partitions >= 1),
+            ("deadletter_max_ratio must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
+            (f"worker_id must have 1..{MAX_WORKER_ID_CHARS} characters",
+             0 < len(self.worker_id) <= MAX_WORKER_ID_CHARS),
+            ("broker_profile must be 'auto', 'tansu' or 'kafka'",
+             self.broker_profile in ("auto", "tansu", "kafka")),
+            ("log_format must be 'text' or 'json'", self.log_format in ("text", "json")),
+            ("batch_size must be >= 1", self.batch_size >= 1),
+            ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
+            ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
+            ("index_backend must be 'compact' or 'memory'",
+             self.index_backend in ("compact", "memory")),
+            ("snapshot_interval_s must be >= 0", self.snapshot_interval_s >= 0),
+            *ports,
+            *positive,
+        ]
+        problems = [message for message, ok in checks if not ok] + self._size_problems()
         if problems:
             raise ConfigError("; ".join(problems))
         return self
+
+
+    def _size_problems(self) -> list[str]:
+        problems = []
+        if self.max_body_bytes < 1024:
+            problems.append("max_body_bytes must be >= 1024")
+        if self.max_message_bytes < MIN_MESSAGE_BYTES:
+            # Below this the fixed part of a record (capped metadata, 64 KiB of extra) might
+            # not leave room for any text.
+            problems.append(f"max_message_bytes must be >= {MIN_MESSAGE_BYTES}")
+        if self.max_body_bytes > self.max_message_bytes:
+            problems.append(
+                f"max_body_bytes ({self.max_body_bytes}) must be <= max_message_bytes "
+                f"({self.max_message_bytes}): Kafka refuses larger raw messages before the "
+                "ingester could dead-letter them"
+            )
+        if self.boilerplate_max_bytes < 1024 * 1024:
+            problems.append("boilerplate_max_bytes must be >= 1048576")
+        return problems
 
 
 def _coerce(raw: str, target: Any, name: str) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +17,13 @@ from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
+from kafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.process import spawn
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +79,9 @@ class Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.name}-{time.time_ns()}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [sys.executable, "-m", "streams.cli.main", "worker"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready(timeout_s)
@@ -84,6 +89,14 @@ class Worker:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
+
+    def wait_metric(self, name: str, at_least: float, timeout_s: float = 30.0) -> None:
+        """Wait until the worker reports ``name >= at_least`` (an observable state, no guess)."""
+        deadline = time.monotonic() + timeout_s
+        while (self.metric(name) or 0.0) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {name} < {at_least} after {timeout_s} s")
+            time.sleep(0.2)
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
@@ -106,6 +119,17 @@ class Worker:
             time.sleep(0.2)
         raise AssertionError(f"worker {self.name} not ready in {timeout_s} s:\n{self.log_tail()}")
 
+    def metric(self, name: str, **labels: str) -> float | None:
+        """Sum of the samples of ``name`` with these labels on /metrics (None: no sample)."""
+        status, body = self.get("/metrics")
+        if status != 200:
+            return None
+        values = [sample.value
+                  for family in text_string_to_metric_families(body.decode())
+                  for sample in family.samples
+                  if sample.name == name and labels.items() <= sample.labels.items()]
+        return sum(values) if values else None
+
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path else ""
 
@@ -127,16 +151,63 @@ class Worker:
             self.process.wait(timeout=10)
 
 
+def wait_exited(pid: int, timeout_s: float) -> bool:
+    """Whether process ``pid`` exits within ``timeout_s`` (True at once if already gone).
+
+    Waits on a pidfd, which becomes readable when the process terminates, whoever its parent
+    is and whether or not it has been reaped yet: an event, not a polling loop.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout_s)
+        return bool(readable)
+    finally:
+        os.close(fd)
+
+
+def children(pid: int, name: str) -> list[int]:
+    """Live child processes of ``pid`` whose command name is ``name``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited while we looked
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        if int(ppid) == pid and comm == name and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_child(pid: int, name: str, timeout_s: float = 30.0) -> int:
+    """The pid of ``pid``'s child ``name``, once it exists (a state polled, not a sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = children(pid, name)
+        if found:
+            return found[0]
+        if wait_exited(pid, 0.05):
+            raise AssertionError(f"process {pid} exited before starting {name}")
+    raise AssertionError(f"process {pid} started no {name} in {timeout_s} s")
+
+
 def produce(settings: Settings, values: Iterable[bytes], partition: int | None = None,
             key: bytes | None = None) -> list[tuple[int, int]]:
     """Produce values in order; return (partition, offset) of each."""
     producer = make_producer(settings)
     placed = []
-    for value in values:
-        meta = producer.send(settings.topic_raw, value=value, key=key,
-                             partition=partition).get(timeout=30)
+    # Strictly increasing timestamps: "earlier" is well defined.
+    first_ms = int(time.time() * 1000)
+    for i, value in enumerate(values):
+        meta = producer.send(settings.topic_raw, value=value, key=key, partition=partition,
+                             timestamp_ms=first_ms + i).get(timeout=30)
         placed.append((meta.partition, meta.offset))
-        time.sleep(0.002)  # strictly increasing timestamps: "earlier" is well defined
     producer.close(timeout=10)
     return placed
 
@@ -152,6 +223,15 @@ def produce_placed(
     placed = [(m.partition, m.offset) for m in (f.get(timeout=30) for f in futures)]
     producer.close(timeout=10)
     return placed
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    """Poll an observable state until it holds; fail with ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.05)
 
 
 def final_kept(got: Collected) -> set[str]:
@@ -182,24 +262,52 @@ class Collected:
         return out
 
 
-def collect(settings: Settings, until: Callable[[Collected], bool], timeout_s: float = 60.0,
-            settle_s: float = 1.0) -> Collected:
-    """Read all output topics from the beginning until ``until`` holds, then a little more."""
+FENCE_KEY_PREFIX = b"__test_fence__"
+
+
+def collect(settings: Settings, until: Callable[[Collected], bool],
+            timeout_s: float = 60.0) -> Collected:
+    """Read all output topics from the beginning until ``until`` holds, then to fences.
+
+    No fixed wait for stray records: once ``until`` holds, a fence record is appended to
+    every output partition and reading goes on until each fence is passed, so every record
+    published before that moment is in the result. To be sure nothing more comes, stop the
+    workers first and call :func:`read_all`.
+    """
     reader = make_reader(settings, list(settings.output_topics), from_beginning=True)
     got = Collected()
     deadline = time.monotonic() + timeout_s
-    done_at: float | None = None
+    fences: dict[TopicPartition, int] | None = None
     try:
         while time.monotonic() < deadline:
             for record in poll_records(reader):
+                if (record.key or b"").startswith(FENCE_KEY_PREFIX):
+                    continue
                 got.records.append((record.topic, orjson.loads(record.value)))
-            if done_at is None and until(got):
-                done_at = time.monotonic()
-            if done_at is not None and time.monotonic() - done_at >= settle_s:
+            if fences is None and until(got):
+                fences = _append_fences(settings, reader.assignment())
+            if fences is not None and all(reader.position(tp) > offset
+                                          for tp, offset in fences.items()):
                 return got
         raise AssertionError(f"timed out; collected {len(got.records)} records: {got.records}")
     finally:
         reader.close()
+
+
+def read_all(settings: Settings, timeout_s: float = 60.0) -> Collected:
+    """Every output record published so far (after the workers stopped: every one)."""
+    return collect(settings, lambda _: True, timeout_s)
+
+
+def _append_fences(settings: Settings, partitions: Iterable[TopicPartition]
+                   ) -> dict[TopicPartition, int]:
+    producer = make_producer(settings)
+    key = FENCE_KEY_PREFIX + uuid.uuid4().hex.encode()
+    futures = {tp: producer.send(tp.topic, key=key, value=b"", partition=tp.partition)
+               for tp in partitions}
+    fences = {tp: future.get(timeout=30).offset for tp, future in futures.items()}
+    producer.close(timeout=10)
+    return fences
 
 
 def schema_errors(topic: str, record: dict[str, Any]) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,10 +55,15 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
         ("INGEST_BROKER_WAIT_S", "0", "broker_wait_s must be > 0"),
         ("INGEST_DEDUP_WINDOW_DAYS", "0", "dedup_window_days must be > 0"),
         ("INGEST_NEAR_THRESHOLD", "1.5", "near_threshold must be in [0, 1]"),
+        ("INGEST_MAX_MESSAGE_BYTES", "100000", "max_message_bytes must be >= 262144"),
+        ("INGEST_MAX_BODY_BYTES", "1048577", "max_body_bytes (1048577) must be <= "
+         "max_message_bytes (1048576)"),
+        ("INGEST_BOILERPLATE_MAX_BYTES", "1000", "boilerplate_max_bytes must be >= 1048576"),
+        ("INGEST_WORKER_ID", "w" * 257, "worker_id must have 1..256 characters"),
     ],
 )
 def test_out_of_range_settings_are_refused(var: str, value: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load({var: value})
 
 
@@ -68,3 +74,10 @@ def test_password_from_a_file(tmp_path: Path) -> None:
     assert settings.kafka_sasl_password.reveal() == "s3cret"
     with pytest.raises(ConfigError, match="KAFKA_SASL_PASSWORD_FILE"):
         load({"KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "missing")})
+
+
+def test_body_limit_defaults_under_the_message_limit() -> None:
+    settings = load({})
+    assert (settings.max_body_bytes, settings.max_message_bytes) == (983_040, 1_048_576)
+    raised = load({"INGEST_MAX_MESSAGE_BYTES": "8388608", "INGEST_MAX_BODY_BYTES": "8388608"})
+    assert raised.max_body_bytes == raised.max_message_bytes == 8 * 1024 * 1024

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from streams.core.errors import IngestError
+from streams.kafka import process
 from streams.kafka.broker import EmbeddedBroker, ensure_topics, free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
 from streams.settings import Settings
@@ -68,9 +69,10 @@ def start_worker(settings: Settings, workdir: Path, web_port: int) -> subprocess
         INGEST_BROKER_PROFILE="tansu",
     )
     log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - lives as long as the worker
-    return subprocess.Popen(
+    # Killed by the kernel if the demo dies first (streams/kafka/process.py).
+    return process.spawn(
         [sys.executable, "-m", "streams.cli", "worker"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
 
@@ -187,9 +189,10 @@ def _verdict_row(value: dict[str, Any], excerpt: str) -> dict[str, Any]:
 def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool = False) -> int:
     logging.getLogger("streams").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ingest-demo-"))
-    broker = EmbeddedBroker(log_path=workdir / "broker.log").start()
+    broker = EmbeddedBroker(log_path=workdir / "broker.log")
     worker = None
     try:
+        broker.start(timeout_s=settings.broker_wait_s)
         live = settings.with_bootstrap(broker.bootstrap)
         print(f"embedded Tansu broker on {broker.bootstrap}")
         ensure_topics(live)
@@ -214,12 +217,8 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
             signal.pause()
         return 0
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if worker is not None:
+            process.stop(worker, grace_s=20.0)
         broker.stop()
         if not keep_running and os.environ.get("INGEST_DEMO_KEEP_LOGS") is None:
             shutil.rmtree(workdir / "data", ignore_errors=True)

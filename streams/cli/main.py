@@ -10,10 +10,16 @@ from collections.abc import Sequence
 from streams import settings as settings_mod
 from streams.core.errors import IngestError
 from streams.kafka.connection import check_connection
+from streams.kafka.process import Terminated, stop_on_sigterm
 from streams.settings import Settings
 from streams.shell.logs import configure_logging
 
 log = logging.getLogger("streams.cli")
+
+# The worker's own codes (3, 4) are in streams/shell/lifecycle.py; README, Guarantees.
+EXIT_CANNOT_START = 2  # invalid settings, no broker answered within INGEST_BROKER_WAIT_S
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -98,18 +104,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "worker":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    try:
-        settings = settings_mod.load(
-            kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None)
-        )
-        check_connection(settings)
-        configure_logging(settings)
-        return _dispatch(args, rest, settings)
-    except IngestError as exc:
-        print(f"ingest: error [{exc.code}]: {exc.detail}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    # SIGTERM unwinds like Ctrl-C, so every command stops the processes it started. The
+    # worker's Faust loop installs its own handler while it runs (a graceful stop, exit 0).
+    with stop_on_sigterm():
+        try:
+            settings = settings_mod.load(
+                kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None)
+            )
+            check_connection(settings)
+            configure_logging(settings)
+            return _dispatch(args, rest, settings)
+        except IngestError as exc:
+            print(f"ingest: error [{exc.code}]: {exc.detail}", file=sys.stderr)
+            return EXIT_CANNOT_START
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+        except Terminated:
+            return EXIT_TERMINATED
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import orjson
+from kafka.errors import MessageSizeTooLargeError
 
 from streams.core.errors import ConfigError
-from streams.kafka.broker import ensure_topics
+from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
 from streams.settings import Settings
 
@@ -64,10 +65,11 @@ def run_produce(
             "KAFKA_BOOTSTRAP_SERVERS is not set: start a broker (ingest broker) and point "
             "KAFKA_BOOTSTRAP_SERVERS or --bootstrap-servers at it"
         )
+    wait_for_broker(settings)
     ensure_topics(settings)
     producer = make_producer(settings)
     target = topic or settings.topic_raw
-    sent = 0
+    sent = skipped = 0
     try:
         for path in paths:
             data, name = _read(path)
@@ -76,10 +78,19 @@ def run_produce(
             except UnicodeDecodeError:
                 messages = [data]  # not text: send verbatim; the worker dead-letters it
             for value in messages:
-                producer.send(target, value=value, partition=partition)
+                try:
+                    producer.send(target, value=value, partition=partition)
+                except MessageSizeTooLargeError:
+                    # The topics' limit: the broker would refuse it anyway.
+                    skipped += 1
+                    print(f"ingest: skipped a {len(value)}-byte message from {path}: over "
+                          f"INGEST_MAX_MESSAGE_BYTES ({settings.max_message_bytes})",
+                          file=sys.stderr)
+                    continue
                 sent += 1
         producer.flush(timeout=60)
     finally:
         producer.close(timeout=10)
-    print(f"sent {sent} message{'s' if sent != 1 else ''} to {target}")
-    return 0
+    note = f" ({skipped} skipped: too large)" if skipped else ""
+    print(f"sent {sent} message{'s' if sent != 1 else ''} to {target}{note}")
+    return 1 if skipped else 0

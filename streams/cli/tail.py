@@ -6,6 +6,7 @@ import sys
 import time
 
 from streams.core.errors import ConfigError
+from streams.kafka.broker import wait_for_broker
 from streams.kafka.clients import make_reader, poll_records
 from streams.settings import Settings
 
@@ -26,6 +27,7 @@ def run_tail(
         "deadletter": settings.topic_deadletter,
         "stories": settings.topic_stories,
     }[output]
+    wait_for_broker(settings)
     consumer = make_reader(settings, [topic], from_beginning=from_beginning)
     printed = 0
     last = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.dedup.config import DedupConfig
+from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
 from streams.core.stories.config import StoryConfig
 from streams.core.text.article import DEFAULT_TEXT_CONFIG, TextConfig
 from streams.core.text.learned import LearnedBoilerplateConfig
@@ -14,7 +15,10 @@ from streams.core.text.learned import LearnedBoilerplateConfig
 class CoreConfig:
     """Everything the pure core needs to know; built by the shell from the settings."""
 
-    max_body_bytes: int = 4 * 1024 * 1024
+    # Raw values over this are dead-lettered ``too_large`` (INGEST_MAX_BODY_BYTES).
+    max_body_bytes: int = 1024 * 1024 - 64 * 1024
+    # Every output record (key and value) fits this: the topic limit minus Kafka's framing.
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     window_ms: int = 14 * 86_400_000
     text: TextConfig = DEFAULT_TEXT_CONFIG
     dedup: DedupConfig = field(default_factory=DedupConfig)

@@ -1,32 +1,47 @@
 """Decoding a raw Kafka message value into an :class:`Envelope`.
 
 A raw value is either a JSON object (``body`` required; ``id``, ``url``, ``source``,
-``title``, ``published_at``, ``content_type`` optional; other fields passed through) or any
-other text that is not a whole JSON value, taken as the body itself (JSON arrays, strings,
-numbers and literals are invalid envelopes). Text must be UTF-8, or carry a UTF-8, UTF-16 or
-UTF-32 byte-order mark.
+``title``, ``published_at``, ``content_type``, ``charset`` optional; other fields passed
+through) or any other text that is not a whole JSON value, taken as the body itself (JSON
+arrays, strings, numbers and literals are invalid envelopes). Bytes become text as
+:mod:`streams.core.decoding` says: UTF-8 or a byte-order mark, else the envelope's
+``charset``, the document's declared charset, or a detector.
 """
 
 from __future__ import annotations
 
-import codecs
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from streams.core.decoding import decode_legacy, decode_unicode
 from streams.core.errors import (
-    BinaryContentError,
     EmptyBodyError,
     InvalidEnvelopeError,
     MissingBodyError,
-    NotUtf8Error,
     TooLargeError,
 )
 
-OPTIONAL_STRING_FIELDS = ("id", "url", "source", "title", "published_at", "content_type")
+OPTIONAL_STRING_FIELDS = (
+    "id", "url", "source", "title", "published_at", "content_type", "charset"
+)
+# The id is the output key: an id over this is dead-lettered (``invalid_envelope``), never cut,
+# because two ids cut to one would merge two articles.
 MAX_ID_CHARS = 256
+# Metadata is copied into every output record, the index of every worker (``source``) and
+# the fingerprint log: longer values are cut to these many characters and named in the
+# record's ``truncated_fields`` (schemas/*.schema.json carry the same maxLength).
+MAX_FIELD_CHARS = {
+    "url": 2048,
+    "source": 256,
+    "title": 1024,
+    "published_at": 64,
+    "content_type": 256,
+    "charset": 64,
+}
 # orjson itself refuses nesting deeper than 1024; passthrough fields are capped further
 # because they are copied into every output record.
 MAX_PASSTHROUGH_BYTES = 64 * 1024
@@ -37,25 +52,6 @@ _CONTROL_WHITESPACE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # First characters of a JSON text that is not an object: array, string, number, literal.
 _JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_BINARY_MAGIC = (
-    b"\x1f\x8b",  # gzip
-    b"\x89PNG",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF8",
-    b"PK\x03\x04",  # zip
-    b"%PDF",
-    b"RIFF",
-    b"\x28\xb5\x2f\xfd",  # zstd
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
@@ -68,26 +64,13 @@ class Envelope:
     title: str | None = None
     published_at: str | None = None
     content_type: str | None = None
+    charset: str | None = None  # declared by the producer; used only for non-UTF-8 bytes
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def decode_text(value: bytes) -> str:
-    """Bytes to text: a BOM decides the codec, otherwise strict UTF-8."""
-    for magic in _BINARY_MAGIC:
-        if value.startswith(magic):
-            raise BinaryContentError(f"value starts with the {magic!r} signature of binary data")
-    for bom, codec in _BOMS:
-        if value.startswith(bom):
-            try:
-                return value.decode(codec)
-            except UnicodeDecodeError as exc:
-                raise NotUtf8Error(f"value has a {codec} byte-order mark but {exc.reason}") from exc
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NotUtf8Error(
-            f"value is not UTF-8 (byte {exc.start}: {exc.reason}) and has no byte-order mark"
-        ) from exc
+    # How the raw bytes became text (see streams.core.decoding).
+    source_encoding: str = "utf-8"
+    encoding_detected: bool = False
+    # Metadata fields cut to MAX_FIELD_CHARS, in OPTIONAL_STRING_FIELDS order.
+    truncated: tuple[str, ...] = ()
 
 
 def _looks_like_json_object(text: str) -> bool:
@@ -115,14 +98,31 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     # The id is the output key: silently changing it could merge two articles.
     if article_id is not None and _CONTROL.search(article_id):
         raise InvalidEnvelopeError("'id' contains control characters")
+    truncated = []
     for name in OPTIONAL_STRING_FIELDS[1:]:
-        strings[name] = _without_controls(strings[name])
+        value = _without_controls(strings[name])
+        limit = MAX_FIELD_CHARS[name]
+        if value is not None and len(value) > limit:
+            value = value[:limit].rstrip() or None
+            truncated.append(name)
+        strings[name] = value
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
     if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
         raise InvalidEnvelopeError(
             f"pass-through fields exceed {MAX_PASSTHROUGH_BYTES} bytes of JSON"
         )
-    return Envelope(body=body, extra=extra, **strings)
+    return Envelope(
+        body=body,
+        id=strings["id"],
+        url=strings["url"],
+        source=strings["source"],
+        title=strings["title"],
+        published_at=strings["published_at"],
+        content_type=strings["content_type"],
+        charset=strings["charset"],
+        extra=extra,
+        truncated=tuple(truncated),
+    )
 
 
 def _without_controls(value: str | None) -> str | None:
@@ -139,7 +139,8 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
         raise TooLargeError(f"value is {len(value)} bytes, over the {max_bytes}-byte limit")
     if not value or value.isspace():
         raise EmptyBodyError("message value is empty")
-    text = decode_text(value)
+    decoded = decode_unicode(value) or decode_legacy(value, _declared_charset(value))
+    text = decoded.text
     if _looks_like_json_object(text):
         try:
             obj = orjson.loads(text)
@@ -157,7 +158,28 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
         envelope = Envelope(body=text)
     if not envelope.body.strip():
         raise EmptyBodyError("body is empty or whitespace only")
+    if decoded.encoding != "utf-8" or decoded.detected:
+        envelope = dataclasses.replace(
+            envelope, source_encoding=decoded.encoding, encoding_detected=decoded.detected
+        )
     return envelope
+
+
+def _declared_charset(value: bytes) -> str | None:
+    """The ``charset`` field of a JSON envelope that is not UTF-8.
+
+    JSON syntax is ASCII, so latin-1 (which maps every byte to a character) reads the
+    envelope's structure and its ASCII field values whatever the real encoding is.
+    """
+    text = value.decode("latin-1")
+    if not _looks_like_json_object(text):
+        return None
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    charset = obj.get("charset") if isinstance(obj, dict) else None
+    return charset if isinstance(charset, str) else None
 
 
 def _json_non_object_or_too_deep(text: str) -> bool:

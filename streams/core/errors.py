@@ -65,6 +65,18 @@ class ExtractionError(InputError):
     code = "extraction_failed"
 
 
+class RecordTooLargeError(InputError):
+    """Raised when an output record cannot be cut to fit the topic's message size limit."""
+
+    code = "record_too_large"
+
+
+class InvalidLogRecordError(IngestError):
+    """Raised when a fingerprint-log record is malformed (types, sizes, signature length)."""
+
+    code = "invalid_log_record"
+
+
 class InternalError(IngestError):
     """Raised for a bug on the processing path; the message is dead-lettered, not lost."""
 
@@ -87,3 +99,17 @@ class BrokerUnavailableError(IngestError):
     """Raised when the Kafka broker cannot be reached within the configured retries."""
 
     code = "broker_unavailable"
+
+
+class ProcessingTimeoutError(InputError):
+    """Raised when one message exceeds the per-message processing budget; it is dead-lettered
+    and the worker moves on (a safety net behind linear-time processing)."""
+
+    code = "processing_timeout"
+
+
+class SnapshotUnusableError(IngestError):
+    """Raised when an index snapshot is missing, corrupt, incompatible or stale; the worker
+    then rebuilds its index from the whole fingerprint log instead."""
+
+    code = "snapshot_unusable"

@@ -9,6 +9,8 @@ per decided article (key: article id) and every worker reads all of it. A fence 
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +18,28 @@ from typing import Any
 import numpy as np
 import orjson
 
+from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.model import Fingerprint, IndexEntry
-from streams.core.errors import InvalidEnvelopeError
+from streams.core.envelope import MAX_FIELD_CHARS
+from streams.core.errors import InvalidLogRecordError
 from streams.core.stories import codec as story_codec
 from streams.core.stories.model import StoryNote, StoryUpdate
 
 FENCE_PREFIX = b"\x00fence:"
+# Header naming the worker that appended a record: a replica skips its own records without
+# decoding them (the same id is also inside the value, which stays authoritative).
+WORKER_HEADER = "w"
 LOG_VERSION = 1
+# Paragraph keys a record carries for learned boilerplate: an article with more paragraphs
+# logs its first and last halves of this many (footers are at the end). Real articles have
+# tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
+# it, a record stays under ~100 KB: ids and source are capped too.
+MAX_LOGGED_PARAGRAPH_KEYS = 4096
+# Ids in the log: an envelope id (<= 256 characters) or a derived topic/partition/offset
+# (Kafka topic names have <= 249 characters).
+MAX_LOG_ID_CHARS = 512
+_U64 = 1 << 64
+_CONTENT_HASH = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +54,15 @@ class LogRecord:
 
 def is_fence(key: bytes | None) -> bool:
     return key is not None and key.startswith(FENCE_PREFIX)
+
+
+def logged_paragraph_keys(keys: Sequence[int]) -> tuple[int, ...]:
+    """The distinct paragraph keys a log record carries: at most MAX_LOGGED_PARAGRAPH_KEYS."""
+    distinct = tuple(dict.fromkeys(keys))
+    if len(distinct) <= MAX_LOGGED_PARAGRAPH_KEYS:
+        return distinct
+    half = MAX_LOGGED_PARAGRAPH_KEYS // 2
+    return distinct[:half] + distinct[-half:]
 
 
 def encode_record(
@@ -55,7 +81,7 @@ def encode_record(
         "src": entry.source,
         "seen": entry.seen_at_ms,
         "o": entry.origin,
-        "p": [k & 0xFFFFFFFFFFFFFFFF for k in paragraph_keys],
+        "p": [k & 0xFFFFFFFFFFFFFFFF for k in logged_paragraph_keys(paragraph_keys)],
         "w": worker,
         "sb": entry.superseded_by,
     }
@@ -64,34 +90,68 @@ def encode_record(
     return orjson.dumps(obj)
 
 
-def decode_record(value: bytes) -> LogRecord:
+def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> LogRecord:
+    """Decode and validate one article record; :class:`InvalidLogRecordError` when it is not one.
+
+    Everything the index and the decision read is checked (types, id and hash formats, the
+    signature's length): a record from a foreign producer, an older layout or a bug must be
+    refused here, not crash the replica when the decision compares signatures.
+    """
+    return _decode_article(_load(value), num_perm)
+
+
+def _load(value: bytes) -> dict[str, Any]:
     try:
-        return _decode_article(orjson.loads(value))
+        obj = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise InvalidEnvelopeError(f"malformed fingerprint-log record: {exc}") from exc
+        raise InvalidLogRecordError(f"fingerprint-log record is not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise InvalidLogRecordError("fingerprint-log record is not a JSON object")
+    if obj.get("v", LOG_VERSION) != LOG_VERSION:
+        raise InvalidLogRecordError(f"unknown fingerprint-log version {obj.get('v')!r}")
+    return obj
 
 
-def _decode_article(obj: Any) -> LogRecord:
+def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
+    content_hash = _field(obj, "h", str)
+    if not _CONTENT_HASH.fullmatch(content_hash):
+        raise InvalidLogRecordError("'h' is not a 32-digit lowercase hex content hash")
+    entry = IndexEntry(
+        id=_id(obj, "id"),
+        event_time_ms=_field(obj, "t", int),
+        fingerprint=Fingerprint(
+            content_hash=content_hash,
+            signature=_signature(obj, num_perm),
+            shingle_count=_non_negative(obj, "n"),
+        ),
+        root=_id(obj, "r"),
+        source=_source(obj),
+        seen_at_ms=_non_negative(obj, "seen", 0),
+        origin=_text(obj, "o", MAX_LOG_ID_CHARS),
+        superseded_by=None if obj.get("sb") is None else _id(obj, "sb"),
+    )
+    keys = obj.get("p", [])
+    if not isinstance(keys, list) or not all(
+        type(k) is int and 0 <= k < _U64 for k in keys
+    ):
+        raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
+    return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
+                     _story_note(obj))
+
+
+def _story_note(obj: dict[str, Any]) -> StoryNote | None:
+    note = obj.get("st")
+    if note is None:
+        return None
+    if not isinstance(note, dict):
+        raise InvalidLogRecordError("'st' is not a story note object")
     try:
-        signature = np.frombuffer(base64.b64decode(obj["s"]), dtype="<u4").astype(np.uint32)
-        entry = IndexEntry(
-            id=obj["id"],
-            event_time_ms=int(obj["t"]),
-            fingerprint=Fingerprint(
-                content_hash=obj["h"], signature=signature, shingle_count=int(obj["n"])
-            ),
-            root=obj["r"],
-            source=obj.get("src"),
-            seen_at_ms=int(obj.get("seen", 0)),
-            origin=obj.get("o", ""),
-            superseded_by=obj.get("sb"),
-        )
-        story = story_codec.decode_note(obj["st"]) if "st" in obj else None
-        return LogRecord(
-            entry, tuple(int(k) for k in obj.get("p", ())), obj.get("w", ""), story
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidEnvelopeError(f"malformed fingerprint-log record: {exc}") from exc
+        decoded = story_codec.decode_note(note)
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise InvalidLogRecordError(f"'st' is not a story note: {exc}") from exc
+    if not decoded.story or len(decoded.story) > MAX_LOG_ID_CHARS:
+        raise InvalidLogRecordError("'st' has an empty or over-long story id")
+    return decoded
 
 
 # -- story merges: a second kind of record on the same log (streams.core.stories) ----------------
@@ -103,12 +163,72 @@ def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
     return record.entry.id.encode("utf-8"), value
 
 
-def decode_log_value(value: bytes) -> LogRecord | StoryUpdate:
-    """Any record of the log: an article's, or a story merge."""
+def decode_log_value(
+    value: bytes, num_perm: int = MinHashConfig().num_perm
+) -> LogRecord | StoryUpdate:
+    """Any record of the log: an article's, or a story merge (validated alike)."""
+    obj = _load(value)
+    if not story_codec.is_update(obj):
+        return _decode_article(obj, num_perm)
     try:
-        obj = orjson.loads(value)
-        if isinstance(obj, dict) and story_codec.is_update(obj):
-            return story_codec.decode_update(obj)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise InvalidEnvelopeError(f"malformed fingerprint-log record: {exc}") from exc
-    return _decode_article(obj)
+        update = story_codec.decode_update(obj)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidLogRecordError(f"malformed story merge: {exc}") from exc
+    for name, text in (("story", update.story), ("into", update.into)):
+        if not text or len(text) > MAX_LOG_ID_CHARS:
+            raise InvalidLogRecordError(f"story merge {name!r} is empty or over-long")
+    return update
+
+
+def _field(obj: dict[str, Any], name: str, kind: type[Any], default: Any = None) -> Any:
+    value = obj.get(name, default)
+    # bool is an int subclass: a true "t" is a producer bug, not the timestamp 1.
+    if type(value) is not kind:
+        raise InvalidLogRecordError(f"{name!r} must be {kind.__name__}, got {value!r:.40}")
+    return value
+
+
+def _non_negative(obj: dict[str, Any], name: str, default: int | None = None) -> int:
+    value: int = _field(obj, name, int, default)
+    if value < 0:
+        raise InvalidLogRecordError(f"{name!r} must be >= 0, got {value}")
+    return value
+
+
+def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
+    value: str = _field(obj, name, str, "")
+    if len(value) > max_chars:
+        raise InvalidLogRecordError(f"{name!r} is longer than {max_chars} characters")
+    return value
+
+
+def _id(obj: dict[str, Any], name: str) -> str:
+    value = _text(obj, name, MAX_LOG_ID_CHARS)
+    if not value:
+        raise InvalidLogRecordError(f"{name!r} is empty")
+    return value
+
+
+def _source(obj: dict[str, Any]) -> str | None:
+    source = obj.get("src")
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise InvalidLogRecordError(f"'src' must be a string, got {source!r:.40}")
+    # Records written before sources were capped: cut like a new envelope's source.
+    return source[: MAX_FIELD_CHARS["source"]]
+
+
+def _signature(obj: dict[str, Any], num_perm: int) -> np.ndarray[Any, np.dtype[np.uint32]]:
+    encoded: str = _field(obj, "s", str)
+    if len(encoded) != 4 * ((4 * num_perm + 2) // 3):
+        raise InvalidLogRecordError(
+            f"'s' has {len(encoded)} base64 characters, not a {num_perm}-permutation signature"
+        )
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidLogRecordError(f"'s' is not base64: {exc}") from exc
+    if len(raw) != 4 * num_perm:
+        raise InvalidLogRecordError(f"'s' holds {len(raw)} bytes, not {4 * num_perm}")
+    return np.frombuffer(raw, dtype="<u4").astype(np.uint32)

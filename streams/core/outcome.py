@@ -7,6 +7,7 @@ from typing import Literal
 
 from streams.core.errors import IngestError
 from streams.core.fingerprint_log import LogRecord
+from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
 from streams.core.records import Output, RawMessage, deadletter_record
 from streams.core.stories.model import Assignment, StoryUpdate
 
@@ -32,8 +33,10 @@ class Outcome:
     story_updates: list[StoryUpdate] = field(default_factory=list)
 
 
-def deadletter_outcome(raw: RawMessage, error: IngestError, now_ms: int) -> Outcome:
-    record = deadletter_record(raw, error, now_ms)
+def deadletter_outcome(
+    raw: RawMessage, error: IngestError, now_ms: int, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Outcome:
+    record = deadletter_record(raw, error, now_ms, max_bytes=max_bytes)
     return Outcome(
         verdict="deadletter",
         outputs=[Output("deadletter", record["id"], record)],

@@ -19,9 +19,10 @@ from streams.core.dedup.decide import apply_decision, decide
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry
-from streams.core.fingerprint_log import LogRecord
+from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome
 from streams.core.prepare import Fingerprinter, Prepared, Rejected, fingerprint_forms, prepare_total
+from streams.core.record_budget import fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
@@ -74,9 +75,10 @@ class Deduplicator:
     def decide(self, item: Prepared | Rejected, now_ms: int) -> Outcome:
         """The stateful step for one prepared (or rejected) message. Total."""
         if isinstance(item, Rejected):
-            return deadletter_outcome(item.raw, item.error, now_ms)
+            return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
         outcome = self._decide(item, now_ms)
+        outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
         return outcome
@@ -89,25 +91,27 @@ class Deduplicator:
         is_new = prepared.id not in self.index
         changed = apply_decision(
             self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
-            now_ms=now_ms, source=prepared.envelope.source, origin=prepared.raw.origin_str,
+            now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
         )
         own = changed[0]
+        logged_keys = logged_paragraph_keys(prepared.paragraph_keys)
         if is_new:
-            self._observe(own, prepared.paragraph_keys)
-        records = [LogRecord(own, prepared.paragraph_keys, self.worker)]
+            self._observe(own, logged_keys)
+        records = [LogRecord(own, logged_keys, self.worker)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = fingerprint.content_hash
         if decision.kept:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                article=prepared.article, content_hash=content_hash, now_ms=now_ms,
+                article=prepared.article, metadata=prepared.metadata, content_hash=content_hash,
+                now_ms=now_ms,
             )
             outputs = [Output("enriched", prepared.id, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                title=prepared.envelope.title or prepared.article.title, decision=decision,
+                metadata=prepared.metadata, decision=decision,
                 content_hash=content_hash, now_ms=now_ms,
             )
             outputs = [Output("duplicates", prepared.id, value)]
@@ -137,7 +141,7 @@ class Deduplicator:
         """The fingerprint without this source's learned boilerplate, and how many paragraphs
         that removed; the stateless step's fingerprint when there is none (the common case)."""
         keys = prepared.paragraph_keys
-        boilerplate = self.stats.boilerplate_keys(prepared.envelope.source, keys, now_ms)
+        boilerplate = self.stats.boilerplate_keys(prepared.metadata.source, keys, now_ms)
         if not boilerplate:
             return prepared.fingerprint, 0
         kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)

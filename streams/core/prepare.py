@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from streams.core.article_metadata import ArticleMetadata, resolve_metadata
 from streams.core.config import CoreConfig
 from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
@@ -43,6 +44,7 @@ class Prepared:
     id: str
     envelope: Envelope
     article: NormalizedArticle
+    metadata: ArticleMetadata  # envelope fields over page metadata; source derived from url
     forms: tuple[str, ...]  # fingerprint form of each paragraph
     paragraph_keys: tuple[int, ...]  # form_key of each paragraph (learned boilerplate)
     fingerprint: Fingerprint  # of all paragraphs
@@ -73,6 +75,7 @@ def prepare(
     article = normalize_article(
         envelope.body, content_type=envelope.content_type, config=config.text
     )
+    metadata = resolve_metadata(envelope, article)
     normalized = clock()
     # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
@@ -88,6 +91,7 @@ def prepare(
         id=envelope.id or raw.derived_id(),
         envelope=envelope,
         article=article,
+        metadata=metadata,
         forms=forms,
         paragraph_keys=tuple(form_key(form) for form in forms),
         fingerprint=fingerprint,

@@ -5,24 +5,28 @@ Builders are pure: they take plain data and return dicts ready for ``orjson.dump
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Literal
 
+from streams.core.article_metadata import ArticleMetadata
 from streams.core.dedup.model import Decision
 from streams.core.envelope import Envelope
 from streams.core.errors import IngestError
+from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_deadletter
 from streams.core.stories.model import StoryUpdate
 from streams.core.text.model import NormalizedArticle
 
 SCHEMA_VERSION = 1
 OutputKind = Literal["enriched", "duplicates", "deadletter", "stories"]
 # A dead letter carries the raw value for replay; past this size it carries a prefix and the
-# origin (the raw topic still holds the whole message until its retention runs out).
+# origin (the raw topic still holds the whole message until its retention runs out). The
+# record's encoded size bounds it further (record_budget.fit_deadletter).
 DEADLETTER_RAW_LIMIT = 256 * 1024
+# An error's detail is one sentence; some quote input, which must not make it long.
+MAX_DETAIL_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +92,25 @@ def enriched_record(
     raw: RawMessage,
     envelope: Envelope,
     article: NormalizedArticle,
+    metadata: ArticleMetadata,
     content_hash: str,
     now_ms: int,
 ) -> dict[str, Any]:
     record = _common(article_id, raw, now_ms)
     record.update(
-        url=envelope.url,
-        source=envelope.source,
-        title=envelope.title or article.title,
-        published_at=envelope.published_at or article.published_at,
+        url=metadata.url,
+        source=metadata.source,
+        title=metadata.title,
+        title_source=metadata.title_source,
+        published_at=metadata.published_at,
+        modified_at=metadata.modified_at,
+        authors=list(metadata.authors),
+        site_name=metadata.site_name,
+        canonical_url=metadata.canonical_url,
+        description=metadata.description,
+        image=metadata.image,
+        section=metadata.section,
+        tags=list(metadata.tags),
         language=article.language,
         format=article.format,
         text=article.text,
@@ -104,10 +118,25 @@ def enriched_record(
         outlinks=list(article.outlinks),
         boilerplate_removed=article.boilerplate_removed,
         content_hash=content_hash,
+        source_encoding=envelope.source_encoding,
+        encoding_detected=envelope.encoding_detected,
     )
     if envelope.extra:
         record["extra"] = envelope.extra
+    # The article's own cuts count only for what the record shows: its title is shown only
+    # when the envelope has none.
+    shown = ("text",) if envelope.title else ("text", "title")
+    _mark_truncated(
+        record, (*envelope.truncated, *(f for f in article.truncated if f in shown))
+    )
     return record
+
+
+def _mark_truncated(record: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Name the fields that were cut to their caps (absent when nothing was)."""
+    if fields:
+        record["truncated"] = True
+        record["truncated_fields"] = sorted(set(fields))
 
 
 def duplicate_record(
@@ -115,7 +144,7 @@ def duplicate_record(
     article_id: str,
     raw: RawMessage,
     envelope: Envelope,
-    title: str | None,
+    metadata: ArticleMetadata,
     decision: Decision,
     content_hash: str,
     now_ms: int,
@@ -123,13 +152,14 @@ def duplicate_record(
     record = _common(article_id, raw, now_ms)
     record.update(
         url=envelope.url,
-        source=envelope.source,
-        title=title,
+        source=metadata.source,
+        title=metadata.title,
         duplicate_of=decision.duplicate_of,
         match=decision.match,
         similarity=round(decision.similarity or 0.0, 4),
         content_hash=content_hash,
     )
+    _mark_truncated(record, tuple(f for f in envelope.truncated if f in record))
     return record
 
 
@@ -166,37 +196,44 @@ def story_update_record(update: StoryUpdate) -> dict[str, Any]:
     }
 
 
-def _encode_bytes(data: bytes | None) -> tuple[str | None, str]:
+def _raw_prefix(data: bytes | None) -> tuple[tuple[bytes | None, bool], str]:
+    """At most DEADLETTER_RAW_LIMIT bytes of ``data`` (whether it was cut) and how it is
+    copied: "utf-8" text when it is UTF-8, else "base64"; "none" for a missing value.
+
+    A cut inside a UTF-8 character moves back to the character's start, so a UTF-8 value
+    stays text.
+    """
     if data is None:
-        return None, "none"
+        return (None, False), "none"
+    head = data[:DEADLETTER_RAW_LIMIT]
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return base64.b64encode(data).decode("ascii"), "base64"
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not (len(data) > len(head) and exc.reason == "unexpected end of data"):
+            return (head, len(head) < len(data)), "base64"
+        head = head[: exc.start]
+    return (head, len(head) < len(data)), "utf-8"
 
 
 def deadletter_record(
-    raw: RawMessage, error: IngestError, now_ms: int, article_id: str | None = None
+    raw: RawMessage,
+    error: IngestError,
+    now_ms: int,
+    article_id: str | None = None,
+    max_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> dict[str, Any]:
+    """A dead letter of at most ``max_bytes`` (key and value), with as much of the raw value
+    and key as fits (``raw_truncated``, ``raw_key_truncated`` say whether all of it did)."""
     record = _common(article_id or raw.derived_id(), raw, now_ms)
-    value = raw.value
-    truncated = value is not None and len(value) > DEADLETTER_RAW_LIMIT
-    if truncated and value is not None:
-        value = value[:DEADLETTER_RAW_LIMIT]
-    raw_text, encoding = _encode_bytes(value)
-    key_text, key_encoding = _encode_bytes(
-        raw.key[:DEADLETTER_RAW_LIMIT] if raw.key is not None else None
-    )
+    value, encoding = _raw_prefix(raw.value)
+    key, key_encoding = _raw_prefix(raw.key)
     record.update(
         error=error.code,
-        detail=error.detail,
-        raw=raw_text,
+        detail=error.detail[:MAX_DETAIL_CHARS] or error.code,
         raw_encoding=encoding,
-        raw_truncated=truncated,
-        raw_key=key_text,
         raw_key_encoding=key_encoding,
     )
-    return record
+    return fit_deadletter(record["id"], record, value, key, max_bytes)
 
 
 def record_schema(name: str) -> dict[str, Any]:

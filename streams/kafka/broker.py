@@ -15,12 +15,15 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+from streams.core.clock import SYSTEM_CLOCK, Clock
 from streams.core.errors import BrokerUnavailableError, ConfigError
+from streams.kafka import process
+from streams.kafka.clients import kafka_errors_as_unavailable, kafka_python_config
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
@@ -51,18 +54,30 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(host: str, port: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
+def wait_for_port(
+    host: str,
+    port: int,
+    timeout_s: float,
+    *,
+    alive: Callable[[], bool] = lambda: True,
+    clock: Clock = SYSTEM_CLOCK,
+) -> None:
+    """Wait until ``host:port`` accepts connections; give up early once ``alive()`` is false."""
+    deadline = clock.monotonic() + timeout_s
     while True:
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
-            if time.monotonic() > deadline:
+            if not alive():
+                raise BrokerUnavailableError(
+                    f"the process meant to listen on {host}:{port} exited"
+                ) from None
+            if clock.monotonic() > deadline:
                 raise BrokerUnavailableError(
                     f"nothing accepts connections on {host}:{port} after {timeout_s:.0f} s"
                 ) from None
-            time.sleep(0.05)
+            clock.sleep(0.05)
 
 
 class EmbeddedBroker:
@@ -80,7 +95,8 @@ class EmbeddedBroker:
     def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
+        # Killed by the kernel if we die first (streams/kafka/process.py).
+        self._process = process.spawn(
             [
                 str(tansu_binary()),
                 "broker",
@@ -90,19 +106,31 @@ class EmbeddedBroker:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
+        if not isinstance(out, int):
+            out.close()  # the child has its own copy
         try:
-            wait_for_port("127.0.0.1", self.port, timeout_s)
-        except BrokerUnavailableError:
+            wait_for_port("127.0.0.1", self.port, timeout_s, alive=lambda: self.running)
+        except BrokerUnavailableError as exc:
+            code = self._process.poll()
             self.stop()
-            raise
+            if code is None:
+                raise
+            where = f"; its output is in {self.log_path}" if self.log_path else ""
+            raise BrokerUnavailableError(
+                f"the embedded Tansu broker exited with code {code} before listening on "
+                f"{self.bootstrap} (port taken?){where}"
+            ) from exc
         log.info("embedded Tansu broker listening on %s (in-memory storage)", self.bootstrap)
         return self
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def kill(self) -> None:
         """Kill the broker abruptly (tests of broker outages)."""
@@ -113,13 +141,7 @@ class EmbeddedBroker:
     def stop(self) -> None:
         if self._process is None:
             return
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+        process.stop(self._process, grace_s=5.0)
         self._process = None
 
     def wait(self) -> int:
@@ -138,7 +160,8 @@ class EmbeddedBroker:
         self.stop()
 
 
-def _reachable(servers: list[str]) -> bool:
+def reachable(servers: Sequence[str]) -> bool:
+    """Whether any bootstrap server accepts a TCP connection."""
     for server in servers:
         host, _, port = server.strip().rpartition(":")
         try:
@@ -149,7 +172,7 @@ def _reachable(servers: list[str]) -> bool:
     return False
 
 
-async def reachable_async(servers: list[str], timeout_s: float = 1.0) -> bool:
+async def reachable_async(servers: Sequence[str], timeout_s: float = 1.0) -> bool:
     """Whether any bootstrap server accepts a TCP connection (without blocking the loop)."""
     for server in servers:
         host, _, port = server.strip().rpartition(":")
@@ -164,44 +187,63 @@ async def reachable_async(servers: list[str], timeout_s: float = 1.0) -> bool:
     return False
 
 
-def wait_for_broker(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 8.0
+
+
+def wait_for_broker(
+    settings: Settings,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    probe: Callable[[Sequence[str]], bool] = reachable,
+) -> None:
     """Block until a bootstrap server accepts connections, with backoff and one line per try.
 
-    Raises :class:`BrokerUnavailableError` after ``settings.broker_wait_s``.
+    Raises :class:`BrokerUnavailableError` after ``settings.broker_wait_s``. A TCP answer is
+    not yet a Kafka answer: the clients built next (``streams/kafka/clients.py``) give the
+    Kafka handshake the same budget and fail the same way.
     """
-    servers = list(KafkaConnection.from_settings(settings).bootstrap)
-    deadline = time.monotonic() + settings.broker_wait_s
-    delay, attempt = 0.5, 1
-    while not _reachable(servers):
-        remaining = deadline - time.monotonic()
+    servers = KafkaConnection.from_settings(settings).bootstrap
+    deadline = clock.monotonic() + settings.broker_wait_s
+    delay, attempt = BACKOFF_FIRST_S, 1
+    while not probe(servers):
+        remaining = deadline - clock.monotonic()
         if remaining <= 0:
             raise BrokerUnavailableError(
                 f"no Kafka broker reachable at {settings.kafka_bootstrap_servers} after "
-                f"{settings.broker_wait_s:.0f} s ({attempt} attempts); check "
+                f"{settings.broker_wait_s:g} s ({attempt} attempts); check "
                 "KAFKA_BOOTSTRAP_SERVERS and that the broker is up"
             )
         delay = min(delay, remaining)
         log.warning("broker %s unreachable (attempt %d); retrying in %.1f s",
                     settings.kafka_bootstrap_servers, attempt, delay)
-        sleep(delay)
-        delay, attempt = min(delay * 2, 8.0), attempt + 1
+        clock.sleep(delay)
+        delay, attempt = min(delay * 2, BACKOFF_MAX_S), attempt + 1
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic the ingester uses, with its configuration."""
     window_ms = str(settings.dedup_window_ms)
+    # Explicit, not the broker's default: the core cuts every output to fit this limit and
+    # settings refuse a body limit above it, so a raw message Kafka accepts is either
+    # processed or dead-lettered, and every output is accepted.
+    limit = {"max.message.bytes": str(settings.max_message_bytes)}
     return {
-        settings.topic_raw: {},
-        settings.topic_enriched: {},
-        settings.topic_duplicates: {},
-        settings.topic_deadletter: {},
+        # Verdict order is event time, and event time is the raw message's timestamp: the
+        # broker's append time, so a producer cannot make a copy "earlier" than the article
+        # it copies by back-dating it (CreateTime would trust the producer's clock).
+        settings.topic_raw: {**limit, "message.timestamp.type": "LogAppendTime"},
+        settings.topic_enriched: dict(limit),
+        settings.topic_duplicates: dict(limit),
+        settings.topic_deadletter: dict(limit),
         # Story merges, keyed "<story>" of the merged story; consumers union them.
-        settings.topic_stories: {},
+        settings.topic_stories: dict(limit),
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
         settings.topic_fingerprints: {
             "cleanup.policy": "compact,delete",
             "retention.ms": window_ms,
+            **limit,
         },
     }
 
@@ -209,19 +251,15 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
 def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = None) -> None:
     """Create missing topics; existing topics are left as they are."""
     from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
+    from kafka.errors import TopicAlreadyExistsError
 
-    try:
+    with kafka_errors_as_unavailable(settings):
         admin = KafkaAdminClient(
-            client_id=f"{settings.app_id}-admin",
-            **KafkaConnection.from_settings(settings).kafka_python_options(),
+            client_id=f"{settings.app_id}-admin", **kafka_python_config(settings)
         )
-    except KafkaError as exc:
-        raise BrokerUnavailableError(
-            f"cannot talk to Kafka at {settings.kafka_bootstrap_servers}: {exc}"
-        ) from exc
     try:
         existing = set(admin.list_topics())
+        check_topic_limits(admin, settings, existing & set(topic_specs(settings)))
         new = [
             NewTopic(
                 name=name,
@@ -239,25 +277,85 @@ def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = Non
         admin.close()
 
 
+_LIMIT = "max.message.bytes"
+
+
+def check_topic_limits(admin: Any, settings: Settings, existing: set[str]) -> None:
+    """Read ``max.message.bytes`` of topics that already exist back from the broker.
+
+    An output topic that accepts less than INGEST_MAX_MESSAGE_BYTES would refuse outputs the
+    core cut to that size: :class:`ConfigError` (exit 2). A raw topic that accepts less than
+    INGEST_MAX_BODY_BYTES only refuses some producers' messages (they see the error): a
+    warning. A broker that does not describe configs (Tansu 0.6.0 answers with none) is
+    taken at the settings' word.
+    """
+    from kafka.admin import ConfigResource, ConfigResourceType
+    from kafka.errors import KafkaError
+
+    if not existing:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name, configs={_LIMIT: None})
+                 for name in sorted(existing)]
+    try:
+        described = admin.describe_configs(resources, config_filter="all")
+    except (KafkaError, ValueError, TypeError) as exc:
+        log.info("could not read topic limits back from the broker (%s)", exc)
+        return
+    problems = []
+    for name, configs in (described or {}).get("topic", {}).items():
+        limit = _config_int(configs.get(_LIMIT))
+        if limit is None:
+            continue
+        if name == settings.topic_raw:
+            if limit < settings.max_body_bytes:
+                log.warning(
+                    "topic %s accepts messages up to %d bytes, less than INGEST_MAX_BODY_BYTES "
+                    "(%d): larger raw messages are refused by Kafka, not dead-lettered",
+                    name, limit, settings.max_body_bytes,
+                )
+        elif limit < settings.max_message_bytes:
+            problems.append(f"{name} ({_LIMIT}={limit})")
+    if problems:
+        raise ConfigError(
+            f"topics accept less than INGEST_MAX_MESSAGE_BYTES ({settings.max_message_bytes}), "
+            f"so outputs cut to that size would be refused: {', '.join(problems)}; raise "
+            f"their {_LIMIT} or lower INGEST_MAX_MESSAGE_BYTES"
+        )
+
+
+def _config_int(entry: Any) -> int | None:
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 @contextlib.contextmanager
 def broker_for(settings: Settings) -> Iterator[Settings]:
     """Yield settings pointing at a broker: the configured one, or a new embedded one."""
     if not settings.embedded:
         yield settings
         return
-    with EmbeddedBroker(settings.embedded_broker_port) as broker:
+    broker = EmbeddedBroker(settings.embedded_broker_port)
+    try:
+        broker.start(timeout_s=settings.broker_wait_s)
         yield settings.with_bootstrap(broker.bootstrap)
+    finally:
+        broker.stop()
 
 
 def run_broker(port: int) -> int:
-    """``ingest broker``: Tansu in the foreground until interrupted."""
+    """``ingest broker``: Tansu in the foreground until Ctrl-C or SIGTERM, then stopped."""
     broker = EmbeddedBroker(port)
-    broker.start()
-    print(f"embedded Tansu broker on {broker.bootstrap} (in-memory: topics vanish on exit)")
-    print(f"export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}", flush=True)
-    try:
-        return broker.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        broker.stop()
+    with process.stop_on_sigterm():
+        try:
+            broker.start()
+            print(f"embedded Tansu broker on {broker.bootstrap} "
+                  "(in-memory: topics vanish on exit)")
+            print(f"export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}", flush=True)
+            return broker.wait()
+        except (KeyboardInterrupt, process.Terminated):
+            return 0  # asked to stop: the normal way to end this command
+        finally:
+            broker.stop()

@@ -1,18 +1,65 @@
-"""kafka-python clients for the CLI side (producer, group-less readers).
+"""kafka-python clients for the CLI side (producer, group-less readers, admin).
 
 Readers use manual ``assign()``: kafka-python consumer groups never finish joining on Tansu
 0.6.0, and a reader of output topics needs no group anyway.
+
+Every client gets the same start-up budget as the TCP wait, ``INGEST_BROKER_WAIT_S``, for
+its Kafka handshake, and a failed handshake is one :class:`BrokerUnavailableError` line.
+Measured before: kafka-python's own 30 s bootstrap timeout, five lines of its logs and a
+traceback with exit 1, whether nothing listened or a non-Kafka server did.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
+from streams.core.errors import BrokerUnavailableError
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
+
+
+def kafka_python_config(settings: Settings) -> dict[str, Any]:
+    """Connection options plus the start-up budget, for every kafka-python client."""
+    return {
+        **KafkaConnection.from_settings(settings).kafka_python_options(),
+        "bootstrap_timeout_ms": int(settings.broker_wait_s * 1000),
+    }
+
+
+@contextlib.contextmanager
+def kafka_errors_as_unavailable(settings: Settings) -> Iterator[None]:
+    """Turn a failed Kafka handshake into one clear :class:`BrokerUnavailableError`.
+
+    kafka-python logs every failed bootstrap attempt at WARNING and ERROR; the error below
+    says the same once, so its logs are held back here unless the log level is DEBUG.
+    """
+    kafka_log = logging.getLogger("kafka")
+    previous = kafka_log.level
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        kafka_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    except KafkaError as exc:
+        raise BrokerUnavailableError(
+            f"no Kafka broker answered at {settings.kafka_bootstrap_servers} within "
+            f"{settings.broker_wait_s:g} s ({type(exc).__name__}: {_reason(exc)}); check "
+            "KAFKA_BOOTSTRAP_SERVERS, the security settings and that the broker is up"
+        ) from exc
+    finally:
+        kafka_log.setLevel(previous)
+
+
+def _reason(exc: KafkaError) -> str:
+    # kafka-python renders errors as "ClassName: detail", or the bare class name.
+    name = type(exc).__name__
+    text = str(exc).removeprefix(f"{name}: ")
+    return "no detail" if text in ("", name) else text
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
@@ -20,25 +67,33 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "client_id": f"{settings.app_id}-cli",
         "acks": "all",
         "linger_ms": 5,
-        "max_request_size": max(1024 * 1024, settings.max_body_bytes * 2),
-        **KafkaConnection.from_settings(settings).kafka_python_options(),
+        # The topics' limit: a larger message would be refused by the broker anyway.
+        "max_request_size": settings.max_message_bytes,
+        **kafka_python_config(settings),
     }
     options.update(overrides)
-    return KafkaProducer(**options)
+    with kafka_errors_as_unavailable(settings):
+        return KafkaProducer(**options)
 
 
 def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) -> KafkaConsumer:
     """A consumer assigned to every partition of ``topics``, positioned at start or end."""
-    consumer = KafkaConsumer(
-        client_id=f"{settings.app_id}-reader",
-        group_id=None,
-        enable_auto_commit=False,
-        **KafkaConnection.from_settings(settings).kafka_python_options(),
-    )
+    with kafka_errors_as_unavailable(settings):
+        consumer = KafkaConsumer(
+            client_id=f"{settings.app_id}-reader",
+            group_id=None,
+            enable_auto_commit=False,
+            **kafka_python_config(settings),
+        )
     partitions: list[TopicPartition] = []
-    for topic in topics:
-        ids = consumer.partitions_for_topic(topic) or set()
-        partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+    try:
+        with kafka_errors_as_unavailable(settings):
+            for topic in topics:
+                ids = consumer.partitions_for_topic(topic) or set()
+                partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+    except BaseException:
+        consumer.close()
+        raise
     consumer.assign(partitions)
     if from_beginning:
         consumer.seek_to_beginning(*partitions)

@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,10 @@ def true_end(reported_end: int, fetched_offsets: Iterable[int]) -> int:
 class EndOffsetProbe:
     """A group-less consumer that measures true end offsets of one topic on demand."""
 
-    def __init__(self, settings: Settings, topic: str, client_options: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, topic: str) -> None:
         self.settings = settings
         self.topic = topic
-        self._options = client_options
+        self._options = KafkaConnection.from_settings(settings).aiokafka_options()
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
 

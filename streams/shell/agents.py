@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
-from streams.core.errors import DeadLetterRateExceededError, IngestError
-from streams.core.fingerprint_log import LogRecord, encode_log_record
+from streams.core.errors import DeadLetterRateExceededError
+from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
 from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
+from streams.shell.gate import StateGate
 from streams.shell.metrics import Metrics, count_stories
+from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics
 
@@ -41,17 +45,23 @@ def raw_message(event: faust.EventT[Any]) -> RawMessage:
 
 
 class Publisher:
-    """Sends outcomes to their topics and records what happened in the metrics."""
+    """Sends outcomes to their topics and records what happened in the metrics.
 
-    def __init__(self, topics: Topics, metrics: Metrics) -> None:
+    Sends go straight to the producer and are awaited once per batch (:meth:`flush`), not one
+    by one: the batch's offsets are acknowledged only after the agent's loop body returns, so
+    every output of a batch is delivered before its offsets can be committed.
+    """
+
+    def __init__(self, topics: Topics, metrics: Metrics, producer: Any) -> None:
         self.topics = topics
         self.metrics = metrics
+        self.producer = producer
+        self._pending: list[Awaitable[Any]] = []
 
     async def publish(self, outcome: Outcome) -> None:
         for output in outcome.outputs:
-            await self.topics.for_output(output.kind).send(
-                key=output.key.encode("utf-8"), value=orjson.dumps(output.value)
-            )
+            await self._send(self.topics.for_output(output.kind).get_topic_name(),
+                             output.key.encode("utf-8"), orjson.dumps(output.value))
         for record in outcome.log_records:
             await self.publish_log_record(record)
         for update in outcome.story_updates:  # story merges, for every worker's state
@@ -59,7 +69,19 @@ class Publisher:
 
     async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
         key, value = encode_log_record(record)
-        await self.topics.fingerprints.send(key=key, value=value)
+        await self._send(self.topics.fingerprints.get_topic_name(), key, value,
+                         headers=[(WORKER_HEADER, record.worker.encode("utf-8"))])
+
+    async def _send(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        self._pending.append(await self.producer.send(topic, key, value, None, None, headers))
+
+    async def flush(self) -> None:
+        """Wait until everything sent so far is acknowledged by the broker."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending)
 
     def count(self, outcome: Outcome, raw: RawMessage, published_ms: int) -> None:
         m = self.metrics
@@ -85,23 +107,42 @@ def register_agent(
     topics: Topics,
     settings: Settings,
     dedup: Deduplicator,
+    pool: PreparePool,
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
-    on_fatal: Callable[[IngestError], Awaitable[None]],
+    gate: StateGate | None = None,
 ) -> None:
     metrics = publisher.metrics
+    state_gate = gate or StateGate()
     stage = metrics.stage_seconds
 
+    def judge(raw: RawMessage, outcome: Outcome) -> None:
+        trip = guard.record(raw.partition, outcome.verdict == "deadletter", now_ms())
+        if trip is None:
+            return
+        app.consumer.pause_partitions([TP(raw.topic, trip.partition)])
+        metrics.guard_trips.inc()
+        metrics.paused_partitions.set(len(guard.paused))
+        log.error(
+            "%d of the last %d messages of %s/%d were dead-lettered (limit %.0f%%): partition "
+            "paused for %.0f s; nothing is skipped. Check the producer or the last deploy.",
+            trip.dead, trip.window, raw.topic, trip.partition, guard.max_ratio * 100,
+            guard.pause_ms / 1000,
+            extra={"topic": raw.topic, "partition": trip.partition,
+                   "code": DeadLetterRateExceededError.code},
+        )
+
     async def handle(events: Sequence[faust.EventT[Any]]) -> None:
-        for event in events:
-            raw = raw_message(event)
+        raws = [raw_message(event) for event in events]
+        async for item in pool.prepare(raws):
+            raw = item.raw
+            # Counted as each message is decided, so the counter follows real progress.
             metrics.consumed.inc()
             metrics.article_bytes.observe(len(raw.value or b""))
             started = time.perf_counter()
-            outcome = dedup.process(raw, now_ms())
+            outcome = dedup.decide(item, now_ms())
             decided = time.perf_counter()
-            stage.labels(stage="process").observe(decided - started)
             for name, seconds in outcome.timings.items():
                 stage.labels(stage=name).observe(seconds)
             if outcome.verdict == "deadletter":
@@ -113,8 +154,18 @@ def register_agent(
                 )
             await publisher.publish(outcome)
             stage.labels(stage="publish").observe(time.perf_counter() - decided)
+            stage.labels(stage="process").observe(decided - started)
             publisher.count(outcome, raw, now_ms())
-            guard.record(outcome.verdict == "deadletter")
+            judge(raw, outcome)
+        await publisher.flush()
+
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def resume_paused_partitions() -> None:
+        due = guard.due(now_ms())
+        if due:
+            app.consumer.resume_partitions([TP(topics.raw.get_topic_name(), p) for p in due])
+            metrics.paused_partitions.set(len(guard.paused))
+            log.warning("dead-letter guard: resumed partition(s) %s", due)
 
     @app.agent(topics.raw, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:
@@ -124,8 +175,5 @@ def register_agent(
             settings.batch_size, within=settings.batch_window_s
         )
         async for events in batches:
-            try:
+            async with state_gate.shared():  # a snapshot never sees half a batch
                 await handle(events)
-            except DeadLetterRateExceededError as exc:
-                await on_fatal(exc)
-                return

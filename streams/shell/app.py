@@ -35,8 +35,13 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger_ms=PRODUCER_LINGER_MS,
-        producer_max_batch_size=PRODUCER_MAX_BATCH_BYTES,
-        producer_max_request_size=max(PRODUCER_MAX_BATCH_BYTES, settings.max_body_bytes * 2),
+        # A batch is one message to the broker's max.message.bytes check, like a record.
+        producer_max_batch_size=min(PRODUCER_MAX_BATCH_BYTES, settings.max_message_bytes),
+        # Every output is cut to fit the topics' limit (core.record_budget): a larger request
+        # is a bug, better refused here than by the broker after the offset moved on.
+        producer_max_request_size=settings.max_message_bytes,
+        # One message up to the limit must fit a fetch (the consumer would stall on it).
+        consumer_max_fetch_size=max(1024 * 1024, settings.max_message_bytes),
         web_host=settings.web_host,
         web_bind=settings.web_host,
         web_port=settings.web_port,

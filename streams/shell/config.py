@@ -6,6 +6,9 @@ import dataclasses
 
 from streams.core.dedup.config import DedupConfig
 from streams.core.pipeline import CoreConfig
+from streams.core.record_budget import RECORD_HEADROOM_BYTES
+from streams.core.stories.config import StoryConfig
+from streams.core.text.article import DEFAULT_TEXT_CONFIG
 from streams.core.text.learned import LearnedBoilerplateConfig
 from streams.settings import Settings
 
@@ -18,9 +21,17 @@ def core_config(settings: Settings) -> CoreConfig:
         dedup = dataclasses.replace(dedup, verify=verify)
     return CoreConfig(
         max_body_bytes=settings.max_body_bytes,
+        max_record_bytes=settings.max_message_bytes - RECORD_HEADROOM_BYTES,
         window_ms=settings.dedup_window_ms,
+        # Only NFKC expansion can take the display text past the body limit: cap that.
+        text=dataclasses.replace(
+            DEFAULT_TEXT_CONFIG,
+            max_text_chars=max(settings.max_body_bytes, DEFAULT_TEXT_CONFIG.max_text_chars),
+        ),
         dedup=dedup,
         learned=LearnedBoilerplateConfig(
-            min_articles=settings.boilerplate_min_articles, window_ms=settings.dedup_window_ms
+            min_articles=settings.boilerplate_min_articles, window_ms=settings.dedup_window_ms,
+            max_bytes=settings.boilerplate_max_bytes,
         ),
+        stories=StoryConfig(enabled=settings.stories),
     )

@@ -40,7 +40,10 @@ class Metrics:
     partition_end: Gauge
     partition_lag: Gauge
     replica_lag: Gauge
+    index_invalid_records: Counter
     ready: Gauge
+    guard_trips: Counter
+    paused_partitions: Gauge
     stories_opened: Counter
     story_articles: Counter
     story_merges: Counter
@@ -139,8 +142,27 @@ class Metrics:
                 "Fingerprint-log records not yet applied to the local replica.",
                 registry=r,
             ),
-            # 1 once partitions are assigned and the index replica has caught up.
+            # Fingerprint-log records the replica skipped because they failed validation
+            # (foreign producer, corrupt or older layout); the index lacks those articles.
+            index_invalid_records=Counter(
+                "ingest_index_invalid_records_total",
+                "Fingerprint-log records skipped as invalid by the index replica.",
+                registry=r,
+            ),
+            # 1 once partitions are assigned and the index replica has caught up (and still
+            # follows the log).
             ready=Gauge("ingest_ready", "1 when the worker is ready to process.", registry=r),
+            # Times the dead-letter guard paused a raw partition (most of its window
+            # dead-lettered); the partition resumes after INGEST_DEADLETTER_PAUSE_S.
+            guard_trips=Counter(
+                "ingest_guard_trips_total", "Raw partitions paused by the dead-letter guard.",
+                registry=r,
+            ),
+            # Raw partitions this worker holds paused by the dead-letter guard right now.
+            paused_partitions=Gauge(
+                "ingest_paused_partitions", "Raw partitions paused by the dead-letter guard.",
+                registry=r,
+            ),
             # Stories opened by articles this worker decided (an article on no known story).
             stories_opened=Counter(
                 "ingest_stories_opened_total", "Stories opened.", registry=r

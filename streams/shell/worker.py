@@ -1,16 +1,16 @@
-"""Assembles a worker: broker, topics, app, replica, agent, web pages, timers."""
+"""Assembles a worker: broker, topics, app, replica, agent, web pages, timers.
+
+Each part lives in its own module; this one only builds them and connects them:
+``pages.py`` (/healthz, /readyz), ``housekeeping.py`` (expiry, gauges), ``lifecycle.py``
+(watchdog, fatal errors, exit codes).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
-import os
-import signal
 import sys
-import threading
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import faust
@@ -18,71 +18,88 @@ import mode
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from streams import __version__
+from streams.core.clock import SYSTEM_CLOCK, Clock, now_ms
 from streams.core.config import CoreConfig
-from streams.core.errors import BrokerUnavailableError, IngestError
+from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
 from streams.core.stories.model import StoryUpdate
+from streams.core.stories.state import StoryState
+from streams.core.text.learned import ParagraphStats
 from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wait_for_broker
 from streams.kafka.connection import KafkaConnection
+from streams.kafka.faust_compat import committed_offsets
 from streams.kafka.lag import EndOffsetProbe
 from streams.settings import Settings
-from streams.shell.agents import Publisher, now_ms, register_agent
+from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
 from streams.shell.config import core_config
+from streams.shell.gate import StateGate
+from streams.shell.housekeeping import Housekeeping, register_housekeeping
+from streams.shell.lifecycle import BrokerWatchdog, FatalState, fatal_handler, register_watchdog
 from streams.shell.metrics import Metrics, count_stories
+from streams.shell.pages import is_ready, register_pages
+from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
-from streams.shell.topics import Topics, declare_topics
+from streams.shell.snapshot import SnapshotStore, load_or_none
+from streams.shell.snapshotter import Snapshotter
+from streams.shell.topics import declare_topics
 
 log = logging.getLogger(__name__)
 
-HOUSEKEEPING_INTERVAL_S = 5.0
-FATAL_EXIT_GRACE_S = 10.0
-# Exit codes a supervisor can tell apart (2 is "could not start": bad settings, no broker).
-FATAL_EXIT_CODES = {"broker_unavailable": 3, "deadletter_rate_exceeded": 4}
-
-
-def exit_after(seconds: float, code: int) -> None:
-    """Exit the process with ``code`` in ``seconds`` unless it has exited by then."""
-
-    def hard_exit() -> None:
-        logging.shutdown()
-        os._exit(code)
-
-    timer = threading.Timer(seconds, hard_exit)
-    timer.daemon = True
-    timer.start()
-
 
 class ReplicaService(mode.Service):
-    """Runs the index replica and the end-offset probe inside the worker's service tree."""
+    """Runs the index replica and the end-offset probe inside the worker's service tree.
 
-    def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, **kwargs: Any) -> None:
+    Before the replica starts, the state is restored from the newest snapshot when one is
+    usable; at a clean stop, a last snapshot is written.
+    """
+
+    def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, *,
+                 dedup: Deduplicator | None = None, store: SnapshotStore | None = None,
+                 snapshotter: Snapshotter | None = None, **kwargs: Any) -> None:
         self.replica = replica
         self.probe = probe
+        self.dedup = dedup
+        self.store = store
+        self.snapshotter = snapshotter
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
+        if (self.dedup is not None and self.store is not None and self.snapshotter is not None
+                and self.snapshotter.enabled):
+            snapshot = await asyncio.to_thread(load_or_none, self.store)
+            if snapshot is not None:
+                self.dedup.index = snapshot.index
+                self.dedup.stats = snapshot.stats
+                self.replica.start_offsets = snapshot.offsets
         await self.replica.start()
         await self.probe.start()
 
     async def on_stop(self) -> None:
+        if self.snapshotter is not None and self.replica.ready.is_set():
+            try:
+                await self.snapshotter.snapshot()
+            except Exception:  # a failed last snapshot only costs a longer next start
+                log.exception("index snapshot at stop failed")
         await self.probe.stop()
         await self.replica.stop()
 
 
-@dataclass
-class FatalState:
-    """The error that stopped the worker on purpose, if any; decides the exit code."""
+class PoolService(mode.Service):
+    """Starts the prepare processes with the worker (before the agent) and stops them."""
 
-    error: IngestError | None = None
+    def __init__(self, pool: PreparePool, **kwargs: Any) -> None:
+        self.pool = pool
+        super().__init__(**kwargs)
 
-    @property
-    def exit_code(self) -> int | None:
-        if self.error is None:
-            return None
-        return FATAL_EXIT_CODES.get(self.error.code, 1)
+    async def on_start(self) -> None:
+        await self.pool.start()
+
+    async def on_stop(self) -> None:
+        await self.pool.stop()
 
 
 # Builds the stateful step from the core's configuration: the default, or a benchmark variant
@@ -90,162 +107,109 @@ class FatalState:
 DedupFactory = Callable[[CoreConfig, str], Deduplicator]
 
 
+def new_index(config: CoreConfig, backend: str) -> Index:
+    """An empty index of ``backend`` (``INGEST_INDEX_BACKEND``)."""
+    if backend == "memory":
+        return FingerprintIndex(config.dedup.lsh)
+    return CompactIndex(config.dedup.lsh)
+
+
 def default_dedup(config: CoreConfig, worker: str) -> Deduplicator:
-    return Deduplicator(config, worker=worker)
+    return Deduplicator(config, worker=worker, index=new_index(config, "compact"))
+
+
+def dedup_for(settings: Settings) -> DedupFactory:
+    """The stateful step with the index backend the settings choose."""
+
+    def factory(config: CoreConfig, worker: str) -> Deduplicator:
+        return Deduplicator(config, worker=worker,
+                            index=new_index(config, settings.index_backend))
+
+    return factory
 
 
 def build_worker_app(
     settings: Settings,
     metrics: Metrics | None = None,
     fatal: FatalState | None = None,
-    dedup_factory: DedupFactory = default_dedup,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    dedup_factory: DedupFactory | None = None,
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
-    dedup = dedup_factory(core_config(settings), settings.worker_id)
-    publisher = Publisher(topics, metrics)
+    factory = dedup_factory if dedup_factory is not None else dedup_for(settings)
+    dedup = factory(core_config(settings), settings.worker_id)
+    publisher = Publisher(topics, metrics, app.producer)
+    pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
+                       dedup.fingerprinter)
 
     async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
-        outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms())
+        outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms(clock))
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
                         outcome.corrections, len(outcome.story_updates))
             await publisher.publish(outcome)
+            await publisher.flush()
             metrics.corrections.inc(outcome.corrections)
             count_stories(metrics, outcome)
 
-    security = KafkaConnection.from_settings(settings).aiokafka_options()
-    replica = IndexReplica(settings, on_log_record, client_options=security)
-    probe = EndOffsetProbe(settings, settings.topic_raw, security)
-    service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
+    def start_over(reason: str) -> None:
+        # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
+        dedup.index = new_index(dedup.config, settings.index_backend)
+        dedup.stats = ParagraphStats(dedup.config.learned)
+        dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
+
+    connection = KafkaConnection.from_settings(settings)
+    gate = StateGate()
+    replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
+                           on_invalid=lambda _: metrics.index_invalid_records.inc())
+    probe = EndOffsetProbe(settings, settings.topic_raw)
+    store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints)
+    snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
+                              covered=replica.covered_offsets,
+                              interval_s=settings.snapshot_interval_s, clock=clock)
+    if settings.snapshot_interval_s and dedup.config.stories.enabled:
+        log.warning("index snapshots are off while stories are enabled (INGEST_STORIES): the "
+                    "story state is not in a snapshot, so every start replays the whole "
+                    "fingerprint log")
+    elif settings.snapshot_interval_s and not snapshotter.enabled:
+        log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "
+                    "the whole fingerprint log")
+    service = ReplicaService(replica, probe, dedup=dedup, store=store, snapshotter=snapshotter,
+                             loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
-    guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window)
+    app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
+    guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window,
+                            pause_ms=int(settings.deadletter_pause_s * 1000))
+    on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
 
-    state = fatal if fatal is not None else FatalState()
-
-    async def on_fatal(exc: IngestError) -> None:
-        if state.error is not None:
-            return
-        state.error = exc
-        log.error("%s", exc.detail, extra={"code": exc.code})
-        # A graceful stop (what SIGTERM does) rather than app.crash, which would re-raise,
-        # print a traceback and exit 1. Faust's shutdown can wait forever on a producer flush
-        # when the broker is gone: a supervisor needs the exit, so it is forced after a grace
-        # period with the same code.
-        exit_after(FATAL_EXIT_GRACE_S, state.exit_code or 1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    register_agent(app=app, topics=topics, settings=settings, dedup=dedup, replica=replica,
-                   publisher=publisher, guard=guard, on_fatal=on_fatal)
-    _register_pages(app, settings, replica)
-    _register_housekeeping(app, topics, dedup, replica, probe, metrics)
-    _register_broker_watchdog(app, settings, on_fatal)
+    register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
+                   replica=replica,
+                   publisher=publisher, guard=guard, gate=gate)
+    register_pages(app, settings, replica)
+    register_housekeeping(app, Housekeeping(
+        dedup=dedup, metrics=metrics, replica=replica, probe=probe,
+        raw_topic=topics.raw.get_topic_name,
+        assignment=lambda: app.consumer.assignment(),  # noqa: PLW0108 - created at start
+        committed=lambda: committed_offsets(app.consumer),
+        ready=lambda: is_ready(app, replica),
+        clock=clock,
+        gate=gate,
+        snapshotter=snapshotter,
+    ))
+    watchdog = BrokerWatchdog(settings, on_fatal, probe=reachable_async,
+                              servers=connection.bootstrap, clock=clock)
+    register_watchdog(app, watchdog)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
 
 
-def is_ready(app: faust.App, replica: IndexReplica) -> bool:
-    """Ready to process: the index replica has caught up and no rebalance is under way."""
-    return replica.ready.is_set() and not app.rebalancing
-
-
-def _register_pages(app: faust.App, settings: Settings, replica: IndexReplica) -> None:
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "alive", "worker": settings.worker_id})
-
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
-        assigned = sorted(tp.partition for tp in app.consumer.assignment()
-                          if tp.topic == settings.topic_raw)
-        ready = is_ready(app, replica)
-        body = {"ready": ready, "replica_caught_up": replica.ready.is_set(),
-                "rebalancing": app.rebalancing, "assigned_partitions": assigned,
-                "worker": settings.worker_id}
-        return self.json(body, status=200 if ready else 503)
-
-
-def _register_housekeeping(  # noqa: PLR0917 - one call site, all six are needed
-    app: faust.App,
-    topics: Topics,
-    dedup: Deduplicator,
-    replica: IndexReplica,
-    probe: EndOffsetProbe,
-    metrics: Metrics,
-) -> None:
-    reported: set[int] = set()
-
-    @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
-    async def housekeeping() -> None:
-        # Metrics and expiry must never take the worker down: a timer that raises crashes
-        # the whole Faust app.
-        try:
-            dedup.expire(now_ms())
-            await _update_gauges()
-        except Exception:
-            log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
-
-    async def _update_gauges() -> None:
-        metrics.index_entries.set(len(dedup.index))
-        metrics.index_bytes.set(dedup.index.stats().approx_bytes)
-        metrics.replica_lag.set(await replica.lag())
-        metrics.ready.set(1 if is_ready(app, replica) else 0)
-        raw_topic = topics.raw.get_topic_name()
-        assigned = [tp for tp in app.consumer.assignment() if tp.topic == raw_topic]
-        # Partitions another worker took over: their gauges would freeze at old values.
-        for partition in reported - {tp.partition for tp in assigned}:
-            for gauge in (metrics.partition_committed, metrics.partition_end,
-                          metrics.partition_lag):
-                with contextlib.suppress(KeyError):
-                    gauge.remove(raw_topic, str(partition))
-        reported.clear()
-        reported.update(tp.partition for tp in assigned)
-        committed = getattr(app.consumer, "_committed_offset", {})
-        ends = await probe.end_offsets(tp.partition for tp in assigned)
-        for tp in assigned:
-            labels = {"topic": tp.topic, "partition": str(tp.partition)}
-            end = ends.get(tp.partition)
-            # Nothing committed yet (absent or None) means nothing processed: lag is all of it.
-            done = committed.get(tp) or 0
-            metrics.partition_committed.labels(**labels).set(done)
-            if end is not None:
-                metrics.partition_end.labels(**labels).set(end)
-                metrics.partition_lag.labels(**labels).set(max(0, end - done))
-
-
-def _register_broker_watchdog(
-    app: faust.App,
-    settings: Settings,
-    on_fatal: Callable[[IngestError], Awaitable[None]],
-) -> None:
-    """Exit non-zero when the broker stays unreachable: a supervisor restarts us, and the
-    outage is visible (worker down) instead of a worker that silently hangs."""
-    servers = list(KafkaConnection.from_settings(settings).bootstrap)
-    down_since: list[float] = []
-
-    @app.timer(1.0)  # type: ignore[untyped-decorator]
-    async def broker_watchdog() -> None:
-        if await reachable_async(servers):
-            if down_since:
-                log.warning("broker reachable again after %.0f s", time.monotonic() - down_since[0])
-            down_since.clear()
-            return
-        if not down_since:
-            down_since.append(time.monotonic())
-            log.error("broker %s unreachable; exiting if it stays away for %.0f s",
-                      settings.kafka_bootstrap_servers, settings.broker_lost_s)
-        elif time.monotonic() - down_since[0] > settings.broker_lost_s:
-            await on_fatal(BrokerUnavailableError(
-                f"broker {settings.kafka_bootstrap_servers} unreachable for "
-                f"{settings.broker_lost_s:.0f} s; exiting so the supervisor can restart the worker"
-            ))
-
-
 def run_worker(
-    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory = default_dedup
+    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory | None = None
 ) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     if "--help" in faust_args:

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 import numpy as np
+import orjson
 import pytest
 
 from streams.core.dedup.model import Fingerprint, IndexEntry
-from streams.core.errors import InvalidEnvelopeError
-from streams.core.fingerprint_log import FENCE_PREFIX, decode_record, encode_record, is_fence
+from streams.core.envelope import MAX_FIELD_CHARS, MAX_ID_CHARS
+from streams.core.errors import InvalidLogRecordError
+from streams.core.fingerprint_log import (
+    FENCE_PREFIX,
+    MAX_LOGGED_PARAGRAPH_KEYS,
+    decode_record,
+    encode_record,
+    is_fence,
+    logged_paragraph_keys,
+)
 
 
 def test_round_trip_keeps_every_field() -> None:
@@ -34,8 +46,85 @@ def test_fences_are_recognised() -> None:
 
 
 def test_garbage_is_a_typed_error() -> None:
-    with pytest.raises(InvalidEnvelopeError):
+    with pytest.raises(InvalidLogRecordError) as caught:
         decode_record(b'{"id": "x"}')
+    assert caught.value.code == "invalid_log_record"
+
+
+def _valid() -> dict[str, Any]:
+    entry = IndexEntry(
+        id="a1", event_time_ms=123, root="a1", source="bbc", seen_at_ms=456, origin="r/0/1",
+        fingerprint=Fingerprint("0" * 32, np.zeros(128, dtype=np.uint32), 10),
+    )
+    decoded: dict[str, Any] = orjson.loads(encode_record(entry, (1, 2), "w1"))
+    return decoded
+
+
+_SHORT_SIGNATURE = base64.b64encode(bytes(4 * 64)).decode()
+_LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"s": _SHORT_SIGNATURE}, "not a 128-permutation signature"),
+        ({"s": _LONG_SIGNATURE}, "not a 128-permutation signature"),
+        ({"s": "!" * 684}, "'s' is not base64"),
+        ({"s": 5}, "'s' must be str"),
+        ({"t": "123"}, "'t' must be int"),
+        ({"t": True}, "'t' must be int"),
+        ({"n": -1}, "'n' must be >= 0"),
+        ({"id": ""}, "'id' is empty"),
+        ({"id": 7}, "'id' must be str"),
+        ({"id": "x" * 513}, "'id' is longer than 512"),
+        ({"r": None}, "'r' must be str"),
+        ({"h": "F" * 32}, "'h' is not a 32-digit"),
+        ({"src": ["bbc"]}, "'src' must be a string"),
+        ({"p": [1, "2"]}, "'p' is not a list"),
+        ({"p": [-1]}, "'p' is not a list"),
+        ({"p": {"a": 1}}, "'p' is not a list"),
+        ({"w": 3}, "'w' must be str"),
+        ({"sb": 3}, "'sb' must be str"),
+        ({"v": 2}, "unknown fingerprint-log version 2"),
+    ],
+)
+def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:
+    with pytest.raises(InvalidLogRecordError, match=says):
+        decode_record(orjson.dumps({**_valid(), **change}))
+
+
+@pytest.mark.parametrize("value", [b"[1, 2]", b"null", b"{", b"\xff"])
+def test_values_that_are_not_json_objects_are_refused(value: bytes) -> None:
+    with pytest.raises(InvalidLogRecordError):
+        decode_record(value)
+
+
+def test_records_written_before_sources_were_capped_are_read_with_the_cap() -> None:
+    record = decode_record(orjson.dumps({**_valid(), "src": "s" * 10_000}))
+    assert record.entry.source == "s" * MAX_FIELD_CHARS["source"]
+
+
+def test_paragraph_keys_are_capped_to_the_first_and_last_halves() -> None:
+    keys = list(range(3 * MAX_LOGGED_PARAGRAPH_KEYS))
+    half = MAX_LOGGED_PARAGRAPH_KEYS // 2
+    assert logged_paragraph_keys(keys) == (*keys[:half], *keys[-half:])
+    assert logged_paragraph_keys([5, 5, 6]) == (5, 6)
+    decoded = decode_record(orjson.dumps({**_valid(), "p": keys}))
+    assert decoded.paragraph_keys == logged_paragraph_keys(keys)
+
+
+def test_the_largest_record_stays_far_under_any_accepted_topic_limit() -> None:
+    """Every field is capped: ids, source, origin, worker, paragraph keys."""
+    longest_id = "\u4e00" * MAX_ID_CHARS  # three UTF-8 bytes a character
+    entry = IndexEntry(
+        id=longest_id, event_time_ms=2**62, root=longest_id, superseded_by=longest_id,
+        source="\u4e00" * MAX_FIELD_CHARS["source"], seen_at_ms=2**62, origin="o" * 512,
+        fingerprint=Fingerprint("f" * 32, np.full(128, 2**32 - 1, dtype=np.uint32), 2**40),
+    )
+    keys = [2**64 - 1 - i for i in range(10 * MAX_LOGGED_PARAGRAPH_KEYS)]
+    value = encode_record(entry, keys, "w" * 256)
+    assert len(value) < 100_000
+    assert decode_record(value).entry.id == longest_id
 
 
 def test_origin_round_trip() -> None:

@@ -40,7 +40,9 @@ def test_enriched_record_fields(dedup: Deduplicator) -> None:
     [outcome] = run(dedup, [envelope(SAMPLES[3], url="https://bbc.test/a", source="bbc")])
     value: dict[str, Any] = outcome.outputs[0].value
     assert value["title"] == "Foreign Office official resigns over Israel arms sales"
-    assert value["published_at"] == "2024-08-18"
+    assert value["published_at"] == "2024-08-18T00:00:00+00:00"
+    assert value["title_source"] == "page"
+    assert (value["source_encoding"], value["encoding_detected"]) == ("utf-8", False)
     assert value["language"] == "en"
     assert value["origin"] == {"topic": "articles.raw", "partition": 0, "offset": 0}
     assert value["source"] == "bbc" and value["url"] == "https://bbc.test/a"
@@ -96,3 +98,46 @@ def test_unexpected_exception_is_an_internal_error_dead_letter(
     [outcome] = run(dedup, [envelope(SAMPLES[0])])
     assert (outcome.verdict, outcome.error_code) == ("deadletter", "internal_error")
     assert outcome.outputs[0].value["detail"] == "ValueError: boom"
+
+
+_STORIES = (
+    "The council approved the harbour wall on Monday after a long debate about flooding.",
+    "Farmers protested outside the ministry over drought relief that arrived months late.",
+    "The railway tunnel reopened after repairs that cost twice the original estimate.",
+    "Teachers voted to accept the pay offer, ending a dispute that closed schools for weeks.",
+    "The museum unveiled a restored castle model built by prisoners in the nineteenth century.",
+)
+_FOOTER = ("Support independent local journalism: become a member of the Courier today and "
+           "get every story first, with no adverts and a weekly newsletter from our editors.")
+
+
+def _courier(i: int, url: str | None, source: str | None = None, copy: int = 0) -> bytes:
+    fields: dict[str, Any] = {"id": f"c{i}-{copy}", "body": f"{_STORIES[i]}\n\n{_FOOTER}"}
+    if url:
+        fields["url"] = url
+    if source:
+        fields["source"] = source
+    return orjson.dumps(fields)
+
+
+def test_source_is_the_registrable_domain_of_the_url(dedup: Deduplicator) -> None:
+    [kept, dup] = run(dedup, [_courier(0, "https://www.bbc.co.uk/news/a"),
+                              _courier(0, "https://news.bbc.co.uk/b", copy=1)])
+    assert kept.outputs[0].value["source"] == "bbc.co.uk"
+    assert (dup.verdict, dup.outputs[0].value["source"]) == ("duplicate", "bbc.co.uk")
+
+
+def test_producer_source_wins_over_the_url(dedup: Deduplicator) -> None:
+    [outcome] = run(dedup, [_courier(0, "https://www.bbc.co.uk/news/a", source="BBC")])
+    assert outcome.outputs[0].value["source"] == "BBC"
+
+
+def test_learned_boilerplate_works_with_a_url_and_no_source(dedup: Deduplicator) -> None:
+    """The derived source keys learned boilerplate: after three articles of one publisher
+    the shared footer is left out of the fourth's fingerprint (issue 12)."""
+    urls = [f"https://www.courier.co.uk/news/{i}" for i in range(5)]
+    outcomes = run(dedup, [_courier(i, urls[i]) for i in range(4)])
+    assert [o.verdict for o in outcomes] == ["enriched"] * 4
+    assert [o.learned_removed for o in outcomes] == [0, 0, 0, 1]
+    [other] = run(dedup, [_courier(4, "https://other.example.com/x")], start_ts=2_000)
+    assert other.learned_removed == 0

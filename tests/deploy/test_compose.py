@@ -93,6 +93,17 @@ def worker_setting(var: str) -> str:
     return {**dockerfile_env(), **environment("worker")}[var]
 
 
+def published(name: str) -> list[tuple[str, int, int]]:
+    """A service's published ports as (host address, host port, container port), with
+    ${VAR:-default} resolved to its default."""
+    out = []
+    for spec in service(name).get("ports", []):
+        resolved = _DEFAULTED.sub(lambda m: m.group(2) or "", str(spec))
+        address, host_port, container_port = resolved.rsplit(":", 2)
+        out.append((address, int(host_port), int(container_port)))
+    return out
+
+
 def listeners(value: str) -> dict[str, tuple[str, int]]:
     """'NAME://host:port,...' -> {NAME: (host, port)}."""
     out = {}
@@ -168,7 +179,7 @@ def test_kafka_listeners_agree_with_each_other() -> None:
     # Host clients reach the advertised localhost listener through the published port.
     (host_listener,) = [n for n, (h, _) in advertised.items() if h == "localhost"]
     port = advertised[host_listener][1]
-    assert f"{port}:{bound[host_listener][1]}" in service("kafka")["ports"]
+    assert ("127.0.0.1", port, bound[host_listener][1]) in published("kafka")
 
 
 def test_worker_waits_for_a_healthy_kafka() -> None:
@@ -303,7 +314,7 @@ def test_grafana_provisioning_points_at_the_mounted_dashboards_and_prometheus() 
     assert (dashboards_dir / DASHBOARD_JSON.name).samefile(DASHBOARD_JSON)
     (datasource,) = load_yaml(provisioning / "datasources" / "prometheus.yml")["datasources"]
     assert datasource["url"] == "http://prometheus:9090"
-    assert "9090:9090" in service("prometheus")["ports"]
+    assert published("prometheus") == [("127.0.0.1", 9090, 9090)]
     uids = {t["datasource"]["uid"] for p in json.loads(DASHBOARD_JSON.read_text())["panels"]
             for t in p["targets"]}
     assert uids == {datasource["uid"]}
@@ -365,3 +376,39 @@ def test_job_labels_in_queries_match_the_scrape_jobs() -> None:
     used = {job for e in dashboard_exprs() + alert_exprs()
             for job in re.findall(r'job="([^"]+)"', e.promql)}
     assert used and used <= jobs
+
+
+def test_published_ports_bind_to_loopback_unless_configured() -> None:
+    """Kafka's host listener has no authentication: nothing is published on every interface
+    by default, and one variable moves all of them."""
+    specs = [str(spec) for svc in compose()["services"].values()
+             for spec in svc.get("ports", [])]
+    assert specs and all(spec.startswith("${PUBLISH_ADDRESS:-127.0.0.1}:") for spec in specs)
+    assert {name for name, svc in compose()["services"].items() if svc.get("ports")} == {
+        "kafka", "prometheus", "grafana"}
+
+
+def test_prometheus_lifecycle_api_is_off() -> None:
+    assert not [arg for arg in service("prometheus")["command"] if "lifecycle" in arg]
+
+
+def test_grafana_requires_an_admin_password_from_a_file_and_has_no_anonymous_access() -> None:
+    env = service("grafana")["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert "GF_AUTH_ANONYMOUS_ORG_ROLE" not in env
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env  # no default password, not in the env
+    (secret,) = service("grafana")["secrets"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == f"/run/secrets/{secret}"
+    source = compose()["secrets"][secret]["file"]
+    # ${VAR:?message}: compose refuses to start when the file is not named.
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD_FILE:\?[^}]+\}", source), source
+
+
+def test_no_password_is_written_into_the_compose_file() -> None:
+    """Passwords come from files (GF_*__FILE, KAFKA_SASL_PASSWORD_FILE), never as values."""
+    for name, svc in compose()["services"].items():
+        env = svc.get("environment", {})
+        for var, value in env.items():
+            if re.search(r"PASSWORD|SECRET", var):
+                assert var.endswith("_FILE") and str(value).startswith("/run/secrets/"), (
+                    name, var)

@@ -8,7 +8,9 @@ import tracemalloc
 
 import pytest
 
-from streams.core.pipeline import Deduplicator, Outcome
+from streams.core.fingerprint_log import encode_record
+from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
+from streams.core.record_budget import encoded_size
 from streams.core.records import DEADLETTER_RAW_LIMIT, RawMessage
 from tests.harness import schema_errors
 from tests.robustness.corpus import BY_NAME, CASES, Case
@@ -59,6 +61,10 @@ def test_record_validates_and_is_one_of_the_accepted_outcomes(case: Case) -> Non
     (output,) = outcome.outputs
     topic = OUTPUT_TOPIC[output.kind]
     assert schema_errors(topic, output.value) == []
+    assert encoded_size(output.key, output.value) <= case.config.max_record_bytes
+    for record in outcome.log_records:
+        value = encode_record(record.entry, record.paragraph_keys, record.worker)
+        assert len(value) + len(record.entry.id.encode()) <= case.config.max_record_bytes
     assert any(
         outcome.verdict == expected.verdict and not expected.failures(output.value)
         for expected in case.accepted()
@@ -72,16 +78,17 @@ def test_record_validates_and_is_one_of_the_accepted_outcomes(case: Case) -> Non
 def test_dead_letter_carries_the_raw_message_for_replay(case: Case) -> None:
     outcome, _ = run(case)
     record = outcome.outputs[0].value
-    value = case.value
-    if value is None:
-        assert (record["raw"], record["raw_encoding"]) == (None, "none")
-        return
-    kept = value[:DEADLETTER_RAW_LIMIT]
-    assert record["raw_truncated"] is (len(value) > DEADLETTER_RAW_LIMIT)
-    if record["raw_encoding"] == "base64":
-        assert base64.b64decode(record["raw"]) == kept
-    else:
-        assert record["raw"].encode("utf-8") == kept
+    for field, data in (("raw", case.value), ("raw_key", case.key)):
+        if data is None:
+            assert (record[field], record[f"{field}_encoding"]) == (None, "none")
+            assert record[f"{field}_truncated"] is False
+            continue
+        text = record[field]
+        kept = base64.b64decode(text) if record[f"{field}_encoding"] == "base64" else text.encode()
+        assert data.startswith(kept)
+        assert record[f"{field}_truncated"] is (len(kept) < len(data))
+        assert len(kept) <= DEADLETTER_RAW_LIMIT
+    assert encoded_size(outcome.outputs[0].key, record) <= CoreConfig().max_record_bytes
 
 
 def _process_traced(case: Case) -> tuple[Outcome, int, int]:
@@ -103,7 +110,7 @@ def test_too_large_value_is_refused_without_copying_it() -> None:
     outcome, peak, size = _process_traced(BY_NAME["one_line_5mb_default_limit"])
     assert outcome.error_code == "too_large"
     # The dead letter holds a 256 KiB prefix; the value itself is never decoded or copied.
-    assert peak < size // 4, f"peak {peak} bytes for a {size}-byte value"
+    assert peak < 5 * DEADLETTER_RAW_LIMIT, f"peak {peak} bytes for a {size}-byte value"
 
 
 @pytest.mark.parametrize("name", ["one_line_5mb_raised_limit", "varied_words_just_under_limit"])

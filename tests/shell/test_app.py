@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from streams.core.errors import ConfigError
+from streams.kafka.broker import check_topic_limits
 from streams.settings import load
 from streams.shell.app import create_app
 
@@ -49,3 +55,68 @@ def test_worker_help_needs_no_broker() -> None:
     assert result.returncode == 0, result.stderr
     assert "--web-port" in result.stdout
     assert "unreachable" not in result.stderr
+
+
+def test_producer_and_consumer_sizes_follow_the_topic_limit() -> None:
+    conf = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"})).conf
+    assert (conf.producer_max_request_size, conf.producer_max_batch_size,
+            conf.consumer_max_fetch_size) == (1_048_576, 1_048_576, 1_048_576)
+    raised = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+                              "INGEST_MAX_MESSAGE_BYTES": "4194304"})).conf
+    assert (raised.producer_max_request_size, raised.producer_max_batch_size,
+            raised.consumer_max_fetch_size) == (4_194_304, 1_048_576, 4_194_304)
+
+
+def test_topics_are_created_with_the_message_limit() -> None:
+    from streams.kafka.broker import topic_specs
+
+    settings = load({"INGEST_MAX_MESSAGE_BYTES": "2097152"})
+    specs = topic_specs(settings)
+    assert {name: spec["max.message.bytes"] for name, spec in specs.items()} == dict.fromkeys(
+        (settings.topic_raw, *settings.output_topics, settings.topic_fingerprints), "2097152"
+    )
+    assert specs[settings.topic_fingerprints]["cleanup.policy"] == "compact,delete"
+    # Verdict order cannot be forged: only the raw topic's timestamps are the broker's.
+    assert {name for name, spec in specs.items()
+            if spec.get("message.timestamp.type") == "LogAppendTime"} == {settings.topic_raw}
+
+
+def test_core_config_follows_the_settings() -> None:
+    from streams.shell.config import core_config
+
+    config = core_config(load({"INGEST_MAX_MESSAGE_BYTES": "2097152",
+                               "INGEST_MAX_BODY_BYTES": "2000000",
+                               "INGEST_BOILERPLATE_MAX_BYTES": "10485760"}))
+    assert (config.max_body_bytes, config.max_record_bytes) == (2_000_000, 2_097_152 - 4096)
+    assert config.text.max_text_chars == 2_000_000
+    assert config.learned.max_bytes == 10_485_760
+
+
+class _DescribingAdmin:
+    """Answers DescribeConfigs as kafka-python shapes it: {type: {name: {key: {value}}}}."""
+
+    def __init__(self, limits: dict[str, str]) -> None:
+        self.limits = limits
+
+    def describe_configs(self, resources: list[object], config_filter: str) -> object:
+        return {"topic": {name: {"max.message.bytes": {"value": value}}
+                          for name, value in self.limits.items()}}
+
+
+def test_existing_output_topics_with_a_smaller_limit_refuse_the_start() -> None:
+    settings = load({})
+    admin = _DescribingAdmin({"articles.enriched": "500000", "articles.raw": "2000000"})
+    with pytest.raises(ConfigError, match=r"articles.enriched \(max.message.bytes=500000\)"):
+        check_topic_limits(admin, settings, {"articles.enriched", "articles.raw"})
+    check_topic_limits(_DescribingAdmin({"articles.enriched": "1048576"}), settings,
+                       {"articles.enriched"})
+    check_topic_limits(_DescribingAdmin({}), settings, {"articles.enriched"})  # Tansu: none
+
+
+def test_a_raw_topic_with_a_smaller_limit_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="streams.kafka.broker"):
+        check_topic_limits(_DescribingAdmin({"articles.raw": "500000"}), load({}),
+                           {"articles.raw"})
+    assert "less than INGEST_MAX_BODY_BYTES (983040)" in caplog.text

@@ -15,11 +15,12 @@ from streams.core.text.boilerplate import (
     BoilerplateConfig,
     remove_boilerplate,
 )
-from streams.core.text.formats import parse_body
+from streams.core.text.formats import FORMAT_TEXT, parse_body
+from streams.core.text.headline import split_headline
 from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
 from streams.core.text.model import NormalizedArticle
-from streams.core.text.normalize import normalize_paragraphs, normalize_text
+from streams.core.text.normalize import normalize_paragraphs_bounded, normalize_text_bounded
 
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -36,7 +37,12 @@ class TextConfig:
     # Paragraphs shorter than this are dropped (1 keeps every non-empty paragraph: a short
     # line can still be article text, and the chrome rules handle the known short lines).
     min_paragraph_chars: int = 1
-    max_title_chars: int = 1000
+    # The envelope's cap for a title (envelope.MAX_FIELD_CHARS), for extracted titles too.
+    max_title_chars: int = 1024
+    # Display-text characters kept. Only NFKC lengthens text (U+FDFA is 18 characters), so
+    # with a cap at least the body limit only such expansion is ever cut; it bounds the work
+    # of every later step (fingerprint, MinHash, record) by the cap instead of 18x the input.
+    max_text_chars: int = 1 << 20
 
 
 DEFAULT_TEXT_CONFIG = TextConfig()
@@ -47,24 +53,33 @@ def normalize_article(
 ) -> NormalizedArticle:
     """Parse, normalize and strip chrome from ``body``; EmptyBodyError when no text remains."""
     parsed = parse_body(body, content_type, config.html)
-    paragraphs = tuple(
-        p for p in normalize_paragraphs(parsed.paragraphs) if len(p) >= config.min_paragraph_chars
-    )
-    title = _title(parsed.title, config)
+    normalized, truncated = normalize_paragraphs_bounded(parsed.paragraphs, config.max_text_chars)
+    paragraphs = tuple(p for p in normalized if len(p) >= config.min_paragraph_chars)
+    title, title_cut = _title(parsed.title, config)
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         # Pages repeat their headline as the first block; plain-text copies do not have it.
         paragraphs = paragraphs[1:]
     cleaned = remove_boilerplate(paragraphs, config.boilerplate)
-    if not any(_has_letter(p) for p in cleaned.kept):
+    kept = cleaned.kept
+    title_source = "page" if title else None
+    if title is None and parsed.format.endswith(FORMAT_TEXT):
+        # After the chrome rules, so a promo first line is never a title.
+        headline, rest = split_headline(kept)
+        if headline is not None and any(_has_letter(p) for p in rest):
+            title, kept, title_source = headline, rest, "first_line"
+    if not any(_has_letter(p) for p in kept):
         raise EmptyBodyError(f"no article text in {parsed.format} body")
     return NormalizedArticle(
         format=parsed.format,
         title=title,
         published_at=parsed.published_at,
         outlinks=parsed.outlinks,
-        paragraphs=cleaned.kept,
+        paragraphs=kept,
         boilerplate_removed=cleaned.removed,
-        language=detect_language(" ".join(cleaned.kept), config.language_sample_chars),
+        language=detect_language(" ".join(kept), config.language_sample_chars),
+        metadata=parsed.metadata,
+        title_source=title_source,
+        truncated=(("text",) if truncated else ()) + (("title",) if title_cut else ()),
     )
 
 
@@ -74,8 +89,10 @@ def _has_letter(text: str) -> bool:
     return any(m.group().isalpha() for m in _LETTER.finditer(text))
 
 
-def _title(title: str | None, config: TextConfig) -> str | None:
+def _title(title: str | None, config: TextConfig) -> tuple[str | None, bool]:
+    """The display form of an extracted title, at most ``max_title_chars``; and whether cut."""
     if not title:
-        return None
-    text = normalize_text(title[: config.max_title_chars]).replace("\n", " ")
-    return text or None
+        return None, False
+    limit = config.max_title_chars
+    text, cut = normalize_text_bounded(title[:limit], limit)
+    return text.replace("\n", " ") or None, cut or len(title) > limit

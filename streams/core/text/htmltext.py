@@ -22,6 +22,17 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
+from streams.core.text.metadata import (
+    EMPTY_METADATA,
+    PageMetadata,
+    clean_list,
+    clean_text,
+    clean_url,
+    merge,
+    read_metadata,
+    split_authors,
+)
+from streams.core.text.normalize import UNSPACED_CLASS
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,7 @@ class HtmlText:
     outlinks: tuple[str, ...]
     title: str | None = None
     date: str | None = None
+    metadata: PageMetadata = EMPTY_METADATA
 
 
 _BLOCK_TAGS = frozenset(
@@ -125,6 +137,10 @@ _PAGE_SKIP_TAGS = _SKIP_TAGS | {"header", "footer", "menu"}
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MIN_ANCHOR_CHARS = 3
+# Words for anchor matching; one per character in scripts written without spaces.
+_ANCHOR_TOKEN = re.compile(f"[{UNSPACED_CLASS}]|[^\\W{UNSPACED_CLASS}]+")
+# Word comparisons allowed per word of the extracted text when matching anchors against it.
+_ANCHOR_WORK_PER_WORD = 4
 
 _PARSER = lxml.html.HTMLParser(
     encoding="utf-8",
@@ -176,6 +192,8 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     root = parse_html(markup, config)
     base = _base_url(root)
     meta_title = _meta_title(root)
+    # Before trafilatura, which cleans the tree in place.
+    metadata = read_metadata(root, base)
     _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
     size = sum(1 for _ in root.iter())
     doc = _trafilatura(root, config) if size <= config.max_trafilatura_elements else None
@@ -184,13 +202,16 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
         paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
         body = " ".join(paragraphs)
         # Keep links whose anchor text survived extraction: nav and related links do not.
-        hrefs = [h for h, t in anchors if len(t) >= _MIN_ANCHOR_CHARS and t in body]
+        hrefs = anchors_in_text(anchors, body)
         title = _str_or_none(getattr(doc, "title", None)) or meta_title
         date = _str_or_none(getattr(doc, "date", None))
-        return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date)
+        metadata = merge(metadata, _trafilatura_metadata(doc, base))
+        return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
     # trafilatura cleaned the tree in place, so the fallback parses again.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
-    return HtmlText(paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title)
+    return HtmlText(
+        paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title, None, metadata
+    )
 
 
 def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
@@ -212,6 +233,36 @@ def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
         )
     except Exception:
         return None
+
+
+def _trafilatura_metadata(doc: Any, base: str | None) -> PageMetadata:
+    """trafilatura's reading of the page (its own meta/JSON-LD rules plus in-page bylines and
+    category links): the fallback for what our reading found nothing for."""
+    author = _str_or_none(getattr(doc, "author", None))
+    categories = getattr(doc, "categories", None)
+    tags = getattr(doc, "tags", None)
+    return PageMetadata(
+        # trafilatura joins several authors with "; ".
+        authors=clean_list(part for a in (author or "").split(";") for part in split_authors(a)),
+        site_name=_site_name(_str_or_none(getattr(doc, "sitename", None))),
+        canonical_url=clean_url(_str_or_none(getattr(doc, "url", None)), base),
+        description=clean_text(_str_or_none(getattr(doc, "description", None))),
+        image=clean_url(_str_or_none(getattr(doc, "image", None)), base),
+        section=clean_text(next(iter(_strings(categories)), None)),
+        tags=clean_list(_strings(tags)),
+    )
+
+
+def _site_name(value: str | None) -> str | None:
+    # Without a site name in the markup trafilatura falls back to the host name, which the
+    # record already carries as ``source``.
+    if value is None or ("." in value and " " not in value):
+        return None
+    return clean_text(value)
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _walk(
@@ -253,6 +304,53 @@ def _walk(
     return paragraphs, anchors
 
 
+def anchors_in_text(anchors: list[tuple[str, str]], text: str) -> list[str]:
+    """The hrefs of anchors whose text occurs in ``text`` as a run of whole words.
+
+    Linear in the sizes of ``text`` and of the anchor texts, by construction: the words of
+    ``text`` are indexed once, each anchor is tried only where its rarest word occurs, and
+    the comparisons are capped at a multiple of the text's word count (past the cap the
+    remaining anchors count as absent). A substring test per anchor, as before, took 5.2 s
+    for 20,000 anchors on a large page.
+    """
+    words = _ANCHOR_TOKEN.findall(text)
+    where: dict[str, list[int]] = {}
+    for index, word in enumerate(words):
+        where.setdefault(word, []).append(index)
+    budget = _ANCHOR_WORK_PER_WORD * (len(words) + 1)
+    verdicts: dict[str, bool] = {}
+    hrefs = []
+    for href, anchor in anchors:
+        if len(anchor) < _MIN_ANCHOR_CHARS:
+            continue
+        found = verdicts.get(anchor)
+        if found is None:
+            found, spent = _occurs(_ANCHOR_TOKEN.findall(anchor), words, where, budget)
+            budget -= spent
+            verdicts[anchor] = found
+        if found:
+            hrefs.append(href)
+    return hrefs
+
+
+def _occurs(
+    tokens: list[str], words: list[str], where: dict[str, list[int]], budget: int
+) -> tuple[bool, int]:
+    """Whether ``tokens`` is a run of ``words``, and the comparisons spent (<= budget)."""
+    if not tokens or budget <= 0:
+        return False, 0
+    rarest = min(range(len(tokens)), key=lambda i: len(where.get(tokens[i], ())))
+    spent = 0
+    for position in where.get(tokens[rarest], ()):
+        if spent + len(tokens) > budget:
+            break
+        spent += len(tokens)
+        start = position - rarest
+        if start >= 0 and words[start : start + len(tokens)] == tokens:
+            return True, spent
+    return False, spent
+
+
 def _add_text(chunks: list[str], text: str | None) -> None:
     if text:
         chunks.append(text.replace("\n", " "))
@@ -261,6 +359,8 @@ def _add_text(chunks: list[str], text: str | None) -> None:
 def _outlinks(hrefs: list[str], base: str | None, config: HtmlConfig) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for raw in hrefs:
+        if len(raw) > 2 * config.max_url_chars:
+            continue  # never a kept link: do not spend a urljoin on it
         url = _absolute_url(raw.strip(), base)
         if url and len(url) <= config.max_url_chars:
             seen.setdefault(url, None)

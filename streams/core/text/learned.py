@@ -9,7 +9,8 @@ boilerplate for that source and are left out of the fingerprint
 
 Memory is bounded by two LRU levels: at most ``max_keys_per_source`` keys per source (the
 least recently observed key is evicted; a real footer is observed with every article, so
-it stays) and at most ``max_sources`` sources (the least recently observed source goes).
+it stays) and at most ``max_sources`` sources (the least recently observed source goes),
+and by ``max_bytes`` in all: least recently observed sources go until the estimate fits.
 Per key only the latest ``min_articles`` timestamps are kept: enough to decide the rule.
 Articles without a source are not learned from: paragraphs shared across publishers are
 quotes and agency copy, not chrome.
@@ -17,6 +18,7 @@ quotes and agency copy, not chrome.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,9 +40,18 @@ class LearnedBoilerplateConfig:
     window_ms: int = 14 * _DAY_MS
     max_keys_per_source: int = 4096
     max_sources: int = 4096
+    # Estimated memory of all tables (INGEST_BOILERPLATE_MAX_BYTES). The count caps alone
+    # allow 4,096 x 4,096 keys x ~210 B = 3.3 GiB, filled by any producer that sends many
+    # sources.
+    max_bytes: int = 256 * 1024 * 1024
 
 
 DEFAULT_LEARNED_CONFIG = LearnedBoilerplateConfig()
+# Measured with tracemalloc on CPython 3.11 (2026-12-02): a key with its timestamp list in a
+# source's OrderedDict costs ~210 B; a source's own OrderedDict and entry ~330 B, plus the
+# source string (sys.getsizeof).
+_KEY_BYTES = 210
+_SOURCE_BYTES = 330
 
 # Per source: key -> latest timestamps (ascending, at most min_articles), in LRU order.
 _SourceTable = OrderedDict[int, list[int]]
@@ -52,6 +63,18 @@ class ParagraphStats:
     def __init__(self, config: LearnedBoilerplateConfig = DEFAULT_LEARNED_CONFIG) -> None:
         self.config = config
         self._sources: OrderedDict[str, _SourceTable] = OrderedDict()
+        self._keys = 0  # keys over all sources
+        self._source_bytes = 0  # per-source overhead and names
+
+    @property
+    def approx_bytes(self) -> int:
+        """Estimated memory of the tables (what ``max_bytes`` bounds)."""
+        return self._keys * _KEY_BYTES + self._source_bytes
+
+    def _drop_source(self, source: str) -> None:
+        table = self._sources.pop(source)
+        self._keys -= len(table)
+        self._source_bytes -= _SOURCE_BYTES + sys.getsizeof(source)
 
     def observe(self, source: str | None, paragraph_keys: Iterable[int], at_ms: int) -> None:
         """Record that one distinct kept article of ``source`` contained these paragraphs."""
@@ -61,11 +84,13 @@ class ParagraphStats:
         if table is None:
             table = OrderedDict()
             self._sources[source] = table
+            self._source_bytes += _SOURCE_BYTES + sys.getsizeof(source)
             while len(self._sources) > self.config.max_sources:
-                self._sources.popitem(last=False)
+                self._drop_source(next(iter(self._sources)))
         else:
             self._sources.move_to_end(source)
         keep = self.config.min_articles
+        before = len(table)
         for key in dict.fromkeys(paragraph_keys):
             stamps = table.get(key)
             if stamps is None:
@@ -76,8 +101,14 @@ class ParagraphStats:
             stamps.append(at_ms)
             stamps.sort()
             del stamps[:-keep]
-        while len(table) > self.config.max_keys_per_source:
+        # The byte cap also bounds one source on its own, whatever max_keys_per_source says.
+        own_limit = max(1, (self.config.max_bytes - self._source_bytes) // _KEY_BYTES)
+        while len(table) > min(self.config.max_keys_per_source, own_limit):
             table.popitem(last=False)
+        self._keys += len(table) - before
+        while self.approx_bytes > self.config.max_bytes and len(self._sources) > 1:
+            oldest = next(iter(self._sources))
+            self._drop_source(oldest if oldest != source else list(self._sources)[1])
 
     def boilerplate_keys(
         self, source: str | None, paragraph_keys: Iterable[int], now_ms: int
@@ -106,8 +137,9 @@ class ParagraphStats:
                     table[key] = stamps
                 else:
                     del table[key]
+                    self._keys -= 1
             if not table:
-                del self._sources[source]
+                self._drop_source(source)
 
     def __len__(self) -> int:
         """Number of (source, key) entries held."""
@@ -136,10 +168,11 @@ class ParagraphStats:
             if state["version"] != _STATE_VERSION:
                 raise InternalError(f"unknown paragraph-stats version {state['version']!r}")
             for source, entries in state["sources"]:
-                table: _SourceTable = OrderedDict()
                 for key, stamps in entries:
-                    table[int(key)] = sorted(int(t) for t in stamps)[-config.min_articles :]
-                stats._sources[str(source)] = table
+                    # Through observe, so that the caps and the byte count hold as they would
+                    # have when the state was built.
+                    for stamp in sorted(int(t) for t in stamps)[-config.min_articles :]:
+                        stats.observe(str(source), (int(key),), stamp)
         except InternalError:
             raise
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as err:

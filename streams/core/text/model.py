@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streams.core.text.metadata import EMPTY_METADATA, PageMetadata
+
 
 @dataclass(frozen=True, slots=True)
 class NormalizedArticle:
@@ -21,6 +23,12 @@ class NormalizedArticle:
     paragraphs: tuple[str, ...]
     boilerplate_removed: int  # paragraphs or lines removed by the chrome rules
     language: str  # ISO 639-1 code, or "und" when undetermined
+    metadata: PageMetadata = EMPTY_METADATA  # what a whole page says about itself
+    # Where ``title`` came from: "page" (markup or export field), "first_line" (a plain-text
+    # headline, see headline.py), None without a title.
+    title_source: str | None = None
+    # Fields cut to the text path's character caps ("text" after NFKC expansion, "title").
+    truncated: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

@@ -65,27 +65,46 @@ _MAX_PASSES = 3
 
 def normalize_text(text: str) -> str:
     """Display form of ``text``; paragraphs stay separated by one ``\\n``."""
-    result, unsettled = _normalize_once(text)
+    return normalize_text_bounded(text, None)[0]
+
+
+def normalize_text_bounded(text: str, max_chars: int | None) -> tuple[str, bool]:
+    """Display form of ``text`` cut to at most ``max_chars`` characters; and whether it was cut.
+
+    NFKC is the one step that lengthens text (U+FDFA becomes 18 characters): the cut is made
+    right after it, so every later step works on at most ``max_chars`` characters.
+    """
+    result, unsettled, cut = _normalize_once(text, max_chars)
     # ftfy and NFKC see different context after a pass (NFKC turns "¯" into " ̄", which
     # changes what ftfy calls mojibake): iterate such texts to a fixed point.
     for _ in range(_MAX_PASSES - 1):
         if not unsettled:
             break
-        again, unsettled = _normalize_once(result)
+        again, unsettled, cut_again = _normalize_once(result, max_chars)
         unsettled = unsettled and again != result
+        cut = cut or cut_again
         result = again
-    return result
+    return result, cut
 
 
 def normalize_paragraphs(paragraphs: Iterable[str]) -> tuple[str, ...]:
     """Display form of each paragraph; a paragraph with inner line breaks becomes several."""
-    text = normalize_text("\n".join(paragraphs))
-    return tuple(text.split("\n")) if text else ()
+    return normalize_paragraphs_bounded(paragraphs, None)[0]
 
 
-def _normalize_once(text: str) -> tuple[str, bool]:
-    """One pass of the display form; also says whether ftfy or NFKC were involved."""
-    unsettled = False
+def normalize_paragraphs_bounded(
+    paragraphs: Iterable[str], max_chars: int | None
+) -> tuple[tuple[str, ...], bool]:
+    """:func:`normalize_paragraphs` of at most ``max_chars`` characters (``\\n`` counted
+    between paragraphs), and whether the text was cut to fit."""
+    text, cut = normalize_text_bounded("\n".join(paragraphs), max_chars)
+    return (tuple(text.split("\n")) if text else ()), cut
+
+
+def _normalize_once(text: str, max_chars: int | None = None) -> tuple[str, bool, bool]:
+    """One pass of the display form; also says whether ftfy or NFKC were involved, and
+    whether the text was cut to ``max_chars``."""
+    unsettled = cut = False
     if text.isascii():
         data = text.encode("ascii").translate(_ASCII_NEWLINES, _ASCII_INVISIBLE)
         text = data.decode("ascii")
@@ -101,10 +120,15 @@ def _normalize_once(text: str) -> tuple[str, bool]:
             # NFKC can create typographic forms again (U+FE58 -> U+2014) and join pieces.
             unsettled = True
             text = unicodedata.normalize("NFKC", text)
+            if max_chars is not None and len(text) > max_chars:
+                text, cut = text[:max_chars], True
             text = _PUNCT_OR_INVISIBLE.sub(_replace_punct, "\n".join(text.splitlines()))
     # str.split() without arguments collapses and strips every kind of whitespace.
     lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line), unsettled
+    result = "\n".join(line for line in lines if line)
+    if max_chars is not None and len(result) > max_chars:
+        result, cut = result[:max_chars].rstrip(), True
+    return result, unsettled, cut
 
 
 def _replace_punct(match: re.Match[str]) -> str:
@@ -161,17 +185,17 @@ def fingerprint_text(paragraphs: Iterable[str]) -> str:
     return " ".join(text.split())
 
 
-# Scripts written without spaces between words.
-_UNSPACED = (
+# Scripts written without spaces between words (a regex class body).
+UNSPACED_CLASS = (
     "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3005\u3006\u3007"
     "\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff"
 )
-_HAS_UNSPACED = re.compile(f"[{_UNSPACED}]")
+_HAS_UNSPACED = re.compile(f"[{UNSPACED_CLASS}]")
 # A character of an unspaced script with its combining marks (Thai vowels and tones).
 _UNSPACED_UNIT = re.compile(
-    f"[{_UNSPACED}][\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
-    f"\u0f71-\u0f84\u102b-\u103e\u17b6-\u17d3\u3099\u309a]*|[^{_UNSPACED}]+"
+    f"[{UNSPACED_CLASS}][\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
+    f"\u0f71-\u0f84\u102b-\u103e\u17b6-\u17d3\u3099\u309a]*|[^{UNSPACED_CLASS}]+"
 )
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 

@@ -8,7 +8,12 @@ import time
 import pytest
 
 from streams.core.errors import EmptyBodyError, ExtractionError, InputError
-from streams.core.text.formats import detect_format, parse_body, split_plain_paragraphs
+from streams.core.text.formats import (
+    detect_format,
+    leading_date,
+    parse_body,
+    split_plain_paragraphs,
+)
 from streams.core.text.htmltext import HtmlConfig, strip_fragment
 
 
@@ -122,3 +127,29 @@ def test_five_megabyte_single_line_is_bounded(body: str) -> None:
     except InputError:
         pass
     assert time.perf_counter() - start < 10.0
+
+
+@pytest.mark.parametrize("markers", [1, 2, 5])
+def test_every_leading_date_marker_goes_and_the_rest_keeps_its_format(markers: int) -> None:
+    """Two markers used to leave a page to the plain-text parser, tags and all."""
+    dates = " ".join(f"date 2024-08-{18 + i}" for i in range(markers))
+    parsed = parse_body(f"{dates} <html><body><article><p>The council met on Monday "
+                        "to vote on the harbour wall.</p></article></body></html>")
+    assert parsed.format == "date_prefixed_html_page"
+    assert parsed.published_at == "2024-08-18"  # the first marker
+    assert not any("<" in p for p in parsed.paragraphs)
+
+
+def test_leading_date_is_found_in_place() -> None:
+    assert leading_date("date 2024-08-18 date 2024-08-19 x") == ("2024-08-18", 32)
+    assert leading_date("  x date 2024-08-18") == (None, 0)
+    assert leading_date("date 2024-08-18") == ("2024-08-18", 15)
+
+
+def test_export_seams_split_where_the_export_glued() -> None:
+    parsed = parse_body("T-E-X-T-S-T-A-R-T. He left.   \u201dShe said, external on Friday. "
+                        "It ended.\u201d\u201cNext saysHamas Gaza?Gaza ceasefire")
+    assert parsed.paragraphs == (
+        "He left.\u201d", "She said on Friday. It ended.\u201d", "\u201cNext says",
+        "Hamas Gaza?", "Gaza ceasefire",
+    )

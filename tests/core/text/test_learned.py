@@ -113,3 +113,37 @@ def test_state_round_trips_through_bytes() -> None:
 def test_corrupt_state_raises_internal_error(data: bytes) -> None:
     with pytest.raises(InternalError):
         ParagraphStats.from_bytes(data)
+
+
+def test_tables_are_bounded_in_bytes_by_evicting_least_recent_sources() -> None:
+    """Attacker-chosen sources fill the tables: the byte cap evicts, whatever the counts say."""
+    config = LearnedBoilerplateConfig(max_bytes=2 * 1024 * 1024)
+    stats = ParagraphStats(config)
+    for i in range(500):
+        stats.observe(f"source-{i}-" + "x" * 200, range(i * 100, i * 100 + 100), 0)
+        assert stats.approx_bytes <= config.max_bytes
+    assert stats.approx_bytes > 2 * 1024 * 1024 - 25_000
+    assert len(stats) < 500 * 100
+    assert stats.boilerplate_keys("source-499-" + "x" * 200, [49_950], 0) == frozenset()
+    assert len(stats._sources["source-499-" + "x" * 200]) == 100  # the newest stays whole
+
+
+def test_one_source_alone_is_cut_to_the_byte_cap() -> None:
+    config = LearnedBoilerplateConfig(max_keys_per_source=100_000, max_bytes=1024 * 1024)
+    stats = ParagraphStats(config)
+    stats.observe("only", range(50_000), 0)
+    source_bytes = stats.approx_bytes - 210 * len(stats)  # ~210 B a key
+    assert len(stats) == (config.max_bytes - source_bytes) // 210
+
+
+def test_byte_estimate_follows_expiry_and_restores() -> None:
+    stats = ParagraphStats(LearnedBoilerplateConfig(window_ms=10))
+    stats.observe("a", [1, 2], 0)
+    stats.observe("b", [3], 100)
+    both = stats.approx_bytes
+    stats.expire(105)
+    assert (len(stats), stats.approx_bytes < both) == (1, True)
+    restored = ParagraphStats.from_bytes(stats.to_bytes(), stats.config)
+    assert restored.approx_bytes == stats.approx_bytes
+    stats.expire(1_000)
+    assert (len(stats), stats.approx_bytes) == (0, 0)

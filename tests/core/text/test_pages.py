@@ -12,9 +12,11 @@ from streams.core.text.normalize import fingerprint_text
 from .conftest import PAGES
 
 EXPECTED_META = {
-    "harbour_flood": ("Harbour town counts cost of worst flood in 40 years", "2024-03-11"),
-    "chip_plant": ("Chipmaker delays Ohio plant as demand cools", "2024-05-22"),
-    "museum_reopens": ("City museum reopens after £12m makeover", "2023-10-06"),
+    "harbour_flood": (
+        "Harbour town counts cost of worst flood in 40 years", "2024-03-11T07:45:00+00:00"
+    ),
+    "chip_plant": ("Chipmaker delays Ohio plant as demand cools", "2024-05-22T14:10:00+00:00"),
+    "museum_reopens": ("City museum reopens after £12m makeover", "2023-10-06T00:00:00+00:00"),
 }
 
 

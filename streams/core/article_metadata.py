@@ -1,0 +1,74 @@
+"""The metadata an output record carries: what the producer said wins over what the page
+says, and the publisher (``source``) is derived when the producer gave none.
+
+Pure and stateless, computed once per message in :func:`streams.core.pipeline.prepare`, so
+the derived ``source`` also keys learned boilerplate and the index entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams.core.domains import registrable_domain
+from streams.core.envelope import Envelope
+from streams.core.text.dates import iso_datetime
+from streams.core.text.model import NormalizedArticle
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleMetadata:
+    """Record-level metadata of one article (see README, Record contracts)."""
+
+    url: str | None
+    source: str | None
+    title: str | None
+    title_source: str | None  # "envelope" | "page" | "first_line" | None
+    published_at: str | None
+    modified_at: str | None
+    authors: tuple[str, ...] = ()
+    site_name: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+    image: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleMetadata:
+    """Envelope fields first, then the page's; ``source`` from the first URL we have."""
+    page = article.metadata
+    title: str | None = envelope.title
+    title_source: str | None = "envelope"
+    if not title:
+        title, title_source = article.title, article.title_source if article.title else None
+    return ArticleMetadata(
+        url=envelope.url,
+        source=envelope.source or _publisher(envelope.url, page.canonical_url),
+        title=title,
+        title_source=title_source,
+        published_at=_producer_date(envelope.published_at) or iso_datetime(article.published_at),
+        modified_at=page.modified_at,
+        authors=page.authors,
+        site_name=page.site_name,
+        canonical_url=page.canonical_url,
+        description=page.description,
+        image=page.image,
+        section=page.section,
+        tags=page.tags,
+    )
+
+
+def _publisher(*urls: str | None) -> str | None:
+    for url in urls:
+        domain = registrable_domain(url)
+        if domain is not None:
+            return domain
+    return None
+
+
+def _producer_date(value: str | None) -> str | None:
+    # A producer's value we cannot read as a date is passed on unchanged, as before
+    # normalization existed: dropping it would lose what the producer said.
+    if not value:
+        return None
+    return iso_datetime(value) or value

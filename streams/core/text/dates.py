@@ -1,0 +1,51 @@
+"""Publication dates as one format: ISO 8601 date-time with a UTC offset.
+
+Pages and producers write dates in many ways (``2024-08-18``, ``2024-08-18T10:00:00Z``,
+``2024-08-18 10:00:00+0100``, ``Sun, 18 Aug 2024 10:00:00 GMT``, epoch seconds). Records carry
+one: ``2024-08-18T10:00:00+01:00``, seconds precision, the offset the source gave. A time
+without an offset is taken as UTC, and a date without a time as midnight UTC: consumers get
+one parseable type, at the price of a time that a date-only source did not state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.utils import parsedate_to_datetime
+
+# Outside this range a date is a placeholder ("0001-01-01") or a typo, not a publication date.
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+_MAX_CHARS = 64
+# Epoch seconds or milliseconds, as producers serialise timestamps.
+_EPOCH = re.compile(r"\d{10}(?:\d{3})?")
+
+
+def iso_datetime(value: str | None) -> str | None:
+    """``value`` as ``YYYY-MM-DDTHH:MM:SS±HH:MM``, or None when it is not a date we know."""
+    if not value:
+        return None
+    text = value.strip()[:_MAX_CHARS]
+    parsed = _parse(text)
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.isoformat(timespec="seconds")
+
+
+def _parse(text: str) -> dt.datetime | None:
+    if _EPOCH.fullmatch(text):
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

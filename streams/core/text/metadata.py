@@ -1,0 +1,440 @@
+"""Page metadata read from an already parsed page: JSON-LD, OpenGraph and other meta tags,
+``<link rel=canonical>`` and microdata ``itemprop`` attributes.
+
+Sources, best first, for each field: the page's JSON-LD article node (``NewsArticle``,
+``Article``, ``BlogPosting``, ``ReportageNews``, ... at the top level or in ``@graph``), then
+OpenGraph / ``article:*`` / ``twitter:*`` / ``name=`` meta tags, then microdata. The caller
+adds trafilatura's own metadata as the last fallback (:func:`merge`).
+
+Input is hostile: every value is unescaped, stripped of tags and control characters,
+whitespace-collapsed and cut to :data:`MAX_VALUE_CHARS`; lists hold at most
+:data:`MAX_ITEMS`; URLs must be absolute http(s) (relative ones are resolved against the
+page's base) and at most :data:`MAX_URL_CHARS`, else they are dropped; JSON-LD scripts over
+:data:`MAX_JSONLD_CHARS` are skipped. :func:`read_metadata` never raises.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+import orjson
+
+from streams.core.text.dates import iso_datetime
+
+MAX_VALUE_CHARS = 1024
+MAX_ITEMS = 20
+MAX_URL_CHARS = 2048
+MAX_JSONLD_CHARS = 512 * 1024
+_MAX_JSONLD_SCRIPTS = 20
+_MAX_JSONLD_NODES = 200
+_MAX_META_TAGS = 1000
+
+# schema.org types of a page's main article (CreativeWork > Article and its news subtypes).
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNews",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "SatiricalArticle",
+        "ScholarlyArticle",
+        "TechArticle",
+        "SocialMediaPosting",
+        "DiscussionForumPosting",
+    }
+)
+
+# Meta tag keys (``property``, ``name`` or ``itemprop``, lower-cased) per field, best first.
+_META_AUTHORS = (
+    "author", "article:author", "byl", "dc.creator", "dcterms.creator", "parsely-author",
+    "sailthru.author", "cxenseparse:author",
+)
+_META_SITE = ("og:site_name", "application-name", "twitter:site")
+_META_DESCRIPTION = ("og:description", "twitter:description", "description", "dc.description")
+_META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image",
+               "twitter:image:src", "image")
+_META_SECTION = ("article:section", "section", "parsely-section", "sailthru.section",
+                 "cxenseparse:recs:articlesection", "articlesection")
+_META_TAGS = ("article:tag", "news_keywords", "keywords", "parsely-tags", "sailthru.tags")
+_META_URL = ("og:url", "twitter:url")
+_META_PUBLISHED = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "publish_date", "date", "dc.date", "dc.date.issued", "dcterms.issued",
+    "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published",
+    "originalpublicationdate",
+)
+_META_MODIFIED = (
+    "article:modified_time", "og:updated_time", "datemodified", "lastmod", "last-modified",
+    "dcterms.modified", "article.updated",
+)
+# Keys whose values are lists written as one comma-separated string.
+_COMMA_LISTS = frozenset({"news_keywords", "keywords", "parsely-tags", "sailthru.tags"})
+
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TAG = re.compile(r"<[^<>]{0,500}>")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_BY = re.compile(r"^by\s+", re.IGNORECASE)
+_AUTHOR_SEPARATORS = re.compile(r"\s*(?:;|\||,|\band\b|&)\s*", re.IGNORECASE)
+_MAX_NAME_WORDS = 5
+_URL_IN_NAME = re.compile(r"\(?\s*https?://\S*\s*\)?", re.IGNORECASE)
+# trafilatura's in-page byline search sometimes returns a date word ("January"); no writer
+# is called that.
+_NOT_NAMES = frozenset(
+    {
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "by", "and", "admin", "none", "null",
+    }
+)
+# A byline part holding one of these is the writer's role ("By Ellen Marsh, Local Affairs
+# Reporter"), not another name.
+_ROLE_WORDS = frozenset(
+    {
+        "reporter", "editor", "correspondent", "writer", "journalist", "columnist",
+        "contributor", "producer", "analyst", "staff", "desk", "bureau", "team", "agency",
+        "agencies", "newsroom", "photographer", "presenter", "host", "critic", "chief",
+        "senior", "deputy", "political", "economics", "business", "sports", "health",
+        "science", "technology",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    """What a page says about itself. Dates are ISO 8601 with offset (``dates.py``)."""
+
+    authors: tuple[str, ...] = ()
+    site_name: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+    image: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    published_at: str | None = None
+    modified_at: str | None = None
+
+
+EMPTY_METADATA = PageMetadata()
+
+
+def merge(primary: PageMetadata, fallback: PageMetadata) -> PageMetadata:
+    """Field by field, ``primary``'s value unless it is empty."""
+    missing = {
+        f.name: getattr(fallback, f.name)
+        for f in fields(PageMetadata)
+        if not getattr(primary, f.name) and getattr(fallback, f.name)
+    }
+    return replace(primary, **missing) if missing else primary
+
+
+def read_metadata(root: lxml.html.HtmlElement, base_url: str | None = None) -> PageMetadata:
+    """Metadata of a parsed page; empty fields where the page says nothing usable."""
+    try:
+        meta = _meta_tags(root)
+        node = _article_node(root)
+    except (ValueError, TypeError):  # lxml on trees it built itself; belt and braces
+        return EMPTY_METADATA
+    ld = _from_json_ld(node, base_url) if node is not None else EMPTY_METADATA
+    return merge(ld, _from_meta(meta, _canonical_link(root), base_url))
+
+
+# -- meta tags ---------------------------------------------------------------------------
+
+
+def _meta_tags(root: lxml.html.HtmlElement) -> dict[str, list[str]]:
+    """``property``/``name``/``itemprop`` -> contents, in document order."""
+    found: dict[str, list[str]] = {}
+    for count, el in enumerate(root.iter("meta")):
+        if count >= _MAX_META_TAGS:
+            break
+        # Some CMSs (and archived copies) write value= instead of content=.
+        content = el.get("content")
+        if content is None:
+            content = el.get("value")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = el.get(attr)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content)
+    for key, el in _itemprop_elements(root):
+        value = el.get("datetime") or el.get("content") or el.text_content()
+        if key and value:
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def _itemprop_elements(
+    root: lxml.html.HtmlElement,
+) -> Iterator[tuple[str, lxml.html.HtmlElement]]:
+    """Microdata dates and authors on visible elements (``<time itemprop=datePublished>``)."""
+    wanted = ("datepublished", "datemodified", "author")
+    for el in root.xpath("//*[@itemprop][not(self::meta)]")[:_MAX_META_TAGS]:
+        prop = (el.get("itemprop") or "").strip().lower()
+        if prop not in wanted:
+            continue
+        names = el.xpath(".//*[@itemprop='name']") if prop == "author" else []
+        yield prop, names[0] if names else el
+
+
+def _canonical_link(root: lxml.html.HtmlElement) -> str | None:
+    for el in root.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        if "canonical" in rel and el.get("href"):
+            return str(el.get("href"))
+    return None
+
+
+def _from_meta(
+    meta: dict[str, list[str]], canonical: str | None, base_url: str | None
+) -> PageMetadata:
+    def first(keys: Iterable[str]) -> str | None:
+        for key in keys:
+            for raw in meta.get(key, ()):
+                value = clean_text(raw)
+                if value:
+                    return value
+        return None
+
+    def first_url(keys: Iterable[str]) -> str | None:
+        for key in keys:
+            for raw in meta.get(key, ()):
+                url = clean_url(raw, base_url)
+                if url:
+                    return url
+        return None
+
+    def first_date(keys: Iterable[str]) -> str | None:
+        for key in keys:
+            for raw in meta.get(key, ()):
+                value = iso_datetime(clean_text(raw))
+                if value:
+                    return value
+        return None
+
+    tags: list[str] = []
+    for key in _META_TAGS:
+        values = meta.get(key, ())
+        for raw in values:
+            tags.extend(raw.split(",") if key in _COMMA_LISTS else [raw])
+        if tags:
+            break
+    authors: list[str] = []
+    for key in _META_AUTHORS:
+        for raw in meta.get(key, ()):
+            authors.extend(split_authors(raw))
+        if authors:
+            break
+    site = first(_META_SITE)
+    if site and site.startswith("@"):  # twitter:site is a handle
+        site = site[1:] or None
+    return PageMetadata(
+        authors=clean_list(authors),
+        site_name=site,
+        canonical_url=clean_url(canonical, base_url) if canonical else first_url(_META_URL),
+        description=first(_META_DESCRIPTION),
+        image=first_url(_META_IMAGE),
+        section=first(_META_SECTION),
+        tags=clean_list(tags),
+        published_at=first_date(_META_PUBLISHED),
+        modified_at=first_date(_META_MODIFIED),
+    )
+
+
+# -- JSON-LD -----------------------------------------------------------------------------
+
+
+def _article_node(root: lxml.html.HtmlElement) -> dict[str, Any] | None:
+    """The first article-typed JSON-LD node at the top level, in ``@graph`` or as a page's
+    ``mainEntity``. Nested parts (live-blog updates, comments) are not candidates."""
+    scripts = 0
+    for el in root.iter("script"):
+        if (el.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        scripts += 1
+        if scripts > _MAX_JSONLD_SCRIPTS:
+            break
+        text = el.text or ""
+        if len(text) > MAX_JSONLD_CHARS:
+            continue
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        for node in _candidates(data):
+            if _is_article(node):
+                return node
+    return None
+
+
+def _candidates(data: Any) -> Iterator[dict[str, Any]]:
+    top = data if isinstance(data, list) else [data]
+    seen = 0
+    for item in top[:_MAX_JSONLD_NODES]:
+        if not isinstance(item, dict):
+            continue
+        graph = item.get("@graph")
+        members = graph if isinstance(graph, list) else [item]
+        for node in members[:_MAX_JSONLD_NODES]:
+            seen += 1
+            if seen > _MAX_JSONLD_NODES:
+                return
+            if isinstance(node, dict):
+                yield node
+                main = node.get("mainEntity")
+                if isinstance(main, dict):
+                    yield main
+
+
+def _is_article(node: dict[str, Any]) -> bool:
+    kinds = node.get("@type")
+    names = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] in ARTICLE_TYPES
+               for k in names[:MAX_ITEMS])
+
+
+def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
+    publisher = node.get("publisher")
+    page = node.get("mainEntityOfPage")
+    page_url = page.get("@id") or page.get("url") if isinstance(page, dict) else page
+    keywords = node.get("keywords")
+    tags = keywords.split(",") if isinstance(keywords, str) else _strings(keywords)
+    sections = node.get("articleSection")
+    section = sections if isinstance(sections, str) else next(iter(_strings(sections)), None)
+    return PageMetadata(
+        authors=clean_list(
+            part for name in _names(node.get("author")) for part in split_authors(name)
+        ),
+        site_name=next((clean_text(n) for n in _names(publisher)), None),
+        canonical_url=clean_url(_first_str(node.get("url")) or _first_str(page_url), base_url),
+        description=clean_text(_first_str(node.get("description"))),
+        image=clean_url(_image_url(node.get("image")), base_url),
+        section=clean_text(section),
+        tags=clean_list(tags),
+        published_at=iso_datetime(clean_text(_first_str(node.get("datePublished")))),
+        modified_at=iso_datetime(clean_text(_first_str(node.get("dateModified")))),
+    )
+
+
+def _names(value: Any) -> list[str]:
+    """Names of a Person/Organization, a list of them, or plain strings."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items[:MAX_ITEMS]:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            names.append(item["name"])
+    return names
+
+
+def _image_url(value: Any) -> str | None:
+    items = value if isinstance(value, list) else [value]
+    for item in items[:MAX_ITEMS]:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict):
+            url = item.get("url") or item.get("contentUrl")
+            if isinstance(url, str):
+                return url
+    return None
+
+
+def _first_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return next((v for v in value[:MAX_ITEMS] if isinstance(v, str)), None)
+    return None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value[: MAX_ITEMS * 5] if isinstance(v, str)]
+    return [value] if isinstance(value, str) else []
+
+
+# -- cleaning ----------------------------------------------------------------------------
+
+
+def clean_text(value: str | None) -> str | None:
+    """One line of plain text, at most MAX_VALUE_CHARS, or None when nothing is left."""
+    if not value:
+        return None
+    text = value[: MAX_VALUE_CHARS * 4]
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    text = _WS.sub(" ", _CONTROL.sub("", text)).strip()
+    return text[:MAX_VALUE_CHARS].rstrip() or None
+
+
+def clean_url(value: str | None, base_url: str | None = None) -> str | None:
+    """An absolute http(s) URL of at most MAX_URL_CHARS, or None."""
+    if not value:
+        return None
+    url = value.strip()
+    if len(url) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 0x20 for c in url):
+        return None
+    if url.startswith("//"):
+        url = "https:" + url
+    elif not url[:8].lower().startswith(("http://", "https://")):
+        if base_url is None:
+            return None
+        try:
+            url = urljoin(base_url, url)
+        except ValueError:
+            return None
+    ok = url[:8].lower().startswith(("http://", "https://")) and len(url) <= MAX_URL_CHARS
+    return url if ok else None
+
+
+def clean_list(values: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, de-duplicated (case-insensitively, first spelling kept), at most MAX_ITEMS."""
+    seen: dict[str, str] = {}
+    for count, raw in enumerate(values):
+        if count >= MAX_ITEMS * 5 or len(seen) >= MAX_ITEMS:
+            break
+        value = clean_text(raw)
+        if value:
+            seen.setdefault(value.casefold(), value)
+    return tuple(seen.values())
+
+
+def split_authors(value: str) -> list[str]:
+    """Names in a byline: "By A and B" -> [A, B]; URLs (profile links) are not names.
+
+    A byline is split only when every part looks like a name (1-5 words, at least one with
+    two), so "Smith, John" stays one name.
+    """
+    text = clean_text(value)
+    if not text or text[:8].lower().startswith(("http://", "https://")) or "/" in text[:1]:
+        return []
+    text = _WS.sub(" ", _URL_IN_NAME.sub(" ", _BY.sub("", text))).strip()
+    parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]
+    if not parts:
+        return []
+    names = [p for p in parts if not _ROLE_WORDS.intersection(p.lower().split())] or parts[:1]
+    words = [len(p.split()) for p in names]
+    if len(parts) > 1 and all(n <= _MAX_NAME_WORDS for n in words) and min(words) >= 2:
+        return names
+    return [] if _not_a_name(text) else [text]
+
+
+def _not_a_name(text: str) -> bool:
+    return text.casefold() in _NOT_NAMES or not any(c.isalpha() for c in text)

@@ -1,0 +1,117 @@
+"""Child processes that never outlive their parent, and SIGTERM as a clean stop.
+
+Every process the ingester starts (the embedded Tansu broker, the demo's worker) is started
+by :func:`spawn`: in its own session, so a Ctrl-C at the terminal reaches only the parent,
+which then stops its children in order; and with Linux's parent-death signal
+(``prctl(PR_SET_PDEATHSIG)``), so that when the parent dies without cleaning up (SIGKILL,
+OOM killer, a crash) the kernel kills the child too. Measured before this module existed:
+``ingest broker`` stopped with SIGTERM, and a worker SIGKILLed after starting the embedded
+broker, both left Tansu running with nobody to stop it.
+
+Commands that hold children call :func:`stop_on_sigterm`, which turns SIGTERM (what Docker,
+systemd and supervisors send) into :class:`Terminated` so their ``finally`` blocks stop the
+children before the process exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import FrameType
+from typing import IO, Any
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM inside stop_on_sigterm.
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so ``except Exception`` blocks do not
+    swallow a request to stop.
+    """
+
+
+def parent_death_signal(sig: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that has the kernel send ``sig`` to the child when its parent dies.
+
+    Linux ties the signal to the *thread* that forked: spawn from the main thread (every
+    caller does), or the child dies when the spawning thread ends.
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover - Linux is the target
+        return lambda: None
+    # Resolved before fork: the child only calls it, it loads nothing.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        if prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        # The parent may have died between fork and prctl: no signal would ever come.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
+
+    return set_parent_death_signal
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: int | IO[Any] | None = None,
+    stderr: int | IO[Any] | None = None,
+    death_signal: int = signal.SIGKILL,
+) -> subprocess.Popen[bytes]:
+    """Start a child in its own session that the kernel kills when this process dies.
+
+    SIGKILL by default: when the parent dies uncleanly nobody stops the children in order,
+    the broker they share may be gone too, and a graceful stop can then hang (Faust waits
+    forever on a producer flush to a dead broker). Orderly stops go through :func:`stop`.
+    """
+    return subprocess.Popen(
+        list(argv),
+        env=None if env is None else dict(env),
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+        # Safe with threads: it imports nothing and takes no lock another thread could hold;
+        # it calls a prctl resolved before fork, os.getppid and os.kill.
+        preexec_fn=parent_death_signal(death_signal),  # noqa: PLW1509
+    )
+
+
+def stop(process: subprocess.Popen[bytes], *, grace_s: float = 5.0) -> int:
+    """SIGTERM, then SIGKILL if the child has not exited after ``grace_s``; its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Within the block, the first SIGTERM raises :class:`Terminated` in the main thread.
+
+    Later SIGTERMs are ignored so they cannot interrupt the cleanup the first one started;
+    a supervisor that loses patience sends SIGKILL, and the children die with us anyway.
+    """
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

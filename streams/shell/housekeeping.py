@@ -1,0 +1,116 @@
+"""Periodic upkeep of a worker: expire old index entries, refresh the state and lag gauges,
+write an index snapshot when one is due (``INGEST_SNAPSHOT_INTERVAL_S``).
+
+Runs every :data:`HOUSEKEEPING_INTERVAL_S` on a Faust timer. Expiry takes "now" from the
+injected clock, so the window is tested by moving a test clock instead of waiting 14 days.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from streams.core.clock import Clock, now_ms
+from streams.core.pipeline import Deduplicator
+from streams.shell.gate import StateGate
+from streams.shell.metrics import Metrics
+from streams.shell.snapshotter import Snapshotter
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL_S = 5.0
+
+
+class ReplicaView(Protocol):
+    async def lag(self) -> int: ...
+
+
+class EndOffsets(Protocol):
+    async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]: ...
+
+
+class Housekeeping:
+    """One round of upkeep per :meth:`run`; a failed round is logged and retried next time.
+
+    ``assignment``, ``committed`` and ``ready`` read the live Faust app (its assigned raw
+    partitions, its committed offsets, readiness); they are functions so this runs without
+    one in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        dedup: Deduplicator,
+        metrics: Metrics,
+        replica: ReplicaView,
+        probe: EndOffsets,
+        raw_topic: Callable[[], str],
+        assignment: Callable[[], Iterable[Any]],
+        committed: Callable[[], Mapping[Any, int | None]],
+        ready: Callable[[], bool],
+        clock: Clock,
+        gate: StateGate | None = None,
+        snapshotter: Snapshotter | None = None,
+    ) -> None:
+        self.dedup = dedup
+        self.metrics = metrics
+        self.replica = replica
+        self.probe = probe
+        self.raw_topic = raw_topic
+        self.assignment = assignment
+        self.committed = committed
+        self.ready = ready
+        self.clock = clock
+        self.gate = gate or StateGate()
+        self.snapshotter = snapshotter
+        self._reported: set[int] = set()
+
+    async def run(self) -> None:
+        # Must never take the worker down: a Faust timer that raises crashes the whole app.
+        try:
+            await self.run_once()
+        except Exception:
+            log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
+
+    async def run_once(self) -> None:
+        async with self.gate.shared():
+            self.dedup.expire(now_ms(self.clock))
+        await self.update_gauges()
+        if self.snapshotter is not None:
+            await self.snapshotter.maybe_snapshot()
+
+    async def update_gauges(self) -> None:
+        m = self.metrics
+        m.index_entries.set(len(self.dedup.index))
+        m.index_bytes.set(self.dedup.index.stats().approx_bytes)
+        m.replica_lag.set(await self.replica.lag())
+        m.ready.set(1 if self.ready() else 0)
+        raw_topic = self.raw_topic()
+        assigned = [tp for tp in self.assignment() if tp.topic == raw_topic]
+        # Partitions another worker took over: their gauges would freeze at old values.
+        for partition in self._reported - {tp.partition for tp in assigned}:
+            for gauge in (m.partition_committed, m.partition_end, m.partition_lag):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(raw_topic, str(partition))
+        self._reported = {tp.partition for tp in assigned}
+        committed = self.committed()
+        ends = await self.probe.end_offsets(tp.partition for tp in assigned)
+        for tp in assigned:
+            labels = {"topic": tp.topic, "partition": str(tp.partition)}
+            end = ends.get(tp.partition)
+            # Nothing committed yet (absent or None) means nothing processed: lag is all of it.
+            done = committed.get(tp) or 0
+            m.partition_committed.labels(**labels).set(done)
+            if end is not None:
+                m.partition_end.labels(**labels).set(end)
+                m.partition_lag.labels(**labels).set(max(0, end - done))
+
+
+def register_housekeeping(app: Any, housekeeping: Housekeeping) -> None:
+    """Run ``housekeeping`` on the app's timer."""
+
+    @app.timer(HOUSEKEEPING_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def housekeeping_round() -> None:
+        await housekeeping.run()

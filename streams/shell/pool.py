@@ -1,0 +1,248 @@
+"""The stateless step in worker processes, so one worker uses every core of its host.
+
+Each child process loads the heavy resources once (trafilatura, the language model) and then
+prepares chunks of a batch, sending back one result per message, in order. The agent reads
+the results of a batch in offset order while later chunks are still being prepared, and
+decides and publishes in its own event loop, so commit semantics do not change.
+
+Nothing is lost: a message that overruns its CPU budget is a ``processing_timeout``
+rejection (enforced in the child); a child stuck in C code past the wall-clock deadline is
+killed and replaced, its message rejected the same way and the rest of its chunk retried
+on the new child; a child that dies is replaced and the message retried once, then rejected
+as ``internal_error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import signal
+from collections.abc import AsyncIterator, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from streams.core.config import CoreConfig
+from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
+from streams.core.errors import InternalError, ProcessingTimeoutError
+from streams.core.prepare import Fingerprinter, Prepared, Rejected
+from streams.core.records import RawMessage
+from streams.shell.budget import prepare_within
+
+log = logging.getLogger(__name__)
+
+Result = Prepared | Rejected
+# A child stuck in C code ignores its CPU budget; it is replaced after this many times the
+# budget of wall-clock time (wall time runs faster than CPU time on a loaded host).
+WALL_DEADLINE_FACTOR = 3.0
+# Chunks per child and batch: small enough that the first results come back while later
+# chunks are still prepared, large enough that pipe round trips stay cheap.
+CHUNKS_PER_CHILD = 4
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphaned children)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _warm_up(config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float) -> None:
+    """Load trafilatura, the language model and compile regexes once, before the first batch."""
+    sample = (b'{"id": "warm-up", "body": "<html><body><article><p>Warm up the language '
+              b'model and the extractor once per process.</p></article></body></html>"}')
+    prepare_within(RawMessage("warm-up", 0, 0, None, sample, 0), config, 0, fingerprinter)
+
+
+def child_main(
+    conn: Connection, config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float
+) -> None:
+    """A pool process: prepare each received chunk, one result per message, in order."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    _warm_up(config, fingerprinter, budget_s)
+    conn.send("ready")
+    while True:
+        try:
+            chunk = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        for raw in chunk:
+            conn.send(prepare_within(raw, config, budget_s, fingerprinter))
+
+
+class _Child:
+    """One pool process and its pipe."""
+
+    def __init__(self, ctx: Any, config: CoreConfig, fingerprinter: Fingerprinter,
+                 budget_s: float) -> None:
+        self.conn, child_conn = ctx.Pipe()
+        self.process: BaseProcess = ctx.Process(
+            target=child_main, args=(child_conn, config, fingerprinter, budget_s),
+            name="ingest-prepare", daemon=True,
+        )
+        self.process.start()
+        child_conn.close()
+
+    async def recv(self, timeout_s: float | None) -> Any:
+        """The next object from the child; ``TimeoutError`` or ``EOFError`` if none comes."""
+        loop = asyncio.get_running_loop()
+        if not self.conn.poll():
+            readable: asyncio.Future[None] = loop.create_future()
+            fd = self.conn.fileno()
+
+            def on_readable() -> None:
+                if not readable.done():
+                    readable.set_result(None)
+
+            loop.add_reader(fd, on_readable)
+            try:
+                await asyncio.wait_for(readable, timeout_s)
+            finally:
+                loop.remove_reader(fd)
+        return self.conn.recv()
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send(None)
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+        self.conn.close()
+
+
+class PreparePool:
+    """Runs :func:`streams.core.prepare.prepare_total` in ``processes`` child processes.
+
+    ``processes == 0`` prepares in this process (the pool off), under the same CPU budget.
+    """
+
+    def __init__(
+        self,
+        config: CoreConfig,
+        processes: int,
+        budget_s: float,
+        fingerprinter: Fingerprinter = minhash_fingerprint,
+        wall_deadline_s: float | None = None,
+    ) -> None:
+        self.config = config
+        self.processes = processes
+        self.budget_s = budget_s
+        self.wall_deadline_s = (
+            wall_deadline_s if wall_deadline_s is not None
+            else budget_s * WALL_DEADLINE_FACTOR + 5.0
+        )
+        self.fingerprinter = fingerprinter
+        self.replaced = 0  # children replaced after a timeout or a crash
+        self._ctx = multiprocessing.get_context("spawn")
+        self._idle: asyncio.Queue[_Child] = asyncio.Queue()
+        self._children: list[_Child] = []
+        self._respawning: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start the children and wait until each has loaded its resources."""
+        for _ in range(self.processes):
+            child = await self._spawn()
+            self._children.append(child)
+            self._idle.put_nowait(child)
+        if self.processes:
+            log.info("prepare pool: %d processes", self.processes)
+
+    async def stop(self) -> None:
+        for task in self._respawning:
+            task.cancel()
+        for child in self._children:
+            await asyncio.to_thread(child.close)
+        self._children.clear()
+
+    async def prepare(self, raws: Sequence[RawMessage]) -> AsyncIterator[Result]:
+        """Results for ``raws``, in their order, as soon as each is ready."""
+        if not self.processes:
+            for raw in raws:
+                yield prepare_within(raw, self.config, self.budget_s, self.fingerprinter)
+            return
+        size = max(1, -(-len(raws) // (self.processes * CHUNKS_PER_CHILD)))
+        chunks = [list(raws[i:i + size]) for i in range(0, len(raws), size)]
+        tasks = [asyncio.create_task(self._on_idle_child(chunk)) for chunk in chunks]
+        try:
+            for task in tasks:
+                for result in await task:
+                    yield result
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _on_idle_child(self, chunk: list[RawMessage]) -> list[Result]:
+        child = await self._idle.get()
+        try:
+            child, results = await self._run_chunk(child, chunk)
+        except BaseException:
+            # Interrupted mid-chunk (cancelled, or the pipe failed): the child may still send
+            # results of this chunk, so it is never reused.
+            child.kill()
+            self._children = [c for c in self._children if c is not child]
+            self._respawning.append(asyncio.create_task(self._respawn()))
+            raise
+        self._idle.put_nowait(child)
+        return results
+
+    async def _respawn(self) -> None:
+        child = await self._spawn()
+        self._children.append(child)
+        self._idle.put_nowait(child)
+
+    async def _run_chunk(
+        self, child: _Child, chunk: list[RawMessage]
+    ) -> tuple[_Child, list[Result]]:
+        results: list[Result] = []
+        retried: set[int] = set()
+        child.conn.send(chunk)
+        while len(results) < len(chunk):
+            raw = chunk[len(results)]
+            try:
+                results.append(await child.recv(self.wall_deadline_s))
+                continue
+            except TimeoutError:
+                log.error("message %s overran its wall-clock deadline; replacing the process",
+                          raw.origin_str)
+                results.append(Rejected(raw, ProcessingTimeoutError(
+                    f"processing exceeded {self.wall_deadline_s:g} s of wall-clock time")))
+            except (EOFError, OSError):
+                position = len(results)
+                if position in retried:
+                    log.error("message %s crashed a prepare process twice", raw.origin_str)
+                    results.append(Rejected(raw, InternalError(
+                        "the process preparing this message died (twice)")))
+                else:
+                    log.warning("a prepare process died on %s; retrying", raw.origin_str)
+                    retried.add(position)
+            child = await self._replace(child)
+            rest = chunk[len(results):]
+            if rest:
+                child.conn.send(rest)
+        return child, results
+
+    async def _replace(self, child: _Child) -> _Child:
+        await asyncio.to_thread(child.kill)
+        self.replaced += 1
+        new = await self._spawn()
+        self._children = [new if c is child else c for c in self._children]
+        return new
+
+    async def _spawn(self) -> _Child:
+        child = _Child(self._ctx, self.config, self.fingerprinter, self.budget_s)
+        ready = await child.recv(timeout_s=120.0)
+        if ready != "ready":
+            raise RuntimeError(f"prepare process failed to start: {ready!r}")
+        return child

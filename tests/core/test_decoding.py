@@ -1,0 +1,166 @@
+"""Bytes to text: declared charsets honoured, legacy bytes detected, binary refused."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+import pytest
+
+from streams.core.decoding import (
+    DETECTOR_CANDIDATES,
+    DecodedText,
+    decode_bytes,
+    sniff_declared_charset,
+    web_codec,
+)
+from streams.core.envelope import parse_envelope
+from streams.core.errors import BinaryContentError, NotUtf8Error
+
+LIMIT = 4 * 1024 * 1024
+# A legacy producer's article: curly quotes, dashes and accented letters (issue 12).
+CP1252_ARTICLE = (
+    "The café on Quay Street reopened on Monday, three months after the flood.\n"
+    "“We didn’t think we’d see this day,” said the owner, Renée Dubois — who lost "
+    "everything when the harbour wall failed in March.\n"
+    "The council’s insurers paid for the repairs; the façade was restored by local builders.\n"
+    "Residents said the reopening felt like a fresh start for the whole neighbourhood.\n"
+)
+LATIN1_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="ISO-8859-1"><title>Grève</title></head>'
+    "<body><article><p>Le café de la gare a rouvert ses portes lundi matin après trois mois "
+    "de travaux.</p><p>« Nous sommes très heureux », a déclaré la propriétaire, Hélène.</p>"
+    "</article></body></html>"
+)
+
+
+def test_cp1252_article_is_detected_with_its_text() -> None:
+    decoded = decode_bytes(CP1252_ARTICLE.encode("cp1252"))
+    assert decoded == DecodedText(CP1252_ARTICLE, "cp1252", detected=True)
+
+
+def test_latin1_page_with_meta_charset_is_declared_not_detected() -> None:
+    # Browsers read a latin-1 label as windows-1252 (its superset); the text is the same.
+    assert decode_bytes(LATIN1_PAGE.encode("latin-1")) == DecodedText(LATIN1_PAGE, "cp1252")
+
+
+def test_latin1_page_through_the_envelope_records_its_encoding() -> None:
+    env = parse_envelope(LATIN1_PAGE.encode("latin-1"), max_bytes=LIMIT)
+    assert (env.body, env.source_encoding, env.encoding_detected) == (
+        LATIN1_PAGE, "cp1252", False
+    )
+
+
+def test_cp1252_bytes_with_undefined_bytes_still_decode_when_declared() -> None:
+    value = b'<meta charset="windows-1252"><p>caf\xe9 \x81 \x93ok\x94</p>'
+    assert decode_bytes(value).text == '<meta charset="windows-1252"><p>café \ufffd “ok”</p>'
+
+
+@pytest.mark.parametrize(
+    ("head", "label"),
+    [
+        (b'<meta charset="iso-8859-2">', "iso-8859-2"),
+        (b"<meta charset=koi8-r>", "koi8-r"),
+        (b'<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=Shift_JIS">', "Shift_JIS"),
+        (b'<?xml version="1.0" encoding="windows-1251"?><html>', "windows-1251"),
+        (b'{"body": "<meta charset=\\"iso-8859-1\\"><p>x</p>"}', "iso-8859-1"),
+        (b"<p>no declaration</p>", None),
+    ],
+)
+def test_declared_charset_is_sniffed_from_the_head(head: bytes, label: str | None) -> None:
+    assert sniff_declared_charset(head) == label
+
+
+def test_declaration_after_the_sniffed_head_is_not_read() -> None:
+    assert sniff_declared_charset(b" " * 4096 + b'<meta charset="koi8-r">') is None
+
+
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("ISO-8859-1", "cp1252"),
+        ("latin1", "cp1252"),
+        ("us-ascii", "cp1252"),
+        ("windows-1252", "cp1252"),
+        ("iso-8859-9", "cp1254"),
+        ("Shift_JIS", "cp932"),
+        ("x-sjis", "cp932"),
+        ("gb2312", "gbk"),
+        ("euc-kr", "cp949"),
+        ("koi8-r", "koi8-r"),
+        ("utf-8", "utf-8"),
+        ('"UTF-8"', "utf-8"),
+        ("utf-16", None),  # without a BOM, never: WHATWG reads a utf-16 <meta> as utf-8
+        ("utf-7", None),
+        ("base64", None),
+        ("rot13", None),
+        ("no-such-charset", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_labels_map_as_browsers_map_them(label: str | None, codec: str | None) -> None:
+    assert web_codec(label) == codec
+
+
+def test_envelope_charset_decodes_a_legacy_json_envelope() -> None:
+    value = orjson.dumps({"id": "a", "charset": "windows-1252", "body": "PLACEHOLDER"})
+    value = value.replace(b"PLACEHOLDER", "“Déjà vu,” he said.".encode("cp1252"))
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.id, env.body, env.charset) == ("a", "“Déjà vu,” he said.", "windows-1252")
+    assert (env.source_encoding, env.encoding_detected) == ("cp1252", False)
+
+
+def test_envelope_charset_is_ignored_for_valid_utf8() -> None:
+    value = orjson.dumps({"charset": "iso-8859-1", "body": "Crème brûlée — “quoted”."})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.body, env.source_encoding) == ("Crème brûlée — “quoted”.", "utf-8")
+
+
+def test_a_wrong_declaration_falls_through_to_the_detector() -> None:
+    value = b'<meta charset="utf-8">' + CP1252_ARTICLE.encode("cp1252")
+    decoded = decode_bytes(value)
+    assert decoded.text.endswith(CP1252_ARTICLE)
+    assert (decoded.encoding, decoded.detected) == ("cp1252", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "expected"),
+    [
+        ("Правительство в среду объявило о новых мерах поддержки экономики. "
+         "Министр финансов сказал, что изменения вступят в силу с первого января. " * 3,
+         "koi8-r", "koi8-r"),
+        ("Правительство в среду объявило о новых мерах поддержки экономики. "
+         "Министр финансов сказал, что изменения вступят в силу с первого января. " * 3,
+         "cp1251", "cp1251"),
+        ("政府は水曜日、経済を支援するための新たな措置を発表した。"
+         "財務大臣は来年から変更が施行されると述べた。" * 3,
+         "shift_jis", "cp932"),
+    ],
+)
+def test_other_legacy_encodings_are_detected(text: str, codec: str, expected: str) -> None:
+    assert decode_bytes(text.encode(codec)) == DecodedText(text, expected, detected=True)
+
+
+@pytest.mark.parametrize("size", [64, 1024, 65536])
+def test_random_binary_is_undecidable(size: int) -> None:
+    with pytest.raises(NotUtf8Error) as info:
+        decode_bytes(random.Random(size).randbytes(size))
+    assert info.value.code == "not_utf8"
+
+
+def test_binary_signatures_are_refused_before_any_decoding() -> None:
+    with pytest.raises(BinaryContentError):
+        decode_bytes(b"%PDF-1.7 caf\xe9")
+
+
+def test_detector_candidates_are_real_codecs() -> None:
+    import codecs
+
+    for name in DETECTOR_CANDIDATES:
+        codecs.lookup(name)
+
+
+def test_a_long_legacy_value_is_detected_on_a_sample_and_decoded_whole() -> None:
+    text = CP1252_ARTICLE * 400  # ~150 KB: past DETECT_BYTES
+    assert decode_bytes(text.encode("cp1252")) == DecodedText(text, "cp1252", detected=True)

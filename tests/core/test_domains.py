@@ -1,0 +1,41 @@
+"""The publisher of a URL: its registrable domain, public-suffix aware and offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.core.domains import registrable_domain
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://www.bbc.co.uk/news/x", "bbc.co.uk"),
+        ("http://news.bbc.co.uk", "bbc.co.uk"),
+        ("HTTPS://WWW.BBC.CO.UK/", "bbc.co.uk"),
+        ("https://edition.cnn.com/2024/08/18/x.html", "cnn.com"),
+        ("https://www.abc.net.au/news/x", "abc.net.au"),
+        ("https://www.gov.uk/government/news/x", "www.gov.uk"),  # gov.uk is a public suffix
+        ("https://someone.blogspot.com/2024/x", "someone.blogspot.com"),  # private section
+        ("https://user:pw@news.example.org:8443/x?y#z", "example.org"),
+        ("www.theguardian.com/world/x", "theguardian.com"),
+        ("//www.lemonde.fr/a", "lemonde.fr"),
+        ("https://www.example.com./a", "example.com"),
+        ("https://пример.рф/новости", "пример.рф"),
+        ("https://co.uk/", None),  # a bare public suffix has no registrable domain
+        ("http://192.168.1.10/x", None),
+        ("http://[2001:db8::1]/x", None),
+        ("http://localhost:8080/x", None),
+        ("ftp://files.example.com/a", None),
+        ("mailto:desk@example.com", None),
+        ("javascript:alert(1)", None),
+        ("https://a b.com/", None),
+        ("https://[broken/", None),
+        ("not a url", None),
+        ("", None),
+        (None, None),
+        ("https://example.com/" + "x" * 3000, None),
+    ],
+)
+def test_registrable_domain(url: str | None, domain: str | None) -> None:
+    assert registrable_domain(url) == domain

@@ -1,0 +1,39 @@
+"""Dates normalized to ISO 8601 date-time with offset."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.core.text.dates import iso_datetime
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-08-18", "2024-08-18T00:00:00+00:00"),  # a date alone: midnight UTC
+        ("2024-08-18T10:00:00Z", "2024-08-18T10:00:00+00:00"),
+        ("2024-08-18T10:00", "2024-08-18T10:00:00+00:00"),  # no offset: UTC
+        ("2024-08-18 10:00:00+0100", "2024-08-18T10:00:00+01:00"),
+        ("2016-12-23T16:42:59-05:00", "2016-12-23T16:42:59-05:00"),  # the source's offset kept
+        ("2024-08-18T10:00:00.123456+05:30", "2024-08-18T10:00:00+05:30"),
+        ("20240818T1000Z", "2024-08-18T10:00:00+00:00"),
+        ("Sun, 18 Aug 2024 10:00:00 GMT", "2024-08-18T10:00:00+00:00"),
+        ("Mon, 11 Mar 2024 09:00:00 +0200", "2024-03-11T09:00:00+02:00"),
+        ("1724000000", "2024-08-18T16:53:20+00:00"),
+        ("1724000000123", "2024-08-18T16:53:20+00:00"),
+        ("0001-01-01T00:00:00", None),  # placeholder year
+        ("2024-02-31", None),
+        ("Aug 18, 2024", None),
+        ("yesterday", None),
+        ("2024-08-18T10:00:00+01:00 trailing", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_iso_datetime(value: str | None, expected: str | None) -> None:
+    assert iso_datetime(value) == expected
+
+
+def test_idempotent() -> None:
+    once = iso_datetime("Sun, 18 Aug 2024 10:00:00 +0100")
+    assert once is not None and iso_datetime(once) == once

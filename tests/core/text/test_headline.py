@@ -1,0 +1,78 @@
+"""A title for plain-text bodies whose first line is a headline; evidence from the samples."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.core.text.article import normalize_article
+from streams.core.text.headline import split_headline
+from tests.harness import SAMPLES
+
+LEDE = ("A UK diplomat resigned on Monday over British arms sales to Israel, saying the "
+        "department may be complicit in war crimes.")
+MORE = "The Foreign Office said it was reviewing the sales."
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_no_sample_first_line_is_taken_for_a_headline(path: object) -> None:
+    # The plain-text samples start with a 170-200-character sentence ending in a full stop;
+    # 002 is an HTML fragment and 003 brings its own title.
+    article = normalize_article(path.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    assert article.title_source != "first_line"
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Diplomat quits over UK arms sales to Israel",
+        "Is the harbour wall worth £12m?",
+        "“War crimes in plain sight”: diplomat resigns",
+        "Foreign Office official resigns",
+    ],
+)
+def test_headline_led_body(headline: str) -> None:
+    assert split_headline((headline, LEDE, MORE)) == (headline, (LEDE, MORE))
+
+
+@pytest.mark.parametrize(
+    ("first", "following"),
+    [
+        ("By Jane Doe", LEDE),  # byline
+        ("Updated 18 August 2024 10:32 GMT", LEDE),  # a date line
+        ("LONDON (Reuters) -", LEDE),  # dateline
+        ("A UK diplomat resigned.", LEDE),  # a sentence
+        ("- first bullet of a list", LEDE),
+        ("Diplomat", LEDE),  # one word
+        ("Diplomat quits over arms", "and then the sentence goes on in lower case."),
+        ("Diplomat quits over arms", "Short."),  # what follows is no longer than it
+        ("Diplomat quits over arms", "A paragraph that does not end like a sentence at all"),
+        ("Diplomat quits over arms sales " * 6, LEDE),  # too long for a headline
+    ],
+)
+def test_not_a_headline(first: str, following: str) -> None:
+    assert split_headline((first, following, MORE)) == (None, (first, following, MORE))
+
+
+def test_a_headline_needs_a_body_after_it() -> None:
+    assert split_headline(("Diplomat quits over arms sales",)) == (
+        None, ("Diplomat quits over arms sales",)
+    )
+
+
+def test_normalize_article_moves_the_headline_to_the_title() -> None:
+    body = f"Diplomat quits over UK arms sales\n\n{LEDE}\n\n{MORE}"
+    article = normalize_article(body)
+    assert (article.title, article.title_source) == ("Diplomat quits over UK arms sales",
+                                                     "first_line")
+    assert article.paragraphs == (LEDE, MORE)
+
+
+def test_a_copy_with_its_headline_line_matches_the_copy_without() -> None:
+    with_line = normalize_article(f"Diplomat quits over UK arms sales\n{LEDE}\n{MORE}")
+    without = normalize_article(f"{LEDE}\n{MORE}")
+    assert with_line.paragraphs == without.paragraphs
+
+
+def test_html_fragments_do_not_get_a_first_line_title() -> None:
+    article = normalize_article(f"<p>Diplomat quits over UK arms sales</p><p>{LEDE}</p>")
+    assert article.title is None

@@ -1,0 +1,205 @@
+"""Page metadata from JSON-LD, meta tags and microdata, bounded on hostile pages."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, extract_page, parse_html
+from streams.core.text.metadata import (
+    MAX_ITEMS,
+    MAX_VALUE_CHARS,
+    PageMetadata,
+    clean_url,
+    merge,
+    read_metadata,
+    split_authors,
+)
+
+BODY = (
+    "<body><article><h1>Harbour wall approved</h1>"
+    "<p>The council approved the new harbour wall on Monday after a long debate about the "
+    "cost of flood defences in the lower town.</p>"
+    "<p>Residents welcomed the decision, which ends years of flooding in the streets near "
+    "the quay, and builders will start work in the spring.</p></article></body>"
+)
+
+
+def page(head: str, body: str = BODY) -> str:
+    return f"<!DOCTYPE html><html><head>{head}</head>{body}</html>"
+
+
+def ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{orjson.dumps(obj).decode()}</script>'
+
+
+def meta_of(markup: str, base: str | None = None) -> PageMetadata:
+    return read_metadata(parse_html(markup, DEFAULT_HTML_CONFIG), base)
+
+
+NEWS_ARTICLE = {
+    "@context": "https://schema.org",
+    "@type": "NewsArticle",
+    "headline": "Harbour wall approved",
+    "author": [{"@type": "Person", "name": "Ellen Marsh"}, {"@type": "Person", "name": "Tom Ng"}],
+    "publisher": {"@type": "Organization", "name": "The Coastal Courier"},
+    "datePublished": "2024-03-11T07:45:00+01:00",
+    "dateModified": "2024-03-11T09:00:00Z",
+    "description": "Councillors back a &pound;12m wall.",
+    "image": [{"@type": "ImageObject", "url": "https://img.example.com/wall.jpg"}],
+    "articleSection": ["Local", "Politics"],
+    "keywords": "flooding, harbour, council",
+    "mainEntityOfPage": {"@id": "https://www.courier.example.com/news/wall"},
+}
+
+
+def test_json_ld_news_article() -> None:
+    assert meta_of(page(ld(NEWS_ARTICLE))) == PageMetadata(
+        authors=("Ellen Marsh", "Tom Ng"),
+        site_name="The Coastal Courier",
+        canonical_url="https://www.courier.example.com/news/wall",
+        description="Councillors back a £12m wall.",
+        image="https://img.example.com/wall.jpg",
+        section="Local",
+        tags=("flooding", "harbour", "council"),
+        published_at="2024-03-11T07:45:00+01:00",
+        modified_at="2024-03-11T09:00:00+00:00",
+    )
+
+
+def test_json_ld_article_inside_a_graph_with_typed_lists() -> None:
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Courier"},
+        {"@type": ["ReportageNews", "NewsArticle"], "author": "By Jane Doe and John Roe",
+         "datePublished": "2024-03-11", "keywords": ["a", "B", "b"]},
+    ]}
+    got = meta_of(page(ld(graph)))
+    assert (got.authors, got.published_at, got.tags) == (
+        ("Jane Doe", "John Roe"), "2024-03-11T00:00:00+00:00", ("a", "B")
+    )
+
+
+def test_live_blog_updates_are_not_the_article() -> None:
+    blog = {"@type": "LiveBlogPosting", "author": {"name": "Desk Editor"},
+            "liveBlogUpdate": [{"@type": "BlogPosting", "author": {"name": "Someone Else"}}]}
+    assert meta_of(page(ld(blog))).authors == ("Desk Editor",)
+
+
+def test_opengraph_and_meta_tags() -> None:
+    head = (
+        '<meta property="og:site_name" content="The Courier">'
+        '<meta property="og:url" content="https://courier.example.com/a">'
+        '<meta property="og:description" content="  Wall   approved. ">'
+        '<meta property="og:image" content="/img/wall.jpg">'
+        '<meta property="article:published_time" content="2024-03-11T07:45:00Z">'
+        '<meta property="article:modified_time" content="Mon, 11 Mar 2024 09:00:00 +0000">'
+        '<meta property="article:section" content="Local">'
+        '<meta property="article:tag" content="Flooding">'
+        '<meta property="article:tag" content="Council">'
+        '<meta property="article:author" content="https://facebook.com/ellen">'
+        '<meta name="author" content="Ellen Marsh">'
+    )
+    assert meta_of(page(head), "https://courier.example.com/a") == PageMetadata(
+        authors=("Ellen Marsh",),
+        site_name="The Courier",
+        canonical_url="https://courier.example.com/a",
+        description="Wall approved.",
+        image="https://courier.example.com/img/wall.jpg",
+        section="Local",
+        tags=("Flooding", "Council"),
+        published_at="2024-03-11T07:45:00+00:00",
+        modified_at="2024-03-11T09:00:00+00:00",
+    )
+
+
+def test_json_ld_wins_over_meta_tags_and_meta_fills_the_gaps() -> None:
+    head = ld({"@type": "Article", "datePublished": "2024-01-02T03:04:05+00:00"}) + (
+        '<meta property="article:published_time" content="1999-01-01T00:00:00Z">'
+        '<meta name="description" content="From the meta tag.">'
+    )
+    got = meta_of(page(head))
+    assert (got.published_at, got.description) == ("2024-01-02T03:04:05+00:00",
+                                                   "From the meta tag.")
+
+
+def test_canonical_link_wins_over_og_url() -> None:
+    head = ('<link rel="canonical" href="https://a.example.com/canonical">'
+            '<meta property="og:url" content="https://a.example.com/og">')
+    assert meta_of(page(head)).canonical_url == "https://a.example.com/canonical"
+
+
+def test_meta_value_attribute_and_name_spelled_og_tags() -> None:
+    # Some CMSs (and archived copies such as the White House fixtures) write these.
+    head = '<meta value="whitehouse.gov" name="og:site_name">'
+    assert meta_of(page(head)).site_name == "whitehouse.gov"
+
+
+def test_microdata_dates_and_author() -> None:
+    body = BODY.replace(
+        "<h1>", '<time itemprop="datePublished" datetime="2024-03-11T07:45:00-05:00">11 March'
+        '</time><span itemprop="author"><span itemprop="name">Ellen Marsh</span></span><h1>'
+    )
+    got = meta_of(page("", body))
+    assert (got.published_at, got.authors) == ("2024-03-11T07:45:00-05:00", ("Ellen Marsh",))
+
+
+def test_keywords_meta_is_a_comma_separated_list() -> None:
+    head = '<meta name="news_keywords" content="flooding, harbour , , council">'
+    assert meta_of(page(head)).tags == ("flooding", "harbour", "council")
+
+
+def test_broken_json_ld_and_unknown_types_are_ignored() -> None:
+    head = ('<script type="application/ld+json">{not json</script>'
+            + ld({"@type": "Recipe", "author": "Chef"}) + ld([1, "x", None]))
+    assert meta_of(page(head)) == PageMetadata()
+
+
+def test_values_are_capped() -> None:
+    tags = [f"tag{i}" for i in range(100)]
+    head = ld({"@type": "NewsArticle", "keywords": tags, "description": "x" * 10_000,
+               "author": [{"name": f"Author Number{i}"} for i in range(100)]})
+    got = meta_of(page(head))
+    assert len(got.tags) == MAX_ITEMS and len(got.authors) == MAX_ITEMS
+    assert got.description is not None and len(got.description) == MAX_VALUE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "expected"),
+    [
+        ("https://a.example.com/x", None, "https://a.example.com/x"),
+        ("//cdn.example.com/i.jpg", None, "https://cdn.example.com/i.jpg"),
+        ("/i.jpg", "https://a.example.com/news/x", "https://a.example.com/i.jpg"),
+        ("/i.jpg", None, None),
+        ("javascript:alert(1)", "https://a.example.com/", None),
+        ("https://a.example.com/" + "x" * 3000, None, None),
+        ("https://a.example.com/a b", None, None),
+    ],
+)
+def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str | None) -> None:
+    assert clean_url(value, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("By Ellen Marsh, Local Affairs Reporter", ["Ellen Marsh"]),
+        ("Smith, John", ["Smith, John"]),
+        ("Jane Doe, John Roe and Ann Lee", ["Jane Doe", "John Roe", "Ann Lee"]),
+        ("https://www.facebook.com/someone", []),
+        ("BBC News", ["BBC News"]),
+    ],
+)
+def test_bylines_split_into_names(byline: str, names: list[str]) -> None:
+    assert split_authors(byline) == names
+
+
+def test_merge_keeps_primary_values() -> None:
+    primary = PageMetadata(site_name="A", tags=())
+    fallback = PageMetadata(site_name="B", tags=("t",), section="S")
+    assert merge(primary, fallback) == PageMetadata(site_name="A", tags=("t",), section="S")
+
+
+def test_extract_page_reads_metadata_before_trafilatura_cleans_the_tree() -> None:
+    got = extract_page(page(ld(NEWS_ARTICLE) + '<meta property="og:site_name" content="X">'))
+    assert got.metadata.authors == ("Ellen Marsh", "Tom Ng")
+    assert got.metadata.site_name == "The Coastal Courier"

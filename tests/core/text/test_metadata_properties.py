@@ -1,0 +1,121 @@
+"""Hypothesis properties: metadata reading, dates, domains, headlines and decoding are total
+(never raise) and bounded (caps on every value and list) on arbitrary input."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core.decoding import decode_bytes
+from streams.core.domains import registrable_domain
+from streams.core.errors import InputError
+from streams.core.text.dates import iso_datetime
+from streams.core.text.headline import split_headline
+from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, parse_html
+from streams.core.text.metadata import (
+    MAX_ITEMS,
+    MAX_URL_CHARS,
+    MAX_VALUE_CHARS,
+    PageMetadata,
+    read_metadata,
+)
+
+_PIECES = st.sampled_from(
+    [
+        "<html>", "<head>", "</head>", "<body>", "<p>", "</p>", "<meta ", ">", "/>",
+        'property="og:site_name" ', 'property="article:tag" ', 'name="author" ',
+        'property="article:published_time" ', 'name="keywords" ', 'itemprop="author" ',
+        'content="', 'value="', '" ', "<link rel=canonical href=", '<time itemprop="datePublished"',
+        ' datetime="2024-08-18T10:00:00Z"', '<script type="application/ld+json">', "</script>",
+        '{"@type": "NewsArticle", "author": ', '{"@graph": [', "]", "}", '"name": "A B"', ",",
+        '"keywords": ', '"datePublished": ', '"image": ', '["x", {"url": 5}]', "null", "[",
+        "&amp;", "&#0;", "\x00", "\u200b", "Jane Doe and John Roe", "http://", "//x.example/",
+        "javascript:", "é", "中文", " ", "\n", "<!--", "x" * 300,
+    ]
+)
+HTMLISH = st.one_of(st.text(), st.lists(_PIECES, max_size=60).map("".join))
+JSON_LD_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=5)
+    | st.dictionaries(
+        st.sampled_from(["@type", "@graph", "author", "name", "publisher", "datePublished",
+                         "dateModified", "keywords", "image", "url", "articleSection",
+                         "description", "mainEntity", "mainEntityOfPage", "@id"]),
+        inner, max_size=6),
+    max_leaves=30,
+)
+
+
+def _assert_bounded(meta: PageMetadata) -> None:
+    for name in ("site_name", "description", "section"):
+        value = getattr(meta, name)
+        assert value is None or 0 < len(value) <= MAX_VALUE_CHARS
+    for name in ("canonical_url", "image"):
+        value = getattr(meta, name)
+        assert value is None or (value.startswith(("http://", "https://"))
+                                 and len(value) <= MAX_URL_CHARS)
+    for values in (meta.authors, meta.tags):
+        assert len(values) <= MAX_ITEMS
+        assert all(0 < len(v) <= MAX_VALUE_CHARS and v.isprintable() for v in values)
+    for date in (meta.published_at, meta.modified_at):
+        assert date is None or iso_datetime(date) == date
+
+
+def _read(markup: str) -> PageMetadata | None:
+    try:
+        root = parse_html(markup, DEFAULT_HTML_CONFIG)
+    except InputError:
+        return None  # unparseable markup is the parser's business, not ours
+    return read_metadata(root, "https://base.example/a/")
+
+
+@given(HTMLISH)
+@settings(max_examples=300)
+def test_read_metadata_is_total_and_bounded(markup: str) -> None:
+    meta = _read(markup)
+    if meta is not None:
+        _assert_bounded(meta)
+
+
+@given(JSON_LD_VALUES)
+@settings(max_examples=300)
+def test_any_json_ld_is_read_without_error(value: object) -> None:
+    script = orjson.dumps(value).decode()
+    meta = _read(f'<html><head><script type="application/ld+json">{script}</script></head>'
+                 "<body><p>x</p></body></html>")
+    assert meta is not None
+    _assert_bounded(meta)
+
+
+@given(st.text())
+def test_iso_datetime_is_total(value: str) -> None:
+    result = iso_datetime(value)
+    assert result is None or iso_datetime(result) == result
+
+
+@given(st.text())
+def test_registrable_domain_is_total(url: str) -> None:
+    domain = registrable_domain(url)
+    assert domain is None or (domain and " " not in domain)
+
+
+@given(st.lists(st.text(), max_size=5).map(tuple))
+def test_split_headline_is_total(paragraphs: tuple[str, ...]) -> None:
+    headline, rest = split_headline(paragraphs)
+    assert (headline is None and rest == paragraphs) or (
+        headline == paragraphs[0] and rest == paragraphs[1:]
+    )
+
+
+@given(st.binary(max_size=2048))
+def test_decode_bytes_returns_text_or_a_typed_error(value: bytes) -> None:
+    try:
+        decoded = decode_bytes(value)
+    except InputError:
+        return
+    assert isinstance(decoded.text, str) and decoded.encoding

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Sequence
+
+import pytest
+
+from streams.core.clock import TestClock
+from streams.core.errors import BrokerUnavailableError
+from streams.kafka.broker import EmbeddedBroker, wait_for_broker
+from streams.settings import load
+from tests.harness import wait_exited
+
+
+class Probe:
+    """Answers ``False`` until the ``up_at``-th call; records the servers it was asked about."""
+
+    def __init__(self, up_at: int | None) -> None:
+        self.up_at = up_at
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, servers: Sequence[str]) -> bool:
+        self.calls.append(tuple(servers))
+        return self.up_at is not None and len(self.calls) >= self.up_at
+
+
+def test_waits_with_exponential_backoff_until_the_broker_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock, probe = TestClock(), Probe(up_at=4)
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "k1:9092, k2:9092"})
+    with caplog.at_level(logging.WARNING, "streams.kafka.broker"):
+        wait_for_broker(settings, clock=clock, probe=probe)
+    assert clock.slept == [0.5, 1.0, 2.0]
+    assert probe.calls == [("k1:9092", "k2:9092")] * 4
+    assert [r.getMessage() for r in caplog.records] == [
+        f"broker k1:9092, k2:9092 unreachable (attempt {n}); retrying in {d} s"
+        for n, d in ((1, "0.5"), (2, "1.0"), (3, "2.0"))
+    ]
+
+
+def test_backoff_is_capped_and_the_last_sleep_ends_at_the_deadline() -> None:
+    clock = TestClock()
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "INGEST_BROKER_WAIT_S": "30"})
+    with pytest.raises(BrokerUnavailableError) as raised:
+        wait_for_broker(settings, clock=clock, probe=Probe(up_at=None))
+    assert clock.slept == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 6.5]
+    assert clock.monotonic() == 30.0
+    assert raised.value.detail == (
+        "no Kafka broker reachable at k:9092 after 30 s (8 attempts); check "
+        "KAFKA_BOOTSTRAP_SERVERS and that the broker is up"
+    )
+
+
+def test_a_reachable_broker_costs_no_sleep() -> None:
+    clock = TestClock()
+    wait_for_broker(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}), clock=clock, probe=Probe(1))
+    assert clock.slept == []
+
+
+@pytest.mark.broker
+def test_embedded_broker_that_cannot_listen_fails_at_once_with_its_exit_code() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        broker = EmbeddedBroker(taken.getsockname()[1])
+        with pytest.raises(BrokerUnavailableError, match=r"exited with code \d+ before listening"):
+            broker.start(timeout_s=60)
+    assert not broker.running
+
+
+@pytest.mark.broker
+def test_embedded_broker_stop_ends_tansu() -> None:
+    broker = EmbeddedBroker().start()
+    pid = broker.pid
+    assert pid is not None and not wait_exited(pid, 0)
+    broker.stop()
+    assert wait_exited(pid, 0)
+    assert broker.pid is None

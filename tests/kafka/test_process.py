@@ -1,0 +1,101 @@
+"""Child processes never outlive their parent; SIGTERM unwinds. Real processes throughout."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from streams.kafka.process import (
+    Terminated,
+    parent_death_signal,
+    spawn,
+    stop,
+    stop_on_sigterm,
+)
+from tests.harness import wait_exited
+
+# A parent that spawns `sleep` through spawn(), prints the child's pid and waits forever.
+PARENT = textwrap.dedent("""
+    import signal, sys
+    from streams.kafka.process import spawn
+    child = spawn(["sleep", "600"])
+    print(child.pid, flush=True)
+    signal.pause()
+""")
+
+
+def test_a_child_dies_when_its_parent_is_sigkilled() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert not wait_exited(child, 0)  # running while the parent lives
+        parent.kill()
+        parent.wait(timeout=10)
+        assert wait_exited(child, 10), "the child outlived its SIGKILLed parent"
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+
+
+def test_a_child_whose_parent_died_before_prctl_signals_itself() -> None:
+    # In a forked process, a death signal armed for "this process's parent" while the
+    # parent is already someone else: the child must not wait for a signal that never comes.
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            parent_death_signal(signal.SIGKILL)()  # captured pid is ours, getppid() is not
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+def test_children_run_in_their_own_session() -> None:
+    child = spawn(["sleep", "600"])
+    try:
+        assert os.getsid(child.pid) == child.pid != os.getsid(0)
+    finally:
+        assert stop(child) == -signal.SIGTERM
+
+
+def test_stop_kills_a_child_that_ignores_sigterm() -> None:
+    script = ("import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              "print('ready', flush=True); signal.pause()")
+    child = spawn([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"ready\n"  # SIGTERM is ignored from here on
+    assert stop(child, grace_s=0.5) == -signal.SIGKILL
+    child.stdout.close()
+
+
+def test_stop_of_an_exited_child_returns_its_code() -> None:
+    child = spawn(["true"])
+    child.wait(timeout=10)
+    assert stop(child) == 0
+
+
+def test_sigterm_raises_terminated_once_then_is_ignored_until_the_block_ends() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), stop_on_sigterm():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # not reached: the handler raises at the next bytecode
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_second_sigterm_does_not_interrupt_cleanup() -> None:
+    cleaned = []
+    with pytest.raises(Terminated), stop_on_sigterm():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # not reached
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # ignored: cleanup goes on
+            cleaned.append(True)
+    assert cleaned == [True]

@@ -1,0 +1,99 @@
+"""The ingest agent under Faust's ``test_context()``: no broker, the real core and publisher.
+
+Only the producer is replaced, by a recorder: the agent's job is to move messages between
+the raw topic, the core and the output topics, which is what these tests check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from streams.core.fingerprint_log import decode_record
+from streams.core.guard import DeadLetterGuard
+from streams.core.pipeline import Deduplicator
+from streams.settings import load
+from streams.shell.agents import Publisher, register_agent
+from streams.shell.app import create_app
+from streams.shell.config import core_config
+from streams.shell.metrics import Metrics
+from streams.shell.pool import PreparePool
+from streams.shell.topics import declare_topics
+from tests.harness import SAMPLES, envelope
+
+
+class RecordingProducer:
+    """Stands in for Faust's producer: records sends, acknowledges them at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes, *args: Any) -> asyncio.Future[Any]:
+        self.sent.append((topic, key, value))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+class ReadyReplica:
+    def __init__(self) -> None:
+        self.ready = asyncio.Event()
+        self.ready.set()
+
+
+@pytest.fixture
+def wired() -> tuple[Any, RecordingProducer]:
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INGEST_BATCH_WINDOW_S": "0.01",
+                     "INGEST_WORKER_ID": "w1"})
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    producer = RecordingProducer()
+    dedup = Deduplicator(core_config(settings), worker="w1")
+
+    register_agent(
+        app=app, topics=topics, settings=settings, dedup=dedup,
+        pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
+        publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer),
+        guard=DeadLetterGuard(0.5, 200),
+    )
+    return app.agents["ingest"], producer
+
+
+async def run_agent(agent: Any, producer: RecordingProducer, values: list[bytes],
+                    expected_sends: int) -> list[tuple[str, bytes, bytes]]:
+    async with agent.test_context() as context:
+        for value in values:
+            await context.put(value)
+        for _ in range(500):
+            if len(producer.sent) >= expected_sends:
+                break
+            await asyncio.sleep(0.01)
+    return producer.sent
+
+
+def test_samples_are_enriched_deduplicated_and_logged(wired: tuple[Any, RecordingProducer]) -> None:
+    agent, producer = wired
+    # 5 outputs + 5 fingerprint-log records
+    sent = asyncio.run(run_agent(agent, producer, [envelope(p) for p in SAMPLES], 10))
+    outputs = [(t, k.decode(), orjson.loads(v)) for t, k, v in sent if t != "ingest.fingerprints"]
+    assert [(t, k) for t, k, _ in outputs] == [
+        ("articles.enriched", p.stem) for p in SAMPLES[:4]] + [
+        ("articles.duplicates", SAMPLES[4].stem)]
+    assert outputs[4][2]["duplicate_of"] == SAMPLES[1].stem
+    logged = [decode_record(v) for t, _, v in sent if t == "ingest.fingerprints"]
+    assert [r.entry.id for r in logged] == [p.stem for p in SAMPLES]
+    assert {r.worker for r in logged} == {"w1"}
+
+
+def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(
+    wired: tuple[Any, RecordingProducer],
+) -> None:
+    agent, producer = wired
+    sent = asyncio.run(run_agent(agent, producer, [b"", envelope(SAMPLES[0])], 3))
+    topics = [t for t, _, _ in sent]
+    assert topics == ["articles.deadletter", "articles.enriched", "ingest.fingerprints"]
+    assert orjson.loads(sent[0][2])["error"] == "empty_body"

@@ -1,0 +1,128 @@
+"""Housekeeping without Faust or a broker: expiry driven by a test clock, gauges by fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from streams.core.clock import TestClock, now_ms
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from streams.settings import load
+from streams.shell.config import core_config
+from streams.shell.housekeeping import Housekeeping
+from streams.shell.metrics import Metrics
+from tests.harness import SAMPLES, envelope
+
+DAY_S = 86_400.0
+RAW = "articles.raw"
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+class Replica:
+    async def lag(self) -> int:
+        return 7
+
+
+class Probe:
+    def __init__(self, ends: dict[int, int]) -> None:
+        self.ends = ends
+        self.asked: list[list[int]] = []
+
+    async def end_offsets(self, partitions: Iterable[int]) -> dict[int, int]:
+        asked = list(partitions)
+        self.asked.append(asked)
+        return {p: self.ends[p] for p in asked if p in self.ends}
+
+
+class Fixture(NamedTuple):
+    housekeeping: Housekeeping
+    dedup: Deduplicator
+    registry: CollectorRegistry
+    clock: TestClock
+    assigned: list[TP]
+
+
+@pytest.fixture
+def fixture() -> Fixture:
+    settings = load({"INGEST_DEDUP_WINDOW_DAYS": "14"})
+    dedup = Deduplicator(core_config(settings), worker="w1")
+    registry = CollectorRegistry()
+    clock = TestClock()
+    assigned = [TP(RAW, 0), TP(RAW, 1), TP("other", 0)]
+    committed = {TP(RAW, 0): 40, TP(RAW, 1): None}
+    housekeeping = Housekeeping(
+        dedup=dedup, metrics=Metrics.create(registry), replica=Replica(),
+        probe=Probe({0: 50, 1: 12}), raw_topic=lambda: RAW,
+        assignment=lambda: assigned, committed=lambda: committed, ready=lambda: True,
+        clock=clock,
+    )
+    return Fixture(housekeeping, dedup, registry, clock, assigned)
+
+
+def decide_sample(f: Fixture) -> None:
+    raw = RawMessage(RAW, 0, 0, None, envelope(SAMPLES[0]), now_ms(f.clock))
+    assert f.dedup.process(raw, now_ms(f.clock)).verdict == "enriched"
+
+
+def gauge(f: Fixture, name: str, **labels: str) -> float | None:
+    return f.registry.get_sample_value(name, labels)
+
+
+def test_entries_expire_exactly_when_the_clock_passes_the_window(fixture: Fixture) -> None:
+    decide_sample(fixture)
+    fixture.clock.advance(14 * DAY_S)
+    asyncio.run(fixture.housekeeping.run_once())
+    assert len(fixture.dedup.index) == 1  # exactly 14 days old: still inside the window
+    assert gauge(fixture, "ingest_index_entries") == 1
+    fixture.clock.advance(0.001)
+    asyncio.run(fixture.housekeeping.run_once())
+    assert len(fixture.dedup.index) == 0
+    assert gauge(fixture, "ingest_index_entries") == 0
+
+
+def test_gauges_for_assigned_raw_partitions(fixture: Fixture) -> None:
+    asyncio.run(fixture.housekeeping.run_once())
+    assert gauge(fixture, "ingest_replica_lag_messages") == 7
+    assert gauge(fixture, "ingest_ready") == 1
+    p0, p1 = {"topic": RAW, "partition": "0"}, {"topic": RAW, "partition": "1"}
+    assert gauge(fixture, "ingest_partition_committed_offset", **p0) == 40
+    assert gauge(fixture, "ingest_partition_end_offset", **p0) == 50
+    assert gauge(fixture, "ingest_consumer_lag_messages", **p0) == 10
+    # Nothing committed yet on partition 1: all of it is lag.
+    assert gauge(fixture, "ingest_partition_committed_offset", **p1) == 0
+    assert gauge(fixture, "ingest_consumer_lag_messages", **p1) == 12
+    assert gauge(fixture, "ingest_partition_end_offset", topic="other", partition="0") is None
+
+
+def test_gauges_of_a_partition_taken_over_by_another_worker_are_removed(
+    fixture: Fixture,
+) -> None:
+    asyncio.run(fixture.housekeeping.run_once())
+    fixture.assigned.remove(TP(RAW, 1))
+    asyncio.run(fixture.housekeeping.run_once())
+    p1 = {"topic": RAW, "partition": "1"}
+    for name in ("ingest_partition_committed_offset", "ingest_partition_end_offset",
+                 "ingest_consumer_lag_messages"):
+        assert gauge(fixture, name, **p1) is None
+    assert gauge(fixture, "ingest_consumer_lag_messages", topic=RAW, partition="0") == 10
+
+
+def test_a_failed_round_is_logged_and_does_not_raise(
+    fixture: Fixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> list[TP]:
+        raise RuntimeError("consumer gone")
+
+    fixture.housekeeping.assignment = broken
+    asyncio.run(fixture.housekeeping.run())
+    assert "housekeeping failed; will retry in 5 s" in caplog.text
+    assert "consumer gone" in caplog.text

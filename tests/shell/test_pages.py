@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import pytest
+
+from streams.settings import load
+from streams.shell.pages import is_ready, readiness
+
+SETTINGS = load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "INGEST_WORKER_ID": "w1"})
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+def app(rebalancing: bool) -> Any:
+    assignment = [TP("articles.raw", 2), TP("articles.raw", 0), TP("ingest.fingerprints", 1)]
+    return SimpleNamespace(rebalancing=rebalancing,
+                           consumer=SimpleNamespace(assignment=lambda: assignment))
+
+
+def replica(caught_up: bool, failure: str | None = None) -> Any:
+    ready = asyncio.Event()
+    if caught_up:
+        ready.set()
+    return SimpleNamespace(ready=ready, failure=failure, alive=caught_up and failure is None)
+
+
+@pytest.mark.parametrize(
+    ("caught_up", "rebalancing", "ready"),
+    [(True, False, True), (False, False, False), (True, True, False), (False, True, False)],
+)
+def test_ready_iff_replica_caught_up_and_no_rebalance(
+    caught_up: bool, rebalancing: bool, ready: bool
+) -> None:
+    assert is_ready(app(rebalancing), replica(caught_up)) is ready
+
+
+def test_readiness_body_lists_assigned_raw_partitions() -> None:
+    assert readiness(app(False), replica(False), SETTINGS) == {
+        "ready": False, "replica_caught_up": False, "replica_error": None,
+        "rebalancing": False, "assigned_partitions": [0, 2], "worker": "w1",
+    }
+
+
+def test_a_replica_that_stopped_makes_the_worker_not_ready_and_says_why() -> None:
+    stopped = replica(True, failure="ValueError: boom")
+    assert is_ready(app(False), stopped) is False
+    body = readiness(app(False), stopped, SETTINGS)
+    assert (body["ready"], body["replica_error"]) == (False, "ValueError: boom")

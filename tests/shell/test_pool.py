@@ -1,0 +1,93 @@
+"""The prepare pool: order, equality with in-process preparation, and nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from streams.core.config import CoreConfig
+from streams.core.dedup.config import MinHashConfig
+from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
+from streams.core.dedup.model import Fingerprint
+from streams.core.prepare import Prepared, Rejected
+from streams.core.records import RawMessage
+from streams.shell.pool import PreparePool
+from tests.harness import SAMPLES, envelope
+
+CONFIG = CoreConfig()
+
+
+def hostile_fingerprint(tokens: Sequence[str], fp_text: str, config: MinHashConfig) -> Fingerprint:
+    """Misbehaves on marker words: spins (CPU), blocks (no CPU) or kills its process."""
+    if "spinforever" in fp_text:
+        while True:
+            pass
+    if "blockforever" in fp_text:
+        time.sleep(3600)
+    if "crashprocess" in fp_text:
+        os._exit(1)
+    return minhash_fingerprint(tokens, fp_text, config)
+
+
+def raws(values: list[bytes]) -> list[RawMessage]:
+    return [RawMessage("articles.raw", 0, i, None, v, 1_000 + i) for i, v in enumerate(values)]
+
+
+def text(word: str, offset: int) -> bytes:
+    return f"Article {offset} says {word} and then some more words to make a body.".encode()
+
+
+def summary(result: Prepared | Rejected) -> tuple[int, str]:
+    if isinstance(result, Rejected):
+        return (result.raw.offset, result.error.code)
+    return (result.raw.offset, result.fingerprint.content_hash)
+
+
+async def collect(pool: PreparePool, messages: list[RawMessage]) -> list[Prepared | Rejected]:
+    await pool.start()
+    try:
+        return [result async for result in pool.prepare(messages)]
+    finally:
+        await pool.stop()
+
+
+def test_results_come_back_in_order_and_equal_in_process_ones() -> None:
+    messages = raws([envelope(p) for p in SAMPLES] * 4 + [b"{\"id\": \"x\"}"])
+    pooled = asyncio.run(collect(PreparePool(CONFIG, 2, budget_s=30), messages))
+    inline = asyncio.run(collect(PreparePool(CONFIG, 0, budget_s=30), messages))
+    assert [summary(r) for r in pooled] == [summary(r) for r in inline]
+    assert [r.raw.offset for r in pooled] == list(range(21))
+    assert isinstance(pooled[-1], Rejected)
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_a_message_over_its_cpu_budget_is_dead_lettered_and_the_rest_flow(
+    processes: int,
+) -> None:
+    messages = raws([text("fine", 0), text("spinforever", 1), text("fine", 2)])
+    pool = PreparePool(CONFIG, processes, budget_s=0.3, fingerprinter=hostile_fingerprint)
+    results = asyncio.run(collect(pool, messages))
+    assert [summary(r)[1] == "processing_timeout" for r in results] == [False, True, False]
+    assert pool.replaced == 0  # the budget was enough: no process had to be killed
+
+
+def test_a_process_stuck_past_the_wall_deadline_is_replaced() -> None:
+    messages = raws([text("blockforever", 0), text("fine", 1), text("fine", 2)])
+    pool = PreparePool(CONFIG, 1, budget_s=0.3, fingerprinter=hostile_fingerprint,
+                       wall_deadline_s=1.0)
+    results = asyncio.run(collect(pool, messages))
+    assert [summary(r)[1] == "processing_timeout" for r in results] == [True, False, False]
+    assert pool.replaced == 1
+
+
+def test_a_crashing_message_is_retried_once_then_an_internal_error() -> None:
+    messages = raws([text("fine", 0), text("crashprocess", 1), text("fine", 2)])
+    pool = PreparePool(CONFIG, 1, budget_s=5, fingerprinter=hostile_fingerprint)
+    results = asyncio.run(collect(pool, messages))
+    assert [summary(r)[1] for r in results][1] == "internal_error"
+    assert isinstance(results[0], Prepared) and isinstance(results[2], Prepared)
+    assert pool.replaced == 2

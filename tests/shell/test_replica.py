@@ -1,0 +1,94 @@
+"""The index replica without a broker: invalid records are skipped and counted, and a
+replica whose task died is not ready."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.errors import InvalidLogRecordError
+from streams.core.fingerprint_log import LogRecord, encode_record
+from streams.settings import load
+from streams.shell.replica import IndexReplica
+from streams.shell.worker import is_ready
+
+_VALID = encode_record(
+    IndexEntry("a1", 1, Fingerprint("0" * 32, np.zeros(128, dtype=np.uint32), 3), "a1"), (), "w"
+)
+_LONG_SIGNATURE = _VALID.replace(b'"s":"', b'"s":"AAAA', 1)
+
+
+def test_invalid_records_are_skipped_and_counted_and_the_rest_applied() -> None:
+    applied: list[LogRecord] = []
+    invalid: list[InvalidLogRecordError] = []
+
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        applied.append(record)
+
+    replica = IndexReplica(load({}), on_record, on_invalid=invalid.append)
+
+    async def feed() -> None:
+        for value in (b"not json", _LONG_SIGNATURE, _VALID, b'{"id": "a2"}'):
+            await replica._apply(b"k", value, catching_up=False)
+
+    asyncio.run(feed())
+    assert [r.entry.id for r in applied] == ["a1"]
+    assert (replica.applied, replica.skipped) == (1, 3)
+    assert [e.code for e in invalid] == ["invalid_log_record"] * 3
+    assert "not a 128-permutation signature" in invalid[1].detail
+
+
+def test_a_replica_whose_task_died_is_not_ready_and_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        pass
+
+    replica = IndexReplica(load({}), on_record)
+    app = SimpleNamespace(rebalancing=False)
+
+    async def die() -> None:
+        replica.ready.set()
+        assert replica.alive and is_ready(app, replica)  # type: ignore[arg-type]
+
+        async def run() -> None:
+            raise RuntimeError("fetch failed for good")
+
+        task = asyncio.create_task(run())
+        task.add_done_callback(replica._on_task_done)
+        with contextlib.suppress(RuntimeError):
+            await task
+        await asyncio.sleep(0)  # done callbacks run on the next loop iteration
+
+    with caplog.at_level(logging.ERROR, logger="streams.shell.replica"):
+        asyncio.run(die())
+    assert replica.failure == "RuntimeError: fetch failed for good"
+    assert not replica.alive
+    assert not is_ready(app, replica)  # type: ignore[arg-type]
+    assert "index replica stopped; the worker is not ready: RuntimeError: fetch failed" in (
+        caplog.text
+    )
+
+
+def test_a_cancelled_replica_task_is_a_stop_not_a_failure() -> None:
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        pass
+
+    replica = IndexReplica(load({}), on_record)
+
+    async def cancel() -> None:
+        task = asyncio.create_task(asyncio.sleep(10))
+        task.add_done_callback(replica._on_task_done)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0)
+
+    asyncio.run(cancel())
+    assert replica.failure is None
