@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.core.errors import InvalidEnvelopeError
+from streams.core.errors import InvalidLogRecordError
 from streams.core.fingerprint_log import (
     LogRecord,
     decode_log_value,
@@ -53,5 +53,16 @@ def test_a_malformed_note_is_an_invalid_record() -> None:
     record = decide(dedup, "a", f.MATCH_ARSENAL, T0).log_records[0]
     obj = orjson.loads(encode_log_record(record)[1])
     obj["st"]["w"] = "AAAA"  # two weights for 32 keys
-    with pytest.raises(InvalidEnvelopeError):
+    with pytest.raises(InvalidLogRecordError):
+        decode_log_value(orjson.dumps(obj))
+
+
+def test_a_malformed_merge_is_an_invalid_record() -> None:
+    update = StoryUpdate("b", T0 + 5, "a", T0, at_ms=T0 + 9, worker="w2", reason="race")
+    obj = orjson.loads(encode_log_record(update)[1])
+    obj["into"] = ""  # a merge into no story
+    with pytest.raises(InvalidLogRecordError, match="'into' is empty"):
+        decode_log_value(orjson.dumps(obj))
+    del obj["it"]
+    with pytest.raises(InvalidLogRecordError, match="malformed story merge"):
         decode_log_value(orjson.dumps(obj))
