@@ -39,6 +39,7 @@ test: $(STAMP) prometheus lint typecheck
 # Generated stream + shipped real text; REALNEWS_DIR=<dir> adds a local ECB+ copy.
 eval: $(STAMP)
 	$(PY) -m bench.eval_dedup $(if $(REALNEWS_DIR),--realnews-dir $(REALNEWS_DIR)) $(ARGS)
+	$(PY) -m bench.eval_stories $(STORY_ARGS)
 
 # Main-text F1 vs trafilatura on public page sets kept outside the repo (--data DIR or
 # INGEST_EXTRACT_DATA; without them it says how to get them and exits 0).

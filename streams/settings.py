@@ -67,6 +67,7 @@ class Settings:
     topic_duplicates: str = "articles.duplicates"
     topic_deadletter: str = "articles.deadletter"
     topic_fingerprints: str = "ingest.fingerprints"
+    topic_stories: str = "articles.stories"
     partitions: int = 4
     replication_factor: int = 1
 
@@ -95,6 +96,9 @@ class Settings:
     # Seconds between index snapshots in the data directory (and one at a clean stop);
     # 0 turns snapshots off, so a restart replays the whole fingerprint log.
     snapshot_interval_s: float = 300.0
+    # Story clustering (story_id on records, merges on the stories topic). Its state is not in
+    # an index snapshot: while on, snapshots are off and a start replays the whole log.
+    stories: bool = True
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long

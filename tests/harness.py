@@ -33,12 +33,13 @@ SCHEMAS = {
         record_schema(name),
         format_checker=FormatChecker(),
     )
-    for name in ("raw-envelope", "enriched", "duplicate", "deadletter")
+    for name in ("raw-envelope", "enriched", "duplicate", "deadletter", "story-update")
 }
 SCHEMA_FOR_TOPIC = {
     "articles.enriched": "enriched",
     "articles.duplicates": "duplicate",
     "articles.deadletter": "deadletter",
+    "articles.stories": "story-update",
 }
 
 

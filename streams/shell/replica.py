@@ -34,16 +34,17 @@ from streams.core.fingerprint_log import (
     FENCE_PREFIX,
     WORKER_HEADER,
     LogRecord,
-    decode_record,
+    decode_log_value,
     is_fence,
 )
+from streams.core.stories.model import StoryUpdate
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 from streams.shell.gate import StateGate
 
 log = logging.getLogger(__name__)
 
-RecordHandler = Callable[[LogRecord, bool], Awaitable[None]]
+RecordHandler = Callable[[LogRecord | StoryUpdate, bool], Awaitable[None]]
 # Log only the first invalid records, then one line per this many: a flood of foreign
 # records must not flood the log (the metric counts every one).
 _INVALID_LOG_EVERY = 1000
@@ -233,7 +234,7 @@ class IndexReplica:
             self.own_skipped += 1  # applied when we decided it: not even decoded
             return
         try:
-            record = decode_record(value)
+            record = decode_log_value(value)  # an article's record, or a story merge
         except InvalidLogRecordError as exc:  # foreign or corrupt: must not stop the replica
             self.skipped += 1
             if self.on_invalid is not None:

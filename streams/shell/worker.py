@@ -25,6 +25,8 @@ from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
+from streams.core.stories.model import StoryUpdate
+from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
 from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wait_for_broker
 from streams.kafka.connection import KafkaConnection
@@ -37,7 +39,7 @@ from streams.shell.config import core_config
 from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
 from streams.shell.lifecycle import BrokerWatchdog, FatalState, fatal_handler, register_watchdog
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pages import is_ready, register_pages
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
@@ -145,18 +147,21 @@ def build_worker_app(
     pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
                        dedup.fingerprinter)
 
-    async def on_log_record(record: LogRecord, catching_up: bool) -> None:
+    async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
         outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms(clock))
         if outcome is not None and outcome.outputs:
-            log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
+            log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
+                        outcome.corrections, len(outcome.story_updates))
             await publisher.publish(outcome)
             await publisher.flush()
             metrics.corrections.inc(outcome.corrections)
+            count_stories(metrics, outcome)
 
     def start_over(reason: str) -> None:
         # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
         dedup.index = new_index(dedup.config, settings.index_backend)
         dedup.stats = ParagraphStats(dedup.config.learned)
+        dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
 
     connection = KafkaConnection.from_settings(settings)
     gate = StateGate()
@@ -167,7 +172,11 @@ def build_worker_app(
     snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
                               covered=replica.covered_offsets,
                               interval_s=settings.snapshot_interval_s, clock=clock)
-    if settings.snapshot_interval_s and not snapshotter.enabled:
+    if settings.snapshot_interval_s and dedup.config.stories.enabled:
+        log.warning("index snapshots are off while stories are enabled (INGEST_STORIES): the "
+                    "story state is not in a snapshot, so every start replays the whole "
+                    "fingerprint log")
+    elif settings.snapshot_interval_s and not snapshotter.enabled:
         log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "
                     "the whole fingerprint log")
     service = ReplicaService(replica, probe, dedup=dedup, store=store, snapshotter=snapshotter,

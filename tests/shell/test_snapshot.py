@@ -17,12 +17,14 @@ from streams.core.errors import SnapshotUnusableError
 from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
+from streams.core.stories.config import StoryConfig
 from streams.shell.gate import StateGate
 from streams.shell.snapshot import SnapshotStore, load_or_none
 from streams.shell.snapshotter import Snapshotter
 from tests.harness import SAMPLES, envelope
 
-CONFIG = CoreConfig()
+# Snapshots hold the index, not the story state: a worker with stories on takes none (below).
+CONFIG = CoreConfig(stories=StoryConfig(enabled=False))
 TOPIC = "ingest.fingerprints"
 
 
@@ -144,6 +146,25 @@ def test_snapshotter_waits_for_its_interval_and_for_a_caught_up_replica(tmp_path
 
     assert asyncio.run(scenario()) == [0, 1, 1]
     assert SnapshotStore(tmp_path, CONFIG, TOPIC).load().offsets == {0: 9}
+
+
+def test_with_stories_on_no_snapshot_is_written_or_used(tmp_path: Path) -> None:
+    # The story state is fed by the same log but not saved: restoring the index alone and
+    # seeking past the records would lose every story, so the worker replays the whole log.
+    config = CoreConfig()
+    assert config.stories.enabled
+    dedup = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
+    outcomes(dedup, raws()[:3])
+
+    async def offsets() -> dict[int, int] | None:
+        return {0: 3}
+
+    snapshotter = Snapshotter(store=SnapshotStore(tmp_path, config, TOPIC), dedup=dedup,
+                              gate=StateGate(), covered=offsets, interval_s=300,
+                              clock=TestClock())
+    assert not snapshotter.enabled
+    assert asyncio.run(snapshotter.snapshot()) is False
+    assert load_or_none(SnapshotStore(tmp_path, config, TOPIC)) is None
 
 
 def test_exclusive_waits_for_every_shared_holder_and_blocks_new_ones() -> None:
