@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit integration eval bench fuzz prometheus clean
+.PHONY: install demo test lint typecheck unit integration eval eval-extract bench fuzz mutation prometheus clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -39,13 +39,33 @@ test: $(STAMP) prometheus lint typecheck
 # Generated stream + shipped real text; REALNEWS_DIR=<dir> adds a local ECB+ copy.
 eval: $(STAMP)
 	$(PY) -m bench.eval_dedup $(if $(REALNEWS_DIR),--realnews-dir $(REALNEWS_DIR)) $(ARGS)
+	$(PY) -m bench.eval_stories $(STORY_ARGS)
+
+# Main-text F1 vs trafilatura on public page sets kept outside the repo (--data DIR or
+# INGEST_EXTRACT_DATA; without them it says how to get them and exits 0).
+eval-extract: $(STAMP)
+	$(PY) -m bench.eval_extract $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
+
+# Mutation testing of the pure core (not part of `make test`): its own virtualenv, because
+# mutmut 3.7 needs pytest < 9 (README, Development). Writes MUTATION.md.
+MUTATION_VENV := .venv-mutation
+MUTATION_STAMP := $(MUTATION_VENV)/.installed
+
+$(MUTATION_STAMP): pyproject.toml
+	test -d $(MUTATION_VENV) || $(PYTHON) -m venv $(MUTATION_VENV)
+	$(MUTATION_VENV)/bin/pip install --quiet --upgrade pip
+	$(MUTATION_VENV)/bin/pip install --quiet -e ".[dev,mutation]"
+	@touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(MUTATION_VENV)/bin/python -m bench.mutation $(ARGS)
 
 fuzz: $(STAMP)
 	$(PIP) install --quiet -e ".[fuzz]"
 	$(PY) -m bench.fuzz --seconds $${FUZZ_SECONDS:-60}
 
 clean:
-	rm -rf $(VENV) .ingest-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MUTATION_VENV) .mutation .ingest-data .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ import orjson
 import trafilatura
 from datasketch import MinHash, MinHashLSH
 
+from bench.baselines import _faust_main
 from streams import settings as settings_mod
 from streams.kafka.broker import ensure_topics
 from streams.settings import Settings
@@ -82,13 +83,7 @@ def run_dayone(settings: Settings) -> int:
     async def count(self: Any, request: Any) -> Any:
         return self.json({"forwarded": consumed[0]})
 
-    sys.argv = ["bench", "worker", "--loglevel", settings.log_level,
-                "--web-port", str(settings.web_port)]
-    try:
-        app.main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return _faust_main(app, settings)
 
 
 if __name__ == "__main__":

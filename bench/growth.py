@@ -1,6 +1,13 @@
 """Cost per article and memory per fingerprint when the index already holds many articles.
 
     python -m bench.growth --sizes 10000,100000,1000000 --messages 300   # JSON on stdout
+    python -m bench.growth --backend memory --sizes 10000,100000          # the dict backend
+    python -m bench.growth --sizes 1000000 --restart                      # + snapshot restart
+
+With ``--restart`` the largest index is written as a snapshot (``streams.shell.snapshot``)
+and loaded back: write time, load time (what a restarted worker spends before reading the
+log since the snapshot), files' size, and a check that the loaded index decides the
+corpus exactly as the one that was written.
 
 The index is filled with synthetic :class:`IndexEntry` values (random signatures, 25 % of
 them duplicates pointing at a kept entry), built directly rather than by normalizing a
@@ -17,8 +24,10 @@ import gc
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,12 +36,16 @@ import xxhash
 
 from bench.e2e import build_corpus, proc_status_kb
 from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.decide import apply_decision, decide
-from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
 from streams.core.prepare import Prepared, prepare
 from streams.core.records import RawMessage
+from streams.core.text.learned import ParagraphStats
+from streams.shell.snapshot import SnapshotStore
 
 BASE_MS = 1_700_000_000_000
 CHUNK = 10_000
@@ -67,8 +80,15 @@ def rss_bytes() -> int:
     return proc_status_kb("self", "VmRSS") * 1024
 
 
-def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
-            stats_limit: int = 200_000) -> list[dict[str, Any]]:
+def new_index(config: CoreConfig, backend: str) -> Index:
+    if backend == "memory":
+        return FingerprintIndex(config.dedup.lsh)
+    return CompactIndex(config.dedup.lsh)
+
+
+def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5, *,
+            stats_limit: int = 200_000, backend: str = "memory",
+            restart_dir: str | None = None) -> list[dict[str, Any]]:
     """One index per size; then rounds that visit every size in turn.
 
     Interleaving the rounds exposes every size to the same background load (this machine
@@ -79,19 +99,21 @@ def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
     raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, start_ms + i)
             for i, v in enumerate(values)]
     prepared = [prepare(r, config) for r in raws]  # also warms caches up
-    indexes: dict[int, FingerprintIndex] = {}
+    indexes: dict[int, Index] = {}
     rows: dict[int, dict[str, Any]] = {}
     for size in sorted(sizes):
         before = rss_bytes()
         started = time.perf_counter()
-        index = FingerprintIndex(config.dedup.lsh)
+        index = new_index(config, backend)
         for entry in synthetic_entries(size, config.dedup.minhash.num_perm):
             index.add(entry)
         fill_s = time.perf_counter() - started
-        # stats() walks every band key: tens of seconds at millions of entries
-        approx = index.stats().bytes_per_entry if size <= stats_limit else None
+        # stats() walks every band key of the dict backend: tens of seconds at millions
+        approx = (index.stats().bytes_per_entry
+                  if size <= stats_limit or backend == "compact" else None)
         indexes[size] = index
-        rows[size] = {"entries": size, "articles": len(raws), "rounds": rounds,
+        rows[size] = {"entries": size, "backend": backend, "articles": len(raws),
+                      "rounds": rounds,
                       "fill_s": round(fill_s, 1),
                       "rss_bytes_per_entry": round((rss_bytes() - before) / size, 1),
                       "approx_bytes_per_entry": round(approx, 1) if approx else None}
@@ -120,16 +142,51 @@ def measure(sizes: Sequence[int], values: Sequence[bytes], rounds: int = 5,
             process_ratio_to_smallest_median=round(statistics.median(per_round), 3),
         )
         print(f"growth: {row}", file=sys.stderr, flush=True)
+    if restart_dir is not None and backend == "compact":
+        largest = max(indexes)
+        rows[largest]["restart"] = restart(indexes[largest], prepared, config, restart_dir)
+        print(f"growth: restart {rows[largest]['restart']}", file=sys.stderr, flush=True)
     return [rows[size] for size in sorted(rows)]
 
 
-def _decide_and_apply(index: FingerprintIndex, p: Prepared, config: CoreConfig) -> None:
+def restart(index: Index, prepared: Sequence[Prepared], config: CoreConfig,
+            directory: str) -> dict[str, Any]:
+    """Snapshot ``index``, load it back, and compare the two on the prepared articles."""
+    assert isinstance(index, CompactIndex)
+    store = SnapshotStore(Path(directory), config, "ingest.fingerprints")
+    started = time.perf_counter()
+    path = store.save(index, ParagraphStats(config.learned), {0: 0}, created_ms=BASE_MS)
+    write_s = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in path.iterdir())
+    before = rss_bytes()
+    started = time.perf_counter()
+    snapshot = store.load()
+    load_s = time.perf_counter() - started
+    loaded_rss = rss_bytes() - before
+    same = True
+    for p in prepared:
+        a = decide(p.fingerprint, p.event_time_ms, p.id, index, config.dedup)
+        b = decide(p.fingerprint, p.event_time_ms, p.id, snapshot.index, config.dedup)
+        same &= a == b
+        for target, d in ((index, a), (snapshot.index, b)):
+            changed = apply_decision(target, p.fingerprint, p.event_time_ms, p.id, d,
+                                     now_ms=p.event_time_ms, source=p.metadata.source)
+            del changed
+        same &= encode_record(index.get(p.id), (), "") == encode_record(  # type: ignore[arg-type]
+            snapshot.index.get(p.id), (), "")  # type: ignore[arg-type]
+    return {"entries": len(index), "write_s": round(write_s, 2), "load_s": round(load_s, 2),
+            "snapshot_bytes_per_entry": round(size / max(1, len(index)), 1),
+            "loaded_rss_bytes_per_entry": round(loaded_rss / max(1, len(index)), 1),
+            "same_decisions": same}
+
+
+def _decide_and_apply(index: Index, p: Prepared, config: CoreConfig) -> None:
     decision = decide(p.fingerprint, p.event_time_ms, p.id, index, config.dedup)
     apply_decision(index, p.fingerprint, p.event_time_ms, p.id, decision,
                    now_ms=p.event_time_ms, source=p.metadata.source)
 
 
-def _remove(index: FingerprintIndex, ids: list[str]) -> None:
+def _remove(index: Index, ids: list[str]) -> None:
     for article_id in ids:
         index.remove(article_id)
 
@@ -141,12 +198,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--backend", choices=("compact", "memory"), default="compact")
+    parser.add_argument("--restart", action="store_true",
+                        help="snapshot the largest index and time loading it back")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):  # one core, like one worker's hot loop
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     values = build_corpus(args.messages, seed=args.seed).values
     sizes = [int(size) for size in args.sizes.split(",")]
-    result = measure(sizes, values, args.rounds)
+    if args.restart:
+        with tempfile.TemporaryDirectory(prefix="growth-restart-") as directory:
+            result = measure(sizes, values, args.rounds, backend=args.backend,
+                             restart_dir=directory)
+    else:
+        result = measure(sizes, values, args.rounds, backend=args.backend)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
 

@@ -67,6 +67,7 @@ class Settings:
     topic_duplicates: str = "articles.duplicates"
     topic_deadletter: str = "articles.deadletter"
     topic_fingerprints: str = "ingest.fingerprints"
+    topic_stories: str = "articles.stories"
     partitions: int = 4
     replication_factor: int = 1
 
@@ -89,6 +90,15 @@ class Settings:
     processes: int = -1
     processing_budget_s: float = 5.0  # CPU seconds one message may take before dead-lettering
     boilerplate_max_bytes: int = 256 * 1024 * 1024  # learned-boilerplate tables, estimated
+    # The fingerprint index: "compact" (numpy arrays, < 1 KB per article, snapshots) or
+    # "memory" (Python dicts, ~3.4 KB per article; kept as the reference implementation).
+    index_backend: str = "compact"
+    # Seconds between index snapshots in the data directory (and one at a clean stop);
+    # 0 turns snapshots off, so a restart replays the whole fingerprint log.
+    snapshot_interval_s: float = 300.0
+    # Story clustering (story_id on records, merges on the stories topic). Its state is not in
+    # an index snapshot: while on, snapshots are off and a start replays the whole log.
+    stories: bool = True
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
@@ -173,6 +183,9 @@ class Settings:
             ("batch_size must be >= 1", self.batch_size >= 1),
             ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
             ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
+            ("index_backend must be 'compact' or 'memory'",
+             self.index_backend in ("compact", "memory")),
+            ("snapshot_interval_s must be >= 0", self.snapshot_interval_s >= 0),
             *ports,
             *positive,
         ]

@@ -16,10 +16,13 @@ from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.connection import KafkaConnection
 from streams.kafka.process import spawn
 from streams.settings import Settings
 
@@ -30,12 +33,13 @@ SCHEMAS = {
         record_schema(name),
         format_checker=FormatChecker(),
     )
-    for name in ("raw-envelope", "enriched", "duplicate", "deadletter")
+    for name in ("raw-envelope", "enriched", "duplicate", "deadletter", "story-update")
 }
 SCHEMA_FOR_TOPIC = {
     "articles.enriched": "enriched",
     "articles.duplicates": "duplicate",
     "articles.deadletter": "deadletter",
+    "articles.stories": "story-update",
 }
 
 
@@ -86,19 +90,10 @@ class Worker:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
 
-    def metric(self, name: str) -> float:
-        """The value of an unlabelled sample on this worker's /metrics page (0 if absent)."""
-        status, body = self.get("/metrics")
-        for line in body.decode(errors="replace").splitlines() if status == 200 else []:
-            sample, _, value = line.partition(" ")
-            if sample == name:
-                return float(value)
-        return 0.0
-
     def wait_metric(self, name: str, at_least: float, timeout_s: float = 30.0) -> None:
         """Wait until the worker reports ``name >= at_least`` (an observable state, no guess)."""
         deadline = time.monotonic() + timeout_s
-        while self.metric(name) < at_least:
+        while (self.metric(name) or 0.0) < at_least:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{self.name}: {name} < {at_least} after {timeout_s} s")
             time.sleep(0.2)
@@ -123,6 +118,17 @@ class Worker:
                 return
             time.sleep(0.2)
         raise AssertionError(f"worker {self.name} not ready in {timeout_s} s:\n{self.log_tail()}")
+
+    def metric(self, name: str, **labels: str) -> float | None:
+        """Sum of the samples of ``name`` with these labels on /metrics (None: no sample)."""
+        status, body = self.get("/metrics")
+        if status != 200:
+            return None
+        values = [sample.value
+                  for family in text_string_to_metric_families(body.decode())
+                  for sample in family.samples
+                  if sample.name == name and labels.items() <= sample.labels.items()]
+        return sum(values) if values else None
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path else ""
@@ -196,11 +202,12 @@ def produce(settings: Settings, values: Iterable[bytes], partition: int | None =
     """Produce values in order; return (partition, offset) of each."""
     producer = make_producer(settings)
     placed = []
-    for value in values:
-        meta = producer.send(settings.topic_raw, value=value, key=key,
-                             partition=partition).get(timeout=30)
+    # Strictly increasing timestamps: "earlier" is well defined.
+    first_ms = int(time.time() * 1000)
+    for i, value in enumerate(values):
+        meta = producer.send(settings.topic_raw, value=value, key=key, partition=partition,
+                             timestamp_ms=first_ms + i).get(timeout=30)
         placed.append((meta.partition, meta.offset))
-        time.sleep(0.002)  # strictly increasing timestamps: "earlier" is well defined
     producer.close(timeout=10)
     return placed
 
@@ -216,6 +223,15 @@ def produce_placed(
     placed = [(m.partition, m.offset) for m in (f.get(timeout=30) for f in futures)]
     producer.close(timeout=10)
     return placed
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    """Poll an observable state until it holds; fail with ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.05)
 
 
 def final_kept(got: Collected) -> set[str]:
@@ -246,24 +262,59 @@ class Collected:
         return out
 
 
-def collect(settings: Settings, until: Callable[[Collected], bool], timeout_s: float = 60.0,
-            settle_s: float = 1.0) -> Collected:
-    """Read all output topics from the beginning until ``until`` holds, then a little more."""
+def collect(settings: Settings, until: Callable[[Collected], bool],
+            timeout_s: float = 60.0) -> Collected:
+    """Read all output topics from the beginning until ``until`` holds, then to their ends.
+
+    No fixed wait for stray records: once ``until`` holds, the true end offset of every
+    output partition is measured (Tansu-proof, as ``streams.kafka.lag`` does) and reading
+    goes on to it, so every record published before that moment is in the result. To be
+    sure nothing more comes, stop the workers first and call :func:`read_all`.
+    """
     reader = make_reader(settings, list(settings.output_topics), from_beginning=True)
     got = Collected()
     deadline = time.monotonic() + timeout_s
-    done_at: float | None = None
+    ends: dict[TopicPartition, int] | None = None
     try:
         while time.monotonic() < deadline:
             for record in poll_records(reader):
                 got.records.append((record.topic, orjson.loads(record.value)))
-            if done_at is None and until(got):
-                done_at = time.monotonic()
-            if done_at is not None and time.monotonic() - done_at >= settle_s:
+            if ends is None and until(got):
+                ends = true_end_offsets(settings, reader.assignment())
+            if ends is not None and all(reader.position(tp) >= end for tp, end in ends.items()):
                 return got
         raise AssertionError(f"timed out; collected {len(got.records)} records: {got.records}")
     finally:
         reader.close()
+
+
+def read_all(settings: Settings, timeout_s: float = 60.0) -> Collected:
+    """Every output record published so far (after the workers stopped: every one)."""
+    return collect(settings, lambda _: True, timeout_s)
+
+
+def true_end_offsets(settings: Settings, partitions: Iterable[TopicPartition]
+                     ) -> dict[TopicPartition, int]:
+    """End offsets read from the last batch: Tansu's "latest" can be that batch's first + 1."""
+    probe = KafkaConsumer(group_id=None, enable_auto_commit=False,
+                          **KafkaConnection.from_settings(settings).kafka_python_options())
+    ends = {}
+    try:
+        for tp in partitions:
+            reported = probe.end_offsets([tp])[tp]
+            ends[tp] = reported
+            if reported == 0:
+                continue
+            probe.assign([tp])
+            probe.seek(tp, reported - 1)
+            deadline = time.monotonic() + 10
+            batch: list[Any] = []
+            while not batch and time.monotonic() < deadline:
+                batch = probe.poll(timeout_ms=200).get(tp, [])
+            ends[tp] = max([reported, *(record.offset + 1 for record in batch)])
+    finally:
+        probe.close()
+    return ends
 
 
 def schema_errors(topic: str, record: dict[str, Any]) -> list[str]:

@@ -157,14 +157,14 @@ def metric_summary(base: str) -> str:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    columns = ["id", "title", "source", "verdict", "duplicate_of", "similarity"]
+    columns = ["id", "title", "source", "verdict", "duplicate_of", "similarity", "story_id"]
     # Untitled articles show their first words in quotes.
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(out)
+    return "\n".join(row.rstrip() for row in out)
 
 
 def _cell(value: Any, limit: int = 48) -> str:

@@ -25,6 +25,7 @@ def run_tail(
         "enriched": settings.topic_enriched,
         "duplicates": settings.topic_duplicates,
         "deadletter": settings.topic_deadletter,
+        "stories": settings.topic_stories,
     }[output]
     wait_for_broker(settings)
     consumer = make_reader(settings, [topic], from_beginning=from_beginning)

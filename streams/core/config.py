@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from streams.core.dedup.config import DedupConfig
 from streams.core.hold import HoldConfig
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
+from streams.core.stories.config import StoryConfig
 from streams.core.text.article import DEFAULT_TEXT_CONFIG, TextConfig
 from streams.core.text.learned import LearnedBoilerplateConfig
 
@@ -24,3 +25,4 @@ class CoreConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     learned: LearnedBoilerplateConfig = field(default_factory=LearnedBoilerplateConfig)
     hold: HoldConfig = field(default_factory=HoldConfig)
+    stories: StoryConfig = field(default_factory=StoryConfig)

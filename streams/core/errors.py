@@ -106,3 +106,10 @@ class ProcessingTimeoutError(InputError):
     and the worker moves on (a safety net behind linear-time processing)."""
 
     code = "processing_timeout"
+
+
+class SnapshotUnusableError(IngestError):
+    """Raised when an index snapshot is missing, corrupt, incompatible or stale; the worker
+    then rebuilds its index from the whole fingerprint log instead."""
+
+    code = "snapshot_unusable"

@@ -30,6 +30,8 @@ from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from streams.core.envelope import MAX_FIELD_CHARS
 from streams.core.errors import InvalidLogRecordError
+from streams.core.stories import codec as story_codec
+from streams.core.stories.model import StoryNote, StoryUpdate
 
 FENCE_PREFIX = b"\x00fence:"
 # Header naming the worker that appended a record: a replica skips its own records without
@@ -60,6 +62,7 @@ class LogRecord:
     entry: IndexEntry
     paragraph_keys: tuple[int, ...]
     worker: str
+    story: StoryNote | None = None  # a kept article's story and vector (streams.core.stories)
 
 
 def is_fence(key: bytes | None) -> bool:
@@ -79,7 +82,10 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str) -> bytes:
+def encode_record(
+    entry: IndexEntry, paragraph_keys: Sequence[int], worker: str,
+    story: StoryNote | None = None,
+) -> bytes:
     fp = entry.fingerprint
     value: dict[str, Any] = {
         "v": LOG_VERSION,
@@ -109,16 +115,22 @@ def encode_record(entry: IndexEntry, paragraph_keys: Sequence[int], worker: str)
         value["sim"] = entry.similarity
     if entry.moved_by is not None:
         value["mv"] = entry.moved_by
+    if story is not None:
+        value["st"] = story_codec.encode_note(story)
     return orjson.dumps(value)
 
 
 def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> LogRecord:
-    """Decode and validate one record; :class:`InvalidLogRecordError` when it is not one.
+    """Decode and validate one article record; :class:`InvalidLogRecordError` when it is not one.
 
     Everything the index and the decision read is checked (types, id and hash formats, the
     signature's length): a record from a foreign producer, an older layout or a bug must be
     refused here, not crash the replica when the decision compares signatures.
     """
+    return _decode_article(_load(value), num_perm)
+
+
+def _load(value: bytes) -> dict[str, Any]:
     try:
         obj = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
@@ -127,6 +139,10 @@ def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> Log
         raise InvalidLogRecordError("fingerprint-log record is not a JSON object")
     if obj.get("v", LOG_VERSION) not in READABLE_LOG_VERSIONS:
         raise InvalidLogRecordError(f"unknown fingerprint-log version {obj.get('v')!r}")
+    return obj
+
+
+def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
     content_hash = _field(obj, "h", str)
     if not _CONTENT_HASH.fullmatch(content_hash):
         raise InvalidLogRecordError("'h' is not a 32-digit lowercase hex content hash")
@@ -153,7 +169,49 @@ def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> Log
         type(k) is int and 0 <= k < _U64 for k in keys
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
-    return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS))
+    return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
+                     _story_note(obj))
+
+
+def _story_note(obj: dict[str, Any]) -> StoryNote | None:
+    note = obj.get("st")
+    if note is None:
+        return None
+    if not isinstance(note, dict):
+        raise InvalidLogRecordError("'st' is not a story note object")
+    try:
+        decoded = story_codec.decode_note(note)
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise InvalidLogRecordError(f"'st' is not a story note: {exc}") from exc
+    if not decoded.story or len(decoded.story) > MAX_LOG_ID_CHARS:
+        raise InvalidLogRecordError("'st' has an empty or over-long story id")
+    return decoded
+
+
+# -- story merges: a second kind of record on the same log (streams.core.stories) ----------------
+def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
+    """Key and value of any record the workers append to the log."""
+    if isinstance(record, StoryUpdate):
+        return record.log_key, orjson.dumps(story_codec.encode_update(record, LOG_VERSION))
+    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story)
+    return record.entry.id.encode("utf-8"), value
+
+
+def decode_log_value(
+    value: bytes, num_perm: int = MinHashConfig().num_perm
+) -> LogRecord | StoryUpdate:
+    """Any record of the log: an article's, or a story merge (validated alike)."""
+    obj = _load(value)
+    if not story_codec.is_update(obj):
+        return _decode_article(obj, num_perm)
+    try:
+        update = story_codec.decode_update(obj)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidLogRecordError(f"malformed story merge: {exc}") from exc
+    for name, text in (("story", update.story), ("into", update.into)):
+        if not text or len(text) > MAX_LOG_ID_CHARS:
+            raise InvalidLogRecordError(f"story merge {name!r} is empty or over-long")
+    return update
 
 
 def _bytes(obj: dict[str, Any], name: str, unit: int) -> bytes:

@@ -9,6 +9,7 @@ from streams.core.errors import IngestError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
 from streams.core.records import Output, RawMessage, deadletter_record
+from streams.core.stories.model import Assignment, StoryUpdate
 
 if TYPE_CHECKING:
     from streams.core.prepare import Prepared
@@ -33,6 +34,10 @@ class Outcome:
     # A verdict decided with ``hold=True``: its outputs wait for
     # :meth:`streams.core.pipeline.Deduplicator.release`, which needs the prepared article.
     held: Prepared | None = None
+    # Stories (streams.core.stories): the decided article's story, and merges to append to
+    # the fingerprint log (their public records are in ``outputs``).
+    story: Assignment | None = None
+    story_updates: list[StoryUpdate] = field(default_factory=list)
 
 
 def deadletter_outcome(

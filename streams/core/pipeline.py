@@ -43,6 +43,9 @@ from streams.core.records import (
     enriched_record,
     parse_origin,
 )
+from streams.core.stories.attach import attach_story, race_outcome, stamp_story
+from streams.core.stories.model import StoryUpdate
+from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
@@ -63,6 +66,7 @@ class Deduplicator:
         index: Index | None = None,
         stats: ParagraphStats | None = None,
         fingerprinter: Fingerprinter = minhash_fingerprint,
+        stories: StoryState | None = None,
     ) -> None:
         self.config = config
         self.worker = worker
@@ -75,6 +79,9 @@ class Deduplicator:
         # Ids decided with hold=True whose outputs are not published yet: a correction for
         # one of them is not published, its held verdict is rewritten on release instead.
         self._held: set[str] = set()
+        self.stories = stories if stories is not None else StoryState(
+            config.stories, window_ms=config.window_ms
+        )
 
     # -- the hot path -------------------------------------------------------------------
     def process(self, raw: RawMessage, now_ms: int, *, hold: bool = False) -> Outcome:
@@ -185,7 +192,7 @@ class Deduplicator:
             verdict = "duplicate"
         kept_fixed, moved = self._corrections(decision, prepared.id, now_ms, replay=not is_new)
         self._remember(prepared.id)
-        return Outcome(
+        outcome = Outcome(
             verdict=verdict,
             outputs=outputs + kept_fixed + moved,
             log_records=records,
@@ -195,6 +202,13 @@ class Deduplicator:
             rules_removed=prepared.article.boilerplate_removed,
             learned_removed=learned_removed,
         )
+        if self.config.stories.enabled:
+            attach_story(
+                outcome, self.stories, article_id=prepared.id,
+                event_time_ms=prepared.event_time_ms, root=decision.root_for(prepared.id),
+                terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
+            )
+        return outcome
 
     def _without_learned_boilerplate(
         self, prepared: Prepared, now_ms: int
@@ -286,6 +300,9 @@ class Deduplicator:
         if record.entry.id not in self.index:
             self._observe(record.entry, record.paragraph_keys)
         self.index.add(record.entry)
+        if record.story is not None:
+            entry = record.entry
+            self.stories.apply_note(entry.id, entry.event_time_ms, record.story, entry.seen_at_ms)
 
     def _observe(self, entry: IndexEntry, paragraph_keys: tuple[int, ...]) -> None:
         """Count a newly indexed article's paragraphs towards learned boilerplate (the keys
@@ -331,14 +348,38 @@ class Deduplicator:
         )
 
     def on_log_record(
-        self, record: LogRecord, *, catching_up: bool, now_ms: int
+        self, record: LogRecord | StoryUpdate, *, catching_up: bool, now_ms: int
     ) -> Outcome | None:
         """One record of the fingerprint log, ours or another worker's, read by the replica.
 
         While catching up (start-up) every record is applied as it is. Afterwards our own
         records are skipped (applied when we decided them) and another worker's may reveal a
-        race we lost: the outcome then holds the corrections to publish.
+        race we lost: the outcome then holds the corrections (or story merges) to publish.
         """
+        if isinstance(record, StoryUpdate):  # merges only join: applying one twice is a no-op
+            self.stories.apply_update(record)
+            return None
+        outcome = self._on_article_record(record, catching_up=catching_up, now_ms=now_ms)
+        if catching_up or record.worker == self.worker or record.story is None:
+            return outcome
+        entry = record.entry
+        if outcome is not None:  # our corrections: their new root is this article
+            stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
+        updates = self.stories.race_merges(
+            entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker
+        )
+        if not updates:
+            return outcome
+        merges = race_outcome(updates)
+        if outcome is None:
+            return merges
+        outcome.outputs += merges.outputs
+        outcome.story_updates += merges.story_updates
+        return outcome
+
+    def _on_article_record(
+        self, record: LogRecord, *, catching_up: bool, now_ms: int
+    ) -> Outcome | None:
         if catching_up:
             self.apply(record)
             return None
@@ -350,6 +391,7 @@ class Deduplicator:
     def expire(self, now_ms: int) -> int:
         removed = self.index.expire(now_ms, self.config.window_ms)
         self.stats.expire(now_ms)
+        self.stories.expire(now_ms)
         return len(removed)
 
     def _remember(self, article_id: str) -> None:

@@ -25,6 +25,7 @@ from streams.core.dedup.profile import build_profile
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.records import RawMessage
+from streams.core.stories.terms import EMPTY_TERMS, StoryTerms, story_terms
 from streams.core.text.article import normalize_article
 from streams.core.text.model import NormalizedArticle
 from streams.core.text.normalize import fingerprint_text, fingerprint_tokens, form_key
@@ -50,6 +51,7 @@ class Prepared:
     fingerprint: Fingerprint  # of all paragraphs
     profile: Profile  # of all paragraphs: keys, shingle counts, figures, every shingle
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
+    story_terms: StoryTerms = EMPTY_TERMS  # streams.core.stories: terms for the story
 
     @property
     def event_time_ms(self) -> int:
@@ -82,6 +84,11 @@ def prepare(
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
     fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
     profile = profile_forms(forms, article.language, config)
+    fingerprinted = clock()
+    terms = story_terms(
+        envelope.title or article.title, article.paragraphs, forms, article.language,
+        config.stories,
+    ) if config.stories.enabled else EMPTY_TERMS
     return Prepared(
         raw=raw,
         id=envelope.id or raw.derived_id(),
@@ -93,7 +100,9 @@ def prepare(
         fingerprint=fingerprint,
         profile=profile,
         timings=(("parse", parsed - started), ("normalize", normalized - parsed),
-                 ("fingerprint", clock() - normalized)),
+                 ("fingerprint", fingerprinted - normalized),
+                 ("stories", clock() - fingerprinted)),
+        story_terms=terms,
     )
 
 

@@ -16,10 +16,11 @@ from streams.core.dedup.model import Decision
 from streams.core.envelope import Envelope
 from streams.core.errors import IngestError
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_deadletter
+from streams.core.stories.model import StoryUpdate
 from streams.core.text.model import NormalizedArticle
 
 SCHEMA_VERSION = 1
-OutputKind = Literal["enriched", "duplicates", "deadletter"]
+OutputKind = Literal["enriched", "duplicates", "deadletter", "stories"]
 # A dead letter carries the raw value for replay; past this size it carries a prefix and the
 # origin (the raw topic still holds the whole message until its retention runs out). The
 # record's encoded size bounds it further (record_budget.fit_deadletter).
@@ -193,6 +194,19 @@ def correction_record(
     }
 
 
+def story_update_record(update: StoryUpdate) -> dict[str, Any]:
+    """A late merge of two stories, for consumers (``schemas/story-update.schema.json``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "story_id": update.story,
+        "merged_into": update.into,
+        "story_founded_at": iso_ms(update.story_time_ms),
+        "merged_into_founded_at": iso_ms(update.into_time_ms),
+        "reason": update.reason,
+        "processed_at": iso_ms(update.at_ms),
+    }
+
+
 def _raw_prefix(data: bytes | None) -> tuple[tuple[bytes | None, bool], str]:
     """At most DEADLETTER_RAW_LIMIT bytes of ``data`` (whether it was cut) and how it is
     copied: "utf-8" text when it is UTF-8, else "base64"; "none" for a missing value.
@@ -235,7 +249,8 @@ def deadletter_record(
 
 def record_schema(name: str) -> dict[str, Any]:
     """The installed JSON Schema of a record (``enriched``, ``duplicate``, ``deadletter``,
-    ``raw-envelope``): the copy shipped inside the package, the one consumers get."""
+    ``raw-envelope``, ``story-update``): the copy shipped inside the package, the one
+    consumers get."""
     path = resources.files("streams") / "schemas" / f"{name}.schema.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema

@@ -236,6 +236,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic_enriched: dict(limit),
         settings.topic_duplicates: dict(limit),
         settings.topic_deadletter: dict(limit),
+        # Story merges, keyed "<story>" of the merged story; consumers union them.
+        settings.topic_stories: dict(limit),
         # The shared fingerprint index: compacted by article id, and deleted after the dedup
         # window so state stays bounded (Kafka applies both with "compact,delete").
         settings.topic_fingerprints: {

@@ -13,13 +13,15 @@ import orjson
 from faust.types import TP
 
 from streams.core.errors import DeadLetterRateExceededError
-from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
+from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.hold import event_order
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage
+from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
-from streams.shell.metrics import Metrics
+from streams.shell.gate import StateGate
+from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics
@@ -59,20 +61,23 @@ class Publisher:
 
     async def publish(self, outcome: Outcome) -> None:
         await self.publish_outputs(outcome)
+        await self.publish_log_records(outcome)
+
+    async def publish_log_records(self, outcome: Outcome) -> None:
         for record in outcome.log_records:
             await self.publish_log_record(record)
+        for update in outcome.story_updates:  # story merges, for every worker's state
+            await self.publish_log_record(update)
 
     async def publish_outputs(self, outcome: Outcome) -> None:
         for output in outcome.outputs:
             await self._send(self.topics.for_output(output.kind).get_topic_name(),
                              output.key.encode("utf-8"), orjson.dumps(output.value))
 
-    async def publish_log_record(self, record: LogRecord) -> None:
-        await self._send(
-            self.topics.fingerprints.get_topic_name(), record.entry.id.encode("utf-8"),
-            encode_record(record.entry, record.paragraph_keys, record.worker),
-            headers=[(WORKER_HEADER, record.worker.encode("utf-8"))],
-        )
+    async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
+        key, value = encode_log_record(record)
+        await self._send(self.topics.fingerprints.get_topic_name(), key, value,
+                         headers=[(WORKER_HEADER, record.worker.encode("utf-8"))])
 
     async def _send(
         self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
@@ -100,6 +105,7 @@ class Publisher:
         if outcome.learned_removed:
             m.boilerplate_removed.labels(layer="learned").inc(outcome.learned_removed)
         m.end_to_end_seconds.observe(max(0.0, (published_ms - raw.timestamp_ms) / 1000))
+        count_stories(m, outcome)
 
 
 def register_agent(
@@ -112,8 +118,10 @@ def register_agent(
     replica: IndexReplica,
     publisher: Publisher,
     guard: DeadLetterGuard,
+    gate: StateGate | None = None,
 ) -> None:
     metrics = publisher.metrics
+    state_gate = gate or StateGate()
     stage = metrics.stage_seconds
 
     def judge(raw: RawMessage, outcome: Outcome) -> None:
@@ -156,8 +164,7 @@ def register_agent(
                         extra={"topic": raw.topic, "partition": raw.partition,
                                "offset": raw.offset, "code": outcome.error_code},
                     )
-                for record in outcome.log_records:
-                    await publisher.publish_log_record(record)
+                await publisher.publish_log_records(outcome)
                 held.append((raw, outcome))
             last_ms = now_ms()
             oldest = min((raw.timestamp_ms for raw, _ in held), default=last_ms)
@@ -191,4 +198,5 @@ def register_agent(
             settings.batch_size, within=settings.batch_window_s
         )
         async for events in batches:
-            await handle(events)
+            async with state_gate.shared():  # a snapshot never sees half a batch
+                await handle(events)

@@ -8,6 +8,7 @@ from streams.core.dedup.config import DedupConfig
 from streams.core.hold import HoldConfig
 from streams.core.pipeline import CoreConfig
 from streams.core.record_budget import RECORD_HEADROOM_BYTES
+from streams.core.stories.config import StoryConfig
 from streams.core.text.article import DEFAULT_TEXT_CONFIG
 from streams.core.text.learned import LearnedBoilerplateConfig
 from streams.settings import Settings
@@ -35,4 +36,5 @@ def core_config(settings: Settings) -> CoreConfig:
             max_bytes=settings.boilerplate_max_bytes,
         ),
         hold=HoldConfig(hold_ms=settings.verdict_hold_ms),
+        stories=StoryConfig(enabled=settings.stories),
     )

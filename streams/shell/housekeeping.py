@@ -1,4 +1,5 @@
-"""Periodic upkeep of a worker: expire old index entries, refresh the state and lag gauges.
+"""Periodic upkeep of a worker: expire old index entries, refresh the state and lag gauges,
+write an index snapshot when one is due (``INGEST_SNAPSHOT_INTERVAL_S``).
 
 Runs every :data:`HOUSEKEEPING_INTERVAL_S` on a Faust timer. Expiry takes "now" from the
 injected clock, so the window is tested by moving a test clock instead of waiting 14 days.
@@ -13,7 +14,9 @@ from typing import Any, Protocol
 
 from streams.core.clock import Clock, now_ms
 from streams.core.pipeline import Deduplicator
+from streams.shell.gate import StateGate
 from streams.shell.metrics import Metrics
+from streams.shell.snapshotter import Snapshotter
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class Housekeeping:
         committed: Callable[[], Mapping[Any, int | None]],
         ready: Callable[[], bool],
         clock: Clock,
+        gate: StateGate | None = None,
+        snapshotter: Snapshotter | None = None,
     ) -> None:
         self.dedup = dedup
         self.metrics = metrics
@@ -58,6 +63,8 @@ class Housekeeping:
         self.committed = committed
         self.ready = ready
         self.clock = clock
+        self.gate = gate or StateGate()
+        self.snapshotter = snapshotter
         self._reported: set[int] = set()
 
     async def run(self) -> None:
@@ -68,8 +75,11 @@ class Housekeeping:
             log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
 
     async def run_once(self) -> None:
-        self.dedup.expire(now_ms(self.clock))
+        async with self.gate.shared():
+            self.dedup.expire(now_ms(self.clock))
         await self.update_gauges()
+        if self.snapshotter is not None:
+            await self.snapshotter.maybe_snapshot()
 
     async def update_gauges(self) -> None:
         m = self.metrics

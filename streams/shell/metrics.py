@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from streams.core.outcome import Outcome
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 SIZE_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
+STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 500, 1000)
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,24 @@ class Metrics:
     ready: Gauge
     guard_trips: Counter
     paused_partitions: Gauge
+    stories_opened: Counter
+    story_articles: Counter
+    story_merges: Counter
+    story_size: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry = REGISTRY) -> Metrics:
+        metrics = cls._declare(registry)
+        # Series of these labels exist from the start (at 0), so rates over them are 0, not
+        # absent, until the first merge.
+        for verdict in ("enriched", "duplicate"):
+            metrics.story_articles.labels(verdict=verdict)
+        for reason in ("bridge", "race"):
+            metrics.story_merges.labels(reason=reason)
+        return metrics
+
+    @classmethod
+    def _declare(cls, registry: CollectorRegistry) -> Metrics:
         r = registry
         return cls(
             # Identity of this worker process (its id and version) as labels on a constant 1.
@@ -145,4 +163,38 @@ class Metrics:
                 "ingest_paused_partitions", "Raw partitions paused by the dead-letter guard.",
                 registry=r,
             ),
+            # Stories opened by articles this worker decided (an article on no known story).
+            stories_opened=Counter(
+                "ingest_stories_opened_total", "Stories opened.", registry=r
+            ),
+            # Articles given a story_id, by verdict (enriched: assigned by its terms;
+            # duplicate: its kept article's story).
+            story_articles=Counter(
+                "ingest_story_articles_total", "Articles assigned to a story.", ["verdict"],
+                registry=r,
+            ),
+            # Story merges this worker published, by reason (bridge: an article matched two
+            # stories; race: two workers opened one event's story at once).
+            story_merges=Counter(
+                "ingest_story_merges_total", "Stories merged into another.", ["reason"],
+                registry=r,
+            ),
+            # Size (kept articles) of the story an article was given, observed once per
+            # article (kept or duplicate): story sizes as the articles see them.
+            story_size=Histogram(
+                "ingest_story_size_articles", "Kept articles of an article's story.",
+                buckets=STORY_SIZE_BUCKETS, registry=r,
+            ),
         )
+
+
+def count_stories(metrics: Metrics, outcome: Outcome) -> None:
+    """The story part of one outcome (a decided article, or merges after a log record)."""
+    story = outcome.story
+    if story is not None:
+        metrics.story_articles.labels(verdict=outcome.verdict).inc()
+        metrics.story_size.observe(story.size)
+        if story.opened and outcome.verdict == "enriched":
+            metrics.stories_opened.inc()
+    for update in outcome.story_updates:
+        metrics.story_merges.labels(reason=update.reason).inc()

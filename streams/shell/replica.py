@@ -9,6 +9,13 @@ Catching up must not trust the broker's end offsets: Tansu 0.6.0 can answer List
 silently drop the last entries of a partition. Instead, the replica appends a *fence* record
 to each partition and reads until it has passed its own fences. The produce response gives
 the fence's exact offset, so this is correct on any Kafka-protocol broker.
+
+A worker restored from a snapshot (:mod:`streams.shell.snapshot`) starts each partition at
+the snapshot's offsets instead of the beginning and catches up to fences the same way.
+The snapshot is not used (``on_fallback`` resets the state, and the replica reads from the
+beginning) when the log no longer holds those offsets: a partition's start is past them
+(retention deleted records the snapshot never saw), they lie beyond its fence (the topic
+was recreated), or the partitions differ.
 """
 
 from __future__ import annotations
@@ -27,15 +34,17 @@ from streams.core.fingerprint_log import (
     FENCE_PREFIX,
     WORKER_HEADER,
     LogRecord,
-    decode_record,
+    decode_log_value,
     is_fence,
 )
+from streams.core.stories.model import StoryUpdate
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
+from streams.shell.gate import StateGate
 
 log = logging.getLogger(__name__)
 
-RecordHandler = Callable[[LogRecord, bool], Awaitable[None]]
+RecordHandler = Callable[[LogRecord | StoryUpdate, bool], Awaitable[None]]
 # Log only the first invalid records, then one line per this many: a flood of foreign
 # records must not flood the log (the metric counts every one).
 _INVALID_LOG_EVERY = 1000
@@ -50,10 +59,18 @@ class IndexReplica:
         on_record: RecordHandler,
         *,
         on_invalid: Callable[[InvalidLogRecordError], None] | None = None,
+        gate: StateGate | None = None,
+        on_fallback: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.on_record = on_record
         self.on_invalid = on_invalid
+        self.gate = gate or StateGate()
+        self.on_fallback = on_fallback
+        # Next offset per partition of a restored snapshot; set before start().
+        self.start_offsets: dict[int, int] | None = None
+        self.started_from_snapshot = False
+        self._next: dict[int, int] = {}  # partition -> next offset not yet applied
         self.ready = asyncio.Event()
         self.applied = 0
         self.skipped = 0
@@ -81,7 +98,6 @@ class IndexReplica:
         partitions = await self._partitions_of(topic)
         self._partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
         self._consumer.assign(self._partitions)
-        await self._consumer.seek_to_beginning(*self._partitions)
         self._task = asyncio.create_task(self._run(), name="index-replica")
         self._task.add_done_callback(self._on_task_done)
 
@@ -131,17 +147,20 @@ class IndexReplica:
         assert self._consumer is not None
         started = time.monotonic()
         fences = await self.append_fences()
+        await self._position(fences)
         pending = dict(fences)
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, messages in batches.items():
-                for message in messages:
-                    await self._apply(
-                        message.key, message.value, catching_up=not self.ready.is_set(),
-                        headers=message.headers,
-                    )
-                    if tp in pending and message.offset >= pending[tp]:
-                        del pending[tp]
+            async with self.gate.shared():
+                for tp, messages in batches.items():
+                    for message in messages:
+                        await self._apply(
+                            message.key, message.value, catching_up=not self.ready.is_set(),
+                            headers=message.headers,
+                        )
+                        self._next[tp.partition] = message.offset + 1
+                        if tp in pending and message.offset >= pending[tp]:
+                            del pending[tp]
             if pending and not batches:
                 for tp in list(pending):
                     if await self._consumer.position(tp) > pending[tp]:
@@ -149,11 +168,61 @@ class IndexReplica:
             if not pending and not self.ready.is_set():
                 self.ready.set()
                 log.info(
-                    "index replica caught up: %d entries from %d partitions in %.1f s "
-                    "(read to fences at %s)",
+                    "index replica caught up: %d records from %d partitions in %.1f s "
+                    "(read %s to fences at %s)",
                     self.applied, len(fences), time.monotonic() - started,
+                    "from the snapshot's offsets" if self.started_from_snapshot
+                    else "from the beginning",
                     {tp.partition: off for tp, off in fences.items()},
                 )
+
+    async def _position(self, fences: dict[TopicPartition, int]) -> None:
+        """Seek to the snapshot's offsets when the log still holds them, else the beginning."""
+        assert self._consumer is not None
+        if self.start_offsets is not None:
+            problem = await self._snapshot_problem(self.start_offsets, fences)
+            if problem is None:
+                for tp in self._partitions:
+                    self._consumer.seek(tp, self.start_offsets[tp.partition])
+                self.started_from_snapshot = True
+                return
+            log.warning("index snapshot not used (%s): replaying the whole fingerprint log",
+                        problem)
+            if self.on_fallback is not None:
+                self.on_fallback(problem)
+        await self._consumer.seek_to_beginning(*self._partitions)
+
+    async def _snapshot_problem(
+        self, offsets: dict[int, int], fences: dict[TopicPartition, int]
+    ) -> str | None:
+        assert self._consumer is not None
+        if set(offsets) != {tp.partition for tp in self._partitions}:
+            return (f"it covers partitions {sorted(offsets)}, the log has "
+                    f"{sorted(tp.partition for tp in self._partitions)}")
+        starts = await self._consumer.beginning_offsets(self._partitions)
+        for tp in self._partitions:
+            offset = offsets[tp.partition]
+            if starts[tp] > offset:
+                return (f"stale: partition {tp.partition} starts at offset {starts[tp]}, the "
+                        f"snapshot needs {offset} (deleted by retention)")
+            if offset > fences[tp]:
+                return (f"partition {tp.partition} ends at {fences[tp]}, before the "
+                        f"snapshot's offset {offset} (topic recreated?)")
+        return None
+
+    async def covered_offsets(self) -> dict[int, int] | None:
+        """Next offset to apply per partition; call with the gate held exclusively.
+
+        None until caught up: a snapshot of a half-read log would be stale by design.
+        """
+        if self._consumer is None or not self.ready.is_set():
+            return None
+        covered = {}
+        for tp in self._partitions:
+            known = self._next.get(tp.partition)
+            covered[tp.partition] = (known if known is not None
+                                     else await self._consumer.position(tp))
+        return covered
 
     async def _apply(
         self, key: bytes | None, value: bytes | None, *, catching_up: bool,
@@ -165,7 +234,7 @@ class IndexReplica:
             self.own_skipped += 1  # applied when we decided it: not even decoded
             return
         try:
-            record = decode_record(value)
+            record = decode_log_value(value)  # an article's record, or a story merge
         except InvalidLogRecordError as exc:  # foreign or corrupt: must not stop the replica
             self.skipped += 1
             if self.on_invalid is not None:

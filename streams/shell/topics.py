@@ -17,10 +17,11 @@ class Topics:
     duplicates: faust.TopicT
     deadletter: faust.TopicT
     fingerprints: faust.TopicT
+    stories: faust.TopicT
 
     def for_output(self, kind: OutputKind) -> faust.TopicT:
         return {"enriched": self.enriched, "duplicates": self.duplicates,
-                "deadletter": self.deadletter}[kind]
+                "deadletter": self.deadletter, "stories": self.stories}[kind]
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -41,4 +42,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         duplicates=raw_bytes(settings.topic_duplicates),
         deadletter=raw_bytes(settings.topic_deadletter),
         fingerprints=raw_bytes(settings.topic_fingerprints),
+        stories=raw_bytes(settings.topic_stories),
     )

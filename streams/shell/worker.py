@@ -7,6 +7,7 @@ Each part lives in its own module; this one only builds them and connects them:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -19,9 +20,14 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from streams import __version__
 from streams.core.clock import SYSTEM_CLOCK, Clock, now_ms
 from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
+from streams.core.stories.model import StoryUpdate
+from streams.core.stories.state import StoryState
+from streams.core.text.learned import ParagraphStats
 from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wait_for_broker
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import committed_offsets
@@ -30,30 +36,54 @@ from streams.settings import Settings
 from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
 from streams.shell.config import core_config
+from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
 from streams.shell.lifecycle import BrokerWatchdog, FatalState, fatal_handler, register_watchdog
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pages import is_ready, register_pages
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
+from streams.shell.snapshot import SnapshotStore, load_or_none
+from streams.shell.snapshotter import Snapshotter
 from streams.shell.topics import declare_topics
 
 log = logging.getLogger(__name__)
 
 
 class ReplicaService(mode.Service):
-    """Runs the index replica and the end-offset probe inside the worker's service tree."""
+    """Runs the index replica and the end-offset probe inside the worker's service tree.
 
-    def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, **kwargs: Any) -> None:
+    Before the replica starts, the state is restored from the newest snapshot when one is
+    usable; at a clean stop, a last snapshot is written.
+    """
+
+    def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, *,
+                 dedup: Deduplicator | None = None, store: SnapshotStore | None = None,
+                 snapshotter: Snapshotter | None = None, **kwargs: Any) -> None:
         self.replica = replica
         self.probe = probe
+        self.dedup = dedup
+        self.store = store
+        self.snapshotter = snapshotter
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
+        if (self.dedup is not None and self.store is not None and self.snapshotter is not None
+                and self.snapshotter.enabled):
+            snapshot = await asyncio.to_thread(load_or_none, self.store)
+            if snapshot is not None:
+                self.dedup.index = snapshot.index
+                self.dedup.stats = snapshot.stats
+                self.replica.start_offsets = snapshot.offsets
         await self.replica.start()
         await self.probe.start()
 
     async def on_stop(self) -> None:
+        if self.snapshotter is not None and self.replica.ready.is_set():
+            try:
+                await self.snapshotter.snapshot()
+            except Exception:  # a failed last snapshot only costs a longer next start
+                log.exception("index snapshot at stop failed")
         await self.probe.stop()
         await self.replica.stop()
 
@@ -77,8 +107,25 @@ class PoolService(mode.Service):
 DedupFactory = Callable[[CoreConfig, str], Deduplicator]
 
 
+def new_index(config: CoreConfig, backend: str) -> Index:
+    """An empty index of ``backend`` (``INGEST_INDEX_BACKEND``)."""
+    if backend == "memory":
+        return FingerprintIndex(config.dedup.lsh)
+    return CompactIndex(config.dedup.lsh)
+
+
 def default_dedup(config: CoreConfig, worker: str) -> Deduplicator:
-    return Deduplicator(config, worker=worker)
+    return Deduplicator(config, worker=worker, index=new_index(config, "compact"))
+
+
+def dedup_for(settings: Settings) -> DedupFactory:
+    """The stateful step with the index backend the settings choose."""
+
+    def factory(config: CoreConfig, worker: str) -> Deduplicator:
+        return Deduplicator(config, worker=worker,
+                            index=new_index(config, settings.index_backend))
+
+    return factory
 
 
 def build_worker_app(
@@ -87,31 +134,53 @@ def build_worker_app(
     fatal: FatalState | None = None,
     *,
     clock: Clock = SYSTEM_CLOCK,
-    dedup_factory: DedupFactory = default_dedup,
+    dedup_factory: DedupFactory | None = None,
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
-    dedup = dedup_factory(core_config(settings), settings.worker_id)
+    factory = dedup_factory if dedup_factory is not None else dedup_for(settings)
+    dedup = factory(core_config(settings), settings.worker_id)
     publisher = Publisher(topics, metrics, app.producer)
     pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
                        dedup.fingerprinter)
 
-    async def on_log_record(record: LogRecord, catching_up: bool) -> None:
+    async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
         outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms(clock))
         if outcome is not None and outcome.outputs:
-            log.warning("race with another worker: %d verdict(s) corrected", outcome.corrections)
+            log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
+                        outcome.corrections, len(outcome.story_updates))
             await publisher.publish(outcome)
             await publisher.flush()
             metrics.corrections.inc(outcome.corrections)
+            count_stories(metrics, outcome)
+
+    def start_over(reason: str) -> None:
+        # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
+        dedup.index = new_index(dedup.config, settings.index_backend)
+        dedup.stats = ParagraphStats(dedup.config.learned)
+        dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
 
     connection = KafkaConnection.from_settings(settings)
-    replica = IndexReplica(settings, on_log_record,
+    gate = StateGate()
+    replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
                            on_invalid=lambda _: metrics.index_invalid_records.inc())
     probe = EndOffsetProbe(settings, settings.topic_raw)
-    service = ReplicaService(replica, probe, loop=app.loop, beacon=app.beacon)
+    store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints)
+    snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
+                              covered=replica.covered_offsets,
+                              interval_s=settings.snapshot_interval_s, clock=clock)
+    if settings.snapshot_interval_s and dedup.config.stories.enabled:
+        log.warning("index snapshots are off while stories are enabled (INGEST_STORIES): the "
+                    "story state is not in a snapshot, so every start replays the whole "
+                    "fingerprint log")
+    elif settings.snapshot_interval_s and not snapshotter.enabled:
+        log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "
+                    "the whole fingerprint log")
+    service = ReplicaService(replica, probe, dedup=dedup, store=store, snapshotter=snapshotter,
+                             loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
     app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window,
@@ -120,7 +189,7 @@ def build_worker_app(
 
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
                    replica=replica,
-                   publisher=publisher, guard=guard)
+                   publisher=publisher, guard=guard, gate=gate)
     register_pages(app, settings, replica)
     register_housekeeping(app, Housekeeping(
         dedup=dedup, metrics=metrics, replica=replica, probe=probe,
@@ -129,6 +198,8 @@ def build_worker_app(
         committed=lambda: committed_offsets(app.consumer),
         ready=lambda: is_ready(app, replica),
         clock=clock,
+        gate=gate,
+        snapshotter=snapshotter,
     ))
     watchdog = BrokerWatchdog(settings, on_fatal, probe=reachable_async,
                               servers=connection.bootstrap, clock=clock)
@@ -138,7 +209,7 @@ def build_worker_app(
 
 
 def run_worker(
-    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory = default_dedup
+    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory | None = None
 ) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     if "--help" in faust_args:

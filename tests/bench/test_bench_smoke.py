@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pyinstrument import Profiler
 
-from bench import e2e, growth, run
+from bench import backends, e2e, growth, run, sharding
 from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.decide import decide
@@ -98,3 +98,16 @@ def test_one_pipeline_worker_end_to_end(values: list[bytes], tmp_path: Path) -> 
     assert result.outputs == 24
     assert result.rate > 0 and result.worker_cpu_s > 0
     assert result.extra["state_bytes_per_article"] > 0
+
+
+def test_backends_decide_identically(values: list[bytes]) -> None:
+    summary = backends.compare(values[:40])
+    assert summary["identical"], summary
+    assert set(summary["scenarios"]) == {"arrival", "replay", "resend", "two_workers", "expiry"}
+
+
+def test_sharding_simulation_matches_the_unsharded_index(values: list[bytes]) -> None:
+    result = sharding.simulate(values[:30], shards=4, replicas=2, bytes_per_entry=1000.0)
+    assert result["identical_to_unsharded"]
+    assert result["records_per_article"]["probe_delivered"] == 4.0
+    assert result["window_10M_per_day_14_days"]["gb_per_shard"] == 35.0

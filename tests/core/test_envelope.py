@@ -6,10 +6,17 @@ import random
 import orjson
 import pytest
 
-from streams.core.envelope import MAX_FIELD_CHARS, MAX_ID_CHARS, Envelope, parse_envelope
+from streams.core.envelope import (
+    MAX_FIELD_CHARS,
+    MAX_ID_CHARS,
+    MAX_PASSTHROUGH_BYTES,
+    Envelope,
+    parse_envelope,
+)
 from streams.core.errors import (
     BinaryContentError,
     EmptyBodyError,
+    InputError,
     InvalidEnvelopeError,
     MissingBodyError,
     NotUtf8Error,
@@ -140,3 +147,62 @@ def test_an_id_over_its_cap_is_refused_never_cut(article_id: str) -> None:
     """Two ids cut to one would merge two articles."""
     with pytest.raises(InvalidEnvelopeError, match="longer than 256 characters"):
         parse_envelope(orjson.dumps({"body": "Text", "id": article_id}), max_bytes=LIMIT)
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        (b"\x1f\x8b\x08", "value starts with the b'\\x1f\\x8b' signature of binary data"),
+        (codecs.BOM_UTF8 + b"\xff", "value has a utf-8-sig byte-order mark but invalid start byte"),
+        (b"", "message value is empty"),
+        (orjson.dumps({"title": "x"}), "JSON envelope has no 'body' field"),
+        (orjson.dumps({"body": 5}), "'body' must be a string, got int"),
+        (orjson.dumps({"body": "x", "url": 1.5}), "'url' must be a string, got float"),
+        (orjson.dumps({"body": "x", "id": "i" * 257}), "'id' is longer than 256 characters"),
+        (orjson.dumps({"body": "x", "id": "a\x01"}), "'id' contains control characters"),
+        (orjson.dumps({"body": "x", "big": "b" * 70_000}),
+         "pass-through fields exceed 65536 bytes of JSON"),
+        (b"[1]", "JSON value is an array, string, number or literal (or nests too deeply), "
+                 "not an object"),
+        (orjson.dumps({"body": " "}), "body is empty or whitespace only"),
+    ],
+)
+def test_a_dead_letter_detail_says_what_is_wrong(value: bytes, detail: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_envelope(value, max_bytes=LIMIT)
+    assert info.value.detail == detail
+
+
+def test_broken_json_detail_quotes_the_parser() -> None:
+    with pytest.raises(InvalidEnvelopeError) as info:
+        parse_envelope(b'{"body": 1,}', max_bytes=LIMIT)
+    prefix = "value starts like JSON but is not: "
+    assert info.value.detail.startswith(prefix)
+    assert "line 1 column 11" in info.value.detail  # orjson's words vary between releases
+
+
+def test_too_large_detail_gives_both_sizes() -> None:
+    with pytest.raises(TooLargeError) as info:
+        parse_envelope(b"a" * 2049, max_bytes=2048)
+    assert info.value.detail == "value is 2049 bytes, over the 2048-byte limit"
+
+
+def test_limits_are_inclusive() -> None:
+    assert parse_envelope(b"a" * 2048, max_bytes=2048).body == "a" * 2048
+    longest = parse_envelope(orjson.dumps({"body": "x", "id": "i" * 256}), max_bytes=LIMIT)
+    assert longest.id == "i" * 256
+    padding = MAX_PASSTHROUGH_BYTES - len(orjson.dumps({"big": ""}))
+    extra = {"big": "b" * padding}
+    assert len(orjson.dumps(extra)) == MAX_PASSTHROUGH_BYTES
+    assert parse_envelope(orjson.dumps({"body": "x", **extra}), max_bytes=LIMIT).extra == extra
+    with pytest.raises(InvalidEnvelopeError, match="pass-through"):
+        parse_envelope(orjson.dumps({"body": "x", "big": "b" * (padding + 1)}), max_bytes=LIMIT)
+
+
+def test_json_envelope_after_leading_whitespace() -> None:
+    assert parse_envelope(b' \n\t{"body": "Text", "id": "a"}', max_bytes=LIMIT) == Envelope(
+        body="Text", id="a")
+
+
+def test_null_fields_stay_absent() -> None:
+    env = parse_envelope(orjson.dumps({"body": "Text", "title": None, "url": None}),
+                         max_bytes=LIMIT)
+    assert (env.title, env.url, env.extra) == (None, None, {})

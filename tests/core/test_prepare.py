@@ -25,7 +25,8 @@ def test_prepared_crosses_a_process_boundary_unchanged() -> None:
     assert copy.forms == prepared.forms and copy.paragraph_keys == prepared.paragraph_keys
     assert copy.fingerprint.content_hash == prepared.fingerprint.content_hash
     assert (copy.fingerprint.signature == prepared.fingerprint.signature).all()
-    assert [name for name, _ in copy.timings] == ["parse", "normalize", "fingerprint"]
+    assert copy.story_terms == prepared.story_terms and len(copy.story_terms) > 0
+    assert [name for name, _ in copy.timings] == ["parse", "normalize", "fingerprint", "stories"]
 
 
 def test_rejected_keeps_its_code_across_a_process_boundary() -> None:

@@ -8,7 +8,7 @@ real-broker tests can only provoke are set up exactly here.
 from __future__ import annotations
 
 from streams.core.config import CoreConfig
-from streams.core.fingerprint_log import LogRecord, decode_record, encode_record
+from streams.core.fingerprint_log import LogRecord, decode_record, encode_log_record
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
@@ -24,7 +24,7 @@ def raw(path_value: bytes, offset: int, ts: int, partition: int) -> RawMessage:
 
 def via_log(records: list[LogRecord]) -> list[LogRecord]:
     """What the log gives a reader: the records as they were encoded and decoded."""
-    return [decode_record(encode_record(r.entry, r.paragraph_keys, r.worker)) for r in records]
+    return [decode_record(encode_log_record(r)[1]) for r in records]
 
 
 def deliver(outcome: Outcome, to: Deduplicator, now_ms: int) -> list[Outcome]:
@@ -47,10 +47,14 @@ def test_both_copies_first_kept_then_the_later_one_is_corrected_once() -> None:
     at_b = deliver(first, b, now_ms=5_100)  # b lost the race: it corrects its own verdict
     assert at_a == []
     [correction] = at_b
-    [output] = correction.outputs
+    # The copy had opened a story of its own at b: the same record merges it (stories).
+    [output, merge] = correction.outputs
+    assert (merge.kind, merge.key, merge.value["merged_into"]) == (
+        "stories", COPY.stem, ORIGINAL.stem)
     assert (output.kind, output.key) == ("duplicates", COPY.stem)
     assert output.value["duplicate_of"] == ORIGINAL.stem
     assert output.value["supersedes"] == "kept"
+    assert output.value["story_id"] == first.outputs[0].value["story_id"]
     assert correction.corrections == 1
 
     # The re-rooted entry travels back; afterwards both replicas agree on every root.

@@ -342,6 +342,8 @@ def test_dashboard_shows_what_operators_need() -> None:
         "ingest_end_to_end_seconds_bucket", "ingest_stage_seconds_bucket",
         "ingest_consumer_lag_messages", "ingest_index_entries", "ingest_index_bytes",
         "ingest_corrections_total", "ingest_boilerplate_removed_total", "up",
+        "ingest_stories_opened_total", "ingest_story_articles_total",
+        "ingest_story_merges_total", "ingest_story_size_articles_bucket",
     } <= used
 
 

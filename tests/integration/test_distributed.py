@@ -1,52 +1,58 @@
-"""Near duplicates across partitions and workers, and verdicts independent of the topology."""
+"""Near duplicates across partitions and workers: verdicts equal the labels, races corrected.
+
+The stream is the labelled one of ``tests/labelled.py`` (the samples and copies of them);
+the truth is its labels, so these tests check correctness, not only that topologies agree.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
-from bench.corpus import Message, arrival_order, generate
-from streams.core.pipeline import CoreConfig, Deduplicator
-from streams.core.records import RawMessage
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
-from tests.harness import Worker, collect, final_kept, produce_placed, schema_errors
+from tests.harness import (
+    Collected,
+    Worker,
+    collect,
+    final_kept,
+    produce_placed,
+    read_all,
+    schema_errors,
+    wait_for,
+)
+from tests.labelled import Labelled, expected_kept, expected_roots, stream
 
 pytestmark = pytest.mark.broker
 BASE_MS = 1_700_000_000_000
 
 
-def corpus() -> list[Message]:
-    return arrival_order(generate(seed=7, stories=8, per_story=2), seed=11)
+def final_roots(got: Collected) -> dict[str, str]:
+    """Id -> the kept article its duplicates records lead to (corrections included).
 
-
-def as_value(message: Message) -> bytes:
-    envelope = {"id": message.id, "body": message.body}
-    if message.content_type:
-        envelope["content_type"] = message.content_type
-    return orjson.dumps(envelope)
-
-
-def kept_by_pure_core(messages: list[Message]) -> set[str]:
-    dedup = Deduplicator(CoreConfig(), worker="reference")
-    kept: set[str] = set()
-    for offset, m in enumerate(messages):
-        outcome = dedup.process(
-            RawMessage("articles.raw", 0, offset, None, as_value(m), BASE_MS + m.event_time_ms),
-            now_ms=BASE_MS,
-        )
-        for output in outcome.outputs:
-            if output.kind == "enriched":
-                kept.add(output.key)
-            elif output.value.get("supersedes"):
-                kept.discard(output.key)
-    return kept
+    A duplicate keeps the ``duplicate_of`` it was published with even when that article is
+    later superseded itself (README, Tie-break and races), so the chain is followed.
+    """
+    latest: dict[str, str] = {}
+    for record in got.by_topic("articles.duplicates"):  # one partition per id: in order
+        latest[record["id"]] = record["duplicate_of"]
+    roots = {}
+    for article_id, first in latest.items():
+        seen, root = {article_id}, first
+        while root in latest and root not in seen:
+            seen.add(root)
+            root = latest[root]
+        roots[article_id] = root
+    return roots
 
 
 def run_topology(broker: EmbeddedBroker, tmp_path: Path, partitions: int, workers: int,
-                 messages: list[Message]) -> tuple[set[str], int]:
+                 messages: list[Labelled]) -> Collected:
     settings = broker_settings(broker, partitions=partitions)
     running = [Worker(settings, tmp_path / f"p{partitions}w{i}", name=f"p{partitions}-w{i}")
                for i in range(workers)]
@@ -56,71 +62,125 @@ def run_topology(broker: EmbeddedBroker, tmp_path: Path, partitions: int, worker
         for worker in running:
             worker.wait_ready()
         placed = produce_placed(settings, [
-            (as_value(m), i % partitions, BASE_MS + m.event_time_ms)
+            (m.value(), i % partitions, BASE_MS + m.event_time_ms)
             for i, m in enumerate(messages)
         ])
-        got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(),
-                      timeout_s=120, settle_s=3.0)
+        kept = expected_kept(messages)
+        # The state the labels say the stream must end in: every message decided and the
+        # races of the run corrected.
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys() and final_kept(c) == kept,
+                timeout_s=120)
     finally:
         for worker in running:
-            worker.stop()
+            assert worker.stop() == 0, worker.log_tail()
+    got = read_all(settings)  # the workers are gone: nothing more can come
     for topic, record in got.records:
         assert schema_errors(topic, record) == []
-    corrections = sum(1 for v in got.by_topic("articles.duplicates") if v.get("supersedes"))
-    return final_kept(got), corrections
+    assert set(placed) <= got.verdicts().keys()
+    return got
 
 
-def test_near_duplicates_on_different_partitions_and_workers_are_caught(
+def test_verdicts_equal_the_labels_on_one_and_on_four_partitions(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
+    messages = stream(seed=7, kinds_per_cluster=7)
+    kept, roots = expected_kept(messages), expected_roots(messages)
+    duplicates = {i: r for i, r in roots.items() if i not in kept}
+    single = run_topology(broker, tmp_path, partitions=1, workers=1, messages=messages)
+    assert final_kept(single) == kept
+    assert final_roots(single) == duplicates
+    broker.stop()  # a fresh topic set for the second topology
+    broker.start()
+    spread = run_topology(broker, tmp_path, partitions=4, workers=2, messages=messages)
+    assert final_kept(spread) == kept
+    assert final_roots(spread) == duplicates
+
+
+def assigned(worker: Worker) -> list[int]:
+    partitions: list[int] = orjson.loads(worker.get("/readyz")[1])["assigned_partitions"]
+    return partitions
+
+
+def two_workers(broker: EmbeddedBroker, tmp_path: Path) -> tuple[Any, Worker, Worker]:
     settings = broker_settings(broker, partitions=4)
     a = Worker(settings, tmp_path / "a", name="wa").start(wait=False)
     b = Worker(settings, tmp_path / "b", name="wb").start(wait=False)
+    a.wait_ready()
+    b.wait_ready()
+    wait_for(lambda: sorted(assigned(a) + assigned(b)) == [0, 1, 2, 3],
+             "the two workers to share the four partitions")
+    return settings, a, b
+
+
+def test_near_duplicates_on_another_workers_partition_are_caught(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    messages = stream(seed=3, kinds_per_cluster=3)
+    originals = [m for m in messages if m.kind == "original"]
+    copies = [m for m in messages if m.kind != "original"]
+    settings, a, b = two_workers(broker, tmp_path)
     try:
-        a.wait_ready()
-        b.wait_ready()
-        assigned = {w.name: orjson.loads(w.get("/readyz")[1])["assigned_partitions"]
-                    for w in (a, b)}
-        assert sorted(assigned["wa"] + assigned["wb"]) == [0, 1, 2, 3], assigned
-        pa, pb = assigned["wa"][0], assigned["wb"][0]
-        messages = [m for m in generate(seed=3, stories=3, per_story=1)
-                    if m.kind in ("original", "copyedit", "truncated", "drop_paragraph",
-                                  "chrome", "html")]
-        originals = [m for m in messages if m.kind == "original"]
-        variants = [m for m in messages if m.kind != "original"]
-        assert variants
-        # Originals on worker A's partition first, then their variants on worker B's.
-        first = produce_placed(settings, [(as_value(m), pa, BASE_MS + i)
+        pa, pb = assigned(a)[0], assigned(b)[0]
+        # Originals on worker A's partition first, then their copies on worker B's.
+        first = produce_placed(settings, [(m.value(), pa, BASE_MS + i)
                                           for i, m in enumerate(originals)])
-        # The originals are in worker B's index before their variants arrive: no race here.
-        b.wait_metric("ingest_index_entries", len(originals))
-        second = produce_placed(settings, [(as_value(m), pb, BASE_MS + 1000 + i)
-                                           for i, m in enumerate(variants)])
-        expected = set(first) | set(second)
-        got = collect(settings, lambda c: expected <= c.verdicts().keys(), timeout_s=90)
+        collect(settings, lambda c: set(first) <= c.verdicts().keys())
+        # No race here: B decides the copies only once its replica holds the originals.
+        wait_for(lambda: (b.metric("ingest_index_entries") or 0) >= len(originals),
+                 "worker B's index to hold the originals")
+        second = produce_placed(settings, [(m.value(), pb, BASE_MS + 1000 + i)
+                                           for i, m in enumerate(copies)])
+        got = collect(settings, lambda c: set(second) <= c.verdicts().keys(), timeout_s=90)
     finally:
         a.stop()
         b.stop()
     verdicts = got.verdicts()
-    corrections = [v for v in got.by_topic("articles.duplicates") if v.get("supersedes")]
-    for (partition, offset), m in zip(second, variants, strict=True):
+    original_of = {m.cluster: m.id for m in originals}
+    for (partition, offset), m in zip(second, copies, strict=True):
         topic, record = verdicts[(partition, offset)]
-        assert topic == "articles.duplicates", (m.kind, record, corrections)
-        assert record["duplicate_of"] == m.original_id
+        assert topic == "articles.duplicates", (m.kind, record)
+        assert record["duplicate_of"] == original_of[m.cluster], m.kind
         assert record["match"] in ("near", "exact")
-    assert {verdicts[p][1]["id"] for p in first} == {m.id for m in originals}
+    assert [verdicts[p][0] for p in first] == ["articles.enriched"] * len(originals)
+    assert [v for v in got.by_topic("articles.duplicates") if v.get("supersedes")] == []
 
 
-def test_kept_set_does_not_depend_on_partitions_or_workers(
+def test_a_race_between_two_workers_is_corrected_once(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    messages = corpus()
-    reference = kept_by_pure_core(messages)
-    single, _ = run_topology(broker, tmp_path, partitions=1, workers=1, messages=messages)
-    # A fresh topic set for the second topology: another app id and topic names.
-    assert single == reference
-    broker.stop()
-    broker.start()
-    spread, corrections = run_topology(broker, tmp_path, partitions=4, workers=2,
-                                       messages=messages)
-    assert spread == single, (sorted(spread - single), sorted(single - spread), corrections)
+    """Worker A is frozen while B keeps the later copy; thawed, A decides the earlier one.
+
+    Both copies are then kept at first (B could not know the earlier one), and a correction
+    turns the later copy into a duplicate: published by B when A's fingerprint record reaches
+    it (``apply_remote``), or by A when B's record reached A before A decided.
+    """
+    by_id = {m.id: m for m in stream(seed=3, kinds_per_cluster=3)}
+    early, late = by_id["000_3b3aba6de96ebd2b"], next(
+        m for m in by_id.values() if m.cluster == "000" and m.kind != "original")
+    settings, a, b = two_workers(broker, tmp_path)
+    try:
+        assert a.process is not None
+        pa, pb = assigned(a)[0], assigned(b)[0]
+        # Short enough (a few hundred ms) for A to keep its group membership (2 s session).
+        os.kill(a.process.pid, signal.SIGSTOP)
+        try:
+            [x] = produce_placed(settings, [(early.value(), pa, BASE_MS)])
+            [y] = produce_placed(settings, [(late.value(), pb, BASE_MS + 1000)])
+            collect(settings, lambda c: y in c.verdicts())  # B kept the later copy
+        finally:
+            os.kill(a.process.pid, signal.SIGCONT)
+        got = collect(settings, lambda c: x in c.verdicts() and any(
+            v.get("supersedes") for v in c.by_topic("articles.duplicates")))
+    finally:
+        a.stop()
+        b.stop()
+    got = read_all(settings)
+    verdicts = got.verdicts()
+    assert verdicts[y][0] == "articles.enriched"  # the race happened: both kept at first
+    assert verdicts[x][0] == "articles.enriched"
+    corrections = [(v["id"], v["duplicate_of"], v["supersedes"])
+                   for v in got.by_topic("articles.duplicates") if v.get("supersedes")]
+    # One correction; when A's replica held B's copy before A decided, both workers publish
+    # it today (tests/core/test_pipeline_races.py pins that as a known bug), so the same one.
+    assert corrections and set(corrections) == {(late.id, early.id, "kept")}
+    assert final_kept(got) == {early.id}

@@ -29,7 +29,7 @@ def test_samples_enriched_and_resend_is_exact_duplicate(
     try:
         # 000, 002, 003 are different articles; 001 and 004 are one article (004: no footer).
         placed = produce(settings, [envelope(p) for p in SAMPLES], partition=0)
-        collect(settings, lambda c: set(placed) <= c.verdicts().keys(), settle_s=0.2)
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys())
         # Then an exact re-send of 000 under a new id, on another partition when there are
         # several. (Copies that race each other are test_distributed's subject.)
         resend_partition = partitions - 1
@@ -64,7 +64,7 @@ def test_resend_after_restart_is_duplicate(
     first = Worker(settings, tmp_path / "first").start()
     try:
         placed = produce(settings, [envelope(SAMPLES[2])])
-        collect(settings, lambda c: set(placed) <= c.verdicts().keys(), settle_s=0.5)
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys())
     finally:
         assert first.stop() == 0
     data_dir = tmp_path / "first" if keep_data_dir else tmp_path / "empty"

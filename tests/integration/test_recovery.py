@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 import subprocess
 import sys
 import threading
-import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,23 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from bench.corpus import Message, arrival_order, generate
 from streams import settings as settings_mod
 from streams.core.fingerprint_log import LogRecord
 from streams.kafka.broker import EmbeddedBroker, free_port
 from streams.kafka.lag import EndOffsetProbe
 from streams.shell.replica import IndexReplica
 from tests.conftest import broker_settings
-from tests.harness import Collected, Worker, collect, final_kept, produce_placed
-from tests.integration.test_distributed import BASE_MS, as_value, kept_by_pure_core
+from tests.harness import (
+    Collected,
+    Worker,
+    collect,
+    final_kept,
+    produce_placed,
+    read_all,
+    wait_for,
+)
+from tests.integration.test_distributed import BASE_MS
+from tests.labelled import Labelled, expected_kept, stream
 
 pytestmark = pytest.mark.broker
 
@@ -87,12 +94,12 @@ def _count_into(seen: list[bytes]) -> Any:
     return apply
 
 
-def _stream() -> list[Message]:
-    return arrival_order(generate(seed=5, stories=8, per_story=2), seed=13)
+def _stream() -> list[Labelled]:
+    return stream(seed=5, kinds_per_cluster=7)
 
 
 def _assert_conservation(got: Collected, placed: list[tuple[int, int]],
-                         messages: list[Message]) -> None:
+                         messages: list[Labelled]) -> None:
     per_origin: dict[tuple[int, int], set[str]] = defaultdict(set)
     kept_origins: dict[str, set[tuple[int, int]]] = defaultdict(set)
     for topic, value in got.records:
@@ -109,8 +116,15 @@ def _assert_conservation(got: Collected, placed: list[tuple[int, int]],
     assert {o: ids for o, ids in per_origin.items() if len(ids) > 1} == {}
     # No article kept from two different raw messages.
     assert {i: o for i, o in kept_origins.items() if len(o) > 1} == {}
-    # Dedup state survived every crash: the final verdicts are those of an uncrashed run.
-    assert final_kept(got) == kept_by_pure_core(messages)
+    # Dedup state survived every crash and rebalance: the verdicts are the labels'.
+    assert final_kept(got) == expected_kept(messages)
+
+
+def replayed(got: Collected) -> int:
+    """Raw messages with more than one primary record: processed again after a crash."""
+    counts = Counter((v["origin"]["partition"], v["origin"]["offset"])
+                     for _, v in got.records if not v.get("supersedes"))
+    return sum(1 for n in counts.values() if n > 1)
 
 
 def test_sigkill_mid_stream_loses_nothing_and_keeps_dedup_state(
@@ -118,61 +132,85 @@ def test_sigkill_mid_stream_loses_nothing_and_keeps_dedup_state(
 ) -> None:
     settings = broker_settings(broker, partitions=2)
     messages = _stream()
-    rng = random.Random(42)
     chunks = [messages[i::4] for i in range(4)]
     placed: list[tuple[int, int]] = []
-    sent: list[Message] = []
+    sent: list[Labelled] = []
     data_dir = tmp_path / "data"
     for round_, chunk in enumerate(chunks[:3]):
         # Alternate: keep the local data dir, then start from an empty one.
         worker = Worker(settings, data_dir if round_ % 2 == 0 else tmp_path / f"empty{round_}",
                         name=f"crash{round_}").start()
-        placed += produce_placed(settings, [(as_value(m), i % 2, BASE_MS + m.event_time_ms)
-                                            for i, m in enumerate(chunk)])
+        now = produce_placed(settings, [(m.value(), i % 2, BASE_MS + m.event_time_ms)
+                                        for i, m in enumerate(chunk)])
+        placed += now
         sent += chunk
-        time.sleep(rng.uniform(0.2, 1.5))
+        # Kill as soon as the worker has published its first verdict of this chunk: mid-batch
+        # or before its offsets are committed (every 2.8 s), so messages are processed again.
+        collect(settings, lambda c, now=now: bool(set(now) & c.verdicts().keys()))
         worker.kill()
     final = Worker(settings, data_dir, name="final").start()
     try:
-        placed += produce_placed(settings, [(as_value(m), i % 2, BASE_MS + m.event_time_ms)
+        placed += produce_placed(settings, [(m.value(), i % 2, BASE_MS + m.event_time_ms)
                                             for i, m in enumerate(chunks[3])])
         sent += chunks[3]
-        got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=120,
-                      settle_s=3)
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=120)
     finally:
-        final.stop()
+        assert final.stop() == 0
+    got = read_all(settings)
     _assert_conservation(got, placed, sent)
+    assert replayed(got) > 0, "no message was processed twice: no kill landed mid-stream"
+
+
+def ready(worker: Worker) -> bool:
+    status, body = worker.get("/readyz")
+    return status == 200 and bool(orjson.loads(body).get("assigned_partitions"))
 
 
 def test_adding_then_removing_a_worker_mid_stream(broker: EmbeddedBroker, tmp_path: Path) -> None:
     settings = broker_settings(broker, partitions=4)
     messages = _stream()
+    parts = [messages[:10], messages[10:22], messages[22:]]
     placed: list[tuple[int, int]] = []
+    offset = 0
 
-    def producer() -> None:
-        for i in range(0, len(messages), 8):
-            placed.extend(produce_placed(settings, [
-                (as_value(m), (i + j) % 4, BASE_MS + m.event_time_ms)
-                for j, m in enumerate(messages[i:i + 8])]))
-            time.sleep(0.25)
+    def produce_in_steps(part: list[Labelled], busy: Callable[[], bool]) -> int:
+        """Two messages at a time, each pair decided before the next; returns how many pairs
+        went out while ``busy()`` (a worker joining or leaving) still held."""
+        nonlocal offset
+        during = 0
+        for i in range(0, len(part), 2):
+            during += busy()
+            now = produce_placed(settings, [
+                (m.value(), (offset + j) % 4, BASE_MS + m.event_time_ms)
+                for j, m in enumerate(part[i:i + 2])])
+            offset += len(now)
+            placed.extend(now)
+            collect(settings, lambda c, now=now: set(now) <= c.verdicts().keys())
+        return during
 
     first = Worker(settings, tmp_path / "a", name="scale-a").start()
     second = Worker(settings, tmp_path / "b", name="scale-b")
-    thread = threading.Thread(target=producer)
-    thread.start()
     try:
-        time.sleep(1.0)
-        second.start()  # rebalance: partitions move to the new worker mid-stream
-        time.sleep(1.0)
-        assert first.stop() == 0  # and back: the remaining worker takes everything
-        thread.join(timeout=60)
-        got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=120,
-                      settle_s=3)
+        produce_in_steps(parts[0], lambda: False)
+        second.start(wait=False)  # a rebalance: partitions move to the new worker
+        half = len(parts[1]) // 2
+        joining = produce_in_steps(parts[1][:half], lambda: not ready(second))
+        second.wait_ready()
+        produce_in_steps(parts[1][half:], lambda: False)  # some land on its partitions
+        wait_for(lambda: (second.metric("ingest_articles_consumed_total") or 0) > 0,
+                 "the new worker to process messages")
+        stopping = threading.Thread(target=first.stop)  # and back: one worker takes all
+        stopping.start()
+        leaving = produce_in_steps(parts[2], stopping.is_alive)
+        stopping.join(timeout=60)
+        assert first.process is not None and first.process.returncode == 0
+        collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=120)
     finally:
-        thread.join(timeout=5)
         first.stop()
         second.stop()
-    _assert_conservation(got, placed, messages)
+    assert joining > 0, "every message went out after the new worker had joined"
+    assert leaving > 0, "every message went out after the first worker had left"
+    _assert_conservation(read_all(settings), placed, messages)
 
 
 def test_broker_unreachable_at_start_retries_then_exits_with_one_clear_line() -> None:
@@ -212,4 +250,3 @@ def test_broker_killed_under_a_running_worker_ends_in_a_clear_nonzero_exit(
 def test_settings_used_by_these_tests_exist() -> None:
     names = settings_mod.env_names().values()
     assert {"INGEST_BROKER_WAIT_S", "INGEST_BROKER_LOST_S"} <= set(names)
-    assert orjson.dumps(1) == b"1"

@@ -73,7 +73,8 @@ def test_topics_are_created_with_the_message_limit() -> None:
     settings = load({"INGEST_MAX_MESSAGE_BYTES": "2097152"})
     specs = topic_specs(settings)
     assert {name: spec["max.message.bytes"] for name, spec in specs.items()} == dict.fromkeys(
-        (settings.topic_raw, *settings.output_topics, settings.topic_fingerprints), "2097152"
+        (settings.topic_raw, *settings.output_topics, settings.topic_stories,
+         settings.topic_fingerprints), "2097152"
     )
     assert specs[settings.topic_fingerprints]["cleanup.policy"] == "compact,delete"
     # Verdict order cannot be forged: only the raw topic's timestamps are the broker's.

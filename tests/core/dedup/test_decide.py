@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
+from streams.core.dedup.decide import (
+    apply_decision,
+    decide,
+    find_matches,
+    moved_members,
+    resolve_root,
+)
 from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.match import Candidate
 from streams.core.dedup.model import Decision, IndexEntry
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
@@ -122,6 +130,120 @@ def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
     }
 
 
+@pytest.mark.parametrize("order", [("b", "a"), ("a", "b")])
+def test_equal_event_times_are_broken_by_the_smaller_id(order: tuple[str, str]) -> None:
+    """Two copies with one event time: ``a`` < ``b``, so ``a`` is kept in either arrival order."""
+    index = FingerprintIndex(CONFIG.lsh)
+    same = fp(ORIGINAL)
+    decisions = {}
+    for article_id in order:
+        decisions[article_id] = decide(same, 1_000, article_id, index, CONFIG)
+        apply_decision(index, same, 1_000, article_id, decisions[article_id], now_ms=0)
+    assert {i: e.root for i in "ab" if (e := index.get(i))} == {"a": "a", "b": "a"}
+    if order == ("b", "a"):
+        assert decisions["a"] == Decision(kept=True, supersedes=("b",))
+    else:
+        assert decisions["b"] == Decision(False, "a", "exact", 1.0)
+
+
+def test_an_article_matching_two_kept_articles_points_at_the_earliest_root() -> None:
+    """``r`` contains both ``p`` and ``q``, which are unrelated and both kept.
+
+    The later match ``q`` is the more similar one (1.0 against 0.97), so neither "the latest"
+    nor "the most similar" can pass for "the earliest".
+    """
+    index = FingerprintIndex(CONFIG.lsh)
+    p_tokens, q_tokens = document(330, words=400), document(331, words=400)
+    for article_id, event_time_ms, tokens in (("q", 2_000, q_tokens), ("p", 1_000, p_tokens)):
+        fingerprint = fp(tokens)
+        decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
+        assert decision == Decision(kept=True)
+        apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
+    combined = fp(p_tokens + q_tokens)
+    matches = find_matches(Candidate(combined, 3_000), "r", index, CONFIG)
+    assert sorted((m.entry.id, m.kind, round(m.similarity, 3)) for m in matches) == [
+        ("p", "near", 0.97), ("q", "near", 1.0)]
+    decision = decide(combined, 3_000, "r", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of, decision.match) == (False, "p", "near")
+
+
+def test_a_match_with_a_later_key_is_not_earlier() -> None:
+    """Same event time, larger id: the indexed copy is later, so the new one is kept."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed_at(index, "m", 1_000)
+    assert decide(STORY["a"][1], 1_000, "l", index, CONFIG) == Decision(kept=True,
+                                                                       supersedes=("m",))
+    assert decide(STORY["a"][1], 1_000, "n", index, CONFIG) == Decision(False, "m", "exact", 1.0)
+
+
+def feed_at(index: FingerprintIndex, article_id: str, event_time_ms: int) -> Decision:
+    fingerprint = STORY["a"][1]
+    decision = decide(fingerprint, event_time_ms, article_id, index, CONFIG)
+    apply_decision(index, fingerprint, event_time_ms, article_id, decision, now_ms=0)
+    return decision
+
+
+def test_apply_decision_indexes_the_article_with_what_it_was_given() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    event_time_ms, fingerprint = STORY["a"]
+    [entry] = apply_decision(index, fingerprint, event_time_ms, "a", Decision(kept=True),
+                             now_ms=77, source="bbc", origin="articles.raw/2/9")
+    assert entry == IndexEntry("a", event_time_ms, fingerprint, "a", source="bbc", seen_at_ms=77,
+                               origin="articles.raw/2/9", superseded_by=None)
+    assert index.get("a") is entry
+    [bare] = apply_decision(index, STORY["x"][1], 5, "x", Decision(kept=True), now_ms=1)
+    assert (bare.source, bare.origin) == (None, "")
+
+
+def test_replays_after_a_supersede_repeat_both_decisions() -> None:
+    """``c`` is superseded by the earlier ``a``; replaying ``c`` must keep that fact."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    first_a = feed(index, "a")
+    assert first_a.supersedes == ("c",)
+    replayed_c = feed(index, "c")
+    assert (replayed_c.kept, replayed_c.duplicate_of, replayed_c.supersedes) == (False, "a", ())
+    assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
+    assert feed(index, "a") == first_a
+
+
+def test_replay_of_a_decided_article_changes_only_its_own_entry() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")  # a member of c
+    event_time_ms, fingerprint = STORY["a"]
+    decision = decide(fingerprint, event_time_ms, "a", index, CONFIG)
+    apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    again = decide(fingerprint, event_time_ms, "a", index, CONFIG)
+    assert again == decision
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", again, now_ms=0)
+    assert [e.id for e in changed] == ["a"]
+    event_time_ms, fingerprint = STORY["c"]
+    replayed_c = decide(fingerprint, event_time_ms, "c", index, CONFIG)
+    changed = apply_decision(index, fingerprint, event_time_ms, "c", replayed_c, now_ms=0)
+    assert [(e.id, e.root) for e in changed] == [("c", "a")]
+
+
+def test_supersedes_skips_ids_no_longer_indexed() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")
+    event_time_ms, fingerprint = STORY["a"]
+    decision = Decision(kept=True, supersedes=("b-expired", "c"))
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by) for e in changed] == [
+        ("a", "a", None), ("c", "a", "a"), ("d", "a", None)]
+
+
+def test_a_superseded_entry_with_a_stale_root_is_re_rooted() -> None:
+    """``c`` already names ``a`` as its superseder but has another root (records out of order)."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("c", STORY["c"][0], STORY["c"][1], root="old", superseded_by="a"))
+    event_time_ms, fingerprint = STORY["a"]
+    decision = Decision(kept=True, supersedes=("c",))
+    changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by) for e in changed] == [
+        ("a", "a", None), ("c", "a", "a")]
 def test_duplicate_of_is_the_end_of_a_root_chain() -> None:
     index = FingerprintIndex(CONFIG.lsh)
     fingerprint = STORY["a"][1]

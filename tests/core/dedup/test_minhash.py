@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xxhash
 from datasketch import MinHash
 
 from streams.core.dedup.config import LSHConfig, MinHashConfig
@@ -108,6 +109,40 @@ def test_estimated_jaccard_close_to_exact_and_datasketch(rate: float) -> None:
     assert abs(ours - theirs) < 0.13
 
 
+def test_shingle_hashes_are_the_sorted_distinct_hashes_of_the_k_grams() -> None:
+    tokens = document(21, words=300) + document(21, words=300)[:50]
+    grams = {" ".join(tokens[i:i + 3]) for i in range(len(tokens) - 2)}
+    expected = sorted({xxhash.xxh3_64_intdigest(g.encode()) for g in grams})
+    assert len(expected) < len(tokens) - 2  # the repeated prefix gives repeated shingles
+    assert shingle_hashes(tokens, 3).tolist() == expected
+
+
+@pytest.mark.parametrize("words", [10, 100, 1000, 5000])
+def test_distinct_shingles_whatever_was_computed_before(words: int) -> None:
+    """Each size twice, all-distinct first: a mask computed into uninitialised memory would
+    inherit the previous call's all-true pattern and keep the repeats of the second."""
+    unique = [f"u{i}" for i in range(words)]
+    repeated = ["a", "b", "c", "d"] * (words // 4)
+    for _ in range(3):
+        assert shingle_hashes(unique, 3).size == words - 2
+        assert shingle_hashes(repeated, 3).size == 4
+
+
+def test_fewer_tokens_than_k_hash_the_space_joined_tokens() -> None:
+    assert shingle_hashes(["a", "b"], 3).tolist() == [xxhash.xxh3_64_intdigest(b"a b")]
+
+
+def test_empty_inputs_keep_their_dtypes() -> None:
+    assert shingle_hashes([], 3).dtype == np.uint64
+    empty = minhash_signature(shingle_hashes([], 3), MinHashConfig())
+    assert empty.dtype == np.uint32
+
+
+def test_one_shingle_has_a_real_signature() -> None:
+    signature = minhash_signature(shingle_hashes(["a", "b", "c"], 3), MinHashConfig())
+    assert not (signature == np.iinfo(np.uint32).max).any()
+    assert signature.tolist() != minhash_signature(shingle_hashes(["a", "b", "d"], 3),
+                                                   MinHashConfig()).tolist()
 def test_outside_share_estimates_what_a_small_set_lacks_in_a_large_one() -> None:
     rng = np.random.default_rng(4)
     config = CONFIG.minhash

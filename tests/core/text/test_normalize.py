@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.core.text.normalize import (
+    _letter_mark_ranges,
     fingerprint_text,
     fingerprint_tokens,
     normalize_paragraphs,
@@ -113,3 +118,40 @@ def test_text_under_the_cap_is_not_cut() -> None:
     assert normalize_text_bounded("\ufdfa", 18) == (normalize_text("\ufdfa"), False)
     assert normalize_paragraphs_bounded(["a b", "c"], 5) == (("a b", "c"), False)
     assert normalize_paragraphs_bounded(["a b", "cd"], 5) == (("a b", "c"), True)
+def test_ascii_line_breaks_and_controls() -> None:
+    assert normalize_text("a\rb\x0bc\x0cd\x1ce\x1df\x1eg") == "a\nb\nc\nd\ne\nf\ng"
+    assert normalize_text("a\x00b\x07c\x1bd\x7fe\tf") == "abcde f"
+
+
+def test_mojibake_repair_leaves_html_entities_and_quotes_to_us() -> None:
+    # ftfy with its defaults would unescape "&amp;"; we only want its encoding repair.
+    assert normalize_text("The minister\u00e2\u20ac\u2122s caf\u00c3\u00a9 &amp; bar") == (
+        "The minister's café &amp; bar")
+
+
+def test_letter_mark_ranges() -> None:
+    assert _letter_mark_ranges(0x40, 0x80) == "\\U00000041-\\U0000005a\\U00000061-\\U0000007a"
+    assert _letter_mark_ranges(0xA0, 0xC0) == "\\U000000aa\\U000000b5\\U000000ba"
+    assert _letter_mark_ranges(0x41, 0x43) == "\\U00000041-\\U00000042"  # runs to the end
+    assert _letter_mark_ranges(0x300, 0x370) == "\\U00000300-\\U0000036f"  # marks
+    assert _letter_mark_ranges(0x30, 0x3A) == ""
+
+
+def test_no_space_language_splits_every_non_ascii_word() -> None:
+    assert fingerprint_tokens("naïve word", "ja") == ["n", "a", "ï", "v", "e", "word"]
+    assert fingerprint_tokens("naïve word", "en") == ["naïve", "word"]
+    assert fingerprint_tokens("naïve word") == ["naïve", "word"]
+
+
+def test_mixed_text_keeps_spaced_words_whole() -> None:
+    assert fingerprint_tokens("apple 发布会 news", "und") == ["apple", "发", "布", "会", "news"]
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Nd", "Nl", "No"]),
+               max_size=60))
+def test_fingerprint_text_keeps_exactly_letters_and_marks(text: str) -> None:
+    """Reference, for text without numbers (those are tokens of their own, see the number
+    tests): NFKC, casefold, every character that is not L* or M* becomes a space."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    spaced = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in folded)
+    assert fingerprint_text([text]) == " ".join(spaced.split())

@@ -1,0 +1,76 @@
+"""How story notes and merges travel on the fingerprint log (compact JSON fields).
+
+A note rides on its article's record as ``"st"``: the story id, its founding event time and
+the summary vector packed as little-endian uint32 keys and float16 weights in base64
+(32 terms: 256 characters instead of ~1 KB as JSON pairs). A merge is a record of its own,
+keyed ``\\x00story:<story>><into>`` so that compaction keeps every merge.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+from streams.core.stories.model import StoryNote, StoryUpdate, Summary
+
+MERGE_KIND = "story_merge"
+
+
+def encode_note(note: StoryNote) -> dict[str, Any]:
+    n = len(note.vector)
+    keys = struct.pack(f"<{n}I", *(k for k, _ in note.vector))
+    weights = struct.pack(f"<{n}e", *(w for _, w in note.vector))
+    return {
+        "id": note.story,
+        "t": note.story_time_ms,
+        "k": base64.b64encode(keys).decode("ascii"),
+        "w": base64.b64encode(weights).decode("ascii"),
+    }
+
+
+def decode_note(obj: dict[str, Any]) -> StoryNote:
+    keys, weights = base64.b64decode(obj["k"]), base64.b64decode(obj["w"])
+    n = len(keys) // 4
+    if len(keys) != 4 * n or len(weights) != 2 * n:
+        raise ValueError("story note keys and weights differ in length")
+    vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
+                       strict=True))
+    return StoryNote(str(obj["id"]), int(obj["t"]), vector)
+
+
+def quantize(vector: dict[int, float]) -> Summary:
+    """A summary as every reader of the log sees it: weights rounded to float16.
+
+    The deciding worker adds this rounded vector to its centroid too, so that its replica
+    and everyone else's hold the same sums.
+    """
+    n = len(vector)
+    weights = struct.unpack(f"<{n}e", struct.pack(f"<{n}e", *vector.values()))
+    return tuple(zip(vector.keys(), weights, strict=True))
+
+
+def encode_update(update: StoryUpdate, version: int) -> dict[str, Any]:
+    return {
+        "v": version,
+        "kind": MERGE_KIND,
+        "story": update.story,
+        "st": update.story_time_ms,
+        "into": update.into,
+        "it": update.into_time_ms,
+        "at": update.at_ms,
+        "w": update.worker,
+        "why": update.reason,
+    }
+
+
+def is_update(obj: dict[str, Any]) -> bool:
+    return obj.get("kind") == MERGE_KIND
+
+
+def decode_update(obj: dict[str, Any]) -> StoryUpdate:
+    return StoryUpdate(
+        story=str(obj["story"]), story_time_ms=int(obj["st"]), into=str(obj["into"]),
+        into_time_ms=int(obj["it"]), at_ms=int(obj["at"]), worker=str(obj.get("w", "")),
+        reason=str(obj.get("why", "bridge")),
+    )

@@ -1,0 +1,56 @@
+"""Plain data of the story clustering: what the log carries and what an assignment says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# An article's published vector summary: (term key, weight) pairs, heaviest first, unit length.
+Summary = tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryNote:
+    """The story part of a kept article's fingerprint-log record.
+
+    ``story`` is the story the article joined (its own id when it opened one) and
+    ``story_time_ms`` that story's founding event time, so a reader that has not yet seen the
+    founder still orders stories the same way. ``vector`` is what the article adds to the
+    story's centroid in every worker.
+    """
+
+    story: str
+    story_time_ms: int
+    vector: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """A late merge: story ``story`` is now part of story ``into`` (the earlier founder).
+
+    Published on the fingerprint log (every worker applies it) and, for consumers, on the
+    stories topic (``schemas/story-update.schema.json``). Merges only join: applying a set of
+    updates in any order gives the same stories.
+    """
+
+    story: str
+    story_time_ms: int
+    into: str
+    into_time_ms: int
+    at_ms: int
+    worker: str
+    reason: str = "bridge"  # "bridge": an article matched both; "race": opened concurrently
+
+    @property
+    def log_key(self) -> bytes:
+        return f"\x00story:{self.story}>{self.into}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The story of one decided article."""
+
+    story: str  # the story id published on the article's record
+    opened: bool  # the article opened this story
+    size: int  # kept articles in the story after this one
+    note: StoryNote | None  # for the article's log record (kept articles only)
+    updates: tuple[StoryUpdate, ...] = field(default=())

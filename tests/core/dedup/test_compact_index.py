@@ -1,0 +1,168 @@
+"""The compact backend answers every Index call exactly as the reference FingerprintIndex."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.fingerprint_log import encode_record
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from tests.core.dedup.helpers import CONFIG, document, edited, fp
+from tests.harness import SAMPLES, envelope
+
+
+def entry(article_id: str, seed: int, seen_at_ms: int = 0, root: str | None = None) -> IndexEntry:
+    return IndexEntry(id=article_id, event_time_ms=seed, fingerprint=fp(document(seed)),
+                      root=root or article_id, seen_at_ms=seen_at_ms)
+
+
+def wire(e: IndexEntry | None) -> bytes | None:
+    """Every field the log carries: equal bytes mean equal entries."""
+    return None if e is None else encode_record(e, (), "")
+
+
+def test_add_get_and_replace() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    first = entry("a", 1)
+    index.add(first)
+    assert len(index) == 1 and "a" in index and "b" not in index
+    assert wire(index.get("a")) == wire(first)
+    assert [e.id for e in index.by_content_hash(first.fingerprint.content_hash)] == ["a"]
+    index.add(entry("a", 2))  # a new fingerprint replaces the old keys
+    assert len(index) == 1
+    assert index.by_content_hash(first.fingerprint.content_hash) == []
+    assert index.candidates(first.fingerprint) == []
+
+
+def test_members_follow_their_root() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    index.add(entry("b", 2, root="a"))
+    index.add(entry("c", 3, root="a"))
+    assert [e.id for e in index.members("a")] == ["b", "c"]
+    index.add(entry("b", 2, root="z"))
+    assert [e.id for e in index.members("a")] == ["c"]
+    assert [e.id for e in index.members("z")] == ["b"]
+    index.remove("c")
+    assert index.members("a") == []
+
+
+def test_candidates_by_shared_band() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    index.add(entry("b", 2))
+    near = fp(edited(document(1), 0.03, seed=9))
+    assert [e.id for e in index.candidates(near)] == ["a"]
+
+
+def test_expire_uses_latest_seen_at() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("a", 1, seen_at_ms=1_000))
+    index.add(entry("b", 2, seen_at_ms=2_000))
+    index.add(dataclasses.replace(entry("b", 2), seen_at_ms=9_000))
+    index.add(entry("c", 3, seen_at_ms=1_500))
+    assert index.expire(now_ms=10_000, window_ms=6_000) == ["a", "c"]
+    assert len(index) == 1 and index.get("a") is None
+
+
+def test_values_the_columns_cannot_hold_round_trip() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    odd = dataclasses.replace(
+        entry("é/0/1", 1, root="ROOT"),
+        event_time_ms=2**63, source="S", superseded_by="x", origin="t/1/2",
+        fingerprint=dataclasses.replace(fp(document(1)), content_hash="not-hex",
+                                        shingle_count=2**40),
+    )
+    index.add(odd)
+    back = index.get("é/0/1")
+    assert back is not None and wire(back) == wire(odd)
+    assert [e.id for e in index.by_content_hash("not-hex")] == ["é/0/1"]
+
+
+def test_signature_of_another_length_is_refused() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    short = Fingerprint("0" * 32, np.zeros(64, dtype=np.uint32), 10)
+    with pytest.raises(ValueError, match="64 values"):
+        index.add(IndexEntry("b", 1, short, "b"))
+
+
+def random_operations(index: Index, seed: int, steps: int) -> list[object]:
+    """A seeded mix of every protocol call; returns what each call answered."""
+    rng = random.Random(seed)
+    fingerprints = [fp(edited(document(i % 40, words=150), 0.03 * (i // 40), seed=i))
+                    for i in range(120)]
+    ids = [f"id{k}" for k in range(200)]
+    answers: list[object] = []
+    for step in range(steps):
+        roll, article_id = rng.random(), rng.choice(ids)
+        if roll < 0.55:
+            index.add(IndexEntry(
+                id=article_id, event_time_ms=rng.randrange(500),
+                fingerprint=rng.choice(fingerprints),
+                root=article_id if rng.random() < 0.6 else rng.choice(ids),
+                source=rng.choice([None, "s1", "s2"]), seen_at_ms=step,
+                superseded_by=rng.choice([None, None, "x"]), origin=f"raw/{step % 4}/{step}"))
+        elif roll < 0.7:
+            answers.append(wire(index.remove(article_id)))
+        elif roll < 0.73:
+            answers.append(index.expire(step, 2_000))
+        else:
+            probe = rng.choice(fingerprints)
+            answers.append([wire(e) for e in index.candidates(probe)])
+            answers.append(sorted(e.id for e in index.by_content_hash(probe.content_hash)))
+            answers.append([wire(e) for e in index.members(rng.choice(ids))])
+            answers.append((wire(index.get(article_id)), article_id in index, len(index)))
+    return answers
+
+
+def test_random_operations_answer_like_the_reference() -> None:
+    # A tiny pair buffer: levels, merges, directories and row reuse all happen here.
+    compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    assert random_operations(compact, 5, 3_000) == random_operations(
+        FingerprintIndex(CONFIG.lsh), 5, 3_000)
+    assert len(compact._pairs.levels) >= 2
+
+
+def test_exported_state_restores_an_identical_index() -> None:
+    compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    random_operations(compact, 6, 1_500)
+    arrays, meta = compact.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    assert random_operations(restored, 7, 800) == random_operations(compact, 7, 800)
+
+
+def test_inconsistent_state_is_refused() -> None:
+    compact = CompactIndex(CONFIG.lsh)
+    compact.add(entry("a", 1))
+    arrays, meta = compact.export_state()
+    arrays["blob_data"] = arrays["blob_data"][:-1]
+    with pytest.raises(ValueError, match="total length"):
+        CompactIndex.from_state(CONFIG.lsh, arrays, meta)
+
+
+def test_deduplicator_outcomes_are_identical_on_the_samples_and_their_replays() -> None:
+    config = CoreConfig()
+    raws = [RawMessage("articles.raw", 0, i, None, envelope(path), 1_000 * (5 - i))
+            for i, path in enumerate(SAMPLES)]
+    results = []
+    for index in (FingerprintIndex(config.dedup.lsh), CompactIndex(config.dedup.lsh)):
+        dedup = Deduplicator(config, worker="w", index=index)
+        outcomes = [dedup.process(raw, 10_000 + n) for n, raw in enumerate(raws + raws)]
+        results.append([(o.verdict, [(x.kind, x.key, x.value) for x in o.outputs],
+                         [encode_record(r.entry, r.paragraph_keys, r.worker)
+                          for r in o.log_records]) for o in outcomes])
+    assert results[0] == results[1]
+    # 004 (a copy of 001) comes last but is earliest: kept, and 001 is corrected.
+    assert [r[0] for r in results[1][:5]] == ["enriched"] * 5
+    assert [(kind, key) for kind, key, _ in results[1][4][1]] == [
+        ("enriched", SAMPLES[4].stem), ("duplicates", SAMPLES[1].stem)]

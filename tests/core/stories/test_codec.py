@@ -1,0 +1,68 @@
+"""Story notes and merges on the fingerprint log."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from streams.core.errors import InvalidLogRecordError
+from streams.core.fingerprint_log import (
+    LogRecord,
+    decode_log_value,
+    decode_record,
+    encode_log_record,
+    encode_record,
+)
+from streams.core.pipeline import CoreConfig, Deduplicator
+from streams.core.stories.codec import decode_note, encode_note, quantize
+from streams.core.stories.model import StoryNote, StoryUpdate
+from tests.core.stories import fixtures as f
+from tests.core.stories.helpers import T0, decide
+
+
+def test_a_note_round_trips_with_float16_weights() -> None:
+    vector = quantize({7: 0.123456, 2**32 - 1: 0.5, 12: 1 / 3})
+    note = StoryNote("story-1", T0, vector)
+    assert decode_note(encode_note(note)) == note
+    assert vector == ((7, 0.12347412109375), (2**32 - 1, 0.5), (12, 0.333251953125))
+
+
+def test_a_kept_article_record_carries_its_note_and_an_old_record_none() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    record = decide(dedup, "a", f.MATCH_ARSENAL, T0).log_records[0]
+    assert record.story is not None and record.story.story == "a"
+    key, value = encode_log_record(record)
+    assert key == b"a"
+    decoded = decode_log_value(value)
+    assert isinstance(decoded, LogRecord)
+    assert decoded.story == decode_record(value).story == record.story
+    assert decoded.entry.id == "a"
+    old = encode_record(record.entry, record.paragraph_keys, record.worker)  # before stories
+    assert decode_record(old).story is None
+
+
+def test_a_merge_is_a_record_of_its_own_keyed_by_both_stories() -> None:
+    update = StoryUpdate("b", T0 + 5, "a", T0, at_ms=T0 + 9, worker="w2", reason="race")
+    key, value = encode_log_record(update)
+    assert key == b"\x00story:b>a"
+    assert decode_log_value(value) == update
+
+
+def test_a_malformed_note_is_an_invalid_record() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    record = decide(dedup, "a", f.MATCH_ARSENAL, T0).log_records[0]
+    obj = orjson.loads(encode_log_record(record)[1])
+    obj["st"]["w"] = "AAAA"  # two weights for 32 keys
+    with pytest.raises(InvalidLogRecordError):
+        decode_log_value(orjson.dumps(obj))
+
+
+def test_a_malformed_merge_is_an_invalid_record() -> None:
+    update = StoryUpdate("b", T0 + 5, "a", T0, at_ms=T0 + 9, worker="w2", reason="race")
+    obj = orjson.loads(encode_log_record(update)[1])
+    obj["into"] = ""  # a merge into no story
+    with pytest.raises(InvalidLogRecordError, match="'into' is empty"):
+        decode_log_value(orjson.dumps(obj))
+    del obj["it"]
+    with pytest.raises(InvalidLogRecordError, match="malformed story merge"):
+        decode_log_value(orjson.dumps(obj))

@@ -1,0 +1,63 @@
+"""The story state on hand-made terms: ties, merges, and merges applied in any order."""
+
+from __future__ import annotations
+
+import itertools
+
+from streams.core.stories.config import DAY_MS, StoryConfig
+from streams.core.stories.model import StoryUpdate
+from streams.core.stories.state import StoryState
+from streams.core.stories.terms import ENTITY, StoryTerms, term_key
+
+WINDOW = 14 * DAY_MS
+
+
+def terms(*names: str) -> StoryTerms:
+    keys = tuple(term_key(n, ENTITY) for n in names)
+    return StoryTerms(keys, tuple(1.5 for _ in keys))
+
+
+def state() -> StoryState:
+    return StoryState(StoryConfig(), window_ms=WINDOW)
+
+
+def test_equal_scores_go_to_the_earlier_founded_story_which_absorbs_the_other() -> None:
+    s = state()
+    event = terms("kilimanjaro", "avalanche", "moshi", "tanzania")
+    s.assign("a", 0, event, now_ms=0, worker="w")
+    # Eight days later: beyond the longest gap, so the same words open a second story.
+    assert s.assign("b", 8 * DAY_MS, event, now_ms=1, worker="w").opened
+    # Four days from each: equal scores; the tie goes to (event time, id), and the article
+    # bridges the two stories, so the later-founded one is merged into the earlier one.
+    middle = s.assign("c", 4 * DAY_MS, event, now_ms=2, worker="w")
+    assert (middle.story, middle.opened, middle.size) == ("a", False, 3)
+    [update] = middle.updates
+    assert (update.story, update.into, update.reason, update.worker) == ("b", "a", "bridge", "w")
+    assert (update.story_time_ms, update.into_time_ms) == (8 * DAY_MS, 0)
+    assert s.story_of("b") == s.story_of("c") == "a"
+    assert set(s.stories) == {"a"}
+
+
+def test_unrelated_articles_open_their_own_stories() -> None:
+    s = state()
+    first = s.assign("a", 0, terms("kilimanjaro", "avalanche", "moshi"), now_ms=0, worker="w")
+    second = s.assign("b", 0, terms("reykjavik", "eruption", "grindavik"), now_ms=0, worker="w")
+    assert (first.story, first.opened, second.story, second.opened) == ("a", True, "b", True)
+    assert second.note is not None and second.note.story == "b"
+    assert len(second.note.vector) == 3
+
+
+def test_merges_applied_in_any_order_give_the_same_stories() -> None:
+    updates = [
+        StoryUpdate("b", 20, "a", 10, at_ms=1, worker="x"),
+        StoryUpdate("c", 30, "b", 20, at_ms=2, worker="y"),
+        StoryUpdate("d", 5, "e", 40, at_ms=3, worker="x"),  # "d" founded first: it wins
+        StoryUpdate("e", 40, "c", 30, at_ms=4, worker="y"),
+    ]
+    outcomes = set()
+    for order in itertools.permutations(updates):
+        s = state()
+        for update in order:
+            s.apply_update(update)
+        outcomes.add(tuple(s.find(x) for x in "abcde"))
+    assert outcomes == {("d",) * 5}

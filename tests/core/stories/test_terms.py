@@ -1,0 +1,99 @@
+"""Story terms of one article: words, capitalized names, figures; multilingual."""
+
+from __future__ import annotations
+
+import textwrap
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core.stories.config import StoryConfig
+from streams.core.stories.terms import (
+    ENTITY,
+    NUMBER,
+    WORD,
+    StoryTerms,
+    story_terms,
+    term_key,
+)
+from streams.core.text.normalize import fingerprint_text
+
+CONFIG = StoryConfig()
+
+
+def terms_of(text: str, title: str | None = None, language: str = "en") -> StoryTerms:
+    paragraphs = tuple(p for p in text.split("\n\n") if p)
+    forms = tuple(fingerprint_text((p,)) for p in paragraphs)
+    return story_terms(title, paragraphs, forms, language, CONFIG)
+
+
+def weights(terms: StoryTerms) -> dict[int, float]:
+    return dict(zip(terms.keys, terms.counts, strict=True))
+
+
+def test_term_keys_are_stable_and_carry_their_kind() -> None:
+    # Golden values: keys travel on the log, so every worker and release must agree.
+    assert term_key("reid", ENTITY) == 2327848805
+    assert term_key("reid", WORD) == 2327848804
+    assert term_key("1000", NUMBER) & 3 == NUMBER
+
+
+def test_names_are_capitalized_words_and_adjacent_pairs() -> None:
+    terms = weights(terms_of("Actress Tara Reid checked into Promises in Malibu, her rep said."))
+    for name in ("tara", "reid", "tara reid", "promises", "malibu"):
+        assert term_key(name, ENTITY) in terms, name
+    assert term_key("her", ENTITY) not in terms
+
+
+def test_a_sentence_opening_capital_is_no_name_when_the_text_says_it_in_lowercase() -> None:
+    terms = weights(terms_of("Police said the road was closed. The police later reopened it."))
+    assert term_key("police", ENTITY) not in terms
+    assert term_key("police", WORD) in terms
+
+
+def test_shouting_and_stopwords_are_not_names() -> None:
+    terms = weights(terms_of("A SENIOR diplomat resigned. The Foreign Office confirmed it."))
+    assert term_key("senior", ENTITY) not in terms
+    assert term_key("the", ENTITY) not in terms
+    assert term_key("foreign office", ENTITY) in terms
+
+
+def test_figures_are_normalized_and_single_digits_ignored() -> None:
+    a = weights(terms_of("Shares rose 1,000 points to 7,412.45 after a 2-1 win and 3 goals."))
+    b = weights(terms_of("Die Aktien stiegen um 1.000 Punkte auf 7.412,45."))
+    for figure in ("1000", "7412.45"):
+        assert term_key(figure, NUMBER) in a and term_key(figure, NUMBER) in b
+    assert term_key("2-1", NUMBER) in a
+    assert term_key("3", NUMBER) not in a
+
+
+def test_title_terms_weigh_more_than_body_terms() -> None:
+    terms = weights(terms_of("The harbour flooded and the harbour closed.", title="Flood"))
+    assert terms[term_key("flood", WORD)] > terms[term_key("closed", WORD)]
+
+
+def test_unspaced_scripts_give_character_bigrams() -> None:
+    terms = weights(terms_of("东京电力公司今天宣布涨价。", language="zh"))
+    assert term_key("东京", WORD) in terms and term_key("电力", WORD) in terms
+
+
+def test_only_the_lede_is_read() -> None:
+    filler = "Officials gave details of the plan. " * 60  # ~2,200 characters
+    terms = weights(terms_of(filler + "\n\nThe Zanzibar ferry arrived."))
+    assert term_key("zanzibar", ENTITY) not in terms
+
+
+def test_copies_laid_out_in_other_paragraphs_read_the_same_words() -> None:
+    text = " ".join(f"Sentence number {i} mentions Kilimanjaro again." for i in range(80))
+    one = terms_of(text)
+    wrapped = terms_of("\n\n".join(textwrap.wrap(text, 300)))
+    assert one == wrapped
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.one_of(st.none(), st.text(max_size=60)))
+def test_never_raises_and_is_deterministic(text: str, title: str | None) -> None:
+    first = terms_of(text, title)
+    assert first == terms_of(text, title)
+    assert len(first.keys) == len(first.counts)
+    assert all(0 <= k < 2**32 for k in first.keys)

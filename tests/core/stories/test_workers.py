@@ -1,0 +1,122 @@
+"""Two workers' story states exchanging fingerprint-log records, without Kafka.
+
+As in ``tests/core/test_races.py``: each :class:`Deduplicator` plays one worker, and what one
+appends to the log the other reads through ``on_log_record`` in the order we choose.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from streams.core.config import CoreConfig
+from streams.core.fingerprint_log import LogRecord, decode_log_value, encode_log_record
+from streams.core.outcome import Outcome
+from streams.core.pipeline import Deduplicator
+from streams.core.stories.model import StoryUpdate
+from tests.core.stories import fixtures as f
+from tests.core.stories.helpers import HOUR_MS, T0, decide, story_id
+from tests.harness import SCHEMAS
+
+CONFIG = CoreConfig()
+LogItem = LogRecord | StoryUpdate
+
+
+def log_of(outcome: Outcome) -> list[LogItem]:
+    """What the log gives a reader: every record the outcome appends, encoded and decoded."""
+    items: list[LogItem] = [*outcome.log_records, *outcome.story_updates]
+    return [decode_log_value(encode_log_record(item)[1]) for item in items]
+
+
+def deliver(items: Iterable[LogItem], to: Deduplicator, now_ms: int) -> list[Outcome]:
+    results = []
+    for item in items:
+        result = to.on_log_record(item, catching_up=False, now_ms=now_ms)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def stories_of(dedup: Deduplicator, ids: Iterable[str]) -> dict[str, str | None]:
+    return {i: dedup.stories.story_of(i) for i in ids}
+
+
+def test_one_event_opened_at_once_by_two_workers_is_merged_once_by_the_later_opener() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    # Decided at the same moment: neither has seen the other's record.
+    first = decide(a, "arsenal", f.MATCH_ARSENAL, T0, now_ms=T0 + 5_000)
+    second = decide(b, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + HOUR_MS, now_ms=T0 + 5_000)
+    assert (story_id(first), story_id(second)) == ("arsenal", "saka")
+
+    at_a = deliver(log_of(second), a, now_ms=T0 + 5_100)  # a opened the earlier story
+    at_b = deliver(log_of(first), b, now_ms=T0 + 5_100)  # b opened the later one: it merges
+    assert at_a == []
+    [merge] = at_b
+    [update] = merge.story_updates
+    assert (update.story, update.into, update.reason, update.worker) == (
+        "saka", "arsenal", "race", "b")
+    [output] = merge.outputs
+    assert (output.kind, output.key) == ("stories", "saka")
+    SCHEMAS["story-update"].validate(output.value)
+    assert output.value["merged_into"] == "arsenal"
+
+    assert deliver(log_of(merge), a, now_ms=T0 + 5_200) == []  # the merge record, read back
+    for state in (a, b):
+        assert stories_of(state, ["arsenal", "saka"]) == {"arsenal": "arsenal", "saka": "arsenal"}
+        assert set(state.stories.stories) == {"arsenal"}
+        assert state.stories.size_of("arsenal") == 2
+
+
+def test_different_events_opened_at_once_are_not_merged() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    first = decide(a, "arsenal", f.MATCH_ARSENAL, T0, now_ms=T0 + 5_000)
+    second = decide(b, "liverpool", f.MATCH_LIVERPOOL, T0, now_ms=T0 + 5_000)
+    assert deliver(log_of(second), a, T0 + 5_100) == deliver(log_of(first), b, T0 + 5_100) == []
+    for state in (a, b):
+        assert set(state.stories.stories) == {"arsenal", "liverpool"}
+
+
+def test_a_copy_decided_by_another_worker_carries_the_kept_articles_story() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    kept = decide(a, "monday", f.MARKETS_MONDAY, T0, now_ms=T0)
+    deliver(log_of(kept), b, now_ms=T0 + 100)
+    copy = decide(b, "monday-resent", f.MARKETS_MONDAY, T0 + HOUR_MS, now_ms=T0 + 200)
+    assert copy.verdict == "duplicate"
+    assert copy.outputs[0].value["duplicate_of"] == "monday"
+    assert story_id(copy) == "monday"
+    SCHEMAS["duplicate"].validate(copy.outputs[0].value)
+
+
+ARTICLES = [
+    ("monday", f.MARKETS_MONDAY, 0), ("tuesday", f.MARKETS_TUESDAY, 24 * HOUR_MS),
+    ("monday-2", f.MARKETS_MONDAY_OTHER_OUTLET, 2 * HOUR_MS),
+    ("arsenal", f.MATCH_ARSENAL, 0), ("liverpool", f.MATCH_LIVERPOOL, HOUR_MS),
+    ("arsenal-2", f.MATCH_ARSENAL_OTHER_OUTLET, 3 * HOUR_MS),
+]
+
+
+def test_every_worker_and_a_restarted_one_hold_the_same_stories_whatever_the_order() -> None:
+    """Worker a decides everything; b reads a's log in a shuffled order (another
+    partitioning of the log), a restarted worker catches up from it: all agree."""
+    a = Deduplicator(CONFIG, worker="a")
+    log: list[LogItem] = []
+    for i, (name, article, offset) in enumerate(ARTICLES):
+        log += log_of(decide(a, name, article, T0 + offset, now_ms=T0 + i))
+    ids = [name for name, _, _ in ARTICLES]
+    expected = stories_of(a, ids)
+    assert expected == {"monday": "monday", "tuesday": "tuesday", "monday-2": "monday",
+                        "arsenal": "arsenal", "liverpool": "liverpool", "arsenal-2": "arsenal"}
+    for seed in range(5):
+        shuffled = list(log)
+        random.Random(seed).shuffle(shuffled)
+        b = Deduplicator(CONFIG, worker="b")
+        assert deliver(shuffled, b, now_ms=T0 + 1_000) == []
+        restarted = Deduplicator(CONFIG, worker="a")
+        for item in shuffled:
+            assert restarted.on_log_record(item, catching_up=True, now_ms=T0 + 2_000) is None
+        for state in (b, restarted):
+            assert stories_of(state, ids) == expected
+            assert {k: s.size for k, s in state.stories.stories.items()} == {
+                k: s.size for k, s in a.stories.stories.items()}
+            for key, story in a.stories.stories.items():
+                assert state.stories.stories[key].centroid == story.centroid

@@ -1,0 +1,70 @@
+"""A worker restarted from its index snapshot on the real broker: ready from the snapshot's
+offsets, the same verdicts as a worker that never stopped; a corrupt snapshot is not used."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from streams.kafka.broker import EmbeddedBroker
+from tests.conftest import broker_settings
+from tests.harness import SAMPLES, Worker, collect, envelope, produce
+
+pytestmark = pytest.mark.broker
+
+# Only the snapshot at a clean stop: the periodic one would race the test's stops.
+SNAPSHOTS = {"INGEST_SNAPSHOT_INTERVAL_S": "3600", "INGEST_INDEX_BACKEND": "compact"}
+
+
+def verdict_of(settings, placed: list[tuple[int, int]]) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), settle_s=0.3)
+    verdicts = got.verdicts()
+    return [(verdicts[p][1]["id"], verdicts[p][1].get("duplicate_of")) for p in placed]
+
+
+def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = broker_settings(broker)
+    data_dir = tmp_path / "w1"
+    worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
+    try:
+        first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
+                                             partition=0))
+        assert first == [(p.stem, None) for p in SAMPLES[:3]]
+        assert worker.stop() == 0
+        assert re.search(r"index snapshot snap-\d+ written: 3 entries", worker.log_tail(20_000))
+
+        worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
+        log = worker.log_tail(20_000)
+        assert re.search(r"index snapshot snap-\d+ loaded: 3 entries", log), log
+        assert "from the snapshot's offsets" in log, log
+        # 003 is new; 004 is 001 without its footer; a re-send of 000 under a new id.
+        second = verdict_of(settings, produce(
+            settings, [envelope(SAMPLES[3]), envelope(SAMPLES[4]),
+                       envelope(SAMPLES[0], id="resend-000")], partition=1))
+        # What a worker that never stopped publishes for these (tests/integration/
+        # test_pipeline.py pins the same verdicts on one uninterrupted worker).
+        assert second == [(SAMPLES[3].stem, None), (SAMPLES[4].stem, SAMPLES[1].stem),
+                          ("resend-000", SAMPLES[0].stem)]
+        assert worker.stop() == 0
+
+        snapshot_dir = data_dir / "index-snapshot"
+        [snap] = [p for p in snapshot_dir.iterdir() if p.name.startswith("snap-")]
+        signatures = snap / "signatures.npy"
+        data = bytearray(signatures.read_bytes())
+        data[-3] ^= 0xFF
+        signatures.write_bytes(bytes(data))
+
+        worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
+        log = worker.log_tail(20_000)
+        assert ("index snapshot not used (checksum mismatch in signatures.npy): replaying the "
+                "whole fingerprint log") in log, log
+        assert "from the beginning" in log, log
+        third = verdict_of(settings, produce(
+            settings, [envelope(SAMPLES[2], id="resend-002")], partition=2))
+        assert third == [("resend-002", SAMPLES[2].stem)]
+    finally:
+        worker.stop()

@@ -1,0 +1,205 @@
+"""Index snapshots: written atomically, verified on load, refused with a reason when unusable."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streams.core.clock import TestClock
+from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.config import DedupConfig, LSHConfig
+from streams.core.errors import SnapshotUnusableError
+from streams.core.fingerprint_log import encode_record
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from streams.core.stories.config import StoryConfig
+from streams.shell.gate import StateGate
+from streams.shell.snapshot import SnapshotStore, load_or_none
+from streams.shell.snapshotter import Snapshotter
+from tests.harness import SAMPLES, envelope
+
+# Snapshots hold the index, not the story state: a worker with stories on takes none (below).
+CONFIG = CoreConfig(stories=StoryConfig(enabled=False))
+TOPIC = "ingest.fingerprints"
+
+
+def raws(offset: int = 0) -> list[RawMessage]:
+    return [RawMessage("articles.raw", 0, offset + i, None, envelope(p), 1_000 * (i + 1))
+            for i, p in enumerate(SAMPLES)]
+
+
+def outcomes(dedup: Deduplicator, messages: list[RawMessage]) -> list[object]:
+    return [[(o.kind, o.key, o.value) for o in out.outputs]
+            + [encode_record(r.entry, r.paragraph_keys, r.worker) for r in out.log_records]
+            for out in (dedup.process(m, 50_000 + m.offset) for m in messages)]
+
+
+def decided() -> Deduplicator:
+    dedup = Deduplicator(CONFIG, worker="w", index=CompactIndex(CONFIG.dedup.lsh))
+    outcomes(dedup, raws()[:3])
+    return dedup
+
+
+def test_a_restored_state_decides_like_the_one_that_went_on(tmp_path: Path) -> None:
+    original = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    store.save(original.index, original.stats, {0: 7, 1: 3}, created_ms=123)  # type: ignore[arg-type]
+    snapshot = store.load()
+    assert (snapshot.offsets, snapshot.created_ms, len(snapshot.index)) == ({0: 7, 1: 3}, 123, 3)
+    restored = Deduplicator(CONFIG, worker="w", index=snapshot.index, stats=snapshot.stats)
+    later = raws()[3:] + raws(offset=10)  # new articles, then re-sends of every sample
+    assert outcomes(restored, later) == outcomes(original, later)
+
+
+def test_only_the_newest_snapshot_is_kept(tmp_path: Path) -> None:
+    dedup = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    store.save(dedup.index, dedup.stats, {0: 1}, created_ms=1)  # type: ignore[arg-type]
+    store.save(dedup.index, dedup.stats, {0: 2}, created_ms=2)  # type: ignore[arg-type]
+    assert sorted(p.name for p in store.root.iterdir()) == ["CURRENT", "snap-2"]
+    assert store.load().offsets == {0: 2}
+
+
+def test_missing_snapshot(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotUnusableError, match="no snapshot in"):
+        SnapshotStore(tmp_path, CONFIG, TOPIC).load()
+
+
+def test_corrupt_array_is_caught_by_its_checksum(tmp_path: Path) -> None:
+    dedup = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    path = store.save(dedup.index, dedup.stats, {0: 1}, created_ms=1)  # type: ignore[arg-type]
+    signatures = path / "signatures.npy"
+    data = bytearray(signatures.read_bytes())
+    data[-5] ^= 0xFF
+    signatures.write_bytes(bytes(data))
+    with pytest.raises(SnapshotUnusableError, match=r"checksum mismatch in signatures\.npy"):
+        store.load()
+
+
+def test_truncated_file_is_corrupt(tmp_path: Path) -> None:
+    dedup = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    path = store.save(dedup.index, dedup.stats, {0: 1}, created_ms=1)  # type: ignore[arg-type]
+    (path / "pairs.npy").write_bytes(b"\x93NUMPY")
+    with pytest.raises(SnapshotUnusableError, match="corrupt snapshot snap-1"):
+        store.load()
+
+
+def test_another_configuration_or_topic_is_incompatible(tmp_path: Path) -> None:
+    dedup = decided()
+    SnapshotStore(tmp_path, CONFIG, TOPIC).save(dedup.index, dedup.stats, {0: 1}, 1)  # type: ignore[arg-type]
+    other = dataclasses.replace(CONFIG, dedup=DedupConfig(lsh=LSHConfig(bands=16, rows=8)))
+    with pytest.raises(SnapshotUnusableError, match="another dedup configuration"):
+        SnapshotStore(tmp_path, other, TOPIC).load()
+    with pytest.raises(SnapshotUnusableError, match=r"of topic 'ingest\.fingerprints'"):
+        SnapshotStore(tmp_path, CONFIG, "other.topic").load()
+
+
+def test_a_write_interrupted_before_the_rename_leaves_the_previous_one(tmp_path: Path) -> None:
+    dedup = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    store.save(dedup.index, dedup.stats, {0: 1}, created_ms=1)  # type: ignore[arg-type]
+    (store.root / "snap-2.tmp").mkdir()  # a crash mid-write leaves this behind
+    (store.root / "snap-2.tmp" / "signatures.npy").write_bytes(b"partial")
+    assert store.load().offsets == {0: 1}
+
+
+def test_unusable_snapshot_is_one_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert load_or_none(SnapshotStore(tmp_path, CONFIG, TOPIC)) is None
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("index snapshot not used (no snapshot in ")
+    assert line.endswith("): replaying the whole fingerprint log")
+
+
+def test_snapshotter_waits_for_its_interval_and_for_a_caught_up_replica(tmp_path: Path) -> None:
+    dedup = decided()
+    clock = TestClock()
+    covered: dict[int, int] | None = None
+
+    async def offsets() -> dict[int, int] | None:
+        return covered
+
+    snapshotter = Snapshotter(store=SnapshotStore(tmp_path, CONFIG, TOPIC), dedup=dedup,
+                              gate=StateGate(), covered=offsets, interval_s=300, clock=clock)
+
+    async def scenario() -> list[int]:
+        nonlocal covered
+        written = []
+        clock.advance(301)
+        await snapshotter.maybe_snapshot()  # due, but the replica has not caught up
+        written.append(snapshotter.written)
+        covered = {0: 9}
+        await snapshotter.maybe_snapshot()
+        written.append(snapshotter.written)
+        clock.advance(299)
+        await snapshotter.maybe_snapshot()  # not due yet
+        written.append(snapshotter.written)
+        return written
+
+    assert asyncio.run(scenario()) == [0, 1, 1]
+    assert SnapshotStore(tmp_path, CONFIG, TOPIC).load().offsets == {0: 9}
+
+
+def test_with_stories_on_no_snapshot_is_written_or_used(tmp_path: Path) -> None:
+    # The story state is fed by the same log but not saved: restoring the index alone and
+    # seeking past the records would lose every story, so the worker replays the whole log.
+    config = CoreConfig()
+    assert config.stories.enabled
+    dedup = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
+    outcomes(dedup, raws()[:3])
+
+    async def offsets() -> dict[int, int] | None:
+        return {0: 3}
+
+    snapshotter = Snapshotter(store=SnapshotStore(tmp_path, config, TOPIC), dedup=dedup,
+                              gate=StateGate(), covered=offsets, interval_s=300,
+                              clock=TestClock())
+    assert not snapshotter.enabled
+    assert asyncio.run(snapshotter.snapshot()) is False
+    assert load_or_none(SnapshotStore(tmp_path, config, TOPIC)) is None
+
+
+def test_exclusive_waits_for_every_shared_holder_and_blocks_new_ones() -> None:
+    gate = StateGate()
+    events: list[str] = []
+
+    async def mutator(name: str, hold: asyncio.Event) -> None:
+        async with gate.shared():
+            events.append(f"{name} in")
+            await hold.wait()
+            events.append(f"{name} out")
+
+    async def scenario() -> None:
+        hold = asyncio.Event()
+        first = asyncio.create_task(mutator("a", hold))
+        await asyncio.sleep(0)
+        snap = asyncio.create_task(_exclusive(gate, events))
+        await asyncio.sleep(0)
+        late = asyncio.create_task(mutator("b", asyncio.Event()))
+        await asyncio.sleep(0)
+        hold.set()
+        await asyncio.wait_for(asyncio.gather(first, snap), 5)
+        late.cancel()
+
+    asyncio.run(scenario())
+    assert events[:4] == ["a in", "a out", "snapshot", "b in"]
+
+
+async def _exclusive(gate: StateGate, events: list[str]) -> None:
+    async with gate.exclusive():
+        events.append("snapshot")
+
+
+def test_snapshot_arrays_are_views_of_the_rows_in_use() -> None:
+    dedup = decided()
+    arrays, meta = dedup.index.export_state()  # type: ignore[attr-defined]
+    assert meta["rows"] == meta["live"] == 3
+    assert arrays["signatures"].shape == (3, 128) and arrays["signatures"].dtype == np.uint32

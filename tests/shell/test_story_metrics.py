@@ -1,0 +1,36 @@
+"""The story metrics an outcome moves."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from streams.core.config import CoreConfig
+from streams.core.pipeline import Deduplicator
+from streams.core.stories.attach import race_outcome
+from streams.core.stories.model import StoryUpdate
+from streams.shell.metrics import Metrics, count_stories
+from tests.core.stories import fixtures as f
+from tests.core.stories.helpers import HOUR_MS, T0, decide
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    sample = registry.get_sample_value(name, labels)
+    return sample if sample is not None else -1.0
+
+
+def test_opened_assigned_merged_and_sizes_are_counted() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry)
+    assert value(registry, "ingest_story_merges_total", reason="race") == 0.0  # born at 0
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    for i, (name, article) in enumerate([("a", f.MATCH_ARSENAL), ("b", f.MATCH_LIVERPOOL),
+                                         ("c", f.MATCH_ARSENAL_OTHER_OUTLET),
+                                         ("d", f.MATCH_ARSENAL)]):
+        count_stories(metrics, decide(dedup, name, article, T0 + i * HOUR_MS))
+    count_stories(metrics, race_outcome([StoryUpdate("x", 2, "y", 1, 3, "w", "race")]))
+    assert value(registry, "ingest_stories_opened_total") == 2.0
+    assert value(registry, "ingest_story_articles_total", verdict="enriched") == 3.0
+    assert value(registry, "ingest_story_articles_total", verdict="duplicate") == 1.0
+    assert value(registry, "ingest_story_merges_total", reason="race") == 1.0
+    assert value(registry, "ingest_story_size_articles_count") == 4.0
+    assert value(registry, "ingest_story_size_articles_sum") == 1 + 1 + 2 + 2
