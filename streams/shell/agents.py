@@ -108,6 +108,16 @@ class Publisher:
         count_stories(m, outcome)
 
 
+async def wait_for_release(dedup: Deduplicator, raws: Sequence[RawMessage]) -> None:
+    """Sleep until the batch's held outputs may leave (streams.core.hold): the replica keeps
+    applying other workers' records meanwhile."""
+    last_ms = now_ms()
+    oldest = min((raw.timestamp_ms for raw in raws), default=last_ms)
+    delay_ms = dedup.hold.release_at(last_ms, last_ms, oldest) - last_ms
+    if delay_ms > 0:
+        await asyncio.sleep(delay_ms / 1000)
+
+
 def register_agent(
     *,
     app: faust.App,
@@ -166,11 +176,7 @@ def register_agent(
                     )
                 await publisher.publish_log_records(outcome)
                 held.append((raw, outcome))
-            last_ms = now_ms()
-            oldest = min((raw.timestamp_ms for raw, _ in held), default=last_ms)
-            delay_ms = dedup.hold.release_at(last_ms, last_ms, oldest) - last_ms
-            if delay_ms > 0:
-                await asyncio.sleep(delay_ms / 1000)
+            await wait_for_release(dedup, [raw for raw, _ in held])
         finally:
             # Always: a batch that failed half-way must not leave verdicts marked held.
             released = dedup.release([outcome for _, outcome in held], now_ms())
