@@ -15,11 +15,14 @@ from tests.harness import SAMPLES, Worker, collect, envelope, produce
 pytestmark = pytest.mark.broker
 
 # Only the snapshot at a clean stop: the periodic one would race the test's stops.
-SNAPSHOTS = {"INGEST_SNAPSHOT_INTERVAL_S": "3600", "INGEST_INDEX_BACKEND": "compact"}
+# Snapshots do not hold story state yet, so a worker with stories on replays the whole log
+# (README, Stories): the snapshot path is exercised with stories off.
+SNAPSHOTS = {"INGEST_SNAPSHOT_INTERVAL_S": "3600", "INGEST_INDEX_BACKEND": "compact",
+             "INGEST_STORIES": "false"}
 
 
 def verdict_of(settings, placed: list[tuple[int, int]]) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
-    got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), settle_s=0.3)
+    got = collect(settings, lambda c: set(placed) <= c.verdicts().keys())
     verdicts = got.verdicts()
     return [(verdicts[p][1]["id"], verdicts[p][1].get("duplicate_of")) for p in placed]
 
