@@ -144,6 +144,8 @@ class Deduplicator:
             metadata=prepared.metadata, decision=decision,
             content_hash=entry.fingerprint.content_hash, now_ms=now_ms,
         )
+        if "story_id" in first.value:  # a duplicate is in its kept article's story
+            value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
         outputs = [Output("duplicates", prepared.id, value), *outcome.outputs[1:]]
         return dataclasses.replace(
             outcome, verdict="duplicate", match=decision.match,

@@ -178,6 +178,8 @@ def test_a_held_verdict_overturned_before_release_is_published_corrected() -> No
     released = stream.dedup.release([held, earlier], now_ms=9_100)
     assert [verdict(o) for o in released] == [("duplicate", "early"), ("enriched", None)]
     assert sum(o.corrections for o in released) == 0
+    # the rewritten record keeps the story the decision attached
+    assert released[0].outputs[0].value["story_id"] == held.outputs[0].value["story_id"]
 
 
 def test_a_race_with_another_worker_inside_the_hold_needs_no_correction() -> None:
