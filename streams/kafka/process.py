@@ -45,20 +45,32 @@ def parent_death_signal(sig: int) -> Callable[[], None]:
     if not sys.platform.startswith("linux"):  # pragma: no cover - Linux is the target
         return lambda: None
     # Resolved before fork: the child only calls it, it loads nothing.
+    prctl = _prctl()
+    parent = os.getpid()
+    return lambda: _die_with(prctl, sig, parent)
+
+
+def die_with_parent(sig: int, parent: int) -> None:
+    """Called in a child (e.g. a ``multiprocessing`` spawn target, which cannot take a
+    ``preexec_fn``): the kernel sends ``sig`` to this process when ``parent`` dies."""
+    if sys.platform.startswith("linux"):
+        _die_with(_prctl(), sig, parent)
+
+
+def _prctl() -> Any:
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                       ctypes.c_ulong]
     prctl.restype = ctypes.c_int
-    parent = os.getpid()
+    return prctl
 
-    def set_parent_death_signal() -> None:
-        if prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-        # The parent may have died between fork and prctl: no signal would ever come.
-        if os.getppid() != parent:
-            os.kill(os.getpid(), sig)
 
-    return set_parent_death_signal
+def _die_with(prctl: Any, sig: int, parent: int) -> None:
+    if prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    # The parent may have died before prctl: no signal would ever come.
+    if os.getppid() != parent:
+        os.kill(os.getpid(), sig)
 
 
 def spawn(

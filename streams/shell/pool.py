@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from multiprocessing.connection import Connection
@@ -30,6 +30,7 @@ from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.errors import InternalError, ProcessingTimeoutError
 from streams.core.prepare import Fingerprinter, Prepared, Rejected
 from streams.core.records import RawMessage
+from streams.kafka.process import die_with_parent
 from streams.shell.budget import prepare_within
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,6 @@ WALL_DEADLINE_FACTOR = 3.0
 # Chunks per child and batch: small enough that the first results come back while later
 # chunks are still prepared, large enough that pipe round trips stay cheap.
 CHUNKS_PER_CHILD = 4
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphaned children)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _warm_up(config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float) -> None:
@@ -58,10 +52,11 @@ def _warm_up(config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float) 
 
 
 def child_main(
-    conn: Connection, config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float
+    conn: Connection, config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float,
+    parent: int,
 ) -> None:
     """A pool process: prepare each received chunk, one result per message, in order."""
-    _die_with_parent()
+    die_with_parent(signal.SIGKILL, parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     _warm_up(config, fingerprinter, budget_s)
     conn.send("ready")
@@ -83,7 +78,7 @@ class _Child:
                  budget_s: float) -> None:
         self.conn, child_conn = ctx.Pipe()
         self.process: BaseProcess = ctx.Process(
-            target=child_main, args=(child_conn, config, fingerprinter, budget_s),
+            target=child_main, args=(child_conn, config, fingerprinter, budget_s, os.getpid()),
             name="ingest-prepare", daemon=True,
         )
         self.process.start()
