@@ -1,5 +1,7 @@
 # The ingester worker image: `docker build -t article-ingester .`
-FROM python:3.11-slim
+# Base image pinned by digest (python:3.11-slim): a tag can move, a digest cannot. Refresh it
+# with `docker buildx imagetools inspect python:3.11-slim` (README, "Supply chain").
+FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -8,10 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# pyproject.toml is the only dependency list; README.md is its `readme`, so the build needs it.
-COPY pyproject.toml README.md ./
+# Every dependency, and the build tools, at the versions `make test` ran, checked against
+# the hashes in requirements.lock (`make lock`); then the package itself with no index at all,
+# so nothing unhashed reaches the image. README.md is pyproject's `readme`: the build needs it.
+COPY requirements.lock pyproject.toml README.md ./
 COPY streams ./streams
-RUN pip install . \
+RUN pip install --require-hashes --no-deps -r requirements.lock \
+    && pip install --no-deps --no-build-isolation --no-index . \
     && useradd --system --uid 10001 --user-group --no-create-home --home-dir /app ingest \
     && mkdir -p /var/lib/ingest \
     && chown ingest:ingest /var/lib/ingest

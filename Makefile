@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit integration eval eval-extract bench fuzz mutation prometheus clean
+.PHONY: install demo test lint typecheck unit integration eval eval-extract bench fuzz mutation prometheus lock clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -49,6 +49,18 @@ eval-extract: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
 
+# requirements.lock: what the image installs, with hashes (Dockerfile). Pinned to the versions
+# of the development virtualenv, so the image runs what `make test` ran. Needs pypi.org.
+LOCK_VENV := .venv-lock
+lock: $(STAMP)
+	test -d $(LOCK_VENV) || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet "pip-tools>=7.4"
+	$(PIP) freeze --exclude-editable > $(LOCK_VENV)/tested.txt
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	  $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-annotate --index-url https://pypi.org/simple --constraint $(LOCK_VENV)/tested.txt \
+	  --output-file requirements.lock pyproject.toml deploy/build-requirements.in
+
 # Mutation testing of the pure core (not part of `make test`): its own virtualenv, because
 # mutmut 3.7 needs pytest < 9 (README, Development). Writes MUTATION.md.
 MUTATION_VENV := .venv-mutation
@@ -68,4 +80,4 @@ fuzz: $(STAMP)
 	$(PY) -m bench.fuzz --seconds $${FUZZ_SECONDS:-60}
 
 clean:
-	rm -rf $(VENV) $(MUTATION_VENV) .mutation .ingest-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MUTATION_VENV) $(LOCK_VENV) .mutation .ingest-data .pytest_cache .mypy_cache .ruff_cache

@@ -188,10 +188,15 @@ def test_worker_waits_for_a_healthy_kafka() -> None:
 
 
 def test_dockerfile_installs_from_pyproject_and_runs_the_worker() -> None:
-    assert dockerfile("FROM") == ["python:3.11-slim"]
-    assert any(re.search(r"\bpip install \.(\s|$)", run) for run in dockerfile("RUN"))
+    (base,) = dockerfile("FROM")
+    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", base), base
+    (run, *_) = dockerfile("RUN")
+    steps = [step.strip() for step in run.split("&&")]
+    # Hashed dependencies first, then the package with no index: nothing unhashed gets in.
+    assert steps[0] == "pip install --require-hashes --no-deps -r requirements.lock"
+    assert steps[1] == "pip install --no-deps --no-build-isolation --no-index ."
     copied = {src for args in dockerfile("COPY") for src in args.split()[:-1]}
-    assert {"pyproject.toml", "README.md", "streams"} <= copied  # README.md is the readme
+    assert {"requirements.lock", "pyproject.toml", "README.md", "streams"} <= copied
     assert dockerfile("CMD") == ['["ingest", "worker"]']
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["ingest"] == "streams.cli.main:main"
@@ -231,7 +236,7 @@ def _dockerignored(path: str, patterns: list[str]) -> bool:
 def test_dockerignore_sends_the_build_inputs_and_nothing_else() -> None:
     patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    needed = ["pyproject.toml", "README.md"] + [
+    needed = ["pyproject.toml", "README.md", "requirements.lock"] + [
         str(p.relative_to(ROOT)) for p in (ROOT / "streams").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     ]
