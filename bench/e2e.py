@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from bench import corpus
+from bench import corpus, procfs
 from streams import settings as settings_mod
 from streams.kafka.broker import EmbeddedBroker, ensure_topics, free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
@@ -37,7 +37,6 @@ from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 4
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_INTERVAL_S = 0.25
 # Share of generated originals that get one or two duplicate variants (see build_corpus).
 ONE_DUPLICATE, TWO_DUPLICATES = 0.20, 0.08
@@ -210,8 +209,9 @@ class Proc:
 
     def peak_rss_bytes(self) -> int:
         """Peak RSS of the worker plus the current RSS of its prepare processes."""
-        children = sum(proc_status_kb(child, "VmRSS") for child in descendants(self.pid))
-        return (proc_status_kb(self.pid, "VmHWM") + children) * 1024
+        children = sum(procfs.status_kb(child.pid, "VmRSS")
+                       for child in procfs.descendants(self.pid))
+        return (procfs.status_kb(self.pid, "VmHWM") + children) * 1024
 
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
         url = f"http://127.0.0.1:{self.web_port}{path}"
@@ -256,51 +256,10 @@ def stop_all() -> None:
 
 def cpu_seconds(pid: int) -> float | None:
     """utime + stime of ``pid`` and its live descendants (the prepare pool) from /proc."""
-    own = _own_cpu_seconds(pid)
+    own = procfs.process(pid)
     if own is None:
         return None
-    return own + sum(_own_cpu_seconds(child) or 0.0 for child in descendants(pid))
-
-
-def _own_cpu_seconds(pid: int) -> float | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid``, from the parent ids in /proc/*/stat (this kernel has
-    no /proc/<pid>/task/<tid>/children)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def proc_status_kb(pid: int | str, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return own.cpu_s + sum(child.cpu_s for child in procfs.descendants(pid))
 
 
 def _interpolate(samples: list[tuple[float, float]], at: float) -> float:

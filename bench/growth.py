@@ -34,7 +34,8 @@ import numpy as np
 import orjson
 import xxhash
 
-from bench.e2e import build_corpus, proc_status_kb
+from bench.e2e import build_corpus
+from bench.procfs import status_kb
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.decide import apply_decision, decide
@@ -77,7 +78,7 @@ def synthetic_entries(count: int, num_perm: int, seed: int = 11) -> Iterator[Ind
 
 def rss_bytes() -> int:
     gc.collect()
-    return proc_status_kb("self", "VmRSS") * 1024
+    return status_kb("self", "VmRSS") * 1024
 
 
 def new_index(config: CoreConfig, backend: str) -> Index:

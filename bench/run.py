@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from bench import e2e
+from bench import e2e, procfs
 from bench.baselines import core_rates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip()
                 for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    mem_kb = e2e.proc_status_kb("self", "VmRSS") and next(
+    mem_kb = procfs.status_kb("self", "VmRSS") and next(
         int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
         if line.startswith("MemTotal"))
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem_kb / 2**20, 1),

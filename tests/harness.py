@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.procfs import children
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
@@ -166,23 +167,6 @@ def wait_exited(pid: int, timeout_s: float) -> bool:
         return bool(readable)
     finally:
         os.close(fd)
-
-
-def children(pid: int, name: str) -> list[int]:
-    """Live child processes of ``pid`` whose command name is ``name``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # exited while we looked
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
-        if int(ppid) == pid and comm == name and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def wait_for_child(pid: int, name: str, timeout_s: float = 30.0) -> int:
