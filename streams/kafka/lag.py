@@ -29,10 +29,12 @@ def true_end(reported_end: int, fetched_offsets: Iterable[int]) -> int:
 class EndOffsetProbe:
     """A group-less consumer that measures true end offsets of one topic on demand."""
 
-    def __init__(self, settings: Settings, topic: str) -> None:
+    def __init__(
+        self, settings: Settings, topic: str, connection: KafkaConnection | None = None
+    ) -> None:
         self.settings = settings
         self.topic = topic
-        self._options = KafkaConnection.from_settings(settings).aiokafka_options()
+        self._options = (connection or KafkaConnection.from_settings(settings)).aiokafka_options()
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
 

@@ -26,6 +26,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -61,8 +62,11 @@ class IndexReplica:
         on_invalid: Callable[[InvalidLogRecordError], None] | None = None,
         gate: StateGate | None = None,
         on_fallback: Callable[[str], None] | None = None,
+        connection: KafkaConnection | None = None,
     ) -> None:
         self.settings = settings
+        # The worker's one connection object; built from settings at start when not given.
+        self.connection = connection
         self.on_record = on_record
         self.on_invalid = on_invalid
         self.gate = gate or StateGate()
@@ -91,7 +95,7 @@ class IndexReplica:
             # Replication latency bounds the race window between workers: poll eagerly.
             fetch_max_wait_ms=50,
             client_id=f"{self.settings.app_id}-replica-{self.settings.worker_id}",
-            **KafkaConnection.from_settings(self.settings).aiokafka_options(),
+            **self._kafka_options(),
         )
         await self._consumer.start()
         topic = self.settings.topic_fingerprints
@@ -100,6 +104,11 @@ class IndexReplica:
         self._consumer.assign(self._partitions)
         self._task = asyncio.create_task(self._run(), name="index-replica")
         self._task.add_done_callback(self._on_task_done)
+
+    def _kafka_options(self) -> dict[str, Any]:
+        if self.connection is None:
+            self.connection = KafkaConnection.from_settings(self.settings)
+        return self.connection.aiokafka_options()
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -129,7 +138,7 @@ class IndexReplica:
         producer = AIOKafkaProducer(
             client_id=f"{self.settings.app_id}-fence-{self.settings.worker_id}",
             acks="all",
-            **KafkaConnection.from_settings(self.settings).aiokafka_options(),
+            **self._kafka_options(),
         )
         await producer.start()
         try:

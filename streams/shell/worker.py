@@ -166,8 +166,9 @@ def build_worker_app(
     connection = KafkaConnection.from_settings(settings)
     gate = StateGate()
     replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
-                           on_invalid=lambda _: metrics.index_invalid_records.inc())
-    probe = EndOffsetProbe(settings, settings.topic_raw)
+                           on_invalid=lambda _: metrics.index_invalid_records.inc(),
+                           connection=connection)
+    probe = EndOffsetProbe(settings, settings.topic_raw, connection)
     store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints)
     snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
                               covered=replica.covered_offsets,
