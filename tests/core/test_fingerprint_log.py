@@ -76,7 +76,7 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"n": -1}, "'n' must be >= 0"),
         ({"id": ""}, "'id' is empty"),
         ({"id": 7}, "'id' must be str"),
-        ({"id": "x" * 513}, "'id' is longer than 512"),
+        ({"id": "x" * 1282}, "'id' is longer than 1281"),
         ({"r": None}, "'r' must be str"),
         ({"h": "F" * 32}, "'h' is not a 32-digit"),
         ({"src": ["bbc"]}, "'src' must be a string"),
