@@ -18,9 +18,9 @@ from streams.core.envelope import MAX_FIELD_CHARS
 
 # Ids are at most 512 characters: an envelope id (<= 256) or a derived topic/partition/offset
 # (Kafka topic names have <= 249 characters).
-MAX_ID_CHARS = 512
+_MAX_ID_CHARS = 512
 # An escaped source (each character at most 3) and ":" before the id.
-MAX_SCOPED_ID_CHARS = 3 * MAX_FIELD_CHARS["source"] + 1 + MAX_ID_CHARS
+MAX_SCOPED_ID_CHARS = 3 * MAX_FIELD_CHARS["source"] + 1 + _MAX_ID_CHARS
 
 
 def _escape(source: str) -> str:
