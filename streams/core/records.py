@@ -5,6 +5,7 @@ Builders are pure: they take plain data and return dicts ready for ``orjson.dump
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from streams.core.article_metadata import ArticleMetadata
 from streams.core.dedup.model import Decision
 from streams.core.dedup.revision import Revision
 from streams.core.envelope import Envelope
-from streams.core.errors import IngestError
+from streams.core.errors import IngestError, PublishFailedError
 from streams.core.identity import sent_id
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_deadletter
 from streams.core.stories.model import StoryUpdate
@@ -29,6 +30,7 @@ OutputKind = Literal["enriched", "duplicates", "deadletter", "stories"]
 DEADLETTER_RAW_LIMIT = 256 * 1024
 # An error's detail is one sentence; some quote input, which must not make it long.
 MAX_DETAIL_CHARS = 1000
+MAX_DEADLETTER_ID_CHARS = 256  # the dead-letter schema's maxLength of "id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +276,39 @@ def deadletter_record(
         raw_key_encoding=key_encoding,
     )
     return fit_deadletter(record["id"], record, value, key, max_bytes)
+
+
+def publish_failed_record(
+    *,
+    article_id: str,
+    key: bytes,
+    topic: str,
+    origin: dict[str, Any] | None,
+    detail: str,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A small dead letter standing for an output the broker refused after every retry: the
+    key, the topic and the origin, never the (maybe too large) value. ``raw`` is null: the
+    raw topic still holds the message at ``origin`` for replay."""
+    text_key, encoding = _raw_prefix(key)
+    raw_key, cut = text_key
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": article_id[:MAX_DEADLETTER_ID_CHARS] or "unknown",
+        "origin": origin or parse_origin(""),
+        "received_at": iso_ms(now_ms),
+        "processed_at": iso_ms(now_ms),
+        "error": PublishFailedError.code,
+        "detail": detail[:MAX_DETAIL_CHARS],
+        "raw": None,
+        "raw_encoding": "none",
+        "raw_key": None if raw_key is None else (
+            base64.b64encode(raw_key).decode("ascii") if encoding == "base64"
+            else raw_key.decode("utf-8")),
+        "raw_key_encoding": encoding,
+        "raw_key_truncated": cut,
+        "failed_topic": topic,
+    }
 
 
 def record_schema(name: str) -> dict[str, Any]:
