@@ -106,6 +106,12 @@ class Settings:
     deadletter_max_ratio: float = 0.5
     deadletter_window: int = 200
     deadletter_pause_s: float = 60.0  # how long the guard pauses a partition
+    # An output the broker refuses (too large for the topic, a broker error) is sent again this
+    # many times, waiting publish_backoff_s, then twice that, ... before it is dead-lettered
+    # small (publish_failed). The defaults wait 0.2 + 0.4 + 0.8 s: longer than a leader
+    # election on a healthy cluster, short enough not to stall a batch for long.
+    publish_retries: int = 3
+    publish_backoff_s: float = 0.2
 
     # Consumer-group timing. "tansu" (the default for the embedded broker): 2 s session,
     # 0.5 s heartbeat, 4 s rebalance timeout, because Tansu holds a join for session_timeout/2
@@ -186,6 +192,8 @@ class Settings:
             ("index_backend must be 'compact' or 'memory'",
              self.index_backend in ("compact", "memory")),
             ("snapshot_interval_s must be >= 0", self.snapshot_interval_s >= 0),
+            ("publish_retries must be >= 0", self.publish_retries >= 0),
+            ("publish_backoff_s must be >= 0", self.publish_backoff_s >= 0),
             *ports,
             *positive,
         ]

@@ -113,3 +113,10 @@ class SnapshotUnusableError(IngestError):
     then rebuilds its index from the whole fingerprint log instead."""
 
     code = "snapshot_unusable"
+
+
+class PublishFailedError(IngestError):
+    """Raised when the broker refused an output record after every retry (too large for the
+    topic, a broker error); a small dead letter then stands for it, the worker moves on."""
+
+    code = "publish_failed"

@@ -12,6 +12,11 @@ field keeps its meaning, and a version-1 record still decodes: to an entry witho
 profile, which verification then judges on the MinHash estimate alone (as version 1 did).
 A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
 deployment together (a started worker replays the whole log, old records included).
+
+Revisions (:mod:`streams.core.dedup.revision`) added optional fields to version 2: ``rv``
+the revision (absent: 1), ``ph`` the content hash of the revision it follows, ``fh`` the
+hash over every paragraph when learned boilerplate was left out of ``h``. Older version-2
+readers ignore them; ids became scoped ids (``source:id``, up to MAX_LOG_ID_CHARS).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from streams.core.envelope import MAX_FIELD_CHARS
 from streams.core.errors import InvalidLogRecordError
+from streams.core.identity import MAX_SCOPED_ID_CHARS
 from streams.core.stories import codec as story_codec
 from streams.core.stories.model import StoryNote, StoryUpdate
 
@@ -44,9 +50,8 @@ READABLE_LOG_VERSIONS = frozenset({1, 2})
 # tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
 # it, a record stays under ~100 KB: ids and source are capped too.
 MAX_LOGGED_PARAGRAPH_KEYS = 4096
-# Ids in the log: an envelope id (<= 256 characters) or a derived topic/partition/offset
-# (Kafka topic names have <= 249 characters).
-MAX_LOG_ID_CHARS = 512
+# Ids in the log are scoped ids: (source, id), see streams.core.identity.
+MAX_LOG_ID_CHARS = MAX_SCOPED_ID_CHARS
 _U64 = 1 << 64
 _CONTENT_HASH = re.compile(r"[0-9a-f]{32}")
 
@@ -115,6 +120,12 @@ def encode_record(
         value["sim"] = entry.similarity
     if entry.moved_by is not None:
         value["mv"] = entry.moved_by
+    if entry.revision != 1:
+        value["rv"] = entry.revision
+    if entry.previous_hash is not None:
+        value["ph"] = entry.previous_hash
+    if entry.full_hash is not None:
+        value["fh"] = entry.full_hash
     if story is not None:
         value["st"] = story_codec.encode_note(story)
     return orjson.dumps(value)
@@ -143,9 +154,7 @@ def _load(value: bytes) -> dict[str, Any]:
 
 
 def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
-    content_hash = _field(obj, "h", str)
-    if not _CONTENT_HASH.fullmatch(content_hash):
-        raise InvalidLogRecordError("'h' is not a 32-digit lowercase hex content hash")
+    content_hash = _hash(obj, "h")
     entry = IndexEntry(
         id=_id(obj, "id"),
         event_time_ms=_field(obj, "t", int),
@@ -163,6 +172,9 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
         match=_match(obj),
         similarity=_similarity(obj),
         moved_by=None if obj.get("mv") is None else _id(obj, "mv"),
+        revision=_revision(obj),
+        previous_hash=_optional_hash(obj, "ph"),
+        full_hash=_optional_hash(obj, "fh"),
     )
     keys = obj.get("p", [])
     if not isinstance(keys, list) or not all(
@@ -233,6 +245,24 @@ def _profile(obj: dict[str, Any]) -> Profile | None:
     figures = _bytes(obj, "fg", 1) if "fg" in obj else b""
     shingles = _bytes(obj, "sh", 4) if "sh" in obj else None
     return Profile(keys=keys, starts=starts, figures=figures, shingles=shingles)
+
+
+def _hash(obj: dict[str, Any], name: str) -> str:
+    value: str = _field(obj, name, str)
+    if not _CONTENT_HASH.fullmatch(value):
+        raise InvalidLogRecordError(f"{name!r} is not a 32-digit lowercase hex content hash")
+    return value
+
+
+def _optional_hash(obj: dict[str, Any], name: str) -> str | None:
+    return None if obj.get(name) is None else _hash(obj, name)
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    revision = _field(obj, "rv", int, 1)
+    if revision < 1:
+        raise InvalidLogRecordError(f"'rv' must be >= 1, got {revision}")
+    return int(revision)
 
 
 def _match(obj: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
+from streams.core.dedup.revision import Revision, next_revision
 from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
 from streams.core.hold import HoldPolicy
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome
@@ -103,7 +104,7 @@ class Deduplicator:
         outcome.timings["decide"] = time.perf_counter() - started
         if hold:
             outcome.held = item
-            self._held.add(item.id)
+            self._held.add(item.scoped_id)
         return outcome
 
     def release(self, outcomes: list[Outcome], now_ms: int) -> list[Outcome]:
@@ -117,7 +118,7 @@ class Deduplicator:
         for outcome in outcomes:
             fresh = self._released(outcome, now_ms)
             if outcome.held is not None:
-                self._held.discard(outcome.held.id)
+                self._held.discard(outcome.held.scoped_id)
             outcome.held = fresh.held = None
             released.append(fresh)
         return released
@@ -126,14 +127,15 @@ class Deduplicator:
         prepared = outcome.held
         if prepared is None:
             return outcome
-        entry = self.index.get(prepared.id)
+        key = prepared.scoped_id
+        entry = self.index.get(key)
         if entry is None or outcome.verdict == "deadletter":
             return outcome
         root = resolve_root(self.index, entry.root)
         first = outcome.outputs[0]
-        if outcome.verdict == "enriched" and root == prepared.id:
+        if outcome.verdict == "enriched" and root == key:
             return outcome
-        if outcome.verdict == "duplicate" and first.value.get("duplicate_of") == root:
+        if outcome.verdict == "duplicate" and first.value.get("duplicate_of_scoped_id") == root:
             return outcome
         decision = Decision(
             kept=False, duplicate_of=root, match=entry.match or "near",
@@ -142,11 +144,12 @@ class Deduplicator:
         value = duplicate_record(
             article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
             metadata=prepared.metadata, decision=decision,
-            content_hash=entry.fingerprint.content_hash, now_ms=now_ms,
+            content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
+            revision=Revision(entry.revision, entry.previous_hash),
         )
         if "story_id" in first.value:  # a duplicate is in its kept article's story
             value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
-        outputs = [Output("duplicates", prepared.id, value), *outcome.outputs[1:]]
+        outputs = [Output("duplicates", key, value), *outcome.outputs[1:]]
         return dataclasses.replace(
             outcome, verdict="duplicate", match=decision.match,
             outputs=fit_outputs(outputs, self.config.max_record_bytes),
@@ -159,15 +162,23 @@ class Deduplicator:
         full = None
         if learned_removed:
             full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
+        key = prepared.scoped_id
+        previous = self.index.get(key)
+        revision = next_revision(previous, prepared.fingerprint.content_hash)
+        # An article keeps its place in the order, ``(event time, id)``, across revisions.
+        event_time_ms = prepared.event_time_ms
+        if previous is not None and revision.number > 1:
+            event_time_ms = previous.event_time_ms
         decision = decide(
-            fingerprint, prepared.event_time_ms, prepared.id, self.index, self.config.dedup,
+            fingerprint, event_time_ms, key, self.index, self.config.dedup,
             profile=profile, full=full,
         )
-        is_new = prepared.id not in self.index
+        is_new = previous is None
         changed = apply_decision(
-            self.index, fingerprint, prepared.event_time_ms, prepared.id, decision,
+            self.index, fingerprint, event_time_ms, key, decision,
             now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
             profile=profile.for_index(self.config.dedup.verify.exact_below_shingles),
+            revision=revision, full_hash=prepared.fingerprint.content_hash,
         )
         own = changed[0]
         learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
@@ -180,20 +191,20 @@ class Deduplicator:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
                 article=prepared.article, metadata=prepared.metadata, content_hash=content_hash,
-                now_ms=now_ms,
+                now_ms=now_ms, scoped=key, revision=revision,
             )
-            outputs = [Output("enriched", prepared.id, value)]
+            outputs = [Output("enriched", key, value)]
             verdict: Verdict = "enriched"
         else:
             value = duplicate_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
                 metadata=prepared.metadata, decision=decision,
-                content_hash=content_hash, now_ms=now_ms,
+                content_hash=content_hash, now_ms=now_ms, scoped=key, revision=revision,
             )
-            outputs = [Output("duplicates", prepared.id, value)]
+            outputs = [Output("duplicates", key, value)]
             verdict = "duplicate"
-        kept_fixed, moved = self._corrections(decision, prepared.id, now_ms, replay=not is_new)
-        self._remember(prepared.id)
+        kept_fixed, moved = self._corrections(decision, key, now_ms, replay=not is_new)
+        self._remember(key)
         outcome = Outcome(
             verdict=verdict,
             outputs=outputs + kept_fixed + moved,
@@ -206,8 +217,8 @@ class Deduplicator:
         )
         if self.config.stories.enabled:
             attach_story(
-                outcome, self.stories, article_id=prepared.id,
-                event_time_ms=prepared.event_time_ms, root=decision.root_for(prepared.id),
+                outcome, self.stories, article_id=key,
+                event_time_ms=prepared.event_time_ms, root=decision.root_for(key),
                 terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
             )
         return outcome
@@ -292,7 +303,8 @@ class Deduplicator:
         entry = self.index.get(article_id)
         origin = parse_origin(entry.origin if entry is not None else "")
         value = correction_record(
-            article_id, origin, root, similarity, now_ms, match=match, supersedes=supersedes
+            article_id, origin, root, similarity, now_ms, match=match, supersedes=supersedes,
+            revision=entry.revision if entry is not None else None,
         )
         return Output("duplicates", article_id, value)
 

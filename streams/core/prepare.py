@@ -24,6 +24,7 @@ from streams.core.dedup.model import Fingerprint, Profile
 from streams.core.dedup.profile import build_profile
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
+from streams.core.identity import scoped_id
 from streams.core.records import RawMessage
 from streams.core.stories.terms import EMPTY_TERMS, StoryTerms, story_terms
 from streams.core.text.article import normalize_article
@@ -56,6 +57,11 @@ class Prepared:
     @property
     def event_time_ms(self) -> int:
         return self.raw.timestamp_ms
+
+    @property
+    def scoped_id(self) -> str:
+        """The article's dedup identity, ``(source, id)`` (:mod:`streams.core.identity`)."""
+        return scoped_id(self.metadata.source, self.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ Builders are pure: they take plain data and return dicts ready for ``orjson.dump
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,8 +14,10 @@ from typing import Any, Literal
 
 from streams.core.article_metadata import ArticleMetadata
 from streams.core.dedup.model import Decision
+from streams.core.dedup.revision import Revision
 from streams.core.envelope import Envelope
-from streams.core.errors import IngestError
+from streams.core.errors import IngestError, PublishFailedError
+from streams.core.identity import sent_id
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_deadletter
 from streams.core.stories.model import StoryUpdate
 from streams.core.text.model import NormalizedArticle
@@ -27,6 +30,7 @@ OutputKind = Literal["enriched", "duplicates", "deadletter", "stories"]
 DEADLETTER_RAW_LIMIT = 256 * 1024
 # An error's detail is one sentence; some quote input, which must not make it long.
 MAX_DETAIL_CHARS = 1000
+MAX_DEADLETTER_ID_CHARS = 256  # the dead-letter schema's maxLength of "id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +80,22 @@ def iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
-def _common(article_id: str, raw: RawMessage, now_ms: int) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "id": article_id,
-        "origin": raw.origin,
-        "received_at": iso_ms(raw.timestamp_ms),
-        "processed_at": iso_ms(now_ms),
-    }
+def _common(
+    article_id: str, raw: RawMessage, now_ms: int, scoped: str | None = None
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": article_id}
+    if scoped is not None:
+        record["scoped_id"] = scoped
+    record.update(
+        origin=raw.origin, received_at=iso_ms(raw.timestamp_ms), processed_at=iso_ms(now_ms)
+    )
+    return record
+
+
+def _revision(record: dict[str, Any], revision: Revision | None) -> None:
+    revision = revision or Revision()
+    record["revision"] = revision.number
+    record["previous_content_hash"] = revision.previous_hash
 
 
 def enriched_record(
@@ -95,8 +107,11 @@ def enriched_record(
     metadata: ArticleMetadata,
     content_hash: str,
     now_ms: int,
+    scoped: str | None = None,
+    revision: Revision | None = None,
 ) -> dict[str, Any]:
-    record = _common(article_id, raw, now_ms)
+    """``article_id`` as sent; ``scoped`` its identity (:mod:`streams.core.identity`)."""
+    record = _common(article_id, raw, now_ms, scoped if scoped is not None else article_id)
     record.update(
         url=metadata.url,
         source=metadata.source,
@@ -121,6 +136,7 @@ def enriched_record(
         source_encoding=envelope.source_encoding,
         encoding_detected=envelope.encoding_detected,
     )
+    _revision(record, revision)
     if envelope.extra:
         record["extra"] = envelope.extra
     # The article's own cuts count only for what the record shows: its title is shown only
@@ -148,17 +164,23 @@ def duplicate_record(
     decision: Decision,
     content_hash: str,
     now_ms: int,
+    scoped: str | None = None,
+    revision: Revision | None = None,
 ) -> dict[str, Any]:
-    record = _common(article_id, raw, now_ms)
+    """``decision.duplicate_of`` is a scoped id: the record names its id as sent too."""
+    record = _common(article_id, raw, now_ms, scoped if scoped is not None else article_id)
+    root = decision.duplicate_of
     record.update(
         url=envelope.url,
         source=metadata.source,
         title=metadata.title,
-        duplicate_of=decision.duplicate_of,
+        duplicate_of=None if root is None else sent_id(root),
+        duplicate_of_scoped_id=root,
         match=decision.match,
         similarity=round(decision.similarity or 0.0, 4),
         content_hash=content_hash,
     )
+    _revision(record, revision)
     _mark_truncated(record, tuple(f for f in envelope.truncated if f in record))
     return record
 
@@ -175,23 +197,32 @@ def correction_record(
     *,
     match: str | None = None,
     supersedes: Supersedes = "kept",
+    revision: int | None = None,
 ) -> dict[str, Any]:
     """A duplicates record that overturns an earlier verdict for ``article_id``.
+
+    ``article_id`` and ``duplicate_of`` are scoped ids (the index's); ``revision`` is the
+    corrected article's current revision.
 
     ``supersedes="kept"``: it was published as kept (a race, or an earlier copy arriving
     late). ``supersedes="duplicate_of"``: it was published as a duplicate of an article that
     is now itself a duplicate; this record names the group's kept article.
     """
-    return {
+    record = {
         "schema_version": SCHEMA_VERSION,
-        "id": article_id,
+        "id": sent_id(article_id),
+        "scoped_id": article_id,
         "origin": origin,
         "processed_at": iso_ms(now_ms),
-        "duplicate_of": duplicate_of,
+        "duplicate_of": sent_id(duplicate_of),
+        "duplicate_of_scoped_id": duplicate_of,
         "match": match or ("near" if similarity < 1.0 else "exact"),
         "similarity": round(similarity, 4),
         "supersedes": supersedes,
     }
+    if revision is not None:
+        record["revision"] = revision
+    return record
 
 
 def story_update_record(update: StoryUpdate) -> dict[str, Any]:
@@ -245,6 +276,39 @@ def deadletter_record(
         raw_key_encoding=key_encoding,
     )
     return fit_deadletter(record["id"], record, value, key, max_bytes)
+
+
+def publish_failed_record(
+    *,
+    article_id: str,
+    key: bytes,
+    topic: str,
+    origin: dict[str, Any] | None,
+    detail: str,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A small dead letter standing for an output the broker refused after every retry: the
+    key, the topic and the origin, never the (maybe too large) value. ``raw`` is null: the
+    raw topic still holds the message at ``origin`` for replay."""
+    text_key, encoding = _raw_prefix(key)
+    raw_key, cut = text_key
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": article_id[:MAX_DEADLETTER_ID_CHARS] or "unknown",
+        "origin": origin or parse_origin(""),
+        "received_at": iso_ms(now_ms),
+        "processed_at": iso_ms(now_ms),
+        "error": PublishFailedError.code,
+        "detail": detail[:MAX_DETAIL_CHARS],
+        "raw": None,
+        "raw_encoding": "none",
+        "raw_key": None if raw_key is None else (
+            base64.b64encode(raw_key).decode("ascii") if encoding == "base64"
+            else raw_key.decode("utf-8")),
+        "raw_key_encoding": encoding,
+        "raw_key_truncated": cut,
+        "failed_topic": topic,
+    }
 
 
 def record_schema(name: str) -> dict[str, Any]:

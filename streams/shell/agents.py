@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 import orjson
 from faust.types import TP
 
-from streams.core.errors import DeadLetterRateExceededError
+from streams.core.errors import DeadLetterRateExceededError, PublishFailedError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.hold import event_order
+from streams.core.identity import sent_id
 from streams.core.pipeline import Deduplicator, Outcome
-from streams.core.records import RawMessage
+from streams.core.records import RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
 from streams.shell.gate import StateGate
+from streams.shell.lifecycle import FatalHandler
 from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
@@ -45,19 +48,47 @@ def raw_message(event: faust.EventT[Any]) -> RawMessage:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One record to send, with what a dead letter standing for it would say."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]] | None = None
+    article_id: str = ""
+    origin: dict[str, Any] | None = None
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class Publisher:
     """Sends outcomes to their topics and records what happened in the metrics.
 
     Sends go straight to the producer and are awaited once per batch (:meth:`flush`), not one
     by one: the batch's offsets are acknowledged only after the agent's loop body returns, so
     every output of a batch is delivered before its offsets can be committed.
+
+    A send the broker refuses (a record too large for the topic, a broker error) is sent again
+    ``retries`` times with doubling backoff, then replaced by a small ``publish_failed`` dead
+    letter (key, topic, origin; not the value) and counted. If even that dead letter is
+    refused, :meth:`flush` reports the fatal error and raises: the batch is never acknowledged
+    and the worker stops (exit code 5), so no offset is committed past a lost output.
     """
 
-    def __init__(self, topics: Topics, metrics: Metrics, producer: Any) -> None:
+    def __init__(
+        self, topics: Topics, metrics: Metrics, producer: Any, *, retries: int = 3,
+        backoff_s: float = 0.2, sleep: Sleep = asyncio.sleep, on_fatal: FatalHandler | None = None,
+    ) -> None:
         self.topics = topics
         self.metrics = metrics
         self.producer = producer
-        self._pending: list[Awaitable[Any]] = []
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        self.on_fatal = on_fatal
+        self._pending: list[tuple[Send, Awaitable[Any] | Exception]] = []
 
     async def publish(self, outcome: Outcome) -> None:
         await self.publish_outputs(outcome)
@@ -71,24 +102,101 @@ class Publisher:
 
     async def publish_outputs(self, outcome: Outcome) -> None:
         for output in outcome.outputs:
-            await self._send(self.topics.for_output(output.kind).get_topic_name(),
-                             output.key.encode("utf-8"), orjson.dumps(output.value))
+            origin = output.value.get("origin")
+            await self._send(Send(
+                self.topics.for_output(output.kind).get_topic_name(),
+                output.key.encode("utf-8"), orjson.dumps(output.value),
+                article_id=str(output.value.get("id") or sent_id(output.key)),
+                origin=origin if isinstance(origin, dict) else None,
+            ))
 
     async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
         key, value = encode_log_record(record)
-        await self._send(self.topics.fingerprints.get_topic_name(), key, value,
-                         headers=[(WORKER_HEADER, record.worker.encode("utf-8"))])
+        if isinstance(record, StoryUpdate):
+            article_id, origin = record.story, None
+        else:
+            article_id, origin = record.entry.id, parse_origin(record.entry.origin)
+        await self._send(Send(
+            self.topics.fingerprints.get_topic_name(), key, value,
+            headers=[(WORKER_HEADER, record.worker.encode("utf-8"))],
+            article_id=sent_id(article_id), origin=origin,
+        ))
 
-    async def _send(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
-    ) -> None:
-        self._pending.append(await self.producer.send(topic, key, value, None, None, headers))
+    async def _send(self, send: Send) -> None:
+        try:
+            sent = await self._produce(send)
+        except Exception as exc:  # refused before sending (too large, producer closed)
+            self._pending.append((send, exc))
+            return
+        self._pending.append((send, sent))
+
+    async def _produce(self, send: Send) -> Awaitable[Any]:
+        result: Awaitable[Any] = await self.producer.send(
+            send.topic, send.key, send.value, None, None, send.headers
+        )
+        return result
 
     async def flush(self) -> None:
-        """Wait until everything sent so far is acknowledged by the broker."""
+        """Wait until everything sent so far is acknowledged by the broker, or dead-lettered.
+
+        Raises :class:`PublishFailedError` when a refused record's dead letter is refused too.
+        """
         pending, self._pending = self._pending, []
-        if pending:
-            await asyncio.gather(*pending)
+        if not pending:
+            return
+        futures = [sent for _, sent in pending if not isinstance(sent, Exception)]
+        results = iter(await asyncio.gather(*futures, return_exceptions=True))
+        for send, sent in pending:
+            outcome = sent if isinstance(sent, Exception) else next(results)
+            if isinstance(outcome, Exception):
+                await self._recover(send, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # cancellation: not the broker's answer
+
+    async def _deliver(self, send: Send, error: Exception | None) -> Exception | None:
+        """Send ``send`` until the broker takes it, at most ``retries`` more times after
+        ``error`` (None: not tried yet); the last error when it never does."""
+        delay = self.backoff_s
+        for _ in range(self.retries + (error is None)):
+            if error is not None:
+                await self.sleep(delay)
+                delay *= 2
+            try:
+                await (await self._produce(send))
+            except Exception as exc:  # every refusal is retried alike
+                error = exc
+            else:
+                return None
+        return error
+
+    async def _recover(self, send: Send, error: Exception) -> None:
+        last = await self._deliver(send, error)
+        if last is None:
+            log.warning("%s accepted a record for %s after a retry (first refusal: %s)",
+                        send.topic, send.article_id, _describe(error))
+            return
+        detail = (f"{send.topic} refused the record for {send.article_id!r} "
+                  f"({len(send.value)} bytes) {self.retries + 1} times: {_describe(last)}")
+        self.metrics.publish_failures.labels(topic=send.topic).inc()
+        origin = send.origin or {}
+        log.error("%s; dead-lettered publish_failed", detail,
+                  extra={"topic": origin.get("topic"), "partition": origin.get("partition"),
+                         "offset": origin.get("offset"), "code": PublishFailedError.code})
+        value = publish_failed_record(article_id=send.article_id, key=send.key,
+                                      topic=send.topic, origin=send.origin, detail=detail,
+                                      now_ms=now_ms())
+        letter = Send(self.topics.deadletter.get_topic_name(), send.key, orjson.dumps(value),
+                      article_id=send.article_id, origin=send.origin)
+        failed = await self._deliver(letter, None)
+        if failed is None:
+            return
+        fatal = PublishFailedError(
+            f"{detail}; its publish_failed dead letter was refused too ({_describe(failed)}): "
+            "stopping without committing past it"
+        )
+        if self.on_fatal is not None:
+            await self.on_fatal(fatal)
+        raise fatal from failed
 
     def count(self, outcome: Outcome, raw: RawMessage, published_ms: int) -> None:
         m = self.metrics
@@ -106,6 +214,10 @@ class Publisher:
             m.boilerplate_removed.labels(layer="learned").inc(outcome.learned_removed)
         m.end_to_end_seconds.observe(max(0.0, (published_ms - raw.timestamp_ms) / 1000))
         count_stories(m, outcome)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 async def wait_for_release(dedup: Deduplicator, raws: Sequence[RawMessage]) -> None:

@@ -30,6 +30,7 @@ class Metrics:
     duplicates: Counter
     corrections: Counter
     deadletters: Counter
+    publish_failures: Counter
     boilerplate_removed: Counter
     stage_seconds: Histogram
     end_to_end_seconds: Histogram
@@ -90,6 +91,14 @@ class Metrics:
                 "ingest_deadletters_total", "Messages dead-lettered.", ["code"], registry=r
             ),
             # Paragraphs or lines of publisher chrome removed, by layer (rules|learned).
+            # Output records the broker refused after every retry; each was replaced by a
+            # small publish_failed dead letter (not counted in ingest_deadletters_total, which
+            # counts messages). Labelled by the topic that refused it (a handful of topics).
+            publish_failures=Counter(
+                "ingest_publish_failures_total",
+                "Records the broker refused after every retry, dead-lettered publish_failed.",
+                ["topic"], registry=r,
+            ),
             boilerplate_removed=Counter(
                 "ingest_boilerplate_removed_total",
                 "Boilerplate paragraphs removed.",

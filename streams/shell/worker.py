@@ -143,7 +143,9 @@ def build_worker_app(
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
     factory = dedup_factory if dedup_factory is not None else dedup_for(settings)
     dedup = factory(core_config(settings), settings.worker_id)
-    publisher = Publisher(topics, metrics, app.producer)
+    on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
+    publisher = Publisher(topics, metrics, app.producer, retries=settings.publish_retries,
+                          backoff_s=settings.publish_backoff_s, on_fatal=on_fatal)
     pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
                        dedup.fingerprinter)
 
@@ -186,7 +188,6 @@ def build_worker_app(
     app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]
     guard = DeadLetterGuard(settings.deadletter_max_ratio, settings.deadletter_window,
                             pause_ms=int(settings.deadletter_pause_s * 1000))
-    on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
 
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
                    replica=replica,

@@ -12,14 +12,15 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def deadletter_codes() -> set[str]:
-    """Codes a dead letter can carry: every concrete input error, and the internal error."""
+    """Codes a dead letter can carry: every concrete input error, the internal error, and an
+    output the broker refused (the publisher's)."""
     found: set[str] = set()
     pending = list(errors.InputError.__subclasses__())
     while pending:
         cls = pending.pop()
         found.add(cls.code)
         pending += cls.__subclasses__()
-    return found | {errors.InternalError.code}
+    return found | {errors.InternalError.code, errors.PublishFailedError.code}
 
 
 def test_the_schema_enum_is_the_set_of_codes() -> None:

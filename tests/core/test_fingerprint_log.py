@@ -40,6 +40,25 @@ def test_round_trip_keeps_every_field() -> None:
     assert got.fingerprint.signature.dtype == np.uint32
 
 
+def test_revision_fields_round_trip_and_are_absent_on_a_first_revision() -> None:
+    signature = np.zeros(128, dtype=np.uint32)
+    first = IndexEntry(
+        id="bbc.co.uk:1", event_time_ms=1, root="bbc.co.uk:1",
+        fingerprint=Fingerprint(content_hash="a" * 32, signature=signature, shingle_count=3),
+    )
+    assert not {"rv", "ph", "fh"} & orjson.loads(encode_record(first, (), "w1")).keys()
+    assert decode_record(encode_record(first, (), "w1")).entry.revision == 1
+    third = IndexEntry(
+        id="bbc.co.uk:1", event_time_ms=1, root="bbc.co.uk:1", revision=3,
+        previous_hash="b" * 32, full_hash="c" * 32,
+        fingerprint=Fingerprint(content_hash="a" * 32, signature=signature, shingle_count=3),
+    )
+    got = decode_record(encode_record(third, (), "w1")).entry
+    assert (got.id, got.revision, got.previous_hash, got.full_hash) == (
+        "bbc.co.uk:1", 3, "b" * 32, "c" * 32)
+    assert got.revision_key == "c" * 32
+
+
 def test_fences_are_recognised() -> None:
     assert is_fence(FENCE_PREFIX + b"abc")
     assert not is_fence(b"article-1") and not is_fence(None)
@@ -76,7 +95,7 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"n": -1}, "'n' must be >= 0"),
         ({"id": ""}, "'id' is empty"),
         ({"id": 7}, "'id' must be str"),
-        ({"id": "x" * 513}, "'id' is longer than 512"),
+        ({"id": "x" * 1282}, "'id' is longer than 1281"),
         ({"r": None}, "'r' must be str"),
         ({"h": "F" * 32}, "'h' is not a 32-digit"),
         ({"src": ["bbc"]}, "'src' must be a string"),
@@ -91,6 +110,10 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"pk": "AAAAAAAAAAA=", "ps": "AAAAAA=="}, "different numbers of paragraphs"),
         ({"pk": "!!!!", "ps": ""}, "'pk' is not base64"),
         ({"mv": 3}, "'mv' must be str"),
+        ({"rv": 0}, "'rv' must be >= 1"),
+        ({"rv": True}, "'rv' must be int"),
+        ({"ph": "F" * 32}, "'ph' is not a 32-digit"),
+        ({"fh": 7}, "'fh' must be str"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:

@@ -47,7 +47,11 @@ def test_enriched_record_fields(dedup: Deduplicator) -> None:
     assert value["origin"] == {"topic": "articles.raw", "partition": 0, "offset": 0}
     assert value["source"] == "bbc" and value["url"] == "https://bbc.test/a"
     assert value["word_count"] == len(value["text"].split())
-    assert outcome.log_records[0].entry.id == SAMPLES[3].stem
+    # The id as sent; the identity (and the index's, the log's and the Kafka key) is scoped.
+    assert value["id"] == SAMPLES[3].stem
+    assert value["scoped_id"] == f"bbc:{SAMPLES[3].stem}" == outcome.outputs[0].key
+    assert (value["revision"], value["previous_content_hash"]) == (1, None)
+    assert outcome.log_records[0].entry.id == f"bbc:{SAMPLES[3].stem}"
 
 
 def test_envelope_title_wins_over_extracted(dedup: Deduplicator) -> None:

@@ -83,7 +83,9 @@ def assert_one_valid_record(value: bytes | None, key: bytes | None = None) -> No
     if outcome.verdict == "deadletter":
         assert outcome.error_code == output.value["error"]
         assert outcome.error_code != "internal_error", output.value["detail"]
-    assert output.key == output.value["id"]
+    # Enriched and duplicates records are keyed by their identity (source, id), dead letters
+    # by the message's id.
+    assert output.key == output.value.get("scoped_id", output.value["id"])
 
 
 @PROPERTIES

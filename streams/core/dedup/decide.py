@@ -9,7 +9,9 @@ become duplicates of the same root, and the shell publishes a correction for eac
 duplicates move to the new root, which is published as a correction too.
 
 A replay (an id already indexed with the same content) repeats the indexed verdict, so the
-``duplicate_of`` a consumer last saw for it never changes silently.
+``duplicate_of`` a consumer last saw for it never changes silently. An indexed id with other
+content is a new revision (:mod:`streams.core.dedup.revision`), decided afresh but never as a
+duplicate of its own group.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.index import Index
 from streams.core.dedup.match import Candidate, verify_candidate, within_window
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, MatchKind, Profile
+from streams.core.dedup.revision import Revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,9 @@ def decide(
             superseded_matches=superseded_matches,
         )
     earlier = [m for m in matches if m.entry.order_key < key]
+    if previous is not None:
+        # A new revision is not a duplicate of its own earlier revision, nor of its copies.
+        earlier = [m for m in earlier if resolve_root(index, m.entry.root) != article_id]
     if not earlier:
         return Decision(kept=True, supersedes=supersedes, superseded_matches=superseded_matches)
     first = min(earlier, key=lambda m: m.entry.order_key)
@@ -141,14 +147,19 @@ def apply_decision(
     source: str | None = None,
     origin: str = "",
     profile: Profile | None = None,
+    revision: Revision | None = None,
+    full_hash: str | None = None,
 ) -> list[IndexEntry]:
     """Index the decided article and re-root what it supersedes; returns every new entry.
 
     The first item is the article's own entry; the rest are superseded articles and the
     duplicates that pointed at them, now pointing at ``decision.root_for(article_id)``.
+    ``full_hash`` is the content hash over every paragraph (see :mod:`.revision`).
     """
     root = decision.root_for(article_id)
     previous = index.get(article_id)
+    if revision is None:  # not told: the indexed article's revision stays
+        revision = Revision(previous.revision, previous.previous_hash) if previous else Revision()
     entry = IndexEntry(
         id=article_id,
         event_time_ms=event_time_ms,
@@ -162,6 +173,9 @@ def apply_decision(
         match=decision.match,
         similarity=decision.similarity,
         moved_by=previous.moved_by if previous is not None else None,
+        revision=revision.number,
+        previous_hash=revision.previous_hash,
+        full_hash=full_hash if full_hash != fingerprint.content_hash else None,
     )
     index.add(entry)
     changed = [entry]

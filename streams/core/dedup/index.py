@@ -100,7 +100,8 @@ def _profile_bytes(profile: Profile | None) -> int:
 
 
 class FingerprintIndex:
-    """Articles of the dedup window; adding an existing id replaces that entry."""
+    """Articles of the dedup window; adding an existing id replaces that entry (the index
+    holds an article's current revision; the entry counts revisions, see :mod:`.revision`)."""
 
     def __init__(self, lsh: LSHConfig) -> None:
         self._lsh = lsh

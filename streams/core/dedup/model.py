@@ -95,6 +95,17 @@ class IndexEntry:
     # Id of the article whose arrival moved this duplicate to another root; lets a replay of
     # that article repeat the root-change corrections it published.
     moved_by: str | None = None
+    # Revisions (streams.core.dedup.revision): which version of the article this entry is,
+    # the content_hash of the version it follows, and the hash of every paragraph when
+    # learned boilerplate was left out of ``fingerprint`` (None when it is the same hash).
+    revision: int = 1
+    previous_hash: str | None = None
+    full_hash: str | None = None
+
+    @property
+    def revision_key(self) -> str:
+        """What revisions are told apart by: the content hash over every paragraph."""
+        return self.full_hash if self.full_hash is not None else self.fingerprint.content_hash
 
     @property
     def order_key(self) -> tuple[int, str]:

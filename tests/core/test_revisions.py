@@ -1,0 +1,139 @@
+"""Revisions and source-scoped ids through the public API of the stateful step.
+
+An id that reappears with other content is a new revision of its article, never a silent
+replacement and never a duplicate of itself; the counter travels through the fingerprint log,
+so workers exchanging log records (handed over by hand, as the replica would) agree. Ids are
+scoped by source: two producers' id "1" are two articles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from streams.core.fingerprint_log import decode_log_value, encode_log_record
+from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
+from streams.core.records import RawMessage
+from tests.core.dedup.helpers import document
+from tests.core.test_pipeline_races import COPY_EDIT, ORIGINAL, letters
+
+OTHER = letters(document(900, words=300))
+NOW = 10_000
+
+
+def raw(article_id: str, body: str, ts: int, offset: int, *, source: str | None = None,
+        partition: int = 0) -> RawMessage:
+    envelope: dict[str, Any] = {"id": article_id, "body": body}
+    if source is not None:
+        envelope["source"] = source
+    return RawMessage("articles.raw", partition, offset, None, orjson.dumps(envelope), ts)
+
+
+def record(outcome: Outcome) -> dict[str, Any]:
+    return outcome.outputs[0].value
+
+
+def revision(outcome: Outcome) -> tuple[str, int, str | None]:
+    value = record(outcome)
+    return outcome.verdict, value["revision"], value["previous_content_hash"]
+
+
+def through_the_log(outcome: Outcome, receiver: Deduplicator, now_ms: int) -> None:
+    """Encode, decode and apply every log record, as another worker's replica does."""
+    for item in outcome.log_records:
+        decoded = decode_log_value(encode_log_record(item)[1])
+        assert receiver.on_log_record(decoded, catching_up=False, now_ms=now_ms) is None
+
+
+def test_other_content_under_a_known_id_is_the_next_revision() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    first = dedup.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)
+    second = dedup.process(raw("x", OTHER, 2_000, offset=1), NOW)
+    assert revision(first) == ("enriched", 1, None)
+    assert revision(second) == ("enriched", 2, record(first)["content_hash"])
+    assert record(second)["content_hash"] != record(first)["content_hash"]
+    third = dedup.process(raw("x", ORIGINAL, 3_000, offset=2), NOW)  # back to the first text
+    assert revision(third) == ("enriched", 3, record(second)["content_hash"])
+    assert [r.entry.revision for r in third.log_records] == [3]
+    assert len(dedup.index) == 1
+
+
+def test_a_redelivery_repeats_its_revision_and_verdict() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    dedup.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)
+    second = dedup.process(raw("x", OTHER, 2_000, offset=1), NOW)
+    replay = dedup.process(raw("x", OTHER, 2_000, offset=1), NOW + 5)  # the same message
+    resend = dedup.process(raw("x", OTHER, 4_000, offset=9), NOW + 9)  # a re-send of it
+    for again in (replay, resend):
+        assert revision(again) == revision(second)
+        assert again.outputs[0].key == "x"
+    assert dedup.index.get("x").revision == 2  # type: ignore[union-attr]
+
+
+def test_a_revision_is_not_a_duplicate_of_its_earlier_revision_or_of_its_copies() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    dedup.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)
+    copy = dedup.process(raw("y", ORIGINAL, 2_000, offset=1), NOW)
+    assert (copy.verdict, record(copy)["duplicate_of"]) == ("duplicate", "x")
+    corrected = dedup.process(raw("x", COPY_EDIT, 3_000, offset=2), NOW)  # near copy of rev 1
+    assert revision(corrected)[:2] == ("enriched", 2)
+    assert corrected.outputs[1:] == []  # nothing else changes: y stays x's duplicate
+    entry = dedup.index.get("x")
+    assert entry is not None and entry.event_time_ms == 1_000  # its place in the order stays
+    later = dedup.process(raw("z", COPY_EDIT, 5_000, offset=3), NOW)
+    assert (later.verdict, record(later)["duplicate_of"]) == ("duplicate", "x")
+    assert (record(later)["revision"], record(later)["previous_content_hash"]) == (1, None)
+
+
+def test_two_workers_exchanging_log_records_count_revisions_alike() -> None:
+    a, b = (Deduplicator(CoreConfig(), worker=name) for name in "AB")
+    first = a.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)
+    through_the_log(first, b, NOW)
+    second = b.process(raw("x", OTHER, 2_000, offset=0, partition=1), NOW + 1)
+    assert revision(second) == ("enriched", 2, record(first)["content_hash"])
+    through_the_log(second, a, NOW + 2)
+    third = a.process(raw("x", COPY_EDIT, 3_000, offset=1), NOW + 3)
+    assert revision(third) == ("enriched", 3, record(second)["content_hash"])
+    through_the_log(third, b, NOW + 4)
+    # The last revision redelivered to the other worker (a rebalance) is the same revision.
+    again = b.process(raw("x", COPY_EDIT, 3_000, offset=1), NOW + 5)
+    assert revision(again) == revision(third)
+    for worker in (a, b):
+        entry = worker.index.get("x")
+        assert entry is not None
+        assert (entry.revision, entry.previous_hash, entry.fingerprint.content_hash) == (
+            3, record(second)["content_hash"], record(third)["content_hash"])
+
+
+def test_the_same_id_from_two_sources_is_two_articles() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    a = dedup.process(raw("1", ORIGINAL, 1_000, offset=0, source="a.example"), NOW)
+    b = dedup.process(raw("1", OTHER, 2_000, offset=1, source="b.example"), NOW)
+    assert [revision(o) for o in (a, b)] == [("enriched", 1, None)] * 2
+    assert [(o.outputs[0].key, record(o)["id"], record(o)["scoped_id"]) for o in (a, b)] == [
+        ("a.example:1", "1", "a.example:1"), ("b.example:1", "1", "b.example:1")]
+    assert sorted(r.entry.id for o in (a, b) for r in o.log_records) == [
+        "a.example:1", "b.example:1"]
+    # Same source, same id, other content: a revision of that source's article only, here
+    # a near copy of the other source's article, decided like any article.
+    revised = dedup.process(raw("1", COPY_EDIT, 3_000, offset=2, source="b.example"), NOW)
+    assert revision(revised) == ("duplicate", 2, record(b)["content_hash"])
+    assert record(revised)["duplicate_of_scoped_id"] == "a.example:1"
+    assert dedup.index.get("a.example:1").revision == 1  # type: ignore[union-attr]
+
+
+def test_a_copy_from_another_source_names_the_kept_articles_id_and_identity() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    dedup.process(raw("1", ORIGINAL, 1_000, offset=0, source="a.example"), NOW)
+    copy = dedup.process(raw("1", ORIGINAL, 2_000, offset=1, source="b.example"), NOW)
+    value = record(copy)
+    assert (copy.verdict, value["id"], value["scoped_id"]) == ("duplicate", "1", "b.example:1")
+    assert (value["duplicate_of"], value["duplicate_of_scoped_id"]) == ("1", "a.example:1")
+
+
+def test_the_source_derived_from_the_url_scopes_ids_without_a_source() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    value = orjson.dumps({"id": "1", "url": "https://www.bbc.co.uk/news/x", "body": ORIGINAL})
+    outcome = dedup.process(RawMessage("articles.raw", 0, 0, None, value, 1_000), NOW)
+    assert (outcome.outputs[0].key, record(outcome)["source"]) == ("bbc.co.uk:1", "bbc.co.uk")
