@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from streams.core.errors import IngestError
+from streams.core.errors import IngestError, RecordTooLargeError
 from streams.core.fingerprint_log import LogRecord
-from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
+from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES, fit_outputs
 from streams.core.records import Output, RawMessage, deadletter_record
 from streams.core.stories.model import Assignment, StoryUpdate
 
@@ -49,3 +49,26 @@ def deadletter_outcome(
         outputs=[Output("deadletter", record["id"], record)],
         error_code=error.code,
     )
+
+
+def fit_or_deadletter(
+    outcome: Outcome, raw: RawMessage, now_ms: int, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Outcome:
+    """``outcome`` with every output cut to fit ``max_bytes``; an output that cannot fit is
+    replaced by a small ``record_too_large`` dead letter of ``raw`` (once), so the stateful
+    step stays total. Log records are kept: the verdict stands in the index; only its public
+    record could not be written. When the article's own record (the first) is the one that
+    could not fit, the outcome becomes a dead letter."""
+    fitted: list[Output] = []
+    error: RecordTooLargeError | None = None
+    for position, output in enumerate(outcome.outputs):
+        try:
+            fitted.extend(fit_outputs([output], max_bytes))
+        except RecordTooLargeError as too_large:
+            if error is None:
+                error = too_large
+                fitted.extend(deadletter_outcome(raw, too_large, now_ms, max_bytes).outputs)
+            if position == 0:
+                outcome.verdict, outcome.error_code, outcome.match = "deadletter", error.code, None
+    outcome.outputs = fitted
+    return outcome

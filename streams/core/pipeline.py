@@ -25,7 +25,7 @@ from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
 from streams.core.dedup.revision import Revision, next_revision
 from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
 from streams.core.hold import HoldPolicy
-from streams.core.outcome import Outcome, Verdict, deadletter_outcome
+from streams.core.outcome import Outcome, Verdict, deadletter_outcome, fit_or_deadletter
 from streams.core.prepare import (
     Fingerprinter,
     Prepared,
@@ -34,7 +34,6 @@ from streams.core.prepare import (
     prepare_total,
     profile_forms,
 )
-from streams.core.record_budget import fit_outputs
 from streams.core.records import (
     Output,
     RawMessage,
@@ -99,7 +98,7 @@ class Deduplicator:
             return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
         outcome = self._decide(item, now_ms)
-        outcome.outputs = fit_outputs(outcome.outputs, self.config.max_record_bytes)
+        outcome = fit_or_deadletter(outcome, item.raw, now_ms, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
         if hold:
@@ -150,10 +149,10 @@ class Deduplicator:
         if "story_id" in first.value:  # a duplicate is in its kept article's story
             value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
         outputs = [Output("duplicates", key, value), *outcome.outputs[1:]]
-        return dataclasses.replace(
-            outcome, verdict="duplicate", match=decision.match,
-            outputs=fit_outputs(outputs, self.config.max_record_bytes),
+        released = dataclasses.replace(
+            outcome, verdict="duplicate", match=decision.match, outputs=outputs
         )
+        return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
 
     def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
         fingerprint, profile, learned_removed = self._without_learned_boilerplate(

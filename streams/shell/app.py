@@ -14,11 +14,14 @@ PRODUCER_LINGER_MS = 5
 PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings) -> faust.App:
-    connection = KafkaConnection.from_settings(settings)
+def create_app(settings: Settings, connection: KafkaConnection | None = None) -> faust.App:
+    connection = connection or KafkaConnection.from_settings(settings)
     shorten_fetch_wait()
     return faust.App(
         settings.app_id,
+        # Faust would otherwise read its own variables (APP_WEB_ROUTER_ENABLED, WEB_HOST, ...)
+        # and let them override the arguments below: Settings is the only reader.
+        env={},
         broker=connection.faust_broker(),
         broker_credentials=connection.faust_credentials(),
         broker_session_timeout=settings.session_timeout_s,
@@ -47,7 +50,7 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         # Table views would expose state over HTTP: off.
         web_tables_enabled=False,
-        # Faust's own / and /router views are not part of our contract: only ours are served.
+        # Faust's /router view is off; its / (``{"status": "OK"}``) stays (README, Security).
         web_router_enabled=False,
         web_in_thread=False,
         autodiscover=False,

@@ -137,7 +137,8 @@ def build_worker_app(
     dedup_factory: DedupFactory | None = None,
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
-    app = create_app(settings)
+    connection = KafkaConnection.from_settings(settings)
+    app = create_app(settings, connection)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
@@ -165,7 +166,6 @@ def build_worker_app(
         dedup.stats = ParagraphStats(dedup.config.learned)
         dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
 
-    connection = KafkaConnection.from_settings(settings)
     gate = StateGate()
     replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
                            on_invalid=lambda _: metrics.index_invalid_records.inc(),

@@ -187,3 +187,22 @@ def test_an_extracted_title_cut_to_its_cap_is_named_only_when_shown() -> None:
     assert len(shown["title"]) <= 1024
     assert shown["truncated_fields"] == ["title"]
     assert "truncated" not in _page_with_long_title("From the envelope")
+
+
+def test_an_output_that_cannot_fit_becomes_a_record_too_large_dead_letter() -> None:
+    """The stateful step is total: a record whose fixed part is over the limit (5 KB of
+    passthrough ``extra`` against a 3,000-byte limit) is dead-lettered, not raised; the
+    verdict stays in the index, so its log record is still appended."""
+    config = CoreConfig(max_record_bytes=3_000)
+    envelope = {"id": "a1", "body": "A short article about nothing in particular. " * 5,
+                "extra": {"note": "x" * 5_000}}
+    raw = RawMessage("articles.raw", 0, 7, None, orjson.dumps(envelope), 1)
+    outcome = Deduplicator(config, worker="t").process(raw, 2)
+    (output,) = outcome.outputs
+    assert (outcome.verdict, outcome.error_code, outcome.match) == (
+        "deadletter", "record_too_large", None)
+    assert (output.kind, output.key, output.value["error"]) == (
+        "deadletter", "articles.raw/0/7", "record_too_large")
+    assert output.value["raw_truncated"] is True
+    assert encoded_size(output.key, output.value) <= 3_000
+    assert [record.entry.id for record in outcome.log_records] == ["a1"]

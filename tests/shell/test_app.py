@@ -26,6 +26,19 @@ def test_app_settings_for_kafka_and_tansu() -> None:
             tansu.broker_rebalance_timeout) == (2.0, 0.5, 4.0)
 
 
+def test_fausts_own_environment_variables_cannot_override_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {"APP_WEB_ROUTER_ENABLED": "1", "APP_WEB_TABLES_ENABLED": "1",
+                        "APP_WEB_STATS_ENABLED": "1", "WEB_HOST": "0.0.0.0",
+                        "WEB_BIND": "0.0.0.0", "WEB_PORT": "1"}.items():
+        monkeypatch.setenv(name, value)
+    conf = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092"})).conf
+    assert (conf.web_router_enabled, conf.web_tables_enabled, conf.web_stats_enabled) == (
+        False, False, False)
+    assert (conf.web_host, conf.web_bind, conf.web_port) == ("127.0.0.1", "127.0.0.1", 6066)
+
+
 def test_worker_consumer_fetch_wait_is_short() -> None:
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
