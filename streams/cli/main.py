@@ -16,7 +16,7 @@ from streams.shell.logs import configure_logging
 
 log = logging.getLogger("streams.cli")
 
-# The worker's own codes (3, 4) are in streams/shell/lifecycle.py; README, Guarantees.
+# The worker's own codes (3, 5) are in streams/shell/lifecycle.py; README, Guarantees.
 EXIT_CANNOT_START = 2  # invalid settings, no broker answered within INGEST_BROKER_WAIT_S
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished

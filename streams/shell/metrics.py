@@ -105,8 +105,9 @@ class Metrics:
                 ["layer"],
                 registry=r,
             ),
-            # Time spent per message and stage: parse, normalize, fingerprint, decide (parts of
-            # process, which is their total and includes failures), publish.
+            # Time spent per message and stage: parse, normalize, fingerprint, stories (the
+            # stateless step, in the pool), decide; process (the stateful step per message,
+            # failures included); publish.
             stage_seconds=Histogram(
                 "ingest_stage_seconds", "Processing time per stage.", ["stage"],
                 buckets=LATENCY_BUCKETS, registry=r,
