@@ -231,6 +231,7 @@ def final_kept(got: Collected) -> set[str]:
 @dataclass
 class Collected:
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    keys: list[bytes | None] = field(default_factory=list)  # Kafka key of each record
 
     def by_topic(self, topic: str) -> list[dict[str, Any]]:
         return [v for t, v in self.records if t == topic]
@@ -263,6 +264,7 @@ def collect(settings: Settings, until: Callable[[Collected], bool],
         while time.monotonic() < deadline:
             for record in poll_records(reader):
                 got.records.append((record.topic, orjson.loads(record.value)))
+                got.keys.append(record.key)
             if ends is None and until(got):
                 ends = true_end_offsets(settings, reader.assignment())
             if ends is not None and all(reader.position(tp) >= end for tp, end in ends.items()):

@@ -89,6 +89,10 @@ class Publisher:
         self.sleep = sleep
         self.on_fatal = on_fatal
         self._pending: list[tuple[Send, Awaitable[Any] | Exception]] = []
+        # One series per topic from the start, at 0: a rate over it is 0, not absent.
+        for topic in (topics.enriched, topics.duplicates, topics.deadletter,
+                      topics.fingerprints, topics.stories):
+            metrics.publish_failures.labels(topic=topic.get_topic_name())
 
     async def publish(self, outcome: Outcome) -> None:
         await self.publish_outputs(outcome)

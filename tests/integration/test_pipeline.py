@@ -35,17 +35,28 @@ def test_samples_enriched_and_resend_is_exact_duplicate(
         resend_partition = partitions - 1
         resend = produce(settings, [envelope(SAMPLES[0], id="resend-000")],
                          partition=resend_partition)
-        expected = set(placed) | set(resend)
+        # Another producer reusing 000's id, with 002's text: ids are scoped by source, so
+        # this is not a revision of 000 but its own article (an exact copy of 002).
+        reused = produce(settings, [envelope(SAMPLES[2], id=SAMPLES[0].stem,
+                                             source="other.example")], partition=0)
+        expected = set(placed) | set(resend) | set(reused)
         got = collect(settings, lambda c: expected <= c.verdicts().keys())
     finally:
         worker.stop()
 
     _assert_valid(got)
+    # Every output is keyed by its scoped id: the id alone without a source.
+    assert [key.decode() for key in got.keys] == [value["scoped_id"] for _, value in got.records]
     enriched = {r["id"] for r in got.by_topic("articles.enriched")}
-    duplicates = {r["id"]: r for r in got.by_topic("articles.duplicates")}
+    duplicates = {r["scoped_id"]: r for r in got.by_topic("articles.duplicates")}
     stems = [p.stem for p in SAMPLES]
     assert enriched == {stems[0], stems[1], stems[2], stems[3]}
-    assert set(duplicates) == {stems[4], "resend-000"}
+    assert set(duplicates) == {stems[4], "resend-000", f"other.example:{stems[0]}"}
+    reuse = duplicates[f"other.example:{stems[0]}"]
+    assert (reuse["id"], reuse["revision"], reuse["previous_content_hash"]) == (
+        stems[0], 1, None)
+    assert (reuse["duplicate_of"], reuse["match"]) == (stems[2], "exact")
+    assert {r["revision"] for r in got.by_topic("articles.enriched")} == {1}
     assert duplicates["resend-000"]["match"] == "exact"
     assert duplicates["resend-000"]["duplicate_of"] == stems[0]
     assert duplicates["resend-000"]["similarity"] == 1.0
