@@ -93,17 +93,21 @@ def run(prepared: Sequence[Prepared | Rejected], config: CoreConfig) -> Run:
             record_bytes.append(len(encode_record(r.entry, r.paragraph_keys, r.worker)))
             bare = dataclasses.replace(r.entry, profile=None, match=None, similarity=None)
             v1_bytes.append(len(encode_record(bare, r.paragraph_keys, r.worker)))
+    # The index is keyed by scoped id ("source:id"); the labels by the id as sent.
+    id_of = {item.scoped_id: item.id for item in prepared if isinstance(item, Prepared)}
     roots: dict[str, str] = {}
     rejected: list[str] = []
     for item in prepared:
         if isinstance(item, Rejected):
             rejected.append(item.raw.derived_id())
             continue
-        entry = dedup.index.get(item.id)
-        roots[item.id] = resolve_root(dedup.index, entry.root) if entry else item.id
+        entry = dedup.index.get(item.scoped_id)
+        root = resolve_root(dedup.index, entry.root) if entry else item.scoped_id
+        roots[item.id] = id_of.get(root, root)
     stats = dedup.index.stats()
     exact = sum(
-        1 for i in roots if (e := dedup.index.get(i)) and e.profile and e.profile.shingles
+        1 for key in id_of
+        if (e := dedup.index.get(key)) and e.profile and e.profile.shingles
     )
     return Run(
         roots=roots, rejected=rejected,
