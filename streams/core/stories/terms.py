@@ -99,6 +99,10 @@ class StoryTerms:
 
     keys: tuple[int, ...]  # 32-bit, low two bits = kind
     counts: tuple[float, ...]  # (1 + log tf) x kind weight
+    # Terms that share a document-frequency counter with an earlier term of the article: a
+    # name or a figure that is also one of its plain words (one hash, the kind in the low
+    # bits). Counted term by term, such a term sees that word's count (``vector.weigh``).
+    repeats: frozenset[int] = frozenset()  # positions in ``keys``
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -146,9 +150,11 @@ def story_terms(
     counts = [1.0 + log(words[t]) for t in word_terms]
     counts += [(1.0 + log(n)) * config.entity_weight for n in entities.values()]
     counts += [(1.0 + log(n)) * config.number_weight for n in numbers.values()]
+    plain = set(word_terms)
+    repeats = frozenset(i for i, t in enumerate(terms[n_words:], n_words) if t in plain)
     # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
     # wins where a dict is built and the document frequency counts it twice.
-    return StoryTerms(tuple(keys), tuple(counts))
+    return StoryTerms(tuple(keys), tuple(counts), repeats)
 
 
 def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[str, str]:
@@ -166,6 +172,8 @@ def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[
 
 
 def _words(text: str, language: str) -> Counter[str]:
+    if text.isascii():  # no unspaced script, nothing to split into characters or bigrams
+        return Counter(text.split())
     tokens = fingerprint_tokens(text, language)
     if language in NO_SPACE_LANGUAGES or len(tokens) > text.count(" ") + 1:
         tokens = _with_bigrams(tokens)
