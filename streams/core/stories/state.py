@@ -292,6 +292,73 @@ class StoryState:
         total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
         return StoryStats(len(self.stories), len(self._members), total)
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def export_state(self) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+        """The whole state as numpy arrays and plain (JSON) data, for an index snapshot.
+
+        Dict orders are kept (a centroid's norm is summed in its key order), so a state
+        rebuilt by :meth:`from_state` scores, assigns and expires exactly as this one. The
+        postings and expiry heaps are derived, and rebuilt on import.
+        """
+        stories = list(self.stories.values())
+        keys = [k for story in stories for k in story.centroid]
+        weights = [w for story in stories for w in story.centroid.values()]
+        df_counts, df_meta = self.df.export_state()
+        arrays = {
+            "df_counts": df_counts,
+            "centroid_keys": np.array(keys, dtype=np.uint32),
+            "centroid_weights": np.array(weights, dtype=np.float64),
+            "centroid_sizes": np.array([len(s.centroid) for s in stories], dtype=np.int64),
+        }
+        meta = {
+            "df": df_meta,
+            "stories": [[s.id, s.time_ms, s.first_ms, s.last_ms, s.norm, s.entity_norm,
+                         s.stale, s.size, s.seen_ms] for s in stories],
+            "members": [[a, story, seen] for a, (story, seen) in self._members.items()],
+            "parents": [[story, into, at] for story, (into, at) in self._parent.items()],
+            "opened": list(self._opened),
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(
+        cls, config: StoryConfig | None, arrays: dict[str, np.ndarray[Any, Any]],
+        meta: dict[str, Any], *, window_ms: int,
+    ) -> StoryState:
+        """The state :meth:`export_state` captured; ``ValueError``/``KeyError``/``TypeError``
+        when the data does not fit together (the caller falls back to the log)."""
+        state = cls(config, window_ms=window_ms)
+        state.df.import_state(arrays["df_counts"], meta["df"])
+        sizes = arrays["centroid_sizes"].tolist()
+        keys = arrays["centroid_keys"].tolist()
+        weights = arrays["centroid_weights"].tolist()
+        rows = meta["stories"]
+        if len(sizes) != len(rows) or sum(sizes) != len(keys) or len(keys) != len(weights):
+            raise ValueError("story centroids and stories differ in length")
+        start = 0
+        for row, size in zip(rows, sizes, strict=True):
+            story_id, time_ms, first_ms, last_ms, norm, entity_norm, stale, members, seen = row
+            story = Story(str(story_id), int(time_ms), int(first_ms), int(last_ms),
+                          dict(zip(keys[start : start + size], weights[start : start + size],
+                                   strict=True)),
+                          float(norm), float(entity_norm), int(stale), int(members), int(seen))
+            start += size
+            state.stories[story.id] = story
+            state._story_expiry.append((story.seen_ms, story.id))
+            for key in story.centroid:
+                state._post(key, story.id)
+        for article_id, story_id, seen in meta["members"]:
+            state._members[str(article_id)] = (str(story_id), int(seen))
+            state._member_expiry.append((int(seen), str(article_id)))
+        for story_id, into, at in meta["parents"]:
+            state._parent[str(story_id)] = (str(into), int(at))
+            state._parent_expiry.append((int(at), str(story_id)))
+        for expiry in (state._story_expiry, state._member_expiry, state._parent_expiry):
+            heapq.heapify(expiry)
+        for story_id in meta["opened"]:
+            state._remember_opened(str(story_id))
+        return state
+
     # -- internals ------------------------------------------------------------------------------
     def _open(self, story_id: str, time_ms: int, now_ms: int) -> Story:
         story = Story(story_id, time_ms, time_ms, time_ms, seen_ms=now_ms)

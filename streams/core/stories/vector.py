@@ -117,6 +117,21 @@ class DocumentFrequencies:
         self.documents *= factor
         self._faded_at_ms = now_ms
 
+    def export_state(self) -> tuple[np.ndarray[Any, Any], dict[str, Any]]:
+        """The counters (a copy) and the plain data beside them, for a snapshot."""
+        return self._counts.copy(), {"documents": self.documents,
+                                     "faded_at_ms": self._faded_at_ms}
+
+    def import_state(self, counts: np.ndarray[Any, Any], meta: dict[str, Any]) -> None:
+        """Restore :meth:`export_state`; ``ValueError`` when the table has another size."""
+        if counts.dtype != np.float32 or counts.shape != self._counts.shape:
+            raise ValueError(f"document-frequency table {counts.dtype}{counts.shape}, "
+                             f"expected float32{self._counts.shape}")
+        self._counts = counts.copy()
+        self.documents = float(meta["documents"])
+        faded = meta["faded_at_ms"]
+        self._faded_at_ms = None if faded is None else int(faded)
+
     @property
     def nbytes(self) -> int:
         return int(self._counts.nbytes)
