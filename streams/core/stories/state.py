@@ -10,6 +10,11 @@ entities, the entity part of that cosine reaches ``entity_threshold``: two event
 kind share their vocabulary but not their names. Otherwise it opens a story whose id is the
 article's id. Ties break by the story's founding ``(event time, id)``.
 
+A story is named after its earliest article by ``(event time, id)``: when an article earlier
+than every member joins a story, the story is merged into a new one under the article's id
+and the merge is published (``reason="rename"``), as merges are. So the name is a function of
+the members, whatever order they were decided in or by which worker.
+
 A centroid is the sum of its members' published summaries (their heaviest terms with TF
 weights), each scaled by ``2**((t - t_founder) / half_life)`` (later members weigh more: a
 story drifts with its news), truncated to ``centroid_terms`` terms. IDF is applied when a
@@ -142,21 +147,30 @@ class StoryState:
                        strict=True))
         scored = self._scored(query, exclude=None)
         best = scored[0][1] if scored else None
+        updates = []
+        renamed = None
         if best is None:
             best = self._open(article_id, event_time_ms, now_ms)
             self._remember_opened(article_id)
             opened = True
         else:
             opened = False
+            if (event_time_ms, article_id) < best.key:
+                # Earlier than every member: the story takes this article's name. This
+                # worker answers for the renamed story in races, as if it had opened it.
+                renamed = (best.id, best.time_ms)
+                story = self._open(article_id, event_time_ms, now_ms)
+                self._remember_opened(article_id)
+                updates.append(self._merge(story, best, now_ms, worker, "rename"))
+                best = story
         self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=idf)
-        updates = []
         for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
             if other.id not in self.stories or best.id not in self.stories:
                 continue
             if self._cosine(best, other) >= self.config.merge_threshold:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
-        note = StoryNote(best.id, best.time_ms, summary)
+        note = StoryNote(best.id, best.time_ms, summary, renamed)
         return Assignment(best.id, opened, best.size, note, tuple(updates))
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
@@ -220,6 +234,10 @@ class StoryState:
         story = self.stories.get(self.find(note.story))
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
+        if note.renamed is not None:  # merged first, as by the deciding worker
+            self.apply_update(StoryUpdate(note.renamed[0], note.renamed[1], note.story,
+                                          note.story_time_ms, seen_at_ms, "", "rename"))
+            story = self.stories[self.find(note.story)]
         keys = [k for k, _ in note.vector]
         idf = dict(zip(keys, self.df.idf(keys), strict=True))
         self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
