@@ -16,9 +16,9 @@ class StoryNote:
     earlier than every member of the story it joined) and ``story_time_ms`` that story's
     founding event time, so a reader that has not yet seen the founder still orders stories
     the same way. ``vector`` is what the article adds to the story's centroid in every
-    worker. ``renamed`` is the story this article renamed (its id and founding time): every
-    reader merges it into ``story`` before adding the vector, as the deciding worker did,
-    whatever the order the rename's update record arrives in.
+    worker. ``renamed`` is the story this article renamed (its former id and founding time):
+    every reader renames it before adding the vector, as the deciding worker did, whatever
+    the order the rename's update record arrives in.
     """
 
     story: str
@@ -35,9 +35,9 @@ class StoryUpdate:
     stories topic (``schemas/story-update.schema.json``). Merges only join: applying a set of
     updates in any order gives the same stories.
 
-    ``rename`` is the merge of a story into a new one named after an article earlier than
-    all of its members, which just joined it: a story is always named after its earliest
-    article by ``(event time, id)``.
+    ``rename``: an article earlier than all members of ``story`` joined it, and the story
+    is now named ``into`` after it: a story is always named after its earliest article by
+    ``(event time, id)``.
     """
 
     story: str

@@ -11,9 +11,10 @@ kind share their vocabulary but not their names. Otherwise it opens a story whos
 article's id. Ties break by the story's founding ``(event time, id)``.
 
 A story is named after its earliest article by ``(event time, id)``: when an article earlier
-than every member joins a story, the story is merged into a new one under the article's id
-and the merge is published (``reason="rename"``), as merges are. So the name is a function of
-the members, whatever order they were decided in or by which worker.
+than every member joins a story, the story takes the article's id and founding time in place
+(its centroid rescaled to the new founding time by one constant factor, so no score changes)
+and the change is published as an update (``reason="rename"``), as merges are. So the name
+is a function of the members, whatever order they were decided in or by which worker.
 
 A centroid is the sum of its members' published summaries (their heaviest terms with TF
 weights), each scaled by ``2**((t - t_founder) / half_life)`` (later members weigh more: a
@@ -159,10 +160,8 @@ class StoryState:
                 # Earlier than every member: the story takes this article's name. This
                 # worker answers for the renamed story in races, as if it had opened it.
                 renamed = (best.id, best.time_ms)
-                story = self._open(article_id, event_time_ms, now_ms)
+                updates.append(self._rename(best, article_id, event_time_ms, now_ms, worker))
                 self._remember_opened(article_id)
-                updates.append(self._merge(story, best, now_ms, worker, "rename"))
-                best = story
         self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=idf)
         for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
             if other.id not in self.stories or best.id not in self.stories:
@@ -231,13 +230,11 @@ class StoryState:
         """Another worker's (or, at start-up, any) kept article; returns the story it joined."""
         if article_id in self._members:
             return None
+        if note.renamed is not None:  # renamed first, as by the deciding worker
+            self._apply_rename(*note.renamed, note.story, note.story_time_ms, seen_at_ms)
         story = self.stories.get(self.find(note.story))
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
-        if note.renamed is not None:  # merged first, as by the deciding worker
-            self.apply_update(StoryUpdate(note.renamed[0], note.renamed[1], note.story,
-                                          note.story_time_ms, seen_at_ms, "", "rename"))
-            story = self.stories[self.find(note.story)]
         keys = [k for k, _ in note.vector]
         idf = dict(zip(keys, self.df.idf(keys), strict=True))
         self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
@@ -245,6 +242,10 @@ class StoryState:
 
     def apply_update(self, update: StoryUpdate) -> None:
         """A merge published by a worker (ours, read back, or another's)."""
+        if update.reason == "rename":
+            self._apply_rename(update.story, update.story_time_ms, update.into,
+                               update.into_time_ms, update.at_ms)
+            return
         a, b = self.find(update.story), self.find(update.into)
         if a == b:
             return
@@ -403,6 +404,45 @@ class StoryState:
             heapq.heappush(self._story_expiry, (now_ms, story.id))
         self._members[article_id] = (story.id, now_ms)
         heapq.heappush(self._member_expiry, (now_ms, article_id))
+
+    def _rename(
+        self, story: Story, new_id: str, new_time_ms: int, now_ms: int, worker: str
+    ) -> StoryUpdate:
+        """Name a story after an earlier article, in place: the same centroid in the units
+        of the new founding time (a constant factor, so every cosine is unchanged), postings
+        moved, the old id resolving to the new one as after a merge."""
+        old_id, old_time_ms = story.id, story.time_ms
+        factor = self._scale(old_time_ms, new_time_ms)
+        for key in story.centroid:
+            self._unpost(key, old_id)
+        story.centroid = {k: w * factor for k, w in story.centroid.items()}
+        story.norm *= factor
+        story.entity_norm *= factor
+        story.id, story.time_ms = new_id, new_time_ms
+        del self.stories[old_id]
+        self.stories[new_id] = story
+        for key in story.centroid:
+            self._post(key, new_id)
+        heapq.heappush(self._story_expiry, (story.seen_ms, new_id))
+        self._parent[old_id] = (new_id, now_ms)
+        heapq.heappush(self._parent_expiry, (now_ms, old_id))
+        return StoryUpdate(old_id, old_time_ms, new_id, new_time_ms, now_ms, worker, "rename")
+
+    def _apply_rename(
+        self, old_id: str, old_time_ms: int, new_id: str, new_time_ms: int, at_ms: int
+    ) -> None:
+        """Another worker's rename (from its note or its update record, whichever is first)."""
+        current = self.find(old_id)
+        story = self.stories.get(current)
+        if story is None or self.find(new_id) == current:
+            return  # unknown here (the note opens the new one), or done already
+        if new_id in self.stories:  # both known apart (a concurrent change): join them
+            self._merge(story, self.stories[new_id], at_ms, "", "rename")
+        elif (new_time_ms, new_id) < story.key:
+            self._rename(story, new_id, new_time_ms, at_ms, "")
+        else:  # the story has an earlier name here already: the new name resolves to it
+            self._parent[new_id] = (current, at_ms)
+            heapq.heappush(self._parent_expiry, (at_ms, new_id))
 
     def _merge(
         self, a: Story, b: Story, now_ms: int, worker: str, reason: str
