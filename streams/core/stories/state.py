@@ -35,7 +35,7 @@ from __future__ import annotations
 import heapq
 import math
 import sys
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from operator import mul
 from typing import Any
@@ -178,13 +178,16 @@ class StoryState:
         Candidates are the stories holding one of the article's heaviest terms, ranked by
         how much of that head they hold; only the first ``max_candidates`` are scored.
         """
-        hits: Counter[str] = Counter()
+        # A plain dict: a Counter's ``+= 1`` on a new key calls its Python ``__missing__``.
+        hits: dict[str, int] = {}
+        get, postings, max_postings = hits.get, self._postings, self.config.max_postings
         for key, _ in query.head:
-            posting = self._postings.get(key)
+            posting = postings.get(key)
             if isinstance(posting, str):
-                hits[posting] += 1
-            elif posting is not None and len(posting) <= self.config.max_postings:
-                hits.update(posting)
+                hits[posting] = get(posting, 0) + 1
+            elif posting is not None and len(posting) <= max_postings:
+                for story_id in posting:
+                    hits[story_id] = get(story_id, 0) + 1
         hits.pop(exclude or "", None)
         if not hits:
             return []

@@ -195,15 +195,16 @@ def _with_bigrams(tokens: list[str]) -> list[str]:
     return out
 
 
-def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Counter[str]:
+def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> dict[str, int]:
     """Capitalized names and pairs of adjacent ones ("tara reid").
 
     With ``words`` (the casefolded word counts of the same text), a name counts only when
     most of its occurrences are capitalized: "Police" opening a sentence is not a name in
     a text that says "police" elsewhere, "Smith" always is.
     """
-    capitalized: Counter[str] = Counter()
-    pairs: Counter[str] = Counter()
+    # Plain dicts: a Counter's ``+= 1`` on a new key calls its Python ``__missing__``.
+    capitalized: dict[str, int] = {}
+    pairs: dict[str, int] = {}
     for run in _NAME_RUN.findall(text):
         previous = None
         for word in run.split(" "):
@@ -215,23 +216,25 @@ def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Co
             if name in stop:
                 previous = None
                 continue
-            capitalized[name] += 1
+            capitalized[name] = capitalized.get(name, 0) + 1
             if previous is not None:
-                pairs[f"{previous} {name}"] += 1
+                pair = f"{previous} {name}"
+                pairs[pair] = pairs.get(pair, 0) + 1
             previous = name
     if words is not None:
         for name, n in list(capitalized.items()):
             if n <= _CAPITALIZED_SHARE * words.get(name, 0):
                 del capitalized[name]
-    capitalized.update(pairs)
+    for pair, n in pairs.items():
+        capitalized[pair] = capitalized.get(pair, 0) + n
     return capitalized
 
 
-def _numbers(text: str) -> Counter[str]:
+def _numbers(text: str) -> dict[str, int]:
     # Bytes, not characters: keep ASCII digits and separators, blank every other byte (those
     # of multi-byte characters included); a str scan by regex costs ~5x more.
     tokens = text.encode("utf-8").translate(_ASCII_FIGURES).split()
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     for token in tokens:
         if not token.strip(b".,-"):
             continue  # punctuation alone (most tokens): no figure
@@ -244,7 +247,7 @@ def _numbers(text: str) -> Counter[str]:
                 figure = figure.replace(".", "").replace(",", ".")  # noqa: PLW2901
             else:
                 figure = figure.replace(",", ".")  # noqa: PLW2901 - a decimal comma
-            counts[figure] += 1
+            counts[figure] = counts.get(figure, 0) + 1
     return counts
 
 
