@@ -96,8 +96,9 @@ class Settings:
     # Seconds between index snapshots in the data directory (and one at a clean stop);
     # 0 turns snapshots off, so a restart replays the whole fingerprint log.
     snapshot_interval_s: float = 300.0
-    # Story clustering (story_id on records, merges on the stories topic). Its state is not in
-    # an index snapshot: while on, snapshots are off and a start replays the whole log.
+    # Story clustering (story_id on records, merges on the stories topic). Its state is in the
+    # index snapshot with the index; a snapshot written with other story settings (or with
+    # stories off) is not used: that start replays the whole log.
     stories: bool = True
 
     # Safety.

@@ -57,7 +57,7 @@ class Metrics:
         # absent, until the first merge.
         for verdict in ("enriched", "duplicate"):
             metrics.story_articles.labels(verdict=verdict)
-        for reason in ("bridge", "race"):
+        for reason in ("bridge", "race", "rename"):
             metrics.story_merges.labels(reason=reason)
         return metrics
 
@@ -184,7 +184,8 @@ class Metrics:
                 registry=r,
             ),
             # Story merges this worker published, by reason (bridge: an article matched two
-            # stories; race: two workers opened one event's story at once).
+            # stories; race: two workers opened one event's story at once; rename: an earlier
+            # article joined a story, which takes its id).
             story_merges=Counter(
                 "ingest_story_merges_total", "Stories merged into another.", ["reason"],
                 registry=r,

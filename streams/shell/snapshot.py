@@ -7,6 +7,8 @@ Layout under ``<data dir>/index-snapshot/``::
     snap-<ms>/manifest.json version, compatibility key, topic, offsets, checksums
     snap-<ms>/<array>.npy   one numpy file per array of CompactIndex.export_state
     snap-<ms>/stats.json    ParagraphStats.to_bytes
+    snap-<ms>/story-<array>.npy, stories.json
+                            StoryState.export_state (arrays, plain data), with stories on
 
 A snapshot is written into ``snap-<ms>.tmp``, every file fsynced, the directory renamed,
 then ``CURRENT`` written to a temporary file, fsynced and renamed over the old one: a crash
@@ -15,9 +17,10 @@ compatibility key (the dedup configuration and the entry's fields), the topic an
 array's xxh3-128; any failure is one :class:`SnapshotUnusableError` with the reason, and the
 worker then replays the whole log.
 
-Learned-boilerplate counts are in the snapshot because they are fed by the same log:
-rebuilding them would need the paragraph keys of every record, i.e. the full replay the
-snapshot exists to avoid.
+Learned-boilerplate counts and the stories (``streams.core.stories``) are in the snapshot
+because they are fed by the same log: rebuilding them would need every record, i.e. the full
+replay the snapshot exists to avoid. A snapshot written with stories off (or with other story
+settings) has another compatibility key, so it is not used with stories on.
 """
 
 from __future__ import annotations
@@ -40,15 +43,18 @@ from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.model import IndexEntry
 from streams.core.errors import InternalError, SnapshotUnusableError
+from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: the story state
 SNAPSHOT_DIR = "index-snapshot"
 _CURRENT = "CURRENT"
 _MANIFEST = "manifest.json"
 _STATS = "stats.json"
+_STORIES = "stories.json"
+_STORY_PREFIX = "story-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class Snapshot:
 
     index: CompactIndex
     stats: ParagraphStats
+    stories: StoryState | None  # None when stories are off
     offsets: dict[int, int]
     created_ms: int
     path: Path
@@ -65,7 +72,7 @@ class Snapshot:
 def compatibility_key(config: CoreConfig, topic: str) -> str:
     """What a snapshot's state depends on besides the log: a change means a full replay."""
     fields = [f.name for f in dataclasses.fields(IndexEntry)]
-    text = repr((SNAPSHOT_VERSION, config.dedup, config.learned, topic, fields))
+    text = repr((SNAPSHOT_VERSION, config.dedup, config.learned, config.stories, topic, fields))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -98,10 +105,20 @@ class SnapshotStore:
         self.key = compatibility_key(config, topic)
 
     def save(self, index: CompactIndex, stats: ParagraphStats, offsets: dict[int, int],
-             created_ms: int) -> Path:
-        """Write one snapshot atomically; returns its directory. Old ones are removed."""
+             created_ms: int, stories: StoryState | None = None) -> Path:
+        """Write one snapshot atomically; returns its directory. Old ones are removed.
+
+        ``stories`` is required when the configuration has stories on (and ignored when off).
+        """
         arrays, meta = index.export_state()
         stats_bytes = stats.to_bytes()
+        story_arrays: dict[str, np.ndarray[Any, Any]] = {}
+        story_bytes = b""
+        if self.config.stories.enabled:
+            if stories is None:
+                raise InternalError("stories are on: the snapshot needs their state")
+            story_arrays, story_meta = stories.export_state()
+            story_bytes = orjson.dumps(story_meta)
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"snap-{created_ms}"
         final = self.root / name
@@ -116,11 +133,22 @@ class SnapshotStore:
                 os.fsync(f.fileno())
             checksums[array_name] = _checksum(array)
         _write_file(tmp / _STATS, stats_bytes)
+        story_checksums = {}
+        for array_name, array in story_arrays.items():
+            with open(tmp / f"{_STORY_PREFIX}{array_name}.npy", "wb") as f:
+                np.save(f, array, allow_pickle=False)
+                f.flush()
+                os.fsync(f.fileno())
+            story_checksums[array_name] = _checksum(array)
+        if self.config.stories.enabled:
+            _write_file(tmp / _STORIES, story_bytes)
         manifest = {
             "version": SNAPSHOT_VERSION, "key": self.key, "topic": self.topic,
             "created_ms": created_ms, "offsets": {str(p): o for p, o in offsets.items()},
             "meta": meta, "checksums": checksums,
             "stats_checksum": xxhash.xxh3_128_hexdigest(stats_bytes),
+            "stories": self.config.stories.enabled, "story_checksums": story_checksums,
+            "stories_checksum": xxhash.xxh3_128_hexdigest(story_bytes),
         }
         _write_file(tmp / _MANIFEST, orjson.dumps(manifest))
         _fsync_dir(tmp)
@@ -165,12 +193,30 @@ class SnapshotStore:
                 raise SnapshotUnusableError(f"checksum mismatch in {_STATS}")
             index = CompactIndex.from_state(self.config.dedup.lsh, arrays, manifest["meta"])
             stats = ParagraphStats.from_bytes(stats_bytes, self.config.learned)
+            stories = self._load_stories(path, manifest)
             offsets = {int(p): int(o) for p, o in manifest["offsets"].items()}
         except SnapshotUnusableError:
             raise
         except (OSError, ValueError, KeyError, TypeError, IndexError, InternalError) as exc:
             raise SnapshotUnusableError(f"corrupt snapshot {path.name}: {exc}") from exc
-        return Snapshot(index, stats, offsets, int(manifest["created_ms"]), path)
+        return Snapshot(index, stats, stories, offsets, int(manifest["created_ms"]), path)
+
+    def _load_stories(self, path: Path, manifest: dict[str, Any]) -> StoryState | None:
+        if not self.config.stories.enabled:
+            return None
+        if not manifest.get("stories"):
+            raise SnapshotUnusableError("snapshot without the story state")
+        arrays = {}
+        for array_name, expected in manifest["story_checksums"].items():
+            array = np.load(path / f"{_STORY_PREFIX}{array_name}.npy", allow_pickle=False)
+            if _checksum(array) != expected:
+                raise SnapshotUnusableError(f"checksum mismatch in {_STORY_PREFIX}{array_name}.npy")
+            arrays[array_name] = array
+        story_bytes = (path / _STORIES).read_bytes()
+        if xxhash.xxh3_128_hexdigest(story_bytes) != manifest["stories_checksum"]:
+            raise SnapshotUnusableError(f"checksum mismatch in {_STORIES}")
+        return StoryState.from_state(self.config.stories, arrays, orjson.loads(story_bytes),
+                                     window_ms=self.config.window_ms)
 
 
 def load_or_none(store: SnapshotStore) -> Snapshot | None:
@@ -181,7 +227,8 @@ def load_or_none(store: SnapshotStore) -> Snapshot | None:
     except SnapshotUnusableError as exc:
         log.warning("index snapshot not used (%s): replaying the whole fingerprint log", exc)
         return None
-    log.info("index snapshot %s loaded: %d entries in %.1f s, covering fingerprint-log "
-             "offsets %s", snapshot.path.name, len(snapshot.index), time.monotonic() - started,
-             snapshot.offsets)
+    log.info("index snapshot %s loaded: %d entries, %d stories in %.1f s, covering "
+             "fingerprint-log offsets %s", snapshot.path.name, len(snapshot.index),
+             len(snapshot.stories) if snapshot.stories is not None else 0,
+             time.monotonic() - started, snapshot.offsets)
     return snapshot

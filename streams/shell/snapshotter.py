@@ -40,11 +40,8 @@ class Snapshotter:
 
     @property
     def enabled(self) -> bool:
-        # The story state (streams.core.stories) is fed by the same log but is not in a
-        # snapshot: restoring the index alone and seeking past the records would lose every
-        # story. With stories on, a start replays the whole log, as without snapshots.
-        return (self.interval_ms > 0 and isinstance(self.dedup.index, CompactIndex)
-                and not self.dedup.config.stories.enabled)
+        # The story state is in the snapshot with the index (streams.shell.snapshot).
+        return self.interval_ms > 0 and isinstance(self.dedup.index, CompactIndex)
 
     async def maybe_snapshot(self) -> None:
         if self.enabled and now_ms(self.clock) - self.last_ms >= self.interval_ms:
@@ -62,10 +59,12 @@ class Snapshotter:
             assert isinstance(index, CompactIndex)
             started = time.monotonic()
             created = now_ms(self.clock)
+            stories = self.dedup.stories if self.dedup.config.stories.enabled else None
             path = await asyncio.to_thread(self.store.save, index, self.dedup.stats, offsets,
-                                           created)
+                                           created, stories)
         self.last_ms = created
         self.written += 1
-        log.info("index snapshot %s written: %d entries in %.1f s, covering fingerprint-log "
-                 "offsets %s", path.name, len(index), time.monotonic() - started, offsets)
+        log.info("index snapshot %s written: %d entries, %d stories in %.1f s, covering "
+                 "fingerprint-log offsets %s", path.name, len(index), len(self.dedup.stories),
+                 time.monotonic() - started, offsets)
         return True

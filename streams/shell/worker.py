@@ -74,6 +74,8 @@ class ReplicaService(mode.Service):
             if snapshot is not None:
                 self.dedup.index = snapshot.index
                 self.dedup.stats = snapshot.stats
+                if snapshot.stories is not None:
+                    self.dedup.stories = snapshot.stories
                 self.replica.start_offsets = snapshot.offsets
         await self.replica.start()
         await self.probe.start()
@@ -175,11 +177,7 @@ def build_worker_app(
     snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
                               covered=replica.covered_offsets,
                               interval_s=settings.snapshot_interval_s, clock=clock)
-    if settings.snapshot_interval_s and dedup.config.stories.enabled:
-        log.warning("index snapshots are off while stories are enabled (INGEST_STORIES): the "
-                    "story state is not in a snapshot, so every start replays the whole "
-                    "fingerprint log")
-    elif settings.snapshot_interval_s and not snapshotter.enabled:
+    if settings.snapshot_interval_s and not snapshotter.enabled:
         log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "
                     "the whole fingerprint log")
     service = ReplicaService(replica, probe, dedup=dedup, store=store, snapshotter=snapshotter,

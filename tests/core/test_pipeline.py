@@ -75,7 +75,8 @@ def test_earlier_copy_arriving_late_supersedes_the_kept_one(dedup: Deduplicator)
     assert early.verdict == "enriched"
     kinds = [(o.kind, o.key, o.value.get("supersedes")) for o in early.outputs]
     assert kinds == [("enriched", SAMPLES[1].stem, None),
-                     ("duplicates", SAMPLES[4].stem, "kept")]
+                     ("duplicates", SAMPLES[4].stem, "kept"),
+                     ("stories", SAMPLES[4].stem, None)]  # the story takes the earlier id
     assert early.corrections == 1
     assert dedup.index.get(SAMPLES[4].stem).root == SAMPLES[1].stem  # type: ignore[union-attr]
 

@@ -149,6 +149,7 @@ def test_a_change_of_root_is_published_and_replays_repeat_the_current_root() -> 
         ("earliest", None, None),
         ("later", "earliest", "kept"),  # published kept, now a duplicate
         ("copy", "earliest", "duplicate_of"),  # its root changed: never silently
+        ("later", None, None),  # the stories topic: story "later" is renamed "earliest"
     ]
     assert (earliest.corrections, earliest.root_changes) == (1, 1)
     replayed_copy = stream.dedup.process(stream.raw("copy", body, 4_000), now_ms=20_000)
@@ -174,12 +175,14 @@ def test_a_held_verdict_overturned_before_release_is_published_corrected() -> No
     body = (STORIES[0], STORIES[1])
     held = stream.dedup.process(stream.raw("late", body, 5_000), now_ms=9_000, hold=True)
     earlier = stream.dedup.process(stream.raw("early", body, 1_000), now_ms=9_001, hold=True)
-    assert earlier.outputs[1:] == []  # no correction for a verdict not yet published
+    # No correction for a verdict not yet published; the story takes the earlier id.
+    assert [(o.kind, o.key) for o in earlier.outputs[1:]] == [("stories", "late")]
     released = stream.dedup.release([held, earlier], now_ms=9_100)
     assert [verdict(o) for o in released] == [("duplicate", "early"), ("enriched", None)]
     assert sum(o.corrections for o in released) == 0
-    # the rewritten record keeps the story the decision attached
-    assert released[0].outputs[0].value["story_id"] == held.outputs[0].value["story_id"]
+    # the rewritten record carries its story, now named after its earliest article
+    assert held.outputs[0].value["story_id"] == "late"
+    assert [o.outputs[0].value["story_id"] for o in released] == ["early", "early"]
 
 
 def test_a_race_with_another_worker_inside_the_hold_needs_no_correction() -> None:

@@ -1,5 +1,6 @@
 """A worker restarted from its index snapshot on the real broker: ready from the snapshot's
-offsets, the same verdicts as a worker that never stopped; a corrupt snapshot is not used."""
+offsets, the same verdicts and stories as a worker that never stopped; a corrupt snapshot is
+not used."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from tests.harness import SAMPLES, Worker, collect, envelope, produce
 
 pytestmark = pytest.mark.broker
 
-# Only the snapshot at a clean stop: the periodic one would race the test's stops.
-# Snapshots do not hold story state yet, so a worker with stories on replays the whole log
-# (README, Stories): the snapshot path is exercised with stories off.
-SNAPSHOTS = {"INGEST_SNAPSHOT_INTERVAL_S": "3600", "INGEST_INDEX_BACKEND": "compact",
-             "INGEST_STORIES": "false"}
+# Only the snapshot at a clean stop: the periodic one would race the test's stops. Stories
+# are on (the default): the snapshot holds them with the index.
+SNAPSHOTS = {"INGEST_SNAPSHOT_INTERVAL_S": "3600", "INGEST_INDEX_BACKEND": "compact"}
+STORIES: dict[str, set[str]] = {}  # story ids seen per call of verdict_of
 
 
 def verdict_of(settings, placed: list[tuple[int, int]]) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
     got = collect(settings, lambda c: set(placed) <= c.verdicts().keys())
     verdicts = got.verdicts()
+    STORIES["last"] = {verdicts[p][1].get("story_id") for p in placed}
     return [(verdicts[p][1]["id"], verdicts[p][1].get("duplicate_of")) for p in placed]
 
 
@@ -37,12 +38,14 @@ def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
         first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
                                              partition=0))
         assert first == [(p.stem, None) for p in SAMPLES[:3]]
+        assert STORIES["last"] == {SAMPLES[0].stem}  # four outlets on one resignation
         assert worker.stop() == 0
-        assert re.search(r"index snapshot snap-\d+ written: 3 entries", worker.log_tail(20_000))
+        assert re.search(r"index snapshot snap-\d+ written: 3 entries, 1 stories",
+                         worker.log_tail(20_000))
 
         worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
         log = worker.log_tail(20_000)
-        assert re.search(r"index snapshot snap-\d+ loaded: 3 entries", log), log
+        assert re.search(r"index snapshot snap-\d+ loaded: 3 entries, 1 stories", log), log
         assert "from the snapshot's offsets" in log, log
         # 003 is new; 004 is 001 without its footer; a re-send of 000 under a new id.
         second = verdict_of(settings, produce(
@@ -52,6 +55,7 @@ def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
         # test_pipeline.py pins the same verdicts on one uninterrupted worker).
         assert second == [(SAMPLES[3].stem, None), (SAMPLES[4].stem, SAMPLES[1].stem),
                           ("resend-000", SAMPLES[0].stem)]
+        assert STORIES["last"] == {SAMPLES[0].stem}  # the restored story, not a new one
         assert worker.stop() == 0
 
         snapshot_dir = data_dir / "index-snapshot"

@@ -23,7 +23,7 @@ from streams.shell.snapshot import SnapshotStore, load_or_none
 from streams.shell.snapshotter import Snapshotter
 from tests.harness import SAMPLES, envelope
 
-# Snapshots hold the index, not the story state: a worker with stories on takes none (below).
+# Most tests here are about the index: stories off (the story state has its own tests below).
 CONFIG = CoreConfig(stories=StoryConfig(enabled=False))
 TOPIC = "ingest.fingerprints"
 
@@ -148,23 +148,58 @@ def test_snapshotter_waits_for_its_interval_and_for_a_caught_up_replica(tmp_path
     assert SnapshotStore(tmp_path, CONFIG, TOPIC).load().offsets == {0: 9}
 
 
-def test_with_stories_on_no_snapshot_is_written_or_used(tmp_path: Path) -> None:
-    # The story state is fed by the same log but not saved: restoring the index alone and
-    # seeking past the records would lose every story, so the worker replays the whole log.
+def test_with_stories_on_the_snapshot_holds_the_stories(tmp_path: Path) -> None:
     config = CoreConfig()
     assert config.stories.enabled
-    dedup = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
-    outcomes(dedup, raws()[:3])
+    original = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
+    outcomes(original, raws()[:3])
 
     async def offsets() -> dict[int, int] | None:
         return {0: 3}
 
-    snapshotter = Snapshotter(store=SnapshotStore(tmp_path, config, TOPIC), dedup=dedup,
+    snapshotter = Snapshotter(store=SnapshotStore(tmp_path, config, TOPIC), dedup=original,
                               gate=StateGate(), covered=offsets, interval_s=300,
                               clock=TestClock())
-    assert not snapshotter.enabled
-    assert asyncio.run(snapshotter.snapshot()) is False
-    assert load_or_none(SnapshotStore(tmp_path, config, TOPIC)) is None
+    assert snapshotter.enabled
+    assert asyncio.run(snapshotter.snapshot()) is True
+    snapshot = load_or_none(SnapshotStore(tmp_path, config, TOPIC))
+    assert snapshot is not None and snapshot.stories is not None
+    assert snapshot.stories.export_state()[1] == original.stories.export_state()[1]
+    restored = Deduplicator(config, worker="w", index=snapshot.index, stats=snapshot.stats,
+                            stories=snapshot.stories)
+    later = raws()[3:] + raws(offset=10)
+    expected = outcomes(original, later)
+    assert outcomes(restored, later) == expected
+    assert {v["story_id"] for row in expected for k, _, v in row[:1]  # type: ignore[misc]
+            if k == "enriched"} == {SAMPLES[0].stem}
+
+
+def test_a_snapshot_without_stories_is_not_used_with_stories_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dedup = decided()  # stories off
+    SnapshotStore(tmp_path, CONFIG, TOPIC).save(dedup.index, dedup.stats, {0: 1}, 1)  # type: ignore[arg-type]
+    with caplog.at_level("WARNING"):
+        assert load_or_none(SnapshotStore(tmp_path, CoreConfig(), TOPIC)) is None
+    assert "another dedup configuration" in caplog.text
+    assert "replaying the whole fingerprint log" in caplog.text
+
+
+def test_a_corrupt_story_state_falls_back_to_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = CoreConfig()
+    dedup = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
+    outcomes(dedup, raws()[:3])
+    store = SnapshotStore(tmp_path, config, TOPIC)
+    path = store.save(dedup.index, dedup.stats, {0: 3}, 1, dedup.stories)  # type: ignore[arg-type]
+    (path / "stories.json").write_bytes(b"{}")
+    with caplog.at_level("WARNING"):
+        assert load_or_none(store) is None
+    assert "checksum mismatch in stories.json" in caplog.text
+    (path / "story-centroid_keys.npy").unlink()
+    with pytest.raises(SnapshotUnusableError, match="corrupt snapshot"):
+        store.load()
 
 
 def test_exclusive_waits_for_every_shared_holder_and_blocks_new_ones() -> None:

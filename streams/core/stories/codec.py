@@ -2,7 +2,8 @@
 
 A note rides on its article's record as ``"st"``: the story id, its founding event time and
 the summary vector packed as little-endian uint32 keys and float16 weights in base64
-(32 terms: 256 characters instead of ~1 KB as JSON pairs). A merge is a record of its own,
+(32 terms: 256 characters instead of ~1 KB as JSON pairs), and ``"rn"``/``"rt"`` (the story
+the article renamed, see ``StoryNote.renamed``) when it has one. A merge is a record of its own,
 keyed ``\\x00story:<story>><into>`` so that compaction keeps every merge.
 """
 
@@ -21,12 +22,15 @@ def encode_note(note: StoryNote) -> dict[str, Any]:
     n = len(note.vector)
     keys = struct.pack(f"<{n}I", *(k for k, _ in note.vector))
     weights = struct.pack(f"<{n}e", *(w for _, w in note.vector))
-    return {
+    encoded: dict[str, Any] = {
         "id": note.story,
         "t": note.story_time_ms,
         "k": base64.b64encode(keys).decode("ascii"),
         "w": base64.b64encode(weights).decode("ascii"),
     }
+    if note.renamed is not None:
+        encoded["rn"], encoded["rt"] = note.renamed
+    return encoded
 
 
 def decode_note(obj: dict[str, Any]) -> StoryNote:
@@ -36,7 +40,8 @@ def decode_note(obj: dict[str, Any]) -> StoryNote:
         raise ValueError("story note keys and weights differ in length")
     vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
                        strict=True))
-    return StoryNote(str(obj["id"]), int(obj["t"]), vector)
+    renamed = (str(obj["rn"]), int(obj["rt"])) if "rn" in obj else None
+    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed)
 
 
 def quantize(vector: dict[int, float]) -> Summary:

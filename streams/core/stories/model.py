@@ -12,15 +12,19 @@ Summary = tuple[tuple[int, float], ...]
 class StoryNote:
     """The story part of a kept article's fingerprint-log record.
 
-    ``story`` is the story the article joined (its own id when it opened one) and
-    ``story_time_ms`` that story's founding event time, so a reader that has not yet seen the
-    founder still orders stories the same way. ``vector`` is what the article adds to the
-    story's centroid in every worker.
+    ``story`` is the story the article joined (its own id when it opened one, or when it is
+    earlier than every member of the story it joined) and ``story_time_ms`` that story's
+    founding event time, so a reader that has not yet seen the founder still orders stories
+    the same way. ``vector`` is what the article adds to the story's centroid in every
+    worker. ``renamed`` is the story this article renamed (its former id and founding time):
+    every reader renames it before adding the vector, as the deciding worker did, whatever
+    the order the rename's update record arrives in.
     """
 
     story: str
     story_time_ms: int
     vector: Summary
+    renamed: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,10 @@ class StoryUpdate:
     Published on the fingerprint log (every worker applies it) and, for consumers, on the
     stories topic (``schemas/story-update.schema.json``). Merges only join: applying a set of
     updates in any order gives the same stories.
+
+    ``rename``: an article earlier than all members of ``story`` joined it, and the story
+    is now named ``into`` after it: a story is always named after its earliest article by
+    ``(event time, id)``.
     """
 
     story: str
@@ -38,7 +46,9 @@ class StoryUpdate:
     into_time_ms: int
     at_ms: int
     worker: str
-    reason: str = "bridge"  # "bridge": an article matched both; "race": opened concurrently
+    # "bridge": an article matched both; "race": opened concurrently; "rename": an earlier
+    # article joined ``story``, which takes its id ``into``.
+    reason: str = "bridge"
 
     @property
     def log_key(self) -> bytes:

@@ -10,6 +10,12 @@ entities, the entity part of that cosine reaches ``entity_threshold``: two event
 kind share their vocabulary but not their names. Otherwise it opens a story whose id is the
 article's id. Ties break by the story's founding ``(event time, id)``.
 
+A story is named after its earliest article by ``(event time, id)``: when an article earlier
+than every member joins a story, the story takes the article's id and founding time in place
+(its centroid rescaled to the new founding time by one constant factor, so no score changes)
+and the change is published as an update (``reason="rename"``), as merges are. So the name
+is a function of the members, whatever order they were decided in or by which worker.
+
 A centroid is the sum of its members' published summaries (their heaviest terms with TF
 weights), each scaled by ``2**((t - t_founder) / half_life)`` (later members weigh more: a
 story drifts with its news), truncated to ``centroid_terms`` terms. IDF is applied when a
@@ -29,10 +35,13 @@ from __future__ import annotations
 import heapq
 import math
 import sys
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
+from operator import mul
+from typing import Any
 
-from streams.core.stories.codec import quantize
+import numpy as np
+
 from streams.core.stories.config import StoryConfig
 from streams.core.stories.model import Assignment, StoryNote, StoryUpdate, Summary
 from streams.core.stories.terms import ENTITY, KIND_MASK, StoryTerms
@@ -128,30 +137,39 @@ class StoryState:
         story = self.stories.get(self.find(replayed[0])) if replayed is not None else None
         # A new article counts towards the document frequencies (after it is weighed).
         weighted = self.df.weigh(terms, observe=story is None, top=self.config.doc_terms)
-        summary = quantize(weighted.summary(self.config.summary_terms))
+        summary = weighted.summary(self.config.summary_terms)
         if story is not None:
             note = StoryNote(story.id, story.time_ms, summary)
             return Assignment(story.id, story.id == article_id, story.size, note)
-        n = self.config.doc_terms
-        query = _Query.of(weighted.keys[:n], weighted.weights[:n], weighted.idf[:n],
-                          event_time_ms, self.config.query_terms)
+        query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms,
+                          self.config.query_terms)
+        # The IDF of the summary's terms (the heaviest ones), for the centroid's norms.
+        idf = dict(zip([k for k, _ in summary], weighted.idf[: len(summary)].tolist(),
+                       strict=True))
         scored = self._scored(query, exclude=None)
         best = scored[0][1] if scored else None
+        updates = []
+        renamed = None
         if best is None:
             best = self._open(article_id, event_time_ms, now_ms)
             self._remember_opened(article_id)
             opened = True
         else:
             opened = False
-        self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=query.idf)
-        updates = []
+            if (event_time_ms, article_id) < best.key:
+                # Earlier than every member: the story takes this article's name. This
+                # worker answers for the renamed story in races, as if it had opened it.
+                renamed = (best.id, best.time_ms)
+                updates.append(self._rename(best, article_id, event_time_ms, now_ms, worker))
+                self._remember_opened(article_id)
+        self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=idf)
         for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
             if other.id not in self.stories or best.id not in self.stories:
                 continue
             if self._cosine(best, other) >= self.config.merge_threshold:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
-        note = StoryNote(best.id, best.time_ms, summary)
+        note = StoryNote(best.id, best.time_ms, summary, renamed)
         return Assignment(best.id, opened, best.size, note, tuple(updates))
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
@@ -160,13 +178,16 @@ class StoryState:
         Candidates are the stories holding one of the article's heaviest terms, ranked by
         how much of that head they hold; only the first ``max_candidates`` are scored.
         """
-        hits: Counter[str] = Counter()
+        # A plain dict: a Counter's ``+= 1`` on a new key calls its Python ``__missing__``.
+        hits: dict[str, int] = {}
+        get, postings, max_postings = hits.get, self._postings, self.config.max_postings
         for key, _ in query.head:
-            posting = self._postings.get(key)
+            posting = postings.get(key)
             if isinstance(posting, str):
-                hits[posting] += 1
-            elif posting is not None and len(posting) <= self.config.max_postings:
-                hits.update(posting)
+                hits[posting] = get(posting, 0) + 1
+            elif posting is not None and len(posting) <= max_postings:
+                for story_id in posting:
+                    hits[story_id] = get(story_id, 0) + 1
         hits.pop(exclude or "", None)
         if not hits:
             return []
@@ -191,17 +212,18 @@ class StoryState:
         gap = max(0, story.first_ms - query.time_ms, query.time_ms - story.last_ms)
         if gap > self.config.max_gap_ms or story.norm == 0.0:
             return 0.0
-        dot = entities = 0.0
         terms, centroid = query.terms, story.centroid
-        for key in centroid.keys() & terms.keys():
-            value = terms[key] * centroid[key]
-            dot += value
-            if key & KIND_MASK == ENTITY:
-                entities += value
-        if query.entity_norm and story.entity_norm and (
-            entities / (query.entity_norm * story.entity_norm) < self.config.entity_threshold
-        ):
+        shared = centroid.keys() & terms.keys()
+        if not shared:
             return 0.0
+        # C-level loops over the shared terms: a candidate shares ~10-40 of ~100.
+        weight, held = terms.__getitem__, centroid.__getitem__
+        dot: float = sum(map(mul, map(weight, shared), map(held, shared)))
+        if query.entity_norm and story.entity_norm:
+            names = shared & query.entity_keys
+            entities: float = sum(map(mul, map(weight, names), map(held, names)))
+            if entities / (query.entity_norm * story.entity_norm) < self.config.entity_threshold:
+                return 0.0
         return dot / story.norm * math.exp(-gap / self.config.time_scale_ms)
 
     # -- applying the log ----------------------------------------------------------------------
@@ -211,6 +233,8 @@ class StoryState:
         """Another worker's (or, at start-up, any) kept article; returns the story it joined."""
         if article_id in self._members:
             return None
+        if note.renamed is not None:  # renamed first, as by the deciding worker
+            self._apply_rename(*note.renamed, note.story, note.story_time_ms, seen_at_ms)
         story = self.stories.get(self.find(note.story))
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
@@ -221,6 +245,10 @@ class StoryState:
 
     def apply_update(self, update: StoryUpdate) -> None:
         """A merge published by a worker (ours, read back, or another's)."""
+        if update.reason == "rename":
+            self._apply_rename(update.story, update.story_time_ms, update.into,
+                               update.into_time_ms, update.at_ms)
+            return
         a, b = self.find(update.story), self.find(update.into)
         if a == b:
             return
@@ -286,6 +314,73 @@ class StoryState:
         total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
         return StoryStats(len(self.stories), len(self._members), total)
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def export_state(self) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+        """The whole state as numpy arrays and plain (JSON) data, for an index snapshot.
+
+        Dict orders are kept (a centroid's norm is summed in its key order), so a state
+        rebuilt by :meth:`from_state` scores, assigns and expires exactly as this one. The
+        postings and expiry heaps are derived, and rebuilt on import.
+        """
+        stories = list(self.stories.values())
+        keys = [k for story in stories for k in story.centroid]
+        weights = [w for story in stories for w in story.centroid.values()]
+        df_counts, df_meta = self.df.export_state()
+        arrays = {
+            "df_counts": df_counts,
+            "centroid_keys": np.array(keys, dtype=np.uint32),
+            "centroid_weights": np.array(weights, dtype=np.float64),
+            "centroid_sizes": np.array([len(s.centroid) for s in stories], dtype=np.int64),
+        }
+        meta = {
+            "df": df_meta,
+            "stories": [[s.id, s.time_ms, s.first_ms, s.last_ms, s.norm, s.entity_norm,
+                         s.stale, s.size, s.seen_ms] for s in stories],
+            "members": [[a, story, seen] for a, (story, seen) in self._members.items()],
+            "parents": [[story, into, at] for story, (into, at) in self._parent.items()],
+            "opened": list(self._opened),
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(
+        cls, config: StoryConfig | None, arrays: dict[str, np.ndarray[Any, Any]],
+        meta: dict[str, Any], *, window_ms: int,
+    ) -> StoryState:
+        """The state :meth:`export_state` captured; ``ValueError``/``KeyError``/``TypeError``
+        when the data does not fit together (the caller falls back to the log)."""
+        state = cls(config, window_ms=window_ms)
+        state.df.import_state(arrays["df_counts"], meta["df"])
+        sizes = arrays["centroid_sizes"].tolist()
+        keys = arrays["centroid_keys"].tolist()
+        weights = arrays["centroid_weights"].tolist()
+        rows = meta["stories"]
+        if len(sizes) != len(rows) or sum(sizes) != len(keys) or len(keys) != len(weights):
+            raise ValueError("story centroids and stories differ in length")
+        start = 0
+        for row, size in zip(rows, sizes, strict=True):
+            story_id, time_ms, first_ms, last_ms, norm, entity_norm, stale, members, seen = row
+            story = Story(str(story_id), int(time_ms), int(first_ms), int(last_ms),
+                          dict(zip(keys[start : start + size], weights[start : start + size],
+                                   strict=True)),
+                          float(norm), float(entity_norm), int(stale), int(members), int(seen))
+            start += size
+            state.stories[story.id] = story
+            state._story_expiry.append((story.seen_ms, story.id))
+            for key in story.centroid:
+                state._post(key, story.id)
+        for article_id, story_id, seen in meta["members"]:
+            state._members[str(article_id)] = (str(story_id), int(seen))
+            state._member_expiry.append((int(seen), str(article_id)))
+        for story_id, into, at in meta["parents"]:
+            state._parent[str(story_id)] = (str(into), int(at))
+            state._parent_expiry.append((int(at), str(story_id)))
+        for expiry in (state._story_expiry, state._member_expiry, state._parent_expiry):
+            heapq.heapify(expiry)
+        for story_id in meta["opened"]:
+            state._remember_opened(str(story_id))
+        return state
+
     # -- internals ------------------------------------------------------------------------------
     def _open(self, story_id: str, time_ms: int, now_ms: int) -> Story:
         story = Story(story_id, time_ms, time_ms, time_ms, seen_ms=now_ms)
@@ -312,6 +407,45 @@ class StoryState:
             heapq.heappush(self._story_expiry, (now_ms, story.id))
         self._members[article_id] = (story.id, now_ms)
         heapq.heappush(self._member_expiry, (now_ms, article_id))
+
+    def _rename(
+        self, story: Story, new_id: str, new_time_ms: int, now_ms: int, worker: str
+    ) -> StoryUpdate:
+        """Name a story after an earlier article, in place: the same centroid in the units
+        of the new founding time (a constant factor, so every cosine is unchanged), postings
+        moved, the old id resolving to the new one as after a merge."""
+        old_id, old_time_ms = story.id, story.time_ms
+        factor = self._scale(old_time_ms, new_time_ms)
+        for key in story.centroid:
+            self._unpost(key, old_id)
+        story.centroid = {k: w * factor for k, w in story.centroid.items()}
+        story.norm *= factor
+        story.entity_norm *= factor
+        story.id, story.time_ms = new_id, new_time_ms
+        del self.stories[old_id]
+        self.stories[new_id] = story
+        for key in story.centroid:
+            self._post(key, new_id)
+        heapq.heappush(self._story_expiry, (story.seen_ms, new_id))
+        self._parent[old_id] = (new_id, now_ms)
+        heapq.heappush(self._parent_expiry, (now_ms, old_id))
+        return StoryUpdate(old_id, old_time_ms, new_id, new_time_ms, now_ms, worker, "rename")
+
+    def _apply_rename(
+        self, old_id: str, old_time_ms: int, new_id: str, new_time_ms: int, at_ms: int
+    ) -> None:
+        """Another worker's rename (from its note or its update record, whichever is first)."""
+        current = self.find(old_id)
+        story = self.stories.get(current)
+        if story is None or self.find(new_id) == current:
+            return  # unknown here (the note opens the new one), or done already
+        if new_id in self.stories:  # both known apart (a concurrent change): join them
+            self._merge(story, self.stories[new_id], at_ms, "", "rename")
+        elif (new_time_ms, new_id) < story.key:
+            self._rename(story, new_id, new_time_ms, at_ms, "")
+        else:  # the story has an earlier name here already: the new name resolves to it
+            self._parent[new_id] = (current, at_ms)
+            heapq.heappush(self._parent_expiry, (at_ms, new_id))
 
     def _merge(
         self, a: Story, b: Story, now_ms: int, worker: str, reason: str
@@ -371,15 +505,16 @@ class StoryState:
             else:
                 centroid[key] = old + weight * scale
         keys = list(centroid)
-        weights = [centroid[k] * i for k, i in zip(keys, self.df.idf(keys), strict=True)]
+        weights = list(map(mul, centroid.values(), self.df.idf(keys)))
         if len(keys) > limit:
-            order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
-            for i in order[limit:]:  # keep the heaviest TF-IDF terms, ties by key
-                del centroid[keys[i]]
-                self._unpost(keys[i], story.id)
-            keys = [keys[i] for i in order[:limit]]
-            weights = [weights[i] for i in order[:limit]]
-        story.norm = math.sqrt(sum(w * w for w in weights))
+            # Keep the heaviest TF-IDF terms, ties by key (tuples compare in C).
+            ranked = sorted(zip([-w for w in weights], keys, strict=True))
+            for _, key in ranked[limit:]:
+                del centroid[key]
+                self._unpost(key, story.id)
+            keys = [k for _, k in ranked[:limit]]
+            weights = [-w for w, _ in ranked[:limit]]
+        story.norm = math.sqrt(sum(map(mul, weights, weights)))
         story.entity_norm = math.sqrt(sum(
             w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
         ))
@@ -415,13 +550,13 @@ class StoryState:
 
     def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
         """A published summary weighed with today's IDF, to score it like an article."""
-        keys = [k for k, _ in vector]
-        idf = self.df.idf(keys)
-        weights = [w * i for (_, w), i in zip(vector, idf, strict=True)]
-        norm = math.sqrt(sum(w * w for w in weights)) or 1.0
-        order = sorted(range(len(keys)), key=lambda i: (-weights[i], keys[i]))
-        return _Query.of([keys[i] for i in order], [weights[i] / norm for i in order],
-                         [idf[i] for i in order], event_time_ms, self.config.query_terms)
+        keys = np.array([k for k, _ in vector], dtype=np.uint32)
+        idf = np.array(self.df.idf(keys.tolist()), dtype=np.float64)
+        weights = np.array([w for _, w in vector], dtype=np.float64) * idf
+        norm = math.sqrt(float(weights @ weights)) or 1.0
+        order = np.lexsort((keys, -weights))
+        return _Query.of(keys[order], weights[order] / norm, idf[order], event_time_ms,
+                         self.config.query_terms)
 
     def _cosine(self, a: Story, b: Story) -> float:
         """Cosine of two centroids with today's IDF."""
@@ -446,21 +581,23 @@ class _Query:
 
     terms: Vector  # key -> unit TF-IDF weight x IDF: times a centroid's TF, the dot product
     head: tuple[tuple[int, float], ...]  # heaviest terms (key, TF-IDF): the candidate lookup
+    entity_keys: frozenset[int]  # the entity terms
     entity_norm: float  # of the TF-IDF entity terms
     time_ms: int
-    idf: Vector  # of every term
 
     @classmethod
     def of(
-        cls, keys: list[int], weights: list[float], idf: list[float], time_ms: int, head: int
+        cls, keys: np.ndarray[Any, Any], weights: np.ndarray[Any, Any],
+        idf: np.ndarray[Any, Any], time_ms: int, head: int,
     ) -> _Query:
-        """From keys sorted heaviest first with their unit TF-IDF weights and IDF."""
+        """From keys sorted heaviest first with their unit TF-IDF weights and IDF (arrays)."""
+        key_list = keys.tolist()
+        names = (keys & KIND_MASK) == ENTITY
+        entity_weights = weights[names]
         return cls(
-            terms={k: w * i for k, w, i in zip(keys, weights, idf, strict=True)},
-            head=tuple(zip(keys[:head], weights[:head], strict=True)),
-            entity_norm=math.sqrt(sum(
-                w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
-            )),
+            terms=dict(zip(key_list, (weights * idf).tolist(), strict=True)),
+            head=tuple(zip(key_list[:head], weights[:head].tolist(), strict=True)),
+            entity_keys=frozenset(keys[names].tolist()),
+            entity_norm=math.sqrt(float(entity_weights @ entity_weights)),
             time_ms=time_ms,
-            idf=dict(zip(keys, idf, strict=True)),
         )

@@ -99,6 +99,10 @@ class StoryTerms:
 
     keys: tuple[int, ...]  # 32-bit, low two bits = kind
     counts: tuple[float, ...]  # (1 + log tf) x kind weight
+    # Terms that share a document-frequency counter with an earlier term of the article: a
+    # name or a figure that is also one of its plain words (one hash, the kind in the low
+    # bits). Counted term by term, such a term sees that word's count (``vector.weigh``).
+    repeats: frozenset[int] = frozenset()  # positions in ``keys``
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -146,9 +150,11 @@ def story_terms(
     counts = [1.0 + log(words[t]) for t in word_terms]
     counts += [(1.0 + log(n)) * config.entity_weight for n in entities.values()]
     counts += [(1.0 + log(n)) * config.number_weight for n in numbers.values()]
+    plain = set(word_terms)
+    repeats = frozenset(i for i, t in enumerate(terms[n_words:], n_words) if t in plain)
     # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
     # wins where a dict is built and the document frequency counts it twice.
-    return StoryTerms(tuple(keys), tuple(counts))
+    return StoryTerms(tuple(keys), tuple(counts), repeats)
 
 
 def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[str, str]:
@@ -166,6 +172,8 @@ def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[
 
 
 def _words(text: str, language: str) -> Counter[str]:
+    if text.isascii():  # no unspaced script, nothing to split into characters or bigrams
+        return Counter(text.split())
     tokens = fingerprint_tokens(text, language)
     if language in NO_SPACE_LANGUAGES or len(tokens) > text.count(" ") + 1:
         tokens = _with_bigrams(tokens)
@@ -187,15 +195,16 @@ def _with_bigrams(tokens: list[str]) -> list[str]:
     return out
 
 
-def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Counter[str]:
+def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> dict[str, int]:
     """Capitalized names and pairs of adjacent ones ("tara reid").
 
     With ``words`` (the casefolded word counts of the same text), a name counts only when
     most of its occurrences are capitalized: "Police" opening a sentence is not a name in
     a text that says "police" elsewhere, "Smith" always is.
     """
-    capitalized: Counter[str] = Counter()
-    pairs: Counter[str] = Counter()
+    # Plain dicts: a Counter's ``+= 1`` on a new key calls its Python ``__missing__``.
+    capitalized: dict[str, int] = {}
+    pairs: dict[str, int] = {}
     for run in _NAME_RUN.findall(text):
         previous = None
         for word in run.split(" "):
@@ -207,23 +216,25 @@ def _entities(text: str, words: Counter[str] | None, stop: frozenset[str]) -> Co
             if name in stop:
                 previous = None
                 continue
-            capitalized[name] += 1
+            capitalized[name] = capitalized.get(name, 0) + 1
             if previous is not None:
-                pairs[f"{previous} {name}"] += 1
+                pair = f"{previous} {name}"
+                pairs[pair] = pairs.get(pair, 0) + 1
             previous = name
     if words is not None:
         for name, n in list(capitalized.items()):
             if n <= _CAPITALIZED_SHARE * words.get(name, 0):
                 del capitalized[name]
-    capitalized.update(pairs)
+    for pair, n in pairs.items():
+        capitalized[pair] = capitalized.get(pair, 0) + n
     return capitalized
 
 
-def _numbers(text: str) -> Counter[str]:
+def _numbers(text: str) -> dict[str, int]:
     # Bytes, not characters: keep ASCII digits and separators, blank every other byte (those
     # of multi-byte characters included); a str scan by regex costs ~5x more.
     tokens = text.encode("utf-8").translate(_ASCII_FIGURES).split()
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     for token in tokens:
         if not token.strip(b".,-"):
             continue  # punctuation alone (most tokens): no figure
@@ -236,7 +247,7 @@ def _numbers(text: str) -> Counter[str]:
                 figure = figure.replace(".", "").replace(",", ".")  # noqa: PLW2901
             else:
                 figure = figure.replace(",", ".")  # noqa: PLW2901 - a decimal comma
-            counts[figure] += 1
+            counts[figure] = counts.get(figure, 0) + 1
     return counts
 
 

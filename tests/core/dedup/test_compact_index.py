@@ -164,5 +164,7 @@ def test_deduplicator_outcomes_are_identical_on_the_samples_and_their_replays() 
     assert results[0] == results[1]
     # 004 (a copy of 001) comes last but is earliest: kept, and 001 is corrected.
     assert [r[0] for r in results[1][:5]] == ["enriched"] * 5
+    # Each sample is earlier than the story's members so far: the story takes its id.
     assert [(kind, key) for kind, key, _ in results[1][4][1]] == [
-        ("enriched", SAMPLES[4].stem), ("duplicates", SAMPLES[1].stem)]
+        ("enriched", SAMPLES[4].stem), ("duplicates", SAMPLES[1].stem),
+        ("stories", SAMPLES[3].stem)]

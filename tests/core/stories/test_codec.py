@@ -14,10 +14,12 @@ from streams.core.fingerprint_log import (
     encode_record,
 )
 from streams.core.pipeline import CoreConfig, Deduplicator
+from streams.core.prepare import prepare
 from streams.core.stories.codec import decode_note, encode_note, quantize
 from streams.core.stories.model import StoryNote, StoryUpdate
+from streams.core.stories.vector import DocumentFrequencies
 from tests.core.stories import fixtures as f
-from tests.core.stories.helpers import T0, decide
+from tests.core.stories.helpers import T0, decide, message
 
 
 def test_a_note_round_trips_with_float16_weights() -> None:
@@ -25,6 +27,25 @@ def test_a_note_round_trips_with_float16_weights() -> None:
     note = StoryNote("story-1", T0, vector)
     assert decode_note(encode_note(note)) == note
     assert vector == ((7, 0.12347412109375), (2**32 - 1, 0.5), (12, 0.333251953125))
+
+
+def test_a_note_with_a_rename_round_trips_and_one_without_has_no_rename_fields() -> None:
+    vector = quantize({7: 0.5})
+    renamed = StoryNote("early", T0, vector, renamed=("late", T0 + 5))
+    assert decode_note(encode_note(renamed)) == renamed
+    assert encode_note(renamed)["rn"] == "late" and encode_note(renamed)["rt"] == T0 + 5
+    assert "rn" not in encode_note(StoryNote("early", T0, vector))
+
+
+def test_the_published_summary_is_the_float16_rounding_of_the_top_terms() -> None:
+    config = CoreConfig()
+    terms = prepare(message("a", f.MATCH_ARSENAL, T0), config).story_terms
+    weighted = DocumentFrequencies(config.stories.df_bits, 10**9).weigh(terms, top=96)
+    counts = weighted.counts[:32].tolist()
+    norm = sum(c * c for c in counts) ** 0.5
+    expected = quantize(dict(zip(weighted.keys[:32].tolist(), [c / norm for c in counts],
+                                 strict=True)))
+    assert weighted.summary(32) == expected and len(expected) == 32
 
 
 def test_a_kept_article_record_carries_its_note_and_an_old_record_none() -> None:
