@@ -7,7 +7,9 @@ per decided article (key: article id) and every worker reads all of it. A fence 
 
 Version 2 adds optional fields: the verification profile (``pk`` paragraph keys, ``ps``
 shingles per paragraph, ``fg`` figures, ``sh`` the shingles of a short article) and the
-verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by). Every version-1
+verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by), and ``sup``, the ids
+of the kept articles a newly kept article superseded when it was decided (their corrections
+are its worker's: see :meth:`streams.core.pipeline.Deduplicator.apply_remote`). Every version-1
 field keeps its meaning, and a version-1 record still decodes: to an entry without a
 profile, which verification then judges on the MinHash estimate alone (as version 1 did).
 A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
@@ -44,6 +46,10 @@ READABLE_LOG_VERSIONS = frozenset({1, 2})
 # tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
 # it, a record stays under ~100 KB: ids and source are capped too.
 MAX_LOGGED_PARAGRAPH_KEYS = 4096
+# Superseded ids one record announces (8 of the longest ids add ~6 KB). An article
+# supersedes the one or two copies kept during a race; past this many, the rest go
+# unannounced and their workers may correct them a second time (never not at all).
+MAX_LOGGED_SUPERSEDES = 8
 # Ids in the log: an envelope id (<= 256 characters) or a derived topic/partition/offset
 # (Kafka topic names have <= 249 characters).
 MAX_LOG_ID_CHARS = 512
@@ -63,6 +69,9 @@ class LogRecord:
     paragraph_keys: tuple[int, ...]
     worker: str
     story: StoryNote | None = None  # a kept article's story and vector (streams.core.stories)
+    # Kept articles this one superseded when its worker decided it; that worker publishes
+    # their corrections, so another worker's replica must not (README, "Tie-break and races").
+    supersedes: tuple[str, ...] = ()
 
 
 def is_fence(key: bytes | None) -> bool:
@@ -84,7 +93,7 @@ def _b64(data: bytes) -> str:
 
 def encode_record(
     entry: IndexEntry, paragraph_keys: Sequence[int], worker: str,
-    story: StoryNote | None = None,
+    story: StoryNote | None = None, supersedes: Sequence[str] = (),
 ) -> bytes:
     fp = entry.fingerprint
     value: dict[str, Any] = {
@@ -117,6 +126,8 @@ def encode_record(
         value["mv"] = entry.moved_by
     if story is not None:
         value["st"] = story_codec.encode_note(story)
+    if supersedes:
+        value["sup"] = list(supersedes[:MAX_LOGGED_SUPERSEDES])
     return orjson.dumps(value)
 
 
@@ -170,7 +181,18 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
     return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
-                     _story_note(obj))
+                     _story_note(obj), _supersedes(obj))
+
+
+def _supersedes(obj: dict[str, Any]) -> tuple[str, ...]:
+    ids = obj.get("sup", [])
+    if not isinstance(ids, list) or len(ids) > MAX_LOGGED_SUPERSEDES or not all(
+        isinstance(i, str) and 0 < len(i) <= MAX_LOG_ID_CHARS for i in ids
+    ):
+        raise InvalidLogRecordError(
+            f"'sup' is not a list of at most {MAX_LOGGED_SUPERSEDES} article ids"
+        )
+    return tuple(ids)
 
 
 def _story_note(obj: dict[str, Any]) -> StoryNote | None:
@@ -193,7 +215,8 @@ def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
     """Key and value of any record the workers append to the log."""
     if isinstance(record, StoryUpdate):
         return record.log_key, orjson.dumps(story_codec.encode_update(record, LOG_VERSION))
-    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story)
+    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story,
+                          record.supersedes)
     return record.entry.id.encode("utf-8"), value
 
 

@@ -173,7 +173,7 @@ class Deduplicator:
         learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
         if is_new:
             self._observe(own, learn)
-        records = [LogRecord(own, learn, self.worker)]
+        records = [LogRecord(own, learn, self.worker, supersedes=decision.supersedes)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = fingerprint.content_hash
         if decision.kept:
@@ -317,7 +317,9 @@ class Deduplicator:
 
         Two copies decided at the same time by different workers are both kept, because
         neither was in the other's index yet. The worker that decided the later one (by
-        ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here.
+        ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here,
+        unless the record announces that its worker superseded that copy itself (its replica
+        already held it): then that worker published the correction, and one is enough.
         """
         entry = record.entry
         is_new = entry.id not in self.index
@@ -326,8 +328,8 @@ class Deduplicator:
             return None
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile)
-        mine = [i for i, _ in enumerate(decision.supersedes)
-                if decision.supersedes[i] in self._recent_set]
+        mine = [i for i, loser in enumerate(decision.supersedes)
+                if loser in self._recent_set and loser not in record.supersedes]
         if not decision.kept or not mine:
             return None
         decision = dataclasses.replace(

@@ -7,11 +7,13 @@ as the replica does. Time is the ``now_ms`` argument: nothing sleeps.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, cast
 
 import orjson
 import pytest
 
+from streams.core.fingerprint_log import LogRecord, decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
 from tests.core.dedup.helpers import document, edited
@@ -114,16 +116,43 @@ def test_an_expired_article_no_longer_matches_a_resend() -> None:
     assert resend.verdict == "enriched"
 
 
-@pytest.mark.xfail(strict=True, reason="both workers correct: A supersedes y while deciding x, "
-                   "then B's apply_remote of x's record corrects y again (double count)")
-def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected_once() -> None:
+@pytest.mark.parametrize("wire", [False, True])
+@pytest.mark.parametrize("superseded_record_first", [False, True])
+def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected_once(
+    superseded_record_first: bool, wire: bool
+) -> None:
     """The interleaving the real-broker race test often takes: A's replica already holds
-    B's kept ``y`` when A decides the earlier ``x``."""
+    B's kept ``y`` when A decides the earlier ``x``. A corrects ``y`` and its record of
+    ``x`` says so (``supersedes``), so B does not correct it again, whichever of A's two
+    records (keyed by different ids, so maybe on different partitions) B reads first."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
     assert exchange(y, a, now_ms=10_010) == [None]
     x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
-    at_b = exchange(x, b, now_ms=10_030)
-    corrections = [(kind, key) for kind, key, value in outputs([x, *at_b])
+    assert [(r.entry.id, r.entry.root, r.supersedes) for r in x.log_records] == [
+        ("x", "x", ("y",)), ("y", "x", ())]
+    records = x.log_records[::-1] if superseded_record_first else x.log_records
+    if wire:  # through the log's codec, as a replica reads them
+        records = [cast(LogRecord, decode_log_value(encode_log_record(r)[1])) for r in records]
+    at_b = [b.apply_remote(record, now_ms=10_030) for record in records]
+    assert at_b == [None, None]
+    corrections = [(kind, key, value["duplicate_of"]) for kind, key, value in outputs([x])
                    if value.get("supersedes")]
-    assert corrections == [("duplicates", "y")]
+    assert corrections == [("duplicates", "y", "x")]
+    assert x.corrections == 1
+    for worker in (a, b):
+        assert {i: e.root for i in "xy" if (e := worker.index.get(i))} == {"x": "x", "y": "x"}
+
+
+def test_a_record_announcing_other_superseded_copies_still_lets_a_worker_correct_its_own() -> None:
+    """Only the copies a record names are left to its worker: B still corrects its ``y``
+    when A's record of ``x`` announces some other id (A never held ``y``: a true race)."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_000)
+    b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    [own] = x.log_records
+    announced = dataclasses.replace(own, supersedes=("z",))
+    [outcome] = [b.apply_remote(announced, now_ms=10_050)]
+    assert outcome is not None and outcome.corrections == 1
+    assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([outcome])] == [
+        ("duplicates", "y", "x", "kept")]
