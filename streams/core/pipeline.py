@@ -319,7 +319,8 @@ class Deduplicator:
         neither was in the other's index yet. The worker that decided the later one (by
         ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here,
         unless the record announces that its worker superseded that copy itself (its replica
-        already held it): then that worker published the correction, and one is enough.
+        already held it): then that worker published the correction and the copy's new
+        entries, and one of each is enough; the copy changes here all the same.
         """
         entry = record.entry
         is_new = entry.id not in self.index
@@ -328,8 +329,8 @@ class Deduplicator:
             return None
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile)
-        mine = [i for i, loser in enumerate(decision.supersedes)
-                if loser in self._recent_set and loser not in record.supersedes]
+        mine = [i for i, _ in enumerate(decision.supersedes)
+                if decision.supersedes[i] in self._recent_set]
         if not decision.kept or not mine:
             return None
         decision = dataclasses.replace(
@@ -337,12 +338,20 @@ class Deduplicator:
             supersedes=tuple(decision.supersedes[i] for i in mine),
             superseded_matches=tuple(decision.superseded_matches[i] for i in mine),
         )
+        # Copies the record's worker superseded itself, and their duplicates: it corrected
+        # them and published their new entries (README, "Tie-break and races").
+        announced = {i for i in decision.supersedes if i in record.supersedes}
+        announced.update([m.id for i in tuple(announced) for m in self.index.members(i)])
         changed = apply_decision(
             self.index, entry.fingerprint, entry.event_time_ms, entry.id, decision,
             now_ms=entry.seen_at_ms, source=entry.source, profile=entry.profile,
         )
         self.index.add(entry)  # keep the origin and timestamps its own worker gave it
+        if announced.issuperset(decision.supersedes):
+            return None
         kept_fixed, moved = self._corrections(decision, entry.id, now_ms)
+        kept_fixed = [o for o in kept_fixed if o.key not in announced]
+        moved = [o for o in moved if o.key not in announced]
         return Outcome(
             verdict="duplicate",
             outputs=kept_fixed + moved,

@@ -34,6 +34,7 @@ def letters(tokens: list[str]) -> str:
 
 ORIGINAL = letters(document(500, words=300))
 COPY_EDIT = letters(edited(document(500, words=300), 0.03, seed=5))  # a near copy
+SECOND_EDIT = letters(edited(document(500, words=300), 0.03, seed=6))  # another one
 
 
 def raw(article_id: str, body: str, ts: int, partition: int, offset: int = 0) -> RawMessage:
@@ -156,3 +157,37 @@ def test_a_record_announcing_other_superseded_copies_still_lets_a_worker_correct
     assert outcome is not None and outcome.corrections == 1
     assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([outcome])] == [
         ("duplicates", "y", "x", "kept")]
+
+
+def test_a_copy_corrected_by_the_other_worker_moves_its_duplicates_once() -> None:
+    """B kept ``y`` and made ``y2`` its duplicate; A's replica holds both when A decides the
+    earlier ``x``: A corrects ``y`` and moves ``y2``, B publishes nothing more."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    y2 = b.process(raw("y2", SECOND_EDIT, 3_000, partition=1, offset=1), now_ms=10_000)
+    assert (y.verdict, y2.verdict) == ("enriched", "duplicate")
+    assert exchange(y, a, now_ms=10_010) + exchange(y2, a, now_ms=10_010) == [None, None]
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([x])
+            if v.get("supersedes")] == [("duplicates", "y", "x", "kept"),
+                                        ("duplicates", "y2", "x", "duplicate_of")]
+    assert exchange(x, b, now_ms=10_030) == [None] * len(x.log_records)
+    for worker in (a, b):
+        assert {i: e.root for i in ("x", "y", "y2") if (e := worker.index.get(i))} == {
+            "x": "x", "y": "x", "y2": "x"}, worker.worker
+
+
+def test_a_held_copy_the_other_worker_corrected_is_released_as_a_duplicate() -> None:
+    """B holds its kept ``y``; A, whose replica has it, decides the earlier ``x`` and
+    announces it. B corrects nothing but its index follows, so the release says duplicate."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000, hold=True)
+    [own] = y.log_records
+    assert a.apply_remote(own, now_ms=10_010) is None
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    [own_x, _] = x.log_records
+    assert b.apply_remote(own_x, now_ms=10_030) is None  # before A's record of y arrives
+    [released] = b.release([y], now_ms=10_250)
+    assert released.verdict == "duplicate"
+    assert [(k, key, v["duplicate_of"]) for k, key, v in outputs([released])] == [
+        ("duplicates", "y", "x")]
