@@ -7,9 +7,10 @@ per decided article (key: article id) and every worker reads all of it. A fence 
 
 Version 2 adds optional fields: the verification profile (``pk`` paragraph keys, ``ps``
 shingles per paragraph, ``fg`` figures, ``sh`` the shingles of a short article) and the
-verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by), and ``sup``, the ids
-of the kept articles a newly kept article superseded when it was decided (their corrections
-are its worker's: see :meth:`streams.core.pipeline.Deduplicator.apply_remote`). Every version-1
+verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by), and ``cor``, the ids
+whose corrections the worker published when it decided the article (the kept copies it
+superseded and their duplicates: no other worker publishes them again, see
+:meth:`streams.core.pipeline.Deduplicator.apply_remote`). Every version-1
 field keeps its meaning, and a version-1 record still decodes: to an entry without a
 profile, which verification then judges on the MinHash estimate alone (as version 1 did).
 A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
@@ -46,10 +47,11 @@ READABLE_LOG_VERSIONS = frozenset({1, 2})
 # tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
 # it, a record stays under ~100 KB: ids and source are capped too.
 MAX_LOGGED_PARAGRAPH_KEYS = 4096
-# Superseded ids one record announces (8 of the longest ids add ~6 KB). An article
-# supersedes the one or two copies kept during a race; past this many, the rest go
-# unannounced and their workers may correct them a second time (never not at all).
-MAX_LOGGED_SUPERSEDES = 8
+# Characters of the corrected ids one record announces (<= 6 KB even of 3-byte characters:
+# some 100 ids of news sizes, a kept copy of a race and its duplicates). Ids past it go
+# unannounced, and another worker may publish their corrections a second time (never not
+# at all).
+MAX_LOGGED_CORRECTED_CHARS = 2048
 # Ids in the log: an envelope id (<= 256 characters) or a derived topic/partition/offset
 # (Kafka topic names have <= 249 characters).
 MAX_LOG_ID_CHARS = 512
@@ -69,9 +71,10 @@ class LogRecord:
     paragraph_keys: tuple[int, ...]
     worker: str
     story: StoryNote | None = None  # a kept article's story and vector (streams.core.stories)
-    # Kept articles this one superseded when its worker decided it; that worker publishes
-    # their corrections, so another worker's replica must not (README, "Tie-break and races").
-    supersedes: tuple[str, ...] = ()
+    # Ids whose corrections its worker published when it decided this article (the kept
+    # copies it superseded, their duplicates): another worker's replica must not publish
+    # them again (README, "Tie-break and races").
+    corrected: tuple[str, ...] = ()
 
 
 def is_fence(key: bytes | None) -> bool:
@@ -87,13 +90,25 @@ def logged_paragraph_keys(keys: Sequence[int]) -> tuple[int, ...]:
     return distinct[:half] + distinct[-half:]
 
 
+def logged_corrected_ids(ids: Sequence[str]) -> list[str]:
+    """The first corrected ids that fit in MAX_LOGGED_CORRECTED_CHARS characters."""
+    logged: list[str] = []
+    chars = 0
+    for article_id in ids:
+        chars += len(article_id)
+        if chars > MAX_LOGGED_CORRECTED_CHARS:
+            break
+        logged.append(article_id)
+    return logged
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def encode_record(
     entry: IndexEntry, paragraph_keys: Sequence[int], worker: str,
-    story: StoryNote | None = None, supersedes: Sequence[str] = (),
+    story: StoryNote | None = None, corrected: Sequence[str] = (),
 ) -> bytes:
     fp = entry.fingerprint
     value: dict[str, Any] = {
@@ -126,8 +141,8 @@ def encode_record(
         value["mv"] = entry.moved_by
     if story is not None:
         value["st"] = story_codec.encode_note(story)
-    if supersedes:
-        value["sup"] = list(supersedes[:MAX_LOGGED_SUPERSEDES])
+    if corrected:
+        value["cor"] = logged_corrected_ids(corrected)
     return orjson.dumps(value)
 
 
@@ -181,16 +196,16 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
     return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
-                     _story_note(obj), _supersedes(obj))
+                     _story_note(obj), _corrected(obj))
 
 
-def _supersedes(obj: dict[str, Any]) -> tuple[str, ...]:
-    ids = obj.get("sup", [])
-    if not isinstance(ids, list) or len(ids) > MAX_LOGGED_SUPERSEDES or not all(
-        isinstance(i, str) and 0 < len(i) <= MAX_LOG_ID_CHARS for i in ids
-    ):
+def _corrected(obj: dict[str, Any]) -> tuple[str, ...]:
+    ids = obj.get("cor", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids) or sum(
+        map(len, ids)
+    ) > MAX_LOGGED_CORRECTED_CHARS:
         raise InvalidLogRecordError(
-            f"'sup' is not a list of at most {MAX_LOGGED_SUPERSEDES} article ids"
+            f"'cor' is not a list of ids of at most {MAX_LOGGED_CORRECTED_CHARS} characters"
         )
     return tuple(ids)
 
@@ -216,7 +231,7 @@ def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
     if isinstance(record, StoryUpdate):
         return record.log_key, orjson.dumps(story_codec.encode_update(record, LOG_VERSION))
     value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story,
-                          record.supersedes)
+                          record.corrected)
     return record.entry.id.encode("utf-8"), value
 
 

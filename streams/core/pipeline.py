@@ -173,7 +173,7 @@ class Deduplicator:
         learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
         if is_new:
             self._observe(own, learn)
-        records = [LogRecord(own, learn, self.worker, supersedes=decision.supersedes)]
+        records = [LogRecord(own, learn, self.worker)]
         records += [LogRecord(entry, (), self.worker) for entry in changed[1:]]
         content_hash = fingerprint.content_hash
         if decision.kept:
@@ -193,6 +193,9 @@ class Deduplicator:
             outputs = [Output("duplicates", prepared.id, value)]
             verdict = "duplicate"
         kept_fixed, moved = self._corrections(decision, prepared.id, now_ms, replay=not is_new)
+        if kept_fixed or moved:  # other workers' replicas leave these corrections to us
+            corrected = tuple(o.key for o in kept_fixed + moved)
+            records[0] = dataclasses.replace(records[0], corrected=corrected)
         self._remember(prepared.id)
         outcome = Outcome(
             verdict=verdict,
@@ -318,9 +321,8 @@ class Deduplicator:
         Two copies decided at the same time by different workers are both kept, because
         neither was in the other's index yet. The worker that decided the later one (by
         ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here,
-        unless the record announces that its worker superseded that copy itself (its replica
-        already held it): then that worker published the correction and the copy's new
-        entries, and one of each is enough; the copy changes here all the same.
+        unless the record says that its worker published that correction itself (its replica
+        already held the copy): one is enough. The copy's entry changes here all the same.
         """
         entry = record.entry
         is_new = entry.id not in self.index
@@ -338,20 +340,17 @@ class Deduplicator:
             supersedes=tuple(decision.supersedes[i] for i in mine),
             superseded_matches=tuple(decision.superseded_matches[i] for i in mine),
         )
-        # Copies the record's worker superseded itself, and their duplicates: it corrected
-        # them and published their new entries (README, "Tie-break and races").
-        announced = {i for i in decision.supersedes if i in record.supersedes}
-        announced.update([m.id for i in tuple(announced) for m in self.index.members(i)])
         changed = apply_decision(
             self.index, entry.fingerprint, entry.event_time_ms, entry.id, decision,
             now_ms=entry.seen_at_ms, source=entry.source, profile=entry.profile,
         )
         self.index.add(entry)  # keep the origin and timestamps its own worker gave it
-        if announced.issuperset(decision.supersedes):
-            return None
         kept_fixed, moved = self._corrections(decision, entry.id, now_ms)
-        kept_fixed = [o for o in kept_fixed if o.key not in announced]
-        moved = [o for o in moved if o.key not in announced]
+        if record.corrected:  # published by the record's worker (README, "Tie-break and races")
+            kept_fixed = [o for o in kept_fixed if o.key not in record.corrected]
+            moved = [o for o in moved if o.key not in record.corrected]
+            if not kept_fixed and not moved:
+                return None  # nothing left to publish
         return Outcome(
             verdict="duplicate",
             outputs=kept_fixed + moved,

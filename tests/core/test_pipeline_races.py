@@ -13,6 +13,7 @@ from typing import Any, cast
 import orjson
 import pytest
 
+from streams.core.dedup.decide import resolve_root
 from streams.core.fingerprint_log import LogRecord, decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
@@ -124,13 +125,13 @@ def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected
 ) -> None:
     """The interleaving the real-broker race test often takes: A's replica already holds
     B's kept ``y`` when A decides the earlier ``x``. A corrects ``y`` and its record of
-    ``x`` says so (``supersedes``), so B does not correct it again, whichever of A's two
+    ``x`` says so (``corrected``), so B does not correct it again, whichever of A's two
     records (keyed by different ids, so maybe on different partitions) B reads first."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
     assert exchange(y, a, now_ms=10_010) == [None]
     x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
-    assert [(r.entry.id, r.entry.root, r.supersedes) for r in x.log_records] == [
+    assert [(r.entry.id, r.entry.root, r.corrected) for r in x.log_records] == [
         ("x", "x", ("y",)), ("y", "x", ())]
     records = x.log_records[::-1] if superseded_record_first else x.log_records
     if wire:  # through the log's codec, as a replica reads them
@@ -145,14 +146,14 @@ def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected
         assert {i: e.root for i in "xy" if (e := worker.index.get(i))} == {"x": "x", "y": "x"}
 
 
-def test_a_record_announcing_other_superseded_copies_still_lets_a_worker_correct_its_own() -> None:
-    """Only the copies a record names are left to its worker: B still corrects its ``y``
-    when A's record of ``x`` announces some other id (A never held ``y``: a true race)."""
+def test_a_record_announcing_other_corrections_still_lets_a_worker_correct_its_own() -> None:
+    """Only the corrections a record names are left to its worker: B still corrects its
+    ``y`` when A's record of ``x`` names some other id (A never held ``y``: a true race)."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_000)
     b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
     [own] = x.log_records
-    announced = dataclasses.replace(own, supersedes=("z",))
+    announced = dataclasses.replace(own, corrected=("z",))
     [outcome] = [b.apply_remote(announced, now_ms=10_050)]
     assert outcome is not None and outcome.corrections == 1
     assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([outcome])] == [
@@ -191,3 +192,21 @@ def test_a_held_copy_the_other_worker_corrected_is_released_as_a_duplicate() -> 
     assert released.verdict == "duplicate"
     assert [(k, key, v["duplicate_of"]) for k, key, v in outputs([released])] == [
         ("duplicates", "y", "x")]
+
+
+def test_a_duplicate_the_other_worker_did_not_know_is_moved_by_this_one() -> None:
+    """A's replica holds B's kept ``y`` but not yet its duplicate ``y2`` when A decides the
+    earlier ``x``: A corrects ``y``, B moves ``y2``; one record for each."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    y2 = b.process(raw("y2", SECOND_EDIT, 3_000, partition=1, offset=1), now_ms=10_000)
+    assert exchange(y, a, now_ms=10_010) == [None]
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    at_b = exchange(x, b, now_ms=10_030)
+    assert [(key, v["duplicate_of"], v["supersedes"]) for _, key, v in outputs([x, *at_b])
+            if v.get("supersedes")] == [("y", "x", "kept"), ("y2", "x", "duplicate_of")]
+    assert [o.key for o in x.outputs if o.value.get("supersedes")] == ["y"]
+    assert sum(o.corrections for o in [x, *at_b] if o is not None) == 1
+    assert exchange(y2, a, now_ms=10_040) == [None]
+    for worker in (a, b):
+        assert {i: resolve_root(worker.index, i) for i in ("y", "y2")} == {"y": "x", "y2": "x"}
