@@ -87,6 +87,9 @@ class Result:
     statuses: Counter[str] = field(default_factory=Counter)
     survivors: list[Survivor] = field(default_factory=list)
     seconds: float = 0.0
+    # Entries of bench/mutation_equivalents.toml for this module that matched no survivor:
+    # the code changed or a test now kills the mutant, so the entry should go.
+    stale: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -200,6 +203,9 @@ def explain(result: Result) -> None:
     reasons = load_equivalents()
     for s in result.survivors:
         s.reason = reasons.get((result.module.name, s.function, s.removed, s.added))
+    matched = {(result.module.name, s.function, s.removed, s.added) for s in result.survivors}
+    result.stale = [key[1:] for key in reasons
+                    if key[0] == result.module.name and key not in matched]
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -244,6 +250,10 @@ def _section(r: Result) -> str:
         lines.append("  ```diff")
         lines += [f"  - {line}" for line in s.removed] + [f"  + {line}" for line in s.added]
         lines.append("  ```")
+    for function, removed, added in r.stale:
+        lines.append(f"- stale entry of `bench/mutation_equivalents.toml` (no survivor matches "
+                     f"it: remove it): `{function}`, `{' / '.join(removed)}` -> "
+                     f"`{' / '.join(added)}`")
     return "\n".join(lines) + "\n"
 
 
@@ -289,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result.killed}/{result.total} killed ({result.rate:.1%}), score "
               f"{result.score:.1%}, {len(result.unexplained)} survivor(s) not explained, "
               f"{result.seconds:.0f} s", flush=True)
+        if result.stale:
+            print(f"  {len(result.stale)} stale entr(y/ies) in {EQUIVALENTS.name}: see the report",
+                  flush=True)
     write_report(results, version("mutmut"))
     print(f"report: {REPORT.relative_to(ROOT)}")
     return 0 if all(r.ok for r in results) else 1

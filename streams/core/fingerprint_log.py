@@ -7,7 +7,10 @@ per decided article (key: article id) and every worker reads all of it. A fence 
 
 Version 2 adds optional fields: the verification profile (``pk`` paragraph keys, ``ps``
 shingles per paragraph, ``fg`` figures, ``sh`` the shingles of a short article) and the
-verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by). Every version-1
+verdict as published (``m`` match, ``sim`` similarity, ``mv`` moved_by), and ``cor``, the ids
+whose corrections the worker published when it decided the article (the kept copies it
+superseded and their duplicates: no other worker publishes them again, see
+:meth:`streams.core.pipeline.Deduplicator.apply_remote`). Every version-1
 field keeps its meaning, and a version-1 record still decodes: to an entry without a
 profile, which verification then judges on the MinHash estimate alone (as version 1 did).
 A version-1 worker refuses version-2 records ("unknown version"): upgrade every worker of a
@@ -50,6 +53,11 @@ READABLE_LOG_VERSIONS = frozenset({1, 2})
 # tens of paragraphs; 1.2 MB of distinct lines made a 3.9 MB record before the cap. With
 # it, a record stays under ~100 KB: ids and source are capped too.
 MAX_LOGGED_PARAGRAPH_KEYS = 4096
+# Characters of the corrected ids one record announces (<= 6 KB even of 3-byte characters:
+# some 100 ids of news sizes, a kept copy of a race and its duplicates). Ids past it go
+# unannounced, and another worker may publish their corrections a second time (never not
+# at all).
+MAX_LOGGED_CORRECTED_CHARS = 2048
 # Ids in the log are scoped ids: (source, id), see streams.core.identity.
 MAX_LOG_ID_CHARS = MAX_SCOPED_ID_CHARS
 _U64 = 1 << 64
@@ -68,6 +76,10 @@ class LogRecord:
     paragraph_keys: tuple[int, ...]
     worker: str
     story: StoryNote | None = None  # a kept article's story and vector (streams.core.stories)
+    # Ids whose corrections its worker published when it decided this article (the kept
+    # copies it superseded, their duplicates): another worker's replica must not publish
+    # them again (README, "Tie-break and races").
+    corrected: tuple[str, ...] = ()
 
 
 def is_fence(key: bytes | None) -> bool:
@@ -83,13 +95,25 @@ def logged_paragraph_keys(keys: Sequence[int]) -> tuple[int, ...]:
     return distinct[:half] + distinct[-half:]
 
 
+def logged_corrected_ids(ids: Sequence[str]) -> list[str]:
+    """The first corrected ids that fit in MAX_LOGGED_CORRECTED_CHARS characters."""
+    logged: list[str] = []
+    chars = 0
+    for article_id in ids:
+        chars += len(article_id)
+        if chars > MAX_LOGGED_CORRECTED_CHARS:
+            break
+        logged.append(article_id)
+    return logged
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def encode_record(
     entry: IndexEntry, paragraph_keys: Sequence[int], worker: str,
-    story: StoryNote | None = None,
+    story: StoryNote | None = None, corrected: Sequence[str] = (),
 ) -> bytes:
     fp = entry.fingerprint
     value: dict[str, Any] = {
@@ -128,6 +152,8 @@ def encode_record(
         value["fh"] = entry.full_hash
     if story is not None:
         value["st"] = story_codec.encode_note(story)
+    if corrected:
+        value["cor"] = logged_corrected_ids(corrected)
     return orjson.dumps(value)
 
 
@@ -182,7 +208,18 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
     return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
-                     _story_note(obj))
+                     _story_note(obj), _corrected(obj))
+
+
+def _corrected(obj: dict[str, Any]) -> tuple[str, ...]:
+    ids = obj.get("cor", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids) or sum(
+        map(len, ids)
+    ) > MAX_LOGGED_CORRECTED_CHARS:
+        raise InvalidLogRecordError(
+            f"'cor' is not a list of ids of at most {MAX_LOGGED_CORRECTED_CHARS} characters"
+        )
+    return tuple(ids)
 
 
 def _story_note(obj: dict[str, Any]) -> StoryNote | None:
@@ -205,7 +242,8 @@ def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
     """Key and value of any record the workers append to the log."""
     if isinstance(record, StoryUpdate):
         return record.log_key, orjson.dumps(story_codec.encode_update(record, LOG_VERSION))
-    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story)
+    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story,
+                          record.corrected)
     return record.entry.id.encode("utf-8"), value
 
 

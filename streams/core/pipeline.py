@@ -203,6 +203,9 @@ class Deduplicator:
             outputs = [Output("duplicates", key, value)]
             verdict = "duplicate"
         kept_fixed, moved = self._corrections(decision, key, now_ms, replay=not is_new)
+        if kept_fixed or moved:  # other workers' replicas leave these corrections to us
+            corrected = tuple(o.key for o in kept_fixed + moved)
+            records[0] = dataclasses.replace(records[0], corrected=corrected)
         self._remember(key)
         outcome = Outcome(
             verdict=verdict,
@@ -328,7 +331,9 @@ class Deduplicator:
 
         Two copies decided at the same time by different workers are both kept, because
         neither was in the other's index yet. The worker that decided the later one (by
-        ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here.
+        ``(event_time_ms, id)``) publishes the correction when the earlier one arrives here,
+        unless the record says that its worker published that correction itself (its replica
+        already held the copy): one is enough. The copy's entry changes here all the same.
         """
         entry = record.entry
         is_new = entry.id not in self.index
@@ -352,6 +357,11 @@ class Deduplicator:
         )
         self.index.add(entry)  # keep the origin and timestamps its own worker gave it
         kept_fixed, moved = self._corrections(decision, entry.id, now_ms)
+        if record.corrected:  # published by the record's worker (README, "Tie-break and races")
+            kept_fixed = [o for o in kept_fixed if o.key not in record.corrected]
+            moved = [o for o in moved if o.key not in record.corrected]
+            if not kept_fixed and not moved:
+                return None  # nothing left to publish
         return Outcome(
             verdict="duplicate",
             outputs=kept_fixed + moved,

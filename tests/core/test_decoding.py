@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-import orjson
 import pytest
 
 from streams.core.decoding import (
@@ -14,7 +13,6 @@ from streams.core.decoding import (
     sniff_declared_charset,
     web_codec,
 )
-from streams.core.envelope import parse_envelope
 from streams.core.errors import BinaryContentError, NotUtf8Error
 
 LIMIT = 4 * 1024 * 1024
@@ -42,13 +40,6 @@ def test_cp1252_article_is_detected_with_its_text() -> None:
 def test_latin1_page_with_meta_charset_is_declared_not_detected() -> None:
     # Browsers read a latin-1 label as windows-1252 (its superset); the text is the same.
     assert decode_bytes(LATIN1_PAGE.encode("latin-1")) == DecodedText(LATIN1_PAGE, "cp1252")
-
-
-def test_latin1_page_through_the_envelope_records_its_encoding() -> None:
-    env = parse_envelope(LATIN1_PAGE.encode("latin-1"), max_bytes=LIMIT)
-    assert (env.body, env.source_encoding, env.encoding_detected) == (
-        LATIN1_PAGE, "cp1252", False
-    )
 
 
 def test_cp1252_bytes_with_undefined_bytes_still_decode_when_declared() -> None:
@@ -101,20 +92,6 @@ def test_declaration_after_the_sniffed_head_is_not_read() -> None:
 )
 def test_labels_map_as_browsers_map_them(label: str | None, codec: str | None) -> None:
     assert web_codec(label) == codec
-
-
-def test_envelope_charset_decodes_a_legacy_json_envelope() -> None:
-    value = orjson.dumps({"id": "a", "charset": "windows-1252", "body": "PLACEHOLDER"})
-    value = value.replace(b"PLACEHOLDER", "“Déjà vu,” he said.".encode("cp1252"))
-    env = parse_envelope(value, max_bytes=LIMIT)
-    assert (env.id, env.body, env.charset) == ("a", "“Déjà vu,” he said.", "windows-1252")
-    assert (env.source_encoding, env.encoding_detected) == ("cp1252", False)
-
-
-def test_envelope_charset_is_ignored_for_valid_utf8() -> None:
-    value = orjson.dumps({"charset": "iso-8859-1", "body": "Crème brûlée — “quoted”."})
-    env = parse_envelope(value, max_bytes=LIMIT)
-    assert (env.body, env.source_encoding) == ("Crème brûlée — “quoted”.", "utf-8")
 
 
 def test_a_wrong_declaration_falls_through_to_the_detector() -> None:

@@ -206,3 +206,56 @@ def test_null_fields_stay_absent() -> None:
     env = parse_envelope(orjson.dumps({"body": "Text", "title": None, "url": None}),
                          max_bytes=LIMIT)
     assert (env.title, env.url, env.extra) == (None, None, {})
+
+
+# -- bytes in other encodings (the decoding itself: tests/core/test_decoding.py) ---------------
+# A legacy producer's article (as in test_decoding.py): the detector reads it as cp1252.
+CP1252_QUOTE = (
+    "The café on Quay Street reopened on Monday, three months after the flood.\n"
+    "“We didn’t think we’d see this day,” said the owner, Renée Dubois — who lost "
+    "everything when the harbour wall failed in March.\n"
+    "The council’s insurers paid for the repairs; the façade was restored by local builders.\n"
+)
+LATIN1_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="ISO-8859-1"><title>Grève</title></head>'
+    "<body><article><p>Le café de la gare a rouvert ses portes lundi matin après trois mois "
+    "de travaux.</p><p>« Nous sommes très heureux », a déclaré la propriétaire, Hélène.</p>"
+    "</article></body></html>"
+)
+
+
+def legacy_json(charset: object, body: str = CP1252_QUOTE) -> bytes:
+    value = orjson.dumps({"id": "a", "charset": charset, "body": "PLACEHOLDER"})
+    return value.replace(b"PLACEHOLDER", body.replace("\n", "\\n").encode("cp1252"))
+
+
+def test_the_charset_of_a_legacy_json_envelope_decodes_it() -> None:
+    env = parse_envelope(legacy_json("windows-1252"), max_bytes=LIMIT)
+    assert (env.id, env.body, env.charset) == ("a", CP1252_QUOTE, "windows-1252")
+    assert (env.source_encoding, env.encoding_detected) == ("cp1252", False)
+
+
+@pytest.mark.parametrize("charset", [5, None, "no-such-charset"])
+def test_a_legacy_json_envelope_without_a_usable_charset_is_detected(charset: object) -> None:
+    env = parse_envelope(legacy_json(charset), max_bytes=LIMIT)
+    assert (env.body, env.source_encoding, env.encoding_detected) == (
+        CP1252_QUOTE, "cp1252", True)
+
+
+def test_the_charset_of_a_utf8_envelope_is_kept_but_not_used() -> None:
+    value = orjson.dumps({"charset": "iso-8859-1", "body": "Crème brûlée — “quoted”."})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.body, env.charset) == ("Crème brûlée — “quoted”.", "iso-8859-1")
+    assert (env.source_encoding, env.encoding_detected) == ("utf-8", False)
+
+
+def test_a_page_declaring_its_charset_records_it_as_declared() -> None:
+    env = parse_envelope(LATIN1_PAGE.encode("latin-1"), max_bytes=LIMIT)
+    assert (env.body, env.charset, env.source_encoding, env.encoding_detected) == (
+        LATIN1_PAGE, None, "cp1252", False)
+
+
+def test_legacy_plain_text_records_that_its_encoding_was_detected() -> None:
+    env = parse_envelope(CP1252_QUOTE.encode("cp1252"), max_bytes=LIMIT)
+    assert (env.body, env.source_encoding, env.encoding_detected) == (
+        CP1252_QUOTE, "cp1252", True)

@@ -12,10 +12,15 @@ from streams.core.envelope import MAX_FIELD_CHARS, MAX_ID_CHARS
 from streams.core.errors import InvalidLogRecordError
 from streams.core.fingerprint_log import (
     FENCE_PREFIX,
+    MAX_LOGGED_CORRECTED_CHARS,
     MAX_LOGGED_PARAGRAPH_KEYS,
+    LogRecord,
+    decode_log_value,
     decode_record,
+    encode_log_record,
     encode_record,
     is_fence,
+    logged_corrected_ids,
     logged_paragraph_keys,
 )
 
@@ -114,6 +119,10 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"rv": True}, "'rv' must be int"),
         ({"ph": "F" * 32}, "'ph' is not a 32-digit"),
         ({"fh": 7}, "'fh' must be str"),
+        ({"cor": "y"}, "'cor' is not a list of ids of at most 2048 characters"),
+        ({"cor": [3]}, "'cor' is not a list"),
+        ({"cor": [""]}, "'cor' is not a list"),
+        ({"cor": ["y" * 1025] * 2}, "'cor' is not a list"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:
@@ -150,7 +159,7 @@ def test_the_largest_record_stays_far_under_any_accepted_topic_limit() -> None:
         fingerprint=Fingerprint("f" * 32, np.full(128, 2**32 - 1, dtype=np.uint32), 2**40),
     )
     keys = [2**64 - 1 - i for i in range(10 * MAX_LOGGED_PARAGRAPH_KEYS)]
-    value = encode_record(entry, keys, "w" * 256)
+    value = encode_record(entry, keys, "w" * 256, corrected=[longest_id] * 20)
     assert len(value) < 100_000
     assert decode_record(value).entry.id == longest_id
 
@@ -206,3 +215,26 @@ def test_inconsistent_profile_arrays_are_a_typed_error() -> None:
     value["ps"] = "AAA="  # 2 bytes of starts for 2 keys of 8 bytes
     with pytest.raises(InvalidLogRecordError):
         decode_record(orjson.dumps(value))
+
+
+def test_the_corrected_ids_a_record_announces_round_trip() -> None:
+    record = LogRecord(_v2_entry(), (3,), "w2", corrected=("c", "d"))
+    key, value = encode_log_record(record)
+    assert (key, orjson.loads(value)["cor"]) == (b"b", ["c", "d"])
+    decoded = decode_log_value(value)
+    assert isinstance(decoded, LogRecord)
+    assert (decoded.entry.id, decoded.worker, decoded.corrected) == ("b", "w2", ("c", "d"))
+
+
+def test_a_record_without_corrected_ids_has_no_cor_field_and_decodes_to_none() -> None:
+    value = encode_record(_v2_entry(), (), "w")
+    assert "cor" not in orjson.loads(value)
+    assert decode_record(value).corrected == ()
+
+
+def test_announced_corrected_ids_are_capped_by_their_characters() -> None:
+    assert MAX_LOGGED_CORRECTED_CHARS == 2048
+    ids = [f"{i:04d}" * 64 for i in range(9)]  # 256 characters each: 8 fit exactly
+    value = encode_record(_v2_entry(), (), "w", corrected=ids)
+    assert decode_record(value).corrected == tuple(ids[:8])
+    assert logged_corrected_ids(["a" * 2047, "bc", "d"]) == ["a" * 2047]

@@ -7,11 +7,14 @@ as the replica does. Time is the ``now_ms`` argument: nothing sleeps.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, cast
 
 import orjson
 import pytest
 
+from streams.core.dedup.decide import resolve_root
+from streams.core.fingerprint_log import LogRecord, decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
 from tests.core.dedup.helpers import document, edited
@@ -32,6 +35,7 @@ def letters(tokens: list[str]) -> str:
 
 ORIGINAL = letters(document(500, words=300))
 COPY_EDIT = letters(edited(document(500, words=300), 0.03, seed=5))  # a near copy
+SECOND_EDIT = letters(edited(document(500, words=300), 0.03, seed=6))  # another one
 
 
 def raw(article_id: str, body: str, ts: int, partition: int, offset: int = 0) -> RawMessage:
@@ -114,16 +118,95 @@ def test_an_expired_article_no_longer_matches_a_resend() -> None:
     assert resend.verdict == "enriched"
 
 
-@pytest.mark.xfail(strict=True, reason="both workers correct: A supersedes y while deciding x, "
-                   "then B's apply_remote of x's record corrects y again (double count)")
-def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected_once() -> None:
+@pytest.mark.parametrize("wire", [False, True])
+@pytest.mark.parametrize("superseded_record_first", [False, True])
+def test_an_earlier_copy_decided_after_the_later_one_was_replicated_is_corrected_once(
+    superseded_record_first: bool, wire: bool
+) -> None:
     """The interleaving the real-broker race test often takes: A's replica already holds
-    B's kept ``y`` when A decides the earlier ``x``."""
+    B's kept ``y`` when A decides the earlier ``x``. A corrects ``y`` and its record of
+    ``x`` says so (``corrected``), so B does not correct it again, whichever of A's two
+    records (keyed by different ids, so maybe on different partitions) B reads first."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
     assert exchange(y, a, now_ms=10_010) == [None]
     x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
-    at_b = exchange(x, b, now_ms=10_030)
-    corrections = [(kind, key) for kind, key, value in outputs([x, *at_b])
+    assert [(r.entry.id, r.entry.root, r.corrected) for r in x.log_records] == [
+        ("x", "x", ("y",)), ("y", "x", ())]
+    records = x.log_records[::-1] if superseded_record_first else x.log_records
+    if wire:  # through the log's codec, as a replica reads them
+        records = [cast(LogRecord, decode_log_value(encode_log_record(r)[1])) for r in records]
+    at_b = [b.apply_remote(record, now_ms=10_030) for record in records]
+    assert at_b == [None, None]
+    corrections = [(kind, key, value["duplicate_of"]) for kind, key, value in outputs([x])
                    if value.get("supersedes")]
-    assert corrections == [("duplicates", "y")]
+    assert corrections == [("duplicates", "y", "x")]
+    assert x.corrections == 1
+    for worker in (a, b):
+        assert {i: e.root for i in "xy" if (e := worker.index.get(i))} == {"x": "x", "y": "x"}
+
+
+def test_a_record_announcing_other_corrections_still_lets_a_worker_correct_its_own() -> None:
+    """Only the corrections a record names are left to its worker: B still corrects its
+    ``y`` when A's record of ``x`` names some other id (A never held ``y``: a true race)."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_000)
+    b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    [own] = x.log_records
+    announced = dataclasses.replace(own, corrected=("z",))
+    [outcome] = [b.apply_remote(announced, now_ms=10_050)]
+    assert outcome is not None and outcome.corrections == 1
+    assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([outcome])] == [
+        ("duplicates", "y", "x", "kept")]
+
+
+def test_a_copy_corrected_by_the_other_worker_moves_its_duplicates_once() -> None:
+    """B kept ``y`` and made ``y2`` its duplicate; A's replica holds both when A decides the
+    earlier ``x``: A corrects ``y`` and moves ``y2``, B publishes nothing more."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    y2 = b.process(raw("y2", SECOND_EDIT, 3_000, partition=1, offset=1), now_ms=10_000)
+    assert (y.verdict, y2.verdict) == ("enriched", "duplicate")
+    assert exchange(y, a, now_ms=10_010) + exchange(y2, a, now_ms=10_010) == [None, None]
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    assert [(k, key, v["duplicate_of"], v["supersedes"]) for k, key, v in outputs([x])
+            if v.get("supersedes")] == [("duplicates", "y", "x", "kept"),
+                                        ("duplicates", "y2", "x", "duplicate_of")]
+    assert exchange(x, b, now_ms=10_030) == [None] * len(x.log_records)
+    for worker in (a, b):
+        assert {i: e.root for i in ("x", "y", "y2") if (e := worker.index.get(i))} == {
+            "x": "x", "y": "x", "y2": "x"}, worker.worker
+
+
+def test_a_held_copy_the_other_worker_corrected_is_released_as_a_duplicate() -> None:
+    """B holds its kept ``y``; A, whose replica has it, decides the earlier ``x`` and
+    announces it. B corrects nothing but its index follows, so the release says duplicate."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000, hold=True)
+    [own] = y.log_records
+    assert a.apply_remote(own, now_ms=10_010) is None
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    [own_x, _] = x.log_records
+    assert b.apply_remote(own_x, now_ms=10_030) is None  # before A's record of y arrives
+    [released] = b.release([y], now_ms=10_250)
+    assert released.verdict == "duplicate"
+    assert [(k, key, v["duplicate_of"]) for k, key, v in outputs([released])] == [
+        ("duplicates", "y", "x")]
+
+
+def test_a_duplicate_the_other_worker_did_not_know_is_moved_by_this_one() -> None:
+    """A's replica holds B's kept ``y`` but not yet its duplicate ``y2`` when A decides the
+    earlier ``x``: A corrects ``y``, B moves ``y2``; one record for each."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    y2 = b.process(raw("y2", SECOND_EDIT, 3_000, partition=1, offset=1), now_ms=10_000)
+    assert exchange(y, a, now_ms=10_010) == [None]
+    x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+    at_b = exchange(x, b, now_ms=10_030)
+    assert [(key, v["duplicate_of"], v["supersedes"]) for _, key, v in outputs([x, *at_b])
+            if v.get("supersedes")] == [("y", "x", "kept"), ("y2", "x", "duplicate_of")]
+    assert [o.key for o in x.outputs if o.value.get("supersedes")] == ["y"]
+    assert sum(o.corrections for o in [x, *at_b] if o is not None) == 1
+    assert exchange(y2, a, now_ms=10_040) == [None]
+    for worker in (a, b):
+        assert {i: resolve_root(worker.index, i) for i in ("y", "y2")} == {"y": "x", "y2": "x"}

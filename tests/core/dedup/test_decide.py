@@ -265,3 +265,168 @@ def test_a_root_change_marks_the_moved_duplicates() -> None:
     assert [e.id for e in moved_members(index, "a", "a")] == ["d"]
     assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
     assert index.get("d").moved_by == "a"  # type: ignore[union-attr]
+
+
+# -- pinned by mutation testing (MUTATION.md) --------------------------------------------------
+
+def test_an_exact_copy_outside_the_window_is_no_match() -> None:
+    """Same content hash, event times one window and a millisecond apart."""
+    index = FingerprintIndex(CONFIG.lsh)
+    fingerprint = STORY["a"][1]
+    index.add(IndexEntry("old", 0, fingerprint, "old"))
+    late = CONFIG.window_ms + 1
+    assert find_matches(Candidate(fingerprint, late), "new", index, CONFIG) == []
+    assert decide(fingerprint, late, "new", index, CONFIG) == Decision(kept=True)
+    [match] = find_matches(Candidate(fingerprint, late - 1), "new", index, CONFIG)
+    assert (match.entry.id, match.kind, match.similarity) == ("old", "exact", 1.0)
+
+
+def test_an_indexed_copy_only_the_full_form_matches_is_found_through_it() -> None:
+    """``full`` (the article with its learned boilerplate) is a near copy of the indexed
+    entry; the form without the boilerplate (here: unrelated text) matches nothing."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("old", 1_000, STORY["a"][1], "old"))
+    stripped, full = STORY["x"][1], STORY["c"][1]
+    assert find_matches(Candidate(stripped, 2_000), "new", index, CONFIG) == []
+    [match] = find_matches(Candidate(stripped, 2_000), "new", index, CONFIG,
+                           full=Candidate(full, 2_000))
+    assert (match.entry.id, match.kind) == ("old", "near")
+    assert 0.65 <= match.similarity < 1.0
+    decision = decide(stripped, 2_000, "new", index, CONFIG, full=Candidate(full, 2_000))
+    assert (decision.kept, decision.duplicate_of, decision.match) == (False, "old", "near")
+    assert decide(stripped, 2_000, "new", index, CONFIG) == Decision(kept=True)
+
+
+def test_the_root_of_an_id_that_is_not_indexed_is_itself() -> None:
+    assert resolve_root(FingerprintIndex(CONFIG.lsh), "gone") == "gone"
+
+
+@pytest.mark.parametrize(("chain", "expected"), [
+    ({"a": "b", "b": "a"}, "a"),  # a -> b -> a: stops where it began
+    ({"a": "b", "b": "c", "c": "b"}, "b"),  # a -> b -> c -> b: stops at the first repeat
+])
+def test_a_root_cycle_ends_at_its_first_repeated_id(chain: dict[str, str], expected: str) -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    for i, (article_id, root) in enumerate(chain.items()):
+        index.add(IndexEntry(article_id, i, STORY["a"][1], root))
+    assert resolve_root(index, "a") == expected
+
+
+def test_an_article_never_matches_its_own_entry_even_at_another_event_time() -> None:
+    """A re-send of ``a`` with an earlier timestamp: its own (later) entry is not a kept
+    copy it supersedes, nor an earlier one it duplicates."""
+    index = FingerprintIndex(CONFIG.lsh)
+    fingerprint = STORY["a"][1]
+    index.add(IndexEntry("a", 5_000, fingerprint, "a"))
+    assert decide(fingerprint, 1_000, "a", index, CONFIG) == Decision(kept=True, supersedes=())
+    other = STORY["c"][1]  # the same id with edited content at a later time: a fresh decision
+    assert decide(other, 9_000, "a", index, CONFIG) == Decision(kept=True)
+
+
+def test_superseded_ids_are_sorted_by_id_with_their_own_match() -> None:
+    """The exact copy ``z`` is found before the near copy ``m``; ``supersedes`` is by id."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("z", 2_000, STORY["a"][1], "z"))
+    index.add(IndexEntry("m", 3_000, STORY["c"][1], "m"))
+    decision = decide(STORY["a"][1], 1_000, "a", index, CONFIG)
+    assert (decision.kept, decision.supersedes) == (True, ("m", "z"))
+    [(m_kind, m_similarity), z_match] = decision.superseded_matches
+    assert m_kind == "near" and 0.65 <= m_similarity < 1.0
+    assert z_match == ("exact", 1.0)
+
+
+def test_a_replay_repeats_the_indexed_verdict_not_a_fresh_one() -> None:
+    """``k`` is indexed as kept although an earlier copy ``e`` is indexed too (its record
+    came later through the log): a replay of ``k`` with the same content stays kept; with
+    other content it is decided afresh."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
+    index.add(IndexEntry("k", 2_000, STORY["a"][1], "k"))
+    index.add(IndexEntry("l", 3_000, STORY["a"][1], "l"))  # later and kept: k supersedes it
+    replay = decide(STORY["a"][1], 2_000, "k", index, CONFIG)
+    assert replay == Decision(kept=True, supersedes=("l",))
+    assert replay.superseded_matches == (("exact", 1.0),)
+    fresh = decide(STORY["c"][1], 2_000, "k", index, CONFIG)
+    assert (fresh.kept, fresh.duplicate_of, fresh.match) == (False, "e", "near")
+    assert fresh.supersedes == ("l",) and fresh.superseded_matches[0][0] == "near"
+
+
+def test_a_replayed_duplicate_repeats_its_match_and_what_it_superseded() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
+    index.add(IndexEntry("d", 2_000, STORY["a"][1], "e", match="near", similarity=0.75))
+    index.add(IndexEntry("l", 3_000, STORY["a"][1], "e", superseded_by="d"))
+    replay = decide(STORY["a"][1], 2_000, "d", index, CONFIG)
+    assert replay == Decision(False, "e", "near", 0.75, supersedes=("l",))
+    assert replay.superseded_matches == (("exact", 1.0),)
+
+
+def test_a_replayed_duplicate_of_a_version_1_record_is_a_near_copy_of_similarity_one() -> None:
+    """Entries logged before verdicts were (version 1) have no match nor similarity."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 1_000, STORY["x"][1], "e"))
+    index.add(IndexEntry("d", 2_000, STORY["a"][1], "e"))
+    assert decide(STORY["a"][1], 2_000, "d", index, CONFIG) == Decision(False, "e", "near", 1.0)
+
+
+def test_a_duplicate_that_supersedes_states_each_superseded_match() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
+    index.add(IndexEntry("l", 3_000, STORY["a"][1], "l"))
+    decision = decide(STORY["a"][1], 2_000, "d", index, CONFIG)
+    assert decision == Decision(False, "e", "exact", 1.0, supersedes=("l",))
+    assert decision.superseded_matches == (("exact", 1.0),)
+
+
+def test_apply_decision_keeps_the_verdict_and_the_moved_by_of_the_entry_it_replaces() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
+    index.add(IndexEntry("d", 2_000, STORY["c"][1], "e", moved_by="z", superseded_by="y"))
+    [entry] = apply_decision(index, STORY["c"][1], 2_000, "d",
+                             Decision(False, "e", "near", 0.8), now_ms=5)
+    assert (entry.root, entry.match, entry.similarity) == ("e", "near", 0.8)
+    assert (entry.moved_by, entry.superseded_by, entry.seen_at_ms) == ("z", "y", 5)
+
+
+def test_a_kept_article_decided_again_as_a_duplicate_takes_its_duplicates_along() -> None:
+    """``c`` was kept with a duplicate ``d``; decided again (new content) as a duplicate of
+    ``a``, ``d`` moves to ``a`` and remembers that ``c`` moved it."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("a", 1_000, STORY["a"][1], "a"))
+    index.add(IndexEntry("c", 3_000, STORY["x"][1], "c"))
+    index.add(IndexEntry("d", 4_000, STORY["y"][1], "c", match="near", similarity=0.9))
+    changed = apply_decision(index, STORY["c"][1], 3_000, "c",
+                             Decision(False, "a", "near", 0.9), now_ms=0)
+    assert [(e.id, e.root, e.moved_by) for e in changed] == [("c", "a", None), ("d", "a", "c")]
+    assert [(e.id, e.root) for e in moved_members(index, "a", "c")] == [("d", "a")]
+
+
+def test_a_superseded_entry_takes_the_match_its_decision_gives_it() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("l", 3_000, STORY["c"][1], "l"))
+    index.add(IndexEntry("m", 4_000, STORY["a"][1], "m"))
+    decision = Decision(kept=True, supersedes=("l", "m"),
+                        superseded_matches=(("near", 0.8125), ("exact", 1.0)))
+    changed = apply_decision(index, STORY["a"][1], 1_000, "a", decision, now_ms=0)
+    assert [(e.id, e.root, e.superseded_by, e.match, e.similarity) for e in changed] == [
+        ("a", "a", None, None, None), ("l", "a", "a", "near", 0.8125),
+        ("m", "a", "a", "exact", 1.0)]
+
+
+@pytest.mark.parametrize(("similarity", "expected"), [(None, 1.0), (0.8, 0.8)])
+def test_a_superseded_entry_without_its_own_match_takes_the_decision_s(
+    similarity: float | None, expected: float
+) -> None:
+    """A decision built without ``superseded_matches`` (older callers): a near match of the
+    decision's own similarity, or 1.0 for a kept article's."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("e", 500, STORY["a"][1], "e"))
+    index.add(IndexEntry("l", 3_000, STORY["c"][1], "l"))
+    kept = similarity is None
+    decision = Decision(kept=kept, duplicate_of=None if kept else "e",
+                        match=None if kept else "near", similarity=similarity,
+                        supersedes=("l",))
+    changed = apply_decision(index, STORY["a"][1], 1_000, "a", decision, now_ms=0)
+    root = "a" if kept else "e"
+    assert [(e.id, e.root, e.match, e.similarity) for e in changed[1:]] == [
+        ("l", root, "near", expected)]

@@ -8,7 +8,7 @@ import pytest
 
 from streams.core.dedup import index as index_module
 from streams.core.dedup.index import FingerprintIndex, IndexStats
-from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
 
@@ -161,7 +161,7 @@ class FakeSys:
 
     SIZES: ClassVar[dict[type, int]] = {
         dict: 1_000_000, list: 100_000, set: 10_000, IndexEntry: 1_000, Fingerprint: 300,
-        np.ndarray: 50, str: 5, tuple: 3,
+        np.ndarray: 50, str: 5, tuple: 3, Profile: 20_000_000, bytes: 200_000_000,
     }
     ZERO, INT = 1, 2  # as in CPython, 0 is smaller than a 64-bit band key
 
@@ -188,3 +188,24 @@ def test_stats_count_every_container_and_value_once(monkeypatch: pytest.MonkeyPa
         + s[set]  # members of a
     )
     assert index.stats() == IndexStats(3, 2 * bands, expected)
+
+
+def test_stats_count_each_profile_and_its_byte_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two profiles: one with the exact shingles of a short article (four byte strings), one
+    without (three: ``shingles`` is None); counted in the total and on their own."""
+    short = Profile(keys=b"k" * 8, starts=b"s" * 2, figures=b"", shingles=b"h" * 4)
+    long = Profile(keys=b"k" * 16, starts=b"s" * 4, figures=b"\x01", shingles=None)
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(dataclasses.replace(entry("a", 1), profile=short))
+    index.add(dataclasses.replace(entry("b", 2), profile=long))
+    index.add(entry("c", 3))  # logged before profiles existed (version 1)
+    monkeypatch.setattr(index_module, "sys", FakeSys)
+    with_profiles = index.stats()
+    s = FakeSys.SIZES
+    profiles = 2 * s[Profile] + 7 * s[bytes]
+    assert with_profiles.profile_bytes == profiles
+    for article_id in "ab":
+        index.add(dataclasses.replace(index.get(article_id), profile=None))  # type: ignore[arg-type]
+    without = index.stats()
+    assert without.profile_bytes == 0
+    assert with_profiles.approx_bytes - without.approx_bytes == profiles

@@ -156,3 +156,18 @@ def test_outside_share_estimates_what_a_small_set_lacks_in_a_large_one() -> None
     assert outside_share(inside[:60], minhash_signature(inside, config), 600, config) == 0.0
     assert outside_share(np.empty(0, dtype=np.uint64), minhash_signature(inside, config), 600,
                          config) == 0.0
+
+
+def test_outside_share_counts_each_shingle_below_a_minimum_as_other_count_plus_one() -> None:
+    """A shingle outside a set of ``n`` beats its minimum with chance ``1 / (n + 1)``: each
+    such event stands for ``n + 1`` shingles, so the estimate is proportional to ``n + 1``
+    (exactly: the count of events is the same) and capped at the whole set."""
+    rng = np.random.default_rng(5)
+    config = CONFIG.minhash
+    small = rng.integers(0, 2**63, size=60, dtype=np.uint64)
+    signature = minhash_signature(rng.integers(0, 2**63, size=600, dtype=np.uint64), config)
+    one, three = (outside_share(small, signature, n, config) for n in (1, 3))
+    assert 0.0 < one < three < 1.0
+    assert three == 2 * one
+    assert outside_share(small, signature, 0, config) == one / 2
+    assert outside_share(small, signature, 100_000, config) == 1.0  # every shingle, at most

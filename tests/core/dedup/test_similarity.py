@@ -77,15 +77,17 @@ def test_verify_is_symmetric() -> None:
 
 
 def test_empty_fingerprints_never_near_match() -> None:
-    assert verify(fp([]), fp([]), CONFIG.verify)[:3] == (False, 0.0, "jaccard")
+    # rejected for similarity, the reason bench/eval_sweep.py reports: no shingle to share
+    assert verify(fp([]), fp([]), CONFIG.verify) == (False, 0.0, "jaccard", "similarity")
 
 
 def test_an_empty_side_never_matches_even_an_equal_signature() -> None:
     """The empty signature (all ones) is a valid value; only the shingle count tells."""
     empty = fp([])
     same_signature = Fingerprint("other", empty.signature.copy(), 50)
-    assert verify(empty, same_signature, CONFIG.verify)[:3] == (False, 0.0, "jaccard")
-    assert verify(same_signature, empty, CONFIG.verify)[:3] == (False, 0.0, "jaccard")
+    rejected = (False, 0.0, "jaccard", "similarity")
+    assert verify(empty, same_signature, CONFIG.verify) == rejected
+    assert verify(same_signature, empty, CONFIG.verify) == rejected
 
 
 def synthetic(count: int, equal_positions: int, content_hash: str = "h") -> Fingerprint:

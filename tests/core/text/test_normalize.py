@@ -64,10 +64,26 @@ def test_fingerprint_text_strips_case_and_punctuation_and_keeps_numbers() -> Non
         ("1.250", "1250"),  # one separator + three digits groups, in every locale
         ("192.168.0.1", "192 168 0 1"), ("1.2.3", "1 2 3"), ("5'11", "5 11"),
         ("1,000,00", "1 000 00"), ("1.234,567.8", "1 234 567 8"),
+        # each rule's edge (pinned by mutation testing, MUTATION.md):
+        ("1'234.5", "1234.5"), ("1'234'567.5", "1234567.5"),  # Swiss grouping, decimal point
+        ("1,234'5", "1 234 5"),  # "'" is never a decimal mark
+        ("1234,567", "1234.567"),  # a first group of four digits does not group
+        ("1,2345,678", "1 2345 678"), ("1,234,5678,123", "1 234 5678 123"),  # every middle group
+        ("1,23,456,789", "1 23 456 789"),  # lakh grouping has two-digit middle groups only
     ],
 )
 def test_numbers_keep_their_value_and_lose_their_format(written: str, form: str) -> None:
     assert fingerprint_text([f"rose {written} points"]) == f"rose {form} points"
+
+
+def test_ascii_text_with_numbers_loses_its_punctuation_too() -> None:
+    assert fingerprint_text(["Sales rose (to 1,000 units), or 3.5%!"]) == (
+        "sales rose to 1000 units or 3.5")
+
+
+def test_a_list_of_numbers_in_non_ascii_text_is_separate_tokens() -> None:
+    assert fingerprint_text(["Adresse IP : 192.168.0.1, réseau 1.2.3"]) == (
+        "adresse ip 192 168 0 1 réseau 1 2 3")
 
 
 def test_numbers_of_other_scripts_are_ascii_digits() -> None:
@@ -112,6 +128,11 @@ def test_nfkc_expansion_is_cut_right_after_nfkc() -> None:
     assert cut is True
     assert text == normalize_text("\ufdfa" * 6)[:100].rstrip()
     assert normalize_text_bounded(text, 100) == (text, False)  # idempotent under the cap
+
+
+def test_a_cut_between_words_leaves_no_trailing_space() -> None:
+    assert normalize_text_bounded("abc def", 4) == ("abc", True)
+    assert normalize_text_bounded("abc def", 5) == ("abc d", True)
 
 
 def test_text_under_the_cap_is_not_cut() -> None:
