@@ -153,20 +153,22 @@ def run_profiled_worker(settings: Settings, out: Path, skip: int, count: int) ->
     window skips start-up and first-call costs such as loading the language model.
     """
     profiler = Profiler(interval=0.001, async_mode="disabled")
-    original = Deduplicator.process
+    # The agent calls the stateful step (decide) once per message; the stateless step runs
+    # in the prepare pool's processes (INGEST_PROCESSES), outside this profile.
+    original = Deduplicator.decide
     calls = [0]
 
-    def process(self: Deduplicator, raw: RawMessage, now_ms: int) -> Any:
+    def decide(self: Deduplicator, item: Any, now_ms: int, *, hold: bool = False) -> Any:
         calls[0] += 1
         if calls[0] == skip + 1:
             profiler.start()
         try:
-            return original(self, raw, now_ms)
+            return original(self, item, now_ms, hold=hold)
         finally:
             if calls[0] == skip + count and profiler.is_running:
                 profiler.stop()
 
-    Deduplicator.process = process  # type: ignore[method-assign]
+    Deduplicator.decide = decide  # type: ignore[method-assign]
     try:
         return run_worker(settings, [])
     finally:

@@ -192,14 +192,13 @@ class StoryState:
         if not hits:
             return []
         stories = self.stories
-        ranked = sorted((-n, stories[i].key) for i, n in hits.items())
         # A story holding less than half as many of the article's head terms as the best one
-        # does not reach the threshold in practice: it is not scored.
-        floor = -ranked[0][0] * _HEAD_SHARE
+        # does not reach the threshold in practice: it is not scored. Filtered before the
+        # sort: common head terms give hundreds of hits, few of them near the best.
+        floor = max(hits.values()) * _HEAD_SHARE
+        ranked = sorted((-n, stories[i].key) for i, n in hits.items() if n >= floor)
         scored = []
-        for held, (_, story_id) in ranked[: self.config.max_candidates]:
-            if -held < floor:
-                break
+        for _, (_, story_id) in ranked[: self.config.max_candidates]:
             story = stories[story_id]
             score = self._score(query, story)
             if score >= self.config.threshold:
