@@ -14,6 +14,7 @@ from streams.core.dedup.decide import (
 from streams.core.dedup.index import FingerprintIndex
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.model import Decision, IndexEntry
+from streams.core.dedup.revision import Revision
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 
 ORIGINAL = document(100, words=700)
@@ -430,3 +431,42 @@ def test_a_superseded_entry_without_its_own_match_takes_the_decision_s(
     root = "a" if kept else "e"
     assert [(e.id, e.root, e.match, e.similarity) for e in changed[1:]] == [
         ("l", root, "near", expected)]
+
+
+def test_a_new_revision_is_not_a_duplicate_of_its_own_copies() -> None:
+    """``a`` comes back with edited content at a later event time; its exact re-send ``b``
+    (a duplicate rooted at ``a``) is an earlier match, but a copy of the article itself."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "a")
+    feed(index, "b")
+    assert index.get("b").root == "a"  # type: ignore[union-attr]
+    revised = fp(edited(ORIGINAL, 0.03, seed=1))
+    assert decide(revised, 3_000, "a", index, CONFIG) == Decision(kept=True)
+    # Any other id with that content is b's duplicate, i.e. a's.
+    assert decide(revised, 3_000, "z", index, CONFIG).duplicate_of == "a"
+
+
+def test_apply_decision_without_a_revision_keeps_the_indexed_one() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    event_time_ms, fingerprint = STORY["a"]
+    apply_decision(index, fingerprint, event_time_ms, "a", Decision(kept=True), now_ms=0,
+                   revision=Revision(3, "f" * 32))
+    apply_decision(index, fingerprint, event_time_ms, "a", Decision(kept=True), now_ms=1)
+    entry = index.get("a")
+    assert entry is not None
+    assert (entry.revision, entry.previous_hash) == (3, "f" * 32)
+    apply_decision(index, fingerprint, event_time_ms, "n", Decision(kept=True), now_ms=1)
+    assert (index.get("n").revision, index.get("n").previous_hash) == (1, None)  # type: ignore[union-attr]
+
+
+def test_the_full_hash_is_kept_only_when_it_differs_from_the_content_hash() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    event_time_ms, fingerprint = STORY["a"]
+    apply_decision(index, fingerprint, event_time_ms, "a", Decision(kept=True), now_ms=0,
+                   full_hash="e" * 32)
+    apply_decision(index, fingerprint, event_time_ms, "b", Decision(kept=True), now_ms=0,
+                   full_hash=fingerprint.content_hash)
+    assert index.get("a").full_hash == "e" * 32  # type: ignore[union-attr]
+    assert index.get("a").revision_key == "e" * 32  # type: ignore[union-attr]
+    assert index.get("b").full_hash is None  # type: ignore[union-attr]
+    assert index.get("b").revision_key == fingerprint.content_hash  # type: ignore[union-attr]
