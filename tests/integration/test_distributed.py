@@ -101,10 +101,11 @@ def assigned(worker: Worker) -> list[int]:
     return partitions
 
 
-def two_workers(broker: EmbeddedBroker, tmp_path: Path) -> tuple[Any, Worker, Worker]:
+def two_workers(broker: EmbeddedBroker, tmp_path: Path, **env: str
+                ) -> tuple[Any, Worker, Worker]:
     settings = broker_settings(broker, partitions=4)
-    a = Worker(settings, tmp_path / "a", name="wa").start(wait=False)
-    b = Worker(settings, tmp_path / "b", name="wb").start(wait=False)
+    a = Worker(settings, tmp_path / "a", name="wa", extra_env=dict(env)).start(wait=False)
+    b = Worker(settings, tmp_path / "b", name="wb", extra_env=dict(env)).start(wait=False)
     a.wait_ready()
     b.wait_ready()
     wait_for(lambda: sorted(assigned(a) + assigned(b)) == [0, 1, 2, 3],
@@ -157,11 +158,14 @@ def test_a_race_between_two_workers_is_corrected_once(
     by_id = {m.id: m for m in stream(seed=3, kinds_per_cluster=3)}
     early, late = by_id["000_3b3aba6de96ebd2b"], next(
         m for m in by_id.values() if m.cluster == "000" and m.kind != "original")
-    settings, a, b = two_workers(broker, tmp_path)
+    # A 10 s session (not the Tansu profile's 2 s): A, frozen while B decides the later
+    # copy, must keep its group membership even on a loaded machine, or a rebalance hands
+    # its partition to B and the race this test sets up does not happen.
+    settings, a, b = two_workers(broker, tmp_path, INGEST_BROKER_SESSION_TIMEOUT_S="10",
+                                 INGEST_BROKER_HEARTBEAT_INTERVAL_S="1")
     try:
         assert a.process is not None
         pa, pb = assigned(a)[0], assigned(b)[0]
-        # Short enough (a few hundred ms) for A to keep its group membership (2 s session).
         os.kill(a.process.pid, signal.SIGSTOP)
         try:
             [x] = produce_placed(settings, [(early.value(), pa, BASE_MS)])
