@@ -16,7 +16,7 @@ from streams.core.text.boilerplate import (
     remove_boilerplate,
 )
 from streams.core.text.formats import FORMAT_TEXT, parse_body
-from streams.core.text.headline import split_headline
+from streams.core.text.headline import split_headline, strip_site_suffix
 from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
 from streams.core.text.model import NormalizedArticle
@@ -56,6 +56,8 @@ def normalize_article(
     normalized, truncated = normalize_paragraphs_bounded(parsed.paragraphs, config.max_text_chars)
     paragraphs = tuple(p for p in normalized if len(p) >= config.min_paragraph_chars)
     title, title_cut = _title(parsed.title, config)
+    if title:
+        title = strip_site_suffix(title, parsed.metadata.site_name)
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         # Pages repeat their headline as the first block; plain-text copies do not have it.
         paragraphs = paragraphs[1:]

@@ -1,4 +1,5 @@
-"""A title for plain-text bodies whose first line is a headline.
+"""Headlines: a title for plain-text bodies whose first line is a headline, and the
+headline inside a page title that carries the site's name.
 
 Plain-text exports often put the headline on the first line ("Diplomat quits over arms
 sales" then the story). The first paragraph is taken as the title when it reads like a
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from streams.core.text.metadata import clean_text
+
 MAX_HEADLINE_CHARS = 150
 MIN_WORDS = 2
 MAX_WORDS = 25
@@ -42,6 +45,29 @@ _DATE_WORD = re.compile(
     r"|\d{1,4}(?:st|nd|rd|th)?|[\d:./-]+|at|on|,)",
     re.IGNORECASE,
 )
+
+
+# Separators between a headline and the site name in page titles ("Headline · Site").
+_SITE_SEPARATORS = frozenset("|·•–—-»:~/")
+
+
+def strip_site_suffix(title: str, site_name: str | None) -> str:
+    """``title`` without a trailing "<separator> <site name>" ("Headline · Global Voices").
+
+    Publishers append their name to ``og:title`` and ``<title>``; the headline is what the
+    record's title means. Only the page's own ``site_name`` is removed, and only after a
+    separator with a space on both sides, so "Rocket Lab: the company" keeps its colon part.
+    """
+    name = clean_text(site_name)
+    if not name or len(title) <= len(name) + 3:
+        return title
+    if not title.casefold().endswith(name.casefold()):
+        return title
+    head = title[: len(title) - len(name)]
+    if len(head) < 3 or head[-1] != " " or head[-2] not in _SITE_SEPARATORS or head[-3] != " ":
+        return title
+    stripped = head[:-3].rstrip()
+    return stripped if any(c.isalpha() for c in stripped) else title
 
 
 def split_headline(paragraphs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:

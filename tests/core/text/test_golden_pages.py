@@ -22,6 +22,7 @@ from streams.core.text.article import normalize_article
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 WH = "https://obamawhitehouse.archives.gov"
 WH_CARD = f"{WH}/sites/whitehouse.gov/files/images/twitter_cards_default.jpg"
+GV_DE = "https://de.globalvoices.org"
 
 GOLDEN: dict[str, tuple[ArticleMetadata, str]] = {
     "whitehouse_weekly_address_2016": (
@@ -113,6 +114,29 @@ GOLDEN: dict[str, tuple[ArticleMetadata, str]] = {
         ),
         "The last 33 days have been unprecedentedly difficult for the software f",
     ),
+    "globalvoices_de_news_nicaragua": (
+        ArticleMetadata(
+            url=None,
+            source="globalvoices.org",
+            # og:title ends " · Global Voices auf Deutsch", the og:site_name: dropped.
+            title="Ein Jahr voller Proteste: Nicaraguaner wollen nicht mehr nur den Rücktritt "
+            "Ortegas, sondern einen Neuanfang",
+            title_source="page",
+            published_at="2019-04-30T15:10:10+00:00",  # article:published_time ...+0000
+            modified_at="2019-11-26T15:10:42+00:00",
+            authors=("Elisa Marvena",),  # <meta name="byl">, the "Geschrieben von" credit
+            site_name="Global Voices auf Deutsch",
+            canonical_url=f"{GV_DE}/2019/04/30/ein-jahr-voller-proteste-nicaraguaner-wollen-"
+            "nicht-mehr-nur-den-rucktritt-ortegas-sondern-einen-neuanfang/",
+            description="„[Wir müssen] Autoritarismus, Sexismus, Alleinherrschaft einzelner und "
+            "andere Übel, die in die politische Kultur dieses Landes Einzug gehalten haben, "
+            "beseitigen.“",
+            image="https://globalvoices.org/wp-content/uploads/2019/03/Ideas-por-balas-800x450.jpg",
+            # No section meta: the first of the post's rel=tag category links ("Regionen").
+            section="Lateinamerika",
+        ),
+        "Seit dem Ausbruch der Massenproteste gegen Präsident Daniel Ortega in Nicaragua",
+    ),
     "v8_blog_standalone_wasm": (
         ArticleMetadata(
             url=None,
@@ -141,6 +165,14 @@ def test_golden_metadata(name: str) -> None:
     assert resolve_metadata(envelope, article) == expected
     assert sentence in article.text
     assert (envelope.source_encoding, envelope.encoding_detected) == ("utf-8", False)
+
+
+def test_the_news_article_keeps_the_byline_and_categories_out_of_the_text() -> None:
+    article = normalize_article(_read("globalvoices_de_news_nicaragua").decode())
+    for chrome in ("Geschrieben von", "Übersetzt von", "Kategorien", "Teile diesen Beitrag"):
+        assert chrome not in article.text
+    assert article.text.endswith("wird wieder mit einem harten Durchgreifen der Polizei "
+                                 "gerechnet.")
 
 
 def test_every_fixture_has_a_golden_entry() -> None:

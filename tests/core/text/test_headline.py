@@ -1,11 +1,12 @@
-"""A title for plain-text bodies whose first line is a headline; evidence from the samples."""
+"""A title for plain-text bodies whose first line is a headline (evidence from the samples);
+the headline inside a page title that ends with the site's name."""
 
 from __future__ import annotations
 
 import pytest
 
 from streams.core.text.article import normalize_article
-from streams.core.text.headline import split_headline
+from streams.core.text.headline import split_headline, strip_site_suffix
 from tests.harness import SAMPLES
 
 LEDE = ("A UK diplomat resigned on Monday over British arms sales to Israel, saying the "
@@ -76,3 +77,47 @@ def test_a_copy_with_its_headline_line_matches_the_copy_without() -> None:
 def test_html_fragments_do_not_get_a_first_line_title() -> None:
     article = normalize_article(f"<p>Diplomat quits over UK arms sales</p><p>{LEDE}</p>")
     assert article.title is None
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        ("Ein Jahr voller Proteste · Global Voices auf Deutsch", "Global Voices auf Deutsch",
+         "Ein Jahr voller Proteste"),
+        ("Diplomat quits | THE DAILY", "The Daily", "Diplomat quits"),
+        ("Diplomat quits - The Daily", "The Daily", "Diplomat quits"),
+        ("Diplomat quits \u2014 The Daily", "The Daily", "Diplomat quits"),
+    ],
+)
+def test_the_site_name_after_a_separator_is_not_part_of_the_headline(
+    title: str, site: str, expected: str
+) -> None:
+    assert strip_site_suffix(title, site) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "site"),
+    [
+        ("Diplomat quits · Global Voices", None),  # no site name: nothing to compare with
+        ("Diplomat quits · The Daily", "Global Voices"),  # another name
+        ("Why I left The Daily", "The Daily"),  # no separator: the name is in the headline
+        ("Diplomat quits:The Daily", "The Daily"),  # no spaces around the separator
+        ("The Daily", "The Daily"),  # nothing but the name
+        (" · The Daily", "The Daily"),
+        ("2024 · The Daily", "The Daily"),  # no letter would be left
+    ],
+)
+def test_titles_without_a_site_suffix_are_kept(title: str, site: str | None) -> None:
+    assert strip_site_suffix(title, site) == title
+
+
+def test_normalize_article_strips_the_site_name_from_the_page_title() -> None:
+    # trafilatura trims "<title>" itself but takes og:title as written (Global Voices'
+    # golden page: "... · Global Voices auf Deutsch").
+    page = (
+        '<html><head><meta property="og:title" content="Diplomat quits over arms sales'
+        ' \u00b7 The Daily"><meta property="og:site_name" content="The Daily"></head>'
+        f"<body><article><p>{LEDE}</p><p>{MORE}</p></article></body></html>"
+    )
+    article = normalize_article(page)
+    assert (article.title, article.title_source) == ("Diplomat quits over arms sales", "page")
