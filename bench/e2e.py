@@ -281,6 +281,8 @@ WORKER = python_module("streams.cli", "worker")
 FORWARD = python_module("bench.baselines", "forward")
 DATASKETCH = python_module("bench.baselines", "datasketch")
 DAYONE = python_module("bench.dayone")
+# The pipeline worker with story clustering off (``env`` execs it: same pid, same group).
+NO_STORIES = ["env", "INGEST_STORIES=false", *WORKER]
 
 
 def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,

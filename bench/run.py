@@ -41,6 +41,8 @@ TARGETS = (
     ("pipeline_vs_datasketch", "pipeline / datasketch variant (articles/s)", 3.0, True),
     ("pipeline_vs_dayone", "pipeline / day-one alternative (articles/s)", 2.5, True),
     ("two_vs_one_worker", "2 workers / 1 worker (articles/s)", 1.6, True),
+    ("stories_on_vs_off", "pipeline with / without stories (articles/s; cost <= 15 %)", 0.85,
+     True),
     ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
 )
 
@@ -93,6 +95,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
         "pipeline_vs_dayone": div(rate("pipeline_1w"), rate("dayone")),
         "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
+        "stories_on_vs_off": div(rate("pipeline_1w"), rate("pipeline_1w_nostories")),
         # paired within interleaved rounds (bench/growth.py): robust to background load
         "cost_1m_vs_10k": large.get("process_ratio_to_smallest_median")
         if small and large and small is not large else None,
@@ -130,6 +133,7 @@ def verdicts(values: dict[str, float | None]) -> list[dict[str, Any]]:
 RUN_LABELS = {
     "trivial_faust": "(a) trivial Faust forward agent, 1 worker",
     "pipeline_1w": "pipeline, 1 worker",
+    "pipeline_1w_nostories": "pipeline, 1 worker, stories off (INGEST_STORIES=false)",
     "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
     "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
     "pipeline_2w": "pipeline, 2 workers",
@@ -326,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="index sizes, comma-separated ('' skips)")
     parser.add_argument("--growth-messages", type=int, default=300)
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "datasketch,dayone,scale,latency,profile,core")
+                        "nostories,datasketch,dayone,scale,latency,profile,core")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -372,6 +376,8 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     runs = results["runs"]
     plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
             ("pipeline", "pipeline_1w", e2e.WORKER, 1),
+            # The story clustering's end-to-end cost (issue 16): the same worker without it.
+            ("nostories", "pipeline_1w_nostories", e2e.NO_STORIES, 1),
             ("datasketch", "datasketch", e2e.DATASKETCH, 1),
             ("dayone", "dayone", e2e.DAYONE, 1),
             ("scale", "pipeline_2w", e2e.WORKER, 2))

@@ -35,8 +35,10 @@ from __future__ import annotations
 import heapq
 import math
 import sys
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import mul
 from typing import Any
 
@@ -178,16 +180,18 @@ class StoryState:
         Candidates are the stories holding one of the article's heaviest terms, ranked by
         how much of that head they hold; only the first ``max_candidates`` are scored.
         """
-        # A plain dict: a Counter's ``+= 1`` on a new key calls its Python ``__missing__``.
-        hits: dict[str, int] = {}
-        get, postings, max_postings = hits.get, self._postings, self.config.max_postings
+        # Counted in C: one Counter over the chained postings (a story id appears once per
+        # head term whose posting holds it) instead of a Python loop over postings of up to
+        # ``max_postings`` stories.
+        groups: list[Iterable[str]] = []
+        postings, max_postings = self._postings, self.config.max_postings
         for key, _ in query.head:
             posting = postings.get(key)
             if isinstance(posting, str):
-                hits[posting] = get(posting, 0) + 1
+                groups.append((posting,))
             elif posting is not None and len(posting) <= max_postings:
-                for story_id in posting:
-                    hits[story_id] = get(story_id, 0) + 1
+                groups.append(posting)
+        hits = Counter(chain.from_iterable(groups))
         hits.pop(exclude or "", None)
         if not hits:
             return []
