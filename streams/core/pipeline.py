@@ -202,7 +202,7 @@ class Deduplicator:
             )
             outputs = [Output("duplicates", key, value)]
             verdict = "duplicate"
-        kept_fixed, moved = self._corrections(decision, key, now_ms, replay=not is_new)
+        kept_fixed, moved = self._corrections(decision, key, now_ms)
         if kept_fixed or moved:  # other workers' replicas leave these corrections to us
             corrected = tuple(o.key for o in kept_fixed + moved)
             records[0] = dataclasses.replace(records[0], corrected=corrected)
@@ -271,11 +271,12 @@ class Deduplicator:
         return tuple(k for k in prepared.paragraph_keys if k not in known)
 
     def _corrections(
-        self, decision: Decision, winner: str, now_ms: int, *, replay: bool = False
+        self, decision: Decision, winner: str, now_ms: int
     ) -> tuple[list[Output], list[Output]]:
         """Corrections this (earlier) article causes: for the kept articles it supersedes, and
-        for the duplicates that moved with them to its group's kept article. None for
-        verdicts still held here: those are rewritten on release."""
+        for the duplicates that moved with them to its group's kept article (one output each,
+        but no log record: they follow the superseded article's entry). None for verdicts
+        still held here: those are rewritten on release. A replay repeats them."""
         root = winner if decision.kept else (decision.duplicate_of or winner)
         kept_fixed = []
         matches = dict(zip(decision.supersedes, decision.superseded_matches, strict=False))
@@ -287,9 +288,7 @@ class Deduplicator:
                 self._correction(loser_id, root, kind, similarity, now_ms, supersedes="kept")
             )
         moved: list[Output] = []
-        if not decision.supersedes and not replay:
-            return kept_fixed, moved  # nothing moved (the group is not scanned: it may be big)
-        for member in moved_members(self.index, root, winner):
+        for member in moved_members(self.index, root, winner, decision.supersedes):
             if member.id in self._held or member.id in decision.supersedes:
                 continue
             similarity = member.similarity if member.similarity is not None else 1.0

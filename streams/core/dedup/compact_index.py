@@ -5,7 +5,8 @@ Where the bytes go, per entry (128 permutations, 32 bands; ``bench/growth.py`` m
 * the signature, 512 B, one row of a uint32 matrix (every value is needed: verification
   compares all of them, and re-rooted entries are logged with their signature);
 * 33-34 packed (key, row) pairs of 8 B in a :class:`~streams.core.dedup.pairs.PairTable`:
-  one per LSH band, one for the content hash, one for the root of a duplicate;
+  one per LSH band, one for the content hash, one for the root of a duplicate (a duplicate
+  that is not searchable, ``IndexEntry.searchable``, has the root's pair only);
 * numpy columns: content hash (16 B), event time and seen-at (8 B each), shingle count,
   source (interned), id hash (4 B each), state (1 B);
 * one ``bytes`` with the id, root, origin, ``superseded_by`` and any rare field
@@ -344,9 +345,12 @@ class CompactIndex:
         return (space << self._key_bits) | (mixed >> (64 - self._key_bits))
 
     def _keys(self, row: int, entry: IndexEntry) -> U32:
-        keys = [self._string_key(self._hash_space, entry.fingerprint.content_hash)]
+        keys = []
         if entry.root != entry.id:
             keys.append(self._string_key(self._member_space, entry.root))
+        if not entry.is_looked_up:  # found by id and as a member only
+            return np.array(keys, dtype=np.uint32)
+        keys.append(self._string_key(self._hash_space, entry.fingerprint.content_hash))
         bands = self._band_keys(self._sig[row, : self._bands * self._band_width]
                                 .reshape(self._bands, self._band_width))
         return np.concatenate([bands, np.array(keys, dtype=np.uint32)])

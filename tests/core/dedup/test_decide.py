@@ -71,7 +71,9 @@ def test_earlier_arrival_supersedes_later_kept() -> None:
     feed(index, "d")  # dup of c
     decision = feed(index, "a")
     assert decision == Decision(kept=True, supersedes=("c",))
-    assert {e.id: e.root for e in (index.get("c"), index.get("d")) if e} == {"c": "a", "d": "a"}
+    # d follows c by indirection: its entry is not rewritten
+    assert {e.id: e.root for e in (index.get("c"), index.get("d")) if e} == {"c": "a", "d": "c"}
+    assert (resolve_root(index, "c"), resolve_root(index, "d")) == ("a", "a")
 
 
 def test_duplicate_also_supersedes_later_kept_matches() -> None:
@@ -110,7 +112,6 @@ def test_apply_decision_returns_changed_entries() -> None:
     assert [(e.id, e.root, e.superseded_by) for e in changed] == [
         ("a", "a", None),
         ("c", "a", "a"),
-        ("d", "a", None),
     ]
 
 
@@ -121,7 +122,7 @@ def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
     for article_id in order:
         feed(index, article_id)
     assert kept_ids(index) == {"a", "x"}
-    assert {i: index.get(i).root for i in STORY} == {  # type: ignore[union-attr]
+    assert {i: resolve_root(index, i) for i in STORY} == {
         "a": "a",
         "b": "a",
         "c": "a",
@@ -233,7 +234,7 @@ def test_supersedes_skips_ids_no_longer_indexed() -> None:
     decision = Decision(kept=True, supersedes=("b-expired", "c"))
     changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
     assert [(e.id, e.root, e.superseded_by) for e in changed] == [
-        ("a", "a", None), ("c", "a", "a"), ("d", "a", None)]
+        ("a", "a", None), ("c", "a", "a")]
 
 
 def test_a_superseded_entry_with_a_stale_root_is_re_rooted() -> None:
@@ -263,9 +264,11 @@ def test_a_root_change_marks_the_moved_duplicates() -> None:
     feed(index, "c")
     feed(index, "d")  # duplicate of c
     feed(index, "a")  # earlier: c becomes a's duplicate, d moves with it
-    assert [e.id for e in moved_members(index, "a", "a")] == ["d"]
+    assert [e.id for e in moved_members(index, "a", "a", ("c",))] == ["d"]
+    assert moved_members(index, "a", "other", ("c",)) == []  # not the article that moved it
+    assert moved_members(index, "c", "a", ("c",)) == []  # not the root it moved to
     assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
-    assert index.get("d").moved_by == "a"  # type: ignore[union-attr]
+    assert index.get("d").root == "c"  # type: ignore[union-attr]
 
 
 # -- pinned by mutation testing (MUTATION.md) --------------------------------------------------
@@ -391,15 +394,17 @@ def test_apply_decision_keeps_the_verdict_and_the_moved_by_of_the_entry_it_repla
 
 def test_a_kept_article_decided_again_as_a_duplicate_takes_its_duplicates_along() -> None:
     """``c`` was kept with a duplicate ``d``; decided again (new content) as a duplicate of
-    ``a``, ``d`` moves to ``a`` and remembers that ``c`` moved it."""
+    ``a``, ``d`` follows it to ``a`` (its entry unchanged) and counts as moved by ``c``."""
     index = FingerprintIndex(CONFIG.lsh)
     index.add(IndexEntry("a", 1_000, STORY["a"][1], "a"))
     index.add(IndexEntry("c", 3_000, STORY["x"][1], "c"))
     index.add(IndexEntry("d", 4_000, STORY["y"][1], "c", match="near", similarity=0.9))
     changed = apply_decision(index, STORY["c"][1], 3_000, "c",
-                             Decision(False, "a", "near", 0.9), now_ms=0)
-    assert [(e.id, e.root, e.moved_by) for e in changed] == [("c", "a", None), ("d", "a", "c")]
-    assert [(e.id, e.root) for e in moved_members(index, "a", "c")] == [("d", "a")]
+                             Decision(False, "a", "near", 0.9), now_ms=0,
+                             revision=Revision(2, STORY["x"][1].content_hash))
+    assert [(e.id, e.root, e.moved_by) for e in changed] == [("c", "a", None)]
+    assert resolve_root(index, "d") == "a"
+    assert [(e.id, e.root) for e in moved_members(index, "a", "c", ())] == [("d", "c")]
 
 
 def test_a_superseded_entry_takes_the_match_its_decision_gives_it() -> None:
