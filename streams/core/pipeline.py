@@ -241,27 +241,22 @@ class Deduplicator:
         profile = profile_forms(kept, language, self.config)
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    # Group members whose paragraphs are looked up when counting an article's paragraphs
-    # towards learned boilerplate: enough for a story's few copies, bounded for a wire story
-    # carried thousands of times.
-    LEARNING_MEMBERS = 16
-
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision
     ) -> tuple[int, ...]:
         """The paragraphs this article adds to the learned-boilerplate counts.
 
         Learned boilerplate is a paragraph found in several *different* articles, so each
-        group of copies counts a paragraph once: an article counts the paragraphs no other
-        member of its group (its kept article, the kept articles it supersedes and their
-        duplicates) has. An original counts all of its paragraphs; a copy only what its
-        publisher added (a footer, a pitch); a story never becomes boilerplate because its
-        copies arrived out of order and were each kept for a while.
+        group of copies counts a paragraph once: an article counts the paragraphs its kept
+        article and the kept articles it supersedes do not have. An original counts all of
+        its paragraphs; a copy only what its publisher added (a footer, a pitch); a story
+        never becomes boilerplate because its copies arrived out of order and were each kept
+        for a while. (The superseded articles' own duplicates are not looked at: they were
+        not before issue 14 either, when they had already been moved away by the time this
+        ran, and looking at them would change what is learned, hence verdicts.)
         """
-        related = [self.index.get(own.root)] if not own.is_kept else []
-        for superseded in decision.supersedes:
-            related.append(self.index.get(superseded))
-            related.extend(self.index.members(superseded)[: self.LEARNING_MEMBERS])
+        related = [self.index.get(resolve_root(self.index, own.root))] if not own.is_kept else []
+        related.extend(self.index.get(superseded) for superseded in decision.supersedes)
         known: set[int] = set()
         for entry in related:
             if entry is not None and entry.id != own.id and entry.profile is not None:
