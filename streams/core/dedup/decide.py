@@ -156,8 +156,8 @@ def decide(
             superseded_matches=superseded_matches,
             searchable=previous.searchable,
         )
-    first = _earliest_match(found, key, article_id, candidate, full, index, config,
-                            revision=previous is not None)
+    first = _earliest_match(found, key, article_id, candidate, full=full, index=index,
+                            config=config, revision=previous is not None)
     if first is None:
         return Decision(kept=True, supersedes=supersedes, superseded_matches=superseded_matches)
     root = resolve_root(index, first.entry.root)
@@ -174,8 +174,8 @@ def decide(
 
 def _earliest_match(
     found: list[tuple[IndexEntry, bool]], key: tuple[int, str], article_id: str,
-    candidate: Candidate, full: Candidate | None, index: Index, config: DedupConfig,
-    *, revision: bool,
+    candidate: Candidate, *, full: Candidate | None, index: Index, config: DedupConfig,
+    revision: bool,
 ) -> Match | None:
     """The earliest earlier match; ``found`` is by ``order_key``. A new revision is not a
     duplicate of its own earlier revision, nor of its copies."""
