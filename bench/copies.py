@@ -8,11 +8,13 @@ stateful step must cost the same per copy whatever the size of the copy's group 
 For each N, one article (``bench.corpus``, ~600 words) and N copies of it go through the
 pure core (:class:`streams.core.pipeline.Deduplicator.decide`, prepared beforehand: only the
 stateful step is timed, in CPU time): a quarter are exact copies, the others near copies
-with a few words replaced in one paragraph, all later than the original by event time. A
-small N is repeated on fresh state so every N decides about as many copies. Then one late
-copy that is *earliest* by event time arrives: it supersedes the group's kept article, and
-its CPU time and the fingerprint-log records it appends are reported (every worker replays
-those records).
+with a few words replaced in one paragraph, all later than the original by event time. The
+smallest N is repeated on fresh state; a larger N's story is decided in chunks, each paired
+with as many decisions of the smallest N's stories, and the ratio of the two is taken per
+chunk (the median is reported; the pooled ratio too), so the load of this shared machine
+falls on both. Then one late copy that is *earliest* by event time arrives: it supersedes
+the group's kept article, and its CPU time and the fingerprint-log records it appends are
+reported (every worker replays those records).
 
 Copies reuse ``VARIANTS`` prepared variants (each under its own source) so that preparing
 10,000 copies does not dominate the run; learned boilerplate is off
@@ -46,8 +48,10 @@ from streams.core.text.learned import LearnedBoilerplateConfig
 BASE_MS = 1_700_000_000_000
 VARIANTS = 64
 COPIES = (10, 100, 1_000, 3_000, 10_000)
-# Copies decided per N (small N are repeated on fresh state); the largest N is run once.
+# Decisions of the smallest N's stories (repeated on fresh state) for its own row.
 TARGET_DECISIONS = 3_000
+# Chunks each larger story is decided in, each paired with the smallest N's stories.
+CHUNKS = 20
 TARGET_RATIO = 1.2
 
 
@@ -103,60 +107,108 @@ def new_index(config: CoreConfig, backend: str) -> Index:
     return CompactIndex(config.dedup.lsh)
 
 
+class Story:
+    """One story on fresh state, decided a chunk at a time (CPU seconds per chunk)."""
+
+    def __init__(self, copies: int, original: Prepared, templates: list[Prepared],
+                 config: CoreConfig, backend: str) -> None:
+        self.copies = copies
+        self.templates = templates
+        self.dedup = Deduplicator(config, worker="bench", index=new_index(config, backend))
+        self.messages = [as_message(original, "original", BASE_MS + 1_000, 0)]
+        self.messages += [as_message(templates[i % len(templates)], f"copy-{i:05d}",
+                                     BASE_MS + 2_000 + i, i + 1) for i in range(copies)]
+        self.done = 0
+
+    def decide(self, count: int) -> float:
+        chunk = self.messages[self.done:self.done + count]
+        started = time.process_time()
+        for message in chunk:
+            outcome = self.dedup.decide(message, BASE_MS + self.done)
+            assert outcome.verdict == ("enriched" if self.done == 0 else "duplicate")
+            self.done += 1
+        return time.process_time() - started
+
+    def late_copy(self) -> dict[str, Any]:
+        """The late copy that is earliest by event time: its CPU time and what it appends."""
+        late = as_message(self.templates[1], "late-earliest", BASE_MS, self.copies + 1)
+        started = time.process_time()
+        outcome = self.dedup.decide(late, BASE_MS + self.copies + 1)
+        late_s = time.process_time() - started
+        assert outcome.verdict == "enriched", outcome.verdict
+        return {"late_ms": round(late_s * 1e3, 2), "late_log_records": len(outcome.log_records),
+                "late_outputs": len(outcome.outputs), "late_corrections": outcome.corrections,
+                "late_root_changes": outcome.root_changes}
+
+
 def run_story(copies: int, original: Prepared, templates: list[Prepared], config: CoreConfig,
               backend: str = "compact") -> tuple[float, dict[str, Any]]:
     """CPU seconds of deciding the original and ``copies`` copies, then the late copy."""
-    dedup = Deduplicator(config, worker="bench", index=new_index(config, backend))
-    messages = [as_message(original, "original", BASE_MS + 1_000, 0)]
-    messages += [as_message(templates[i % len(templates)], f"copy-{i:05d}",
-                            BASE_MS + 2_000 + i, i + 1) for i in range(copies)]
-    started = time.process_time()
-    for offset, message in enumerate(messages):
-        outcome = dedup.decide(message, BASE_MS + offset)
-        assert outcome.verdict == ("enriched" if offset == 0 else "duplicate"), outcome.verdict
-    elapsed = time.process_time() - started
-    late = as_message(templates[1], "late-earliest", BASE_MS, copies + 1)
-    started = time.process_time()
-    outcome = dedup.decide(late, BASE_MS + copies + 1)
-    late_s = time.process_time() - started
-    assert outcome.verdict == "enriched", outcome.verdict
-    late_row = {"late_ms": round(late_s * 1e3, 2), "late_log_records": len(outcome.log_records),
-                "late_outputs": len(outcome.outputs), "late_corrections": outcome.corrections,
-                "late_root_changes": outcome.root_changes}
-    return elapsed, late_row
+    story = Story(copies, original, templates, config, backend)
+    elapsed = story.decide(copies + 1)
+    return elapsed, story.late_copy()
 
 
 def measure(counts: Sequence[int] = COPIES, *, decisions: int = TARGET_DECISIONS,
-            backend: str = "compact") -> dict[str, Any]:
+            backend: str = "compact", chunks: int = CHUNKS) -> dict[str, Any]:
+    """Per N: CPU ms per copy, and its ratio to the smallest N's, paired in time.
+
+    The smallest N's stories are decided on fresh state until ``decisions`` decisions. A
+    larger N's story is decided in ``chunks`` chunks, each followed by as many decisions of
+    the smallest N's stories; a row's ratio is the median over its chunks of the chunk's
+    cost per copy over theirs, so background load on this shared machine hits both sides.
+    """
     config = bench_config()
     original, templates = variants(config)
+    smallest = min(counts)
+
+    def baseline(count: int) -> tuple[float, int, dict[str, Any]]:
+        spent, done, late = 0.0, 0, {}
+        while done < count:
+            elapsed, late = run_story(smallest, original, templates, config, backend)
+            spent, done = spent + elapsed, done + smallest + 1
+        return spent, done, late
+
     rows = []
-    for n in counts:
-        repeats = max(1, decisions // (n + 1))
-        times, late = [], {}
-        for _ in range(repeats):
-            elapsed, late = run_story(n, original, templates, config, backend)
-            times.append(elapsed / (n + 1))
-        row = {"copies": n, "backend": backend, "repeats": repeats,
-               "ms_per_copy": round(statistics.median(times) * 1e3, 3),
-               "ms_per_copy_best": round(min(times) * 1e3, 3), **late}
+    for n in sorted(counts):
+        if n == smallest:
+            spent, done, late = baseline(max(decisions, n + 1))
+            row = {"copies": n, "ms_per_copy": spent / done, "ratio_to_smallest": 1.0,
+                   "ratio_pooled": 1.0, **late}
+        else:
+            story = Story(n, original, templates, config, backend)
+            size = -(-(n + 1) // chunks)
+            ratios, spent, base_total, base_count = [], 0.0, 0.0, 0
+            while story.done < n + 1:
+                count = min(size, n + 1 - story.done)
+                elapsed = story.decide(count)
+                base_s, base_n, _ = baseline(count)
+                spent, base_total, base_count = spent + elapsed, base_total + base_s, \
+                    base_count + base_n
+                ratios.append((elapsed / count) / (base_s / base_n))
+            row = {"copies": n, "ms_per_copy": spent / (n + 1),
+                   "ratio_to_smallest": statistics.median(ratios),
+                   "ratio_pooled": round(spent / (n + 1) / (base_total / base_count), 3),
+                   **story.late_copy()}
+        row["ms_per_copy"] = round(row["ms_per_copy"] * 1e3, 3)
+        row["ratio_to_smallest"] = round(row["ratio_to_smallest"], 3)
+        row["backend"] = backend
         print(f"copies: {row}", file=sys.stderr, flush=True)
         rows.append(row)
-    by_n = {r["copies"]: r for r in rows}
-    small, large = by_n.get(min(by_n)), by_n.get(max(by_n))
-    ratio = (round(large["ms_per_copy"] / small["ms_per_copy"], 3)
-             if small and large and small is not large else None)
-    return {"rows": rows, "ratio_largest_to_smallest": ratio,
-            "smallest": min(by_n), "largest": max(by_n),
-            "late_log_records": large["late_log_records"] if large else None}
+    large = rows[-1]
+    return {"rows": rows,
+            "ratio_largest_to_smallest": large["ratio_to_smallest"] if len(rows) > 1 else None,
+            "smallest": smallest, "largest": large["copies"],
+            "late_log_records": large["late_log_records"]}
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
-    lines = ["| copies | ms per copy (median) | best | late earliest copy ms | its log records "
-             "| its outputs |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| copies | ms per copy | to the smallest: median / pooled | late earliest copy ms "
+             "| its log records | its outputs |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in result["rows"]:
-        lines.append(f"| {r['copies']:,} | {r['ms_per_copy']:.3f} | {r['ms_per_copy_best']:.3f} "
-                     f"| {r['late_ms']:,.1f} | {r['late_log_records']:,} | {r['late_outputs']:,} |")
+        lines.append(f"| {r['copies']:,} | {r['ms_per_copy']:.3f} | {r['ratio_to_smallest']:.2f} "
+                     f"/ {r['ratio_pooled']:.2f} | {r['late_ms']:,.1f} | "
+                     f"{r['late_log_records']:,} | {r['late_outputs']:,} |")
     lines.append(copies_line(result))
     lines.append(records_line(result))
     return lines
@@ -182,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", default=",".join(map(str, COPIES)))
     parser.add_argument("--decisions", type=int, default=TARGET_DECISIONS,
-                        help="copies decided per N (small N repeated on fresh state)")
+                        help="decisions of the smallest N's stories for its own row")
     parser.add_argument("--backend", choices=("compact", "memory"), default="compact",
                         help="index backend (the worker's default: compact)")
     parser.add_argument("--json", action="store_true", help="one JSON line on stdout")

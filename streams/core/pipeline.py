@@ -288,15 +288,18 @@ class Deduplicator:
                 continue
             similarity = member.similarity if member.similarity is not None else 1.0
             moved.append(self._correction(
-                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of"
+                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of",
+                entry=member,
             ))
         return kept_fixed, moved
 
     def _correction(
         self, article_id: str, root: str, match: str | None, similarity: float, now_ms: int,
-        *, supersedes: Supersedes,
+        *, supersedes: Supersedes, entry: IndexEntry | None = None,
     ) -> Output:
-        entry = self.index.get(article_id)
+        """``entry``: the corrected article's entry when the caller holds it already."""
+        if entry is None:
+            entry = self.index.get(article_id)
         origin = parse_origin(entry.origin if entry is not None else "")
         value = correction_record(
             article_id, origin, root, similarity, now_ms, match=match, supersedes=supersedes,

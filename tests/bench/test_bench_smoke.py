@@ -83,8 +83,9 @@ def test_report_renders_ratios_and_targets() -> None:
                    {"entries": 1_000_000, "process_us": 110.0, "decide_apply_us": 11.0,
                     "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": None, "fill_s": 9.0,
                     "process_ratio_to_smallest_median": 1.1}],
-        "copies": {"rows": [{"copies": 10, "ms_per_copy": 0.3, "ms_per_copy_best": 0.3,
-                             "late_ms": 1.0, "late_log_records": 2, "late_outputs": 13}],
+        "copies": {"rows": [{"copies": 10, "ms_per_copy": 0.3, "ratio_to_smallest": 1.0,
+                             "ratio_pooled": 1.0, "late_ms": 1.0, "late_log_records": 2,
+                             "late_outputs": 13}],
                    "ratio_largest_to_smallest": 1.1, "smallest": 10, "largest": 10_000,
                    "late_log_records": 2},
     }
@@ -99,9 +100,11 @@ def test_report_renders_ratios_and_targets() -> None:
 
 
 def test_copies_of_one_story_are_measured_with_their_late_records() -> None:
-    result = copies.measure([3, 12], decisions=12)
-    assert [(r["copies"], r["repeats"]) for r in result["rows"]] == [(3, 3), (12, 1)]
+    result = copies.measure([3, 12], decisions=12, chunks=4)
+    assert [r["copies"] for r in result["rows"]] == [3, 12]
     assert all(r["ms_per_copy"] > 0 for r in result["rows"])
+    assert result["rows"][0]["ratio_to_smallest"] == 1.0
+    assert result["ratio_largest_to_smallest"] == result["rows"][1]["ratio_to_smallest"] > 0
     # the late earliest copy: its own record and the superseded kept article's, at any size
     assert [r["late_log_records"] for r in result["rows"]] == [2, 2]
     # enriched, the kept article's correction, one per copy, the story renamed
