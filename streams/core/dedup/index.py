@@ -52,7 +52,9 @@ class Index(Protocol):
     def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
         """Searchable near-duplicate candidates of ``fingerprint``, by ``order_key``."""
     def members(self, root: str) -> list[IndexEntry]:
-        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""
+        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``:
+        its direct members (a superseded article keeps its own: see
+        :func:`streams.core.dedup.decide.group_members`)."""
     def expire(self, now_ms: int, window_ms: int) -> list[str]:
         """Remove entries seen before ``now_ms - window_ms``; returns their ids."""
     def stats(self) -> IndexStats:
