@@ -112,7 +112,8 @@ class DatasketchIndex(FingerprintIndex):
 
     def add(self, entry: IndexEntry) -> None:
         super().add(entry)  # unlinks an older entry of the same id first
-        self._ds.insert(entry.id, _lean(entry.fingerprint), check_duplication=False)
+        if entry.is_looked_up:  # as our bands: a copy past searchable_copies is not a candidate
+            self._ds.insert(entry.id, _lean(entry.fingerprint), check_duplication=False)
 
     def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
         ids = self._ds.query(_lean(fingerprint))

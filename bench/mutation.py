@@ -52,7 +52,8 @@ class Module:
 MODULES = (
     # Revisions are decided in decide.py; their tests are with the pipeline's.
     Module("decide", "streams/core/dedup/decide.py",
-           ("tests/core/dedup", "tests/core/test_revisions.py")),
+           ("tests/core/dedup", "tests/core/test_revisions.py",
+            "tests/core/test_story_copies.py")),
     Module("similarity", "streams/core/dedup/similarity.py", ("tests/core/dedup",)),
     Module("index", "streams/core/dedup/index.py", ("tests/core/dedup",)),
     Module("minhash", "streams/core/dedup/minhash.py", ("tests/core/dedup",)),

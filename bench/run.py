@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from bench import copies as story_copies
 from bench import e2e, procfs
 from bench.baselines import core_rates
 
@@ -44,6 +45,8 @@ TARGETS = (
     ("stories_on_vs_off", "pipeline with / without stories (articles/s; cost <= 15 %)", 0.85,
      True),
     ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
+    ("copies_largest_vs_smallest", "per-copy cost of a story copied 10,000 / 10 times", 1.2,
+     False),
 )
 
 
@@ -78,6 +81,15 @@ def growth(sizes: Sequence[int], messages: int) -> list[dict[str, Any]]:
     return rows
 
 
+def copies(sizes: Sequence[int]) -> dict[str, Any]:
+    """``bench.copies`` in a subprocess (its own clean heap, like growth)."""
+    argv = e2e.python_module("bench.copies", "--copies", ",".join(map(str, sizes)), "--json")
+    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=600,
+                          check=True, start_new_session=True)
+    result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     runs = results["runs"]
 
@@ -105,6 +117,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         if small and large and small is not large else None,
         "e2e_vs_core_no_kafka": div(rate("pipeline_1w"),
                                     results.get("core", {}).get("core_per_s")),
+        "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
     }
 
 
@@ -222,6 +235,8 @@ def render_markdown(results: dict[str, Any], notes: str) -> str:
     lat = results.get("latency")
     lat_section = latency_table(lat) if lat else "(not run)"
     prof = results.get("profile", {})
+    copies_section = ("\n".join(story_copies.summary_lines(results["copies"]))
+                      if results.get("copies") else "(not run)")
     command = " ".join(filter(None, (".venv/bin/python -m bench.run", results["args"])))
     return f"""# Benchmarks
 
@@ -270,6 +285,17 @@ corpus articles then decided against it, best of 3 rounds of CPU time on one pin
 RSS B/entry is the process's RSS delta after filling; `stats()` is the index's own estimate
 (what `ingest_index_bytes` reports).
 
+## Copies of one story
+
+{copies_section}
+
+`python -m bench.copies` (issue 14): one article and N copies of it (a quarter exact, the
+others with a few words replaced) through the pure core's stateful step, CPU time per copy
+(small N repeated on fresh state); then one late copy that is earliest by event time, which
+supersedes the group's kept article: its CPU time, and the fingerprint-log records it
+appends (every worker replays them). The target: per copy within 1.2x whatever N, and a
+change of root writing as many records at every N.
+
 ## Profile of one pipeline worker
 
 pyinstrument, 1 ms samples of the worker's main thread (where Faust's event loop and the
@@ -306,6 +332,9 @@ def print_summary(results: dict[str, Any]) -> None:
     if results.get("growth"):
         print()
         print(growth_table(results["growth"]))
+    if results.get("copies"):
+        print()
+        print("\n".join(story_copies.summary_lines(results["copies"])))
     print()
     print(ratio_table(results))
     print(flush=True)
@@ -329,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--growth", default="10000,100000,1000000",
                         help="index sizes, comma-separated ('' skips)")
     parser.add_argument("--growth-messages", type=int, default=300)
+    parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
+                        help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
                         "nostories,datasketch,dayone,scale,latency,profile,core")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
@@ -399,6 +430,11 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
         results["profile"] = profile
         print(f"  profile: {profile.get('rate_under_profiler')} articles/s under pyinstrument; "
               f"report {profile.get('report')}", flush=True)
+    counts = [int(c) for c in args.copies.split(",") if c]
+    if counts:
+        results["copies"] = copies(counts)
+        for line in story_copies.summary_lines(results["copies"])[-2:]:
+            print(f"  {line}", flush=True)
     sizes = [int(s) for s in args.growth.split(",") if s]
     if sizes:
         results["growth_messages"] = args.growth_messages

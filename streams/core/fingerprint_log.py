@@ -20,6 +20,12 @@ Revisions (:mod:`streams.core.dedup.revision`) added optional fields to version 
 the revision (absent: 1), ``ph`` the content hash of the revision it follows, ``fh`` the
 hash over every paragraph when learned boilerplate was left out of ``h``. Older version-2
 readers ignore them; ids became scoped ids (``source:id``, up to MAX_LOG_ID_CHARS).
+
+Issue 14 added ``ns`` (true: the entry is not searchable, ``IndexEntry.searchable``; absent:
+it is) and changed what a change of root writes: one record for each superseded article
+(its new root), none for its duplicates, which follow it by indirection. An older reader
+ignores ``ns`` (it then also looks up those copies: more candidates, the same verdicts) and
+resolves roots through chains already.
 """
 
 from __future__ import annotations
@@ -150,6 +156,8 @@ def encode_record(
         value["ph"] = entry.previous_hash
     if entry.full_hash is not None:
         value["fh"] = entry.full_hash
+    if not entry.searchable:
+        value["ns"] = True
     if story is not None:
         value["st"] = story_codec.encode_note(story)
     if corrected:
@@ -201,6 +209,7 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
         revision=_revision(obj),
         previous_hash=_optional_hash(obj, "ph"),
         full_hash=_optional_hash(obj, "fh"),
+        searchable=not _field(obj, "ns", bool, False),
     )
     keys = obj.get("p", [])
     if not isinstance(keys, list) or not all(

@@ -202,7 +202,7 @@ class Deduplicator:
             )
             outputs = [Output("duplicates", key, value)]
             verdict = "duplicate"
-        kept_fixed, moved = self._corrections(decision, key, now_ms, replay=not is_new)
+        kept_fixed, moved = self._corrections(decision, key, now_ms)
         if kept_fixed or moved:  # other workers' replicas leave these corrections to us
             corrected = tuple(o.key for o in kept_fixed + moved)
             records[0] = dataclasses.replace(records[0], corrected=corrected)
@@ -241,27 +241,22 @@ class Deduplicator:
         profile = profile_forms(kept, language, self.config)
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    # Group members whose paragraphs are looked up when counting an article's paragraphs
-    # towards learned boilerplate: enough for a story's few copies, bounded for a wire story
-    # carried thousands of times.
-    LEARNING_MEMBERS = 16
-
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision
     ) -> tuple[int, ...]:
         """The paragraphs this article adds to the learned-boilerplate counts.
 
         Learned boilerplate is a paragraph found in several *different* articles, so each
-        group of copies counts a paragraph once: an article counts the paragraphs no other
-        member of its group (its kept article, the kept articles it supersedes and their
-        duplicates) has. An original counts all of its paragraphs; a copy only what its
-        publisher added (a footer, a pitch); a story never becomes boilerplate because its
-        copies arrived out of order and were each kept for a while.
+        group of copies counts a paragraph once: an article counts the paragraphs its kept
+        article and the kept articles it supersedes do not have. An original counts all of
+        its paragraphs; a copy only what its publisher added (a footer, a pitch); a story
+        never becomes boilerplate because its copies arrived out of order and were each kept
+        for a while. (The superseded articles' own duplicates are not looked at: they were
+        not before issue 14 either, when they had already been moved away by the time this
+        ran, and looking at them would change what is learned, hence verdicts.)
         """
-        related = [self.index.get(own.root)] if not own.is_kept else []
-        for superseded in decision.supersedes:
-            related.append(self.index.get(superseded))
-            related.extend(self.index.members(superseded)[: self.LEARNING_MEMBERS])
+        related = [self.index.get(resolve_root(self.index, own.root))] if not own.is_kept else []
+        related.extend(self.index.get(superseded) for superseded in decision.supersedes)
         known: set[int] = set()
         for entry in related:
             if entry is not None and entry.id != own.id and entry.profile is not None:
@@ -271,11 +266,12 @@ class Deduplicator:
         return tuple(k for k in prepared.paragraph_keys if k not in known)
 
     def _corrections(
-        self, decision: Decision, winner: str, now_ms: int, *, replay: bool = False
+        self, decision: Decision, winner: str, now_ms: int
     ) -> tuple[list[Output], list[Output]]:
         """Corrections this (earlier) article causes: for the kept articles it supersedes, and
-        for the duplicates that moved with them to its group's kept article. None for
-        verdicts still held here: those are rewritten on release."""
+        for the duplicates that moved with them to its group's kept article (one output each,
+        but no log record: they follow the superseded article's entry). None for verdicts
+        still held here: those are rewritten on release. A replay repeats them."""
         root = winner if decision.kept else (decision.duplicate_of or winner)
         kept_fixed = []
         matches = dict(zip(decision.supersedes, decision.superseded_matches, strict=False))
@@ -287,22 +283,23 @@ class Deduplicator:
                 self._correction(loser_id, root, kind, similarity, now_ms, supersedes="kept")
             )
         moved: list[Output] = []
-        if not decision.supersedes and not replay:
-            return kept_fixed, moved  # nothing moved (the group is not scanned: it may be big)
-        for member in moved_members(self.index, root, winner):
+        for member in moved_members(self.index, root, winner, decision.supersedes):
             if member.id in self._held or member.id in decision.supersedes:
                 continue
             similarity = member.similarity if member.similarity is not None else 1.0
             moved.append(self._correction(
-                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of"
+                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of",
+                entry=member,
             ))
         return kept_fixed, moved
 
     def _correction(
         self, article_id: str, root: str, match: str | None, similarity: float, now_ms: int,
-        *, supersedes: Supersedes,
+        *, supersedes: Supersedes, entry: IndexEntry | None = None,
     ) -> Output:
-        entry = self.index.get(article_id)
+        """``entry``: the corrected article's entry when the caller holds it already."""
+        if entry is None:
+            entry = self.index.get(article_id)
         origin = parse_origin(entry.origin if entry is not None else "")
         value = correction_record(
             article_id, origin, root, similarity, now_ms, match=match, supersedes=supersedes,

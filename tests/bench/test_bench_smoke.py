@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pyinstrument import Profiler
 
-from bench import backends, e2e, growth, run, sharding
+from bench import backends, copies, e2e, growth, run, sharding
 from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.decide import decide
@@ -84,14 +84,36 @@ def test_report_renders_ratios_and_targets() -> None:
                    {"entries": 1_000_000, "process_us": 110.0, "decide_apply_us": 11.0,
                     "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": None, "fill_s": 9.0,
                     "process_ratio_to_smallest_median": 1.1}],
+        "copies": {"rows": [{"copies": 10, "ms_per_copy": 0.3, "ratio_to_smallest": 1.0,
+                             "ratio_pooled": 1.0, "late_ms": 1.0, "late_log_records": 2,
+                             "late_outputs": 13}],
+                   "ratio_largest_to_smallest": 1.1, "smallest": 10, "largest": 10_000,
+                   "late_log_records": 2},
     }
     results["ratios"] = run.ratios(results)
     results["targets"] = run.verdicts(results["ratios"])
     assert results["ratios"]["pipeline_vs_trivial"] == 0.6
     assert results["ratios"]["stories_on_vs_off"] == 0.87
-    assert [t["met"] for t in results["targets"]] == [True, True, True, False, True, True]
+    assert [t["met"] for t in results["targets"]] == [True, True, True, False, True, True, True]
     text = run.render_markdown(results, "hand-written")
     assert "missed by" in text and "hand-written" in text
+    assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
+    assert "re-root records: 2 (target O(1): met)" in text
+
+
+def test_copies_of_one_story_are_measured_with_their_late_records() -> None:
+    result = copies.measure([3, 12], decisions=12, chunks=4)
+    assert [r["copies"] for r in result["rows"]] == [3, 12]
+    assert all(r["ms_per_copy"] > 0 for r in result["rows"])
+    assert result["rows"][0]["ratio_to_smallest"] == 1.0
+    assert result["ratio_largest_to_smallest"] == result["rows"][1]["ratio_to_smallest"] > 0
+    # the late earliest copy: its own record and the superseded kept article's, at any size
+    assert [r["late_log_records"] for r in result["rows"]] == [2, 2]
+    # enriched, the kept article's correction, one per copy, the story renamed
+    assert [r["late_outputs"] for r in result["rows"]] == [6, 15]
+    lines = copies.summary_lines(result)
+    assert lines[-1] == "re-root records: 2 (target O(1): met)"
+    assert lines[-2].startswith("copies: 12 vs 3 per copy = ")
 
 
 @pytest.mark.broker

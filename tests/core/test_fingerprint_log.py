@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,20 @@ def test_revision_fields_round_trip_and_are_absent_on_a_first_revision() -> None
     assert got.revision_key == "c" * 32
 
 
+def test_a_copy_that_is_not_searchable_says_so_and_others_carry_no_field() -> None:
+    signature = np.zeros(128, dtype=np.uint32)
+    copy = IndexEntry(
+        id="b", event_time_ms=2, root="a", searchable=False,
+        fingerprint=Fingerprint(content_hash="a" * 32, signature=signature, shingle_count=3),
+    )
+    assert orjson.loads(encode_record(copy, (), "w1"))["ns"] is True
+    assert decode_record(encode_record(copy, (), "w1")).entry.searchable is False
+    searchable = dataclasses.replace(copy, searchable=True)
+    assert "ns" not in orjson.loads(encode_record(searchable, (), "w1"))
+    assert decode_record(encode_record(searchable, (), "w1")).entry.searchable is True
+    assert decode_record(orjson.dumps({**_valid(), "ns": False})).entry.searchable is True
+
+
 def test_fences_are_recognised() -> None:
     assert is_fence(FENCE_PREFIX + b"abc")
     assert not is_fence(b"article-1") and not is_fence(None)
@@ -123,6 +138,8 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"cor": [3]}, "'cor' is not a list"),
         ({"cor": [""]}, "'cor' is not a list"),
         ({"cor": ["y" * 1025] * 2}, "'cor' is not a list"),
+        ({"ns": 1}, "'ns' must be bool"),
+        ({"ns": "true"}, "'ns' must be bool"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:

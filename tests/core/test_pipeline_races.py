@@ -173,9 +173,11 @@ def test_a_copy_corrected_by_the_other_worker_moves_its_duplicates_once() -> Non
             if v.get("supersedes")] == [("duplicates", "y", "x", "kept"),
                                         ("duplicates", "y2", "x", "duplicate_of")]
     assert exchange(x, b, now_ms=10_030) == [None] * len(x.log_records)
+    assert len(x.log_records) == 2  # x and y: y2 follows y by indirection
     for worker in (a, b):
         assert {i: e.root for i in ("x", "y", "y2") if (e := worker.index.get(i))} == {
-            "x": "x", "y": "x", "y2": "x"}, worker.worker
+            "x": "x", "y": "x", "y2": "y"}, worker.worker
+        assert resolve_root(worker.index, "y2") == "x", worker.worker
 
 
 def test_a_held_copy_the_other_worker_corrected_is_released_as_a_duplicate() -> None:

@@ -5,7 +5,8 @@ Where the bytes go, per entry (128 permutations, 32 bands; ``bench/growth.py`` m
 * the signature, 512 B, one row of a uint32 matrix (every value is needed: verification
   compares all of them, and re-rooted entries are logged with their signature);
 * 33-34 packed (key, row) pairs of 8 B in a :class:`~streams.core.dedup.pairs.PairTable`:
-  one per LSH band, one for the content hash, one for the root of a duplicate;
+  one per LSH band, one for the content hash, one for the root of a duplicate (a duplicate
+  that is not searchable, ``IndexEntry.searchable``, has the root's pair only);
 * numpy columns: content hash (16 B), event time and seen-at (8 B each), shingle count,
   source (interned), id hash (4 B each), state (1 B);
 * one ``bytes`` with the id, root, origin, ``superseded_by`` and any rare field
@@ -23,7 +24,7 @@ them (see :mod:`streams.core.dedup.pairs`).
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,10 @@ _INITIAL_ROWS = 1024
 # Free rows wait until no pair can point at them; when too many wait, every level is
 # rewritten at once rather than letting dead signatures hold memory.
 _QUARANTINE_SHARE = 16
+# Decoded entries kept (~1.5 KB each): decoding a row (its packed strings and pickled rare
+# fields) costs ~20 us, and a story copied many times has its kept article and searchable
+# copies looked up by every copy (bench/copies.py: 0.7 -> ? ms per copy at 10,000 copies).
+DECODED_CACHE_ENTRIES = 1024
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -106,6 +111,7 @@ class CompactIndex:
         self._quarantine: deque[tuple[int, int]] = deque()  # (pair epoch at death, row)
         self._min_seen = _INT64[1]
         self._ids = IdTable(self._id_of)
+        self._decoded: OrderedDict[int, IndexEntry] = OrderedDict()  # row -> entry, LRU
 
     # -- the Index protocol ---------------------------------------------------------------
     def __len__(self) -> int:
@@ -285,10 +291,24 @@ class CompactIndex:
         blob = self._blobs[row]
         self._blob_bytes -= len(blob) + 33 if blob is not None else 0
         self._blobs[row] = None
+        self._decoded.pop(row, None)
         self._live -= 1
         self._quarantine.append((self._pairs.epoch, row))
 
     def _entry(self, row: int) -> IndexEntry:
+        """The entry of a live row (frozen: a cached one is shared by every caller)."""
+        decoded = self._decoded
+        entry = decoded.get(row)
+        if entry is not None:
+            decoded.move_to_end(row)
+            return entry
+        entry = self._decode(row)
+        decoded[row] = entry
+        if len(decoded) > DECODED_CACHE_ENTRIES:
+            decoded.popitem(last=False)
+        return entry
+
+    def _decode(self, row: int) -> IndexEntry:
         blob = self._blobs[row]
         if blob is None:
             raise KeyError(row)
@@ -344,9 +364,12 @@ class CompactIndex:
         return (space << self._key_bits) | (mixed >> (64 - self._key_bits))
 
     def _keys(self, row: int, entry: IndexEntry) -> U32:
-        keys = [self._string_key(self._hash_space, entry.fingerprint.content_hash)]
+        keys = []
         if entry.root != entry.id:
             keys.append(self._string_key(self._member_space, entry.root))
+        if not entry.is_looked_up:  # found by id and as a member only
+            return np.array(keys, dtype=np.uint32)
+        keys.append(self._string_key(self._hash_space, entry.fingerprint.content_hash))
         bands = self._band_keys(self._sig[row, : self._bands * self._band_width]
                                 .reshape(self._bands, self._band_width))
         return np.concatenate([bands, np.array(keys, dtype=np.uint32)])

@@ -114,10 +114,18 @@ class DedupConfig:
     # Two articles further apart than this in event time are never duplicates: the dedup
     # window, applied to event times, so a backlog replay decides as the live stream did.
     window_ms: int = 14 * 86_400_000
+    # Duplicates of one kept article that lookups (content hash, LSH) still return: a copy
+    # is indexed for lookup only while fewer than this many of its group's duplicates are
+    # found with it; later copies are stored (by id, as members of their group) but not
+    # returned as candidates, so a story copied 10,000 times costs each copy what a story
+    # copied 16 times does (issue 14, bench/copies.py). The kept article is always found.
+    searchable_copies: int = 16
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
             raise ConfigError("window_ms must be positive")
+        if self.searchable_copies < 1:
+            raise ConfigError("searchable_copies must be at least 1")
         if self.lsh.bands * self.lsh.rows > self.minhash.num_perm:
             raise ConfigError(
                 f"bands*rows = {self.lsh.bands * self.lsh.rows} exceeds "

@@ -48,11 +48,13 @@ class Index(Protocol):
     def remove(self, article_id: str) -> IndexEntry | None:
         """Drop ``article_id``; returns its entry if it was indexed."""
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
-        """Entries with exactly this content hash."""
+        """Searchable entries (``IndexEntry.is_looked_up``) with exactly this content hash."""
     def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
-        """Near-duplicate candidates of ``fingerprint``, by ``order_key``."""
+        """Searchable near-duplicate candidates of ``fingerprint``, by ``order_key``."""
     def members(self, root: str) -> list[IndexEntry]:
-        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""
+        """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``:
+        its direct members (a superseded article keeps its own: see
+        :func:`streams.core.dedup.decide.group_members`)."""
     def expire(self, now_ms: int, window_ms: int) -> list[str]:
         """Remove entries seen before ``now_ms - window_ms``; returns their ids."""
     def stats(self) -> IndexStats:
@@ -126,9 +128,10 @@ class FingerprintIndex:
         if old is not None:
             self._unlink(old)
         self._entries[entry.id] = entry
-        for key in self._band_keys(entry.fingerprint):
-            _bucket_add(self._bands, key, entry.id)
-        _bucket_add(self._hashes, entry.fingerprint.content_hash, entry.id)
+        if entry.is_looked_up:
+            for key in self._band_keys(entry.fingerprint):
+                _bucket_add(self._bands, key, entry.id)
+            _bucket_add(self._hashes, entry.fingerprint.content_hash, entry.id)
         if not entry.is_kept:
             self._members.setdefault(entry.root, set()).add(entry.id)
         if old is None or old.seen_at_ms != entry.seen_at_ms:
@@ -190,9 +193,10 @@ class FingerprintIndex:
         return band_keys(fingerprint.signature, self._lsh)
 
     def _unlink(self, entry: IndexEntry) -> None:
-        for key in self._band_keys(entry.fingerprint):
-            _bucket_remove(self._bands, key, entry.id)
-        _bucket_remove(self._hashes, entry.fingerprint.content_hash, entry.id)
+        if entry.is_looked_up:
+            for key in self._band_keys(entry.fingerprint):
+                _bucket_remove(self._bands, key, entry.id)
+            _bucket_remove(self._hashes, entry.fingerprint.content_hash, entry.id)
         if not entry.is_kept:
             group = self._members.get(entry.root)
             if group is not None:

@@ -101,6 +101,11 @@ class IndexEntry:
     revision: int = 1
     previous_hash: str | None = None
     full_hash: str | None = None
+    # Whether lookups (content hash, LSH) return this entry; always for a kept article. A
+    # duplicate is not searchable when its group already had ``searchable_copies`` copies
+    # found with it (streams.core.dedup.config): it stays indexed by id and as a member of
+    # its group, so a story copied thousands of times costs each copy the same.
+    searchable: bool = True
 
     @property
     def revision_key(self) -> str:
@@ -114,6 +119,11 @@ class IndexEntry:
     @property
     def is_kept(self) -> bool:
         return self.root == self.id
+
+    @property
+    def is_looked_up(self) -> bool:
+        """Whether content-hash and LSH lookups return this entry."""
+        return self.searchable or self.root == self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,8 @@ class Decision:
     # (match kind, similarity) of each superseded article against this one, aligned with
     # ``supersedes``: what its correction record says.
     superseded_matches: tuple[tuple[MatchKind, float], ...] = field(default=(), compare=False)
+    # Whether the decided article's entry is searchable (IndexEntry.searchable).
+    searchable: bool = field(default=True, compare=False)
 
     def root_for(self, article_id: str) -> str:
         """Root of the decided article, and the new root of every superseded article."""

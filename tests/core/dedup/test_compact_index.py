@@ -55,6 +55,43 @@ def test_members_follow_their_root() -> None:
     assert index.members("a") == []
 
 
+@pytest.mark.parametrize("backend", [CompactIndex, FingerprintIndex])
+def test_a_duplicate_that_is_not_searchable_is_found_by_id_and_root_only(
+    backend: type[CompactIndex] | type[FingerprintIndex]
+) -> None:
+    index = backend(CONFIG.lsh)
+    index.add(entry("a", 1))
+    hidden = dataclasses.replace(entry("b", 1, root="a"), event_time_ms=2, searchable=False)
+    index.add(hidden)
+    probe = hidden.fingerprint
+    assert [e.id for e in index.by_content_hash(probe.content_hash)] == ["a"]
+    assert [e.id for e in index.candidates(probe)] == ["a"]
+    assert [e.id for e in index.members("a")] == ["b"]
+    assert wire(index.get("b")) == wire(hidden)
+    index.add(dataclasses.replace(hidden, root="b"))  # kept again: always searchable
+    assert [e.id for e in index.candidates(probe)] == ["a", "b"]
+    index.add(dataclasses.replace(hidden, searchable=True))
+    assert [e.id for e in index.by_content_hash(probe.content_hash)] == ["a", "b"]
+    index.add(hidden)
+    assert [e.id for e in index.candidates(probe)] == ["a"]
+    index.remove("b")
+    assert index.members("a") == [] and index.get("b") is None
+
+
+def test_a_decoded_entry_is_never_served_after_its_row_changed() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    first = entry("a", 1)
+    index.add(first)
+    assert index.get("a") is index.get("a")  # decoded once, then cached
+    second = entry("a", 1, root="z")
+    index.add(second)
+    assert wire(index.get("a")) == wire(second)
+    index.remove("a")
+    assert index.get("a") is None
+    index.add(entry("b", 2))  # may reuse a freed row
+    assert wire(index.get("b")) == wire(entry("b", 2))
+
+
 def test_candidates_by_shared_band() -> None:
     index = CompactIndex(CONFIG.lsh)
     index.add(entry("a", 1))
@@ -110,7 +147,8 @@ def random_operations(index: Index, seed: int, steps: int) -> list[object]:
                 fingerprint=rng.choice(fingerprints),
                 root=article_id if rng.random() < 0.6 else rng.choice(ids),
                 source=rng.choice([None, "s1", "s2"]), seen_at_ms=step,
-                superseded_by=rng.choice([None, None, "x"]), origin=f"raw/{step % 4}/{step}"))
+                superseded_by=rng.choice([None, None, "x"]), origin=f"raw/{step % 4}/{step}",
+                searchable=rng.random() < 0.7))
         elif roll < 0.7:
             answers.append(wire(index.remove(article_id)))
         elif roll < 0.73:

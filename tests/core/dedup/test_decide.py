@@ -8,6 +8,7 @@ from streams.core.dedup.decide import (
     apply_decision,
     decide,
     find_matches,
+    group_members,
     moved_members,
     resolve_root,
 )
@@ -71,7 +72,9 @@ def test_earlier_arrival_supersedes_later_kept() -> None:
     feed(index, "d")  # dup of c
     decision = feed(index, "a")
     assert decision == Decision(kept=True, supersedes=("c",))
-    assert {e.id: e.root for e in (index.get("c"), index.get("d")) if e} == {"c": "a", "d": "a"}
+    # d follows c by indirection: its entry is not rewritten
+    assert {e.id: e.root for e in (index.get("c"), index.get("d")) if e} == {"c": "a", "d": "c"}
+    assert (resolve_root(index, "c"), resolve_root(index, "d")) == ("a", "a")
 
 
 def test_duplicate_also_supersedes_later_kept_matches() -> None:
@@ -110,7 +113,6 @@ def test_apply_decision_returns_changed_entries() -> None:
     assert [(e.id, e.root, e.superseded_by) for e in changed] == [
         ("a", "a", None),
         ("c", "a", "a"),
-        ("d", "a", None),
     ]
 
 
@@ -121,7 +123,7 @@ def test_kept_set_is_independent_of_arrival_order(order: list[str]) -> None:
     for article_id in order:
         feed(index, article_id)
     assert kept_ids(index) == {"a", "x"}
-    assert {i: index.get(i).root for i in STORY} == {  # type: ignore[union-attr]
+    assert {i: resolve_root(index, i) for i in STORY} == {
         "a": "a",
         "b": "a",
         "c": "a",
@@ -233,7 +235,7 @@ def test_supersedes_skips_ids_no_longer_indexed() -> None:
     decision = Decision(kept=True, supersedes=("b-expired", "c"))
     changed = apply_decision(index, fingerprint, event_time_ms, "a", decision, now_ms=0)
     assert [(e.id, e.root, e.superseded_by) for e in changed] == [
-        ("a", "a", None), ("c", "a", "a"), ("d", "a", None)]
+        ("a", "a", None), ("c", "a", "a")]
 
 
 def test_a_superseded_entry_with_a_stale_root_is_re_rooted() -> None:
@@ -263,9 +265,11 @@ def test_a_root_change_marks_the_moved_duplicates() -> None:
     feed(index, "c")
     feed(index, "d")  # duplicate of c
     feed(index, "a")  # earlier: c becomes a's duplicate, d moves with it
-    assert [e.id for e in moved_members(index, "a", "a")] == ["d"]
+    assert [e.id for e in moved_members(index, "a", "a", ("c",))] == ["d"]
+    assert moved_members(index, "a", "other", ("c",)) == []  # not the article that moved it
+    assert moved_members(index, "c", "a", ("c",)) == []  # not the root it moved to
     assert index.get("c").superseded_by == "a"  # type: ignore[union-attr]
-    assert index.get("d").moved_by == "a"  # type: ignore[union-attr]
+    assert index.get("d").root == "c"  # type: ignore[union-attr]
 
 
 # -- pinned by mutation testing (MUTATION.md) --------------------------------------------------
@@ -391,15 +395,17 @@ def test_apply_decision_keeps_the_verdict_and_the_moved_by_of_the_entry_it_repla
 
 def test_a_kept_article_decided_again_as_a_duplicate_takes_its_duplicates_along() -> None:
     """``c`` was kept with a duplicate ``d``; decided again (new content) as a duplicate of
-    ``a``, ``d`` moves to ``a`` and remembers that ``c`` moved it."""
+    ``a``, ``d`` follows it to ``a`` (its entry unchanged) and counts as moved by ``c``."""
     index = FingerprintIndex(CONFIG.lsh)
     index.add(IndexEntry("a", 1_000, STORY["a"][1], "a"))
     index.add(IndexEntry("c", 3_000, STORY["x"][1], "c"))
     index.add(IndexEntry("d", 4_000, STORY["y"][1], "c", match="near", similarity=0.9))
     changed = apply_decision(index, STORY["c"][1], 3_000, "c",
-                             Decision(False, "a", "near", 0.9), now_ms=0)
-    assert [(e.id, e.root, e.moved_by) for e in changed] == [("c", "a", None), ("d", "a", "c")]
-    assert [(e.id, e.root) for e in moved_members(index, "a", "c")] == [("d", "a")]
+                             Decision(False, "a", "near", 0.9), now_ms=0,
+                             revision=Revision(2, STORY["x"][1].content_hash))
+    assert [(e.id, e.root, e.moved_by) for e in changed] == [("c", "a", None)]
+    assert resolve_root(index, "d") == "a"
+    assert [(e.id, e.root) for e in moved_members(index, "a", "c", ())] == [("d", "c")]
 
 
 def test_a_superseded_entry_takes_the_match_its_decision_gives_it() -> None:
@@ -470,3 +476,109 @@ def test_the_full_hash_is_kept_only_when_it_differs_from_the_content_hash() -> N
     assert index.get("a").revision_key == "e" * 32  # type: ignore[union-attr]
     assert index.get("b").full_hash is None  # type: ignore[union-attr]
     assert index.get("b").revision_key == fingerprint.content_hash  # type: ignore[union-attr]
+
+
+# -- issue 14: early stop, indirection, group trees (pinned by mutation testing) -------------
+
+def test_a_later_kept_copy_only_the_full_form_matches_is_superseded_through_it() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("old", 3_000, STORY["a"][1], "old"))
+    stripped, full = STORY["x"][1], STORY["c"][1]
+    decision = decide(stripped, 2_000, "new", index, CONFIG, full=Candidate(full, 2_000))
+    assert (decision.kept, decision.supersedes) == (True, ("old",))
+    assert decide(stripped, 2_000, "new", index, CONFIG) == Decision(kept=True)
+
+
+def test_find_matches_leaves_out_the_article_itself() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("new", 1_000, STORY["a"][1], "new"))
+    index.add(IndexEntry("b", 2_000, STORY["b"][1], "b"))
+    matches = find_matches(Candidate(STORY["a"][1], 1_000), "new", index, CONFIG)
+    assert [(m.entry.id, m.kind) for m in matches] == [("b", "exact")]
+
+
+def test_a_revision_skips_an_earlier_entry_of_its_own_group_and_goes_on() -> None:
+    """``c`` (earlier, its root ``r``'s) is in the revised article's own group, so the next
+    earlier match, ``o``, decides it."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("r", 3_000, STORY["x"][1], "r"))
+    index.add(IndexEntry("c", 500, STORY["b"][1], "r"))
+    index.add(IndexEntry("o", 700, STORY["c"][1], "o"))
+    decision = decide(STORY["a"][1], 3_000, "r", index, CONFIG)
+    assert (decision.kept, decision.duplicate_of) == (False, "o")
+
+
+def test_a_replayed_duplicate_keeps_its_place_in_the_tree() -> None:
+    """``d`` follows ``c`` to ``a``; replayed, it still points at ``c`` (so a replay of ``a``
+    announces it again) and resolves to ``a``."""
+    index = FingerprintIndex(CONFIG.lsh)
+    feed(index, "c")
+    feed(index, "d")
+    feed(index, "a")
+    replay = feed(index, "d", now_ms=9)
+    assert (replay.kept, replay.duplicate_of) == (False, "a")
+    assert index.get("d").root == "c"  # type: ignore[union-attr]
+    assert index.get("d").seen_at_ms == 9  # type: ignore[union-attr]
+    assert [e.id for e in moved_members(index, "a", "a", ("c",))] == ["d"]
+
+
+def test_a_duplicate_whose_old_root_moved_elsewhere_takes_the_new_root() -> None:
+    """A decision naming another group than the stored root's rewrites the root."""
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("a", 1_000, STORY["a"][1], "a"))
+    index.add(IndexEntry("x", 1_500, STORY["x"][1], "x"))
+    index.add(IndexEntry("d", 4_000, STORY["d"][1], "a", match="near", similarity=0.9))
+    [entry] = apply_decision(index, STORY["d"][1], 4_000, "d",
+                             Decision(False, "x", "near", 0.9), now_ms=1)
+    assert entry.root == "x"
+
+
+def test_a_superseded_article_stays_searchable_whatever_its_flag() -> None:
+    index = FingerprintIndex(CONFIG.lsh)
+    index.add(IndexEntry("c", 3_000, STORY["c"][1], "c", searchable=False))
+    event_time_ms, fingerprint = STORY["a"]
+    changed = apply_decision(index, fingerprint, event_time_ms, "a",
+                             Decision(kept=True, supersedes=("c",)), now_ms=5)
+    assert [(e.id, e.root, e.searchable, e.seen_at_ms) for e in changed] == [
+        ("a", "a", True, 5), ("c", "a", True, 5)]
+    assert [e.id for e in index.candidates(STORY["c"][1])] == ["a", "c"]
+
+
+def tree(*entries: tuple[str, str, str | None, int]) -> FingerprintIndex:
+    """Entries (id, root, superseded_by, revision) at increasing event times."""
+    index = FingerprintIndex(CONFIG.lsh)
+    for t, (article_id, root, superseded_by, revision) in enumerate(entries):
+        index.add(IndexEntry(article_id, 1_000 + t, STORY["a"][1], root,
+                             superseded_by=superseded_by, revision=revision))
+    return index
+
+
+def test_group_members_descend_into_once_kept_articles_only() -> None:
+    index = tree(
+        ("r", "r", None, 1),
+        ("k", "r", "r", 1),  # superseded by r: its duplicates follow it
+        ("m1", "k", None, 1),
+        ("v", "r", None, 2),  # a kept article's revision that became a duplicate
+        ("m2", "v", None, 1),
+        ("p", "r", None, 1),  # decided as a duplicate: never a root, so never descended into
+        ("q", "p", None, 1),
+        ("k2", "k", "k", 1),  # superseded twice down the chain
+        ("m3", "k2", None, 1),
+        ("v3", "r", None, 3),
+        ("m4", "v3", None, 1),
+    )
+    assert [e.id for e in group_members(index, "r")] == [
+        "k", "m1", "v", "m2", "p", "k2", "m3", "v3", "m4"]
+    assert [e.id for e in group_members(index, "k")] == ["m1", "k2", "m3"]
+
+
+def test_group_members_stop_on_a_cycle_and_keep_its_other_members() -> None:
+    index = tree(("k1", "k2", "x", 1), ("k2", "k1", "x", 1), ("m", "k2", None, 1))
+    assert [e.id for e in group_members(index, "k1")] == ["k2", "m"]
+
+
+def test_a_duplicate_that_was_never_kept_moved_nobody() -> None:
+    index = tree(("r", "r", None, 1), ("d", "r", None, 1), ("m", "d", None, 1))
+    assert moved_members(index, "r", "d", ()) == []
+    revised = tree(("r", "r", None, 1), ("d", "r", None, 2), ("m", "d", None, 1))
+    assert [e.id for e in moved_members(revised, "r", "d", ())] == ["m"]
