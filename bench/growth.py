@@ -46,6 +46,7 @@ from streams.core.pipeline import Deduplicator
 from streams.core.prepare import Prepared, prepare
 from streams.core.records import RawMessage
 from streams.core.text.learned import ParagraphStats
+from streams.kafka.process import keep_freed_memory_off_the_heap
 from streams.shell.snapshot import SnapshotStore
 
 BASE_MS = 1_700_000_000_000
@@ -203,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--restart", action="store_true",
                         help="snapshot the largest index and time loading it back")
     args = parser.parse_args(argv)
+    keep_freed_memory_off_the_heap()  # as the worker does (streams.shell.worker)
     if hasattr(os, "sched_setaffinity"):  # one core, like one worker's hot loop
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     values = build_corpus(args.messages, seed=args.seed).values

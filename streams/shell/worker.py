@@ -32,6 +32,7 @@ from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wai
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import committed_offsets
 from streams.kafka.lag import EndOffsetProbe
+from streams.kafka.process import keep_freed_memory_off_the_heap
 from streams.settings import Settings
 from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
@@ -214,6 +215,7 @@ def run_worker(
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     if "--help" in faust_args:
         return _faust_worker_help(settings, faust_args)
+    keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
     with broker_for(settings) as live:
         if settings.embedded:
             log.warning(

@@ -99,3 +99,33 @@ def test_a_second_sigterm_does_not_interrupt_cleanup() -> None:
             os.kill(os.getpid(), signal.SIGTERM)  # ignored: cleanup goes on
             cleaned.append(True)
     assert cleaned == [True]
+
+
+_HEAP_PROBE = """
+import sys
+from streams.kafka.process import keep_freed_memory_off_the_heap
+if sys.argv[1] == "fixed":
+    assert keep_freed_memory_off_the_heap()
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+grown = bytearray(16 << 20)  # a mapped block freed: glibc's default raises its threshold
+del grown
+base = rss()
+blocks, pins = [], []
+for _ in range(64):  # 64 MiB in 1 MiB blocks, each followed by a small block that stays
+    blocks.append(bytearray(1 << 20))
+    pins.append(bytearray(1024))  # over pymalloc's 512 bytes: from malloc, after the block
+del blocks
+print(rss() - base)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_freed_blocks_leave_rss_with_the_fixed_mmap_threshold() -> None:
+    def retained(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _HEAP_PROBE, mode], capture_output=True,
+                              text=True, check=True, timeout=60)
+        return int(done.stdout.strip())
+
+    assert retained("default") > 48 << 20  # glibc's default keeps the freed blocks resident
+    assert retained("fixed") < 8 << 20
