@@ -231,11 +231,14 @@ class CompactIndex:
             self._free.append(quarantine.popleft()[1])
 
     def _grow(self, capacity: int) -> None:
-        """Grow every column in place (realloc: large blocks are remapped, not copied)."""
+        """Grow every column into fresh zeroed arrays, copying the rows in use.
+
+        Not ``ndarray.resize``: it zero-fills the new capacity, so every page of it became
+        resident at once and a doubled column cost its full size in RSS before a row was
+        written (at 10 M entries the 16.7 M-row capacity: 1,380 B of RSS per entry for 974 B
+        of data). ``np.zeros`` maps untouched pages lazily, so only the rows written count.
+        """
         def grown(array: Any, shape: tuple[int, ...]) -> Any:
-            if array.size and array.flags.owndata and array.base is None:
-                array.resize(shape, refcheck=False)
-                return array
             fresh = np.zeros(shape, dtype=array.dtype)
             if array.size:
                 fresh[: array.shape[0]] = array
@@ -249,9 +252,7 @@ class CompactIndex:
         self._shingles = grown(self._shingles, (capacity,))
         self._source = grown(self._source, (capacity,))
         self._idh = grown(self._idh, (capacity,))
-        state = grown(self._state, (capacity,))
-        state[self._capacity:] = 0  # resize leaves new memory uninitialised
-        self._state = state
+        self._state = grown(self._state, (capacity,))
         self._blobs.extend([None] * (capacity - len(self._blobs)))
         self._capacity = capacity
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -206,3 +207,28 @@ def test_deduplicator_outcomes_are_identical_on_the_samples_and_their_replays() 
     assert [(kind, key) for kind, key, _ in results[1][4][1]] == [
         ("enriched", SAMPLES[4].stem), ("duplicates", SAMPLES[1].stem),
         ("stories", SAMPLES[3].stem)]
+
+
+def test_entries_survive_the_columns_growing() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    entries = [entry(f"e{i}", i, seen_at_ms=i) for i in range(1_100)]  # past 1,024 rows
+    for e in entries:
+        index.add(e)
+    assert len(index) == 1_100
+    assert all(wire(index.get(e.id)) == wire(e) for e in entries[::37] + entries[-3:])
+    assert [c.id for c in index.candidates(entries[1_050].fingerprint)] == ["e1050"]
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_growing_the_columns_makes_only_written_rows_resident() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("a", 1))
+    before = _resident_bytes()
+    index._grow(1 << 20)  # 1 M rows: 512 MiB of signatures if the new capacity were touched
+    assert _resident_bytes() - before < 64 << 20
+    assert wire(index.get("a")) == wire(entry("a", 1))
