@@ -71,22 +71,26 @@ def _git(*args: str) -> str:
         return ""
 
 
+def _json_from(module: str, *args: str, timeout_s: float) -> Any:
+    """Run ``python -m module args`` in a subprocess (its own clean heap, so memory is its
+    RSS delta) and parse the JSON on its last line of output."""
+    done = subprocess.run(e2e.python_module(module, *args), cwd=ROOT, stdout=subprocess.PIPE,
+                          text=True, timeout=timeout_s, check=True, start_new_session=True)
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
+
+
 def growth(sizes: Sequence[int], messages: int) -> list[dict[str, Any]]:
     """One subprocess fills an index size after size (memory is its RSS delta)."""
-    argv = e2e.python_module("bench.growth", "--sizes", ",".join(map(str, sizes)),
-                             "--messages", str(messages))
-    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=900,
-                          check=True, start_new_session=True)
-    rows: list[dict[str, Any]] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    rows: list[dict[str, Any]] = _json_from(
+        "bench.growth", "--sizes", ",".join(map(str, sizes)), "--messages", str(messages),
+        timeout_s=900)
     return rows
 
 
 def copies(sizes: Sequence[int]) -> dict[str, Any]:
-    """``bench.copies`` in a subprocess (its own clean heap, like growth)."""
-    argv = e2e.python_module("bench.copies", "--copies", ",".join(map(str, sizes)), "--json")
-    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=600,
-                          check=True, start_new_session=True)
-    result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    """``bench.copies`` in a subprocess."""
+    result: dict[str, Any] = _json_from(
+        "bench.copies", "--copies", ",".join(map(str, sizes)), "--json", timeout_s=600)
     return result
 
 

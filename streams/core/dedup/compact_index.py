@@ -59,7 +59,7 @@ _INITIAL_ROWS = 1024
 _QUARANTINE_SHARE = 16
 # Decoded entries kept (~1.5 KB each): decoding a row (its packed strings and pickled rare
 # fields) costs ~20 us, and a story copied many times has its kept article and searchable
-# copies looked up by every copy (bench/copies.py: 0.7 -> ? ms per copy at 10,000 copies).
+# copies looked up by every copy (bench/copies.py measures the cost per copy).
 DECODED_CACHE_ENTRIES = 1024
 
 U32 = npt.NDArray[np.uint32]

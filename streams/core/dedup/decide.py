@@ -81,6 +81,14 @@ def _lookup(
     return sorted(found.values(), key=lambda pair: pair[0].order_key)
 
 
+def _matched(
+    entry: IndexEntry, is_exact: bool, candidate: Candidate, full: Candidate | None,
+    config: DedupConfig,
+) -> Match | None:
+    """An exact match as found, a near candidate only once verified."""
+    return Match(entry, "exact", 1.0) if is_exact else _verified(entry, candidate, full, config)
+
+
 def _verified(
     entry: IndexEntry, candidate: Candidate, full: Candidate | None, config: DedupConfig
 ) -> Match | None:
@@ -135,8 +143,7 @@ def decide(
     superseded: list[Match] = []
     for entry, is_exact in found:
         if entry.order_key > key and (entry.is_kept or entry.superseded_by == article_id):
-            match = Match(entry, "exact", 1.0) if is_exact else _verified(
-                entry, candidate, full, config)
+            match = _matched(entry, is_exact, candidate, full, config)
             if match is not None:
                 superseded.append(match)
     superseded.sort(key=lambda m: m.entry.id)
@@ -184,8 +191,7 @@ def _earliest_match(
             break
         if revision and resolve_root(index, entry.root) == article_id:
             continue
-        match = Match(entry, "exact", 1.0) if is_exact else _verified(
-            entry, candidate, full, config)
+        match = _matched(entry, is_exact, candidate, full, config)
         if match is not None:
             return match
     return None

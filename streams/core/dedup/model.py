@@ -123,7 +123,7 @@ class IndexEntry:
     @property
     def is_looked_up(self) -> bool:
         """Whether content-hash and LSH lookups return this entry."""
-        return self.searchable or self.root == self.id
+        return self.searchable or self.is_kept
 
 
 @dataclass(frozen=True, slots=True)
