@@ -29,7 +29,9 @@ class StoryConfig:
     doc_terms: int = 96  # an article's heaviest terms scored against centroids
     query_terms: int = 16  # top terms of an article that look up candidate stories
     max_candidates: int = 10  # stories scored exactly per article
-    max_postings: int = 200  # a term in more stories than this finds no candidates
+    # Story ids one candidate lookup reads at most, head terms held by the fewest stories
+    # first: the cost of an article does not grow with the postings of common terms.
+    lookup_budget: int = 200
     df_bits: int = 20  # document-frequency table of 2**bits counters (hashed terms)
     # -- assignment ---------------------------------------------------------------------------
     threshold: float = 0.15  # cosine (times time factor) to join a story
@@ -41,7 +43,7 @@ class StoryConfig:
 
     def __post_init__(self) -> None:
         for name in ("body_chars", "summary_terms", "centroid_terms", "doc_terms", "query_terms",
-                     "max_candidates", "max_postings"):
+                     "max_candidates", "lookup_budget"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"stories.{name} must be >= 1")
         if not 8 <= self.df_bits <= 26:

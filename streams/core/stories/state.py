@@ -86,6 +86,10 @@ class StoryStats:
     approx_bytes: int
 
 
+def _size_then_key(found: tuple[int, int, Iterable[str]]) -> tuple[int, int]:
+    return found[0], found[1]
+
+
 class StoryState:
     """Stories of the dedup window, as every worker holds them."""
 
@@ -178,19 +182,30 @@ class StoryState:
         """Candidate stories that the article may join, best first (ties by founding key).
 
         Candidates are the stories holding one of the article's heaviest terms, ranked by
-        how much of that head they hold; only the first ``max_candidates`` are scored.
+        how many of those terms they hold; only the first ``max_candidates`` are scored.
+        The lookup reads at most ``lookup_budget`` story ids, the postings of the head terms
+        held by the fewest stories first: a rare shared term says more than a common one,
+        and the cost of an article stays bounded when common terms are in many stories
+        (a small vocabulary, a long window), instead of growing with the window.
         """
-        # Counted in C: one Counter over the chained postings (a story id appears once per
-        # head term whose posting holds it) instead of a Python loop over postings of up to
-        # ``max_postings`` stories.
-        groups: list[Iterable[str]] = []
-        postings, max_postings = self._postings, self.config.max_postings
+        found: list[tuple[int, int, Iterable[str]]] = []
+        postings = self._postings
         for key, _ in query.head:
             posting = postings.get(key)
             if isinstance(posting, str):
-                groups.append((posting,))
-            elif posting is not None and len(posting) <= max_postings:
-                groups.append(posting)
+                found.append((1, key, (posting,)))
+            elif posting is not None:
+                found.append((len(posting), key, posting))
+        found.sort(key=_size_then_key)
+        groups: list[Iterable[str]] = []
+        budget = self.config.lookup_budget
+        for size, _, held in found:
+            if size > budget:
+                break
+            groups.append(held)
+            budget -= size
+        # Counted in C: one Counter over the chained postings (a story id appears once per
+        # head term whose posting holds it).
         hits = Counter(chain.from_iterable(groups))
         hits.pop(exclude or "", None)
         if not hits:
@@ -198,11 +213,14 @@ class StoryState:
         stories = self.stories
         # A story holding less than half as many of the article's head terms as the best one
         # does not reach the threshold in practice: it is not scored. Filtered before the
-        # sort: common head terms give hundreds of hits, few of them near the best.
+        # sort: common head terms give many hits, few of them near the best.
         floor = max(hits.values()) * _HEAD_SHARE
-        ranked = sorted((-n, stories[i].key) for i, n in hits.items() if n >= floor)
+        ids = [story_id for story_id, n in hits.items() if n >= floor]
+        limit = self.config.max_candidates
+        if len(ids) > limit:
+            ids.sort(key=lambda story_id: (-hits[story_id], stories[story_id].key))
         scored = []
-        for _, (_, story_id) in ranked[: self.config.max_candidates]:
+        for story_id in ids[:limit]:
             story = stories[story_id]
             score = self._score(query, story)
             if score >= self.config.threshold:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from streams.core.stories.config import DAY_MS, StoryConfig
 from streams.core.stories.model import StoryUpdate
@@ -61,3 +62,37 @@ def test_merges_applied_in_any_order_give_the_same_stories() -> None:
             s.apply_update(update)
         outcomes.add(tuple(s.find(x) for x in "abcde"))
     assert outcomes == {("d",) * 5}
+
+
+class _ScoreSpy(StoryState):
+    """Records the stories a lookup scores."""
+
+    def __init__(self, config: StoryConfig) -> None:
+        super().__init__(config, window_ms=10 * WINDOW)
+        self.scored_ids: list[str] = []
+
+    def _score(self, query: Any, story: Any) -> float:
+        self.scored_ids.append(story.id)
+        return super()._score(query, story)
+
+
+def _common_and_rare(budget: int) -> _ScoreSpy:
+    """Four stories sharing "common" and one holding "rare", 8 days apart (none joins
+    another), then an article naming both; the spy has recorded that article's lookup."""
+    s = _ScoreSpy(StoryConfig(lookup_budget=budget))
+    for i in range(4):
+        s.assign(f"c{i}", i * 8 * DAY_MS, terms("common", f"c{i}a", f"c{i}b"), now_ms=i,
+                 worker="w")
+    s.assign("r", 32 * DAY_MS, terms("rare", "rb", "rc"), now_ms=4, worker="w")
+    s.scored_ids.clear()
+    s.assign("x", 33 * DAY_MS, terms("common", "rare"), now_ms=5, worker="w")
+    return s
+
+
+def test_a_lookup_reads_the_rarest_postings_first_and_stops_at_its_budget() -> None:
+    # Budget 3: "rare" (one story) is read; "common" (four) would exceed what is left.
+    assert _common_and_rare(budget=3).scored_ids == ["r"]
+    # Budget 5: both postings fit, every story holding a head term is a candidate.
+    assert sorted(_common_and_rare(budget=5).scored_ids) == ["c0", "c1", "c2", "c3", "r"]
+    # A budget of one reads the single-story posting only.
+    assert _common_and_rare(budget=1).scored_ids == ["r"]
