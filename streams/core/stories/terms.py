@@ -111,6 +111,18 @@ class StoryTerms:
 EMPTY_TERMS = StoryTerms((), ())
 
 
+class _Sublinear(dict[int, float]):
+    """``1 + log(count)``, the weight of a term seen ``count`` times: computed once per
+    count and then read in C (``map(_sublinear, ...)`` calls no Python function)."""
+
+    def __missing__(self, count: int) -> float:
+        weight = self[count] = 1.0 + math.log(count)
+        return weight
+
+
+_sublinear = _Sublinear().__getitem__
+
+
 def term_key(term: str, kind: int) -> int:
     """The 32-bit key of a term: its xxh3 with the kind in the low two bits."""
     return (xxhash.xxh3_64_intdigest(term.encode("utf-8")) & _KEY_MASK) | kind
@@ -143,13 +155,15 @@ def story_terms(
         return EMPTY_TERMS
     hashes = list(map(xxhash.xxh3_64_intdigest, map(str.encode, terms)))
     n_words, n_entities = len(word_terms), len(entities)
-    mask, log = _KEY_MASK, math.log
+    mask = _KEY_MASK
     keys = [h & mask for h in hashes[:n_words]]
     keys += [(h & mask) | ENTITY for h in hashes[n_words : n_words + n_entities]]
     keys += [(h & mask) | NUMBER for h in hashes[n_words + n_entities :]]
-    counts = [1.0 + log(words[t]) for t in word_terms]
-    counts += [(1.0 + log(n)) * config.entity_weight for n in entities.values()]
-    counts += [(1.0 + log(n)) * config.number_weight for n in numbers.values()]
+    # Term counts are small integers: their sublinear weights come from a table (in C).
+    counts = list(map(_sublinear, map(words.__getitem__, word_terms)))
+    entity_weight, number_weight = config.entity_weight, config.number_weight
+    counts += [w * entity_weight for w in map(_sublinear, entities.values())]
+    counts += [w * number_weight for w in map(_sublinear, numbers.values())]
     plain = set(word_terms)
     repeats = frozenset(i for i, t in enumerate(terms[n_words:], n_words) if t in plain)
     # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
