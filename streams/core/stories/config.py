@@ -28,7 +28,7 @@ class StoryConfig:
     centroid_terms: int = 96  # terms a story keeps (bounded state)
     doc_terms: int = 96  # an article's heaviest terms scored against centroids
     query_terms: int = 16  # top terms of an article that look up candidate stories
-    max_candidates: int = 10  # stories scored exactly per article
+    max_candidates: int = 5  # stories scored exactly per article
     # Story ids one candidate lookup reads at most, head terms held by the fewest stories
     # first: the cost of an article does not grow with the postings of common terms.
     lookup_budget: int = 200
