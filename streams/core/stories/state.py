@@ -182,7 +182,8 @@ class StoryState:
         """Candidate stories that the article may join, best first (ties by founding key).
 
         Candidates are the stories holding one of the article's heaviest terms, ranked by
-        how many of those terms they hold; only the first ``max_candidates`` are scored.
+        how many of those terms they hold (ties by id); only the first ``max_candidates``
+        are scored.
         The lookup reads at most ``lookup_budget`` story ids, the postings of the head terms
         held by the fewest stories first: a rare shared term says more than a common one,
         and the cost of an article stays bounded when common terms are in many stories
@@ -218,7 +219,10 @@ class StoryState:
         ids = [story_id for story_id, n in hits.items() if n >= floor]
         limit = self.config.max_candidates
         if len(ids) > limit:
-            ids.sort(key=lambda story_id: (-hits[story_id], stories[story_id].key))
+            # Most hits first, ties by story id: two sorts in C (a stable sort keeps the id
+            # order among equal counts, ``reverse`` included), no Python key per candidate.
+            ids.sort()
+            ids.sort(key=hits.__getitem__, reverse=True)
         scored = []
         for story_id in ids[:limit]:
             story = stories[story_id]
