@@ -77,6 +77,7 @@ def test_report_renders_ratios_and_targets() -> None:
                         "broker_cpu_s_per_1000": 0.1, "peak_rss_mb": 100.0}
                  for name, rate in (("trivial_faust", 1000.0), ("pipeline_1w", 600.0),
                                     ("pipeline_1w_nostories", 690.0),
+                                    ("pipeline_1w_again", 642.0),
                                     ("datasketch", 100.0), ("dayone", 200.0),
                                     ("pipeline_2w", 900.0))},
         "growth": [{"entries": 10_000, "process_us": 100.0, "decide_apply_us": 10.0,
@@ -93,7 +94,8 @@ def test_report_renders_ratios_and_targets() -> None:
     results["ratios"] = run.ratios(results)
     results["targets"] = run.verdicts(results["ratios"])
     assert results["ratios"]["pipeline_vs_trivial"] == 0.6
-    assert results["ratios"]["stories_on_vs_off"] == 0.87
+    # the stories-off run against the mean of the stories-on runs around it: 621 / 690
+    assert results["ratios"]["stories_on_vs_off"] == 0.9
     assert [t["met"] for t in results["targets"]] == [True, True, True, False, True, True, True]
     text = run.render_markdown(results, "hand-written")
     assert "missed by" in text and "hand-written" in text
