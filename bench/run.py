@@ -301,8 +301,10 @@ RSS B/entry is the process's RSS delta after filling; `stats()` is the index's o
 {copies_section}
 
 `python -m bench.copies` (issue 14): one article and N copies of it (a quarter exact, the
-others with a few words replaced) through the pure core's stateful step, CPU time per copy
-(small N repeated on fresh state); then one late copy that is earliest by event time, which
+others with a few words replaced) through the pure core's stateful step, CPU time per copy;
+the smallest N is repeated on fresh state, a larger N is decided in chunks, each paired with
+as many decisions of the smallest N's stories, and its ratio is the median over the chunks
+(the pooled ratio beside it); then one late copy that is earliest by event time, which
 supersedes the group's kept article: its CPU time, and the fingerprint-log records it
 appends (every worker replays them). The target: per copy within 1.2x whatever N, and a
 change of root writing as many records at every N.
