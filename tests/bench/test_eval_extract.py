@@ -108,3 +108,73 @@ def test_runs_on_a_tiny_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (sdir / "truths.jsonl").write_text(json.dumps(row) + "\n")
     assert main(["wcxb_test", "--data", str(tmp_path), "--extractors", "ours"]) == 0
     assert "== wcxb_test: 1 pages" in capsys.readouterr().out
+
+
+def test_snippets_fold_typography_for_every_extractor_unless_literal() -> None:
+    # The snippet keeps the page's curly quotes; a display form with straight ones has the
+    # same words.
+    snippet = "„Die Liste der Künstler“ – lang"
+    assert snippet_counts([snippet], [], '"Die Liste der Künstler" - lang') == SnippetCounts(tp=1)
+    assert snippet_counts([snippet], [], snippet) == SnippetCounts(tp=1)
+    assert snippet_counts([snippet], [], '"Die Liste der Künstler" - lang', fold=False) == (
+        SnippetCounts(fn=1)
+    )
+
+
+def test_converter_writes_both_benchmarks(tmp_path: Path) -> None:
+    import gzip
+
+    from bench.convert_extract import main as convert
+
+    traf = tmp_path / "trafilatura" / "tests"
+    (traf / "cache").mkdir(parents=True)
+    (traf / "eval").mkdir()
+    (traf / "cache" / "a.html").write_bytes(b"<html>A</html>")
+    (traf / "eval" / "b.html").write_bytes(b"<html>B</html>")
+    (traf / "evaldata.json").write_text(
+        json.dumps(
+            {
+                "https://a.example/1": {"file": "a.html", "with": ["w"], "without": ["x"]},
+                "https://b.example/2": {"file": "b.html", "with": [], "without": []},
+                "https://c.example/3": {"file": "gone.html", "with": [], "without": []},
+            }
+        )
+    )
+    wcxb = tmp_path / "wcxb"
+    for split in ("dev", "test"):
+        (wcxb / split / "html").mkdir(parents=True)
+        (wcxb / split / "ground-truth").mkdir()
+        (wcxb / split / "html" / "0001.html.gz").write_bytes(gzip.compress(b"<html>W</html>"))
+        truth = {
+            "url": "https://w.example/",
+            "_internal": {"page_type": {"primary": "forum"}},
+            "ground_truth": {"main_content": "main text", "with": ["main"], "without": []},
+        }
+        (wcxb / split / "ground-truth" / "0001.json").write_text(json.dumps(truth))
+    out = tmp_path / "out"
+    assert (
+        convert(
+            ["--trafilatura", str(tmp_path / "trafilatura"), "--wcxb", str(wcxb), "--out", str(out)]
+        )
+        == 0
+    )
+    rows = [json.loads(line) for line in (out / "trafilatura" / "truths.jsonl").open()]
+    assert [r["url"] for r in rows] == ["https://a.example/1", "https://b.example/2"]
+    assert rows[0] == {
+        "id": "289744d4b3e4",
+        "url": "https://a.example/1",
+        "with": ["w"],
+        "without": ["x"],
+    }
+    assert (out / "trafilatura" / f"{rows[1]['id']}.html").read_bytes() == b"<html>B</html>"
+    for split in ("wcxb_dev", "wcxb_test"):
+        [row] = [json.loads(line) for line in (out / split / "truths.jsonl").open()]
+        assert row == {
+            "id": "0001",
+            "url": "https://w.example/",
+            "text": "main text",
+            "with": ["main"],
+            "without": [],
+            "page_type": "forum",
+        }
+        assert (out / split / "0001.html").read_bytes() == b"<html>W</html>"

@@ -143,13 +143,23 @@ def merge(primary: PageMetadata, fallback: PageMetadata) -> PageMetadata:
 
 def read_metadata(root: lxml.html.HtmlElement, base_url: str | None = None) -> PageMetadata:
     """Metadata of a parsed page; empty fields where the page says nothing usable."""
+    return read_page(root, base_url)[0]
+
+
+def read_page(
+    root: lxml.html.HtmlElement, base_url: str | None = None
+) -> tuple[PageMetadata, str | None]:
+    """:func:`read_metadata`, and the JSON-LD article node's ``articleBody`` as given (it may
+    hold markup; at most :data:`MAX_JSONLD_CHARS`), or None."""
     try:
         meta = _meta_tags(root)
         node = _article_node(root)
     except (ValueError, TypeError):  # lxml on trees it built itself; belt and braces
-        return EMPTY_METADATA
+        return EMPTY_METADATA, None
     ld = _from_json_ld(node, base_url) if node is not None else EMPTY_METADATA
-    return merge(ld, _from_meta(meta, _canonical_link(root), base_url))
+    body = node.get("articleBody") if node is not None else None
+    metadata = merge(ld, _from_meta(meta, _canonical_link(root), base_url))
+    return metadata, body if isinstance(body, str) and body.strip() else None
 
 
 # -- meta tags ---------------------------------------------------------------------------

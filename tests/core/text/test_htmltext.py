@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from streams.core.text.htmltext import anchors_in_text
+import re
+
+import orjson
+
+from streams.core.text.htmltext import HtmlConfig, anchors_in_text, extract_page
 
 
 def test_anchors_are_kept_when_their_words_run_in_the_text() -> None:
@@ -34,3 +38,59 @@ def test_work_is_capped_and_the_rest_count_as_absent() -> None:
     anchors += [("https://last", "a b a b a")]
     assert anchors_in_text(anchors, text) == []
     assert anchors_in_text([("https://first", "a b a b a")], text) == ["https://first"]
+
+
+# -- recall recovery from the JSON-LD articleBody ---------------------------------------
+
+# 30 words each; the teaser is long enough (> 250 characters) that trafilatura keeps it
+# rather than rescuing the page itself.
+_TEASER = (
+    "The council met on Tuesday evening to discuss the harbour wall, which storms damaged in "
+    "January, and heard from engineers, residents and the fishing cooperative about the work.",
+    "Councillors asked how long the repairs would take, what they would cost the town and "
+    "whether the harbour could stay open to boats while the builders were on site.",
+)
+_BODY = tuple(
+    f"Paragraph {n} of the full story tells what the engineers found in the harbour wall, "
+    f"how long the repairs will take and who pays for them in the end, number {n}."
+    for n in range(1, 7)
+)
+
+
+def _words(paragraphs: tuple[str, ...]) -> int:
+    return sum(len(re.findall(r"\w+", p)) for p in paragraphs)
+
+
+def _page(article_body: str) -> str:
+    ld = orjson.dumps(
+        {"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": article_body}
+    ).decode()
+    paragraphs = "".join(f"<p>{p}</p>" for p in _TEASER)
+    return (
+        f'<html><head><title>Harbour wall</title><script type="application/ld+json">{ld}'
+        f"</script></head><body><article>{paragraphs}</article></body></html>"
+    )
+
+
+def test_a_much_longer_article_body_replaces_the_extracted_teaser() -> None:
+    assert (_words(_TEASER), _words(_BODY)) == (57, 186)
+    assert extract_page(_page("\n\n".join(_BODY))).paragraphs == _BODY
+
+
+def test_markup_in_the_article_body_is_stripped_and_breaks_paragraphs() -> None:
+    body = "".join(f"<p>{p.replace('harbour', '<b>harbour</b>')}</p>" for p in _BODY)
+    assert extract_page(_page(body)).paragraphs == _BODY
+
+
+def test_the_body_must_have_the_ratio_and_the_minimum_of_words() -> None:
+    body = "\n".join(_BODY)  # 186 words against 57: 3.26x
+    assert extract_page(_page(body), HtmlConfig(json_ld_body_ratio=3.26)).paragraphs == _BODY
+    assert extract_page(_page(body), HtmlConfig(json_ld_body_ratio=3.27)).paragraphs == _TEASER
+    assert extract_page(_page(body), HtmlConfig(json_ld_min_words=186)).paragraphs == _BODY
+    assert extract_page(_page(body), HtmlConfig(json_ld_min_words=187)).paragraphs == _TEASER
+    assert extract_page(_page(body), HtmlConfig(json_ld_body_ratio=0)).paragraphs == _TEASER
+
+
+def test_a_summary_in_the_article_body_leaves_the_markup_text() -> None:
+    summary = " ".join(_BODY[:2])  # 62 words: more than the teaser's 57, not 1.5x
+    assert extract_page(_page(summary)).paragraphs == _TEASER
