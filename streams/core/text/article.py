@@ -58,8 +58,9 @@ def normalize_article(
     title, title_cut = _title(parsed.title, config)
     if title:
         title = strip_site_suffix(title, parsed.metadata.site_name)
-    if title and paragraphs and paragraphs[0].casefold() == title.casefold():
+    if title and len(paragraphs) > 1 and paragraphs[0].casefold() == title.casefold():
         # Pages repeat their headline as the first block; plain-text copies do not have it.
+        # A page whose only text is its headline keeps it as its text.
         paragraphs = paragraphs[1:]
     cleaned = remove_boilerplate(paragraphs, config.boilerplate)
     kept = cleaned.kept

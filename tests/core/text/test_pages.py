@@ -46,3 +46,12 @@ def test_markup_only_page_is_empty() -> None:
 
     with pytest.raises(EmptyBodyError):
         normalize_article("<html><body><div><img src='x.png'></div></body></html>")
+
+
+def test_the_repeated_headline_leaves_the_text_unless_it_is_all_the_text() -> None:
+    head = "<html><head><title>Harbour wall repaired</title></head><body><article>"
+    lede = "The council said on Tuesday that the harbour wall is repaired and the port reopens."
+    both = normalize_article(f"{head}<h1>Harbour wall repaired</h1><p>{lede}</p></article>")
+    assert (both.title, both.paragraphs) == ("Harbour wall repaired", (lede,))
+    alone = normalize_article(f"{head}<p>Harbour wall repaired</p></article></body></html>")
+    assert (alone.title, alone.paragraphs) == ("Harbour wall repaired", ("Harbour wall repaired",))
