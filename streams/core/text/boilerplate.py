@@ -28,6 +28,10 @@ class BoilerplateConfig:
     # A footer trigger only counts in the last (1 - footer_zone_start) of the paragraphs.
     footer_zone_start: float = 0.5
     max_rule_chars: int = 400
+    # A trigger followed by a paragraph longer than this is a heading inside the text (a
+    # shop page's "Recommended for you" above its own prose), not the start of the footer:
+    # related-story lists, comment rules and newsletter blocks are short lines.
+    max_footer_paragraph_chars: int = 400
     enabled: bool = True
 
 
@@ -152,9 +156,14 @@ def is_chrome_line(paragraph: str, config: BoilerplateConfig = DEFAULT_BOILERPLA
 def footer_start(
     paragraphs: Sequence[str], config: BoilerplateConfig = DEFAULT_BOILERPLATE_CONFIG
 ) -> int:
-    """Index of the first footer trigger in the trailing zone, or ``len(paragraphs)``."""
+    """Index of the first footer trigger in the trailing zone that no long paragraph
+    follows, or ``len(paragraphs)``."""
     first = int(len(paragraphs) * config.footer_zone_start)
-    for index in range(first, len(paragraphs)):
+    last_long = max(
+        (i for i, p in enumerate(paragraphs) if len(p) > config.max_footer_paragraph_chars),
+        default=-1,
+    )
+    for index in range(max(first, last_long + 1), len(paragraphs)):
         paragraph = paragraphs[index]
         if len(paragraph) > config.max_rule_chars:
             continue

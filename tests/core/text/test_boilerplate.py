@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.text.boilerplate import footer_start, is_chrome_line, remove_boilerplate
+from streams.core.text.boilerplate import (
+    BoilerplateConfig,
+    footer_start,
+    is_chrome_line,
+    remove_boilerplate,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,14 @@ def test_footer_trigger_early_in_article_does_not_truncate() -> None:
     paragraphs = ["Intro.", "Have your say", *[f"Body {i}." for i in range(6)]]
     result = remove_boilerplate(paragraphs)
     assert result.kept == ("Intro.", "Have your say", *[f"Body {i}." for i in range(6)])
+
+
+def test_a_trigger_that_long_prose_follows_is_a_heading_not_the_footer() -> None:
+    body = [f"Article paragraph {i}." for i in range(6)]
+    prose = "Shelves for every room: " + "sturdy, affordable and easy to assemble. " * 10
+    assert len(prose) == 434
+    paragraphs = [*body, "Recommended for you", prose, "Most read"]
+    # The first trigger has a 434-character paragraph after it; the second starts the footer.
+    assert footer_start(paragraphs) == 8
+    assert remove_boilerplate(paragraphs).kept == (*body, "Recommended for you", prose)
+    assert footer_start(paragraphs[:-1], BoilerplateConfig(max_footer_paragraph_chars=434)) == 6
