@@ -42,15 +42,15 @@ class HtmlConfig:
 
     # Recall mode, tables included, no fast mode: trafilatura then also runs its fallback
     # extractors (readability, jusText) and its rescues, and keeps the better text. Measured
-    # on WCXB dev (every 10th page): main-text F1 0.758 -> 0.818 over precision-favoured fast
-    # mode, at ~1.35x the CPU (README "Extraction quality").
+    # on WCXB dev (every 10th page): main-text F1 0.758 -> 0.815 over precision-favoured fast
+    # mode, at ~1.25x the CPU (README "Extraction quality").
     favor_precision: bool = False
     include_tables: bool = True
     fast: bool = False
     # trafilatura's in-document dedup of repeated segments needs a cache; a fresh one per call
     # (its default is process-global, which makes extraction depend on history). Off: outside
     # fast mode trafilatura extracts a page more than once, the per-call cache then counts the
-    # whole body as repeated and the page comes back empty (3 of 150 WCXB dev pages).
+    # whole body as repeated and returns nothing (2 of 150 WCXB dev pages).
     deduplicate: bool = False
     dedup_cache_size: int = 1024
     # trafilatura's own metadata (htmldate, bylines in the text, category links) is the
