@@ -57,7 +57,8 @@ def convert_trafilatura(src: Path, out: Path) -> None:
 
 def convert_wcxb(src: Path, out: Path) -> None:
     """dev/ and test/: html/<id>.html.gz and ground-truth/<id>.json (main_content is the
-    full main text; with/without snippets; the primary page type)."""
+    full main text; with/without snippets; the primary page type; title, author and
+    publish_date, each possibly null)."""
     for split in ("dev", "test"):
         rows, pages = [], {}
         for truth_path in sorted((src / split / "ground-truth").glob("*.json")):
@@ -76,6 +77,9 @@ def convert_wcxb(src: Path, out: Path) -> None:
                     "with": ground.get("with") or [],
                     "without": ground.get("without") or [],
                     "page_type": truth.get("_internal", {}).get("page_type", {}).get("primary"),
+                    "title": ground.get("title"),
+                    "author": ground.get("author"),
+                    "published": ground.get("publish_date"),
                 }
             )
         _write_set(out / f"wcxb_{split}", rows, pages)

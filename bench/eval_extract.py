@@ -275,12 +275,8 @@ def evaluate(
     for name, texts in outputs.items():
         counts = SnippetCounts()
         for row, text in zip(rows, texts, strict=True):
-            counts += snippet_counts(
-                row["with"],
-                row["without"],
-                text,
-                fold_snippets,  # type: ignore[arg-type]
-            )
+            with_, without = row["with"], row["without"]
+            counts += snippet_counts(with_, without, text, fold_snippets)  # type: ignore[arg-type]
         shingle, by_type = None, {}
         if all("text" in row for row in rows):
             matches = [shingle_match(str(r["text"]), t) for r, t in zip(rows, texts, strict=True)]

@@ -148,7 +148,14 @@ def test_converter_writes_both_benchmarks(tmp_path: Path) -> None:
         truth = {
             "url": "https://w.example/",
             "_internal": {"page_type": {"primary": "forum"}},
-            "ground_truth": {"main_content": "main text", "with": ["main"], "without": []},
+            "ground_truth": {
+                "main_content": "main text",
+                "with": ["main"],
+                "without": [],
+                "title": "A title",
+                "author": None,
+                "publish_date": "2025-01-15",
+            },
         }
         (wcxb / split / "ground-truth" / "0001.json").write_text(json.dumps(truth))
     out = tmp_path / "out"
@@ -176,5 +183,8 @@ def test_converter_writes_both_benchmarks(tmp_path: Path) -> None:
             "with": ["main"],
             "without": [],
             "page_type": "forum",
+            "title": "A title",
+            "author": None,
+            "published": "2025-01-15",
         }
         assert (out / split / "0001.html").read_bytes() == b"<html>W</html>"

@@ -70,6 +70,22 @@ def strip_site_suffix(title: str, site_name: str | None) -> str:
     return stripped if any(c.isalpha() for c in stripped) else title
 
 
+def strip_suffix_after_headline(title: str, headline: str | None) -> str:
+    """``title`` cut to the page's visible headline when the title is that headline followed
+    by "<separator> <anything>" ("How To Book a Flight | It's All Trip To Me" with the
+    ``<h1>`` "How To Book a Flight"). Covers the suffixes :func:`strip_site_suffix` cannot
+    name (no site name, or another one); the title keeps its own casing."""
+    if not headline:
+        return title
+    size = len(headline)
+    if size < 3 or len(title) < size + 4 or title[:size].casefold() != headline.casefold():
+        return title
+    if title[size] != " " or title[size + 1] not in _SITE_SEPARATORS or title[size + 2] != " ":
+        return title
+    cut = title[:size].rstrip()
+    return cut if any(c.isalpha() for c in cut) else title
+
+
 def split_headline(paragraphs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
     """``(headline, rest)`` when the first paragraph is a headline, else ``(None, paragraphs)``."""
     if len(paragraphs) < 1 + MIN_BODY_PARAGRAPHS:

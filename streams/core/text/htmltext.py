@@ -23,6 +23,7 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
+from streams.core.text.headline import strip_suffix_after_headline
 from streams.core.text.metadata import (
     EMPTY_METADATA,
     PageMetadata,
@@ -150,6 +151,7 @@ _PAGE_SKIP_TAGS = _SKIP_TAGS | {"header", "footer", "menu"}
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MIN_ANCHOR_CHARS = 3
+_MAX_HEADLINE_CHARS = 1024
 # Words for anchor matching; one per character in scripts written without spaces.
 _WORD = re.compile(f"[{UNSPACED_CLASS}]|[^\\W{UNSPACED_CLASS}]+")
 # Word comparisons allowed per word of the extracted text when matching anchors against it.
@@ -205,6 +207,7 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     root = parse_html(markup, config)
     base = _base_url(root)
     meta_title = _meta_title(root)
+    headline = _first_h1(root)
     # Before trafilatura, which cleans the tree in place.
     metadata, article_body = read_page(root, base)
     _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
@@ -218,6 +221,8 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
         # Keep links whose anchor text survived extraction: nav and related links do not.
         hrefs = anchors_in_text(anchors, body)
         title = _str_or_none(getattr(doc, "title", None)) or meta_title
+        if title is not None:
+            title = strip_suffix_after_headline(title, headline)
         date = _str_or_none(getattr(doc, "date", None))
         metadata = merge(metadata, _trafilatura_metadata(doc, base))
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
@@ -447,6 +452,15 @@ def _meta_title(root: lxml.html.HtmlElement) -> str | None:
     titles = root.xpath("//title")
     if titles:
         text = _WS.sub(" ", titles[0].text_content()).strip()
+        return text or None
+    return None
+
+
+def _first_h1(root: lxml.html.HtmlElement) -> str | None:
+    """Whitespace-collapsed text of the page's first ``<h1>``, if any (at most 1,024
+    characters are read)."""
+    for h1 in root.iter("h1"):
+        text = _WS.sub(" ", "".join(h1.itertext())[:_MAX_HEADLINE_CHARS]).strip()
         return text or None
     return None
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import pytest
 
 from streams.core.text.article import normalize_article
-from streams.core.text.headline import split_headline, strip_site_suffix
+from streams.core.text.headline import (
+    split_headline,
+    strip_site_suffix,
+    strip_suffix_after_headline,
+)
 from tests.harness import SAMPLES
 
-LEDE = ("A UK diplomat resigned on Monday over British arms sales to Israel, saying the "
-        "department may be complicit in war crimes.")
+LEDE = (
+    "A UK diplomat resigned on Monday over British arms sales to Israel, saying the "
+    "department may be complicit in war crimes."
+)
 MORE = "The Foreign Office said it was reviewing the sales."
 
 
@@ -56,15 +62,18 @@ def test_not_a_headline(first: str, following: str) -> None:
 
 def test_a_headline_needs_a_body_after_it() -> None:
     assert split_headline(("Diplomat quits over arms sales",)) == (
-        None, ("Diplomat quits over arms sales",)
+        None,
+        ("Diplomat quits over arms sales",),
     )
 
 
 def test_normalize_article_moves_the_headline_to_the_title() -> None:
     body = f"Diplomat quits over UK arms sales\n\n{LEDE}\n\n{MORE}"
     article = normalize_article(body)
-    assert (article.title, article.title_source) == ("Diplomat quits over UK arms sales",
-                                                     "first_line")
+    assert (article.title, article.title_source) == (
+        "Diplomat quits over UK arms sales",
+        "first_line",
+    )
     assert article.paragraphs == (LEDE, MORE)
 
 
@@ -82,8 +91,11 @@ def test_html_fragments_do_not_get_a_first_line_title() -> None:
 @pytest.mark.parametrize(
     ("title", "site", "expected"),
     [
-        ("Ein Jahr voller Proteste · Global Voices auf Deutsch", "Global Voices auf Deutsch",
-         "Ein Jahr voller Proteste"),
+        (
+            "Ein Jahr voller Proteste · Global Voices auf Deutsch",
+            "Global Voices auf Deutsch",
+            "Ein Jahr voller Proteste",
+        ),
         ("Diplomat quits | THE DAILY", "The Daily", "Diplomat quits"),
         ("Diplomat quits - The Daily", "The Daily", "Diplomat quits"),
         ("Diplomat quits \u2014 The Daily", "The Daily", "Diplomat quits"),
@@ -121,3 +133,43 @@ def test_normalize_article_strips_the_site_name_from_the_page_title() -> None:
     )
     article = normalize_article(page)
     assert (article.title, article.title_source) == ("Diplomat quits over arms sales", "page")
+
+
+@pytest.mark.parametrize(
+    ("title", "headline", "expected"),
+    [
+        # the visible headline, then a separator and whatever the publisher appends
+        (
+            "How To Book a Flight | It's All Trip To Me",
+            "How To Book a Flight",
+            "How To Book a Flight",
+        ),
+        (
+            "History of coffee | Origin, Spread | Britannica",
+            "history of coffee",
+            "History of coffee",
+        ),
+        ("Top 10 Shoe Companies - Fastarz", "Top 10 Shoe Companies", "Top 10 Shoe Companies"),
+        # no separator after the headline: a longer headline, not a suffix
+        ("Rocket Lab: the company", "Rocket Lab", "Rocket Lab: the company"),
+        ("Rocket Lab launches again", "Rocket Lab", "Rocket Lab launches again"),
+        # the headline is not where the title starts, is the whole title, or is too short
+        ("Leadfeeder | State of SEO", "State of SEO", "Leadfeeder | State of SEO"),
+        ("State of SEO", "State of SEO", "State of SEO"),
+        ("AB | Site", "AB", "AB | Site"),
+        ("Any title | Site", None, "Any title | Site"),
+        ("123 | Site name", "123", "123 | Site name"),  # nothing left that reads as a title
+    ],
+)
+def test_suffix_after_the_visible_headline(title: str, headline: str | None, expected: str) -> None:
+    assert strip_suffix_after_headline(title, headline) == expected
+
+
+def test_a_page_title_is_cut_at_its_h1() -> None:
+    body = "The council said on Tuesday that the harbour wall is repaired and the port reopens."
+    page = (
+        "<html><head><title>Harbour wall repaired | The Gazette Online</title></head><body>"
+        f"<article><h1>Harbour   wall repaired</h1><p>{body}</p></article></body></html>"
+    )
+    article = normalize_article(page)
+    assert (article.title, article.paragraphs) == ("Harbour wall repaired", (body,))
