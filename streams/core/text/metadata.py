@@ -87,7 +87,15 @@ _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<[^<>]{0,500}>")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_BY = re.compile(r"^by\s+", re.IGNORECASE)
+_BY = re.compile(
+    r"^(?:(?:this (?:post|article|story|piece) (?:was|is) )?(?:written|posted|authored|reported|"
+    r"words|text|story|article) )?by\s+",
+    re.IGNORECASE,
+)
+# A credential after a name ("Dylan Bailey, MS, RD, FAND", "Rebecca Lake, CEPF®", "PhD",
+# "E-RYT 200"): short words of capitals, digits and marks, at most two lower-case letters.
+_CREDENTIAL_MARKS = frozenset(".®™-")
+_MAX_CREDENTIAL_CHARS = 12
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:;|\||,|\band\b|&)\s*", re.IGNORECASE)
 _MAX_NAME_WORDS = 5
 _URL_IN_NAME = re.compile(r"\(?\s*https?://\S*\s*\)?", re.IGNORECASE)
@@ -439,11 +447,31 @@ def split_authors(value: str) -> list[str]:
     parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]
     if not parts:
         return []
+    credentials = [p for p in parts[1:] if _is_credential(p)]
+    if credentials:
+        parts = [p for p in parts if p not in credentials]
+        if len(parts) == 1:
+            return [parts[0]]
     names = [p for p in parts if not _ROLE_WORDS.intersection(p.lower().split())] or parts[:1]
     words = [len(p.split()) for p in names]
     if len(parts) > 1 and all(n <= _MAX_NAME_WORDS for n in words) and min(words) >= 2:
         return names
     return [] if _not_a_name(text) else [text]
+
+
+def _is_credential(part: str) -> bool:
+    words = part.split()
+    return 0 < len(words) <= 3 and all(_is_credential_word(w) for w in words)
+
+
+def _is_credential_word(word: str) -> bool:
+    if len(word) > _MAX_CREDENTIAL_CHARS or not all(
+        c.isalnum() or c in _CREDENTIAL_MARKS for c in word
+    ):
+        return False
+    if word.isdigit():
+        return True
+    return sum(c.isupper() for c in word) >= 2 and sum(c.islower() for c in word) <= 2
 
 
 def _not_a_name(text: str) -> bool:

@@ -187,6 +187,18 @@ def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str 
         ("Jane Doe, John Roe and Ann Lee", ["Jane Doe", "John Roe", "Ann Lee"]),
         ("https://www.facebook.com/someone", []),
         ("BBC News", ["BBC News"]),
+        # credentials after a name are not names (WCXB bylines)
+        ("Dylan Bailey, MS, RD, FAND", ["Dylan Bailey"]),
+        ("Rebecca Lake, CEPF®", ["Rebecca Lake"]),
+        ("Holly Wilgus, E-RYT 200", ["Holly Wilgus"]),
+        ("Jane Doe, MD and John Roe, PhD", ["Jane Doe", "John Roe"]),
+        ("Jane Doe, McDonald", ["Jane Doe, McDonald"]),  # three lower-case letters: a word
+        ("AP, Reuters", ["AP, Reuters"]),  # only what follows the first part can be one
+        ("Jane Doe, " + "X" * 13, ["Jane Doe, " + "X" * 13]),  # too long for a credential
+        # the sentence a byline starts with
+        ("This post was written by Danielle Padula", ["Danielle Padula"]),
+        ("Written by Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+        ("Bylines by Bob", ["Bylines by Bob"]),
     ],
 )
 def test_bylines_split_into_names(byline: str, names: list[str]) -> None:
