@@ -132,6 +132,23 @@ STEPS: dict[str, Step] = {
     "HTML: control characters before parsing": Step(
         htmltext.strip_fragment, lambda: ("<p>" + "\x01" * MIB + "text</p>",)
     ),
+    # JSON-LD scripts over 512 KiB are skipped, so that is the largest articleBody.
+    "JSON-LD articleBody recovery: 512 KiB of words": Step(
+        htmltext._json_ld_recovery,
+        lambda: (("A teaser.",), "word " * (MIB // 10), htmltext.DEFAULT_HTML_CONFIG),
+    ),
+    "JSON-LD articleBody recovery: 512 KiB of paragraph markup": Step(
+        htmltext._json_ld_recovery,
+        lambda: (("A teaser.",), "<p>word</p>" * (MIB // 22), htmltext.DEFAULT_HTML_CONFIG),
+    ),
+    "first h1: a 1 MiB headline": Step(
+        htmltext._first_h1,
+        lambda: (htmltext.parse_html("<h1>" + "word " * (MIB // 5) + "</h1>",
+                                     htmltext.DEFAULT_HTML_CONFIG),),
+    ),
+    "footer triggers: 1 MiB of short trailing lines": Step(
+        boilerplate.footer_start, lambda: (["Most read", "x" * 401] * (MIB // 820),)
+    ),
 }
 
 

@@ -208,7 +208,7 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     base = _base_url(root)
     meta_title = _meta_title(root)
     headline = _first_h1(root)
-    # Before trafilatura, which cleans the tree in place.
+    # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
     _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
     size = sum(1 for _ in root.iter())
@@ -226,7 +226,7 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
         date = _str_or_none(getattr(doc, "date", None))
         metadata = merge(metadata, _trafilatura_metadata(doc, base))
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
-    # trafilatura cleaned the tree in place, so the fallback parses again.
+    # Parsed again: not every trafilatura 2.x copies the tree before cleaning it.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
     return HtmlText(
         paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title, None, metadata
