@@ -143,7 +143,7 @@ def shingle_prf(pages: Sequence[Tpfpfn]) -> PRF:
 # whose words it extracted; on the trafilatura set that was 25 of the 29 snippets ours lost
 # to trafilatura's raw output. The token-shingle F1 reads \w+ tokens and is unaffected.
 _WS = re.compile(r"\s+")
-_TYPOGRAPHY = str.maketrans(
+TYPOGRAPHY = str.maketrans(
     {
         **dict.fromkeys("‘’‚‛′‵‹›`´＇", "'"),
         **dict.fromkeys("“”„‟″‶«»〝〞〟＂", '"'),
@@ -154,7 +154,7 @@ _TYPOGRAPHY = str.maketrans(
 
 def _squash(text: str, fold: bool = True) -> str:
     if fold:
-        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+        text = unicodedata.normalize("NFKC", text).translate(TYPOGRAPHY)
     return _WS.sub(" ", text).strip()
 
 

@@ -40,7 +40,7 @@ if not __package__:
 
 import trafilatura
 
-from bench.eval_extract import DATA_ENV, DEFAULT_DATA, HOW_TO_GET_DATA
+from bench.eval_extract import DATA_ENV, DEFAULT_DATA, HOW_TO_GET_DATA, TYPOGRAPHY
 from streams.core.decoding import decode_bytes
 from streams.core.errors import InputError
 from streams.core.text.article import normalize_article
@@ -48,20 +48,13 @@ from streams.core.text.article import normalize_article
 SETS = ("wcxb_dev", "wcxb_test")
 FIELDS = ("title", "author", "date")
 
-_TYPOGRAPHY = str.maketrans(
-    {
-        **dict.fromkeys("‘’‚‛′‵‹›`´＇", "'"),
-        **dict.fromkeys("“”„‟″‶«»〝〞〟＂", '"'),
-        **dict.fromkeys("‐‑‒–—―−⁃﹘﹣－⸺⸻", "-"),
-    }
-)
 _WS = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s.,;:!?|-]+$")
 _NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\||\band\b)\s*", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold()
+    text = unicodedata.normalize("NFKC", text).translate(TYPOGRAPHY).casefold()
     return _TRAILING.sub("", _WS.sub(" ", text).strip())
 
 
