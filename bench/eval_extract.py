@@ -325,6 +325,16 @@ def print_results(label: str, results: Sequence[Result]) -> None:
     sys.stdout.flush()
 
 
+def find_sets(data: Path | None, sets: Sequence[str]) -> tuple[Path, list[str]]:
+    """The data directory (``--data``, else ``$INGEST_EXTRACT_DATA``, else the default) and
+    the sets found in it; says how to build them when there are none."""
+    data = data or Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
+    present = [s for s in sets if (data / s / "truths.jsonl").is_file()]
+    if not present:
+        print(HOW_TO_GET_DATA.format(data=data, env=DATA_ENV))
+    return data, present
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", default=list(SETS))
@@ -344,10 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--literal-snippets", action="store_true", help="no typography fold in the snippet test"
     )
     args = parser.parse_args(argv)
-    data = args.data or Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
-    present = [s for s in args.sets if (data / s / "truths.jsonl").is_file()]
+    data, present = find_sets(args.data, args.sets)
     if not present:
-        print(HOW_TO_GET_DATA.format(data=data, env=DATA_ENV))
         return 0
 
     known: dict[str, Callable[[], Extractor]] = {

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -40,7 +39,7 @@ if not __package__:
 
 import trafilatura
 
-from bench.eval_extract import DATA_ENV, DEFAULT_DATA, HOW_TO_GET_DATA, TYPOGRAPHY
+from bench.eval_extract import TYPOGRAPHY, find_sets
 from streams.core.decoding import decode_bytes
 from streams.core.errors import InputError
 from streams.core.text.article import normalize_article
@@ -149,10 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--types", default="article", help="page types, comma-separated, or all")
     parser.add_argument("--stride", type=int, default=1)
     args = parser.parse_args(argv)
-    data = args.data or Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
-    present = [s for s in args.sets if (data / s / "truths.jsonl").is_file()]
+    data, present = find_sets(args.data, args.sets)
     if not present:
-        print(HOW_TO_GET_DATA.format(data=data, env=DATA_ENV))
         return 0
     types = None if args.types == "all" else set(args.types.split(","))
     readers: dict[str, Reader] = {"ours": read_ours, "trafilatura": read_trafilatura}
