@@ -30,9 +30,8 @@ from streams.core.prepare import (
     Fingerprinter,
     Prepared,
     Rejected,
-    fingerprint_forms,
+    fingerprint_and_profile,
     prepare_total,
-    profile_forms,
 )
 from streams.core.records import (
     Output,
@@ -237,8 +236,9 @@ class Deduplicator:
             return prepared.fingerprint, prepared.profile, 0
         kept = fingerprint_paragraphs(prepared.forms, boilerplate, keys)
         language = prepared.article.language
-        fingerprint = fingerprint_forms(kept, language, self.config, self.fingerprinter)
-        profile = profile_forms(kept, language, self.config)
+        fingerprint, profile = fingerprint_and_profile(
+            kept, language, self.config, self.fingerprinter
+        )
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
     def _learning_keys(

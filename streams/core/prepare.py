@@ -20,8 +20,10 @@ from streams.core.article_metadata import ArticleMetadata, resolve_metadata
 from streams.core.config import CoreConfig
 from streams.core.dedup.config import MinHashConfig
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
+from streams.core.dedup.minhash import fingerprint_of_hashes
 from streams.core.dedup.model import Fingerprint, Profile
-from streams.core.dedup.profile import build_profile
+from streams.core.dedup.profile import build_profile, profile_of
+from streams.core.dedup.shingles import shingle_forms
 from streams.core.envelope import Envelope, parse_envelope
 from streams.core.errors import ExtractionError, IngestError, InputError, InternalError
 from streams.core.identity import scoped_id
@@ -88,8 +90,9 @@ def prepare(
     # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.
     forms = tuple(fingerprint_text((p,)) for p in article.paragraphs)
-    fingerprint = fingerprint_forms(forms, article.language, config, fingerprinter)
-    profile = profile_forms(forms, article.language, config)
+    fingerprint, profile = fingerprint_and_profile(
+        forms, article.language, config, fingerprinter
+    )
     fingerprinted = clock()
     terms = story_terms(
         envelope.title or article.title, article.paragraphs, forms, article.language,
@@ -110,6 +113,20 @@ def prepare(
                  ("stories", clock() - fingerprinted)),
         story_terms=terms,
     )
+
+
+def fingerprint_and_profile(
+    forms: Sequence[str], language: str, config: CoreConfig,
+    fingerprinter: Fingerprinter = minhash_fingerprint,
+) -> tuple[Fingerprint, Profile]:
+    """The fingerprint and the verification profile of an article from the fingerprint forms
+    of the paragraphs it keeps, from one tokenization and one pass of shingle hashing."""
+    shingled = shingle_forms(forms, language, config.dedup.minhash.shingle_size)
+    if fingerprinter is minhash_fingerprint:
+        fingerprint = fingerprint_of_hashes(shingled.hashes, shingled.text, config.dedup.minhash)
+    else:
+        fingerprint = fingerprinter(shingled.tokens, shingled.text, config.dedup.minhash)
+    return fingerprint, profile_of(shingled)
 
 
 def fingerprint_forms(

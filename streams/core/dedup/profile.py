@@ -12,11 +12,11 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-import xxhash
 
 from streams.core.dedup.figures import encode_figures
 from streams.core.dedup.model import Profile
-from streams.core.text.normalize import fingerprint_tokens, form_key
+from streams.core.dedup.shingles import Shingled, shingle_forms
+from streams.core.text.normalize import form_key
 
 _LOW32 = 0xFFFFFFFF
 # The key given to a dateline-like paragraph (see dateline_like): the shared-block rule
@@ -28,32 +28,32 @@ _MAX_START = 0xFFFF  # uint16; a paragraph of more shingles is capped (sizes sta
 
 
 def build_profile(forms: Sequence[str], language: str, shingle_size: int) -> Profile:
-    """The profile of the paragraphs whose fingerprint forms are ``forms`` (empty ones skipped),
-    with every shingle hash (``Profile.shingles``, in order of first occurrence): the article
-    being decided is always verified on its exact shingles; :meth:`Profile.for_index` keeps
-    them in the index only for short articles.
+    """The profile of the paragraphs whose fingerprint forms are ``forms`` (empty ones
+    skipped); see :func:`profile_of`."""
+    return profile_of(shingle_forms(forms, language, shingle_size))
+
+
+def profile_of(shingled: Shingled) -> Profile:
+    """The profile of an article's shingled fingerprint input, with every shingle hash
+    (``Profile.shingles``, in order of first occurrence): the article being decided is
+    always verified on its exact shingles; :meth:`Profile.for_index` keeps them in the index
+    only for short articles.
     """
-    kept = [form for form in forms if form]
-    token_counts = [len(fingerprint_tokens(form, language)) for form in kept]
-    tokens = fingerprint_tokens(" ".join(kept), language)
-    sequence = shingle_sequence(tokens, shingle_size)
-    # Each distinct shingle is counted in the paragraph where it first starts, so the counts
-    # add up to the distinct shingles the MinHash signature summarizes (shingle_count).
-    seen: dict[int, None] = {}  # low 32 bits, in order of first occurrence
-    starts, position = [], 0
-    for count in token_counts:
-        before = len(seen)
-        for shingle in sequence[position : position + count]:
-            seen.setdefault(shingle & _LOW32)
-        position += count
-        starts.append(min(_MAX_START, len(seen) - before))
-    keys = [DATELINE_KEY if dateline_like(form) else form_key(form) for form in kept]
+    # Each distinct shingle (by its low 32 bits) is counted in the paragraph where it first
+    # starts, so the counts add up to the distinct shingles the signature summarizes.
+    low = shingled.sequence & np.uint64(_LOW32)
+    _, first = np.unique(low, return_index=True)  # index of each value's first occurrence
+    first.sort()
+    ends = np.cumsum(shingled.token_counts, dtype=np.int64)
+    below = np.searchsorted(first, ends, side="left")
+    starts = np.minimum(np.diff(below, prepend=0), _MAX_START)
+    keys = [DATELINE_KEY if dateline_like(form) else form_key(form) for form in shingled.forms]
     return Profile(
         keys=np.array(keys, dtype="<u8").tobytes(),
-        starts=np.array(starts, dtype="<u2").tobytes(),
-        figures=encode_figures(tokens),
-        shingles=np.array(list(seen), dtype="<u4").tobytes(),
-        hashes=np.unique(np.array(sequence, dtype=np.uint64)).tobytes(),
+        starts=starts.astype("<u2").tobytes(),
+        figures=encode_figures(shingled.tokens, shingled.text if shingled.plain else None),
+        shingles=low[first].astype("<u4").tobytes(),
+        hashes=shingled.hashes.astype("<u8", copy=False).tobytes(),
     )
 
 
@@ -66,18 +66,3 @@ def dateline_like(form: str) -> bool:
     tokens = form.split()
     figures = sum(1 for token in tokens if _DIGIT.search(token))
     return figures >= 2 and 3 * figures >= len(tokens)
-
-
-def shingle_sequence(tokens: Sequence[str], k: int) -> list[int]:
-    """The xxh3-64 of each word ``k``-gram, in text order (not deduplicated).
-
-    The same strings as :func:`streams.core.dedup.minhash.shingle_hashes`: fewer than ``k``
-    tokens form one shingle of the whole sequence.
-    """
-    if not tokens:
-        return []
-    if len(tokens) < k:
-        grams: Sequence[str] = [" ".join(tokens)]
-    else:
-        grams = list(map(" ".join, zip(*(tokens[i:] for i in range(k)), strict=False)))
-    return [xxhash.xxh3_64_intdigest(gram.encode()) for gram in grams]

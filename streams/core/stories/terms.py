@@ -149,7 +149,9 @@ def story_terms(
     words = _words(form, language)
     entities = _entities(body, words, stop)
     numbers = _numbers(body)
-    word_terms = [t for t in words.keys() - stop if len(t) > 2 or not t.isascii()]
+    # In text order (not a set difference): the same terms in the same order in every
+    # process, whatever its string-hash seed, so float sums over them are reproducible.
+    word_terms = [t for t in words if t not in stop and (len(t) > 2 or not t.isascii())]
     terms = word_terms + list(entities) + list(numbers)
     if not terms:
         return EMPTY_TERMS

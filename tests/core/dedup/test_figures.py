@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from streams.core.dedup.figures import (
+    _numbered_tokens,
     decode_figures,
     encode_figures,
     figure_conflicts,
@@ -63,3 +67,17 @@ def test_one_conflict_among_many_agreements_is_tolerated() -> None:
 def test_no_figures_or_rule_off_agrees() -> None:
     assert figures_agree(b"", figures("up 5 points"), 0.2)
     assert figures_agree(figures("up 4 points"), figures("up 5 points"), 1.0)
+
+
+def test_number_tokens_are_found_from_the_digits_of_the_text() -> None:
+    text = "a1 b 22 c3d e 4 f 5x5"
+    assert _numbered_tokens(text) == [0, 2, 3, 5, 7]
+    assert _numbered_tokens("no figures here") == []
+    assert _numbered_tokens("7") == [0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab19é٣ ", min_size=1, max_size=6).map(str.strip)
+                .filter(bool).map(lambda t: t.replace(" ", "")).filter(bool), max_size=40))
+def test_the_text_path_encodes_exactly_what_the_token_path_does(tokens: list[str]) -> None:
+    assert encode_figures(tokens, " ".join(tokens)) == encode_figures(tokens)

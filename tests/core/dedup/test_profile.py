@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from streams.core.dedup.minhash import shingle_hashes
+from streams.core.config import CoreConfig
+from streams.core.dedup.minhash import fingerprint, shingle_hashes, shingle_sequence
 from streams.core.dedup.profile import DATELINE_KEY, build_profile, dateline_like
+from streams.core.dedup.shingles import shingle_forms
+from streams.core.prepare import fingerprint_and_profile
 from streams.core.text.normalize import fingerprint_text, fingerprint_tokens, form_key
 
 PARAGRAPHS = (
@@ -50,3 +55,53 @@ def test_datelines_get_the_dateline_key() -> None:
                                                "the court said on its website."]))
     profile = build_profile(forms("Updated: 09 Sep 2013 11:25", PARAGRAPHS[0]), "en", 3)
     assert profile.key_array().tolist()[0] == DATELINE_KEY
+
+
+def reference_starts(forms: list[str], language: str) -> list[int]:
+    """Distinct shingles (low 32 bits) first starting in each form: the definition, looped."""
+    kept = [form for form in forms if form]
+    tokens = fingerprint_tokens(" ".join(kept), language)
+    sequence = shingle_sequence(tokens, 3).tolist()
+    seen: set[int] = set()
+    starts, position = [], 0
+    for form in kept:
+        count = len(fingerprint_tokens(form, language))
+        before = len(seen)
+        seen.update(h & 0xFFFFFFFF for h in sequence[position:position + count])
+        position += count
+        starts.append(len(seen) - before)
+    return starts
+
+
+# Words, repeats, figures and unspaced scripts (a word of them splits into characters).
+WORDS = st.sampled_from(["wall", "rain", "the", "4", "12", "東京", "ข่าว", "a1", "quay"])
+FORMS = st.lists(st.lists(WORDS, max_size=8).map(" ".join), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(FORMS, st.sampled_from(["en", "ja", "th"]))
+def test_starts_match_the_definition(forms: list[str], language: str) -> None:
+    profile = build_profile(forms, language, 3)
+    assert profile.start_array().tolist() == reference_starts(forms, language)
+    assert sum(profile.start_array().tolist()) == len(profile.shingle_array())  # type: ignore[arg-type]
+
+
+def test_counts_follow_the_tokens_when_words_split_into_characters() -> None:
+    shingled = shingle_forms(["東京 wall", "", "rain quay"], "en", 3)
+    assert shingled.forms == ["東京 wall", "rain quay"]
+    assert shingled.token_counts == [3, 2]
+    assert not shingled.plain
+    assert shingle_forms(["harbour wall", "rain"], "en", 3).token_counts == [2, 1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(FORMS, st.sampled_from(["en", "ja"]))
+def test_one_pass_gives_the_fingerprint_of_the_tokens(forms: list[str], language: str) -> None:
+    config = CoreConfig()
+    shared, profile = fingerprint_and_profile(forms, language, config)
+    text = " ".join(form for form in forms if form)
+    alone = fingerprint(fingerprint_tokens(text, language), text, config.dedup.minhash)
+    assert shared.content_hash == alone.content_hash
+    assert shared.shingle_count == alone.shingle_count
+    assert np.array_equal(shared.signature, alone.signature)
+    assert profile == build_profile(forms, language, 3)
