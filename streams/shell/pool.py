@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -68,7 +69,26 @@ def child_main(
         if chunk is None:
             return
         for raw in chunk:
-            conn.send(prepare_within(raw, config, budget_s, fingerprinter))
+            conn.send(_slim(prepare_within(raw, config, budget_s, fingerprinter)))
+
+
+# What a child puts in place of the raw message it sends back: the parent has the message.
+_SENT_BACK = RawMessage("", 0, 0, None, None, 0)
+
+
+def _slim(result: Result) -> Result:
+    """A result as a child sends it back: without the raw message, which the parent holds,
+    and without the envelope's body, which only the stateless step reads. Half the bytes to
+    pickle, pipe and unpickle on a page (the body and the raw value are each the page)."""
+    if isinstance(result, Prepared):
+        envelope = dataclasses.replace(result.envelope, body="")
+        return dataclasses.replace(result, raw=_SENT_BACK, envelope=envelope)
+    return dataclasses.replace(result, raw=_SENT_BACK)
+
+
+def _restored(result: Result, raw: RawMessage) -> Result:
+    """A child's result with the parent's raw message back in place."""
+    return dataclasses.replace(result, raw=raw)
 
 
 class _Child:
@@ -206,7 +226,7 @@ class PreparePool:
         while len(results) < len(chunk):
             raw = chunk[len(results)]
             try:
-                results.append(await child.recv(self.wall_deadline_s))
+                results.append(_restored(await child.recv(self.wall_deadline_s), raw))
                 continue
             except TimeoutError:
                 log.error("message %s overran its wall-clock deadline; replacing the process",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -62,6 +63,14 @@ def test_results_come_back_in_order_and_equal_in_process_ones() -> None:
     assert [summary(r) for r in pooled] == [summary(r) for r in inline]
     assert [r.raw.offset for r in pooled] == list(range(21))
     assert isinstance(pooled[-1], Rejected)
+    # A child sends neither the raw message (the parent's own is put back) nor the body.
+    assert all(p.raw is m for p, m in zip(pooled, messages, strict=True))
+    for p, i in zip(pooled, inline, strict=True):
+        if isinstance(p, Prepared):
+            assert isinstance(i, Prepared)
+            assert p.envelope == dataclasses.replace(i.envelope, body="")
+            assert (p.id, p.article, p.metadata, p.forms, p.profile, p.story_terms) == (
+                i.id, i.article, i.metadata, i.forms, i.profile, i.story_terms)
 
 
 @pytest.mark.parametrize("processes", [0, 1])

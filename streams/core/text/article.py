@@ -83,6 +83,7 @@ def normalize_article(
         metadata=parsed.metadata,
         title_source=title_source,
         truncated=(("text",) if truncated else ()) + (("title",) if title_cut else ()),
+        word_count=sum(len(p.split()) for p in kept),
     )
 
 

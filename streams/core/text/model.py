@@ -29,11 +29,10 @@ class NormalizedArticle:
     title_source: str | None = None
     # Fields cut to the text path's character caps ("text" after NFKC expansion, "title").
     truncated: tuple[str, ...] = ()
+    # Words of ``paragraphs``: counted where they are made (the stateless step, off the
+    # worker's event loop), not each time a record is built.
+    word_count: int = 0
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
-
-    @property
-    def word_count(self) -> int:
-        return sum(len(p.split()) for p in self.paragraphs)
