@@ -189,28 +189,47 @@ class PreparePool:
             return
         size = max(1, -(-len(raws) // (self.processes * CHUNKS_PER_CHILD)))
         chunks = [list(raws[i:i + size]) for i in range(0, len(raws), size)]
-        tasks = [asyncio.create_task(self._on_idle_child(chunk)) for chunk in chunks]
+        # One future per message, set as its result arrives: the agent decides the first
+        # message of a batch as soon as it is prepared, not when its whole chunk is.
+        loop = asyncio.get_running_loop()
+        slots = [[loop.create_future() for _ in chunk] for chunk in chunks]
+        tasks = [asyncio.create_task(self._on_idle_child(chunk, slot))
+                 for chunk, slot in zip(chunks, slots, strict=True)]
         try:
-            for task in tasks:
-                for result in await task:
-                    yield result
+            for slot in slots:
+                for future in slot:
+                    yield await future
         finally:
             for task in tasks:
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved: it also reached the chunk's results
                 task.cancel()
+            for slot in slots:  # a failed chunk's error reached its first unread result
+                for future in slot:
+                    if future.done() and not future.cancelled():
+                        future.exception()
+                    future.cancel()
 
-    async def _on_idle_child(self, chunk: list[RawMessage]) -> list[Result]:
+    async def _on_idle_child(
+        self, chunk: list[RawMessage], slots: list[asyncio.Future[Result]]
+    ) -> None:
         child = await self._idle.get()
         try:
-            child, results = await self._run_chunk(child, chunk)
-        except BaseException:
+            child = await self._run_chunk(child, chunk, slots)
+        except BaseException as exc:
             # Interrupted mid-chunk (cancelled, or the pipe failed): the child may still send
             # results of this chunk, so it is never reused.
             child.kill()
             self._children = [c for c in self._children if c is not child]
             self._respawning.append(asyncio.create_task(self._respawn()))
+            for future in slots:
+                if not future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
             raise
         self._idle.put_nowait(child)
-        return results
 
     async def _respawn(self) -> None:
         child = await self._spawn()
@@ -218,35 +237,39 @@ class PreparePool:
         self._idle.put_nowait(child)
 
     async def _run_chunk(
-        self, child: _Child, chunk: list[RawMessage]
-    ) -> tuple[_Child, list[Result]]:
-        results: list[Result] = []
+        self, child: _Child, chunk: list[RawMessage], slots: list[asyncio.Future[Result]]
+    ) -> _Child:
+        """Prepare ``chunk`` on ``child``, each result into its slot; returns the child that
+        finished the chunk (a replacement when the first one had to go)."""
+        done = 0
         retried: set[int] = set()
         child.conn.send(chunk)
-        while len(results) < len(chunk):
-            raw = chunk[len(results)]
+        while done < len(chunk):
+            raw = chunk[done]
             try:
-                results.append(_restored(await child.recv(self.wall_deadline_s), raw))
+                slots[done].set_result(_restored(await child.recv(self.wall_deadline_s), raw))
+                done += 1
                 continue
             except TimeoutError:
                 log.error("message %s overran its wall-clock deadline; replacing the process",
                           raw.origin_str)
-                results.append(Rejected(raw, ProcessingTimeoutError(
+                slots[done].set_result(Rejected(raw, ProcessingTimeoutError(
                     f"processing exceeded {self.wall_deadline_s:g} s of wall-clock time")))
+                done += 1
             except (EOFError, OSError):
-                position = len(results)
-                if position in retried:
+                if done in retried:
                     log.error("message %s crashed a prepare process twice", raw.origin_str)
-                    results.append(Rejected(raw, InternalError(
+                    slots[done].set_result(Rejected(raw, InternalError(
                         "the process preparing this message died (twice)")))
+                    done += 1
                 else:
                     log.warning("a prepare process died on %s; retrying", raw.origin_str)
-                    retried.add(position)
+                    retried.add(done)
             child = await self._replace(child)
-            rest = chunk[len(results):]
+            rest = chunk[done:]
             if rest:
                 child.conn.send(rest)
-        return child, results
+        return child
 
     async def _replace(self, child: _Child) -> _Child:
         await asyncio.to_thread(child.kill)

@@ -7,6 +7,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,10 @@ def hostile_fingerprint(tokens: Sequence[str], fp_text: str, config: MinHashConf
         time.sleep(3600)
     if "crashprocess" in fp_text:
         os._exit(1)
+    if "waitforfile" in fp_text:  # blocks until the test creates the file named in the text
+        path = fp_text.split("waitforfile ")[1].split(maxsplit=1)[0]
+        while not os.path.exists(f"/tmp/{path}"):
+            time.sleep(0.01)
     return minhash_fingerprint(tokens, fp_text, config)
 
 
@@ -100,3 +105,27 @@ def test_a_crashing_message_is_retried_once_then_an_internal_error() -> None:
     assert [summary(r)[1] for r in results][1] == "internal_error"
     assert isinstance(results[0], Prepared) and isinstance(results[2], Prepared)
     assert pool.replaced == 2
+
+
+def test_a_result_comes_back_before_the_rest_of_its_chunk_is_prepared() -> None:
+    # One process; 8 messages make chunks of 2, and the second message of the first chunk
+    # blocks until the first result has been read.
+    name = f"pooltest{os.getpid()}x{time.monotonic_ns()}"  # a single fingerprint token
+    messages = raws([text("fine", 0), text(f"waitforfile {name} ", 1),
+                     *(text("fine", i) for i in range(2, 8))])
+    pool = PreparePool(CONFIG, 1, budget_s=30, fingerprinter=hostile_fingerprint)
+
+    async def first_then_release() -> list[Prepared | Rejected]:
+        await pool.start()
+        try:
+            results = pool.prepare(messages)
+            first = await asyncio.wait_for(anext(results), 20)
+            Path(f"/tmp/{name}").touch()
+            return [first] + [r async for r in results]
+        finally:
+            Path(f"/tmp/{name}").unlink(missing_ok=True)
+            await pool.stop()
+
+    results = asyncio.run(first_then_release())
+    assert [r.raw.offset for r in results] == list(range(8))
+    assert all(isinstance(r, Prepared) for r in results)
