@@ -247,10 +247,24 @@ class Result:
     shingle_by_type: dict[str, float]
 
 
-def load_rows(set_dir: Path, stride: int, limit: int | None) -> list[dict[str, object]]:
+def load_rows(
+    set_dir: Path, stride: int, limit: int | None, paywalled: bool = False
+) -> list[dict[str, object]]:
     with open(set_dir / "truths.jsonl", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()][::stride]
+    if paywalled:
+        rows = [r for r in rows if declares_paywall((set_dir / f"{r['id']}.html").read_bytes())]
     return rows[:limit] if limit else rows
+
+
+# schema.org's paywall markup: ``"isAccessibleForFree": false`` (or "False", "false").
+_PAYWALL = re.compile(rb'"isAccessibleForFree"\s*:\s*"?false', re.IGNORECASE)
+
+
+def declares_paywall(page: bytes) -> bool:
+    """Whether the page's JSON-LD says its content is not free: a paywalled page, whose
+    markup holds the teaser (or the whole text, for crawlers) with subscription chrome."""
+    return _PAYWALL.search(page) is not None
 
 
 def evaluate(
@@ -353,6 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--literal-snippets", action="store_true", help="no typography fold in the snippet test"
     )
+    parser.add_argument(
+        "--paywalled", action="store_true",
+        help="only pages whose JSON-LD declares isAccessibleForFree: false",
+    )
     args = parser.parse_args(argv)
     data, present = find_sets(args.data, args.sets)
     if not present:
@@ -368,8 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"trafilatura {trafilatura.__version__}; data {data}; shingle F1 target {TARGET_F1}")
     report = {}
     for name in present:
-        rows = load_rows(data / name, args.stride, args.limit)
+        rows = load_rows(data / name, args.stride, args.limit, args.paywalled)
+        if not rows:
+            print(f"\n== {name}: no pages")
+            continue
         label = name if args.stride == 1 else f"{name} (every {args.stride}th page)"
+        label += " (paywalled pages)" if args.paywalled else ""
         results = evaluate(data / name, rows, extractors, not args.literal_snippets)
         print_results(label, results)
         report[label] = [dataclasses.asdict(r) for r in results]

@@ -10,6 +10,7 @@ import pytest
 from bench.eval_extract import (
     PRF,
     SnippetCounts,
+    declares_paywall,
     evaluate,
     main,
     ngrams,
@@ -108,6 +109,29 @@ def test_runs_on_a_tiny_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (sdir / "truths.jsonl").write_text(json.dumps(row) + "\n")
     assert main(["wcxb_test", "--data", str(tmp_path), "--extractors", "ours"]) == 0
     assert "== wcxb_test: 1 pages" in capsys.readouterr().out
+
+
+def test_paywalled_pages_are_those_whose_json_ld_says_not_free(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert declares_paywall(b'{"@type": "NewsArticle", "isAccessibleForFree": false}')
+    assert declares_paywall(b'{"isAccessibleForFree":"False"}')
+    assert not declares_paywall(b'{"isAccessibleForFree": true}')
+    assert not declares_paywall(b"<p>isAccessibleForFree false</p>")
+    sdir = tmp_path / "wcxb_test"
+    sdir.mkdir()
+    rows = []
+    for name, ld in (("free", "true"), ("paid", "false")):
+        (sdir / f"{name}.html").write_text(
+            f'<html><head><script type="application/ld+json">{{"isAccessibleForFree": {ld}}}'
+            f"</script></head><body><p>a b c d e</p></body></html>")
+        rows.append(json.dumps({"id": name, "text": "a b c d e", "with": [], "without": []}))
+    (sdir / "truths.jsonl").write_text("\n".join(rows) + "\n")
+    args = ["wcxb_test", "--data", str(tmp_path), "--extractors", "ours"]
+    assert main([*args, "--paywalled"]) == 0
+    assert "== wcxb_test (paywalled pages): 1 pages" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "== wcxb_test: 2 pages" in capsys.readouterr().out
 
 
 def test_snippets_fold_typography_for_every_extractor_unless_literal() -> None:
