@@ -23,16 +23,13 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
+from streams.core.text.fallback_metadata import read_fallback
 from streams.core.text.headline import strip_suffix_after_headline
 from streams.core.text.metadata import (
     EMPTY_METADATA,
     PageMetadata,
-    clean_list,
-    clean_text,
-    clean_url,
     merge,
     read_page,
-    split_authors,
 )
 from streams.core.text.normalize import UNSPACED_CLASS
 
@@ -55,8 +52,8 @@ class HtmlConfig:
     deduplicate: bool = False
     dedup_cache_size: int = 1024
     # trafilatura's own metadata (htmldate, bylines in the text, category links) is the
-    # fallback of ours (metadata.py) and costs about a quarter of its time on real pages;
-    # the golden pages need it for titles, dates and sections.
+    # fallback of ours (metadata.py), read only for the fields ours lacks
+    # (fallback_metadata.py); the golden pages need it for titles, dates and sections.
     trafilatura_metadata: bool = True
     # Recall recovery from JSON-LD: the article node's ``articleBody`` replaces the extracted
     # text when it has at least this many times its words (and ``json_ld_min_words``); the
@@ -148,6 +145,7 @@ _SKIP_TAGS = frozenset(
 )
 # On the page fallback path the page chrome goes too.
 _PAGE_SKIP_TAGS = _SKIP_TAGS | {"header", "footer", "menu"}
+_PAGE_ANCHOR_SKIP_TAGS = _SKIP_TAGS | {"nav", "aside", "header", "footer"}
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MIN_ANCHOR_CHARS = 3
@@ -210,7 +208,8 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     headline = _first_h1(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
-    _, anchors = _walk(root, _SKIP_TAGS | {"nav", "aside", "header", "footer"})
+    fallback = read_fallback(root, metadata, base) if config.trafilatura_metadata else None
+    _, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
     size = sum(1 for _ in root.iter())
     doc = _trafilatura(root, config) if size <= config.max_trafilatura_elements else None
     text = getattr(doc, "text", None) if doc is not None else None
@@ -220,11 +219,13 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
         body = " ".join(paragraphs)
         # Keep links whose anchor text survived extraction: nav and related links do not.
         hrefs = anchors_in_text(anchors, body)
-        title = _str_or_none(getattr(doc, "title", None)) or meta_title
+        title, date = None, None
+        if fallback is not None:
+            title, date = fallback.title, fallback.date
+            metadata = merge(metadata, fallback.metadata)
+        title = title or meta_title
         if title is not None:
             title = strip_suffix_after_headline(title, headline)
-        date = _str_or_none(getattr(doc, "date", None))
-        metadata = merge(metadata, _trafilatura_metadata(doc, base))
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
     # Parsed again: not every trafilatura 2.x copies the tree before cleaning it.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
@@ -272,42 +273,12 @@ def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:
             include_images=False,
             include_links=False,
             deduplicate=dedup,
-            with_metadata=config.trafilatura_metadata,
+            with_metadata=False,  # read_fallback: only the fields ours lacks
             fast=config.fast,
             config=_TRAFILATURA_CONFIG,
         )
     except Exception:
         return None
-
-
-def _trafilatura_metadata(doc: Any, base: str | None) -> PageMetadata:
-    """trafilatura's reading of the page (its own meta/JSON-LD rules plus in-page bylines and
-    category links): the fallback for what our reading found nothing for."""
-    author = _str_or_none(getattr(doc, "author", None))
-    categories = getattr(doc, "categories", None)
-    tags = getattr(doc, "tags", None)
-    return PageMetadata(
-        # trafilatura joins several authors with "; ".
-        authors=clean_list(part for a in (author or "").split(";") for part in split_authors(a)),
-        site_name=_site_name(_str_or_none(getattr(doc, "sitename", None))),
-        canonical_url=clean_url(_str_or_none(getattr(doc, "url", None)), base),
-        description=clean_text(_str_or_none(getattr(doc, "description", None))),
-        image=clean_url(_str_or_none(getattr(doc, "image", None)), base),
-        section=clean_text(next(iter(_strings(categories)), None)),
-        tags=clean_list(_strings(tags)),
-    )
-
-
-def _site_name(value: str | None) -> str | None:
-    # Without a site name in the markup trafilatura falls back to the host name, which the
-    # record already carries as ``source``.
-    if value is None or ("." in value and " " not in value):
-        return None
-    return clean_text(value)
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _walk(
