@@ -26,7 +26,7 @@ from pyinstrument import Profiler
 from streams import settings as settings_mod
 from streams.core.config import CoreConfig
 from streams.core.dedup.config import LSHConfig, MinHashConfig
-from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.index import CandidateFilter, FingerprintIndex, filter_entries
 from streams.core.dedup.minhash import content_hash
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.pipeline import Deduplicator
@@ -115,10 +115,13 @@ class DatasketchIndex(FingerprintIndex):
         if entry.is_looked_up:  # as our bands: a copy past searchable_copies is not a candidate
             self._ds.insert(entry.id, _lean(entry.fingerprint), check_duplication=False)
 
-    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
+    def candidates(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> list[IndexEntry]:
         ids = self._ds.query(_lean(fingerprint))
-        return sorted((self._entries[i] for i in ids if i in self._entries),
-                      key=lambda e: e.order_key)
+        found = sorted((self._entries[i] for i in ids if i in self._entries),
+                       key=lambda e: e.order_key)
+        return filter_entries(found, keep)
 
     def _band_keys(self, fingerprint: Fingerprint) -> list[int]:
         return []

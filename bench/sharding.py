@@ -30,7 +30,7 @@ from bench.e2e import build_corpus
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.config import LSHConfig
-from streams.core.dedup.index import IndexStats
+from streams.core.dedup.index import CandidateFilter, IndexStats
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
@@ -77,10 +77,13 @@ class ShardedIndex:
         found = [e for s in self.shards for e in s.by_content_hash(content_hash)]
         return sorted(found, key=lambda e: e.order_key)
 
-    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
+    def candidates(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> list[IndexEntry]:
         self.records["probe"] += 1
         self.records["answer"] += len(self.shards)
-        found = [e for s in self.shards for e in s.candidates(fingerprint)]
+        # The filter travels with the probe: a shard answers only the entries it keeps.
+        found = [e for s in self.shards for e in s.candidates(fingerprint, keep)]
         self.records["answer_entries"] += len(found)
         return sorted(found, key=lambda e: e.order_key)
 

@@ -33,7 +33,12 @@ import xxhash
 
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.idtable import IdTable, id_hash
-from streams.core.dedup.index import IndexStats
+from streams.core.dedup.index import (
+    CandidateFilter,
+    CandidateRows,
+    IndexStats,
+    estimate_only,
+)
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.dedup.pairs import PairTable
 from streams.core.dedup.rows import (
@@ -79,6 +84,8 @@ def band_mix(values: U32) -> U64:
     return np.asarray(h, dtype=np.uint64)
 
 
+_LIVE_ESTIMATE_ONLY = 2  # ``_state`` of a live row: see :func:`index.estimate_only`
+
 class CompactIndex:
     """Articles of the dedup window in numpy arrays; implements :class:`Index`."""
 
@@ -102,7 +109,10 @@ class CompactIndex:
         self._shingles: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._source: U32 = np.empty(0, dtype=np.uint32)
         self._idh: U32 = np.empty(0, dtype=np.uint32)
-        self._state: npt.NDArray[np.uint8] = np.empty(0, dtype=np.uint8)  # 1 live, 0 free
+        # 0 free; live rows: 1, or _LIVE_ESTIMATE_ONLY for a kept entry without exact shingles
+        # (what a candidate filter may rely on; a snapshot written before the value existed
+        # has 1 everywhere, which only makes filters keep more)
+        self._state: npt.NDArray[np.uint8] = np.empty(0, dtype=np.uint8)
         self._blobs: list[bytes | None] = []
         self._blob_bytes = 0
         self._sources: list[str | None] = [None]
@@ -149,8 +159,11 @@ class CompactIndex:
         return sorted((e for e in entries if e.fingerprint.content_hash == content_hash),
                       key=lambda e: e.order_key)
 
-    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
-        """Entries sharing all values of at least one band with ``fingerprint``."""
+    def candidates(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> list[IndexEntry]:
+        """Entries sharing all values of at least one band with ``fingerprint`` that ``keep``
+        keeps (judged on the columns: only the rows it keeps are decoded)."""
         if not self._rows:
             return []
         bands = self._band_values(fingerprint.signature)
@@ -162,6 +175,11 @@ class CompactIndex:
         same = (self._sig[rows_i[:, None], columns] == bands[positions]).all(axis=1)
         same &= self._state[rows_i] != 0
         found = np.unique(rows_i[same])
+        if keep is not None and found.size:
+            found = found[keep(CandidateRows(
+                self._sig[found], self._shingles[found],
+                self._state[found] == _LIVE_ESTIMATE_ONLY,
+            ))]
         return sorted((self._entry(int(r)) for r in found), key=lambda e: e.order_key)
 
     def members(self, root: str) -> list[IndexEntry]:
@@ -277,7 +295,7 @@ class CompactIndex:
         self._shingles[row] = _int64(fp.shingle_count, "shingle_count", overrides)
         self._source[row] = self._intern(entry.source)
         self._idh[row] = hashed
-        self._state[row] = 1
+        self._state[row] = _LIVE_ESTIMATE_ONLY if estimate_only(entry) else 1
         extras = tuple(getattr(entry, name) for name in EXTRA_FIELDS)
         blob = pack_strings(entry.id, entry.root, entry.origin, entry.superseded_by,
                             pack_rare(extras, overrides))

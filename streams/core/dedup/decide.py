@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.index import Index
-from streams.core.dedup.match import Candidate, verify_candidate, within_window
+from streams.core.dedup.match import Candidate, could_verify, verify_candidate, within_window
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, MatchKind, Profile
 from streams.core.dedup.revision import Revision
 
@@ -74,8 +74,9 @@ def _lookup(
         for entry in index.by_content_hash(form.fingerprint.content_hash):
             if entry.id != article_id and within_window(form, entry, config):
                 found.setdefault(entry.id, (entry, True))
+    keep = could_verify(forms, config)
     for form in forms:
-        for entry in index.candidates(form.fingerprint):
+        for entry in index.candidates(form.fingerprint, keep):
             if entry.id != article_id:
                 found.setdefault(entry.id, (entry, False))
     return sorted(found.values(), key=lambda pair: pair[0].order_key)

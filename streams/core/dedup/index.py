@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import heapq
 import sys
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.lsh import band_keys
@@ -20,6 +23,45 @@ K = TypeVar("K", bound=Hashable)
 # A bucket holds a bare id until a second id arrives: nearly every band key has one article,
 # and a str value instead of a one-element list saves ~60 bytes per band per entry.
 Bucket = str | list[str]
+
+
+class CandidateRows(NamedTuple):
+    """What a :data:`CandidateFilter` sees of k candidates, before their entries are built."""
+
+    signatures: npt.NDArray[np.uint32]  # (k, num_perm)
+    shingle_counts: npt.NDArray[np.int64]  # (k,)
+    # (k,): the entry is a kept article that keeps no exact shingles (:func:`estimate_only`),
+    # so its similarity to anything is the MinHash estimate from these columns; False where
+    # the backend does not know. A filter may drop only these rows.
+    estimate_only: npt.NDArray[np.bool_]
+
+
+# Which candidates to return (a boolean mask over the rows): the index applies it before it
+# builds entries, which is where a lookup spends its time when many entries share a band.
+CandidateFilter = Callable[[CandidateRows], npt.NDArray[np.bool_]]
+
+
+def estimate_only(entry: IndexEntry) -> bool:
+    """Kept, and without exact shingles (:meth:`Profile.for_index`)."""
+    return entry.is_kept and (entry.profile is None or entry.profile.shingles is None)
+
+
+def filter_entries(
+    entries: list[IndexEntry], keep: CandidateFilter | None
+) -> list[IndexEntry]:
+    """``entries`` that ``keep`` keeps: for backends that hold built entries anyway."""
+    if keep is None or not entries:
+        return entries
+    signatures = [np.asarray(e.fingerprint.signature) for e in entries]
+    if len({s.shape for s in signatures}) > 1:
+        return entries  # not one matrix: nothing to judge them by together
+    rows = CandidateRows(
+        np.stack(signatures),
+        np.array([e.fingerprint.shingle_count for e in entries], dtype=np.int64),
+        np.array([estimate_only(e) for e in entries], dtype=np.bool_),
+    )
+    mask = keep(rows)
+    return [e for e, kept in zip(entries, mask.tolist(), strict=True) if kept]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +91,11 @@ class Index(Protocol):
         """Drop ``article_id``; returns its entry if it was indexed."""
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
         """Searchable entries (``IndexEntry.is_looked_up``) with exactly this content hash."""
-    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
-        """Searchable near-duplicate candidates of ``fingerprint``, by ``order_key``."""
+    def candidates(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> list[IndexEntry]:
+        """Searchable near-duplicate candidates of ``fingerprint`` that ``keep`` (if given)
+        keeps, by ``order_key``."""
     def members(self, root: str) -> list[IndexEntry]:
         """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``:
         its direct members (a superseded article keeps its own: see
@@ -146,14 +191,18 @@ class FingerprintIndex:
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
         return [self._entries[i] for i in _bucket_ids(self._hashes.get(content_hash))]
 
-    def candidates(self, fingerprint: Fingerprint) -> list[IndexEntry]:
-        """Entries sharing at least one band key with ``fingerprint``, by ``order_key``."""
+    def candidates(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> list[IndexEntry]:
+        """Entries sharing at least one band key with ``fingerprint`` that ``keep`` keeps, by
+        ``order_key``."""
         ids: set[str] = set()
         for key in self._band_keys(fingerprint):
             bucket = self._bands.get(key)
             if bucket is not None:
                 ids.update(_bucket_ids(bucket))
-        return sorted((self._entries[i] for i in ids), key=lambda e: e.order_key)
+        entries = sorted((self._entries[i] for i in ids), key=lambda e: e.order_key)
+        return filter_entries(entries, keep)
 
     def members(self, root: str) -> list[IndexEntry]:
         """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""

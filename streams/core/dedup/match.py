@@ -19,7 +19,11 @@ such a pair is judged on the MinHash estimate alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from streams.core.dedup.blocks import (
     estimate_noise,
@@ -31,9 +35,16 @@ from streams.core.dedup.blocks import (
 )
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.figures import figures_agree
+from streams.core.dedup.index import CandidateFilter, CandidateRows
 from streams.core.dedup.minhash import outside_share
 from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
-from streams.core.dedup.similarity import Verification, estimated_jaccard, judge, verify
+from streams.core.dedup.similarity import (
+    Verification,
+    estimated_jaccard,
+    judge,
+    verify,
+    verify_estimate,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,47 @@ def verify_candidate(
     return result
 
 
+def could_verify(forms: Sequence[Candidate], config: DedupConfig) -> CandidateFilter:
+    """The candidates that may pass :func:`verify_candidate` against one of ``forms`` (the
+    article, and the article with its learned boilerplate when that is decided too).
+
+    A kept indexed article without exact shingles (``CandidateRows.estimate_only``) is judged
+    on the MinHash estimate by rule 2 unless a form's own exact shingles apply (see
+    :func:`_measured_similarity`): such a row is judged here, from its signature and shingle
+    count, by the same arithmetic (:func:`similarity.verify_estimate`), and dropped when rule
+    2 rejects it for every form. Every other row is kept. Verdicts are the same: a dropped
+    row would have been decoded only to fail rule 2. Duplicates are never dropped: a lookup
+    also counts its group's searchable copies among them (``decide._searchable_copies``).
+    """
+    exact_below = config.verify.exact_below_shingles
+
+    def keep(rows: CandidateRows) -> npt.NDArray[np.bool_]:
+        kept = ~rows.estimate_only
+        for form in forms:
+            if kept.all():
+                break
+            fingerprint, profile = form.fingerprint, form.profile
+            signature = np.asarray(fingerprint.signature)
+            if signature.shape != rows.signatures.shape[1:]:
+                return np.ones(kept.shape, dtype=np.bool_)  # verify_candidate raises on it
+            count = fingerprint.shingle_count
+            if profile is not None and profile.shingles is not None and (
+                profile.hashes is not None and 0 < count < exact_below
+            ):
+                # The form's containment in a larger indexed article is measured on its
+                # hashes (outside_share), not estimated: keep those rows.
+                kept = kept | (rows.shingle_counts >= count)
+            equal = np.count_nonzero(rows.signatures == signature, axis=1)
+            for i in np.flatnonzero(~kept).tolist():
+                jaccard = float(equal[i]) / signature.size
+                judged = verify_estimate(jaccard, count, int(rows.shingle_counts[i]), config.verify)
+                if judged.is_dup:
+                    kept[i] = True
+        return kept
+
+    return keep
+
+
 def _remainders_allow(
     candidate: Candidate, existing: IndexEntry, jaccard: float, config: DedupConfig
 ) -> bool:
@@ -110,8 +162,10 @@ def _measured_similarity(
         return jaccard, containment, min(len(a_set), len(b_set))
     hashes = a.hash_array()
     small, large = candidate.fingerprint.shingle_count, existing.fingerprint.shingle_count
-    if hashes is None or small >= config.verify.exact_below_shingles or small > large:
-        return None
+    if hashes is None or small == 0 or small >= config.verify.exact_below_shingles or (
+        small > large
+    ):
+        return None  # (no shingles at all: rule 2 rejects it on the estimate path)
     outside = outside_share(hashes, existing.fingerprint.signature, large, config.minhash)
     common = small * (1.0 - outside)
     return common / (small + large - common), common / small, small

@@ -49,11 +49,17 @@ def verify(candidate: Fingerprint, existing: Fingerprint, config: VerifyConfig) 
     if candidate.shingle_count == 0 or existing.shingle_count == 0:
         return Verification(False, 0.0, "jaccard", "similarity")
     jaccard = estimated_jaccard(candidate.signature, existing.signature)
-    containment = containment_from_jaccard(
-        jaccard, candidate.shingle_count, existing.shingle_count
-    )
-    smaller = min(candidate.shingle_count, existing.shingle_count)
-    return judge(jaccard, containment, smaller, config)
+    return verify_estimate(jaccard, candidate.shingle_count, existing.shingle_count, config)
+
+
+def verify_estimate(
+    jaccard: float, a_count: int, b_count: int, config: VerifyConfig
+) -> Verification:
+    """:func:`verify` from an estimated Jaccard and the two shingle counts."""
+    if a_count == 0 or b_count == 0:
+        return Verification(False, 0.0, "jaccard", "similarity")
+    containment = containment_from_jaccard(jaccard, a_count, b_count)
+    return judge(jaccard, containment, min(a_count, b_count), config)
 
 
 def judge(jaccard: float, containment: float, smaller: int, config: VerifyConfig) -> Verification:
