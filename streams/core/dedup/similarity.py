@@ -46,8 +46,6 @@ def estimated_containment(a_sig: Signature, b_sig: Signature, a_count: int, b_co
 
 def verify(candidate: Fingerprint, existing: Fingerprint, config: VerifyConfig) -> Verification:
     """Whether two fingerprints are near duplicates by their MinHash estimates; symmetric."""
-    if candidate.shingle_count == 0 or existing.shingle_count == 0:
-        return Verification(False, 0.0, "jaccard", "similarity")
     jaccard = estimated_jaccard(candidate.signature, existing.signature)
     return verify_estimate(jaccard, candidate.shingle_count, existing.shingle_count, config)
 

@@ -16,6 +16,7 @@ from streams.core.dedup.index import (
     FingerprintIndex,
     Index,
     estimate_only,
+    filter_entries,
 )
 from streams.core.dedup.match import (
     Candidate,
@@ -186,3 +187,18 @@ def test_verdicts_are_the_same_with_and_without_the_filter(
     verdicts = [r.split(",")[0] for r in filtered]
     assert verdicts.count("('duplicate'") >= 8 and verdicts.count("('enriched'") >= 40
     assert dropped[0] >= 50  # the filter did drop rows (chance band hits)
+
+
+def test_a_backend_with_signatures_of_two_widths_filters_nothing() -> None:
+    """``filter_entries`` needs one matrix; with two widths it returns every entry."""
+    base = document(9, words=700)
+    narrow = Fingerprint("n", fp(base).signature[:64].copy(), 500)
+    entries = [IndexEntry("wide", 1, fp(base), "wide", profile=Profile(b"", b"", b"")),
+               IndexEntry("narrow", 2, narrow, "narrow", profile=Profile(b"", b"", b""))]
+
+    def nothing(rows: CandidateRows) -> np.ndarray:
+        return np.zeros(len(rows.estimate_only), dtype=np.bool_)
+
+    assert filter_entries(entries, nothing) == entries
+    assert filter_entries(entries[:1], nothing) == []
+    assert filter_entries(entries, None) == entries
