@@ -55,6 +55,7 @@ MODULES = (
            ("tests/core/dedup", "tests/core/test_revisions.py",
             "tests/core/test_story_copies.py")),
     Module("similarity", "streams/core/dedup/similarity.py", ("tests/core/dedup",)),
+    Module("match", "streams/core/dedup/match.py", ("tests/core/dedup",)),
     Module("index", "streams/core/dedup/index.py", ("tests/core/dedup",)),
     Module("minhash", "streams/core/dedup/minhash.py", ("tests/core/dedup",)),
     Module("envelope", "streams/core/envelope.py", ("tests/core/test_envelope.py",)),

@@ -6,8 +6,15 @@ import dataclasses
 import itertools
 import random
 
-from streams.core.dedup.match import Candidate, verify_candidate
-from streams.core.dedup.model import IndexEntry
+import numpy as np
+
+from streams.core.dedup.match import (
+    Candidate,
+    _measured_similarity,
+    _remainders_allow,
+    verify_candidate,
+)
+from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
 from streams.core.dedup.profile import build_profile
 from streams.core.dedup.similarity import estimated_jaccard
 from tests.core.dedup.helpers import CONFIG, candidate, fp, indexed, prepared_text
@@ -93,3 +100,98 @@ def test_entries_without_a_profile_are_judged_on_the_estimate() -> None:
     base, other = short_pair()
     v1 = dataclasses.replace(token_entry(base, "b"), profile=None)  # a log version-1 entry
     assert verify_candidate(token_candidate(other), v1, CONFIG).is_dup
+
+
+def test_an_old_pair_is_rejected_on_the_window_with_no_similarity() -> None:
+    base, _ = short_pair()
+    outside = token_candidate(base, event_time_ms=CONFIG.window_ms + 1)
+    assert verify_candidate(outside, token_entry(base, "b"), CONFIG) == (
+        False, 0.0, "jaccard", "window"
+    )
+
+
+def test_the_window_is_the_distance_between_event_times_at_real_epochs() -> None:
+    now = 1_764_700_000_000  # 2025-12 in epoch ms: a sum of two would leave any window
+    base, _ = short_pair()
+    entry = dataclasses.replace(token_entry(base, "b"), event_time_ms=now)
+    assert verify_candidate(token_candidate(base, event_time_ms=now + 1_000), entry, CONFIG).is_dup
+
+
+def test_a_pair_rejected_on_similarity_is_not_judged_on_figures() -> None:
+    """Both sides have profiles and their figures conflict, but the first rule that failed is
+    the similarity: the reason says so."""
+    rng = random.Random(3)
+    vocabulary = WORDS[:20]
+    first, second = [], []
+    for i in range(6):
+        filler = [rng.choice(vocabulary) for _ in range(12)]
+        other = [w if rng.random() < 0.35 else rng.choice(vocabulary) for w in filler]
+        first.append(f"{' '.join(filler[:6])} rose {10 + i} points to {300 + i} "
+                     f"{' '.join(filler[6:])}")
+        second.append(f"{' '.join(other[:6])} rose {50 + i} points to {700 + i} "
+                      f"{' '.join(other[6:])}")
+    result = verify_candidate(candidate(prepared_text(second, "b")),
+                              indexed(prepared_text(first, "a")), CONFIG)
+    assert (result.is_dup, result.rejected) == (False, "similarity")
+
+
+def test_a_new_article_of_exactly_the_exact_limit_is_judged_on_the_estimate() -> None:
+    limit = CONFIG.verify.exact_below_shingles
+    shingles = np.arange(1, limit + 1, dtype="<u4").tobytes()
+    hashes = np.arange(1, limit + 1, dtype="<u8").tobytes()
+    signature = np.zeros(CONFIG.minhash.num_perm, dtype=np.uint32)
+    at_limit = Candidate(Fingerprint("c", signature, limit), 0,
+                         Profile(b"", b"", b"", shingles, hashes))
+    below = dataclasses.replace(at_limit, fingerprint=Fingerprint("c", signature, limit - 1))
+    entry = IndexEntry("e", 0, Fingerprint("e", signature, 5 * limit), "e",
+                       profile=Profile(b"", b"", b""))
+    assert _measured_similarity(at_limit, entry, CONFIG) is None
+    assert _measured_similarity(below, entry, CONFIG) is not None
+
+
+# The shared-block rule on hand-built profiles: paragraph keys, shingles per paragraph.
+
+def _profile(paragraphs: list[tuple[int, int]], first: int, exact: bool) -> Profile:
+    """Paragraphs as (key, shingle count); shingle values numbered from ``first`` per key."""
+    keys = np.array([key for key, _ in paragraphs], dtype="<u8").tobytes()
+    starts = np.array([count for _, count in paragraphs], dtype="<u2").tobytes()
+    values = [key * 10_000 + i for key, count in paragraphs for i in range(count)]
+    shingles = np.array(values, dtype="<u4").tobytes() if exact else None
+    return Profile(keys, starts, b"", shingles)
+
+
+def _pair(a: list[tuple[int, int]], b: list[tuple[int, int]], exact: bool
+          ) -> tuple[Candidate, IndexEntry]:
+    signature = np.zeros(CONFIG.minhash.num_perm, dtype=np.uint32)
+    a_count, b_count = sum(c for _, c in a), sum(c for _, c in b)
+    return (Candidate(Fingerprint("a", signature, a_count), 0, _profile(a, 1, True)),
+            IndexEntry("b", 0, Fingerprint("b", signature, b_count), "b",
+                       profile=_profile(b, 1, exact)))
+
+
+def test_remainders_with_exact_shingles_are_compared_exactly() -> None:
+    # one shared paragraph, the rest of each side its own: the remainders share nothing,
+    # whatever a whole-text estimate of 0.9 would suggest
+    pair = _pair([(1, 40), (2, 40)], [(1, 40), (3, 40)], exact=True)
+    assert not _remainders_allow(*pair, 0.9, CONFIG)
+
+
+def test_a_remainder_of_one_shingle_is_not_negligible_when_it_is_measured_exactly() -> None:
+    # 1 of 16 shingles is more than the 5 % share; measured exactly, there is no noise to hide in
+    pair = _pair([(1, 15), (2, 1)], [(1, 15), (3, 20)], exact=True)
+    assert not _remainders_allow(*pair, 0.9, CONFIG)
+
+
+def test_estimated_remainders_get_the_estimate_s_noise_as_slack() -> None:
+    # without shingles on one side: J 0.75 over 500 + 500 shingles leaves ~31 common outside
+    # the shared paragraph, ~68 with three standard errors of slack: enough to match
+    pair = _pair([(1, 400), (2, 100)], [(1, 400), (3, 100)], exact=False)
+    assert _remainders_allow(*pair, 0.75, CONFIG)
+    # at 0.70 even the slack leaves them apart, and 100 shingles are no noise
+    assert not _remainders_allow(*pair, 0.70, CONFIG)
+
+
+def test_an_estimated_remainder_within_the_noise_is_negligible() -> None:
+    # 30 of 500 shingles: over the 5 % share but under the estimate's noise (~42)
+    pair = _pair([(1, 470), (2, 30)], [(1, 470), (3, 30)], exact=False)
+    assert _remainders_allow(*pair, 0.70, CONFIG)
