@@ -208,10 +208,17 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     headline = _first_h1(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
-    fallback = read_fallback(root, metadata, base) if config.trafilatura_metadata else None
     _, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
     size = sum(1 for _ in root.iter())
-    doc = _trafilatura(root, config) if size <= config.max_trafilatura_elements else None
+    use_trafilatura = size <= config.max_trafilatura_elements
+    # trafilatura's metadata only where trafilatura runs: its byline and date searches copy
+    # the whole tree, which the element bound exists to keep off large pages.
+    fallback = (
+        read_fallback(root, metadata, base)
+        if use_trafilatura and config.trafilatura_metadata
+        else None
+    )
+    doc = _trafilatura(root, config) if use_trafilatura else None
     text = getattr(doc, "text", None) if doc is not None else None
     if isinstance(text, str) and text.strip():
         paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
@@ -434,7 +441,3 @@ def _first_h1(root: lxml.html.HtmlElement) -> str | None:
         text = _WS.sub(" ", "".join(h1.itertext())[:_MAX_HEADLINE_CHARS]).strip()
         return text or None
     return None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None

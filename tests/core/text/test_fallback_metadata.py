@@ -98,3 +98,18 @@ def test_it_leaves_the_tree_as_it_found_it() -> None:
         before = lxml.html.tostring(tree)
         read_fallback(tree, EMPTY_METADATA, None)
         assert lxml.html.tostring(tree) == before
+
+
+def test_a_page_too_large_for_trafilatura_gets_none_of_its_metadata_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streams.core.text import htmltext
+
+    calls: list[str] = []
+    monkeypatch.setattr(htmltext, "read_fallback",
+                        lambda *args: calls.append("read") or read_fallback(*args))
+    markup = PAGES[0].read_text(encoding="utf-8")
+    htmltext.extract_page(markup, htmltext.HtmlConfig(max_trafilatura_elements=10))
+    assert calls == []  # tag-stripped: the byline and date searches would copy the tree
+    htmltext.extract_page(markup)
+    assert calls == ["read"]
