@@ -93,6 +93,10 @@ class Settings:
     # The fingerprint index: "compact" (numpy arrays, < 1 KB per article, snapshots) or
     # "memory" (Python dicts, ~3.4 KB per article; kept as the reference implementation).
     index_backend: str = "compact"
+    # The compact index's cold bytes (verification profiles, verdict fields: most of a row)
+    # in unlinked temporary files under the data directory instead of the heap
+    # (streams.core.dedup.spill); read only when a row is a candidate or fetched by id.
+    index_spill: bool = True
     # Seconds between index snapshots in the data directory (and one at a clean stop);
     # 0 turns snapshots off, so a restart replays the whole fingerprint log.
     snapshot_interval_s: float = 300.0

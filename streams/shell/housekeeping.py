@@ -84,7 +84,9 @@ class Housekeeping:
     async def update_gauges(self) -> None:
         m = self.metrics
         m.index_entries.set(len(self.dedup.index))
-        m.index_bytes.set(self.dedup.index.stats().approx_bytes)
+        stats = self.dedup.index.stats()
+        m.index_bytes.set(stats.approx_bytes)
+        m.index_spill_bytes.set(stats.spilled_bytes)
         m.replica_lag.set(await self.replica.lag())
         m.ready.set(1 if self.ready() else 0)
         raw_topic = self.raw_topic()

@@ -37,6 +37,7 @@ class Metrics:
     article_bytes: Histogram
     index_entries: Gauge
     index_bytes: Gauge
+    index_spill_bytes: Gauge
     partition_committed: Gauge
     partition_end: Gauge
     partition_lag: Gauge
@@ -129,6 +130,12 @@ class Metrics:
             # Approximate memory of the fingerprint index replica.
             index_bytes=Gauge(
                 "ingest_index_bytes", "Approximate bytes of the fingerprint index.", registry=r
+            ),
+            # Its rows' cold bytes in spill files (INGEST_INDEX_SPILL), not in the heap.
+            index_spill_bytes=Gauge(
+                "ingest_index_spill_bytes",
+                "Bytes of the fingerprint index in spill files of the data directory.",
+                registry=r,
             ),
             # Last committed offset per assigned raw partition (lag = end - committed).
             partition_committed=Gauge(

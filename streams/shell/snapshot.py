@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ import xxhash
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.model import IndexEntry
+from streams.core.dedup.spill import Spill
 from streams.core.errors import InternalError, SnapshotUnusableError
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
@@ -98,8 +100,10 @@ def _write_file(path: Path, data: bytes) -> None:
 class SnapshotStore:
     """Writes and reads snapshots of one worker's state under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, config: CoreConfig, topic: str) -> None:
+    def __init__(self, data_dir: Path, config: CoreConfig, topic: str, *,
+                 spill: Callable[[], Spill] | None = None) -> None:
         self.root = Path(data_dir) / SNAPSHOT_DIR
+        self.spill = spill  # where a loaded index puts its rows' cold bytes (None: the heap)
         self.config = config
         self.topic = topic
         self.key = compatibility_key(config, topic)
@@ -191,7 +195,8 @@ class SnapshotStore:
             stats_bytes = (path / _STATS).read_bytes()
             if xxhash.xxh3_128_hexdigest(stats_bytes) != manifest["stats_checksum"]:
                 raise SnapshotUnusableError(f"checksum mismatch in {_STATS}")
-            index = CompactIndex.from_state(self.config.dedup.lsh, arrays, manifest["meta"])
+            index = CompactIndex.from_state(self.config.dedup.lsh, arrays, manifest["meta"],
+                                            spill=self.spill() if self.spill else None)
             stats = ParagraphStats.from_bytes(stats_bytes, self.config.learned)
             stories = self._load_stories(path, manifest)
             offsets = {int(p): int(o) for p, o in manifest["offsets"].items()}

@@ -22,6 +22,7 @@ from streams.core.clock import SYSTEM_CLOCK, Clock, now_ms
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.spill import Spill
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
@@ -46,6 +47,7 @@ from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
 from streams.shell.snapshot import SnapshotStore, load_or_none
 from streams.shell.snapshotter import Snapshotter
+from streams.shell.spill_files import file_spill
 from streams.shell.topics import declare_topics
 
 log = logging.getLogger(__name__)
@@ -108,13 +110,22 @@ class PoolService(mode.Service):
 # Builds the stateful step from the core's configuration: the default, or a benchmark variant
 # with another index backend or MinHash implementation.
 DedupFactory = Callable[[CoreConfig, str], Deduplicator]
+SpillFactory = Callable[[], Spill]
 
 
-def new_index(config: CoreConfig, backend: str) -> Index:
-    """An empty index of ``backend`` (``INGEST_INDEX_BACKEND``)."""
+def new_index(config: CoreConfig, backend: str, spill: SpillFactory | None = None) -> Index:
+    """An empty index of ``backend`` (``INGEST_INDEX_BACKEND``); a compact one spills its
+    rows' cold bytes to ``spill()`` when given."""
     if backend == "memory":
         return FingerprintIndex(config.dedup.lsh)
-    return CompactIndex(config.dedup.lsh)
+    return CompactIndex(config.dedup.lsh, spill=spill() if spill is not None else None)
+
+
+def spill_for(settings: Settings) -> SpillFactory | None:
+    """Spills in the data directory (``INGEST_INDEX_SPILL``), or None: rows on the heap."""
+    if not settings.index_spill:
+        return None
+    return lambda: file_spill(settings.data_dir)
 
 
 def default_dedup(config: CoreConfig, worker: str) -> Deduplicator:
@@ -126,7 +137,7 @@ def dedup_for(settings: Settings) -> DedupFactory:
 
     def factory(config: CoreConfig, worker: str) -> Deduplicator:
         return Deduplicator(config, worker=worker,
-                            index=new_index(config, settings.index_backend))
+                            index=new_index(config, settings.index_backend, spill_for(settings)))
 
     return factory
 
@@ -165,7 +176,7 @@ def build_worker_app(
 
     def start_over(reason: str) -> None:
         # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
-        dedup.index = new_index(dedup.config, settings.index_backend)
+        dedup.index = new_index(dedup.config, settings.index_backend, spill_for(settings))
         dedup.stats = ParagraphStats(dedup.config.learned)
         dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
 
@@ -174,7 +185,8 @@ def build_worker_app(
                            on_invalid=lambda _: metrics.index_invalid_records.inc(),
                            connection=connection)
     probe = EndOffsetProbe(settings, settings.topic_raw, connection)
-    store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints)
+    store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints,
+                          spill=spill_for(settings))
     snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
                               covered=replica.covered_offsets,
                               interval_s=settings.snapshot_interval_s, clock=clock)

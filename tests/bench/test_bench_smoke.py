@@ -33,11 +33,15 @@ def test_corpus_has_duplicates_and_pages() -> None:
     assert e2e.build_corpus(200, seed=3).values == corpus.values  # deterministic
 
 
-def test_core_rates_and_growth_run(values: list[bytes]) -> None:
+def test_core_rates_and_growth_run(values: list[bytes], tmp_path: Path) -> None:
     assert core_rates(values[:8], repeat=1)["core_per_s"] > 0
     rows = growth.measure([100, 300], values[:4], rounds=1)
     assert [r["entries"] for r in rows] == [100, 300]
     assert all(r["process_us"] > 0 and r["rss_bytes_per_entry"] >= 0 for r in rows)
+    spilled = growth.measure([300], values[:4], rounds=1, backend="compact",
+                             spill_dir=str(tmp_path), restart_dir=str(tmp_path / "restart"))
+    assert spilled[0]["spill"] and spilled[0]["spilled_bytes_per_entry"] > 0
+    assert spilled[0]["restart"]["same_decisions"]
 
 
 def test_datasketch_index_finds_a_near_duplicate() -> None:

@@ -46,9 +46,11 @@ from streams.core.dedup.rows import (
     blob_id,
     pack_rare,
     pack_strings,
+    split_rare,
     unpack_rare,
     unpack_strings,
 )
+from streams.core.dedup.spill import Spill
 
 _M2 = np.uint64(0x94D049BB133111EB)
 _S31 = np.uint64(31)
@@ -70,6 +72,10 @@ DECODED_CACHE_ENTRIES = 1024
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
 
+# ``_cold`` of a row whose rare fields are spilled: offset << _COLD_SIZE_BITS | size (0: none)
+_COLD_SIZE_BITS = 24
+_COLD_SIZE_MASK = (1 << _COLD_SIZE_BITS) - 1
+
 
 def band_mix(values: U32) -> U64:
     """64-bit mix of each band's values: ``values`` is ``(..., bands, rows)``.
@@ -89,8 +95,11 @@ _LIVE_ESTIMATE_ONLY = 2  # ``_state`` of a live row: see :func:`index.estimate_o
 class CompactIndex:
     """Articles of the dedup window in numpy arrays; implements :class:`Index`."""
 
-    def __init__(self, lsh: LSHConfig, *, buffer_pairs: int | None = None) -> None:
+    def __init__(self, lsh: LSHConfig, *, buffer_pairs: int | None = None,
+                 spill: Spill | None = None) -> None:
         self._lsh = lsh
+        # Where the rows' rare fields go (streams.core.dedup.spill); None: on the heap.
+        self._spill = spill
         self._bands = lsh.bands
         self._band_width = lsh.rows
         self._hash_space = lsh.bands
@@ -113,6 +122,7 @@ class CompactIndex:
         # (what a candidate filter may rely on; a snapshot written before the value existed
         # has 1 everywhere, which only makes filters keep more)
         self._state: npt.NDArray[np.uint8] = np.empty(0, dtype=np.uint8)
+        self._cold: U64 = np.empty(0, dtype=np.uint64)
         self._blobs: list[bytes | None] = []
         self._blob_bytes = 0
         self._sources: list[str | None] = [None]
@@ -144,6 +154,7 @@ class CompactIndex:
         self._write_row(row, entry, hashed)
         self._ids.insert(entry.id, hashed, row, self._idh, self._state)
         self._pairs.add(self._keys(row, entry), row, self._state)
+        self._compact_spill()
 
     def remove(self, article_id: str) -> IndexEntry | None:
         slot, row = self._row_of(article_id)
@@ -151,6 +162,7 @@ class CompactIndex:
             return None
         entry = self._entry(row)
         self._free_row(row, slot)
+        self._compact_spill()
         return entry
 
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
@@ -205,14 +217,16 @@ class CompactIndex:
         return [article_id for _, article_id in doomed]
 
     def stats(self) -> IndexStats:
-        """Entries, pairs, and the bytes held by arrays and packed rows (not the allocator's)."""
+        """Entries, pairs, and the bytes held by arrays and packed rows (not the allocator's);
+        ``spilled_bytes``: those in the spill's segments, not counted in ``approx_bytes``."""
         columns = (self._sig, self._hash_hi, self._hash_lo, self._event, self._seen,
-                   self._shingles, self._source, self._idh, self._state)
+                   self._shingles, self._source, self._idh, self._state, self._cold)
         used = sum(c.nbytes // max(1, self._capacity) * self._rows for c in columns)
         total = used + self._pairs.nbytes + self._ids.nbytes + self._blob_bytes
         total += 8 * len(self._blobs) + 100 * len(self._pairs.levels)
         total += 120 * (len(self._pairs) - sum(level.size for level in self._pairs.levels))
-        return IndexStats(self._live, len(self._pairs), total)
+        spilled = self._spill.held_bytes if self._spill is not None else 0
+        return IndexStats(self._live, len(self._pairs), total, spilled_bytes=spilled)
 
     # -- rows -----------------------------------------------------------------------------
     def _id_of(self, row: int) -> str:
@@ -271,6 +285,7 @@ class CompactIndex:
         self._source = grown(self._source, (capacity,))
         self._idh = grown(self._idh, (capacity,))
         self._state = grown(self._state, (capacity,))
+        self._cold = grown(self._cold, (capacity,))
         self._blobs.extend([None] * (capacity - len(self._blobs)))
         self._capacity = capacity
 
@@ -297,8 +312,12 @@ class CompactIndex:
         self._idh[row] = hashed
         self._state[row] = _LIVE_ESTIMATE_ONLY if estimate_only(entry) else 1
         extras = tuple(getattr(entry, name) for name in EXTRA_FIELDS)
-        blob = pack_strings(entry.id, entry.root, entry.origin, entry.superseded_by,
-                            pack_rare(extras, overrides))
+        rare = pack_rare(extras, overrides)
+        self._cold[row] = 0
+        if rare and self._spill is not None and len(rare) <= _spillable(self._spill):
+            self._cold[row] = self._spill.append(rare) << _COLD_SIZE_BITS | len(rare)
+            rare = b""
+        blob = pack_strings(entry.id, entry.root, entry.origin, entry.superseded_by, rare)
         self._blobs[row] = blob
         self._blob_bytes += len(blob) + 33
         self._live += 1
@@ -307,6 +326,7 @@ class CompactIndex:
     def _free_row(self, row: int, slot: int) -> None:
         self._ids.delete(slot, self._idh)
         self._state[row] = 0
+        self._release_cold(row)
         blob = self._blobs[row]
         self._blob_bytes -= len(blob) + 33 if blob is not None else 0
         self._blobs[row] = None
@@ -332,6 +352,9 @@ class CompactIndex:
         if blob is None:
             raise KeyError(row)
         article_id, root, origin, superseded_by, rare = unpack_strings(blob)
+        cold = int(self._cold[row])
+        if cold:
+            rare = self._spill_read(cold)
         extras, overrides = unpack_rare(rare)
         content_hash = overrides.get("content_hash")
         if content_hash is None:
@@ -355,6 +378,61 @@ class CompactIndex:
             origin=origin,
             **dict(zip(EXTRA_FIELDS, extras, strict=True)),
         )
+
+    # -- the spill ----------------------------------------------------------------------
+    def _load_blobs(self, lengths: list[int], data: bytes) -> None:
+        """The packed rows of a snapshot (``-1``: a free row), their rare fields spilled."""
+        spill = self._spill
+        self._cold = np.zeros(len(lengths), dtype=np.uint64)
+        blobs: list[bytes | None] = []
+        blob_bytes = 0
+        at = 0
+        for row, length in enumerate(lengths):
+            if length < 0:
+                blobs.append(None)
+                continue
+            blob = data[at:at + length]
+            at += length
+            if spill is not None:
+                blob, rare = split_rare(blob)
+                if rare and len(rare) <= _spillable(spill):
+                    self._cold[row] = spill.append(rare) << _COLD_SIZE_BITS | len(rare)
+                else:
+                    blob += rare
+            blobs.append(blob)
+            blob_bytes += len(blob) + 33
+        self._blobs = blobs
+        self._blob_bytes = blob_bytes
+
+    def _spill_read(self, cold: int) -> bytes:
+        assert self._spill is not None
+        return self._spill.read(cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK)
+
+    def _release_cold(self, row: int) -> None:
+        cold = int(self._cold[row])
+        if cold:
+            assert self._spill is not None
+            self._spill.release(cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK)
+            self._cold[row] = 0
+
+    def _compact_spill(self) -> None:
+        """Move the live rows of the spill's emptiest segment to its end, when it asks."""
+        spill = self._spill
+        if spill is None:
+            return
+        segment = spill.sparse_segment()
+        if segment is None:
+            return
+        cold = self._cold[: self._rows]
+        offsets = cold >> np.uint64(_COLD_SIZE_BITS)
+        rows = np.nonzero((cold != 0)
+                          & (offsets // np.uint64(spill.segment_bytes) == segment))[0]
+        for row in rows.tolist():
+            value = int(cold[row])
+            offset, size = value >> _COLD_SIZE_BITS, value & _COLD_SIZE_MASK
+            moved = spill.append(spill.read(offset, size))
+            spill.release(offset, size)
+            self._cold[row] = moved << _COLD_SIZE_BITS | size
 
     def _intern(self, source: str | None) -> int:
         if source is None:
@@ -406,6 +484,11 @@ class CompactIndex:
         """
         n = self._rows
         blobs = self._blobs[:n]
+        if self._spill is not None:
+            cold = self._cold[:n]
+            blobs = [blob if blob is None or not cold[row]
+                     else blob + self._spill_read(int(cold[row]))
+                     for row, blob in enumerate(blobs)]
         lengths = np.fromiter((-1 if b is None else len(b) for b in blobs), dtype=np.int64,
                               count=n)
         data = np.frombuffer(b"".join(b for b in blobs if b is not None), dtype=np.uint8)
@@ -422,11 +505,14 @@ class CompactIndex:
 
     @classmethod
     def from_state(cls, lsh: LSHConfig, arrays: dict[str, npt.NDArray[Any]],
-                   meta: dict[str, Any]) -> CompactIndex:
-        """The index :meth:`export_state` described; ValueError when the parts disagree."""
+                   meta: dict[str, Any], *, spill: Spill | None = None) -> CompactIndex:
+        """The index :meth:`export_state` described; ValueError when the parts disagree.
+
+        With ``spill``, the rows' rare fields move there as they are read.
+        """
         if (meta["bands"], meta["band_rows"]) != (lsh.bands, lsh.rows):
             raise ValueError("snapshot of another LSH banding")
-        index = cls(lsh)
+        index = cls(lsh, spill=spill)
         n = int(meta["rows"])
         lengths = arrays["blob_lengths"]
         state = np.ascontiguousarray(arrays["state"], dtype=np.uint8)
@@ -449,16 +535,7 @@ class CompactIndex:
         index._source = np.ascontiguousarray(arrays["source"], dtype=np.uint32)
         index._idh = np.ascontiguousarray(arrays["id_hash"], dtype=np.uint32)
         index._state = state
-        blobs: list[bytes | None] = []
-        at = 0
-        for length in lengths.tolist():
-            if length < 0:
-                blobs.append(None)
-            else:
-                blobs.append(data[at:at + length])
-                at += length
-        index._blobs = blobs
-        index._blob_bytes = len(data) + 33 * int((lengths >= 0).sum())
+        index._load_blobs(lengths.tolist(), data)
         index._sources = [None, *meta["sources"]]
         index._source_ids = {source: i for i, source in enumerate(index._sources)
                              if source is not None}
@@ -475,6 +552,11 @@ class CompactIndex:
         index._min_seen = int(index._seen[live].min()) if index._live else _INT64[1]
         index._ids.rebuild(index._idh, state)
         return index
+
+
+def _spillable(spill: Spill) -> int:
+    """The largest rare fields a row spills (more stay on the heap)."""
+    return min(spill.max_bytes, _COLD_SIZE_MASK)
 
 
 def _parse_hash(content_hash: str) -> tuple[int, int] | None:

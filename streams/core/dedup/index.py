@@ -72,6 +72,7 @@ class IndexStats:
     band_keys: int
     approx_bytes: int
     profile_bytes: int = 0  # of approx_bytes: verification profiles (streams.core.dedup.profile)
+    spilled_bytes: int = 0  # not in approx_bytes: held in a spill (streams.core.dedup.spill)
 
     @property
     def bytes_per_entry(self) -> float:

@@ -88,6 +88,16 @@ def unpack_strings(blob: bytes) -> tuple[str, str, str, str | None, bytes]:
     return article_id, root, origin, superseded_by, blob[at:]
 
 
+def split_rare(blob: bytes) -> tuple[bytes, bytes]:
+    """``(strings, rare)``: a packed row cut where its rare fields begin."""
+    header, absent = (_SHORT, _SHORT_ABSENT) if blob[0] == 0 else (_LONG, _LONG_ABSENT)
+    _, id_len, root_len, origin_len, sb_len = header.unpack_from(blob)
+    end = header.size + id_len + origin_len
+    end += 0 if root_len == absent else root_len
+    end += 0 if sb_len == absent else sb_len
+    return blob[:end], blob[end:]
+
+
 def blob_id(blob: bytes) -> str:
     """The id alone (the id-table probe compares it)."""
     header = _SHORT if blob[0] == 0 else _LONG

@@ -1,0 +1,188 @@
+"""The spill keeps the compact index's cold bytes off the heap; answers never change."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.rows import pack_strings, split_rare
+from streams.core.dedup.spill import MemorySegments, Spill
+from streams.core.fingerprint_log import encode_record
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from tests.core.dedup.helpers import CONFIG
+from tests.core.dedup.test_compact_index import entry, random_operations, wire
+from tests.harness import SAMPLES, envelope
+
+
+def test_appended_ranges_read_back_and_fill_segments_in_order() -> None:
+    storage = MemorySegments()
+    spill = Spill(storage, segment_bytes=10)
+    offsets = [spill.append(data) for data in (b"abcd", b"efgh", b"ij", b"klmnopqrst")]
+    # the third fills segment 0 to its end; the fourth does not fit there: segment 1
+    assert offsets == [0, 4, 8, 10]
+    assert [spill.read(o, n) for o, n in zip(offsets, (4, 4, 2, 10), strict=True)] == [
+        b"abcd", b"efgh", b"ij", b"klmnopqrst"]
+    assert (spill.live_bytes, spill.held_bytes) == (20, 20)
+    assert sorted(storage.segments) == [0, 1]
+
+
+def test_a_segment_is_dropped_once_all_its_bytes_are_released_and_its_number_reused() -> None:
+    storage = MemorySegments()
+    spill = Spill(storage, segment_bytes=8)
+    a, b, c = spill.append(b"aaaa"), spill.append(b"bbbb"), spill.append(b"cccc")
+    spill.release(a, 4)
+    assert sorted(storage.segments) == [0, 1]  # half of segment 0 still live
+    spill.release(b, 4)
+    assert sorted(storage.segments) == [1]
+    assert (spill.live_bytes, spill.held_bytes) == (4, 4)
+    spill.release(c, 4)
+    assert sorted(storage.segments) == [1]  # the segment being written stays
+    d = spill.append(b"dddd")
+    assert d == 12
+    spill.release(d, 4)
+    assert spill.append(b"eeeeeeee") == 0  # segment 1 is full and dead: dropped, 0 reused
+    assert sorted(storage.segments) == [0]
+    assert spill.read(0, 8) == b"eeeeeeee"
+
+
+def test_the_sparse_segment_is_named_only_when_dead_bytes_outweigh_live_ones() -> None:
+    spill = Spill(MemorySegments(), segment_bytes=4)
+    offsets = [spill.append(b"xxxx") for _ in range(8)]  # segments 0..7, 7 being written
+    for offset in offsets[:5]:
+        spill.release(offset, 4)
+    # segments 0..4 dropped: nothing dead is held
+    assert (spill.live_bytes, spill.held_bytes, spill.sparse_segment()) == (12, 12, None)
+    spill = Spill(MemorySegments(), segment_bytes=8)
+    halves = [spill.append(b"yyyy") for _ in range(16)]  # segments 0..7, two ranges each
+    for offset in halves[0:14:2]:  # one range of each closed segment
+        spill.release(offset, 4)
+    # dead 28 <= max(live 36, 2 segments 16): not yet
+    assert spill.sparse_segment() is None
+    spill.release(halves[15], 4)
+    spill.release(halves[14], 4)  # segment 7 is dead but being written: kept
+    spill.release(halves[13], 4)  # segment 6 empties and is dropped
+    spill.release(halves[11], 4)  # segment 5 too
+    # live 20 (segments 0-4, 4 B each); dead 28 (4 B of each, and segment 7) > max(20, 16)
+    assert (spill.live_bytes, spill.held_bytes - spill.live_bytes) == (20, 28)
+    assert spill.sparse_segment() == 0  # closed ones all hold 4 live bytes: the lowest
+
+
+def test_ranges_outside_one_segment_are_refused() -> None:
+    spill = Spill(MemorySegments(), segment_bytes=8)
+    with pytest.raises(ValueError, match="1 to 8 bytes"):
+        spill.append(b"")
+    with pytest.raises(ValueError, match="1 to 8 bytes"):
+        spill.append(b"123456789")
+    with pytest.raises(ValueError, match="positive"):
+        Spill(MemorySegments(), segment_bytes=0)
+
+
+def test_a_short_read_is_an_error_not_a_wrong_row() -> None:
+    spill = Spill(MemorySegments(), segment_bytes=8)
+    offset = spill.append(b"abc")
+    with pytest.raises(OSError, match="read 3 of 5 bytes"):
+        spill.read(offset, 5)
+
+
+@given(st.tuples(st.text(max_size=20), st.one_of(st.none(), st.text(max_size=20)),
+                 st.text(max_size=20), st.one_of(st.none(), st.text(max_size=20))),
+       st.binary(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_split_rare_cuts_a_packed_row_where_its_rare_fields_begin(
+    strings: tuple[str, str | None, str, str | None], rare: bytes,
+) -> None:
+    article_id, other_root, origin, superseded_by = strings
+    root = article_id if other_root is None else other_root
+    strings = pack_strings(article_id, root, origin, superseded_by)
+    assert split_rare(pack_strings(article_id, root, origin, superseded_by, rare)) == (
+        strings, rare)
+
+
+def spilled_index(segment_bytes: int) -> tuple[CompactIndex, Spill, MemorySegments]:
+    storage = MemorySegments()
+    spill = Spill(storage, segment_bytes=segment_bytes)
+    return CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill), spill, storage
+
+
+@pytest.mark.parametrize("segment_bytes", [64, 4096])
+def test_a_spilled_index_answers_like_the_reference(segment_bytes: int) -> None:
+    index, spill, storage = spilled_index(segment_bytes)
+    assert random_operations(index, 5, 3_000) == random_operations(
+        FingerprintIndex(CONFIG.lsh), 5, 3_000)
+    # every row with rare fields has them in the spill, none on the heap
+    rows = [r for r in range(index._rows) if index._blobs[r] is not None]
+    assert any(index._cold[r] for r in rows)
+    assert all(split_rare(index._blobs[r])[1] == b"" for r in rows)  # type: ignore[arg-type]
+    assert spill.live_bytes == sum(int(index._cold[r]) & 0xFFFFFF for r in rows)
+    # freed rows gave their bytes back: what is held is bounded by the live bytes
+    assert spill.held_bytes <= max(2 * spill.live_bytes, spill.live_bytes + 3 * segment_bytes)
+    assert sum(len(segment) for segment in storage.segments.values()) == spill.held_bytes
+    assert index.stats().spilled_bytes == spill.held_bytes
+
+
+def test_rows_move_out_of_sparse_segments_and_still_decode() -> None:
+    index, spill, storage = spilled_index(256)
+    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
+    for e in entries:
+        index.add(e)
+    size = spill.live_bytes // len(entries)  # every row spills the same pickle
+    assert spill.live_bytes == size * len(entries)
+    assert 256 // size >= 3  # each segment holds rows of all three thirds
+    before = len(storage.segments)
+    placed = {e.id: int(index._cold[index._row_of(e.id)[1]]) for e in entries}
+    for e in entries[::3] + entries[1::3]:  # out of order: every segment keeps a third
+        index.remove(e.id)
+    kept = entries[2::3]
+    assert any(int(index._cold[index._row_of(e.id)[1]]) != placed[e.id] for e in kept)
+    # once dead bytes outweighed live ones, rows moved and emptied segments were dropped
+    assert len(storage.segments) < before
+    assert spill.live_bytes == size * len(kept)
+    assert spill.held_bytes - spill.live_bytes <= max(spill.live_bytes, 2 * 256)
+    for e in kept:
+        assert wire(index.get(e.id)) == wire(e)
+    assert all(index.get(e.id) is None for e in entries[::3] + entries[1::3])
+
+
+def test_a_snapshot_of_a_spilled_index_equals_one_of_a_heap_index() -> None:
+    heap = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    spilled, _, _ = spilled_index(256)
+    random_operations(heap, 6, 1_500)
+    random_operations(spilled, 6, 1_500)
+    arrays, meta = heap.export_state()
+    spilled_arrays, spilled_meta = spilled.export_state()
+    assert meta == spilled_meta
+    assert arrays.keys() == spilled_arrays.keys()
+    for name, array in arrays.items():
+        assert array.tobytes() == spilled_arrays[name].tobytes(), name
+    # restored into a spill or onto the heap, both answer alike from there on
+    storage = MemorySegments()
+    into_spill = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                         meta, spill=Spill(storage, segment_bytes=256))
+    onto_heap = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                        meta)
+    assert storage.segments
+    assert random_operations(into_spill, 7, 800) == random_operations(onto_heap, 7, 800)
+
+
+def test_deduplicator_outcomes_with_and_without_the_spill_are_identical() -> None:
+    config = CoreConfig()
+    raws = [RawMessage("articles.raw", 0, i, None, envelope(path), 1_000 * (5 - i))
+            for i, path in enumerate(SAMPLES)]
+    storage = MemorySegments()
+    results = []
+    for index in (CompactIndex(config.dedup.lsh),
+                  CompactIndex(config.dedup.lsh, spill=Spill(storage, segment_bytes=512))):
+        dedup = Deduplicator(config, worker="w", index=index)
+        outcomes = [dedup.process(raw, 10_000 + n) for n, raw in enumerate(raws + raws)]
+        results.append([(o.verdict, [(x.kind, x.key, x.value) for x in o.outputs],
+                         [encode_record(r.entry, r.paragraph_keys, r.worker)
+                          for r in o.log_records]) for o in outcomes])
+    assert results[0] == results[1]
+    assert storage.segments  # the samples' profiles went to the spill
