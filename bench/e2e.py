@@ -490,8 +490,10 @@ def index_state(proc: Proc, expected_entries: int, timeout_s: float = 12.0) -> d
         time.sleep(0.5)
     entries = metrics.get("ingest_index_entries", 0.0)
     size = metrics.get("ingest_index_bytes", 0.0)
-    return {"index_entries": entries, "index_bytes": size,
-            "state_bytes_per_article": size / entries if entries else 0.0}
+    spilled = metrics.get("ingest_index_spill_bytes", 0.0)
+    return {"index_entries": entries, "index_bytes": size, "index_spill_bytes": spilled,
+            "state_bytes_per_article": size / entries if entries else 0.0,
+            "spill_bytes_per_article": spilled / entries if entries else 0.0}
 
 
 @dataclass

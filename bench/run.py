@@ -47,6 +47,8 @@ TARGETS = (
     ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
     ("copies_largest_vs_smallest", "per-copy cost of a story copied 10,000 / 10 times", 1.2,
      False),
+    ("rss_per_entry_largest", "RSS bytes per indexed entry at the largest growth size (real "
+     "profiles; not a ratio)", 1024, False),
 )
 
 
@@ -128,6 +130,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "e2e_vs_core_no_kafka": div(rate("pipeline_1w"),
                                     results.get("core", {}).get("core_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
+        "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
     }
 
 
@@ -177,10 +180,12 @@ def results_table(results: dict[str, Any]) -> str:
         if run is None:
             continue
         state = run.get("state_bytes_per_article")
+        spilled = run.get("spill_bytes_per_article")
         lines.append(f"| {label} | {_fmt(run['articles_per_s'])} | "
                      f"{_fmt(run['worker_cpu_s_per_1000'], '.2f')} | "
                      f"{_fmt(run['broker_cpu_s_per_1000'], '.2f')} | "
-                     f"{_fmt(run['peak_rss_mb'], ',.0f')} | {_fmt(state, ',.0f')} |")
+                     f"{_fmt(run['peak_rss_mb'], ',.0f')} | {_fmt(state, ',.0f')}"
+                     f"{'' if not spilled else f' (+{spilled:,.0f} spilled)'} |")
     core = results.get("core")
     if core:
         for key, label in (("text_path_per_s", "(c) text path, no Kafka, 1 core"),
@@ -202,11 +207,12 @@ def latency_table(latency: dict[str, Any]) -> str:
 
 def growth_table(rows: list[dict[str, Any]]) -> str:
     lines = ["| index entries | process µs/article | decide+apply µs/article | "
-             "RSS B/entry | stats() B/entry | fill s |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "RSS B/entry | stats() B/entry | spill files B/entry | fill s |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [f"| {g['entries']:,} | {_fmt(g['process_us'])} | "
               f"{_fmt(g['decide_apply_us'], '.1f')} | {_fmt(g['rss_bytes_per_entry'], ',.0f')} "
-              f"| {_fmt(g['approx_bytes_per_entry'], ',.0f')} | {_fmt(g['fill_s'])} |"
+              f"| {_fmt(g['approx_bytes_per_entry'], ',.0f')} "
+              f"| {_fmt(g.get('spilled_bytes_per_entry'), ',.0f')} | {_fmt(g['fill_s'])} |"
               for g in rows]
     return "\n".join(lines)
 
@@ -277,7 +283,9 @@ Every e2e run: a fresh embedded Tansu broker, the corpus pre-produced round-robi
 4-partition `articles.raw`, then the worker process(es) started. articles/s = output
 records / (last - first output Kafka timestamp); CPU = utime+stime from `/proc/<pid>/stat`
 over that same window; peak RSS = `VmHWM`; state = `ingest_index_bytes /
-ingest_index_entries` from the worker's `/metrics`.
+ingest_index_entries` from the worker's `/metrics` (heap, including the pair table's fixed
+buffer of up to 65,536 pairs, ~7.9 MB: ~390 B per article at 20,000), and in parentheses
+`ingest_index_spill_bytes / ingest_index_entries` (spill files).
 
 ## End-to-end latency at 50 % of the 1-worker rate
 
@@ -291,10 +299,13 @@ the final fetch by a consumer. A 200-message warm-up is excluded.
 
 {growth_table(results.get('growth', []))}
 
-Index filled with synthetic entries (random signatures); {results.get('growth_messages')}
-corpus articles then decided against it, best of 3 rounds of CPU time on one pinned core.
-RSS B/entry is the process's RSS delta after filling; `stats()` is the index's own estimate
-(what `ingest_index_bytes` reports).
+Index filled with synthetic entries (random signatures, each with the verification profile
+of a corpus article, the index spilling their cold bytes as a worker does by default);
+{results.get('growth_messages')} corpus articles then decided against it, best of 5 rounds
+of CPU time on one pinned core. RSS B/entry is the process's RSS delta after filling;
+`stats()` is the index's own estimate of its heap (what `ingest_index_bytes` reports);
+spill files are the bytes in its segment files (`ingest_index_spill_bytes`), in the page
+cache, not the process's RSS.
 
 ## Copies of one story
 

@@ -87,7 +87,8 @@ def test_report_renders_ratios_and_targets() -> None:
         "growth": [{"entries": 10_000, "process_us": 100.0, "decide_apply_us": 10.0,
                     "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": 1.0, "fill_s": 0.1},
                    {"entries": 1_000_000, "process_us": 110.0, "decide_apply_us": 11.0,
-                    "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": None, "fill_s": 9.0,
+                    "rss_bytes_per_entry": 1_100.0, "approx_bytes_per_entry": None,
+                    "spilled_bytes_per_entry": 540.0, "fill_s": 9.0,
                     "process_ratio_to_smallest_median": 1.1}],
         "copies": {"rows": [{"copies": 10, "ms_per_copy": 0.3, "ratio_to_smallest": 1.0,
                              "ratio_pooled": 1.0, "late_ms": 1.0, "late_log_records": 2,
@@ -100,8 +101,11 @@ def test_report_renders_ratios_and_targets() -> None:
     assert results["ratios"]["pipeline_vs_trivial"] == 0.6
     # the stories-off run against the mean of the stories-on runs around it: 621 / 690
     assert results["ratios"]["stories_on_vs_off"] == 0.9
-    assert [t["met"] for t in results["targets"]] == [True, True, True, False, True, True, True]
+    assert [t["met"] for t in results["targets"]] == [
+        True, True, True, False, True, True, True, False]
+    assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
     text = run.render_markdown(results, "hand-written")
+    assert "| 1,000,000 | 110.0 | 11.0 | 1,100 | - | 540 | 9.0 |" in text
     assert "missed by" in text and "hand-written" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
