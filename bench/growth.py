@@ -4,6 +4,7 @@
     python -m bench.growth --backend memory --sizes 10000,100000          # the dict backend
     python -m bench.growth --sizes 1000000 --restart                      # + snapshot restart
     python -m bench.growth --sizes 1000000 --no-spill                     # rows on the heap
+    python -m bench.growth --sizes 1000000 --texts DIR/ecbplus.jsonl      # real news profiles
 
 With ``--restart`` the largest index is written as a snapshot (``streams.shell.snapshot``)
 and loaded back: write time, load time (what a restarted worker spends before reading the
@@ -235,11 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="snapshot the largest index and time loading it back")
     parser.add_argument("--no-spill", dest="spill", action="store_false",
                         help="keep the compact index's rows whole on the heap")
+    parser.add_argument("--texts", type=Path, default=None,
+                        help="JSON lines with a 'text' field (e.g. ecbplus.jsonl of "
+                             "bench.convert_ecbplus): the articles decided, whose profiles the "
+                             "rows carry, instead of --messages generated ones")
     args = parser.parse_args(argv)
     keep_freed_memory_off_the_heap()  # as the worker does (streams.shell.worker)
     if hasattr(os, "sched_setaffinity"):  # one core, like one worker's hot loop
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-    values = build_corpus(args.messages, seed=args.seed).values
+    if args.texts is not None:
+        values = [orjson.loads(line)["text"].encode()
+                  for line in args.texts.read_bytes().splitlines() if line.strip()]
+    else:
+        values = build_corpus(args.messages, seed=args.seed).values
     sizes = [int(size) for size in args.sizes.split(",")]
     with contextlib.ExitStack() as stack:
         spill_dir = (stack.enter_context(tempfile.TemporaryDirectory(prefix="growth-spill-"))

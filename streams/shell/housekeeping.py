@@ -87,6 +87,7 @@ class Housekeeping:
         stats = self.dedup.index.stats()
         m.index_bytes.set(stats.approx_bytes)
         m.index_spill_bytes.set(stats.spilled_bytes)
+        m.index_spill_errors.set(stats.spill_errors)
         m.replica_lag.set(await self.replica.lag())
         m.ready.set(1 if self.ready() else 0)
         raw_topic = self.raw_topic()

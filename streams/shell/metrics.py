@@ -38,6 +38,7 @@ class Metrics:
     index_entries: Gauge
     index_bytes: Gauge
     index_spill_bytes: Gauge
+    index_spill_errors: Gauge
     partition_committed: Gauge
     partition_end: Gauge
     partition_lag: Gauge
@@ -135,6 +136,13 @@ class Metrics:
             index_spill_bytes=Gauge(
                 "ingest_index_spill_bytes",
                 "Bytes of the fingerprint index in spill files of the data directory.",
+                registry=r,
+            ),
+            # Spill writes that failed (disk full, no file descriptors): those rows stayed on
+            # the heap. A count the index keeps, so a gauge (it restarts with the index).
+            index_spill_errors=Gauge(
+                "ingest_index_spill_errors",
+                "Index spill writes that failed since the index was built; rows stayed in memory.",
                 registry=r,
             ),
             # Last committed offset per assigned raw partition (lag = end - committed).

@@ -195,10 +195,16 @@ class SnapshotStore:
             stats_bytes = (path / _STATS).read_bytes()
             if xxhash.xxh3_128_hexdigest(stats_bytes) != manifest["stats_checksum"]:
                 raise SnapshotUnusableError(f"checksum mismatch in {_STATS}")
-            index = CompactIndex.from_state(self.config.dedup.lsh, arrays, manifest["meta"],
-                                            spill=self.spill() if self.spill else None)
-            stats = ParagraphStats.from_bytes(stats_bytes, self.config.learned)
-            stories = self._load_stories(path, manifest)
+            spill = self.spill() if self.spill else None
+            try:
+                index = CompactIndex.from_state(self.config.dedup.lsh, arrays,
+                                                manifest["meta"], spill=spill)
+                stats = ParagraphStats.from_bytes(stats_bytes, self.config.learned)
+                stories = self._load_stories(path, manifest)
+            except BaseException:
+                if spill is not None:
+                    spill.close()  # the files of rows already spilled
+                raise
             offsets = {int(p): int(o) for p, o in manifest["offsets"].items()}
         except SnapshotUnusableError:
             raise

@@ -60,8 +60,15 @@ class Snapshotter:
             started = time.monotonic()
             created = now_ms(self.clock)
             stories = self.dedup.stories if self.dedup.config.stories.enabled else None
-            path = await asyncio.to_thread(self.store.save, index, self.dedup.stats, offsets,
-                                           created, stories)
+            saving = asyncio.ensure_future(asyncio.to_thread(
+                self.store.save, index, self.dedup.stats, offsets, created, stories))
+            try:
+                path = await asyncio.shield(saving)
+            except asyncio.CancelledError:
+                # The thread still reads the index (and its spill): hold the gate until it
+                # is done, so nothing changes the state under it, then stop.
+                await asyncio.wait([saving])
+                raise
         self.last_ms = created
         self.written += 1
         log.info("index snapshot %s written: %d entries, %d stories in %.1f s, covering "

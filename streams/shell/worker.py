@@ -33,7 +33,7 @@ from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wai
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import committed_offsets
 from streams.kafka.lag import EndOffsetProbe
-from streams.kafka.process import keep_freed_memory_off_the_heap
+from streams.kafka.process import keep_freed_memory_off_the_heap, raise_open_files_limit
 from streams.settings import Settings
 from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
@@ -176,7 +176,10 @@ def build_worker_app(
 
     def start_over(reason: str) -> None:
         # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
+        replaced = dedup.index
         dedup.index = new_index(dedup.config, settings.index_backend, spill_for(settings))
+        if isinstance(replaced, CompactIndex):
+            replaced.close()  # its spill files now, not when the collector finds the index
         dedup.stats = ParagraphStats(dedup.config.learned)
         dedup.stories = StoryState(dedup.config.stories, window_ms=dedup.config.window_ms)
 
@@ -228,6 +231,7 @@ def run_worker(
     if "--help" in faust_args:
         return _faust_worker_help(settings, faust_args)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
+    raise_open_files_limit()  # the index spill holds a descriptor per segment
     with broker_for(settings) as live:
         if settings.embedded:
             log.warning(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -129,3 +131,22 @@ def test_freed_blocks_leave_rss_with_the_fixed_mmap_threshold() -> None:
 
     assert retained("default") > 48 << 20  # glibc's default keeps the freed blocks resident
     assert retained("fixed") < 8 << 20
+
+
+
+_LIMIT_PROBE = """
+import json, resource
+from streams.kafka.process import raise_open_files_limit
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+print(json.dumps([raise_open_files_limit(), resource.getrlimit(resource.RLIMIT_NOFILE), hard]))
+"""
+
+
+def test_the_open_files_limit_is_raised_to_the_hard_limit() -> None:
+    done = subprocess.run([sys.executable, "-c", _LIMIT_PROBE], capture_output=True, text=True,
+                          check=True)
+    changed, limits, hard = json.loads(done.stdout)
+    raised = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    assert changed == [256 if hard == resource.RLIM_INFINITY else min(256, hard), raised]
+    assert limits == [raised, hard]

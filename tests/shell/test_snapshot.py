@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -238,3 +240,48 @@ def test_snapshot_arrays_are_views_of_the_rows_in_use() -> None:
     arrays, meta = dedup.index.export_state()  # type: ignore[attr-defined]
     assert meta["rows"] == meta["live"] == 3
     assert arrays["signatures"].shape == (3, 128) and arrays["signatures"].dtype == np.uint32
+
+
+def test_a_cancelled_snapshot_holds_the_gate_until_its_thread_has_written(
+    tmp_path: Path,
+) -> None:
+    dedup = decided()
+    gate = StateGate()
+    saving, release = threading.Event(), threading.Event()
+    events: list[str] = []
+
+    class SlowStore(SnapshotStore):
+        def save(self, *args: Any, **kwargs: Any) -> Path:
+            saving.set()
+            release.wait(5)
+            path = super().save(*args, **kwargs)
+            events.append("written")
+            return path
+
+    async def offsets() -> dict[int, int]:
+        return {0: 1}
+
+    snapshotter = Snapshotter(store=SlowStore(tmp_path, CONFIG, TOPIC), dedup=dedup, gate=gate,
+                              covered=offsets, interval_s=300, clock=TestClock())
+
+    async def mutate() -> None:
+        async with gate.shared():
+            events.append("mutated")
+
+    async def scenario() -> None:
+        snap = asyncio.create_task(snapshotter.snapshot())
+        while not saving.is_set():
+            await asyncio.sleep(0.01)
+        snap.cancel()  # e.g. the worker stopping mid-snapshot
+        await asyncio.sleep(0.05)
+        mutator = asyncio.create_task(mutate())
+        await asyncio.sleep(0.05)
+        events.append("released")
+        release.set()
+        await asyncio.wait_for(mutator, 5)
+        with pytest.raises(asyncio.CancelledError):
+            await snap
+
+    asyncio.run(scenario())
+    # no state change while the thread was still reading the index
+    assert events == ["released", "written", "mutated"]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
+import pytest
+
 from streams.core.dedup.compact_index import CompactIndex
+from streams.core.dedup.spill import Spill
+from streams.core.errors import SnapshotUnusableError
 from streams.core.pipeline import Deduplicator
+from streams.core.stories.config import StoryConfig
 from streams.settings import Settings
 from streams.shell.snapshot import SnapshotStore
 from streams.shell.spill_files import SPILL_DIR, FileSegments, file_spill
@@ -60,3 +66,26 @@ def test_a_snapshot_loads_into_a_file_spill_and_decides_like_the_original(
     back = SnapshotStore(again, CONFIG, TOPIC).load()
     assert back.index.export_state()[0]["blob_data"].tobytes() == (
         snapshot.index.export_state()[0]["blob_data"].tobytes())
+
+
+def test_a_snapshot_refused_after_its_rows_were_spilled_closes_their_files(
+    tmp_path: Path,
+) -> None:
+    original = decided()  # stories off
+    SnapshotStore(tmp_path, CONFIG, TOPIC).save(
+        original.index, original.stats, {0: 3}, created_ms=1)  # type: ignore[arg-type]
+    spills: list[Spill] = []
+
+    def spill() -> Spill:
+        spills.append(file_spill(tmp_path))
+        return spills[-1]
+
+    with_stories = dataclasses.replace(CONFIG, stories=StoryConfig(enabled=True))
+    # the key differs with stories on, so make it match to reach the story check
+    store = SnapshotStore(tmp_path, with_stories, TOPIC, spill=spill)
+    store.key = SnapshotStore(tmp_path, CONFIG, TOPIC).key
+    with pytest.raises(SnapshotUnusableError, match="without the story state"):
+        store.load()
+    [used] = spills
+    assert used.held_bytes == 0
+    assert used.storage._files == {}  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ them (see :mod:`streams.core.dedup.pairs`).
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict, deque
 from typing import Any
 
@@ -51,6 +52,8 @@ from streams.core.dedup.rows import (
     unpack_strings,
 )
 from streams.core.dedup.spill import Spill
+
+log = logging.getLogger(__name__)
 
 _M2 = np.uint64(0x94D049BB133111EB)
 _S31 = np.uint64(31)
@@ -100,6 +103,7 @@ class CompactIndex:
         self._lsh = lsh
         # Where the rows' rare fields go (streams.core.dedup.spill); None: on the heap.
         self._spill = spill
+        self.spill_errors = 0  # spill writes that failed (their rows stayed on the heap)
         self._bands = lsh.bands
         self._band_width = lsh.rows
         self._hash_space = lsh.bands
@@ -210,8 +214,10 @@ class CompactIndex:
         live = self._state[:n] != 0
         rows = np.nonzero(live & (self._seen[:n] < cutoff))[0]
         doomed = sorted((int(self._seen[r]), self._id_of(int(r))) for r in rows)
-        for _, article_id in doomed:
-            self.remove(article_id)
+        for _, article_id in doomed:  # not remove(): no need to decode what expires
+            slot, row = self._row_of(article_id)
+            self._free_row(row, slot)
+            self._compact_spill()
         live = self._state[:n] != 0
         self._min_seen = int(self._seen[:n][live].min()) if live.any() else _INT64[1]
         return [article_id for _, article_id in doomed]
@@ -226,7 +232,8 @@ class CompactIndex:
         total += 8 * len(self._blobs) + 100 * len(self._pairs.levels)
         total += 120 * (len(self._pairs) - sum(level.size for level in self._pairs.levels))
         spilled = self._spill.held_bytes if self._spill is not None else 0
-        return IndexStats(self._live, len(self._pairs), total, spilled_bytes=spilled)
+        return IndexStats(self._live, len(self._pairs), total, spilled_bytes=spilled,
+                          spill_errors=self.spill_errors)
 
     # -- rows -----------------------------------------------------------------------------
     def _id_of(self, row: int) -> str:
@@ -315,8 +322,11 @@ class CompactIndex:
         rare = pack_rare(extras, overrides)
         self._cold[row] = 0
         if rare and self._spill is not None and len(rare) <= _spillable(self._spill):
-            self._cold[row] = self._spill.append(rare) << _COLD_SIZE_BITS | len(rare)
-            rare = b""
+            try:
+                self._cold[row] = self._spill.append(rare) << _COLD_SIZE_BITS | len(rare)
+                rare = b""
+            except OSError as exc:
+                self._spill_failed(exc)
         blob = pack_strings(entry.id, entry.root, entry.origin, entry.superseded_by, rare)
         self._blobs[row] = blob
         self._blob_bytes += len(blob) + 33
@@ -385,8 +395,9 @@ class CompactIndex:
         spill = self._spill
         self._cold = np.zeros(len(lengths), dtype=np.uint64)
         blobs: list[bytes | None] = []
-        blob_bytes = 0
         at = 0
+        spilled_rows: list[int] = []
+        rares: list[bytes] = []
         for row, length in enumerate(lengths):
             if length < 0:
                 blobs.append(None)
@@ -394,19 +405,52 @@ class CompactIndex:
             blob = data[at:at + length]
             at += length
             if spill is not None:
-                blob, rare = split_rare(blob)
+                strings, rare = split_rare(blob)
                 if rare and len(rare) <= _spillable(spill):
-                    self._cold[row] = spill.append(rare) << _COLD_SIZE_BITS | len(rare)
-                else:
-                    blob += rare
+                    blob = strings
+                    spilled_rows.append(row)
+                    rares.append(rare)
             blobs.append(blob)
-            blob_bytes += len(blob) + 33
+        if rares:
+            assert spill is not None
+            try:
+                offsets = spill.append_many(rares)
+            except OSError as exc:  # all of them back on the heap
+                self._spill_failed(exc)
+                for row, rare in zip(spilled_rows, rares, strict=True):
+                    blobs[row] = blobs[row] + rare  # type: ignore[operator]
+            else:
+                self._cold[spilled_rows] = (np.array(offsets, dtype=np.uint64)
+                                            << np.uint64(_COLD_SIZE_BITS)
+                                            | np.array([len(r) for r in rares],
+                                                       dtype=np.uint64))
         self._blobs = blobs
-        self._blob_bytes = blob_bytes
+        self._blob_bytes = sum(len(b) + 33 for b in blobs if b is not None)
 
     def _spill_read(self, cold: int) -> bytes:
         assert self._spill is not None
         return self._spill.read(cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK)
+
+    def _whole_rows(self, blobs: list[bytes | None]) -> list[bytes | None]:
+        """``blobs`` (rows ``0..``) with their spilled bytes appended: each segment read once."""
+        assert self._spill is not None
+        spill = self._spill
+        cold = self._cold[: len(blobs)]
+        rows = np.nonzero(cold)[0]
+        offsets = cold[rows] >> np.uint64(_COLD_SIZE_BITS)
+        sizes = (cold[rows] & np.uint64(_COLD_SIZE_MASK)).astype(np.int64)
+        segments = (offsets // np.uint64(spill.segment_bytes)).astype(np.int64)
+        positions = (offsets % np.uint64(spill.segment_bytes)).astype(np.int64)
+        whole = list(blobs)
+        order = np.argsort(segments, kind="stable")
+        for segment in np.unique(segments).tolist():
+            data = spill.read_segment(segment)
+            chosen = order[np.searchsorted(segments[order], segment, side="left"):
+                           np.searchsorted(segments[order], segment, side="right")]
+            for row, at, size in zip(rows[chosen].tolist(), positions[chosen].tolist(),
+                                     sizes[chosen].tolist(), strict=True):
+                whole[row] = whole[row] + data[at:at + size]
+        return whole
 
     def _release_cold(self, row: int) -> None:
         cold = int(self._cold[row])
@@ -430,9 +474,25 @@ class CompactIndex:
         for row in rows.tolist():
             value = int(cold[row])
             offset, size = value >> _COLD_SIZE_BITS, value & _COLD_SIZE_MASK
-            moved = spill.append(spill.read(offset, size))
+            try:
+                moved = spill.append(spill.read(offset, size))
+            except OSError as exc:  # every move so far is complete; the rest can wait
+                self._spill_failed(exc)
+                return
             spill.release(offset, size)
             self._cold[row] = moved << _COLD_SIZE_BITS | size
+
+    def _spill_failed(self, exc: OSError) -> None:
+        if not self.spill_errors:
+            log.warning("index spill write failed (%s): rows stay on the heap until it works "
+                        "again (ingest_index_spill_errors counts the failures)", exc)
+        self.spill_errors += 1
+
+    def close(self) -> None:
+        """Close the spill's segments now: an index being replaced (its rows are unreadable
+        afterwards)."""
+        if self._spill is not None:
+            self._spill.close()
 
     def _intern(self, source: str | None) -> int:
         if source is None:
@@ -485,10 +545,7 @@ class CompactIndex:
         n = self._rows
         blobs = self._blobs[:n]
         if self._spill is not None:
-            cold = self._cold[:n]
-            blobs = [blob if blob is None or not cold[row]
-                     else blob + self._spill_read(int(cold[row]))
-                     for row, blob in enumerate(blobs)]
+            blobs = self._whole_rows(blobs)
         lengths = np.fromiter((-1 if b is None else len(b) for b in blobs), dtype=np.int64,
                               count=n)
         data = np.frombuffer(b"".join(b for b in blobs if b is not None), dtype=np.uint8)

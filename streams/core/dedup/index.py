@@ -73,6 +73,7 @@ class IndexStats:
     approx_bytes: int
     profile_bytes: int = 0  # of approx_bytes: verification profiles (streams.core.dedup.profile)
     spilled_bytes: int = 0  # not in approx_bytes: held in a spill (streams.core.dedup.spill)
+    spill_errors: int = 0  # spill writes that failed; those rows stayed on the heap
 
     @property
     def bytes_per_entry(self) -> float:

@@ -23,6 +23,7 @@ Nothing here survives a restart or needs to: snapshots carry the bytes in full.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Protocol
 
 SEGMENT_BYTES = 16 * 1024 * 1024
@@ -38,6 +39,8 @@ class SegmentStorage(Protocol):
     def read(self, segment: int, position: int, size: int) -> bytes: ...
 
     def drop(self, segment: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class MemorySegments:
@@ -61,6 +64,9 @@ class MemorySegments:
     def drop(self, segment: int) -> None:
         del self.segments[segment]
 
+    def close(self) -> None:
+        self.segments.clear()
+
 
 class Spill:
     """Byte ranges appended to segments of ``storage``; see the module docstring."""
@@ -82,23 +88,52 @@ class Spill:
         return self.segment_bytes
 
     def append(self, data: bytes) -> int:
-        """Store ``data``; returns its offset."""
-        size = len(data)
-        if not 0 < size <= self.segment_bytes:
-            raise ValueError(f"a spilled range is 1 to {self.segment_bytes} bytes, got {size}")
-        position = self._written.get(self._active, self.segment_bytes)
-        if position + size > self.segment_bytes:
-            self._retire_if_dead(self._active)
-            self._active = next(n for n in itertools.count() if n not in self._live)
-            self.storage.create(self._active)
-            self._live[self._active] = self._written[self._active] = 0
-            position = 0
+        """Store ``data``; returns its offset. ``OSError`` from the storage leaves the spill
+        as it was (a range is counted only once written)."""
+        return self.append_many([data])[0]
+
+    def append_many(self, chunks: Sequence[bytes]) -> list[int]:
+        """Store each of ``chunks``; their offsets. One storage write per segment filled:
+        a snapshot's rows are spilled in one call. On ``OSError`` the chunks of the
+        segments written before it stay stored and counted: the caller has lost only
+        their offsets, and those bytes count as live until :meth:`close`."""
+        offsets: list[int] = []
+        pending: list[bytes] = []
+        start = self._written.get(self._active, self.segment_bytes)
+        position = start
+        for data in chunks:
+            size = len(data)
+            if not 0 < size <= self.segment_bytes:
+                raise ValueError(f"a spilled range is 1 to {self.segment_bytes} bytes, "
+                                 f"got {size}")
+            if position + size > self.segment_bytes:
+                self._write(pending, start)
+                pending = []
+                self._next_segment()
+                start = position = 0
+            offsets.append(self._active * self.segment_bytes + position)
+            pending.append(data)
+            position += size
+        self._write(pending, start)
+        return offsets
+
+    def _next_segment(self) -> None:
+        self._retire_if_dead(self._active)
+        number = next(n for n in itertools.count() if n not in self._live)
+        self.storage.create(number)
+        self._active = number
+        self._live[number] = self._written[number] = 0
+
+    def _write(self, pending: list[bytes], position: int) -> None:
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
         self.storage.write(self._active, position, data)
+        size = len(data)
         self._live[self._active] += size
         self._written[self._active] += size
         self.live_bytes += size
         self.held_bytes += size
-        return self._active * self.segment_bytes + position
 
     def read(self, offset: int, size: int) -> bytes:
         segment, position = divmod(offset, self.segment_bytes)
@@ -107,6 +142,10 @@ class Spill:
             raise OSError(f"spill segment {segment}: read {len(data)} of {size} bytes at "
                           f"{position}")
         return data
+
+    def read_segment(self, segment: int) -> bytes:
+        """Every byte written to ``segment`` (a snapshot reads the spill segment by segment)."""
+        return self.read(segment * self.segment_bytes, self._written[segment])
 
     def release(self, offset: int, size: int) -> None:
         """The range at ``offset`` is no longer needed."""
@@ -127,6 +166,15 @@ class Spill:
             return None
         closed = [s for s in self._live if s != self._active]
         return min(closed, key=lambda s: (self._live[s], s)) if closed else None
+
+    def close(self) -> None:
+        """Give every segment back (an index that is replaced; its files close at once
+        instead of when the garbage collector finds the index's reference cycles)."""
+        self.storage.close()
+        self._live.clear()
+        self._written.clear()
+        self._active = -1
+        self.live_bytes = self.held_bytes = 0
 
     def _retire_if_dead(self, segment: int) -> None:
         if segment in self._live and self._live[segment] == 0:

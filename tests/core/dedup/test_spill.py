@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import logging
 
 import pytest
 from hypothesis import given, settings
@@ -186,3 +188,104 @@ def test_deduplicator_outcomes_with_and_without_the_spill_are_identical() -> Non
                           for r in o.log_records]) for o in outcomes])
     assert results[0] == results[1]
     assert storage.segments  # the samples' profiles went to the spill
+
+
+class FlakySegments(MemorySegments):
+    """Memory segments whose writes (or creations) fail with ENOSPC while ``full``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = False
+
+    def create(self, segment: int) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().create(segment)
+
+    def write(self, segment: int, position: int, data: bytes) -> None:
+        if self.full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(segment, position, data)
+
+
+def test_a_failing_spill_keeps_rows_on_the_heap_and_answers_stay_right(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage = FlakySegments()
+    spill = Spill(storage, segment_bytes=128)
+    index = CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill)
+    reference = FingerprintIndex(CONFIG.lsh)
+
+    class Toggling:  # full for steps 300-900 of the sequence
+        calls = 0
+
+    original_add = index.add
+
+    def add(entry: object) -> None:
+        Toggling.calls += 1
+        storage.full = 300 <= Toggling.calls < 900
+        original_add(entry)  # type: ignore[arg-type]
+
+    index.add = add  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING):
+        assert random_operations(index, 9, 3_000) == random_operations(reference, 9, 3_000)
+    assert index.spill_errors > 0 and index.stats().spill_errors == index.spill_errors
+    assert [r.message for r in caplog.records].count(
+        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
+        "until it works again (ingest_index_spill_errors counts the failures)") == 1
+    rows = [r for r in range(index._rows) if index._blobs[r] is not None]
+    heap_rows = [r for r in rows if split_rare(index._blobs[r])[1]]  # type: ignore[arg-type]
+    assert all(not index._cold[r] for r in heap_rows)
+    assert spill.live_bytes == sum(int(index._cold[r]) & 0xFFFFFF for r in rows)
+
+
+def test_a_snapshot_loads_onto_the_heap_when_the_spill_cannot_be_written() -> None:
+    heap = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    random_operations(heap, 6, 600)
+    arrays, meta = heap.export_state()
+    storage = FlakySegments()
+    storage.full = True
+    loaded = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                     meta, spill=Spill(storage))
+    assert loaded.spill_errors == 1 and not loaded._cold.any()
+    assert random_operations(loaded, 7, 400) == random_operations(heap, 7, 400)
+
+
+def test_append_many_writes_each_segment_once() -> None:
+    writes: list[tuple[int, int, int]] = []
+
+    class Counting(MemorySegments):
+        def write(self, segment: int, position: int, data: bytes) -> None:
+            writes.append((segment, position, len(data)))
+            super().write(segment, position, data)
+
+    spill = Spill(Counting(), segment_bytes=10)
+    assert spill.append(b"ab") == 0
+    offsets = spill.append_many([b"cdef", b"ghij", b"klm", b"nopqrstuvw", b"x"])
+    assert offsets == [2, 6, 10, 20, 30]
+    assert writes == [(0, 0, 2), (0, 2, 8), (1, 0, 3), (2, 0, 10), (3, 0, 1)]
+    assert [spill.read(o, n) for o, n in zip(offsets, (4, 4, 3, 10, 1), strict=True)] == [
+        b"cdef", b"ghij", b"klm", b"nopqrstuvw", b"x"]
+    assert spill.read_segment(0) == b"abcdefghij"
+    assert (spill.live_bytes, spill.held_bytes) == (24, 24)
+
+
+def test_close_gives_every_segment_back() -> None:
+    index, spill, storage = spilled_index(64)
+    random_operations(index, 5, 300)
+    assert storage.segments
+    index.close()
+    assert (storage.segments, spill.live_bytes, spill.held_bytes) == ({}, 0, 0)
+
+
+def test_expiry_frees_rows_without_decoding_them() -> None:
+    index, _, _ = spilled_index(256)
+    for k in range(50):
+        index.add(dataclasses.replace(entry(f"e{k}", k, seen_at_ms=k), revision=2))
+
+    def refuse(row: int) -> object:
+        raise AssertionError(f"row {row} decoded")
+
+    index._decode = refuse  # type: ignore[assignment,method-assign]
+    assert index.expire(now_ms=1_000 + 30, window_ms=1_000) == [f"e{k}" for k in range(30)]
+    assert len(index) == 20
