@@ -57,6 +57,7 @@ MODULES = (
     Module("similarity", "streams/core/dedup/similarity.py", ("tests/core/dedup",)),
     Module("match", "streams/core/dedup/match.py", ("tests/core/dedup",)),
     Module("index", "streams/core/dedup/index.py", ("tests/core/dedup",)),
+    Module("spill", "streams/core/dedup/spill.py", ("tests/core/dedup/test_spill.py",)),
     Module("minhash", "streams/core/dedup/minhash.py", ("tests/core/dedup",)),
     Module("envelope", "streams/core/envelope.py", ("tests/core/test_envelope.py",)),
     Module(

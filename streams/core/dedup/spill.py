@@ -155,9 +155,6 @@ class Spill:
         if segment != self._active:
             self._retire_if_dead(segment)
 
-    def segment_of(self, offset: int) -> int:
-        return offset // self.segment_bytes
-
     def sparse_segment(self) -> int | None:
         """The segment whose live rows to move, once dead bytes outweigh the live ones (and
         two segments): the one with the fewest live bytes, never the one being written."""

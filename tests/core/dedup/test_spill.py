@@ -76,6 +76,33 @@ def test_the_sparse_segment_is_named_only_when_dead_bytes_outweigh_live_ones() -
     assert spill.sparse_segment() == 0  # closed ones all hold 4 live bytes: the lowest
 
 
+def test_the_threshold_and_the_choice_of_the_sparse_segment() -> None:
+    spill = Spill(MemorySegments(), segment_bytes=4)
+    offsets = [spill.append(b"x") for _ in range(13)]  # segments 0-2 full, 3 being written
+    for offset in offsets[0:2] + offsets[4:7] + offsets[8:11]:
+        spill.release(offset, 1)
+    # live 2 + 1 + 1 + 1 = 5, dead 8: not more than max(live, two segments) = 8
+    assert (spill.live_bytes, spill.held_bytes - spill.live_bytes) == (5, 8)
+    assert spill.sparse_segment() is None
+    spill.release(offsets[12], 1)  # the segment being written is dead, but it stays
+    # dead 9 > max(4, 8): the emptiest closed segment (1 and 2 hold 1 B; the lower number)
+    assert (spill.live_bytes, spill.held_bytes - spill.live_bytes) == (4, 9)
+    assert spill.sparse_segment() == 1
+
+
+def test_a_segment_of_one_byte_is_allowed() -> None:
+    spill = Spill(MemorySegments(), segment_bytes=1)
+    assert [spill.append(b"a"), spill.append(b"b")] == [0, 1]
+    assert spill.read(1, 1) == b"b"
+
+
+def test_memory_segments_refuse_a_write_that_is_not_at_their_end() -> None:
+    segments = MemorySegments()
+    segments.create(0)
+    with pytest.raises(ValueError, match="^segment 0: write at 5, end is 0$"):
+        segments.write(0, 5, b"x")
+
+
 def test_ranges_outside_one_segment_are_refused() -> None:
     spill = Spill(MemorySegments(), segment_bytes=8)
     with pytest.raises(ValueError, match="1 to 8 bytes"):
