@@ -99,7 +99,7 @@ def test_a_segment_of_one_byte_is_allowed() -> None:
 def test_memory_segments_refuse_a_write_that_is_not_at_their_end() -> None:
     segments = MemorySegments()
     segments.create(0)
-    with pytest.raises(ValueError, match="^segment 0: write at 5, end is 0$"):
+    with pytest.raises(ValueError, match=r"^segment 0: write at 5, end is 0$"):
         segments.write(0, 5, b"x")
 
 
