@@ -232,3 +232,64 @@ def test_growing_the_columns_makes_only_written_rows_resident() -> None:
     index._grow(1 << 20)  # 1 M rows: 512 MiB of signatures if the new capacity were touched
     assert _resident_bytes() - before < 64 << 20
     assert wire(index.get("a")) == wire(entry("a", 1))
+
+
+def test_every_field_the_columns_cannot_hold_comes_back_as_given() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("first", 1))  # sets the width
+    wide = fp(document(2)).signature.astype(np.uint64)  # not uint32: kept as given
+    odd = dataclasses.replace(
+        entry("odd", 2), seen_at_ms=2**63, source=None,
+        fingerprint=Fingerprint("A" * 32, wide, 2**64),  # not canonical hex: kept as given
+    )
+    index.add(odd)
+    back = index.get("odd")
+    assert back is not None
+    assert (back.seen_at_ms, back.fingerprint.shingle_count, back.fingerprint.content_hash) == (
+        2**63, 2**64, "A" * 32)
+    assert back.fingerprint.signature.dtype == np.uint64
+    assert np.array_equal(back.fingerprint.signature, wide)
+    # the columns hold placeholders, and the rest of the row is the real values
+    row = index._row_of("odd")[1]
+    assert (int(index._seen[row]), int(index._shingles[row])) == (0, 0)
+    assert (int(index._hash_hi[row]), int(index._hash_lo[row])) == (0, 0)
+
+
+def test_a_signature_shorter_than_the_bands_is_refused_with_its_sizes() -> None:
+    index = CompactIndex(CONFIG.lsh)  # 32 bands x 4 rows
+    short = Fingerprint("0" * 32, np.zeros(64, dtype=np.uint32), 10)
+    with pytest.raises(ValueError, match="^signatures of 64 values are shorter than 32 bands x "
+                                         "4 rows$"):
+        index.add(IndexEntry("a", 1, short, "a"))
+
+
+def test_packed_row_bytes_are_counted_exactly() -> None:
+    index = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    random_operations(index, 3, 1_500)
+
+    def counted(ix: CompactIndex) -> int:
+        return sum(len(b) + 33 for b in ix._blobs if b is not None)
+
+    assert index._blob_bytes == counted(index)
+    arrays, meta = index.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    assert restored._blob_bytes == counted(restored) == index._blob_bytes
+    # a free row is exported as length -1
+    free = [r for r in range(index._rows) if index._blobs[r] is None]
+    assert free and all(int(arrays["blob_lengths"][r]) == -1 for r in free)
+
+
+def test_expiry_keeps_track_of_the_oldest_live_row() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("kept", 1, seen_at_ms=30))  # kept, no profile: state 2 (estimate only)
+    index.add(entry("dup", 2, seen_at_ms=10, root="kept"))  # a duplicate: state 1
+    index.add(entry("new", 3, seen_at_ms=50))
+    assert sorted(set(index._state[:3].tolist())) == [1, 2]
+    assert index.expire(now_ms=1_015, window_ms=1_000) == ["dup"]
+    assert index._min_seen == 30  # the oldest live row, whatever its state
+    assert index.expire(now_ms=1_031, window_ms=1_000) == ["kept"]
+    assert index.expire(now_ms=2_000, window_ms=1_000) == ["new"]
+    assert index._min_seen == 2**63 - 1 and len(index) == 0  # nothing live
+    index.add(entry("later", 4, seen_at_ms=3_000))
+    assert index.expire(now_ms=4_001, window_ms=1_000) == ["later"]

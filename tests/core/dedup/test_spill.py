@@ -223,15 +223,19 @@ class FlakySegments(MemorySegments):
     def __init__(self) -> None:
         super().__init__()
         self.full = False
+        self.failures = 0
+
+    def _check(self) -> None:
+        if self.full:
+            self.failures += 1
+            raise OSError(errno.ENOSPC, "No space left on device")
 
     def create(self, segment: int) -> None:
-        if self.full:
-            raise OSError(errno.ENOSPC, "No space left on device")
+        self._check()
         super().create(segment)
 
     def write(self, segment: int, position: int, data: bytes) -> None:
-        if self.full:
-            raise OSError(errno.ENOSPC, "No space left on device")
+        self._check()
         super().write(segment, position, data)
 
 
@@ -256,7 +260,8 @@ def test_a_failing_spill_keeps_rows_on_the_heap_and_answers_stay_right(
     index.add = add  # type: ignore[method-assign]
     with caplog.at_level(logging.WARNING):
         assert random_operations(index, 9, 3_000) == random_operations(reference, 9, 3_000)
-    assert index.spill_errors > 0 and index.stats().spill_errors == index.spill_errors
+    assert index.spill_errors == storage.failures > 0  # one per failed write
+    assert index.stats().spill_errors == index.spill_errors
     assert [r.message for r in caplog.records].count(
         "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
         "until it works again (ingest_index_spill_errors counts the failures)") == 1
@@ -266,15 +271,21 @@ def test_a_failing_spill_keeps_rows_on_the_heap_and_answers_stay_right(
     assert spill.live_bytes == sum(int(index._cold[r]) & 0xFFFFFF for r in rows)
 
 
-def test_a_snapshot_loads_onto_the_heap_when_the_spill_cannot_be_written() -> None:
+def test_a_snapshot_loads_onto_the_heap_when_the_spill_cannot_be_written(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     heap = CompactIndex(CONFIG.lsh, buffer_pairs=128)
     random_operations(heap, 6, 600)
     arrays, meta = heap.export_state()
     storage = FlakySegments()
     storage.full = True
-    loaded = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                     meta, spill=Spill(storage))
+    with caplog.at_level(logging.WARNING):
+        loaded = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                         meta, spill=Spill(storage))
     assert loaded.spill_errors == 1 and not loaded._cold.any()
+    assert [r.message for r in caplog.records] == [
+        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
+        "until it works again (ingest_index_spill_errors counts the failures)"]
     assert random_operations(loaded, 7, 400) == random_operations(heap, 7, 400)
 
 
