@@ -258,8 +258,8 @@ def test_every_field_the_columns_cannot_hold_comes_back_as_given() -> None:
 def test_a_signature_shorter_than_the_bands_is_refused_with_its_sizes() -> None:
     index = CompactIndex(CONFIG.lsh)  # 32 bands x 4 rows
     short = Fingerprint("0" * 32, np.zeros(64, dtype=np.uint32), 10)
-    with pytest.raises(ValueError, match="^signatures of 64 values are shorter than 32 bands x "
-                                         "4 rows$"):
+    with pytest.raises(ValueError, match=r"^signatures of 64 values are shorter than 32 "
+                                         r"bands x 4 rows$"):
         index.add(IndexEntry("a", 1, short, "a"))
 
 
