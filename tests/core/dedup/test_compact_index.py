@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import random
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -293,3 +295,65 @@ def test_expiry_keeps_track_of_the_oldest_live_row() -> None:
     assert index._min_seen == 2**63 - 1 and len(index) == 0  # nothing live
     index.add(entry("later", 4, seen_at_ms=3_000))
     assert index.expire(now_ms=4_001, window_ms=1_000) == ["later"]
+
+
+def _two_rows_one_free() -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    compact = CompactIndex(CONFIG.lsh)
+    compact.add(dataclasses.replace(entry("a", 1, seen_at_ms=5), source="s1"))
+    compact.add(entry("b", 2, seen_at_ms=7))
+    compact.remove("a")  # row 0 free
+    arrays, meta = compact.export_state()
+    return {k: v.copy() for k, v in arrays.items()}, meta
+
+
+def _truncated(name: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays[name] = arrays[name][:-1]
+    return change
+
+
+def _set(where: str, key: str, value: object) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        if where == "meta":
+            meta[key] = value
+        else:
+            arrays[where][int(key)] = value
+    return change
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (_set("meta", "bands", 16), "snapshot of another LSH banding"),
+    (_truncated("blob_lengths"), "snapshot arrays of inconsistent lengths"),
+    (_truncated("state"), "snapshot arrays of inconsistent lengths"),
+    (_truncated("signatures"), "snapshot arrays of inconsistent lengths"),
+    (_set("state", "0", 1), "snapshot rows and their packed strings disagree"),
+    (_set("source", "1", 9), "snapshot rows name unknown sources"),
+    (_set("meta", "live", 2), "snapshot live-row count disagrees with its rows"),
+    (_truncated("blob_data"), "snapshot packed strings of the wrong total length"),
+])
+def test_each_inconsistency_of_a_snapshot_is_refused_with_its_reason(
+    change: Callable[[dict[str, Any], dict[str, Any]], None], message: str,
+) -> None:
+    arrays, meta = _two_rows_one_free()
+    CompactIndex.from_state(CONFIG.lsh, dict(arrays), dict(meta))  # as exported: fine
+    meta = dict(meta)
+    change(arrays, meta)
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        CompactIndex.from_state(CONFIG.lsh, arrays, meta)
+
+
+def test_a_restored_index_reuses_free_rows_lowest_first_and_knows_its_oldest_row() -> None:
+    compact = CompactIndex(CONFIG.lsh)
+    for k in range(4):
+        compact.add(entry(f"e{k}", k, seen_at_ms=10 + k))
+    compact.remove("e0")
+    compact.remove("e2")  # rows 0 and 2 free
+    arrays, meta = compact.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    assert restored._min_seen == 11
+    assert restored.expire(now_ms=1_011, window_ms=1_000) == []  # cutoff 11: none older
+    restored.add(entry("n1", 9))
+    restored.add(entry("n2", 9))
+    assert [restored._row_of(i)[1] for i in ("n1", "n2")] == [0, 2]
+    assert restored._sources == [None]  # no source was named: nothing interned
