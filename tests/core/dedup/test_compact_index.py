@@ -357,3 +357,17 @@ def test_a_restored_index_reuses_free_rows_lowest_first_and_knows_its_oldest_row
     restored.add(entry("n2", 9))
     assert [restored._row_of(i)[1] for i in ("n1", "n2")] == [0, 2]
     assert restored._sources == [None]  # no source was named: nothing interned
+
+
+def test_int64_columns_keep_values_a_float_would_round() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    big = dataclasses.replace(
+        entry("big", 1), event_time_ms=2**62 + 1, seen_at_ms=2**62 + 3,
+        fingerprint=dataclasses.replace(fp(document(1)), shingle_count=2**53 + 1))
+    index.add(big)
+    back = index.get("big")
+    assert back is not None
+    assert (back.event_time_ms, back.seen_at_ms, back.fingerprint.shingle_count) == (
+        2**62 + 1, 2**62 + 3, 2**53 + 1)
+    row = index._row_of("big")[1]
+    assert int(index._event[row]) == 2**62 + 1  # in the column, not an override
