@@ -371,3 +371,12 @@ def test_int64_columns_keep_values_a_float_would_round() -> None:
         2**62 + 1, 2**62 + 3, 2**53 + 1)
     row = index._row_of("big")[1]
     assert int(index._event[row]) == 2**62 + 1  # in the column, not an override
+
+
+def test_colliding_pair_keys_never_change_an_answer() -> None:
+    # 2-bit keys: every band, content hash and root shares its key with a quarter of the
+    # others, so each lookup must sort the real hits from the collisions by itself
+    compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    compact._key_bits = 2
+    assert random_operations(compact, 11, 2_000) == random_operations(
+        FingerprintIndex(CONFIG.lsh), 11, 2_000)
