@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ import xxhash
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.model import IndexEntry
-from streams.core.dedup.spill import Spill
+from streams.core.dedup.spill import SpillFactory
 from streams.core.errors import InternalError, SnapshotUnusableError
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
@@ -101,7 +100,7 @@ class SnapshotStore:
     """Writes and reads snapshots of one worker's state under ``data_dir``."""
 
     def __init__(self, data_dir: Path, config: CoreConfig, topic: str, *,
-                 spill: Callable[[], Spill] | None = None) -> None:
+                 spill: SpillFactory | None = None) -> None:
         self.root = Path(data_dir) / SNAPSHOT_DIR
         self.spill = spill  # where a loaded index puts its rows' cold bytes (None: the heap)
         self.config = config

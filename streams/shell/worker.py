@@ -22,7 +22,7 @@ from streams.core.clock import SYSTEM_CLOCK, Clock, now_ms
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.index import FingerprintIndex, Index
-from streams.core.dedup.spill import Spill
+from streams.core.dedup.spill import SpillFactory
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
@@ -110,7 +110,6 @@ class PoolService(mode.Service):
 # Builds the stateful step from the core's configuration: the default, or a benchmark variant
 # with another index backend or MinHash implementation.
 DedupFactory = Callable[[CoreConfig, str], Deduplicator]
-SpillFactory = Callable[[], Spill]
 
 
 def new_index(config: CoreConfig, backend: str, spill: SpillFactory | None = None) -> Index:

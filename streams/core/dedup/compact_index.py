@@ -80,6 +80,15 @@ _COLD_SIZE_BITS = 24
 _COLD_SIZE_MASK = (1 << _COLD_SIZE_BITS) - 1
 
 
+def _pack_cold(offset: int, size: int) -> int:
+    return offset << _COLD_SIZE_BITS | size
+
+
+def _unpack_cold(cold: int) -> tuple[int, int]:
+    """``(offset, size)`` of a ``_cold`` value."""
+    return cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK
+
+
 def band_mix(values: U32) -> U64:
     """64-bit mix of each band's values: ``values`` is ``(..., bands, rows)``.
 
@@ -323,7 +332,7 @@ class CompactIndex:
         self._cold[row] = 0
         if rare and self._spill is not None and len(rare) <= _spillable(self._spill):
             try:
-                self._cold[row] = self._spill.append(rare) << _COLD_SIZE_BITS | len(rare)
+                self._cold[row] = _pack_cold(self._spill.append(rare), len(rare))
                 rare = b""
             except OSError as exc:
                 self._spill_failed(exc)
@@ -429,7 +438,7 @@ class CompactIndex:
 
     def _spill_read(self, cold: int) -> bytes:
         assert self._spill is not None
-        return self._spill.read(cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK)
+        return self._spill.read(*_unpack_cold(cold))
 
     def _whole_rows(self, blobs: list[bytes | None]) -> list[bytes | None]:
         """``blobs`` (rows ``0..``) with their spilled bytes appended: each segment read once."""
@@ -456,7 +465,7 @@ class CompactIndex:
         cold = int(self._cold[row])
         if cold:
             assert self._spill is not None
-            self._spill.release(cold >> _COLD_SIZE_BITS, cold & _COLD_SIZE_MASK)
+            self._spill.release(*_unpack_cold(cold))
             self._cold[row] = 0
 
     def _compact_spill(self) -> None:
@@ -472,15 +481,14 @@ class CompactIndex:
         rows = np.nonzero((cold != 0)
                           & (offsets // np.uint64(spill.segment_bytes) == segment))[0]
         for row in rows.tolist():
-            value = int(cold[row])
-            offset, size = value >> _COLD_SIZE_BITS, value & _COLD_SIZE_MASK
+            offset, size = _unpack_cold(int(cold[row]))
             try:
                 moved = spill.append(spill.read(offset, size))
             except OSError as exc:  # every move so far is complete; the rest can wait
                 self._spill_failed(exc)
                 return
             spill.release(offset, size)
-            self._cold[row] = moved << _COLD_SIZE_BITS | size
+            self._cold[row] = _pack_cold(moved, size)
 
     def _spill_failed(self, exc: OSError) -> None:
         if not self.spill_errors:

@@ -67,9 +67,14 @@ def pack_strings(
     )
 
 
+def _header(blob: bytes) -> tuple[struct.Struct, int]:
+    """The header layout of a packed row and its "absent" length."""
+    return (_SHORT, _SHORT_ABSENT) if blob[0] == 0 else (_LONG, _LONG_ABSENT)
+
+
 def unpack_strings(blob: bytes) -> tuple[str, str, str, str | None, bytes]:
     """``(id, root, origin, superseded_by, rare)`` of a packed row."""
-    header, absent = (_SHORT, _SHORT_ABSENT) if blob[0] == 0 else (_LONG, _LONG_ABSENT)
+    header, absent = _header(blob)
     _, id_len, root_len, origin_len, sb_len = header.unpack_from(blob)
     at = header.size
     article_id = blob[at:at + id_len].decode("utf-8", "surrogatepass")
@@ -90,7 +95,7 @@ def unpack_strings(blob: bytes) -> tuple[str, str, str, str | None, bytes]:
 
 def split_rare(blob: bytes) -> tuple[bytes, bytes]:
     """``(strings, rare)``: a packed row cut where its rare fields begin."""
-    header, absent = (_SHORT, _SHORT_ABSENT) if blob[0] == 0 else (_LONG, _LONG_ABSENT)
+    header, absent = _header(blob)
     _, id_len, root_len, origin_len, sb_len = header.unpack_from(blob)
     end = header.size + id_len + origin_len
     end += 0 if root_len == absent else root_len
@@ -106,7 +111,7 @@ def blob_id(blob: bytes) -> str:
 
 
 def blob_is_kept(blob: bytes) -> bool:
-    header, absent = (_SHORT, _SHORT_ABSENT) if blob[0] == 0 else (_LONG, _LONG_ABSENT)
+    header, absent = _header(blob)
     return bool(header.unpack_from(blob)[2] == absent)
 
 

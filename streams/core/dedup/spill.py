@@ -23,7 +23,7 @@ Nothing here survives a restart or needs to: snapshots carry the bytes in full.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 SEGMENT_BYTES = 16 * 1024 * 1024
@@ -178,3 +178,7 @@ class Spill:
             self.storage.drop(segment)
             self.held_bytes -= self._written.pop(segment)
             del self._live[segment]
+
+
+# A fresh spill for each index (a worker builds one at start, and again when it starts over).
+SpillFactory = Callable[[], Spill]
