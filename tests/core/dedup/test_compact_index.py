@@ -191,17 +191,21 @@ def test_inconsistent_state_is_refused() -> None:
         CompactIndex.from_state(CONFIG.lsh, arrays, meta)
 
 
-def test_deduplicator_outcomes_are_identical_on_the_samples_and_their_replays() -> None:
+def sample_outcomes(index: Index) -> list[tuple[object, ...]]:
+    """Every output and log record of the samples, in reverse event order, then again."""
     config = CoreConfig()
     raws = [RawMessage("articles.raw", 0, i, None, envelope(path), 1_000 * (5 - i))
             for i, path in enumerate(SAMPLES)]
-    results = []
-    for index in (FingerprintIndex(config.dedup.lsh), CompactIndex(config.dedup.lsh)):
-        dedup = Deduplicator(config, worker="w", index=index)
-        outcomes = [dedup.process(raw, 10_000 + n) for n, raw in enumerate(raws + raws)]
-        results.append([(o.verdict, [(x.kind, x.key, x.value) for x in o.outputs],
-                         [encode_record(r.entry, r.paragraph_keys, r.worker)
-                          for r in o.log_records]) for o in outcomes])
+    dedup = Deduplicator(config, worker="w", index=index)
+    outcomes = [dedup.process(raw, 10_000 + n) for n, raw in enumerate(raws + raws)]
+    return [(o.verdict, [(x.kind, x.key, x.value) for x in o.outputs],
+             [encode_record(r.entry, r.paragraph_keys, r.worker) for r in o.log_records])
+            for o in outcomes]
+
+
+def test_deduplicator_outcomes_are_identical_on_the_samples_and_their_replays() -> None:
+    lsh = CoreConfig().dedup.lsh
+    results = [sample_outcomes(FingerprintIndex(lsh)), sample_outcomes(CompactIndex(lsh))]
     assert results[0] == results[1]
     # 004 (a copy of 001) comes last but is earliest: kept, and 001 is corrected.
     assert [r[0] for r in results[1][:5]] == ["enriched"] * 5

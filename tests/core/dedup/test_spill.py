@@ -15,12 +15,13 @@ from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.index import FingerprintIndex
 from streams.core.dedup.rows import pack_strings, split_rare
 from streams.core.dedup.spill import MemorySegments, Spill
-from streams.core.fingerprint_log import encode_record
-from streams.core.pipeline import Deduplicator
-from streams.core.records import RawMessage
 from tests.core.dedup.helpers import CONFIG
-from tests.core.dedup.test_compact_index import entry, random_operations, wire
-from tests.harness import SAMPLES, envelope
+from tests.core.dedup.test_compact_index import (
+    entry,
+    random_operations,
+    sample_outcomes,
+    wire,
+)
 
 
 def test_appended_ranges_read_back_and_fill_segments_in_order() -> None:
@@ -201,19 +202,10 @@ def test_a_snapshot_of_a_spilled_index_equals_one_of_a_heap_index() -> None:
 
 
 def test_deduplicator_outcomes_with_and_without_the_spill_are_identical() -> None:
-    config = CoreConfig()
-    raws = [RawMessage("articles.raw", 0, i, None, envelope(path), 1_000 * (5 - i))
-            for i, path in enumerate(SAMPLES)]
+    lsh = CoreConfig().dedup.lsh
     storage = MemorySegments()
-    results = []
-    for index in (CompactIndex(config.dedup.lsh),
-                  CompactIndex(config.dedup.lsh, spill=Spill(storage, segment_bytes=512))):
-        dedup = Deduplicator(config, worker="w", index=index)
-        outcomes = [dedup.process(raw, 10_000 + n) for n, raw in enumerate(raws + raws)]
-        results.append([(o.verdict, [(x.kind, x.key, x.value) for x in o.outputs],
-                         [encode_record(r.entry, r.paragraph_keys, r.worker)
-                          for r in o.log_records]) for o in outcomes])
-    assert results[0] == results[1]
+    spilled = CompactIndex(lsh, spill=Spill(storage, segment_bytes=512))
+    assert sample_outcomes(CompactIndex(lsh)) == sample_outcomes(spilled)
     assert storage.segments  # the samples' profiles went to the spill
 
 
