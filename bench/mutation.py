@@ -58,6 +58,7 @@ MODULES = (
     Module("match", "streams/core/dedup/match.py", ("tests/core/dedup",)),
     Module("index", "streams/core/dedup/index.py", ("tests/core/dedup",)),
     Module("spill", "streams/core/dedup/spill.py", ("tests/core/dedup/test_spill.py",)),
+    Module("compact_index", "streams/core/dedup/compact_index.py", ("tests/core/dedup",)),
     Module("minhash", "streams/core/dedup/minhash.py", ("tests/core/dedup",)),
     Module("envelope", "streams/core/envelope.py", ("tests/core/test_envelope.py",)),
     Module(

@@ -109,7 +109,6 @@ class CompactIndex:
 
     def __init__(self, lsh: LSHConfig, *, buffer_pairs: int | None = None,
                  spill: Spill | None = None) -> None:
-        self._lsh = lsh
         # Where the rows' rare fields go (streams.core.dedup.spill); None: on the heap.
         self._spill = spill
         self.spill_errors = 0  # spill writes that failed (their rows stayed on the heap)

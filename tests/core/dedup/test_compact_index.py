@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from streams.core.config import CoreConfig
-from streams.core.dedup.compact_index import CompactIndex
-from streams.core.dedup.index import FingerprintIndex, Index
+from streams.core.dedup.compact_index import DECODED_CACHE_ENTRIES, CompactIndex
+from streams.core.dedup.config import LSHConfig
+from streams.core.dedup.index import FingerprintIndex, Index, IndexStats
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
@@ -332,6 +333,7 @@ def _set(where: str, key: str, value: object) -> Callable[[dict[str, Any], dict[
     (_truncated("signatures"), "snapshot arrays of inconsistent lengths"),
     (_set("state", "0", 1), "snapshot rows and their packed strings disagree"),
     (_set("source", "1", 9), "snapshot rows name unknown sources"),
+    (_set("source", "1", 2), "snapshot rows name unknown sources"),  # sources: None, s1
     (_set("meta", "live", 2), "snapshot live-row count disagrees with its rows"),
     (_truncated("blob_data"), "snapshot packed strings of the wrong total length"),
 ])
@@ -377,6 +379,16 @@ def test_int64_columns_keep_values_a_float_would_round() -> None:
     assert int(index._event[row]) == 2**62 + 1  # in the column, not an override
 
 
+def test_the_int64_columns_hold_both_ends_of_their_range() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    index.add(dataclasses.replace(entry("ends", 1), event_time_ms=-(2**63),
+                                  seen_at_ms=2**63 - 1))
+    row = index._row_of("ends")[1]
+    assert (int(index._event[row]), int(index._seen[row])) == (-(2**63), 2**63 - 1)
+    back = index.get("ends")
+    assert back is not None and (back.event_time_ms, back.seen_at_ms) == (-(2**63), 2**63 - 1)
+
+
 def test_colliding_pair_keys_never_change_an_answer() -> None:
     # 2-bit keys: every band, content hash and root shares its key with a quarter of the
     # others, so each lookup must sort the real hits from the collisions by itself
@@ -384,3 +396,160 @@ def test_colliding_pair_keys_never_change_an_answer() -> None:
     compact._key_bits = 2
     assert random_operations(compact, 11, 2_000) == random_operations(
         FingerprintIndex(CONFIG.lsh), 11, 2_000)
+
+
+def test_pair_keys_are_stable_because_snapshots_persist_them() -> None:
+    # A snapshot stores the pair table as computed here and a restored index looks its keys up
+    # with the code of the day: a change of band_mix, the key spaces or the string hash would
+    # make every restored entry unfindable, so it needs a snapshot version bump.
+    index = CompactIndex(CONFIG.lsh)  # 32 bands of 4: 26 key bits under 6 bits of space
+    signature = (np.arange(128, dtype=np.uint64) * 2654435761 % 2**32).astype(np.uint32)
+    duplicate = IndexEntry(id="a", event_time_ms=1, root="r\ud800",  # a lone surrogate
+                           fingerprint=Fingerprint("0123456789abcdef" * 2, signature, 10))
+    index.add(duplicate)
+    assert index._key_bits == 26
+    assert index._keys(0, duplicate).tolist() == [  # 32 bands, then member, content hash
+        19051734, 130587203, 172154088, 239411420, 292210716, 400243189, 403137086,
+        490145876, 571094660, 641409346, 696819434, 744144470, 839930478, 927370174,
+        991496107, 1064886701, 1079665269, 1164195449, 1229096619, 1285326555, 1377227680,
+        1416424047, 1493775119, 1573525979, 1653734754, 1700856348, 1748181023, 1840302995,
+        1891016681, 1980378138, 2035537654, 2081286152, 2280749488, 2147764341]
+    assert [e.id for e in index.members("r\ud800")] == ["a"]
+    hidden = dataclasses.replace(duplicate, searchable=False)
+    assert index._keys(0, hidden).tolist() == [2280749488]  # the member key only
+
+
+@pytest.mark.parametrize("bands", [1, 2, 3, 14, 15, 30, 31, 32, 62, 63, 64, 100])
+def test_key_spaces_fit_in_the_high_bits_and_leave_every_other_bit_to_the_key(
+    bands: int,
+) -> None:
+    key_bits = CompactIndex(LSHConfig(bands=bands, rows=4))._key_bits
+    highest_space = bands + 1  # bands 0..bands-1, content hashes, members
+    assert highest_space < 2 ** (32 - key_bits)  # the spaces never overlap
+    assert highest_space >= 2 ** (31 - key_bits)  # one more key bit would not fit them
+
+
+def test_bands_that_use_fewer_values_than_the_signature_answer_like_the_reference() -> None:
+    lsh = LSHConfig(bands=30, rows=4)  # 120 of the 128 values
+    assert random_operations(CompactIndex(lsh, buffer_pairs=128), 12, 1_500) == (
+        random_operations(FingerprintIndex(lsh), 12, 1_500))
+
+
+def test_sources_are_interned_once_also_after_a_restore() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    for k, source in enumerate(["s1", "s2", "s1", None, "s2"]):
+        index.add(dataclasses.replace(entry(f"e{k}", k), source=source))
+    assert index._sources == [None, "s1", "s2"]
+    arrays, meta = index.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    restored.add(dataclasses.replace(entry("e9", 9), source="s1"))
+    assert restored._sources == [None, "s1", "s2"]
+    assert restored.get("e9").source == "s1"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("remove", [False, True])
+def test_an_index_without_live_rows_restores(remove: bool) -> None:
+    index = CompactIndex(CONFIG.lsh)
+    if remove:  # rows, all of them free
+        index.add(entry("a", 1, seen_at_ms=5))
+        index.remove("a")
+    arrays, meta = index.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    assert len(restored) == 0 and restored._min_seen == 2**63 - 1
+    restored.add(entry("b", 2, seen_at_ms=7))
+    assert wire(restored.get("b")) == wire(entry("b", 2, seen_at_ms=7))
+
+
+def test_a_snapshot_with_columns_of_other_integer_types_restores_the_same_index() -> None:
+    # Each column is cast to the index's type on load: a snapshot whose arrays came back
+    # wider (int64, or Python ints for the 64-bit ones) is the same index.
+    compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    random_operations(compact, 6, 600)
+    arrays, meta = compact.export_state()
+    widened = {
+        name: array.copy() if name.startswith("blob_")
+        else array.astype(object) if array.dtype in (np.uint64, np.int64)
+        else array.astype(np.int64)
+        for name, array in arrays.items()
+    }
+    restored = CompactIndex.from_state(CONFIG.lsh, widened, meta)
+    again, _ = restored.export_state()
+    for name, array in arrays.items():
+        assert again[name].dtype == array.dtype, name
+        assert np.array_equal(again[name], array), name
+    assert random_operations(restored, 7, 400) == random_operations(compact, 7, 400)
+
+
+def test_decoded_entries_are_cached_least_recently_used_first_out() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    fingerprint = fp(document(1))
+    ids = [f"e{k}" for k in range(DECODED_CACHE_ENTRIES + 1)]
+    for article_id in ids:
+        index.add(IndexEntry(article_id, 1, fingerprint, article_id))
+    first = {article_id: index.get(article_id) for article_id in ids}  # e0 is evicted last
+    assert index.get(ids[1]) is first[ids[1]]  # still cached: exactly 1,024 entries are
+    assert index.get(ids[0]) is not first[ids[0]]  # decoded again
+    assert index.get(ids[-1]) is first[ids[-1]]  # the most recent stays
+
+
+def _many_rows(count: int) -> CompactIndex:
+    index = CompactIndex(CONFIG.lsh)  # default pair buffer: nothing flushes on its own
+    fingerprint = fp(document(1))
+    for k in range(count):
+        index.add(IndexEntry(f"e{k}", 1, fingerprint, f"e{k}"))
+    return index
+
+
+@pytest.mark.parametrize(("removed", "compacted"), [(100, False), (1_024, False),
+                                                     (1_025, True)])
+def test_rows_waiting_for_their_pairs_are_reclaimed_once_more_than_1024_wait(
+    removed: int, compacted: bool,
+) -> None:
+    # 1,100 rows: the threshold is max(rows, 16,384) / 16 = 1,024 waiting rows
+    index = _many_rows(1_100)
+    for k in range(removed):
+        index.remove(f"e{k}")
+    assert len(index._quarantine) == removed and not index._free
+    index.add(entry("new", 2))
+    # compaction rewrites the pairs, every waiting row is free, and the new entry takes one
+    assert index._rows == (1_100 if compacted else 1_101)
+    assert len(index._free) == (removed - 1 if compacted else 0)
+    assert wire(index.get("new")) == wire(entry("new", 2))
+    assert sorted(e.id for e in index.candidates(entry("x", 1).fingerprint)) == sorted(
+        f"e{k}" for k in range(removed, 1_100))
+
+
+def test_columns_double_when_full() -> None:
+    index = _many_rows(1_025)
+    assert index._capacity == 2_048 and len(index._blobs) == 2_048
+    assert index._sig.shape == (2_048, 128)
+
+
+def test_stats_count_columns_in_use_pairs_ids_and_packed_rows() -> None:
+    empty = CompactIndex(CONFIG.lsh)
+    assert empty.stats() == IndexStats(0, 0, empty._ids.nbytes)
+    index = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    for k in range(50):  # 33 pairs each: two levels and 66 pairs in the buffer
+        index.add(entry(f"e{k}", k))
+    index.remove("e3")
+    pairs = index._pairs
+    assert len(pairs.levels) >= 2 and pairs._buffered > 0 and pairs.nbytes > 0
+    per_row = 128 * 4 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 1 + 8  # signature ... state, spill pointer
+    packed = sum(len(b) + 33 for b in index._blobs if b is not None)
+    assert index.stats() == IndexStats(
+        entries=49, band_keys=len(pairs),
+        approx_bytes=per_row * 50 + pairs.nbytes + index._ids.nbytes + packed
+        + 8 * 1_024 + 100 * len(pairs.levels) + 120 * pairs._buffered,
+        spilled_bytes=0, spill_errors=0)
+    one = CompactIndex(CONFIG.lsh)
+    one.add(entry("a", 1))
+    arrays, meta = one.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)  # its columns hold exactly one row
+    pairs = restored._pairs
+    assert restored._capacity == 1 and len(pairs.levels) == 1
+    assert restored.stats() == IndexStats(
+        1, 33, per_row + pairs.nbytes + restored._ids.nbytes
+        + len(restored._blobs[0]) + 33 + 8 + 100)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import logging
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -319,3 +320,57 @@ def test_expiry_frees_rows_without_decoding_them() -> None:
     index._decode = refuse  # type: ignore[assignment,method-assign]
     assert index.expire(now_ms=1_000 + 30, window_ms=1_000) == [f"e{k}" for k in range(30)]
     assert len(index) == 20
+
+
+def test_a_compaction_moves_the_rows_of_the_sparse_segment_only() -> None:
+    index, _, _ = spilled_index(256)
+    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
+    for e in entries:
+        index.add(e)
+    moved_from: list[set[int]] = []
+    for e in entries[::3] + entries[1::3]:
+        before = index._cold[: index._rows].copy()
+        index.remove(e.id)
+        after = index._cold[: index._rows]
+        changed = np.nonzero((before != after) & (after != 0))[0]
+        moved_from.append({int(before[r] >> np.uint64(24)) // 256 for r in changed})
+    assert any(moved_from)  # compactions happened, each emptying exactly one segment
+    assert all(len(segments) <= 1 for segments in moved_from)
+
+
+def test_a_compaction_that_cannot_write_logs_the_error_and_loses_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage = FlakySegments()
+    spill = Spill(storage, segment_bytes=256)
+    index = CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill)
+    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
+    for e in entries:
+        index.add(e)
+    storage.full = True  # removals only release: the compactions are what write
+    with caplog.at_level(logging.WARNING):
+        for e in entries[::3] + entries[1::3]:
+            index.remove(e.id)
+    assert index.spill_errors == storage.failures > 0
+    assert [r.message for r in caplog.records] == [
+        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
+        "until it works again (ingest_index_spill_errors counts the failures)"]
+    assert all(wire(index.get(e.id)) == wire(e) for e in entries[2::3])
+
+
+@pytest.mark.parametrize(("spare", "spilled"), [(0, True), (-1, False)])
+def test_rare_fields_spill_up_to_exactly_the_largest_range_one_append_takes(
+    spare: int, spilled: bool,
+) -> None:
+    revised = dataclasses.replace(entry("a", 1), revision=2)
+    heap = CompactIndex(CONFIG.lsh)
+    heap.add(revised)
+    size = len(split_rare(heap._blobs[0])[1])  # type: ignore[arg-type]
+    index = CompactIndex(CONFIG.lsh, spill=Spill(MemorySegments(), segment_bytes=size + spare))
+    index.add(revised)
+    assert bool(index._cold[0]) is spilled
+    arrays, meta = heap.export_state()  # and so does a snapshot's row on load
+    loaded = CompactIndex.from_state(CONFIG.lsh, arrays, meta,
+                                     spill=Spill(MemorySegments(), segment_bytes=size + spare))
+    assert bool(loaded._cold[0]) is spilled
+    assert wire(index.get("a")) == wire(loaded.get("a")) == wire(revised)
