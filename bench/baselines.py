@@ -233,13 +233,16 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
     """Articles/s on this core: text path (parse, normalize, fingerprint) and the whole core.
 
     Best of ``repeat`` passes; the core gets a fresh Deduplicator per pass so every pass
-    decides the same stream against the same growing index.
+    decides the same stream against the same growing index. The first pass's rates are kept
+    too: a worker sees each message once, so later passes (warm caches, the figures cache
+    of ``dedup.figures`` among them) flatter the core against it.
     """
     config = CoreConfig()
     raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
             for i, v in enumerate(values)]
     prepare(raws[0], config)  # warm-up: language model, regexes
-    best_text = best_core = 0.0
+    text_rates: list[float] = []
+    core_rates_: list[float] = []
     for _ in range(repeat):
         started = time.process_time()
         for raw in raws:
@@ -247,14 +250,15 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
                 prepare(raw, config)
             except Exception:  # dead letters cost what they cost: skip them here
                 continue
-        best_text = max(best_text, len(raws) / (time.process_time() - started))
+        text_rates.append(len(raws) / (time.process_time() - started))
         dedup = Deduplicator(config, worker="bench")
         started = time.process_time()
         for raw in raws:
             dedup.process(raw, raw.timestamp_ms)
-        best_core = max(best_core, len(raws) / (time.process_time() - started))
-    return {"text_path_per_s": round(best_text, 1), "core_per_s": round(best_core, 1),
-            "articles": len(raws)}
+        core_rates_.append(len(raws) / (time.process_time() - started))
+    return {"text_path_per_s": round(max(text_rates), 1), "core_per_s": round(max(core_rates_), 1),
+            "text_path_first_pass_per_s": round(text_rates[0], 1),
+            "core_first_pass_per_s": round(core_rates_[0], 1), "articles": len(raws)}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -283,6 +283,9 @@ DATASKETCH = python_module("bench.baselines", "datasketch")
 DAYONE = python_module("bench.dayone")
 # The pipeline worker with story clustering off (``env`` execs it: same pid, same group).
 NO_STORIES = ["env", "INGEST_STORIES=false", *WORKER]
+# The shell's cost (issue 14): the worker on one core without its prepare pool, against the
+# pure core's rate on one core (``taskset`` and ``env`` exec it: same pid, same group).
+ONE_CORE_NO_POOL = ["taskset", "-c", "0", "env", "INGEST_PROCESSES=0", *WORKER]
 
 
 def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,

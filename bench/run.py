@@ -44,6 +44,8 @@ TARGETS = (
     ("two_vs_one_worker", "2 workers / 1 worker (articles/s)", 1.6, True),
     ("stories_on_vs_off", "pipeline with / without stories (articles/s; cost <= 15 %)", 0.85,
      True),
+    ("one_core_no_pool_vs_core", "pipeline on one core, pool off / pure core on one core "
+     "(articles/s)", 0.85, True),
     ("cost_1m_vs_10k", "per-article cost (process) at 1M / at 10k entries", 1.2, False),
     ("copies_largest_vs_smallest", "per-copy cost of a story copied 10,000 / 10 times", 1.2,
      False),
@@ -129,6 +131,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         if small and large and small is not large else None,
         "e2e_vs_core_no_kafka": div(rate("pipeline_1w"),
                                     results.get("core", {}).get("core_per_s")),
+        "one_core_no_pool_vs_core": div(rate("pipeline_1core_nopool"),
+                                        results.get("core", {}).get("core_per_s")),
+        "one_core_no_pool_vs_core_first_pass": div(
+            rate("pipeline_1core_nopool"), results.get("core", {}).get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
     }
@@ -159,6 +165,7 @@ def verdicts(values: dict[str, float | None]) -> list[dict[str, Any]]:
 RUN_LABELS = {
     "trivial_faust": "(a) trivial Faust forward agent, 1 worker",
     "pipeline_1w": "pipeline, 1 worker",
+    "pipeline_1core_nopool": "pipeline, 1 worker on one core, pool off (INGEST_PROCESSES=0)",
     "pipeline_1w_nostories": "pipeline, 1 worker, stories off (INGEST_STORIES=false)",
     "pipeline_1w_again": "pipeline, 1 worker, again after the stories-off run",
     "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
@@ -189,7 +196,13 @@ def results_table(results: dict[str, Any]) -> str:
     core = results.get("core")
     if core:
         for key, label in (("text_path_per_s", "(c) text path, no Kafka, 1 core"),
-                           ("core_per_s", "(c) whole pure core, no Kafka, 1 core")):
+                           ("core_per_s", "(c) whole pure core, no Kafka, 1 core"),
+                           ("text_path_first_pass_per_s",
+                            "(c) text path, first pass only (each message once)"),
+                           ("core_first_pass_per_s",
+                            "(c) whole pure core, first pass only (each message once)")):
+            if key not in core:
+                continue
             lines.append(f"| {label} | {_fmt(core[key])} | "
                          f"{_fmt(1000 / core[key] if core[key] else None, '.2f')} | - | - | - |")
     return "\n".join(lines)
@@ -230,6 +243,10 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"{_fmt(extra.get('decide_1m_vs_10k'), '.2f')} | - | informative |")
     lines.append(f"| pipeline e2e / pure core without Kafka | "
                  f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
+    lines.append(f"| pipeline on one core, pool off / pure core's first pass (each message "
+                 f"once, as the worker sees it) | "
+                 f"{_fmt(extra.get('one_core_no_pool_vs_core_first_pass'), '.2f')} | - | "
+                 f"informative |")
     return "\n".join(lines)
 
 
@@ -385,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "nostories,datasketch,dayone,scale,latency,profile,core")
+                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -431,6 +448,7 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     runs = results["runs"]
     plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
             ("pipeline", "pipeline_1w", e2e.WORKER, 1),
+            ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1),
             # The story clustering's end-to-end cost (issue 16): the same worker without it,
             # then with it again (A-B-A: a host whose speed drifts during the run, as shared
             # machines do, biases a single A-B pair by as much as the cost measured).

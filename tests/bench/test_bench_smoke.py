@@ -83,7 +83,10 @@ def test_report_renders_ratios_and_targets() -> None:
                                     ("pipeline_1w_nostories", 690.0),
                                     ("pipeline_1w_again", 642.0),
                                     ("datasketch", 100.0), ("dayone", 200.0),
-                                    ("pipeline_2w", 900.0))},
+                                    ("pipeline_2w", 900.0),
+                                    ("pipeline_1core_nopool", 300.0))},
+        "core": {"text_path_per_s": 500.0, "core_per_s": 400.0, "articles": 10,
+                 "text_path_first_pass_per_s": 450.0, "core_first_pass_per_s": 375.0},
         "growth": [{"entries": 10_000, "process_us": 100.0, "decide_apply_us": 10.0,
                     "rss_bytes_per_entry": 1.0, "approx_bytes_per_entry": 1.0, "fill_s": 0.1},
                    {"entries": 1_000_000, "process_us": 110.0, "decide_apply_us": 11.0,
@@ -101,12 +104,19 @@ def test_report_renders_ratios_and_targets() -> None:
     assert results["ratios"]["pipeline_vs_trivial"] == 0.6
     # the stories-off run against the mean of the stories-on runs around it: 621 / 690
     assert results["ratios"]["stories_on_vs_off"] == 0.9
+    # the shell's cost: one core without the pool against the pure core, 300 / 400
+    assert results["ratios"]["one_core_no_pool_vs_core"] == 0.75
+    assert results["ratios"]["one_core_no_pool_vs_core_first_pass"] == 0.8
     assert [t["met"] for t in results["targets"]] == [
-        True, True, True, False, True, True, True, False]
+        True, True, True, False, True, False, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
     text = run.render_markdown(results, "hand-written")
     assert "| 1,000,000 | 110.0 | 11.0 | 1,100 | - | 540 | 9.0 |" in text
     assert "missed by" in text and "hand-written" in text
+    assert ("| pipeline, 1 worker on one core, pool off (INGEST_PROCESSES=0) | 300.0 |"
+            in text)
+    assert "| (c) whole pure core, first pass only (each message once) | 375.0 | 2.67 |" in text
+    assert "(each message once, as the worker sees it) | 0.80 | - | informative |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
 
