@@ -488,8 +488,9 @@ def test_decoded_entries_are_cached_least_recently_used_first_out() -> None:
     ids = [f"e{k}" for k in range(DECODED_CACHE_ENTRIES + 1)]
     for article_id in ids:
         index.add(IndexEntry(article_id, 1, fingerprint, article_id))
-    first = {article_id: index.get(article_id) for article_id in ids}  # e0 is evicted last
-    assert index.get(ids[1]) is first[ids[1]]  # still cached: exactly 1,024 entries are
+    # decoded in order: the 1,025th evicts the least recently used, e0, and only it
+    first = {article_id: index.get(article_id) for article_id in ids}
+    assert index.get(ids[1]) is first[ids[1]]  # still cached: the cache holds 1,024
     assert index.get(ids[0]) is not first[ids[0]]  # decoded again
     assert index.get(ids[-1]) is first[ids[-1]]  # the most recent stays
 
