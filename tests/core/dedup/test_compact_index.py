@@ -401,7 +401,8 @@ def test_colliding_pair_keys_never_change_an_answer() -> None:
 def test_pair_keys_are_stable_because_snapshots_persist_them() -> None:
     # A snapshot stores the pair table as computed here and a restored index looks its keys up
     # with the code of the day: a change of band_mix, the key spaces or the string hash would
-    # make every restored entry unfindable, so it needs a snapshot version bump.
+    # make every restored entry unfindable, so it needs a bump of SNAPSHOT_VERSION
+    # (streams/shell/snapshot.py), which makes workers rebuild from the log instead.
     index = CompactIndex(CONFIG.lsh)  # 32 bands of 4: 26 key bits under 6 bits of space
     signature = (np.arange(128, dtype=np.uint64) * 2654435761 % 2**32).astype(np.uint32)
     duplicate = IndexEntry(id="a", event_time_ms=1, root="r\ud800",  # a lone surrogate
