@@ -448,12 +448,13 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     runs = results["runs"]
     plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
             ("pipeline", "pipeline_1w", e2e.WORKER, 1),
-            ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1),
             # The story clustering's end-to-end cost (issue 16): the same worker without it,
             # then with it again (A-B-A: a host whose speed drifts during the run, as shared
             # machines do, biases a single A-B pair by as much as the cost measured).
             ("nostories", "pipeline_1w_nostories", e2e.NO_STORIES, 1),
             ("nostories", "pipeline_1w_again", e2e.WORKER, 1),
+            # After the A-B-A bracket, which it would otherwise split.
+            ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1),
             ("datasketch", "datasketch", e2e.DATASKETCH, 1),
             ("dayone", "dayone", e2e.DAYONE, 1),
             ("scale", "pipeline_2w", e2e.WORKER, 2))

@@ -44,6 +44,7 @@ from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.dedup.pairs import PairTable
 from streams.core.dedup.rows import (
     EXTRA_FIELDS,
+    MIN_PACKED_BYTES,
     blob_id,
     pack_rare,
     pack_strings,
@@ -584,6 +585,8 @@ class CompactIndex:
             raise ValueError("snapshot arrays of inconsistent lengths")
         if not np.array_equal(lengths >= 0, state != 0):
             raise ValueError("snapshot rows and their packed strings disagree")
+        if (lengths[state != 0] < MIN_PACKED_BYTES).any():
+            raise ValueError("snapshot rows shorter than a packed row")
         data = arrays["blob_data"].tobytes()
         if int(lengths[lengths > 0].sum()) != len(data):
             raise ValueError("snapshot packed strings of the wrong total length")

@@ -41,6 +41,8 @@ EXTRA_DEFAULTS: tuple[Any, ...] = tuple(
 _SHORT = struct.Struct("<BHHHH")
 _LONG = struct.Struct("<BIIII")
 _SHORT_ABSENT = 0xFFFF
+# The fewest bytes a packed row has: the short header, every string empty.
+MIN_PACKED_BYTES = _SHORT.size
 _LONG_ABSENT = 0xFFFFFFFF
 
 

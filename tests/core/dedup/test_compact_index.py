@@ -19,6 +19,7 @@ from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
+from streams.shell.snapshot import SNAPSHOT_VERSION
 from tests.core.dedup.helpers import CONFIG, document, edited, fp
 from tests.harness import SAMPLES, envelope
 
@@ -335,6 +336,8 @@ def _set(where: str, key: str, value: object) -> Callable[[dict[str, Any], dict[
     (_set("source", "1", 9), "snapshot rows name unknown sources"),
     (_set("source", "1", 2), "snapshot rows name unknown sources"),  # sources: None, s1
     (_set("meta", "live", 2), "snapshot live-row count disagrees with its rows"),
+    (_set("blob_lengths", "1", 0), "snapshot rows shorter than a packed row"),
+    (_set("blob_lengths", "1", 8), "snapshot rows shorter than a packed row"),  # header: 9
     (_truncated("blob_data"), "snapshot packed strings of the wrong total length"),
 ])
 def test_each_inconsistency_of_a_snapshot_is_refused_with_its_reason(
@@ -403,6 +406,7 @@ def test_pair_keys_are_stable_because_snapshots_persist_them() -> None:
     # with the code of the day: a change of band_mix, the key spaces or the string hash would
     # make every restored entry unfindable, so it needs a bump of SNAPSHOT_VERSION
     # (streams/shell/snapshot.py), which makes workers rebuild from the log instead.
+    assert SNAPSHOT_VERSION == 2  # the keys below are those of version 2's snapshots
     index = CompactIndex(CONFIG.lsh)  # 32 bands of 4: 26 key bits under 6 bits of space
     signature = (np.arange(128, dtype=np.uint64) * 2654435761 % 2**32).astype(np.uint32)
     duplicate = IndexEntry(id="a", event_time_ms=1, root="r\ud800",  # a lone surrogate
@@ -550,8 +554,49 @@ def test_stats_count_columns_in_use_pairs_ids_and_packed_rows() -> None:
     arrays, meta = one.export_state()
     restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
                                        meta)  # its columns hold exactly one row
+    assert isinstance(index.stats().approx_bytes, int)
     pairs = restored._pairs
     assert restored._capacity == 1 and len(pairs.levels) == 1
     assert restored.stats() == IndexStats(
         1, 33, per_row + pairs.nbytes + restored._ids.nbytes
         + len(restored._blobs[0]) + 33 + 8 + 100)  # type: ignore[arg-type]
+
+
+def test_the_id_table_keeps_one_slot_per_id_as_it_grows() -> None:
+    # The table grows (a rebuild from the live rows) while an add is inserting its id: the
+    # new row is live by then, and the insert must find it rather than take a second slot.
+    index = CompactIndex(CONFIG.lsh)
+    fingerprint = fp(document(1))
+    ids = [f"e{k}" for k in range(600)]  # past 512 ids: the table grows at least once
+    for article_id in ids:
+        index.add(IndexEntry(article_id, 1, fingerprint, article_id))
+    assert index._ids.count == len(index) == 600
+    for article_id in ids:
+        assert index.remove(article_id) is not None
+    assert index._ids.count == len(index) == 0
+
+
+def test_a_row_of_nothing_but_its_header_restores() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    bare = IndexEntry(id="", event_time_ms=1, fingerprint=fp(document(1)), root="", origin="")
+    index.add(bare)
+    arrays, meta = index.export_state()
+    assert arrays["blob_lengths"].tolist() == [9]  # the shortest packed row
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       meta)
+    assert wire(restored.get("")) == wire(bare)
+
+
+def test_an_entry_is_found_by_its_signature_whatever_its_integer_type() -> None:
+    # A signature that is not uint32 is kept as given; its bands are compared as uint32 (the
+    # values wrap), on the probe as in the matrix, so the entry is its own candidate.
+    index = CompactIndex(CONFIG.lsh)
+    index.add(entry("first", 1))
+    values = fp(document(2)).signature.astype(np.int64)
+    values[::3] -= 2**32  # negative
+    values[1::3] += 2**32  # past uint32
+    odd = dataclasses.replace(entry("odd", 2), fingerprint=Fingerprint("b" * 32, values, 10))
+    index.add(odd)
+    assert [e.id for e in index.candidates(odd.fingerprint)] == ["odd"]
+    back = index.get("odd")
+    assert back is not None and np.array_equal(back.fingerprint.signature, values)

@@ -334,7 +334,7 @@ def test_a_compaction_moves_the_rows_of_the_sparse_segment_only() -> None:
         after = index._cold[: index._rows]
         changed = np.nonzero((before != after) & (after != 0))[0]
         moved_from.append({int(before[r] >> np.uint64(24)) // 256 for r in changed})
-    assert any(moved_from)  # compactions happened, each emptying exactly one segment
+    assert any(moved_from)  # compactions happened, each taking rows from one segment only
     assert all(len(segments) <= 1 for segments in moved_from)
 
 
