@@ -112,6 +112,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     def div(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a and b else None
 
+    core = results.get("core", {})
     by_size = {g["entries"]: g for g in results.get("growth", [])}
     small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
     return {
@@ -129,12 +130,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         if small and large and small is not large else None,
         "decide_1m_vs_10k": div(large["decide_apply_us"], small["decide_apply_us"])
         if small and large and small is not large else None,
-        "e2e_vs_core_no_kafka": div(rate("pipeline_1w"),
-                                    results.get("core", {}).get("core_per_s")),
-        "one_core_no_pool_vs_core": div(rate("pipeline_1core_nopool"),
-                                        results.get("core", {}).get("core_per_s")),
-        "one_core_no_pool_vs_core_first_pass": div(
-            rate("pipeline_1core_nopool"), results.get("core", {}).get("core_first_pass_per_s")),
+        "e2e_vs_core_no_kafka": div(rate("pipeline_1w"), core.get("core_per_s")),
+        "one_core_no_pool_vs_core": div(rate("pipeline_1core_nopool"), core.get("core_per_s")),
+        "one_core_no_pool_vs_core_first_pass": div(rate("pipeline_1core_nopool"),
+                                                   core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
     }

@@ -29,6 +29,7 @@ from streams.core.dedup.similarity import verify
 from streams.core.pipeline import Deduplicator
 from streams.core.prepare import Prepared
 from tests.core.dedup.helpers import CONFIG, document, edited, fp, prepared_text
+from tests.core.dedup.test_compact_index import round_trip
 
 WIDTH = CONFIG.minhash.num_perm
 COUNTS = [0, 12, 40, 255, 256, 257, 300, 1_000, 5_000]
@@ -118,9 +119,7 @@ def test_both_backends_show_a_filter_the_same_rows_and_a_snapshot_keeps_them() -
     assert [flag for _, flag in expected].count(True) == 2  # kept-long and kept-v1
     assert _flags_seen(memory, probe) == expected
     assert _flags_seen(compact, probe) == expected
-    arrays, meta = compact.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()}, meta)
-    assert _flags_seen(restored, probe) == expected
+    assert _flags_seen(round_trip(compact), probe) == expected
 
 
 def test_a_filter_that_keeps_nothing_leaves_nothing_to_decode() -> None:

@@ -16,6 +16,7 @@ from streams.core.dedup.compact_index import DECODED_CACHE_ENTRIES, CompactIndex
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.index import FingerprintIndex, Index, IndexStats
 from streams.core.dedup.model import Fingerprint, IndexEntry
+from streams.core.dedup.spill import Spill
 from streams.core.fingerprint_log import encode_record
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
@@ -32,6 +33,13 @@ def entry(article_id: str, seed: int, seen_at_ms: int = 0, root: str | None = No
 def wire(e: IndexEntry | None) -> bytes | None:
     """Every field the log carries: equal bytes mean equal entries."""
     return None if e is None else encode_record(e, (), "")
+
+
+def round_trip(index: CompactIndex, spill: Spill | None = None) -> CompactIndex:
+    """``index`` exported to snapshot arrays (copied: the index may change on) and loaded."""
+    arrays, meta = index.export_state()
+    return CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()}, meta,
+                                   spill=spill)
 
 
 def test_add_get_and_replace() -> None:
@@ -178,9 +186,7 @@ def test_random_operations_answer_like_the_reference() -> None:
 def test_exported_state_restores_an_identical_index() -> None:
     compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
     random_operations(compact, 6, 1_500)
-    arrays, meta = compact.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)
+    restored = round_trip(compact)
     assert random_operations(restored, 7, 800) == random_operations(compact, 7, 800)
 
 
@@ -279,13 +285,12 @@ def test_packed_row_bytes_are_counted_exactly() -> None:
         return sum(len(b) + 33 for b in ix._blobs if b is not None)
 
     assert index._blob_bytes == counted(index)
-    arrays, meta = index.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)
+    restored = round_trip(index)
     assert restored._blob_bytes == counted(restored) == index._blob_bytes
     # a free row is exported as length -1
     free = [r for r in range(index._rows) if index._blobs[r] is None]
-    assert free and all(int(arrays["blob_lengths"][r]) == -1 for r in free)
+    lengths = index.export_state()[0]["blob_lengths"]
+    assert free and all(int(lengths[r]) == -1 for r in free)
 
 
 def test_expiry_keeps_track_of_the_oldest_live_row() -> None:
@@ -357,9 +362,7 @@ def test_a_restored_index_reuses_free_rows_lowest_first_and_knows_its_oldest_row
         compact.add(entry(f"e{k}", k, seen_at_ms=10 + k))
     compact.remove("e0")
     compact.remove("e2")  # rows 0 and 2 free
-    arrays, meta = compact.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)
+    restored = round_trip(compact)
     assert restored._min_seen == 11
     assert restored.expire(now_ms=1_011, window_ms=1_000) == []  # cutoff 11: none older
     restored.add(entry("n1", 9))
@@ -445,9 +448,7 @@ def test_sources_are_interned_once_also_after_a_restore() -> None:
     for k, source in enumerate(["s1", "s2", "s1", None, "s2"]):
         index.add(dataclasses.replace(entry(f"e{k}", k), source=source))
     assert index._sources == [None, "s1", "s2"]
-    arrays, meta = index.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)
+    restored = round_trip(index)
     restored.add(dataclasses.replace(entry("e9", 9), source="s1"))
     assert restored._sources == [None, "s1", "s2"]
     assert restored.get("e9").source == "s1"  # type: ignore[union-attr]
@@ -459,9 +460,7 @@ def test_an_index_without_live_rows_restores(remove: bool) -> None:
     if remove:  # rows, all of them free
         index.add(entry("a", 1, seen_at_ms=5))
         index.remove("a")
-    arrays, meta = index.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)
+    restored = round_trip(index)
     assert len(restored) == 0 and restored._min_seen == 2**63 - 1
     restored.add(entry("b", 2, seen_at_ms=7))
     assert wire(restored.get("b")) == wire(entry("b", 2, seen_at_ms=7))
@@ -487,25 +486,22 @@ def test_a_snapshot_with_columns_of_other_integer_types_restores_the_same_index(
     assert random_operations(restored, 7, 400) == random_operations(compact, 7, 400)
 
 
-def test_decoded_entries_are_cached_least_recently_used_first_out() -> None:
-    index = CompactIndex(CONFIG.lsh)
-    fingerprint = fp(document(1))
-    ids = [f"e{k}" for k in range(DECODED_CACHE_ENTRIES + 1)]
-    for article_id in ids:
-        index.add(IndexEntry(article_id, 1, fingerprint, article_id))
-    # decoded in order: the 1,025th evicts the least recently used, e0, and only it
-    first = {article_id: index.get(article_id) for article_id in ids}
-    assert index.get(ids[1]) is first[ids[1]]  # still cached: the cache holds 1,024
-    assert index.get(ids[0]) is not first[ids[0]]  # decoded again
-    assert index.get(ids[-1]) is first[ids[-1]]  # the most recent stays
-
-
 def _many_rows(count: int) -> CompactIndex:
     index = CompactIndex(CONFIG.lsh)  # default pair buffer: nothing flushes on its own
     fingerprint = fp(document(1))
     for k in range(count):
         index.add(IndexEntry(f"e{k}", 1, fingerprint, f"e{k}"))
     return index
+
+
+def test_decoded_entries_are_cached_least_recently_used_first_out() -> None:
+    ids = [f"e{k}" for k in range(DECODED_CACHE_ENTRIES + 1)]
+    index = _many_rows(len(ids))  # ids e0, e1, ...
+    # decoded in order: the 1,025th evicts the least recently used, e0, and only it
+    first = {article_id: index.get(article_id) for article_id in ids}
+    assert index.get(ids[1]) is first[ids[1]]  # still cached: the cache holds 1,024
+    assert index.get(ids[0]) is not first[ids[0]]  # decoded again
+    assert index.get(ids[-1]) is first[ids[-1]]  # the most recent stays
 
 
 @pytest.mark.parametrize(("removed", "compacted"), [(100, False), (1_024, False),
@@ -551,9 +547,7 @@ def test_stats_count_columns_in_use_pairs_ids_and_packed_rows() -> None:
         spilled_bytes=0, spill_errors=0)
     one = CompactIndex(CONFIG.lsh)
     one.add(entry("a", 1))
-    arrays, meta = one.export_state()
-    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                       meta)  # its columns hold exactly one row
+    restored = round_trip(one)  # its columns hold exactly one row
     assert isinstance(index.stats().approx_bytes, int)
     pairs = restored._pairs
     assert restored._capacity == 1 and len(pairs.levels) == 1
@@ -565,11 +559,8 @@ def test_stats_count_columns_in_use_pairs_ids_and_packed_rows() -> None:
 def test_the_id_table_keeps_one_slot_per_id_as_it_grows() -> None:
     # The table grows (a rebuild from the live rows) while an add is inserting its id: the
     # new row is live by then, and the insert must find it rather than take a second slot.
-    index = CompactIndex(CONFIG.lsh)
-    fingerprint = fp(document(1))
-    ids = [f"e{k}" for k in range(600)]  # past 512 ids: the table grows at least once
-    for article_id in ids:
-        index.add(IndexEntry(article_id, 1, fingerprint, article_id))
+    index = _many_rows(600)  # past 512 ids: the table grows at least once
+    ids = [f"e{k}" for k in range(600)]
     assert index._ids.count == len(index) == 600
     for article_id in ids:
         assert index.remove(article_id) is not None

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.index import FingerprintIndex
+from streams.core.dedup.model import IndexEntry
 from streams.core.dedup.rows import pack_strings, split_rare
 from streams.core.dedup.spill import MemorySegments, Spill
 from tests.core.dedup.helpers import CONFIG
 from tests.core.dedup.test_compact_index import (
     entry,
     random_operations,
+    round_trip,
     sample_outcomes,
     wire,
 )
@@ -136,10 +138,25 @@ def test_split_rare_cuts_a_packed_row_where_its_rare_fields_begin(
         strings, rare)
 
 
-def spilled_index(segment_bytes: int) -> tuple[CompactIndex, Spill, MemorySegments]:
-    storage = MemorySegments()
+def spilled_index(
+    segment_bytes: int, storage: MemorySegments | None = None
+) -> tuple[CompactIndex, Spill, MemorySegments]:
+    storage = MemorySegments() if storage is None else storage
     spill = Spill(storage, segment_bytes=segment_bytes)
     return CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill), spill, storage
+
+
+def add_revised(index: CompactIndex, count: int = 90) -> list[IndexEntry]:
+    """``count`` entries added to ``index``, each with a revision: rare fields that spill, the
+    same pickle size for all."""
+    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(count)]
+    for e in entries:
+        index.add(e)
+    return entries
+
+
+SPILL_FAILED = ("index spill write failed ([Errno 28] No space left on device): rows stay on "
+                "the heap until it works again (ingest_index_spill_errors counts the failures)")
 
 
 @pytest.mark.parametrize("segment_bytes", [64, 4096])
@@ -160,9 +177,7 @@ def test_a_spilled_index_answers_like_the_reference(segment_bytes: int) -> None:
 
 def test_rows_move_out_of_sparse_segments_and_still_decode() -> None:
     index, spill, storage = spilled_index(256)
-    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
-    for e in entries:
-        index.add(e)
+    entries = add_revised(index)
     size = spill.live_bytes // len(entries)  # every row spills the same pickle
     assert spill.live_bytes == size * len(entries)
     assert 256 // size >= 3  # each segment holds rows of all three thirds
@@ -194,10 +209,8 @@ def test_a_snapshot_of_a_spilled_index_equals_one_of_a_heap_index() -> None:
         assert array.tobytes() == spilled_arrays[name].tobytes(), name
     # restored into a spill or onto the heap, both answer alike from there on
     storage = MemorySegments()
-    into_spill = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                         meta, spill=Spill(storage, segment_bytes=256))
-    onto_heap = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                        meta)
+    into_spill = round_trip(heap, spill=Spill(storage, segment_bytes=256))
+    onto_heap = round_trip(heap)
     assert storage.segments
     assert random_operations(into_spill, 7, 800) == random_operations(onto_heap, 7, 800)
 
@@ -236,8 +249,7 @@ def test_a_failing_spill_keeps_rows_on_the_heap_and_answers_stay_right(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     storage = FlakySegments()
-    spill = Spill(storage, segment_bytes=128)
-    index = CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill)
+    index, spill, _ = spilled_index(128, storage)
     reference = FingerprintIndex(CONFIG.lsh)
 
     class Toggling:  # full for steps 300-900 of the sequence
@@ -255,9 +267,7 @@ def test_a_failing_spill_keeps_rows_on_the_heap_and_answers_stay_right(
         assert random_operations(index, 9, 3_000) == random_operations(reference, 9, 3_000)
     assert index.spill_errors == storage.failures > 0  # one per failed write
     assert index.stats().spill_errors == index.spill_errors
-    assert [r.message for r in caplog.records].count(
-        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
-        "until it works again (ingest_index_spill_errors counts the failures)") == 1
+    assert [r.message for r in caplog.records].count(SPILL_FAILED) == 1
     rows = [r for r in range(index._rows) if index._blobs[r] is not None]
     heap_rows = [r for r in rows if split_rare(index._blobs[r])[1]]  # type: ignore[arg-type]
     assert all(not index._cold[r] for r in heap_rows)
@@ -269,16 +279,12 @@ def test_a_snapshot_loads_onto_the_heap_when_the_spill_cannot_be_written(
 ) -> None:
     heap = CompactIndex(CONFIG.lsh, buffer_pairs=128)
     random_operations(heap, 6, 600)
-    arrays, meta = heap.export_state()
     storage = FlakySegments()
     storage.full = True
     with caplog.at_level(logging.WARNING):
-        loaded = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
-                                         meta, spill=Spill(storage))
+        loaded = round_trip(heap, spill=Spill(storage))
     assert loaded.spill_errors == 1 and not loaded._cold.any()
-    assert [r.message for r in caplog.records] == [
-        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
-        "until it works again (ingest_index_spill_errors counts the failures)"]
+    assert [r.message for r in caplog.records] == [SPILL_FAILED]
     assert random_operations(loaded, 7, 400) == random_operations(heap, 7, 400)
 
 
@@ -324,9 +330,7 @@ def test_expiry_frees_rows_without_decoding_them() -> None:
 
 def test_a_compaction_moves_the_rows_of_the_sparse_segment_only() -> None:
     index, _, _ = spilled_index(256)
-    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
-    for e in entries:
-        index.add(e)
+    entries = add_revised(index)
     moved_from: list[set[int]] = []
     for e in entries[::3] + entries[1::3]:
         before = index._cold[: index._rows].copy()
@@ -342,19 +346,14 @@ def test_a_compaction_that_cannot_write_logs_the_error_and_loses_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     storage = FlakySegments()
-    spill = Spill(storage, segment_bytes=256)
-    index = CompactIndex(CONFIG.lsh, buffer_pairs=128, spill=spill)
-    entries = [dataclasses.replace(entry(f"a{k}", k), revision=2) for k in range(90)]
-    for e in entries:
-        index.add(e)
+    index, _, _ = spilled_index(256, storage)
+    entries = add_revised(index)
     storage.full = True  # removals only release: the compactions are what write
     with caplog.at_level(logging.WARNING):
         for e in entries[::3] + entries[1::3]:
             index.remove(e.id)
     assert index.spill_errors == storage.failures > 0
-    assert [r.message for r in caplog.records] == [
-        "index spill write failed ([Errno 28] No space left on device): rows stay on the heap "
-        "until it works again (ingest_index_spill_errors counts the failures)"]
+    assert [r.message for r in caplog.records] == [SPILL_FAILED]
     assert all(wire(index.get(e.id)) == wire(e) for e in entries[2::3])
 
 
