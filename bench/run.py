@@ -53,6 +53,14 @@ TARGETS = (
      "profiles; not a ratio)", 1024, False),
 )
 
+# Targets the host itself can put out of reach: the ratio's ceiling on this machine, and why.
+CEILINGS = {"two_vs_one_worker": "two_vs_one_ceiling", "pipeline_vs_dayone": "dayone_ceiling"}
+CEILING_REASONS = {
+    "two_vs_one_worker": "one worker already keeps its cores busy: cores / cores busy",
+    "pipeline_vs_dayone": "every core busy at the pipeline's CPU per article, worker and "
+                          "broker, against the day-one rate",
+}
+
 
 def machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip()
@@ -98,6 +106,21 @@ def copies(sizes: Sequence[int]) -> dict[str, Any]:
     return result
 
 
+def capacity(messages: int) -> dict[str, Any]:
+    """``bench.capacity`` in a subprocess: what two cores give over one on this host."""
+    result: dict[str, Any] = _json_from("bench.capacity", "--messages", str(messages),
+                                        timeout_s=600)
+    return result
+
+
+def cores_busy(run: dict[str, Any] | None) -> float | None:
+    """Cores a run kept busy: worker and broker CPU seconds per article times its rate."""
+    if not run:
+        return None
+    per_article = (run["worker_cpu_s_per_1000"] + run["broker_cpu_s_per_1000"]) / 1000
+    return run["articles_per_s"] * per_article
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     runs = results["runs"]
 
@@ -113,6 +136,14 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         return round(a / b, 3) if a and b else None
 
     core = results.get("core", {})
+    nproc = results["machine"]["nproc"]
+    busy = cores_busy(runs.get("pipeline_1w"))
+    one_core = runs.get("pipeline_1core_nopool")
+    # What the pipeline would do with every core busy at its CPU per article (one core, pool
+    # off: no contention between its processes), worker and broker together.
+    all_cores_rate = (nproc * 1000 / (one_core["worker_cpu_s_per_1000"]
+                                      + one_core["broker_cpu_s_per_1000"])
+                      if one_core else None)
     by_size = {g["entries"]: g for g in results.get("growth", [])}
     small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
     return {
@@ -136,6 +167,11 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
                                                    core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
+        "host_capacity": results.get("capacity", {}).get("capacity"),
+        "cores_busy_1w": round(busy, 2) if busy is not None else None,
+        # Two workers share the cores one worker already keeps busy.
+        "two_vs_one_ceiling": div(nproc, busy),
+        "dayone_ceiling": div(all_cores_rate, rate("dayone")),
     }
 
 
@@ -148,7 +184,11 @@ def verdicts(values: dict[str, float | None]) -> list[dict[str, Any]]:
                         "value": None, "met": None, "by": "not measured"})
             continue
         met = value >= target if higher else value <= target
-        if higher:
+        ceiling = values.get(CEILINGS.get(key, ""))
+        if not met and ceiling is not None and ceiling < target:
+            by = (f"missed; the host does not allow it: at most {ceiling:.2f} here "
+                  f"({CEILING_REASONS[key]})")
+        elif higher:
             by = (f"met, {value / target - 1:+.0%} over" if met
                   else f"missed by {1 - value / target:.0%} (needs {target / value:.1f}x)")
         else:
@@ -242,6 +282,15 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"{_fmt(extra.get('decide_1m_vs_10k'), '.2f')} | - | informative |")
     lines.append(f"| pipeline e2e / pure core without Kafka | "
                  f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
+    lines.append(f"| two cores / one core on the stateless step, both busy at once "
+                 f"(`bench.capacity`) | {_fmt(extra.get('host_capacity'), '.2f')} | - | "
+                 f"informative |")
+    lines.append(f"| cores kept busy by 1 worker (worker + broker CPU s / s) | "
+                 f"{_fmt(extra.get('cores_busy_1w'), '.2f')} | - | informative |")
+    lines.append(f"| ceiling of 2 workers / 1 worker: cores / cores busy | "
+                 f"{_fmt(extra.get('two_vs_one_ceiling'), '.2f')} | - | informative |")
+    lines.append(f"| ceiling of pipeline / day-one: every core busy at the one-core CPU per "
+                 f"article | {_fmt(extra.get('dayone_ceiling'), '.2f')} | - | informative |")
     lines.append(f"| pipeline on one core, pool off / pure core's first pass (each message "
                  f"once, as the worker sees it) | "
                  f"{_fmt(extra.get('one_core_no_pool_vs_core_first_pass'), '.2f')} | - | "
@@ -401,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core")
+                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -444,6 +493,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     if "core" not in skip:
         results["core"] = core_rates(values[: args.core_messages])
         print(f"  (c) no Kafka: {results['core']}", flush=True)
+    if "capacity" not in skip:
+        results["capacity"] = capacity(args.core_messages)
+        print(f"  capacity: {results['capacity']}", flush=True)
     runs = results["runs"]
     plan = (("trivial", "trivial_faust", e2e.FORWARD, 1),
             ("pipeline", "pipeline_1w", e2e.WORKER, 1),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pyinstrument import Profiler
 
-from bench import backends, copies, e2e, growth, run, sharding
+from bench import backends, capacity, copies, e2e, growth, run, sharding
 from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.decide import decide
@@ -98,6 +98,7 @@ def test_report_renders_ratios_and_targets() -> None:
                              "late_outputs": 13}],
                    "ratio_largest_to_smallest": 1.1, "smallest": 10, "largest": 10_000,
                    "late_log_records": 2},
+        "capacity": {"cores": 2, "capacity": 1.9},
     }
     results["ratios"] = run.ratios(results)
     results["targets"] = run.verdicts(results["ratios"])
@@ -107,9 +108,21 @@ def test_report_renders_ratios_and_targets() -> None:
     # the shell's cost: one core without the pool against the pure core, 300 / 400
     assert results["ratios"]["one_core_no_pool_vs_core"] == 0.75
     assert results["ratios"]["one_core_no_pool_vs_core_first_pass"] == 0.8
+    # one worker keeps 600/s x 1.1 ms = 0.66 cores busy: 2 workers can give 2 / 0.66
+    assert results["ratios"]["cores_busy_1w"] == 0.66
+    assert results["ratios"]["two_vs_one_ceiling"] == 3.03
+    # every core busy at 1.1 ms per article: 1,818/s against the day-one 200/s
+    assert results["ratios"]["dayone_ceiling"] == 9.091
+    assert results["ratios"]["host_capacity"] == 1.9
     assert [t["met"] for t in results["targets"]] == [
         True, True, True, False, True, False, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
+    assert results["targets"][3]["by"] == "missed by 6% (needs 1.1x)"  # 1.5 < 1.6 <= 3.03
+    # a target above what the host allows says so, and why
+    capped = run.verdicts({"two_vs_one_worker": 0.8, "two_vs_one_ceiling": 1.16})
+    assert capped[3]["met"] is False
+    assert capped[3]["by"] == ("missed; the host does not allow it: at most 1.16 here (one "
+                               "worker already keeps its cores busy: cores / cores busy)")
     text = run.render_markdown(results, "hand-written")
     assert "| 1,000,000 | 110.0 | 11.0 | 1,100 | - | 540 | 9.0 |" in text
     assert "missed by" in text and "hand-written" in text
@@ -117,8 +130,20 @@ def test_report_renders_ratios_and_targets() -> None:
             in text)
     assert "| (c) whole pure core, first pass only (each message once) | 375.0 | 2.67 |" in text
     assert "(each message once, as the worker sees it) | 0.80 | - | informative |" in text
+    assert "both busy at once (`bench.capacity`) | 1.90 | - | informative |" in text
+    assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 3.03 |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
+
+
+def test_capacity_compares_two_pinned_cores_with_one() -> None:
+    result = capacity.measure(messages=12, rounds=1)
+    if result["cores"] < 2:
+        assert result["capacity"] is None
+        return
+    assert len(result["alone_per_s"]) == 2 and len(result["pair_per_s"]) == 1
+    mean_alone = sum(result["alone_per_s"]) / 2
+    assert result["capacity"] == pytest.approx(result["pair_per_s"][0] / mean_alone, abs=0.01)
 
 
 def test_copies_of_one_story_are_measured_with_their_late_records() -> None:
