@@ -31,6 +31,7 @@ import orjson
 
 from bench import corpus, procfs
 from streams import settings as settings_mod
+from streams.core.decoding import decode_bytes
 from streams.kafka.broker import EmbeddedBroker, ensure_topics, free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
 from streams.settings import Settings
@@ -163,6 +164,30 @@ def build_corpus(count: int, seed: int = 7) -> Corpus:
         kinds[kind] = kinds.get(kind, 0) + 1
         formats[fmt] = formats.get(fmt, 0) + 1
     return Corpus([v for _, v, _ in messages], kinds, formats)
+
+
+def build_page_corpus(pages: Path, count: int, max_bytes: int = 900_000) -> Corpus:
+    """Up to ``count`` real whole pages (the ``*.html`` of a third-party set such as WCXB's,
+    in name order) as JSON envelopes with ``content_type: text/html``: the expensive case of
+    the stateless step, on markup nobody here wrote. Pages are decoded as the shell decodes
+    bytes; a page whose envelope exceeds ``max_bytes`` (under the topics' 1 MiB message
+    limit) is left out."""
+    values: list[bytes] = []
+    skipped = 0
+    for path in sorted(pages.glob("*.html")):
+        if len(values) >= count:
+            break
+        body = decode_bytes(path.read_bytes()).text
+        value = orjson.dumps({"id": f"page-{path.stem}", "body": body,
+                              "content_type": "text/html"})
+        if len(value) > max_bytes:
+            skipped += 1
+            continue
+        values.append(value)
+    if not values:
+        raise FileNotFoundError(f"no *.html pages under {pages}")
+    return Corpus(values, {"page": len(values), "left_out_over_max_bytes": skipped},
+                  {"page": len(values)})
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from bench import copies as story_copies
-from bench import e2e, procfs
+from bench import e2e, eval_extract, procfs
 from bench.baselines import core_rates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +167,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
                                                    core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
+        # third-party pages: the day-one run between two pipeline runs, against their mean
+        "pipeline_vs_dayone_pages": div(mean_rate("pipeline_pages", "pipeline_pages_again"),
+                                        rate("dayone_pages")),
         "host_capacity": results.get("capacity", {}).get("capacity"),
         "cores_busy_1w": round(busy, 2) if busy is not None else None,
         # Two workers share the cores one worker already keeps busy.
@@ -210,6 +213,9 @@ RUN_LABELS = {
     "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
     "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
     "pipeline_2w": "pipeline, 2 workers",
+    "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
+    "dayone_pages": "real pages (WCXB): day-one alternative",
+    "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one run",
 }
 
 
@@ -282,6 +288,8 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"{_fmt(extra.get('decide_1m_vs_10k'), '.2f')} | - | informative |")
     lines.append(f"| pipeline e2e / pure core without Kafka | "
                  f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
+    lines.append(f"| pipeline / day-one on real whole pages (WCXB dev; A-B-A) | "
+                 f"{_fmt(extra.get('pipeline_vs_dayone_pages'), '.2f')} | - | informative |")
     lines.append(f"| two cores / one core on the stateless step, both busy at once "
                  f"(`bench.capacity`) | {_fmt(extra.get('host_capacity'), '.2f')} | - | "
                  f"informative |")
@@ -450,7 +458,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity")
+                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity,pages")
+    parser.add_argument("--pages", type=Path, default=None,
+                        help="directory of real *.html pages for the third-party runs (default "
+                        f"${eval_extract.DATA_ENV}/wcxb_dev or {eval_extract.DEFAULT_DATA}/"
+                        "wcxb_dev; skipped when absent)")
+    parser.add_argument("--pages-messages", type=int, default=600)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
@@ -515,6 +528,8 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
         run = e2e.run_throughput(name, command, values, workdir, workers=workers)
         runs[name] = run.as_dict()
         print(f"  {name}: {runs[name]}", flush=True)
+    if "pages" not in skip:
+        _run_pages(args, workdir, results)
     if "latency" not in skip and "pipeline_1w" in runs:
         rate = 0.5 * runs["pipeline_1w"]["articles_per_s"]
         count = min(len(values), int(rate * args.latency_seconds))
@@ -536,6 +551,24 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     if sizes:
         results["growth_messages"] = args.growth_messages
         results["growth"] = growth(sizes, args.growth_messages)
+
+
+def _run_pages(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
+    """Pipeline, day-one, pipeline again on third-party whole pages (A-B-A)."""
+    data = Path(os.environ.get(eval_extract.DATA_ENV) or eval_extract.DEFAULT_DATA)
+    pages = args.pages or data / "wcxb_dev"
+    if not pages.is_dir():
+        print(f"  pages: no {pages} (python -m bench.convert_extract builds it): skipped",
+              flush=True)
+        return
+    corpus = e2e.build_page_corpus(pages, args.pages_messages)
+    results["page_corpus"] = {**corpus.summary(), "pages": str(pages)}
+    print(f"  pages: {results['page_corpus']}", flush=True)
+    for name, command in (("pipeline_pages", e2e.WORKER), ("dayone_pages", e2e.DAYONE),
+                          ("pipeline_pages_again", e2e.WORKER)):
+        run = e2e.run_throughput(name, command, corpus.values, workdir)
+        results["runs"][name] = run.as_dict()
+        print(f"  {name}: {results['runs'][name]}", flush=True)
 
 
 if __name__ == "__main__":

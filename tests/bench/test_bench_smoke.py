@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 from pyinstrument import Profiler
 
@@ -84,7 +85,9 @@ def test_report_renders_ratios_and_targets() -> None:
                                     ("pipeline_1w_again", 642.0),
                                     ("datasketch", 100.0), ("dayone", 200.0),
                                     ("pipeline_2w", 900.0),
-                                    ("pipeline_1core_nopool", 300.0))},
+                                    ("pipeline_1core_nopool", 300.0),
+                                    ("pipeline_pages", 30.0), ("dayone_pages", 20.0),
+                                    ("pipeline_pages_again", 34.0))},
         "core": {"text_path_per_s": 500.0, "core_per_s": 400.0, "articles": 10,
                  "text_path_first_pass_per_s": 450.0, "core_first_pass_per_s": 375.0},
         "growth": [{"entries": 10_000, "process_us": 100.0, "decide_apply_us": 10.0,
@@ -114,6 +117,8 @@ def test_report_renders_ratios_and_targets() -> None:
     # every core busy at 1.1 ms per article: 1,818/s against the day-one 200/s
     assert results["ratios"]["dayone_ceiling"] == 9.091
     assert results["ratios"]["host_capacity"] == 1.9
+    # real pages: the day-one run against the mean of the pipeline runs around it, 32 / 20
+    assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.6
     assert [t["met"] for t in results["targets"]] == [
         True, True, True, False, True, False, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
@@ -132,8 +137,25 @@ def test_report_renders_ratios_and_targets() -> None:
     assert "(each message once, as the worker sees it) | 0.80 | - | informative |" in text
     assert "both busy at once (`bench.capacity`) | 1.90 | - | informative |" in text
     assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 3.03 |" in text
+    assert "| real pages (WCXB): day-one alternative | 20.0 |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
+
+
+def test_page_corpus_wraps_real_pages_and_leaves_out_oversized_ones(tmp_path: Path) -> None:
+    (tmp_path / "b.html").write_bytes("<html><body><p>Zürich</p></body></html>".encode())
+    (tmp_path / "a.html").write_bytes("<html><body><p>caf\xe9</p></body></html>".encode("cp1252"))
+    (tmp_path / "c.html").write_bytes(b"<html><body><p>" + b"x" * 2000 + b"</p></body></html>")
+    (tmp_path / "notes.txt").write_text("not a page")
+    corpus = e2e.build_page_corpus(tmp_path, count=5, max_bytes=1000)
+    envelopes = [orjson.loads(v) for v in corpus.values]
+    assert [e["id"] for e in envelopes] == ["page-a", "page-b"]  # name order, c too large
+    assert envelopes[0]["body"] == "<html><body><p>caf\u00e9</p></body></html>"  # cp1252 decoded
+    assert envelopes[1]["content_type"] == "text/html"
+    assert corpus.kinds == {"page": 2, "left_out_over_max_bytes": 1}
+    assert len(e2e.build_page_corpus(tmp_path, count=1).values) == 1
+    with pytest.raises(FileNotFoundError):
+        e2e.build_page_corpus(tmp_path / "missing", count=1)
 
 
 def test_capacity_compares_two_pinned_cores_with_one() -> None:
