@@ -310,7 +310,11 @@ DAYONE = python_module("bench.dayone")
 NO_STORIES = ["env", "INGEST_STORIES=false", *WORKER]
 # The shell's cost (issue 14): the worker on one core without its prepare pool, against the
 # pure core's rate on one core (``taskset`` and ``env`` exec it: same pid, same group).
-ONE_CORE_NO_POOL = ["taskset", "-c", "0", "env", "INGEST_PROCESSES=0", *WORKER]
+def one_core_no_pool(core: int) -> list[str]:
+    return ["taskset", "-c", str(core), "env", "INGEST_PROCESSES=0", *WORKER]
+
+
+ONE_CORE_NO_POOL = one_core_no_pool(0)
 
 
 def worker_env(bootstrap: str, run: str, name: str, *, web_port: int, data_dir: Path,
@@ -560,11 +564,14 @@ def make_proc(run: str, number: int, argv: list[str], settings: Settings, workdi
 
 
 def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir: Path, *,
-                   workers: int = 1, timeout_s: float = 600.0) -> RunResult:
-    """Pre-produce ``values``, start ``workers`` processes of ``argv``, measure until done."""
+                   workers: int = 1, timeout_s: float = 600.0,
+                   per_worker: Callable[[int], list[str]] | None = None) -> RunResult:
+    """Pre-produce ``values``, start ``workers`` processes of ``argv`` (worker ``i``'s command
+    is ``per_worker(i)`` when given), measure until done."""
     with fresh_broker(workdir, name) as (broker, settings):
         produce_all(settings, values)
-        procs = [make_proc(name, i + 1, argv, settings, workdir) for i in range(workers)]
+        procs = [make_proc(name, i + 1, per_worker(i) if per_worker else argv, settings, workdir)
+                 for i in range(workers)]
         samples: dict[str, list[tuple[float, float]]] = {}
         try:
             for proc in procs:

@@ -42,6 +42,8 @@ TARGETS = (
     ("pipeline_vs_datasketch", "pipeline / datasketch variant (articles/s)", 3.0, True),
     ("pipeline_vs_dayone", "pipeline / day-one alternative (articles/s)", 2.5, True),
     ("two_vs_one_worker", "2 workers / 1 worker (articles/s)", 1.6, True),
+    ("two_vs_one_worker_1core_each", "2 workers / 1 worker with a core each (pool off; where "
+     "the cores allow it)", 1.6, True),
     ("stories_on_vs_off", "pipeline with / without stories (articles/s; cost <= 15 %)", 0.85,
      True),
     ("one_core_no_pool_vs_core", "pipeline on one core, pool off / pure core on one core "
@@ -151,6 +153,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
         "pipeline_vs_dayone": div(rate("pipeline_1w"), rate("dayone")),
         "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
+        "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"),
+                                            rate("pipeline_1core_nopool")),
         # the stories-off run between two stories-on runs, against their mean
         "stories_on_vs_off": div(mean_rate("pipeline_1w", "pipeline_1w_again"),
                                  rate("pipeline_1w_nostories")),
@@ -213,6 +217,7 @@ RUN_LABELS = {
     "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
     "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
     "pipeline_2w": "pipeline, 2 workers",
+    "pipeline_2w_1core_each": "pipeline, 2 workers on a core each, pool off",
     "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
     "dayone_pages": "real pages (WCXB): day-one alternative",
     "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one run",
@@ -521,11 +526,16 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
             ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1),
             ("datasketch", "datasketch", e2e.DATASKETCH, 1),
             ("dayone", "dayone", e2e.DAYONE, 1),
-            ("scale", "pipeline_2w", e2e.WORKER, 2))
+            ("scale", "pipeline_2w", e2e.WORKER, 2),
+            # Scale-out where the cores allow it: two workers with a core each, against the
+            # one-core worker above (both without the pool).
+            ("scale", "pipeline_2w_1core_each", e2e.ONE_CORE_NO_POOL, 2))
     for key, name, command, workers in plan:
         if key in skip:
             continue
-        run = e2e.run_throughput(name, command, values, workdir, workers=workers)
+        pinned = e2e.one_core_no_pool if name == "pipeline_2w_1core_each" else None
+        run = e2e.run_throughput(name, command, values, workdir, workers=workers,
+                                 per_worker=pinned)
         runs[name] = run.as_dict()
         print(f"  {name}: {runs[name]}", flush=True)
     if "pages" not in skip:

@@ -86,6 +86,7 @@ def test_report_renders_ratios_and_targets() -> None:
                                     ("datasketch", 100.0), ("dayone", 200.0),
                                     ("pipeline_2w", 900.0),
                                     ("pipeline_1core_nopool", 300.0),
+                                    ("pipeline_2w_1core_each", 510.0),
                                     ("pipeline_pages", 30.0), ("dayone_pages", 20.0),
                                     ("pipeline_pages_again", 34.0))},
         "core": {"text_path_per_s": 500.0, "core_per_s": 400.0, "articles": 10,
@@ -117,10 +118,12 @@ def test_report_renders_ratios_and_targets() -> None:
     # every core busy at 1.1 ms per article: 1,818/s against the day-one 200/s
     assert results["ratios"]["dayone_ceiling"] == 9.091
     assert results["ratios"]["host_capacity"] == 1.9
+    # scale-out with a core per worker, both without the pool: 510 / 300
+    assert results["ratios"]["two_vs_one_worker_1core_each"] == 1.7
     # real pages: the day-one run against the mean of the pipeline runs around it, 32 / 20
     assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.6
     assert [t["met"] for t in results["targets"]] == [
-        True, True, True, False, True, False, True, True, False]
+        True, True, True, False, True, True, False, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
     assert results["targets"][3]["by"] == "missed by 6% (needs 1.1x)"  # 1.5 < 1.6 <= 3.03
     # a target above what the host allows says so, and why
