@@ -138,6 +138,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         return round(a / b, 3) if a and b else None
 
     core = results.get("core", {})
+    one_core_rate = mean_rate("pipeline_1core_nopool", "pipeline_1core_nopool_again")
     nproc = results["machine"]["nproc"]
     busy = cores_busy(runs.get("pipeline_1w"))
     one_core = runs.get("pipeline_1core_nopool")
@@ -153,8 +154,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
         "pipeline_vs_dayone": div(rate("pipeline_1w"), rate("dayone")),
         "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
-        "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"),
-                                            rate("pipeline_1core_nopool")),
+        # the two-worker run between two one-core runs, against their mean
+        "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"), one_core_rate),
         # the stories-off run between two stories-on runs, against their mean
         "stories_on_vs_off": div(mean_rate("pipeline_1w", "pipeline_1w_again"),
                                  rate("pipeline_1w_nostories")),
@@ -166,8 +167,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "decide_1m_vs_10k": div(large["decide_apply_us"], small["decide_apply_us"])
         if small and large and small is not large else None,
         "e2e_vs_core_no_kafka": div(rate("pipeline_1w"), core.get("core_per_s")),
-        "one_core_no_pool_vs_core": div(rate("pipeline_1core_nopool"), core.get("core_per_s")),
-        "one_core_no_pool_vs_core_first_pass": div(rate("pipeline_1core_nopool"),
+        "one_core_no_pool_vs_core": div(one_core_rate, core.get("core_per_s")),
+        "one_core_no_pool_vs_core_first_pass": div(one_core_rate,
                                                    core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
@@ -218,6 +219,8 @@ RUN_LABELS = {
     "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
     "pipeline_2w": "pipeline, 2 workers",
     "pipeline_2w_1core_each": "pipeline, 2 workers on a core each, pool off",
+    "pipeline_1core_nopool_again": "pipeline, 1 worker on one core, pool off, again after the "
+                                   "2-worker run",
     "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
     "dayone_pages": "real pages (WCXB): day-one alternative",
     "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one run",
@@ -524,12 +527,13 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
             ("nostories", "pipeline_1w_again", e2e.WORKER, 1),
             # After the A-B-A bracket, which it would otherwise split.
             ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1),
+            # Scale-out where the cores allow it: two workers with a core each, between two
+            # runs of the one-core worker (A-B-A; all without the pool).
+            ("scale", "pipeline_2w_1core_each", e2e.ONE_CORE_NO_POOL, 2),
+            ("onecore", "pipeline_1core_nopool_again", e2e.ONE_CORE_NO_POOL, 1),
             ("datasketch", "datasketch", e2e.DATASKETCH, 1),
             ("dayone", "dayone", e2e.DAYONE, 1),
-            ("scale", "pipeline_2w", e2e.WORKER, 2),
-            # Scale-out where the cores allow it: two workers with a core each, against the
-            # one-core worker above (both without the pool).
-            ("scale", "pipeline_2w_1core_each", e2e.ONE_CORE_NO_POOL, 2))
+            ("scale", "pipeline_2w", e2e.WORKER, 2))
     for key, name, command, workers in plan:
         if key in skip:
             continue
