@@ -52,6 +52,7 @@ class Corpus:
     values: list[bytes]
     kinds: dict[str, int]  # original / same_story / duplicate kinds
     formats: dict[str, int]  # plain / page / fragment / bare
+    left_out: int = 0  # messages a builder left out (pages over the message limit)
 
     @property
     def duplicate_share(self) -> float:
@@ -65,7 +66,7 @@ class Corpus:
     def summary(self) -> dict[str, Any]:
         return {"messages": len(self.values), "mean_bytes": round(self.mean_bytes),
                 "duplicate_share": round(self.duplicate_share, 3), "kinds": self.kinds,
-                "formats": self.formats}
+                "formats": self.formats, "left_out": self.left_out}
 
 
 def html_page(paragraphs: Sequence[str], title: str, publication: str,
@@ -186,8 +187,7 @@ def build_page_corpus(pages: Path, count: int, max_bytes: int = 900_000) -> Corp
         values.append(value)
     if not values:
         raise FileNotFoundError(f"no *.html pages under {pages}")
-    return Corpus(values, {"page": len(values), "left_out_over_max_bytes": skipped},
-                  {"page": len(values)})
+    return Corpus(values, {"page": len(values)}, {"page": len(values)}, left_out=skipped)
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -308,12 +308,22 @@ DATASKETCH = python_module("bench.baselines", "datasketch")
 DAYONE = python_module("bench.dayone")
 # The pipeline worker with story clustering off (``env`` execs it: same pid, same group).
 NO_STORIES = ["env", "INGEST_STORIES=false", *WORKER]
-# The shell's cost (issue 14): the worker on one core without its prepare pool, against the
-# pure core's rate on one core (``taskset`` and ``env`` exec it: same pid, same group).
-def one_core_no_pool(core: int) -> list[str]:
+
+
+def allowed_cores() -> list[int]:
+    """The CPUs this process may run on (affinity, cpusets), in order."""
+    return sorted(os.sched_getaffinity(0))
+
+
+def one_core_no_pool(worker: int) -> list[str]:
+    """Worker ``worker`` pinned to the ``worker``-th allowed CPU, without its prepare pool
+    (``taskset`` and ``env`` exec it: same pid, same group)."""
+    core = allowed_cores()[worker]
     return ["taskset", "-c", str(core), "env", "INGEST_PROCESSES=0", *WORKER]
 
 
+# The shell's cost (issue 14): the worker on one core without its prepare pool, against the
+# pure core's rate on one core.
 ONE_CORE_NO_POOL = one_core_no_pool(0)
 
 
