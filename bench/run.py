@@ -142,11 +142,12 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     one_core_rate = mean_rate("pipeline_1core_nopool", "pipeline_1core_nopool_again")
     nproc = results["machine"].get("cores_allowed") or results["machine"]["nproc"]
     busy = cores_busy(runs.get("pipeline_1w"))
-    one_core = runs.get("pipeline_1core_nopool")
+    one_core_runs = [runs[n] for n in ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
+                     if n in runs]
     # What the pipeline would do with every core busy at its CPU per article (one core, pool
-    # off: no contention between its processes), worker and broker together.
-    one_core_ms = (one_core["worker_cpu_s_per_1000"] + one_core["broker_cpu_s_per_1000"]
-                   if one_core else 0.0)
+    # off: no contention between its processes), worker and broker together, mean of the runs.
+    one_core_ms = (sum(r["worker_cpu_s_per_1000"] + r["broker_cpu_s_per_1000"]
+                       for r in one_core_runs) / len(one_core_runs) if one_core_runs else 0.0)
     all_cores_rate = nproc * 1000 / one_core_ms if one_core_ms > 0 else None
     by_size = {g["entries"]: g for g in results.get("growth", [])}
     small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
