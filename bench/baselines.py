@@ -229,6 +229,13 @@ def _is_stage(name: str) -> bool:
 # -- (c) no Kafka -------------------------------------------------------------------------
 
 
+def raw_messages(values: Sequence[bytes]) -> list[RawMessage]:
+    """``values`` as the worker would read them from a 4-partition raw topic, one
+    millisecond apart: what the in-process measurements feed the core."""
+    return [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
+            for i, v in enumerate(values)]
+
+
 def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
     """Articles/s on this core: text path (parse, normalize, fingerprint) and the whole core.
 
@@ -238,8 +245,7 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
     of ``dedup.figures`` among them) flatter the core against it.
     """
     config = CoreConfig()
-    raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
-            for i, v in enumerate(values)]
+    raws = raw_messages(values)
     prepare(raws[0], config)  # warm-up: language model, regexes
     text_passes: list[float] = []
     core_passes: list[float] = []

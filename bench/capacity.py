@@ -26,10 +26,10 @@ from typing import Any
 
 import orjson
 
-from bench.e2e import build_corpus, python_module
+from bench.baselines import raw_messages
+from bench.e2e import allowed_cores, build_corpus, python_module
 from streams.core.config import CoreConfig
 from streams.core.prepare import prepare_total
-from streams.core.records import RawMessage
 
 READY, GO = "ready", "go"
 
@@ -38,8 +38,7 @@ def _child(core: int, messages: int) -> int:
     """Pin to ``core``, build the corpus, say ready, wait for go, then time one pass."""
     os.sched_setaffinity(0, {core})
     config = CoreConfig()
-    raws = [RawMessage("articles.raw", i % 4, i // 4, None, v, 1_700_000_000_000 + i)
-            for i, v in enumerate(build_corpus(messages).values)]
+    raws = raw_messages(build_corpus(messages).values)
     prepare_total(raws[0], config)  # warm-up: language model, regexes
     print(READY, flush=True)
     if sys.stdin.readline().strip() != GO:
@@ -93,7 +92,7 @@ def measure(messages: int = 1500, rounds: int = 2) -> dict[str, Any]:
     """Alone, pair, alone, ``rounds`` times; ``capacity`` is None on fewer than two cores."""
     if messages < 1 or rounds < 1:
         raise ValueError("messages and rounds must be at least 1")
-    cores = sorted(os.sched_getaffinity(0))
+    cores = allowed_cores()
     if len(cores) < 2:
         return {"cores": len(cores), "capacity": None}
     alone: list[float] = []

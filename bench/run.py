@@ -116,12 +116,20 @@ def capacity(messages: int) -> dict[str, Any]:
     return result
 
 
+# The one-core worker without the pool, before and after the two workers with a core each.
+ONE_CORE_RUNS = ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
+
+
+def cpu_ms_per_article(run: dict[str, Any]) -> float:
+    """Worker and broker CPU milliseconds per article of an e2e run."""
+    return float(run["worker_cpu_s_per_1000"] + run["broker_cpu_s_per_1000"])
+
+
 def cores_busy(run: dict[str, Any] | None) -> float | None:
-    """Cores a run kept busy: worker and broker CPU seconds per article times its rate."""
+    """Cores a run kept busy: its CPU per article times its rate."""
     if not run:
         return None
-    per_article = (run["worker_cpu_s_per_1000"] + run["broker_cpu_s_per_1000"]) / 1000
-    return run["articles_per_s"] * per_article
+    return run["articles_per_s"] * cpu_ms_per_article(run) / 1000
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
@@ -139,15 +147,14 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         return round(a / b, 3) if a and b else None
 
     core = results.get("core", {})
-    one_core_rate = mean_rate("pipeline_1core_nopool", "pipeline_1core_nopool_again")
+    one_core_rate = mean_rate(*ONE_CORE_RUNS)
     nproc = results["machine"].get("cores_allowed") or results["machine"]["nproc"]
     busy = cores_busy(runs.get("pipeline_1w"))
-    one_core_runs = [runs[n] for n in ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
-                     if n in runs]
+    one_core_runs = [runs[n] for n in ONE_CORE_RUNS if n in runs]
     # What the pipeline would do with every core busy at its CPU per article (one core, pool
     # off: no contention between its processes), worker and broker together, mean of the runs.
-    one_core_ms = (sum(r["worker_cpu_s_per_1000"] + r["broker_cpu_s_per_1000"]
-                       for r in one_core_runs) / len(one_core_runs) if one_core_runs else 0.0)
+    one_core_ms = (sum(map(cpu_ms_per_article, one_core_runs)) / len(one_core_runs)
+                   if one_core_runs else 0.0)
     all_cores_rate = nproc * 1000 / one_core_ms if one_core_ms > 0 else None
     by_size = {g["entries"]: g for g in results.get("growth", [])}
     small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
