@@ -36,7 +36,9 @@ class Housekeeping:
 
     ``assignment``, ``committed`` and ``ready`` read the live Faust app (its assigned raw
     partitions, its committed offsets, readiness); they are functions so this runs without
-    one in tests.
+    one in tests. ``ingest_ready`` is read from ``ready`` when /metrics is scraped, not copied
+    every round: a copy lagged /readyz by up to a round, so a scrape could see the whole index
+    loaded and the worker not ready.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Housekeeping:
         self.assignment = assignment
         self.committed = committed
         self.ready = ready
+        metrics.ready.set_function(lambda: 1.0 if self.ready() else 0.0)
         self.clock = clock
         self.gate = gate or StateGate()
         self.snapshotter = snapshotter
@@ -89,7 +92,6 @@ class Housekeeping:
         m.index_spill_bytes.set(stats.spilled_bytes)
         m.index_spill_errors.set(stats.spill_errors)
         m.replica_lag.set(await self.replica.lag())
-        m.ready.set(1 if self.ready() else 0)
         raw_topic = self.raw_topic()
         assigned = [tp for tp in self.assignment() if tp.topic == raw_topic]
         # Partitions another worker took over: their gauges would freeze at old values.

@@ -89,6 +89,22 @@ def test_entries_expire_exactly_when_the_clock_passes_the_window(fixture: Fixtur
     assert gauge(fixture, "ingest_index_entries") == 0
 
 
+def test_the_ready_gauge_follows_readiness_without_waiting_for_a_round() -> None:
+    registry = CollectorRegistry()
+    state = {"ready": False}
+    Housekeeping(
+        dedup=Deduplicator(core_config(load({})), worker="w1"),
+        metrics=Metrics.create(registry), replica=Replica(), probe=Probe({}),
+        raw_topic=lambda: RAW, assignment=list, committed=dict,
+        ready=lambda: state["ready"], clock=TestClock(),
+    )
+    assert registry.get_sample_value("ingest_ready") == 0
+    state["ready"] = True  # /readyz turns 200: the next scrape says so, no round in between
+    assert registry.get_sample_value("ingest_ready") == 1
+    state["ready"] = False
+    assert registry.get_sample_value("ingest_ready") == 0
+
+
 def test_gauges_for_assigned_raw_partitions(fixture: Fixture) -> None:
     asyncio.run(fixture.housekeeping.run_once())
     assert gauge(fixture, "ingest_replica_lag_messages") == 7
