@@ -29,6 +29,7 @@ import orjson
 
 from bench import copies as story_copies
 from bench import e2e, eval_extract, procfs
+from bench import replica as replica_bench
 from bench.baselines import core_rates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +110,13 @@ def copies(sizes: Sequence[int]) -> dict[str, Any]:
     return result
 
 
+def replica(messages: int) -> dict[str, Any]:
+    """``bench.replica`` in a subprocess: a remote record's cost with and without positions."""
+    result: dict[str, Any] = _json_from("bench.replica", "--messages", str(messages), "--json",
+                                        timeout_s=600)
+    return result
+
+
 def capacity(messages: int) -> dict[str, Any]:
     """``bench.capacity`` in a subprocess: what two cores give over one on this host."""
     result: dict[str, Any] = _json_from("bench.capacity", "--messages", str(messages),
@@ -185,6 +193,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "pipeline_vs_dayone_pages": div(mean_rate("pipeline_pages", "pipeline_pages_again"),
                                         rate("dayone_pages")),
         "host_capacity": results.get("capacity", {}).get("capacity"),
+        "replica_with_vs_without": results.get("replica", {}).get("ratio_with_to_without"),
         "cores_busy_1w": round(busy, 2) if busy is not None else None,
         # Two workers share the cores one worker already keeps busy.
         "two_vs_one_ceiling": div(nproc, busy),
@@ -310,6 +319,9 @@ def ratio_table(results: dict[str, Any]) -> str:
     lines.append(f"| two cores / one core on the stateless step, both busy at once "
                  f"(`bench.capacity`) | {_fmt(extra.get('host_capacity'), '.2f')} | - | "
                  f"informative |")
+    lines.append(f"| replica: CPU per remote record with log positions / re-deciding every "
+                 f"remote kept article (`bench.replica`) | "
+                 f"{_fmt(extra.get('replica_with_vs_without'), '.2f')} | - | informative |")
     lines.append(f"| cores kept busy by 1 worker (worker + broker CPU s / s) | "
                  f"{_fmt(extra.get('cores_busy_1w'), '.2f')} | - | informative |")
     lines.append(f"| ceiling of 2 workers / 1 worker: cores / cores busy | "
@@ -344,6 +356,8 @@ def render_markdown(results: dict[str, Any], notes: str) -> str:
     prof = results.get("profile", {})
     copies_section = ("\n".join(story_copies.summary_lines(results["copies"]))
                       if results.get("copies") else "(not run)")
+    replica_section = ("\n".join(replica_bench.summary_lines(results["replica"]))
+                       if results.get("replica") else "(not run)")
     command = " ".join(filter(None, (".venv/bin/python -m bench.run", results["args"])))
     return f"""# Benchmarks
 
@@ -396,6 +410,16 @@ of CPU time on one pinned core. RSS B/entry is the process's RSS delta after fil
 `stats()` is the index's own estimate of its heap (what `ingest_index_bytes` reports);
 spill files are the bytes in its segment files (`ingest_index_spill_bytes`), in the page
 cache, not the process's RSS.
+
+## A replica's cost per remote record
+
+{replica_section}
+
+`python -m bench.replica`: two workers' cores decide the corpus and exchange their records
+over a simulated 4-partition fingerprint log, each replica 20 messages behind; CPU time of
+applying the other worker's records per remote record, re-deciding every remote kept
+article (as before) and with log positions (`streams.core.dedup.race_window`), A B A B,
+median; both must publish the same records.
 
 ## Copies of one story
 
@@ -475,7 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
-                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity,pages")
+                        "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity,replica,"
+                        "pages")
     parser.add_argument("--pages", type=Path, default=None,
                         help="directory of real *.html pages for the third-party runs (default "
                         f"${eval_extract.DATA_ENV}/wcxb_dev or {eval_extract.DEFAULT_DATA}/"
@@ -565,6 +590,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     if "capacity" not in skip:
         results["capacity"] = capacity(args.core_messages)
         print(f"  capacity: {results['capacity']}", flush=True)
+    if "replica" not in skip:
+        results["replica"] = replica(args.core_messages)
+        print(f"  {replica_bench.summary_lines(results['replica'])[0]}", flush=True)
     runs = results["runs"]
     for key, name, command, workers, per_worker in run_plan():
         if key in skip:

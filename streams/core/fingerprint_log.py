@@ -26,6 +26,11 @@ it is) and changed what a change of root writes: one record for each superseded 
 (its new root), none for its duplicates, which follow it by indirection. An older reader
 ignores ``ns`` (it then also looks up those copies: more candidates, the same verdicts) and
 resolves roots through chains already.
+
+``ap`` (optional, list of ``[partition, next offset]``): the part of this log the record's
+worker had applied when it decided the article (``LogRecord.applied``). Another worker skips
+re-deciding a kept article when none of its own unapplied kept articles could race with it
+(:mod:`streams.core.dedup.race_window`); without ``ap`` it re-decides, as older readers do.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ MAX_LOGGED_PARAGRAPH_KEYS = 4096
 # unannounced, and another worker may publish their corrections a second time (never not
 # at all).
 MAX_LOGGED_CORRECTED_CHARS = 2048
+# Partitions an ``ap`` list may name: far more than a fingerprint log has.
+MAX_LOGGED_PARTITIONS = 4096
 # Ids in the log are scoped ids: (source, id), see streams.core.identity.
 MAX_LOG_ID_CHARS = MAX_SCOPED_ID_CHARS
 _U64 = 1 << 64
@@ -86,6 +93,9 @@ class LogRecord:
     # copies it superseded, their duplicates): another worker's replica must not publish
     # them again (README, "Tie-break and races").
     corrected: tuple[str, ...] = ()
+    # (partition, next offset) of this log that the record's worker had applied when it
+    # decided the article; None: not known (streams.core.dedup.race_window).
+    applied: tuple[tuple[int, int], ...] | None = None
 
 
 def is_fence(key: bytes | None) -> bool:
@@ -119,7 +129,8 @@ def _b64(data: bytes) -> str:
 
 def encode_record(
     entry: IndexEntry, paragraph_keys: Sequence[int], worker: str,
-    story: StoryNote | None = None, corrected: Sequence[str] = (),
+    *, story: StoryNote | None = None, corrected: Sequence[str] = (),
+    applied: Sequence[tuple[int, int]] | None = None,
 ) -> bytes:
     fp = entry.fingerprint
     value: dict[str, Any] = {
@@ -162,6 +173,8 @@ def encode_record(
         value["st"] = story_codec.encode_note(story)
     if corrected:
         value["cor"] = logged_corrected_ids(corrected)
+    if applied is not None:
+        value["ap"] = [[partition, offset] for partition, offset in applied]
     return orjson.dumps(value)
 
 
@@ -217,7 +230,22 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
     ):
         raise InvalidLogRecordError("'p' is not a list of unsigned 64-bit paragraph keys")
     return LogRecord(entry, logged_paragraph_keys(keys), _text(obj, "w", MAX_LOG_ID_CHARS),
-                     _story_note(obj), _corrected(obj))
+                     _story_note(obj), _corrected(obj), _applied(obj))
+
+
+def _applied(obj: dict[str, Any]) -> tuple[tuple[int, int], ...] | None:
+    pairs = obj.get("ap")
+    if pairs is None:
+        return None
+    if not isinstance(pairs, list) or len(pairs) > MAX_LOGGED_PARTITIONS or not all(
+        isinstance(pair, list) and len(pair) == 2
+        and all(type(n) is int and 0 <= n < _U64 for n in pair) for pair in pairs
+    ):
+        raise InvalidLogRecordError(
+            f"'ap' is not a list of at most {MAX_LOGGED_PARTITIONS} [partition, offset] pairs "
+            "of non-negative integers"
+        )
+    return tuple((partition, offset) for partition, offset in pairs)
 
 
 def _corrected(obj: dict[str, Any]) -> tuple[str, ...]:
@@ -251,8 +279,8 @@ def encode_log_record(record: LogRecord | StoryUpdate) -> tuple[bytes, bytes]:
     """Key and value of any record the workers append to the log."""
     if isinstance(record, StoryUpdate):
         return record.log_key, orjson.dumps(story_codec.encode_update(record, LOG_VERSION))
-    value = encode_record(record.entry, record.paragraph_keys, record.worker, record.story,
-                          record.corrected)
+    value = encode_record(record.entry, record.paragraph_keys, record.worker,
+                          story=record.story, corrected=record.corrected, applied=record.applied)
     return record.entry.id.encode("utf-8"), value
 
 

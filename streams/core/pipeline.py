@@ -17,13 +17,25 @@ import time
 from collections import deque
 
 from streams.core.config import CoreConfig
-from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
+from streams.core.dedup.decide import (
+    apply_decision,
+    decide,
+    group_members,
+    moved_members,
+    resolve_root,
+)
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
+from streams.core.dedup.race_window import RaceWindow
 from streams.core.dedup.revision import Revision, next_revision
-from streams.core.fingerprint_log import LogRecord, logged_paragraph_keys
+from streams.core.fingerprint_log import (
+    MAX_LOG_ID_CHARS,
+    MAX_LOGGED_CORRECTED_CHARS,
+    LogRecord,
+    logged_paragraph_keys,
+)
 from streams.core.hold import HoldPolicy
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome, fit_or_deadletter
 from streams.core.prepare import (
@@ -48,6 +60,16 @@ from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
+
+
+@dataclasses.dataclass(slots=True)
+class RemoteChecks:
+    """Other workers' new kept articles: re-decided here, or skipped because none of our
+    kept articles they had not applied could race with them
+    (:mod:`streams.core.dedup.race_window`)."""
+
+    decided: int = 0
+    skipped: int = 0
 
 
 class Deduplicator:
@@ -78,6 +100,10 @@ class Deduplicator:
         # Ids decided with hold=True whose outputs are not published yet: a correction for
         # one of them is not published, its held verdict is rewritten on release instead.
         self._held: set[str] = set()
+        # Our kept articles another worker may not have applied when it decided (README,
+        # "Tie-break and races"): most of its kept articles need no re-decision here.
+        self.race_window = RaceWindow(config.dedup.lsh)
+        self.remote_checks = RemoteChecks()
         self.stories = stories if stories is not None else StoryState(
             config.stories, window_ms=config.window_ms
         )
@@ -206,6 +232,8 @@ class Deduplicator:
             corrected = tuple(o.key for o in kept_fixed + moved)
             records[0] = dataclasses.replace(records[0], corrected=corrected)
         self._remember(key)
+        if decision.kept:
+            self.race_window.kept(key, event_time_ms, fingerprint)
         outcome = Outcome(
             verdict=verdict,
             outputs=outputs + kept_fixed + moved,
@@ -337,6 +365,12 @@ class Deduplicator:
         self.apply(record)
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
+        applied = None if record.applied is None else dict(record.applied)
+        if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied) \
+                and not self._owes_moves(record):
+            self.remote_checks.skipped += 1
+            return None
+        self.remote_checks.decided += 1
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile)
         mine = [i for i, _ in enumerate(decision.supersedes)
@@ -366,6 +400,27 @@ class Deduplicator:
             corrections=len(kept_fixed),
             root_changes=len(moved),
         )
+
+    def _owes_moves(self, record: LogRecord) -> bool:
+        """Whether a kept article of ours that ``record``'s worker superseded (it announces
+        them: ``corrected``) has duplicates here it did not announce: duplicates its replica
+        had not applied, which only we can move. Also when the announcement may have been
+        cut short (``MAX_LOGGED_CORRECTED_CHARS``)."""
+        if not record.corrected:
+            return False
+        if sum(map(len, record.corrected)) > MAX_LOGGED_CORRECTED_CHARS - MAX_LOG_ID_CHARS:
+            return True
+        announced = set(record.corrected)
+        return any(
+            member.id not in announced
+            for head in record.corrected if head in self._recent_set
+            for member in group_members(self.index, head)
+        )
+
+    def logged(self, article_id: str, partition: int, offset: int) -> None:
+        """The broker acknowledged the record of our kept article ``article_id`` at
+        ``offset`` of the fingerprint log's ``partition``."""
+        self.race_window.logged(article_id, partition, offset)
 
     def on_log_record(
         self, record: LogRecord | StoryUpdate, *, catching_up: bool, now_ms: int

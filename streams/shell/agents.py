@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,9 +59,12 @@ class Send:
     headers: list[tuple[str, bytes]] | None = None
     article_id: str = ""
     origin: dict[str, Any] | None = None
+    logged_id: str | None = None  # a kept article's log record: its offset is reported
 
 
 Sleep = Callable[[float], Awaitable[None]]
+# Told where the broker put the log record of one of our kept articles: (id, partition, offset).
+OnLogged = Callable[[str, int, int], None]
 
 
 class Publisher:
@@ -80,6 +84,7 @@ class Publisher:
     def __init__(
         self, topics: Topics, metrics: Metrics, producer: Any, *, retries: int = 3,
         backoff_s: float = 0.2, sleep: Sleep = asyncio.sleep, on_fatal: FatalHandler | None = None,
+        on_logged: OnLogged | None = None,
     ) -> None:
         self.topics = topics
         self.metrics = metrics
@@ -88,6 +93,7 @@ class Publisher:
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.on_fatal = on_fatal
+        self.on_logged = on_logged
         self._pending: list[tuple[Send, Awaitable[Any] | Exception]] = []
         # One series per topic from the start, at 0: a rate over it is 0, not absent.
         for topic in (topics.enriched, topics.duplicates, topics.deadletter,
@@ -98,9 +104,15 @@ class Publisher:
         await self.publish_outputs(outcome)
         await self.publish_log_records(outcome)
 
-    async def publish_log_records(self, outcome: Outcome) -> None:
+    async def publish_log_records(
+        self, outcome: Outcome, applied: tuple[tuple[int, int], ...] | None = None
+    ) -> None:
+        """``applied``: the log positions the replica had applied when the outcome was
+        decided, carried by its records (``LogRecord.applied``)."""
         for record in outcome.log_records:
-            await self.publish_log_record(record)
+            await self.publish_log_record(
+                record if applied is None else dataclasses.replace(record, applied=applied)
+            )
         for update in outcome.story_updates:  # story merges, for every worker's state
             await self.publish_log_record(update)
 
@@ -116,14 +128,17 @@ class Publisher:
 
     async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
         key, value = encode_log_record(record)
+        logged_id = None
         if isinstance(record, StoryUpdate):
             article_id, origin = record.story, None
         else:
             article_id, origin = record.entry.id, parse_origin(record.entry.origin)
+            if record.entry.is_kept:
+                logged_id = record.entry.id
         await self._send(Send(
             self.topics.fingerprints.get_topic_name(), key, value,
             headers=[(WORKER_HEADER, record.worker.encode("utf-8"))],
-            article_id=sent_id(article_id), origin=origin,
+            article_id=sent_id(article_id), origin=origin, logged_id=logged_id,
         ))
 
     async def _send(self, send: Send) -> None:
@@ -153,32 +168,43 @@ class Publisher:
         for send, sent in pending:
             outcome = sent if isinstance(sent, Exception) else next(results)
             if isinstance(outcome, Exception):
-                await self._recover(send, outcome)
+                outcome = await self._recover(send, outcome)
             elif isinstance(outcome, BaseException):
                 raise outcome  # cancellation: not the broker's answer
+            self._report_logged(send, outcome)
 
-    async def _deliver(self, send: Send, error: Exception | None) -> Exception | None:
+    def _report_logged(self, send: Send, metadata: Any) -> None:
+        """Where a kept article's record landed (aiokafka's ``RecordMetadata``)."""
+        if send.logged_id is None or self.on_logged is None:
+            return
+        partition, offset = getattr(metadata, "partition", None), getattr(metadata, "offset", None)
+        if isinstance(partition, int) and isinstance(offset, int) and offset >= 0:
+            self.on_logged(send.logged_id, partition, offset)
+
+    async def _deliver(self, send: Send, error: Exception | None) -> tuple[Any, Exception | None]:
         """Send ``send`` until the broker takes it, at most ``retries`` more times after
-        ``error`` (None: not tried yet); the last error when it never does."""
+        ``error`` (None: not tried yet): the broker's answer, or the last error when it never
+        takes it."""
         delay = self.backoff_s
         for _ in range(self.retries + (error is None)):
             if error is not None:
                 await self.sleep(delay)
                 delay *= 2
             try:
-                await (await self._produce(send))
+                metadata = await (await self._produce(send))
             except Exception as exc:  # every refusal is retried alike
                 error = exc
             else:
-                return None
-        return error
+                return metadata, None
+        return None, error
 
-    async def _recover(self, send: Send, error: Exception) -> None:
-        last = await self._deliver(send, error)
+    async def _recover(self, send: Send, error: Exception) -> Any:
+        """The broker's answer to a retried send, or None once it is dead-lettered."""
+        metadata, last = await self._deliver(send, error)
         if last is None:
             log.warning("%s accepted a record for %s after a retry (first refusal: %s)",
                         send.topic, send.article_id, _describe(error))
-            return
+            return metadata
         detail = (f"{send.topic} refused the record for {send.article_id!r} "
                   f"({len(send.value)} bytes) {self.retries + 1} times: {_describe(last)}")
         self.metrics.publish_failures.labels(topic=send.topic).inc()
@@ -191,9 +217,9 @@ class Publisher:
                                       now_ms=now_ms())
         letter = Send(self.topics.deadletter.get_topic_name(), send.key, orjson.dumps(value),
                       article_id=send.article_id, origin=send.origin)
-        failed = await self._deliver(letter, None)
+        _, failed = await self._deliver(letter, None)
         if failed is None:
-            return
+            return None
         fatal = PublishFailedError(
             f"{detail}; its publish_failed dead letter was refused too ({_describe(failed)}): "
             "stopping without committing past it"
@@ -290,7 +316,8 @@ def register_agent(
                         extra={"topic": raw.topic, "partition": raw.partition,
                                "offset": raw.offset, "code": outcome.error_code},
                     )
-                await publisher.publish_log_records(outcome)
+                # Taken before any await: exactly what the index held at the decision.
+                await publisher.publish_log_records(outcome, replica.applied_positions())
                 held.append((raw, outcome))
             await wait_for_release(dedup, [raw for raw, _ in held])
         finally:

@@ -44,6 +44,7 @@ class Metrics:
     partition_lag: Gauge
     replica_lag: Gauge
     index_invalid_records: Counter
+    remote_checks: Counter
     ready: Gauge
     guard_trips: Counter
     paused_partitions: Gauge
@@ -61,6 +62,8 @@ class Metrics:
             metrics.story_articles.labels(verdict=verdict)
         for reason in ("bridge", "race", "rename"):
             metrics.story_merges.labels(reason=reason)
+        for result in ("redecided", "skipped"):
+            metrics.remote_checks.labels(result=result)
         return metrics
 
     @classmethod
@@ -173,6 +176,14 @@ class Metrics:
                 "ingest_index_invalid_records_total",
                 "Fingerprint-log records skipped as invalid by the index replica.",
                 registry=r,
+            ),
+            # Other workers' new kept articles, by check: redecided against the whole index
+            # (a race with one of ours was possible), or skipped (none of our kept articles
+            # that worker had not applied could be superseded: streams.core.dedup.race_window).
+            remote_checks=Counter(
+                "ingest_remote_kept_checks_total",
+                "Other workers' kept articles checked for a race with ours, by result.",
+                ["result"], registry=r,
             ),
             # 1 once partitions are assigned and the index replica has caught up (and still
             # follows the log).

@@ -219,6 +219,12 @@ class IndexReplica:
                         f"snapshot's offset {offset} (topic recreated?)")
         return None
 
+    def applied_positions(self) -> tuple[tuple[int, int], ...]:
+        """(partition, next offset) of every record applied to the index so far: what a
+        decision taken now knows of the log (``LogRecord.applied``). A partition not read
+        yet is left out: read as "nothing applied", which only costs re-decisions."""
+        return tuple(self._next.items())
+
     async def covered_offsets(self) -> dict[int, int] | None:
         """Next offset to apply per partition; call with the gate held exclusively.
 

@@ -159,12 +159,20 @@ def build_worker_app(
     dedup = factory(core_config(settings), settings.worker_id)
     on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
     publisher = Publisher(topics, metrics, app.producer, retries=settings.publish_retries,
-                          backoff_s=settings.publish_backoff_s, on_fatal=on_fatal)
+                          backoff_s=settings.publish_backoff_s, on_fatal=on_fatal,
+                          on_logged=dedup.logged)
     pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
                        dedup.fingerprinter)
 
+    checks = dedup.remote_checks
+
     async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
+        redecided, skipped = checks.decided, checks.skipped
         outcome = dedup.on_log_record(record, catching_up=catching_up, now_ms=now_ms(clock))
+        if checks.decided != redecided:
+            metrics.remote_checks.labels(result="redecided").inc()
+        elif checks.skipped != skipped:
+            metrics.remote_checks.labels(result="skipped").inc()
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
                         outcome.corrections, len(outcome.story_updates))

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from pyinstrument import Profiler
 
-from bench import backends, capacity, copies, e2e, growth, run, sharding
+from bench import backends, capacity, copies, e2e, growth, replica, run, sharding
 from bench.baselines import DatasketchIndex, core_rates, datasketch_fingerprint, hotspots
 from streams.core.dedup.config import DedupConfig
 from streams.core.dedup.decide import decide
@@ -105,6 +105,10 @@ def test_report_renders_ratios_and_targets() -> None:
                    "ratio_largest_to_smallest": 1.1, "smallest": 10, "largest": 10_000,
                    "late_log_records": 2},
         "capacity": {"cores": 2, "capacity": 1.9},
+        "replica": {"messages": 10, "lag": 20, "rounds": 2, "remote_records": 5,
+                    "us_per_remote_record_without": 500.0, "us_per_remote_record_with": 300.0,
+                    "ratio_with_to_without": 0.6, "redecided_with": 1, "skipped_with": 3,
+                    "redecided_without": 4, "same_outputs": True},
     }
     results["runs"]["pipeline_1core_nopool_again"]["worker_cpu_s_per_1000"] = 1.2
     results["ratios"] = run.ratios(results)
@@ -151,6 +155,9 @@ def test_report_renders_ratios_and_targets() -> None:
     assert "| (c) whole pure core, first pass only (each message once) | 375.0 | 2.67 |" in text
     assert "(each message once, as the worker sees it) | 0.85 | - | informative |" in text
     assert "both busy at once (`bench.capacity`) | 1.90 | - | informative |" in text
+    assert "remote kept article (`bench.replica`) | 0.60 | - | informative |" in text
+    assert ("500.0 us a remote record re-deciding every kept article (4), 300.0 us with log "
+            "positions (1 re-decided, 3 skipped): 0.6x; same outputs: True") in text
     assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 3.03 |" in text
     assert "| real pages (WCXB): day-one alternative | 20.0 |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
@@ -269,3 +276,13 @@ def test_sharding_simulation_matches_the_unsharded_index(values: list[bytes]) ->
     assert result["identical_to_unsharded"]
     assert result["records_per_article"]["probe_delivered"] == 4.0
     assert result["window_10M_per_day_14_days"]["gb_per_shard"] == 35.0
+
+
+def test_replica_bench_skips_re_decisions_and_publishes_the_same() -> None:
+    items = replica.prepared_corpus(60)
+    without = replica.exchange(items, lag=5, positions=False)
+    with_positions = replica.exchange(items, lag=5, positions=True)
+    assert with_positions["digest"] == without["digest"]
+    assert without["skipped"] == 0 < with_positions["skipped"]
+    assert with_positions["redecided"] + with_positions["skipped"] == without["redecided"]
+    assert with_positions["remote_records"] == without["remote_records"] > 0

@@ -140,6 +140,12 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"cor": ["y" * 1025] * 2}, "'cor' is not a list"),
         ({"ns": 1}, "'ns' must be bool"),
         ({"ns": "true"}, "'ns' must be bool"),
+        ({"ap": {"0": 5}}, "'ap' is not a list of at most 4096 \\[partition, offset\\] pairs"),
+        ({"ap": [[0]]}, "'ap' is not a list"),
+        ({"ap": [[0, -1]]}, "'ap' is not a list"),
+        ({"ap": [[0, 1.5]]}, "'ap' is not a list"),
+        ({"ap": [[True, 1]]}, "'ap' is not a list"),
+        ({"ap": [[p, 0] for p in range(4097)]}, "'ap' is not a list"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:
@@ -255,3 +261,22 @@ def test_announced_corrected_ids_are_capped_by_their_characters() -> None:
     value = encode_record(_v2_entry(), (), "w", corrected=ids)
     assert decode_record(value).corrected == tuple(ids[:8])
     assert logged_corrected_ids(["a" * 2047, "bc", "d"]) == ["a" * 2047]
+
+
+def test_the_log_positions_a_decision_had_applied_round_trip() -> None:
+    record = LogRecord(_v2_entry(), (), "w2", applied=((0, 17), (3, 0)))
+    _, value = encode_log_record(record)
+    assert orjson.loads(value)["ap"] == [[0, 17], [3, 0]]
+    decoded = decode_log_value(value)
+    assert isinstance(decoded, LogRecord)
+    assert decoded.applied == ((0, 17), (3, 0))
+    nothing_applied = decode_log_value(encode_log_record(
+        LogRecord(_v2_entry(), (), "w2", applied=()))[1])
+    assert isinstance(nothing_applied, LogRecord)
+    assert nothing_applied.applied == ()  # known: nothing applied, unlike None (not known)
+
+
+def test_a_record_without_log_positions_has_no_ap_field_and_decodes_to_none() -> None:
+    value = encode_record(_v2_entry(), (), "w")
+    assert "ap" not in orjson.loads(value)
+    assert decode_record(value).applied is None

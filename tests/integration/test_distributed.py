@@ -129,6 +129,10 @@ def test_near_duplicates_on_another_workers_partition_are_caught(
         # No race here: B decides the copies only once its replica holds the originals.
         wait_for(lambda: (b.metric("ingest_index_entries") or 0) >= len(originals),
                  "worker B's index to hold the originals")
+        # B had kept nothing A could have missed: no kept original of A is decided again.
+        checks = {result: b.metric("ingest_remote_kept_checks_total", result=result)
+                  for result in ("redecided", "skipped")}
+        assert checks == {"redecided": 0, "skipped": len(originals)}
         second = produce_placed(settings, [(m.value(), pb, BASE_MS + 1000 + i)
                                            for i, m in enumerate(copies)])
         got = collect(settings, lambda c: set(second) <= c.verdicts().keys(), timeout_s=90)

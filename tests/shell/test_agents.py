@@ -44,6 +44,9 @@ class ReadyReplica:
         self.ready = asyncio.Event()
         self.ready.set()
 
+    def applied_positions(self) -> tuple[tuple[int, int], ...]:
+        return ((0, 3), (1, 0))
+
 
 @pytest.fixture
 def wired() -> tuple[Any, RecordingProducer]:
@@ -87,6 +90,8 @@ def test_samples_are_enriched_deduplicated_and_logged(wired: tuple[Any, Recordin
     logged = [decode_record(v) for t, _, v in sent if t == "ingest.fingerprints"]
     assert [r.entry.id for r in logged] == [p.stem for p in SAMPLES]
     assert {r.worker for r in logged} == {"w1"}
+    # each decision's records carry what the replica had applied (race_window)
+    assert {r.applied for r in logged} == {((0, 3), (1, 0))}
 
 
 def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(

@@ -9,14 +9,18 @@ error). The backoff's sleep is recorded, not slept.
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
+import numpy as np
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
+from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.errors import IngestError, PublishFailedError
+from streams.core.fingerprint_log import LogRecord
 from streams.core.outcome import Outcome
 from streams.core.records import Output, record_schema
 from streams.settings import load
@@ -158,3 +162,48 @@ def test_the_fatal_handler_hears_of_it_and_the_exit_code_is_5() -> None:
     [error] = heard
     assert error.code == "publish_failed"
     assert FatalState(error).exit_code == 5
+
+
+class AcknowledgingProducer(ScriptedProducer):
+    """Answers each accepted send with its partition and offset, as aiokafka does."""
+
+    async def send(self, topic: str, key: bytes, value: bytes, *args: Any) -> asyncio.Future[Any]:
+        future = await super().send(topic, key, value, *args)
+        if not future.done() or future.exception() is None:
+            offset = len(self.delivered) - 1
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(SimpleNamespace(partition=2, offset=100 + offset))
+        return future
+
+
+def entry(article_id: str, root: str) -> IndexEntry:
+    return IndexEntry(article_id, 1, Fingerprint("0" * 32, np.zeros(128, dtype=np.uint32), 3),
+                      root)
+
+
+def test_where_kept_articles_records_landed_is_reported_with_the_positions_they_carry() -> None:
+    """Only kept articles' records are reported (a moved duplicate's or a story merge's
+    offset says nothing of what another worker knew), after a retry too; every record of
+    the outcome carries the positions its decision had applied."""
+    producer = AcknowledgingProducer({"ingest.fingerprints": 1})
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    topics = declare_topics(create_app(settings), settings)
+    logged: list[tuple[str, int, int]] = []
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    publisher = Publisher(topics, Metrics.create(CollectorRegistry()), producer, sleep=no_sleep,
+                          on_logged=lambda *where: logged.append(where))
+    outcome = Outcome(verdict="enriched", outputs=[], log_records=[
+        LogRecord(entry("x", "x"), (), "A"), LogRecord(entry("y", "x"), (), "A"),
+        LogRecord(entry("z", "z"), (), "A")])
+
+    async def main() -> None:
+        await publisher.publish_log_records(outcome, ((0, 5), (3, 9)))
+        await publisher.flush()
+
+    asyncio.run(main())
+    assert [orjson.loads(v)["ap"] for _, _, v in producer.delivered] == [[[0, 5], [3, 9]]] * 3
+    assert [k for _, k, _ in producer.delivered] == [b"y", b"z", b"x"]  # x after its retry
+    assert logged == [("x", 2, 102), ("z", 2, 101)]  # in the order sent

@@ -1,0 +1,131 @@
+"""Which of our kept articles another worker could not have known: exact answers of the
+race window (streams.core.dedup.race_window)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from streams.core.dedup.config import LSHConfig
+from streams.core.dedup.model import Fingerprint
+from streams.core.dedup.race_window import MAX_CHECKED, RaceWindow
+from tests.core.dedup.helpers import document, edited, fp
+
+ORIGINAL = fp(document(1))
+NEAR = fp(edited(document(1), 0.05, seed=2))  # shares bands with ORIGINAL
+OTHER = fp(document(3))  # shares none
+LSH = LSHConfig()
+
+
+def shares_a_band(a: Fingerprint, b: Fingerprint) -> bool:
+    used = LSH.bands * LSH.rows
+    bands_a = np.asarray(a.signature[:used]).reshape(LSH.bands, LSH.rows)
+    bands_b = np.asarray(b.signature[:used]).reshape(LSH.bands, LSH.rows)
+    return bool((bands_a == bands_b).all(axis=1).any())
+
+
+def test_the_fixtures_share_bands_as_named() -> None:
+    assert shares_a_band(ORIGINAL, NEAR)
+    assert not shares_a_band(ORIGINAL, OTHER)
+
+
+def window_with(*kept: tuple[str, int, Fingerprint], limit: int = 16) -> RaceWindow:
+    window = RaceWindow(LSH, limit=limit)
+    for article_id, event_time_ms, fingerprint in kept:
+        window.kept(article_id, event_time_ms, fingerprint)
+    return window
+
+
+def test_without_the_deciding_workers_positions_a_race_is_always_possible() -> None:
+    assert window_with().may_race(OTHER, (5, "x"), None)
+    assert not window_with().may_race(OTHER, (5, "x"), {})
+
+
+def test_an_unlogged_later_kept_article_sharing_a_band_may_race() -> None:
+    window = window_with(("mine", 10, NEAR))
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 100})
+    assert not window.may_race(ORIGINAL, (20, "theirs"), {0: 100})  # ours is earlier
+    assert not window.may_race(OTHER, (5, "theirs"), {0: 100})  # no band in common
+
+
+def test_at_equal_event_times_the_ids_order_them() -> None:
+    window = window_with(("m", 10, NEAR))
+    assert window.may_race(ORIGINAL, (10, "a"), {})  # ("a") < ("m"): ours is later
+    assert not window.may_race(ORIGINAL, (10, "z"), {})
+    assert not window.may_race(ORIGINAL, (10, "m"), {})  # the same key is not later
+
+
+def test_the_same_content_hash_may_race_without_a_band_in_common() -> None:
+    same_hash = dataclasses.replace(OTHER, content_hash=ORIGINAL.content_hash)
+    assert window_with(("mine", 10, same_hash)).may_race(ORIGINAL, (5, "theirs"), {})
+
+
+def test_a_logged_article_the_other_worker_had_applied_cannot_race() -> None:
+    window = window_with(("mine", 10, NEAR))
+    window.logged("mine", 2, 40)
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {2: 41})
+    assert window.may_race(ORIGINAL, (5, "theirs"), {2: 40})  # offset 40 not applied
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 1000})  # partition 2 not read
+
+
+def test_only_the_unapplied_articles_are_compared() -> None:
+    window = window_with(("seen", 10, NEAR), ("unseen", 11, OTHER))
+    window.logged("seen", 0, 3)
+    window.logged("unseen", 0, 4)
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 4})
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 3})
+
+
+def test_acknowledgements_of_unknown_or_already_logged_ids_change_nothing() -> None:
+    window = window_with(("mine", 10, NEAR))
+    window.logged("mine", 0, 3)
+    window.logged("mine", 0, 9)  # a later record of the same id: the first one counts
+    window.logged("stranger", 0, 1)
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 4})
+
+
+def test_an_article_that_leaves_the_window_raises_its_partitions_floor() -> None:
+    window = window_with(("first", 10, OTHER), ("second", 11, OTHER), limit=2)
+    window.logged("first", 1, 7)
+    window.logged("second", 1, 8)
+    window.kept("third", 12, OTHER)  # "first" leaves: offsets of partition 1 below 8 unknown
+    window.logged("third", 1, 9)
+    assert len(window) == 2
+    assert window.may_race(ORIGINAL, (5, "theirs"), {1: 7})  # may not have applied "first"
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {1: 10})
+    assert not window.blind
+
+
+def test_an_unlogged_article_leaving_the_window_makes_every_answer_maybe() -> None:
+    window = window_with(("refused", 10, OTHER), limit=1)
+    window.kept("next", 11, OTHER)
+    window.logged("next", 0, 0)
+    assert window.blind
+    assert window.may_race(OTHER, (50, "theirs"), {0: 100})
+
+
+def test_an_article_kept_again_is_tracked_once_with_its_new_record() -> None:
+    window = window_with(("mine", 10, OTHER))
+    window.logged("mine", 0, 3)
+    window.kept("mine", 10, NEAR)  # a new revision, kept again: not logged yet
+    assert len(window) == 1
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 4})
+    window.logged("mine", 0, 6)
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 7})
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 6})
+
+
+def test_too_many_unapplied_articles_leave_the_check_to_the_index() -> None:
+    window = RaceWindow(LSH, limit=MAX_CHECKED + 10)
+    for i in range(MAX_CHECKED + 1):
+        window.kept(f"m{i}", 10, OTHER)
+        window.logged(f"m{i}", 0, i)
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 0})
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 1})  # MAX_CHECKED unapplied
+
+
+def test_a_window_needs_room() -> None:
+    with pytest.raises(ValueError, match="limit must be positive"):
+        RaceWindow(LSH, limit=0)
