@@ -36,6 +36,7 @@ import orjson
 
 from bench import baselines, e2e
 from streams.core.config import CoreConfig
+from streams.core.dedup.compact_index import CompactIndex
 from streams.core.fingerprint_log import LogRecord
 from streams.core.pipeline import Deduplicator
 from streams.core.prepare import Prepared, Rejected, prepare_total
@@ -56,7 +57,8 @@ def exchange(items: Sequence[Prepared | Rejected], lag: int, *, positions: bool
     """Both workers over the simulated log; CPU seconds of remote records and a digest of
     everything published."""
     config = CoreConfig()
-    workers = {w: Deduplicator(config, worker=w) for w in "AB"}
+    workers = {w: Deduplicator(config, worker=w, index=CompactIndex(config.dedup.lsh))
+               for w in "AB"}  # the worker's default index
     log: list[list[LogRecord | StoryUpdate]] = [[] for _ in range(PARTITIONS)]
     read = {w: [0] * PARTITIONS for w in "AB"}
     published = hashlib.sha256()

@@ -440,8 +440,14 @@ class Deduplicator:
         entry = record.entry
         if outcome is not None:  # our corrections: their new root is this article
             stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
+        among = None
+        if record.story.story == entry.id:  # it opened a story: which of ours could race?
+            unapplied = self.race_window.unapplied(
+                None if record.applied is None else dict(record.applied))
+            among = None if unapplied is None else set(unapplied)
         updates = self.stories.race_merges(
-            entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker
+            entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker,
+            among=among,
         )
         if not updates:
             return outcome

@@ -147,6 +147,12 @@ class Publisher:
         except Exception as exc:  # refused before sending (too large, producer closed)
             self._pending.append((send, exc))
             return
+        if send.logged_id is not None and isinstance(sent, asyncio.Future):
+            # As soon as the broker answers, not at the batch's flush: the other workers'
+            # replicas read the record meanwhile, and what we know of where it landed decides
+            # how many of their articles we decide again (race_window).
+            sent.add_done_callback(lambda done: self._report_logged(
+                send, None if done.cancelled() or done.exception() else done.result()))
         self._pending.append((send, sent))
 
     async def _produce(self, send: Send) -> Awaitable[Any]:
@@ -168,10 +174,9 @@ class Publisher:
         for send, sent in pending:
             outcome = sent if isinstance(sent, Exception) else next(results)
             if isinstance(outcome, Exception):
-                outcome = await self._recover(send, outcome)
+                self._report_logged(send, await self._recover(send, outcome))
             elif isinstance(outcome, BaseException):
                 raise outcome  # cancellation: not the broker's answer
-            self._report_logged(send, outcome)
 
     def _report_logged(self, send: Send, metadata: Any) -> None:
         """Where a kept article's record landed (aiokafka's ``RecordMetadata``)."""

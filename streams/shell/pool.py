@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -43,6 +44,9 @@ WALL_DEADLINE_FACTOR = 3.0
 # Chunks per child and batch: small enough that the first results come back while later
 # chunks are still prepared, large enough that pipe round trips stay cheap.
 CHUNKS_PER_CHILD = 4
+# Without the pool, the stateless step runs in the event loop: it gives the other tasks (the
+# replica, the producer) a turn this often.
+YIELD_EVERY_S = 0.05
 
 
 def _warm_up(config: CoreConfig, fingerprinter: Fingerprinter, budget_s: float) -> None:
@@ -184,8 +188,16 @@ class PreparePool:
     async def prepare(self, raws: Sequence[RawMessage]) -> AsyncIterator[Result]:
         """Results for ``raws``, in their order, as soon as each is ready."""
         if not self.processes:
+            paused = time.monotonic()
             for raw in raws:
                 yield prepare_within(raw, self.config, self.budget_s, self.fingerprinter)
+                # Let the replica apply what arrived now and then: a batch decided without a
+                # pause leaves it a whole batch behind, and the window in which two workers
+                # race (and re-decide each other's articles) that much wider. Not after every
+                # message: each pause also lets the producer send a smaller batch.
+                if time.monotonic() - paused >= YIELD_EVERY_S:
+                    await asyncio.sleep(0)
+                    paused = time.monotonic()
             return
         size = max(1, -(-len(raws) // (self.processes * CHUNKS_PER_CHILD)))
         chunks = [list(raws[i:i + size]) for i in range(0, len(raws), size)]

@@ -17,6 +17,7 @@ from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Fingerprint
 from streams.core.prepare import Prepared, Rejected
 from streams.core.records import RawMessage
+from streams.shell import pool as pool_module
 from streams.shell.pool import PreparePool
 from tests.harness import SAMPLES, envelope
 
@@ -129,3 +130,33 @@ def test_a_result_comes_back_before_the_rest_of_its_chunk_is_prepared() -> None:
     results = asyncio.run(first_then_release())
     assert [r.raw.offset for r in results] == list(range(8))
     assert all(isinstance(r, Prepared) for r in results)
+
+
+def test_without_processes_the_event_loop_gets_a_turn_between_slow_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inline, the stateless step gives other tasks (the replica) a turn once
+    ``YIELD_EVERY_S`` has passed, not only when the batch is done."""
+    monkeypatch.setattr(pool_module, "YIELD_EVERY_S", 0.0)
+    turns: list[int] = []
+
+    async def main() -> list[int]:
+        pool = PreparePool(CONFIG, 0, budget_s=30)
+        prepared = 0
+
+        async def other_task() -> None:
+            while True:
+                turns.append(prepared)
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(other_task())
+        await asyncio.sleep(0)
+        async for _ in pool.prepare(raws([text("x", i) for i in range(3)])):
+            prepared += 1
+        task.cancel()
+        return sorted(set(turns))
+
+    assert asyncio.run(main()) == [0, 1, 2, 3]
+    monkeypatch.setattr(pool_module, "YIELD_EVERY_S", 3600.0)
+    turns.clear()
+    assert asyncio.run(main()) == [0]  # not during the batch

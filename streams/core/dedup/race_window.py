@@ -15,9 +15,11 @@ whose records are not acknowledged yet. :meth:`RaceWindow.may_race` says whether
 those could be superseded by the record's article: a later ``order_key`` and the same content
 hash or one LSH band in common, the only ways the index's lookup finds a candidate. When
 none could, the re-decision is skipped; when the answer is not certain (a record without
-offsets, an article we no longer track), it is not.
+offsets, an article we no longer track), it is not. The same list (:meth:`RaceWindow.unapplied`)
+gates the story race merges: only our stories whose opening that worker had not applied
+can have raced with the story it opened.
 
-The window holds the last ``limit`` kept articles (event time, hash and bands); one that
+The window holds the last ``limit`` kept articles (order key, hash and bands); one that
 leaves it raises a per-partition floor, and a record whose offsets are below a floor is
 re-decided. An
 article whose record was never acknowledged (the broker refused it) that leaves the window
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,25 +45,22 @@ DEFAULT_LIMIT = 4096
 MAX_CHECKED = 256
 
 
-class RaceWindow:
-    """This worker's recent kept articles and where their log records landed.
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    order_key: tuple[int, str]
+    content_hash: str
+    bands: frozenset[bytes]  # the signature's bands
 
-    Each tracked article has a slot in fixed arrays (its event time, the first 64 bits of its
-    content hash, its signature's bands), so one check compares every unapplied article at
-    once.
-    """
+
+class RaceWindow:
+    """This worker's recent kept articles and where their log records landed."""
 
     def __init__(self, lsh: LSHConfig, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
             raise ValueError("limit must be positive")
         self._lsh = lsh
         self._limit = limit
-        self._slots: dict[str, int] = {}  # insertion order: oldest first
-        self._free = list(range(limit - 1, -1, -1))
-        self._event = np.zeros(limit, dtype=np.int64)
-        self._ids: list[str] = [""] * limit
-        self._hash = np.zeros(limit, dtype=np.uint64)
-        self._bands = np.zeros((limit, lsh.bands, lsh.rows), dtype=np.uint32)
+        self._kept: dict[str, _Kept] = {}  # insertion order: oldest first
         self._unlogged: set[str] = set()
         self._where: dict[str, tuple[int, int]] = {}
         self._by_partition: dict[int, list[tuple[int, str]]] = {}  # by offset
@@ -68,7 +68,7 @@ class RaceWindow:
         self._blind = False
 
     def __len__(self) -> int:
-        return len(self._slots)
+        return len(self._kept)
 
     @property
     def blind(self) -> bool:
@@ -79,14 +79,10 @@ class RaceWindow:
     def kept(self, article_id: str, event_time_ms: int, fingerprint: Fingerprint) -> None:
         """This worker indexed ``article_id`` as a kept article; its record is not logged yet."""
         self._forget(article_id)
-        if not self._free:
-            self._leave(next(iter(self._slots)))
-        slot = self._free.pop()
-        self._slots[article_id] = slot
-        self._ids[slot] = article_id
-        self._event[slot] = event_time_ms
-        self._hash[slot] = _hash64(fingerprint.content_hash)
-        self._bands[slot] = self._bands_of(fingerprint)
+        if len(self._kept) >= self._limit:
+            self._leave(next(iter(self._kept)))
+        self._kept[article_id] = _Kept((event_time_ms, article_id), fingerprint.content_hash,
+                                       self._bands_of(fingerprint))
         self._unlogged.add(article_id)
 
     def logged(self, article_id: str, partition: int, offset: int) -> None:
@@ -108,36 +104,41 @@ class RaceWindow:
         Could be: a later ``order_key`` and the same content hash or all values of one band
         in common, what the index's lookup needs to find it (a superset of what the
         re-decision then supersedes)."""
-        if applied is None or self._blind:
+        unapplied = self.unapplied(applied)
+        if unapplied is None:
             return True
+        later = [k for k in map(self._kept.__getitem__, unapplied) if k.order_key > order_key]
+        if not later:
+            return False
+        bands = self._bands_of(fingerprint)
+        return any(k.content_hash == fingerprint.content_hash or not k.bands.isdisjoint(bands)
+                   for k in later)
+
+    def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
+        """Our tracked kept articles the deciding worker had not applied; None when that is
+        not certain (no positions, an untracked article may be among them, or too many)."""
+        if applied is None or self._blind:
+            return None
         if any(applied.get(p, 0) < floor for p, floor in self._floor.items()):
-            return True  # an article we no longer track may not have been applied
-        unapplied = [self._slots[i] for i in self._unlogged]
+            return None  # an article we no longer track may not have been applied
+        unapplied = list(self._unlogged)
         for partition, records in self._by_partition.items():
             start = applied.get(partition, 0)
             for offset, article_id in reversed(records):
                 if offset < start:
                     break
-                unapplied.append(self._slots[article_id])
+                unapplied.append(article_id)
             if len(unapplied) > MAX_CHECKED:
-                return True
-        if not unapplied:
-            return False
-        slots = np.array(unapplied, dtype=np.intp)
-        event_time_ms, article_id = order_key
-        later = self._event[slots] >= event_time_ms  # ties are settled by id below
-        slots = slots[later]
-        if not slots.size:
-            return False
-        same = (self._hash[slots] == _hash64(fingerprint.content_hash)) | (
-            self._bands[slots] == self._bands_of(fingerprint)
-        ).all(axis=2).any(axis=1)
-        return any((int(self._event[s]), self._ids[s]) > order_key for s in slots[same])
+                return None
+        return unapplied
 
-    def _bands_of(self, fingerprint: Fingerprint) -> np.ndarray:
-        used = self._lsh.bands * self._lsh.rows
-        values = np.asarray(fingerprint.signature)[:used].astype("<u4")
-        return values.reshape(self._lsh.bands, self._lsh.rows)
+    def _bands_of(self, fingerprint: Fingerprint) -> frozenset[bytes]:
+        """Each band's values as bytes: equal bands are equal bytes, as the index compares
+        them (the same values in two different bands also meet: a "maybe", never a miss)."""
+        width = 4 * self._lsh.rows
+        data = np.asarray(fingerprint.signature)[: self._lsh.bands * self._lsh.rows].astype(
+            "<u4").tobytes()
+        return frozenset(data[i:i + width] for i in range(0, len(data), width))
 
     def _leave(self, article_id: str) -> None:
         """``article_id`` leaves the window: what it covered becomes a floor."""
@@ -154,10 +155,8 @@ class RaceWindow:
                 del records[:bisect.bisect_left(records, (floor, ""))]
 
     def _forget(self, article_id: str) -> None:
-        slot = self._slots.pop(article_id, None)
-        if slot is None:
+        if self._kept.pop(article_id, None) is None:
             return
-        self._free.append(slot)
         self._unlogged.discard(article_id)
         where = self._where.pop(article_id, None)
         if where is not None:
@@ -165,8 +164,3 @@ class RaceWindow:
             at = bisect.bisect_left(records, (where[1], article_id))
             if at < len(records) and records[at] == (where[1], article_id):
                 del records[at]
-
-
-def _hash64(content_hash: str) -> int:
-    """The first 64 bits of a content hash: equal hashes have equal prefixes."""
-    return int(content_hash[:16], 16)

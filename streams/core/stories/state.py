@@ -36,7 +36,7 @@ import heapq
 import math
 import sys
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import mul
@@ -282,16 +282,21 @@ class StoryState:
         self._merge(left, right, update.at_ms, update.worker, update.reason)
 
     def race_merges(
-        self, article_id: str, event_time_ms: int, note: StoryNote, *, now_ms: int, worker: str
+        self, article_id: str, event_time_ms: int, note: StoryNote, *, now_ms: int, worker: str,
+        among: Set[str] | None = None,
     ) -> list[StoryUpdate]:
         """Merges owed after another worker opened a story this worker would have joined.
 
         Two workers deciding articles of one event at the same moment both open a story. The
         worker that opened the later-founded one merges it into the earlier one when the
-        earlier opening reaches it, as corrections of duplicate verdicts do.
+        earlier opening reaches it, as corrections of duplicate verdicts do. ``among``: the
+        only stories of ours that can have raced with it (those whose opening the other
+        worker had not applied: streams.core.dedup.race_window); None: any.
         """
         if note.story != article_id:
             return []
+        if among is not None and not among & self._opened_set:
+            return []  # it knew every story we opened, and did not join one
         theirs = self.stories.get(self.find(note.story))
         if theirs is None:
             return []
@@ -299,6 +304,8 @@ class StoryState:
         updates = []
         for _, mine in self._scored(query, exclude=theirs.id):
             if mine.id not in self._opened_set or mine.key < theirs.key:
+                continue
+            if among is not None and mine.id not in among:
                 continue
             if mine.id in self.stories and theirs.id in self.stories:
                 updates.append(self._merge(theirs, mine, now_ms, worker, "race"))

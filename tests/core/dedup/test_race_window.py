@@ -129,3 +129,16 @@ def test_too_many_unapplied_articles_leave_the_check_to_the_index() -> None:
 def test_a_window_needs_room() -> None:
     with pytest.raises(ValueError, match="limit must be positive"):
         RaceWindow(LSH, limit=0)
+
+
+def test_the_unapplied_articles_are_listed_or_unknown() -> None:
+    window = window_with(("seen", 10, NEAR), ("unseen", 11, OTHER), ("unlogged", 12, OTHER),
+                         limit=3)
+    window.logged("seen", 0, 3)
+    window.logged("unseen", 1, 4)
+    assert sorted(window.unapplied({0: 4, 1: 4}) or []) == ["unlogged", "unseen"]
+    assert sorted(window.unapplied({0: 4, 1: 5}) or []) == ["unlogged"]
+    assert window.unapplied(None) is None
+    window.kept("fourth", 13, OTHER)  # "seen" leaves: partition 0 below 4 is not tracked
+    assert window.unapplied({0: 3, 1: 5}) is None
+    assert sorted(window.unapplied({0: 4, 1: 5}) or []) == ["fourth", "unlogged"]

@@ -6,6 +6,7 @@ appends to the log the other reads through ``on_log_record`` in the order we cho
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterable
 
@@ -120,3 +121,19 @@ def test_every_worker_and_a_restarted_one_hold_the_same_stories_whatever_the_ord
                 k: s.size for k, s in a.stories.stories.items()}
             for key, story in a.stories.stories.items():
                 assert state.stories.stories[key].centroid == story.centroid
+
+
+def test_an_opening_decided_knowing_our_story_is_not_merged_as_a_race() -> None:
+    """The race merge is owed only when the other worker had not applied our opening: with
+    positions past our opening's record (partition 0, offset 0) b merges nothing; with
+    positions before it, the merge of the first test."""
+    for applied, merges in (((0, 1),), 0), (((0, 0),), 1):
+        a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+        first = decide(a, "arsenal", f.MATCH_ARSENAL, T0, now_ms=T0 + 5_000)
+        decide(b, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + HOUR_MS, now_ms=T0 + 5_000)
+        b.logged("saka", 0, 0)
+        records = [dataclasses.replace(r, applied=applied) for r in first.log_records]
+        at_b = deliver([decode_log_value(encode_log_record(r)[1]) for r in records], b,
+                       now_ms=T0 + 5_100)
+        assert sum(len(o.story_updates) for o in at_b) == merges, applied
+        assert set(b.stories.stories) == ({"arsenal"} if merges else {"arsenal", "saka"})
