@@ -234,17 +234,14 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
 
 
 def _applied(obj: dict[str, Any]) -> tuple[tuple[int, int], ...] | None:
+    """The positions, or None (not known) when absent or malformed: only a hint, which must
+    not cost the index the article."""
     pairs = obj.get("ap")
-    if pairs is None:
-        return None
     if not isinstance(pairs, list) or len(pairs) > MAX_LOGGED_PARTITIONS or not all(
         isinstance(pair, list) and len(pair) == 2
         and all(type(n) is int and 0 <= n < _U64 for n in pair) for pair in pairs
     ):
-        raise InvalidLogRecordError(
-            f"'ap' is not a list of at most {MAX_LOGGED_PARTITIONS} [partition, offset] pairs "
-            "of non-negative integers"
-        )
+        return None
     return tuple((partition, offset) for partition, offset in pairs)
 
 

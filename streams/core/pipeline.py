@@ -20,7 +20,6 @@ from streams.core.config import CoreConfig
 from streams.core.dedup.decide import (
     apply_decision,
     decide,
-    group_members,
     moved_members,
     resolve_root,
 )
@@ -367,7 +366,7 @@ class Deduplicator:
             return None
         applied = None if record.applied is None else dict(record.applied)
         if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied) \
-                and not self._owes_moves(record):
+                and not self._announces_ours(record):
             self.remote_checks.skipped += 1
             return None
         self.remote_checks.decided += 1
@@ -401,21 +400,18 @@ class Deduplicator:
             root_changes=len(moved),
         )
 
-    def _owes_moves(self, record: LogRecord) -> bool:
-        """Whether a kept article of ours that ``record``'s worker superseded (it announces
-        them: ``corrected``) has duplicates here it did not announce: duplicates its replica
-        had not applied, which only we can move. Also when the announcement may have been
-        cut short (``MAX_LOGGED_CORRECTED_CHARS``)."""
+    def _announces_ours(self, record: LogRecord) -> bool:
+        """Whether ``record``'s worker superseded one of our recent kept articles (it
+        announces them: ``corrected``), or its announcement may have been cut short
+        (``MAX_LOGGED_CORRECTED_CHARS``). Such a record is decided again as before: the
+        re-decision re-roots our article here at once (the other worker's record of it
+        follows, maybe much later, on another partition) and moves duplicates of it that
+        the other worker did not know."""
         if not record.corrected:
             return False
         if sum(map(len, record.corrected)) > MAX_LOGGED_CORRECTED_CHARS - MAX_LOG_ID_CHARS:
             return True
-        announced = set(record.corrected)
-        return any(
-            member.id not in announced
-            for head in record.corrected if head in self._recent_set
-            for member in group_members(self.index, head)
-        )
+        return any(article_id in self._recent_set for article_id in record.corrected)
 
     def logged(self, article_id: str, partition: int, offset: int) -> None:
         """The broker acknowledged the record of our kept article ``article_id`` at
@@ -444,7 +440,9 @@ class Deduplicator:
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
             unapplied = self.race_window.unapplied(
                 None if record.applied is None else dict(record.applied))
-            among = None if unapplied is None else set(unapplied)
+            if unapplied is not None:  # the stories our articles it had not applied joined
+                among = {story for article_id in unapplied
+                         if (story := self.stories.story_of(article_id)) is not None}
         updates = self.stories.race_merges(
             entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker,
             among=among,

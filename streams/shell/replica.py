@@ -75,6 +75,8 @@ class IndexReplica:
         self.start_offsets: dict[int, int] | None = None
         self.started_from_snapshot = False
         self._next: dict[int, int] = {}  # partition -> next offset not yet applied
+        # partition -> offset of the first record skipped as invalid: positions stop there
+        self._invalid_at: dict[int, int] = {}
         self.ready = asyncio.Event()
         self.applied = 0
         self.skipped = 0
@@ -163,11 +165,7 @@ class IndexReplica:
             async with self.gate.shared():
                 for tp, messages in batches.items():
                     for message in messages:
-                        await self._apply(
-                            message.key, message.value, catching_up=not self.ready.is_set(),
-                            headers=message.headers,
-                        )
-                        self._next[tp.partition] = message.offset + 1
+                        await self._take(tp.partition, message)
                         if tp in pending and message.offset >= pending[tp]:
                             del pending[tp]
             if pending and not batches:
@@ -222,8 +220,11 @@ class IndexReplica:
     def applied_positions(self) -> tuple[tuple[int, int], ...]:
         """(partition, next offset) of every record applied to the index so far: what a
         decision taken now knows of the log (``LogRecord.applied``). A partition not read
-        yet is left out: read as "nothing applied", which only costs re-decisions."""
-        return tuple(self._next.items())
+        yet is left out: read as "nothing applied", which only costs re-decisions. A record
+        skipped as invalid (say, from a newer worker during an upgrade) was not applied: a
+        partition's position stops before the first one."""
+        invalid = self._invalid_at
+        return tuple((p, min(o, invalid.get(p, o))) for p, o in self._next.items())
 
     async def covered_offsets(self) -> dict[int, int] | None:
         """Next offset to apply per partition; call with the gate held exclusively.
@@ -239,15 +240,24 @@ class IndexReplica:
                                      else await self._consumer.position(tp))
         return covered
 
+    async def _take(self, partition: int, message: Any) -> None:
+        """Apply one fetched record and move the partition's position past it."""
+        valid = await self._apply(message.key, message.value,
+                                  catching_up=not self.ready.is_set(), headers=message.headers)
+        if not valid:
+            self._invalid_at.setdefault(partition, message.offset)
+        self._next[partition] = message.offset + 1
+
     async def _apply(
         self, key: bytes | None, value: bytes | None, *, catching_up: bool,
         headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None:
+    ) -> bool:
+        """Apply one record; False when it was skipped as invalid."""
         if is_fence(key) or value is None:
-            return
+            return True
         if not catching_up and (WORKER_HEADER, self._own_id) in headers:
             self.own_skipped += 1  # applied when we decided it: not even decoded
-            return
+            return True
         try:
             record = decode_log_value(value)  # an article's record, or a story merge
         except InvalidLogRecordError as exc:  # foreign or corrupt: must not stop the replica
@@ -257,9 +267,10 @@ class IndexReplica:
             if self.skipped <= 10 or self.skipped % _INVALID_LOG_EVERY == 0:
                 log.warning("skipping invalid fingerprint-log record (%d so far): %s",
                             self.skipped, exc.detail, extra={"code": exc.code})
-            return
+            return False
         self.applied += 1
         await self.on_record(record, catching_up)
+        return True
 
     async def lag(self) -> int:
         """Records not yet applied, from the highwater marks seen in fetch responses.

@@ -222,12 +222,28 @@ def with_applied(outcome: Outcome, applied: dict[int, int]) -> list[LogRecord]:
         dataclasses.replace(r, applied=tuple(applied.items())))[1])) for r in outcome.log_records]
 
 
+def test_a_kept_article_decided_knowing_ours_is_not_decided_again() -> None:
+    """A had applied B's ``y`` (offset 0 of partition 3) when it kept ``z``, which does not
+    match it: B applies A's record without deciding ``z`` again."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
+    b.logged("y", 3, 0)
+    assert exchange(y, a, now_ms=10_010) == [None]
+    z = a.process(raw("z", letters(document(900, words=300)), 1_000, partition=0),
+                  now_ms=10_020)
+    assert z.verdict == "enriched"
+    assert [b.apply_remote(r, now_ms=10_030) for r in with_applied(z, {3: 1})] == [None]
+    assert (b.remote_checks.decided, b.remote_checks.skipped) == (0, 1)
+    assert b.index.get("z") is not None
+
+
 @pytest.mark.parametrize("superseded_record_first", [False, True])
-def test_a_kept_article_decided_knowing_ours_is_not_decided_again(
+def test_a_record_announcing_the_correction_of_ours_is_decided_again(
     superseded_record_first: bool,
 ) -> None:
-    """A had applied B's ``y`` (offset 0 of partition 3) when it decided the earlier ``x``:
-    A superseded ``y`` itself, so B applies A's records without re-deciding ``x``."""
+    """A had applied B's ``y`` when it decided the earlier ``x`` and superseded ``y`` itself
+    (``cor``). B still decides ``x`` again: that re-roots ``y`` here at once, before A's
+    record of ``y`` (another partition) arrives, and publishes nothing A did not."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     y = b.process(raw("y", COPY_EDIT, 2_000, partition=1), now_ms=10_000)
     b.logged("y", 3, 0)
@@ -236,9 +252,34 @@ def test_a_kept_article_decided_knowing_ours_is_not_decided_again(
     records = with_applied(x, {3: 1})
     records = records[::-1] if superseded_record_first else records
     assert [b.apply_remote(r, now_ms=10_030) for r in records] == [None, None]
-    assert (b.remote_checks.decided, b.remote_checks.skipped) == (0, 1)
+    assert (b.remote_checks.decided, b.remote_checks.skipped) == (1, 0)
     for worker in (a, b):
         assert {i: e.root for i in "xy" if (e := worker.index.get(i))} == {"x": "x", "y": "x"}
+
+
+def test_a_copy_decided_between_the_correction_and_its_re_root_record_is_unchanged() -> None:
+    """B decides a copy ``d`` after A's record of ``x`` (which superseded B's ``y``) and
+    before A's record of ``y``: what B publishes for ``d`` is what it published before
+    positions existed (a review found a second, conflicting correction of ``y`` when the
+    re-decision was skipped)."""
+    def run(positions: bool) -> tuple[Any, ...]:
+        a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+        y = b.process(raw("y", COPY_EDIT, 3_000, partition=1), now_ms=10_000)
+        b.logged("y", 3, 0)
+        exchange(y, a, now_ms=10_010)
+        x = a.process(raw("x", ORIGINAL, 1_000, partition=0), now_ms=10_020)
+        records = with_applied(x, {3: 1}) if positions else x.log_records
+        b.apply_remote(records[0], now_ms=10_030)
+        d = b.process(raw("d", SECOND_EDIT, 2_000, partition=1, offset=1), now_ms=10_040)
+        b.apply_remote(records[1], now_ms=10_050)
+        for record in d.log_records:
+            a.apply_remote(record, now_ms=10_070)
+        return (outputs([d]), [(r.entry.id, r.entry.root, r.entry.superseded_by)
+                               for r in d.log_records],
+                {w.worker: {i: (e.root, e.superseded_by) for i in "xyd"
+                            if (e := w.index.get(i))} for w in (a, b)})
+
+    assert run(positions=True) == run(positions=False)
 
 
 def test_a_kept_article_decided_before_ours_was_applied_is_decided_again() -> None:

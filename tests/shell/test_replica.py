@@ -92,3 +92,27 @@ def test_a_cancelled_replica_task_is_a_stop_not_a_failure() -> None:
 
     asyncio.run(cancel())
     assert replica.failure is None
+
+
+def test_positions_follow_the_applied_records_and_stop_before_an_invalid_one() -> None:
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        pass
+
+    replica = IndexReplica(load({}), on_record)
+    replica.ready.set()
+
+    def message(offset: int, value: bytes) -> SimpleNamespace:
+        return SimpleNamespace(key=b"k", value=value, offset=offset, headers=[])
+
+    async def feed() -> None:
+        assert replica.applied_positions() == ()
+        await replica._take(0, message(4, _VALID))
+        await replica._take(1, message(0, _VALID))
+        assert replica.applied_positions() == ((0, 5), (1, 1))
+        await replica._take(0, message(5, _LONG_SIGNATURE))  # a record it cannot read
+        await replica._take(0, message(6, _VALID))
+        await replica._take(1, message(1, _VALID))
+        assert replica.applied_positions() == ((0, 5), (1, 2))
+
+    asyncio.run(feed())
+    assert replica._next == {0: 7, 1: 2}  # the replica itself reads on

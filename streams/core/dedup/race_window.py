@@ -21,10 +21,12 @@ can have raced with the story it opened.
 
 The window holds the last ``limit`` kept articles (order key, hash and bands); one that
 leaves it raises a per-partition floor, and a record whose offsets are below a floor is
-re-decided. An
-article whose record was never acknowledged (the broker refused it) that leaves the window
-makes every later check answer "maybe": the re-decision then runs for every record, as it did
-before this window existed.
+re-decided. An article is logged once every record of it kept so far is acknowledged (a
+revision or a replay kept again sends another: the position is the last one's), so an
+acknowledgement of an older record is never taken for the newer one's. One that leaves the
+window unlogged (the broker refused its record, or answers slower than ``limit`` decisions)
+stays in every check until its acknowledgement comes; past ``NEVER_LOGGED_LIMIT`` of those
+every check answers "maybe", as before this window existed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from streams.core.dedup.model import Fingerprint
 DEFAULT_LIMIT = 4096
 # Past this many unapplied articles (a worker far behind), the index's own lookup is cheaper.
 MAX_CHECKED = 256
+# Articles that left the window before their records were acknowledged, kept in every check.
+NEVER_LOGGED_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +65,14 @@ class RaceWindow:
         self._lsh = lsh
         self._limit = limit
         self._kept: dict[str, _Kept] = {}  # insertion order: oldest first
-        self._unlogged: set[str] = set()
+        # Kept records sent and not acknowledged yet, per article, and the highest offset
+        # acknowledged meanwhile (all of an article's records go to one partition).
+        self._awaiting: dict[str, int] = {}
+        self._acked: dict[str, tuple[int, int]] = {}
         self._where: dict[str, tuple[int, int]] = {}
         self._by_partition: dict[int, list[tuple[int, str]]] = {}  # by offset
         self._floor: dict[int, int] = {}  # per partition: offsets below left the window
+        self._never_logged: dict[str, _Kept] = {}  # left the window awaiting records
         self._blind = False
 
     def __len__(self) -> int:
@@ -72,26 +80,42 @@ class RaceWindow:
 
     @property
     def blind(self) -> bool:
-        """An article whose record was never acknowledged left the window: every check
+        """More than ``NEVER_LOGGED_LIMIT`` articles left the window unlogged: every check
         answers "maybe" from now on."""
         return self._blind
 
     def kept(self, article_id: str, event_time_ms: int, fingerprint: Fingerprint) -> None:
-        """This worker indexed ``article_id`` as a kept article; its record is not logged yet."""
-        self._forget(article_id)
-        if len(self._kept) >= self._limit:
-            self._leave(next(iter(self._kept)))
+        """This worker indexed ``article_id`` as a kept article and sends its record."""
+        if article_id in self._kept:  # kept again: a newer record decides its position
+            self._unplace(article_id)
+            del self._kept[article_id]
+        else:
+            self._never_logged.pop(article_id, None)  # tracked again, still awaiting
+            if len(self._kept) >= self._limit:
+                self._leave(next(iter(self._kept)))
         self._kept[article_id] = _Kept((event_time_ms, article_id), fingerprint.content_hash,
                                        self._bands_of(fingerprint))
-        self._unlogged.add(article_id)
+        self._awaiting[article_id] = self._awaiting.get(article_id, 0) + 1
 
     def logged(self, article_id: str, partition: int, offset: int) -> None:
-        """The broker acknowledged ``article_id``'s record at ``offset`` of ``partition``."""
-        if article_id not in self._unlogged:
-            return  # left the window, kept again since, or not a kept article's record
-        self._unlogged.discard(article_id)
-        self._where[article_id] = (partition, offset)
-        bisect.insort(self._by_partition.setdefault(partition, []), (offset, article_id))
+        """The broker acknowledged a kept record of ``article_id`` at ``offset`` of
+        ``partition``."""
+        waiting = self._awaiting.get(article_id)
+        if waiting is None:
+            return  # not a record this window waits for (it left, or the process restarted)
+        last = self._acked.get(article_id)
+        if last is None or offset > last[1]:
+            self._acked[article_id] = last = (partition, offset)
+        if waiting > 1:
+            self._awaiting[article_id] = waiting - 1
+            return
+        del self._awaiting[article_id]
+        del self._acked[article_id]
+        if self._never_logged.pop(article_id, None) is not None:
+            self._raise_floor(*last)  # out of the window: its offset becomes a floor
+            return
+        self._where[article_id] = last
+        bisect.insort(self._by_partition.setdefault(last[0], []), (last[1], article_id))
 
     def may_race(
         self, fingerprint: Fingerprint, order_key: tuple[int, str],
@@ -104,10 +128,10 @@ class RaceWindow:
         Could be: a later ``order_key`` and the same content hash or all values of one band
         in common, what the index's lookup needs to find it (a superset of what the
         re-decision then supersedes)."""
-        unapplied = self.unapplied(applied)
+        unapplied = self._unapplied(applied)
         if unapplied is None:
             return True
-        later = [k for k in map(self._kept.__getitem__, unapplied) if k.order_key > order_key]
+        later = [k for k in unapplied if k.order_key > order_key]
         if not later:
             return False
         bands = self._bands_of(fingerprint)
@@ -115,19 +139,25 @@ class RaceWindow:
                    for k in later)
 
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
-        """Our tracked kept articles the deciding worker had not applied; None when that is
-        not certain (no positions, an untracked article may be among them, or too many)."""
+        """Our kept articles the deciding worker had not applied; None when that is not
+        certain (no positions, an untracked article may be among them, or too many)."""
+        unapplied = self._unapplied(applied)
+        return None if unapplied is None else [k.order_key[1] for k in unapplied]
+
+    def _unapplied(self, applied: Mapping[int, int] | None) -> list[_Kept] | None:
         if applied is None or self._blind:
             return None
         if any(applied.get(p, 0) < floor for p, floor in self._floor.items()):
             return None  # an article we no longer track may not have been applied
-        unapplied = list(self._unlogged)
+        if len(self._awaiting) > MAX_CHECKED:
+            return None
+        unapplied = [self._kept.get(i) or self._never_logged[i] for i in self._awaiting]
         for partition, records in self._by_partition.items():
             start = applied.get(partition, 0)
             for offset, article_id in reversed(records):
                 if offset < start:
                     break
-                unapplied.append(article_id)
+                unapplied.append(self._kept[article_id])
             if len(unapplied) > MAX_CHECKED:
                 return None
         return unapplied
@@ -141,26 +171,30 @@ class RaceWindow:
         return frozenset(data[i:i + width] for i in range(0, len(data), width))
 
     def _leave(self, article_id: str) -> None:
-        """``article_id`` leaves the window: what it covered becomes a floor."""
-        where = self._where.get(article_id)
-        if where is not None:
-            partition, offset = where
-            self._floor[partition] = max(self._floor.get(partition, 0), offset + 1)
-        elif article_id in self._unlogged:
-            self._blind = True
-        self._forget(article_id)
-        for partition, floor in self._floor.items():
-            records = self._by_partition.get(partition)
-            if records and records[0][0] < floor:
-                del records[:bisect.bisect_left(records, (floor, ""))]
-
-    def _forget(self, article_id: str) -> None:
-        if self._kept.pop(article_id, None) is None:
+        """The oldest article leaves the window: what it covered becomes a floor, or, still
+        awaiting a record, it stays in every check until that record is acknowledged."""
+        kept = self._kept.pop(article_id)
+        if article_id in self._awaiting:
+            self._never_logged[article_id] = kept
+            if len(self._never_logged) > NEVER_LOGGED_LIMIT:
+                self._blind = True
             return
-        self._unlogged.discard(article_id)
+        where = self._unplace(article_id)
+        if where is not None:
+            self._raise_floor(*where)
+
+    def _raise_floor(self, partition: int, offset: int) -> None:
+        floor = self._floor[partition] = max(self._floor.get(partition, 0), offset + 1)
+        records = self._by_partition.get(partition)
+        if records and records[0][0] < floor:  # the floor answers for them now
+            del records[:bisect.bisect_left(records, (floor, ""))]
+
+    def _unplace(self, article_id: str) -> tuple[int, int] | None:
+        """Forget where ``article_id``'s record landed; returns it."""
         where = self._where.pop(article_id, None)
         if where is not None:
             records = self._by_partition[where[0]]
             at = bisect.bisect_left(records, (where[1], article_id))
             if at < len(records) and records[at] == (where[1], article_id):
                 del records[at]
+        return where

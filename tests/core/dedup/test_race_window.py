@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from streams.core.dedup import race_window
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.model import Fingerprint
 from streams.core.dedup.race_window import MAX_CHECKED, RaceWindow
@@ -98,12 +99,37 @@ def test_an_article_that_leaves_the_window_raises_its_partitions_floor() -> None
     assert not window.blind
 
 
-def test_an_unlogged_article_leaving_the_window_makes_every_answer_maybe() -> None:
-    window = window_with(("refused", 10, OTHER), limit=1)
-    window.kept("next", 11, OTHER)
+def test_an_unlogged_article_leaving_the_window_stays_in_every_check_until_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = window_with(("slow", 10, NEAR), limit=1)
+    window.kept("next", 11, OTHER)  # "slow" leaves the window before its acknowledgement
     window.logged("next", 0, 0)
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 100})  # "slow" is still checked
+    assert window.unapplied({0: 100}) == ["slow"]
+    window.logged("slow", 0, 7)  # acknowledged at last: its offset becomes a floor
+    assert window.unapplied({0: 100}) == []
+    assert window.unapplied({0: 7}) is None
+    assert not window.blind
+    monkeypatch.setattr(race_window, "NEVER_LOGGED_LIMIT", 1)
+    window.kept("refused", 12, OTHER)  # "next" leaves, logged
+    window.kept("refused-too", 13, OTHER)  # "refused" leaves, never logged: 1 is the limit
+    window.kept("third", 14, OTHER)  # "refused-too" leaves unlogged: past the limit
     assert window.blind
     assert window.may_race(OTHER, (50, "theirs"), {0: 100})
+
+
+def test_an_older_records_acknowledgement_is_not_taken_for_the_newer_ones() -> None:
+    """Kept twice (a revision) before either record is acknowledged: the article is logged
+    at the newer record's offset once both answers are in, whatever their order."""
+    for first, second in ((3, 6), (6, 3)):
+        window = window_with(("mine", 10, OTHER))
+        window.kept("mine", 10, NEAR)
+        window.logged("mine", 0, first)
+        assert window.unapplied({0: 4}) == ["mine"]  # one record still awaited
+        window.logged("mine", 0, second)
+        assert window.unapplied({0: 6}) == ["mine"]
+        assert window.unapplied({0: 7}) == []
 
 
 def test_an_article_kept_again_is_tracked_once_with_its_new_record() -> None:
