@@ -72,6 +72,8 @@ def exchange(items: Sequence[Prepared | Rejected], lag: int, *, positions: bool
             log[partition].append(record)
             if positions and isinstance(record, LogRecord) and record.entry.is_kept:
                 workers[worker].logged(record.entry.id, partition, len(log[partition]) - 1)
+            elif positions and isinstance(record, StoryUpdate):
+                workers[worker].logged(None, partition, len(log[partition]) - 1)
 
     def publish(worker: str, outputs: Sequence[Any]) -> None:
         for output in outputs:

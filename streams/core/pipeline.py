@@ -249,6 +249,7 @@ class Deduplicator:
                 event_time_ms=prepared.event_time_ms, root=decision.root_for(key),
                 terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
             )
+            self.race_window.updates_sent(len(outcome.story_updates))
         return outcome
 
     def _without_learned_boilerplate(
@@ -365,7 +366,8 @@ class Deduplicator:
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
         applied = None if record.applied is None else dict(record.applied)
-        if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied) \
+        if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied,
+                                         held=self._held) \
                 and not self._announces_ours(record):
             self.remote_checks.skipped += 1
             return None
@@ -413,10 +415,13 @@ class Deduplicator:
             return True
         return any(article_id in self._recent_set for article_id in record.corrected)
 
-    def logged(self, article_id: str, partition: int, offset: int) -> None:
-        """The broker acknowledged the record of our kept article ``article_id`` at
-        ``offset`` of the fingerprint log's ``partition``."""
-        self.race_window.logged(article_id, partition, offset)
+    def logged(self, article_id: str | None, partition: int, offset: int) -> None:
+        """The broker acknowledged the record of our kept article ``article_id`` (None: one
+        of our story merge records) at ``offset`` of the fingerprint log's ``partition``."""
+        if article_id is None:
+            self.race_window.update_logged(partition, offset)
+        else:
+            self.race_window.logged(article_id, partition, offset)
 
     def on_log_record(
         self, record: LogRecord | StoryUpdate, *, catching_up: bool, now_ms: int
@@ -438,8 +443,10 @@ class Deduplicator:
             stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
         among = None
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
-            unapplied = self.race_window.unapplied(
-                None if record.applied is None else dict(record.applied))
+            applied = None if record.applied is None else dict(record.applied)
+            unapplied = self.race_window.unapplied(applied)
+            if self.race_window.updates_unapplied(applied):
+                unapplied = None  # a merge of ours it may not know: any story of ours
             if unapplied is not None:  # the stories our articles it had not applied joined
                 among = {story for article_id in unapplied
                          if (story := self.stories.story_of(article_id)) is not None}
@@ -449,6 +456,7 @@ class Deduplicator:
         )
         if not updates:
             return outcome
+        self.race_window.updates_sent(len(updates))
         merges = race_outcome(updates)
         if outcome is None:
             return merges

@@ -60,11 +60,13 @@ class Send:
     article_id: str = ""
     origin: dict[str, Any] | None = None
     logged_id: str | None = None  # a kept article's log record: its offset is reported
+    logged_update: bool = False  # one of our story merge records: its offset is reported
 
 
 Sleep = Callable[[float], Awaitable[None]]
-# Told where the broker put the log record of one of our kept articles: (id, partition, offset).
-OnLogged = Callable[[str, int, int], None]
+# Told where the broker put the log record of one of our kept articles, (id, partition,
+# offset), or of one of our story merges (None, partition, offset).
+OnLogged = Callable[[str | None, int, int], None]
 
 
 class Publisher:
@@ -129,6 +131,7 @@ class Publisher:
     async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
         key, value = encode_log_record(record)
         logged_id = None
+        logged_update = isinstance(record, StoryUpdate)
         if isinstance(record, StoryUpdate):
             article_id, origin = record.story, None
         else:
@@ -139,6 +142,7 @@ class Publisher:
             self.topics.fingerprints.get_topic_name(), key, value,
             headers=[(WORKER_HEADER, record.worker.encode("utf-8"))],
             article_id=sent_id(article_id), origin=origin, logged_id=logged_id,
+            logged_update=logged_update,
         ))
 
     async def _send(self, send: Send) -> None:
@@ -147,7 +151,8 @@ class Publisher:
         except Exception as exc:  # refused before sending (too large, producer closed)
             self._pending.append((send, exc))
             return
-        if send.logged_id is not None and isinstance(sent, asyncio.Future):
+        if (send.logged_id is not None or send.logged_update) and isinstance(sent,
+                                                                            asyncio.Future):
             # As soon as the broker answers, not at the batch's flush: the other workers'
             # replicas read the record meanwhile, and what we know of where it landed decides
             # how many of their articles we decide again (race_window).
@@ -179,8 +184,9 @@ class Publisher:
                 raise outcome  # cancellation: not the broker's answer
 
     def _report_logged(self, send: Send, metadata: Any) -> None:
-        """Where a kept article's record landed (aiokafka's ``RecordMetadata``)."""
-        if send.logged_id is None or self.on_logged is None:
+        """Where a kept article's or a story merge's record landed (aiokafka's
+        ``RecordMetadata``)."""
+        if (send.logged_id is None and not send.logged_update) or self.on_logged is None:
             return
         partition, offset = getattr(metadata, "partition", None), getattr(metadata, "offset", None)
         if isinstance(partition, int) and isinstance(offset, int) and offset >= 0:

@@ -158,9 +158,13 @@ def build_worker_app(
     factory = dedup_factory if dedup_factory is not None else dedup_for(settings)
     dedup = factory(core_config(settings), settings.worker_id)
     on_fatal = fatal_handler(fatal if fatal is not None else FatalState())
-    publisher = Publisher(topics, metrics, app.producer, retries=settings.publish_retries,
-                          backoff_s=settings.publish_backoff_s, on_fatal=on_fatal,
-                          on_logged=dedup.logged)
+    # The replica's corrections get their own publisher (its own pending sends): a flush of
+    # them must not take the agent's batch's sends out of that batch's own flush (the batch
+    # would be acknowledged before they are confirmed).
+    publisher, corrections_publisher = (
+        Publisher(topics, metrics, app.producer, retries=settings.publish_retries,
+                  backoff_s=settings.publish_backoff_s, on_fatal=on_fatal,
+                  on_logged=dedup.logged) for _ in range(2))
     pool = PreparePool(dedup.config, settings.pool_processes, settings.processing_budget_s,
                        dedup.fingerprinter)
 
@@ -176,8 +180,8 @@ def build_worker_app(
         if outcome is not None and outcome.outputs:
             log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
                         outcome.corrections, len(outcome.story_updates))
-            await publisher.publish(outcome)
-            await publisher.flush()
+            await corrections_publisher.publish(outcome)
+            await corrections_publisher.flush()
             metrics.corrections.inc(outcome.corrections)
             count_stories(metrics, outcome)
 

@@ -396,3 +396,30 @@ def test_positions_skip_re_decisions_without_changing_anything_published(
     assert (published, roots) == _two_workers(items, lag, positions=False)[:2]
     assert len(published) > len(items)  # corrections among them
     assert skipped >= len(STORIES) - 1  # most stories' kept articles were not decided again
+
+
+def test_a_held_verdict_is_checked_whatever_the_positions_say() -> None:
+    """Near duplicates are not transitive: ``b`` and ``c`` each match ``s``, not each other,
+    and both are earlier. W applied V's held ``s``, kept ``c`` (superseding ``s``) and then
+    ``b``; ``b``'s record reaches V first. V decides it again though W's positions cover
+    ``s``, so ``s`` is released as a duplicate, as it was before positions (a review found
+    it released as kept)."""
+    base = document(500, words=300)
+    s_text, c_text = letters(base), letters(edited(base, 0.08, seed=1))
+    b_text = letters(edited(base, 0.08, seed=2))
+
+    def run(positions: bool) -> tuple[Any, ...]:
+        v, w = Deduplicator(CoreConfig(), worker="V"), Deduplicator(CoreConfig(), worker="W")
+        s = v.process(raw("s", s_text, 3_000, partition=3), now_ms=10_000, hold=True)
+        v.logged("s", 3, 0)
+        exchange(s, w, now_ms=10_001)
+        c = w.process(raw("c", c_text, 1_000, partition=0), now_ms=10_002)
+        b = w.process(raw("b", b_text, 2_000, partition=0, offset=1), now_ms=10_003)
+        assert (c.verdict, b.verdict) == ("enriched", "enriched")
+        b_records = with_applied(b, {3: 1}) if positions else b.log_records
+        at_v = [v.apply_remote(r, now_ms=10_010) for r in b_records]
+        [released] = v.release([s], now_ms=10_015)
+        return released.verdict, outputs([released]), outputs(at_v)
+
+    assert run(positions=True) == run(positions=False)
+    assert run(positions=True)[0] == "duplicate"

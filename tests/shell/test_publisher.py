@@ -23,6 +23,7 @@ from streams.core.errors import IngestError, PublishFailedError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.outcome import Outcome
 from streams.core.records import Output, record_schema
+from streams.core.stories.model import StoryUpdate
 from streams.settings import load
 from streams.shell.agents import Publisher
 from streams.shell.app import create_app
@@ -189,7 +190,7 @@ def test_where_kept_articles_records_landed_is_reported_with_the_positions_they_
     producer = AcknowledgingProducer({"ingest.fingerprints": 1})
     settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
     topics = declare_topics(create_app(settings), settings)
-    logged: list[tuple[str, int, int]] = []
+    logged: list[tuple[str | None, int, int]] = []
 
     async def no_sleep(_: float) -> None:
         return None
@@ -198,15 +199,19 @@ def test_where_kept_articles_records_landed_is_reported_with_the_positions_they_
                           on_logged=lambda *where: logged.append(where))
     outcome = Outcome(verdict="enriched", outputs=[], log_records=[
         LogRecord(entry("x", "x"), (), "A"), LogRecord(entry("y", "x"), (), "A"),
-        LogRecord(entry("z", "z"), (), "A")])
+        LogRecord(entry("z", "z"), (), "A")],
+        story_updates=[StoryUpdate("s2", 5, "s1", 1, 9, "A", "bridge")])
 
     async def main() -> None:
         await publisher.publish_log_records(outcome, ((0, 5), (3, 9)))
         await asyncio.sleep(0)
-        assert logged == [("z", 2, 101)]  # as soon as the broker answers, before the flush
+        # as soon as the broker answers, before the flush; a story merge as None
+        assert logged == [("z", 2, 101), (None, 2, 102)]
         await publisher.flush()
 
     asyncio.run(main())
-    assert [orjson.loads(v)["ap"] for _, _, v in producer.delivered] == [[[0, 5], [3, 9]]] * 3
-    assert [k for _, k, _ in producer.delivered] == [b"y", b"z", b"x"]  # x after its retry
-    assert logged == [("z", 2, 101), ("x", 2, 102)]
+    assert [orjson.loads(v).get("ap") for _, _, v in producer.delivered] == [
+        [[0, 5], [3, 9]]] * 2 + [None, [[0, 5], [3, 9]]]
+    assert [k for _, k, _ in producer.delivered][:2] == [b"y", b"z"]
+    assert producer.delivered[-1][1] == b"x"  # after its retry
+    assert logged == [("z", 2, 101), (None, 2, 102), ("x", 2, 103)]

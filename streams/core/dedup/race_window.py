@@ -17,7 +17,8 @@ hash or one LSH band in common, the only ways the index's lookup finds a candida
 none could, the re-decision is skipped; when the answer is not certain (a record without
 offsets, an article we no longer track), it is not. The same list (:meth:`RaceWindow.unapplied`)
 gates the story race merges: only our stories whose opening that worker had not applied
-can have raced with the story it opened.
+can have raced with the story it opened, unless one of our story merge records may not
+have been applied by it either.
 
 The window holds the last ``limit`` kept articles (order key, hash and bands); one that
 leaves it raises a per-partition floor, and a record whose offsets are below a floor is
@@ -32,7 +33,7 @@ every check answers "maybe", as before this window existed.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,10 @@ class RaceWindow:
         self._floor: dict[int, int] = {}  # per partition: offsets below left the window
         self._never_logged: dict[str, _Kept] = {}  # left the window awaiting records
         self._blind = False
+        # Our story merge records (bridges, renames, races): sent and not acknowledged yet,
+        # and the highest offset acknowledged per partition.
+        self._updates_awaiting = 0
+        self._update_max: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -117,9 +122,25 @@ class RaceWindow:
         self._where[article_id] = last
         bisect.insort(self._by_partition.setdefault(last[0], []), (last[1], article_id))
 
+    def updates_sent(self, count: int) -> None:
+        """This worker sends ``count`` story merge records."""
+        self._updates_awaiting += count
+
+    def update_logged(self, partition: int, offset: int) -> None:
+        """The broker acknowledged one of our story merge records."""
+        self._updates_awaiting = max(0, self._updates_awaiting - 1)
+        self._update_max[partition] = max(self._update_max.get(partition, -1), offset)
+
+    def updates_unapplied(self, applied: Mapping[int, int] | None) -> bool:
+        """Whether a story merge record of ours may not have been applied by the deciding
+        worker: its view of our stories may then be older than the articles say."""
+        if applied is None or self._updates_awaiting:
+            return True
+        return any(applied.get(p, 0) <= offset for p, offset in self._update_max.items())
+
     def may_race(
         self, fingerprint: Fingerprint, order_key: tuple[int, str],
-        applied: Mapping[int, int] | None,
+        applied: Mapping[int, int] | None, *, held: Collection[str] = (),
     ) -> bool:
         """Whether an article of ours that the deciding worker had not applied (``applied``:
         its next offset per log partition; None: not known) could be superseded by the
@@ -127,10 +148,14 @@ class RaceWindow:
 
         Could be: a later ``order_key`` and the same content hash or all values of one band
         in common, what the index's lookup needs to find it (a superset of what the
-        re-decision then supersedes)."""
+        re-decision then supersedes). ``held``: articles whose verdicts are still held here
+        (:mod:`streams.core.hold`), checked whatever the positions say: the other worker's
+        view of them may be newer than ours, and only a re-decision rewrites them before
+        their release."""
         unapplied = self._unapplied(applied)
         if unapplied is None:
             return True
+        unapplied += [k for i in held if (k := self._kept.get(i)) is not None]
         later = [k for k in unapplied if k.order_key > order_key]
         if not later:
             return False

@@ -168,3 +168,24 @@ def test_the_unapplied_articles_are_listed_or_unknown() -> None:
     window.kept("fourth", 13, OTHER)  # "seen" leaves: partition 0 below 4 is not tracked
     assert window.unapplied({0: 3, 1: 5}) is None
     assert sorted(window.unapplied({0: 4, 1: 5}) or []) == ["fourth", "unlogged"]
+
+
+def test_held_articles_are_checked_whatever_the_positions_say() -> None:
+    window = window_with(("held", 10, NEAR))
+    window.logged("held", 0, 3)
+    assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 4})
+    assert window.may_race(ORIGINAL, (5, "theirs"), {0: 4}, held={"held", "gone"})
+    assert not window.may_race(OTHER, (5, "theirs"), {0: 4}, held={"held"})
+
+
+def test_story_merge_records_are_unapplied_until_acknowledged_and_passed() -> None:
+    window = RaceWindow(LSH)
+    assert not window.updates_unapplied({})
+    assert window.updates_unapplied(None)
+    window.updates_sent(2)
+    window.update_logged(1, 5)
+    assert window.updates_unapplied({1: 100})  # one still awaited
+    window.update_logged(1, 3)
+    assert window.updates_unapplied({1: 5})  # offset 5 not applied
+    assert not window.updates_unapplied({1: 6})
+    assert window.updates_unapplied({0: 6})  # partition 1 not read
