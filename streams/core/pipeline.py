@@ -17,12 +17,7 @@ import time
 from collections import deque
 
 from streams.core.config import CoreConfig
-from streams.core.dedup.decide import (
-    apply_decision,
-    decide,
-    moved_members,
-    resolve_root,
-)
+from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
@@ -365,9 +360,8 @@ class Deduplicator:
         self.apply(record)
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
-        applied = None if record.applied is None else dict(record.applied)
-        if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied,
-                                         held=self._held) \
+        if not self.race_window.may_race(entry.fingerprint, entry.order_key,
+                                         _positions(record), held=self._held) \
                 and not self._announces_ours(record):
             self.remote_checks.skipped += 1
             return None
@@ -443,7 +437,7 @@ class Deduplicator:
             stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
         among = None
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
-            applied = None if record.applied is None else dict(record.applied)
+            applied = _positions(record)
             unapplied = self.race_window.unapplied(applied)
             if self.race_window.updates_unapplied(applied):
                 unapplied = None  # a merge of ours it may not know: any story of ours
@@ -486,3 +480,8 @@ class Deduplicator:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)
         self._recent_set.add(article_id)
+
+
+def _positions(record: LogRecord) -> dict[int, int] | None:
+    """The log positions its worker had applied, by partition; None: not known."""
+    return None if record.applied is None else dict(record.applied)

@@ -36,9 +36,8 @@ import bisect
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from streams.core.dedup.config import LSHConfig
+from streams.core.dedup.lsh import band_keys
 from streams.core.dedup.model import Fingerprint
 
 # Kept articles tracked: at ~150 kept articles a second a worker, half a minute. A worker whose
@@ -54,7 +53,7 @@ NEVER_LOGGED_LIMIT = 1024
 class _Kept:
     order_key: tuple[int, str]
     content_hash: str
-    bands: frozenset[bytes]  # the signature's bands
+    bands: frozenset[int]  # the signature's band keys
 
 
 class RaceWindow:
@@ -187,13 +186,10 @@ class RaceWindow:
                 return None
         return unapplied
 
-    def _bands_of(self, fingerprint: Fingerprint) -> frozenset[bytes]:
-        """Each band's values as bytes: equal bands are equal bytes, as the index compares
-        them (the same values in two different bands also meet: a "maybe", never a miss)."""
-        width = 4 * self._lsh.rows
-        data = np.asarray(fingerprint.signature)[: self._lsh.bands * self._lsh.rows].astype(
-            "<u4").tobytes()
-        return frozenset(data[i:i + width] for i in range(0, len(data), width))
+    def _bands_of(self, fingerprint: Fingerprint) -> frozenset[int]:
+        """The signature's band keys, as the index's lookup uses them (a collision of two
+        keys only adds a "maybe")."""
+        return frozenset(band_keys(fingerprint.signature, self._lsh))
 
     def _leave(self, article_id: str) -> None:
         """The oldest article leaves the window: what it covered becomes a floor, or, still
