@@ -11,7 +11,9 @@ broker, consumer group, batch and producer settings are those of the real worker
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,8 +37,9 @@ from streams.core.records import RawMessage
 from streams.kafka.broker import ensure_topics
 from streams.settings import Settings
 from streams.shell.app import create_app
+from streams.shell.config import core_config
 from streams.shell.logs import configure_logging
-from streams.shell.worker import run_worker
+from streams.shell.worker import dedup_for, run_worker
 
 # -- (a) the framework ceiling ------------------------------------------------------------
 
@@ -265,6 +268,29 @@ def core_rates(values: Sequence[bytes], repeat: int = 2) -> dict[str, float]:
     return {"text_path_per_s": round(max(text_passes), 1), "core_per_s": round(max(core_passes), 1),
             "text_path_first_pass_per_s": round(text_passes[0], 1),
             "core_first_pass_per_s": round(core_passes[0], 1), "articles": len(raws)}
+
+
+def worker_core_rate(values: Sequence[bytes]) -> dict[str, float]:
+    """Articles/s of the pure core built as a worker with default settings builds it, over
+    every message of ``values`` once: the denominator of the shell's cost.
+
+    :func:`core_rates` measures the core on a prefix of the stream, best of two passes, with
+    the in-memory index; a worker runs the compact index spilling to its data directory
+    (``core_config``, ``dedup_for``) and sees each message once as the index grows, and on
+    the generated corpus a lookup meets more candidates as it grows (its articles share a
+    small vocabulary). The e2e runs see these same messages, so this is their like.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-core-") as data_dir:
+        settings = dataclasses.replace(Settings(), data_dir=Path(data_dir))
+        config = core_config(settings)
+        raws = raw_messages(values)
+        prepare(raws[0], config)  # warm-up: language model, regexes
+        dedup = dedup_for(settings)(config, "bench")
+        started = time.process_time()
+        for raw in raws:
+            dedup.process(raw, raw.timestamp_ms)
+        seconds = time.process_time() - started
+    return {"worker_core_per_s": round(len(raws) / seconds, 1), "articles": len(raws)}
 
 
 def main(argv: Sequence[str]) -> int:
