@@ -23,10 +23,11 @@ from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
+from streams.shell.batches import run_batches
 from streams.shell.gate import StateGate
 from streams.shell.lifecycle import FatalHandler
 from streams.shell.metrics import Metrics, count_stories
-from streams.shell.pool import PreparePool
+from streams.shell.pool import PreparePool, SubmittedBatch
 from streams.shell.replica import IndexReplica
 from streams.shell.topics import Topics
 
@@ -271,45 +272,35 @@ async def wait_for_release(dedup: Deduplicator, raws: Sequence[RawMessage]) -> N
         await asyncio.sleep(delay_ms / 1000)
 
 
-def register_agent(
-    *,
-    app: faust.App,
-    topics: Topics,
-    settings: Settings,
-    dedup: Deduplicator,
-    pool: PreparePool,
-    replica: IndexReplica,
-    publisher: Publisher,
-    guard: DeadLetterGuard,
-    gate: StateGate | None = None,
-) -> None:
-    metrics = publisher.metrics
-    state_gate = gate or StateGate()
-    stage = metrics.stage_seconds
+Decided = list[tuple[RawMessage, Outcome]]
 
-    def judge(raw: RawMessage, outcome: Outcome) -> None:
-        trip = guard.record(raw.partition, outcome.verdict == "deadletter", now_ms())
-        if trip is None:
-            return
-        app.consumer.pause_partitions([TP(raw.topic, trip.partition)])
-        metrics.guard_trips.inc()
-        metrics.paused_partitions.set(len(guard.paused))
-        log.error(
-            "%d of the last %d messages of %s/%d were dead-lettered (limit %.0f%%): partition "
-            "paused for %.0f s; nothing is skipped. Check the producer or the last deploy.",
-            trip.dead, trip.window, raw.topic, trip.partition, guard.max_ratio * 100,
-            guard.pause_ms / 1000,
-            extra={"topic": raw.topic, "partition": trip.partition,
-                   "code": DeadLetterRateExceededError.code},
-        )
 
-    async def handle(events: Sequence[faust.EventT[Any]]) -> None:
-        # Decided in event-time order, outputs held until the other workers' decisions of the
-        # same moment have reached the index (streams.core.hold): fewer corrections.
-        raws = sorted((raw_message(event) for event in events), key=event_order)
-        held: list[tuple[RawMessage, Outcome]] = []
+class IngestSteps:
+    """What the agent does with a batch (:func:`streams.shell.batches.run_batches`)."""
+
+    def __init__(self, dedup: Deduplicator, pool: PreparePool, replica: IndexReplica,
+                 publisher: Publisher, judge: Callable[[RawMessage, Outcome], None]) -> None:
+        self.dedup = dedup
+        self.pool = pool
+        self.replica = replica
+        self.publisher = publisher
+        self.judge = judge
+
+    def submit(self, events: Sequence[faust.EventT[Any]]) -> SubmittedBatch:
+        """Hand a batch to the stateless step, in event-time order (streams.core.hold)."""
+        return self.pool.submit(sorted(map(raw_message, events), key=event_order))
+
+    def cancel(self, batch: SubmittedBatch) -> None:
+        batch.cancel()
+
+    async def decide(self, batch: SubmittedBatch) -> Decided:
+        """Decide a batch as its messages are prepared; their log records go out at once,
+        their outputs are held (:meth:`publish`)."""
+        metrics, dedup = self.publisher.metrics, self.dedup
+        stage = metrics.stage_seconds
+        held: Decided = []
         try:
-            async for item in pool.prepare(raws):
+            async for item in batch:
                 raw = item.raw
                 # Counted as each message is decided, so the counter follows real progress.
                 metrics.consumed.inc()
@@ -328,19 +319,67 @@ def register_agent(
                                "offset": raw.offset, "code": outcome.error_code},
                     )
                 # Taken before any await: exactly what the index held at the decision.
-                await publisher.publish_log_records(outcome, replica.applied_positions())
+                await self.publisher.publish_log_records(outcome, self.replica.applied_positions())
                 held.append((raw, outcome))
+        except BaseException:
+            # A batch that failed half-way must not leave verdicts marked held.
+            dedup.release([outcome for _, outcome in held], now_ms())
+            raise
+        finally:
+            batch.cancel()
+        return held
+
+    async def publish(self, held: Decided) -> None:
+        """After the hold (streams.core.hold), the batch's outputs; then wait until the
+        broker has every record of the batch."""
+        dedup, publisher = self.dedup, self.publisher
+        try:
             await wait_for_release(dedup, [raw for raw, _ in held])
         finally:
             # Always: a batch that failed half-way must not leave verdicts marked held.
             released = dedup.release([outcome for _, outcome in held], now_ms())
+        stage = publisher.metrics.stage_seconds
         for (raw, _), outcome in zip(held, released, strict=True):
             started = time.perf_counter()
             await publisher.publish_outputs(outcome)
             stage.labels(stage="publish").observe(time.perf_counter() - started)
             publisher.count(outcome, raw, now_ms())
-            judge(raw, outcome)
+            self.judge(raw, outcome)
         await publisher.flush()
+
+
+def register_agent(
+    *,
+    app: faust.App,
+    topics: Topics,
+    settings: Settings,
+    dedup: Deduplicator,
+    pool: PreparePool,
+    replica: IndexReplica,
+    publisher: Publisher,
+    guard: DeadLetterGuard,
+    gate: StateGate | None = None,
+) -> None:
+    metrics = publisher.metrics
+    state_gate = gate or StateGate()
+
+    def judge(raw: RawMessage, outcome: Outcome) -> None:
+        trip = guard.record(raw.partition, outcome.verdict == "deadletter", now_ms())
+        if trip is None:
+            return
+        app.consumer.pause_partitions([TP(raw.topic, trip.partition)])
+        metrics.guard_trips.inc()
+        metrics.paused_partitions.set(len(guard.paused))
+        log.error(
+            "%d of the last %d messages of %s/%d were dead-lettered (limit %.0f%%): partition "
+            "paused for %.0f s; nothing is skipped. Check the producer or the last deploy.",
+            trip.dead, trip.window, raw.topic, trip.partition, guard.max_ratio * 100,
+            guard.pause_ms / 1000,
+            extra={"topic": raw.topic, "partition": trip.partition,
+                   "code": DeadLetterRateExceededError.code},
+        )
+
+    steps = IngestSteps(dedup, pool, replica, publisher, judge)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
     async def resume_paused_partitions() -> None:
@@ -354,9 +393,5 @@ def register_agent(
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         # Decisions need the whole shared index: wait until the replica has caught up.
         await replica.ready.wait()
-        batches = stream.take_events(  # type: ignore[attr-defined]  # not on StreamT
-            settings.batch_size, within=settings.batch_window_s
-        )
-        async for events in batches:
-            async with state_gate.shared():  # a snapshot never sees half a batch
-                await handle(events)
+        await run_batches(stream, steps, state_gate, size=settings.batch_size,
+                          within_s=settings.batch_window_s)

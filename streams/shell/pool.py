@@ -141,6 +141,32 @@ class _Child:
         self.conn.close()
 
 
+class SubmittedBatch:
+    """A batch handed to :meth:`PreparePool.submit`: its results, in order, by ``async for``
+    (once); :meth:`cancel` stops what is left of it (always call it, read or not)."""
+
+    def __init__(self, slots: list[list[asyncio.Future[Result]]],
+                 tasks: list[asyncio.Task[None]]) -> None:
+        self._slots = slots
+        self._tasks = tasks
+
+    async def __aiter__(self) -> AsyncIterator[Result]:
+        for slot in self._slots:
+            for future in slot:
+                yield await future
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: it also reached the chunk's results
+            task.cancel()
+        for slot in self._slots:  # a failed chunk's error reached its first unread result
+            for future in slot:
+                if future.done() and not future.cancelled():
+                    future.exception()
+                future.cancel()
+
+
 class PreparePool:
     """Runs :func:`streams.core.prepare.prepare_total` in ``processes`` child processes.
 
@@ -187,40 +213,47 @@ class PreparePool:
 
     async def prepare(self, raws: Sequence[RawMessage]) -> AsyncIterator[Result]:
         """Results for ``raws``, in their order, as soon as each is ready."""
+        batch = self.submit(raws)
+        try:
+            async for result in batch:
+                yield result
+        finally:
+            batch.cancel()
+
+    def submit(self, raws: Sequence[RawMessage]) -> SubmittedBatch:
+        """Start preparing ``raws`` now; read the results, in order, from the returned batch.
+
+        With the pool, the batch's chunks wait for idle children behind every chunk submitted
+        before them, so a batch submitted while another is read is prepared right after it.
+        Without it, a task of this event loop prepares the batch, giving the other tasks a
+        turn every ``YIELD_EVERY_S``.
+        """
+        loop = asyncio.get_running_loop()
         if not self.processes:
-            paused = time.monotonic()
-            for raw in raws:
-                yield prepare_within(raw, self.config, self.budget_s, self.fingerprinter)
-                # Let the replica apply what arrived now and then: a batch decided without a
-                # pause leaves it a whole batch behind, and the window in which two workers
-                # race (and re-decide each other's articles) that much wider. Not after every
-                # message: each pause also lets the producer send a smaller batch.
-                if time.monotonic() - paused >= YIELD_EVERY_S:
-                    await asyncio.sleep(0)
-                    paused = time.monotonic()
-            return
+            # In this event loop, as a task: it prepares while the batch before this one waits
+            # for its hold and its flush, and while this one is decided.
+            slot = [loop.create_future() for _ in raws]
+            return SubmittedBatch([slot], [asyncio.create_task(self._inline(raws, slot))])
         size = max(1, -(-len(raws) // (self.processes * CHUNKS_PER_CHILD)))
         chunks = [list(raws[i:i + size]) for i in range(0, len(raws), size)]
         # One future per message, set as its result arrives: the agent decides the first
         # message of a batch as soon as it is prepared, not when its whole chunk is.
-        loop = asyncio.get_running_loop()
         slots = [[loop.create_future() for _ in chunk] for chunk in chunks]
         tasks = [asyncio.create_task(self._on_idle_child(chunk, slot))
                  for chunk, slot in zip(chunks, slots, strict=True)]
-        try:
-            for slot in slots:
-                for future in slot:
-                    yield await future
-        finally:
-            for task in tasks:
-                if task.done() and not task.cancelled():
-                    task.exception()  # retrieved: it also reached the chunk's results
-                task.cancel()
-            for slot in slots:  # a failed chunk's error reached its first unread result
-                for future in slot:
-                    if future.done() and not future.cancelled():
-                        future.exception()
-                    future.cancel()
+        return SubmittedBatch(slots, tasks)
+
+    async def _inline(self, raws: Sequence[RawMessage], slot: list[asyncio.Future[Result]]) -> None:
+        paused = time.monotonic()
+        for raw, future in zip(raws, slot, strict=True):
+            future.set_result(prepare_within(raw, self.config, self.budget_s, self.fingerprinter))
+            # Let the replica apply what arrived now and then: a batch decided without a
+            # pause leaves it a whole batch behind, and the window in which two workers
+            # race (and re-decide each other's articles) that much wider. Not after every
+            # message: each pause also lets the producer send a smaller batch.
+            if time.monotonic() - paused >= YIELD_EVERY_S:
+                await asyncio.sleep(0)
+                paused = time.monotonic()
 
     async def _on_idle_child(
         self, chunk: list[RawMessage], slots: list[asyncio.Future[Result]]

@@ -156,7 +156,36 @@ def test_without_processes_the_event_loop_gets_a_turn_between_slow_messages(
         task.cancel()
         return sorted(set(turns))
 
-    assert asyncio.run(main()) == [0, 1, 2, 3]
+    # a turn before each message is prepared (the batch is prepared by a task of the loop)
+    assert asyncio.run(main()) == [0, 1, 2]
     monkeypatch.setattr(pool_module, "YIELD_EVERY_S", 3600.0)
     turns.clear()
     assert asyncio.run(main()) == [0]  # not during the batch
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_a_batch_submitted_while_another_is_read_is_prepared_meanwhile(processes: int) -> None:
+    """The agent submits the next batch before publishing this one (streams.shell.batches):
+    it is prepared in the background, and both come back whole and in order."""
+
+    async def main() -> tuple[list[bytes], list[bytes], bool]:
+        pool = PreparePool(CONFIG, processes, budget_s=30)
+        await pool.start()
+        try:
+            first = pool.submit(raws([text("first", i) for i in range(4)]))
+            second = pool.submit(raws([text("second", i) for i in range(4, 8)]))
+            read_first = [r.raw.value async for r in first]
+            for _ in range(200):  # the second batch needs no reader to be prepared
+                if all(f.done() for slot in second._slots for f in slot):
+                    break
+                await asyncio.sleep(0.01)
+            ready = all(f.done() for slot in second._slots for f in slot)
+            read_second = [r.raw.value async for r in second]
+            first.cancel()
+            second.cancel()
+            return read_first, read_second, ready
+        finally:
+            await pool.stop()
+
+    assert asyncio.run(main()) == ([text("first", i) for i in range(4)],
+                                   [text("second", i) for i in range(4, 8)], True)

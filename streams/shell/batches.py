@@ -1,0 +1,104 @@
+"""The agent's batch loop: the next batch is prepared while this one is decided and published.
+
+A batch goes through three steps: the stateless step (the prepare pool's processes), the
+decisions (this event loop, in order), then the hold, its outputs and the producer's flush
+(:mod:`streams.shell.agents`). Batch by batch, the pool's processes idled through the last
+two and this loop through the first: one worker kept its two cores 1.6 busy. So when the
+next batch is already waiting (a backlog) it is handed to the pool before this batch's
+outputs are published, and its decisions start as soon as they are out.
+
+Nothing else changes. Decisions stay in batch order, one batch at a time, in this event
+loop; the stateless step reads no state, so preparing a batch early cannot change a verdict.
+Offsets are acknowledged by hand (Faust's ``noack_take``), each batch's once its outputs are
+published and flushed, exactly as ``take_events`` did after the batch returned: a batch read
+ahead is not acknowledged until it is published in its turn, so a crash loses nothing. A
+live stream (no batch waiting) is not held back: the next batch is then not waited for
+before this one's outputs leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+import faust
+
+from streams.shell.gate import StateGate
+
+Events = Sequence[faust.EventT[Any]]
+B = TypeVar("B")  # a submitted batch
+H = TypeVar("H")  # a decided batch
+
+
+class _Ahead(Generic[B]):
+    """The batch read ahead: its events and what ``submit`` made of them."""
+
+    def __init__(self, events: Events, batch: B) -> None:
+        self.events = events
+        self.batch = batch
+
+
+class BatchSteps(Protocol[B, H]):
+    """What is done with a batch, step by step."""
+
+    def submit(self, events: Events) -> B:
+        """Start the stateless step of a batch (returns at once)."""
+
+    async def decide(self, batch: B) -> H:
+        """Decide a submitted batch, in order."""
+
+    async def publish(self, decided: H) -> None:
+        """Publish a decided batch; return once the broker has it all."""
+
+    def cancel(self, batch: B) -> None:
+        """Release a submitted batch that will not be decided (the loop stopped)."""
+
+
+async def run_batches(
+    stream: faust.StreamT[Any], steps: BatchSteps[B, H], gate: StateGate, *, size: int,
+    within_s: float,
+) -> None:
+    """Until the stream stops: take up to ``size`` events (waiting at most ``within_s`` for
+    more), submit them, decide them, publish that, acknowledge the events.
+
+    ``decide`` and ``publish`` of one batch run under ``gate`` (a snapshot never sees half a
+    batch). When the next batch has been read by the time ``decide`` returns, it is
+    submitted before ``publish`` runs.
+    """
+    batches: AsyncIterator[Events] = aiter(
+        stream.noack_take(size, within=within_s)  # type: ignore[attr-defined]  # not on StreamT
+    )
+    upcoming: asyncio.Future[Events] = asyncio.ensure_future(anext(batches))
+    ahead: _Ahead[B] | None = None
+    try:
+        while True:
+            if ahead is None:
+                try:
+                    events = await upcoming
+                except StopAsyncIteration:
+                    return
+                ahead = _Ahead(events, steps.submit(events))
+                upcoming = asyncio.ensure_future(anext(batches))
+            current, ahead = ahead, None
+            async with gate.shared():
+                decided = await steps.decide(current.batch)
+                if _ready(upcoming):  # a backlog: the pool prepares it while this one is out
+                    events = upcoming.result()
+                    ahead = _Ahead(events, steps.submit(events))
+                    upcoming = asyncio.ensure_future(anext(batches))
+                await steps.publish(decided)
+            for event in current.events:
+                await stream.ack(event)
+    finally:
+        upcoming.cancel()
+        with contextlib.suppress(BaseException):
+            await upcoming
+        if ahead is not None:
+            steps.cancel(ahead.batch)
+
+
+def _ready(future: asyncio.Future[Events]) -> bool:
+    """Done with a batch (not the stream's end, nor a failure: those are met at the top)."""
+    return future.done() and not future.cancelled() and future.exception() is None

@@ -1,0 +1,165 @@
+"""The agent's batch loop (streams.shell.batches): the next batch is submitted before this one
+is published when it is already there, and every batch is acknowledged only once published."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from streams.shell.batches import run_batches
+from streams.shell.gate import StateGate
+
+
+class FakeStream:
+    """What ``run_batches`` uses of a Faust stream: ``noack_take`` and ``ack``.
+
+    Batches are put on a queue by the test; ``None`` ends the stream.
+    """
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.batches: asyncio.Queue[list[str] | None] = asyncio.Queue()
+        self.takes: list[tuple[int, float]] = []
+
+    async def noack_take(self, size: int, within: float) -> AsyncIterator[list[str]]:
+        self.takes.append((size, within))
+        while (batch := await self.batches.get()) is not None:
+            yield batch
+
+    async def ack(self, event: str) -> bool:
+        self.log.append(f"ack {event}")
+        return True
+
+
+class RecordingSteps:
+    """Submits, decides and publishes batches of event names, logging each step."""
+
+    def __init__(self, log: list[str], stream: FakeStream,
+                 during_decide: dict[str, list[str] | None] | None = None) -> None:
+        self.log = log
+        self.stream = stream
+        # batches the stream receives while the batch named by the key is being decided
+        self.during_decide = during_decide or {}
+
+    def submit(self, events: list[str]) -> str:
+        name = "+".join(events)
+        self.log.append(f"submit {name}")
+        return name
+
+    async def decide(self, batch: str) -> str:
+        self.log.append(f"decide {batch}")
+        if batch in self.during_decide:
+            await self.stream.batches.put(self.during_decide[batch])
+            for _ in range(5):  # let the reader take it
+                await asyncio.sleep(0)
+        return batch
+
+    async def publish(self, decided: str) -> None:
+        self.log.append(f"publish {decided}")
+
+    def cancel(self, batch: str) -> None:
+        self.log.append(f"cancel {batch}")
+
+
+def run(steps_for: Any, first: list[list[str] | None]) -> list[str]:
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        steps = steps_for(log, stream)
+        for batch in first:
+            await stream.batches.put(batch)
+        await asyncio.wait_for(
+            run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+            timeout=5)
+        assert stream.takes == [(256, 0.5)]
+
+    asyncio.run(main())
+    return log
+
+
+def test_a_waiting_batch_is_submitted_before_this_one_is_published() -> None:
+    # the second batch arrives while the first is decided: a backlog
+    log = run(lambda log, stream: RecordingSteps(log, stream, {"a+b": ["c"], "c": None}),
+              [["a", "b"]])
+    assert log == [
+        "submit a+b", "decide a+b",
+        "submit c",  # read ahead: prepared while a+b is published
+        "publish a+b", "ack a", "ack b",
+        "decide c", "publish c", "ack c",  # c is acknowledged only once published
+    ]
+
+
+def test_live_stream_does_not_hold_back_the_outputs() -> None:
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        steps = RecordingSteps(log, stream)
+        loop = asyncio.create_task(
+            run_batches(stream, steps, StateGate(), size=256, within_s=0.5))  # type: ignore[arg-type]
+        await stream.batches.put(["a"])
+        for _ in range(20):
+            await asyncio.sleep(0)
+        # published and acknowledged while the stream has nothing more
+        assert log == ["submit a", "decide a", "publish a", "ack a"]
+        await stream.batches.put(None)
+        await asyncio.wait_for(loop, timeout=5)
+
+    asyncio.run(main())
+
+
+def test_a_failed_publish_acknowledges_nothing_and_releases_the_batch_read_ahead() -> None:
+    class FailingPublish(RecordingSteps):
+        async def publish(self, decided: str) -> None:
+            await super().publish(decided)
+            raise RuntimeError("broker refused")
+
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        steps = FailingPublish(log, stream, {"a": ["b"]})
+        await stream.batches.put(["a"])
+        with pytest.raises(RuntimeError, match="broker refused"):
+            await asyncio.wait_for(
+                run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+                timeout=5)
+
+    asyncio.run(main())
+    assert log == ["submit a", "decide a", "submit b", "publish a", "cancel b"]
+
+
+def test_a_snapshot_waits_for_the_batch_being_published() -> None:
+    """decide and publish of a batch hold the state gate together (shared)."""
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        gate = StateGate()
+
+        class Snapshotting(RecordingSteps):
+            async def decide(self, batch: str) -> str:
+                snapshot = asyncio.create_task(self.snapshot())
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                assert not snapshot.done()
+                self.pending = snapshot
+                return await super().decide(batch)
+
+            async def snapshot(self) -> None:
+                async with gate.exclusive():
+                    log.append("snapshot")
+
+        steps = Snapshotting(log, stream)
+        await stream.batches.put(["a"])
+        await stream.batches.put(None)
+        await asyncio.wait_for(run_batches(stream, steps, gate, size=256, within_s=0.5),  # type: ignore[arg-type]
+                               timeout=5)
+        await steps.pending
+
+    asyncio.run(main())
+    assert log.index("snapshot") > log.index("publish a")
