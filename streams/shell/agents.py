@@ -14,7 +14,7 @@ import faust
 import orjson
 from faust.types import TP
 
-from streams.core.errors import DeadLetterRateExceededError, PublishFailedError
+from streams.core.errors import DeadLetterRateExceededError, InternalError, PublishFailedError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
 from streams.core.hold import event_order
@@ -393,5 +393,15 @@ def register_agent(
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         # Decisions need the whole shared index: wait until the replica has caught up.
         await replica.ready.wait()
-        await run_batches(stream, steps, state_gate, size=settings.batch_size,
-                          within_s=settings.batch_window_s)
+        try:
+            await run_batches(stream, steps, state_gate, size=settings.batch_size,
+                              within_s=settings.batch_window_s)
+        except Exception as exc:
+            # Faust would start the agent again on the same stream, past a batch it may not
+            # have published: stop instead, and start again from the committed offsets.
+            log.exception("the ingest agent failed")
+            if publisher.on_fatal is not None:
+                await publisher.on_fatal(InternalError(
+                    f"the ingest agent failed ({_describe(exc)}): stopping without committing "
+                    "past its batch"))
+            raise

@@ -11,9 +11,11 @@ Nothing else changes. Decisions stay in batch order, one batch at a time, in thi
 loop; the stateless step reads no state, so preparing a batch early cannot change a verdict.
 Offsets are acknowledged by hand (Faust's ``noack_take``), each batch's once its outputs are
 published and flushed, exactly as ``take_events`` did after the batch returned: a batch read
-ahead is not acknowledged until it is published in its turn, so a crash loses nothing. A
+ahead is not acknowledged until it is published in its turn, so a crash loses nothing. At
+most two batches are unacknowledged (one before: a rebalance or a stop waits for them). A
 live stream (no batch waiting) is not held back: the next batch is then not waited for
-before this one's outputs leave.
+before this one's outputs leave. When the loop ends on an error, the stream acknowledges
+nothing more (the agent then stops the worker: see ``register_agent``).
 """
 
 from __future__ import annotations
@@ -70,33 +72,44 @@ async def run_batches(
     batches: AsyncIterator[Events] = aiter(
         stream.noack_take(size, within=within_s)  # type: ignore[attr-defined]  # not on StreamT
     )
-    upcoming: asyncio.Future[Events] = asyncio.ensure_future(anext(batches))
+    upcoming: asyncio.Future[Events] | None = None
+    current: _Ahead[B] | None = None
     ahead: _Ahead[B] | None = None
     try:
         while True:
             if ahead is None:
+                upcoming = upcoming or asyncio.ensure_future(anext(batches))
                 try:
                     events = await upcoming
                 except StopAsyncIteration:
                     return
+                upcoming = None
                 ahead = _Ahead(events, steps.submit(events))
-                upcoming = asyncio.ensure_future(anext(batches))
             current, ahead = ahead, None
+            # The next batch is read while this one is decided: at most two unacknowledged.
+            upcoming = upcoming or asyncio.ensure_future(anext(batches))
             async with gate.shared():
                 decided = await steps.decide(current.batch)
                 if _ready(upcoming):  # a backlog: the pool prepares it while this one is out
-                    events = upcoming.result()
+                    events, upcoming = upcoming.result(), None
                     ahead = _Ahead(events, steps.submit(events))
-                    upcoming = asyncio.ensure_future(anext(batches))
                 await steps.publish(decided)
             for event in current.events:
                 await stream.ack(event)
+            current = None
     finally:
-        upcoming.cancel()
+        if upcoming is not None:
+            upcoming.cancel()
+            with contextlib.suppress(BaseException):
+                await upcoming
+        for left in (current, ahead):
+            if left is not None:
+                steps.cancel(left.batch)
+        # Closing the generator turns the stream's automatic acks back on; turned off again,
+        # so that nothing read from it from now on is acknowledged without being published.
         with contextlib.suppress(BaseException):
-            await upcoming
-        if ahead is not None:
-            steps.cancel(ahead.batch)
+            await batches.aclose()  # type: ignore[attr-defined]  # an async generator
+        stream.enable_acks = False
 
 
 def _ready(future: asyncio.Future[Events]) -> bool:

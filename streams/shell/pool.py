@@ -245,15 +245,25 @@ class PreparePool:
 
     async def _inline(self, raws: Sequence[RawMessage], slot: list[asyncio.Future[Result]]) -> None:
         paused = time.monotonic()
-        for raw, future in zip(raws, slot, strict=True):
-            future.set_result(prepare_within(raw, self.config, self.budget_s, self.fingerprinter))
-            # Let the replica apply what arrived now and then: a batch decided without a
-            # pause leaves it a whole batch behind, and the window in which two workers
-            # race (and re-decide each other's articles) that much wider. Not after every
-            # message: each pause also lets the producer send a smaller batch.
-            if time.monotonic() - paused >= YIELD_EVERY_S:
-                await asyncio.sleep(0)
-                paused = time.monotonic()
+        try:
+            for raw, future in zip(raws, slot, strict=True):
+                future.set_result(
+                    prepare_within(raw, self.config, self.budget_s, self.fingerprinter))
+                # Let the replica apply what arrived now and then: a batch decided without a
+                # pause leaves it a whole batch behind, and the window in which two workers
+                # race (and re-decide each other's articles) that much wider. Not after every
+                # message: each pause also lets the producer send a smaller batch.
+                if time.monotonic() - paused >= YIELD_EVERY_S:
+                    await asyncio.sleep(0)
+                    paused = time.monotonic()
+        except BaseException as exc:  # the reader meets it at the first result not prepared
+            for future in slot:
+                if not future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
+            raise
 
     async def _on_idle_child(
         self, chunk: list[RawMessage], slots: list[asyncio.Future[Result]]

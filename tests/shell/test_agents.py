@@ -103,3 +103,44 @@ def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(
     # a batch's fingerprint-log records go first, its outputs after the hold (core.hold)
     assert topics == ["ingest.fingerprints", "articles.deadletter", "articles.enriched"]
     assert orjson.loads(sent[1][2])["error"] == "empty_body"
+
+
+def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
+    """Faust would start a failed agent again on the same stream, past the batch it did not
+    publish; the agent reports the failure as fatal instead (the worker stops, exit code 1,
+    and starts again from the committed offsets)."""
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INGEST_BATCH_WINDOW_S": "0.01",
+                     "INGEST_WORKER_ID": "w1"})
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    producer = RecordingProducer()
+    dedup = Deduplicator(core_config(settings), worker="w1")
+    fatal: list[tuple[str, str]] = []
+
+    async def on_fatal(error: Any) -> None:
+        fatal.append((error.code, error.detail))
+
+    def broken_decide(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the stateful step")
+
+    dedup.decide = broken_decide  # type: ignore[method-assign]
+    register_agent(
+        app=app, topics=topics, settings=settings, dedup=dedup,
+        pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
+        publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer,
+                            on_fatal=on_fatal),
+        guard=DeadLetterGuard(0.5, 200),
+    )
+
+    async def main() -> None:
+        async with app.agents["ingest"].test_context() as context:
+            await context.put(envelope(SAMPLES[0]))
+            for _ in range(200):
+                if fatal:
+                    break
+                await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert fatal == [("internal_error", "the ingest agent failed (RuntimeError: a bug in the "
+                      "stateful step): stopping without committing past its batch")]
+    assert producer.sent == []  # nothing published for it

@@ -23,11 +23,17 @@ class FakeStream:
         self.log = log
         self.batches: asyncio.Queue[list[str] | None] = asyncio.Queue()
         self.takes: list[tuple[int, float]] = []
+        self.enable_acks = True
 
     async def noack_take(self, size: int, within: float) -> AsyncIterator[list[str]]:
         self.takes.append((size, within))
-        while (batch := await self.batches.get()) is not None:
-            yield batch
+        self.enable_acks = False  # as Faust's: acks are the caller's while it is read
+        try:
+            while (batch := await self.batches.get()) is not None:
+                self.log.append(f"read {'+'.join(batch)}")
+                yield batch
+        finally:
+            self.enable_acks = True
 
     async def ack(self, event: str) -> bool:
         self.log.append(f"ack {event}")
@@ -86,11 +92,44 @@ def test_a_waiting_batch_is_submitted_before_this_one_is_published() -> None:
     log = run(lambda log, stream: RecordingSteps(log, stream, {"a+b": ["c"], "c": None}),
               [["a", "b"]])
     assert log == [
-        "submit a+b", "decide a+b",
+        "read a+b", "submit a+b", "decide a+b", "read c",
         "submit c",  # read ahead: prepared while a+b is published
         "publish a+b", "ack a", "ack b",
         "decide c", "publish c", "ack c",  # c is acknowledged only once published
     ]
+
+
+def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+
+        class Backlog(RecordingSteps):
+            async def decide(self, batch: str) -> str:
+                self.log.append(f"decide {batch}")
+                for _ in range(5):  # the next batch is read meanwhile
+                    await asyncio.sleep(0)
+                return batch
+
+            async def publish(self, decided: str) -> None:
+                for _ in range(20):  # ample time to read more, were it asked to
+                    await asyncio.sleep(0)
+                await super().publish(decided)
+
+        for batch in (["a"], ["b"], ["c"], ["d"], None):
+            await stream.batches.put(batch)
+        steps = Backlog(log, stream)
+        await asyncio.wait_for(
+            run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+            timeout=5)
+
+    asyncio.run(main())
+    # "read c" only after "ack a": while a is published, only b (read ahead) is unacknowledged
+    assert log[:10] == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
+                        "ack a", "decide b", "read c", "submit c"]
+    assert [line for line in log if line.startswith("ack")] == ["ack a", "ack b", "ack c",
+                                                                 "ack d"]
 
 
 def test_live_stream_does_not_hold_back_the_outputs() -> None:
@@ -105,7 +144,7 @@ def test_live_stream_does_not_hold_back_the_outputs() -> None:
         for _ in range(20):
             await asyncio.sleep(0)
         # published and acknowledged while the stream has nothing more
-        assert log == ["submit a", "decide a", "publish a", "ack a"]
+        assert log == ["read a", "submit a", "decide a", "publish a", "ack a"]
         await stream.batches.put(None)
         await asyncio.wait_for(loop, timeout=5)
 
@@ -130,7 +169,53 @@ def test_a_failed_publish_acknowledges_nothing_and_releases_the_batch_read_ahead
                 timeout=5)
 
     asyncio.run(main())
-    assert log == ["submit a", "decide a", "submit b", "publish a", "cancel b"]
+    assert log == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
+                   "cancel a", "cancel b"]
+
+
+def test_after_a_failure_the_stream_acknowledges_nothing_more() -> None:
+    """Faust would run the agent again on the same stream; until then nothing it reads may be
+    acknowledged unpublished (closing ``noack_take`` turns its automatic acks back on)."""
+
+    class FailingDecide(RecordingSteps):
+        async def decide(self, batch: str) -> str:
+            raise RuntimeError("bug")
+
+    log: list[str] = []
+
+    async def main() -> FakeStream:
+        stream = FakeStream(log)
+        await stream.batches.put(["a"])
+        with pytest.raises(RuntimeError, match="bug"):
+            await asyncio.wait_for(
+                run_batches(stream, FailingDecide(log, stream), StateGate(), size=256,  # type: ignore[arg-type]
+                            within_s=0.5), timeout=5)
+        return stream
+
+    stream = asyncio.run(main())
+    assert stream.enable_acks is False
+    assert log == ["read a", "submit a", "cancel a"]
+
+
+def test_a_batch_waiting_for_the_gate_is_released_when_the_loop_is_stopped() -> None:
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        gate = StateGate()
+        await stream.batches.put(["a"])
+        async with gate.exclusive():  # a snapshot is being written
+            loop = asyncio.create_task(
+                run_batches(stream, RecordingSteps(log, stream), gate, size=256,  # type: ignore[arg-type]
+                            within_s=0.5))
+            for _ in range(20):
+                await asyncio.sleep(0)
+            loop.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await loop
+
+    asyncio.run(main())
+    assert log == ["read a", "submit a", "cancel a"]
 
 
 def test_a_snapshot_waits_for_the_batch_being_published() -> None:

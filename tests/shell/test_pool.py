@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,3 +190,29 @@ def test_a_batch_submitted_while_another_is_read_is_prepared_meanwhile(processes
 
     assert asyncio.run(main()) == ([text("first", i) for i in range(4)],
                                    [text("second", i) for i in range(4, 8)], True)
+
+
+def test_without_processes_a_failure_reaches_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure outside ``prepare_total`` (which catches everything else) is raised to the
+    reader at the first result it cost, not left as a result that never comes."""
+    real = pool_module.prepare_within
+
+    def failing(raw: RawMessage, *args: Any) -> Any:
+        if raw.offset == 1:
+            raise MemoryError
+        return real(raw, *args)
+
+    monkeypatch.setattr(pool_module, "prepare_within", failing)
+
+    async def main() -> list[int]:
+        batch = PreparePool(CONFIG, 0, budget_s=30).submit(raws([text("x", i) for i in range(3)]))
+        read: list[int] = []
+        try:
+            async for result in batch:
+                read.append(result.raw.offset)
+        finally:
+            batch.cancel()
+        return read
+
+    with pytest.raises(MemoryError):
+        asyncio.run(asyncio.wait_for(main(), timeout=10))
