@@ -141,6 +141,16 @@ class _Child:
         self.conn.close()
 
 
+def _fail_unset(futures: Sequence[asyncio.Future[Result]], exc: BaseException) -> None:
+    """Pass ``exc`` to every result not set yet (cancelled, if the preparing was)."""
+    for future in futures:
+        if not future.done():
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+
+
 class SubmittedBatch:
     """A batch handed to :meth:`PreparePool.submit`: its results, in order, by ``async for``
     (once); :meth:`cancel` stops what is left of it (always call it, read or not)."""
@@ -257,12 +267,7 @@ class PreparePool:
                     await asyncio.sleep(0)
                     paused = time.monotonic()
         except BaseException as exc:  # the reader meets it at the first result not prepared
-            for future in slot:
-                if not future.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        future.cancel()
-                    else:
-                        future.set_exception(exc)
+            _fail_unset(slot, exc)
             raise
 
     async def _on_idle_child(
@@ -277,12 +282,7 @@ class PreparePool:
             child.kill()
             self._children = [c for c in self._children if c is not child]
             self._respawning.append(asyncio.create_task(self._respawn()))
-            for future in slots:
-                if not future.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        future.cancel()
-                    else:
-                        future.set_exception(exc)
+            _fail_unset(slots, exc)
             raise
         self._idle.put_nowait(child)
 

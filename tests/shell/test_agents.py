@@ -48,22 +48,31 @@ class ReadyReplica:
         return ((0, 3), (1, 0))
 
 
-@pytest.fixture
-def wired() -> tuple[Any, RecordingProducer]:
+def wire(on_fatal: Any = None, decide: Any = None) -> tuple[Any, RecordingProducer]:
+    """The ingest agent on a test app, its producer replaced by a recorder; ``decide``
+    replaces the stateful step when given."""
     settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INGEST_BATCH_WINDOW_S": "0.01",
                      "INGEST_WORKER_ID": "w1"})
     app = create_app(settings)
     topics = declare_topics(app, settings)
     producer = RecordingProducer()
     dedup = Deduplicator(core_config(settings), worker="w1")
+    if decide is not None:
+        dedup.decide = decide  # type: ignore[method-assign]
 
     register_agent(
         app=app, topics=topics, settings=settings, dedup=dedup,
         pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
-        publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer),
+        publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer,
+                            on_fatal=on_fatal),
         guard=DeadLetterGuard(0.5, 200),
     )
     return app.agents["ingest"], producer
+
+
+@pytest.fixture
+def wired() -> tuple[Any, RecordingProducer]:
+    return wire()
 
 
 async def run_agent(agent: Any, producer: RecordingProducer, values: list[bytes],
@@ -109,12 +118,6 @@ def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
     """Faust would start a failed agent again on the same stream, past the batch it did not
     publish; the agent reports the failure as fatal instead (the worker stops, exit code 1,
     and starts again from the committed offsets)."""
-    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INGEST_BATCH_WINDOW_S": "0.01",
-                     "INGEST_WORKER_ID": "w1"})
-    app = create_app(settings)
-    topics = declare_topics(app, settings)
-    producer = RecordingProducer()
-    dedup = Deduplicator(core_config(settings), worker="w1")
     fatal: list[tuple[str, str]] = []
 
     async def on_fatal(error: Any) -> None:
@@ -123,17 +126,10 @@ def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
     def broken_decide(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug in the stateful step")
 
-    dedup.decide = broken_decide  # type: ignore[method-assign]
-    register_agent(
-        app=app, topics=topics, settings=settings, dedup=dedup,
-        pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
-        publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer,
-                            on_fatal=on_fatal),
-        guard=DeadLetterGuard(0.5, 200),
-    )
+    agent, producer = wire(on_fatal=on_fatal, decide=broken_decide)
 
     async def main() -> None:
-        async with app.agents["ingest"].test_context() as context:
+        async with agent.test_context() as context:
             await context.put(envelope(SAMPLES[0]))
             for _ in range(200):
                 if fatal:
