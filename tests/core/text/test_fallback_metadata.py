@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import set_date_params
 
@@ -113,3 +115,113 @@ def test_a_page_too_large_for_trafilatura_gets_none_of_its_metadata_steps(
     assert calls == []  # tag-stripped: the byline and date searches would copy the tree
     htmltext.extract_page(markup)
     assert calls == ["read"]
+
+
+# -- the pre-checks of the byline search and the category and tag scans ------------------------
+
+# The expressions may_have_byline and has_catstag_links were derived from (trafilatura 2.3.1).
+# A trafilatura that changes them fails here: derive the pre-checks again, then update.
+DERIVED_FROM = {
+    "AUTHOR_XPATHS": "e7cdb233823cbb0a",
+    "CATEGORIES_XPATHS": "3e362c1075d0fcda",
+    "TAGS_XPATHS": "7b854e2236a1be42",
+}
+
+
+def test_the_pre_checks_were_derived_from_these_expressions() -> None:
+    import hashlib
+
+    from trafilatura import xpaths
+
+    digests = {
+        name: hashlib.sha256(
+            "\n".join(x.path for x in getattr(xpaths, name)).encode()
+        ).hexdigest()[:16]
+        for name in DERIVED_FROM
+    }
+    assert digests == DERIVED_FROM
+
+
+NO_MARKERS_PAGE = """<html><head><title>Budget passes</title>
+<meta property="article:section" content="Politics"></head><body><article class="story">
+<h1>Budget passes</h1><p class="lede">The council passed the budget.</p>
+<a href="/politics/budget-passes">More</a></article></body></html>"""
+
+
+def test_a_page_without_byline_markers_or_catstag_links_skips_their_searches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("searched a page that cannot have it")
+
+    expected = extract_metadata(parse_html(NO_MARKERS_PAGE, DEFAULT_HTML_CONFIG),
+                                date_config=set_date_params(False))
+    for name in ("extract_author", "extract_catstags"):
+        monkeypatch.setattr(fallback_metadata, name, refuse)
+    got = read_fallback(parse_html(NO_MARKERS_PAGE, DEFAULT_HTML_CONFIG), EMPTY_METADATA, None)
+    assert got.metadata == as_page_metadata(expected, None)
+    # trafilatura's own fallback for categories, the article:section meta tag, still answers.
+    assert got.metadata.section == "Politics"
+    assert got.metadata.authors == ()
+
+
+def test_each_kind_of_byline_marker_is_seen() -> None:
+    for markup in ('<div class="post-author">x</div>', '<span id="Author1">x</span>',
+                   '<p class="byl">x</p>', '<p class="BBL">x</p>', '<a rel="author">x</a>',
+                   '<span itemprop="author name">x</span>', '<div data-testid="AuthorCard">',
+                   '<div data-component="Byline">', '<author>x</author>',
+                   '<div><rel>me</rel></div>', '<span class="xiaobian">x</span>',
+                   '<span class="journalist-name">x</span>', '<div class="writer">x</div>'):
+        tree = parse_html(f"<html><body><p>Text.</p>{markup}</body></html>", DEFAULT_HTML_CONFIG)
+        assert fallback_metadata.may_have_byline(tree), markup
+    tree = parse_html('<html><body><p class="lede" id="a1">Text.</p></body></html>',
+                      DEFAULT_HTML_CONFIG)
+    assert not fallback_metadata.may_have_byline(tree)
+
+
+_TAGS = ["div", "span", "p", "a", "h3", "h4", "li", "footer", "header", "address", "strong",
+         "author", "rel", "section", "time", "figure"]
+_ATTRIBUTES = ["class", "id", "itemprop", "rel", "data-testid", "data-component", "href"]
+_VALUES = ["author", "Author", "post-author", "author-name", "authorName", "byline", "Byline",
+           "byl", "BBL", "username", "screenname", "writer", "zuozhe", "bianji", "xiaobian",
+           "channel-name", "submitted-by", "posted-by", "journalist-name", "comments", "title",
+           "date", "sidebar", "post-meta", "postmeta", "entry-meta", "meta", "entry-footer",
+           "tags", "row", "cat-links", "post-category", "entry-header", "topics", "me",
+           "AuthorCard", "AuthorURL", "author name", "lede", "story",
+           "/category/politics/", "/categories/x/", "/tag/budget/", "/tags/y/", "/catalog/",
+           "/politics/a-story", "/taggy/", "https://x.example/category/z/"]
+_TEXT = ["Jane Doe", "By John Roe", "me", "Politics", "x" * 130, "", "Budget"]
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> str:
+    def element(depth: int) -> str:
+        tag = draw(st.sampled_from(_TAGS))
+        attributes = draw(st.dictionaries(st.sampled_from(_ATTRIBUTES), st.sampled_from(_VALUES),
+                                          max_size=3))
+        attrs = "".join(f' {k}="{v}"' for k, v in attributes.items())
+        children = "".join(element(depth + 1) for _ in range(
+            draw(st.integers(0, 3 if depth < 3 else 0))))
+        return f"<{tag}{attrs}>{draw(st.sampled_from(_TEXT))}{children}</{tag}>" \
+            f"{draw(st.sampled_from(_TEXT))}"
+
+    head = draw(st.sampled_from(["", '<meta property="article:section" content="News">',
+                                 '<meta name="subject" content="Budget">']))
+    body = "".join(element(0) for _ in range(draw(st.integers(1, 4))))
+    return f"<html><head><title>T</title>{head}</head><body>{body}</body></html>"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_trees())
+def test_the_pre_checks_never_change_what_trafilatura_finds(markup: str) -> None:
+    """Random trees built from what the expressions test and near misses: the byline
+    search finds nothing where the pre-check says no, and the scans read the same as
+    trafilatura's own on every tree."""
+    from trafilatura.metadata import extract_author, extract_catstags
+
+    tree = parse_html(markup, DEFAULT_HTML_CONFIG)
+    if not fallback_metadata.may_have_byline(tree):
+        assert extract_author(tree) is None
+    for metatype in ("category", "tag"):
+        assert fallback_metadata._catstags(metatype, tree) == extract_catstags(metatype, tree)
+    assert fallback_metadata._author(tree) == extract_author(tree)
