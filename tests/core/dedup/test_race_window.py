@@ -4,9 +4,12 @@ race window (streams.core.dedup.race_window)."""
 from __future__ import annotations
 
 import dataclasses
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.core.dedup import race_window
 from streams.core.dedup.config import LSHConfig
@@ -189,3 +192,69 @@ def test_story_merge_records_are_unapplied_until_acknowledged_and_passed() -> No
     assert window.updates_unapplied({1: 5})  # offset 5 not applied
     assert not window.updates_unapplied({1: 6})
     assert window.updates_unapplied({0: 6})  # partition 1 not read
+
+
+# -- the band lookup answers as the pass over every unapplied article did -------------------
+
+
+def linear_may_race(window: RaceWindow, fingerprint: Fingerprint, order_key: tuple[int, str],
+                    applied: dict[int, int] | None, held: frozenset[str]) -> bool:
+    """The check as it was before the window kept its articles by band (2026-12-03): every
+    unapplied article, then the later ones, then a band or the hash in common."""
+    w = window
+    if applied is None or w._blind:
+        return True
+    if any(applied.get(p, 0) < floor for p, floor in w._floor.items()):
+        return True
+    if len(w._awaiting) > race_window.MAX_CHECKED:
+        return True
+    unapplied = [w._kept.get(i) or w._never_logged[i] for i in w._awaiting]
+    for partition, records in w._by_partition.items():
+        start = applied.get(partition, 0)
+        for offset, article_id in reversed(records):
+            if offset < start:
+                break
+            unapplied.append(w._kept[article_id])
+        if len(unapplied) > race_window.MAX_CHECKED:
+            return True
+    unapplied += [k for i in held if (k := w._kept.get(i)) is not None]
+    later = [k for k in unapplied if k.order_key > order_key]
+    bands = w._bands_of(fingerprint)
+    return any(k.content_hash == fingerprint.content_hash or not k.bands.isdisjoint(bands)
+               for k in later)
+
+
+FINGERPRINTS = [ORIGINAL, NEAR, OTHER, fp(edited(document(3), 0.05, seed=4)), fp(document(5))]
+_IDS = st.sampled_from([f"a{i}" for i in range(12)])
+_OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("kept"), _IDS, st.integers(0, 30), st.integers(0, len(FINGERPRINTS) - 1)),
+    st.tuples(st.just("logged"), _IDS, st.integers(0, 2), st.integers(0, 40)),
+), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPERATIONS, st.integers(1, 8), st.sampled_from([2, 5, MAX_CHECKED]), st.data())
+def test_the_band_lookup_answers_as_the_pass_over_every_unapplied_article(
+    operations: list[tuple[str, str, int, int]], limit: int, max_checked: int,
+    data: st.DataObject,
+) -> None:
+    with mock.patch.object(race_window, "MAX_CHECKED", max_checked):
+        _replay_and_compare(operations, limit, data)
+
+
+def _replay_and_compare(operations: list[tuple[str, str, int, int]], limit: int,
+                        data: st.DataObject) -> None:
+    window = RaceWindow(LSH, limit=limit)
+    for kind, article_id, a, b in operations:
+        if kind == "kept":
+            window.kept(article_id, a, FINGERPRINTS[b])
+        else:
+            window.logged(article_id, a, b)
+        for _ in range(3):
+            probe = FINGERPRINTS[data.draw(st.integers(0, len(FINGERPRINTS) - 1))]
+            order_key = (data.draw(st.integers(0, 30)), data.draw(_IDS))
+            applied = data.draw(st.none() | st.dictionaries(st.integers(0, 2),
+                                                            st.integers(0, 42), max_size=3))
+            held = frozenset(data.draw(st.lists(_IDS, max_size=2)))
+            assert window.may_race(probe, order_key, applied, held=held) == linear_may_race(
+                window, probe, order_key, applied, held)
