@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import hashlib
 import statistics
 import sys
@@ -121,8 +122,9 @@ def measure(messages: int, lag: int, rounds: int) -> dict[str, Any]:
     items = prepared_corpus(messages)
     runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
     for _ in range(rounds):  # A B A B: the host's drift falls on both
-        runs["without"].append(exchange(items, lag, positions=False))
-        runs["with"].append(exchange(items, lag, positions=True))
+        for mode, positions in (("without", False), ("with", True)):
+            gc.collect()  # the last run's workers are garbage: not collected in this one
+            runs[mode].append(exchange(items, lag, positions=positions))
     per_record = {mode: statistics.median(r["cpu_s"] / max(1, r["remote_records"]) * 1e6
                                           for r in rs) for mode, rs in runs.items()}
     digests = {r["digest"] for rs in runs.values() for r in rs}

@@ -20,10 +20,12 @@ gates the story race merges: only our stories whose opening that worker had not 
 can have raced with the story it opened, unless one of our story merge records may not
 have been applied by it either.
 
-A check costs a lookup per band of the record's signature, not a pass over the unapplied
-articles: the window keeps its articles by band key and content hash, and only those the
-record's article shares one with are then asked whether they are later and unapplied (with
-two workers a check met ~100-250 unapplied articles, a fifth of a remote record's cost).
+The window also keeps its articles by band key and content hash, so a check passes over
+the fewer of two lists: the unapplied articles (asking each whether it is later and shares
+a band or the hash), or the articles sharing a band or the hash with the record's (asking
+each whether it is later and unapplied). With two workers a check met ~100-250 unapplied
+articles, a fifth of a remote record's cost; a replica close behind meets a few, and on a
+corpus of shared vocabulary a band can hold many articles.
 
 The window holds the last ``limit`` kept articles (order key, hash and bands); one that
 leaves it raises a per-partition floor, and a record whose offsets are below a floor is
@@ -81,9 +83,11 @@ class RaceWindow:
         self._by_partition: dict[int, list[tuple[int, str]]] = {}  # by offset
         self._floor: dict[int, int] = {}  # per partition: offsets below left the window
         self._never_logged: dict[str, _Kept] = {}  # left the window awaiting records
-        # Every article of _kept and _never_logged by its band keys and its content hash.
-        self._by_band: dict[int, set[str]] = {}
-        self._by_hash: dict[str, set[str]] = {}
+        # Every article of _kept and _never_logged by its band keys and its content hash: an
+        # id alone, or a set of them when several share the key (most keys have one: a
+        # string is neither an allocation per key nor an object for the garbage collector).
+        self._by_band: dict[int, str | set[str]] = {}
+        self._by_hash: dict[str, str | set[str]] = {}
         self._blind = False
         # Our story merge records (bridges, renames, races): sent and not acknowledged yet,
         # and the highest offset acknowledged per partition.
@@ -168,14 +172,23 @@ class RaceWindow:
         (:mod:`streams.core.hold`), checked whatever the positions say: the other worker's
         view of them may be newer than ours, and only a re-decision rewrites them before
         their release."""
-        if applied is None or not self._checkable(applied):
+        if applied is None:
             return True
-        sharing = set(self._by_hash.get(fingerprint.content_hash, ()))
-        by_band = self._by_band
-        for key in self._bands_of(fingerprint):
-            ids = by_band.get(key)
-            if ids:
-                sharing |= ids
+        count = self._unapplied_count(applied)
+        if count is None:
+            return True
+        bands = self._bands_of(fingerprint)
+        sharing = [_ids(ids) for key in bands if (ids := self._by_band.get(key)) is not None]
+        if (same := self._by_hash.get(fingerprint.content_hash)) is not None:
+            sharing.append(_ids(same))
+        if sum(map(len, sharing)) <= count + len(held):
+            return self._race_among(set().union(*sharing), order_key, applied, held)
+        return self._race_in_pass(fingerprint.content_hash, bands, order_key, applied, held)
+
+    def _race_among(self, sharing: set[str], order_key: tuple[int, str],
+                    applied: Mapping[int, int], held: Collection[str]) -> bool:
+        """:meth:`may_race` by the articles sharing a band or the hash: whether one is later
+        and unapplied (or held)."""
         for article_id in sharing:
             kept = self._kept.get(article_id)
             if kept is None:  # left the window awaiting its records: unapplied
@@ -188,26 +201,37 @@ class RaceWindow:
                 return True
         return False
 
+    def _race_in_pass(self, content_hash: str, bands: frozenset[int],
+                      order_key: tuple[int, str], applied: Mapping[int, int],
+                      held: Collection[str]) -> bool:
+        """:meth:`may_race` by a pass over the unapplied (and held) articles: whether one is
+        later and shares a band or the hash."""
+        unapplied = self._unapplied(applied) or []
+        unapplied += [k for i in held if (k := self._kept.get(i)) is not None]
+        return any(k.order_key > order_key
+                   and (k.content_hash == content_hash or not k.bands.isdisjoint(bands))
+                   for k in unapplied)
+
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
         """Our kept articles the deciding worker had not applied; None when that is not
         certain (no positions, an untracked article may be among them, or too many)."""
         unapplied = self._unapplied(applied)
         return None if unapplied is None else [k.order_key[1] for k in unapplied]
 
-    def _checkable(self, applied: Mapping[int, int]) -> bool:
-        """Whether the articles the deciding worker had not applied are all tracked here and
-        at most ``MAX_CHECKED``."""
+    def _unapplied_count(self, applied: Mapping[int, int]) -> int | None:
+        """How many of our articles the deciding worker had not applied; None unless they
+        are all tracked here and at most ``MAX_CHECKED``."""
         if self._blind:
-            return False
+            return None
         if any(applied.get(p, 0) < floor for p, floor in self._floor.items()):
-            return False  # an article we no longer track may not have been applied
+            return None  # an article we no longer track may not have been applied
         count = len(self._awaiting)
         for partition, records in self._by_partition.items():
             count += len(records) - bisect.bisect_left(records, (applied.get(partition, 0), ""))
-        return count <= MAX_CHECKED
+        return count if count <= MAX_CHECKED else None
 
     def _unapplied(self, applied: Mapping[int, int] | None) -> list[_Kept] | None:
-        if applied is None or not self._checkable(applied):
+        if applied is None or self._unapplied_count(applied) is None:
             return None
         unapplied = [self._kept.get(i) or self._never_logged[i] for i in self._awaiting]
         for partition, records in self._by_partition.items():
@@ -235,9 +259,9 @@ class RaceWindow:
             self._raise_floor(*where)
 
     def _file(self, article_id: str, kept: _Kept) -> None:
-        self._by_hash.setdefault(kept.content_hash, set()).add(article_id)
+        _add(self._by_hash, kept.content_hash, article_id)
         for key in kept.bands:
-            self._by_band.setdefault(key, set()).add(article_id)
+            _add(self._by_band, key, article_id)
 
     def _unfile(self, article_id: str, kept: _Kept) -> None:
         _discard(self._by_hash, kept.content_hash, article_id)
@@ -261,8 +285,27 @@ class RaceWindow:
         return where
 
 
-def _discard(table: dict[_Key, set[str]], key: _Key, article_id: str) -> None:
+def _ids(ids: str | set[str]) -> set[str] | tuple[str]:
+    return (ids,) if isinstance(ids, str) else ids
+
+
+def _add(table: dict[_Key, str | set[str]], key: _Key, article_id: str) -> None:
+    ids = table.get(key)
+    if ids is None:
+        table[key] = article_id
+    elif isinstance(ids, str):
+        if ids != article_id:
+            table[key] = {ids, article_id}
+    else:
+        ids.add(article_id)
+
+
+def _discard(table: dict[_Key, str | set[str]], key: _Key, article_id: str) -> None:
     ids = table[key]
+    if isinstance(ids, str):
+        if ids == article_id:
+            del table[key]
+        return
     ids.discard(article_id)
-    if not ids:
-        del table[key]
+    if len(ids) == 1:
+        table[key] = next(iter(ids))

@@ -256,5 +256,16 @@ def _replay_and_compare(operations: list[tuple[str, str, int, int]], limit: int,
             applied = data.draw(st.none() | st.dictionaries(st.integers(0, 2),
                                                             st.integers(0, 42), max_size=3))
             held = frozenset(data.draw(st.lists(_IDS, max_size=2)))
-            assert window.may_race(probe, order_key, applied, held=held) == linear_may_race(
-                window, probe, order_key, applied, held)
+            expected = linear_may_race(window, probe, order_key, applied, held)
+            assert window.may_race(probe, order_key, applied, held=held) == expected
+            if applied is None or window._unapplied_count(applied) is None:
+                continue
+            # Both ways of answering, whichever of their lists is shorter here.
+            bands = window._bands_of(probe)
+            tables = [(window._by_hash, probe.content_hash)] + [(window._by_band, key)
+                                                                 for key in bands]
+            sharing = set().union(*(race_window._ids(table[key]) for table, key in tables
+                                    if key in table))
+            assert window._race_among(sharing, order_key, applied, held) == expected
+            assert window._race_in_pass(probe.content_hash, bands, order_key, applied,
+                                        held) == expected
