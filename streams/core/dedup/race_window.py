@@ -88,6 +88,8 @@ class RaceWindow:
         # string is neither an allocation per key nor an object for the garbage collector).
         self._by_band: dict[int, str | set[str]] = {}
         self._by_hash: dict[str, str | set[str]] = {}
+        # Filled at the first check: a worker alone never checks, and pays nothing for them.
+        self._filed = False
         self._blind = False
         # Our story merge records (bridges, renames, races): sent and not acknowledged yet,
         # and the highest offset acknowledged per partition.
@@ -177,6 +179,10 @@ class RaceWindow:
         count = self._unapplied_count(applied)
         if count is None:
             return True
+        if not self._filed:
+            self._filed = True
+            for article_id, kept in (*self._kept.items(), *self._never_logged.items()):
+                self._file(article_id, kept)
         bands = self._bands_of(fingerprint)
         sharing = [_ids(ids) for key in bands if (ids := self._by_band.get(key)) is not None]
         if (same := self._by_hash.get(fingerprint.content_hash)) is not None:
@@ -259,11 +265,15 @@ class RaceWindow:
             self._raise_floor(*where)
 
     def _file(self, article_id: str, kept: _Kept) -> None:
+        if not self._filed:
+            return
         _add(self._by_hash, kept.content_hash, article_id)
         for key in kept.bands:
             _add(self._by_band, key, article_id)
 
     def _unfile(self, article_id: str, kept: _Kept) -> None:
+        if not self._filed:
+            return
         _discard(self._by_hash, kept.content_hash, article_id)
         for key in kept.bands:
             _discard(self._by_band, key, article_id)
