@@ -212,7 +212,7 @@ class RaceWindow:
                       held: Collection[str]) -> bool:
         """:meth:`may_race` by a pass over the unapplied (and held) articles: whether one is
         later and shares a band or the hash."""
-        unapplied = self._unapplied(applied) or []
+        unapplied = self._unapplied_list(applied)
         unapplied += [k for i in held if (k := self._kept.get(i)) is not None]
         return any(k.order_key > order_key
                    and (k.content_hash == content_hash or not k.bands.isdisjoint(bands))
@@ -239,6 +239,10 @@ class RaceWindow:
     def _unapplied(self, applied: Mapping[int, int] | None) -> list[_Kept] | None:
         if applied is None or self._unapplied_count(applied) is None:
             return None
+        return self._unapplied_list(applied)
+
+    def _unapplied_list(self, applied: Mapping[int, int]) -> list[_Kept]:
+        """The unapplied articles, once :meth:`_unapplied_count` has said they are known."""
         unapplied = [self._kept.get(i) or self._never_logged[i] for i in self._awaiting]
         for partition, records in self._by_partition.items():
             start = bisect.bisect_left(records, (applied.get(partition, 0), ""))
