@@ -70,6 +70,13 @@ class RecordingSteps:
         self.log.append(f"cancel {batch}")
 
 
+def batch_loop(stream: FakeStream, steps: Any, gate: StateGate | None = None) -> Any:
+    """``run_batches`` over the fakes, batches of at most 256 within 0.5 s."""
+    gate = gate if gate is not None else StateGate()
+    return run_batches(stream, steps, gate, size=256,  # type: ignore[arg-type]
+                       within_s=0.5)
+
+
 def run(steps_for: Any, first: list[list[str] | None]) -> list[str]:
     log: list[str] = []
 
@@ -79,7 +86,7 @@ def run(steps_for: Any, first: list[list[str] | None]) -> list[str]:
         for batch in first:
             await stream.batches.put(batch)
         await asyncio.wait_for(
-            run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+            batch_loop(stream, steps),
             timeout=5)
         assert stream.takes == [(256, 0.5)]
 
@@ -121,7 +128,7 @@ def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
             await stream.batches.put(batch)
         steps = Backlog(log, stream)
         await asyncio.wait_for(
-            run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+            batch_loop(stream, steps),
             timeout=5)
 
     asyncio.run(main())
@@ -139,7 +146,7 @@ def test_live_stream_does_not_hold_back_the_outputs() -> None:
         stream = FakeStream(log)
         steps = RecordingSteps(log, stream)
         loop = asyncio.create_task(
-            run_batches(stream, steps, StateGate(), size=256, within_s=0.5))  # type: ignore[arg-type]
+            batch_loop(stream, steps))
         await stream.batches.put(["a"])
         for _ in range(20):
             await asyncio.sleep(0)
@@ -165,7 +172,7 @@ def test_a_failed_publish_acknowledges_nothing_and_releases_the_batch_read_ahead
         await stream.batches.put(["a"])
         with pytest.raises(RuntimeError, match="broker refused"):
             await asyncio.wait_for(
-                run_batches(stream, steps, StateGate(), size=256, within_s=0.5),  # type: ignore[arg-type]
+                batch_loop(stream, steps),
                 timeout=5)
 
     asyncio.run(main())
@@ -188,8 +195,7 @@ def test_after_a_failure_the_stream_acknowledges_nothing_more() -> None:
         await stream.batches.put(["a"])
         with pytest.raises(RuntimeError, match="bug"):
             await asyncio.wait_for(
-                run_batches(stream, FailingDecide(log, stream), StateGate(), size=256,  # type: ignore[arg-type]
-                            within_s=0.5), timeout=5)
+                batch_loop(stream, FailingDecide(log, stream)), timeout=5)
         return stream
 
     stream = asyncio.run(main())
@@ -206,8 +212,7 @@ def test_a_batch_waiting_for_the_gate_is_released_when_the_loop_is_stopped() -> 
         await stream.batches.put(["a"])
         async with gate.exclusive():  # a snapshot is being written
             loop = asyncio.create_task(
-                run_batches(stream, RecordingSteps(log, stream), gate, size=256,  # type: ignore[arg-type]
-                            within_s=0.5))
+                batch_loop(stream, RecordingSteps(log, stream), gate))
             for _ in range(20):
                 await asyncio.sleep(0)
             loop.cancel()
@@ -242,7 +247,7 @@ def test_a_snapshot_waits_for_the_batch_being_published() -> None:
         steps = Snapshotting(log, stream)
         await stream.batches.put(["a"])
         await stream.batches.put(None)
-        await asyncio.wait_for(run_batches(stream, steps, gate, size=256, within_s=0.5),  # type: ignore[arg-type]
+        await asyncio.wait_for(batch_loop(stream, steps, gate),
                                timeout=5)
         await steps.pending
 
