@@ -7,6 +7,16 @@ two and this loop through the first: one worker kept its two cores 1.6 busy. So 
 next batch is already waiting (a backlog) it is handed to the pool before this batch's
 outputs are published, and its decisions start as soon as they are out.
 
+The next batch is read once this one is decided, not while it is: Faust's ``take`` hands over
+whatever it holds when its window (``within_s``) runs out, and its stream moves one event into
+it per turn of the event loop. A decision gives the loop a turn only now and then, so a take
+begun with the decisions ran out of window holding a handful of events: in a backlog every
+other batch had 3 of 256 events, and with two workers each of them held its outputs for the
+full hold (``streams.core.hold``) with nothing to prepare meanwhile, idle a fifth of the time.
+Begun after the decisions, with the loop free to fill it, the take of a backlog is full within
+milliseconds; the loop waits for it only after a full batch (a backlog), so a live stream's
+outputs are not held back.
+
 Nothing else changes. Decisions stay in batch order, one batch at a time, in this event
 loop; the stateless step reads no state, so preparing a batch early cannot change a verdict.
 Offsets are acknowledged by hand (Faust's ``noack_take``), each batch's once its outputs are
@@ -32,6 +42,9 @@ from streams.shell.gate import StateGate
 Events = Sequence[faust.EventT[Any]]
 B = TypeVar("B")  # a submitted batch
 H = TypeVar("H")  # a decided batch
+# How long a full batch's successor may take to fill, in batch windows: Faust's take ends at
+# its own window, so this only bounds a take that the loop has not resumed by then.
+FILL_WAIT_WINDOWS = 2
 
 
 class _Ahead(Generic[B]):
@@ -66,8 +79,9 @@ async def run_batches(
     more), submit them, decide them, publish that, acknowledge the events.
 
     ``decide`` and ``publish`` of one batch run under ``gate`` (a snapshot never sees half a
-    batch). When the next batch has been read by the time ``decide`` returns, it is
-    submitted before ``publish`` runs.
+    batch). Once ``decide`` returns the next batch is read (after a full batch, waiting up to
+    ``FILL_WAIT_WINDOWS`` windows for it); when it is there, it is submitted before
+    ``publish`` runs.
     """
     batches: AsyncIterator[Events] = aiter(
         stream.noack_take(size, within=within_s)  # type: ignore[attr-defined]  # not on StreamT
@@ -86,11 +100,14 @@ async def run_batches(
                 upcoming = None
                 ahead = _Ahead(events, steps.submit(events))
             current, ahead = ahead, None
-            # The next batch is read while this one is decided: at most two unacknowledged.
-            upcoming = upcoming or asyncio.ensure_future(anext(batches))
             async with gate.shared():
                 decided = await steps.decide(current.batch)
-                if _ready(upcoming):  # a backlog: the pool prepares it while this one is out
+                # Read once this one is decided (at most two unacknowledged); see the module
+                # docstring for why not before.
+                upcoming = upcoming or asyncio.ensure_future(anext(batches))
+                if len(current.events) >= size:  # a backlog: the next batch fills at once
+                    await asyncio.wait({upcoming}, timeout=FILL_WAIT_WINDOWS * within_s)
+                if _ready(upcoming):  # the pool prepares it while this one is out
                     events, upcoming = upcoming.result(), None
                     ahead = _Ahead(events, steps.submit(events))
                 await steps.publish(decided)

@@ -4,6 +4,7 @@ is published when it is already there, and every batch is acknowledged only once
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -70,14 +71,14 @@ class RecordingSteps:
         self.log.append(f"cancel {batch}")
 
 
-def batch_loop(stream: FakeStream, steps: Any, gate: StateGate | None = None) -> Any:
-    """``run_batches`` over the fakes, batches of at most 256 within 0.5 s."""
+def batch_loop(stream: Any, steps: Any, gate: StateGate | None = None, *, size: int = 256,
+               within_s: float = 0.5) -> Any:
+    """``run_batches`` over the fakes, batches of at most ``size`` within ``within_s``."""
     gate = gate if gate is not None else StateGate()
-    return run_batches(stream, steps, gate, size=256,  # type: ignore[arg-type]
-                       within_s=0.5)
+    return run_batches(stream, steps, gate, size=size, within_s=within_s)
 
 
-def run(steps_for: Any, first: list[list[str] | None]) -> list[str]:
+def run(steps_for: Any, first: list[list[str] | None], size: int = 256) -> list[str]:
     log: list[str] = []
 
     async def main() -> None:
@@ -85,19 +86,17 @@ def run(steps_for: Any, first: list[list[str] | None]) -> list[str]:
         steps = steps_for(log, stream)
         for batch in first:
             await stream.batches.put(batch)
-        await asyncio.wait_for(
-            batch_loop(stream, steps),
-            timeout=5)
-        assert stream.takes == [(256, 0.5)]
+        await asyncio.wait_for(batch_loop(stream, steps, size=size), timeout=5)
+        assert stream.takes == [(size, 0.5)]
 
     asyncio.run(main())
     return log
 
 
 def test_a_waiting_batch_is_submitted_before_this_one_is_published() -> None:
-    # the second batch arrives while the first is decided: a backlog
+    # the first batch is full and the second arrives while it is decided: a backlog
     log = run(lambda log, stream: RecordingSteps(log, stream, {"a+b": ["c"], "c": None}),
-              [["a", "b"]])
+              [["a", "b"]], size=2)
     assert log == [
         "read a+b", "submit a+b", "decide a+b", "read c",
         "submit c",  # read ahead: prepared while a+b is published
@@ -127,9 +126,7 @@ def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
         for batch in (["a"], ["b"], ["c"], ["d"], None):
             await stream.batches.put(batch)
         steps = Backlog(log, stream)
-        await asyncio.wait_for(
-            batch_loop(stream, steps),
-            timeout=5)
+        await asyncio.wait_for(batch_loop(stream, steps, size=1), timeout=5)
 
     asyncio.run(main())
     # "read c" only after "ack a": while a is published, only b (read ahead) is unacknowledged
@@ -171,9 +168,7 @@ def test_a_failed_publish_acknowledges_nothing_and_releases_the_batch_read_ahead
         steps = FailingPublish(log, stream, {"a": ["b"]})
         await stream.batches.put(["a"])
         with pytest.raises(RuntimeError, match="broker refused"):
-            await asyncio.wait_for(
-                batch_loop(stream, steps),
-                timeout=5)
+            await asyncio.wait_for(batch_loop(stream, steps, size=1), timeout=5)
 
     asyncio.run(main())
     assert log == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
@@ -253,3 +248,78 @@ def test_a_snapshot_waits_for_the_batch_being_published() -> None:
 
     asyncio.run(main())
     assert log.index("snapshot") > log.index("publish a")
+
+
+def test_a_full_batch_is_published_when_no_next_batch_comes() -> None:
+    """After a full batch the loop waits for the next one at most a couple of windows."""
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        loop = asyncio.create_task(batch_loop(stream, RecordingSteps(log, stream), size=1,
+                                              within_s=0.01))
+        await stream.batches.put(["a"])
+        await asyncio.wait_for(_until(lambda: "ack a" in log), timeout=5)
+        await stream.batches.put(None)
+        await asyncio.wait_for(loop, timeout=5)
+
+    asyncio.run(main())
+    assert log == ["read a", "submit a", "decide a", "publish a", "ack a"]
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.001)
+
+
+class TurnByTurnStream(FakeStream):
+    """Faust's ``noack_take`` as it behaves: the stream moves one waiting event into the take's
+    buffer per turn of the event loop, and the take hands over its buffer once it holds
+    ``size`` events or its window has passed since it was asked for the next batch."""
+
+    def __init__(self, log: list[str], waiting: list[str]) -> None:
+        super().__init__(log)
+        self.waiting = waiting
+
+    async def noack_take(self, size: int, within: float) -> AsyncIterator[list[str]]:
+        loop = asyncio.get_running_loop()
+        buffer: list[str] = []
+
+        async def drain() -> None:
+            while self.waiting:
+                if len(buffer) < size:
+                    buffer.append(self.waiting.pop(0))
+                await asyncio.sleep(0)
+
+        drainer = asyncio.create_task(drain())
+        try:
+            while self.waiting or buffer:
+                deadline = loop.time() + within
+                while len(buffer) < size and self.waiting and loop.time() < deadline:
+                    await asyncio.sleep(0)
+                batch, buffer[:] = list(buffer), []
+                self.log.append(f"read {len(batch)}")
+                yield batch
+        finally:
+            drainer.cancel()
+
+
+def test_in_a_backlog_every_batch_is_full() -> None:
+    """Deciding a batch gives the event loop few turns (CPU work): a take begun with the
+    decisions ran out of its window with a few events (every other batch had 3 of 256)."""
+    log: list[str] = []
+
+    class Busy(RecordingSteps):
+        async def decide(self, batch: str) -> str:
+            await asyncio.sleep(0)  # one turn, then CPU work longer than the window
+            time.sleep(0.03)
+            await asyncio.sleep(0)
+            return await super().decide(batch)
+
+    async def main() -> None:
+        stream = TurnByTurnStream(log, [f"e{i}" for i in range(32)])
+        await asyncio.wait_for(batch_loop(stream, Busy(log, stream), size=8, within_s=0.01),
+                               timeout=5)
+
+    asyncio.run(main())
+    assert [line for line in log if line.startswith("read")] == ["read 8"] * 4
