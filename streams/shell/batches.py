@@ -13,9 +13,10 @@ it per turn of the event loop. A decision gives the loop a turn only now and the
 begun with the decisions ran out of window holding a handful of events: in a backlog every
 other batch had 3 of 256 events, and with two workers each of them held its outputs for the
 full hold (``streams.core.hold``) with nothing to prepare meanwhile, idle a fifth of the time.
-Begun after the decisions, with the loop free to fill it, the take of a backlog is full within
-milliseconds; the loop waits for it only after a full batch (a backlog), so a live stream's
-outputs are not held back.
+Begun after the decisions, while this batch's outputs are held and flushed (the loop is then
+free to fill it), the take of a backlog is full within milliseconds and is submitted before
+this batch's publish ends. The loop waits for it only after a full batch (a backlog), so a
+live stream's outputs are not held back.
 
 Nothing else changes. Decisions stay in batch order, one batch at a time, in this event
 loop; the stateless step reads no state, so preparing a batch early cannot change a verdict.
@@ -79,9 +80,9 @@ async def run_batches(
     more), submit them, decide them, publish that, acknowledge the events.
 
     ``decide`` and ``publish`` of one batch run under ``gate`` (a snapshot never sees half a
-    batch). Once ``decide`` returns the next batch is read (after a full batch, waiting up to
-    ``FILL_WAIT_WINDOWS`` windows for it); when it is there, it is submitted before
-    ``publish`` runs.
+    batch). Once ``decide`` returns, the batch is published while the next one is read (after a
+    full batch, waiting up to ``FILL_WAIT_WINDOWS`` windows for it); when it is there, it is
+    submitted before the publish ends.
     """
     batches: AsyncIterator[Events] = aiter(
         stream.noack_take(size, within=within_s)  # type: ignore[attr-defined]  # not on StreamT
@@ -105,12 +106,20 @@ async def run_batches(
                 # Read once this one is decided (at most two unacknowledged); see the module
                 # docstring for why not before.
                 upcoming = upcoming or asyncio.ensure_future(anext(batches))
-                if len(current.events) >= size:  # a backlog: the next batch fills at once
-                    await asyncio.wait({upcoming}, timeout=FILL_WAIT_WINDOWS * within_s)
-                if _ready(upcoming):  # the pool prepares it while this one is out
-                    events, upcoming = upcoming.result(), None
-                    ahead = _Ahead(events, steps.submit(events))
-                await steps.publish(decided)
+                # Published meanwhile: the next batch fills during the hold and the flush.
+                publishing = asyncio.ensure_future(steps.publish(decided))
+                try:
+                    if len(current.events) >= size:  # a backlog: the next batch fills at once
+                        await asyncio.wait({upcoming}, timeout=FILL_WAIT_WINDOWS * within_s)
+                    if _ready(upcoming):  # the pool prepares it while this one is out
+                        events, upcoming = upcoming.result(), None
+                        ahead = _Ahead(events, steps.submit(events))
+                    await publishing
+                except BaseException:
+                    publishing.cancel()
+                    with contextlib.suppress(BaseException):
+                        await publishing
+                    raise
             for event in current.events:
                 await stream.ack(event)
             current = None

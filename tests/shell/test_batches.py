@@ -66,6 +66,9 @@ class RecordingSteps:
 
     async def publish(self, decided: str) -> None:
         self.log.append(f"publish {decided}")
+        for _ in range(3):  # the broker's answer takes a few turns
+            await asyncio.sleep(0)
+        self.log.append(f"published {decided}")
 
     def cancel(self, batch: str) -> None:
         self.log.append(f"cancel {batch}")
@@ -98,10 +101,10 @@ def test_a_waiting_batch_is_submitted_before_this_one_is_published() -> None:
     log = run(lambda log, stream: RecordingSteps(log, stream, {"a+b": ["c"], "c": None}),
               [["a", "b"]], size=2)
     assert log == [
-        "read a+b", "submit a+b", "decide a+b", "read c",
+        "read a+b", "submit a+b", "decide a+b", "read c", "publish a+b",
         "submit c",  # read ahead: prepared while a+b is published
-        "publish a+b", "ack a", "ack b",
-        "decide c", "publish c", "ack c",  # c is acknowledged only once published
+        "published a+b", "ack a", "ack b",
+        "decide c", "publish c", "published c", "ack c",  # acknowledged only once published
     ]
 
 
@@ -130,8 +133,8 @@ def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
 
     asyncio.run(main())
     # "read c" only after "ack a": while a is published, only b (read ahead) is unacknowledged
-    assert log[:10] == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
-                        "ack a", "decide b", "read c", "submit c"]
+    assert log[:11] == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
+                        "published a", "ack a", "decide b", "read c", "submit c"]
     assert [line for line in log if line.startswith("ack")] == ["ack a", "ack b", "ack c",
                                                                  "ack d"]
 
@@ -148,7 +151,7 @@ def test_live_stream_does_not_hold_back_the_outputs() -> None:
         for _ in range(20):
             await asyncio.sleep(0)
         # published and acknowledged while the stream has nothing more
-        assert log == ["read a", "submit a", "decide a", "publish a", "ack a"]
+        assert log == ["read a", "submit a", "decide a", "publish a", "published a", "ack a"]
         await stream.batches.put(None)
         await asyncio.wait_for(loop, timeout=5)
 
@@ -171,8 +174,8 @@ def test_a_failed_publish_acknowledges_nothing_and_releases_the_batch_read_ahead
             await asyncio.wait_for(batch_loop(stream, steps, size=1), timeout=5)
 
     asyncio.run(main())
-    assert log == ["read a", "submit a", "decide a", "read b", "submit b", "publish a",
-                   "cancel a", "cancel b"]
+    assert log == ["read a", "submit a", "decide a", "read b", "publish a", "submit b",
+                   "published a", "cancel a", "cancel b"]
 
 
 def test_after_a_failure_the_stream_acknowledges_nothing_more() -> None:
@@ -264,7 +267,7 @@ def test_a_full_batch_is_published_when_no_next_batch_comes() -> None:
         await asyncio.wait_for(loop, timeout=5)
 
     asyncio.run(main())
-    assert log == ["read a", "submit a", "decide a", "publish a", "ack a"]
+    assert log == ["read a", "submit a", "decide a", "publish a", "published a", "ack a"]
 
 
 async def _until(condition: Any) -> None:
@@ -323,3 +326,29 @@ def test_in_a_backlog_every_batch_is_full() -> None:
 
     asyncio.run(main())
     assert [line for line in log if line.startswith("read")] == ["read 8"] * 4
+
+
+def test_a_loop_stopped_while_a_batch_is_published_stops_the_publish() -> None:
+    """The publish runs beside the wait for the next batch; a stop ends both."""
+    log: list[str] = []
+
+    class Stuck(RecordingSteps):
+        async def publish(self, decided: str) -> None:
+            self.log.append(f"publish {decided}")
+            try:
+                await asyncio.Event().wait()  # the broker never answers
+            except asyncio.CancelledError:
+                self.log.append(f"publish {decided} stopped")
+                raise
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        await stream.batches.put(["a"])
+        loop = asyncio.create_task(batch_loop(stream, Stuck(log, stream), size=1))
+        await asyncio.wait_for(_until(lambda: "publish a" in log), timeout=5)
+        loop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(loop, timeout=5)
+
+    asyncio.run(main())
+    assert log == ["read a", "submit a", "decide a", "publish a", "publish a stopped", "cancel a"]
