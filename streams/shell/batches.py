@@ -7,16 +7,16 @@ two and this loop through the first: one worker kept its two cores 1.6 busy. So 
 next batch is already waiting (a backlog) it is handed to the pool before this batch's
 outputs are published, and its decisions start as soon as they are out.
 
-The next batch is read once this one is decided, not while it is: Faust's ``take`` hands over
-whatever it holds when its window (``within_s``) runs out, and its stream moves one event into
-it per turn of the event loop. A decision gives the loop a turn only now and then, so a take
-begun with the decisions ran out of window holding a handful of events: in a backlog every
-other batch had 3 of 256 events, and with two workers each of them held its outputs for the
-full hold (``streams.core.hold``) with nothing to prepare meanwhile, idle a fifth of the time.
-Begun after the decisions, while this batch's outputs are held and flushed (the loop is then
-free to fill it), the take of a backlog is full within milliseconds and is submitted before
-this batch's publish ends. The loop waits for it only after a full batch (a backlog), so a
-live stream's outputs are not held back.
+In a backlog (this batch is full) the next batch is read once this one is decided, not while
+it is: Faust's ``take`` hands over whatever it holds when its window (``within_s``) runs out,
+and its stream moves one event into it per turn of the event loop. A decision gives the loop a
+turn only now and then, so a take begun with the decisions ran out of window holding a
+handful of events: every other batch had 3 of 256 events, and with two workers each of them
+held its outputs for the full hold (``streams.core.hold``) with nothing to prepare meanwhile,
+idle a fifth of the time. Begun after the decisions, while this batch's outputs are held and
+flushed (the loop is then free to fill it), the take is full within milliseconds and is
+submitted before this batch's publish ends. A live stream (this batch not full) reads the next
+batch while this one is decided, as before, and its outputs do not wait for it.
 
 Nothing else changes. Decisions stay in batch order, one batch at a time, in this event
 loop; the stateless step reads no state, so preparing a batch early cannot change a verdict.
@@ -101,15 +101,18 @@ async def run_batches(
                 upcoming = None
                 ahead = _Ahead(events, steps.submit(events))
             current, ahead = ahead, None
+            backlog = len(current.events) >= size
+            if not backlog:  # live: the next batch is read while this one is decided
+                upcoming = upcoming or asyncio.ensure_future(anext(batches))
             async with gate.shared():
                 decided = await steps.decide(current.batch)
-                # Read once this one is decided (at most two unacknowledged); see the module
-                # docstring for why not before.
+                # At most two batches unacknowledged; in a backlog the next one is read only
+                # now (see the module docstring).
                 upcoming = upcoming or asyncio.ensure_future(anext(batches))
                 # Published meanwhile: the next batch fills during the hold and the flush.
                 publishing = asyncio.ensure_future(steps.publish(decided))
                 try:
-                    if len(current.events) >= size:  # a backlog: the next batch fills at once
+                    if backlog:  # the next batch is waiting: it fills at once
                         await asyncio.wait({upcoming}, timeout=FILL_WAIT_WINDOWS * within_s)
                     if _ready(upcoming):  # the pool prepares it while this one is out
                         events, upcoming = upcoming.result(), None

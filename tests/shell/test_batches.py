@@ -108,6 +108,16 @@ def test_a_waiting_batch_is_submitted_before_this_one_is_published() -> None:
     ]
 
 
+def test_a_live_stream_reads_the_next_batch_while_this_one_is_decided() -> None:
+    # the first batch is not full (live): its successor is read during its decisions
+    log = run(lambda log, stream: RecordingSteps(log, stream, {"a+b": ["c"], "c": None}),
+              [["a", "b"]], size=3)
+    assert log == [
+        "read a+b", "submit a+b", "decide a+b", "read c", "submit c", "publish a+b",
+        "published a+b", "ack a", "ack b", "decide c", "publish c", "published c", "ack c",
+    ]
+
+
 def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
     log: list[str] = []
 
