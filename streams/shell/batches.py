@@ -119,18 +119,14 @@ async def run_batches(
                         ahead = _Ahead(events, steps.submit(events))
                     await publishing
                 except BaseException:
-                    publishing.cancel()
-                    with contextlib.suppress(BaseException):
-                        await publishing
+                    await _cancel(publishing)
                     raise
             for event in current.events:
                 await stream.ack(event)
             current = None
     finally:
         if upcoming is not None:
-            upcoming.cancel()
-            with contextlib.suppress(BaseException):
-                await upcoming
+            await _cancel(upcoming)
         for left in (current, ahead):
             if left is not None:
                 steps.cancel(left.batch)
@@ -139,6 +135,13 @@ async def run_batches(
         with contextlib.suppress(BaseException):
             await batches.aclose()  # type: ignore[attr-defined]  # an async generator
         stream.enable_acks = False
+
+
+async def _cancel(future: asyncio.Future[Any]) -> None:
+    """Cancel ``future`` and wait until it has stopped, whatever it ends with."""
+    future.cancel()
+    with contextlib.suppress(BaseException):
+        await future
 
 
 def _ready(future: asyncio.Future[Events]) -> bool:
