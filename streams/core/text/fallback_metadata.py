@@ -55,12 +55,18 @@ from streams.core.text.metadata import (
 # What trafilatura's AUTHOR_XPATHS (2.3) test: an element's own class, id, itemprop, rel,
 # data-testid or data-component attribute (an element matching one carries one of these
 # strings in one of them), an <author> element, or a <rel> child (``rel='me'``).
-_BYLINE_ATTRIBUTES = XPath("//@class|//@id|//@itemprop|//@rel|//@data-testid|//@data-component")
+# One expression per attribute, each asked in turn: a union (``//@class|//@id|...``) sorts
+# its answer into document order, and lxml's default "smart" strings each carry a link to
+# their element: 2.7 ms a WCXB page against 1.5.
+_BYLINE_ATTRIBUTES = tuple(
+    XPath(f"//@{name}", smart_strings=False)
+    for name in ("class", "id", "itemprop", "rel", "data-testid", "data-component")
+)
 _BYLINE_MARKERS = re.compile(
     r"uthor|[Bb]yl|BBL|username|screenname|writer|zuozhe|bianji|xiaobian|channel-name"
     r"|submitted-by|posted-by|journalist-name"
 )
-_LINK_ADDRESSES = XPath("//a/@href")
+_LINK_ADDRESSES = XPath("//a/@href", smart_strings=False)
 # trafilatura's meta-tag fallback for categories (extract_catstags), when no link has one.
 _SECTION_META = XPath(
     './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'
@@ -72,23 +78,33 @@ def may_have_byline(root: lxml.html.HtmlElement) -> bool:
     carries an attribute its expressions test with a value they could match."""
     if next(root.iter("author", "rel"), None) is not None:
         return True
-    return _BYLINE_MARKERS.search("\x00".join(_BYLINE_ATTRIBUTES(root))) is not None
+    return any(
+        _BYLINE_MARKERS.search("\x00".join(values(root))) for values in _BYLINE_ATTRIBUTES
+    )
 
 
-def has_catstag_links(root: lxml.html.HtmlElement, metatype: str) -> bool:
-    """Whether a link's address has the path segment (``/category/``, ``/tags/``, ...) that
-    ``extract_catstags(metatype, ...)`` keeps a link for: without one, none of its
-    expressions' links is kept."""
+def link_addresses(root: lxml.html.HtmlElement) -> str:
+    """The ``href`` of every link in ``root``, joined by NULs: what :func:`has_catstag_links`
+    searches (read once for both scans)."""
+    return "\x00".join(_LINK_ADDRESSES(root))
+
+
+def has_catstag_links(addresses: str, metatype: str) -> bool:
+    """Whether a link's address (in :func:`link_addresses`) has the path segment
+    (``/category/``, ``/tags/``, ...) that ``extract_catstags(metatype, ...)`` keeps a link
+    for: without one, none of its expressions' links is kept."""
     segment = "/" + metatype.rstrip("y") + "(?:y|ies|s)?/"
-    return re.search(segment, "\x00".join(_LINK_ADDRESSES(root))) is not None
+    return re.search(segment, addresses) is not None
 
 
 def _author(root: lxml.html.HtmlElement) -> str | None:
     return extract_author(root) if may_have_byline(root) else None
 
 
-def _catstags(metatype: str, root: lxml.html.HtmlElement) -> list[str]:
-    if has_catstag_links(root, metatype):
+def _catstags(
+    metatype: str, root: lxml.html.HtmlElement, addresses: str | None = None
+) -> list[str]:
+    if has_catstag_links(link_addresses(root) if addresses is None else addresses, metatype):
         return list(extract_catstags(metatype, root))
     if metatype != "category":
         return []
@@ -133,10 +149,12 @@ def read_fallback(
             doc.sitename = doc.sitename.title()
     elif doc.url and (match := META_URL.match(doc.url)):
         doc.sitename = match[1]
+    addresses = None
     if not doc.categories and not ours.section:
-        doc.categories = _catstags("category", root)
+        addresses = link_addresses(root)
+        doc.categories = _catstags("category", root, addresses)
     if not doc.tags and not ours.tags:
-        doc.tags = _catstags("tag", root)
+        doc.tags = _catstags("tag", root, addresses)
     doc.clean_and_trim()
     return FallbackReading(
         _str_or_none(doc.title), _str_or_none(doc.date), as_page_metadata(doc, base)

@@ -187,10 +187,20 @@ def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
         raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
     if root is None:
         raise EmptyBodyError("html parses to nothing")
-    for count, _ in enumerate(root.iter(), start=1):
-        if count > config.max_elements:
-            raise ExtractionError(f"html has more than {config.max_elements} elements")
+    if node_count(root) > config.max_elements:
+        raise ExtractionError(f"html has more than {config.max_elements} elements")
     return root
+
+
+# What ``root.iter()`` yields, counted in C: a Python loop over it builds a proxy object per
+# node (0.7 against 0.3 ms a WCXB page). libxml2's HTML parser makes elements and comments
+# only (``<?php ...?>`` becomes a comment).
+_NODE_COUNT = lxml.etree.XPath("count(descendant-or-self::*|descendant::comment())")
+
+
+def node_count(root: lxml.html.HtmlElement) -> int:
+    """The number of nodes ``root.iter()`` yields."""
+    return int(_NODE_COUNT(root))
 
 
 def strip_fragment(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
@@ -209,8 +219,7 @@ def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlT
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
     _, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
-    size = sum(1 for _ in root.iter())
-    use_trafilatura = size <= config.max_trafilatura_elements
+    use_trafilatura = node_count(root) <= config.max_trafilatura_elements
     # trafilatura's metadata only where trafilatura runs: its byline and date searches copy
     # the whole tree, which the element bound exists to keep off large pages.
     fallback = (

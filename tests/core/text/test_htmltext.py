@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 
 import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from streams.core.text.htmltext import HtmlConfig, anchors_in_text, extract_page
+from streams.core.errors import ExtractionError
+from streams.core.text.htmltext import (
+    HtmlConfig,
+    anchors_in_text,
+    extract_page,
+    node_count,
+    parse_html,
+)
 
 
 def test_anchors_are_kept_when_their_words_run_in_the_text() -> None:
@@ -94,3 +104,24 @@ def test_the_body_must_have_the_ratio_and_the_minimum_of_words() -> None:
 def test_a_summary_in_the_article_body_leaves_the_markup_text() -> None:
     summary = " ".join(_BODY[:2])  # 62 words: more than the teaser's 57, not 1.5x
     assert extract_page(_page(summary)).paragraphs == _TEASER
+
+
+# -- the element bound counts in C what root.iter() yields ---------------------------------------
+
+_NODES = ["<p>a</p>", "<div><span>b</span></div>", "<!-- c -->", "<?php d ?>", "<br>", "text",
+          "<table><tr><td>e</td></tr></table>", "<script>f()</script>", "&amp;", "<a href=x>"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_NODES), max_size=30), st.sampled_from(["", "<!-- top -->"]))
+def test_node_count_is_what_iter_yields(parts: list[str], before: str) -> None:
+    root = parse_html(f"{before}<html><body>{''.join(parts)}</body></html>", HtmlConfig())
+    assert node_count(root) == sum(1 for _ in root.iter())
+
+
+def test_a_page_over_the_element_bound_is_refused_and_at_it_is_not() -> None:
+    markup = "<html><body>" + "<p>x</p>" * 10 + "</body></html>"
+    size = node_count(parse_html(markup, HtmlConfig()))  # html, head?, body, 10 p
+    parse_html(markup, HtmlConfig(max_elements=size))
+    with pytest.raises(ExtractionError, match=f"more than {size - 1} elements"):
+        parse_html(markup, HtmlConfig(max_elements=size - 1))
