@@ -194,6 +194,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         # third-party pages: the day-one run between two pipeline runs, against their mean
         "pipeline_vs_dayone_pages": div(mean_rate("pipeline_pages", "pipeline_pages_again"),
                                         rate("dayone_pages")),
+        # the two-worker run between two one-core runs, against their mean
+        "two_vs_one_worker_1core_each_pages": div(
+            rate("pipeline_pages_2w_1core_each"),
+            mean_rate("pipeline_pages_1core", "pipeline_pages_1core_again")),
         "host_capacity": results.get("capacity", {}).get("capacity"),
         "replica_with_vs_without": results.get("replica", {}).get("ratio_with_to_without"),
         "cores_busy_1w": round(busy, 2) if busy is not None else None,
@@ -244,6 +248,11 @@ RUN_LABELS = {
     "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
     "dayone_pages": "real pages (WCXB): day-one alternative",
     "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one run",
+    "pipeline_pages_1core": "real pages (WCXB): pipeline, 1 worker on one core, pool off",
+    "pipeline_pages_2w_1core_each": "real pages (WCXB): pipeline, 2 workers on a core each, "
+                                    "pool off",
+    "pipeline_pages_1core_again": "real pages (WCXB): pipeline, 1 worker on one core, pool off, "
+                                  "again after the 2-worker run",
 }
 
 
@@ -323,6 +332,10 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
     lines.append(f"| pipeline / day-one on real whole pages (WCXB dev; A-B-A) | "
                  f"{_fmt(extra.get('pipeline_vs_dayone_pages'), '.2f')} | - | informative |")
+    lines.append(f"| 2 workers / 1 worker with a core each (pool off) on real whole pages "
+                 f"(WCXB dev; A-B-A) | "
+                 f"{_fmt(extra.get('two_vs_one_worker_1core_each_pages'), '.2f')} | - | "
+                 f"informative |")
     lines.append(f"| two cores / one core on the stateless step, both busy at once "
                  f"(`bench.capacity`) | {_fmt(extra.get('host_capacity'), '.2f')} | - | "
                  f"informative |")
@@ -633,7 +646,7 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     runs = results["runs"]
     _run_e2e(values, skip, workdir, results)
     if "pages" not in skip:
-        _run_pages(args, workdir, results)
+        _run_pages(args, skip, workdir, results)
     if "latency" not in skip and "pipeline_1w" in runs:
         rate = 0.5 * runs["pipeline_1w"]["articles_per_s"]
         count = min(len(values), int(rate * args.latency_seconds))
@@ -657,8 +670,10 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
         results["growth"] = growth(sizes, args.growth_messages)
 
 
-def _run_pages(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
-    """Pipeline, day-one, pipeline again on third-party whole pages (A-B-A)."""
+def _run_pages(args: argparse.Namespace, skip: set[str], workdir: Path,
+               results: dict[str, Any]) -> None:
+    """Pipeline, day-one, pipeline again on third-party whole pages (A-B-A); then one worker
+    on one core, two with a core each, one on one core again."""
     data = Path(os.environ.get(eval_extract.DATA_ENV) or eval_extract.DEFAULT_DATA)
     pages = args.pages or data / "wcxb_dev"
     if not pages.is_dir():
@@ -671,6 +686,14 @@ def _run_pages(args: argparse.Namespace, workdir: Path, results: dict[str, Any])
     for name, command in (("pipeline_pages", e2e.WORKER), ("dayone_pages", e2e.DAYONE),
                           ("pipeline_pages_again", e2e.WORKER)):
         _measure(results, name, command, corpus.values, workdir)
+    if "scale" in skip:
+        return
+    # Scale-out where the work per article dominates: two workers with a core each between
+    # two runs of one such worker (A-B-A; all without the pool), as on the generated corpus.
+    for name, workers in (("pipeline_pages_1core", 1), ("pipeline_pages_2w_1core_each", 2),
+                          ("pipeline_pages_1core_again", 1)):
+        _measure(results, name, e2e.ONE_CORE_NO_POOL, corpus.values, workdir, workers=workers,
+                 per_worker=e2e.one_core_no_pool if workers == 2 else None)
 
 
 if __name__ == "__main__":

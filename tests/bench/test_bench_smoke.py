@@ -98,7 +98,10 @@ def test_report_renders_ratios_and_targets() -> None:
                                     ("pipeline_2w_1core_each", 544.0),
                                     ("pipeline_1core_nopool_again", 340.0),
                                     ("pipeline_pages", 30.0), ("dayone_pages", 20.0),
-                                    ("pipeline_pages_again", 34.0))},
+                                    ("pipeline_pages_again", 34.0),
+                                    ("pipeline_pages_1core", 14.0),
+                                    ("pipeline_pages_2w_1core_each", 27.0),
+                                    ("pipeline_pages_1core_again", 16.0))},
         "core": {"text_path_per_s": 500.0, "core_per_s": 400.0, "articles": 10,
                  "text_path_first_pass_per_s": 450.0, "core_first_pass_per_s": 375.0},
         "core_stream": {"worker_core_per_s": 360.0, "articles": 20},
@@ -142,6 +145,8 @@ def test_report_renders_ratios_and_targets() -> None:
     assert results["ratios"]["two_vs_one_worker_1core_each"] == 1.7
     # real pages: the day-one run against the mean of the pipeline runs around it, 32 / 20
     assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.6
+    # real pages, scale-out with a core per worker: 27 / mean(14, 16)
+    assert results["ratios"]["two_vs_one_worker_1core_each_pages"] == 1.8
     assert [t["met"] for t in results["targets"]] == [
         True, True, True, False, True, True, True, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
@@ -173,6 +178,8 @@ def test_report_renders_ratios_and_targets() -> None:
             "positions (1 re-decided, 3 skipped): 0.6x; same outputs: True") in text
     assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 3.03 |" in text
     assert "| real pages (WCXB): day-one alternative | 20.0 |" in text
+    assert "| real pages (WCXB): pipeline, 2 workers on a core each, pool off | 27.0 |" in text
+    assert "on real whole pages (WCXB dev; A-B-A) | 1.80 | - | informative |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
 
