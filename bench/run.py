@@ -410,11 +410,14 @@ at end; commit `{m['commit']}`{' with uncommitted changes' if m['dirty'] else ''
 
 Every e2e run: a fresh embedded Tansu broker, the corpus pre-produced round-robin to a
 4-partition `articles.raw`, then the worker process(es) started. articles/s = output
-records / (last - first output Kafka timestamp); CPU = utime+stime from `/proc/<pid>/stat`
-over that same window; peak RSS = `VmHWM`; state = `ingest_index_bytes /
-ingest_index_entries` from the worker's `/metrics` (heap, including the pair table's fixed
-buffer of up to 65,536 pairs, ~7.9 MB: ~390 B per article at 20,000), and in parentheses
-`ingest_index_spill_bytes / ingest_index_entries` (spill files).
+records in the window / its length, the window running from the end of the last worker's
+first batch (the records a worker publishes within 250 ms of its first; they come after all
+of that batch's work, which lies before them: `e2e.steady_start`) to the last output Kafka
+timestamp; CPU = utime+stime from `/proc/<pid>/stat` over that same window; peak RSS =
+`VmHWM`; state = `ingest_index_bytes / ingest_index_entries` from the worker's `/metrics`
+(heap, including the pair table's fixed buffer of up to 65,536 pairs, ~7.9 MB: ~390 B per
+article at 20,000), and in parentheses `ingest_index_spill_bytes / ingest_index_entries`
+(spill files).
 
 ## End-to-end latency at 50 % of the 1-worker rate
 

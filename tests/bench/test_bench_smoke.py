@@ -306,3 +306,15 @@ def test_replica_bench_skips_re_decisions_and_publishes_the_same() -> None:
     assert without["skipped"] == 0 < with_positions["skipped"]
     assert with_positions["redecided"] + with_positions["skipped"] == without["redecided"]
     assert with_positions["remote_records"] == without["remote_records"] > 0
+
+
+def test_the_rate_is_measured_from_the_end_of_every_workers_first_batch() -> None:
+    # One worker: a first batch of 3 records at once (and one 200 ms later), then batches.
+    one = [1000, 1000, 1010, 1200, 2000, 2000, 3000]
+    assert e2e.steady_start([one]) == 1200
+    # Two workers: the later one's first batch ends at 1600; its records at 1500 and 1600
+    # are before the window, those of the other worker after 1600 are in it.
+    assert e2e.steady_start([one, [1500, 1600, 2500]]) == 1600
+    # A worker that outputs record by record loses its first 250 ms of records and time.
+    steady = list(range(0, 1000, 10))
+    assert e2e.steady_start([steady]) == 250
