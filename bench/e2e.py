@@ -548,26 +548,22 @@ class RunResult:
     worker_cpu_s: float
     broker_cpu_s: float
     peak_rss_mb: float
+    # Output records in the measured window (``steady_start`` to the last).
+    counted: int
     extra: dict[str, Any] = field(default_factory=dict)
-    # Output records in the measured window (``steady_start`` to the last); all when None.
-    counted: int | None = None
-
-    @property
-    def in_window(self) -> int:
-        return self.outputs if self.counted is None else self.counted
 
     @property
     def cpu_s_per_1000(self) -> float:
-        return self.worker_cpu_s / self.in_window * 1000 if self.in_window else 0.0
+        return self.worker_cpu_s / self.counted * 1000 if self.counted else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "messages": self.messages, "outputs": self.outputs,
-                "counted": self.in_window, "seconds": round(self.seconds, 3),
+                "counted": self.counted, "seconds": round(self.seconds, 3),
                 "articles_per_s": round(self.rate, 1),
                 "worker_cpu_s": round(self.worker_cpu_s, 2),
                 "worker_cpu_s_per_1000": round(self.cpu_s_per_1000, 3),
                 "broker_cpu_s_per_1000": round(
-                    self.broker_cpu_s / max(1, self.in_window) * 1000, 3),
+                    self.broker_cpu_s / max(1, self.counted) * 1000, 3),
                 "peak_rss_mb": round(self.peak_rss_mb, 1), **self.extra}
 
 
@@ -633,9 +629,9 @@ def _result(name: str, values: Sequence[bytes], records: list[OutRecord], *,
     if len(stamps) < 2:
         raise RuntimeError(f"{name}: only {len(stamps)} output records\n{procs[0].log_tail()}")
     last = stamps[-1] / 1000
-    by_worker = [[t for p in partitions for t in per_partition.get(p, [])]
-                 for partitions in assignments.values()]
-    first = steady_start([sorted(t) for t in by_worker if t] or [stamps]) / 1000
+    by_worker = {worker: sorted(t for p in partitions for t in per_partition.get(p, []))
+                 for worker, partitions in assignments.items()}
+    first = steady_start([t for t in by_worker.values() if t] or [stamps]) / 1000
     counted = sum(1 for t in stamps if t / 1000 > first)
     if counted < 1:  # a run of one batch: its span, as a run of record-by-record outputs
         first, counted = stamps[0] / 1000, len(stamps) - 1
@@ -647,14 +643,11 @@ def _result(name: str, values: Sequence[bytes], records: list[OutRecord], *,
     extra["complete"] = len(stamps) >= len(values)
     if assignments:
         extra["assignments"] = assignments
-        starts = {}
-        for worker, partitions in assignments.items():
-            times = [t for p in partitions for t in per_partition.get(p, [])]
-            if times:
-                starts[worker] = round((min(times) - stamps[0]) / 1000, 2)
-        extra["worker_first_output_s"] = starts
+        extra["worker_first_output_s"] = {
+            worker: round((times[0] - stamps[0]) / 1000, 2)
+            for worker, times in by_worker.items() if times}
     return RunResult(name, len(values), len(stamps), seconds, counted / seconds,
-                     worker_cpu, broker_cpu, peak_mb, extra, counted=counted)
+                     worker_cpu, broker_cpu, peak_mb, counted, extra)
 
 
 # A worker publishes a batch's output records at once: those within this of its first record

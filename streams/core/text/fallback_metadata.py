@@ -101,10 +101,8 @@ def _author(root: lxml.html.HtmlElement) -> str | None:
     return extract_author(root) if may_have_byline(root) else None
 
 
-def _catstags(
-    metatype: str, root: lxml.html.HtmlElement, addresses: str | None = None
-) -> list[str]:
-    if has_catstag_links(link_addresses(root) if addresses is None else addresses, metatype):
+def _catstags(metatype: str, root: lxml.html.HtmlElement, addresses: str) -> list[str]:
+    if has_catstag_links(addresses, metatype):
         return list(extract_catstags(metatype, root))
     if metatype != "category":
         return []
@@ -149,12 +147,14 @@ def read_fallback(
             doc.sitename = doc.sitename.title()
     elif doc.url and (match := META_URL.match(doc.url)):
         doc.sitename = match[1]
-    addresses = None
-    if not doc.categories and not ours.section:
+    scan_categories = not doc.categories and not ours.section
+    scan_tags = not doc.tags and not ours.tags
+    if scan_categories or scan_tags:
         addresses = link_addresses(root)
-        doc.categories = _catstags("category", root, addresses)
-    if not doc.tags and not ours.tags:
-        doc.tags = _catstags("tag", root, addresses)
+        if scan_categories:
+            doc.categories = _catstags("category", root, addresses)
+        if scan_tags:
+            doc.tags = _catstags("tag", root, addresses)
     doc.clean_and_trim()
     return FallbackReading(
         _str_or_none(doc.title), _str_or_none(doc.date), as_page_metadata(doc, base)

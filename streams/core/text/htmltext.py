@@ -176,6 +176,11 @@ logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
     """Parse markup into a tree, refusing trees over ``max_elements``."""
+    return _parse_counted(markup, config)[0]
+
+
+def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlElement, int]:
+    """:func:`parse_html`'s tree and its :func:`node_count`."""
     data = _CONTROL.sub("", markup).encode("utf-8", "replace")
     try:
         root = lxml.html.document_fromstring(data, parser=_PARSER)
@@ -187,9 +192,10 @@ def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
         raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
     if root is None:
         raise EmptyBodyError("html parses to nothing")
-    if node_count(root) > config.max_elements:
+    size = node_count(root)
+    if size > config.max_elements:
         raise ExtractionError(f"html has more than {config.max_elements} elements")
-    return root
+    return root, size
 
 
 # What ``root.iter()`` yields, counted in C: a Python loop over it builds a proxy object per
@@ -212,14 +218,14 @@ def strip_fragment(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> Htm
 
 def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
     """Extract main text, title and date of a whole page; tag-strip when trafilatura fails."""
-    root = parse_html(markup, config)
+    root, size = _parse_counted(markup, config)
     base = _base_url(root)
     meta_title = _meta_title(root)
     headline = _first_h1(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
     _, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
-    use_trafilatura = node_count(root) <= config.max_trafilatura_elements
+    use_trafilatura = size <= config.max_trafilatura_elements
     # trafilatura's metadata only where trafilatura runs: its byline and date searches copy
     # the whole tree, which the element bound exists to keep off large pages.
     fallback = (

@@ -222,6 +222,8 @@ def test_the_pre_checks_never_change_what_trafilatura_finds(markup: str) -> None
     tree = parse_html(markup, DEFAULT_HTML_CONFIG)
     if not fallback_metadata.may_have_byline(tree):
         assert extract_author(tree) is None
+    addresses = fallback_metadata.link_addresses(tree)
     for metatype in ("category", "tag"):
-        assert fallback_metadata._catstags(metatype, tree) == extract_catstags(metatype, tree)
+        assert fallback_metadata._catstags(metatype, tree, addresses) == \
+            extract_catstags(metatype, tree)
     assert fallback_metadata._author(tree) == extract_author(tree)
