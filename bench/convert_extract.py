@@ -1,13 +1,16 @@
 """Build the extraction evaluation sets that ``bench.eval_extract`` reads.
 
-    python -m bench.convert_extract --trafilatura SRC --wcxb SRC [--out DIR]
+    python -m bench.convert_extract --trafilatura SRC --wcxb SRC [--scrapinghub SRC] [--out DIR]
 
 ``--trafilatura``: a checkout of adbar/trafilatura (Apache-2.0) at
 e90b0ef51ab026fdb905fb6c5b3c84dd3d784fd5 (its ``tests/`` directory is enough);
 ``--wcxb``: a checkout of Murrough-Foley/web-content-extraction-benchmark (CC-BY-4.0) at
-c039d5ee9f5a3a984a0e167e63aacd04e76e78a9. Writes ``<out>/<set>/<id>.html`` and
-``<out>/<set>/truths.jsonl`` for the sets ``trafilatura``, ``wcxb_dev`` and ``wcxb_test``
-(default out: ``$INGEST_EXTRACT_DATA`` or ``/work/data/extract``). Reads local files only.
+c039d5ee9f5a3a984a0e167e63aacd04e76e78a9; ``--scrapinghub``: a checkout of
+scrapinghub/article-extraction-benchmark (MIT) at 4a3bc979f76c0df73cb95fe272e2fc1b96f9f010
+(``ground-truth.json`` and ``html/``), the independent check nothing here is tuned on.
+Writes ``<out>/<set>/<id>.html`` and ``<out>/<set>/truths.jsonl`` for the sets
+``trafilatura``, ``wcxb_dev``, ``wcxb_test`` and ``scrapinghub`` (default out:
+``$INGEST_EXTRACT_DATA`` or ``/work/data/extract``). Reads local files only.
 """
 
 from __future__ import annotations
@@ -85,19 +88,35 @@ def convert_wcxb(src: Path, out: Path) -> None:
         _write_set(out / f"wcxb_{split}", rows, pages)
 
 
+def convert_scrapinghub(src: Path, out: Path) -> None:
+    """ground-truth.json: id -> {articleBody, url}; the page is html/<id>.html.gz (UTF-8)."""
+    truths = json.loads((src / "ground-truth.json").read_text(encoding="utf-8"))
+    rows, pages = [], {}
+    for page_id, truth in sorted(truths.items()):
+        pages[page_id] = gzip.decompress((src / "html" / f"{page_id}.html.gz").read_bytes())
+        rows.append({"id": page_id, "url": truth.get("url"), "text": truth.get("articleBody") or "",
+                     "with": [], "without": []})
+    _write_set(out / "scrapinghub", rows, pages)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trafilatura", type=Path, help="checkout of adbar/trafilatura")
     parser.add_argument("--wcxb", type=Path, help="checkout of the WCXB repository")
+    parser.add_argument(
+        "--scrapinghub", type=Path, help="checkout of scrapinghub/article-extraction-benchmark"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     out = args.out or Path(os.environ.get("INGEST_EXTRACT_DATA") or DEFAULT_OUT)
-    if not args.trafilatura and not args.wcxb:
-        parser.error("give --trafilatura and/or --wcxb")
+    if not (args.trafilatura or args.wcxb or args.scrapinghub):
+        parser.error("give --trafilatura, --wcxb and/or --scrapinghub")
     if args.trafilatura:
         convert_trafilatura(args.trafilatura, out)
     if args.wcxb:
         convert_wcxb(args.wcxb, out)
+    if args.scrapinghub:
+        convert_scrapinghub(args.scrapinghub, out)
     return 0
 
 

@@ -9,15 +9,19 @@ Extractors (each on the page's raw bytes, CPU time by ``time.process_time``):
 * ``ours``: bytes decoded as the shell does (``decode_bytes``), then ``normalize_article``
   with ``content_type="text/html"``; the text is its paragraphs joined by newlines (the
   title, when the page repeats it as the first block, is not part of it).
-* ``traf_default``: ``trafilatura.extract(page)``; ``traf_fast``: the same with ``fast=True``.
+* ``traf_default``: ``trafilatura.extract(page)``; ``traf_fast``: the same with ``fast=True``;
+  ``traf_benchmark`` (not run unless named): ``include_comments=False``, the call the
+  ScrapingHub benchmark makes for its trafilatura row.
 * ``--variant NAME=key=value,...``: ``ours`` with :class:`HtmlConfig` fields changed.
 
 Data (not in the repository: the pages are third-party web pages), one directory per set,
 ``<id>.html`` plus ``truths.jsonl`` rows ``{id, url, text?, with, without, page_type?}``:
-``trafilatura`` (its evaluation set: snippets only) and ``wcxb_dev``/``wcxb_test`` (the WCXB
-benchmark: full main text). Tune on ``trafilatura`` and ``wcxb_dev``; ``wcxb_test`` is held out.
-The Zyte/ScrapingHub article-extraction-benchmark pages are a reserved independent check.
-Nothing here reaches the network.
+``trafilatura`` (its evaluation set: snippets only), ``wcxb_dev``/``wcxb_test`` (the WCXB
+benchmark: full main text) and ``scrapinghub`` (the Zyte/ScrapingHub article-extraction
+benchmark: 181 news and blog articles, full article bodies). Tune on ``trafilatura`` and
+``wcxb_dev``; ``wcxb_test`` is held out; ``scrapinghub`` is the independent check, reported
+and never tuned on (the issue's 0.972 target is a score on it). Nothing here reaches the
+network.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import dataclasses
 import json
 import os
+import random
 import re
 import statistics
 import sys
@@ -48,8 +53,13 @@ from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 
 DEFAULT_DATA = Path("/work/data/extract")
 DATA_ENV = "INGEST_EXTRACT_DATA"
-SETS = ("trafilatura", "wcxb_dev", "wcxb_test")
+SETS = ("trafilatura", "wcxb_dev", "wcxb_test", "scrapinghub")
+# Sets that are only ever reported: a change made because of their scores would make them
+# a tuning set. The ScrapingHub benchmark is the one the issue's target was set on.
+CHECK_SETS = frozenset({"scrapinghub"})
 TARGET_F1 = 0.972
+BOOTSTRAP_ROUNDS = 1000
+BASELINE = "traf_default"
 
 HOW_TO_GET_DATA = (
     "no extraction benchmark data in {data}: check out adbar/trafilatura @ "
@@ -129,6 +139,36 @@ def shingle_prf(pages: Sequence[Tpfpfn]) -> PRF:
     recall = statistics.mean(rs) if rs else 0.0
     total = precision + recall
     return PRF(precision, recall, 2 * precision * recall / total if total else 0.0)
+
+
+def shingle_f1_spread(pages: Sequence[Tpfpfn], rounds: int = BOOTSTRAP_ROUNDS) -> float:
+    """Standard deviation of the shingle F1 over ``rounds`` bootstrap resamples of the pages,
+    as the benchmark's evaluate.py reports its "±" (seeded here, so a run is repeatable)."""
+    if len(pages) < 2:
+        return 0.0
+    rng = random.Random(0)
+    n = len(pages)
+    return statistics.stdev(
+        shingle_prf([pages[rng.randrange(n)] for _ in range(n)]).f1 for _ in range(rounds)
+    )
+
+
+def shingle_f1_gain(
+    pages: Sequence[Tpfpfn], baseline: Sequence[Tpfpfn], rounds: int = BOOTSTRAP_ROUNDS
+) -> tuple[float, float]:
+    """F1 of ``pages`` minus F1 of ``baseline`` (the same pages, another extractor) over
+    paired bootstrap resamples: mean and standard deviation (the benchmark's
+    ``--bootstrap-differences``)."""
+    if len(pages) != len(baseline):
+        raise ValueError("paired pages differ in number")
+    rng = random.Random(0)
+    n = len(pages)
+    gains = []
+    for _ in range(rounds):
+        picks = [rng.randrange(n) for _ in range(n)]
+        gains.append(shingle_prf([pages[i] for i in picks]).f1
+                     - shingle_prf([baseline[i] for i in picks]).f1)
+    return statistics.mean(gains), statistics.stdev(gains) if rounds > 1 else 0.0
 
 
 # ------------------------------------------------------------------ snippet metric
@@ -245,6 +285,11 @@ class Result:
     snippet: PRF
     shingle: PRF | None
     shingle_by_type: dict[str, float]
+    shingle_f1_spread: float | None = None
+    # F1 minus trafilatura's defaults' on the same pages: mean and spread over paired
+    # bootstrap resamples (None for the defaults themselves, or when they did not run).
+    shingle_f1_gain: tuple[float, float] | None = None
+    has_snippets: bool = True
 
 
 def load_rows(
@@ -285,18 +330,25 @@ def evaluate(
                 text = ""
             cpu[name] += time.process_time() - start
             outputs[name].append(text)
+    with_text = all("text" in row for row in rows)
+    matches = {
+        name: [shingle_match(str(r["text"]), t) for r, t in zip(rows, texts, strict=True)]
+        for name, texts in outputs.items()
+    } if with_text else {}
     results = []
     for name, texts in outputs.items():
         counts = SnippetCounts()
         for row, text in zip(rows, texts, strict=True):
             with_, without = row["with"], row["without"]
             counts += snippet_counts(with_, without, text, fold_snippets)  # type: ignore[arg-type]
-        shingle, by_type = None, {}
-        if all("text" in row for row in rows):
-            matches = [shingle_match(str(r["text"]), t) for r, t in zip(rows, texts, strict=True)]
-            shingle = shingle_prf(matches)
+        shingle, by_type, spread, gain = None, {}, None, None
+        if with_text:
+            shingle = shingle_prf(matches[name])
+            spread = shingle_f1_spread(matches[name])
+            if BASELINE in matches and name != BASELINE:
+                gain = shingle_f1_gain(matches[name], matches[BASELINE])
             groups: dict[str, list[Tpfpfn]] = {}
-            for row, match in zip(rows, matches, strict=True):
+            for row, match in zip(rows, matches[name], strict=True):
                 groups.setdefault(str(row.get("page_type", "?")), []).append(match)
             by_type = {k: shingle_prf(v).f1 for k, v in sorted(groups.items())}
         results.append(
@@ -308,6 +360,9 @@ def evaluate(
                 snippet_prf(counts),
                 shingle,
                 by_type,
+                spread,
+                gain,
+                counts.tp + counts.fp + counts.fn + counts.tn > 0,
             )
         )
     return results
@@ -318,18 +373,25 @@ def print_results(label: str, results: Sequence[Result]) -> None:
     has_shingle = results[0].shingle is not None
     head = f"{'extractor':<16}"
     if has_shingle:
-        head += f"{'F1':>7}{'P':>7}{'R':>7}"
+        head += f"{'F1':>7}{'±':>7}{'P':>7}{'R':>7}"
     head += f"{'snipF1':>8}{'snipP':>7}{'snipR':>7}{'empty':>6}{'cpu ms':>8}"
     print(head)
     for r in results:
         line = f"{r.extractor:<16}"
         if r.shingle is not None:
-            line += f"{r.shingle.f1:>7.3f}{r.shingle.precision:>7.3f}{r.shingle.recall:>7.3f}"
-        line += (
-            f"{r.snippet.f1:>8.3f}{r.snippet.precision:>7.3f}{r.snippet.recall:>7.3f}"
-            f"{r.empty:>6}{r.cpu_ms:>8.1f}"
-        )
+            line += f"{r.shingle.f1:>7.3f}{r.shingle_f1_spread or 0.0:>7.3f}"
+            line += f"{r.shingle.precision:>7.3f}{r.shingle.recall:>7.3f}"
+        if r.has_snippets:
+            line += f"{r.snippet.f1:>8.3f}{r.snippet.precision:>7.3f}{r.snippet.recall:>7.3f}"
+        else:
+            line += f"{'-':>8}{'-':>7}{'-':>7}"
+        line += f"{r.empty:>6}{r.cpu_ms:>8.1f}"
         print(line)
+    for r in results:
+        if r.shingle_f1_gain is not None:
+            mean, spread = r.shingle_f1_gain
+            print(f"{r.extractor} minus {BASELINE}: F1 {mean:+.3f} ± {spread:.3f}"
+                  " (paired bootstrap)")
     if has_shingle:
         types = list(results[0].shingle_by_type)
         print("shingle F1 by page type:")
@@ -380,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ours": ours,
         "traf_default": trafilatura_extractor,
         "traf_fast": lambda: trafilatura_extractor(fast=True),
+        "traf_benchmark": lambda: trafilatura_extractor(include_comments=False),
     }
     extractors = {name: known[name]() for name in args.extractors.split(",") if name}
     extractors.update(variant(spec) for spec in args.variant)
@@ -392,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         label = name if args.stride == 1 else f"{name} (every {args.stride}th page)"
         label += " (paywalled pages)" if args.paywalled else ""
+        label += " (independent check: reported, never tuned on)" if name in CHECK_SETS else ""
         results = evaluate(data / name, rows, extractors, not args.literal_snippets)
         print_results(label, results)
         report[label] = [dataclasses.asdict(r) for r in results]

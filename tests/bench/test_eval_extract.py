@@ -14,6 +14,8 @@ from bench.eval_extract import (
     evaluate,
     main,
     ngrams,
+    shingle_f1_gain,
+    shingle_f1_spread,
     shingle_match,
     shingle_prf,
     snippet_counts,
@@ -212,3 +214,63 @@ def test_converter_writes_both_benchmarks(tmp_path: Path) -> None:
             "published": "2025-01-15",
         }
         assert (out / split / "0001.html").read_bytes() == b"<html>W</html>"
+
+
+def test_converter_writes_the_scrapinghub_check_set(tmp_path: Path) -> None:
+    import gzip
+
+    from bench.convert_extract import main as convert
+
+    src = tmp_path / "aeb"
+    (src / "html").mkdir(parents=True)
+    (src / "html" / "b2.html.gz").write_bytes(gzip.compress("<html>é</html>".encode()))
+    (src / "html" / "a1.html.gz").write_bytes(gzip.compress(b"<html>A</html>"))
+    (src / "ground-truth.json").write_text(json.dumps({
+        "b2": {"articleBody": "Body two.", "url": "https://b.example/2"},
+        "a1": {"articleBody": "Body one.\n\nMore."},
+    }))
+    out = tmp_path / "out"
+    assert convert(["--scrapinghub", str(src), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in (out / "scrapinghub" / "truths.jsonl").open()]
+    assert rows == [
+        {"id": "a1", "url": None, "text": "Body one.\n\nMore.", "with": [], "without": []},
+        {"id": "b2", "url": "https://b.example/2", "text": "Body two.", "with": [], "without": []},
+    ]
+    assert (out / "scrapinghub" / "b2.html").read_bytes() == "<html>é</html>".encode()
+
+
+def test_bootstrap_spread_and_paired_gain() -> None:
+    same = [(1.0, 0.0, 0.0)] * 5
+    half = [(0.5, 0.5, 0.0)] * 5  # precision 0.5, recall 1.0: F1 2/3 on every resample
+    assert shingle_f1_spread(same) == 0.0
+    assert shingle_f1_spread(same[:1]) == 0.0
+    gain, spread = shingle_f1_gain(same, half)
+    assert gain == pytest.approx(1 / 3)
+    assert spread == pytest.approx(0.0, abs=1e-12)
+    # Pages paired: the same page list against itself gains exactly nothing.
+    mixed = [(1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.5, 0.25, 0.25)]
+    assert shingle_f1_gain(mixed, mixed) == (0.0, 0.0)
+    assert shingle_f1_spread(mixed) > 0.0
+    with pytest.raises(ValueError):
+        shingle_f1_gain(mixed, mixed[:2])
+
+
+def test_the_check_set_is_labelled_and_compared_with_the_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sdir = tmp_path / "scrapinghub"
+    sdir.mkdir()
+    (sdir / "p1.html").write_bytes(
+        b"<html><body><article><p>" + b"The council approved the budget on Monday. " * 8
+        + b"</p></article></body></html>")
+    row = {"id": "p1", "text": "The council approved the budget on Monday. " * 8,
+           "with": [], "without": []}
+    (sdir / "truths.jsonl").write_text(json.dumps(row) + "\n")
+    args = ["scrapinghub", "--data", str(tmp_path), "--extractors", "ours,traf_default"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "== scrapinghub (independent check: reported, never tuned on): 1 pages" in out
+    ours_line = next(line for line in out.splitlines() if line.startswith("ours "))
+    # No snippets in this set: their columns say so instead of scoring 0.
+    assert ours_line.split()[5:8] == ["-", "-", "-"]
+    assert "ours minus traf_default: F1 +0.000 ± 0.000 (paired bootstrap)" in out
