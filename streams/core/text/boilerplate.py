@@ -51,6 +51,22 @@ _SOCIAL = (
     r"pinterest|reddit|flipboard|google news)"
 )
 
+# "Read also" / "see also" / "related" cross-links of news sites in other languages (es, pt,
+# fr, de, it, pl, nl): a labelled link line ("Lea también: <headline>", "LE PUEDE INTERESAR:
+# ...") or the label alone as a heading over a list of links ("À lire aussi", "Czytaj też").
+# Bare labels that are also given names ("Lea:", "Mira:", "Lee:" heading an interview
+# answer) are left out: a speaker's line is article text.
+_PROMO_LABELS_INTL = (
+    r"(?:lea (?:más|también|además)|lee (?:más|también)|mire|puedes ver|"
+    r"(?:también )?(?:te|le) pueden? interesar|noticias? relacionadas?|notas relacionadas|"
+    r"contenido relacionado|leia (?:mais|também)|veja (?:mais|também)|saiba mais|"
+    r"(?:à )?lire (?:aussi|également)|(?:à )?voir aussi|sur le même sujet|"
+    r"(?:lesen sie|lies) (?:auch|mehr)|auch lesen|mehr zum thema|zum weiterlesen|"
+    r"leggi anche|vedi anche|(?:ti )?potrebbe(?:ro)? interessare(?: anche)?|"
+    r"czytaj (?:też|także|również|więcej)|zobacz (?:też|także|również)|"
+    r"lees (?:ook|meer)|bekijk ook)"
+)
+
 _LINE_RULES = re.compile(
     "|".join(
         (
@@ -60,6 +76,7 @@ _LINE_RULES = re.compile(
             r"more on this story|recommended|most read|trending|explore more|"
             r"more from [\w .'-]{1,40}|"
             r"click here|don't miss|must read|in pictures|video|podcast)\s*[:|].*",
+            _PROMO_LABELS_INTL + r"(?:\s*[:|].*|[\s.:!]*)",
             r"(?:advertisement|advert|ad|sponsored(?: content)?|promoted(?: content)?|paid content|"
             r"story continues below(?: advertisement| this ad)?|"
             r"article continues below(?: advertisement)?|"

@@ -29,6 +29,20 @@ from streams.core.text.boilerplate import (
         "Please report any comments that break our rules.",
         "Comments are closed.",
         "Subscribe today for unlimited access to all our journalism",
+        # "read also" cross-links in other languages: a labelled link, or the label alone
+        "Lea también: Impiden ingreso a Nicaragua a reportero y camarógrafo",
+        "LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández en el MDC de Nueva York",
+        "PUEDES VER: ¿Qué es la Sunedu?",
+        "Mire: El cantante Juan Luis Guerra da positivo a COVID-19",
+        "Notas relacionadas",
+        "Leia também: Governo anuncia novo programa",
+        "À lire aussi",
+        "Lire aussi : Le gouvernement présente son budget",
+        "Auch lesen:",
+        "Lesen Sie auch: Die Koalition streitet über den Haushalt",
+        "Leggi anche: Il governo approva la manovra",
+        "Czytaj też",
+        "Lees ook: Kabinet presenteert begroting",
     ],
 )
 def test_chrome_lines(line: str) -> None:
@@ -44,6 +58,12 @@ def test_chrome_lines(line: str) -> None:
         "Video-sharing app TikTok said it would appeal the ruling.",
         "Related parties must disclose their interests, the regulator said.",
         "Joining him on stage were two former ministers.",
+        # A bare label that is also a name heads an interview answer: article text.
+        "Lee: We started the company in my garage in 2019.",
+        "Mira: I never thought the vote would be this close.",
+        "Lea: Ich habe damals in Berlin studiert.",
+        "Lesen Sie auch, was der Minister am Montag sagte.",
+        "Mehr zum Thema Energie lesen Sie in unserem Dossier über die Preise im Winter.",
     ],
 )
 def test_article_lines_are_kept(line: str) -> None:
