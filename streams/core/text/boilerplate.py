@@ -64,7 +64,18 @@ _PROMO_LABELS_INTL = (
     r"(?:lesen sie|lies) (?:auch|mehr)|auch lesen|mehr zum thema|zum weiterlesen|"
     r"leggi anche|vedi anche|(?:ti )?potrebbe(?:ro)? interessare(?: anche)?|"
     r"czytaj (?:też|także|również|więcej)|zobacz (?:też|także|również)|"
-    r"lees (?:ook|meer)|bekijk ook)"
+    r"lees (?:ook|meer)|bekijk ook|vea también|ver también|"
+    r"auch interessant|(?:das(?: thema)?|dieses thema) könnte (?:dich|sie) auch interessieren|"
+    r"schon gelesen\?|mehr themen|weitere (?:themen|artikel(?: zum thema)?)|"
+    r"empfohlene beiträge|ähnliche beiträge)"
+)
+# WordPress's share, like and loading labels under a post, as its translations write them
+# (de, es, fr, pt, it; the English ones are in the rules below), and comment counts.
+_WIDGET_LABELS_INTL = (
+    r"(?:teilen mit|gefällt mir|wird geladen|compartir esto|me gusta esto|cargando|"
+    r"partager|j'aime ça|chargement|compartilhe isso|curtir isso|carregando|condividi|"
+    r"mi piace|caricamento|keine kommentare|(?:\d+ )?kommentare(?: insgesamt)?|"
+    r"(?:\d+ )?comentarios|(?:\d+ )?commentaires|(?:\d+ )?commenti)[\s.:…!]*"
 )
 
 _LINE_RULES = re.compile(
@@ -77,6 +88,7 @@ _LINE_RULES = re.compile(
             r"more from [\w .'-]{1,40}|"
             r"click here|don't miss|must read|in pictures|video|podcast)\s*[:|].*",
             _PROMO_LABELS_INTL + r"(?:\s*[:|].*|[\s.:!]*)",
+            _WIDGET_LABELS_INTL,
             r"(?:advertisement|advert|ad|sponsored(?: content)?|promoted(?: content)?|paid content|"
             r"story continues below(?: advertisement| this ad)?|"
             r"article continues below(?: advertisement)?|"

@@ -43,6 +43,18 @@ from streams.core.text.boilerplate import (
         "Leggi anche: Il governo approva la manovra",
         "Czytaj też",
         "Lees ook: Kabinet presenteert begroting",
+        "VEA TAMBIÉN: Entre heces y guaricha",
+        "Das könnte Sie auch interessieren",
+        "Schon gelesen?",
+        "Weitere Artikel zum Thema",
+        # WordPress's share, like and loading labels in translation, and comment counts
+        "Teilen mit:",
+        "Wird geladen …",
+        "Me gusta esto:",
+        "Partager :",
+        "Keine Kommentare",
+        "12 Kommentare",
+        "3 comentarios",
     ],
 )
 def test_chrome_lines(line: str) -> None:
@@ -64,6 +76,9 @@ def test_chrome_lines(line: str) -> None:
         "Lea: Ich habe damals in Berlin studiert.",
         "Lesen Sie auch, was der Minister am Montag sagte.",
         "Mehr zum Thema Energie lesen Sie in unserem Dossier über die Preise im Winter.",
+        "Weitere Themen der Woche waren die Wahl und das Wetter.",
+        "Partager les richesses est essentiel, dit-il.",
+        "Kommentare von Lesern zeigen, dass viele zustimmen.",
     ],
 )
 def test_article_lines_are_kept(line: str) -> None:
