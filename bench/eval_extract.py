@@ -141,33 +141,37 @@ def shingle_prf(pages: Sequence[Tpfpfn]) -> PRF:
     return PRF(precision, recall, 2 * precision * recall / total if total else 0.0)
 
 
+def _bootstrap_f1(
+    page_lists: Sequence[Sequence[Tpfpfn]], rounds: int
+) -> list[tuple[float, ...]]:
+    """Shingle F1 of each list over ``rounds`` resamples of the pages, the same resample for
+    every list (paired: the lists score the same pages). Seeded, so a run is repeatable."""
+    n = len(page_lists[0])
+    if any(len(pages) != n for pages in page_lists):
+        raise ValueError("paired pages differ in number")
+    rng = random.Random(0)
+    scores = []
+    for _ in range(rounds):
+        picks = [rng.randrange(n) for _ in range(n)]
+        scores.append(tuple(shingle_prf([pages[i] for i in picks]).f1 for pages in page_lists))
+    return scores
+
+
 def shingle_f1_spread(pages: Sequence[Tpfpfn], rounds: int = BOOTSTRAP_ROUNDS) -> float:
-    """Standard deviation of the shingle F1 over ``rounds`` bootstrap resamples of the pages,
-    as the benchmark's evaluate.py reports its "±" (seeded here, so a run is repeatable)."""
+    """Standard deviation of the shingle F1 over bootstrap resamples of the pages: the "±"
+    the benchmark's evaluate.py reports."""
     if len(pages) < 2:
         return 0.0
-    rng = random.Random(0)
-    n = len(pages)
-    return statistics.stdev(
-        shingle_prf([pages[rng.randrange(n)] for _ in range(n)]).f1 for _ in range(rounds)
-    )
+    return statistics.stdev(f1 for (f1,) in _bootstrap_f1([pages], rounds))
 
 
 def shingle_f1_gain(
     pages: Sequence[Tpfpfn], baseline: Sequence[Tpfpfn], rounds: int = BOOTSTRAP_ROUNDS
 ) -> tuple[float, float]:
-    """F1 of ``pages`` minus F1 of ``baseline`` (the same pages, another extractor) over
+    """F1 of ``pages`` minus F1 of ``baseline`` (another extractor on the same pages) over
     paired bootstrap resamples: mean and standard deviation (the benchmark's
     ``--bootstrap-differences``)."""
-    if len(pages) != len(baseline):
-        raise ValueError("paired pages differ in number")
-    rng = random.Random(0)
-    n = len(pages)
-    gains = []
-    for _ in range(rounds):
-        picks = [rng.randrange(n) for _ in range(n)]
-        gains.append(shingle_prf([pages[i] for i in picks]).f1
-                     - shingle_prf([baseline[i] for i in picks]).f1)
+    gains = [a - b for a, b in _bootstrap_f1([pages, baseline], rounds)]
     return statistics.mean(gains), statistics.stdev(gains) if rounds > 1 else 0.0
 
 
