@@ -55,6 +55,7 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
         ("INGEST_BROKER_WAIT_S", "0", "broker_wait_s must be > 0"),
         ("INGEST_DEDUP_WINDOW_DAYS", "0", "dedup_window_days must be > 0"),
         ("INGEST_NEAR_THRESHOLD", "1.5", "near_threshold must be in [0, 1]"),
+        ("INGEST_EXTRACTION", "quick", "extraction must be 'thorough' or 'fast'"),
         ("INGEST_MAX_MESSAGE_BYTES", "100000", "max_message_bytes must be >= 262144"),
         ("INGEST_MAX_BODY_BYTES", "1048577", "max_body_bytes (1048577) must be <= "
          "max_message_bytes (1048576)"),

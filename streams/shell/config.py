@@ -29,6 +29,9 @@ def core_config(settings: Settings) -> CoreConfig:
         text=dataclasses.replace(
             DEFAULT_TEXT_CONFIG,
             max_text_chars=max(settings.max_body_bytes, DEFAULT_TEXT_CONFIG.max_text_chars),
+            html=dataclasses.replace(
+                DEFAULT_TEXT_CONFIG.html, fast=settings.extraction == "fast"
+            ),
         ),
         dedup=dedup,
         learned=LearnedBoilerplateConfig(

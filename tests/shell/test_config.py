@@ -33,3 +33,11 @@ def test_defaults_are_the_evaluated_core_defaults() -> None:
     assert config.learned.window_ms == 14 * DAY_MS
     assert config.dedup == DedupConfig()
     assert config.dedup.verify.jaccard_threshold == 0.55  # re-derived in issue 12
+
+
+def test_extraction_mode_reaches_the_html_config() -> None:
+    assert core_config(load({})).text.html.fast is False
+    fast = core_config(load({"INGEST_EXTRACTION": "fast"}))
+    assert fast.text.html.fast is True
+    # Only fast mode changes: recall mode and tables stay.
+    assert (fast.text.html.favor_precision, fast.text.html.include_tables) == (False, True)
