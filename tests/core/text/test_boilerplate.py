@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streams.core.text import boilerplate
 from streams.core.text.boilerplate import (
     BoilerplateConfig,
     footer_start,
@@ -109,3 +110,16 @@ def test_a_trigger_that_long_prose_follows_is_a_heading_not_the_footer() -> None
     assert footer_start(paragraphs) == 8
     assert remove_boilerplate(paragraphs).kept == (*body, "Recommended for you", prose)
     assert footer_start(paragraphs[:-1], BoilerplateConfig(max_footer_paragraph_chars=434)) == 6
+
+
+def test_every_label_of_other_languages_passes_the_start_gate() -> None:
+    # The gate (first three characters) must let every label through, as written by sites:
+    # capitals, a colon and a headline, or the label alone.
+    for label in boilerplate._READ_ALSO_LABELS:
+        assert is_chrome_line(label.upper() + ": Die Regierung beschließt den Haushalt"), label
+        assert is_chrome_line(label.capitalize()), label
+    for label in boilerplate._WIDGET_LABELS:
+        assert is_chrome_line(label.capitalize() + ":"), label
+    for count in ("1", "12", "123", "4567"):
+        for label in boilerplate._COUNTED_LABELS:
+            assert is_chrome_line(f"{count} {label.capitalize()}"), (count, label)
