@@ -308,6 +308,8 @@ DATASKETCH = python_module("bench.baselines", "datasketch")
 DAYONE = python_module("bench.dayone")
 # The pipeline worker with story clustering off (``env`` execs it: same pid, same group).
 NO_STORIES = ["env", "INGEST_STORIES=false", *WORKER]
+# The pipeline worker with trafilatura's fast mode (no fallback extractors).
+FAST_EXTRACTION = ["env", "INGEST_EXTRACTION=fast", *WORKER]
 
 
 def allowed_cores() -> list[int]:

@@ -194,6 +194,11 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         # third-party pages: the day-one run between two pipeline runs, against their mean
         "pipeline_vs_dayone_pages": div(mean_rate("pipeline_pages", "pipeline_pages_again"),
                                         rate("dayone_pages")),
+        # INGEST_EXTRACTION=fast between the two default runs, against their mean, and
+        # against the day-one run just before it
+        "fast_vs_thorough_extraction_pages": div(
+            rate("pipeline_pages_fast"), mean_rate("pipeline_pages", "pipeline_pages_again")),
+        "pipeline_fast_vs_dayone_pages": div(rate("pipeline_pages_fast"), rate("dayone_pages")),
         # the two-worker run between two one-core runs, against their mean
         "two_vs_one_worker_1core_each_pages": div(
             rate("pipeline_pages_2w_1core_each"),
@@ -247,7 +252,9 @@ RUN_LABELS = {
                                    "2-worker run",
     "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
     "dayone_pages": "real pages (WCXB): day-one alternative",
-    "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one run",
+    "pipeline_pages_fast": "real pages (WCXB): pipeline, 1 worker, INGEST_EXTRACTION=fast",
+    "pipeline_pages_again": "real pages (WCXB): pipeline, 1 worker, again after the day-one and "
+                            "fast runs",
     "pipeline_pages_1core": "real pages (WCXB): pipeline, 1 worker on one core, pool off",
     "pipeline_pages_2w_1core_each": "real pages (WCXB): pipeline, 2 workers on a core each, "
                                     "pool off",
@@ -330,8 +337,16 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"{_fmt(extra.get('decide_1m_vs_10k'), '.2f')} | - | informative |")
     lines.append(f"| pipeline e2e / pure core without Kafka | "
                  f"{_fmt(extra.get('e2e_vs_core_no_kafka'), '.2f')} | - | informative |")
-    lines.append(f"| pipeline / day-one on real whole pages (WCXB dev; A-B-A) | "
+    lines.append(f"| pipeline / day-one on real whole pages (WCXB dev; day-one between the "
+                 f"two default runs) | "
                  f"{_fmt(extra.get('pipeline_vs_dayone_pages'), '.2f')} | - | informative |")
+    lines.append(f"| pipeline with INGEST_EXTRACTION=fast / default (thorough) on real whole "
+                 f"pages (WCXB dev; A-C-A) | "
+                 f"{_fmt(extra.get('fast_vs_thorough_extraction_pages'), '.2f')} | - | "
+                 f"informative |")
+    lines.append(f"| pipeline with INGEST_EXTRACTION=fast / day-one on real whole pages "
+                 f"(adjacent runs) | {_fmt(extra.get('pipeline_fast_vs_dayone_pages'), '.2f')} | "
+                 f"- | informative |")
     lines.append(f"| 2 workers / 1 worker with a core each (pool off) on real whole pages "
                  f"(WCXB dev; A-B-A) | "
                  f"{_fmt(extra.get('two_vs_one_worker_1core_each_pages'), '.2f')} | - | "
@@ -675,8 +690,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
 
 def _run_pages(args: argparse.Namespace, skip: set[str], workdir: Path,
                results: dict[str, Any]) -> None:
-    """Pipeline, day-one, pipeline again on third-party whole pages (A-B-A); then one worker
-    on one core, two with a core each, one on one core again."""
+    """Pipeline, day-one, pipeline with fast extraction, pipeline again on third-party whole
+    pages (the day-one and fast runs between the two default ones); then one worker on one
+    core, two with a core each, one on one core again."""
     data = Path(os.environ.get(eval_extract.DATA_ENV) or eval_extract.DEFAULT_DATA)
     pages = args.pages or data / "wcxb_dev"
     if not pages.is_dir():
@@ -687,6 +703,7 @@ def _run_pages(args: argparse.Namespace, skip: set[str], workdir: Path,
     results["page_corpus"] = {**corpus.summary(), "pages": str(pages)}
     print(f"  pages: {results['page_corpus']}", flush=True)
     for name, command in (("pipeline_pages", e2e.WORKER), ("dayone_pages", e2e.DAYONE),
+                          ("pipeline_pages_fast", e2e.FAST_EXTRACTION),
                           ("pipeline_pages_again", e2e.WORKER)):
         _measure(results, name, command, corpus.values, workdir)
     if "scale" in skip:

@@ -98,6 +98,7 @@ def test_report_renders_ratios_and_targets() -> None:
                                     ("pipeline_2w_1core_each", 544.0),
                                     ("pipeline_1core_nopool_again", 340.0),
                                     ("pipeline_pages", 30.0), ("dayone_pages", 20.0),
+                                    ("pipeline_pages_fast", 40.0),
                                     ("pipeline_pages_again", 34.0),
                                     ("pipeline_pages_1core", 14.0),
                                     ("pipeline_pages_2w_1core_each", 27.0),
@@ -145,6 +146,10 @@ def test_report_renders_ratios_and_targets() -> None:
     assert results["ratios"]["two_vs_one_worker_1core_each"] == 1.7
     # real pages: the day-one run against the mean of the pipeline runs around it, 32 / 20
     assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.6
+    # real pages, fast extraction against the mean of the default runs around it, 40 / 32,
+    # and against the day-one run before it, 40 / 20
+    assert results["ratios"]["fast_vs_thorough_extraction_pages"] == 1.25
+    assert results["ratios"]["pipeline_fast_vs_dayone_pages"] == 2.0
     # real pages, scale-out with a core per worker: 27 / mean(14, 16)
     assert results["ratios"]["two_vs_one_worker_1core_each_pages"] == 1.8
     assert [t["met"] for t in results["targets"]] == [
