@@ -341,7 +341,7 @@ def ratio_table(results: dict[str, Any]) -> str:
                  f"two default runs) | "
                  f"{_fmt(extra.get('pipeline_vs_dayone_pages'), '.2f')} | - | informative |")
     lines.append(f"| pipeline with INGEST_EXTRACTION=fast / default (thorough) on real whole "
-                 f"pages (WCXB dev; A-C-A) | "
+                 f"pages (WCXB dev; fast between day-one and the second default run) | "
                  f"{_fmt(extra.get('fast_vs_thorough_extraction_pages'), '.2f')} | - | "
                  f"informative |")
     lines.append(f"| pipeline with INGEST_EXTRACTION=fast / day-one on real whole pages "

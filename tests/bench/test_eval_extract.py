@@ -274,3 +274,27 @@ def test_the_check_set_is_labelled_and_compared_with_the_defaults(
     # No snippets in this set: their columns say so instead of scoring 0.
     assert ours_line.split()[5:8] == ["-", "-", "-"]
     assert "ours minus traf_default: F1 +0.000 ± 0.000 (paired bootstrap)" in out
+
+
+def test_the_check_set_runs_only_when_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("wcxb_test", "scrapinghub"):
+        sdir = tmp_path / name
+        sdir.mkdir()
+        (sdir / "p1.html").write_bytes(b"<html><body><p>a b c d e</p></body></html>")
+        row = {"id": "p1", "text": "a b c d e", "with": ["a b"], "without": []}
+        (sdir / "truths.jsonl").write_text(json.dumps(row) + "\n")
+    assert main(["--data", str(tmp_path), "--extractors", "ours"]) == 0
+    out = capsys.readouterr().out
+    assert "== wcxb_test: 1 pages" in out
+    assert "scrapinghub" not in out
+    # A set with snippets prints their scores, not the '-' of a set without.
+    ours_line = next(line for line in out.splitlines() if line.startswith("ours "))
+    assert ours_line.split()[5:8] == ["1.000", "1.000", "1.000"]
+
+
+def test_the_bootstrap_is_seeded() -> None:
+    pages = [(1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.5, 0.25, 0.25), (0.2, 0.6, 0.2)]
+    assert shingle_f1_spread(pages) == shingle_f1_spread(pages)
+    assert shingle_f1_gain(pages, pages[::-1]) == shingle_f1_gain(pages, pages[::-1])

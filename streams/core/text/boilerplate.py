@@ -55,10 +55,11 @@ _SOCIAL = (
 # fr, de, it, pl, nl): a labelled link line ("Lea también: <headline>", "LE PUEDE INTERESAR:
 # ...") or the label alone as a heading over a list of links ("À lire aussi", "Czytaj też").
 # Bare labels that are also given names ("Lea:", "Mira:", "Lee:" heading an interview
-# answer) are left out: a speaker's line is article text.
+# answer) or open quoted speech ("Mire: yo no sabía nada", said the minister) are left out:
+# such a line is article text.
 _READ_ALSO_LABELS = (
     # es
-    "lea más", "lea también", "lea además", "lee más", "lee también", "mire", "puedes ver",
+    "lea más", "lea también", "lea además", "lee más", "lee también", "puedes ver",
     "vea también", "ver también", "te puede interesar", "te pueden interesar",
     "le puede interesar", "le pueden interesar", "también te puede interesar",
     "también le puede interesar", "noticia relacionada", "noticias relacionadas",
@@ -66,8 +67,8 @@ _READ_ALSO_LABELS = (
     # pt
     "leia mais", "leia também", "veja mais", "veja também", "saiba mais",
     # fr
-    "lire aussi", "à lire aussi", "lire également", "à lire également", "voir aussi",
-    "à voir aussi", "sur le même sujet",
+    "lire aussi", "à lire aussi", "a lire aussi", "lire également", "à lire également",
+    "a lire également", "voir aussi", "à voir aussi", "a voir aussi", "sur le même sujet",
     # de
     "lesen sie auch", "lesen sie mehr", "lies auch", "lies mehr", "auch lesen",
     "mehr zum thema", "zum weiterlesen", "auch interessant", "das könnte sie auch interessieren",
@@ -91,21 +92,28 @@ _READ_ALSO_LABELS = (
 _WIDGET_LABELS = (
     "teilen mit", "gefällt mir", "wird geladen", "compartir esto", "me gusta esto", "cargando",
     "partager", "j'aime ça", "chargement", "compartilhe isso", "curtir isso", "carregando",
-    "condividi", "mi piace", "caricamento", "keine kommentare", "kommentare",
-    "kommentare insgesamt", "comentarios", "commentaires", "commenti",
+    "condividi", "mi piace", "caricamento", "kommentare insgesamt", "keine kommentare",
+    "aucun commentaire", "nessun commento", "sin comentarios", "sem comentários",
+    "kommentare", "comentarios", "comentários", "commentaires", "commenti",
 )
-_COUNTED_LABELS = ("kommentare", "comentarios", "commentaires", "commenti")
+# Comment counts: "12 Kommentare", "1 commentaire".
+_COUNTED_LABELS = (
+    "kommentar", "kommentare", "comentario", "comentarios", "comentário", "comentários",
+    "commentaire", "commentaires", "commento", "commenti",
+)
 
 
 def _alternatives(labels: Sequence[str]) -> str:
-    # Longest first: "lea también" must not stop at a shorter label that prefixes it.
+    # Sorted only so the pattern is the same on every run: fullmatch backtracks into the
+    # other alternatives, so their order does not change what matches.
     return "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
 
 
+# Rules run on the display form, where NFKC has already made "…" three full stops.
 _LABEL_RULES = re.compile(
     "(?:" + _alternatives(_READ_ALSO_LABELS) + r")(?:\s*[:|].*|[\s.:!]*)"
-    "|(?:" + _alternatives(_WIDGET_LABELS) + r")[\s.:…!]*"
-    r"|\d+ (?:" + _alternatives(_COUNTED_LABELS) + r")[\s.:…!]*"
+    "|(?:" + _alternatives(_WIDGET_LABELS) + r")[\s.:!]*"
+    r"|\d+ (?:" + _alternatives(_COUNTED_LABELS) + r")[\s.:!]*"
 )
 # What the labels' lines start with: their first three characters, and a count's (one to
 # three digits and a space, or three digits). Any other paragraph is not tried against them,

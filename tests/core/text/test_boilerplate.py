@@ -34,7 +34,6 @@ from streams.core.text.boilerplate import (
         "Lea también: Impiden ingreso a Nicaragua a reportero y camarógrafo",
         "LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández en el MDC de Nueva York",
         "PUEDES VER: ¿Qué es la Sunedu?",
-        "Mire: El cantante Juan Luis Guerra da positivo a COVID-19",
         "Notas relacionadas",
         "Leia também: Governo anuncia novo programa",
         "À lire aussi",
@@ -50,12 +49,16 @@ from streams.core.text.boilerplate import (
         "Weitere Artikel zum Thema",
         # WordPress's share, like and loading labels in translation, and comment counts
         "Teilen mit:",
-        "Wird geladen …",
+        "Wird geladen ...",  # the display form: NFKC writes "…" as three full stops
         "Me gusta esto:",
         "Partager :",
         "Keine Kommentare",
         "12 Kommentare",
         "3 comentarios",
+        "1 Kommentar",
+        "2 comentários",
+        "Aucun commentaire",
+        "A LIRE AUSSI : Le gouvernement présente son budget",
     ],
 )
 def test_chrome_lines(line: str) -> None:
@@ -75,6 +78,8 @@ def test_chrome_lines(line: str) -> None:
         "Lee: We started the company in my garage in 2019.",
         "Mira: I never thought the vote would be this close.",
         "Lea: Ich habe damals in Berlin studiert.",
+        # Nor a label that opens quoted speech.
+        "Mire: yo no sabía nada de eso, dijo el ministro.",
         "Lesen Sie auch, was der Minister am Montag sagte.",
         "Mehr zum Thema Energie lesen Sie in unserem Dossier über die Preise im Winter.",
         "Weitere Themen der Woche waren die Wahl und das Wetter.",
