@@ -87,6 +87,11 @@ class ShardedIndex:
         self.records["answer_entries"] += len(found)
         return sorted(found, key=lambda e: e.order_key)
 
+    def lookup(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        return self.by_content_hash(fingerprint.content_hash), self.candidates(fingerprint, keep)
+
     def members(self, root: str) -> list[IndexEntry]:
         self.records["members_probe"] += 1
         self.records["answer"] += len(self.shards)

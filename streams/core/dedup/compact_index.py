@@ -75,6 +75,7 @@ DECODED_CACHE_ENTRIES = 1024
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
 
 # ``_cold`` of a row whose rare fields are spilled: offset << _COLD_SIZE_BITS | size (0: none)
 _COLD_SIZE_BITS = 24
@@ -180,9 +181,7 @@ class CompactIndex:
 
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
         rows = self._lookup_one(self._string_key(self._hash_space, content_hash))
-        entries = [self._entry(r) for r in rows]
-        return sorted((e for e in entries if e.fingerprint.content_hash == content_hash),
-                      key=lambda e: e.order_key)
+        return self._same_hash(rows, content_hash)
 
     def candidates(
         self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
@@ -193,6 +192,34 @@ class CompactIndex:
             return []
         bands = self._band_values(fingerprint.signature)
         positions, rows = self._pairs.lookup(self._band_keys(bands))
+        return self._banded(bands, positions, rows, keep)
+
+    def lookup(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        """:meth:`by_content_hash` and :meth:`candidates` from one lookup of the pair table:
+        the hash's key goes with the band keys, so each level of the table is read once."""
+        if not self._rows:
+            return [], []
+        bands = self._band_values(fingerprint.signature)
+        hash_key = self._string_key(self._hash_space, fingerprint.content_hash)
+        keys = np.append(self._band_keys(bands), np.uint32(hash_key))
+        positions, rows = self._pairs.lookup(keys)
+        is_hash = positions == self._bands  # the hash key's position: after every band's
+        hash_rows = sorted({int(r) for r in rows[is_hash].tolist() if self._state[r] != 0})
+        exact = self._same_hash(hash_rows, fingerprint.content_hash)
+        is_band = ~is_hash
+        return exact, self._banded(bands, positions[is_band], rows[is_band], keep)
+
+    def _same_hash(self, rows: list[int], content_hash: str) -> list[IndexEntry]:
+        entries = [self._entry(r) for r in rows]
+        return sorted((e for e in entries if e.fingerprint.content_hash == content_hash),
+                      key=lambda e: e.order_key)
+
+    def _banded(self, bands: U32, positions: I64, rows: U32,
+                keep: CandidateFilter | None) -> list[IndexEntry]:
+        """The rows of a band-key lookup whose band values are all ``bands``' (not only the
+        band's key), live, and kept by ``keep``; decoded, by ``order_key``."""
         if rows.size == 0:
             return []
         rows_i = rows.astype(np.intp)

@@ -69,14 +69,15 @@ def _lookup(
     """Every searchable entry the article may match, by ``order_key``, each with whether it
     is an exact match (same content hash, within the window); its own entry left out."""
     forms = [candidate] if full is None else [candidate, full]
+    keep = could_verify(forms, config)
+    answers = [(form, *index.lookup(form.fingerprint, keep)) for form in forms]
     found: dict[str, tuple[IndexEntry, bool]] = {}
-    for form in forms:
-        for entry in index.by_content_hash(form.fingerprint.content_hash):
+    for form, exact, _ in answers:  # every form's exact matches first: they win
+        for entry in exact:
             if entry.id != article_id and within_window(form, entry, config):
                 found.setdefault(entry.id, (entry, True))
-    keep = could_verify(forms, config)
-    for form in forms:
-        for entry in index.candidates(form.fingerprint, keep):
+    for _, _, near in answers:
+        for entry in near:
             if entry.id != article_id:
                 found.setdefault(entry.id, (entry, False))
     return sorted(found.values(), key=lambda pair: pair[0].order_key)

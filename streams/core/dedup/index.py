@@ -98,6 +98,11 @@ class Index(Protocol):
     ) -> list[IndexEntry]:
         """Searchable near-duplicate candidates of ``fingerprint`` that ``keep`` (if given)
         keeps, by ``order_key``."""
+    def lookup(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        """``(by_content_hash(fingerprint.content_hash), candidates(fingerprint, keep))``,
+        which an index may answer in one pass over its tables."""
     def members(self, root: str) -> list[IndexEntry]:
         """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``:
         its direct members (a superseded article keeps its own: see
@@ -205,6 +210,11 @@ class FingerprintIndex:
                 ids.update(_bucket_ids(bucket))
         entries = sorted((self._entries[i] for i in ids), key=lambda e: e.order_key)
         return filter_entries(entries, keep)
+
+    def lookup(
+        self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
+    ) -> tuple[list[IndexEntry], list[IndexEntry]]:
+        return self.by_content_hash(fingerprint.content_hash), self.candidates(fingerprint, keep)
 
     def members(self, root: str) -> list[IndexEntry]:
         """Duplicates whose root is ``root`` (the root itself excluded), by ``order_key``."""

@@ -145,6 +145,10 @@ def test_signature_of_another_length_is_refused() -> None:
         index.add(IndexEntry("b", 1, short, "b"))
 
 
+def _even_shingle_counts(rows: Any) -> Any:
+    return rows.shingle_counts % 2 == 0
+
+
 def random_operations(index: Index, seed: int, steps: int) -> list[object]:
     """A seeded mix of every protocol call; returns what each call answered."""
     rng = random.Random(seed)
@@ -170,6 +174,10 @@ def random_operations(index: Index, seed: int, steps: int) -> list[object]:
             probe = rng.choice(fingerprints)
             answers.append([wire(e) for e in index.candidates(probe)])
             answers.append(sorted(e.id for e in index.by_content_hash(probe.content_hash)))
+            # Both at once, with a filter on the candidates (an even shingle count); the
+            # exact matches in any order, as by_content_hash's.
+            exact, near = index.lookup(probe, _even_shingle_counts)
+            answers.append((sorted(wire(e) for e in exact), [wire(e) for e in near]))
             answers.append([wire(e) for e in index.members(rng.choice(ids))])
             answers.append((wire(index.get(article_id)), article_id in index, len(index)))
     return answers
@@ -181,6 +189,21 @@ def test_random_operations_answer_like_the_reference() -> None:
     assert random_operations(compact, 5, 3_000) == random_operations(
         FingerprintIndex(CONFIG.lsh), 5, 3_000)
     assert len(compact._pairs.levels) >= 2
+
+
+def test_one_lookup_answers_like_the_hash_and_band_lookups_apart() -> None:
+    index = CompactIndex(CONFIG.lsh, buffer_pairs=128)
+    fingerprints = [fp(edited(document(i % 30, words=150), 0.03 * (i // 30), seed=i))
+                    for i in range(90)]
+    assert index.lookup(fingerprints[0]) == ([], [])
+    for i, fingerprint in enumerate(fingerprints * 2):
+        index.add(IndexEntry(f"id{i}", i, fingerprint, f"id{i}", seen_at_ms=i))
+    assert len(index._pairs.levels) >= 2  # the lookup reads merged levels and the buffer
+    for fingerprint in fingerprints:
+        exact, near = index.lookup(fingerprint, _even_shingle_counts)
+        assert exact == index.by_content_hash(fingerprint.content_hash)
+        assert near == index.candidates(fingerprint, _even_shingle_counts)
+        assert len(exact) >= 2  # each fingerprint was added twice
 
 
 def test_exported_state_restores_an_identical_index() -> None:
