@@ -114,6 +114,7 @@ class CompactIndex:
         # Where the rows' rare fields go (streams.core.dedup.spill); None: on the heap.
         self._spill = spill
         self.spill_errors = 0  # spill writes that failed (their rows stayed on the heap)
+        self._last_band_keys: tuple[bytes, U32] | None = None  # see _band_keys
         self._bands = lsh.bands
         self._band_width = lsh.rows
         self._hash_space = lsh.bands
@@ -546,10 +547,17 @@ class CompactIndex:
         return values.reshape(self._bands, self._band_width)
 
     def _band_keys(self, bands: U32) -> U32:
+        # An article's band keys are asked for twice in a row: by its lookup, then by the add
+        # of its entry. The last answer is kept, keyed by the band values themselves.
+        values = bands.tobytes()
+        if self._last_band_keys is not None and self._last_band_keys[0] == values:
+            return self._last_band_keys[1].copy()
         shift = np.uint64(64 - self._key_bits)
         low = (band_mix(bands) >> shift).astype(np.uint32)
         spaces = np.arange(self._bands, dtype=np.uint32) << np.uint32(self._key_bits)
-        return spaces | low
+        keys = spaces | low
+        self._last_band_keys = (values, keys.copy())
+        return keys
 
     def _string_key(self, space: int, text: str) -> int:
         mixed = xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))

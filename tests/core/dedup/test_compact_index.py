@@ -206,6 +206,18 @@ def test_one_lookup_answers_like_the_hash_and_band_lookups_apart() -> None:
         assert len(exact) >= 2  # each fingerprint was added twice
 
 
+def test_band_keys_asked_twice_are_the_same_and_the_kept_answer_is_not_shared() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    one = index._band_values(fp(document(1, words=150)).signature)
+    two = index._band_values(fp(document(2, words=150)).signature)
+    first = index._band_keys(one)
+    first[:] = 0  # a caller changing its answer must not change the next one
+    again = index._band_keys(one)
+    assert again.any() and np.array_equal(again, index._band_keys(one.copy()))
+    assert not np.array_equal(index._band_keys(two), again)
+    assert np.array_equal(index._band_keys(one), again)
+
+
 def test_exported_state_restores_an_identical_index() -> None:
     compact = CompactIndex(CONFIG.lsh, buffer_pairs=128)
     random_operations(compact, 6, 1_500)
