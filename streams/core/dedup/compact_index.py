@@ -207,8 +207,7 @@ class CompactIndex:
         keys = np.append(self._band_keys(bands), np.uint32(hash_key))
         positions, rows = self._pairs.lookup(keys)
         is_hash = positions == self._bands  # the hash key's position: after every band's
-        hash_rows = sorted({int(r) for r in rows[is_hash].tolist() if self._state[r] != 0})
-        exact = self._same_hash(hash_rows, fingerprint.content_hash)
+        exact = self._same_hash(self._live_rows(rows[is_hash]), fingerprint.content_hash)
         is_band = ~is_hash
         return exact, self._banded(bands, positions[is_band], rows[is_band], keep)
 
@@ -576,6 +575,11 @@ class CompactIndex:
 
     def _lookup_one(self, key: int) -> list[int]:
         _, rows = self._pairs.lookup(np.array([key], dtype=np.uint32))
+        return self._live_rows(rows)
+
+    def _live_rows(self, rows: U32) -> list[int]:
+        """Distinct rows of a pair-table answer that are still live, ascending (a lookup may
+        return pairs of rows since freed)."""
         return sorted({int(r) for r in rows.tolist() if self._state[r] != 0})
 
     # -- snapshots ----------------------------------------------------------------------
