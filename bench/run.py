@@ -1,12 +1,13 @@
 """``make bench``: every benchmark in one run on one corpus, with ratios against baselines.
 
-    .venv/bin/python -m bench.run                    # the full run (~10 min on 2 cores)
+    .venv/bin/python -m bench.run                    # the full run (~27 min on 2 cores)
     .venv/bin/python -m bench.run --messages 2000 --no-docs --growth 10000   # a quick look
 
 Absolute rates on a shared 2-core machine are noisy; the ratios compare runs measured
 minutes apart on the same corpus, broker binary and settings. Writes
-``bench/results/latest.json`` and ``BENCHMARKS.md`` (the section between the ``notes``
-markers is hand-written and kept across runs).
+``bench/results/latest.json``, ``BENCHMARKS.md`` (the section between the ``notes``
+markers is hand-written and kept across runs) and the README's Performance summary (between
+its ``bench:summary`` markers), so that the two documents always show the same run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "BENCHMARKS.md"
 NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
+README = ROOT / "README.md"
+SUMMARY_START, SUMMARY_END = "<!-- bench:summary -->", "<!-- /bench:summary -->"
 
 # (key, description, target, higher_is_better)
 TARGETS = (
@@ -267,13 +270,15 @@ def _fmt(value: Any, spec: str = ",.1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def results_table(results: dict[str, Any]) -> str:
+def results_table(results: dict[str, Any], names: Sequence[str] | None = None) -> str:
+    """Every run's rate, CPU and memory (or only the runs ``names``, in RUN_LABELS order), then
+    the pure core's rates when the whole table is asked for."""
     lines = ["| run | articles/s | worker CPU s / 1,000 | broker CPU s / 1,000 | "
              "peak RSS MB | state B / article |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, label in RUN_LABELS.items():
         run = results["runs"].get(name)
-        if run is None:
+        if run is None or (names is not None and name not in names):
             continue
         state = run.get("state_bytes_per_article")
         spilled = run.get("spill_bytes_per_article")
@@ -282,6 +287,8 @@ def results_table(results: dict[str, Any]) -> str:
                      f"{_fmt(run['broker_cpu_s_per_1000'], '.2f')} | "
                      f"{_fmt(run['peak_rss_mb'], ',.0f')} | {_fmt(state, ',.0f')}"
                      f"{'' if not spilled else f' (+{spilled:,.0f} spilled)'} |")
+    if names is not None:
+        return "\n".join(lines)
     core = results.get("core")
     stream = results.get("core_stream", {}).get("worker_core_per_s")
     if stream:
@@ -324,12 +331,16 @@ def growth_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _target_rows(results: dict[str, Any]) -> list[str]:
+    higher = {key: better for key, _, _, better in TARGETS}
+    return [f"| {v['description']} | {_fmt(v['value'], '.2f')} | "
+            f"{'>=' if higher[v['key']] else '<='} {v['target']} | {v['by']} |"
+            for v in results["targets"]]
+
+
 def ratio_table(results: dict[str, Any]) -> str:
     lines = ["| ratio | value | target | verdict |", "| --- | ---: | ---: | --- |"]
-    for v in results["targets"]:
-        op = ">=" if dict((k, h) for k, _, _, h in TARGETS)[v["key"]] else "<="
-        lines.append(f"| {v['description']} | {_fmt(v['value'], '.2f')} | {op} {v['target']} "
-                     f"| {v['by']} |")
+    lines += _target_rows(results)
     extra = results["ratios"]
     lines.append(f"| process, best of 5 at 1M / best of 5 at 10k | "
                  f"{_fmt(extra.get('cost_1m_vs_10k_best'), '.2f')} | - | informative |")
@@ -493,6 +504,64 @@ pipeline run), {prof.get('messages', '-')} pre-produced messages; rate under the
 """
 
 
+# The runs the README's summary shows: the baselines and the pipeline as users run it.
+README_RUNS = ("trivial_faust", "dayone", "pipeline_1w", "pipeline_1core_nopool",
+               "pipeline_2w_1core_each", "dayone_pages", "pipeline_pages", "pipeline_pages_fast")
+README_RATIOS = (
+    ("pipeline_vs_dayone_pages", "real whole pages (WCXB dev): pipeline / day-one"),
+    ("fast_vs_thorough_extraction_pages", "real whole pages: `INGEST_EXTRACTION=fast` / "
+     "default"),
+    ("two_vs_one_worker_1core_each_pages", "real whole pages: 2 workers with a core each / 1"),
+    ("cores_busy_1w", "cores kept busy by 1 worker (worker + broker)"),
+    ("dayone_ceiling", "ceiling of pipeline / day-one on this host"),
+    ("host_capacity", "two cores / one core on the stateless step (`bench.capacity`)"),
+)
+
+
+def readme_summary(results: dict[str, Any]) -> str:
+    """The README's Performance summary, from the same results as BENCHMARKS.md: every
+    ``make bench`` rewrites both, so the README cannot show another run's numbers."""
+    m = results["machine"]
+    lines = [
+        f"From `make bench` on {results['date']} (commit `{m['commit']}`"
+        f"{' with uncommitted changes' if m['dirty'] else ''}, "
+        f"{results['elapsed_s'] / 60:.1f} min, load average {m['loadavg_start']:.2f} at "
+        f"start and {m['loadavg_end']:.2f} at end); BENCHMARKS.md has the whole run.",
+        "",
+        "| measure | this run | target | verdict |",
+        "| --- | ---: | ---: | --- |",
+        *_target_rows(results),
+    ]
+    lines += [f"| {label} | {_fmt(results['ratios'].get(key), '.2f')} | - | informative |"
+              for key, label in README_RATIOS]
+    lines += ["", results_table(results, README_RUNS)]
+    if results.get("growth"):
+        lines += ["", growth_table(results["growth"])]
+    return "\n".join(lines) + "\n"
+
+
+def replace_between(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` replaced by ``body``;
+    ``ValueError`` when they are missing or out of order."""
+    head, found, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found or not found_end:
+        raise ValueError(f"markers {start!r} ... {end!r} not found")
+    return f"{head}{start}\n{body}{end}{tail}"
+
+
+def update_readme(results: dict[str, Any], path: Path = README) -> bool:
+    """Rewrite the README's summary block; False (and a line saying so) without its markers."""
+    try:
+        text = replace_between(path.read_text(), SUMMARY_START, SUMMARY_END,
+                               readme_summary(results))
+    except (OSError, ValueError) as err:
+        print(f"bench: README summary not updated: {err}", flush=True)
+        return False
+    path.write_text(text)
+    return True
+
+
 def existing_notes() -> str:
     try:
         text = DOC.read_text()
@@ -549,7 +618,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"${eval_extract.DATA_ENV}/wcxb_dev or {eval_extract.DEFAULT_DATA}/"
                         "wcxb_dev; skipped when absent)")
     parser.add_argument("--pages-messages", type=int, default=600)
-    parser.add_argument("--no-docs", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not rewrite BENCHMARKS.md and the README's summary")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -576,8 +646,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_summary(results)
     if not args.no_docs:
         DOC.write_text(render_markdown(results, existing_notes()))
+        update_readme(results)
     print(f"bench: {results['elapsed_s'] / 60:.1f} min; wrote {args.out}"
-          f"{'' if args.no_docs else ' and ' + str(DOC)}", flush=True)
+          f"{'' if args.no_docs else f' and {DOC}, {README} (summary)'}", flush=True)
     return 0
 
 

@@ -80,8 +80,9 @@ def test_hotspots_of_a_profile() -> None:
     assert found["total_s"] > 0 and found["self"]
 
 
-def test_report_renders_ratios_and_targets() -> None:
-    results = {
+def _report_results() -> dict[str, Any]:
+    """A whole run's results, every run and measurement present, with round numbers."""
+    results: dict[str, Any] = {
         "date": "today", "args": "", "elapsed_s": 60.0,
         "machine": {"nproc": 2, "cpu": "x", "ram_gb": 1, "python": "3.11", "kernel": "k",
                     "loadavg_start": 0.1, "loadavg_end": 0.2, "commit": "abc", "dirty": False},
@@ -126,6 +127,11 @@ def test_report_renders_ratios_and_targets() -> None:
     results["runs"]["pipeline_1core_nopool_again"]["worker_cpu_s_per_1000"] = 1.2
     results["ratios"] = run.ratios(results)
     results["targets"] = run.verdicts(results["ratios"])
+    return results
+
+
+def test_report_renders_ratios_and_targets() -> None:
+    results = _report_results()
     assert results["ratios"]["pipeline_vs_trivial"] == 0.6
     # the stories-off run against the mean of the stories-on runs around it: 621 / 690
     assert results["ratios"]["stories_on_vs_off"] == 0.9
@@ -187,6 +193,42 @@ def test_report_renders_ratios_and_targets() -> None:
     assert "on real whole pages (WCXB dev; A-B-A) | 1.80 | - | informative |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
+
+
+def test_the_readme_summary_is_rewritten_from_the_same_results(tmp_path: Path) -> None:
+    results = _report_results()
+    summary = run.readme_summary(results)
+    assert summary.startswith(
+        "From `make bench` on today (commit `abc`, 1.0 min, load average 0.10 at start and "
+        "0.20 at end); BENCHMARKS.md has the whole run.\n")
+    # the targets as BENCHMARKS.md gives them, then the ratios a reader of the README needs
+    assert ("| pipeline / day-one alternative (articles/s) | 3.00 | >= 2.5 | met, +20% over |"
+            in summary)
+    assert "| per-article cost (process) at 1M / at 10k entries | 1.10 | <= 1.2 |" in summary
+    assert "| real whole pages (WCXB dev): pipeline / day-one | 1.60 | - | informative |" in summary
+    assert "| ceiling of pipeline / day-one on this host | 8.33 | - | informative |" in summary
+    # the chosen runs only, and the growth of the index
+    assert "| (b') day-one alternative: one Faust agent, trafilatura defaults" in summary
+    assert "| real pages (WCXB): pipeline, 1 worker, INGEST_EXTRACTION=fast | 40.0 |" in summary
+    assert "pipeline, 2 workers |" not in summary and "(c) whole pure core" not in summary
+    assert "| 1,000,000 | 110.0 | 11.0 | 1,100 | - | 540 | 9.0 |" in summary
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# R\n\n{run.SUMMARY_START}\nold numbers\n{run.SUMMARY_END}\nafter\n")
+    assert run.update_readme(results, readme) is True
+    assert readme.read_text() == (
+        f"# R\n\n{run.SUMMARY_START}\n{summary}{run.SUMMARY_END}\nafter\n")
+    assert run.update_readme(results, readme) is True  # a second run replaces its own block
+    assert readme.read_text().count("From `make bench`") == 1
+
+
+def test_a_readme_without_the_markers_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# R\n{run.SUMMARY_END} before {run.SUMMARY_START}\n")
+    assert run.update_readme(_report_results(), readme) is False
+    assert readme.read_text() == f"# R\n{run.SUMMARY_END} before {run.SUMMARY_START}\n"
+    assert "README summary not updated: markers" in capsys.readouterr().out
 
 
 def test_page_corpus_wraps_real_pages_and_leaves_out_oversized_ones(tmp_path: Path) -> None:
