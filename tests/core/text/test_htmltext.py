@@ -128,3 +128,42 @@ def test_a_page_over_the_element_bound_is_refused_and_at_it_is_not() -> None:
     parse_html(markup, HtmlConfig(max_elements=size))
     with pytest.raises(ExtractionError, match=f"more than {size - 1} elements"):
         parse_html(markup, HtmlConfig(max_elements=size - 1))
+
+
+# -- the parser picks element classes in C ---------------------------------------------------
+
+
+def test_every_element_is_an_html_element_and_form_controls_are_plain_ones() -> None:
+    markup = ("<html><head><title>T</title></head><body><form action='/s'><label>Name "
+              "<input name=q value=v></label><select><option>a</option></select>"
+              "<textarea>t</textarea></form><p>Body <b>text</b>.</p></body></html>")
+    root = parse_html(markup, HtmlConfig())
+    # lxml.html's own parser hands out FormElement, InputElement, ... through a Python
+    # callback per element; ours gives HtmlElement (and its text_content) to every element.
+    assert {type(el) for el in root.iter()} == {lxml.html.HtmlElement}
+    assert root.body.text_content() == "Name atBody text."
+    assert [el.tag for el in root.iter("input", "select", "textarea")] == [
+        "input", "select", "textarea"]
+
+
+def test_whole_pages_extract_as_with_lxml_htmls_own_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streams.core.text import htmltext
+
+    paragraphs = " ".join(f"<p>Paragraph {i} of the story, with words enough to be text that "
+                          f"an extractor keeps as the article's body, not chrome.</p>"
+                          for i in range(8))
+    page = ("<html><head><title>A headline - Site</title><meta property='og:site_name' "
+            "content='Site'></head><body><nav><a href='/a'>Home</a></nav><article><h1>A "
+            f"headline</h1>{paragraphs}<form><input name=q><label>Search</label></form>"
+            "<a href='https://example.org/x'>Paragraph 3 of the story</a></article>"
+            "<footer>Copyright</footer></body></html>")
+    ours = extract_page(page)
+    monkeypatch.setattr(htmltext, "_PARSER", lxml.html.HTMLParser(
+        encoding="utf-8", huge_tree=False, remove_comments=True, remove_pis=True,
+        collect_ids=False, no_network=True))
+    assert extract_page(page) == ours
+    assert ours.paragraphs[:2] == (
+        "A headline", "Paragraph 0 of the story, with words enough to be text that an "
+        "extractor keeps as the article's body, not chrome.")
