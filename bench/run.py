@@ -128,6 +128,7 @@ def capacity(messages: int) -> dict[str, Any]:
 
 
 # The one-core worker without the pool, before and after the two workers with a core each.
+PIPELINE_RUNS = ("pipeline_1w", "pipeline_1w_again")
 ONE_CORE_RUNS = ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
 
 
@@ -158,6 +159,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         return round(a / b, 3) if a and b else None
 
     core = results.get("core", {})
+    # The pipeline's defaults: the mean of the two runs around the ones compared with it.
+    pipeline = mean_rate(*PIPELINE_RUNS)
     one_core_rate = mean_rate(*ONE_CORE_RUNS)
     nproc = results["machine"].get("cores_allowed") or results["machine"]["nproc"]
     busy = cores_busy(runs.get("pipeline_1w"))
@@ -170,15 +173,14 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     by_size = {g["entries"]: g for g in results.get("growth", [])}
     small, large = by_size.get(min(by_size, default=0)), by_size.get(max(by_size, default=0))
     return {
-        "pipeline_vs_trivial": div(rate("pipeline_1w"), rate("trivial_faust")),
-        "pipeline_vs_datasketch": div(rate("pipeline_1w"), rate("datasketch")),
-        "pipeline_vs_dayone": div(rate("pipeline_1w"), rate("dayone")),
-        "two_vs_one_worker": div(rate("pipeline_2w"), rate("pipeline_1w")),
+        "pipeline_vs_trivial": div(pipeline, rate("trivial_faust")),
+        "pipeline_vs_datasketch": div(pipeline, rate("datasketch")),
+        # day-one, stories off and two workers lie between the two default runs
+        "pipeline_vs_dayone": div(pipeline, rate("dayone")),
+        "two_vs_one_worker": div(rate("pipeline_2w"), pipeline),
         # the two-worker run between two one-core runs, against their mean
         "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"), one_core_rate),
-        # the stories-off run between two stories-on runs, against their mean
-        "stories_on_vs_off": div(mean_rate("pipeline_1w", "pipeline_1w_again"),
-                                 rate("pipeline_1w_nostories")),
+        "stories_on_vs_off": div(pipeline, rate("pipeline_1w_nostories")),
         # paired within interleaved rounds (bench/growth.py): robust to background load
         "cost_1m_vs_10k": large.get("process_ratio_to_smallest_median")
         if small and large and small is not large else None,
@@ -186,7 +188,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         if small and large and small is not large else None,
         "decide_1m_vs_10k": div(large["decide_apply_us"], small["decide_apply_us"])
         if small and large and small is not large else None,
-        "e2e_vs_core_no_kafka": div(rate("pipeline_1w"), core.get("core_per_s")),
+        "e2e_vs_core_no_kafka": div(pipeline, core.get("core_per_s")),
         "one_core_no_pool_vs_core": div(one_core_rate,
                                         results.get("core_stream", {}).get("worker_core_per_s")),
         "one_core_no_pool_vs_core_prefix": div(one_core_rate, core.get("core_per_s")),
@@ -244,15 +246,16 @@ def verdicts(values: dict[str, float | None]) -> list[dict[str, Any]]:
 RUN_LABELS = {
     "trivial_faust": "(a) trivial Faust forward agent, 1 worker",
     "pipeline_1w": "pipeline, 1 worker",
-    "pipeline_1core_nopool": "pipeline, 1 worker on one core, pool off (INGEST_PROCESSES=0)",
-    "pipeline_1w_nostories": "pipeline, 1 worker, stories off (INGEST_STORIES=false)",
-    "pipeline_1w_again": "pipeline, 1 worker, again after the stories-off run",
-    "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
     "dayone": "(b') day-one alternative: one Faust agent, trafilatura defaults, datasketch LSH",
+    "pipeline_1w_nostories": "pipeline, 1 worker, stories off (INGEST_STORIES=false)",
     "pipeline_2w": "pipeline, 2 workers",
+    "pipeline_1w_again": "pipeline, 1 worker, again after the day-one, stories-off and "
+                         "2-worker runs",
+    "pipeline_1core_nopool": "pipeline, 1 worker on one core, pool off (INGEST_PROCESSES=0)",
     "pipeline_2w_1core_each": "pipeline, 2 workers on a core each, pool off",
     "pipeline_1core_nopool_again": "pipeline, 1 worker on one core, pool off, again after the "
                                    "2-worker run",
+    "datasketch": "(b) pipeline with datasketch MinHash+LSH, 1 worker",
     "pipeline_pages": "real pages (WCXB): pipeline, 1 worker",
     "dayone_pages": "real pages (WCXB): day-one alternative",
     "pipeline_pages_fast": "real pages (WCXB): pipeline, 1 worker, INGEST_EXTRACTION=fast",
@@ -443,7 +446,10 @@ timestamp; CPU = utime+stime from `/proc/<pid>/stat` over that same window; peak
 `VmHWM`; state = `ingest_index_bytes / ingest_index_entries` from the worker's `/metrics`
 (heap, including the pair table's fixed buffer of up to 65,536 pairs, ~7.9 MB: ~390 B per
 article at 20,000), and in parentheses `ingest_index_spill_bytes / ingest_index_entries`
-(spill files).
+(spill files). Runs are in the table's order. In the ratios, the pipeline's rate is the mean
+of its two default runs, which bracket the day-one, stories-off and 2-worker runs (A B C D
+A: a host drifting linearly during the run cancels); the one-core runs bracket the 2-worker
+run with a core each, and on real pages the default runs bracket day-one and fast.
 
 ## End-to-end latency at 50 % of the 1-worker rate
 
@@ -505,8 +511,9 @@ pipeline run), {prof.get('messages', '-')} pre-produced messages; rate under the
 
 
 # The runs the README's summary shows: the baselines and the pipeline as users run it.
-README_RUNS = ("trivial_faust", "dayone", "pipeline_1w", "pipeline_1core_nopool",
-               "pipeline_2w_1core_each", "dayone_pages", "pipeline_pages", "pipeline_pages_fast")
+README_RUNS = ("trivial_faust", "pipeline_1w", "dayone", "pipeline_1w_again",
+               "pipeline_1core_nopool", "pipeline_2w_1core_each", "pipeline_pages",
+               "dayone_pages", "pipeline_pages_fast", "pipeline_pages_again")
 README_RATIOS = (
     ("pipeline_vs_dayone_pages", "real whole pages (WCXB dev): pipeline / day-one"),
     ("fast_vs_thorough_extraction_pages", "real whole pages: `INGEST_EXTRACTION=fast` / "
@@ -658,21 +665,25 @@ Plan = tuple[str, str, list[str], int, Callable[[int], list[str]] | None]
 def run_plan() -> tuple[Plan, ...]:
     """(skip key, run name, command, workers, command per worker or None), in run order."""
     return (("trivial", "trivial_faust", e2e.FORWARD, 1, None),
+            # The runs compared with the pipeline's defaults lie between two runs of it
+            # (A B C D A), and each is compared with the mean of the two: this host's speed
+            # drifts during a 27-minute run, as shared machines' do, and biased a single pair
+            # minutes apart by more than the ratio's own change (2 workers / 1 worker read 0.66
+            # in a run whose pipeline run came in a fast phase and two-worker run in a slow
+            # one, 10 minutes later). Linear drift cancels in the mean.
             ("pipeline", "pipeline_1w", e2e.WORKER, 1, None),
-            # The story clustering's end-to-end cost (issue 16): the same worker without it,
-            # then with it again (A-B-A: a host whose speed drifts during the run, as shared
-            # machines do, biases a single A-B pair by as much as the cost measured).
+            ("dayone", "dayone", e2e.DAYONE, 1, None),
+            # The story clustering's end-to-end cost (issue 16): the same worker without it.
             ("nostories", "pipeline_1w_nostories", e2e.NO_STORIES, 1, None),
-            ("nostories", "pipeline_1w_again", e2e.WORKER, 1, None),
-            # After the A-B-A bracket, which it would otherwise split.
+            ("scale", "pipeline_2w", e2e.WORKER, 2, None),
+            ("pipeline", "pipeline_1w_again", e2e.WORKER, 1, None),
+            # After the bracket, which it would otherwise widen.
             ("onecore", "pipeline_1core_nopool", e2e.ONE_CORE_NO_POOL, 1, None),
             # Scale-out where the cores allow it: two workers with a core each, between two
             # runs of the one-core worker (A-B-A; all without the pool).
             ("scale", "pipeline_2w_1core_each", e2e.ONE_CORE_NO_POOL, 2, e2e.one_core_no_pool),
             ("onecore", "pipeline_1core_nopool_again", e2e.ONE_CORE_NO_POOL, 1, None),
-            ("datasketch", "datasketch", e2e.DATASKETCH, 1, None),
-            ("dayone", "dayone", e2e.DAYONE, 1, None),
-            ("scale", "pipeline_2w", e2e.WORKER, 2, None))
+            ("datasketch", "datasketch", e2e.DATASKETCH, 1, None))
 
 
 def _measure(results: dict[str, Any], name: str, command: list[str], values: Sequence[bytes],
