@@ -127,8 +127,9 @@ def capacity(messages: int) -> dict[str, Any]:
     return result
 
 
-# The one-core worker without the pool, before and after the two workers with a core each.
+# The pipeline's defaults, before and after the day-one, stories-off and 2-worker runs.
 PIPELINE_RUNS = ("pipeline_1w", "pipeline_1w_again")
+# The one-core worker without the pool, before and after the two workers with a core each.
 ONE_CORE_RUNS = ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
 
 
