@@ -129,6 +129,8 @@ def capacity(messages: int) -> dict[str, Any]:
 
 # The pipeline's defaults, before and after the day-one, stories-off and 2-worker runs.
 PIPELINE_RUNS = ("pipeline_1w", "pipeline_1w_again")
+PAGE_RUNS = ("pipeline_pages", "pipeline_pages_again")
+PAGE_ONE_CORE_RUNS = ("pipeline_pages_1core", "pipeline_pages_1core_again")
 # The one-core worker without the pool, before and after the two workers with a core each.
 ONE_CORE_RUNS = ("pipeline_1core_nopool", "pipeline_1core_nopool_again")
 
@@ -145,6 +147,23 @@ def cores_busy(run: dict[str, Any] | None) -> float | None:
     return run["articles_per_s"] * cpu_ms_per_article(run) / 1000
 
 
+def interpolated(runs: dict[str, Any], first: str, last: str, at: str) -> float | None:
+    """The rate of the runs ``first`` and ``last`` at the place of ``at`` between them, in the
+    order the runs were made (``runs`` keeps it): a host whose speed drifts linearly through
+    the bracket gives every run inside it the same bias as this estimate. None unless all
+    three ran, in that order."""
+    order = list(runs)
+    if not all(name in runs for name in (first, last, at)):
+        return None
+    i, j, k = order.index(first), order.index(last), order.index(at)
+    if not i < k < j:
+        return None
+    weight = (k - i) / (j - i)
+    rate: float = ((1 - weight) * runs[first]["articles_per_s"]
+                   + weight * runs[last]["articles_per_s"])
+    return rate
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     runs = results["runs"]
 
@@ -159,12 +178,17 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     def div(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a and b else None
 
+    def around(pair: tuple[str, str], at: str) -> float | None:
+        """The pair's rate interpolated at ``at``'s place between them (:func:`interpolated`)."""
+        return interpolated(runs, *pair, at)
+
     core = results.get("core", {})
-    # The pipeline's defaults: the mean of the two runs around the ones compared with it.
+    # The pipeline's defaults where no run lies between: the mean of its two runs.
     pipeline = mean_rate(*PIPELINE_RUNS)
     one_core_rate = mean_rate(*ONE_CORE_RUNS)
     nproc = results["machine"].get("cores_allowed") or results["machine"]["nproc"]
-    busy = cores_busy(runs.get("pipeline_1w"))
+    busy_runs = [b for b in (cores_busy(runs.get(n)) for n in PIPELINE_RUNS) if b is not None]
+    busy = sum(busy_runs) / len(busy_runs) if busy_runs else None
     one_core_runs = [runs[n] for n in ONE_CORE_RUNS if n in runs]
     # What the pipeline would do with every core busy at its CPU per article (one core, pool
     # off: no contention between its processes), worker and broker together, mean of the runs.
@@ -177,11 +201,13 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "pipeline_vs_trivial": div(pipeline, rate("trivial_faust")),
         "pipeline_vs_datasketch": div(pipeline, rate("datasketch")),
         # day-one, stories off and two workers lie between the two default runs
-        "pipeline_vs_dayone": div(pipeline, rate("dayone")),
-        "two_vs_one_worker": div(rate("pipeline_2w"), pipeline),
-        # the two-worker run between two one-core runs, against their mean
-        "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"), one_core_rate),
-        "stories_on_vs_off": div(pipeline, rate("pipeline_1w_nostories")),
+        "pipeline_vs_dayone": div(around(PIPELINE_RUNS, "dayone"), rate("dayone")),
+        "two_vs_one_worker": div(rate("pipeline_2w"), around(PIPELINE_RUNS, "pipeline_2w")),
+        # the two-worker run between two one-core runs
+        "two_vs_one_worker_1core_each": div(rate("pipeline_2w_1core_each"),
+                                            around(ONE_CORE_RUNS, "pipeline_2w_1core_each")),
+        "stories_on_vs_off": div(around(PIPELINE_RUNS, "pipeline_1w_nostories"),
+                                 rate("pipeline_1w_nostories")),
         # paired within interleaved rounds (bench/growth.py): robust to background load
         "cost_1m_vs_10k": large.get("process_ratio_to_smallest_median")
         if small and large and small is not large else None,
@@ -197,18 +223,16 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
                                                    core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
-        # third-party pages: the day-one run between two pipeline runs, against their mean
-        "pipeline_vs_dayone_pages": div(mean_rate("pipeline_pages", "pipeline_pages_again"),
-                                        rate("dayone_pages")),
-        # INGEST_EXTRACTION=fast between the two default runs, against their mean, and
+        # third-party pages: the day-one and fast runs between two pipeline runs; fast also
         # against the day-one run just before it
-        "fast_vs_thorough_extraction_pages": div(
-            rate("pipeline_pages_fast"), mean_rate("pipeline_pages", "pipeline_pages_again")),
+        "pipeline_vs_dayone_pages": div(around(PAGE_RUNS, "dayone_pages"), rate("dayone_pages")),
+        "fast_vs_thorough_extraction_pages": div(rate("pipeline_pages_fast"),
+                                                 around(PAGE_RUNS, "pipeline_pages_fast")),
         "pipeline_fast_vs_dayone_pages": div(rate("pipeline_pages_fast"), rate("dayone_pages")),
-        # the two-worker run between two one-core runs, against their mean
+        # the two-worker run between two one-core runs
         "two_vs_one_worker_1core_each_pages": div(
             rate("pipeline_pages_2w_1core_each"),
-            mean_rate("pipeline_pages_1core", "pipeline_pages_1core_again")),
+            around(PAGE_ONE_CORE_RUNS, "pipeline_pages_2w_1core_each")),
         "host_capacity": results.get("capacity", {}).get("capacity"),
         "replica_with_vs_without": results.get("replica", {}).get("ratio_with_to_without"),
         "cores_busy_1w": round(busy, 2) if busy is not None else None,
@@ -447,10 +471,12 @@ timestamp; CPU = utime+stime from `/proc/<pid>/stat` over that same window; peak
 `VmHWM`; state = `ingest_index_bytes / ingest_index_entries` from the worker's `/metrics`
 (heap, including the pair table's fixed buffer of up to 65,536 pairs, ~7.9 MB: ~390 B per
 article at 20,000), and in parentheses `ingest_index_spill_bytes / ingest_index_entries`
-(spill files). Runs are in the table's order. In the ratios, the pipeline's rate is the mean
-of its two default runs, which bracket the day-one, stories-off and 2-worker runs (A B C D
-A: a host drifting linearly during the run cancels); the one-core runs bracket the 2-worker
-run with a core each, and on real pages the default runs bracket day-one and fast.
+(spill files). Runs are in the table's order. A run compared with the pipeline's defaults
+lies between two runs of them (day-one, stories off and 2 workers between the two default
+runs; the 2-worker run with a core each between the one-core runs; on real pages day-one
+and fast between the two default runs), and is compared with their rates interpolated at
+its place in the run order, so a host drifting linearly during the bracket cancels; the
+trivial and datasketch runs are compared with the mean of the two default runs.
 
 ## End-to-end latency at 50 % of the 1-worker rate
 
@@ -511,10 +537,6 @@ pipeline run), {prof.get('messages', '-')} pre-produced messages; rate under the
 """
 
 
-# The runs the README's summary shows: the baselines and the pipeline as users run it.
-README_RUNS = ("trivial_faust", "pipeline_1w", "dayone", "pipeline_1w_again",
-               "pipeline_1core_nopool", "pipeline_2w_1core_each", "pipeline_pages",
-               "dayone_pages", "pipeline_pages_fast", "pipeline_pages_again")
 README_RATIOS = (
     ("pipeline_vs_dayone_pages", "real whole pages (WCXB dev): pipeline / day-one"),
     ("fast_vs_thorough_extraction_pages", "real whole pages: `INGEST_EXTRACTION=fast` / "
@@ -532,7 +554,8 @@ def readme_summary(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
         f"From `make bench` on {results['date']} (commit `{m['commit']}`"
-        f"{' with uncommitted changes' if m['dirty'] else ''}, "
+        f"{' with uncommitted changes' if m['dirty'] else ''}"
+        f"{f', arguments `{args}`' if (args := results.get('args')) else ''}, "
         f"{results['elapsed_s'] / 60:.1f} min, load average {m['loadavg_start']:.2f} at "
         f"start and {m['loadavg_end']:.2f} at end); BENCHMARKS.md has the whole run.",
         "",
@@ -542,7 +565,7 @@ def readme_summary(results: dict[str, Any]) -> str:
     ]
     lines += [f"| {label} | {_fmt(results['ratios'].get(key), '.2f')} | - | informative |"
               for key, label in README_RATIOS]
-    lines += ["", results_table(results, README_RUNS)]
+    lines += ["", results_table(results, tuple(RUN_LABELS))]
     if results.get("growth"):
         lines += ["", growth_table(results["growth"])]
     return "\n".join(lines) + "\n"
@@ -652,15 +675,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print_summary(results)
+    written = [args.out]
     if not args.no_docs:
         DOC.write_text(render_markdown(results, existing_notes()))
-        update_readme(results)
-    print(f"bench: {results['elapsed_s'] / 60:.1f} min; wrote {args.out}"
-          f"{'' if args.no_docs else f' and {DOC}, {README} (summary)'}", flush=True)
+        written.append(DOC)
+        # The README shows the full run only: a partial one would pass for it there.
+        if skip or args.messages != parser.get_default("messages"):
+            print("bench: README summary not updated: a partial run (--skip or --messages)",
+                  flush=True)
+        elif update_readme(results):
+            written.append(README)
+    print(f"bench: {results['elapsed_s'] / 60:.1f} min; wrote "
+          f"{', '.join(map(str, written))}", flush=True)
     return 0
 
 
 Plan = tuple[str, str, list[str], int, Callable[[int], list[str]] | None]
+
+
+# The skip keys of the runs between the pipeline's two default runs.
+BRACKETED_KEYS = frozenset({"dayone", "nostories", "scale"})
 
 
 def run_plan() -> tuple[Plan, ...]:
@@ -716,8 +750,8 @@ def _run_e2e(values: Sequence[bytes], skip: set[str], workdir: Path,
              results: dict[str, Any]) -> None:
     """The e2e runs of :func:`run_plan`, in order."""
     for key, name, command, workers, per_worker in run_plan():
-        if key in skip:
-            continue
+        if key in skip or (name == "pipeline_1w_again" and skip >= BRACKETED_KEYS):
+            continue  # the second default run brackets nothing
         if name == "pipeline_1core_nopool":
             _core_stream(results, skip, values)
         if per_worker is not None and len(e2e.allowed_cores()) < workers:
@@ -748,8 +782,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     _run_e2e(values, skip, workdir, results)
     if "pages" not in skip:
         _run_pages(args, skip, workdir, results)
-    if "latency" not in skip and "pipeline_1w" in runs:
-        rate = 0.5 * runs["pipeline_1w"]["articles_per_s"]
+    measured = [runs[name]["articles_per_s"] for name in PIPELINE_RUNS if name in runs]
+    if "latency" not in skip and measured:
+        rate = 0.5 * sum(measured) / len(measured)
         count = min(len(values), int(rate * args.latency_seconds))
         warmup = values[-200:]
         results["latency"] = e2e.run_latency(values[:count], rate, workdir, warmup=warmup)

@@ -90,14 +90,14 @@ def _report_results() -> dict[str, Any]:
                    "formats": {}},
         "runs": {name: {"articles_per_s": rate, "worker_cpu_s_per_1000": 1.0,
                         "broker_cpu_s_per_1000": 0.1, "peak_rss_mb": 100.0}
+                 # in the order of run_plan (the interpolations read it)
                  for name, rate in (("trivial_faust", 1000.0), ("pipeline_1w", 600.0),
-                                    ("pipeline_1w_nostories", 690.0),
-                                    ("pipeline_1w_again", 642.0),
-                                    ("datasketch", 100.0), ("dayone", 200.0),
-                                    ("pipeline_2w", 900.0),
+                                    ("dayone", 200.0), ("pipeline_1w_nostories", 690.0),
+                                    ("pipeline_2w", 900.0), ("pipeline_1w_again", 642.0),
                                     ("pipeline_1core_nopool", 300.0),
                                     ("pipeline_2w_1core_each", 544.0),
                                     ("pipeline_1core_nopool_again", 340.0),
+                                    ("datasketch", 100.0),
                                     ("pipeline_pages", 30.0), ("dayone_pages", 20.0),
                                     ("pipeline_pages_fast", 40.0),
                                     ("pipeline_pages_again", 34.0),
@@ -132,40 +132,40 @@ def _report_results() -> dict[str, Any]:
 
 def test_report_renders_ratios_and_targets() -> None:
     results = _report_results()
-    # the pipeline's defaults: the mean of the runs around day-one, stories off and 2
-    # workers, (600 + 642) / 2 = 621
+    # the pipeline's defaults (600, then 642 four runs later) interpolated at the place of
+    # each run between them: day-one 1/4 of the way (610.5), stories off 1/2 (621), 2 workers
+    # 3/4 (631.5); the runs outside the bracket against the mean, 621
     assert results["ratios"]["pipeline_vs_trivial"] == 0.621
-    assert results["ratios"]["pipeline_vs_dayone"] == 3.105
-    assert results["ratios"]["two_vs_one_worker"] == 1.449
-    # the stories-off run against the mean of the stories-on runs around it: 621 / 690
-    assert results["ratios"]["stories_on_vs_off"] == 0.9
+    assert results["ratios"]["pipeline_vs_dayone"] == 3.053
+    assert results["ratios"]["two_vs_one_worker"] == 1.425
+    assert results["ratios"]["stories_on_vs_off"] == 0.9  # 621 / 690
     # the shell's cost: one core without the pool (mean of its two runs) against the pure
     # core as a worker builds it on the same messages, 320 / 360; against the prefix's best
     # pass with the in-memory index, 320 / 400
     assert results["ratios"]["one_core_no_pool_vs_core"] == 0.889
     assert results["ratios"]["one_core_no_pool_vs_core_prefix"] == 0.8
     assert results["ratios"]["one_core_no_pool_vs_core_first_pass"] == 0.853
-    # one worker keeps 600/s x 1.1 ms = 0.66 cores busy: 2 workers can give 2 / 0.66
-    assert results["ratios"]["cores_busy_1w"] == 0.66
-    assert results["ratios"]["two_vs_one_ceiling"] == 3.03
+    # one worker keeps 600/s and 642/s x 1.1 ms = 0.66 and 0.706 cores busy: 2 workers can
+    # give 2 / 0.683
+    assert results["ratios"]["cores_busy_1w"] == 0.68
+    assert results["ratios"]["two_vs_one_ceiling"] == 2.928
     # every core busy at the one-core runs' mean 1.2 ms per article (1.1 and 1.3, broker
     # included): 1,667/s against the day-one 200/s
     assert results["ratios"]["dayone_ceiling"] == 8.333
     assert results["ratios"]["host_capacity"] == 1.9
     # scale-out with a core per worker, all without the pool: 544 / 320
     assert results["ratios"]["two_vs_one_worker_1core_each"] == 1.7
-    # real pages: the day-one run against the mean of the pipeline runs around it, 32 / 20
-    assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.6
-    # real pages, fast extraction against the mean of the default runs around it, 40 / 32,
-    # and against the day-one run before it, 40 / 20
-    assert results["ratios"]["fast_vs_thorough_extraction_pages"] == 1.25
+    # real pages: the default runs (30, 34) at day-one's place, a third of the way, 31.33 / 20;
+    # fast two thirds of the way, 40 / 32.67, and against the day-one run before it, 40 / 20
+    assert results["ratios"]["pipeline_vs_dayone_pages"] == 1.567
+    assert results["ratios"]["fast_vs_thorough_extraction_pages"] == 1.224
     assert results["ratios"]["pipeline_fast_vs_dayone_pages"] == 2.0
     # real pages, scale-out with a core per worker: 27 / mean(14, 16)
     assert results["ratios"]["two_vs_one_worker_1core_each_pages"] == 1.8
     assert [t["met"] for t in results["targets"]] == [
         True, True, True, False, True, True, True, True, True, False]
     assert results["targets"][-1]["by"] == "missed by 76.00 over the limit"  # 1,100 vs 1,024
-    assert results["targets"][3]["by"] == "missed by 9% (needs 1.1x)"  # 1.449 < 1.6 <= 3.03
+    assert results["targets"][3]["by"] == "missed by 11% (needs 1.1x)"  # 1.425 < 1.6 <= 2.93
     # a target above what the host allows says so, and why
     capped = run.verdicts({"two_vs_one_worker": 0.8, "two_vs_one_ceiling": 1.16,
                            "pipeline_vs_dayone": 0.5, "dayone_ceiling": 0.89})
@@ -191,7 +191,7 @@ def test_report_renders_ratios_and_targets() -> None:
     assert "remote kept article (`bench.replica`) | 0.60 | - | informative |" in text
     assert ("500.0 us a remote record re-deciding every kept article (4), 300.0 us with log "
             "positions (1 re-decided, 3 skipped): 0.6x; same outputs: True") in text
-    assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 3.03 |" in text
+    assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 2.93 |" in text
     assert "| real pages (WCXB): day-one alternative | 20.0 |" in text
     assert "| real pages (WCXB): pipeline, 2 workers on a core each, pool off | 27.0 |" in text
     assert "on real whole pages (WCXB dev; A-B-A) | 1.80 | - | informative |" in text
@@ -206,15 +206,16 @@ def test_the_readme_summary_is_rewritten_from_the_same_results(tmp_path: Path) -
         "From `make bench` on today (commit `abc`, 1.0 min, load average 0.10 at start and "
         "0.20 at end); BENCHMARKS.md has the whole run.\n")
     # the targets as BENCHMARKS.md gives them, then the ratios a reader of the README needs
-    assert ("| pipeline / day-one alternative (articles/s) | 3.10 | >= 2.5 | met, +24% over |"
+    assert ("| pipeline / day-one alternative (articles/s) | 3.05 | >= 2.5 | met, +22% over |"
             in summary)
     assert "| per-article cost (process) at 1M / at 10k entries | 1.10 | <= 1.2 |" in summary
-    assert "| real whole pages (WCXB dev): pipeline / day-one | 1.60 | - | informative |" in summary
+    assert "| real whole pages (WCXB dev): pipeline / day-one | 1.57 | - | informative |" in summary
     assert "| ceiling of pipeline / day-one on this host | 8.33 | - | informative |" in summary
-    # the chosen runs only, and the growth of the index
+    # every run behind a ratio shown, not the pure core's rates, and the growth of the index
     assert "| (b') day-one alternative: one Faust agent, trafilatura defaults" in summary
     assert "| real pages (WCXB): pipeline, 1 worker, INGEST_EXTRACTION=fast | 40.0 |" in summary
-    assert "pipeline, 2 workers |" not in summary and "(c) whole pure core" not in summary
+    assert "| pipeline, 2 workers | 900.0 |" in summary
+    assert "(c) whole pure core" not in summary
     assert "| 1,000,000 | 110.0 | 11.0 | 1,100 | - | 540 | 9.0 |" in summary
     readme = tmp_path / "README.md"
     readme.write_text(f"# R\n\n{run.SUMMARY_START}\nold numbers\n{run.SUMMARY_END}\nafter\n")
@@ -223,6 +224,36 @@ def test_the_readme_summary_is_rewritten_from_the_same_results(tmp_path: Path) -
         f"# R\n\n{run.SUMMARY_START}\n{summary}{run.SUMMARY_END}\nafter\n")
     assert run.update_readme(results, readme) is True  # a second run replaces its own block
     assert readme.read_text().count("From `make bench`") == 1
+
+
+def test_a_run_between_two_is_compared_with_them_interpolated_at_its_place() -> None:
+    runs = {name: {"articles_per_s": rate} for name, rate in
+            (("a", 100.0), ("b", 50.0), ("c", 60.0), ("a2", 140.0), ("after", 1.0))}
+    assert run.interpolated(runs, "a", "a2", "b") == pytest.approx(100.0 + 40.0 / 3)
+    assert run.interpolated(runs, "a", "a2", "c") == pytest.approx(100.0 + 80.0 / 3)
+    # outside the bracket, or a run missing: no estimate (the ratio is "not measured")
+    assert run.interpolated(runs, "a", "a2", "after") is None
+    assert run.interpolated(runs, "a", "missing", "b") is None
+    partial = run.ratios({**_report_results(), "runs": {
+        name: value for name, value in _report_results()["runs"].items()
+        if name != "pipeline_1w_again"}})
+    assert partial["pipeline_vs_dayone"] is None and partial["stories_on_vs_off"] is None
+    assert partial["pipeline_vs_trivial"] == 0.6  # the mean of the one default run left
+
+
+def test_the_second_default_run_is_left_out_when_it_brackets_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    measured: list[str] = []
+    monkeypatch.setattr(run, "_measure", lambda results, name, *a, **k: measured.append(name))
+    monkeypatch.setattr(run, "_core_stream", lambda *a: None)
+    run._run_e2e([b"x"], {"trivial", "onecore", "datasketch", "dayone", "nostories", "scale"},
+                 tmp_path, {"runs": {}})
+    assert measured == ["pipeline_1w"]
+    measured.clear()
+    run._run_e2e([b"x"], {"trivial", "onecore", "datasketch", "nostories", "scale"},
+                 tmp_path, {"runs": {}})
+    assert measured == ["pipeline_1w", "dayone", "pipeline_1w_again"]
 
 
 def test_a_readme_without_the_markers_is_left_alone(

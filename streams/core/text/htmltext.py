@@ -155,19 +155,18 @@ _WORD = re.compile(f"[{UNSPACED_CLASS}]|[^\\W{UNSPACED_CLASS}]+")
 # Word comparisons allowed per word of the extracted text when matching anchors against it.
 _ANCHOR_WORK_PER_WORD = 4
 
-_PARSER = lxml.etree.HTMLParser(
-    encoding="utf-8",
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-    no_network=True,
-)
+PARSER_OPTIONS: dict[str, Any] = {
+    "encoding": "utf-8", "huge_tree": False, "remove_comments": True, "remove_pis": True,
+    "collect_ids": False, "no_network": True,
+}
+_PARSER = lxml.etree.HTMLParser(**PARSER_OPTIONS)
 # lxml.html's own parser picks each element's class in Python (``HtmlElementClassLookup``),
 # once for every element object lxml hands out: ~11,000 calls and ~5 ms a real page, most of
 # them inside trafilatura. This lookup gives every element ``HtmlElement`` in C. Only
-# lxml.html's form classes (``FormElement``, ``InputElement``, ...) are lost; nothing here
-# or in trafilatura uses their form API.
+# lxml.html's form classes (``FormElement``, ``InputElement``, ...) are lost; nothing here,
+# in trafilatura or in htmldate uses their form API (a use would raise inside
+# ``_trafilatura`` and send the page to the tag stripper: the golden pages' test compares
+# both parsers).
 _PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
     pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity,

@@ -1,8 +1,9 @@
-"""Anchor matching of whole pages: which links survived extraction, in linear time."""
+"""Whole pages: the bounded parse and its parser, and which links survived extraction."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import lxml.html
 import orjson
@@ -18,6 +19,8 @@ from streams.core.text.htmltext import (
     node_count,
     parse_html,
 )
+
+GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 
 
 def test_anchors_are_kept_when_their_words_run_in_the_text() -> None:
@@ -160,10 +163,22 @@ def test_whole_pages_extract_as_with_lxml_htmls_own_parser(
             "<a href='https://example.org/x'>Paragraph 3 of the story</a></article>"
             "<footer>Copyright</footer></body></html>")
     ours = extract_page(page)
-    monkeypatch.setattr(htmltext, "_PARSER", lxml.html.HTMLParser(
-        encoding="utf-8", huge_tree=False, remove_comments=True, remove_pis=True,
-        collect_ids=False, no_network=True))
+    monkeypatch.setattr(htmltext, "_PARSER", lxml.html.HTMLParser(**htmltext.PARSER_OPTIONS))
     assert extract_page(page) == ours
     assert ours.paragraphs[:2] == (
         "A headline", "Paragraph 0 of the story, with words enough to be text that an "
         "extractor keeps as the article's body, not chrome.")
+
+
+@pytest.mark.parametrize("page", sorted(GOLDEN.glob("*.html")), ids=lambda p: p.stem)
+def test_real_pages_normalize_as_with_lxml_htmls_own_parser(
+    page: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams.core.text import htmltext
+    from streams.core.text.article import normalize_article
+
+    body = page.read_text(encoding="utf-8")
+    ours = normalize_article(body, content_type="text/html")
+    monkeypatch.setattr(htmltext, "_PARSER", lxml.html.HTMLParser(**htmltext.PARSER_OPTIONS))
+    assert normalize_article(body, content_type="text/html") == ours
+    assert ours.paragraphs
