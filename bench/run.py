@@ -571,13 +571,21 @@ def readme_summary(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_between(text: str, start: str, end: str, body: str) -> str:
-    """``text`` with what lies between the markers ``start`` and ``end`` replaced by ``body``;
-    ``ValueError`` when they are missing or out of order."""
+def split_at_markers(text: str, start: str, end: str) -> tuple[str, str, str]:
+    """(before ``start``, between the markers, after ``end``); ``ValueError`` when they are
+    missing or out of order."""
     head, found, rest = text.partition(start)
-    _, found_end, tail = rest.partition(end)
+    between, found_end, tail = rest.partition(end)
     if not found or not found_end:
         raise ValueError(f"markers {start!r} ... {end!r} not found")
+    return head, between, tail
+
+
+def replace_between(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` replaced by ``body``
+    (which ends with a newline, so ``end`` starts a line); ``ValueError`` as
+    :func:`split_at_markers`."""
+    head, _, tail = split_at_markers(text, start, end)
     return f"{head}{start}\n{body}{end}{tail}"
 
 
@@ -594,14 +602,11 @@ def update_readme(results: dict[str, Any], path: Path = README) -> bool:
 
 
 def existing_notes() -> str:
+    """The hand-written notes of BENCHMARKS.md ("" without the file or its markers)."""
     try:
-        text = DOC.read_text()
-    except OSError:
+        return split_at_markers(DOC.read_text(), NOTES_START, NOTES_END)[1]
+    except (OSError, ValueError):
         return ""
-    start, end = text.find(NOTES_START), text.find(NOTES_END)
-    if start < 0 or end < 0:
-        return ""
-    return text[start + len(NOTES_START):end]
 
 
 def print_summary(results: dict[str, Any]) -> None:
