@@ -147,6 +147,12 @@ def cores_busy(run: dict[str, Any] | None) -> float | None:
     return run["articles_per_s"] * cpu_ms_per_article(run) / 1000
 
 
+def mean_rate(runs: dict[str, Any], names: Sequence[str]) -> float | None:
+    """The mean articles/s of those of the runs ``names`` that ran (None if none did)."""
+    rates = [rate for name in names if runs.get(name) and (rate := runs[name]["articles_per_s"])]
+    return sum(rates) / len(rates) if rates else None
+
+
 def interpolated(runs: dict[str, Any], first: str, last: str, at: str) -> float | None:
     """The rate of the runs ``first`` and ``last`` at the place of ``at`` between them, in the
     order the runs were made (``runs`` keeps it): a host whose speed drifts linearly through
@@ -171,10 +177,6 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         run = runs.get(name)
         return run["articles_per_s"] if run else None
 
-    def mean_rate(*names: str) -> float | None:
-        rates = [r for r in map(rate, names) if r]
-        return sum(rates) / len(rates) if rates else None
-
     def div(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a and b else None
 
@@ -184,8 +186,8 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
 
     core = results.get("core", {})
     # The pipeline's defaults where no run lies between: the mean of its two runs.
-    pipeline = mean_rate(*PIPELINE_RUNS)
-    one_core_rate = mean_rate(*ONE_CORE_RUNS)
+    pipeline = mean_rate(runs, PIPELINE_RUNS)
+    one_core_rate = mean_rate(runs, ONE_CORE_RUNS)
     nproc = results["machine"].get("cores_allowed") or results["machine"]["nproc"]
     busy_runs = [b for b in (cores_busy(runs.get(n)) for n in PIPELINE_RUNS) if b is not None]
     busy = sum(busy_runs) / len(busy_runs) if busy_runs else None
@@ -298,15 +300,14 @@ def _fmt(value: Any, spec: str = ",.1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def results_table(results: dict[str, Any], names: Sequence[str] | None = None) -> str:
-    """Every run's rate, CPU and memory (or only the runs ``names``, in RUN_LABELS order), then
-    the pure core's rates when the whole table is asked for."""
+def results_table(results: dict[str, Any], core_rows: bool = True) -> str:
+    """Every run's rate, CPU and memory, then (``core_rows``) the pure core's rates."""
     lines = ["| run | articles/s | worker CPU s / 1,000 | broker CPU s / 1,000 | "
              "peak RSS MB | state B / article |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, label in RUN_LABELS.items():
         run = results["runs"].get(name)
-        if run is None or (names is not None and name not in names):
+        if run is None:
             continue
         state = run.get("state_bytes_per_article")
         spilled = run.get("spill_bytes_per_article")
@@ -315,7 +316,7 @@ def results_table(results: dict[str, Any], names: Sequence[str] | None = None) -
                      f"{_fmt(run['broker_cpu_s_per_1000'], '.2f')} | "
                      f"{_fmt(run['peak_rss_mb'], ',.0f')} | {_fmt(state, ',.0f')}"
                      f"{'' if not spilled else f' (+{spilled:,.0f} spilled)'} |")
-    if names is not None:
+    if not core_rows:
         return "\n".join(lines)
     core = results.get("core")
     stream = results.get("core_stream", {}).get("worker_core_per_s")
@@ -565,7 +566,7 @@ def readme_summary(results: dict[str, Any]) -> str:
     ]
     lines += [f"| {label} | {_fmt(results['ratios'].get(key), '.2f')} | - | informative |"
               for key, label in README_RATIOS]
-    lines += ["", results_table(results, tuple(RUN_LABELS))]
+    lines += ["", results_table(results, core_rows=False)]
     if results.get("growth"):
         lines += ["", growth_table(results["growth"])]
     return "\n".join(lines) + "\n"
@@ -706,11 +707,11 @@ def run_plan() -> tuple[Plan, ...]:
     """(skip key, run name, command, workers, command per worker or None), in run order."""
     return (("trivial", "trivial_faust", e2e.FORWARD, 1, None),
             # The runs compared with the pipeline's defaults lie between two runs of it
-            # (A B C D A), and each is compared with the mean of the two: this host's speed
-            # drifts during a 27-minute run, as shared machines' do, and biased a single pair
-            # minutes apart by more than the ratio's own change (2 workers / 1 worker read 0.66
-            # in a run whose pipeline run came in a fast phase and two-worker run in a slow
-            # one, 10 minutes later). Linear drift cancels in the mean.
+            # (A B C D A), and each is compared with the two interpolated at its place
+            # (`interpolated`): this host's speed drifts during a 27-minute run, as shared
+            # machines' do, and biased a single pair minutes apart by more than the ratio's
+            # own change (2 workers / 1 worker read 0.66 in a run whose pipeline run came in
+            # a fast phase and two-worker run in a slow one, 10 minutes later).
             ("pipeline", "pipeline_1w", e2e.WORKER, 1, None),
             ("dayone", "dayone", e2e.DAYONE, 1, None),
             # The story clustering's end-to-end cost (issue 16): the same worker without it.
@@ -787,9 +788,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     _run_e2e(values, skip, workdir, results)
     if "pages" not in skip:
         _run_pages(args, skip, workdir, results)
-    measured = [runs[name]["articles_per_s"] for name in PIPELINE_RUNS if name in runs]
-    if "latency" not in skip and measured:
-        rate = 0.5 * sum(measured) / len(measured)
+    pipeline = mean_rate(runs, PIPELINE_RUNS)
+    if "latency" not in skip and pipeline:
+        rate = 0.5 * pipeline
         count = min(len(values), int(rate * args.latency_seconds))
         warmup = values[-200:]
         results["latency"] = e2e.run_latency(values[:count], rate, workdir, warmup=warmup)
