@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -478,12 +479,42 @@ def progress(proc: Proc) -> int:
     return int(scrape_metrics(proc).get("ingest_articles_consumed_total", 0))
 
 
+# Workers that consume nothing for this long have stalled: the run stops there, with what
+# they were doing (``stall_report``), instead of waiting out its whole timeout. The slowest
+# healthy progress measured is a 256-page batch of whole pages (~15 s); a start replays a
+# fresh log in seconds.
+STALL_S = 90.0
+
+
+@dataclass
+class ProgressWatch:
+    """When the consumed count last moved; ``stalled_for`` says how long it has not."""
+
+    stall_s: float = STALL_S
+    count: int = -1
+    since: float = 0.0
+
+    def stalled_for(self, count: int, now: float) -> float | None:
+        """Seconds without progress once that exceeds ``stall_s``, else None."""
+        if count != self.count:
+            self.count, self.since = count, now
+            return None
+        waited = now - self.since
+        return waited if waited > self.stall_s else None
+
+
 def wait_processed(procs: list[Proc], broker_process: int, expected: int, timeout_s: float,
-                   samples: dict[str, list[tuple[float, float]]]) -> int:
-    """Sample CPU until the workers have consumed ``expected`` messages; returns the count."""
+                   samples: dict[str, list[tuple[float, float]]], *,
+                   stall_s: float = STALL_S, report_dir: Path | None = None) -> int:
+    """Sample CPU until the workers have consumed ``expected`` messages; returns the count.
+
+    Raises RuntimeError when no worker consumed anything for ``stall_s`` (the workers' stacks,
+    assignments and metrics are written to ``report_dir``, see ``stall_report``).
+    """
     deadline = time.monotonic() + timeout_s
     next_progress = 0.0
     done = 0
+    watch = ProgressWatch(stall_s)
     while time.monotonic() < deadline:
         for proc in procs:
             if not proc.alive():
@@ -496,6 +527,9 @@ def wait_processed(procs: list[Proc], broker_process: int, expected: int, timeou
             done = sum(progress(p) for p in procs)
             if done >= expected:
                 break
+            stalled = watch.stalled_for(done, time.monotonic())
+            if stalled is not None:
+                raise RuntimeError(stall_report(procs, done, expected, stalled, report_dir))
             next_progress = time.monotonic() + 1.0
         time.sleep(SAMPLE_INTERVAL_S)
     for proc in procs:  # one sample after the end, for interpolation
@@ -504,6 +538,37 @@ def wait_processed(procs: list[Proc], broker_process: int, expected: int, timeou
     if broker_cpu is not None:
         samples.setdefault("broker", []).append((time.time(), broker_cpu))
     return done
+
+
+def py_spy() -> str | None:
+    """The py-spy executable (a dev dependency) beside this interpreter, or on the PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def stall_report(procs: list[Proc], done: int, expected: int, stalled_s: float,
+                 report_dir: Path | None) -> str:
+    """What stalled workers were doing: each one's assignment (/readyz), consumed count, and
+    the Python stacks of it and its prepare processes (``py-spy dump``), written to
+    ``report_dir/<worker>.stall.txt``; returns a summary naming those files."""
+    lines = [f"stalled: {done} of {expected} messages consumed, none for {stalled_s:.0f} s"]
+    spy = py_spy()
+    for proc in procs:
+        status, body = proc.get("/readyz")
+        ready = body.decode("utf-8", "replace") if body else "no answer"
+        lines.append(f"{proc.name}: /readyz {status} {ready[:300]}; consumed {progress(proc)}")
+        if report_dir is None:
+            continue
+        if spy is None:
+            stacks = "py-spy not installed (make install adds it): no stacks\n"
+        else:
+            dumped = subprocess.run([spy, "dump", "--subprocesses", "--pid", str(proc.pid)],
+                                    capture_output=True, text=True, timeout=60, check=False)
+            stacks = dumped.stdout + dumped.stderr
+        path = report_dir / f"{proc.name}.stall.txt"
+        path.write_text(f"{lines[-1]}\n\n{stacks}\n--- log tail ---\n{proc.log_tail(20000)}")
+        lines.append(f"  stacks and log tail: {path}")
+    return "\n".join(lines)
 
 
 def wait_ready(procs: list[Proc], timeout_s: float = 90.0) -> None:
@@ -591,7 +656,8 @@ def run_throughput(name: str, argv: list[str], values: Sequence[bytes], workdir:
         try:
             for proc in procs:
                 proc.start()
-            wait_processed(procs, broker_pid(broker), len(values), timeout_s, samples)
+            wait_processed(procs, broker_pid(broker), len(values), timeout_s, samples,
+                           report_dir=workdir)
             is_forward = argv == FORWARD
             # The forwarding baseline writes the raw bytes to the enriched topic's name.
             topics = [settings.topic_enriched] if is_forward else list(settings.output_topics)
