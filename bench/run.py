@@ -428,6 +428,18 @@ def hotspot_table(profile: dict[str, Any], top: int = 12) -> str:
     return "\n".join(lines)
 
 
+def failed_runs_section(results: dict[str, Any]) -> str:
+    """"Runs that failed": each left-out run with the first lines of why (empty if none)."""
+    failed = results.get("failed_runs") or {}
+    if not failed:
+        return ""
+    lines = ["", "### Runs that failed", ""]
+    for name, error in failed.items():
+        head = " / ".join(line.strip() for line in str(error).splitlines()[:4] if line.strip())
+        lines.append(f"- `{name}`: {head}")
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(results: dict[str, Any], notes: str) -> str:
     m = results["machine"]
     c = results["corpus"]
@@ -477,8 +489,12 @@ lies between two runs of them (day-one, stories off and 2 workers between the tw
 runs; the 2-worker run with a core each between the one-core runs; on real pages day-one
 and fast between the two default runs), and is compared with their rates interpolated at
 its place in the run order, so a host drifting linearly during the bracket cancels; the
-trivial and datasketch runs are compared with the mean of the two default runs.
-
+trivial and datasketch runs are compared with the mean of the two default runs. A run whose
+workers consume nothing for {e2e.STALL_S:.0f} s (`e2e.STALL_S`) is stopped and left out (its
+ratios read "not measured"; "Runs that failed" below says why), with each worker's
+assignment, consumed count, log tail and the py-spy stacks of it and its prepare processes
+in `<workdir>/<worker>.stall.txt`.
+{failed_runs_section(results)}
 ## End-to-end latency at 50 % of the 1-worker rate
 
 {lat_section}

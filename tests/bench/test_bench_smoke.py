@@ -197,6 +197,18 @@ def test_report_renders_ratios_and_targets() -> None:
     assert "on real whole pages (WCXB dev; A-B-A) | 1.80 | - | informative |" in text
     assert "copies: 10,000 vs 10 per copy = 1.10 (target <= 1.2: met)" in text
     assert "re-root records: 2 (target O(1): met)" in text
+    assert "### Runs that failed" not in text  # none failed
+
+
+def test_report_lists_the_runs_that_failed() -> None:
+    results = _report_results()
+    results["failed_runs"] = {"pipeline_2w": "stalled: 14017 of 20000 messages consumed, none "
+                              "for 91 s\npipeline_2w-w1: /readyz 200 {}; consumed 9000\n\n"
+                              "  stacks and log tail: /tmp/x/pipeline_2w-w1.stall.txt\nmore"}
+    text = run.render_markdown(results, "")
+    assert ("### Runs that failed\n\n- `pipeline_2w`: stalled: 14017 of 20000 messages "
+            "consumed, none for 91 s / pipeline_2w-w1: /readyz 200 {}; consumed 9000 / stacks "
+            "and log tail: /tmp/x/pipeline_2w-w1.stall.txt\n") in text
 
 
 def test_the_readme_summary_is_rewritten_from_the_same_results(tmp_path: Path) -> None:
