@@ -24,6 +24,7 @@ from streams.core.records import RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
 from streams.settings import Settings
 from streams.shell.batches import run_batches
+from streams.shell.collector import freeze_what_lives
 from streams.shell.gate import StateGate
 from streams.shell.lifecycle import FatalHandler
 from streams.shell.metrics import Metrics, count_stories
@@ -393,6 +394,8 @@ def register_agent(
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         # Decisions need the whole shared index: wait until the replica has caught up.
         await replica.ready.wait()
+        # Started and caught up: what lives now lives for good (streams.shell.collector).
+        log.info("froze %d objects out of the garbage collector's reach", freeze_what_lives())
         try:
             await run_batches(stream, steps, state_gate, size=settings.batch_size,
                               within_s=settings.batch_window_s)

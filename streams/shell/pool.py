@@ -34,6 +34,7 @@ from streams.core.prepare import Fingerprinter, Prepared, Rejected
 from streams.core.records import RawMessage
 from streams.kafka.process import die_with_parent
 from streams.shell.budget import prepare_within
+from streams.shell.collector import collect_less_often, freeze_what_lives
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def child_main(
     """A pool process: prepare each received chunk, one result per message, in order."""
     die_with_parent(signal.SIGKILL, parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    collect_less_often()
     _warm_up(config, fingerprinter, budget_s)
+    freeze_what_lives()  # trafilatura, the language model: alive until exit
     conn.send("ready")
     while True:
         try:

@@ -37,6 +37,7 @@ from streams.kafka.process import keep_freed_memory_off_the_heap, raise_open_fil
 from streams.settings import Settings
 from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
+from streams.shell.collector import collect_less_often
 from streams.shell.config import core_config
 from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
@@ -242,6 +243,7 @@ def run_worker(
     if "--help" in faust_args:
         return _faust_worker_help(settings, faust_args)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
+    collect_less_often()  # streams.shell.collector
     raise_open_files_limit()  # the index spill holds a descriptor per segment
     with broker_for(settings) as live:
         if settings.embedded:
