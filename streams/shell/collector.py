@@ -6,7 +6,7 @@ trafilatura's and the language model's, allocated at start and alive until exit,
 index's and the story state's. A worker allocates thousands of short-lived containers an
 article, most freed by reference counting, so it paid for ~3,000 young and ~24 full
 collections every 20,000 articles. Measured on one worker on one core without its pool,
-20,000 generated articles (BENCHMARKS.md, Notes, 2026-12-04 16:40): 4.2 s in the collector,
+20,000 generated articles (BENCHMARKS.md, Notes, "The collector"): 4.2 s in the collector,
 0.2 ms an article, 7 % of its CPU. Two changes:
 
 * young collections every 10,000 allocations (:data:`THRESHOLDS`): fewer, larger ones, and
@@ -14,7 +14,7 @@ collections every 20,000 articles. Measured on one worker on one core without it
 * once the worker is ready (started, its index caught up), everything alive then is moved
   out of the collector's reach (:func:`gc.freeze`): full collections no longer traverse it.
 
-Together: 1.1 s in the collector, 2.78-2.89 -> 2.56-2.63 worker CPU ms an article. Reference
+Together: 1.1 s in the collector, 2.73-2.78 -> 2.54-2.58 worker CPU ms an article. Reference
 counting is unchanged, so nothing that is freed today is kept: only a reference cycle among
 objects alive at the freeze would never be collected (they are the process's own, for life).
 """
