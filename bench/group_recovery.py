@@ -1,0 +1,210 @@
+"""How long the embedded broker's consumer group takes to give a vanished member's partitions
+back to the members still alive.
+
+    python -m bench.group_recovery                 # both scenarios, 6 s sessions
+    python -m bench.group_recovery --scenario vanished --json
+
+Two aiokafka consumers share a 4-partition topic on a fresh Tansu. Then a member goes away:
+
+* ``vanished``: a third client sends one JoinGroup and never syncs, heartbeats or leaves
+  (a member id that entered the group and is already gone: what Tansu 0.6.0's source
+  suggested could leave partitions assigned to nobody; README, "Running on Tansu");
+* ``killed``: a third consumer in its own process joins, takes its partitions and is
+  SIGKILLed.
+
+Reported: seconds from the member going away until the two survivors together hold every
+partition again (0 if it never took any, ``None`` if they do not within ``--timeout``), next
+to the session timeout. Apache Kafka's coordinator expires a member one session timeout after
+its last heartbeat; Tansu's only when another member's request arrives, so expect a little more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+if not __package__:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.client import AIOKafkaClient, CoordinationType
+from aiokafka.coordinator.protocol import (
+    ConsumerProtocol,
+    ConsumerProtocolMemberMetadata,
+)
+from aiokafka.protocol.group import JoinGroupRequest
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from streams.kafka.broker import EmbeddedBroker
+from streams.kafka.connection import KafkaConnection, parse_bootstrap
+
+TOPIC = "recovery"
+GROUP = "recovery"
+PARTITIONS = 4
+SCENARIOS = ("vanished", "killed")
+
+# A consumer in its own process, so that SIGKILL takes it without a LeaveGroup.
+_MEMBER = """
+import asyncio, sys
+from aiokafka import AIOKafkaConsumer
+async def main():
+    consumer = AIOKafkaConsumer(sys.argv[2], bootstrap_servers=sys.argv[1], group_id=sys.argv[3],
+                                session_timeout_ms=int(sys.argv[4]), heartbeat_interval_ms=1000)
+    await consumer.start()
+    while True:
+        await consumer.getmany(timeout_ms=200)
+        if consumer.assignment():
+            print("assigned", flush=True)
+asyncio.run(main())
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Recovery:
+    scenario: str
+    session_timeout_s: float
+    # Seconds from the member going away until the survivors hold every partition.
+    recovered_after_s: float | None
+    # What the survivors held while the member was in the group, and at the end.
+    held_with_member: tuple[tuple[int, ...], ...]
+    held_at_end: tuple[tuple[int, ...], ...]
+    # Whether the member took partitions from the survivors at all.
+    member_held_partitions: bool
+
+
+def _held(consumers: Sequence[AIOKafkaConsumer]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(sorted(tp.partition for tp in c.assignment())) for c in consumers)
+
+
+def _covers_all(held: tuple[tuple[int, ...], ...]) -> bool:
+    return sorted(p for member in held for p in member) == list(range(PARTITIONS))
+
+
+async def _poll_until(
+    consumers: Sequence[AIOKafkaConsumer], done: object, timeout_s: float
+) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await asyncio.gather(*(c.getmany(timeout_ms=200) for c in consumers))
+        if done():  # type: ignore[operator]
+            return True
+    return False
+
+
+async def _join_and_vanish(bootstrap: str, session_ms: int) -> None:
+    """One JoinGroup for the group, then nothing: no SyncGroup, heartbeat or LeaveGroup."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    await client.bootstrap()
+    try:
+        node = await client.coordinator_lookup(CoordinationType.GROUP, GROUP)
+        metadata = ConsumerProtocolMemberMetadata(0, [TOPIC], b"").encode()
+        await client.send(node, JoinGroupRequest(
+            GROUP, session_ms, session_ms, JoinGroupRequest.UNKNOWN_MEMBER_ID, "",
+            ConsumerProtocol.PROTOCOL_TYPE, [("roundrobin", metadata)]))
+    finally:
+        await client.close()
+
+
+async def measure(
+    bootstrap: str, scenario: str, session_s: float = 6.0, timeout_s: float = 60.0
+) -> Recovery:
+    """One scenario on the broker at ``bootstrap`` (its own topic and group names)."""
+    session_ms = int(session_s * 1000)
+    options = KafkaConnection(parse_bootstrap(bootstrap)).aiokafka_options()
+    survivors = [AIOKafkaConsumer(TOPIC, group_id=GROUP, session_timeout_ms=session_ms,
+                                  heartbeat_interval_ms=1000, **options) for _ in range(2)]
+    member: subprocess.Popen[str] | None = None
+    try:
+        for consumer in survivors:
+            await consumer.start()
+        if not await _poll_until(survivors, lambda: _covers_all(_held(survivors)) and all(
+                _held(survivors)), timeout_s):
+            raise RuntimeError(f"two consumers never shared the partitions: {_held(survivors)}")
+        if scenario == "vanished":
+            joining = asyncio.ensure_future(_join_and_vanish(bootstrap, session_ms))
+            # The survivors must keep polling (heartbeats, rejoin) while the join is pending.
+            await _poll_until(survivors, joining.done, timeout_s)
+            await joining
+        elif scenario == "killed":
+            member = subprocess.Popen(
+                [sys.executable, "-c", _MEMBER, bootstrap, TOPIC, GROUP, str(session_ms)],
+                stdout=subprocess.PIPE, text=True)
+            await _poll_until(survivors, lambda: not _covers_all(_held(survivors)), timeout_s)
+            member.send_signal(signal.SIGKILL)
+            member.wait()
+        else:
+            raise ValueError(f"unknown scenario {scenario!r}; one of {SCENARIOS}")
+        gone = time.monotonic()
+        # The vanished member's join rebalances the group; it may or may not get partitions.
+        lost = await _poll_until(survivors, lambda: not _covers_all(_held(survivors)),
+                                 3 * session_s)
+        with_member = _held(survivors)
+        if not lost:
+            return Recovery(scenario, session_s, 0.0, with_member, with_member, False)
+        recovered = await _poll_until(survivors, lambda: _covers_all(_held(survivors)),
+                                      timeout_s)
+        return Recovery(scenario, session_s,
+                        round(time.monotonic() - gone, 1) if recovered else None,
+                        with_member, _held(survivors), True)
+    finally:
+        if member is not None and member.poll() is None:
+            member.kill()
+            member.wait()
+        for consumer in survivors:
+            await consumer.stop()
+
+
+def _create_topic(bootstrap: str) -> None:
+    admin = KafkaAdminClient(**KafkaConnection(parse_bootstrap(bootstrap)).kafka_python_options())
+    try:
+        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])
+    finally:
+        admin.close()
+
+
+def run(scenarios: Sequence[str], session_s: float, timeout_s: float) -> list[Recovery]:
+    """Each scenario on its own fresh embedded broker."""
+    results = []
+    for scenario in scenarios:
+        with EmbeddedBroker() as broker:
+            _create_topic(broker.bootstrap)
+            results.append(asyncio.run(measure(broker.bootstrap, scenario, session_s,
+                                               timeout_s)))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append")
+    parser.add_argument("--session", type=float, default=6.0, help="session timeout, s")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = run(args.scenario or SCENARIOS, args.session, args.timeout)
+    for result in results:
+        if args.json:
+            print(orjson.dumps(dataclasses.asdict(result)).decode())
+            continue
+        after = ("never" if result.recovered_after_s is None
+                 else f"{result.recovered_after_s:.1f} s")
+        held = [list(m) for m in result.held_with_member]
+        end = [list(m) for m in result.held_at_end]
+        if not result.member_held_partitions:
+            print(f"{result.scenario}: the member never held a partition (survivors {held})")
+            continue
+        print(f"{result.scenario}: survivors held {held} with the member, every partition "
+              f"again {after} after it went (session {result.session_timeout_s:g} s), "
+              f"at the end {end}")
+    return 0 if all(r.recovered_after_s is not None for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
