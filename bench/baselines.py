@@ -282,7 +282,9 @@ def worker_core_rate(values: Sequence[bytes]) -> dict[str, float]:
     (``core_config``, ``dedup_for``) and sees each message once as the index grows, and on
     the generated corpus a lookup meets more candidates as it grows (its articles share a
     small vocabulary). The e2e runs see these same messages, so this is their like, and the
-    garbage collector is set as a worker sets it (:func:`collected_as_a_worker`).
+    garbage collector is set as a worker sets it (:func:`collected_as_a_worker`). The rate is
+    CPU time of this process, unpinned; a one-core worker's is wall-clock on its pinned core,
+    which it keeps busy: the same thing while the worker is CPU-bound.
     """
     with tempfile.TemporaryDirectory(prefix="bench-core-") as data_dir:
         settings = dataclasses.replace(Settings(), data_dir=Path(data_dir))
@@ -303,14 +305,17 @@ def collected_as_a_worker() -> Iterator[None]:
     """The block runs under a worker's garbage-collector settings (``streams.shell.collector``:
     rarer young collections, everything alive at the start frozen), restored after. Without
     them the pure core paid ~0.1-0.2 ms an article more in collections than the worker it is
-    the denominator of (the corpus and the bench's own objects are traversed too)."""
+    the denominator of (the corpus and the bench's own objects are traversed too). What was
+    frozen before the block stays frozen: ``gc.unfreeze`` cannot unfreeze only part."""
     thresholds = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
     collector.collect_less_often()
     collector.freeze_what_lives()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
         gc.set_threshold(*thresholds)
 
 

@@ -6,9 +6,11 @@ back to the members still alive.
 
 Two aiokafka consumers share a 4-partition topic on a fresh Tansu. Then a member goes away:
 
-* ``vanished``: a third client sends one JoinGroup and never syncs, heartbeats or leaves
-  (a member id that entered the group and is already gone: what Tansu 0.6.0's source
-  suggested could leave partitions assigned to nobody; README, "Running on Tansu");
+* ``vanished``: a third client sends one JoinGroup as a consumer does (no member id yet),
+  is answered MEMBER_ID_REQUIRED and never joins again, syncs, heartbeats or leaves. Apache
+  Kafka keeps such a pending member out of the assignment; Tansu 0.6.0 adds it to the
+  members the leader assigns to (README, "Running on Tansu"), so it holds partitions until
+  it expires;
 * ``killed``: a third consumer in its own process joins, takes its partitions and is
   SIGKILLed.
 
@@ -27,14 +29,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 if not __package__:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, errors
 from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.coordinator.protocol import (
     ConsumerProtocol,
@@ -78,6 +80,8 @@ class Recovery:
     held_at_end: tuple[tuple[int, ...], ...]
     # Whether the member took partitions from the survivors at all.
     member_held_partitions: bool
+    # ``vanished``: the error name of the broker's answer to its JoinGroup.
+    join_answer: str | None = None
 
 
 def _held(consumers: Sequence[AIOKafkaConsumer]) -> tuple[tuple[int, ...], ...]:
@@ -89,26 +93,29 @@ def _covers_all(held: tuple[tuple[int, ...], ...]) -> bool:
 
 
 async def _poll_until(
-    consumers: Sequence[AIOKafkaConsumer], done: object, timeout_s: float
+    consumers: Sequence[AIOKafkaConsumer], done: Callable[[], bool], timeout_s: float
 ) -> bool:
+    """Poll every consumer (heartbeats, rebalances) until ``done()``; False on timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         await asyncio.gather(*(c.getmany(timeout_ms=200) for c in consumers))
-        if done():  # type: ignore[operator]
+        if done():
             return True
     return False
 
 
-async def _join_and_vanish(bootstrap: str, session_ms: int) -> None:
-    """One JoinGroup for the group, then nothing: no SyncGroup, heartbeat or LeaveGroup."""
+async def _join_and_vanish(bootstrap: str, session_ms: int) -> str:
+    """One JoinGroup for the group as a consumer sends it (no static membership), then
+    nothing: no SyncGroup, heartbeat or LeaveGroup. Returns the answer's error name."""
     client = AIOKafkaClient(bootstrap_servers=bootstrap)
     await client.bootstrap()
     try:
         node = await client.coordinator_lookup(CoordinationType.GROUP, GROUP)
         metadata = ConsumerProtocolMemberMetadata(0, [TOPIC], b"").encode()
-        await client.send(node, JoinGroupRequest(
-            GROUP, session_ms, session_ms, JoinGroupRequest.UNKNOWN_MEMBER_ID, "",
+        response = await client.send(node, JoinGroupRequest(
+            GROUP, session_ms, session_ms, JoinGroupRequest.UNKNOWN_MEMBER_ID, None,
             ConsumerProtocol.PROTOCOL_TYPE, [("roundrobin", metadata)]))
+        return str(errors.for_code(response.error_code).__name__)
     finally:
         await client.close()
 
@@ -121,7 +128,9 @@ async def measure(
     options = KafkaConnection(parse_bootstrap(bootstrap)).aiokafka_options()
     survivors = [AIOKafkaConsumer(TOPIC, group_id=GROUP, session_timeout_ms=session_ms,
                                   heartbeat_interval_ms=1000, **options) for _ in range(2)]
-    member: subprocess.Popen[str] | None = None
+    member: subprocess.Popen[bytes] | None = None
+    joining: asyncio.Task[str] | None = None
+    join_answer = None
     try:
         for consumer in survivors:
             await consumer.start()
@@ -129,15 +138,19 @@ async def measure(
                 _held(survivors)), timeout_s):
             raise RuntimeError(f"two consumers never shared the partitions: {_held(survivors)}")
         if scenario == "vanished":
-            joining = asyncio.ensure_future(_join_and_vanish(bootstrap, session_ms))
+            joining = asyncio.create_task(_join_and_vanish(bootstrap, session_ms))
             # The survivors must keep polling (heartbeats, rejoin) while the join is pending.
-            await _poll_until(survivors, joining.done, timeout_s)
-            await joining
+            if not await _poll_until(survivors, joining.done, timeout_s):
+                raise RuntimeError(f"the JoinGroup got no answer in {timeout_s:g} s")
+            join_answer = joining.result()
         elif scenario == "killed":
             member = subprocess.Popen(
                 [sys.executable, "-c", _MEMBER, bootstrap, TOPIC, GROUP, str(session_ms)],
-                stdout=subprocess.PIPE, text=True)
-            await _poll_until(survivors, lambda: not _covers_all(_held(survivors)), timeout_s)
+                stdout=subprocess.DEVNULL)
+            if not await _poll_until(survivors, lambda: not _covers_all(_held(survivors)),
+                                     timeout_s):
+                raise RuntimeError(f"the third consumer never took a partition (exit code "
+                                   f"{member.poll()})")
             member.send_signal(signal.SIGKILL)
             member.wait()
         else:
@@ -148,13 +161,16 @@ async def measure(
                                  3 * session_s)
         with_member = _held(survivors)
         if not lost:
-            return Recovery(scenario, session_s, 0.0, with_member, with_member, False)
+            return Recovery(scenario, session_s, 0.0, with_member, with_member, False,
+                            join_answer)
         recovered = await _poll_until(survivors, lambda: _covers_all(_held(survivors)),
                                       timeout_s)
         return Recovery(scenario, session_s,
                         round(time.monotonic() - gone, 1) if recovered else None,
-                        with_member, _held(survivors), True)
+                        with_member, _held(survivors), True, join_answer)
     finally:
+        if joining is not None and not joining.done():
+            joining.cancel()
         if member is not None and member.poll() is None:
             member.kill()
             member.wait()
@@ -197,12 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                  else f"{result.recovered_after_s:.1f} s")
         held = [list(m) for m in result.held_with_member]
         end = [list(m) for m in result.held_at_end]
+        answer = f" (JoinGroup answered {result.join_answer})" if result.join_answer else ""
         if not result.member_held_partitions:
-            print(f"{result.scenario}: the member never held a partition (survivors {held})")
+            print(f"{result.scenario}{answer}: the member never held a partition (survivors "
+                  f"{held})")
             continue
-        print(f"{result.scenario}: survivors held {held} with the member, every partition "
-              f"again {after} after it went (session {result.session_timeout_s:g} s), "
-              f"at the end {end}")
+        print(f"{result.scenario}{answer}: survivors held {held} with the member, every "
+              f"partition again {after} after it went (session "
+              f"{result.session_timeout_s:g} s), at the end {end}")
     return 0 if all(r.recovered_after_s is not None for r in results) else 1
 
 

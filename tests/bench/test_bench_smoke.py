@@ -435,9 +435,19 @@ def test_the_rate_is_measured_from_the_end_of_every_workers_first_batch() -> Non
 
 
 def test_the_pure_core_is_timed_under_a_workers_collector_settings() -> None:
+    gc.unfreeze()
     before = gc.get_threshold()
     with collected_as_a_worker():
         assert gc.get_threshold() == collector.THRESHOLDS
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+    # what a caller froze before stays frozen
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        with collected_as_a_worker():
+            pass
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
