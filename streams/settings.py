@@ -37,6 +37,51 @@ MIN_MESSAGE_BYTES = 256 * 1024
 MAX_WORKER_ID_CHARS = 256
 
 
+# A container's CPU limit (compose ``cpus:``, ``docker run --cpus``), cgroup v2 then v1: the
+# container's own cgroup is mounted there. Outside a container they are the root cgroup's,
+# which has no limit (v2 has no cpu.max at the root; v1's quota is -1).
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+
+
+def cpu_limit(quota: str, period: str) -> float | None:
+    """Cores a CFS quota allows (``"max"`` or a negative quota: no limit, None)."""
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except ValueError:
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def cgroup_cpu_limit() -> float | None:
+    """This process's container CPU limit in cores, or None when it has none."""
+    cpu_max = _read(CGROUP_CPU_MAX)
+    if cpu_max is not None:
+        quota, _, period = cpu_max.partition(" ")
+        return cpu_limit(quota, period)
+    quota_v1, period_v1 = _read(CGROUP_V1_QUOTA), _read(CGROUP_V1_PERIOD)
+    if quota_v1 is None or period_v1 is None:
+        return None
+    return cpu_limit(quota_v1, period_v1)
+
+
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by its container's CPU limit
+    (whole cores, at least 1). Without the cap, N workers scaled out on one host each started a
+    prepare process per host core and fought over them."""
+    cores = len(os.sched_getaffinity(0))
+    limit = cgroup_cpu_limit()
+    return cores if limit is None else max(1, min(cores, int(limit)))
+
+
 def _env_name(name: str) -> str:
     return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
 
@@ -165,10 +210,11 @@ class Settings:
 
     @property
     def pool_processes(self) -> int:
-        """How many prepare processes to run (``processes`` with -1 resolved)."""
+        """How many prepare processes to run (``processes`` with -1 resolved: the cores this
+        process may use, :func:`usable_cores`)."""
         if self.processes >= 0:
             return self.processes
-        return len(os.sched_getaffinity(0))
+        return usable_cores()
 
     @property
     def dedup_window_ms(self) -> int:

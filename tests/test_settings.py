@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from streams import settings as settings_mod
 from streams.core.errors import ConfigError
 from streams.settings import Secret, env_names, load
 
@@ -82,3 +83,50 @@ def test_body_limit_defaults_under_the_message_limit() -> None:
     assert (settings.max_body_bytes, settings.max_message_bytes) == (983_040, 1_048_576)
     raised = load({"INGEST_MAX_MESSAGE_BYTES": "8388608", "INGEST_MAX_BODY_BYTES": "8388608"})
     assert raised.max_body_bytes == raised.max_message_bytes == 8 * 1024 * 1024
+
+
+def test_a_cfs_quota_reads_as_cores() -> None:
+    assert settings_mod.cpu_limit("150000", "100000") == 1.5
+    assert settings_mod.cpu_limit("200000", "100000") == 2.0
+    assert settings_mod.cpu_limit("max", "100000") is None  # cgroup v2: no limit
+    assert settings_mod.cpu_limit("-1", "100000") is None  # cgroup v1: no limit
+    assert settings_mod.cpu_limit("garbage", "") is None
+
+
+def _cgroup_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **files: str) -> None:
+    for name, attr in (("cpu.max", "CGROUP_CPU_MAX"), ("quota", "CGROUP_V1_QUOTA"),
+                       ("period", "CGROUP_V1_PERIOD")):
+        path = tmp_path / name
+        if name.replace(".", "_") in files:
+            path.write_text(files[name.replace(".", "_")] + "\n")
+        monkeypatch.setattr(settings_mod, attr, path)
+
+
+def test_the_container_cpu_limit_comes_from_cgroup_v2_then_v1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _cgroup_files(monkeypatch, tmp_path, cpu_max="100000 100000", quota="300000",
+                  period="100000")
+    assert settings_mod.cgroup_cpu_limit() == 1.0
+    (tmp_path / "v1").mkdir()
+    _cgroup_files(monkeypatch, tmp_path / "v1", quota="300000", period="100000")
+    assert settings_mod.cgroup_cpu_limit() == 3.0
+    (tmp_path / "none").mkdir()
+    _cgroup_files(monkeypatch, tmp_path / "none")  # no files: not in a cgroup we can read
+    assert settings_mod.cgroup_cpu_limit() is None
+
+
+def test_the_default_pool_is_the_cores_the_worker_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings_mod.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(settings_mod, "cgroup_cpu_limit", lambda: None)
+    assert load({}).pool_processes == 4
+    # three workers scaled out on a 4-core host, each limited to 1.5 CPUs: one process each
+    monkeypatch.setattr(settings_mod, "cgroup_cpu_limit", lambda: 1.5)
+    assert load({}).pool_processes == 1
+    monkeypatch.setattr(settings_mod, "cgroup_cpu_limit", lambda: 0.5)
+    assert load({}).pool_processes == 1  # at least one
+    monkeypatch.setattr(settings_mod, "cgroup_cpu_limit", lambda: 16.0)
+    assert load({}).pool_processes == 4  # never more than the affinity allows
+    assert load({"INGEST_PROCESSES": "3"}).pool_processes == 3  # set: taken as is
