@@ -75,8 +75,8 @@ def cgroup_cpu_limit() -> float | None:
 
 def usable_cores() -> int:
     """The cores this process may use: its CPU affinity, capped by its container's CPU limit
-    (whole cores, at least 1). Without the cap, N workers scaled out on one host each started a
-    prepare process per host core and fought over them."""
+    (whole cores, at least 1). Without the cap, each of N workers scaled out on one host
+    started a prepare process per host core, each loading trafilatura and the language model."""
     cores = len(os.sched_getaffinity(0))
     limit = cgroup_cpu_limit()
     return cores if limit is None else max(1, min(cores, int(limit)))
