@@ -4,7 +4,8 @@ back to the members still alive.
     python -m bench.group_recovery                 # both scenarios, 6 s sessions
     python -m bench.group_recovery --scenario vanished --json
 
-Two aiokafka consumers share a 4-partition topic on a fresh Tansu. Then a member goes away:
+Two aiokafka consumers share the raw topic (4 partitions) of a fresh Tansu. Then a member
+goes away:
 
 * ``vanished``: a third client sends one JoinGroup as a consumer does (no member id yet),
   is answered MEMBER_ID_REQUIRED and never joins again, syncs, heartbeats or leaves. Apache
@@ -28,6 +29,7 @@ import dataclasses
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,14 +45,12 @@ from aiokafka.coordinator.protocol import (
     ConsumerProtocolMemberMetadata,
 )
 from aiokafka.protocol.group import JoinGroupRequest
-from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.kafka.broker import EmbeddedBroker
-from streams.kafka.connection import KafkaConnection, parse_bootstrap
+from bench import e2e
+from streams.kafka.connection import KafkaConnection
+from streams.settings import Settings
 
-TOPIC = "recovery"
 GROUP = "recovery"
-PARTITIONS = 4
 SCENARIOS = ("vanished", "killed")
 
 # A consumer in its own process, so that SIGKILL takes it without a LeaveGroup.
@@ -88,8 +88,8 @@ def _held(consumers: Sequence[AIOKafkaConsumer]) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(sorted(tp.partition for tp in c.assignment())) for c in consumers)
 
 
-def _covers_all(held: tuple[tuple[int, ...], ...]) -> bool:
-    return sorted(p for member in held for p in member) == list(range(PARTITIONS))
+def _covers_all(held: tuple[tuple[int, ...], ...], partitions: int) -> bool:
+    return sorted(p for member in held for p in member) == list(range(partitions))
 
 
 async def _poll_until(
@@ -104,14 +104,14 @@ async def _poll_until(
     return False
 
 
-async def _join_and_vanish(bootstrap: str, session_ms: int) -> str:
+async def _join_and_vanish(bootstrap: str, topic: str, session_ms: int) -> str:
     """One JoinGroup for the group as a consumer sends it (no static membership), then
     nothing: no SyncGroup, heartbeat or LeaveGroup. Returns the answer's error name."""
     client = AIOKafkaClient(bootstrap_servers=bootstrap)
     await client.bootstrap()
     try:
         node = await client.coordinator_lookup(CoordinationType.GROUP, GROUP)
-        metadata = ConsumerProtocolMemberMetadata(0, [TOPIC], b"").encode()
+        metadata = ConsumerProtocolMemberMetadata(0, [topic], b"").encode()
         response = await client.send(node, JoinGroupRequest(
             GROUP, session_ms, session_ms, JoinGroupRequest.UNKNOWN_MEMBER_ID, None,
             ConsumerProtocol.PROTOCOL_TYPE, [("roundrobin", metadata)]))
@@ -121,33 +121,39 @@ async def _join_and_vanish(bootstrap: str, session_ms: int) -> str:
 
 
 async def measure(
-    bootstrap: str, scenario: str, session_s: float = 6.0, timeout_s: float = 60.0
+    settings: Settings, scenario: str, session_s: float = 6.0, timeout_s: float = 60.0
 ) -> Recovery:
-    """One scenario on the broker at ``bootstrap`` (its own topic and group names)."""
+    """One scenario on the raw topic of the broker ``settings`` name (topics created), in a
+    consumer group of its own."""
     session_ms = int(session_s * 1000)
-    options = KafkaConnection(parse_bootstrap(bootstrap)).aiokafka_options()
-    survivors = [AIOKafkaConsumer(TOPIC, group_id=GROUP, session_timeout_ms=session_ms,
+    bootstrap, topic = settings.kafka_bootstrap_servers, settings.topic_raw
+    options = KafkaConnection.from_settings(settings).aiokafka_options()
+    survivors = [AIOKafkaConsumer(topic, group_id=GROUP, session_timeout_ms=session_ms,
                                   heartbeat_interval_ms=1000, **options) for _ in range(2)]
+
+    def covered() -> bool:
+        return _covers_all(_held(survivors), settings.partitions)
+
     member: subprocess.Popen[bytes] | None = None
     joining: asyncio.Task[str] | None = None
     join_answer = None
     try:
         for consumer in survivors:
             await consumer.start()
-        if not await _poll_until(survivors, lambda: _covers_all(_held(survivors)) and all(
-                _held(survivors)), timeout_s):
+        if not await _poll_until(survivors, lambda: covered() and all(_held(survivors)),
+                                 timeout_s):
             raise RuntimeError(f"two consumers never shared the partitions: {_held(survivors)}")
         if scenario == "vanished":
-            joining = asyncio.create_task(_join_and_vanish(bootstrap, session_ms))
+            joining = asyncio.create_task(_join_and_vanish(bootstrap, topic, session_ms))
             # The survivors must keep polling (heartbeats, rejoin) while the join is pending.
             if not await _poll_until(survivors, joining.done, timeout_s):
                 raise RuntimeError(f"the JoinGroup got no answer in {timeout_s:g} s")
             join_answer = joining.result()
         elif scenario == "killed":
             member = subprocess.Popen(
-                [sys.executable, "-c", _MEMBER, bootstrap, TOPIC, GROUP, str(session_ms)],
+                [sys.executable, "-c", _MEMBER, bootstrap, topic, GROUP, str(session_ms)],
                 stdout=subprocess.DEVNULL)
-            if not await _poll_until(survivors, lambda: not _covers_all(_held(survivors)),
+            if not await _poll_until(survivors, lambda: not covered(),
                                      timeout_s):
                 raise RuntimeError(f"the third consumer never took a partition (exit code "
                                    f"{member.poll()})")
@@ -157,13 +163,13 @@ async def measure(
             raise ValueError(f"unknown scenario {scenario!r}; one of {SCENARIOS}")
         gone = time.monotonic()
         # The vanished member's join rebalances the group; it may or may not get partitions.
-        lost = await _poll_until(survivors, lambda: not _covers_all(_held(survivors)),
+        lost = await _poll_until(survivors, lambda: not covered(),
                                  3 * session_s)
         with_member = _held(survivors)
         if not lost:
             return Recovery(scenario, session_s, 0.0, with_member, with_member, False,
                             join_answer)
-        recovered = await _poll_until(survivors, lambda: _covers_all(_held(survivors)),
+        recovered = await _poll_until(survivors, covered,
                                       timeout_s)
         return Recovery(scenario, session_s,
                         round(time.monotonic() - gone, 1) if recovered else None,
@@ -178,22 +184,14 @@ async def measure(
             await consumer.stop()
 
 
-def _create_topic(bootstrap: str) -> None:
-    admin = KafkaAdminClient(**KafkaConnection(parse_bootstrap(bootstrap)).kafka_python_options())
-    try:
-        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])
-    finally:
-        admin.close()
-
-
 def run(scenarios: Sequence[str], session_s: float, timeout_s: float) -> list[Recovery]:
-    """Each scenario on its own fresh embedded broker."""
+    """Each scenario on its own fresh embedded broker (``e2e.fresh_broker``: the ingester's
+    topics, 4 partitions)."""
     results = []
-    for scenario in scenarios:
-        with EmbeddedBroker() as broker:
-            _create_topic(broker.bootstrap)
-            results.append(asyncio.run(measure(broker.bootstrap, scenario, session_s,
-                                               timeout_s)))
+    with tempfile.TemporaryDirectory(prefix="group-recovery-") as workdir:
+        for scenario in scenarios:
+            with e2e.fresh_broker(Path(workdir), scenario) as (_, settings):
+                results.append(asyncio.run(measure(settings, scenario, session_s, timeout_s)))
     return results
 
 

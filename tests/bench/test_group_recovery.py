@@ -9,6 +9,7 @@ import pytest
 
 from bench import group_recovery
 from streams.kafka.broker import EmbeddedBroker
+from tests.conftest import broker_settings
 
 pytestmark = pytest.mark.broker
 
@@ -16,9 +17,8 @@ pytestmark = pytest.mark.broker
 def test_a_member_that_joins_and_vanishes_does_not_keep_partitions_from_the_group(
     broker: EmbeddedBroker,
 ) -> None:
-    group_recovery._create_topic(broker.bootstrap)
-    result = asyncio.run(group_recovery.measure(broker.bootstrap, "vanished", session_s=6.0,
-                                                timeout_s=40.0))
+    result = asyncio.run(group_recovery.measure(broker_settings(broker), "vanished",
+                                                session_s=6.0, timeout_s=40.0))
     # The member was told to join again with the id it was given (MEMBER_ID_REQUIRED) and
     # never did; Tansu still gave it partitions in the rebalance its join started (Kafka
     # keeps such a pending member out of the assignment), so the survivors held fewer.
