@@ -780,7 +780,7 @@ def _measure(results: dict[str, Any], name: str, command: list[str], values: Seq
 
 
 def _core_stream(results: dict[str, Any], skip: set[str], values: Sequence[bytes],
-                 key: str = "core_stream") -> None:
+                 key: str) -> None:
     """The shell's denominator, measured just before the one-core run it divides."""
     if "core" in skip:
         return
