@@ -286,15 +286,19 @@ def check_topic_limits(admin: Any, settings: Settings, existing: set[str]) -> No
     An output topic that accepts less than INGEST_MAX_MESSAGE_BYTES would refuse outputs the
     core cut to that size: :class:`ConfigError` (exit 2). A raw topic that accepts less than
     INGEST_MAX_BODY_BYTES only refuses some producers' messages (they see the error): a
-    warning. A broker that does not describe configs (Tansu 0.6.0 answers with none) is
-    taken at the settings' word.
+    warning. A broker that does not describe configs is taken at the settings' word.
+
+    Every config of each topic is asked for, not the one key: Tansu 0.6.0 closes the
+    connection on a request that names keys (kafka-python then logs three errors), and
+    answers one that names none with the configs the topic was created with, each labelled
+    ``DEFAULT_CONFIG`` (so only ``config_filter="all"`` keeps them).
     """
     from kafka.admin import ConfigResource, ConfigResourceType
     from kafka.errors import KafkaError
 
     if not existing:
         return
-    resources = [ConfigResource(ConfigResourceType.TOPIC, name, configs={_LIMIT: None})
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name, configs=None)
                  for name in sorted(existing)]
     try:
         described = admin.describe_configs(resources, config_filter="all")

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import pytest
 
 from streams.core.clock import TestClock
-from streams.core.errors import BrokerUnavailableError
-from streams.kafka.broker import EmbeddedBroker, wait_for_broker
+from streams.core.errors import BrokerUnavailableError, ConfigError
+from streams.kafka.broker import EmbeddedBroker, ensure_topics, wait_for_broker
 from streams.settings import load
+from tests.conftest import broker_settings
 from tests.harness import wait_exited
 
 
@@ -77,3 +78,21 @@ def test_embedded_broker_stop_ends_tansu() -> None:
     broker.stop()
     assert wait_exited(pid, 0)
     assert broker.pid is None
+
+
+@pytest.mark.broker
+def test_topic_limits_are_read_back_from_tansu_without_connection_errors(
+    broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Tansu closes the connection on a DescribeConfigs that names keys; the read-back asks
+    for every config, so a start with existing topics logs no kafka-python errors and
+    really reads the limits the topics were created with."""
+    settings = broker_settings(broker)  # creates the topics at 1 MiB
+    with caplog.at_level(logging.INFO):
+        ensure_topics(settings)  # they exist now: their limits are read back
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "could not read topic limits" not in caplog.text
+    larger = load({"INGEST_MAX_MESSAGE_BYTES": str(2 * 1024 * 1024)},
+                  kafka_bootstrap_servers=broker.bootstrap, partitions=4)
+    with pytest.raises(ConfigError, match=r"articles\.deadletter \(max\.message\.bytes=1048576\)"):
+        ensure_topics(larger)
