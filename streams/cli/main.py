@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("--partition", type=int, help="send every message to this partition")
     produce.add_argument("--raw", action="store_true",
                          help="send file bytes verbatim instead of wrapping them in an envelope")
+    produce.add_argument("--source",
+                         help="the publisher of text and HTML files (envelope `source`); "
+                              "default: none, so the worker takes the page URL's domain")
 
     tail = sub.add_parser("tail", help="print output records as JSON lines")
     _add_common(tail)
@@ -87,7 +90,7 @@ def _dispatch(args: argparse.Namespace, rest: list[str], settings: Settings) -> 
         from streams.cli.produce import run_produce
 
         return run_produce(settings, args.paths, topic=args.topic,
-                           partition=args.partition, raw=args.raw)
+                           partition=args.partition, raw=args.raw, source=args.source)
     if args.command == "tail":
         from streams.cli.tail import run_tail
 

@@ -22,11 +22,17 @@ def _is_json_object(data: bytes) -> bool:
         return False
 
 
-def messages_from_bytes(data: bytes, name: str, *, raw: bool) -> Iterator[bytes]:
+def messages_from_bytes(
+    data: bytes, name: str, *, raw: bool, source: str | None = None
+) -> Iterator[bytes]:
     """One file's messages: a JSON envelope, JSON Lines of envelopes, or text/HTML.
 
-    Text and HTML files are wrapped in an envelope whose ``source`` is the file name, unless
-    ``raw`` asks for the bytes verbatim.
+    Text and HTML files are wrapped in an envelope that names the file in a passthrough
+    field, ``file`` (records carry it in ``extra``), and carries ``source`` only when one is
+    given: the source is the publisher, so without one the worker takes the registrable
+    domain of the page's URL (a file name there would split one publisher's articles into
+    as many sources as files, each learning its own boilerplate). ``raw`` sends the bytes
+    verbatim.
     """
     if raw:
         yield data
@@ -40,7 +46,10 @@ def messages_from_bytes(data: bytes, name: str, *, raw: bool) -> Iterator[bytes]
         yield from (line.strip() for line in lines)
         return
     body = data.decode("utf-8", errors="strict") if data else ""
-    yield orjson.dumps({"body": body, "source": name})
+    envelope = {"body": body, "file": name}
+    if source:
+        envelope["source"] = source
+    yield orjson.dumps(envelope)
 
 
 def _read(path: str) -> tuple[bytes, str]:
@@ -59,6 +68,7 @@ def run_produce(
     topic: str | None = None,
     partition: int | None = None,
     raw: bool = False,
+    source: str | None = None,
 ) -> int:
     if settings.embedded:
         raise ConfigError(
@@ -74,9 +84,11 @@ def run_produce(
         for path in paths:
             data, name = _read(path)
             try:
-                messages = list(messages_from_bytes(data, name, raw=raw))
+                messages = list(messages_from_bytes(data, name, raw=raw, source=source))
             except UnicodeDecodeError:
-                messages = [data]  # not text: send verbatim; the worker dead-letters it
+                # Not UTF-8 (a legacy charset, or not text): verbatim, so that the worker
+                # decodes it by its declared charset or a detector (or dead-letters it).
+                messages = [data]
             for value in messages:
                 try:
                     producer.send(target, value=value, partition=partition)

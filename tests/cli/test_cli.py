@@ -48,8 +48,8 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     lines.write_bytes(b"\n".join(orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()})
                                  for i in (0, 2)))
     # One partition keeps arrival order = event-time order, so 004 (stdin) is the copy.
-    result = ingest("produce", "--partition", "0", str(SAMPLES[1]), str(envelope), str(lines),
-                    env=env)
+    result = ingest("produce", "--partition", "0", "--source", "wire", str(SAMPLES[1]),
+                    str(envelope), str(lines), env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == "sent 4 messages to articles.raw"
     piped = ingest("produce", "--partition", "0", "-", env=env, stdin=SAMPLES[4].read_bytes())
@@ -68,13 +68,18 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     kept = [orjson.loads(line) for line in tail.stdout.splitlines()]
     assert sorted(r["id"] for r in kept) == sorted(
         ["env-1", "line-0", "line-2", "articles.raw/" + kept_origin(kept, SAMPLES[1].name)])
-    assert {r["source"] for r in kept if r["id"].startswith("articles.raw/")} == {SAMPLES[1].name}
+    # --source names the publisher of wrapped files only; envelopes keep their own (none).
+    assert {r["id"]: r["source"] for r in kept if not r["id"].startswith("articles.raw/")} == {
+        "env-1": None, "line-0": None, "line-2": None}
+    [wrapped] = [r for r in kept if r["id"].startswith("articles.raw/")]
+    assert (wrapped["source"], wrapped["extra"]) == ("wire", {"file": SAMPLES[1].name})
     [dup] = [orjson.loads(line) for line in dups.stdout.splitlines()]
-    assert dup["source"] == "stdin" and dup["match"] == "exact"
+    # No --source and no URL: no source (duplicate records carry no passthrough fields).
+    assert (dup["source"], dup["match"]) == (None, "exact")
 
 
-def kept_origin(records: list[dict[str, object]], source: str) -> str:
-    [record] = [r for r in records if r.get("source") == source]
+def kept_origin(records: list[dict[str, object]], file: str) -> str:
+    [record] = [r for r in records if r.get("extra") == {"file": file}]
     origin = record["origin"]
     assert isinstance(origin, dict)
     return f"{origin['partition']}/{origin['offset']}"
@@ -84,3 +89,16 @@ def test_produce_without_a_broker_says_what_to_do() -> None:
     result = ingest("produce", str(SAMPLES[0]), env={"KAFKA_BOOTSTRAP_SERVERS": ""})
     assert result.returncode == 2
     assert b"KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr
+
+
+def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None:
+    from streams.cli.produce import messages_from_bytes
+
+    page = b'<html><head><link rel="canonical" href="https://www.bbc.co.uk/news/x"></head></html>'
+    [plain] = messages_from_bytes(page, "saved.html", raw=False)
+    assert orjson.loads(plain) == {"body": page.decode(), "file": "saved.html"}
+    [named] = messages_from_bytes(b"Text.", "a.txt", raw=False, source="wire")
+    assert orjson.loads(named) == {"body": "Text.", "file": "a.txt", "source": "wire"}
+    envelope = b'{"id": "e", "body": "B"}'
+    assert list(messages_from_bytes(envelope, "e.json", raw=False, source="wire")) == [envelope]
+    assert list(messages_from_bytes(b"\xff\xfe", "x.bin", raw=True)) == [b"\xff\xfe"]
