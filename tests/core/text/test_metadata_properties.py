@@ -18,7 +18,9 @@ from streams.core.text.metadata import (
     MAX_URL_CHARS,
     MAX_VALUE_CHARS,
     PageMetadata,
+    name_in,
     read_metadata,
+    split_authors,
 )
 
 _PIECES = st.sampled_from(
@@ -102,6 +104,27 @@ def test_iso_datetime_is_total(value: str) -> None:
 def test_registrable_domain_is_total(url: str) -> None:
     domain = registrable_domain(url)
     assert domain is None or (domain and " " not in domain)
+
+
+_BYLINE_WORDS = st.sampled_from(
+    ["Jane", "Doe", "Author", "by", "View", "all", "posts", "Last", "Updated", "December",
+     "May", "Senior", "Reporter", "The", "Team", "-", "•", "@", "3", ",", "and", '"', "x@y.z"]
+)
+
+
+@given(st.one_of(st.text(), st.lists(_BYLINE_WORDS, max_size=8).map(" ".join)))
+def test_names_in_bylines_are_words_of_the_byline(byline: str) -> None:
+    """Trimming a byline only removes words around the name: what is left is a run of the
+    byline's own words, never empty, never padded."""
+    name = name_in(byline)
+    if name is not None:
+        marks = "\"'“”‘’«»,;: "
+        words = [word.strip(marks) for word in byline.split()]
+        run = [word.strip(marks) for word in name.split()]
+        assert run and name == name.strip()
+        assert any(words[i:i + len(run)] == run for i in range(len(words)))
+    for author in split_authors(byline):
+        assert author and author == author.strip() and len(author) <= MAX_VALUE_CHARS
 
 
 @given(st.lists(st.text(), max_size=5).map(tuple))
