@@ -115,6 +115,10 @@ class SnapshotUnusableError(IngestError):
     code = "snapshot_unusable"
 
 
+class NoSnapshotError(SnapshotUnusableError):
+    """Raised when the data directory has no index snapshot yet: a first start, not a fault."""
+
+
 class PublishFailedError(IngestError):
     """Raised when the broker refused an output record after every retry (too large for the
     topic, a broker error); a small dead letter then stands for it, the worker moves on."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,23 @@ def test_a_write_interrupted_before_the_rename_leaves_the_previous_one(tmp_path:
     assert store.load().offsets == {0: 1}
 
 
-def test_unusable_snapshot_is_one_log_line(
+def test_unusable_snapshot_is_one_warning_and_a_missing_one_an_info_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert load_or_none(SnapshotStore(tmp_path, CONFIG, TOPIC)) is None
-    [line] = [r.getMessage() for r in caplog.records]
-    assert line.startswith("index snapshot not used (no snapshot in ")
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    with caplog.at_level(logging.INFO, logger="streams.shell.snapshot"):
+        assert load_or_none(store) is None  # a first start
+    [(level, line)] = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert level == logging.INFO
+    assert line == (f"no index snapshot yet (no snapshot in {store.root}): building the index "
+                    "from the fingerprint log")
+    caplog.clear()
+    store.root.mkdir(parents=True, exist_ok=True)
+    (store.root / "CURRENT").write_text("snap-1")  # names a snapshot that is not there
+    assert load_or_none(store) is None
+    [(level, line)] = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert level == logging.WARNING
+    assert line.startswith("index snapshot not used (")
     assert line.endswith("): replaying the whole fingerprint log")
 
 
