@@ -514,8 +514,9 @@ def _names_in(parts: Iterable[str]) -> list[str]:
 
 def name_in(part: str) -> str | None:
     """A byline part without the label, date or role around the name, or None when it is
-    only a label or an e-mail address: "Author Jane Doe" -> "Jane Doe", "Jane Doe Last updated
-    May 1" -> "Jane Doe", "Jane Doe Senior Reporter" -> "Jane Doe", "Written By" -> None.
+    only a label, an e-mail address or a copyright line: "Author Jane Doe" -> "Jane Doe",
+    "Jane Doe Last updated May 1" -> "Jane Doe", "Jane Doe Senior Reporter" -> "Jane Doe",
+    "Written By" -> None.
     """
     text = part.strip(_QUOTES_AND_MARKS + " ")
     text = _LEADING_LABEL.sub("", text)
@@ -523,19 +524,19 @@ def name_in(part: str) -> str | None:
     if trailing is not None:
         text = text[: trailing.start()]
     words = text.strip(_QUOTES_AND_MARKS + " ").split()
-    # A group's or a pen name ("AAA Travel Editor", "The Food Team") keeps its last words.
+    # A group's or a pen name ("AAA Travel Editor", "The Food Team") keeps its role words.
     group = bool(words) and (
         words[0].lower() == "the" or (words[0].isupper() and len(words[0]) > 1))
-    for index in range(2, 0 if group else len(words)):
+    for index in range(2, len(words)):
         word = words[index].lower().strip(".,")
-        if word in _ROLE_STARTS or word in _MONTHS or word.isdigit():
+        if (word in _ROLE_STARTS and not group) or word in _MONTHS or word.isdigit():
             words = words[:index]
             break
     while len(words) > 1 and words[-1].isdigit():  # "Yucy 3"
         words.pop()
     name = " ".join(words)
     if (not name or _not_a_name(name) or name.casefold() in _LABELS or name.casefold() in _MONTHS
-            or _EMAIL.fullmatch(name)):
+            or _EMAIL.fullmatch(name) or "©" in name):  # a copyright line
         return None
     return name
 

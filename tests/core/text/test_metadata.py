@@ -221,9 +221,11 @@ def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str 
         ("Updated January", []),
         ("Dec", []),
         ("jane@example.com", []),
+        ("The Pennsylvania State University ©", []),
         # kept: group and pen names, a surname that is a month, user names
         ("The Investopedia Team", ["The Investopedia Team"]),
         ("AAA Travel Editor", ["AAA Travel Editor"]),
+        ("AAA Travel Editor March 3", ["AAA Travel Editor"]),
         ("Theresa May", ["Theresa May"]),
         ("Brian May Reporter", ["Brian May"]),
         ("jrobison", ["jrobison"]),
