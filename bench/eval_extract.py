@@ -47,6 +47,7 @@ if not __package__:  # run as a script: make ``bench`` importable from the repos
 
 import trafilatura
 
+from bench.progress import Progress
 from streams.core.decoding import decode_bytes
 from streams.core.errors import InputError
 from streams.core.text.article import DEFAULT_TEXT_CONFIG, TextConfig, normalize_article
@@ -330,6 +331,7 @@ def evaluate(
 ) -> list[Result]:
     outputs: dict[str, list[str]] = {name: [] for name in extractors}
     cpu: dict[str, float] = dict.fromkeys(extractors, 0.0)
+    progress = Progress(set_dir.name, len(rows))
     for row in rows:
         page = (set_dir / f"{row['id']}.html").read_bytes()
         for name, extract in extractors.items():
@@ -340,6 +342,8 @@ def evaluate(
                 text = ""
             cpu[name] += time.process_time() - start
             outputs[name].append(text)
+        progress.step()
+    progress.finish()
     with_text = all("text" in row for row in rows)
     matches = {
         name: [shingle_match(str(r["text"]), t) for r, t in zip(rows, texts, strict=True)]

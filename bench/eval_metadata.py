@@ -40,6 +40,7 @@ if not __package__:
 import trafilatura
 
 from bench.eval_extract import TYPOGRAPHY, find_sets
+from bench.progress import Progress
 from streams.core.decoding import decode_bytes
 from streams.core.errors import InputError
 from streams.core.text.article import normalize_article
@@ -122,6 +123,7 @@ def evaluate(
     for name, read in readers.items():
         tallies = {f: [0, 0, 0] for f in FIELDS}
         cpu = 0.0
+        progress = Progress(f"{set_dir.name} ({name})", len(rows))
         for row in rows:
             page = (set_dir / f"{row['id']}.html").read_bytes()
             start = time.process_time()
@@ -133,6 +135,8 @@ def evaluate(
                     tally[0] += 1
                     tally[1] += verdict[0]
                     tally[2] += verdict[1]
+            progress.step()
+        progress.finish()
         scores = {
             f: Score(t[0], t[1] / t[0] if t[0] else 0.0, t[2] / t[0] if t[0] else 0.0)
             for f, t in tallies.items()
