@@ -67,6 +67,9 @@ class EndOffsetProbe:
                     batch = await consumer.getmany(tp, timeout_ms=500, max_records=10_000)
                     fetched = [record.offset for record in batch.get(tp, [])]
                 ends[tp.partition] = true_end(end, fetched)
+            # Assigned partitions are fetched in the background until paused: without this
+            # the probe kept polling the raw topic between probes (a fetch every 50 ms).
+            consumer.pause(*tps)
             return ends
 
     async def stop(self) -> None:
