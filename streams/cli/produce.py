@@ -32,7 +32,9 @@ def messages_from_bytes(
     given: the source is the publisher, so without one the worker takes the registrable
     domain of the page's URL (a file name there would split one publisher's articles into
     as many sources as files, each learning its own boilerplate). ``raw`` sends the bytes
-    verbatim.
+    verbatim. A file whose every line starts like a JSON object is JSON Lines: each line is
+    one message, a malformed one included, which the worker dead-letters as
+    ``invalid_envelope`` (one bad line of an export must not turn the file into one article).
     """
     if raw:
         yield data
@@ -42,7 +44,7 @@ def messages_from_bytes(
         yield stripped
         return
     lines = [line for line in stripped.splitlines() if line.strip()]
-    if lines and all(line.lstrip().startswith(b"{") and _is_json_object(line) for line in lines):
+    if lines and all(line.lstrip().startswith(b"{") for line in lines):
         yield from (line.strip() for line in lines)
         return
     body = data.decode("utf-8", errors="strict") if data else ""
@@ -89,6 +91,11 @@ def run_produce(
                 # Not UTF-8 (a legacy charset, or not text): verbatim, so that the worker
                 # decodes it by its declared charset or a detector (or dead-letters it).
                 messages = [data]
+            malformed = sum(1 for value in messages
+                            if value.startswith(b"{") and not _is_json_object(value))
+            if malformed and not raw:
+                print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
+                      "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)
             for value in messages:
                 try:
                     producer.send(target, value=value, partition=partition)

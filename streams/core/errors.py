@@ -118,6 +118,8 @@ class SnapshotUnusableError(IngestError):
 class NoSnapshotError(SnapshotUnusableError):
     """Raised when the data directory has no index snapshot yet: a first start, not a fault."""
 
+    code = "snapshot_missing"
+
 
 class PublishFailedError(IngestError):
     """Raised when the broker refused an output record after every retry (too large for the

@@ -45,13 +45,16 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     envelope = tmp_path / "one.json"
     envelope.write_bytes(orjson.dumps({"id": "env-1", "body": SAMPLES[3].read_text()}))
     lines = tmp_path / "two.jsonl"
-    lines.write_bytes(b"\n".join(orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()})
-                                 for i in (0, 2)))
+    good = [orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()}) for i in (0, 2)]
+    lines.write_bytes(b"\n".join([*good, b'{"id": "line-bad"']))  # the last one is malformed
     # One partition keeps arrival order = event-time order, so 004 (stdin) is the copy.
     result = ingest("produce", "--partition", "0", "--source", "wire", str(SAMPLES[1]),
                     str(envelope), str(lines), env=env)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().strip() == "sent 4 messages to articles.raw"
+    assert result.stdout.decode().strip() == "sent 5 messages to articles.raw"
+    assert result.stderr.decode().strip() == (
+        f"ingest: {lines}: 1 line(s) not a JSON object: sent as they are; the worker "
+        "dead-letters them (invalid_envelope)")
     piped = ingest("produce", "--partition", "0", "-", env=env, stdin=SAMPLES[4].read_bytes())
     assert piped.stdout.decode().strip() == "sent 1 message to articles.raw"
     missing = ingest("produce", str(tmp_path / "nope.txt"), env=env)
@@ -60,11 +63,13 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
 
     worker = Worker(settings, tmp_path / "w").start()
     try:
-        collect(settings, lambda c: len(c.verdicts()) == 5)
+        collected = collect(settings, lambda c: len(c.verdicts()) == 6)
         tail = ingest("tail", "enriched", "--from-beginning", "-n", "4", env=env, timeout=60)
         dups = ingest("tail", "duplicates", "--from-beginning", "-n", "1", env=env, timeout=60)
     finally:
         worker.stop()
+    [dead] = [v for t, v in collected.verdicts().values() if t == "articles.deadletter"]
+    assert dead["error"] == "invalid_envelope"
     kept = [orjson.loads(line) for line in tail.stdout.splitlines()]
     assert sorted(r["id"] for r in kept) == sorted(
         ["env-1", "line-0", "line-2", "articles.raw/" + kept_origin(kept, SAMPLES[1].name)])
@@ -102,3 +107,8 @@ def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None
     envelope = b'{"id": "e", "body": "B"}'
     assert list(messages_from_bytes(envelope, "e.json", raw=False, source="wire")) == [envelope]
     assert list(messages_from_bytes(b"\xff\xfe", "x.bin", raw=True)) == [b"\xff\xfe"]
+    # JSON Lines with a malformed line: every line is its own message, the bad one too (the
+    # worker dead-letters it), not the whole file wrapped as one article.
+    lines = b'{"body": "A"}\n{"body": "B"\n\n  {"body": "C"}  \n'
+    assert list(messages_from_bytes(lines, "x.jsonl", raw=False)) == [
+        b'{"body": "A"}', b'{"body": "B"', b'{"body": "C"}']
