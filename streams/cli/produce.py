@@ -87,13 +87,14 @@ def run_produce(
             data, name = _read(path)
             try:
                 messages = list(messages_from_bytes(data, name, raw=raw, source=source))
+                malformed = 0 if raw else sum(
+                    1 for value in messages
+                    if value.startswith(b"{") and not _is_json_object(value))
             except UnicodeDecodeError:
                 # Not UTF-8 (a legacy charset, or not text): verbatim, so that the worker
                 # decodes it by its declared charset or a detector (or dead-letters it).
-                messages = [data]
-            malformed = sum(1 for value in messages
-                            if value.startswith(b"{") and not _is_json_object(value))
-            if malformed and not raw:
+                messages, malformed = [data], 0
+            if malformed:
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)
             for value in messages:

@@ -108,8 +108,8 @@ _NOT_NAMES = frozenset(
         "thursday", "friday", "saturday", "sunday", "by", "and", "admin", "none", "null",
     }
 )
-# Labels and handles that byline blocks and author meta tags hold instead of a name
-# (measured on WCXB article pages: "Written By", "View more posts", "undefined").
+# Labels that byline blocks and author meta tags hold instead of a name (seen on WCXB
+# article pages: "Written By", "View more posts", "undefined").
 _LABELS = frozenset(
     {
         "author", "authors", "the author", "written by", "name", "undefined", "webmaster",
