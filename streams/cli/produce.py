@@ -16,8 +16,10 @@ from streams.settings import Settings
 
 
 def _is_json_object(data: bytes) -> bool:
+    """Whether ``data`` is one JSON object, in UTF-8 or a legacy charset (read as Latin-1
+    here, which keeps JSON's structure; the worker decodes it by its charset)."""
     try:
-        return isinstance(orjson.loads(data), dict)
+        return isinstance(orjson.loads(data.decode("latin-1")), dict)
     except orjson.JSONDecodeError:
         return False
 
@@ -32,19 +34,19 @@ def messages_from_bytes(
     given: the source is the publisher, so without one the worker takes the registrable
     domain of the page's URL (a file name there would split one publisher's articles into
     as many sources as files, each learning its own boilerplate). ``raw`` sends the bytes
-    verbatim. A file whose every line starts like a JSON object is JSON Lines: each line is
-    one message, a malformed one included, which the worker dead-letters as
+    verbatim. A file of several lines that all start like a JSON object is JSON Lines: each
+    line is one message, a malformed one included, which the worker dead-letters as
     ``invalid_envelope`` (one bad line of an export must not turn the file into one article).
     """
     if raw:
         yield data
         return
-    stripped = data.strip()
+    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte-order mark
     if stripped.startswith(b"{") and _is_json_object(stripped):
         yield stripped
         return
     lines = [line for line in stripped.splitlines() if line.strip()]
-    if lines and all(line.lstrip().startswith(b"{") for line in lines):
+    if len(lines) > 1 and all(line.lstrip().startswith(b"{") for line in lines):
         yield from (line.strip() for line in lines)
         return
     body = data.decode("utf-8", errors="strict") if data else ""

@@ -115,7 +115,7 @@ class SnapshotUnusableError(IngestError):
     code = "snapshot_unusable"
 
 
-class NoSnapshotError(SnapshotUnusableError):
+class SnapshotMissingError(SnapshotUnusableError):
     """Raised when the data directory has no index snapshot yet: a first start, not a fault."""
 
     code = "snapshot_missing"

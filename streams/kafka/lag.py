@@ -57,19 +57,21 @@ class EndOffsetProbe:
                 return {}
             consumer = self._consumer
             reported: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-            consumer.assign(tps)
+            consumer.assign(tps)  # a fresh assignment: its partitions start unpaused
             ends = {}
-            for tp in tps:
-                end = reported[tp]
-                fetched: list[int] = []
-                if end > 0:
-                    consumer.seek(tp, end - 1)
-                    batch = await consumer.getmany(tp, timeout_ms=500, max_records=10_000)
-                    fetched = [record.offset for record in batch.get(tp, [])]
-                ends[tp.partition] = true_end(end, fetched)
-            # Assigned partitions are fetched in the background until paused: without this
-            # the probe kept polling the raw topic between probes (a fetch every 50 ms).
-            consumer.pause(*tps)
+            try:
+                for tp in tps:
+                    end = reported[tp]
+                    fetched: list[int] = []
+                    if end > 0:
+                        consumer.seek(tp, end - 1)
+                        batch = await consumer.getmany(tp, timeout_ms=500, max_records=10_000)
+                        fetched = [record.offset for record in batch.get(tp, [])]
+                    ends[tp.partition] = true_end(end, fetched)
+            finally:
+                # Assigned partitions are fetched in the background until paused: without
+                # this the probe kept polling the raw topic between probes (every 50 ms).
+                consumer.pause(*tps)
             return ends
 
     async def stop(self) -> None:

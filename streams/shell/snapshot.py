@@ -43,7 +43,7 @@ from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.model import IndexEntry
 from streams.core.dedup.spill import SpillFactory
-from streams.core.errors import InternalError, NoSnapshotError, SnapshotUnusableError
+from streams.core.errors import InternalError, SnapshotMissingError, SnapshotUnusableError
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
 
@@ -171,7 +171,7 @@ class SnapshotStore:
         try:
             name = (self.root / _CURRENT).read_text().strip()
         except FileNotFoundError:
-            raise NoSnapshotError(f"no snapshot in {self.root}") from None
+            raise SnapshotMissingError(f"no snapshot in {self.root}") from None
         except OSError as exc:
             raise SnapshotUnusableError(f"unreadable {self.root / _CURRENT}: {exc}") from exc
         path = self.root / name
@@ -234,7 +234,7 @@ def load_or_none(store: SnapshotStore) -> Snapshot | None:
     started = time.monotonic()
     try:
         snapshot = store.load()
-    except NoSnapshotError as exc:  # a first start: nothing went wrong
+    except SnapshotMissingError as exc:  # a first start: nothing went wrong
         log.info("no index snapshot yet (%s): building the index from the fingerprint log", exc)
         return None
     except SnapshotUnusableError as exc:

@@ -52,9 +52,8 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
                     str(envelope), str(lines), env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == "sent 5 messages to articles.raw"
-    assert result.stderr.decode().strip() == (
-        f"ingest: {lines}: 1 line(s) not a JSON object: sent as they are; the worker "
-        "dead-letters them (invalid_envelope)")
+    assert (f"ingest: {lines}: 1 line(s) not a JSON object: sent as they are; the worker "
+            "dead-letters them (invalid_envelope)") in result.stderr.decode().splitlines()
     piped = ingest("produce", "--partition", "0", "-", env=env, stdin=SAMPLES[4].read_bytes())
     assert piped.stdout.decode().strip() == "sent 1 message to articles.raw"
     missing = ingest("produce", str(tmp_path / "nope.txt"), env=env)
@@ -112,3 +111,16 @@ def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None
     lines = b'{"body": "A"}\n{"body": "B"\n\n  {"body": "C"}  \n'
     assert list(messages_from_bytes(lines, "x.jsonl", raw=False)) == [
         b'{"body": "A"}', b'{"body": "B"', b'{"body": "C"}']
+    # One line that only starts like JSON is text; a byte-order mark does not hide JSON.
+    [text] = messages_from_bytes(b"{Updated} Storm hits coast", "a.txt", raw=False)
+    assert orjson.loads(text) == {"body": "{Updated} Storm hits coast", "file": "a.txt"}
+    assert list(messages_from_bytes(b'\xef\xbb\xbf{"body": "B"}', "b.json", raw=False)) == [
+        b'{"body": "B"}']
+
+
+def test_json_in_a_legacy_charset_is_not_called_malformed() -> None:
+    from streams.cli.produce import _is_json_object
+
+    assert _is_json_object('{"body": "café"}'.encode("latin-1"))
+    assert not _is_json_object(b'{"body": "B"')
+    assert not _is_json_object(b"[1]")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
@@ -24,6 +25,7 @@ def test_empty_partition() -> None:
     assert true_end(0, []) == 0
 
 
+@pytest.mark.broker
 def test_the_probe_reads_true_ends_and_then_stops_fetching(broker: EmbeddedBroker) -> None:
     """Between probes the probe's consumer is paused: assigned partitions are otherwise
     fetched in the background, an empty fetch every 50 ms on an idle topic (measured: an

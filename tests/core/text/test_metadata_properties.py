@@ -114,12 +114,12 @@ _BYLINE_WORDS = st.sampled_from(
 
 @given(st.one_of(st.text(), st.lists(_BYLINE_WORDS, max_size=8).map(" ".join)))
 def test_names_in_bylines_are_words_of_the_byline(byline: str) -> None:
-    """Trimming a byline only removes words around the name: what is left is a run of the
-    byline's own words, never empty, never padded."""
+    """Trimming a byline only removes words around the name (and a copyright notice): what
+    is left is a run of the byline's own words, never empty, never padded."""
     name = name_in(byline)
     if name is not None:
-        marks = "\"'“”‘’«»,;: "
-        words = [word.strip(marks) for word in byline.split()]
+        marks = "\"'“”‘’«»,;:-–—»|·• "
+        words = [word.strip(marks) for word in byline.split("©", 1)[0].split()]
         run = [word.strip(marks) for word in name.split()]
         assert run and name == name.strip()
         assert any(words[i:i + len(run)] == run for i in range(len(words)))
@@ -142,3 +142,19 @@ def test_decode_bytes_returns_text_or_a_typed_error(value: bytes) -> None:
     except InputError:
         return
     assert isinstance(decoded.text, str) and decoded.encoding
+
+
+_NAMES = st.sampled_from(
+    ["Jane Doe", "María del Mar Sánchez", "Lee Min Jun", "Nguyen Van Dec", "Theresa May",
+     "Jean-Luc Picard", "Brian May", "Ngozi Okonjo-Iweala", "Zhang Wei", "Mary Ann Smith"]
+)
+_BEFORE = st.sampled_from(["", "By ", "Author ", "Authors ", "View all posts by ",
+                           "About the author ", "Written by "])
+_AFTER = st.sampled_from(["", " Last updated March 3, 2025", " - Acme Editorial Team",
+                          " • May 3, 2025", " @ Acme", " Subscribe", " Senior Reporter",
+                          " December", " ©2025 Acme"])
+
+
+@given(_BEFORE, _NAMES, _AFTER)
+def test_labels_around_a_name_leave_the_name(before: str, name: str, after: str) -> None:
+    assert split_authors(before + name + after) == [name]
