@@ -92,6 +92,10 @@ _BY = re.compile(
     r"words|text|story|article) )?by\s+",
     re.IGNORECASE,
 )
+# A dated byline opener (WordPress: "Posted on March 3, 2025 by Jane Doe").
+_DATED_BY = re.compile(
+    r"^(?:posted|published|updated|written)(?: on)? [^|;]{1,40}? by\s+", re.IGNORECASE
+)
 # A credential after a name ("Dylan Bailey, MS, RD, FAND", "Rebecca Lake, CEPF®", "PhD",
 # "E-RYT 200"): short words of capitals, digits and marks, at most two lower-case letters.
 _CREDENTIAL_MARKS = frozenset(".®™-")
@@ -496,7 +500,7 @@ def split_authors(value: str) -> list[str]:
     text = clean_text(value)
     if not text or text[:8].lower().startswith(("http://", "https://")) or "/" in text[:1]:
         return []
-    text = _WS.sub(" ", _URL_IN_NAME.sub(" ", _BY.sub("", text))).strip()
+    text = _WS.sub(" ", _URL_IN_NAME.sub(" ", _BY.sub("", _DATED_BY.sub("", text)))).strip()
     parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]
     if not parts:
         return []

@@ -226,6 +226,8 @@ def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str 
         ("Jane Doe, Copyright 2024", ["Jane Doe"]),
         ("Updated on", []),
         ("Jane Doe on March 3", ["Jane Doe"]),
+        ("Posted on March 3, 2025 by Jane Doe", ["Jane Doe"]),
+        ("Published December 1, 2025 by Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
         ("Jane Doe May 3, 2025", ["Jane Doe"]),
         ("Jane Doe Staff Writer", ["Jane Doe"]),
         ("Jane Doe » Author", ["Jane Doe"]),
