@@ -149,7 +149,7 @@ _NAMES = st.sampled_from(
      "Jean-Luc Picard", "Brian May", "Ngozi Okonjo-Iweala", "Zhang Wei", "Mary Ann Smith"]
 )
 _BEFORE = st.sampled_from(["", "By ", "Author ", "Authors ", "View all posts by ",
-                           "About the author ", "Written by "])
+                           "About the author ", "Written by ", "Posted on March 3, 2025 by "])
 _AFTER = st.sampled_from(["", " Last updated March 3, 2025", " - Acme Editorial Team",
                           " • May 3, 2025", " @ Acme", " Subscribe", " Senior Reporter",
                           " December", " ©2025 Acme"])
