@@ -153,8 +153,7 @@ async def measure(
             member = subprocess.Popen(
                 [sys.executable, "-c", _MEMBER, bootstrap, topic, GROUP, str(session_ms)],
                 stdout=subprocess.DEVNULL)
-            if not await _poll_until(survivors, lambda: not covered(),
-                                     timeout_s):
+            if not await _poll_until(survivors, lambda: not covered(), timeout_s):
                 raise RuntimeError(f"the third consumer never took a partition (exit code "
                                    f"{member.poll()})")
             member.send_signal(signal.SIGKILL)
@@ -163,14 +162,12 @@ async def measure(
             raise ValueError(f"unknown scenario {scenario!r}; one of {SCENARIOS}")
         gone = time.monotonic()
         # The vanished member's join rebalances the group; it may or may not get partitions.
-        lost = await _poll_until(survivors, lambda: not covered(),
-                                 3 * session_s)
+        lost = await _poll_until(survivors, lambda: not covered(), 3 * session_s)
         with_member = _held(survivors)
         if not lost:
             return Recovery(scenario, session_s, 0.0, with_member, with_member, False,
                             join_answer)
-        recovered = await _poll_until(survivors, covered,
-                                      timeout_s)
+        recovered = await _poll_until(survivors, covered, timeout_s)
         return Recovery(scenario, session_s,
                         round(time.monotonic() - gone, 1) if recovered else None,
                         with_member, _held(survivors), True, join_answer)

@@ -336,8 +336,8 @@ def results_table(results: dict[str, Any], core_rows: bool = True) -> str:
     if not core_rows:
         return "\n".join(lines)
     core = results.get("core")
-    for key, when in (("core_stream", "before the first one-core run"),
-                      ("core_stream_again", "before the second")):
+    for key, when in zip(CORE_STREAM_BEFORE.values(),
+                         ("before the first one-core run", "before the second"), strict=True):
         stream = results.get(key, {}).get("worker_core_per_s")
         if stream:
             lines.append(f"| (c) whole pure core as a worker builds it (compact index spilling "

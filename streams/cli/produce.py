@@ -89,9 +89,10 @@ def run_produce(
             data, name = _read(path)
             try:
                 messages = list(messages_from_bytes(data, name, raw=raw, source=source))
-                malformed = 0 if raw else sum(
-                    1 for value in messages
-                    if value.startswith(b"{") and not _is_json_object(value))
+                # Only JSON Lines give several messages, and only they are not checked
+                # (a single message is a checked object, a wrapped body or --raw).
+                malformed = sum(1 for value in messages if not _is_json_object(value)
+                                ) if len(messages) > 1 else 0
             except UnicodeDecodeError:
                 # Not UTF-8 (a legacy charset, or not text): verbatim, so that the worker
                 # decodes it by its declared charset or a detector (or dead-letters it).

@@ -509,8 +509,8 @@ def split_authors(value: str) -> list[str]:
         parts = [p for p in parts if p not in credentials]
         if len(parts) == 1:
             return _names_in(parts)
-    roles = [p for p in parts if _ROLE_WORDS.intersection(p.lower().split())]
-    names = _names_in([p for p in parts if p not in roles] or parts[:1])
+    names = _names_in(
+        [p for p in parts if not _ROLE_WORDS.intersection(p.lower().split())] or parts[:1])
     words = [len(p.split()) for p in names]
     if len(parts) > 1 and names and all(n <= _MAX_NAME_WORDS for n in words) and min(words) >= 2:
         return names
@@ -556,8 +556,9 @@ def name_in(part: str) -> str | None:
         words.pop()  # "Yucy 3"; "Jane Doe on" when "March 3" was cut (not "Audiophile On")
     name = " ".join(words).strip(_QUOTES_AND_MARKS + "-–—»|·• ")
     folded = name.casefold()
-    if (not name or _not_a_name(name) or folded in _LABELS or folded in _MONTHS
-            or folded in _DANGLING or _EMAIL.fullmatch(name)):
+    # (_not_a_name covers a lone month name.)
+    if (not name or _not_a_name(name) or folded in _LABELS or folded in _DANGLING
+            or _EMAIL.fullmatch(name)):
         return None
     return name
 
