@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("--raw", action="store_true",
                          help="send file bytes verbatim instead of wrapping them in an envelope")
     produce.add_argument("--source",
-                         help="the publisher of text and HTML files (envelope `source`); "
-                              "default: none, so the worker takes the page URL's domain")
+                         help="the publisher (envelope `source`) of text and HTML files "
+                              "and of JSON envelopes that name none; default: none, so the "
+                              "worker takes the page URL's domain")
 
     tail = sub.add_parser("tail", help="print output records as JSON lines")
     _add_common(tail)

@@ -37,23 +37,42 @@ def messages_from_bytes(
     verbatim. A file of several lines that all start like a JSON object is JSON Lines: each
     line is one message, a malformed one included, which the worker dead-letters as
     ``invalid_envelope`` (one bad line of an export must not turn the file into one article).
+    A given ``source`` also fills the envelopes that name none; one that names its own
+    keeps it.
     """
     if raw:
         yield data
         return
     stripped = data.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte-order mark
     if stripped.startswith(b"{") and _is_json_object(stripped):
-        yield stripped
+        yield _with_source(stripped, source)
         return
     lines = [line for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.lstrip().startswith(b"{") for line in lines):
-        yield from (line.strip() for line in lines)
+        yield from (_with_source(line.strip(), source) for line in lines)
         return
     body = data.decode("utf-8", errors="strict") if data else ""
     envelope = {"body": body, "file": name}
     if source:
         envelope["source"] = source
     yield orjson.dumps(envelope)
+
+
+def _with_source(envelope: bytes, source: str | None) -> bytes:
+    """``envelope`` with ``source`` when it names none (null or empty counts as none).
+
+    Only UTF-8 JSON (what RFC 8259 allows) is rewritten; an envelope in a legacy charset or
+    a malformed line goes as it is, for the worker to decode or dead-letter.
+    """
+    if not source:
+        return envelope
+    try:
+        parsed = orjson.loads(envelope)
+    except orjson.JSONDecodeError:
+        return envelope
+    if not isinstance(parsed, dict) or parsed.get("source") not in (None, ""):
+        return envelope
+    return orjson.dumps({**parsed, "source": source})
 
 
 def _read(path: str) -> tuple[bytes, str]:

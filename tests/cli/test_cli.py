@@ -103,8 +103,19 @@ def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None
     assert orjson.loads(plain) == {"body": page.decode(), "file": "saved.html"}
     [named] = messages_from_bytes(b"Text.", "a.txt", raw=False, source="wire")
     assert orjson.loads(named) == {"body": "Text.", "file": "a.txt", "source": "wire"}
-    envelope = b'{"id": "e", "body": "B"}'
+    # --source fills the envelopes that name none and leaves the others as they are.
+    envelope = b'{"id": "e", "body": "B", "source": "agency"}'
     assert list(messages_from_bytes(envelope, "e.json", raw=False, source="wire")) == [envelope]
+    unnamed = b'{"id": "e", "body": "B", "source": null}'
+    [filled] = messages_from_bytes(unnamed, "e.json", raw=False, source="wire")
+    assert orjson.loads(filled) == {"id": "e", "body": "B", "source": "wire"}
+    assert list(messages_from_bytes(unnamed, "e.json", raw=False)) == [unnamed]
+    lines = '{"body": "A"}\n{"body": "B", "source": "agency"}\n{"body": "é"'.encode()
+    assert list(messages_from_bytes(lines, "x.jsonl", raw=False, source="wire")) == [
+        b'{"body":"A","source":"wire"}', b'{"body": "B", "source": "agency"}',
+        b'{"body": "\xc3\xa9"']
+    legacy = '{"body": "café"}'.encode("cp1252")  # not UTF-8: the worker decodes it
+    assert list(messages_from_bytes(legacy, "l.json", raw=False, source="wire")) == [legacy]
     assert list(messages_from_bytes(b"\xff\xfe", "x.bin", raw=True)) == [b"\xff\xfe"]
     # JSON Lines with a malformed line: every line is its own message, the bad one too (the
     # worker dead-letters it), not the whole file wrapped as one article.
