@@ -43,7 +43,8 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     settings = broker_settings(broker, partitions=2)
     env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
     envelope = tmp_path / "one.json"
-    envelope.write_bytes(orjson.dumps({"id": "env-1", "body": SAMPLES[3].read_text()}))
+    envelope.write_bytes(orjson.dumps({"id": "env-1", "body": SAMPLES[3].read_text(),
+                                       "source": "agency"}))
     lines = tmp_path / "two.jsonl"
     good = [orjson.dumps({"id": f"line-{i}", "body": SAMPLES[i].read_text()}) for i in (0, 2)]
     lines.write_bytes(b"\n".join([*good, b'{"id": "line-bad"']))  # the last one is malformed
@@ -72,9 +73,10 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     kept = [orjson.loads(line) for line in tail.stdout.splitlines()]
     assert sorted(r["id"] for r in kept) == sorted(
         ["env-1", "line-0", "line-2", "articles.raw/" + kept_origin(kept, SAMPLES[1].name)])
-    # --source names the publisher of wrapped files only; envelopes keep their own (none).
+    # --source names the publisher of wrapped files and of envelopes that name none; an
+    # envelope's own source is kept.
     assert {r["id"]: r["source"] for r in kept if not r["id"].startswith("articles.raw/")} == {
-        "env-1": None, "line-0": None, "line-2": None}
+        "env-1": "agency", "line-0": "wire", "line-2": "wire"}
     [wrapped] = [r for r in kept if r["id"].startswith("articles.raw/")]
     assert (wrapped["source"], wrapped["extra"]) == ("wire", {"file": SAMPLES[1].name})
     [dup] = [orjson.loads(line) for line in dups.stdout.splitlines()]
