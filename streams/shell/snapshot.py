@@ -49,7 +49,7 @@ from streams.core.text.learned import ParagraphStats
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 2  # 2: the story state
+SNAPSHOT_VERSION = 3  # 2: the story state; 3: hash keys with learned boilerplate too
 SNAPSHOT_DIR = "index-snapshot"
 _CURRENT = "CURRENT"
 _MANIFEST = "manifest.json"

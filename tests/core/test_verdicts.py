@@ -127,6 +127,44 @@ def test_a_footer_that_only_copies_carry_is_learned_from_them() -> None:
     assert stream.dedup.stats.boilerplate_keys("wire", keys, 20_000) == frozenset()
 
 
+NEWSLETTER = (
+    "Sign up to the Courier's morning briefing for the day's local stories, weather warnings, "
+    "ferry times and road closures, sent before seven o'clock every weekday.",
+    "Our reporters cover eleven island communities from four offices, and readers can suggest "
+    "a story, a correction or a photograph through the form on every page.",
+    "Community notices, from lost dogs to ceilidh dates, are published free of charge each "
+    "Thursday when they reach the Quay Street office by noon on Tuesday.",
+)
+
+
+SIDEBAR = (
+    "Most read this week: the harbour master's last day, the Ardmore beach clean, the new "
+    "timetable for the winter ferries and the row over parking charges at the pier.",
+    "The Courier is printed in Oban on recycled paper and delivered to every island shop by "
+    "the first boat, or by post to readers abroad for a small yearly subscription.",
+    "Advertising enquiries, photograph sales and back issues are handled by the front desk, "
+    "open from nine to five on weekdays and from ten to one on Saturdays.",
+)
+
+
+def test_a_copy_is_an_exact_duplicate_after_its_source_learned_more_boilerplate() -> None:
+    """The original was decided with one block learned, its copy with two: their
+    fingerprints differ, their whole texts do not (found by a user on WCXB pages sent under
+    one source, 2026-12-04: the copy was kept)."""
+    stream = Stream()
+    first = (*FOOTER, *SIDEBAR)
+    for i, story in enumerate(STORIES[1:]):
+        stream.send(f"x{i}", (story, *first), 1_000 + i, source="courier")
+    article = (STORIES[0], *first, *NEWSLETTER)
+    original = stream.send("original", article, 2_000, source="courier")
+    assert (verdict(original), original.learned_removed) == (("enriched", None), 6)
+    for i, story in enumerate(STORIES[1:3]):
+        stream.send(f"y{i}", (story, *NEWSLETTER), 3_000 + i, source="courier")
+    copy = stream.send("copy", article, 4_000, source="courier")
+    assert (verdict(copy), copy.learned_removed, copy.match) == (
+        ("duplicate", "original"), 9, "exact")
+
+
 # -- short articles ----------------------------------------------------------------------------
 def test_short_articles_just_under_the_threshold_are_not_merged_on_a_noisy_estimate() -> None:
     base, other = short_pair()  # exact Jaccard 0.509, MinHash estimate 0.672

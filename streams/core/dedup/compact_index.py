@@ -213,7 +213,7 @@ class CompactIndex:
 
     def _same_hash(self, rows: list[int], content_hash: str) -> list[IndexEntry]:
         entries = [self._entry(r) for r in rows]
-        return sorted((e for e in entries if e.fingerprint.content_hash == content_hash),
+        return sorted((e for e in entries if content_hash in e.exact_hashes),
                       key=lambda e: e.order_key)
 
     def _banded(self, bands: U32, positions: I64, rows: U32,
@@ -568,7 +568,7 @@ class CompactIndex:
             keys.append(self._string_key(self._member_space, entry.root))
         if not entry.is_looked_up:  # found by id and as a member only
             return np.array(keys, dtype=np.uint32)
-        keys.append(self._string_key(self._hash_space, entry.fingerprint.content_hash))
+        keys.extend(self._string_key(self._hash_space, h) for h in entry.exact_hashes)
         bands = self._band_keys(self._sig[row, : self._bands * self._band_width]
                                 .reshape(self._bands, self._band_width))
         return np.concatenate([bands, np.array(keys, dtype=np.uint32)])

@@ -92,7 +92,8 @@ class Index(Protocol):
     def remove(self, article_id: str) -> IndexEntry | None:
         """Drop ``article_id``; returns its entry if it was indexed."""
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
-        """Searchable entries (``IndexEntry.is_looked_up``) with exactly this content hash."""
+        """Searchable entries (``IndexEntry.is_looked_up``) with exactly this content hash,
+        with or without their learned boilerplate (``IndexEntry.exact_hashes``)."""
     def candidates(
         self, fingerprint: Fingerprint, keep: CandidateFilter | None = None
     ) -> list[IndexEntry]:
@@ -183,7 +184,8 @@ class FingerprintIndex:
         if entry.is_looked_up:
             for key in self._band_keys(entry.fingerprint):
                 _bucket_add(self._bands, key, entry.id)
-            _bucket_add(self._hashes, entry.fingerprint.content_hash, entry.id)
+            for content_hash in entry.exact_hashes:
+                _bucket_add(self._hashes, content_hash, entry.id)
         if not entry.is_kept:
             self._members.setdefault(entry.root, set()).add(entry.id)
         if old is None or old.seen_at_ms != entry.seen_at_ms:
@@ -257,7 +259,8 @@ class FingerprintIndex:
         if entry.is_looked_up:
             for key in self._band_keys(entry.fingerprint):
                 _bucket_remove(self._bands, key, entry.id)
-            _bucket_remove(self._hashes, entry.fingerprint.content_hash, entry.id)
+            for content_hash in entry.exact_hashes:
+                _bucket_remove(self._hashes, content_hash, entry.id)
         if not entry.is_kept:
             group = self._members.get(entry.root)
             if group is not None:

@@ -113,6 +113,17 @@ class IndexEntry:
         return self.full_hash if self.full_hash is not None else self.fingerprint.content_hash
 
     @property
+    def exact_hashes(self) -> tuple[str, ...]:
+        """The content hashes an exact copy of this article may have: without its learned
+        boilerplate and, when some was left out, with it. What a source has learned changes
+        between an article and its copy, so one text can be fingerprinted both ways (and the
+        copy may lose more: its hash over every paragraph is looked up too)."""
+        content_hash = self.fingerprint.content_hash
+        if self.full_hash is None or self.full_hash == content_hash:
+            return (content_hash,)
+        return (content_hash, self.full_hash)
+
+    @property
     def order_key(self) -> tuple[int, str]:
         return (self.event_time_ms, self.id)
 
