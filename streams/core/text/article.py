@@ -20,7 +20,11 @@ from streams.core.text.headline import split_headline, strip_site_suffix
 from streams.core.text.htmltext import DEFAULT_HTML_CONFIG, HtmlConfig
 from streams.core.text.language import DEFAULT_SAMPLE_CHARS, detect_language
 from streams.core.text.model import NormalizedArticle
-from streams.core.text.normalize import normalize_paragraphs_bounded, normalize_text_bounded
+from streams.core.text.normalize import (
+    normalize_paragraphs_bounded,
+    normalize_text_bounded,
+    word_count,
+)
 
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -83,7 +87,7 @@ def normalize_article(
         metadata=parsed.metadata,
         title_source=title_source,
         truncated=(("text",) if truncated else ()) + (("title",) if title_cut else ()),
-        word_count=sum(len(p.split()) for p in kept),
+        word_count=word_count(kept),
     )
 
 

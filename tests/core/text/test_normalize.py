@@ -17,6 +17,7 @@ from streams.core.text.normalize import (
     normalize_text,
     normalize_text_bounded,
     paragraph_key,
+    word_count,
 )
 
 
@@ -176,3 +177,29 @@ def test_fingerprint_text_keeps_exactly_letters_and_marks(text: str) -> None:
     folded = unicodedata.normalize("NFKC", text).casefold()
     spaced = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in folded)
     assert fingerprint_text([text]) == " ".join(spaced.split())
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "count"),
+    [
+        (["The cat sat on the mat."], 6),
+        (["NHK（日本放送協会）は3月に"], 11),  # NHK, six Han, は, 3, 月, に: brackets are not words
+        (["東京で会議", "Tokyo summit"], 7),
+        (["記者：山田太郎"], 6),  # the full-width colon joins no words
+        (["สวัสดีครับ ทุกคน"], 2),  # Thai counts its space-separated runs
+        (["Ⅻ — 12"], 3),  # text without Han or kana: as str.split
+    ],
+)
+def test_word_count_counts_han_and_kana_one_a_character(
+    paragraphs: list[str], count: int
+) -> None:
+    assert word_count(paragraphs) == count
+
+
+@given(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))))
+def test_word_count_is_str_split_without_han_or_kana(paragraphs: list[str]) -> None:
+    without = [p for p in paragraphs if not any(0x3005 <= ord(c) <= 0x9FFF or
+                                                   0xF900 <= ord(c) <= 0xFAFF or
+                                                   0xFF66 <= ord(c) <= 0xFF9F or
+                                                   ord(c) >= 0x20000 for c in p)]
+    assert word_count(without) == sum(len(p.split()) for p in without)
