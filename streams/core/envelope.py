@@ -90,6 +90,8 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
             strings[name] = None
         elif isinstance(value, str | int) and not isinstance(value, bool):
             strings[name] = str(value).strip() or None
+        elif name == "published_at" and isinstance(value, float):
+            strings[name] = repr(value)  # epoch seconds with a fraction (JSON has no infinity)
         else:
             raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
     article_id = strings["id"]

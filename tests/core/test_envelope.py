@@ -156,6 +156,8 @@ def test_an_id_over_its_cap_is_refused_never_cut(article_id: str) -> None:
         (orjson.dumps({"title": "x"}), "JSON envelope has no 'body' field"),
         (orjson.dumps({"body": 5}), "'body' must be a string, got int"),
         (orjson.dumps({"body": "x", "url": 1.5}), "'url' must be a string, got float"),
+        (orjson.dumps({"body": "x", "published_at": [1]}),
+         "'published_at' must be a string, got list"),
         (orjson.dumps({"body": "x", "id": "i" * 257}), "'id' is longer than 256 characters"),
         (orjson.dumps({"body": "x", "id": "a\x01"}), "'id' contains control characters"),
         (orjson.dumps({"body": "x", "big": "b" * 70_000}),
@@ -259,3 +261,9 @@ def test_legacy_plain_text_records_that_its_encoding_was_detected() -> None:
     env = parse_envelope(CP1252_QUOTE.encode("cp1252"), max_bytes=LIMIT)
     assert (env.body, env.source_encoding, env.encoding_detected) == (
         CP1252_QUOTE, "cp1252", True)
+
+
+def test_published_at_may_be_epoch_seconds_with_a_fraction() -> None:
+    env = parse_envelope(orjson.dumps({"body": "x", "published_at": 1724000000.5}),
+                         max_bytes=LIMIT)
+    assert env.published_at == "1724000000.5"

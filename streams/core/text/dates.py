@@ -17,8 +17,8 @@ from email.utils import parsedate_to_datetime
 MIN_YEAR = 1900
 MAX_YEAR = 2100
 _MAX_CHARS = 64
-# Epoch seconds or milliseconds, as producers serialise timestamps.
-_EPOCH = re.compile(r"\d{10}(?:\d{3})?")
+# Epoch seconds or milliseconds, as producers serialise timestamps (a fraction allowed).
+_EPOCH = re.compile(r"(\d{10}(?:\d{3})?)(?:\.\d{1,9})?")
 
 
 def iso_datetime(value: str | None) -> str | None:
@@ -35,8 +35,8 @@ def iso_datetime(value: str | None) -> str | None:
 
 
 def _parse(text: str) -> dt.datetime | None:
-    if _EPOCH.fullmatch(text):
-        seconds = int(text) / (1000 if len(text) == 13 else 1)
+    if (epoch := _EPOCH.fullmatch(text)) is not None:
+        seconds = float(text) / (1000 if len(epoch.group(1)) == 13 else 1)
         return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
     try:
         if len(text) == 10:
