@@ -50,6 +50,11 @@ MAX_PASSTHROUGH_BYTES = 64 * 1024
 # whitespace ones become a space.
 _CONTROL_WHITESPACE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A URL scheme: what ``url`` may carry is a web address ("https://...", or "www.example.com/a"
+# and "//example.com/a" without one); "javascript:", "data:" or "ftp:" are no article's
+# address, and a consumer that renders ``url`` as a link must not meet them.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_WEB_SCHEMES = frozenset({"http", "https"})
 # First characters of a JSON text that is not an object: array, string, number, literal.
 _JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
 
@@ -108,6 +113,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
             value = value[:limit].rstrip() or None
             truncated.append(name)
         strings[name] = value
+    strings["url"] = _web_address(strings["url"])
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
     if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
         raise InvalidEnvelopeError(
@@ -125,6 +131,18 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         extra=extra,
         truncated=tuple(truncated),
     )
+
+
+def _web_address(url: str | None) -> str | None:
+    """``url`` unless it names a scheme other than http(s), which is taken as no URL (a host
+    and port, "example.com:8080/a", has no scheme: it is kept)."""
+    scheme = _SCHEME.match(url) if url else None
+    if scheme is None or scheme.group(1).lower() in _WEB_SCHEMES:
+        return url
+    after = url[scheme.end():]  # "example.com:8080/a": a port, not a scheme
+    if "." in scheme.group(1) and after[:1].isdigit():
+        return url
+    return None
 
 
 def _without_controls(value: str | None) -> str | None:

@@ -267,3 +267,23 @@ def test_published_at_may_be_epoch_seconds_with_a_fraction() -> None:
     env = parse_envelope(orjson.dumps({"body": "x", "published_at": 1724000000.5}),
                          max_bytes=LIMIT)
     assert env.published_at == "1724000000.5"
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://example.com/a", "https://example.com/a"),
+        ("HTTP://example.com/a", "HTTP://example.com/a"),
+        ("www.example.com/a", "www.example.com/a"),  # no scheme: a web address all the same
+        ("//example.com/a", "//example.com/a"),
+        ("example.com:8080/a", "example.com:8080/a"),  # a host and port, not a scheme
+        ("javascript:alert(1)", None),
+        ("JavaScript:alert(1)", None),
+        ("data:text/html,<script>x</script>", None),
+        ("ftp://example.com/a", None),
+        ("mailto:desk@example.com", None),
+    ],
+)
+def test_a_url_that_is_no_web_address_is_taken_as_none(url: str, kept: str | None) -> None:
+    env = parse_envelope(orjson.dumps({"body": "x", "url": url}), max_bytes=LIMIT)
+    assert env.url == kept
