@@ -59,6 +59,12 @@ class EmptyBodyError(InputError):
     code = "empty_body"
 
 
+class UnsupportedFormatError(InputError):
+    """Raised when the body is a document of many articles (an RSS or Atom feed), not one."""
+
+    code = "unsupported_format"
+
+
 class ExtractionError(InputError):
     """Raised when an HTML body cannot be parsed or yields no main text."""
 

@@ -414,6 +414,15 @@ CASES: tuple[Case, ...] = (
     Case("gzip_bytes", const(gzip.compress(GOOD.encode() * 10)), DeadLetter("binary_content")),
     Case("png_bytes", const(_PNG), DeadLetter("binary_content")),
     Case("jpeg_bytes", const(_JPEG), DeadLetter("binary_content")),
+    # -- feeds: many articles in one message ---------------------------------------------
+    Case("rss_feed", const(b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>G'
+                           b"</title><item><title>A</title><description>" + GOOD.encode()
+                           + b"</description></item></channel></rss>"),
+         DeadLetter("unsupported_format")),
+    Case("atom_feed_in_an_envelope",
+         env(body='<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>A</title>'
+                  f"<content>{GOOD}</content></entry></feed>"),
+         DeadLetter("unsupported_format")),
     # -- hostile HTML ------------------------------------------------------------------
     # libxml2 stops at 256 levels and drops the rest: refused rather than silently cut.
     Case("html_bomb_80k_divs", _html_bomb, DeadLetter("extraction_failed"), time_bound_s=10.0),

@@ -21,7 +21,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from streams.core.errors import EmptyBodyError
+from streams.core.errors import EmptyBodyError, UnsupportedFormatError
 from streams.core.text import htmltext
 from streams.core.text.metadata import EMPTY_METADATA, PageMetadata
 
@@ -199,6 +199,22 @@ def _has_fragment_tags(body: str) -> bool:
     return False
 
 
+# The root element of a feed, after an XML declaration, processing instructions, comments
+# and a doctype: RSS 2.0 and 0.9x, RSS 1.0 (RDF) and Atom.
+_FEED_ROOT = re.compile(
+    r"\A[\s\ufeff]*(?:<\?[^>]{0,500}\?>\s*|<!--.{0,2000}?-->\s*|<!DOCTYPE[^>]{0,500}>\s*){0,10}"
+    r"<(rss|rdf:RDF|feed)\b", re.DOTALL | re.IGNORECASE,
+)
+
+
+def feed_kind(body: str) -> str | None:
+    """"RSS" or "Atom" when ``body`` is a feed (a list of articles), else None."""
+    root = _FEED_ROOT.match(body[:8192])
+    if root is None:
+        return None
+    return "Atom" if root.group(1).lower() == "feed" else "RSS"
+
+
 def parse_body(
     body: str,
     content_type: str | None = None,
@@ -208,6 +224,11 @@ def parse_body(
     body = clean_input(body)
     if not body.strip():
         raise EmptyBodyError("body is empty or whitespace only")
+    if (kind := feed_kind(body)) is not None:
+        # One raw message is one article with one verdict: a feed's items are many.
+        raise UnsupportedFormatError(
+            f"body is an {kind} feed, not an article: publish each of its items (its link or "
+            "its content) as a message of its own")
     date, start = leading_date(body)
     if not start:
         return _parse_as(_detect_inner(body, content_type), body, config)

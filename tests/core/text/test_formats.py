@@ -7,9 +7,15 @@ import time
 
 import pytest
 
-from streams.core.errors import EmptyBodyError, ExtractionError, InputError
+from streams.core.errors import (
+    EmptyBodyError,
+    ExtractionError,
+    InputError,
+    UnsupportedFormatError,
+)
 from streams.core.text.formats import (
     detect_format,
+    feed_kind,
     leading_date,
     parse_body,
     split_plain_paragraphs,
@@ -153,3 +159,23 @@ def test_export_seams_split_where_the_export_glued() -> None:
         "He left.\u201d", "She said on Friday. It ended.\u201d", "\u201cNext says",
         "Hamas Gaza?", "Gaza ceasefire",
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>', "RSS"),
+        ('\ufeff  <?xml version="1.0"?><?xml-stylesheet href="s.xsl"?><!-- generated -->\n'
+         '<feed xmlns="http://www.w3.org/2005/Atom"><entry>', "Atom"),
+        ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">', "RSS"),
+        ("<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\">\n<rss>", "RSS"),
+        ("<html><body><p>Our RSS feed: <feed> is a tag here</p></body></html>", None),
+        ("Feeding the city: <rss> is not at the start", None),
+        ('<?xml version="1.0"?><nitf><body><p>A wire story.</p></body></nitf>', None),
+    ],
+)
+def test_feeds_are_told_from_articles_by_their_root_element(body: str, kind: str | None) -> None:
+    assert feed_kind(body) == kind
+    if kind is not None:
+        with pytest.raises(UnsupportedFormatError, match=f"an {kind} feed, not an article"):
+            parse_body(body)
