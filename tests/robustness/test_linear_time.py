@@ -18,7 +18,15 @@ import orjson
 import pytest
 
 from streams.core.envelope import parse_envelope
-from streams.core.text import article, boilerplate, formats, htmltext, language, normalize
+from streams.core.text import (
+    article,
+    boilerplate,
+    formats,
+    htmltext,
+    language,
+    markdown,
+    normalize,
+)
 
 MIB = 1 << 20
 BOUND_S = 1.0
@@ -81,6 +89,18 @@ STEPS: dict[str, Step] = {
         formats.detect_format, lambda: (("<a " + " " * 600) * (MIB // 603),)
     ),
     "tag probe: page pattern": Step(formats.detect_format, lambda: ("<!doctype" + " " * MIB,)),
+    "feed probe: a processing instruction that never closes": Step(
+        formats.feed_kind, lambda: ("<?" + "x" * MIB,)),
+    "Markdown probe: constructs that never close": Step(
+        markdown.looks_like_markdown,
+        lambda: ("**a" + "[" * (markdown.MAX_MARKDOWN_CHARS // 2) + "]("
+                 + "*" * (markdown.MAX_MARKDOWN_CHARS // 2 - 10),)),
+    # markdown-it-py is linear and pure Python (~7 us a character here): the cap on what is
+    # rendered bounds it, measured 0.9 s at 128 KiB.
+    "Markdown rendering: unclosed brackets at the cap": Step(
+        formats.parse_body, lambda: ("# T\n\n**a** " + "[" * (markdown.MAX_MARKDOWN_CHARS - 20),),
+        bound_s=3.0,
+    ),
     "entities": Step(formats.split_plain_paragraphs, lambda: ("&a" + "b" * MIB,)),
     "blank-line split": Step(formats.split_plain_paragraphs, lambda: ("\n" + " " * MIB + "x",)),
     **{

@@ -23,12 +23,18 @@ from dataclasses import dataclass
 
 from streams.core.errors import EmptyBodyError, UnsupportedFormatError
 from streams.core.text import htmltext
+from streams.core.text.markdown import (
+    MAX_MARKDOWN_CHARS,
+    looks_like_markdown,
+    render_markdown,
+)
 from streams.core.text.metadata import EMPTY_METADATA, PageMetadata
 
 FORMAT_TEXT = "text"
 FORMAT_HTML_FRAGMENT = "html_fragment"
 FORMAT_HTML_PAGE = "html_page"
 FORMAT_DELIMITED = "delimited_export"
+FORMAT_MARKDOWN = "markdown"
 DATE_PREFIX = "date_prefixed_"
 
 
@@ -184,6 +190,9 @@ def _detect_inner(body: str, content_type: str | None) -> str:
         return FORMAT_TEXT
     if _PAGE_RE.search(head):
         return FORMAT_HTML_PAGE
+    if (kind == "text/markdown" and len(body) <= MAX_MARKDOWN_CHARS) or (
+            kind != "text/html" and looks_like_markdown(body)):
+        return FORMAT_MARKDOWN
     if kind == "text/html" or _has_fragment_tags(body):
         return FORMAT_HTML_FRAGMENT
     return FORMAT_TEXT
@@ -259,6 +268,10 @@ def _parse_as(fmt: str, body: str, config: htmltext.HtmlConfig) -> ParsedBody:
     if fmt == FORMAT_HTML_FRAGMENT:
         frag = htmltext.strip_fragment(body, config)
         return ParsedBody(fmt, None, None, frag.paragraphs, frag.outlinks)
+    if fmt == FORMAT_MARKDOWN:
+        title, rendered = render_markdown(body)
+        frag = htmltext.strip_fragment(rendered, config)
+        return ParsedBody(fmt, title, None, frag.paragraphs, frag.outlinks)
     return ParsedBody(FORMAT_TEXT, None, None, split_plain_paragraphs(body), ())
 
 

@@ -16,7 +16,7 @@ class NormalizedArticle:
     with a blank line. Fields a JSON envelope provides win over these (the caller merges).
     """
 
-    format: str  # "text" | "html_fragment" | "html_page" | "delimited_export" | ...
+    format: str  # "text" | "html_fragment" | "html_page" | "markdown" | "delimited_export" | ...
     title: str | None
     published_at: str | None  # ISO 8601, date or date-time
     outlinks: tuple[str, ...]
