@@ -112,6 +112,12 @@ _NOT_NAMES = frozenset(
         "thursday", "friday", "saturday", "sunday", "by", "and", "admin", "none", "null",
     }
 )
+# A photo credit ("Photo: Jane Doe", "Foto: dpa", "Фото из Инстаграма ...") names who took or
+# owns the picture, not who wrote the article: pages mark it up as an author too.
+_PHOTO_CREDIT = re.compile(
+    r"^(?:photo(?:graph)?s?|pictures?|images?|foto(?:grafie|s)?|bild(?:er)?|фото)(?:[\s:/|-]|$)",
+    re.IGNORECASE,
+)
 # Labels that byline blocks and author meta tags hold instead of a name (seen on WCXB
 # article pages: "Written By", "View more posts", "undefined").
 _LABELS = frozenset(
@@ -263,7 +269,12 @@ def _itemprop_elements(
         if prop not in wanted:
             continue
         names = el.xpath(".//*[@itemprop='name']") if prop == "author" else []
-        yield prop, names[0] if names else el
+        if names:
+            yield prop, names[0]
+        elif prop != "author" or el.get("itemscope") is None:
+            # An author item without a name is an author box: its text is a photo, a bio and
+            # links ("Shivya NathHi there! I'm Shivya, and I started this travel blog").
+            yield prop, el
 
 
 def _canonical_link(root: lxml.html.HtmlElement) -> str | None:
@@ -498,7 +509,8 @@ def split_authors(value: str) -> list[str]:
     two), so "Smith, John" stays one name.
     """
     text = clean_text(value)
-    if not text or text[:8].lower().startswith(("http://", "https://")) or "/" in text[:1]:
+    if (not text or text[:8].lower().startswith(("http://", "https://")) or "/" in text[:1]
+            or _PHOTO_CREDIT.match(text)):
         return []
     text = _WS.sub(" ", _URL_IN_NAME.sub(" ", _BY.sub("", _DATED_BY.sub("", text)))).strip()
     parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]

@@ -143,6 +143,14 @@ def test_microdata_dates_and_author() -> None:
     assert (got.published_at, got.authors) == ("2024-03-11T07:45:00-05:00", ("Ellen Marsh",))
 
 
+def test_a_microdata_author_box_without_a_name_gives_no_author_but_a_plain_one_does() -> None:
+    box = ('<div itemprop="author" itemscope itemtype="http://schema.org/Person"><img alt="E">'
+           "<p>Ellen MarshHi there! I'm Ellen, and I started this blog back in 2012.</p></div>")
+    assert meta_of(page("", BODY.replace("<h1>", box + "<h1>"))).authors == ()
+    plain = '<span itemprop="author">Ellen Marsh</span>'
+    assert meta_of(page("", BODY.replace("<h1>", plain + "<h1>"))).authors == ("Ellen Marsh",)
+
+
 def test_keywords_meta_is_a_comma_separated_list() -> None:
     head = '<meta name="news_keywords" content="flooding, harbour , , council">'
     assert meta_of(page(head)).tags == ("flooding", "harbour", "council")
@@ -243,6 +251,14 @@ def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str 
         ("Audiophile On", ["Audiophile On"]),
         ("Brian May Reporter", ["Brian May"]),
         ("jrobison", ["jrobison"]),
+        # a photo credit names the photographer or the picture's owner, not the writer
+        ("Photo: Jane Doe", []),
+        ("Photograph by Jane Doe/Reuters", []),
+        ("Foto: dpa", []),
+        ("Фото из Инстаграма Лукаша Подольски", []),
+        ("Images", []),
+        ("Imogen Poots", ["Imogen Poots"]),
+        ("Fotini Papadopoulou", ["Fotini Papadopoulou"]),
         ("Jean-Luc Picard", ["Jean-Luc Picard"]),
     ],
 )
