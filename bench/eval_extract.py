@@ -462,7 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "traf_fast": lambda: trafilatura_extractor(fast=True),
         "traf_benchmark": lambda: trafilatura_extractor(include_comments=False),
     }
-    extractors = {name: known[name]() for name in args.extractors.split(",") if name}
+    names = [name for name in args.extractors.split(",") if name]
+    if unknown := [name for name in names if name not in known]:
+        parser.error(f"--extractors: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    extractors = {name: known[name]() for name in names}
     extractors.update(variant(spec) for spec in args.variant)
     print(f"trafilatura {trafilatura.__version__}; data {data}; shingle F1 target {TARGET_F1}")
     report = {}
