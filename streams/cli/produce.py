@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -75,12 +76,31 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     return orjson.dumps({**parsed, "source": source})
 
 
+def check_paths(paths: Sequence[str]) -> None:
+    """Refuse the whole command when any path cannot be read, before anything is sent: a
+    partial send makes the corrected re-run send the good files twice."""
+    problems = [problem for path in paths if (problem := _path_problem(path))]
+    if problems:
+        raise ConfigError("; ".join(problems) + " (nothing sent)")
+
+
+def _path_problem(path: str) -> str | None:
+    if path == "-":
+        return None
+    file = Path(path)
+    if file.is_dir():
+        return f"{path}: is a directory"
+    if not file.exists():
+        return f"{path}: no such file"
+    if not os.access(file, os.R_OK):
+        return f"{path}: not readable (permission denied)"
+    return None
+
+
 def _read(path: str) -> tuple[bytes, str]:
     if path == "-":
         return sys.stdin.buffer.read(), "stdin"
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"{path}: no such file")
     return file.read_bytes(), file.name
 
 
@@ -93,6 +113,7 @@ def run_produce(
     raw: bool = False,
     source: str | None = None,
 ) -> int:
+    check_paths(paths)
     if settings.embedded:
         raise ConfigError(
             "KAFKA_BOOTSTRAP_SERVERS is not set: start a broker (ingest broker) and point "

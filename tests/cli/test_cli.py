@@ -9,10 +9,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kafka import TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
-from tests.harness import SAMPLES, Worker, collect
+from tests.harness import SAMPLES, Worker, collect, true_end_offsets
 
 pytestmark = pytest.mark.broker
 
@@ -82,6 +83,28 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     [dup] = [orjson.loads(line) for line in dups.stdout.splitlines()]
     # No --source and no URL: no source (duplicate records carry no passthrough fields).
     assert (dup["source"], dup["match"]) == (None, "exact")
+
+
+def raw_end_offsets(broker: EmbeddedBroker, partitions: int = 4) -> list[int]:
+    settings = broker_settings(broker, partitions=partitions)
+    ends = true_end_offsets(settings, [TopicPartition(settings.topic_raw, p)
+                                       for p in range(partitions)])
+    return [ends[TopicPartition(settings.topic_raw, p)] for p in range(partitions)]
+
+
+def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
+    folder.mkdir()
+    result = ingest("produce", str(SAMPLES[0]), str(missing), str(SAMPLES[1]), str(folder),
+                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        f"ingest: error [invalid_setting]: {missing}: no such file; {folder}: is a directory "
+        "(nothing sent)\n")
+    assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
 def kept_origin(records: list[dict[str, object]], file: str) -> str:
