@@ -97,6 +97,19 @@ def _path_problem(path: str) -> str | None:
     return None
 
 
+def check_partition(partition: int, topic: str, partitions: set[int] | None) -> None:
+    """Refuse a ``--partition`` that ``topic`` does not have (kafka-python raises a bare
+    ValueError from the first send)."""
+    if partitions and partition in partitions:
+        return
+    if not partitions:
+        raise ConfigError(f"--partition {partition}: the broker reports no partitions of {topic}")
+    low, high = min(partitions), max(partitions)
+    held = (f"{low}-{high}" if len(partitions) == high - low + 1
+            else ", ".join(map(str, sorted(partitions))))
+    raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
+
+
 def _read(path: str) -> tuple[bytes, str]:
     if path == "-":
         return sys.stdin.buffer.read(), "stdin"
@@ -125,6 +138,8 @@ def run_produce(
     target = topic or settings.topic_raw
     sent = skipped = 0
     try:
+        if partition is not None:
+            check_partition(partition, target, producer.partitions_for(target))
         for path in paths:
             data, name = _read(path)
             try:

@@ -107,6 +107,20 @@ def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory(
     assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
+@pytest.mark.parametrize("partition", ["99", "-1"])
+def test_produce_to_a_partition_the_topic_lacks_sends_nothing(
+    broker: EmbeddedBroker, partition: str,
+) -> None:
+    raw_end_offsets(broker)  # creates the topics, 4 partitions each
+    result = ingest("produce", "--partition", partition, str(SAMPLES[0]),
+                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == (
+        f"ingest: error [invalid_setting]: --partition {partition}: articles.raw has "
+        "partitions 0-3\n")
+    assert raw_end_offsets(broker) == [0, 0, 0, 0]
+
+
 def kept_origin(records: list[dict[str, object]], file: str) -> str:
     [record] = [r for r in records if r.get("extra") == {"file": file}]
     origin = record["origin"]
