@@ -41,7 +41,13 @@ from streams.shell.collector import collect_less_often
 from streams.shell.config import core_config
 from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
-from streams.shell.lifecycle import BrokerWatchdog, FatalState, fatal_handler, register_watchdog
+from streams.shell.lifecycle import (
+    BrokerWatchdog,
+    FatalState,
+    fatal_handler,
+    interruptible_worker,
+    register_watchdog,
+)
 from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pages import is_ready, register_pages
 from streams.shell.pool import PreparePool
@@ -152,7 +158,9 @@ def build_worker_app(
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     connection = KafkaConnection.from_settings(settings)
-    app = create_app(settings, connection)
+    # The given state also learns of a Ctrl-C (exit code 130).
+    app = create_app(settings, connection,
+                     worker=interruptible_worker(fatal) if fatal is not None else None)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from streams.kafka.broker import EmbeddedBroker, free_port
 from streams.shell.worker import faust_log_level
 from tests.conftest import broker_settings
-from tests.harness import Worker
+from tests.harness import Worker, wait_for
 
 
 def ingest_worker(*args: str) -> subprocess.CompletedProcess[str]:
@@ -71,3 +72,28 @@ def test_options_override_the_environment_on_a_real_worker(
         code = worker.stop()
     assert code == 0
     assert "[DEBUG]" in Path(str(worker.log_path)).read_text(errors="replace")
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("to_group", [False, True], ids=["kill-pid", "ctrl-c-to-the-group"])
+def test_ctrl_c_right_after_ready_stops_gracefully_with_130_and_no_traceback(
+    broker: EmbeddedBroker, tmp_path: Path, to_group: bool,
+) -> None:
+    # A pool of two, whatever this host's cores: its children are still loading now.
+    worker = Worker(broker_settings(broker), tmp_path / "w", extra_env={"INGEST_PROCESSES": "2"})
+    worker.start(wait=False)
+    try:
+        assert worker.process is not None
+        wait_for(lambda: worker.get("/readyz")[0] == 200, "/readyz 200", timeout_s=60)
+        if to_group:  # a terminal's Ctrl-C reaches the worker and its pool processes
+            os.killpg(worker.process.pid, signal.SIGINT)
+        else:
+            worker.process.send_signal(signal.SIGINT)
+        code = worker.process.wait(timeout=60)
+    finally:
+        worker.kill()
+    log = worker.log_tail(1_000_000)
+    assert code == 130, log[-3000:]
+    assert "Traceback" not in log
+    assert "BrokenPipeError" not in log
+    assert "Signal received: 2 (2)" in log  # the graceful stop, as on SIGTERM
