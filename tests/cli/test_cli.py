@@ -85,6 +85,28 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     assert (dup["source"], dup["match"]) == (None, "exact")
 
 
+def test_produce_source_reaches_the_record_of_a_latin_1_file(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    settings = broker_settings(broker, partitions=1)
+    text = SAMPLES[0].read_text().replace("“", '"').replace("”", '"').replace("’", "'")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(text.encode("latin-1", errors="replace"))
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    result = ingest("produce", "--source", "wire", str(latin), env=env)
+    assert result.stdout.decode() == "sent 1 message to articles.raw\n", result.stderr
+    worker = Worker(settings, tmp_path / "w").start()
+    try:
+        tail = ingest("tail", "enriched", "--from-beginning", "-n", "1", env=env, timeout=60)
+    finally:
+        worker.stop()
+    [record] = [orjson.loads(line) for line in tail.stdout.splitlines()]
+    # Before, the bytes went verbatim: source null, no file; the worker's detector named
+    # the encoding in source_encoding. Now the envelope is UTF-8 and names it itself.
+    assert (record["source"], record["extra"], record["source_encoding"]) == (
+        "wire", {"file": "latin.txt", "file_encoding": "cp1252"}, "utf-8")
+
+
 def raw_end_offsets(broker: EmbeddedBroker, partitions: int = 4) -> list[int]:
     settings = broker_settings(broker, partitions=partitions)
     ends = true_end_offsets(settings, [TopicPartition(settings.topic_raw, p)
