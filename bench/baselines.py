@@ -149,7 +149,7 @@ def datasketch_dedup(config: CoreConfig, worker: str) -> Deduplicator:
 
 
 def run_datasketch_worker(settings: Settings) -> int:
-    return run_worker(settings, [], dedup_factory=datasketch_dedup)
+    return run_worker(settings, dedup_factory=datasketch_dedup)
 
 
 # -- the profiled worker ----------------------------------------------------------------------
@@ -180,7 +180,7 @@ def run_profiled_worker(settings: Settings, out: Path, skip: int, count: int) ->
 
     Deduplicator.decide = decide  # type: ignore[method-assign]
     try:
-        return run_worker(settings, [])
+        return run_worker(settings)
     finally:
         if profiler.is_running:
             profiler.stop()

@@ -61,6 +61,7 @@ class Worker:
     name: str = "w1"
     web_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # ingest worker's options
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -81,7 +82,7 @@ class Worker:
         self.log_path = self.data_dir.parent / f"{self.name}-{time.time_ns()}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = spawn(
-            [sys.executable, "-m", "streams.cli.main", "worker"],
+            [sys.executable, "-m", "streams.cli.main", "worker", *self.args],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:

@@ -22,6 +22,19 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+WORKER_ENVIRONMENT = """\
+main environment variables (all of them: README, Settings):
+  KAFKA_BOOTSTRAP_SERVERS  host:port[,...]; unset: start an embedded Tansu broker
+                           (in-memory, development only)
+  INGEST_DATA_DIR          local state: index snapshots, spill files (.ingest-data)
+  INGEST_PROCESSES         prepare processes (-1: one per usable core, 0: none)
+  INGEST_LOG_FORMAT        text or json
+exit codes: 0 stopped (SIGTERM), 130 stopped by Ctrl-C (the same graceful stop),
+1 crashed, 2 could not start, 3 broker lost, 5 an output and its dead letter both refused
+"""
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bootstrap-servers",
@@ -39,12 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser(
         "worker",
-        help="run a Faust worker (embedded broker when KAFKA_BOOTSTRAP_SERVERS is unset)",
-        description="Run a Faust worker. Arguments after the known ones are passed to Faust's "
-        "worker command (e.g. -l info, --web-port 6067).",
-        add_help=False,
+        help="run a worker (embedded broker when KAFKA_BOOTSTRAP_SERVERS is unset)",
+        description="Run a worker: consume the raw topic, publish enriched, duplicate and\n"
+        "dead-letter records, serve /metrics, /healthz and /readyz. Settings come from\n"
+        "the environment (README, Settings); these options override their variables.",
+        epilog=WORKER_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    worker.add_argument("--help", action="store_true")  # -h is Faust's --web-host
+    worker.add_argument("-l", "--loglevel", choices=LOG_LEVELS, metavar="LEVEL",
+                        help=f"{', '.join(LOG_LEVELS)} (default: INGEST_LOG_LEVEL, else info)")
+    worker.add_argument("--web-port", type=int, metavar="PORT",
+                        help="HTTP port of /metrics, /healthz, /readyz "
+                             "(default: INGEST_WEB_PORT, else 6066)")
+    worker.add_argument("--web-host", metavar="HOST",
+                        help="address that port binds to (default: INGEST_WEB_HOST, "
+                             "else 127.0.0.1)")
 
     demo = sub.add_parser("demo", help="zero-configuration demo on the bundled sample articles")
     demo.add_argument("--timeout", type=float, default=120.0, help="give up after S seconds")
@@ -75,14 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     broker = sub.add_parser("broker", help="run the embedded Tansu broker in the foreground")
     broker.add_argument("--port", type=int, default=9092)
+    for command in sub.choices.values():  # its own usage line when refusing an option
+        command.set_defaults(command_parser=command)
     return parser
 
 
-def _dispatch(args: argparse.Namespace, rest: list[str], settings: Settings) -> int:
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "worker":
         from streams.shell.worker import run_worker
 
-        return run_worker(settings, [*rest, "--help"] if args.help else rest)
+        return run_worker(settings)
     if args.command == "demo":
         from streams.cli.demo import run_demo
 
@@ -105,19 +129,24 @@ def _dispatch(args: argparse.Namespace, rest: list[str], settings: Settings) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "worker":
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    # Every option is known here, the worker's too: a wrong one is refused before a broker
+    # or Faust starts.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     # SIGTERM unwinds like Ctrl-C, so every command stops the processes it started. The
     # worker's Faust loop installs its own handler while it runs (a graceful stop, exit 0).
     with stop_on_sigterm():
         try:
             settings = settings_mod.load(
-                kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None)
+                kafka_bootstrap_servers=getattr(args, "bootstrap_servers", None),
+                log_level=getattr(args, "loglevel", None),
+                web_port=getattr(args, "web_port", None),
+                web_host=getattr(args, "web_host", None),
             )
             check_connection(settings)
             configure_logging(settings)
-            return _dispatch(args, rest, settings)
+            return _dispatch(args, settings)
         except IngestError as exc:
             print(f"ingest: error [{exc.code}]: {exc.detail}", file=sys.stderr)
             return EXIT_CANNOT_START

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import orjson
 from kafka.errors import MessageSizeTooLargeError
 
-from streams.core.errors import ConfigError
+from streams.core.decoding import DecodedText, decode_bytes
+from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
 from streams.settings import Settings
@@ -38,7 +40,8 @@ def messages_from_bytes(
     line is one message, a malformed one included, which the worker dead-letters as
     ``invalid_envelope`` (one bad line of an export must not turn the file into one article).
     A given ``source`` also fills the envelopes that name none; one that names its own
-    keeps it.
+    keeps it. A text or HTML file that is not UTF-8 is decoded first (:func:`file_text`) and
+    wrapped the same way; bytes that are not text go verbatim.
     """
     if raw:
         yield data
@@ -51,11 +54,55 @@ def messages_from_bytes(
     if len(lines) > 1 and all(line.lstrip().startswith(b"{") for line in lines):
         yield from (_with_source(line.strip(), source) for line in lines)
         return
-    body = data.decode("utf-8", errors="strict") if data else ""
-    envelope = {"body": body, "file": name}
+    text = file_text(data)
+    if text is None:
+        yield data
+        return
+    envelope = {"body": text.text, "file": name}
+    if text.encoding not in UTF8_CODECS:
+        envelope["file_encoding"] = text.encoding
     if source:
         envelope["source"] = source
     yield orjson.dumps(envelope)
+
+
+UTF8_CODECS = ("utf-8", "utf-8-sig")
+
+
+def file_text(data: bytes) -> DecodedText | None:
+    """A text or HTML file's text, decoded as the worker decodes a raw value (a byte-order
+    mark, UTF-8, the page's declared charset, a detector), or None for bytes to send
+    verbatim: binary or undecidable ones, which the worker dead-letters (``binary_content``,
+    ``not_utf8``), and JSON envelopes in UTF-16 or UTF-32, which it decodes itself.
+
+    Decoded here, not by the worker, so that a file in a legacy charset is wrapped like a
+    UTF-8 one and keeps ``file`` and ``--source``. The envelope then is UTF-8, which is what
+    records' ``source_encoding`` describes; the file's own codec travels as the passthrough
+    ``file_encoding``.
+    """
+    if not data:
+        return DecodedText("", "utf-8")
+    try:
+        decoded = decode_bytes(data)
+    except (BinaryContentError, NotUtf8Error):
+        return None
+    if decoded.encoding not in UTF8_CODECS and _holds_envelopes(decoded.text):
+        return None
+    return decoded
+
+
+def _holds_envelopes(text: str) -> bool:
+    """Whether decoded text is a JSON envelope or JSON Lines (the byte checks above see
+    neither in UTF-16 or UTF-32)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            if isinstance(orjson.loads(stripped), dict):
+                return True
+        except orjson.JSONDecodeError:
+            pass
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    return len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines)
 
 
 def _with_source(envelope: bytes, source: str | None) -> bytes:
@@ -75,12 +122,44 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     return orjson.dumps({**parsed, "source": source})
 
 
+def check_paths(paths: Sequence[str]) -> None:
+    """Refuse the whole command when any path cannot be read, before anything is sent: a
+    partial send makes the corrected re-run send the good files twice."""
+    problems = [problem for path in paths if (problem := _path_problem(path))]
+    if problems:
+        raise ConfigError("; ".join(problems) + " (nothing sent)")
+
+
+def _path_problem(path: str) -> str | None:
+    if path == "-":
+        return None
+    file = Path(path)
+    if file.is_dir():
+        return f"{path}: is a directory"
+    if not file.exists():
+        return f"{path}: no such file"
+    if not os.access(file, os.R_OK):
+        return f"{path}: not readable (permission denied)"
+    return None
+
+
+def check_partition(partition: int, topic: str, partitions: set[int] | None) -> None:
+    """Refuse a ``--partition`` that ``topic`` does not have (kafka-python raises a bare
+    ValueError from the first send)."""
+    if partitions and partition in partitions:
+        return
+    if not partitions:
+        raise ConfigError(f"--partition {partition}: the broker reports no partitions of {topic}")
+    low, high = min(partitions), max(partitions)
+    held = (f"{low}-{high}" if len(partitions) == high - low + 1
+            else ", ".join(map(str, sorted(partitions))))
+    raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
+
+
 def _read(path: str) -> tuple[bytes, str]:
     if path == "-":
         return sys.stdin.buffer.read(), "stdin"
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"{path}: no such file")
     return file.read_bytes(), file.name
 
 
@@ -93,6 +172,7 @@ def run_produce(
     raw: bool = False,
     source: str | None = None,
 ) -> int:
+    check_paths(paths)
     if settings.embedded:
         raise ConfigError(
             "KAFKA_BOOTSTRAP_SERVERS is not set: start a broker (ingest broker) and point "
@@ -104,18 +184,15 @@ def run_produce(
     target = topic or settings.topic_raw
     sent = skipped = 0
     try:
+        if partition is not None:
+            check_partition(partition, target, producer.partitions_for(target))
         for path in paths:
             data, name = _read(path)
-            try:
-                messages = list(messages_from_bytes(data, name, raw=raw, source=source))
-                # Only JSON Lines give several messages, and only they are not checked
-                # (a single message is a checked object, a wrapped body or --raw).
-                malformed = sum(1 for value in messages if not _is_json_object(value)
-                                ) if len(messages) > 1 else 0
-            except UnicodeDecodeError:
-                # Not UTF-8 (a legacy charset, or not text): verbatim, so that the worker
-                # decodes it by its declared charset or a detector (or dead-letters it).
-                messages, malformed = [data], 0
+            messages = list(messages_from_bytes(data, name, raw=raw, source=source))
+            # Only JSON Lines give several messages, and only they are not checked
+            # (a single message is a checked object, a wrapped body or --raw).
+            malformed = sum(1 for value in messages if not _is_json_object(value)
+                            ) if len(messages) > 1 else 0
             if malformed:
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from streams.core.clock import SYSTEM_CLOCK, Clock
 from streams.core.errors import BrokerUnavailableError, ConfigError
@@ -54,6 +58,24 @@ def free_port() -> int:
         return port
 
 
+# How much of Tansu's output an early exit quotes; its tracing lines carry colour codes.
+OUTPUT_TAIL_BYTES = 4096
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """ConfigError when ``host:port`` cannot be bound (another broker or program has it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As Tansu binds (tokio sets SO_REUSEADDR): a port only in TIME_WAIT is free to it.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port {port} on {host} is in use") from None
+            raise ConfigError(f"port {port} on {host} cannot be bound: {exc.strerror}") from None
+
+
 def wait_for_port(
     host: str,
     port: int,
@@ -87,14 +109,21 @@ class EmbeddedBroker:
         self.port = port or free_port()
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
+        self._output: IO[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
+        # Before Tansu, because the port answering is how we learn that Tansu listens: with
+        # the port taken, the other listener answered, and Tansu 0.6.0 logged AddrInUse and
+        # exited 0 unnoticed (README, Running on Tansu).
+        check_port_free(self.port)
         url = f"tcp://127.0.0.1:{self.port}"
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        # Kept open to read Tansu's last words if it exits early; it writes little (errors).
+        self._output = (open(self.log_path, "a+b") if self.log_path  # noqa: SIM115
+                        else tempfile.TemporaryFile())  # noqa: SIM115
         # Killed by the kernel if we die first (streams/kafka/process.py).
         self._process = process.spawn(
             [
@@ -104,25 +133,36 @@ class EmbeddedBroker:
                 "--advertised-listener-url", url,
                 "--storage-engine", "memory://tansu/",
             ],
-            stdout=out,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
         )
-        if not isinstance(out, int):
-            out.close()  # the child has its own copy
         try:
             wait_for_port("127.0.0.1", self.port, timeout_s, alive=lambda: self.running)
+            if not self.running:
+                raise BrokerUnavailableError(f"the process meant to listen on {self.bootstrap} "
+                                             "exited")
         except BrokerUnavailableError as exc:
             code = self._process.poll()
-            self.stop()
             if code is None:
+                self.stop()
                 raise
-            where = f"; its output is in {self.log_path}" if self.log_path else ""
-            raise BrokerUnavailableError(
-                f"the embedded Tansu broker exited with code {code} before listening on "
-                f"{self.bootstrap} (port taken?){where}"
-            ) from exc
+            detail = (f"the embedded Tansu broker exited with code {code} before listening on "
+                      f"{self.bootstrap}{self.output_tail()}")
+            self.stop()
+            raise BrokerUnavailableError(detail) from exc
         log.info("embedded Tansu broker listening on %s (in-memory storage)", self.bootstrap)
         return self
+
+    def output_tail(self, lines: int = 6) -> str:
+        """Tansu's last output lines, as the end of a message ("" when it wrote none)."""
+        if self._output is None:
+            return ""
+        fd = self._output.fileno()
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, min(size, OUTPUT_TAIL_BYTES), max(0, size - OUTPUT_TAIL_BYTES))
+        text = _ANSI_ESCAPE.sub("", tail.decode("utf-8", "replace"))
+        last = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+        return "; its last output:\n  " + "\n  ".join(last) if last else ""
 
     @property
     def running(self) -> bool:
@@ -139,10 +179,12 @@ class EmbeddedBroker:
             self._process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        process.stop(self._process, grace_s=5.0)
-        self._process = None
+        if self._process is not None:
+            process.stop(self._process, grace_s=5.0)
+            self._process = None
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
     def wait(self) -> int:
         assert self._process is not None
@@ -350,7 +392,8 @@ def broker_for(settings: Settings) -> Iterator[Settings]:
 
 
 def run_broker(port: int) -> int:
-    """``ingest broker``: Tansu in the foreground until Ctrl-C or SIGTERM, then stopped."""
+    """``ingest broker``: Tansu in the foreground until Ctrl-C or SIGTERM, then stopped (exit
+    0); exit 1 when Tansu exits on its own."""
     broker = EmbeddedBroker(port)
     with process.stop_on_sigterm():
         try:
@@ -358,7 +401,12 @@ def run_broker(port: int) -> int:
             print(f"embedded Tansu broker on {broker.bootstrap} "
                   "(in-memory: topics vanish on exit)")
             print(f"export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}", flush=True)
-            return broker.wait()
+            code = broker.wait()
+            # Nobody asked it to stop: a crash, or a port taken between the check and its bind.
+            print(f"ingest: error [broker_unavailable]: the embedded Tansu broker on "
+                  f"{broker.bootstrap} exited on its own with code {code}{broker.output_tail()}",
+                  file=sys.stderr)
+            return 1
         except (KeyboardInterrupt, process.Terminated):
             return 0  # asked to stop: the normal way to end this command
         finally:

@@ -14,7 +14,13 @@ PRODUCER_LINGER_MS = 5
 PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
 
 
-def create_app(settings: Settings, connection: KafkaConnection | None = None) -> faust.App:
+def create_app(
+    settings: Settings,
+    connection: KafkaConnection | None = None,
+    *,
+    worker: type[faust.Worker] | None = None,
+) -> faust.App:
+    """The app; ``worker`` replaces Faust's worker class (None: Faust's own)."""
     connection = connection or KafkaConnection.from_settings(settings)
     shorten_fetch_wait()
     return faust.App(
@@ -55,4 +61,5 @@ def create_app(settings: Settings, connection: KafkaConnection | None = None) ->
         web_in_thread=False,
         autodiscover=False,
         logging_config=faust_logging_config(settings),
+        Worker=worker,
     )

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import faust
+
 from streams.core.clock import Clock
 from streams.core.errors import BrokerUnavailableError, IngestError
 from streams.core.outage import Outage, OutageTracker
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # Exit codes a supervisor can tell apart (2 is "could not start": bad settings, no broker).
 FATAL_EXIT_CODES = {"broker_unavailable": 3, "deadletter_rate_exceeded": 4, "publish_failed": 5}
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as the CLI's other commands (streams/cli/main.py)
 # Faust's shutdown can wait forever on a producer flush when the broker is gone.
 FATAL_EXIT_GRACE_S = 10.0
 BROKER_PROBE_INTERVAL_S = 1.0
@@ -50,15 +53,33 @@ def request_stop() -> None:
 
 @dataclass
 class FatalState:
-    """The error that stopped the worker on purpose, if any; decides the exit code."""
+    """The error that stopped the worker on purpose, or a Ctrl-C; decides the exit code."""
 
     error: IngestError | None = None
+    interrupted: bool = False  # SIGINT asked for the (graceful) stop
 
     @property
     def exit_code(self) -> int | None:
-        if self.error is None:
-            return None
-        return FATAL_EXIT_CODES.get(self.error.code, 1)
+        if self.error is not None:
+            return FATAL_EXIT_CODES.get(self.error.code, 1)
+        return INTERRUPTED_EXIT_CODE if self.interrupted else None
+
+
+def interruptible_worker(state: FatalState) -> type[faust.Worker]:
+    """Faust's worker class, noting a SIGINT in ``state``.
+
+    Faust stops the same graceful way on SIGINT and SIGTERM and exits 0 after both; a shell,
+    ``timeout`` or a supervisor reads 130 as "interrupted", and SIGTERM (the orderly stop a
+    supervisor sends) keeps 0. ``_on_sigint`` is the handler mode's worker installs on the
+    event loop (mode 0.x, faust-streaming 0.x).
+    """
+
+    class IngestWorker(faust.Worker):
+        def _on_sigint(self) -> None:
+            state.interrupted = True
+            super()._on_sigint()
+
+    return IngestWorker
 
 
 def fatal_handler(

@@ -21,8 +21,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -67,16 +68,13 @@ def child_main(
     collect_less_often()
     _warm_up(config, fingerprinter, budget_s)
     freeze_what_lives()  # trafilatura, the language model: alive until exit
-    conn.send("ready")
-    while True:
-        try:
-            chunk = conn.recv()
-        except EOFError:
-            return
-        if chunk is None:
-            return
-        for raw in chunk:
-            conn.send(_slim(prepare_within(raw, config, budget_s, fingerprinter)))
+    try:
+        conn.send("ready")
+        while (chunk := conn.recv()) is not None:
+            for raw in chunk:
+                conn.send(_slim(prepare_within(raw, config, budget_s, fingerprinter)))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the parent closed the pipe: it is stopping, or gave up on this process
 
 
 # What a child puts in place of the raw message it sends back: the parent has the message.
@@ -98,6 +96,27 @@ def _restored(result: Result, raw: RawMessage) -> Result:
     return dataclasses.replace(result, raw=raw)
 
 
+@contextlib.contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """Processes started within the block ignore SIGINT from their first instruction.
+
+    child_main ignores it too, but only after the child has imported its modules (about a
+    second): a Ctrl-C at a terminal, which reaches the whole process group, printed a
+    KeyboardInterrupt traceback from each child still importing. An ignored signal stays
+    ignored through exec, and Python keeps it so. This process ignores SIGINT for the few
+    milliseconds of the fork and exec too (a Ctrl-C just then is lost); only the main thread
+    may change handlers, so elsewhere the block changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
 class _Child:
     """One pool process and its pipe."""
 
@@ -108,7 +127,8 @@ class _Child:
             target=child_main, args=(child_conn, config, fingerprinter, budget_s, os.getpid()),
             name="ingest-prepare", daemon=True,
         )
-        self.process.start()
+        with _sigint_ignored_by_children():
+            self.process.start()
         child_conn.close()
 
     async def recv(self, timeout_s: float | None) -> Any:
@@ -338,7 +358,14 @@ class PreparePool:
 
     async def _spawn(self) -> _Child:
         child = _Child(self._ctx, self.config, self.fingerprinter, self.budget_s)
-        ready = await child.recv(timeout_s=120.0)
+        try:
+            ready = await child.recv(timeout_s=120.0)
+        except BaseException:
+            # Not in the pool yet, so stop() would not end it: a worker stopped while its
+            # children load (right after /readyz turned 200) left them to find a closed pipe.
+            child.kill()
+            raise
         if ready != "ready":
+            child.kill()
             raise RuntimeError(f"prepare process failed to start: {ready!r}")
         return child

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -41,7 +41,13 @@ from streams.shell.collector import collect_less_often
 from streams.shell.config import core_config
 from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
-from streams.shell.lifecycle import BrokerWatchdog, FatalState, fatal_handler, register_watchdog
+from streams.shell.lifecycle import (
+    BrokerWatchdog,
+    FatalState,
+    fatal_handler,
+    interruptible_worker,
+    register_watchdog,
+)
 from streams.shell.metrics import Metrics, count_stories
 from streams.shell.pages import is_ready, register_pages
 from streams.shell.pool import PreparePool
@@ -152,7 +158,9 @@ def build_worker_app(
 ) -> faust.App:
     """The Faust app with everything wired; settings must point at a reachable broker."""
     connection = KafkaConnection.from_settings(settings)
-    app = create_app(settings, connection)
+    # The given state also learns of a Ctrl-C (exit code 130).
+    app = create_app(settings, connection,
+                     worker=interruptible_worker(fatal) if fatal is not None else None)
     topics = declare_topics(app, settings)
     metrics = metrics or Metrics.create()
     metrics.worker.info({"worker": settings.worker_id, "version": __version__})
@@ -236,12 +244,8 @@ def build_worker_app(
     return app
 
 
-def run_worker(
-    settings: Settings, faust_args: Sequence[str], dedup_factory: DedupFactory | None = None
-) -> int:
+def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
-    if "--help" in faust_args:
-        return _faust_worker_help(settings, faust_args)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
     collect_less_often()  # streams.shell.collector
     raise_open_files_limit()  # the index spill holds a descriptor per segment
@@ -255,8 +259,9 @@ def run_worker(
         ensure_topics(live)
         fatal = FatalState()
         app = build_worker_app(live, fatal=fatal, dedup_factory=dedup_factory)
-        # Faust's click command line reads sys.argv.
-        sys.argv = ["ingest", "worker", *_default_worker_args(live, faust_args)]
+        # Faust's click command line reads sys.argv; the app carries every other setting
+        # (web host and port included), so only the log level goes this way.
+        sys.argv = ["ingest", "worker", "--loglevel", faust_log_level(live.log_level)]
         code = 0
         try:
             app.main()
@@ -265,21 +270,11 @@ def run_worker(
     return fatal.exit_code or code
 
 
-def _faust_worker_help(settings: Settings, faust_args: Sequence[str]) -> int:
-    """Faust's worker options, without starting or contacting any broker."""
-    app = create_app(settings.with_bootstrap(settings.kafka_bootstrap_servers or "localhost:9092"))
-    sys.argv = ["ingest", "worker", *faust_args]
-    try:
-        app.main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+# Faust's worker command knows crit|error|warn|info|debug.
+_FAUST_LOG_LEVELS = {"warning": "warn", "critical": "crit", "fatal": "crit"}
 
 
-def _default_worker_args(settings: Settings, args: Sequence[str]) -> list[str]:
-    args = list(args)
-    if not any(a in ("-l", "--loglevel") or a.startswith("--loglevel=") for a in args):
-        args += ["--loglevel", settings.log_level]
-    if not any(a == "--web-port" or a.startswith("--web-port=") for a in args):
-        args += ["--web-port", str(settings.web_port)]
-    return args
+def faust_log_level(level: str) -> str:
+    """``INGEST_LOG_LEVEL`` (Python's level names) as Faust's ``--loglevel`` takes it."""
+    level = level.lower()
+    return _FAUST_LOG_LEVELS.get(level, level)

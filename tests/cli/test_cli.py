@@ -9,10 +9,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kafka import TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
-from tests.harness import SAMPLES, Worker, collect
+from tests.harness import SAMPLES, Worker, collect, true_end_offsets
 
 pytestmark = pytest.mark.broker
 
@@ -82,6 +83,64 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     [dup] = [orjson.loads(line) for line in dups.stdout.splitlines()]
     # No --source and no URL: no source (duplicate records carry no passthrough fields).
     assert (dup["source"], dup["match"]) == (None, "exact")
+
+
+def test_produce_source_reaches_the_record_of_a_latin_1_file(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    settings = broker_settings(broker, partitions=1)
+    text = SAMPLES[0].read_text().replace("“", '"').replace("”", '"').replace("’", "'")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(text.encode("latin-1", errors="replace"))
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    result = ingest("produce", "--source", "wire", str(latin), env=env)
+    assert result.stdout.decode() == "sent 1 message to articles.raw\n", result.stderr
+    worker = Worker(settings, tmp_path / "w").start()
+    try:
+        tail = ingest("tail", "enriched", "--from-beginning", "-n", "1", env=env, timeout=60)
+    finally:
+        worker.stop()
+    [record] = [orjson.loads(line) for line in tail.stdout.splitlines()]
+    # Before, the bytes went verbatim: source null, no file; the worker's detector named
+    # the encoding in source_encoding. Now the envelope is UTF-8 and names it itself.
+    assert (record["source"], record["extra"], record["source_encoding"]) == (
+        "wire", {"file": "latin.txt", "file_encoding": "cp1252"}, "utf-8")
+
+
+def raw_end_offsets(broker: EmbeddedBroker, partitions: int = 4) -> list[int]:
+    settings = broker_settings(broker, partitions=partitions)
+    ends = true_end_offsets(settings, [TopicPartition(settings.topic_raw, p)
+                                       for p in range(partitions)])
+    return [ends[TopicPartition(settings.topic_raw, p)] for p in range(partitions)]
+
+
+def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
+    folder.mkdir()
+    result = ingest("produce", str(SAMPLES[0]), str(missing), str(SAMPLES[1]), str(folder),
+                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        f"ingest: error [invalid_setting]: {missing}: no such file; {folder}: is a directory "
+        "(nothing sent)\n")
+    assert raw_end_offsets(broker) == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("partition", ["99", "-1"])
+def test_produce_to_a_partition_the_topic_lacks_sends_nothing(
+    broker: EmbeddedBroker, partition: str,
+) -> None:
+    raw_end_offsets(broker)  # creates the topics, 4 partitions each
+    result = ingest("produce", "--partition", partition, str(SAMPLES[0]),
+                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == (
+        f"ingest: error [invalid_setting]: --partition {partition}: articles.raw has "
+        "partitions 0-3\n")
+    assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
 def kept_origin(records: list[dict[str, object]], file: str) -> str:

@@ -3,11 +3,13 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from streams.core.clock import TestClock
 from streams.core.errors import BrokerUnavailableError, ConfigError
+from streams.kafka import broker as broker_mod
 from streams.kafka.broker import EmbeddedBroker, ensure_topics, wait_for_broker
 from streams.settings import load
 from tests.conftest import broker_settings
@@ -60,13 +62,42 @@ def test_a_reachable_broker_costs_no_sleep() -> None:
     assert clock.slept == []
 
 
-@pytest.mark.broker
-def test_embedded_broker_that_cannot_listen_fails_at_once_with_its_exit_code() -> None:
+@pytest.mark.parametrize("listening", [True, False])
+def test_embedded_broker_on_a_taken_port_is_refused_before_tansu_starts(
+    listening: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(broker_mod, "tansu_binary", _never_started)
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
-        broker = EmbeddedBroker(taken.getsockname()[1])
-        with pytest.raises(BrokerUnavailableError, match=r"exited with code \d+ before listening"):
+        taken.bind(("127.0.0.1", 0))
+        if listening:
+            taken.listen()  # before, it answered for Tansu, which exited: "listening"
+        port = taken.getsockname()[1]
+        broker = EmbeddedBroker(port)
+        with pytest.raises(ConfigError) as raised:
             broker.start(timeout_s=60)
+    assert raised.value.detail == f"port {port} on 127.0.0.1 is in use"
+    assert not broker.running
+
+
+def _never_started() -> Path:
+    raise AssertionError("Tansu started on a taken port")
+
+
+def test_embedded_broker_that_exits_before_listening_says_so_with_its_last_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = tmp_path / "tansu"
+    fake.write_text("#!/bin/sh\necho 'tansu broker 0.6.0'\n"
+                    "printf '\\033[31mERROR\\033[0m cannot start\\n\\n'\n"
+                    "echo 'thread panicked' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(broker_mod, "tansu_binary", lambda: fake)
+    broker = EmbeddedBroker()
+    with pytest.raises(BrokerUnavailableError) as raised:
+        broker.start(timeout_s=60)
+    assert raised.value.detail == (
+        f"the embedded Tansu broker exited with code 3 before listening on {broker.bootstrap}; "
+        "its last output:\n  tansu broker 0.6.0\n  ERROR cannot start\n  thread panicked")
     assert not broker.running
 
 

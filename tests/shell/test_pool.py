@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -216,3 +218,60 @@ def test_without_processes_a_failure_reaches_the_reader(monkeypatch: pytest.Monk
 
     with pytest.raises(MemoryError):
         asyncio.run(asyncio.wait_for(main(), timeout=10))
+
+
+def test_a_start_stopped_while_a_child_loads_leaves_no_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[pool_module._Child] = []
+
+    class Recorded(pool_module._Child):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    monkeypatch.setattr(pool_module, "_Child", Recorded)
+
+    async def stop_while_loading() -> None:
+        start = asyncio.create_task(PreparePool(CONFIG, 1, 5.0).start())
+        while not started:
+            await asyncio.sleep(0.01)
+        start.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await start
+
+    asyncio.run(stop_while_loading())
+    # Before, it went on loading and then met the closed pipe: a BrokenPipeError traceback
+    # in the worker's log after a Ctrl-C right after /readyz turned 200.
+    assert not started[0].process.is_alive()
+
+
+def test_a_child_whose_parent_closed_the_pipe_exits_quietly(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    process = ctx.Process(target=pool_module.child_main,
+                          args=(child_end, CONFIG, minhash_fingerprint, 5.0, os.getpid()))
+    process.start()
+    child_end.close()
+    parent_end.close()  # before the child is ready: its "ready" meets a closed pipe
+    process.join(60)
+    assert process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def _send_sigint_handler(conn: Any) -> None:
+    conn.send(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+
+
+def test_children_ignore_sigint_from_their_start_and_the_parent_keeps_its_handler() -> None:
+    ctx = multiprocessing.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    before = signal.getsignal(signal.SIGINT)
+    with pool_module._sigint_ignored_by_children():
+        process = ctx.Process(target=_send_sigint_handler, args=(child_end,))
+        process.start()
+    assert signal.getsignal(signal.SIGINT) is before
+    assert parent_end.recv() is True
+    process.join(30)

@@ -1,0 +1,100 @@
+"""``ingest produce`` without a broker: what it sends and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.cli.produce import check_partition, check_paths, messages_from_bytes
+from streams.core.envelope import parse_envelope
+from streams.core.errors import BinaryContentError, ConfigError
+
+
+def test_every_path_is_checked_and_every_problem_named(tmp_path: Path) -> None:
+    good = tmp_path / "a.txt"
+    good.write_text("Text.")
+    missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
+    folder.mkdir()
+    with pytest.raises(ConfigError) as raised:
+        check_paths([str(good), str(missing), "-", str(folder)])
+    assert raised.value.detail == (
+        f"{missing}: no such file; {folder}: is a directory (nothing sent)")
+
+
+def test_readable_files_and_stdin_pass(tmp_path: Path) -> None:
+    good = tmp_path / "a.txt"
+    good.write_text("Text.")
+    check_paths([str(good), "-"])
+
+
+@pytest.mark.parametrize(("partition", "held", "expected"), [
+    (99, {0, 1, 2, 3}, "--partition 99: articles.raw has partitions 0-3"),
+    (-1, {0, 1, 2, 3}, "--partition -1: articles.raw has partitions 0-3"),
+    (1, {0, 2}, "--partition 1: articles.raw has partitions 0, 2"),
+    (0, set(), "--partition 0: the broker reports no partitions of articles.raw"),
+    (0, None, "--partition 0: the broker reports no partitions of articles.raw"),
+])
+def test_a_partition_the_topic_lacks_is_refused_with_the_range(
+    partition: int, held: set[int] | None, expected: str,
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        check_partition(partition, "articles.raw", held)
+    assert raised.value.detail == expected
+
+
+def test_a_partition_the_topic_has_passes() -> None:
+    check_partition(3, "articles.raw", {0, 1, 2, 3})
+
+
+LATIN_1 = ("Le café de la gare a rouvert ses portes à Paris après des mois de travaux, au grand "
+           "plaisir des habitués.")
+JAPANESE = "東京都は本日、新しい防災計画を発表しました。計画には避難所の増設が含まれています。"
+GERMAN = "Zürich: Die Stadt plant neue Radwege für 2025."
+PAGE = ('<html><head><meta charset="windows-1252"><title>Élection</title></head>'
+        "<body><p>“Quotes” — naïve café</p></body></html>")
+
+
+@pytest.mark.parametrize(("data", "text", "encoding"), [
+    (LATIN_1.encode("latin-1"), LATIN_1, "cp1252"),  # the detector's name for it
+    (JAPANESE.encode("shift_jis"), JAPANESE, "cp932"),
+    (GERMAN.encode("utf-16"), GERMAN, "utf-16"),  # with its byte-order mark
+    (PAGE.encode("cp1252"), PAGE, "cp1252"),  # declared by the page
+], ids=["latin-1", "shift_jis", "utf-16", "cp1252-page"])
+def test_a_file_in_another_charset_is_wrapped_with_file_source_and_its_encoding(
+    data: bytes, text: str, encoding: str,
+) -> None:
+    [message] = messages_from_bytes(data, "f.txt", raw=False, source="wire")
+    assert orjson.loads(message) == {"body": text, "file": "f.txt", "file_encoding": encoding,
+                                     "source": "wire"}
+    # What the worker makes of it: the source honoured, file and encoding passed through.
+    envelope = parse_envelope(message, max_bytes=1 << 20)
+    assert (envelope.body, envelope.source, envelope.extra) == (
+        text, "wire", {"file": "f.txt", "file_encoding": encoding})
+
+
+def test_utf8_files_name_no_encoding_and_lose_their_byte_order_mark() -> None:
+    [plain] = messages_from_bytes("Café.".encode(), "a.txt", raw=False)
+    [marked] = messages_from_bytes(b"\xef\xbb\xbf" + "Café.".encode(), "a.txt", raw=False)
+    assert orjson.loads(plain) == orjson.loads(marked) == {"body": "Café.", "file": "a.txt"}
+
+
+@pytest.mark.parametrize("data", [
+    b"\x89PNG\r\n\x1a\n" + bytes(range(256)),  # binary: the worker dead-letters it
+    '{"id": "e", "body": "Zürich"}'.encode("utf-16"),  # an envelope the worker decodes
+    '{"body": "A"}\n{"body": "B"}'.encode("utf-16"),
+], ids=["png", "utf-16-envelope", "utf-16-json-lines"])
+def test_binary_and_envelopes_in_utf16_go_verbatim(data: bytes) -> None:
+    assert list(messages_from_bytes(data, "x", raw=False, source="wire")) == [data]
+
+
+def test_raw_sends_a_legacy_file_verbatim() -> None:
+    data = LATIN_1.encode("latin-1")
+    assert list(messages_from_bytes(data, "l.txt", raw=True, source="wire")) == [data]
+
+
+def test_png_is_dead_lettered_as_binary_content_by_the_worker() -> None:
+    [message] = messages_from_bytes(b"\x89PNG\r\n\x1a\n\x00", "x.png", raw=False)
+    with pytest.raises(BinaryContentError):
+        parse_envelope(message, max_bytes=1 << 20)

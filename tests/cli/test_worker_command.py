@@ -1,0 +1,99 @@
+"""``ingest worker`` as a user runs it: its options, its help, how it stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streams.kafka.broker import EmbeddedBroker, free_port
+from streams.shell.worker import faust_log_level
+from tests.conftest import broker_settings
+from tests.harness import Worker, wait_for
+
+
+def ingest_worker(*args: str) -> subprocess.CompletedProcess[str]:
+    # No broker configured: anything that started one would say so on stderr.
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker", *args], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": ""}, check=False,
+    )
+
+
+def test_h_and_help_print_our_options_and_start_nothing() -> None:
+    short, long = ingest_worker("-h"), ingest_worker("--help")
+    assert (short.returncode, short.stderr) == (0, "")
+    assert (long.returncode, long.stdout, long.stderr) == (0, short.stdout, "")
+    assert short.stdout.startswith(
+        "usage: ingest worker [-h] [-l LEVEL] [--web-port PORT] [--web-host HOST]\n")
+    for true_default in ("INGEST_LOG_LEVEL, else info", "INGEST_WEB_PORT, else 6066",
+                         "INGEST_WEB_HOST,", "127.0.0.1", "README, Settings"):
+        assert true_default in short.stdout
+    # Faust's own defaults, which this worker does not use.
+    assert "0.0.0.0" not in short.stdout
+    assert "WARN" not in short.stdout
+
+
+@pytest.mark.parametrize(("args", "refusal"), [
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["extra"], "unrecognized arguments: extra"),
+    (["-l", "loud"], "argument -l/--loglevel: invalid choice: 'loud' (choose from 'debug', "
+                     "'info', 'warning', 'error', 'critical')"),
+    (["--web-port", "x"], "argument --web-port: invalid int value: 'x'"),
+])
+def test_a_wrong_option_is_refused_before_a_broker_starts(args: list[str], refusal: str) -> None:
+    result = ingest_worker(*args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("usage: ingest worker [-h]")
+    assert result.stderr.splitlines()[-1] == f"ingest worker: error: {refusal}"
+
+
+def test_python_level_names_become_faust_ones() -> None:
+    assert [faust_log_level(level) for level in ("debug", "INFO", "warning", "error",
+                                                 "critical")] == [
+        "debug", "info", "warn", "error", "crit"]
+
+
+@pytest.mark.broker
+def test_options_override_the_environment_on_a_real_worker(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    port = free_port()
+    worker = Worker(broker_settings(broker), tmp_path / "w", web_port=port,
+                    extra_env={"INGEST_WEB_PORT": str(free_port()), "INGEST_LOG_LEVEL": "info"},
+                    args=["--web-port", str(port), "-l", "debug"])
+    try:
+        worker.start()  # ready on --web-port's port, not INGEST_WEB_PORT's
+    finally:
+        code = worker.stop()
+    assert code == 0
+    assert "[DEBUG]" in Path(str(worker.log_path)).read_text(errors="replace")
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("to_group", [False, True], ids=["kill-pid", "ctrl-c-to-the-group"])
+def test_ctrl_c_right_after_ready_stops_gracefully_with_130_and_no_traceback(
+    broker: EmbeddedBroker, tmp_path: Path, to_group: bool,
+) -> None:
+    # A pool of two, whatever this host's cores: its children are still loading now.
+    worker = Worker(broker_settings(broker), tmp_path / "w", extra_env={"INGEST_PROCESSES": "2"})
+    worker.start(wait=False)
+    try:
+        assert worker.process is not None
+        wait_for(lambda: worker.get("/readyz")[0] == 200, "/readyz 200", timeout_s=60)
+        if to_group:  # a terminal's Ctrl-C reaches the worker and its pool processes
+            os.killpg(worker.process.pid, signal.SIGINT)
+        else:
+            worker.process.send_signal(signal.SIGINT)
+        code = worker.process.wait(timeout=60)
+    finally:
+        worker.kill()
+    log = worker.log_tail(1_000_000)
+    assert code == 130, log[-3000:]
+    assert "Traceback" not in log
+    assert "BrokenPipeError" not in log
+    assert "Signal received: 2 (2)" in log  # the graceful stop, as on SIGTERM
