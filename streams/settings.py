@@ -242,6 +242,8 @@ class Settings:
             ("broker_profile must be 'auto', 'tansu' or 'kafka'",
              self.broker_profile in ("auto", "tansu", "kafka")),
             ("log_format must be 'text' or 'json'", self.log_format in ("text", "json")),
+            ("log_level must be debug, info, warning (warn), error or critical (fatal)",
+             self.log_level.lower() in _LOG_LEVELS),
             ("batch_size must be >= 1", self.batch_size >= 1),
             ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
             ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
@@ -300,6 +302,10 @@ _TYPES: dict[str, Any] = {
 def env_names() -> dict[str, str]:
     """Setting name -> environment variable, for docs and tests."""
     return {f.name: _env_name(f.name) for f in fields(Settings)}
+
+
+# Python's level names (logging reads the setting; Faust's spelling is mapped from them).
+_LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal"})
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

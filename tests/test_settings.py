@@ -62,6 +62,8 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
          "max_message_bytes (1048576)"),
         ("INGEST_BOILERPLATE_MAX_BYTES", "1000", "boilerplate_max_bytes must be >= 1048576"),
         ("INGEST_WORKER_ID", "w" * 257, "worker_id must have 1..256 characters"),
+        ("INGEST_LOG_LEVEL", "crit", "log_level must be debug, info, warning (warn), error or "
+         "critical (fatal)"),
     ],
 )
 def test_out_of_range_settings_are_refused(var: str, value: str, message: str) -> None:
@@ -130,3 +132,8 @@ def test_the_default_pool_is_the_cores_the_worker_may_use(
     monkeypatch.setattr(settings_mod, "cgroup_cpu_limit", lambda: 16.0)
     assert load({}).pool_processes == 4  # never more than the affinity allows
     assert load({"INGEST_PROCESSES": "3"}).pool_processes == 3  # set: taken as is
+
+
+@pytest.mark.parametrize("level", ["debug", "INFO", "warn", "Warning", "error", "critical"])
+def test_log_levels_are_python_s_names_in_any_case(level: str) -> None:
+    assert load({"INGEST_LOG_LEVEL": level}).log_level == level
