@@ -143,6 +143,16 @@ def _path_problem(path: str) -> str | None:
     return None
 
 
+def check_topic(topic: str, topics: set[str], raw_topic: str) -> None:
+    """Refuse a ``--topic`` the broker does not have: sending would create it (a typo of the
+    raw topic then takes messages that no worker reads)."""
+    if topic in topics:
+        return
+    ours = sorted(t for t in topics if not t.startswith("__"))
+    raise ConfigError(f"--topic {topic}: no such topic (the broker has {', '.join(ours)}; "
+                      f"workers read {raw_topic}); nothing sent")
+
+
 def check_partition(partition: int, topic: str, partitions: set[int] | None) -> None:
     """Refuse a ``--partition`` that ``topic`` does not have (kafka-python raises a bare
     ValueError from the first send)."""
@@ -179,9 +189,10 @@ def run_produce(
             "KAFKA_BOOTSTRAP_SERVERS or --bootstrap-servers at it"
         )
     wait_for_broker(settings)
-    ensure_topics(settings)
-    producer = make_producer(settings)
+    topics = ensure_topics(settings)
     target = topic or settings.topic_raw
+    check_topic(target, topics, settings.topic_raw)
+    producer = make_producer(settings)
     sent = skipped = 0
     try:
         if partition is not None:

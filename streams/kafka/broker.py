@@ -290,8 +290,11 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     }
 
 
-def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = None) -> None:
-    """Create missing topics; existing topics are left as they are."""
+def ensure_topics(
+    settings: Settings, *, partitions: dict[str, int] | None = None
+) -> set[str]:
+    """Create missing topics; existing topics are left as they are. Returns every topic the
+    broker has then."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -315,6 +318,7 @@ def ensure_topics(settings: Settings, *, partitions: dict[str, int] | None = Non
         for topic in new:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([topic])
+        return existing | set(topic_specs(settings))
     finally:
         admin.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
@@ -140,6 +140,26 @@ def test_produce_to_a_partition_the_topic_lacks_sends_nothing(
     assert result.stderr.decode() == (
         f"ingest: error [invalid_setting]: --partition {partition}: articles.raw has "
         "partitions 0-3\n")
+    assert raw_end_offsets(broker) == [0, 0, 0, 0]
+
+
+def test_produce_to_a_topic_the_broker_lacks_sends_nothing_and_creates_nothing(
+    broker: EmbeddedBroker,
+) -> None:
+    raw_end_offsets(broker)  # creates the topics
+    result = ingest("produce", "--topic", "artcles.raw", str(SAMPLES[0]),
+                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+    assert (result.returncode, result.stdout) == (2, b"")
+    message = result.stderr.decode()
+    assert message.startswith("ingest: error [invalid_setting]: --topic artcles.raw: no such "
+                              "topic (the broker has ")
+    assert message.endswith("; workers read articles.raw); nothing sent\n")
+    assert "articles.raw" in message and "articles.enriched" in message
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        assert "artcles.raw" not in admin.list_topics()
+    finally:
+        admin.close()
     assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
