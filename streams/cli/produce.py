@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -46,6 +49,12 @@ def messages_from_bytes(
     if raw:
         yield data
         return
+    if (delimiter := table_delimiter(name)) is not None:
+        text = file_text(data)
+        if text is None:
+            raise ConfigError(f"{name}: not text, so not a {Path(name).suffix} table")
+        yield from table_envelopes(text.text, name, delimiter, source)
+        return
     stripped = data.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte-order mark
     if stripped.startswith(b"{") and _is_json_object(stripped):
         yield _with_source(stripped, source)
@@ -67,6 +76,73 @@ def messages_from_bytes(
 
 
 UTF8_CODECS = ("utf-8", "utf-8-sig")
+
+# -- tables: one article a row --------------------------------------------------------------
+# A .csv or .tsv file is an export of many articles, one a row: sent whole it would be one
+# article made of every row (with the header as its first line). Its header names the
+# columns; the body's is required, the envelope fields' are read under these names, and
+# every other column is passed through.
+_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+BODY_COLUMNS = ("body", "text", "content", "article", "full_text", "maintext")
+_FIELD_COLUMNS = {
+    "id": "id", "url": "url", "link": "url", "source": "source", "title": "title",
+    "headline": "title", "published_at": "published_at", "published": "published_at",
+    "date": "published_at", "pubdate": "published_at", "content_type": "content_type",
+}
+_TABLE_HEAD_BYTES = 1 << 16
+
+
+def table_delimiter(name: str) -> str | None:
+    """The field delimiter of a table file by its suffix (a .csv one may use ; or tab, as
+    spreadsheet exports do: sniffed from its header), or None for any other file."""
+    return _TABLE_SUFFIXES.get(Path(name).suffix.lower())
+
+
+def _dialect(head: str, delimiter: str) -> type[csv.Dialect]:
+    """Excel's dialect (fields in double quotes, a quote doubled inside one) with the table's
+    delimiter: the sniffer reads only the header line's delimiter (its guesses at quoting
+    from a line without quotes are wrong)."""
+    if delimiter == ",":
+        with contextlib.suppress(csv.Error):  # one column: no delimiter to find
+            delimiter = csv.Sniffer().sniff(head.split("\n", 1)[0], ",;\t|").delimiter
+    return type("TableDialect", (csv.excel,), {"delimiter": delimiter})
+
+
+def table_columns(head: str, name: str, delimiter: str) -> tuple[list[str], str]:
+    """A table's header and its body column; ConfigError naming what is missing."""
+    header = next(csv.reader(io.StringIO(head), _dialect(head, delimiter)), [])
+    columns = [column.strip() for column in header]
+    body = next((c for c in columns if c.lower() in BODY_COLUMNS), None)
+    if body is None:
+        raise ConfigError(
+            f"{name}: a table needs a body column in its header row (one of "
+            f"{', '.join(BODY_COLUMNS)}); its header is {', '.join(columns) or 'empty'}")
+    return columns, body
+
+
+def table_envelopes(text: str, name: str, delimiter: str, source: str | None) -> list[bytes]:
+    """One envelope per row of a table file (see :data:`BODY_COLUMNS`), each naming the file
+    and its row (passthrough ``file`` and ``row``, 1 for the first after the header)."""
+    columns, body = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+    csv.field_size_limit(sys.maxsize)  # bodies are long; the broker's limit applies later
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text, delimiter))
+    next(reader, None)  # the header
+    envelopes = []
+    for number, cells in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line
+        row = dict(zip(columns, cells, strict=False))
+        envelope: dict[str, object] = {"body": row.pop(body, "")}
+        for column, value in row.items():
+            field = _FIELD_COLUMNS.get(column.lower(), column)
+            if value.strip() and column and field not in envelope:
+                envelope[field] = value.strip()
+        envelope.setdefault("file", name)
+        envelope.setdefault("row", number)
+        if source:
+            envelope.setdefault("source", source)
+        envelopes.append(orjson.dumps(envelope))
+    return envelopes
 
 
 def file_text(data: bytes) -> DecodedText | None:
@@ -140,6 +216,24 @@ def _path_problem(path: str) -> str | None:
         return f"{path}: no such file"
     if not os.access(file, os.R_OK):
         return f"{path}: not readable (permission denied)"
+    if (delimiter := table_delimiter(path)) is not None:
+        return _table_problem(file, delimiter)
+    return None
+
+
+def _table_problem(file: Path, delimiter: str) -> str | None:
+    """What keeps a table file from being sent (its header has no body column), if any."""
+    with open(file, "rb") as handle:
+        data = handle.read(_TABLE_HEAD_BYTES)
+    if len(data) == _TABLE_HEAD_BYTES:  # whole lines: no character cut in two
+        data = data[: data.rfind(b"\n") + 1] or data
+    head = file_text(data)
+    if head is None:
+        return f"{file}: not text, so not a {file.suffix} table"
+    try:
+        table_columns(head.text, str(file), delimiter)
+    except ConfigError as exc:
+        return exc.detail
     return None
 
 

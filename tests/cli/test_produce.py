@@ -98,3 +98,56 @@ def test_png_is_dead_lettered_as_binary_content_by_the_worker() -> None:
     [message] = messages_from_bytes(b"\x89PNG\r\n\x1a\n\x00", "x.png", raw=False)
     with pytest.raises(BinaryContentError):
         parse_envelope(message, max_bytes=1 << 20)
+
+
+def envelopes(data: bytes, name: str, source: str | None = None) -> list[dict[str, object]]:
+    return [orjson.loads(m) for m in messages_from_bytes(data, name, raw=False, source=source)]
+
+
+def test_a_csv_export_is_one_message_a_row_with_its_columns_mapped() -> None:
+    table = (
+        "\ufeffID,Link,Headline,Author,Date,Body\r\n"
+        'a1,https://x.test/a1,Storm hits,Jane Roe,2024-03-02,"First line.\r\n\r\nSecond, '
+        'with ""quotes""."\r\n'
+        "\r\n"  # a blank line is no row
+        "a2,https://x.test/a2,,,,Short text.\r\n"
+    ).encode()
+    assert envelopes(table, "export.csv", source="wire") == [
+        {"body": 'First line.\r\n\r\nSecond, with "quotes".', "id": "a1",
+         "url": "https://x.test/a1", "title": "Storm hits", "Author": "Jane Roe",
+         "published_at": "2024-03-02", "file": "export.csv", "row": 1, "source": "wire"},
+        {"body": "Short text.", "id": "a2", "url": "https://x.test/a2", "file": "export.csv",
+         "row": 3, "source": "wire"},
+    ]
+    # every row is an envelope the worker reads, the passthrough columns under extra
+    first = parse_envelope(orjson.dumps(envelopes(table, "export.csv")[0]), max_bytes=1 << 20)
+    assert (first.id, first.title, first.extra) == (
+        "a1", "Storm hits", {"Author": "Jane Roe", "file": "export.csv", "row": 1})
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("semicolons.csv", "title;text\nA;Body one.\nB;Body two.\n"),  # a spreadsheet's
+        ("tabs.tsv", "title\ttext\nA\tBody one.\nB\tBody two.\n"),
+        ("latin1.csv", "title,text\nA,Body one.\nB,Body two.\n"),
+    ],
+)
+def test_tables_in_other_dialects(name: str, table: str) -> None:
+    data = table.encode("latin-1")
+    assert [(e["title"], e["body"]) for e in envelopes(data, name)] == [
+        ("A", "Body one."), ("B", "Body two.")]
+
+
+def test_a_table_without_a_body_column_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    table = tmp_path / "export.csv"
+    table.write_text("id,title,summary\na1,Storm,Short.\n")
+    with pytest.raises(ConfigError) as raised:
+        check_paths([str(table)])
+    assert raised.value.detail == (
+        f"{table}: a table needs a body column in its header row (one of body, text, "
+        "content, article, full_text, maintext); its header is id, title, summary (nothing sent)")
+    with pytest.raises(ConfigError):
+        envelopes(table.read_bytes(), "export.csv")
