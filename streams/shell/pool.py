@@ -227,6 +227,7 @@ class PreparePool:
         self._idle: asyncio.Queue[_Child] = asyncio.Queue()
         self._children: list[_Child] = []
         self._respawning: list[asyncio.Task[None]] = []
+        self.started = False  # every child has loaded its resources (readiness)
 
     async def start(self) -> None:
         """Start the children and wait until each has loaded its resources."""
@@ -236,6 +237,7 @@ class PreparePool:
             self._idle.put_nowait(child)
         if self.processes:
             log.info("prepare pool: %d processes", self.processes)
+        self.started = True
 
     async def stop(self) -> None:
         for task in self._respawning:

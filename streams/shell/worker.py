@@ -226,13 +226,13 @@ def build_worker_app(
     register_agent(app=app, topics=topics, settings=settings, dedup=dedup, pool=pool,
                    replica=replica,
                    publisher=publisher, guard=guard, gate=gate)
-    register_pages(app, settings, replica)
+    register_pages(app, settings, replica, pool)
     register_housekeeping(app, Housekeeping(
         dedup=dedup, metrics=metrics, replica=replica, probe=probe,
         raw_topic=topics.raw.get_topic_name,
         assignment=lambda: app.consumer.assignment(),  # noqa: PLW0108 - created at start
         committed=lambda: committed_offsets(app.consumer),
-        ready=lambda: is_ready(app, replica),
+        ready=lambda: is_ready(app, replica, pool),
         clock=clock,
         gate=gate,
         snapshotter=snapshotter,

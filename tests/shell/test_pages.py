@@ -30,25 +30,31 @@ def replica(caught_up: bool, failure: str | None = None) -> Any:
     return SimpleNamespace(ready=ready, failure=failure, alive=caught_up and failure is None)
 
 
+def pool(started: bool = True) -> Any:
+    return SimpleNamespace(started=started)
+
+
 @pytest.mark.parametrize(
-    ("caught_up", "rebalancing", "ready"),
-    [(True, False, True), (False, False, False), (True, True, False), (False, True, False)],
+    ("started", "caught_up", "rebalancing", "ready"),
+    [(True, True, False, True), (True, False, False, False), (True, True, True, False),
+     (True, False, True, False), (False, True, False, False)],
 )
-def test_ready_iff_replica_caught_up_and_no_rebalance(
-    caught_up: bool, rebalancing: bool, ready: bool
+def test_ready_iff_pool_started_replica_caught_up_and_no_rebalance(
+    started: bool, caught_up: bool, rebalancing: bool, ready: bool
 ) -> None:
-    assert is_ready(app(rebalancing), replica(caught_up)) is ready
+    assert is_ready(app(rebalancing), replica(caught_up), pool(started)) is ready
 
 
 def test_readiness_body_lists_assigned_raw_partitions() -> None:
-    assert readiness(app(False), replica(False), SETTINGS) == {
-        "ready": False, "replica_caught_up": False, "replica_error": None,
+    assert readiness(app(False), replica(False), pool(False), SETTINGS) == {
+        "ready": False, "prepare_pool_started": False, "replica_caught_up": False,
+        "replica_error": None,
         "rebalancing": False, "assigned_partitions": [0, 2], "worker": "w1",
     }
 
 
 def test_a_replica_that_stopped_makes_the_worker_not_ready_and_says_why() -> None:
     stopped = replica(True, failure="ValueError: boom")
-    assert is_ready(app(False), stopped) is False
-    body = readiness(app(False), stopped, SETTINGS)
+    assert is_ready(app(False), stopped, pool()) is False
+    body = readiness(app(False), stopped, pool(), SETTINGS)
     assert (body["ready"], body["replica_error"]) == (False, "ValueError: boom")

@@ -58,7 +58,9 @@ def summary(result: Prepared | Rejected) -> tuple[int, str]:
 
 
 async def collect(pool: PreparePool, messages: list[RawMessage]) -> list[Prepared | Rejected]:
+    assert not pool.started  # /readyz waits for this: the children load for seconds
     await pool.start()
+    assert pool.started
     try:
         return [result async for result in pool.prepare(messages)]
     finally:

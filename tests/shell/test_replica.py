@@ -18,6 +18,8 @@ from streams.settings import load
 from streams.shell.replica import IndexReplica
 from streams.shell.worker import is_ready
 
+STARTED = SimpleNamespace(started=True)  # a prepare pool that has loaded
+
 _VALID = encode_record(
     IndexEntry("a1", 1, Fingerprint("0" * 32, np.zeros(128, dtype=np.uint32), 3), "a1"), (), "w"
 )
@@ -55,7 +57,7 @@ def test_a_replica_whose_task_died_is_not_ready_and_says_why(
 
     async def die() -> None:
         replica.ready.set()
-        assert replica.alive and is_ready(app, replica)  # type: ignore[arg-type]
+        assert replica.alive and is_ready(app, replica, STARTED)  # type: ignore[arg-type]
 
         async def run() -> None:
             raise RuntimeError("fetch failed for good")
@@ -70,7 +72,7 @@ def test_a_replica_whose_task_died_is_not_ready_and_says_why(
         asyncio.run(die())
     assert replica.failure == "RuntimeError: fetch failed for good"
     assert not replica.alive
-    assert not is_ready(app, replica)  # type: ignore[arg-type]
+    assert not is_ready(app, replica, STARTED)  # type: ignore[arg-type]
     assert "index replica stopped; the worker is not ready: RuntimeError: fetch failed" in (
         caplog.text
     )
