@@ -42,6 +42,10 @@ def looks_like_markdown(text: str) -> bool:
     if len(text) > MAX_MARKDOWN_CHARS:
         return False
     head = text[:_HEAD_CHARS]
+    if "#" not in head and "]" not in head and "*" not in head and "_" not in head:
+        # The common case, plain text: every strong construct needs one of these; a
+        # one-character search is a memchr (two-character ones cost ~5 us on 6 KB of prose).
+        return False
     strong = sum(1 for pattern in _STRONG_CONSTRUCTS.values() if pattern.search(head))
     if not strong:
         return False
