@@ -76,6 +76,7 @@ def normalize_article(
             title, kept, title_source = headline, rest, "first_line"
     if not any(_has_letter(p) for p in kept):
         raise EmptyBodyError(f"no article text in {parsed.format} body")
+    language = detect_language(" ".join(kept), config.language_sample_chars)
     return NormalizedArticle(
         format=parsed.format,
         title=title,
@@ -83,11 +84,11 @@ def normalize_article(
         outlinks=parsed.outlinks,
         paragraphs=kept,
         boilerplate_removed=cleaned.removed,
-        language=detect_language(" ".join(kept), config.language_sample_chars),
+        language=language,
         metadata=parsed.metadata,
         title_source=title_source,
         truncated=(("text",) if truncated else ()) + (("title",) if title_cut else ()),
-        word_count=word_count(kept),
+        word_count=word_count(kept, language),
     )
 
 

@@ -194,6 +194,13 @@ def test_word_count_counts_han_and_kana_one_a_character(
     paragraphs: list[str], count: int
 ) -> None:
     assert word_count(paragraphs) == count
+    assert word_count(paragraphs, "ja") == count
+
+
+def test_han_and_kana_are_looked_for_in_chinese_japanese_korean_and_undetermined_text() -> None:
+    quoted = ["He quoted 東京で会議 and left."]
+    assert [word_count(quoted, language) for language in ("zh", "ja", "ko", "und", "en")] == [
+        9, 9, 9, 9, 5]
 
 
 @given(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))))
