@@ -199,6 +199,9 @@ class Deduplicator:
             revision=revision, full_hash=prepared.fingerprint.content_hash,
         )
         own = changed[0]
+        # A replay overturning its kept verdict (decide: a race nobody corrected).
+        overturned = (previous is not None and previous.is_kept and not revision.is_new
+                      and not decision.kept)
         learn = logged_paragraph_keys(self._learning_keys(prepared, own, decision))
         if is_new:
             self._observe(own, learn)
@@ -219,6 +222,8 @@ class Deduplicator:
                 metadata=prepared.metadata, decision=decision,
                 content_hash=content_hash, now_ms=now_ms, scoped=key, revision=revision,
             )
+            if overturned:
+                value["supersedes"] = "kept"
             outputs = [Output("duplicates", key, value)]
             verdict = "duplicate"
         kept_fixed, moved = self._corrections(decision, key, now_ms)
@@ -233,7 +238,7 @@ class Deduplicator:
             outputs=outputs + kept_fixed + moved,
             log_records=records,
             match=decision.match,
-            corrections=len(kept_fixed),
+            corrections=len(kept_fixed) + overturned,
             root_changes=len(moved),
             rules_removed=prepared.article.boilerplate_removed,
             learned_removed=learned_removed,

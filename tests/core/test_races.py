@@ -103,3 +103,36 @@ def test_own_records_read_back_live_are_skipped() -> None:
     before = a.index.get(ORIGINAL.stem)
     assert deliver(first, a, now_ms=5_100) == []
     assert a.index.get(ORIGINAL.stem) is before
+
+
+def test_a_race_whose_loser_died_is_corrected_when_its_message_is_replayed() -> None:
+    """Two copies kept at once by two workers; the worker that decided the later one dies
+    before the earlier one's record reaches it, so nobody corrects the race. The worker that
+    takes over its partition replays the later copy: that replay corrects it, instead of
+    repeating "kept" (found by a new-user trial: SIGKILL of one of two workers mid-stream
+    left an article and its exact copy both kept, 2026-12-04)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    copy_raw = raw(envelope(COPY), 0, ts=2_000, partition=1)
+    second = b.process(copy_raw, now_ms=5_000)
+    assert (first.verdict, second.verdict) == ("enriched", "enriched")
+    assert deliver(second, a, now_ms=5_100) == []  # a decided the earlier copy: not a's to fix
+    # b is SIGKILLed here, before first's record reaches it; a takes over partition 1.
+    replay = a.process(copy_raw, now_ms=20_000)
+    assert replay.verdict == "duplicate"
+    [output] = replay.outputs
+    assert (output.kind, output.key, output.value["duplicate_of"], output.value["match"]) == (
+        "duplicates", COPY.stem, ORIGINAL.stem, "exact")
+    assert output.value["supersedes"] == "kept"  # it was published as kept before
+    assert replay.corrections == 1
+    assert output.value["story_id"] == first.outputs[0].value["story_id"]
+    assert a.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+    # the new root travels on the log: a restarted b (or any worker) reads it
+    restarted = Deduplicator(CONFIG, worker="b")
+    for outcome in (first, second, replay):
+        for record in via_log(outcome.log_records):
+            restarted.on_log_record(record, catching_up=True, now_ms=20_100)
+    assert restarted.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+    # and a second replay repeats the correction's verdict
+    again = a.process(copy_raw, now_ms=20_200)
+    assert (again.verdict, again.outputs[0].value["duplicate_of"]) == ("duplicate", ORIGINAL.stem)

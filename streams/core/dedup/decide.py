@@ -152,10 +152,8 @@ def decide(
     supersedes = tuple(m.entry.id for m in superseded)
     superseded_matches = tuple((m.kind, m.similarity) for m in superseded)
     previous = index.get(article_id)
-    if previous is not None and previous.fingerprint.content_hash == fingerprint.content_hash:
-        if previous.is_kept:
-            return Decision(kept=True, supersedes=supersedes,
-                            superseded_matches=superseded_matches)
+    if (previous is not None and not previous.is_kept
+            and previous.fingerprint.content_hash == fingerprint.content_hash):
         return Decision(
             kept=False,
             duplicate_of=resolve_root(index, previous.root),
@@ -165,6 +163,9 @@ def decide(
             superseded_matches=superseded_matches,
             searchable=previous.searchable,
         )
+    # A replay of a kept article is kept again unless an earlier match is indexed now that
+    # was not when it was decided: a race of two workers whose loser died before the
+    # winner's record reached it, so nobody corrected it. The replay corrects it.
     first = _earliest_match(found, key, article_id, candidate, full=full, index=index,
                             config=config, revision=previous is not None)
     if first is None:

@@ -340,17 +340,21 @@ def test_superseded_ids_are_sorted_by_id_with_their_own_match() -> None:
     assert z_match == ("exact", 1.0)
 
 
-def test_a_replay_repeats_the_indexed_verdict_not_a_fresh_one() -> None:
-    """``k`` is indexed as kept although an earlier copy ``e`` is indexed too (its record
-    came later through the log): a replay of ``k`` with the same content stays kept; with
-    other content it is decided afresh."""
+def test_a_replay_of_a_kept_article_stays_kept_unless_an_earlier_match_is_indexed() -> None:
+    """``k`` is indexed as kept and ``l``, a later copy, too: a replay of ``k`` stays kept
+    and supersedes ``l``. Once an earlier copy ``e`` is indexed (its record came later
+    through the log, and the race went uncorrected: the worker that decided ``k`` died
+    first), the replay corrects ``k``: a duplicate of ``e``. With other content it is
+    decided afresh."""
     index = FingerprintIndex(CONFIG.lsh)
-    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
     index.add(IndexEntry("k", 2_000, STORY["a"][1], "k"))
     index.add(IndexEntry("l", 3_000, STORY["a"][1], "l"))  # later and kept: k supersedes it
     replay = decide(STORY["a"][1], 2_000, "k", index, CONFIG)
     assert replay == Decision(kept=True, supersedes=("l",))
     assert replay.superseded_matches == (("exact", 1.0),)
+    index.add(IndexEntry("e", 1_000, STORY["a"][1], "e"))
+    corrected = decide(STORY["a"][1], 2_000, "k", index, CONFIG)
+    assert corrected == Decision(False, "e", "exact", 1.0, supersedes=("l",))
     fresh = decide(STORY["c"][1], 2_000, "k", index, CONFIG)
     assert (fresh.kept, fresh.duplicate_of, fresh.match) == (False, "e", "near")
     assert fresh.supersedes == ("l",) and fresh.superseded_matches[0][0] == "near"
