@@ -228,35 +228,48 @@ class Settings:
         return replace(self, kafka_bootstrap_servers=servers)
 
     def validate(self) -> Settings:
-        """Refuse settings out of range at start (the CLI exits 2 with every problem listed)."""
-        ports = [(f"{name} must be in 0..65535", 0 <= getattr(self, name) <= 65535)
+        """Refuse settings out of range at start (the CLI exits 2 with every problem listed,
+        each named by its environment variable)."""
+        ports = [(name, "must be in 0..65535", 0 <= getattr(self, name) <= 65535)
                  for name in ("web_port", "embedded_broker_port")]
-        positive = [(f"{name} must be > 0", getattr(self, name) > 0)
+        positive = [(name, "must be > 0", getattr(self, name) > 0)
                     for name in ("broker_wait_s", "broker_lost_s", "dedup_window_days",
                                  "batch_window_s", "processing_budget_s", "deadletter_pause_s")]
+        at_least_one = [(name, "must be >= 1", getattr(self, name) >= 1)
+                        for name in ("partitions", "replication_factor", "batch_size",
+                                     "deadletter_window")]
+        not_negative = [(name, "must be >= 0", getattr(self, name) >= 0)
+                        for name in ("snapshot_interval_s", "publish_retries",
+                                     "publish_backoff_s", "verdict_hold_ms")]
         checks = [
-            ("partitions must be >= 1", self.partitions >= 1),
-            ("deadletter_max_ratio must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
-            (f"worker_id must have 1..{MAX_WORKER_ID_CHARS} characters",
+            ("deadletter_max_ratio", "must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
+            ("worker_id", f"must have 1..{MAX_WORKER_ID_CHARS} characters",
              0 < len(self.worker_id) <= MAX_WORKER_ID_CHARS),
-            ("broker_profile must be 'auto', 'tansu' or 'kafka'",
+            ("broker_profile", "must be 'auto', 'tansu' or 'kafka'",
              self.broker_profile in ("auto", "tansu", "kafka")),
-            ("log_format must be 'text' or 'json'", self.log_format in ("text", "json")),
-            ("log_level must be debug, info, warning (warn), error or critical (fatal)",
+            ("broker_session_timeout_s", "must be >= 0 (0: from the broker profile)",
+             self.broker_session_timeout_s >= 0),
+            ("broker_heartbeat_interval_s", "must be >= 0 (0: from the broker profile)",
+             self.broker_heartbeat_interval_s >= 0),
+            ("broker_heartbeat_interval_s", "must be less than the session timeout",
+             self.heartbeat_interval_s < self.session_timeout_s),
+            ("log_format", "must be 'text' or 'json'", self.log_format in ("text", "json")),
+            ("log_level", "must be debug, info, warning (warn), error or critical (fatal)",
              self.log_level.lower() in _LOG_LEVELS),
-            ("batch_size must be >= 1", self.batch_size >= 1),
-            ("processes must be -1 (one per core), 0 (off) or more", self.processes >= -1),
-            ("near_threshold must be in [0, 1]", 0 <= self.near_threshold <= 1),
-            ("index_backend must be 'compact' or 'memory'",
+            ("processes", "must be -1 (one per core), 0 (off) or more", self.processes >= -1),
+            ("near_threshold", "must be in [0, 1]", 0 <= self.near_threshold <= 1),
+            ("index_backend", "must be 'compact' or 'memory'",
              self.index_backend in ("compact", "memory")),
-            ("extraction must be 'thorough' or 'fast'", self.extraction in ("thorough", "fast")),
-            ("snapshot_interval_s must be >= 0", self.snapshot_interval_s >= 0),
-            ("publish_retries must be >= 0", self.publish_retries >= 0),
-            ("publish_backoff_s must be >= 0", self.publish_backoff_s >= 0),
+            ("extraction", "must be 'thorough' or 'fast'", self.extraction in ("thorough", "fast")),
+            # One article would make every paragraph boilerplate as soon as it is seen.
+            ("boilerplate_min_articles", "must be >= 2", self.boilerplate_min_articles >= 2),
+            *at_least_one,
+            *not_negative,
             *ports,
             *positive,
         ]
-        problems = [message for message, ok in checks if not ok] + self._size_problems()
+        problems = [f"{_env_name(name)} {text}" for name, text, ok in checks if not ok]
+        problems += self._size_problems()
         if problems:
             raise ConfigError("; ".join(problems))
         return self
@@ -265,26 +278,31 @@ class Settings:
     def _size_problems(self) -> list[str]:
         problems = []
         if self.max_body_bytes < 1024:
-            problems.append("max_body_bytes must be >= 1024")
+            problems.append("INGEST_MAX_BODY_BYTES must be >= 1024")
         if self.max_message_bytes < MIN_MESSAGE_BYTES:
             # Below this the fixed part of a record (capped metadata, 64 KiB of extra) might
             # not leave room for any text.
-            problems.append(f"max_message_bytes must be >= {MIN_MESSAGE_BYTES}")
+            problems.append(f"INGEST_MAX_MESSAGE_BYTES must be >= {MIN_MESSAGE_BYTES}")
         if self.max_body_bytes > self.max_message_bytes:
             problems.append(
-                f"max_body_bytes ({self.max_body_bytes}) must be <= max_message_bytes "
-                f"({self.max_message_bytes}): Kafka refuses larger raw messages before the "
-                "ingester could dead-letter them"
+                f"INGEST_MAX_BODY_BYTES ({self.max_body_bytes}) must be <= "
+                f"INGEST_MAX_MESSAGE_BYTES ({self.max_message_bytes}): Kafka refuses larger "
+                "raw messages before the ingester could dead-letter them"
             )
         if self.boilerplate_max_bytes < 1024 * 1024:
-            problems.append("boilerplate_max_bytes must be >= 1048576")
+            problems.append("INGEST_BOILERPLATE_MAX_BYTES must be >= 1048576")
         return problems
 
 
 def _coerce(raw: str, target: Any, name: str) -> Any:
     try:
         if target is bool:
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in _TRUE + _FALSE:
+                # A typo ("ture") must not turn a feature off without a word.
+                raise ConfigError(f"{_env_name(name)}={raw!r} is not a valid bool: one of "
+                                  f"{', '.join(_TRUE)} or {', '.join(_FALSE)}")
+            return word in _TRUE
         if target is Path:
             return Path(raw)
         if target is Secret:
@@ -294,6 +312,8 @@ def _coerce(raw: str, target: Any, name: str) -> Any:
         raise ConfigError(f"{_env_name(name)}={raw!r} is not a valid {target.__name__}") from exc
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 _TYPES: dict[str, Any] = {
     "str": str, "int": int, "float": float, "bool": bool, "Path": Path, "Secret": Secret,
 }

@@ -30,7 +30,7 @@ def test_environment_and_overrides() -> None:
 def test_invalid_values_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="INGEST_WEB_PORT"):
         load({"INGEST_WEB_PORT": "eighty"})
-    with pytest.raises(ConfigError, match="partitions"):
+    with pytest.raises(ConfigError, match="INGEST_PARTITIONS must be >= 1"):
         load({"INGEST_PARTITIONS": "0"})
 
 
@@ -51,19 +51,31 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
 @pytest.mark.parametrize(
     ("var", "value", "message"),
     [
-        ("INGEST_WEB_PORT", "70000", "web_port must be in 0..65535"),
-        ("INGEST_EMBEDDED_BROKER_PORT", "-1", "embedded_broker_port must be in 0..65535"),
-        ("INGEST_BROKER_WAIT_S", "0", "broker_wait_s must be > 0"),
-        ("INGEST_DEDUP_WINDOW_DAYS", "0", "dedup_window_days must be > 0"),
-        ("INGEST_NEAR_THRESHOLD", "1.5", "near_threshold must be in [0, 1]"),
-        ("INGEST_EXTRACTION", "quick", "extraction must be 'thorough' or 'fast'"),
-        ("INGEST_MAX_MESSAGE_BYTES", "100000", "max_message_bytes must be >= 262144"),
-        ("INGEST_MAX_BODY_BYTES", "1048577", "max_body_bytes (1048577) must be <= "
-         "max_message_bytes (1048576)"),
-        ("INGEST_BOILERPLATE_MAX_BYTES", "1000", "boilerplate_max_bytes must be >= 1048576"),
-        ("INGEST_WORKER_ID", "w" * 257, "worker_id must have 1..256 characters"),
-        ("INGEST_LOG_LEVEL", "crit", "log_level must be debug, info, warning (warn), error or "
-         "critical (fatal)"),
+        ("INGEST_WEB_PORT", "70000", "INGEST_WEB_PORT must be in 0..65535"),
+        ("INGEST_EMBEDDED_BROKER_PORT", "-1", "INGEST_EMBEDDED_BROKER_PORT must be in 0..65535"),
+        ("INGEST_BROKER_WAIT_S", "0", "INGEST_BROKER_WAIT_S must be > 0"),
+        ("INGEST_DEDUP_WINDOW_DAYS", "0", "INGEST_DEDUP_WINDOW_DAYS must be > 0"),
+        ("INGEST_NEAR_THRESHOLD", "1.5", "INGEST_NEAR_THRESHOLD must be in [0, 1]"),
+        ("INGEST_EXTRACTION", "quick", "INGEST_EXTRACTION must be 'thorough' or 'fast'"),
+        ("INGEST_MAX_MESSAGE_BYTES", "100000", "INGEST_MAX_MESSAGE_BYTES must be >= 262144"),
+        ("INGEST_MAX_BODY_BYTES", "1048577", "INGEST_MAX_BODY_BYTES (1048577) must be <= "
+         "INGEST_MAX_MESSAGE_BYTES (1048576)"),
+        ("INGEST_BOILERPLATE_MAX_BYTES", "1000",
+         "INGEST_BOILERPLATE_MAX_BYTES must be >= 1048576"),
+        ("INGEST_WORKER_ID", "w" * 257, "INGEST_WORKER_ID must have 1..256 characters"),
+        ("INGEST_LOG_LEVEL", "crit", "INGEST_LOG_LEVEL must be debug, info, warning (warn), "
+         "error or critical (fatal)"),
+        # found by a new-user trial: accepted, then a crash or a misbehaving worker
+        ("INGEST_DEADLETTER_WINDOW", "0", "INGEST_DEADLETTER_WINDOW must be >= 1"),
+        ("INGEST_VERDICT_HOLD_MS", "-1", "INGEST_VERDICT_HOLD_MS must be >= 0"),
+        ("INGEST_REPLICATION_FACTOR", "0", "INGEST_REPLICATION_FACTOR must be >= 1"),
+        ("INGEST_BOILERPLATE_MIN_ARTICLES", "1", "INGEST_BOILERPLATE_MIN_ARTICLES must be >= 2"),
+        ("INGEST_BROKER_SESSION_TIMEOUT_S", "-1", "INGEST_BROKER_SESSION_TIMEOUT_S must be >= 0"),
+        ("INGEST_BROKER_HEARTBEAT_INTERVAL_S", "5", "INGEST_BROKER_HEARTBEAT_INTERVAL_S must be "
+         "less than the session timeout"),
+        ("INGEST_STORIES", "nope", "INGEST_STORIES='nope' is not a valid bool: one of 1, true, "
+         "yes, on or 0, false, no, off"),
+        ("INGEST_INDEX_SPILL", "ture", "INGEST_INDEX_SPILL='ture' is not a valid bool"),
     ],
 )
 def test_out_of_range_settings_are_refused(var: str, value: str, message: str) -> None:
@@ -137,3 +149,15 @@ def test_the_default_pool_is_the_cores_the_worker_may_use(
 @pytest.mark.parametrize("level", ["debug", "INFO", "warn", "Warning", "error", "critical"])
 def test_log_levels_are_python_s_names_in_any_case(level: str) -> None:
     assert load({"INGEST_LOG_LEVEL": level}).log_level == level
+
+
+@pytest.mark.parametrize(("value", "stories"), [("1", True), ("ON", True), (" yes ", True),
+                                                  ("0", False), ("off", False), ("No", False)])
+def test_booleans_are_read_in_any_case(value: str, stories: bool) -> None:
+    assert load({"INGEST_STORIES": value}).stories is stories
+
+
+def test_every_problem_is_named_by_its_variable() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load({"INGEST_BATCH_SIZE": "0", "INGEST_PARTITIONS": "0"})
+    assert raised.value.detail == "INGEST_PARTITIONS must be >= 1; INGEST_BATCH_SIZE must be >= 1"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -23,6 +25,7 @@ from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.spill import SpillFactory
+from streams.core.errors import ConfigError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
 from streams.core.pipeline import Deduplicator
@@ -244,8 +247,24 @@ def build_worker_app(
     return app
 
 
+def check_data_dir(path: Path) -> None:
+    """Create the data directory, or refuse it (ConfigError, exit 2) before anything starts:
+    a file there, or a path that cannot be created or written, failed later with a traceback
+    (the index spill's first file)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"INGEST_DATA_DIR={str(path)!r} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"INGEST_DATA_DIR={str(path)!r} cannot be created: {exc.strerror or exc}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"INGEST_DATA_DIR={str(path)!r} is not writable")
+
+
 def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
+    check_data_dir(settings.data_dir)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
     collect_less_often()  # streams.shell.collector
     raise_open_files_limit()  # the index spill holds a descriptor per segment

@@ -97,3 +97,22 @@ def test_ctrl_c_right_after_ready_stops_gracefully_with_130_and_no_traceback(
     assert "Traceback" not in log
     assert "BrokenPipeError" not in log
     assert "Signal received: 2 (2)" in log  # the graceful stop, as on SIGTERM
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_a_data_directory_that_cannot_be_used_is_refused_before_anything_starts(
+    tmp_path: Path, kind: str,
+) -> None:
+    if kind == "file":
+        data = tmp_path / "data"
+        data.write_text("not a directory")
+        expected = f"INGEST_DATA_DIR={str(data)!r} is not a directory"
+    else:
+        data = Path("/proc/ingest-nope/data")  # procfs refuses new directories, even to root
+        expected = f"INGEST_DATA_DIR={str(data)!r} cannot be created: No such file or directory"
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli.main", "worker"], check=False, capture_output=True,
+        timeout=60, env={**os.environ, "INGEST_DATA_DIR": str(data), "KAFKA_BOOTSTRAP_SERVERS": ""},
+    )
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == f"ingest: error [invalid_setting]: {expected}\n"
