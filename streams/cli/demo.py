@@ -189,6 +189,7 @@ def _verdict_row(value: dict[str, Any], excerpt: str) -> dict[str, Any]:
 def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool = False) -> int:
     logging.getLogger("streams").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ingest-demo-"))
+    succeeded = False
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
     worker = None
     try:
@@ -211,14 +212,19 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         print(f"  {metric_summary(base)}")
         if not keep_running:
             print("  (served until the demo exits; `ingest demo --keep-running` keeps them up)")
-        print(f"worker log: {workdir / 'worker.log'}")
+        keep_logs = keep_running or os.environ.get("INGEST_DEMO_KEEP_LOGS") is not None
+        if keep_logs:
+            print(f"worker log: {workdir / 'worker.log'}")
         if keep_running:
             print("broker and worker keep running; Ctrl-C to stop")
             signal.pause()
+        succeeded = True
         return 0
     finally:
         if worker is not None:
             process.stop(worker, grace_s=20.0)
         broker.stop()
         if not keep_running and os.environ.get("INGEST_DEMO_KEEP_LOGS") is None:
-            shutil.rmtree(workdir / "data", ignore_errors=True)
+            # A demo that worked leaves nothing behind (every run used to leave its logs in
+            # /tmp); one that failed keeps its logs, which its error named.
+            shutil.rmtree(workdir if succeeded else workdir / "data", ignore_errors=True)

@@ -26,8 +26,8 @@ def ingest(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = 
     )
 
 
-def test_demo_prints_the_verdict_table_and_exits_0() -> None:
-    result = ingest("demo", env={"KAFKA_BOOTSTRAP_SERVERS": ""})
+def test_demo_prints_the_verdict_table_and_exits_0(tmp_path: Path) -> None:
+    result = ingest("demo", env={"KAFKA_BOOTSTRAP_SERVERS": "", "TMPDIR": str(tmp_path)})
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     rows = {line.split()[0]: line for line in out.splitlines() if line[:3].isdigit()}
@@ -38,6 +38,7 @@ def test_demo_prints_the_verdict_table_and_exits_0() -> None:
     assert "metrics: http://127.0.0.1:" in out
     assert "consumed 5, enriched 4, duplicates 1, dead letters 0" in out
     assert "all 5 articles accounted for" in result.stderr.decode()
+    assert list(tmp_path.iterdir()) == []  # a demo that worked leaves nothing behind
 
 
 def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Path) -> None:
