@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -21,6 +22,7 @@ from kafka.errors import KafkaError
 
 from streams.core.errors import BrokerUnavailableError
 from streams.kafka.connection import KafkaConnection
+from streams.kafka.lag import true_end
 from streams.settings import Settings
 
 
@@ -97,9 +99,49 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
     consumer.assign(partitions)
     if from_beginning:
         consumer.seek_to_beginning(*partitions)
-    else:
-        consumer.seek_to_end(*partitions)
+        return consumer
+    try:
+        with kafka_errors_as_unavailable(settings):
+            ends = true_end_offsets(consumer, partitions)
+    except BaseException:
+        consumer.close()
+        raise
+    for tp, end in ends.items():
+        consumer.seek(tp, end)
     return consumer
+
+
+def true_end_offsets(
+    consumer: KafkaConsumer, partitions: Iterable[TopicPartition], timeout_s: float = 10.0
+) -> dict[TopicPartition, int]:
+    """End offsets that are exact on Tansu too; ``consumer`` is left assigned to ``partitions``.
+
+    Tansu 0.6.0 answers ListOffsets("latest") with the first offset of the newest record
+    batch + 1, so ``seek_to_end`` left a reader inside that batch: ``ingest tail`` printed
+    records written long before it started. As ``streams.kafka.lag`` does, the batch at
+    "latest" - 1 is read and its last offset + 1 taken: on Kafka that is "latest" itself.
+    A partition whose batch does not arrive within ``timeout_s`` keeps the broker's answer.
+    """
+    tps = list(partitions)
+    reported: dict[TopicPartition, int] = consumer.end_offsets(tps)
+    ends = dict(reported)
+    consumer.assign(tps)
+    pending = {tp for tp in tps if reported[tp] > 0}
+    for tp in tps:
+        consumer.seek(tp, max(reported[tp] - 1, 0))
+    consumer.pause(*(tp for tp in tps if tp not in pending))
+    deadline = time.monotonic() + timeout_s
+    try:
+        while pending and time.monotonic() < deadline:
+            # max_records unbounded in practice: the whole batch at "latest" - 1 in one poll.
+            for tp, records in consumer.poll(timeout_ms=200, max_records=1_000_000).items():
+                if tp in pending:
+                    ends[tp] = true_end(reported[tp], (r.offset for r in records))
+                    pending.discard(tp)
+                    consumer.pause(tp)
+    finally:
+        consumer.resume(*tps)
+    return ends
 
 
 def poll_records(consumer: KafkaConsumer, timeout_ms: int = 200) -> Iterator[Any]:
