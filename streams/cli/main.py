@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,9 @@ log = logging.getLogger("streams.cli")
 EXIT_CANNOT_START = 2  # invalid settings, no broker answered within INGEST_BROKER_WAIT_S
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished
+# stdout's reader went away (`ingest tail | head -1`): what a shell reports for a tool that
+# SIGPIPE ended (128 + SIGPIPE), without Python's BrokenPipeError traceback.
+EXIT_BROKEN_PIPE = 141
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -154,6 +158,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
         except Terminated:
             return EXIT_TERMINATED
+        except BrokenPipeError:
+            _discard_stdout()
+            return EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: flushing it at exit would raise BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,26 @@ def test_tail_prints_only_records_produced_after_it_started(broker: EmbeddedBrok
     # Before, Tansu's early "latest" left tail inside the newest batch: old 2 and old 4
     # (partition 0) and old 3 and old 5 (partition 1) came first.
     assert (tail.returncode, out, err) == (0, b'{"new": 0}\n{"new": 1}\n{"new": 2}\n', b"")
+
+
+def test_tail_whose_reader_went_away_stops_quietly_with_141(broker: EmbeddedBroker) -> None:
+    settings = broker_settings(broker, partitions=1)
+    producer = make_producer(settings)
+    producer.send(settings.topic_enriched, b'{"n": 0}')
+    producer.flush()
+    tail = start_tail(broker, "enriched", "--from-beginning")
+    try:
+        assert tail.stdout is not None
+        assert tail.stdout.readline() == b'{"n": 0}\n'
+        tail.stdout.close()  # what `head -1` does after its line
+        producer.send(settings.topic_enriched, b'{"n": 1}')  # the write that finds no reader
+        producer.flush()
+        assert tail.wait(timeout=30) == 141
+        assert tail.stderr is not None
+        # Before: a BrokenPipeError traceback and exit 1.
+        assert tail.stderr.read() == b""
+    finally:
+        producer.close()
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
