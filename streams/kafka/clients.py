@@ -41,20 +41,39 @@ def kafka_errors_as_unavailable(settings: Settings) -> Iterator[None]:
     kafka-python logs every failed bootstrap attempt at WARNING and ERROR; the error below
     says the same once, so its logs are held back here unless the log level is DEBUG.
     """
-    kafka_log = logging.getLogger("kafka")
-    previous = kafka_log.level
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        kafka_log.setLevel(logging.CRITICAL)
     try:
-        yield
+        with kafka_logs_held_back():
+            yield
     except KafkaError as exc:
         raise BrokerUnavailableError(
             f"no Kafka broker answered at {settings.kafka_bootstrap_servers} within "
             f"{settings.broker_wait_s:g} s ({type(exc).__name__}: {_reason(exc)}); check "
             "KAFKA_BOOTSTRAP_SERVERS, the security settings and that the broker is up"
         ) from exc
+
+
+@contextlib.contextmanager
+def kafka_logs_held_back() -> Iterator[None]:
+    """kafka-python's logs below CRITICAL are dropped meanwhile, unless the log level is DEBUG."""
+    kafka_log = logging.getLogger("kafka")
+    previous = kafka_log.level
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        kafka_log.setLevel(logging.CRITICAL)
+    try:
+        yield
     finally:
         kafka_log.setLevel(previous)
+
+
+def close_quietly(consumer: KafkaConsumer) -> None:
+    """Close a reader without kafka-python's ERROR about the request the close cancels.
+
+    Closing while a metadata refresh is in flight (one is every 5 min, and on demand) logs
+    ``kafka.cluster: Metadata refresh: failed Cancelled``: `ingest tail` printed it at a
+    normal exit.
+    """
+    with kafka_logs_held_back():
+        consumer.close()
 
 
 def _reason(exc: KafkaError) -> str:
@@ -94,7 +113,7 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
                 ids = consumer.partitions_for_topic(topic) or set()
                 partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
     except BaseException:
-        consumer.close()
+        close_quietly(consumer)
         raise
     consumer.assign(partitions)
     if from_beginning:
@@ -104,7 +123,7 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
         with kafka_errors_as_unavailable(settings):
             ends = true_end_offsets(consumer, partitions)
     except BaseException:
-        consumer.close()
+        close_quietly(consumer)
         raise
     for tp, end in ends.items():
         consumer.seek(tp, end)

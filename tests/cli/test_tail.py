@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -9,11 +10,10 @@ import time
 
 import pytest
 
+from streams.cli.main import build_parser, main
 from streams.kafka.broker import EmbeddedBroker
 from streams.kafka.clients import make_producer
 from tests.conftest import broker_settings
-
-pytestmark = pytest.mark.broker
 
 # How long a tail started as a process takes to be positioned, with room to spare: it waits
 # for the broker, reads metadata and the newest batch of each partition (~1 s measured).
@@ -28,6 +28,7 @@ def start_tail(broker: EmbeddedBroker, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.broker
 def test_tail_prints_only_records_produced_after_it_started(broker: EmbeddedBroker) -> None:
     settings = broker_settings(broker, partitions=2)
     producer = make_producer(settings, linger_ms=200)  # old records in one batch a partition
@@ -51,6 +52,7 @@ def test_tail_prints_only_records_produced_after_it_started(broker: EmbeddedBrok
     assert (tail.returncode, out, err) == (0, b'{"new": 0}\n{"new": 1}\n{"new": 2}\n', b"")
 
 
+@pytest.mark.broker
 def test_tail_whose_reader_went_away_stops_quietly_with_141(broker: EmbeddedBroker) -> None:
     settings = broker_settings(broker, partitions=1)
     producer = make_producer(settings)
@@ -72,3 +74,55 @@ def test_tail_whose_reader_went_away_stops_quietly_with_141(broker: EmbeddedBrok
         if tail.poll() is None:
             tail.kill()
             tail.wait()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-n", "0"], "argument -n: must be at least 1, not 0"),
+    (["-n", "-1"], "argument -n: must be at least 1, not -1"),
+    (["-n", "two"], "argument -n: not a whole number: 'two'"),
+    (["--idle-timeout", "0"], "argument --idle-timeout: must be more than 0 seconds, not 0"),
+    (["--idle-timeout", "-1"], "argument --idle-timeout: must be more than 0 seconds, not -1"),
+    (["--idle-timeout", "nan"], "argument --idle-timeout: must be more than 0 seconds, not nan"),
+    (["--idle-timeout", "soon"], "argument --idle-timeout: not a number of seconds: 'soon'"),
+])
+def test_tail_refuses_a_count_or_timeout_that_would_never_stop_or_never_read(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before: -n 0 and -n -1 read on forever, --idle-timeout 0 or -1 stopped at once.
+    with pytest.raises(SystemExit) as exit_:
+        main(["tail", *args])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"ingest tail: error: {message}"
+
+
+def test_tail_accepts_every_output_topic_the_readme_documents() -> None:
+    parser = build_parser()
+    assert [parser.parse_args(["tail", name]).output
+            for name in ("enriched", "duplicates", "deadletter", "stories")] == [
+        "enriched", "duplicates", "deadletter", "stories"]
+    args = parser.parse_args(["tail", "-n", "3", "--idle-timeout", "0.5"])
+    assert (args.output, args.n, args.idle_timeout) == ("enriched", 3, 0.5)
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    undocumented = [
+        (name, action.dest)
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if not action.help or action.help == argparse.SUPPRESS
+    ]
+    assert undocumented == []
+
+
+@pytest.mark.broker
+def test_tail_reads_the_stories_topic(broker: EmbeddedBroker) -> None:
+    settings = broker_settings(broker, partitions=1)
+    producer = make_producer(settings)
+    producer.send(settings.topic_stories, b'{"story_id": "s1"}')
+    producer.flush()
+    producer.close()
+    tail = start_tail(broker, "stories", "--from-beginning", "-n", "1", "--idle-timeout", "30")
+    out, err = tail.communicate(timeout=60)
+    assert (tail.returncode, out, err) == (0, b'{"story_id": "s1"}\n', b"")

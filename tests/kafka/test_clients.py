@@ -10,6 +10,7 @@ from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from streams.core.errors import BrokerUnavailableError
 from streams.kafka.broker import EmbeddedBroker
 from streams.kafka.clients import (
+    close_quietly,
     kafka_errors_as_unavailable,
     kafka_python_config,
     make_producer,
@@ -120,3 +121,20 @@ def test_true_end_offsets_of_empty_and_filled_partitions(broker: EmbeddedBroker)
         assert reader.paused() == set()
     finally:
         reader.close()
+
+
+@pytest.mark.broker
+def test_a_reader_closed_mid_metadata_refresh_logs_no_error(
+    broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = broker_settings(broker, partitions=1)
+    caplog.set_level(logging.WARNING)
+    for close in (lambda reader: reader.close(), close_quietly):
+        reader = make_reader(settings, [settings.topic_enriched], from_beginning=False)
+        reader.poll(timeout_ms=100)
+        reader._client.cluster.request_update()  # as every 5 min (metadata_max_age_ms)
+        close(reader)
+    # kafka-python's own close logs the cancelled refresh; ingest tail printed it on exit.
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("kafka.cluster", "ERROR", "Metadata refresh: failed Cancelled")]
+    assert logging.getLogger("kafka").level == logging.NOTSET
