@@ -352,6 +352,15 @@ def test_dashboard_shows_what_operators_need() -> None:
     } <= used
 
 
+def test_the_rebalance_panel_counts_completed_rebalances() -> None:
+    # faust_total_rebalances, its query until 2026-12-04, is a gauge of rebalances in
+    # progress (up at the start, down when the consumer has its assignment): ~0 whatever
+    # happened. faust_assignment_operations_total counts on the group leader only.
+    [expr] = [e for e in dashboard_exprs()
+              if e.where.startswith("panel 'Consumer-group rebalances'")]
+    assert metric_names(expr.promql) == {"faust_rebalance_done_latency_count"}
+
+
 @pytest.mark.parametrize("expr", dashboard_exprs() + alert_exprs(), ids=lambda e: e.where)
 def test_every_queried_metric_exists(expr: Any) -> None:
     names = metric_names(expr.promql)
