@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "else 127.0.0.1)")
 
     demo = sub.add_parser("demo", help="zero-configuration demo on the bundled sample articles")
-    demo.add_argument("--timeout", type=float, default=120.0, help="give up after S seconds")
+    demo.add_argument("--timeout", type=positive_seconds, default=120.0, metavar="S",
+                      help="give up after S seconds, waiting for the worker to be ready and "
+                           "again for the verdicts (default: %(default)g s)")
     demo.add_argument("--keep-running", action="store_true",
                       help="leave broker and worker running until Ctrl-C after the table")
 
