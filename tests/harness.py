@@ -23,6 +23,7 @@ from bench.procfs import children
 from streams.core.records import record_schema
 from streams.kafka.broker import free_port
 from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.clients import true_end_offsets as read_true_end_offsets
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.process import spawn
 from streams.settings import Settings
@@ -285,23 +286,10 @@ def true_end_offsets(settings: Settings, partitions: Iterable[TopicPartition]
     """End offsets read from the last batch: Tansu's "latest" can be that batch's first + 1."""
     probe = KafkaConsumer(group_id=None, enable_auto_commit=False,
                           **KafkaConnection.from_settings(settings).kafka_python_options())
-    ends = {}
     try:
-        for tp in partitions:
-            reported = probe.end_offsets([tp])[tp]
-            ends[tp] = reported
-            if reported == 0:
-                continue
-            probe.assign([tp])
-            probe.seek(tp, reported - 1)
-            deadline = time.monotonic() + 10
-            batch: list[Any] = []
-            while not batch and time.monotonic() < deadline:
-                batch = probe.poll(timeout_ms=200).get(tp, [])
-            ends[tp] = max([reported, *(record.offset + 1 for record in batch)])
+        return read_true_end_offsets(probe, partitions)
     finally:
         probe.close()
-    return ends
 
 
 def schema_errors(topic: str, record: dict[str, Any]) -> list[str]:

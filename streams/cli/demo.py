@@ -24,7 +24,7 @@ import orjson
 from streams.core.errors import IngestError
 from streams.kafka import process
 from streams.kafka.broker import EmbeddedBroker, ensure_topics, free_port
-from streams.kafka.clients import make_producer, make_reader, poll_records
+from streams.kafka.clients import close_quietly, make_producer, make_reader, poll_records
 from streams.settings import Settings
 
 
@@ -123,7 +123,7 @@ def collect_verdicts(
                 verdicts[(origin["partition"], origin["offset"])] = value
             _progress(f"waiting for verdicts: {len(verdicts)}/{len(expected)}")
     finally:
-        reader.close()
+        close_quietly(reader)
     _progress(f"all {len(expected)} articles accounted for\n")
     return verdicts
 

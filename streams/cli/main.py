@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +22,9 @@ log = logging.getLogger("streams.cli")
 EXIT_CANNOT_START = 2  # invalid settings, no broker answered within INGEST_BROKER_WAIT_S
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished
+# stdout's reader went away (`ingest tail | head -1`): what a shell reports for a tool that
+# SIGPIPE ended (128 + SIGPIPE), without Python's BrokenPipeError traceback.
+EXIT_BROKEN_PIPE = 141
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -33,6 +38,31 @@ main environment variables (all of them: README, Settings):
 exit codes: 0 stopped (SIGTERM), 130 stopped by Ctrl-C (the same graceful stop),
 1 crashed, 2 could not start, 3 broker lost, 5 an output and its dead letter both refused
 """
+
+
+TAIL_OUTPUTS = ("enriched", "duplicates", "deadletter", "stories")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (``-n 0`` read nothing and never stopped)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "else 127.0.0.1)")
 
     demo = sub.add_parser("demo", help="zero-configuration demo on the bundled sample articles")
-    demo.add_argument("--timeout", type=float, default=120.0, help="give up after S seconds")
+    demo.add_argument("--timeout", type=positive_seconds, default=120.0, metavar="S",
+                      help="give up after S seconds, waiting for the worker to be ready and "
+                           "again for the verdicts (default: %(default)g s)")
     demo.add_argument("--keep-running", action="store_true",
                       help="leave broker and worker running until Ctrl-C after the table")
 
@@ -88,15 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     tail = sub.add_parser("tail", help="print output records as JSON lines")
     _add_common(tail)
-    tail.add_argument("output", nargs="?", default="enriched",
-                      choices=["enriched", "duplicates", "deadletter"])
-    tail.add_argument("--from-beginning", action="store_true")
-    tail.add_argument("-n", type=int, default=None, help="stop after N records")
-    tail.add_argument("--idle-timeout", type=float, default=None,
-                      help="stop after S seconds without a record")
+    tail.add_argument("output", nargs="?", default="enriched", choices=TAIL_OUTPUTS,
+                      help="the output topic to read (default: enriched); its name comes "
+                           "from INGEST_TOPIC_ENRICHED, _DUPLICATES, _DEADLETTER, _STORIES")
+    tail.add_argument("--from-beginning", action="store_true",
+                      help="print the records already in the topic first (default: only "
+                           "those written after tail started)")
+    tail.add_argument("-n", type=positive_int, default=None, metavar="N",
+                      help="stop after N records (N >= 1; default: never)")
+    tail.add_argument("--idle-timeout", type=positive_seconds, default=None, metavar="S",
+                      help="stop after S seconds without a record (S > 0; default: never)")
 
     broker = sub.add_parser("broker", help="run the embedded Tansu broker in the foreground")
-    broker.add_argument("--port", type=int, default=9092)
+    broker.add_argument("--port", type=int, default=9092,
+                        help="the broker's Kafka port (default: %(default)s)")
     for command in sub.choices.values():  # its own usage line when refusing an option
         command.set_defaults(command_parser=command)
     return parser
@@ -154,6 +191,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERRUPTED
         except Terminated:
             return EXIT_TERMINATED
+        except BrokenPipeError:
+            _discard_stdout()
+            return EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: flushing it at exit would raise BrokenPipeError again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import time
 
 from streams.core.errors import ConfigError
 from streams.kafka.broker import wait_for_broker
-from streams.kafka.clients import make_reader, poll_records
+from streams.kafka.clients import close_quietly, make_reader, poll_records
 from streams.settings import Settings
 
 
@@ -46,5 +46,5 @@ def run_tail(
             elif idle_timeout_s is not None and time.monotonic() - last > idle_timeout_s:
                 break
     finally:
-        consumer.close()
+        close_quietly(consumer)
     return 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -21,6 +22,7 @@ from kafka.errors import KafkaError
 
 from streams.core.errors import BrokerUnavailableError
 from streams.kafka.connection import KafkaConnection
+from streams.kafka.lag import true_end
 from streams.settings import Settings
 
 
@@ -39,20 +41,39 @@ def kafka_errors_as_unavailable(settings: Settings) -> Iterator[None]:
     kafka-python logs every failed bootstrap attempt at WARNING and ERROR; the error below
     says the same once, so its logs are held back here unless the log level is DEBUG.
     """
-    kafka_log = logging.getLogger("kafka")
-    previous = kafka_log.level
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        kafka_log.setLevel(logging.CRITICAL)
     try:
-        yield
+        with kafka_logs_held_back():
+            yield
     except KafkaError as exc:
         raise BrokerUnavailableError(
             f"no Kafka broker answered at {settings.kafka_bootstrap_servers} within "
             f"{settings.broker_wait_s:g} s ({type(exc).__name__}: {_reason(exc)}); check "
             "KAFKA_BOOTSTRAP_SERVERS, the security settings and that the broker is up"
         ) from exc
+
+
+@contextlib.contextmanager
+def kafka_logs_held_back() -> Iterator[None]:
+    """kafka-python's logs below CRITICAL are dropped meanwhile, unless the log level is DEBUG."""
+    kafka_log = logging.getLogger("kafka")
+    previous = kafka_log.level
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        kafka_log.setLevel(logging.CRITICAL)
+    try:
+        yield
     finally:
         kafka_log.setLevel(previous)
+
+
+def close_quietly(consumer: KafkaConsumer) -> None:
+    """Close a reader without kafka-python's ERROR about the request the close cancels.
+
+    Closing while a metadata refresh is in flight (one is every 5 min, and on demand) logs
+    ``kafka.cluster: Metadata refresh: failed Cancelled``: `ingest tail` printed it at a
+    normal exit.
+    """
+    with kafka_logs_held_back():
+        consumer.close()
 
 
 def _reason(exc: KafkaError) -> str:
@@ -92,14 +113,54 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
                 ids = consumer.partitions_for_topic(topic) or set()
                 partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
     except BaseException:
-        consumer.close()
+        close_quietly(consumer)
         raise
     consumer.assign(partitions)
     if from_beginning:
         consumer.seek_to_beginning(*partitions)
-    else:
-        consumer.seek_to_end(*partitions)
+        return consumer
+    try:
+        with kafka_errors_as_unavailable(settings):
+            ends = true_end_offsets(consumer, partitions)
+    except BaseException:
+        close_quietly(consumer)
+        raise
+    for tp, end in ends.items():
+        consumer.seek(tp, end)
     return consumer
+
+
+def true_end_offsets(
+    consumer: KafkaConsumer, partitions: Iterable[TopicPartition], timeout_s: float = 10.0
+) -> dict[TopicPartition, int]:
+    """End offsets that are exact on Tansu too; ``consumer`` is left assigned to ``partitions``.
+
+    Tansu 0.6.0 answers ListOffsets("latest") with the first offset of the newest record
+    batch + 1, so ``seek_to_end`` left a reader inside that batch: ``ingest tail`` printed
+    records written long before it started. As ``streams.kafka.lag`` does, the batch at
+    "latest" - 1 is read and its last offset + 1 taken: on Kafka that is "latest" itself.
+    A partition whose batch does not arrive within ``timeout_s`` keeps the broker's answer.
+    """
+    tps = list(partitions)
+    reported: dict[TopicPartition, int] = consumer.end_offsets(tps)
+    ends = dict(reported)
+    consumer.assign(tps)
+    pending = {tp for tp in tps if reported[tp] > 0}
+    for tp in tps:
+        consumer.seek(tp, max(reported[tp] - 1, 0))
+    consumer.pause(*(tp for tp in tps if tp not in pending))
+    deadline = time.monotonic() + timeout_s
+    try:
+        while pending and time.monotonic() < deadline:
+            # max_records unbounded in practice: the whole batch at "latest" - 1 in one poll.
+            for tp, records in consumer.poll(timeout_ms=200, max_records=1_000_000).items():
+                if tp in pending:
+                    ends[tp] = true_end(reported[tp], (r.offset for r in records))
+                    pending.discard(tp)
+                    consumer.pause(tp)
+    finally:
+        consumer.resume(*tps)
+    return ends
 
 
 def poll_records(consumer: KafkaConsumer, timeout_ms: int = 200) -> Iterator[Any]:

@@ -278,15 +278,24 @@ def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) ->
         ensure_topics(live)
         fatal = FatalState()
         app = build_worker_app(live, fatal=fatal, dedup_factory=dedup_factory)
-        # Faust's click command line reads sys.argv; the app carries every other setting
-        # (web host and port included), so only the log level goes this way.
-        sys.argv = ["ingest", "worker", "--loglevel", faust_log_level(live.log_level)]
+        sys.argv = faust_argv(live)
         code = 0
         try:
             app.main()
         except SystemExit as exc:
             code = int(exc.code or 0)
     return fatal.exit_code or code
+
+
+def faust_argv(settings: Settings) -> list[str]:
+    """The command line Faust's click interface reads from ``sys.argv`` for the worker.
+
+    The app carries every other setting (web host and port included), so only the log level
+    goes this way, and ``--quiet`` with JSON logs: Faust's 16-line banner (and its "OK ^")
+    is plain text on stderr and stdout, so the log was not one JSON object per line.
+    """
+    quiet = ["--quiet"] if settings.log_format == "json" else []
+    return ["ingest", *quiet, "worker", "--loglevel", faust_log_level(settings.log_level)]
 
 
 # Faust's worker command knows crit|error|warn|info|debug.

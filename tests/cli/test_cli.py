@@ -217,3 +217,15 @@ def test_json_in_a_legacy_charset_is_not_called_malformed() -> None:
     assert _is_json_object('{"body": "café"}'.encode("latin-1"))
     assert not _is_json_object(b'{"body": "B"')
     assert not _is_json_object(b"[1]")
+
+
+def test_demo_help_shows_the_timeout_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from streams.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "-h"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    # Before: "--timeout TIMEOUT give up after S seconds", no default.
+    assert ("--timeout S give up after S seconds, waiting for the worker to be ready and again "
+            "for the verdicts (default: 120 s)") in help_text

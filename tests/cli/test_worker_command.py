@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from streams.kafka.broker import EmbeddedBroker, free_port
-from streams.shell.worker import faust_log_level
+from streams.settings import load
+from streams.shell.worker import faust_argv, faust_log_level
 from tests.conftest import broker_settings
 from tests.harness import Worker, wait_for
 
@@ -56,6 +58,36 @@ def test_python_level_names_become_faust_ones() -> None:
     assert [faust_log_level(level) for level in ("debug", "INFO", "warning", "error",
                                                  "critical")] == [
         "debug", "info", "warn", "error", "crit"]
+
+
+def test_faust_is_quiet_only_with_json_logs() -> None:
+    assert faust_argv(load({"INGEST_LOG_FORMAT": "json", "INGEST_LOG_LEVEL": "warning"})) == [
+        "ingest", "--quiet", "worker", "--loglevel", "warn"]
+    assert faust_argv(load({"INGEST_LOG_FORMAT": "text"})) == [
+        "ingest", "worker", "--loglevel", "info"]
+
+
+@pytest.mark.broker
+def test_a_worker_with_json_logs_writes_only_json_lines(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    worker = Worker(broker_settings(broker), tmp_path / "w",
+                    extra_env={"INGEST_LOG_FORMAT": "json"})
+    try:
+        worker.start()
+    finally:
+        code = worker.stop()
+    assert code == 0
+    lines = Path(str(worker.log_path)).read_text(errors="replace").splitlines()
+    # Before: Faust's banner, 16 lines of text starting "+ƒaµS† v0.15.3+---", came first.
+    not_json = []
+    for line in lines:
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            not_json.append(line)
+    assert not_json == []
+    assert "[^---Recovery]: Worker ready" in {orjson.loads(line)["message"] for line in lines}
 
 
 @pytest.mark.broker

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry
 
 from streams.shell.metrics import Metrics
@@ -34,10 +35,13 @@ _SERIES_SUFFIXES = {
     "histogram": ("_bucket", "_sum", "_count", "_created"),
     "info": ("_info",),
 }
-# Series we may query that streams/metrics.py does not declare: Prometheus's own target health.
+# Series we may query that streams/shell/metrics.py does not declare: Prometheus's own target
+# health.
 OTHER_METRICS = frozenset({"up"})
-# Faust's Prometheus sensor (worker.py installs it with this prefix) serves on the same page.
-FAUST_PREFIX = "faust_"
+# Faust's Prometheus sensor (streams/shell/worker.py installs it with this prefix) serves on
+# the same page; its series are read from the installed sensor, so a misspelt or vanished
+# faust_ metric fails like an ingest_ one.
+FAUST_PREFIX = "faust"
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,10 @@ def with_grafana_variables(promql: str) -> str:
 
 
 def declared_series() -> frozenset[str]:
-    """Every series name the metrics of streams/metrics.py can expose."""
+    """Every series name a worker's /metrics can expose: ours and Faust's sensor's."""
     registry = CollectorRegistry()
     Metrics.create(registry)
+    FaustMetrics.create(registry, FAUST_PREFIX)
     return frozenset(
         family.name + suffix
         for family in registry.collect()
@@ -121,7 +126,7 @@ def metric_names(promql: str) -> set[str]:
 
 
 def is_known_metric(name: str, declared: frozenset[str]) -> bool:
-    return name in declared or name in OTHER_METRICS or name.startswith(FAUST_PREFIX)
+    return name in declared or name in OTHER_METRICS
 
 
 # Binary operators that filter or combine whole vectors, lowest precedence first: an alert

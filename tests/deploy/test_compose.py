@@ -352,6 +352,26 @@ def test_dashboard_shows_what_operators_need() -> None:
     } <= used
 
 
+def test_every_source_file_the_deploy_files_name_exists() -> None:
+    # alerts.yml said its metrics were declared in streams/metrics.py, a file that is not.
+    named = {
+        (path.relative_to(ROOT).as_posix(), source)
+        for path in sorted(DEPLOY.rglob("*")) if path.is_file()
+        for source in re.findall(r"\b(?:streams|tests|bench)/[\w/]+\.py\b", path.read_text())
+    }
+    assert ("deploy/prometheus/alerts.yml", "streams/shell/metrics.py") in named
+    assert [(where, source) for where, source in named if not (ROOT / source).is_file()] == []
+
+
+def test_the_rebalance_panel_counts_completed_rebalances() -> None:
+    # faust_total_rebalances, its query until 2026-12-04, is a gauge of rebalances in
+    # progress (up at the start, down when the consumer has its assignment): ~0 whatever
+    # happened. faust_assignment_operations_total counts on the group leader only.
+    [expr] = [e for e in dashboard_exprs()
+              if e.where.startswith("panel 'Consumer-group rebalances'")]
+    assert metric_names(expr.promql) == {"faust_rebalance_done_latency_count"}
+
+
 @pytest.mark.parametrize("expr", dashboard_exprs() + alert_exprs(), ids=lambda e: e.where)
 def test_every_queried_metric_exists(expr: Any) -> None:
     names = metric_names(expr.promql)

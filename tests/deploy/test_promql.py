@@ -36,6 +36,13 @@ def test_declared_series_have_the_suffixes_of_their_type() -> None:
     assert "ingest_stage_seconds" not in series  # a histogram has no bare series
 
 
+def test_declared_series_include_those_of_fausts_installed_sensor() -> None:
+    series = declared_series()
+    assert {"faust_rebalance_done_latency_count", "faust_assignment_operations_total",
+            "faust_total_rebalances"} <= series
+    assert "faust_rebalances_total" not in series  # a faust_ name is no longer enough
+
+
 def test_operands_of_a_threshold_drop_the_number() -> None:
     assert operands("sum(rate(a_total[5m])) / sum(rate(b_total[5m])) > 0.05") == [
         "sum(rate(a_total[5m])) / sum(rate(b_total[5m]))"

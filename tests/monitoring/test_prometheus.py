@@ -267,6 +267,10 @@ def test_every_dashboard_and_alert_query_returns_data(
             codes = {r["error"] for r in got.by_topic("articles.deadletter")}
             assert codes == {"not_utf8", "missing_body"}, got.records
             assert_counters_match(prometheus, got, consumed=2 * len(messages))
+            # The worker joined the group once: one completed rebalance (the panel read 0).
+            [rebalances] = [e.promql for e in dashboard_exprs()
+                            if e.where.startswith("panel 'Consumer-group rebalances'")]
+            assert [float(v["value"][1]) for v in prometheus.result(rebalances)] == [1.0]
 
             empty = wait_for_data(prometheus, queries())
             assert empty == {}, f"queries without data: {empty}\n{worker.log_tail()}"
