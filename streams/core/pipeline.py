@@ -232,7 +232,7 @@ class Deduplicator:
             records[0] = dataclasses.replace(records[0], corrected=corrected)
         self._remember(key)
         if decision.kept:
-            self.race_window.kept(key, event_time_ms, fingerprint)
+            self.race_window.kept(key, event_time_ms, fingerprint, own.exact_hashes)
         outcome = Outcome(
             verdict=verdict,
             outputs=outputs + kept_fixed + moved,
@@ -366,13 +366,20 @@ class Deduplicator:
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
         if not self.race_window.may_race(entry.fingerprint, entry.order_key,
-                                         _positions(record), held=self._held) \
+                                         _positions(record), held=self._held,
+                                         hashes=entry.exact_hashes) \
                 and not self._announces_ours(record):
             self.remote_checks.skipped += 1
             return None
         self.remote_checks.decided += 1
+        full = None
+        if entry.full_hash is not None:
+            # Its hash over every paragraph: our copy may have been decided with less
+            # boilerplate learned (the record carries that hash, not those paragraphs).
+            whole = dataclasses.replace(entry.fingerprint, content_hash=entry.full_hash)
+            full = Candidate(whole, entry.event_time_ms, entry.profile)
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
-                          self.config.dedup, profile=entry.profile)
+                          self.config.dedup, profile=entry.profile, full=full)
         mine = [i for i, _ in enumerate(decision.supersedes)
                 if decision.supersedes[i] in self._recent_set]
         if not decision.kept or not mine:

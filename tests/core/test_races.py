@@ -7,6 +7,8 @@ real-broker tests can only provoke are set up exactly here.
 
 from __future__ import annotations
 
+import orjson
+
 from streams.core.config import CoreConfig
 from streams.core.fingerprint_log import LogRecord, decode_record, encode_log_record
 from streams.core.outcome import Outcome
@@ -136,3 +138,33 @@ def test_a_race_whose_loser_died_is_corrected_when_its_message_is_replayed() -> 
     # and a second replay repeats the correction's verdict
     again = a.process(copy_raw, now_ms=20_200)
     assert (again.verdict, again.outputs[0].value["duplicate_of"]) == ("duplicate", ORIGINAL.stem)
+
+
+def test_a_race_between_workers_that_had_learned_different_boilerplate_is_corrected() -> None:
+    """Worker a had learned a source's footer block when it decided an article, worker b had
+    not when it decided the article's exact copy at the same moment: their hashes and bands
+    differ, only the hash over every paragraph is shared. b corrects its copy when a's record
+    arrives."""
+    from tests.core.test_verdicts import FOOTER, SIDEBAR, STORIES
+
+    def message(article_id: str, paragraphs: tuple[str, ...], offset: int, ts: int,
+                partition: int) -> RawMessage:
+        value = orjson.dumps({"id": article_id, "source": "courier", "body": "\n".join(paragraphs)})
+        return raw(value, offset, ts, partition)
+
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    block = (*FOOTER, *SIDEBAR)
+    learning = [a.process(message(f"x{i}", (story, *block), i, 100 + i, 0), now_ms=1_000)
+                for i, story in enumerate(STORIES[1:])]
+    article = (STORIES[0], *block)
+    first = a.process(message("original", article, 10, 1_000, 0), now_ms=5_000)
+    second = b.process(message("copy", article, 0, 2_000, 1), now_ms=5_000)
+    assert (first.verdict, first.learned_removed, second.verdict, second.learned_removed) == (
+        "enriched", 6, "enriched", 0)
+    assert deliver(second, a, now_ms=5_100) == []  # a decided the earlier one: not a's to fix
+    for outcome in learning:  # b reads a's records in log order (story merges aside)
+        deliver(outcome, b, now_ms=5_100)
+    outputs = [o for c in deliver(first, b, now_ms=5_100) for o in c.outputs
+               if o.kind == "duplicates"]
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"]) for o in outputs] == [
+        ("courier:copy", "original", "kept")]

@@ -62,7 +62,7 @@ _Key = TypeVar("_Key", int, str)
 @dataclass(frozen=True, slots=True)
 class _Kept:
     order_key: tuple[int, str]
-    content_hash: str
+    hashes: tuple[str, ...]  # the content hash, and the one over every paragraph if other
     bands: frozenset[int]  # the signature's band keys
 
 
@@ -105,8 +105,11 @@ class RaceWindow:
         answers "maybe" from now on."""
         return self._blind
 
-    def kept(self, article_id: str, event_time_ms: int, fingerprint: Fingerprint) -> None:
-        """This worker indexed ``article_id`` as a kept article and sends its record."""
+    def kept(self, article_id: str, event_time_ms: int, fingerprint: Fingerprint,
+             hashes: tuple[str, ...] = ()) -> None:
+        """This worker indexed ``article_id`` as a kept article and sends its record.
+        ``hashes``: its exact hashes (``IndexEntry.exact_hashes``), when not only the
+        fingerprint's."""
         if article_id in self._kept:  # kept again: a newer record decides its position
             self._unplace(article_id)
             self._unfile(article_id, self._kept.pop(article_id))
@@ -116,7 +119,7 @@ class RaceWindow:
                 self._unfile(article_id, gone)
             if len(self._kept) >= self._limit:
                 self._leave(next(iter(self._kept)))
-        kept = _Kept((event_time_ms, article_id), fingerprint.content_hash,
+        kept = _Kept((event_time_ms, article_id), hashes or (fingerprint.content_hash,),
                      self._bands_of(fingerprint))
         self._kept[article_id] = kept
         self._file(article_id, kept)
@@ -163,6 +166,7 @@ class RaceWindow:
     def may_race(
         self, fingerprint: Fingerprint, order_key: tuple[int, str],
         applied: Mapping[int, int] | None, *, held: Collection[str] = (),
+        hashes: tuple[str, ...] = (),
     ) -> bool:
         """Whether an article of ours that the deciding worker had not applied (``applied``:
         its next offset per log partition; None: not known) could be superseded by the
@@ -170,7 +174,9 @@ class RaceWindow:
 
         Could be: a later ``order_key`` and the same content hash or all values of one band
         in common, what the index's lookup needs to find it (a superset of what the
-        re-decision then supersedes). ``held``: articles whose verdicts are still held here
+        re-decision then supersedes; ``hashes``: the article's exact hashes, when not only
+        the fingerprint's: two workers that had learned different boilerplate fingerprint one
+        text differently). ``held``: articles whose verdicts are still held here
         (:mod:`streams.core.hold`), checked whatever the positions say: the other worker's
         view of them may be newer than ours, and only a re-decision rewrites them before
         their release."""
@@ -184,12 +190,12 @@ class RaceWindow:
             for article_id, kept in (*self._kept.items(), *self._never_logged.items()):
                 self._file(article_id, kept)
         bands = self._bands_of(fingerprint)
+        hashes = hashes or (fingerprint.content_hash,)
         sharing = [_ids(ids) for key in bands if (ids := self._by_band.get(key)) is not None]
-        if (same := self._by_hash.get(fingerprint.content_hash)) is not None:
-            sharing.append(_ids(same))
+        sharing += [_ids(same) for h in hashes if (same := self._by_hash.get(h)) is not None]
         if sum(map(len, sharing)) <= count + len(held):
             return self._race_among(set().union(*sharing), order_key, applied, held)
-        return self._race_in_pass(fingerprint.content_hash, bands, order_key, applied, held)
+        return self._race_in_pass(hashes, bands, order_key, applied, held)
 
     def _race_among(self, sharing: set[str], order_key: tuple[int, str],
                     applied: Mapping[int, int], held: Collection[str]) -> bool:
@@ -207,7 +213,7 @@ class RaceWindow:
                 return True
         return False
 
-    def _race_in_pass(self, content_hash: str, bands: frozenset[int],
+    def _race_in_pass(self, hashes: tuple[str, ...], bands: frozenset[int],
                       order_key: tuple[int, str], applied: Mapping[int, int],
                       held: Collection[str]) -> bool:
         """:meth:`may_race` by a pass over the unapplied (and held) articles: whether one is
@@ -215,7 +221,7 @@ class RaceWindow:
         unapplied = self._unapplied_list(applied)
         unapplied += [k for i in held if (k := self._kept.get(i)) is not None]
         return any(k.order_key > order_key
-                   and (k.content_hash == content_hash or not k.bands.isdisjoint(bands))
+                   and (not set(k.hashes).isdisjoint(hashes) or not k.bands.isdisjoint(bands))
                    for k in unapplied)
 
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
@@ -271,14 +277,16 @@ class RaceWindow:
     def _file(self, article_id: str, kept: _Kept) -> None:
         if not self._filed:
             return
-        _add(self._by_hash, kept.content_hash, article_id)
+        for content_hash in kept.hashes:
+            _add(self._by_hash, content_hash, article_id)
         for key in kept.bands:
             _add(self._by_band, key, article_id)
 
     def _unfile(self, article_id: str, kept: _Kept) -> None:
         if not self._filed:
             return
-        _discard(self._by_hash, kept.content_hash, article_id)
+        for content_hash in kept.hashes:
+            _discard(self._by_hash, content_hash, article_id)
         for key in kept.bands:
             _discard(self._by_band, key, article_id)
 
