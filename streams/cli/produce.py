@@ -55,13 +55,9 @@ def messages_from_bytes(
             raise ConfigError(f"{name}: not text, so not a {Path(name).suffix} table")
         yield from table_envelopes(text.text, name, delimiter, source)
         return
-    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte-order mark
-    if stripped.startswith(b"{") and _is_json_object(stripped):
-        yield _with_source(stripped, source)
-        return
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    if len(lines) > 1 and all(line.lstrip().startswith(b"{") for line in lines):
-        yield from (_with_source(line.strip(), source) for line in lines)
+    envelopes = _envelopes(data.removeprefix(b"\xef\xbb\xbf"))  # a UTF-8 byte-order mark
+    if envelopes is not None:
+        yield from (_with_source(envelope, source) for envelope in envelopes)
         return
     text = file_text(data)
     if text is None:
@@ -167,18 +163,22 @@ def file_text(data: bytes) -> DecodedText | None:
     return decoded
 
 
+def _envelopes(data: bytes) -> list[bytes] | None:
+    """The messages of a JSON envelope (one) or of JSON Lines (a line each, malformed ones
+    too: see :func:`messages_from_bytes`), or None when ``data`` is neither."""
+    stripped = data.strip()
+    if stripped.startswith(b"{") and _is_json_object(stripped):
+        return [stripped]
+    lines = [line.strip() for line in stripped.splitlines() if line.strip()]
+    if len(lines) > 1 and all(line.startswith(b"{") for line in lines):
+        return lines
+    return None
+
+
 def _holds_envelopes(text: str) -> bool:
     """Whether decoded text is a JSON envelope or JSON Lines (the byte checks above see
     neither in UTF-16 or UTF-32)."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            if isinstance(orjson.loads(stripped), dict):
-                return True
-        except orjson.JSONDecodeError:
-            pass
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    return len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines)
+    return _envelopes(text.encode("utf-8", "surrogatepass")) is not None
 
 
 def _with_source(envelope: bytes, source: str | None) -> bytes:
