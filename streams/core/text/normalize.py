@@ -289,11 +289,15 @@ def _finish(text: str) -> str:
     return " ".join(text.split()).replace(_DECIMAL, ".")
 
 
-# Scripts written without spaces between words (a regex class body).
+# Han and kana (a regex class body): ideographs, iteration marks, hiragana, katakana.
+HAN_KANA_CLASS = (
+    "\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff"
+)
+# Scripts written without spaces between words (a regex class body): Thai, Lao, Tibetan,
+# Myanmar, Khmer, and Han and kana.
 UNSPACED_CLASS = (
-    "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u3005\u3006\u3007"
-    "\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff"
+    "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff" + HAN_KANA_CLASS
 )
 _HAS_UNSPACED = re.compile(f"[{UNSPACED_CLASS}]")
 # A character of an unspaced script with its combining marks (Thai vowels and tones).
@@ -303,10 +307,7 @@ _UNSPACED_UNIT = re.compile(
 )
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 # Han and kana: counted one word a character, as word processors count Chinese and Japanese.
-_HAN_KANA = re.compile(
-    "[\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff]"
-)
+_HAN_KANA = re.compile(f"[{HAN_KANA_CLASS}]")
 _WORD_CHARACTER = re.compile(r"\w")
 
 
@@ -331,9 +332,8 @@ def word_count(paragraphs: Iterable[str], language: str = "und") -> int:
             total += len(paragraph.split())
             continue
         for word in paragraph.split():
-            characters = len(_HAN_KANA.findall(word))
-            rest = _HAN_KANA.split(word)
-            total += characters + sum(1 for part in rest if _WORD_CHARACTER.search(part))
+            between = _HAN_KANA.split(word)  # one more part than Han or kana characters
+            total += len(between) - 1 + sum(1 for part in between if _WORD_CHARACTER.search(part))
     return total
 
 
