@@ -189,6 +189,7 @@ def _verdict_row(value: dict[str, Any], excerpt: str) -> dict[str, Any]:
 def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool = False) -> int:
     logging.getLogger("streams").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ingest-demo-"))
+    keep_logs = keep_running or os.environ.get("INGEST_DEMO_KEEP_LOGS") is not None
     succeeded = False
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
     worker = None
@@ -212,7 +213,6 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         print(f"  {metric_summary(base)}")
         if not keep_running:
             print("  (served until the demo exits; `ingest demo --keep-running` keeps them up)")
-        keep_logs = keep_running or os.environ.get("INGEST_DEMO_KEEP_LOGS") is not None
         if keep_logs:
             print(f"worker log: {workdir / 'worker.log'}")
         if keep_running:
@@ -224,7 +224,7 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         if worker is not None:
             process.stop(worker, grace_s=20.0)
         broker.stop()
-        if not keep_running and os.environ.get("INGEST_DEMO_KEEP_LOGS") is None:
+        if not keep_logs:
             # A demo that worked leaves nothing behind (every run used to leave its logs in
             # /tmp); one that failed keeps its logs, which its error named.
             shutil.rmtree(workdir if succeeded else workdir / "data", ignore_errors=True)

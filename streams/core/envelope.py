@@ -136,8 +136,8 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
 def _web_address(url: str | None) -> str | None:
     """``url`` unless it names a scheme other than http(s), which is taken as no URL (a host
     and port, "example.com:8080/a", has no scheme: it is kept)."""
-    scheme = _SCHEME.match(url) if url is not None else None
-    if url is None or scheme is None or scheme.group(1).lower() in _WEB_SCHEMES:
+    if url is None or (scheme := _SCHEME.match(url)) is None or (
+            scheme.group(1).lower() in _WEB_SCHEMES):
         return url
     after = url[scheme.end():]  # "example.com:8080/a": a port, not a scheme
     if "." in scheme.group(1) and after[:1].isdigit():
