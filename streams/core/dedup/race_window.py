@@ -220,8 +220,9 @@ class RaceWindow:
         later and shares a band or the hash."""
         unapplied = self._unapplied_list(applied)
         unapplied += [k for i in held if (k := self._kept.get(i)) is not None]
+        wanted = frozenset(hashes)  # once, not a set per article
         return any(k.order_key > order_key
-                   and (not set(k.hashes).isdisjoint(hashes) or not k.bands.isdisjoint(bands))
+                   and (not wanted.isdisjoint(k.hashes) or not k.bands.isdisjoint(bands))
                    for k in unapplied)
 
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
