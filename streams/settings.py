@@ -129,6 +129,9 @@ class Settings:
     # Output records of a batch wait this long after its last decision while another worker
     # is live, so a copy it decided meanwhile arrives first (streams.core.hold); 0: off.
     verdict_hold_ms: int = 250
+    # A race another worker lost to one of this worker's kept articles and did not correct
+    # within this long (it stopped after committing its copy) is corrected here; 0: never.
+    race_fallback_s: float = 60.0
     boilerplate_min_articles: int = 3
     # Processes for the stateless step (parse, normalize, fingerprint): -1 = one per core this
     # process may use, 0 = in the worker's own process.
@@ -240,7 +243,7 @@ class Settings:
                                      "deadletter_window")]
         not_negative = [(name, "must be >= 0", getattr(self, name) >= 0)
                         for name in ("snapshot_interval_s", "publish_retries",
-                                     "publish_backoff_s", "verdict_hold_ms")]
+                                     "publish_backoff_s", "verdict_hold_ms", "race_fallback_s")]
         checks = [
             ("deadletter_max_ratio", "must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
             ("worker_id", f"must have 1..{MAX_WORKER_ID_CHARS} characters",

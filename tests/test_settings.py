@@ -68,6 +68,7 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
         # found by a new-user trial: accepted, then a crash or a misbehaving worker
         ("INGEST_DEADLETTER_WINDOW", "0", "INGEST_DEADLETTER_WINDOW must be >= 1"),
         ("INGEST_VERDICT_HOLD_MS", "-1", "INGEST_VERDICT_HOLD_MS must be >= 0"),
+        ("INGEST_RACE_FALLBACK_S", "-1", "INGEST_RACE_FALLBACK_S must be >= 0"),
         ("INGEST_REPLICATION_FACTOR", "0", "INGEST_REPLICATION_FACTOR must be >= 1"),
         ("INGEST_BOILERPLATE_MIN_ARTICLES", "1", "INGEST_BOILERPLATE_MIN_ARTICLES must be >= 2"),
         ("INGEST_BROKER_SESSION_TIMEOUT_S", "-1", "INGEST_BROKER_SESSION_TIMEOUT_S must be >= 0"),

@@ -26,3 +26,6 @@ class CoreConfig:
     learned: LearnedBoilerplateConfig = field(default_factory=LearnedBoilerplateConfig)
     hold: HoldConfig = field(default_factory=HoldConfig)
     stories: StoryConfig = field(default_factory=StoryConfig)
+    # A race another worker lost and has not corrected this long after its record arrived
+    # here is corrected by this worker (it may have stopped); 0: never.
+    race_fallback_ms: int = 60_000

@@ -4,7 +4,8 @@ The stateless step (:mod:`streams.core.prepare`) parses, normalizes and fingerpr
 run in another process. :class:`Deduplicator` owns the state, passed in at construction: the
 fingerprint index (any :class:`streams.core.dedup.index.Index`) and the learned-boilerplate
 statistics. It also handles the records other workers append to the fingerprint log
-(:meth:`Deduplicator.on_log_record`), including the correction of a race it lost, and the
+(:meth:`Deduplicator.on_log_record`), including the correction of a race it lost (and of
+one another worker lost and did not correct: :meth:`Deduplicator.owed_corrections`), and the
 holding of verdicts (:meth:`Deduplicator.decide` with ``hold=True``, then
 :meth:`Deduplicator.release`; see :mod:`streams.core.hold`). The Faust agent only moves
 messages between Kafka and these methods.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
+from collections.abc import Collection
 
 from streams.core.config import CoreConfig
 from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
@@ -66,12 +68,23 @@ class RemoteChecks:
     skipped: int = 0
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Owed:
+    """A correction another worker owes: its kept article is later than ``ours``, which it
+    had not applied when it decided; it corrects it when our record reaches it."""
+
+    due_ms: int
+    ours: tuple[str, ...]  # by order key
+
+
 class Deduplicator:
     """Decides each article against the shared index and keeps the state current."""
 
     # Ids this process decided recently: it corrects its own verdicts when a race with
     # another worker surfaces through the log (see README, "Near duplicates").
     RECENT_LIMIT = 100_000
+    # Corrections other workers owe, watched at once (the oldest is dropped past this).
+    OWED_LIMIT = 10_000
 
     def __init__(
         self,
@@ -98,6 +111,8 @@ class Deduplicator:
         # "Tie-break and races"): most of its kept articles need no re-decision here.
         self.race_window = RaceWindow(config.dedup.lsh)
         self.remote_checks = RemoteChecks()
+        # Races other workers lost, by their article's id, in the order they are due.
+        self._owed: dict[str, _Owed] = {}
         self.stories = stories if stories is not None else StoryState(
             config.stories, window_ms=config.window_ms
         )
@@ -365,13 +380,23 @@ class Deduplicator:
         self.apply(record)
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
-        if not self.race_window.may_race(entry.fingerprint, entry.order_key,
-                                         _positions(record), held=self._held,
-                                         hashes=entry.exact_hashes) \
+        applied = _positions(record)
+        self._watch_owed(entry, applied, now_ms)
+        if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied,
+                                         held=self._held, hashes=entry.exact_hashes) \
                 and not self._announces_ours(record):
             self.remote_checks.skipped += 1
             return None
         self.remote_checks.decided += 1
+        return self._redecided(entry, self._recent_set, now_ms, announced=record.corrected)
+
+    def _redecided(
+        self, entry: IndexEntry, losers: Collection[str], now_ms: int,
+        *, announced: tuple[str, ...] = (),
+    ) -> Outcome | None:
+        """Decide the indexed kept article ``entry`` again; the corrections of the articles
+        among ``losers`` it supersedes, but those ``announced`` as published by its worker.
+        The index keeps ``entry`` as it was (its worker's origin and timestamps)."""
         full = None
         if entry.full_hash is not None:
             # Its hash over every paragraph: our copy may have been decided with less
@@ -380,8 +405,7 @@ class Deduplicator:
             full = Candidate(whole, entry.event_time_ms, entry.profile)
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile, full=full)
-        mine = [i for i, _ in enumerate(decision.supersedes)
-                if decision.supersedes[i] in self._recent_set]
+        mine = [i for i, loser in enumerate(decision.supersedes) if loser in losers]
         if not decision.kept or not mine:
             return None
         decision = dataclasses.replace(
@@ -395,9 +419,9 @@ class Deduplicator:
         )
         self.index.add(entry)  # keep the origin and timestamps its own worker gave it
         kept_fixed, moved = self._corrections(decision, entry.id, now_ms)
-        if record.corrected:  # published by the record's worker (README, "Tie-break and races")
-            kept_fixed = [o for o in kept_fixed if o.key not in record.corrected]
-            moved = [o for o in moved if o.key not in record.corrected]
+        if announced:  # published by the record's worker (README, "Tie-break and races")
+            kept_fixed = [o for o in kept_fixed if o.key not in announced]
+            moved = [o for o in moved if o.key not in announced]
             if not kept_fixed and not moved:
                 return None  # nothing left to publish
         return Outcome(
@@ -407,6 +431,55 @@ class Deduplicator:
             corrections=len(kept_fixed),
             root_changes=len(moved),
         )
+
+    def _watch_owed(
+        self, entry: IndexEntry, applied: dict[int, int] | None, now_ms: int
+    ) -> None:
+        """Note a race another worker lost to one of our kept articles: its worker corrects
+        it when our record reaches it (:meth:`apply_remote` there), unless it stops first
+        with the copy's offset committed, so nothing replays it; then
+        :meth:`owed_corrections` corrects it here."""
+        if not self.config.race_fallback_ms:
+            return
+        ours = self.race_window.may_have_lost(entry.fingerprint, entry.order_key, applied,
+                                              hashes=entry.exact_hashes)
+        if not ours:
+            return
+        if len(self._owed) >= self.OWED_LIMIT:
+            del self._owed[next(iter(self._owed))]
+        self._owed[entry.id] = _Owed(now_ms + self.config.race_fallback_ms, tuple(ours))
+
+    def owed_corrections(self, now_ms: int) -> Outcome | None:
+        """The corrections other workers owed for more than ``race_fallback_ms`` and did not
+        publish (their article is still kept here): this worker publishes them, as the
+        owing worker would have (the same records; both publishing one is harmless, the
+        final verdict is the same). Due when that worker stopped after committing its
+        copy's offset: nothing replays the copy, so only this worker can correct it."""
+        outcome: Outcome | None = None
+        while self._owed:
+            later_id, owed = next(iter(self._owed.items()))
+            if owed.due_ms > now_ms:
+                break
+            del self._owed[later_id]
+            later = self.index.get(later_id)
+            if later is None or not later.is_kept:
+                continue  # corrected (by its worker, or another earlier article), or expired
+            for our_id in owed.ours:
+                ours = self.index.get(our_id)
+                found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
+                if found is None:
+                    continue
+                story = self.stories.story_of(our_id) if self.config.stories.enabled else None
+                if story is not None:
+                    stamp_story(found, story)
+                outcome = found if outcome is None else _joined(outcome, found)
+                break
+        return outcome
+
+    @property
+    def owed(self) -> int:
+        """Corrections other workers owe that this worker watches."""
+        return len(self._owed)
 
     def _announces_ours(self, record: LogRecord) -> bool:
         """Whether ``record``'s worker superseded one of our recent kept articles (it
@@ -492,6 +565,16 @@ class Deduplicator:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)
         self._recent_set.add(article_id)
+
+
+def _joined(first: Outcome, second: Outcome) -> Outcome:
+    """Two outcomes of corrections as one."""
+    return dataclasses.replace(
+        first, outputs=first.outputs + second.outputs,
+        log_records=first.log_records + second.log_records,
+        corrections=first.corrections + second.corrections,
+        root_changes=first.root_changes + second.root_changes,
+    )
 
 
 def _positions(record: LogRecord) -> dict[int, int] | None:

@@ -1,5 +1,7 @@
-"""Periodic upkeep of a worker: expire old index entries, refresh the state and lag gauges,
-write an index snapshot when one is due (``INGEST_SNAPSHOT_INTERVAL_S``).
+"""Periodic upkeep of a worker: expire old index entries, publish the race corrections another
+worker owed and did not publish (:meth:`streams.core.pipeline.Deduplicator.owed_corrections`),
+refresh the state and lag gauges, write an index snapshot when one is due
+(``INGEST_SNAPSHOT_INTERVAL_S``).
 
 Runs every :data:`HOUSEKEEPING_INTERVAL_S` on a Faust timer. Expiry takes "now" from the
 injected clock, so the window is tested by moving a test clock instead of waiting 14 days.
@@ -9,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from streams.core.clock import Clock, now_ms
+from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.shell.gate import StateGate
 from streams.shell.metrics import Metrics
@@ -38,7 +41,8 @@ class Housekeeping:
     partitions, its committed offsets, readiness); they are functions so this runs without
     one in tests. ``ingest_ready`` is read from ``ready`` when /metrics is scraped, not copied
     every round: a copy lagged /readyz by up to a round, so a scrape could see the whole index
-    loaded and the worker not ready.
+    loaded and the worker not ready. ``publish_owed`` publishes owed corrections; without it
+    none are looked for (they would be applied to the index and never published).
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class Housekeeping:
         clock: Clock,
         gate: StateGate | None = None,
         snapshotter: Snapshotter | None = None,
+        publish_owed: Callable[[Outcome], Awaitable[None]] | None = None,
     ) -> None:
         self.dedup = dedup
         self.metrics = metrics
@@ -68,6 +73,7 @@ class Housekeeping:
         self.clock = clock
         self.gate = gate or StateGate()
         self.snapshotter = snapshotter
+        self.publish_owed = publish_owed
         self._reported: set[int] = set()
 
     async def run(self) -> None:
@@ -78,8 +84,14 @@ class Housekeeping:
             log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
 
     async def run_once(self) -> None:
+        owed = None
         async with self.gate.shared():
-            self.dedup.expire(now_ms(self.clock))
+            now = now_ms(self.clock)
+            self.dedup.expire(now)
+            if self.publish_owed is not None:
+                owed = self.dedup.owed_corrections(now)
+        if owed is not None and self.publish_owed is not None:
+            await self.publish_owed(owed)
         await self.update_gauges()
         if self.snapshotter is not None:
             await self.snapshotter.maybe_snapshot()

@@ -29,6 +29,7 @@ class Metrics:
     enriched: Counter
     duplicates: Counter
     corrections: Counter
+    owed_corrections: Counter
     deadletters: Counter
     publish_failures: Counter
     boilerplate_removed: Counter
@@ -89,6 +90,13 @@ class Metrics:
             corrections=Counter(
                 "ingest_corrections_total",
                 "Earlier kept verdicts superseded by a duplicates record.",
+                registry=r,
+            ),
+            # Of those, corrections another worker owed (it lost a race to one of our kept
+            # articles) and had not published within INGEST_RACE_FALLBACK_S: it stopped?
+            owed_corrections=Counter(
+                "ingest_owed_corrections_total",
+                "Corrections published for another worker that did not publish them in time.",
                 registry=r,
             ),
             # Messages dead-lettered, by stable error code.

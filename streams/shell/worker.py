@@ -28,6 +28,7 @@ from streams.core.dedup.spill import SpillFactory
 from streams.core.errors import ConfigError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
+from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
@@ -181,6 +182,7 @@ def build_worker_app(
                        dedup.fingerprinter)
 
     checks = dedup.remote_checks
+    corrections = Corrections(corrections_publisher, metrics)
 
     async def on_log_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
         redecided, skipped = checks.decided, checks.skipped
@@ -190,12 +192,7 @@ def build_worker_app(
         elif checks.skipped != skipped:
             metrics.remote_checks.labels(result="skipped").inc()
         if outcome is not None and outcome.outputs:
-            log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
-                        outcome.corrections, len(outcome.story_updates))
-            await corrections_publisher.publish(outcome)
-            await corrections_publisher.flush()
-            metrics.corrections.inc(outcome.corrections)
-            count_stories(metrics, outcome)
+            await corrections.race(outcome)
 
     def start_over(reason: str) -> None:
         # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
@@ -239,12 +236,40 @@ def build_worker_app(
         clock=clock,
         gate=gate,
         snapshotter=snapshotter,
+        publish_owed=corrections.owed,
     ))
     watchdog = BrokerWatchdog(settings, on_fatal, probe=reachable_async,
                               servers=connection.bootstrap, clock=clock)
     register_watchdog(app, watchdog)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
+
+
+class Corrections:
+    """Publishes the corrections found off the agent's path: races the replica's records
+    reveal, and those another worker owed that housekeeping finds overdue."""
+
+    def __init__(self, publisher: Publisher, metrics: Metrics) -> None:
+        self.publisher = publisher
+        self.metrics = metrics
+
+    async def race(self, outcome: Outcome) -> None:
+        log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
+                    outcome.corrections, len(outcome.story_updates))
+        await self._publish(outcome)
+
+    async def owed(self, outcome: Outcome) -> None:
+        log.warning("published %d correction(s) of races other workers lost and did not "
+                    "correct within INGEST_RACE_FALLBACK_S (did they stop?)",
+                    outcome.corrections)
+        self.metrics.owed_corrections.inc(outcome.corrections)
+        await self._publish(outcome)
+
+    async def _publish(self, outcome: Outcome) -> None:
+        await self.publisher.publish(outcome)
+        await self.publisher.flush()
+        self.metrics.corrections.inc(outcome.corrections)
+        count_stories(self.metrics, outcome)
 
 
 def check_data_dir(path: Path) -> None:

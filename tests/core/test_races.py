@@ -7,6 +7,8 @@ real-broker tests can only provoke are set up exactly here.
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 
 from streams.core.config import CoreConfig
@@ -138,6 +140,72 @@ def test_a_race_whose_loser_died_is_corrected_when_its_message_is_replayed() -> 
     # and a second replay repeats the correction's verdict
     again = a.process(copy_raw, now_ms=20_200)
     assert (again.verdict, again.outputs[0].value["duplicate_of"]) == ("duplicate", ORIGINAL.stem)
+
+
+FALLBACK_MS = CONFIG.race_fallback_ms
+
+
+def test_a_race_whose_loser_stopped_after_committing_is_corrected_by_the_winner() -> None:
+    """Two copies kept at once by two workers; the worker that decided the later one stops
+    (SIGKILL) after committing its offset and before the earlier one's record reaches it:
+    nothing replays the copy, so it would stay kept. The worker that decided the earlier one
+    knew the race was lost by the other and publishes the correction itself once it is
+    overdue: the record the other worker would have published."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    assert deliver(second, a, now_ms=5_100) == []  # b's to correct, when first reaches it
+    assert a.owed == 1
+    assert a.owed_corrections(now_ms=5_100 + FALLBACK_MS - 1) is None  # not overdue yet
+    # b stopped: no correction from it came. a corrects the copy.
+    owed = a.owed_corrections(now_ms=5_100 + FALLBACK_MS)
+    assert owed is not None and a.owed == 0
+    [output] = owed.outputs
+    assert (output.kind, output.key, output.value["duplicate_of"], output.value["match"],
+            output.value["supersedes"]) == ("duplicates", COPY.stem, ORIGINAL.stem, "exact",
+                                             "kept")
+    assert output.value["story_id"] == first.outputs[0].value["story_id"]
+    assert (owed.corrections, owed.root_changes) == (1, 0)
+    assert a.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+    assert a.owed_corrections(now_ms=10 * FALLBACK_MS) is None  # once
+    # the same record b would have published, but for its time of publication
+    [by_b] = [o for c in deliver(first, b, now_ms=5_100) for o in c.outputs
+              if o.kind == "duplicates"]
+    assert {**output.value, "processed_at": None} == {**by_b.value, "processed_at": None}
+    # its new root travels on the log: a restarted b reads it
+    restarted = Deduplicator(CONFIG, worker="b")
+    for outcome in (first, second, owed):
+        for record in via_log(outcome.log_records):
+            restarted.on_log_record(record, catching_up=True, now_ms=70_000)
+    assert restarted.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+
+
+def test_a_race_its_loser_corrected_in_time_is_not_corrected_again() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    deliver(second, a, now_ms=5_100)
+    [correction] = deliver(first, b, now_ms=5_100)
+    assert deliver(correction, a, now_ms=5_200) == []
+    assert a.owed_corrections(now_ms=5_100 + FALLBACK_MS) is None
+    assert a.owed == 0
+
+
+def test_no_correction_is_owed_for_a_later_article_that_is_not_a_copy() -> None:
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    a.process(raw(envelope(SAMPLES[0]), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(SAMPLES[2]), 0, ts=2_000, partition=1), now_ms=5_000)
+    deliver(second, a, now_ms=5_100)
+    assert a.owed_corrections(now_ms=5_100 + FALLBACK_MS) is None
+
+
+def test_the_fallback_can_be_turned_off() -> None:
+    config = dataclasses.replace(CONFIG, race_fallback_ms=0)
+    a, b = Deduplicator(config, worker="a"), Deduplicator(config, worker="b")
+    a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    deliver(second, a, now_ms=5_100)
+    assert (a.owed, a.owed_corrections(now_ms=10 * FALLBACK_MS)) == (0, None)
 
 
 def test_a_race_between_workers_that_had_learned_different_boilerplate_is_corrected() -> None:

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from streams.core.fingerprint_log import WORKER_HEADER, encode_log_record
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
 from streams.kafka.broker import EmbeddedBroker
+from streams.kafka.clients import make_producer
+from streams.shell.config import core_config
 from tests.conftest import broker_settings
 from tests.harness import (
+    SAMPLES,
     Collected,
     Worker,
     collect,
+    envelope,
     final_kept,
     produce_placed,
     read_all,
@@ -194,3 +202,40 @@ def test_a_race_between_two_workers_is_corrected_once(
     # rebalance repeats its correction, same content (at-least-once).
     assert corrections and set(corrections) == {(late.id, early.id, "kept")}
     assert final_kept(got) == {early.id}
+
+
+def test_a_race_lost_by_a_worker_that_stopped_is_corrected_by_the_winner(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A worker decided an article; a worker that has since stopped (SIGKILLed after
+    committing) had kept a later exact copy before that article reached it, and left only
+    its fingerprint record. The running worker publishes the correction it owed once
+    INGEST_RACE_FALLBACK_S passes (README, Tie-break and races)."""
+    settings = broker_settings(broker, partitions=2)
+    original, copy = SAMPLES[1], SAMPLES[4]  # 004 is 001 without its footer: exact copy
+    worker = Worker(settings, tmp_path / "w", name="winner",
+                    extra_env={"INGEST_RACE_FALLBACK_S": "1"}).start()
+    try:
+        [x] = produce_placed(settings, [(envelope(original), 0, BASE_MS)])
+        collect(settings, lambda c: x in c.verdicts())
+        # What the stopped worker appended when it kept the copy (a ts later than x's).
+        ghost = Deduplicator(core_config(settings), worker="stopped")
+        raw = RawMessage(settings.topic_raw, 1, 0, None, envelope(copy), BASE_MS + 1000)
+        [record] = ghost.process(raw, now_ms=int(time.time() * 1000)).log_records
+        key, value = encode_log_record(record)
+        producer = make_producer(settings)
+        producer.send(settings.topic_fingerprints, key=key, value=value,
+                      headers=[(WORKER_HEADER, b"stopped")]).get(timeout=30)
+        producer.close(timeout=10)
+        got = collect(settings, lambda c: any(
+            v.get("supersedes") for v in c.by_topic("articles.duplicates")), timeout_s=60)
+        assert worker.metric("ingest_owed_corrections_total") == 1
+        assert worker.metric("ingest_corrections_total") == 1
+    finally:
+        assert worker.stop() == 0
+    [correction] = got.by_topic("articles.duplicates")
+    assert (correction["id"], correction["duplicate_of"], correction["match"],
+            correction["supersedes"], correction["origin"]["partition"]) == (
+        copy.stem, original.stem, "exact", "kept", 1)
+    assert schema_errors("articles.duplicates", correction) == []
+    assert "did not correct within INGEST_RACE_FALLBACK_S" in worker.log_tail()

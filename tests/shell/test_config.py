@@ -15,7 +15,9 @@ def test_environment_reaches_the_core() -> None:
         "INGEST_NEAR_THRESHOLD": "0.8",
         "INGEST_MAX_BODY_BYTES": "65536",
         "INGEST_BOILERPLATE_MIN_ARTICLES": "5",
+        "INGEST_RACE_FALLBACK_S": "2.5",
     }))
+    assert config.race_fallback_ms == 2_500
     assert config.window_ms == 3 * DAY_MS
     assert config.learned.window_ms == 3 * DAY_MS
     assert config.learned.min_articles == 5
@@ -32,6 +34,7 @@ def test_defaults_are_the_evaluated_core_defaults() -> None:
     assert config.window_ms == 14 * DAY_MS
     assert config.learned.window_ms == 14 * DAY_MS
     assert config.dedup == DedupConfig()
+    assert config.race_fallback_ms == 60_000
     assert config.dedup.verify.jaccard_threshold == 0.55  # re-derived in issue 12
 
 

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from streams.core.clock import TestClock, now_ms
+from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
 from streams.settings import load
@@ -142,3 +143,36 @@ def test_a_failed_round_is_logged_and_does_not_raise(
     asyncio.run(fixture.housekeeping.run())
     assert "housekeeping failed; will retry in 5 s" in caplog.text
     assert "consumer gone" in caplog.text
+
+
+def test_a_round_publishes_the_corrections_another_worker_owes_once_they_are_due() -> None:
+    """Worker w2 kept a copy of w1's earlier article and stopped before correcting it: the
+    round after INGEST_RACE_FALLBACK_S publishes the correction, once."""
+    from tests.core.test_races import deliver
+
+    config = core_config(load({"INGEST_RACE_FALLBACK_S": "30"}))
+    clock = TestClock()
+    w1, w2 = Deduplicator(config, worker="w1"), Deduplicator(config, worker="w2")
+    published: list[Outcome] = []
+
+    async def publish(outcome: Outcome) -> None:
+        published.append(outcome)
+
+    housekeeping = Housekeeping(
+        dedup=w1, metrics=Metrics.create(CollectorRegistry()), replica=Replica(),
+        probe=Probe({}), raw_topic=lambda: RAW, assignment=list, committed=dict,
+        ready=lambda: True, clock=clock, publish_owed=publish,
+    )
+    at = now_ms(clock)
+    w1.process(RawMessage(RAW, 0, 0, None, envelope(SAMPLES[1]), at), at)
+    copy = w2.process(RawMessage(RAW, 1, 0, None, envelope(SAMPLES[4]), at + 1), at)
+    deliver(copy, w1, now_ms=at)
+    clock.advance(29.999)
+    asyncio.run(housekeeping.run_once())
+    assert published == []
+    clock.advance(0.001)
+    asyncio.run(housekeeping.run_once())
+    asyncio.run(housekeeping.run_once())
+    [outcome] = published
+    assert [(o.kind, o.key, o.value["supersedes"]) for o in outcome.outputs] == [
+        ("duplicates", SAMPLES[4].stem, "kept")]

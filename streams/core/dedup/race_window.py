@@ -20,6 +20,11 @@ gates the story race merges: only our stories whose opening that worker had not 
 can have raced with the story it opened, unless one of our story merge records may not
 have been applied by it either.
 
+The same window answers the mirror question (:meth:`RaceWindow.may_have_lost`): which of
+our kept articles another worker's new kept article lost a race to. That worker corrects it
+when our record reaches it; if it stops first, with its copy's offset committed, this
+worker does (:meth:`streams.core.pipeline.Deduplicator.owed_corrections`).
+
 The window also keeps its articles by band key and content hash, so a check passes over
 the fewer of two lists: the unapplied articles (asking each whether it is later and shares
 a band or the hash), or the articles sharing a band or the hash with the record's (asking
@@ -185,10 +190,7 @@ class RaceWindow:
         count = self._unapplied_count(applied)
         if count is None:
             return True
-        if not self._filed:
-            self._filed = True
-            for article_id, kept in (*self._kept.items(), *self._never_logged.items()):
-                self._file(article_id, kept)
+        self._file_all()
         bands = self._bands_of(fingerprint)
         hashes = hashes or (fingerprint.content_hash,)
         sharing = [_ids(ids) for key in bands if (ids := self._by_band.get(key)) is not None]
@@ -196,6 +198,13 @@ class RaceWindow:
         if sum(map(len, sharing)) <= count + len(held):
             return self._race_among(set().union(*sharing), order_key, applied, held)
         return self._race_in_pass(hashes, bands, order_key, applied, held)
+
+    def _file_all(self) -> None:
+        """File every tracked article by band and hash, at the first check."""
+        if not self._filed:
+            self._filed = True
+            for article_id, kept in (*self._kept.items(), *self._never_logged.items()):
+                self._file(article_id, kept)
 
     def _race_among(self, sharing: set[str], order_key: tuple[int, str],
                     applied: Mapping[int, int], held: Collection[str]) -> bool:
@@ -224,6 +233,38 @@ class RaceWindow:
         return any(k.order_key > order_key
                    and (not wanted.isdisjoint(k.hashes) or not k.bands.isdisjoint(bands))
                    for k in unapplied)
+
+    def may_have_lost(
+        self, fingerprint: Fingerprint, order_key: tuple[int, str],
+        applied: Mapping[int, int] | None, *, hashes: tuple[str, ...] = (),
+    ) -> list[str]:
+        """Our kept articles that could supersede the article of ``fingerprint`` and
+        ``order_key``, kept by a worker that had not applied them: an earlier ``order_key``,
+        a content hash or a band in common, and a record at or past ``applied`` (or not
+        acknowledged; any tracked article when the positions are not certain). By
+        ``order_key``. The mirror of :meth:`may_race`: the race the other worker lost, which
+        it corrects when our record reaches it, unless it stopped first
+        (:meth:`streams.core.pipeline.Deduplicator.owed_corrections`)."""
+        self._file_all()
+        sharing: set[str] = set()
+        for key in self._bands_of(fingerprint):
+            if (ids := self._by_band.get(key)) is not None:
+                sharing.update(_ids(ids))
+        for content_hash in hashes or (fingerprint.content_hash,):
+            if (same := self._by_hash.get(content_hash)) is not None:
+                sharing.update(_ids(same))
+        if applied is not None and self._unapplied_count(applied) is None:
+            applied = None  # not certain: any of them
+        found = []
+        for article_id in sharing:
+            kept = self._kept.get(article_id) or self._never_logged[article_id]
+            if kept.order_key >= order_key:
+                continue
+            where = self._where.get(article_id)
+            if (applied is None or where is None or article_id in self._awaiting
+                    or where[1] >= applied.get(where[0], 0)):
+                found.append(kept.order_key)
+        return [article_id for _, article_id in sorted(found)]
 
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
         """Our kept articles the deciding worker had not applied; None when that is not

@@ -155,6 +155,20 @@ def test_too_many_unapplied_articles_leave_the_check_to_the_index() -> None:
     assert not window.may_race(ORIGINAL, (5, "theirs"), {0: 1})  # MAX_CHECKED unapplied
 
 
+def test_the_races_the_other_worker_lost_are_our_earlier_unapplied_articles() -> None:
+    """may_have_lost is may_race the other way round: our earlier kept articles sharing a
+    band or the hash that the other worker had not applied, by order key."""
+    window = window_with(("mine", 10, NEAR), ("also", 8, ORIGINAL), ("other", 9, OTHER))
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {0: 100}) == ["also", "mine"]
+    assert window.may_have_lost(ORIGINAL, (9, "theirs"), {0: 100}) == ["also"]
+    assert window.may_have_lost(ORIGINAL, (5, "theirs"), {0: 100}) == []  # ours are later
+    window.logged("mine", 2, 40)
+    window.logged("also", 2, 41)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {2: 41}) == ["also"]
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {2: 42}) == []  # both applied
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["also", "mine"]
+
+
 def test_a_window_needs_room() -> None:
     with pytest.raises(ValueError, match="limit must be positive"):
         RaceWindow(LSH, limit=0)
@@ -225,6 +239,27 @@ def linear_may_race(window: RaceWindow, fingerprint: Fingerprint, order_key: tup
                or not k.bands.isdisjoint(bands) for k in later)
 
 
+def linear_may_have_lost(window: RaceWindow, fingerprint: Fingerprint,
+                         order_key: tuple[int, str], applied: dict[int, int] | None, *,
+                         hashes: tuple[str, ...] = ()) -> list[str]:
+    """Every tracked article, without the band tables: the earlier ones sharing a band or
+    the hash whose records the other worker had not applied (any, when that is not
+    certain)."""
+    w = window
+    certain = applied is not None and w._unapplied_count(applied) is not None
+    bands = w._bands_of(fingerprint)
+    found = []
+    for article_id, kept in (*w._kept.items(), *w._never_logged.items()):
+        shares = (not set(kept.hashes).isdisjoint(hashes or (fingerprint.content_hash,))
+                  or not kept.bands.isdisjoint(bands))
+        where = w._where.get(article_id)
+        unapplied = (not certain or where is None or article_id in w._awaiting
+                     or where[1] >= applied.get(where[0], 0))  # type: ignore[union-attr]
+        if kept.order_key < order_key and shares and unapplied:
+            found.append(kept.order_key)
+    return [article_id for _, article_id in sorted(found)]
+
+
 FINGERPRINTS = [ORIGINAL, NEAR, OTHER, fp(edited(document(3), 0.05, seed=4)), fp(document(5))]
 _IDS = st.sampled_from([f"a{i}" for i in range(12)])
 _OPERATIONS = st.lists(st.one_of(
@@ -272,6 +307,8 @@ def _replay_and_compare(operations: list[tuple[str, str, int, int, int]], limit:
             expected = linear_may_race(window, probe, order_key, applied, held, hashes=hashes)
             assert window.may_race(probe, order_key, applied, held=held,
                                    hashes=hashes) == expected
+            assert window.may_have_lost(probe, order_key, applied, hashes=hashes) == \
+                linear_may_have_lost(window, probe, order_key, applied, hashes=hashes)
             if applied is None or window._unapplied_count(applied) is None:
                 continue
             # Both ways of answering, whichever of their lists is shorter here.
