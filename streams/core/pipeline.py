@@ -469,12 +469,29 @@ class Deduplicator:
                 found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
                 if found is None:
                     continue
-                story = self.stories.story_of(our_id) if self.config.stories.enabled else None
-                if story is not None:
-                    stamp_story(found, story)
+                if self.config.stories.enabled:
+                    self._owed_story_merge(found, our_id, later_id, now_ms)
                 outcome = found if outcome is None else _joined(outcome, found)
                 break
         return outcome
+
+    def _owed_story_merge(self, outcome: Outcome, our_id: str, later_id: str,
+                          now_ms: int) -> None:
+        """The corrections name our article's story, and the story the copy opened is merged
+        into it, as the other worker's race merge would have (the copy was kept there, so it
+        opened or joined a story of its own)."""
+        story = self.stories.story_of(our_id)
+        if story is None:
+            return
+        stamp_story(outcome, story)
+        theirs = self.stories.story_of(later_id)
+        if theirs is None:
+            return
+        updates = self.stories.owed_merge(story, theirs, now_ms=now_ms, worker=self.worker)
+        self.race_window.updates_sent(len(updates))
+        merges = race_outcome(updates)
+        outcome.outputs += merges.outputs
+        outcome.story_updates += merges.story_updates
 
     @property
     def owed(self) -> int:
@@ -574,6 +591,7 @@ def _joined(first: Outcome, second: Outcome) -> Outcome:
         log_records=first.log_records + second.log_records,
         corrections=first.corrections + second.corrections,
         root_changes=first.root_changes + second.root_changes,
+        story_updates=first.story_updates + second.story_updates,
     )
 
 

@@ -12,7 +12,12 @@ import dataclasses
 import orjson
 
 from streams.core.config import CoreConfig
-from streams.core.fingerprint_log import LogRecord, decode_record, encode_log_record
+from streams.core.fingerprint_log import (
+    LogRecord,
+    decode_log_value,
+    decode_record,
+    encode_log_record,
+)
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
@@ -160,24 +165,35 @@ def test_a_race_whose_loser_stopped_after_committing_is_corrected_by_the_winner(
     # b stopped: no correction from it came. a corrects the copy.
     owed = a.owed_corrections(now_ms=5_100 + FALLBACK_MS)
     assert owed is not None and a.owed == 0
-    [output] = owed.outputs
+    # The copy had opened a story of its own at b: it is merged into the original's.
+    [output, merge] = owed.outputs
     assert (output.kind, output.key, output.value["duplicate_of"], output.value["match"],
             output.value["supersedes"]) == ("duplicates", COPY.stem, ORIGINAL.stem, "exact",
                                              "kept")
     assert output.value["story_id"] == first.outputs[0].value["story_id"]
-    assert (owed.corrections, owed.root_changes) == (1, 0)
+    assert (merge.kind, merge.key, merge.value["merged_into"], merge.value["reason"]) == (
+        "stories", COPY.stem, ORIGINAL.stem, "race")
+    assert (owed.corrections, owed.root_changes, len(owed.story_updates)) == (1, 0, 1)
     assert a.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+    assert a.stories.story_of(COPY.stem) == ORIGINAL.stem
     assert a.owed_corrections(now_ms=10 * FALLBACK_MS) is None  # once
-    # the same record b would have published, but for its time of publication
-    [by_b] = [o for c in deliver(first, b, now_ms=5_100) for o in c.outputs
-              if o.kind == "duplicates"]
-    assert {**output.value, "processed_at": None} == {**by_b.value, "processed_at": None}
-    # its new root travels on the log: a restarted b reads it
+    # the records b would have published, but for their time of publication and worker
+    [by_b] = deliver(first, b, now_ms=5_100)
+    assert [(o.kind, o.key, _timeless(o.value)) for o in owed.outputs] == [
+        (o.kind, o.key, _timeless(o.value)) for o in by_b.outputs]
+    # its new root and the merge travel on the log: a restarted b reads them
     restarted = Deduplicator(CONFIG, worker="b")
     for outcome in (first, second, owed):
-        for record in via_log(outcome.log_records):
-            restarted.on_log_record(record, catching_up=True, now_ms=70_000)
+        for record in [*outcome.log_records, *outcome.story_updates]:
+            restarted.on_log_record(decode_log_value(encode_log_record(record)[1]),
+                                    catching_up=True, now_ms=70_000)
     assert restarted.index.get(COPY.stem).root == ORIGINAL.stem  # type: ignore[union-attr]
+    assert restarted.stories.story_of(COPY.stem) == ORIGINAL.stem
+
+
+def _timeless(value: dict[str, object]) -> dict[str, object]:
+    """A record without the fields that say when and by whom it was published."""
+    return {k: v for k, v in value.items() if k not in ("processed_at", "merged_at", "worker")}
 
 
 def test_a_race_its_loser_corrected_in_time_is_not_corrected_again() -> None:

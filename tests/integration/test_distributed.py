@@ -231,6 +231,8 @@ def test_a_race_lost_by_a_worker_that_stopped_is_corrected_by_the_winner(
             v.get("supersedes") for v in c.by_topic("articles.duplicates")), timeout_s=60)
         assert worker.metric("ingest_owed_corrections_total") == 1
         assert worker.metric("ingest_corrections_total") == 1
+        # the copy's own story merged into the original's, as the stopped worker would have
+        assert worker.metric("ingest_story_merges_total", reason="race") == 1
     finally:
         assert worker.stop() == 0
     [correction] = got.by_topic("articles.duplicates")

@@ -174,5 +174,5 @@ def test_a_round_publishes_the_corrections_another_worker_owes_once_they_are_due
     asyncio.run(housekeeping.run_once())
     asyncio.run(housekeeping.run_once())
     [outcome] = published
-    assert [(o.kind, o.key, o.value["supersedes"]) for o in outcome.outputs] == [
-        ("duplicates", SAMPLES[4].stem, "kept")]
+    assert [(o.kind, o.key, o.value.get("supersedes")) for o in outcome.outputs] == [
+        ("duplicates", SAMPLES[4].stem, "kept"), ("stories", SAMPLES[4].stem, None)]

@@ -312,6 +312,15 @@ class StoryState:
                 theirs = self.stories[self.find(theirs.id)]
         return updates
 
+    def owed_merge(self, story_id: str, other_id: str, *, now_ms: int, worker: str
+                   ) -> list[StoryUpdate]:
+        """The race merge another worker owed and did not publish: the later-founded of two
+        stories into the other (``streams.core.pipeline.Deduplicator.owed_corrections``)."""
+        first, second = self.stories.get(self.find(story_id)), self.stories.get(self.find(other_id))
+        if first is None or second is None or first.id == second.id:
+            return []
+        return [self._merge(first, second, now_ms, worker, "race")]
+
     # -- maintenance ---------------------------------------------------------------------------
     def expire(self, now_ms: int) -> int:
         """Forget what the window no longer holds; returns the stories removed."""
