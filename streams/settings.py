@@ -327,8 +327,10 @@ def env_names() -> dict[str, str]:
     return {f.name: _env_name(f.name) for f in fields(Settings)}
 
 
-# Python's level names (logging reads the setting; Faust's spelling is mapped from them).
-_LOG_LEVELS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "fatal"})
+# Python's level names (logging reads the setting; Faust's spelling is mapped from them):
+# the ones ``ingest worker -l`` offers, and the aliases Python's logging also accepts.
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_LOG_LEVELS = frozenset({*LOG_LEVELS, "warn", "fatal"})
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

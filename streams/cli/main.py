@@ -13,21 +13,21 @@ from streams import settings as settings_mod
 from streams.core.errors import IngestError
 from streams.kafka.connection import check_connection
 from streams.kafka.process import Terminated, stop_on_sigterm
-from streams.settings import Settings
+from streams.settings import LOG_LEVELS, Settings
+from streams.shell.lifecycle import INTERRUPTED_EXIT_CODE
 from streams.shell.logs import configure_logging
 
 log = logging.getLogger("streams.cli")
 
 # The worker's own codes (3, 5) are in streams/shell/lifecycle.py; README, Guarantees.
 EXIT_CANNOT_START = 2  # invalid settings, no broker answered within INGEST_BROKER_WAIT_S
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT) before the command finished
+EXIT_INTERRUPTED = INTERRUPTED_EXIT_CODE  # Ctrl-C (128 + SIGINT) before the command finished
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM) before the command finished
 # stdout's reader went away (`ingest tail | head -1`): what a shell reports for a tool that
 # SIGPIPE ended (128 + SIGPIPE), without Python's BrokenPipeError traceback.
 EXIT_BROKEN_PIPE = 141
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 WORKER_ENVIRONMENT = """\
 main environment variables (all of them: README, Settings):
   KAFKA_BOOTSTRAP_SERVERS  host:port[,...]; unset: start an embedded Tansu broker

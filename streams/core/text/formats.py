@@ -23,11 +23,8 @@ from dataclasses import dataclass
 
 from streams.core.errors import EmptyBodyError, UnsupportedFormatError
 from streams.core.text import htmltext
-from streams.core.text.markdown import (
-    MAX_MARKDOWN_CHARS,
-    looks_like_markdown,
-    render_markdown,
-)
+from streams.core.text.markdown import looks_like_markdown, render_markdown
+from streams.core.text.markdown import short_enough as markdown_short_enough
 from streams.core.text.metadata import EMPTY_METADATA, PageMetadata
 
 FORMAT_TEXT = "text"
@@ -190,7 +187,7 @@ def _detect_inner(body: str, content_type: str | None) -> str:
         return FORMAT_TEXT
     if _PAGE_RE.search(head):
         return FORMAT_HTML_PAGE
-    if (kind == "text/markdown" and len(body) <= MAX_MARKDOWN_CHARS) or (
+    if (kind == "text/markdown" and markdown_short_enough(body)) or (
             kind != "text/html" and looks_like_markdown(body)):
         return FORMAT_MARKDOWN
     if kind == "text/html" or _has_fragment_tags(body):

@@ -36,10 +36,16 @@ _HEAD_CHARS = 65536
 MAX_MARKDOWN_CHARS = 128 * 1024
 
 
+def short_enough(text: str) -> bool:
+    """Whether ``text`` may be rendered as Markdown (:data:`MAX_MARKDOWN_CHARS`), whatever
+    says it is Markdown: its content type or :func:`looks_like_markdown`."""
+    return len(text) <= MAX_MARKDOWN_CHARS
+
+
 def looks_like_markdown(text: str) -> bool:
     """Whether ``text`` is written in Markdown (see the module docstring) and short enough
     to render."""
-    if len(text) > MAX_MARKDOWN_CHARS:
+    if not short_enough(text):
         return False
     head = text[:_HEAD_CHARS]
     if "#" not in head and "]" not in head and "*" not in head and "_" not in head:
