@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from streams.core.domains import registrable_domain
 from streams.core.envelope import Envelope
 from streams.core.text.dates import iso_datetime
+from streams.core.text.metadata import from_producer, merge
 from streams.core.text.model import NormalizedArticle
 
 
@@ -35,8 +36,11 @@ class ArticleMetadata:
 
 
 def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleMetadata:
-    """Envelope fields first, then the page's; ``source`` from the first URL we have."""
+    """Envelope fields first (its metadata fields among the passed-through ones too), then
+    the page's; ``source`` from the first URL we have."""
     page = article.metadata
+    if envelope.extra:
+        page = merge(from_producer(envelope.extra, envelope.url), page)
     title: str | None = envelope.title
     title_source: str | None = "envelope"
     if not title:

@@ -137,6 +137,43 @@ def test_producer_source_wins_over_the_url(dedup: Deduplicator) -> None:
     assert outcome.outputs[0].value["source"] == "BBC"
 
 
+def test_metadata_in_the_envelope_wins_over_the_pages(dedup: Deduplicator) -> None:
+    """A feed reader or an export knows the byline, tags and summary of a text body: the
+    envelope's metadata fields fill the record (and stay in extra, as every other field
+    does); the page's fill only what the producer left out."""
+    page = ('<html><head><meta property="og:description" content="The page says so.">'
+            '<meta property="og:site_name" content="The Courier">'
+            '<meta name="author" content="Page Author"></head><body><article>'
+            + "".join(f"<p>{s}</p>" for s in _STORIES) + "</article></body></html>")
+    given = {"author": "By Jane Doe and John Roe", "tags": "harbour, Flooding ,harbour",
+             "description": "Council backs the wall.", "image": "/img/wall.jpg",
+             "section": "Local", "modified_at": "2024-05-01T10:00:00+02:00", "desk": 7}
+    value = orjson.dumps({"id": "p1", "url": "https://www.courier.example/news/1",
+                          "body": page, **given})
+    [outcome] = run(dedup, [value])
+    record = outcome.outputs[0].value
+    assert {k: record[k] for k in ("authors", "tags", "description", "image", "section",
+                                   "modified_at", "site_name")} == {
+        "authors": ["Jane Doe", "John Roe"], "tags": ["harbour", "Flooding"],
+        "description": "Council backs the wall.",
+        "image": "https://www.courier.example/img/wall.jpg", "section": "Local",
+        "modified_at": "2024-05-01T10:00:00+02:00",
+        "site_name": "The Courier"}  # not in the envelope: the page's
+    assert record["extra"] == given
+
+
+def test_envelope_metadata_of_another_shape_is_only_passed_through(
+    dedup: Deduplicator,
+) -> None:
+    given = {"authors": 42, "tags": {"a": 1}, "image": "javascript:alert(1)"}
+    value = orjson.dumps({"id": "p2", "body": _STORIES[1], **given})
+    [outcome] = run(dedup, [value])
+    record = outcome.outputs[0].value
+    assert (outcome.verdict, record["authors"], record["tags"], record["image"]) == (
+        "enriched", [], [], None)
+    assert record["extra"] == given
+
+
 def test_learned_boilerplate_works_with_a_url_and_no_source(dedup: Deduplicator) -> None:
     """The derived source keys learned boilerplate: after three articles of one publisher
     the shared footer is left out of the fourth's fingerprint (issue 12)."""

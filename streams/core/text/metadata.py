@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urljoin
@@ -413,6 +413,34 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
         tags=clean_list(tags),
         published_at=iso_datetime(clean_text(_first_str(node.get("datePublished")))),
         modified_at=iso_datetime(clean_text(_first_str(node.get("dateModified")))),
+    )
+
+
+# What a JSON envelope may say of its article beyond the envelope's own fields: the enriched
+# record's metadata fields under their own names ("author" too, as feeds and exports name it).
+PRODUCER_FIELDS = ("authors", "author", "site_name", "canonical_url", "description", "image",
+                   "section", "tags", "modified_at")
+
+
+def from_producer(values: Mapping[str, Any], base_url: str | None = None) -> PageMetadata:
+    """The metadata a producer gave in its envelope's other fields (:data:`PRODUCER_FIELDS`),
+    cleaned as the page's is; values of another shape are ignored (they stay in ``extra``).
+
+    ``authors``/``author``: a name, a byline ("By A and B"), a list of them, or objects with
+    a ``name``; ``tags``: a list, or a comma-separated string."""
+    if not any(name in values for name in PRODUCER_FIELDS):
+        return EMPTY_METADATA
+    names = [*_names(values.get("authors")), *_names(values.get("author"))]
+    tags = values.get("tags")
+    return PageMetadata(
+        authors=clean_list(part for name in names for part in split_authors(name)),
+        site_name=clean_text(_first_str(values.get("site_name"))),
+        canonical_url=clean_url(_first_str(values.get("canonical_url")), base_url),
+        description=clean_text(_first_str(values.get("description"))),
+        image=clean_url(_image_url(values.get("image")), base_url),
+        section=clean_text(_first_str(values.get("section"))),
+        tags=clean_list(tags.split(",") if isinstance(tags, str) else _strings(tags)),
+        modified_at=iso_datetime(clean_text(_first_str(values.get("modified_at")))),
     )
 
 
