@@ -172,7 +172,7 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
             raise InvalidEnvelopeError(f"value starts like JSON but is not: {exc}") from exc
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
-        if _holds_float(obj) and _has_wide_integer(text):
+        if holds_wide_integer(obj, text):
             raise InvalidEnvelopeError(
                 "an integer is outside the 64-bit range (JSON readers lose its digits); "
                 "send it as a string"
@@ -194,6 +194,13 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     return envelope
 
 
+def holds_wide_integer(obj: dict[str, Any], text: str | bytes) -> bool:
+    """True when the JSON object ``obj``, read by orjson from ``text``, had an integer
+    outside the 64-bit range, which orjson reads as a float (its digits lost): writing
+    ``obj`` back would send that float on."""
+    return _holds_float(obj) and _has_wide_integer(text)
+
+
 def _holds_float(obj: dict[str, Any]) -> bool:
     """True when a value other than the body is a float, or holds one (iteratively: orjson
     allows more nesting than Python's recursion limit)."""
@@ -209,7 +216,7 @@ def _holds_float(obj: dict[str, Any]) -> bool:
     return False
 
 
-def _has_wide_integer(text: str) -> bool:
+def _has_wide_integer(text: str | bytes) -> bool:
     """True when the JSON ``text`` has an integer literal orjson read as a float.
 
     Only called for envelopes that hold a float (rare), since the standard library's reader,
