@@ -14,6 +14,7 @@ import orjson
 from kafka.errors import MessageSizeTooLargeError
 
 from streams.core.decoding import DecodedText, decode_bytes
+from streams.core.envelope import holds_wide_integer
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
@@ -184,8 +185,9 @@ def _holds_envelopes(text: str) -> bool:
 def _with_source(envelope: bytes, source: str | None) -> bytes:
     """``envelope`` with ``source`` when it names none (null or empty counts as none).
 
-    Only UTF-8 JSON (what RFC 8259 allows) is rewritten; an envelope in a legacy charset or
-    a malformed line goes as it is, for the worker to decode or dead-letter.
+    Only UTF-8 JSON (what RFC 8259 allows) is rewritten; an envelope in a legacy charset, a
+    malformed line, or one with an integer beyond 64 bits (orjson would write it back as a
+    float) goes as it is, for the worker to decode or dead-letter.
     """
     if not source:
         return envelope
@@ -194,6 +196,8 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     except orjson.JSONDecodeError:
         return envelope
     if not isinstance(parsed, dict) or parsed.get("source") not in (None, ""):
+        return envelope
+    if holds_wide_integer(parsed, envelope):
         return envelope
     return orjson.dumps({**parsed, "source": source})
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -21,6 +22,8 @@ MAX_URL_CHARS = 2048
 # A scheme-less URL must start with a host name ("www.example.com/a"), not "mailto:" & co.
 _BARE_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+(?::\d{1,5})?(?:[/?#]|$)")
 _HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+_LABEL = re.compile(r"[\w-]+")
+_PUNYCODE_PREFIX = "xn--"
 
 
 @functools.cache
@@ -43,11 +46,33 @@ def registrable_domain(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    host = host.rstrip(".")
+    host = _unicode_host(host.rstrip("."))
     if not _HOST.fullmatch(host) or _is_ip(host):
         return None
     domain = _suffix_list().privatesuffix(host)
     return domain if isinstance(domain, str) else None
+
+
+def _unicode_host(host: str) -> str:
+    """``host`` with its punycode labels in Unicode (``xn--bcher-kva`` -> ``bücher``), NFC.
+
+    A publisher's URLs come in both forms (and, typed, decomposed): each form would be a
+    source of its own, splitting the site's learned boilerplate and scoped ids. A label
+    that does not decode to a non-ASCII name is kept as sent.
+    """
+    if _PUNYCODE_PREFIX in host:
+        host = ".".join(map(_unicode_label, host.split(".")))
+    return unicodedata.normalize("NFC", host)
+
+
+def _unicode_label(label: str) -> str:
+    if not label.startswith(_PUNYCODE_PREFIX):
+        return label
+    try:
+        name = label[len(_PUNYCODE_PREFIX):].encode("ascii").decode("punycode").lower()
+    except UnicodeError:
+        return label
+    return name if not name.isascii() and _LABEL.fullmatch(name) else label
 
 
 def _is_ip(host: str) -> bool:

@@ -11,6 +11,7 @@ arrays, strings, numbers and literals are invalid envelopes). Bytes become text 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # address, and a consumer that renders ``url`` as a link must not meet them.
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WEB_SCHEMES = frozenset({"http", "https"})
+# orjson reads an integer outside this range as a float, dropping digits without a word
+# (123456789012345678901 -> 1.2345678901234568e+20), and cannot write it back either.
+_INT64_RANGE = range(-(2**63), 2**64)
 # First characters of a JSON text that is not an object: array, string, number, literal.
 _JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
 
@@ -168,6 +172,11 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
             raise InvalidEnvelopeError(f"value starts like JSON but is not: {exc}") from exc
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
+        if holds_wide_integer(obj, text):
+            raise InvalidEnvelopeError(
+                "an integer is outside the 64-bit range (JSON readers lose its digits); "
+                "send it as a string"
+            )
         envelope = _from_object(obj)
     elif text.lstrip()[:1] in _JSON_NON_OBJECT_START and _json_non_object_or_too_deep(text):
         raise InvalidEnvelopeError(
@@ -183,6 +192,49 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
             envelope, source_encoding=decoded.encoding, encoding_detected=decoded.detected
         )
     return envelope
+
+
+def holds_wide_integer(obj: dict[str, Any], text: str | bytes) -> bool:
+    """True when the JSON object ``obj``, read by orjson from ``text``, had an integer
+    outside the 64-bit range, which orjson reads as a float (its digits lost): writing
+    ``obj`` back would send that float on."""
+    return _holds_float(obj) and _has_wide_integer(text)
+
+
+def _holds_float(obj: dict[str, Any]) -> bool:
+    """True when a value other than the body is a float, or holds one (iteratively: orjson
+    allows more nesting than Python's recursion limit)."""
+    pending: list[Any] = [value for name, value in obj.items() if name != "body"]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, float):
+            return True
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+def _has_wide_integer(text: str | bytes) -> bool:
+    """True when the JSON ``text`` has an integer literal orjson read as a float.
+
+    Only called for envelopes that hold a float (rare), since the standard library's reader,
+    the one that keeps such an integer exact, is the slower one.
+    """
+    wide = False
+
+    def read_int(literal: str) -> int:
+        nonlocal wide
+        number = int(literal)
+        wide = wide or number not in _INT64_RANGE
+        return number
+
+    try:
+        json.loads(text, parse_int=read_int)
+    except (ValueError, RecursionError):
+        return False  # orjson read it, so only its nesting can be past this reader's limit
+    return wide
 
 
 def _declared_charset(value: bytes) -> str | None:

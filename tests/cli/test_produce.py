@@ -9,7 +9,7 @@ import pytest
 
 from streams.cli.produce import check_partition, check_paths, messages_from_bytes
 from streams.core.envelope import parse_envelope
-from streams.core.errors import BinaryContentError, ConfigError
+from streams.core.errors import BinaryContentError, ConfigError, InvalidEnvelopeError
 
 
 def test_every_path_is_checked_and_every_problem_named(tmp_path: Path) -> None:
@@ -151,3 +151,15 @@ def test_a_table_without_a_body_column_is_refused_before_anything_is_sent(
         "content, article, full_text, maintext); its header is id, title, summary (nothing sent)")
     with pytest.raises(ConfigError):
         envelopes(table.read_bytes(), "export.csv")
+
+
+def test_source_is_not_added_by_rewriting_an_envelope_with_an_integer_beyond_64_bits() -> None:
+    """Rewriting would turn the integer into a float (orjson): the worker would pass
+    1.2345678901234568e+20 on as tweet_id. Sent as it is, the worker dead-letters it."""
+    lines = (b'{"id": "a", "tweet_id": 123456789012345678901, "body": "Text one."}\n'
+             b'{"id": "b", "body": "Text two."}\n')
+    first, second = messages_from_bytes(lines, "export.jsonl", raw=False, source="wire")
+    assert first == lines.splitlines()[0]
+    with pytest.raises(InvalidEnvelopeError, match="outside the 64-bit range"):
+        parse_envelope(first, max_bytes=1 << 20)
+    assert orjson.loads(second)["source"] == "wire"

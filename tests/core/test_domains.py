@@ -22,6 +22,13 @@ from streams.core.domains import registrable_domain
         ("//www.lemonde.fr/a", "lemonde.fr"),
         ("https://www.example.com./a", "example.com"),
         ("https://пример.рф/новости", "пример.рф"),
+        ("https://xn--e1afmkfd.xn--p1ai/x", "пример.рф"),  # one publisher, whichever form
+        ("https://www.xn--bcher-kva.de/a", "bücher.de"),
+        ("https://WWW.BÜCHER.DE/a", "bücher.de"),
+        ("https://www.bu\u0308cher.de/a", "bücher.de"),  # decomposed: NFC
+        ("https://news.xn--bcher-kva.xn--kbenhavn-54a.dk/a", "københavn.dk"),
+        ("https://www.xn--a.de/", "xn--a.de"),  # not punycode of a name: kept as sent
+        ("https://www.xn--zzzz-.de/", "xn--zzzz-.de"),
         ("https://co.uk/", None),  # a bare public suffix has no registrable domain
         ("http://192.168.1.10/x", None),
         ("http://[2001:db8::1]/x", None),

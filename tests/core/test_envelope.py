@@ -287,3 +287,31 @@ def test_published_at_may_be_epoch_seconds_with_a_fraction() -> None:
 def test_a_url_that_is_no_web_address_is_taken_as_none(url: str, kept: str | None) -> None:
     env = parse_envelope(orjson.dumps({"body": "x", "url": url}), max_bytes=LIMIT)
     assert env.url == kept
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'{"body": "x", "id": 123456789012345678901234567890}',
+        b'{"body": "x", "tweet_id": 123456789012345678901}',
+        b'{"body": "x", "meta": {"ids": [1, -9223372036854775809]}}',
+        b'{"body": "x", "published_at": 18446744073709551616}',
+    ],
+)
+def test_an_integer_beyond_64_bits_is_refused_not_read_as_a_float(value: bytes) -> None:
+    """orjson reads such an integer as a float: an id would be refused as a float and a
+    passthrough field would lose its digits (1.2345678901234568e+20) without a word."""
+    with pytest.raises(InvalidEnvelopeError) as info:
+        parse_envelope(value, max_bytes=LIMIT)
+    assert info.value.detail == (
+        "an integer is outside the 64-bit range (JSON readers lose its digits); "
+        "send it as a string"
+    )
+
+
+def test_integers_at_the_64_bit_edges_and_floats_pass_exactly() -> None:
+    value = (b'{"body": "x", "id": 18446744073709551615, "low": -9223372036854775808,'
+             b' "ratio": 1.5, "published_at": 1723975200.25}')
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.id, env.published_at) == ("18446744073709551615", "1723975200.25")
+    assert env.extra == {"low": -9223372036854775808, "ratio": 1.5}

@@ -71,6 +71,18 @@ def test_a_redelivery_repeats_its_revision_and_verdict() -> None:
     assert dedup.index.get("x").revision == 2  # type: ignore[union-attr]
 
 
+def test_an_edit_the_fingerprint_form_does_not_see_repeats_the_revision_with_its_text() -> None:
+    """README: the latest record of the highest revision is current, its text the new one."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    first = dedup.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)
+    shouted = "  " + ORIGINAL.upper().replace(" ", "   ") + "\n\n"
+    again = dedup.process(raw("x", shouted, 2_000, offset=1), NOW + 5)
+    assert revision(again) == revision(first) == ("enriched", 1, None)
+    assert record(again)["content_hash"] == record(first)["content_hash"]
+    assert record(again)["text"] != record(first)["text"]
+    assert record(again)["text"].startswith(ORIGINAL.upper().split(" ", 1)[0])
+
+
 def test_a_revision_is_not_a_duplicate_of_its_earlier_revision_or_of_its_copies() -> None:
     dedup = Deduplicator(CoreConfig(), worker="A")
     dedup.process(raw("x", ORIGINAL, 1_000, offset=0), NOW)

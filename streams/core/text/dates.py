@@ -2,9 +2,10 @@
 
 Pages and producers write dates in many ways (``2024-08-18``, ``2024-08-18T10:00:00Z``,
 ``2024-08-18 10:00:00+0100``, ``Sun, 18 Aug 2024 10:00:00 GMT``, epoch seconds). Records carry
-one: ``2024-08-18T10:00:00+01:00``, seconds precision, the offset the source gave. A time
-without an offset is taken as UTC, and a date without a time as midnight UTC: consumers get
-one parseable type, at the price of a time that a date-only source did not state.
+one: ``2024-08-18T10:00:00+01:00``, seconds precision, the offset the source gave (in UTC when
+that offset has seconds, which ISO 8601 cannot write). A time without an offset is taken as
+UTC, and a date without a time as midnight UTC: consumers get one parseable type, at the price
+of a time that a date-only source did not state.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def iso_datetime(value: str | None) -> str | None:
     parsed = _parse(text)
     if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return None
-    if parsed.tzinfo is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
+    elif offset % dt.timedelta(minutes=1):
+        # ISO 8601 offsets are hours and minutes; Python writes "+05:53:28" (pytz's local
+        # mean time), which RFC 3339 readers refuse: the same instant in UTC instead.
+        parsed = parsed.astimezone(dt.UTC)
     return parsed.isoformat(timespec="seconds")
 
 

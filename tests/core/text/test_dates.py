@@ -24,6 +24,10 @@ from streams.core.text.dates import iso_datetime
         ("1724000000.5", "2024-08-18T16:53:20+00:00"),  # a fraction of a second
         ("1724000000123.25", "2024-08-18T16:53:20+00:00"),
         ("1724000000.", None),
+        # An offset with seconds (pytz's local mean time, +05:53:28) is no ISO 8601 offset:
+        # the instant in UTC.
+        ("2024-08-18T10:00:00+05:53:28", "2024-08-18T04:06:32+00:00"),
+        ("2024-08-18T10:00:00-00:00:30.5", "2024-08-18T10:00:30+00:00"),
         ("172400000.5", None),
         ("0001-01-01T00:00:00", None),  # placeholder year
         ("2024-02-31", None),

@@ -77,6 +77,17 @@ def test_fragment_blocks_entities_and_links() -> None:
     assert parsed.outlinks == ("https://a.example/x", "https://cdn.example/y")
 
 
+def test_fragment_outlinks_are_distinct_and_capped_at_the_documented_1000() -> None:
+    """README and enriched.schema.json (maxItems) promise at most 1,000, each <= 2,048."""
+    links = "".join(f'<a href="https://a.example/{i}">l</a> ' for i in range(1200))
+    long_link = '<a href="https://a.example/' + "x" * 2100 + '">long</a>'
+    parsed = strip_fragment('<p>Text <a href="https://a.example/0">again</a></p>'
+                            + long_link + links)
+    assert len(parsed.outlinks) == 1000
+    assert parsed.outlinks[:2] == ("https://a.example/0", "https://a.example/1")
+    assert parsed.outlinks[-1] == "https://a.example/999"
+
+
 def test_delimited_export_without_end_marker_takes_the_rest() -> None:
     parsed = parse_body("T-I-T-L-E-S-T-A-R-T. T T-I-T-L-E-E-N-D. T-E-X-T-S-T-A-R-T. Body text")
     assert parsed.title == "T"
