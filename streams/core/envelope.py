@@ -56,6 +56,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # address, and a consumer that renders ``url`` as a link must not meet them.
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WEB_SCHEMES = frozenset({"http", "https"})
+# "https://user:secret@host/a": credentials a crawler used, which every output record would
+# copy to every consumer. The authority ends at the first "/", "?" or "#": an "@" after it
+# is the path's.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//)[^/?#@]*@")
 # orjson reads an integer outside this range as a float, dropping digits without a word
 # (123456789012345678901 -> 1.2345678901234568e+20), and cannot write it back either.
 _INT64_RANGE = range(-(2**63), 2**64)
@@ -139,14 +143,16 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
 
 def _web_address(url: str | None) -> str | None:
     """``url`` unless it names a scheme other than http(s), which is taken as no URL (a host
-    and port, "example.com:8080/a", has no scheme: it is kept)."""
-    if url is None or (scheme := _SCHEME.match(url)) is None or (
-            scheme.group(1).lower() in _WEB_SCHEMES):
-        return url
-    after = url[scheme.end():]  # "example.com:8080/a": a port, not a scheme
-    if "." in scheme.group(1) and after[:1].isdigit():
-        return url
-    return None
+    and port, "example.com:8080/a", has no scheme: it is kept); without the user name and
+    password an address may carry before its host."""
+    if url is None:
+        return None
+    scheme = _SCHEME.match(url)
+    if scheme is not None and scheme.group(1).lower() not in _WEB_SCHEMES:
+        after = url[scheme.end():]  # "example.com:8080/a": a port, not a scheme
+        if not ("." in scheme.group(1) and after[:1].isdigit()):
+            return None
+    return _USERINFO.sub(r"\1", url, count=1) if "@" in url else url
 
 
 def _without_controls(value: str | None) -> str | None:

@@ -282,6 +282,13 @@ def test_published_at_may_be_epoch_seconds_with_a_fraction() -> None:
         ("data:text/html,<script>x</script>", None),
         ("ftp://example.com/a", None),
         ("mailto:desk@example.com", None),
+        # credentials before the host are left out; an "@" after it belongs to the path
+        ("https://user:secret@example.com:8443/a?b#c", "https://example.com:8443/a?b#c"),
+        ("http://token@example.com/a", "http://example.com/a"),
+        ("//user:pw@example.com/a", "//example.com/a"),
+        ("https://example.com/@handle/post", "https://example.com/@handle/post"),
+        ("https://example.com/a?to=x@y.z", "https://example.com/a?to=x@y.z"),
+        ("www.example.com/@handle", "www.example.com/@handle"),
     ],
 )
 def test_a_url_that_is_no_web_address_is_taken_as_none(url: str, kept: str | None) -> None:
