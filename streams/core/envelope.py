@@ -85,6 +85,15 @@ class Envelope:
     # Metadata fields cut to MAX_FIELD_CHARS, in OPTIONAL_STRING_FIELDS order.
     truncated: tuple[str, ...] = ()
 
+    @property
+    def absolute_url(self) -> str | None:
+        """``url`` as an absolute http(s) address, what relative links on the page resolve
+        against ("www.example.com/a" and "//example.com/a" read as https), or None."""
+        url = self.url
+        if url is None or url[:8].lower().startswith(("http://", "https://")):
+            return url
+        return "https:" + url if url.startswith("//") else "https://" + url
+
 
 def _looks_like_json_object(text: str) -> bool:
     return text.lstrip()[:1] == "{"

@@ -83,7 +83,8 @@ def prepare(
     envelope = parse_envelope(raw.value, max_bytes=config.max_body_bytes)
     parsed = clock()
     article = normalize_article(
-        envelope.body, content_type=envelope.content_type, config=config.text
+        envelope.body, content_type=envelope.content_type, config=config.text,
+        base_url=envelope.absolute_url,
     )
     metadata = resolve_metadata(envelope, article)
     normalized = clock()

@@ -174,6 +174,30 @@ def test_envelope_metadata_of_another_shape_is_only_passed_through(
     assert record["extra"] == given
 
 
+@pytest.mark.parametrize("url", ["https://www.courier.example/news/1",
+                                 "www.courier.example/news/1", "//www.courier.example/news/1"])
+def test_relative_links_resolve_against_the_envelope_url(dedup: Deduplicator, url: str) -> None:
+    """A scraper's fragment or a page without <base>, canonical link or og:url: its relative
+    links and image resolve against the address the producer gave (they were dropped)."""
+    fragment = (f"<p>{_STORIES[0]} <a href='/news/2'>More</a> <a href='3?x=1'>and</a> "
+                "<a href='mailto:desk@courier.example'>desk</a></p>")
+    page = ('<html><head><meta property="og:image" content="/img/wall.jpg"></head><body>'
+            f"<article><p>{_STORIES[1]} <a href='../sport/4'>Sport</a></p>"
+            + "".join(f"<p>{s}</p>" for s in _STORIES[2:]) + "</article></body></html>")
+    [frag, whole] = run(dedup, [orjson.dumps({"id": "f", "url": url, "body": fragment}),
+                                orjson.dumps({"id": "w", "url": url, "body": page})])
+    assert frag.outputs[0].value["outlinks"] == [
+        "https://www.courier.example/news/2", "https://www.courier.example/news/3?x=1"]
+    assert whole.outputs[0].value["outlinks"] == ["https://www.courier.example/sport/4"]
+    assert whole.outputs[0].value["image"] == "https://www.courier.example/img/wall.jpg"
+
+
+def test_without_a_url_relative_links_are_dropped(dedup: Deduplicator) -> None:
+    fragment = f"<p>{_STORIES[0]} <a href='/news/2'>More</a> <a href='https://x.example/a'>x</a></p>"
+    [outcome] = run(dedup, [orjson.dumps({"id": "f", "body": fragment})])
+    assert outcome.outputs[0].value["outlinks"] == ["https://x.example/a"]
+
+
 def test_learned_boilerplate_works_with_a_url_and_no_source(dedup: Deduplicator) -> None:
     """The derived source keys learned boilerplate: after three articles of one publisher
     the shared footer is left out of the fourth's fingerprint (issue 12)."""

@@ -53,10 +53,12 @@ DEFAULT_TEXT_CONFIG = TextConfig()
 
 
 def normalize_article(
-    body: str, *, content_type: str | None = None, config: TextConfig = DEFAULT_TEXT_CONFIG
+    body: str, *, content_type: str | None = None, config: TextConfig = DEFAULT_TEXT_CONFIG,
+    base_url: str | None = None,
 ) -> NormalizedArticle:
-    """Parse, normalize and strip chrome from ``body``; EmptyBodyError when no text remains."""
-    parsed = parse_body(body, content_type, config.html)
+    """Parse, normalize and strip chrome from ``body``; EmptyBodyError when no text remains.
+    ``base_url``: the article's address, which relative links on it resolve against."""
+    parsed = parse_body(body, content_type, config.html, base_url)
     normalized, truncated = normalize_paragraphs_bounded(parsed.paragraphs, config.max_text_chars)
     paragraphs = tuple(p for p in normalized if len(p) >= config.min_paragraph_chars)
     title, title_cut = _title(parsed.title, config)

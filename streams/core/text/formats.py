@@ -225,8 +225,10 @@ def parse_body(
     body: str,
     content_type: str | None = None,
     config: htmltext.HtmlConfig = htmltext.DEFAULT_HTML_CONFIG,
+    base_url: str | None = None,
 ) -> ParsedBody:
-    """Parse ``body`` in its detected format; raise EmptyBodyError when it holds no text."""
+    """Parse ``body`` in its detected format; raise EmptyBodyError when it holds no text.
+    ``base_url``: the article's address, for relative links (:func:`htmltext.extract_page`)."""
     body = clean_input(body)
     if not body.strip():
         raise EmptyBodyError("body is empty or whitespace only")
@@ -237,11 +239,11 @@ def parse_body(
             "its content) as a message of its own")
     date, start = leading_date(body)
     if not start:
-        return _parse_as(_detect_inner(body, content_type), body, config)
+        return _parse_as(_detect_inner(body, content_type), body, config, base_url)
     # Every leading marker goes, whatever their number: the rest is parsed in its own format.
     body = body[start:]
     fmt = _detect_inner(body, content_type)
-    inner = _parse_as(fmt, body, config)
+    inner = _parse_as(fmt, body, config, base_url)
     return ParsedBody(
         format=DATE_PREFIX + fmt,
         title=inner.title,
@@ -252,22 +254,24 @@ def parse_body(
     )
 
 
-def _parse_as(fmt: str, body: str, config: htmltext.HtmlConfig) -> ParsedBody:
+def _parse_as(
+    fmt: str, body: str, config: htmltext.HtmlConfig, base_url: str | None = None
+) -> ParsedBody:
     if fmt == FORMAT_DELIMITED:
         return parse_delimited_export(body)
     if fmt == FORMAT_HTML_PAGE:
-        page = htmltext.extract_page(body, config)
+        page = htmltext.extract_page(body, config, base_url)
         # The markup's date-time (with its offset) before trafilatura's date-only reading.
         published_at = page.metadata.published_at or _iso_date(page.date)
         return ParsedBody(
             fmt, page.title, published_at, page.paragraphs, page.outlinks, page.metadata
         )
     if fmt == FORMAT_HTML_FRAGMENT:
-        frag = htmltext.strip_fragment(body, config)
+        frag = htmltext.strip_fragment(body, config, base_url)
         return ParsedBody(fmt, None, None, frag.paragraphs, frag.outlinks)
     if fmt == FORMAT_MARKDOWN:
         title, rendered = render_markdown(body)
-        frag = htmltext.strip_fragment(rendered, config)
+        frag = htmltext.strip_fragment(rendered, config, base_url)
         return ParsedBody(fmt, title, None, frag.paragraphs, frag.outlinks)
     return ParsedBody(FORMAT_TEXT, None, None, split_plain_paragraphs(body), ())
 

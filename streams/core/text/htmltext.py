@@ -217,17 +217,25 @@ def node_count(root: lxml.html.HtmlElement) -> int:
     return int(_NODE_COUNT(root))
 
 
-def strip_fragment(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
-    """Strip tags from an HTML fragment; keep absolute ``<a href>`` targets as outlinks."""
+def strip_fragment(
+    markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG, base_url: str | None = None
+) -> HtmlText:
+    """Strip tags from an HTML fragment; keep its ``<a href>`` targets as outlinks, relative
+    ones resolved against ``base_url`` (the article's address; without one they are
+    dropped)."""
     root = parse_html(markup, config)
     paragraphs, anchors = _walk(root, _SKIP_TAGS)
-    return HtmlText(paragraphs, _outlinks([href for href, _ in anchors], None, config))
+    return HtmlText(paragraphs, _outlinks([href for href, _ in anchors], base_url, config))
 
 
-def extract_page(markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG) -> HtmlText:
-    """Extract main text, title and date of a whole page; tag-strip when trafilatura fails."""
+def extract_page(
+    markup: str, config: HtmlConfig = DEFAULT_HTML_CONFIG, base_url: str | None = None
+) -> HtmlText:
+    """Extract main text, title and date of a whole page; tag-strip when trafilatura fails.
+    Relative links and metadata URLs resolve against the page's own base (``<base>``, its
+    canonical URL, ``og:url``), else ``base_url`` (the address the producer gave)."""
     root, size = _parse_counted(markup, config)
-    base = _base_url(root)
+    base = _base_url(root) or base_url
     meta_title = _meta_title(root)
     headline = _first_h1(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
