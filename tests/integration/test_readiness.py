@@ -58,8 +58,10 @@ def test_readyz_is_503_until_the_replica_has_caught_up(
             return status == 200
 
         wait_for(observe, "/readyz to turn 200", timeout_s=120)
+        # Generous: a contended host (the whole suite beside other jobs on two cores) once
+        # took over the default minute between ready and the next housekeeping round.
         wait_for(lambda: worker.metric("ingest_index_entries") == HISTORY,
-                 "the index gauge to show the whole history")
+                 "the index gauge to show the whole history", timeout_s=120)
         assert worker.metric("ingest_ready") == 1
     finally:
         worker.stop()
