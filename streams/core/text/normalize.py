@@ -275,6 +275,14 @@ def fingerprint_text(paragraphs: Iterable[str]) -> str:
         text = _SEPARATED_NUMBER.sub(_number_match, data.decode("ascii").replace(_DECIMAL, " "))
         return _finish(text.encode("ascii").translate(_ASCII_WORD_DECIMAL).decode("ascii"))
     text = unicodedata.normalize("NFKC", text).casefold().replace(_DECIMAL, " ")
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:  # Latin-1 (£, é): no digits of other scripts, byte tables instead of regex scans
+        if b"0,0" in data.translate(_ASCII_DIGIT_MAP):
+            data = _SEPARATED_NUMBER.sub(_number_match, text).encode("latin-1")
+        return _finish(data.translate(_latin1_word()).decode("latin-1"))
     astral = _ASTRAL.search(text) is not None
     if astral or _bmp_non_ascii_digit().search(text):
         text = text.translate(_non_ascii_digits())
@@ -283,6 +291,14 @@ def fingerprint_text(paragraphs: Iterable[str]) -> str:
     if astral:
         text = _astral_non_letters().sub(" ", text)
     return _finish(text)
+
+
+@functools.cache
+def _latin1_word() -> bytes:
+    """:func:`_bmp_non_words` as a table of the Latin-1 characters: those it replaces
+    become a space (runs of them several, which :func:`_finish` collapses)."""
+    non_word = _bmp_non_words()
+    return bytes(0x20 if non_word.fullmatch(chr(b)) else b for b in range(256))
 
 
 def _finish(text: str) -> str:

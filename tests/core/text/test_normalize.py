@@ -179,6 +179,13 @@ def test_fingerprint_text_keeps_exactly_letters_and_marks(text: str) -> None:
     assert fingerprint_text([text]) == " ".join(spaced.split())
 
 
+@given(st.text(st.characters(max_codepoint=0xFF), max_size=40))
+def test_latin1_text_is_simplified_as_by_the_general_path(text: str) -> None:
+    """Latin-1 text takes byte tables; a word of another script after it takes the regex
+    path, which must give the same form followed by that word."""
+    assert fingerprint_text([text + " ж"]) == " ".join([*fingerprint_text([text]).split(), "ж"])
+
+
 @pytest.mark.parametrize(
     ("paragraphs", "count"),
     [
