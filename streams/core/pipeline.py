@@ -19,7 +19,13 @@ from collections import deque
 from collections.abc import Collection
 
 from streams.core.config import CoreConfig
-from streams.core.dedup.decide import apply_decision, decide, moved_members, resolve_root
+from streams.core.dedup.decide import (
+    apply_decision,
+    decide,
+    group_members,
+    moved_members,
+    resolve_root,
+)
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
@@ -376,7 +382,10 @@ class Deduplicator:
         already held the copy): one is enough. The copy's entry changes here all the same.
         """
         entry = record.entry
-        is_new = entry.id not in self.index
+        previous = self.index.get(entry.id)
+        # A new article, or a new revision of one (decided afresh by its worker): both can
+        # have raced with ours. Other records re-root or repeat what is indexed.
+        is_new = previous is None or previous.revision < entry.revision
         self.apply(record)
         if not is_new or not entry.is_kept or record.worker == self.worker:
             return None
@@ -397,14 +406,8 @@ class Deduplicator:
         """Decide the indexed kept article ``entry`` again; the corrections of the articles
         among ``losers`` it supersedes, but those ``announced`` as published by its worker.
         The index keeps ``entry`` as it was (its worker's origin and timestamps)."""
-        full = None
-        if entry.full_hash is not None:
-            # Its hash over every paragraph: our copy may have been decided with less
-            # boilerplate learned (the record carries that hash, not those paragraphs).
-            whole = dataclasses.replace(entry.fingerprint, content_hash=entry.full_hash)
-            full = Candidate(whole, entry.event_time_ms, entry.profile)
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
-                          self.config.dedup, profile=entry.profile, full=full)
+                          self.config.dedup, profile=entry.profile, full=_full(entry))
         mine = [i for i, loser in enumerate(decision.supersedes) if loser in losers]
         if not decision.kept or not mine:
             return None
@@ -461,19 +464,61 @@ class Deduplicator:
             if owed.due_ms > now_ms:
                 break
             del self._owed[later_id]
-            later = self.index.get(later_id)
-            if later is None or not later.is_kept:
-                continue  # corrected (by its worker, or another earlier article), or expired
-            for our_id in owed.ours:
-                ours = self.index.get(our_id)
-                found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
-                if found is None:
-                    continue
+            found = self._owed_correction(later_id, owed, now_ms)
+            if found is not None:
+                outcome = found if outcome is None else _joined(outcome, found)
+        return outcome
+
+    def _owed_correction(self, later_id: str, owed: _Owed, now_ms: int) -> Outcome | None:
+        """What the other worker would have published: our article's re-decision superseding
+        its copy. When none of ours supersedes it any more (ours was superseded since by an
+        earlier article that does not match the copy: near copies are not transitive), the
+        copy is decided again as a replay of it would be: a duplicate of its earliest match's
+        group."""
+        later = self.index.get(later_id)
+        if later is None or not later.is_kept:
+            return None  # corrected (by its worker, or another earlier article), or expired
+        for our_id in owed.ours:
+            ours = self.index.get(our_id)
+            found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
+            if found is not None:
                 if self.config.stories.enabled:
                     self._owed_story_merge(found, our_id, later_id, now_ms)
-                outcome = found if outcome is None else _joined(outcome, found)
-                break
-        return outcome
+                return found
+        found, root = self._overturned(later, now_ms)
+        if found is not None and self.config.stories.enabled:
+            self._owed_story_merge(found, root, later_id, now_ms)
+        return found
+
+    def _overturned(self, later: IndexEntry, now_ms: int) -> tuple[Outcome | None, str]:
+        """The kept article ``later`` decided again against the index: if an earlier match is
+        indexed, its correction (and its duplicates', which move with it) and the group's
+        kept article."""
+        decision = decide(later.fingerprint, later.event_time_ms, later.id, self.index,
+                          self.config.dedup, profile=later.profile, full=_full(later))
+        if decision.kept or decision.duplicate_of is None:
+            return None, later.id
+        root = decision.duplicate_of
+        decision = dataclasses.replace(decision, supersedes=(), superseded_matches=())
+        # Re-dated, as a superseded article is: its duplicates resolve through it.
+        [entry] = apply_decision(
+            self.index, later.fingerprint, later.event_time_ms, later.id, decision,
+            now_ms=max(later.seen_at_ms, now_ms), source=later.source, origin=later.origin,
+            profile=later.profile, full_hash=later.full_hash or later.fingerprint.content_hash,
+        )
+        similarity = decision.similarity if decision.similarity is not None else 1.0
+        outputs = [self._correction(later.id, root, decision.match, similarity, now_ms,
+                                    supersedes="kept", entry=entry)]
+        moved = [member for member in group_members(self.index, later.id)
+                 if member.id not in self._held]
+        outputs += [self._correction(
+            member.id, root, member.match,
+            member.similarity if member.similarity is not None else 1.0, now_ms,
+            supersedes="duplicate_of", entry=member) for member in moved]
+        outcome = Outcome(verdict="duplicate", outputs=outputs,
+                          log_records=[LogRecord(entry, (), self.worker)], corrections=1,
+                          root_changes=len(moved))
+        return outcome, root
 
     def _owed_story_merge(self, outcome: Outcome, our_id: str, later_id: str,
                           now_ms: int) -> None:
@@ -582,6 +627,16 @@ class Deduplicator:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)
         self._recent_set.add(article_id)
+
+
+def _full(entry: IndexEntry) -> Candidate | None:
+    """An indexed article with its hash over every paragraph, when that is not its content
+    hash: another worker's copy may have been decided with less boilerplate learned (a log
+    record carries that hash, not those paragraphs)."""
+    if entry.full_hash is None:
+        return None
+    whole = dataclasses.replace(entry.fingerprint, content_hash=entry.full_hash)
+    return Candidate(whole, entry.event_time_ms, entry.profile)
 
 
 def _joined(first: Outcome, second: Outcome) -> Outcome:

@@ -84,14 +84,15 @@ class Housekeeping:
             log.exception("housekeeping failed; will retry in %.0f s", HOUSEKEEPING_INTERVAL_S)
 
     async def run_once(self) -> None:
-        owed = None
         async with self.gate.shared():
             now = now_ms(self.clock)
             self.dedup.expire(now)
             if self.publish_owed is not None:
+                # Published under the gate, as the replica's corrections are: a snapshot
+                # must not hold the corrected index before the correction is published.
                 owed = self.dedup.owed_corrections(now)
-        if owed is not None and self.publish_owed is not None:
-            await self.publish_owed(owed)
+                if owed is not None:
+                    await self.publish_owed(owed)
         await self.update_gauges()
         if self.snapshotter is not None:
             await self.snapshotter.maybe_snapshot()
@@ -104,6 +105,7 @@ class Housekeeping:
         m.index_spill_bytes.set(stats.spilled_bytes)
         m.index_spill_errors.set(stats.spill_errors)
         m.replica_lag.set(await self.replica.lag())
+        m.owed_watched.set(self.dedup.owed)
         raw_topic = self.raw_topic()
         assigned = [tp for tp in self.assignment() if tp.topic == raw_topic]
         # Partitions another worker took over: their gauges would freeze at old values.

@@ -30,6 +30,7 @@ class Metrics:
     duplicates: Counter
     corrections: Counter
     owed_corrections: Counter
+    owed_watched: Gauge
     deadletters: Counter
     publish_failures: Counter
     boilerplate_removed: Counter
@@ -97,6 +98,13 @@ class Metrics:
             owed_corrections=Counter(
                 "ingest_owed_corrections_total",
                 "Corrections published for another worker that did not publish them in time.",
+                registry=r,
+            ),
+            # Races other workers lost to this worker's kept articles, watched until their
+            # corrections come (or INGEST_RACE_FALLBACK_S passes and this worker publishes).
+            owed_watched=Gauge(
+                "ingest_owed_corrections_watched",
+                "Races other workers lost to this worker's articles, awaiting their corrections.",
                 registry=r,
             ),
             # Messages dead-lettered, by stable error code.

@@ -28,7 +28,6 @@ from streams.core.dedup.spill import SpillFactory
 from streams.core.errors import ConfigError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.guard import DeadLetterGuard
-from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
@@ -43,6 +42,7 @@ from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
 from streams.shell.collector import collect_less_often
 from streams.shell.config import core_config
+from streams.shell.corrections import Corrections
 from streams.shell.gate import StateGate
 from streams.shell.housekeeping import Housekeeping, register_housekeeping
 from streams.shell.lifecycle import (
@@ -52,7 +52,7 @@ from streams.shell.lifecycle import (
     interruptible_worker,
     register_watchdog,
 )
-from streams.shell.metrics import Metrics, count_stories
+from streams.shell.metrics import Metrics
 from streams.shell.pages import is_ready, register_pages
 from streams.shell.pool import PreparePool
 from streams.shell.replica import IndexReplica
@@ -191,8 +191,8 @@ def build_worker_app(
             metrics.remote_checks.labels(result="redecided").inc()
         elif checks.skipped != skipped:
             metrics.remote_checks.labels(result="skipped").inc()
-        if outcome is not None and outcome.outputs:
-            await corrections.race(outcome)
+        if outcome is not None:
+            await corrections.after_log_record(outcome)
 
     def start_over(reason: str) -> None:
         # The snapshot was loaded but the log no longer matches it: rebuild from nothing.
@@ -243,33 +243,6 @@ def build_worker_app(
     register_watchdog(app, watchdog)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
-
-
-class Corrections:
-    """Publishes the corrections found off the agent's path: races the replica's records
-    reveal, and those another worker owed that housekeeping finds overdue."""
-
-    def __init__(self, publisher: Publisher, metrics: Metrics) -> None:
-        self.publisher = publisher
-        self.metrics = metrics
-
-    async def race(self, outcome: Outcome) -> None:
-        log.warning("race with another worker: %d verdict(s) corrected, %d story merge(s)",
-                    outcome.corrections, len(outcome.story_updates))
-        await self._publish(outcome)
-
-    async def owed(self, outcome: Outcome) -> None:
-        log.warning("published %d correction(s) of races other workers lost and did not "
-                    "correct within INGEST_RACE_FALLBACK_S (did they stop?)",
-                    outcome.corrections)
-        self.metrics.owed_corrections.inc(outcome.corrections)
-        await self._publish(outcome)
-
-    async def _publish(self, outcome: Outcome) -> None:
-        await self.publisher.publish(outcome)
-        await self.publisher.flush()
-        self.metrics.corrections.inc(outcome.corrections)
-        count_stories(self.metrics, outcome)
 
 
 def check_data_dir(path: Path) -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import orjson
 
 from streams.core.config import CoreConfig
+from streams.core.dedup.decide import resolve_root
 from streams.core.fingerprint_log import (
     LogRecord,
     decode_log_value,
@@ -21,6 +22,9 @@ from streams.core.fingerprint_log import (
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
+from streams.core.stories.config import StoryConfig
+from tests.core.dedup.helpers import document
+from tests.core.test_pipeline_races import letters
 from tests.harness import SAMPLES, envelope
 
 CONFIG = CoreConfig()
@@ -148,6 +152,17 @@ def test_a_race_whose_loser_died_is_corrected_when_its_message_is_replayed() -> 
 
 
 FALLBACK_MS = CONFIG.race_fallback_ms
+_BASE = document(700, words=400)
+# Near copies that do not chain: x0 ~ x1 and x1 ~ x2 (one end each edited), x0 !~ x2.
+X0 = letters([f"w{100_000 + i}" for i in range(100)] + _BASE[100:])
+X1 = letters(_BASE)
+X2 = letters(_BASE[:300] + [f"w{200_000 + i}" for i in range(100)])
+OTHER = letters(document(900, words=300))
+
+
+def message(article_id: str, body: str, ts: int, partition: int, offset: int = 0
+            ) -> RawMessage:
+    return raw(orjson.dumps({"id": article_id, "body": body}), offset, ts, partition)
 
 
 def test_a_race_whose_loser_stopped_after_committing_is_corrected_by_the_winner() -> None:
@@ -222,6 +237,91 @@ def test_the_fallback_can_be_turned_off() -> None:
     second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
     deliver(second, a, now_ms=5_100)
     assert (a.owed, a.owed_corrections(now_ms=10 * FALLBACK_MS)) == (0, None)
+
+
+def test_an_owed_race_whose_winner_was_superseded_since_is_corrected_by_a_re_decision(
+) -> None:
+    """Near copies are not transitive: x0 ~ x1 ~ x2, x0 !~ x2, x0 < x1 < x2. a keeps x1 while
+    b keeps x2 (a race), and b stops. Before the fallback is due, a decides x0, which
+    supersedes x1 only. x1 no longer supersedes anything, so the copy is decided again as a
+    replay would decide it: a duplicate of its earliest match's group, x0 (found by a
+    review: it stayed kept)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    one = a.process(message("x1", X1, 1_000, partition=0), now_ms=5_000)
+    two = b.process(message("x2", X2, 2_000, partition=1), now_ms=5_000)
+    assert (one.verdict, two.verdict) == ("enriched", "enriched")
+    deliver(two, a, now_ms=5_100)
+    zero = a.process(message("x0", X0, 500, partition=0, offset=1), now_ms=5_200)
+    assert [o.key for o in zero.outputs if o.kind == "duplicates"] == ["x1"]  # not x2
+    owed = a.owed_corrections(now_ms=5_100 + FALLBACK_MS)
+    assert owed is not None
+    [correction] = [o for o in owed.outputs if o.kind == "duplicates"]
+    assert (correction.key, correction.value["duplicate_of"], correction.value["match"],
+            correction.value["supersedes"]) == ("x2", "x0", "near", "kept")
+    assert correction.value["story_id"] == a.stories.story_of("x0")
+    assert (owed.corrections, [r.entry.id for r in owed.log_records]) == (1, ["x2"])
+    assert a.index.get("x2").root == "x0"  # type: ignore[union-attr]
+    restarted = Deduplicator(CONFIG, worker="b")  # its new root travels on the log
+    for outcome in (one, two, zero, owed):
+        for record in via_log(outcome.log_records):
+            restarted.on_log_record(record, catching_up=True, now_ms=70_000)
+    assert resolve_root(restarted.index, "x2") == "x0"
+
+
+def test_a_race_lost_on_a_new_revision_by_a_stopped_worker_is_corrected() -> None:
+    """b had sent x2 with other content; its new revision copies a's article and is decided
+    as a's is (a race). A live b corrects it when a's record arrives; b stopped, so a does,
+    once due: a new revision of an indexed id races as a new id does (found by a review)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    v1 = b.process(message("x2", OTHER, 2_000, partition=1), now_ms=4_000)
+    deliver(v1, a, now_ms=4_050)
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    copy = envelope(COPY).replace(COPY.stem.encode(), b"x2")
+    second = b.process(raw(copy, 1, ts=2_000, partition=1), now_ms=5_000)
+    assert (first.verdict, second.verdict, second.outputs[0].value["revision"]) == (
+        "enriched", "enriched", 2)
+    deliver(second, a, now_ms=5_100)
+    assert a.owed == 1
+    owed = a.owed_corrections(now_ms=5_100 + FALLBACK_MS)
+    assert owed is not None
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"], o.value["revision"])
+            for o in owed.outputs if o.kind == "duplicates"] == [
+        ("x2", ORIGINAL.stem, "kept", 2)]
+
+
+def test_a_new_revision_that_beats_ours_in_a_race_corrects_ours() -> None:
+    """The live path: b's new revision of x2 copies a's article and is earlier; a kept its
+    article at the same moment. a corrects its own when the revision's record arrives (a
+    revision was not looked at: only new ids were)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    v1 = b.process(message("x2", OTHER, 500, partition=1), now_ms=4_000)
+    deliver(v1, a, now_ms=4_050)
+    mine = a.process(raw(envelope(ORIGINAL), 0, ts=2_000, partition=0), now_ms=5_000)
+    copy = envelope(COPY).replace(COPY.stem.encode(), b"x2")
+    theirs = b.process(raw(copy, 1, ts=2_000, partition=1), now_ms=5_000)
+    assert (mine.verdict, theirs.verdict) == ("enriched", "enriched")
+    [correction] = deliver(theirs, a, now_ms=5_100)
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
+            for o in correction.outputs if o.kind == "duplicates"] == [
+        (ORIGINAL.stem, "x2", "kept")]
+
+
+def test_a_race_its_loser_settled_during_its_hold_is_not_corrected_again() -> None:
+    """b held its copy's verdict; a's record arrived during the hold, so b re-rooted the copy
+    (a log record without outputs: the copy's output waits for its release) and released it
+    as a duplicate. Once that record reaches a, nothing is owed (a review found a correction
+    published 60 s later, "did they stop?", when the shell dropped the record)."""
+    config = dataclasses.replace(CONFIG, stories=StoryConfig(enabled=False))
+    a, b = Deduplicator(config, worker="a"), Deduplicator(config, worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    second = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000, hold=True)
+    deliver(second, a, now_ms=5_100)
+    [rerooted] = deliver(first, b, now_ms=5_100)
+    assert (rerooted.outputs, [r.entry.id for r in rerooted.log_records]) == ([], [COPY.stem])
+    [released] = b.release([second], now_ms=5_300)
+    assert released.verdict == "duplicate"
+    deliver(rerooted, a, now_ms=5_400)
+    assert a.owed_corrections(now_ms=5_100 + FALLBACK_MS) is None
 
 
 def test_a_race_between_workers_that_had_learned_different_boilerplate_is_corrected() -> None:

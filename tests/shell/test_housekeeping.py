@@ -158,8 +158,9 @@ def test_a_round_publishes_the_corrections_another_worker_owes_once_they_are_due
     async def publish(outcome: Outcome) -> None:
         published.append(outcome)
 
+    registry = CollectorRegistry()
     housekeeping = Housekeeping(
-        dedup=w1, metrics=Metrics.create(CollectorRegistry()), replica=Replica(),
+        dedup=w1, metrics=Metrics.create(registry), replica=Replica(),
         probe=Probe({}), raw_topic=lambda: RAW, assignment=list, committed=dict,
         ready=lambda: True, clock=clock, publish_owed=publish,
     )
@@ -170,9 +171,11 @@ def test_a_round_publishes_the_corrections_another_worker_owes_once_they_are_due
     clock.advance(29.999)
     asyncio.run(housekeeping.run_once())
     assert published == []
+    assert registry.get_sample_value("ingest_owed_corrections_watched") == 1
     clock.advance(0.001)
     asyncio.run(housekeeping.run_once())
     asyncio.run(housekeeping.run_once())
+    assert registry.get_sample_value("ingest_owed_corrections_watched") == 0
     [outcome] = published
     assert [(o.kind, o.key, o.value.get("supersedes")) for o in outcome.outputs] == [
         ("duplicates", SAMPLES[4].stem, "kept"), ("stories", SAMPLES[4].stem, None)]
