@@ -387,10 +387,14 @@ class Deduplicator:
         # have raced with ours. Other records re-root or repeat what is indexed.
         is_new = previous is None or previous.revision < entry.revision
         self.apply(record)
-        if not is_new or not entry.is_kept or record.worker == self.worker:
+        if not is_new or record.worker == self.worker:
             return None
         applied = _positions(record)
-        self._watch_owed(entry, applied, now_ms)
+        if entry.is_kept:
+            self._watch_owed(entry, applied, now_ms)
+        # A duplicate races too: it supersedes our later kept copies it matches (near copies
+        # are not transitive: ours may not match its kept article), as when one worker
+        # decides both.
         if not self.race_window.may_race(entry.fingerprint, entry.order_key, applied,
                                          held=self._held, hashes=entry.exact_hashes) \
                 and not self._announces_ours(record):
@@ -403,13 +407,14 @@ class Deduplicator:
         self, entry: IndexEntry, losers: Collection[str], now_ms: int,
         *, announced: tuple[str, ...] = (),
     ) -> Outcome | None:
-        """Decide the indexed kept article ``entry`` again; the corrections of the articles
-        among ``losers`` it supersedes, but those ``announced`` as published by its worker.
-        The index keeps ``entry`` as it was (its worker's origin and timestamps)."""
+        """Decide the indexed article ``entry`` again; the corrections of the articles among
+        ``losers`` it supersedes (they join its group), but those ``announced`` as published
+        by its worker. The index keeps ``entry`` as it was (its worker's origin and
+        timestamps)."""
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile, full=_full(entry))
         mine = [i for i, loser in enumerate(decision.supersedes) if loser in losers]
-        if not decision.kept or not mine:
+        if not mine:
             return None
         decision = dataclasses.replace(
             decision,
@@ -471,10 +476,10 @@ class Deduplicator:
 
     def _owed_correction(self, later_id: str, owed: _Owed, now_ms: int) -> Outcome | None:
         """What the other worker would have published: our article's re-decision superseding
-        its copy. When none of ours supersedes it any more (ours was superseded since by an
-        earlier article that does not match the copy: near copies are not transitive), the
-        copy is decided again as a replay of it would be: a duplicate of its earliest match's
-        group."""
+        its copy (ours may have become a duplicate since: it still supersedes the copy, into
+        its own group). When none of ours matches the copy any more (gone, or revised to
+        other content), the copy is decided again as a replay of it would be: a duplicate of
+        its earliest match's group, if one is indexed."""
         later = self.index.get(later_id)
         if later is None or not later.is_kept:
             return None  # corrected (by its worker, or another earlier article), or expired
@@ -483,21 +488,20 @@ class Deduplicator:
             found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
             if found is not None:
                 if self.config.stories.enabled:
-                    self._owed_story_merge(found, our_id, later_id, now_ms)
+                    self._owed_story_merge(found, later_id, now_ms)
                 return found
-        found, root = self._overturned(later, now_ms)
+        found = self._overturned(later, now_ms)
         if found is not None and self.config.stories.enabled:
-            self._owed_story_merge(found, root, later_id, now_ms)
+            self._owed_story_merge(found, later_id, now_ms)
         return found
 
-    def _overturned(self, later: IndexEntry, now_ms: int) -> tuple[Outcome | None, str]:
+    def _overturned(self, later: IndexEntry, now_ms: int) -> Outcome | None:
         """The kept article ``later`` decided again against the index: if an earlier match is
-        indexed, its correction (and its duplicates', which move with it) and the group's
-        kept article."""
+        indexed, its correction (and its duplicates', which move with it)."""
         decision = decide(later.fingerprint, later.event_time_ms, later.id, self.index,
                           self.config.dedup, profile=later.profile, full=_full(later))
         if decision.kept or decision.duplicate_of is None:
-            return None, later.id
+            return None
         root = decision.duplicate_of
         decision = dataclasses.replace(decision, supersedes=(), superseded_matches=())
         # Re-dated, as a superseded article is: its duplicates resolve through it.
@@ -515,17 +519,15 @@ class Deduplicator:
             member.id, root, member.match,
             member.similarity if member.similarity is not None else 1.0, now_ms,
             supersedes="duplicate_of", entry=member) for member in moved]
-        outcome = Outcome(verdict="duplicate", outputs=outputs,
-                          log_records=[LogRecord(entry, (), self.worker)], corrections=1,
-                          root_changes=len(moved))
-        return outcome, root
+        return Outcome(verdict="duplicate", outputs=outputs,
+                       log_records=[LogRecord(entry, (), self.worker)], corrections=1,
+                       root_changes=len(moved))
 
-    def _owed_story_merge(self, outcome: Outcome, our_id: str, later_id: str,
-                          now_ms: int) -> None:
-        """The corrections name our article's story, and the story the copy opened is merged
-        into it, as the other worker's race merge would have (the copy was kept there, so it
-        opened or joined a story of its own)."""
-        story = self.stories.story_of(our_id)
+    def _owed_story_merge(self, outcome: Outcome, later_id: str, now_ms: int) -> None:
+        """The corrections name the story of the copy's new kept article, and the story the
+        copy opened is merged into it, as the other worker's race merge would have (the copy
+        was kept there, so it opened or joined a story of its own)."""
+        story = self.stories.story_of(resolve_root(self.index, later_id))
         if story is None:
             return
         stamp_story(outcome, story)
@@ -581,7 +583,10 @@ class Deduplicator:
             return outcome
         entry = record.entry
         if outcome is not None:  # our corrections: their new root is this article
-            stamp_story(outcome, self.stories.story_of(entry.id) or record.story.story)
+            # The story of the group's kept article: the record's article may be a duplicate,
+            # or a kept article superseded since.
+            root = resolve_root(self.index, entry.id)
+            stamp_story(outcome, self.stories.story_of(root) or record.story.story)
         among = None
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
             applied = _positions(record)

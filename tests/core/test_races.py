@@ -268,6 +268,50 @@ def test_an_owed_race_whose_winner_was_superseded_since_is_corrected_by_a_re_dec
     assert resolve_root(restarted.index, "x2") == "x0"
 
 
+def test_an_owed_race_whose_winner_no_longer_matches_is_decided_as_a_replay() -> None:
+    """Three workers. a keeps the original while b keeps its copy (b owes a correction, and
+    stops) and c keeps an earlier copy of it, which supersedes a's. Before the fallback is
+    due, a's article gets a new revision with other content: it no longer matches the copy.
+    The copy is decided again as a replay of it would be: a duplicate of c's article."""
+    a, b, c = (Deduplicator(CONFIG, worker=w) for w in "abc")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    copy = b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    earliest = c.process(message("c0", ORIGINAL.read_text("utf-8"), 500, partition=2),
+                         now_ms=5_000)
+    assert (first.verdict, copy.verdict, earliest.verdict) == ("enriched",) * 3
+    deliver(copy, a, now_ms=5_100)
+    assert a.owed == 1
+    [ours_corrected] = deliver(earliest, a, now_ms=5_100)  # a corrects its own
+    assert [o.key for o in ours_corrected.outputs if o.kind == "duplicates"] == [ORIGINAL.stem]
+    revised = envelope(ORIGINAL).replace(
+        orjson.dumps(ORIGINAL.read_text("utf-8")), orjson.dumps(OTHER))
+    assert a.process(raw(revised, 1, ts=3_000, partition=0), now_ms=5_200).verdict == "enriched"
+    owed = a.owed_corrections(now_ms=5_100 + FALLBACK_MS)
+    assert owed is not None
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
+            for o in owed.outputs if o.kind == "duplicates"] == [(COPY.stem, "c0", "kept")]
+    assert [r.entry.id for r in owed.log_records] == [COPY.stem]
+
+
+def test_a_duplicate_that_matches_our_later_kept_article_corrects_it() -> None:
+    """Near copies are not transitive: x0 ~ x1 ~ x2, x0 !~ x2. b keeps x0 and decides x1 a
+    duplicate of it; a, which had applied x0 but not x1, keeps x2 (x0 does not match it).
+    The rule makes x2 a duplicate (x1 is earlier and matches), as one worker deciding all
+    three finds; a corrects it when x1's record arrives. Only kept records were looked at
+    until 2026-12-05: x2 stayed kept (found by a property test over random streams)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    zero = b.process(message("x0", X0, 500, partition=1), now_ms=5_000)
+    one = b.process(message("x1", X1, 1_000, partition=1, offset=1), now_ms=5_000)
+    assert (zero.verdict, one.verdict) == ("enriched", "duplicate")
+    deliver(zero, a, now_ms=5_050)
+    two = a.process(message("x2", X2, 2_000, partition=0), now_ms=5_100)
+    assert two.verdict == "enriched"
+    [correction] = deliver(one, a, now_ms=5_200)
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
+            for o in correction.outputs if o.kind == "duplicates"] == [("x2", "x0", "kept")]
+    assert resolve_root(a.index, "x2") == "x0"
+
+
 def test_a_race_lost_on_a_new_revision_by_a_stopped_worker_is_corrected() -> None:
     """b had sent x2 with other content; its new revision copies a's article and is decided
     as a's is (a race). A live b corrects it when a's record arrives; b stopped, so a does,
