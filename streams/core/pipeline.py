@@ -254,6 +254,8 @@ class Deduplicator:
         self._remember(key)
         if decision.kept:
             self.race_window.kept(key, event_time_ms, fingerprint, own.exact_hashes)
+        else:
+            self.race_window.duplicate(key, event_time_ms, fingerprint, own.exact_hashes)
         outcome = Outcome(
             verdict=verdict,
             outputs=outputs + kept_fixed + moved,

@@ -312,6 +312,27 @@ def test_a_duplicate_that_matches_our_later_kept_article_corrects_it() -> None:
     assert resolve_root(a.index, "x2") == "x0"
 
 
+def test_an_owed_race_lost_to_our_duplicate_is_corrected_by_the_winner() -> None:
+    """a keeps x0 and decides x1 a duplicate of it; b keeps x2 (x0 does not match it, and b
+    had not applied x1) and stops. x1 is the earlier match b owed a correction to, and a
+    publishes it: x2 joins x0's group (a duplicate can win a race: near copies are not
+    transitive)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    zero = a.process(message("x0", X0, 500, partition=0), now_ms=5_000)
+    one = a.process(message("x1", X1, 1_000, partition=0, offset=1), now_ms=5_000)
+    assert (zero.verdict, one.verdict) == ("enriched", "duplicate")
+    deliver(zero, b, now_ms=5_050)
+    two = b.process(message("x2", X2, 2_000, partition=1), now_ms=5_100)
+    assert two.verdict == "enriched"
+    deliver(two, a, now_ms=5_200)
+    assert a.owed == 1
+    owed = a.owed_corrections(now_ms=5_200 + FALLBACK_MS)
+    assert owed is not None
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
+            for o in owed.outputs if o.kind == "duplicates"] == [("x2", "x0", "kept")]
+    assert resolve_root(a.index, "x2") == "x0"
+
+
 def test_a_race_lost_on_a_new_revision_by_a_stopped_worker_is_corrected() -> None:
     """b had sent x2 with other content; its new revision copies a's article and is decided
     as a's is (a race). A live b corrects it when a's record arrives; b stopped, so a does,

@@ -93,6 +93,13 @@ class RaceWindow:
         # string is neither an allocation per key nor an object for the garbage collector).
         self._by_band: dict[int, str | set[str]] = {}
         self._by_hash: dict[str, str | set[str]] = {}
+        # Our recent duplicates, for may_have_lost only (they supersede nothing of another
+        # worker's that may_race asks about): near copies are not transitive, so a duplicate
+        # of ours may be the earlier match of another worker's kept copy. Their bands are
+        # computed when filed.
+        self._duplicates: dict[str, tuple[tuple[int, str], tuple[str, ...], Fingerprint]] = {}
+        self._dup_by_band: dict[int, str | set[str]] = {}
+        self._dup_by_hash: dict[str, str | set[str]] = {}
         # Filled at the first check: a worker alone never checks, and pays nothing for them.
         self._filed = False
         self._blind = False
@@ -129,6 +136,20 @@ class RaceWindow:
         self._kept[article_id] = kept
         self._file(article_id, kept)
         self._awaiting[article_id] = self._awaiting.get(article_id, 0) + 1
+
+    def duplicate(self, article_id: str, event_time_ms: int, fingerprint: Fingerprint,
+                  hashes: tuple[str, ...] = ()) -> None:
+        """This worker indexed ``article_id`` as a duplicate (the last ``limit`` are kept)."""
+        old = self._duplicates.pop(article_id, None)
+        if old is not None:
+            self._unfile_duplicate(article_id, old)
+        elif len(self._duplicates) >= self._limit:
+            oldest = next(iter(self._duplicates))
+            self._unfile_duplicate(oldest, self._duplicates.pop(oldest))
+        entry = ((event_time_ms, article_id), hashes or (fingerprint.content_hash,), fingerprint)
+        self._duplicates[article_id] = entry
+        if self._filed:
+            self._file_duplicate(article_id, entry)
 
     def logged(self, article_id: str, partition: int, offset: int) -> None:
         """The broker acknowledged a kept record of ``article_id`` at ``offset`` of
@@ -205,6 +226,26 @@ class RaceWindow:
             self._filed = True
             for article_id, kept in (*self._kept.items(), *self._never_logged.items()):
                 self._file(article_id, kept)
+            for article_id, entry in self._duplicates.items():
+                self._file_duplicate(article_id, entry)
+
+    def _file_duplicate(
+        self, article_id: str, entry: tuple[tuple[int, str], tuple[str, ...], Fingerprint]
+    ) -> None:
+        for content_hash in entry[1]:
+            _add(self._dup_by_hash, content_hash, article_id)
+        for key in self._bands_of(entry[2]):
+            _add(self._dup_by_band, key, article_id)
+
+    def _unfile_duplicate(
+        self, article_id: str, entry: tuple[tuple[int, str], tuple[str, ...], Fingerprint]
+    ) -> None:
+        if not self._filed:
+            return
+        for content_hash in entry[1]:
+            _discard(self._dup_by_hash, content_hash, article_id)
+        for key in self._bands_of(entry[2]):
+            _discard(self._dup_by_band, key, article_id)
 
     def _race_among(self, sharing: set[str], order_key: tuple[int, str],
                     applied: Mapping[int, int], held: Collection[str]) -> bool:
@@ -238,32 +279,32 @@ class RaceWindow:
         self, fingerprint: Fingerprint, order_key: tuple[int, str],
         applied: Mapping[int, int] | None, *, hashes: tuple[str, ...] = (),
     ) -> list[str]:
-        """Our kept articles that could supersede the article of ``fingerprint`` and
+        """Our articles that could supersede the article of ``fingerprint`` and
         ``order_key``, kept by a worker that had not applied them: an earlier ``order_key``,
-        a content hash or a band in common, and a record at or past ``applied`` (or not
-        acknowledged; any tracked article when the positions are not certain). By
-        ``order_key``. The mirror of :meth:`may_race`: the race the other worker lost, which
-        it corrects when our record reaches it, unless it stopped first
+        a content hash or a band in common, and for our kept articles a record at or past
+        ``applied`` (or not acknowledged; any of them when the positions are not certain);
+        our recent duplicates whatever the positions (where their records landed is not
+        tracked). By ``order_key``. The mirror of :meth:`may_race`: the race the other worker
+        lost, which it corrects when our record reaches it, unless it stopped first
         (:meth:`streams.core.pipeline.Deduplicator.owed_corrections`)."""
         self._file_all()
-        sharing: set[str] = set()
-        for key in self._bands_of(fingerprint):
-            if (ids := self._by_band.get(key)) is not None:
-                sharing.update(_ids(ids))
-        for content_hash in hashes or (fingerprint.content_hash,):
-            if (same := self._by_hash.get(content_hash)) is not None:
-                sharing.update(_ids(same))
+        bands = self._bands_of(fingerprint)
+        hashes = hashes or (fingerprint.content_hash,)
         if applied is not None and self._unapplied_count(applied) is None:
             applied = None  # not certain: any of them
-        found = []
-        for article_id in sharing:
+        found = set()
+        for article_id in _sharing(self._by_band, self._by_hash, bands, hashes):
             kept = self._kept.get(article_id) or self._never_logged[article_id]
             if kept.order_key >= order_key:
                 continue
             where = self._where.get(article_id)
             if (applied is None or where is None or article_id in self._awaiting
                     or where[1] >= applied.get(where[0], 0)):
-                found.append(kept.order_key)
+                found.add(kept.order_key)
+        for article_id in _sharing(self._dup_by_band, self._dup_by_hash, bands, hashes):
+            key = self._duplicates[article_id][0]
+            if key < order_key:
+                found.add(key)
         return [article_id for _, article_id in sorted(found)]
 
     def unapplied(self, applied: Mapping[int, int] | None) -> list[str] | None:
@@ -347,6 +388,19 @@ class RaceWindow:
             if at < len(records) and records[at] == (where[1], article_id):
                 del records[at]
         return where
+
+
+def _sharing(by_band: Mapping[int, str | set[str]], by_hash: Mapping[str, str | set[str]],
+             bands: Collection[int], hashes: Collection[str]) -> set[str]:
+    """The ids filed under one of ``bands`` or ``hashes``."""
+    found: set[str] = set()
+    for key in bands:
+        if (ids := by_band.get(key)) is not None:
+            found.update(_ids(ids))
+    for content_hash in hashes:
+        if (same := by_hash.get(content_hash)) is not None:
+            found.update(_ids(same))
+    return found
 
 
 def _ids(ids: str | set[str]) -> set[str] | tuple[str]:

@@ -169,6 +169,30 @@ def test_the_races_the_other_worker_lost_are_our_earlier_unapplied_articles() ->
     assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["also", "mine"]
 
 
+def test_our_earlier_duplicates_sharing_a_band_may_have_lost_whatever_the_positions() -> None:
+    """Near copies are not transitive: a duplicate of ours may be the earlier match of
+    another worker's kept copy. Where its record landed is not tracked, so positions do not
+    rule it out."""
+    window = window_with()
+    window.duplicate("dup", 8, NEAR)
+    window.duplicate("later", 30, NEAR)
+    window.duplicate("other", 8, OTHER)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {0: 100}) == ["dup"]
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["dup"]
+    window.kept("mine", 10, NEAR)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {0: 100}) == ["dup", "mine"]
+
+
+def test_only_the_last_duplicates_are_tracked() -> None:
+    window = window_with(limit=2)
+    assert not window.may_race(OTHER, (5, "x"), {})  # a check files what is tracked
+    for i in range(3):
+        window.duplicate(f"d{i}", i, NEAR)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["d1", "d2"]
+    window.duplicate("d1", 1, OTHER)  # decided again, other content: filed anew
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["d2"]
+
+
 def test_a_window_needs_room() -> None:
     with pytest.raises(ValueError, match="limit must be positive"):
         RaceWindow(LSH, limit=0)
