@@ -228,6 +228,14 @@ _FOOTER_TRIGGERS = re.compile(
 # anchored rules above fail fast at the first character.
 _LINE_SEARCH_RULES = re.compile(
     r"\b(?:newsletter|our daily briefing)\b.{0,80}\b(?:sign up|subscribe|inbox|email address)\b"
+    # the pitch inside a sentence: "Want more? Sign up for our newsletter, The Selection, and
+    # shop smarter.", "For daily wit & wisdom, sign up for the Almanac newsletter."
+    # (an imperative at the start of a sentence or clause, "by signing up" or a thanks), not a
+    # report of it ("Readers who subscribe to the newsletter get it a day early.")
+    r"|(?:^(?:[-•*] )?|[.!?:,] )(?:please )?(?:sign up|subscribe) (?:to|for) (?:our|the|my) "
+    r"(?:[\w'&.-]+ ){0,4}newsletters?\b"
+    r"|\b(?:thank you for|thanks for|by) (?:signing up|subscribing) (?:to|for) (?:our|the|my) "
+    r"(?:[\w'&.-]+ ){0,4}newsletters?\b"
     r"|\ball rights reserved\W*$"
 )
 _FOOTER_SEARCH_TRIGGERS = re.compile(

@@ -68,6 +68,12 @@ from streams.core.text.boilerplate import (
         "Titelbild: Geyres Christophe/ABACA/picture-alliance",
         "Crédits photos : Bestimage",
         "Fot. Lukasz Nowaczyk / Agencja Gazeta",
+        # a newsletter pitch inside a sentence, "by signing up" or a thanks
+        "We help you navigate the city. Sign up for our newsletter for the best of it.",
+        "For daily wit & wisdom, sign up for the Almanac newsletter.",
+        "- Sign up for our newsletter for mental health tips, updates, and events",
+        "Thank you for subscribing to our daily newsletter.",
+        "Never miss the latest news by signing up to our newsletter today!",
     ],
 )
 def test_chrome_lines(line: str) -> None:
@@ -100,6 +106,9 @@ def test_chrome_lines(line: str) -> None:
         "Photos of the flooded harbour were shared widely on Monday.",
         "Credit card debt rose by 4 % in March, the central bank said.",
         "Photo: " + "the harbour wall after the January storms, seen from the pier. " * 3,
+        # a report about newsletters, not a pitch
+        "Readers who subscribe to the newsletter get the story a day early, the editor said.",
+        "She said 40,000 people had signed up for the newsletter since March.",
     ],
 )
 def test_article_lines_are_kept(line: str) -> None:
@@ -152,7 +161,14 @@ def test_every_credit_label_passes_the_start_gate() -> None:
         assert not is_chrome_line(label + ": jane-doe"), label  # lower case: a key, not a credit
 
 
-def test_a_photo_credit_leaves_the_text_of_a_page() -> None:
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Photo: Jane Doe / Coastal Courier",
+        "For more stories like this, sign up for our newsletter.",
+    ],
+)
+def test_a_credit_or_a_pitch_leaves_the_text_of_a_page(chrome: str) -> None:
     paragraphs = (
         "The harbour wall that storms damaged in January will be repaired this summer, the "
         "council said on Tuesday after engineers presented their report to councillors.",
@@ -161,8 +177,8 @@ def test_a_photo_credit_leaves_the_text_of_a_page() -> None:
     )
     page = (
         "<html><head><title>Harbour wall</title></head><body><article><h1>Harbour wall to be "
-        f"repaired</h1><p>{paragraphs[0]}</p><p><img src='wall.jpg'></p><p>Photo: Jane Doe / "
-        f"Coastal Courier</p><p>{paragraphs[1]}</p></article></body></html>"
+        f"repaired</h1><p>{paragraphs[0]}</p><p><img src='wall.jpg'></p><p>{chrome}</p>"
+        f"<p>{paragraphs[1]}</p></article></body></html>"
     )
     article = normalize_article(page, content_type="text/html")
     assert article.paragraphs == paragraphs
