@@ -103,6 +103,21 @@ _COUNTED_LABELS = (
 )
 
 
+# Photo and image credit lines: a label, a colon and the credit ("Photo: Shutterstock",
+# "Foto: dpa", "Titelbild: Geyres Christophe/ABACA", "Crédits photos : Bestimage", "(Credit:
+# Clayton Aldern / Grist)", "Fot. Lukasz Nowaczyk / Agencja Gazeta"). Only lines of at most
+# ``_MAX_CREDIT_CHARS`` that start with a capital or a parenthesis: a lower-case "image:" line
+# is a YAML key in a code sample ("image: nginx:1.14.2"), and a long line is a caption.
+_CREDIT_LABELS = (
+    "photo", "photos", "photo credit", "photo credits", "image", "images", "image credit",
+    "image credits", "credit", "credits", "featured image", "cover image", "header image",
+    "top image", "foto", "fotos", "bild", "titelbild", "beitragsbild", "bildquelle",
+    "fotoquelle", "crédit photo", "crédits photo", "crédit photos", "crédits photos",
+    "image illustrative", "imagen", "imágenes", "fotografía", "zdjęcie", "zdjęcia",
+)
+_MAX_CREDIT_CHARS = 150
+
+
 def _alternatives(labels: Sequence[str]) -> str:
     # Sorted only so the pattern is the same on every run: fullmatch backtracks into the
     # other alternatives, so their order does not change what matches.
@@ -114,6 +129,11 @@ _LABEL_RULES = re.compile(
     "(?:" + _alternatives(_READ_ALSO_LABELS) + r")(?:\s*[:|].*|[\s.:!]*)"
     "|(?:" + _alternatives(_WIDGET_LABELS) + r")[\s.:!]*"
     r"|\d+ (?:" + _alternatives(_COUNTED_LABELS) + r")[\s.:!]*"
+)
+_CREDIT_RULE = re.compile(r"\(?(?:(?:" + _alternatives(_CREDIT_LABELS) + r")\s*:|fot\.)\s*\S.*")
+_CREDIT_STARTS = frozenset(
+    [label[:3] for label in _CREDIT_LABELS] + ["(" + label[:2] for label in _CREDIT_LABELS]
+    + ["fot", "(fo"]
 )
 # What the labels' lines start with: their first three characters, and a count's (one to
 # three digits and a space, or three digits). Any other paragraph is not tried against them,
@@ -208,6 +228,14 @@ _FOOTER_TRIGGERS = re.compile(
 # anchored rules above fail fast at the first character.
 _LINE_SEARCH_RULES = re.compile(
     r"\b(?:newsletter|our daily briefing)\b.{0,80}\b(?:sign up|subscribe|inbox|email address)\b"
+    # the pitch inside a sentence: "Want more? Sign up for our newsletter, The Selection, and
+    # shop smarter.", "For daily wit & wisdom, sign up for the Almanac newsletter."
+    # (an imperative at the start of a sentence or clause, "by signing up" or a thanks), not a
+    # report of it ("Readers who subscribe to the newsletter get it a day early.")
+    r"|(?:^(?:[-•*] )?|[.!?:,] )(?:please )?(?:sign up|subscribe) (?:to|for) (?:our|the|my) "
+    r"(?:[\w'&.-]+ ){0,4}newsletters?\b"
+    r"|\b(?:thank you for|thanks for|by) (?:signing up|subscribing) (?:to|for) (?:our|the|my) "
+    r"(?:[\w'&.-]+ ){0,4}newsletters?\b"
     r"|\ball rights reserved\W*$"
 )
 _FOOTER_SEARCH_TRIGGERS = re.compile(
@@ -222,6 +250,13 @@ def is_chrome_line(paragraph: str, config: BoilerplateConfig = DEFAULT_BOILERPLA
         return False
     low = paragraph.lower()
     if _LINE_RULES.fullmatch(low) or (low[:3] in _LABEL_STARTS and _LABEL_RULES.fullmatch(low)):
+        return True
+    if (
+        low[:3] in _CREDIT_STARTS
+        and len(paragraph) <= _MAX_CREDIT_CHARS
+        and (paragraph[0] == "(" or paragraph[0].isupper())
+        and _CREDIT_RULE.fullmatch(low)
+    ):
         return True
     # Substring checks first: an unanchored regex search is ~50 ns per position.
     return ("newsletter" in low or "briefing" in low or "rights reserved" in low) and bool(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streams.core.text import boilerplate
+from streams.core.text.article import normalize_article
 from streams.core.text.boilerplate import (
     BoilerplateConfig,
     footer_start,
@@ -59,6 +60,20 @@ from streams.core.text.boilerplate import (
         "2 comentários",
         "Aucun commentaire",
         "A LIRE AUSSI : Le gouvernement présente son budget",
+        # photo and image credits
+        "Photo: Shutterstock",
+        "Image credit: © Depositphotos.com/AndrewLozovyi",
+        "(Credit: Clayton Aldern / Grist)",
+        "Foto: dpa",
+        "Titelbild: Geyres Christophe/ABACA/picture-alliance",
+        "Crédits photos : Bestimage",
+        "Fot. Lukasz Nowaczyk / Agencja Gazeta",
+        # a newsletter pitch inside a sentence, "by signing up" or a thanks
+        "We help you navigate the city. Sign up for our newsletter for the best of it.",
+        "For daily wit & wisdom, sign up for the Almanac newsletter.",
+        "- Sign up for our newsletter for mental health tips, updates, and events",
+        "Thank you for subscribing to our daily newsletter.",
+        "Never miss the latest news by signing up to our newsletter today!",
     ],
 )
 def test_chrome_lines(line: str) -> None:
@@ -85,6 +100,15 @@ def test_chrome_lines(line: str) -> None:
         "Weitere Themen der Woche waren die Wahl und das Wetter.",
         "Partager les richesses est essentiel, dit-il.",
         "Kommentare von Lesern zeigen, dass viele zustimmen.",
+        # a YAML key in a code sample, a label without a credit, prose, a long caption
+        "image: nginx:1.14.2",
+        "Photo:",
+        "Photos of the flooded harbour were shared widely on Monday.",
+        "Credit card debt rose by 4 % in March, the central bank said.",
+        "Photo: " + "the harbour wall after the January storms, seen from the pier. " * 3,
+        # a report about newsletters, not a pitch
+        "Readers who subscribe to the newsletter get the story a day early, the editor said.",
+        "She said 40,000 people had signed up for the newsletter since March.",
     ],
 )
 def test_article_lines_are_kept(line: str) -> None:
@@ -128,3 +152,34 @@ def test_every_label_of_other_languages_passes_the_start_gate() -> None:
     for count in ("1", "12", "123", "4567"):
         for label in boilerplate._COUNTED_LABELS:
             assert is_chrome_line(f"{count} {label.capitalize()}"), (count, label)
+
+
+def test_every_credit_label_passes_the_start_gate() -> None:
+    for label in boilerplate._CREDIT_LABELS:
+        assert is_chrome_line(label.capitalize() + ": Jane Doe / Coastal Courier"), label
+        assert is_chrome_line(f"({label.capitalize()}: Jane Doe)"), label
+        assert not is_chrome_line(label + ": jane-doe"), label  # lower case: a key, not a credit
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Photo: Jane Doe / Coastal Courier",
+        "For more stories like this, sign up for our newsletter.",
+    ],
+)
+def test_a_credit_or_a_pitch_leaves_the_text_of_a_page(chrome: str) -> None:
+    paragraphs = (
+        "The harbour wall that storms damaged in January will be repaired this summer, the "
+        "council said on Tuesday after engineers presented their report to councillors.",
+        "Work starts in June and should take eleven weeks; boats can use the harbour while the "
+        "builders are on site, except for two days when the crane arrives.",
+    )
+    page = (
+        "<html><head><title>Harbour wall</title></head><body><article><h1>Harbour wall to be "
+        f"repaired</h1><p>{paragraphs[0]}</p><p><img src='wall.jpg'></p><p>{chrome}</p>"
+        f"<p>{paragraphs[1]}</p></article></body></html>"
+    )
+    article = normalize_article(page, content_type="text/html")
+    assert article.paragraphs == paragraphs
+    assert article.boilerplate_removed == 1

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.core.errors import ExtractionError
+from streams.core.text import htmltext
 from streams.core.text.htmltext import (
     HtmlConfig,
     anchors_in_text,
@@ -108,6 +109,78 @@ def test_the_body_must_have_the_ratio_and_the_minimum_of_words() -> None:
 def test_a_summary_in_the_article_body_leaves_the_markup_text() -> None:
     summary = " ".join(_BODY[:2])  # 62 words: more than the teaser's 57, not 1.5x
     assert extract_page(_page(summary)).paragraphs == _TEASER
+
+
+# -- recall retry: trafilatura again in recall mode when its text covers little of the page ------
+
+_COURSES = (
+    "A twelve week course on statistics, machine learning and the tools that analysts use "
+    "every day in their work.",
+    "Learn how attackers think, how networks are defended and how to plan a response when "
+    "something goes wrong.",
+    "From sketches to prototypes: research, ideation and testing methods for teams that build "
+    "physical products.",
+)
+
+
+def test_a_page_whose_text_only_recall_mode_keeps_is_extracted() -> None:
+    # The whole text inside an overlay <aside>: trafilatura's balanced mode drops it and
+    # returns nothing; the tag stripper skips <aside> too.
+    paragraphs = "".join(f"<p>{p}</p>" for p in _COURSES)
+    page = (
+        "<html><head><title>Courses</title></head><body><div id='app'></div>"
+        f"<aside class='popup-overlay'><article><h1>Our courses</h1>{paragraphs}</article>"
+        "</aside></body></html>"
+    )
+    assert extract_page(page).paragraphs == ("Our courses", *_COURSES)
+    assert extract_page(page, HtmlConfig(recall_page_share=0)).paragraphs == ()
+
+
+class _Doc:
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+
+def _retry(
+    monkeypatch: pytest.MonkeyPatch, first: str | None, second: str, page_chars: int,
+    config: HtmlConfig | None = None,
+) -> tuple[object, int]:
+    """``_recall_retry``'s answer with trafilatura answering ``first`` in balanced mode and
+    ``second`` in recall mode, and how many recall runs it made."""
+    runs = []
+
+    def fake(root: object, cfg: HtmlConfig) -> _Doc:
+        assert cfg.favor_recall and cfg.fast
+        runs.append(cfg)
+        return _Doc(second)
+
+    monkeypatch.setattr(htmltext, "_trafilatura", fake)
+    page = ("x" * page_chars,)
+    answer = htmltext._recall_retry(None, first, page, config or HtmlConfig())  # type: ignore[arg-type]
+    return answer, len(runs)
+
+
+def test_the_recall_text_replaces_a_short_text_covering_little_of_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    short, longer = "a" * 100, "b" * 120
+    # 100 characters of a 400-character page (25 % < 30 %), under 1,000: retried; taken at 1.2x.
+    assert _retry(monkeypatch, short, longer, 400) == (longer, 1)
+    assert _retry(monkeypatch, short, "b" * 119, 400) == (short, 1)
+    # no text at all: retried whatever the page, any recall text is taken
+    assert _retry(monkeypatch, None, "b", 0) == ("b", 1)
+    assert _retry(monkeypatch, "  ", "", 0) == ("  ", 1)
+
+
+def test_a_text_that_is_long_or_covers_the_page_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    short = "a" * 100
+    assert _retry(monkeypatch, short, "b" * 500, 333) == (short, 0)  # 30 % of the page
+    long = "a" * 1000
+    assert _retry(monkeypatch, long, "b" * 5000, 100_000) == (long, 0)  # recall_max_chars
+    off = HtmlConfig(recall_page_share=0)
+    assert _retry(monkeypatch, short, "b" * 500, 10_000, off) == (short, 0)
 
 
 # -- the element bound counts in C what root.iter() yields ---------------------------------------
