@@ -9,8 +9,9 @@ adds trafilatura's own metadata as the last fallback (:func:`merge`).
 Input is hostile: every value is unescaped, stripped of tags and control characters,
 whitespace-collapsed and cut to :data:`MAX_VALUE_CHARS`; lists hold at most
 :data:`MAX_ITEMS`; URLs must be absolute http(s) (relative ones are resolved against the
-page's base, else the envelope's url) and at most :data:`MAX_URL_CHARS`, else they are dropped; JSON-LD scripts over
-:data:`MAX_JSONLD_CHARS` are skipped. :func:`read_metadata` never raises.
+page's base, else the envelope's url) and at most :data:`MAX_URL_CHARS`, else they are
+dropped; JSON-LD scripts over :data:`MAX_JSONLD_CHARS` are skipped. :func:`read_metadata`
+never raises.
 """
 
 from __future__ import annotations
