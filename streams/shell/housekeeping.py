@@ -75,6 +75,8 @@ class Housekeeping:
         self.snapshotter = snapshotter
         self.publish_owed = publish_owed
         self._reported: set[int] = set()
+        # The last committed offset Faust reported for each raw partition (see update_gauges).
+        self._last_committed: dict[int, int] = {}
 
     async def run(self) -> None:
         # Must never take the worker down: a Faust timer that raises crashes the whole app.
@@ -119,8 +121,16 @@ class Housekeeping:
         for tp in assigned:
             labels = {"topic": tp.topic, "partition": str(tp.partition)}
             end = ends.get(tp.partition)
-            # Nothing committed yet (absent or None) means nothing processed: lag is all of it.
-            done = committed.get(tp) or 0
+            # Faust forgets a partition's committed offset when a rebalance revokes it and
+            # learns it again only when it seeks or commits: in between (seconds on Tansu) it
+            # is absent, as it is for a partition nothing was ever committed on. The last one
+            # seen is a lower bound of the true one (offsets only move on), so it is used
+            # until then; a partition never seen committed is all lag. Until 2026-12-05 every
+            # rebalance read as the whole partition being lag (12,349 messages for ~440).
+            known = committed.get(tp)
+            if known:
+                self._last_committed[tp.partition] = known
+            done = self._last_committed.get(tp.partition, 0)
             m.partition_committed.labels(**labels).set(done)
             if end is not None:
                 m.partition_end.labels(**labels).set(end)

@@ -179,3 +179,41 @@ def test_a_round_publishes_the_corrections_another_worker_owes_once_they_are_due
     [outcome] = published
     assert [(o.kind, o.key, o.value.get("supersedes")) for o in outcome.outputs] == [
         ("duplicates", SAMPLES[4].stem, "kept"), ("stories", SAMPLES[4].stem, None)]
+
+
+def test_a_rebalance_that_hides_the_committed_offsets_does_not_read_as_lag() -> None:
+    # Soak trial 2026-12-05: a second worker joined, Faust dropped the committed offsets of
+    # the revoked partitions, and a round in that window put the whole partition in the lag
+    # gauge (3,144 for ~110), then the true value again once Faust had sought.
+    registry = CollectorRegistry()
+    assigned = [TP(RAW, 0), TP(RAW, 1)]
+    committed: dict[TP, int | None] = {TP(RAW, 0): 40, TP(RAW, 1): 3}
+    probe = Probe({0: 50, 1: 12})
+    housekeeping = Housekeeping(
+        dedup=Deduplicator(core_config(load({})), worker="w1"),
+        metrics=Metrics.create(registry), replica=Replica(), probe=probe,
+        raw_topic=lambda: RAW, assignment=lambda: assigned, committed=lambda: committed,
+        ready=lambda: True, clock=TestClock(),
+    )
+
+    def lag(partition: int) -> float | None:
+        return registry.get_sample_value("ingest_consumer_lag_messages",
+                                         {"topic": RAW, "partition": str(partition)})
+
+    asyncio.run(housekeeping.run_once())
+    assert (lag(0), lag(1)) == (10, 9)
+    committed.clear()  # revoked: Faust popped them; the broker's end moved on meanwhile
+    probe.ends = {0: 55, 1: 20}
+    asyncio.run(housekeeping.run_once())
+    assert (lag(0), lag(1)) == (15, 17)
+    assert registry.get_sample_value("ingest_partition_committed_offset",
+                                     {"topic": RAW, "partition": "0"}) == 40
+    assigned.remove(TP(RAW, 1))  # partition 1 went to another worker, then comes back
+    asyncio.run(housekeeping.run_once())
+    assert lag(1) is None
+    assigned.append(TP(RAW, 1))
+    asyncio.run(housekeeping.run_once())
+    assert lag(1) == 17  # from the last offset seen committed, not from 0
+    committed.update({TP(RAW, 0): 52, TP(RAW, 1): 18})  # sought / committed again
+    asyncio.run(housekeeping.run_once())
+    assert (lag(0), lag(1)) == (3, 2)
