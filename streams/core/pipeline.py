@@ -80,7 +80,7 @@ class _Owed:
     had not applied when it decided; it corrects it when our record reaches it."""
 
     due_ms: int
-    ours: tuple[str, ...]  # by order key
+    ours: tuple[tuple[str, str], ...]  # (id, content hash when noted), by order key
 
 
 class Deduplicator:
@@ -360,8 +360,17 @@ class Deduplicator:
 
     # -- state maintenance ----------------------------------------------------------------
     def apply(self, record: LogRecord) -> None:
-        """Apply one log record (our own or another worker's) to the local state."""
-        if record.entry.id not in self.index:
+        """Apply one log record (our own or another worker's) to the local state.
+
+        A record of an older revision than the indexed one is stale (a worker re-rooted the
+        article before its new revision reached it; one id's records share a partition, so
+        every replica meets them in this order) and is skipped: it would bring back the old
+        content, and its lower revision would make the next record of the new one look new.
+        """
+        current = self.index.get(record.entry.id)
+        if current is not None and current.revision > record.entry.revision:
+            return
+        if current is None:
             self._observe(record.entry, record.paragraph_keys)
         self.index.add(record.entry)
         if record.story is not None:
@@ -415,7 +424,11 @@ class Deduplicator:
         timestamps)."""
         decision = decide(entry.fingerprint, entry.event_time_ms, entry.id, self.index,
                           self.config.dedup, profile=entry.profile, full=_full(entry))
-        mine = [i for i, loser in enumerate(decision.supersedes) if loser in losers]
+        # A duplicate's re-decision leaves alone what its worker announced it corrected: that
+        # worker's records give those articles their roots (taking them here moved them into
+        # the group of an article that had itself lost a race; found by a review).
+        mine = [i for i, loser in enumerate(decision.supersedes) if loser in losers
+                and (decision.kept or loser not in announced)]
         if not mine:
             return None
         decision = dataclasses.replace(
@@ -455,9 +468,13 @@ class Deduplicator:
                                               hashes=entry.exact_hashes)
         if not ours:
             return
+        noted = tuple((i, e.fingerprint.content_hash) for i in ours
+                      if (e := self.index.get(i)) is not None)
+        if not noted:
+            return
         if len(self._owed) >= self.OWED_LIMIT:
             del self._owed[next(iter(self._owed))]
-        self._owed[entry.id] = _Owed(now_ms + self.config.race_fallback_ms, tuple(ours))
+        self._owed[entry.id] = _Owed(now_ms + self.config.race_fallback_ms, noted)
 
     def owed_corrections(self, now_ms: int) -> Outcome | None:
         """The corrections other workers owed for more than ``race_fallback_ms`` and did not
@@ -485,13 +502,22 @@ class Deduplicator:
         later = self.index.get(later_id)
         if later is None or not later.is_kept:
             return None  # corrected (by its worker, or another earlier article), or expired
-        for our_id in owed.ours:
+        judged = False
+        for our_id, content_hash in owed.ours:
             ours = self.index.get(our_id)
-            found = None if ours is None else self._redecided(ours, (later_id,), now_ms)
+            if ours is None or ours.fingerprint.content_hash != content_hash:
+                continue  # gone, or revised to other content
+            found = self._redecided(ours, (later_id,), now_ms)
             if found is not None:
                 if self.config.stories.enabled:
                     self._owed_story_merge(found, later_id, now_ms)
                 return found
+            judged = True
+        if judged:
+            # Ours is still what was noted and does not supersede the copy: the deciding
+            # worker's judgement stands (a band in common, not a race; it verified with the
+            # full profile, a re-decision here with the indexed one).
+            return None
         found = self._overturned(later, now_ms)
         if found is not None and self.config.stories.enabled:
             self._owed_story_merge(found, later_id, now_ms)

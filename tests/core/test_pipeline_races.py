@@ -570,3 +570,80 @@ def test_a_stopped_workers_races_end_as_the_rule_says_on_chains_of_near_copies()
             for hold in (2, 5):  # verdicts held as in a backlog (648 /tmp runs agree)
                 kept, _ = _worker_stops(items, lag, 7, fallback=True, hold=hold)
                 assert kept == expected, (seed, lag, hold)
+
+
+def _newest(published: list[Outcome]) -> dict[str, str | None]:
+    """Per article: None when kept (an enriched and no duplicates record), else the
+    duplicate_of of its newest duplicates record."""
+    newest: dict[str, str | None] = {}
+    for outcome in published:
+        for o in outcome.outputs:
+            if o.kind == "enriched":
+                newest.setdefault(o.key, None)
+            elif o.kind == "duplicates":
+                newest[o.key] = o.value["duplicate_of"]
+    return newest
+
+
+def _final_roots(published: list[Outcome]) -> dict[str, str | None]:
+    """The consumer rule: :func:`_newest`, followed while it names a duplicate (README,
+    Tie-break and races)."""
+    newest = _newest(published)
+    roots: dict[str, str | None] = {}
+    for article_id, first in newest.items():
+        seen, root = {article_id}, first
+        while root is not None and newest.get(root) is not None and root not in seen:
+            seen.add(root)
+            root = newest[root]
+        roots[article_id] = root
+    return roots
+
+
+@pytest.mark.parametrize("superseded_record_first", [False, True])
+@pytest.mark.parametrize("hold", [False, True])
+def test_a_correction_naming_an_article_that_lost_its_own_race_is_moved(
+    hold: bool, superseded_record_first: bool
+) -> None:
+    """w < x < y, all near copies. B keeps y, then decides w (superseding y, announced).
+    A, which had applied y but not w's records, decides x: kept, superseding y (announced
+    too); x lost a race to w. Every replica and every consumer ends with w the kept article
+    of all three. With x held and A's re-root of y read first, B's re-decision of x took y
+    into x's group although A had announced it: y's released record named x, a duplicate,
+    for good (a review found it; fixed by leaving announced ids to their worker)."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    published: list[Outcome] = []
+    y = b.process(raw("y", SECOND_EDIT, 3_000, partition=1), now_ms=10_000)
+    published.append(y)
+    for r in y.log_records:
+        assert a.on_log_record(r, catching_up=False, now_ms=10_001) is None
+    w = b.process(raw("w", ORIGINAL, 1_000, partition=1, offset=1), now_ms=10_002)
+    published.append(w)
+    x = a.process(raw("x", COPY_EDIT, 2_000, partition=0), now_ms=10_002, hold=hold)
+    assert (w.verdict, x.verdict) == ("enriched", "enriched")
+    assert (x.log_records[0].entry.id, x.log_records[0].corrected) == ("x", ("y",))
+    queue_a, queue_b = list(w.log_records), list(x.log_records)
+    if superseded_record_first:  # keyed by other ids: maybe on another partition
+        queue_b.reverse()
+    while queue_a or queue_b:
+        while queue_a:
+            out = a.on_log_record(queue_a.pop(0), catching_up=False, now_ms=10_010)
+            if out is not None:
+                published.append(out)
+                queue_b += out.log_records
+        while queue_b:
+            out = b.on_log_record(queue_b.pop(0), catching_up=False, now_ms=10_010)
+            if out is not None:
+                published.append(out)
+                queue_a += out.log_records
+    published += a.release([x], now_ms=10_300) if hold else [x]
+    for d in (a, b):
+        owed = d.owed_corrections(now_ms=10_010 + CoreConfig().race_fallback_ms + 1)
+        if owed is not None:
+            published.append(owed)
+            for r in owed.log_records:
+                (b if d is a else a).on_log_record(r, catching_up=False, now_ms=80_000)
+    roots = {d.worker: {i: resolve_root(d.index, i) for i in "wxy"} for d in (a, b)}
+    assert roots == {"A": {"w": "w", "x": "w", "y": "w"}, "B": {"w": "w", "x": "w", "y": "w"}}
+    assert _final_roots(published) == {"w": None, "x": "w", "y": "w"}
+    if hold:  # y's released record names the kept article itself
+        assert _newest(published) == {"w": None, "x": "w", "y": "w"}

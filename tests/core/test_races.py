@@ -333,6 +333,47 @@ def test_an_owed_race_lost_to_our_duplicate_is_corrected_by_the_winner() -> None
     assert resolve_root(a.index, "x2") == "x0"
 
 
+def test_a_report_sharing_bands_with_ours_but_judged_distinct_is_not_corrected() -> None:
+    """b keeps Tuesday's templated market report; ours, Monday's, shares its LSH bands (the
+    same template) and b's record says nothing of what b had applied. a watches it, and at
+    the due time leaves it kept: ours is unchanged and does not supersede it (the figures
+    differ), so b's judgement stands."""
+    from tests.core.test_verdicts import MONDAY, TUESDAY, Stream, report
+
+    a, b = Stream("a"), Stream("b")
+    monday = a.send("mon", report(MONDAY), 1_000)
+    tuesday = b.send("tue", report(TUESDAY), 2_000)
+    assert (monday.verdict, tuesday.verdict) == ("enriched", "enriched")
+    deliver(tuesday, a.dedup, now_ms=12_000)
+    assert a.dedup.owed == 1  # a band in common, positions unknown: watched
+    assert a.dedup.owed_corrections(now_ms=12_000 + FALLBACK_MS) is None
+    assert a.dedup.index.get("tue").is_kept  # type: ignore[union-attr]
+
+
+def test_a_stale_record_of_an_older_revision_changes_nothing() -> None:
+    """A worker that re-rooted an article before its new revision reached it sends a record
+    of the old revision after the new one's (one id, one partition: every replica meets
+    them in this order). It is skipped: it would bring back the old content, and the lower
+    revision would make the next record of the new one look new (found by a review)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    v1 = b.process(message("x2", OTHER, 2_000, partition=1), now_ms=4_000)
+    v2 = b.process(message("x2", X1, 2_000, partition=1, offset=1), now_ms=4_100)
+    assert v2.outputs[0].value["revision"] == 2
+    deliver(v1, a, now_ms=4_200)
+    deliver(v2, a, now_ms=4_200)
+    [old] = via_log(v1.log_records)
+    stale = LogRecord(dataclasses.replace(old.entry, root="elsewhere", superseded_by="elsewhere"),
+                      (), "c")
+    assert a.on_log_record(stale, catching_up=False, now_ms=4_300) is None
+    entry = a.index.get("x2")
+    assert entry is not None
+    assert (entry.revision, entry.root, entry.fingerprint.content_hash) == (
+        2, "x2", via_log(v2.log_records)[0].entry.fingerprint.content_hash)
+    checks = (a.remote_checks.decided, a.remote_checks.skipped)
+    deliver(v2, a, now_ms=4_400)  # its record again (a replay): not new
+    assert (a.remote_checks.decided, a.remote_checks.skipped) == checks
+
+
 def test_a_race_lost_on_a_new_revision_by_a_stopped_worker_is_corrected() -> None:
     """b had sent x2 with other content; its new revision copies a's article and is decided
     as a's is (a race). A live b corrects it when a's record arrives; b stopped, so a does,
