@@ -49,7 +49,9 @@ from streams.core.text.learned import ParagraphStats
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 3  # 2: the story state; 3: hash keys with learned boilerplate too
+# 2: the story state; 3: hash keys with learned boilerplate too; 4: revisions keyed by the
+# hash of the version they follow too
+SNAPSHOT_VERSION = 4
 SNAPSHOT_DIR = "index-snapshot"
 _CURRENT = "CURRENT"
 _MANIFEST = "manifest.json"

@@ -149,3 +149,30 @@ def test_the_source_derived_from_the_url_scopes_ids_without_a_source() -> None:
     value = orjson.dumps({"id": "1", "url": "https://www.bbc.co.uk/news/x", "body": ORIGINAL})
     outcome = dedup.process(RawMessage("articles.raw", 0, 0, None, value, 1_000), NOW)
     assert (outcome.outputs[0].key, record(outcome)["source"]) == ("bbc.co.uk:1", "bbc.co.uk")
+
+
+SHORT = ("The harbour board approved the new ferry timetable on Monday after two years of "
+         "complaints from islanders about missed connections to the mainland trains.")
+SHORT_CORRECTED = SHORT.replace("Monday", "Tuesday")
+
+
+def test_a_copy_of_the_version_a_revision_replaced_is_a_duplicate_of_the_article() -> None:
+    """A short article corrected by one word: the two versions are below the near-duplicate
+    threshold. A copy of the first version, syndicated before the correction, arrives later
+    under its own id: it is a copy of the article (exact, of the version the revision
+    replaced), on this worker and on one that rebuilt its index from the log (a soak trial
+    found it kept: the first version's hash left the index with the revision)."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    first = dedup.process(raw("x", SHORT, 1_000, offset=0), NOW)
+    second = dedup.process(raw("x", SHORT_CORRECTED, 1_000, offset=1), NOW + 1)
+    assert revision(second) == ("enriched", 2, record(first)["content_hash"])
+    replica = Deduplicator(CoreConfig(), worker="B")
+    for outcome in (first, second):
+        for item in outcome.log_records:
+            replica.on_log_record(decode_log_value(encode_log_record(item)[1]),
+                                  catching_up=True, now_ms=NOW + 2)
+    for worker, offset in ((dedup, 2), (replica, 0)):
+        copy = worker.process(raw("syndicated", SHORT, 5_000, offset=offset, partition=1),
+                              NOW + 3)
+        assert (copy.verdict, record(copy)["duplicate_of"], record(copy)["match"]) == (
+            "duplicate", "x", "exact")

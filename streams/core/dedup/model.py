@@ -117,11 +117,21 @@ class IndexEntry:
         """The content hashes an exact copy of this article may have: without its learned
         boilerplate and, when some was left out, with it. What a source has learned changes
         between an article and its copy, so one text can be fingerprinted both ways (and the
-        copy may lose more: its hash over every paragraph is looked up too)."""
+        copy may lose more: its hash over every paragraph is looked up too). A new revision
+        also answers for the one it follows (``previous_hash``): a copy of the version it
+        replaced, syndicated before the correction, is a copy of this article (a soak trial
+        found one kept: a short article's one-word correction left the two versions below
+        the near-duplicate threshold, and the old version's hash was no longer indexed)."""
         content_hash = self.fingerprint.content_hash
-        if self.full_hash is None or self.full_hash == content_hash:
+        full, previous = self.full_hash, self.previous_hash
+        if (full is None or full == content_hash) and previous is None:
             return (content_hash,)
-        return (content_hash, self.full_hash)
+        hashes = [content_hash]
+        if full is not None and full != content_hash:
+            hashes.append(full)
+        if previous is not None and previous not in hashes:
+            hashes.append(previous)
+        return tuple(hashes)
 
     @property
     def order_key(self) -> tuple[int, str]:

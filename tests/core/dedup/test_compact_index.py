@@ -167,7 +167,9 @@ def random_operations(index: Index, seed: int, steps: int) -> list[object]:
                 superseded_by=rng.choice([None, None, "x"]), origin=f"raw/{step % 4}/{step}",
                 searchable=rng.random() < 0.7,
                 # the hash with learned boilerplate: another fingerprint's, found exactly too
-                full_hash=rng.choice([None, None, rng.choice(fingerprints).content_hash])))
+                full_hash=rng.choice([None, None, rng.choice(fingerprints).content_hash]),
+                # a revision: the hash of the version it follows, found exactly too
+                previous_hash=rng.choice([None, None, rng.choice(fingerprints).content_hash])))
         elif roll < 0.7:
             answers.append(wire(index.remove(article_id)))
         elif roll < 0.73:
@@ -446,7 +448,7 @@ def test_pair_keys_are_stable_because_snapshots_persist_them() -> None:
     # with the code of the day: a change of band_mix, the key spaces or the string hash would
     # make every restored entry unfindable, so it needs a bump of SNAPSHOT_VERSION
     # (streams/shell/snapshot.py), which makes workers rebuild from the log instead.
-    assert SNAPSHOT_VERSION == 3  # the keys below are those of version 3's snapshots
+    assert SNAPSHOT_VERSION == 4  # the keys below are those of version 4's snapshots
     index = CompactIndex(CONFIG.lsh)  # 32 bands of 4: 26 key bits under 6 bits of space
     signature = (np.arange(128, dtype=np.uint64) * 2654435761 % 2**32).astype(np.uint32)
     duplicate = IndexEntry(id="a", event_time_ms=1, root="r\ud800",  # a lone surrogate
@@ -465,6 +467,9 @@ def test_pair_keys_are_stable_because_snapshots_persist_them() -> None:
     # an entry fingerprinted without learned boilerplate: its hash with it is a key too
     learned = dataclasses.replace(duplicate, full_hash="fedcba9876543210" * 2)
     assert index._keys(0, learned).tolist()[-3:] == [2280749488, 2147764341, 2176843241]
+    # a new revision: the hash of the version it follows is a key too (version 4)
+    revised = dataclasses.replace(duplicate, revision=2, previous_hash="fedcba9876543210" * 2)
+    assert index._keys(0, revised).tolist()[-3:] == [2280749488, 2147764341, 2176843241]
 
 
 @pytest.mark.parametrize("bands", [1, 2, 3, 14, 15, 30, 31, 32, 62, 63, 64, 100])

@@ -164,10 +164,13 @@ def test_a_spilled_index_answers_like_the_reference(segment_bytes: int) -> None:
     index, spill, storage = spilled_index(segment_bytes)
     assert random_operations(index, 5, 3_000) == random_operations(
         FingerprintIndex(CONFIG.lsh), 5, 3_000)
-    # every row with rare fields has them in the spill, none on the heap
+    # every row with rare fields that fit a segment has them in the spill; larger ones (a
+    # revision's hash and the one with learned boilerplate: 95 bytes) stay on the heap
     rows = [r for r in range(index._rows) if index._blobs[r] is not None]
     assert any(index._cold[r] for r in rows)
-    assert all(split_rare(index._blobs[r])[1] == b"" for r in rows)  # type: ignore[arg-type]
+    on_heap = [len(rare) for r in rows
+               if (rare := split_rare(index._blobs[r])[1])]  # type: ignore[arg-type]
+    assert all(size > min(segment_bytes, spill.max_bytes) for size in on_heap)
     assert spill.live_bytes == sum(int(index._cold[r]) & 0xFFFFFF for r in rows)
     # freed rows gave their bytes back: what is held is bounded by the live bytes
     assert spill.held_bytes <= max(2 * spill.live_bytes, spill.live_bytes + 3 * segment_bytes)
