@@ -71,6 +71,14 @@ class _Kept:
     bands: frozenset[int]  # the signature's band keys
 
 
+@dataclass(slots=True)
+class _Duplicate:
+    order_key: tuple[int, str]
+    hashes: tuple[str, ...]
+    fingerprint: Fingerprint
+    bands: frozenset[int] | None = None  # computed once, when filed
+
+
 class RaceWindow:
     """This worker's recent kept articles and where their log records landed."""
 
@@ -97,7 +105,7 @@ class RaceWindow:
         # worker's that may_race asks about): near copies are not transitive, so a duplicate
         # of ours may be the earlier match of another worker's kept copy. Their bands are
         # computed when filed.
-        self._duplicates: dict[str, tuple[tuple[int, str], tuple[str, ...], Fingerprint]] = {}
+        self._duplicates: dict[str, _Duplicate] = {}
         self._dup_by_band: dict[int, str | set[str]] = {}
         self._dup_by_hash: dict[str, str | set[str]] = {}
         # Filled at the first check: a worker alone never checks, and pays nothing for them.
@@ -146,7 +154,8 @@ class RaceWindow:
         elif len(self._duplicates) >= self._limit:
             oldest = next(iter(self._duplicates))
             self._unfile_duplicate(oldest, self._duplicates.pop(oldest))
-        entry = ((event_time_ms, article_id), hashes or (fingerprint.content_hash,), fingerprint)
+        entry = _Duplicate((event_time_ms, article_id), hashes or (fingerprint.content_hash,),
+                           fingerprint)
         self._duplicates[article_id] = entry
         if self._filed:
             self._file_duplicate(article_id, entry)
@@ -229,23 +238,16 @@ class RaceWindow:
             for article_id, entry in self._duplicates.items():
                 self._file_duplicate(article_id, entry)
 
-    def _file_duplicate(
-        self, article_id: str, entry: tuple[tuple[int, str], tuple[str, ...], Fingerprint]
-    ) -> None:
-        for content_hash in entry[1]:
-            _add(self._dup_by_hash, content_hash, article_id)
-        for key in self._bands_of(entry[2]):
-            _add(self._dup_by_band, key, article_id)
+    def _file_duplicate(self, article_id: str, entry: _Duplicate) -> None:
+        if entry.bands is None:
+            entry.bands = self._bands_of(entry.fingerprint)
+        _file_under(self._dup_by_band, self._dup_by_hash, article_id, entry.hashes,
+                    entry.bands)
 
-    def _unfile_duplicate(
-        self, article_id: str, entry: tuple[tuple[int, str], tuple[str, ...], Fingerprint]
-    ) -> None:
-        if not self._filed:
-            return
-        for content_hash in entry[1]:
-            _discard(self._dup_by_hash, content_hash, article_id)
-        for key in self._bands_of(entry[2]):
-            _discard(self._dup_by_band, key, article_id)
+    def _unfile_duplicate(self, article_id: str, entry: _Duplicate) -> None:
+        if entry.bands is not None:  # filed
+            _unfile_under(self._dup_by_band, self._dup_by_hash, article_id, entry.hashes,
+                          entry.bands)
 
     def _race_among(self, sharing: set[str], order_key: tuple[int, str],
                     applied: Mapping[int, int], held: Collection[str]) -> bool:
@@ -302,7 +304,7 @@ class RaceWindow:
                     or where[1] >= applied.get(where[0], 0)):
                 found.add(kept.order_key)
         for article_id in _sharing(self._dup_by_band, self._dup_by_hash, bands, hashes):
-            key = self._duplicates[article_id][0]
+            key = self._duplicates[article_id].order_key
             if key < order_key:
                 found.add(key)
         return [article_id for _, article_id in sorted(found)]
@@ -358,20 +360,12 @@ class RaceWindow:
             self._raise_floor(*where)
 
     def _file(self, article_id: str, kept: _Kept) -> None:
-        if not self._filed:
-            return
-        for content_hash in kept.hashes:
-            _add(self._by_hash, content_hash, article_id)
-        for key in kept.bands:
-            _add(self._by_band, key, article_id)
+        if self._filed:
+            _file_under(self._by_band, self._by_hash, article_id, kept.hashes, kept.bands)
 
     def _unfile(self, article_id: str, kept: _Kept) -> None:
-        if not self._filed:
-            return
-        for content_hash in kept.hashes:
-            _discard(self._by_hash, content_hash, article_id)
-        for key in kept.bands:
-            _discard(self._by_band, key, article_id)
+        if self._filed:
+            _unfile_under(self._by_band, self._by_hash, article_id, kept.hashes, kept.bands)
 
     def _raise_floor(self, partition: int, offset: int) -> None:
         floor = self._floor[partition] = max(self._floor.get(partition, 0), offset + 1)
@@ -401,6 +395,22 @@ def _sharing(by_band: Mapping[int, str | set[str]], by_hash: Mapping[str, str | 
         if (same := by_hash.get(content_hash)) is not None:
             found.update(_ids(same))
     return found
+
+
+def _file_under(by_band: dict[int, str | set[str]], by_hash: dict[str, str | set[str]],
+                article_id: str, hashes: tuple[str, ...], bands: frozenset[int]) -> None:
+    for content_hash in hashes:
+        _add(by_hash, content_hash, article_id)
+    for key in bands:
+        _add(by_band, key, article_id)
+
+
+def _unfile_under(by_band: dict[int, str | set[str]], by_hash: dict[str, str | set[str]],
+                  article_id: str, hashes: tuple[str, ...], bands: frozenset[int]) -> None:
+    for content_hash in hashes:
+        _discard(by_hash, content_hash, article_id)
+    for key in bands:
+        _discard(by_band, key, article_id)
 
 
 def _ids(ids: str | set[str]) -> set[str] | tuple[str]:
