@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
@@ -337,49 +338,74 @@ def _variants(rng: random.Random) -> list[tuple[str, str, int]]:
     return items
 
 
+class _SharedLog:
+    """A 2-partition fingerprint log between in-memory workers: their appends, with the
+    publisher's acknowledgements as the shell gives them (or none, without ``positions``),
+    and what each replica has read; ``on_outcome`` gets what reading a record made a worker
+    publish (its log records are appended here)."""
+
+    def __init__(self, workers: dict[str, Deduplicator],
+                 on_outcome: Callable[[str, Outcome], None], *, positions: bool = True) -> None:
+        self.workers = workers
+        self.on_outcome = on_outcome
+        self.positions = positions
+        self.partitions: list[list[LogRecord]] = [[], []]
+        self.read = {w: [0, 0] for w in workers}
+
+    def ends(self) -> list[int]:
+        return [len(records) for records in self.partitions]
+
+    def applied(self, worker: str) -> tuple[tuple[int, int], ...] | None:
+        """What ``worker``'s replica had applied, as its records carry it."""
+        return tuple(enumerate(self.read[worker])) if self.positions else None
+
+    def append(self, worker: str, records: list[LogRecord]) -> None:
+        for record in records:
+            partition = sum(record.entry.id.encode()) % 2
+            self.partitions[partition].append(record)
+            if self.positions and record.entry.is_kept:
+                self.workers[worker].logged(record.entry.id, partition,
+                                            len(self.partitions[partition]) - 1)
+
+    def catch_up(self, worker: str, marks: list[int], now_ms: int) -> None:
+        read = self.read[worker]
+        for p in (0, 1):
+            while read[p] < marks[p]:
+                record = self.partitions[p][read[p]]
+                read[p] += 1
+                outcome = self.workers[worker].on_log_record(record, catching_up=False,
+                                                              now_ms=now_ms)
+                if outcome is not None:
+                    self.on_outcome(worker, outcome)
+                    self.append(worker, outcome.log_records)
+
+
 def _two_workers(items: list[tuple[str, str, int]], lag: int, *, positions: bool
                  ) -> tuple[list[tuple[str, str, str, Any]], dict[str, dict[str, str]], int]:
     """Two workers over a 2-partition log; each replica reads ``lag`` messages behind; the
     publisher's acknowledgements and positions as the shell gives them (or none)."""
     workers = {w: Deduplicator(CoreConfig(), worker=w) for w in "AB"}
-    log: list[list[LogRecord]] = [[], []]
-    read = {w: [0, 0] for w in "AB"}
     published: list[tuple[str, str, str, Any]] = []
 
-    def append(worker: str, records: list[LogRecord]) -> None:
-        for record in records:
-            partition = sum(record.entry.id.encode()) % 2
-            log[partition].append(record)
-            if positions and record.entry.is_kept:
-                workers[worker].logged(record.entry.id, partition, len(log[partition]) - 1)
+    def publish(worker: str, outcome: Outcome) -> None:
+        published.extend((worker, o.kind, o.key, o.value.get("duplicate_of"))
+                         for o in outcome.outputs)
 
-    def catch_up(worker: str, marks: list[int], now_ms: int) -> None:
-        for p in (0, 1):
-            while read[worker][p] < marks[p]:
-                record = log[p][read[worker][p]]
-                read[worker][p] += 1
-                outcome = workers[worker].on_log_record(record, catching_up=False,
-                                                         now_ms=now_ms)
-                if outcome is not None:
-                    published.extend((worker, o.kind, o.key, o.value.get("duplicate_of"))
-                                     for o in outcome.outputs)
-                    append(worker, outcome.log_records)
-
+    log = _SharedLog(workers, publish, positions=positions)
     marks: list[list[int]] = []
     for i, (article_id, body, event_ms) in enumerate(items):
         name = "AB"[i % 2]
         outcome = workers[name].process(raw(article_id, body, event_ms, partition=i % 2),
                                         now_ms=20_000 + i)
-        applied = tuple(enumerate(read[name])) if positions else None
-        append(name, [dataclasses.replace(r, applied=applied) for r in outcome.log_records])
-        published.extend((name, o.kind, o.key, o.value.get("duplicate_of"))
-                         for o in outcome.outputs)
-        marks.append([len(log[0]), len(log[1])])
+        applied = log.applied(name)
+        log.append(name, [dataclasses.replace(r, applied=applied) for r in outcome.log_records])
+        publish(name, outcome)
+        marks.append(log.ends())
         if len(marks) > lag:
             for w in "AB":
-                catch_up(w, marks[-1 - lag], 20_000 + i)
+                log.catch_up(w, marks[-1 - lag], 20_000 + i)
     for w in "AB":
-        catch_up(w, [len(log[0]), len(log[1])], 30_000)
+        log.catch_up(w, log.ends(), 30_000)
     roots = {w: {i: resolve_root(d.index, i) for i, _, _ in items} for w, d in workers.items()}
     return published, roots, sum(d.remote_checks.skipped for d in workers.values())
 
@@ -438,8 +464,6 @@ def _worker_stops(items: list[tuple[str, str, int]], lag: int, stop_at: int, *,
     Returns the final kept articles by the consumer rule (an enriched record and no
     duplicates record) and A's roots."""
     workers = {w: Deduplicator(CoreConfig(), worker=w) for w in "AB"}
-    log: list[list[LogRecord]] = [[], []]
-    read = {w: [0, 0] for w in "AB"}
     enriched: set[str] = set()
     duplicates: set[str] = set()
 
@@ -448,24 +472,7 @@ def _worker_stops(items: list[tuple[str, str, int]], lag: int, stop_at: int, *,
             (enriched if o.kind == "enriched" else duplicates if o.kind == "duplicates"
              else set()).add(o.key)
 
-    def append(worker: str, records: list[LogRecord]) -> None:
-        for record in records:
-            partition = sum(record.entry.id.encode()) % 2
-            log[partition].append(record)
-            if record.entry.is_kept:
-                workers[worker].logged(record.entry.id, partition, len(log[partition]) - 1)
-
-    def catch_up(worker: str, marks: list[int], now_ms: int) -> None:
-        for p in (0, 1):
-            while read[worker][p] < marks[p]:
-                record = log[p][read[worker][p]]
-                read[worker][p] += 1
-                outcome = workers[worker].on_log_record(record, catching_up=False,
-                                                         now_ms=now_ms)
-                if outcome is not None:
-                    publish(outcome)
-                    append(worker, outcome.log_records)
-
+    log = _SharedLog(workers, lambda _, outcome: publish(outcome))
     held: dict[str, list[tuple[int, Outcome]]] = {w: [] for w in "AB"}
 
     def release(worker: str, now: int) -> None:
@@ -483,26 +490,26 @@ def _worker_stops(items: list[tuple[str, str, int]], lag: int, stop_at: int, *,
         name = alive[i % len(alive)]
         outcome = workers[name].process(raw(article_id, body, event_ms, partition=i % 2),
                                         now_ms=20_000 + i, hold=hold is not None)
-        append(name, [dataclasses.replace(r, applied=tuple(enumerate(read[name])))
-                      for r in outcome.log_records])
+        applied = log.applied(name)
+        log.append(name, [dataclasses.replace(r, applied=applied) for r in outcome.log_records])
         if hold is None:
             publish(outcome)
         else:
             held[name].append((i + hold, outcome))
-        marks.append([len(log[0]), len(log[1])])
+        marks.append(log.ends())
         if len(marks) > lag:
             for w in alive:
-                catch_up(w, marks[-1 - lag], 20_000 + i)
+                log.catch_up(w, marks[-1 - lag], 20_000 + i)
         for w in alive:
             release(w, i)
     for w in alive:
         release(w, _EVERY)
-    catch_up("A", [len(log[0]), len(log[1])], 30_000)
+    log.catch_up("A", log.ends(), 30_000)
     if fallback:
         owed = workers["A"].owed_corrections(now_ms=30_000 + CoreConfig().race_fallback_ms)
         if owed is not None:
             publish(owed)
-            append("A", owed.log_records)
+            log.append("A", owed.log_records)
     roots = {i: resolve_root(workers["A"].index, i) for i, _, _ in items}
     return enriched - duplicates, roots
 
