@@ -337,12 +337,14 @@ class Deduplicator:
         for member in moved_members(self.index, root, winner, decision.supersedes):
             if member.id in self._held or member.id in decision.supersedes:
                 continue
-            similarity = member.similarity if member.similarity is not None else 1.0
-            moved.append(self._correction(
-                member.id, root, member.match, similarity, now_ms, supersedes="duplicate_of",
-                entry=member,
-            ))
+            moved.append(self._moved(member, root, now_ms))
         return kept_fixed, moved
+
+    def _moved(self, member: IndexEntry, root: str, now_ms: int) -> Output:
+        """The correction of a duplicate that moved with its article to ``root``."""
+        similarity = member.similarity if member.similarity is not None else 1.0
+        return self._correction(member.id, root, member.match, similarity, now_ms,
+                                supersedes="duplicate_of", entry=member)
 
     def _correction(
         self, article_id: str, root: str, match: str | None, similarity: float, now_ms: int,
@@ -543,10 +545,7 @@ class Deduplicator:
                                     supersedes="kept", entry=entry)]
         moved = [member for member in group_members(self.index, later.id)
                  if member.id not in self._held]
-        outputs += [self._correction(
-            member.id, root, member.match,
-            member.similarity if member.similarity is not None else 1.0, now_ms,
-            supersedes="duplicate_of", entry=member) for member in moved]
+        outputs += [self._moved(member, root, now_ms) for member in moved]
         return Outcome(verdict="duplicate", outputs=outputs,
                        log_records=[LogRecord(entry, (), self.worker)], corrections=1,
                        root_changes=len(moved))
@@ -563,10 +562,8 @@ class Deduplicator:
         if theirs is None:
             return
         updates = self.stories.owed_merge(story, theirs, now_ms=now_ms, worker=self.worker)
-        self.race_window.updates_sent(len(updates))
-        merges = race_outcome(updates)
-        outcome.outputs += merges.outputs
-        outcome.story_updates += merges.story_updates
+        if updates:
+            self._with_merges(outcome, updates)
 
     @property
     def owed(self) -> int:
@@ -630,6 +627,11 @@ class Deduplicator:
         )
         if not updates:
             return outcome
+        return self._with_merges(outcome, updates)
+
+    def _with_merges(self, outcome: Outcome | None, updates: list[StoryUpdate]) -> Outcome:
+        """``outcome`` (or a new one) with story merge records ``updates`` added, which the
+        race window counts as sent."""
         self.race_window.updates_sent(len(updates))
         merges = race_outcome(updates)
         if outcome is None:
