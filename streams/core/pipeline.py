@@ -74,6 +74,16 @@ class RemoteChecks:
     skipped: int = 0
 
 
+@dataclasses.dataclass(slots=True)
+class _Unread:
+    """Our log records of one article not read back from the log yet: how many, the newest,
+    and whether another worker's record of the article was applied meanwhile."""
+
+    count: int
+    newest: LogRecord
+    overtaken: bool = False
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Owed:
     """A correction another worker owes: its kept article is later than ``ours``, which it
@@ -91,6 +101,9 @@ class Deduplicator:
     RECENT_LIMIT = 100_000
     # Corrections other workers owe, watched at once (the oldest is dropped past this).
     OWED_LIMIT = 10_000
+    # Articles with records of ours in flight, tracked at once (the oldest is dropped past
+    # this; a few batches' worth are in flight in a running worker).
+    UNREAD_LIMIT = 65_536
 
     def __init__(
         self,
@@ -119,6 +132,8 @@ class Deduplicator:
         self.remote_checks = RemoteChecks()
         # Races other workers lost, by their article's id, in the order they are due.
         self._owed: dict[str, _Owed] = {}
+        # Our records not read back yet, by article (:meth:`read_back`).
+        self._unread: dict[str, _Unread] = {}
         self.stories = stories if stories is not None else StoryState(
             config.stories, window_ms=config.window_ms
         )
@@ -273,6 +288,7 @@ class Deduplicator:
                 terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
             )
             self.race_window.updates_sent(len(outcome.story_updates))
+        self._unread_records(outcome.log_records)
         return outcome
 
     def _without_learned_boilerplate(
@@ -452,7 +468,8 @@ class Deduplicator:
         return Outcome(
             verdict="duplicate",
             outputs=kept_fixed + moved,
-            log_records=[LogRecord(e, (), self.worker) for e in changed[1:]],
+            log_records=self._unread_records([LogRecord(e, (), self.worker)
+                                              for e in changed[1:]]),
             corrections=len(kept_fixed),
             root_changes=len(moved),
         )
@@ -547,7 +564,8 @@ class Deduplicator:
                  if member.id not in self._held]
         outputs += [self._moved(member, root, now_ms) for member in moved]
         return Outcome(verdict="duplicate", outputs=outputs,
-                       log_records=[LogRecord(entry, (), self.worker)], corrections=1,
+                       log_records=self._unread_records([LogRecord(entry, (), self.worker)]),
+                       corrections=1,
                        root_changes=len(moved))
 
     def _owed_story_merge(self, outcome: Outcome, later_id: str, now_ms: int) -> None:
@@ -647,9 +665,51 @@ class Deduplicator:
             self.apply(record)
             return None
         if record.worker == self.worker:
+            self.read_back(record.entry.id)
             return None
         self.hold.observe(record.worker, now_ms)
+        unread = self._unread.get(record.entry.id)
+        if unread is not None:
+            unread.overtaken = True
         return self.apply_remote(record, now_ms)
+
+    def _unread_records(self, records: list[LogRecord]) -> list[LogRecord]:
+        """Note records of ours that the shell publishes (applied here already)."""
+        unread = self._unread
+        for record in records:
+            article_id = record.entry.id
+            known = unread.get(article_id)
+            if known is None:
+                if len(unread) >= self.UNREAD_LIMIT:
+                    del unread[next(iter(unread))]
+                unread[article_id] = _Unread(1, record)
+            else:
+                known.count += 1
+                known.newest = record
+        return records
+
+    def read_back(self, article_id: str) -> None:
+        """The replica read one of our own records of ``article_id`` (key alone: the shell
+        does not decode our records).
+
+        Our records are applied when we decide, before the log orders them; another
+        worker's record of the article is applied when it is read. One id's records share a
+        partition, so one read before our last one is earlier in the log: a replay (a
+        restart) applies it first and ours over it. When such a record was applied while
+        ours were in flight, ours is applied again as our last one is read back, so this
+        replica ends with the entry a replay gives, as every other replica does. Without
+        this, two workers that re-rooted one article at once each kept the other's root
+        until a restart.
+        """
+        unread = self._unread.get(article_id)
+        if unread is None:
+            return
+        unread.count -= 1
+        if unread.count > 0:
+            return
+        del self._unread[article_id]
+        if unread.overtaken:
+            self.apply(unread.newest)
 
     def expire(self, now_ms: int) -> int:
         removed = self.index.expire(now_ms, self.config.window_ms)

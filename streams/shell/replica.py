@@ -67,6 +67,7 @@ class IndexReplica:
         gate: StateGate | None = None,
         on_fallback: Callable[[str], None] | None = None,
         connection: KafkaConnection | None = None,
+        on_own: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         # The worker's one connection object; built from settings at start when not given.
@@ -75,6 +76,8 @@ class IndexReplica:
         self.on_invalid = on_invalid
         self.gate = gate or StateGate()
         self.on_fallback = on_fallback
+        # Told the key of each of our own article records read back (not decoded).
+        self.on_own = on_own
         # Next offset per partition of a restored snapshot; set before start().
         self.start_offsets: dict[int, int] | None = None
         self.started_from_snapshot = False
@@ -265,6 +268,8 @@ class IndexReplica:
             return True
         if not catching_up and (WORKER_HEADER, self._own_id) in headers:
             self.own_skipped += 1  # applied when we decided it: not even decoded
+            if self.on_own is not None and key is not None and not key.startswith(b"\x00"):
+                self.on_own(key.decode("utf-8", "replace"))  # "\x00story:...": a merge
             return True
         try:
             record = decode_log_value(value)  # an article's record, or a story merge

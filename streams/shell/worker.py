@@ -206,7 +206,7 @@ def build_worker_app(
     gate = StateGate()
     replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
                            on_invalid=lambda _: metrics.index_invalid_records.inc(),
-                           connection=connection)
+                           connection=connection, on_own=dedup.read_back)
     probe = EndOffsetProbe(settings, settings.topic_raw, connection)
     store = SnapshotStore(settings.data_dir, dedup.config, settings.topic_fingerprints,
                           spill=spill_for(settings))

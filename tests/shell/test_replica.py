@@ -13,7 +13,7 @@ import pytest
 
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.errors import InvalidLogRecordError
-from streams.core.fingerprint_log import LogRecord, encode_record
+from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
 from streams.settings import load
 from streams.shell.replica import IndexReplica
 from streams.shell.worker import is_ready
@@ -44,6 +44,31 @@ def test_invalid_records_are_skipped_and_counted_and_the_rest_applied() -> None:
     assert (replica.applied, replica.skipped) == (1, 3)
     assert [e.code for e in invalid] == ["invalid_log_record"] * 3
     assert "not a 128-permutation signature" in invalid[1].detail
+
+
+def test_our_own_records_read_back_are_told_by_key_and_not_decoded() -> None:
+    """The core applies our records when it decides; reading one back it only counts it off
+    (``Deduplicator.read_back``), by the record's key. A story merge (its key starts with a
+    NUL) and another worker's record are not ours to count."""
+    applied: list[LogRecord] = []
+    own: list[str] = []
+
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        applied.append(record)
+
+    replica = IndexReplica(load({}, worker_id="me"), on_record, on_own=own.append)
+    ours = [(WORKER_HEADER, b"me")]
+
+    async def feed() -> None:
+        await replica._apply(b"a1", b"not even json", catching_up=False, headers=ours)
+        await replica._apply(b"\x00story:a1>a0", b"{}", catching_up=False, headers=ours)
+        await replica._apply(b"a1", _VALID, catching_up=False,
+                             headers=[(WORKER_HEADER, b"other")])
+
+    asyncio.run(feed())
+    assert own == ["a1"]
+    assert [r.entry.id for r in applied] == ["a1"]
+    assert replica.own_skipped == 2
 
 
 def test_a_replica_whose_task_died_is_not_ready_and_says_why(
