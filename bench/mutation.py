@@ -61,6 +61,10 @@ MODULES = (
     Module("compact_index", "streams/core/dedup/compact_index.py", ("tests/core/dedup",)),
     Module("minhash", "streams/core/dedup/minhash.py", ("tests/core/dedup",)),
     Module("envelope", "streams/core/envelope.py", ("tests/core/test_envelope.py",)),
+    # The distributed logic: which of another worker's records may have raced with ours.
+    Module("race_window", "streams/core/dedup/race_window.py",
+           ("tests/core/dedup/test_race_window.py", "tests/core/test_races.py",
+            "tests/core/test_pipeline_races.py")),
     Module(
         "normalize",
         "streams/core/text/normalize.py",

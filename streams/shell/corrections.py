@@ -29,8 +29,9 @@ class Corrections:
         re-root our copy on every other worker: without them, the worker that won the race
         would find it still kept and correct it again)."""
         if outcome.outputs:
-            log.warning("race with another worker: %d verdict(s) corrected, %d story "
-                        "merge(s)", outcome.corrections, len(outcome.story_updates))
+            log.warning("race with another worker: %d verdict(s) corrected, %d duplicate(s) "
+                        "moved to another kept article, %d story merge(s)",
+                        outcome.corrections, outcome.root_changes, len(outcome.story_updates))
         elif not outcome.log_records and not outcome.story_updates:
             return
         await self._publish(outcome)

@@ -656,20 +656,25 @@ def test_a_correction_naming_an_article_that_lost_its_own_race_is_moved(
         assert _newest(published) == {"w": None, "x": "w", "y": "w"}
 
 
+Entries = dict[str, tuple[str, int] | None]
+
+
 def _replicas_against_a_replay(
     items: list[tuple[str, str, int]], lag: int, names: str
-) -> tuple[dict[str, dict[str, tuple[str, int] | None]], dict[str, tuple[str, int] | None]]:
+) -> tuple[dict[str, Entries], Entries, list[Outcome]]:
     """Workers ``names`` take the messages in turn over a shared log, each replica ``lag``
     messages behind, then read it to its end; a fresh worker then replays the whole log, as
     a restart does. Every article's indexed (root, revision) in each worker and in the
-    replay."""
+    replay, and every outcome published."""
     workers = {w: Deduplicator(CoreConfig(), worker=w) for w in names}
-    log = _SharedLog(workers, lambda _, __: None)
+    published: list[Outcome] = []
+    log = _SharedLog(workers, lambda _, outcome: published.append(outcome))
     marks: list[list[int]] = []
     for i, (article_id, body, event_ms) in enumerate(items):
         name = names[i % len(names)]
         outcome = workers[name].process(raw(article_id, body, event_ms, partition=i % 2),
                                         now_ms=20_000 + i)
+        published.append(outcome)
         applied = log.applied(name)
         log.append(name, [dataclasses.replace(r, applied=applied) for r in outcome.log_records])
         marks.append(log.ends())
@@ -684,11 +689,11 @@ def _replicas_against_a_replay(
         for record in partition:
             replay.on_log_record(record, catching_up=True, now_ms=30_000)
 
-    def entries(d: Deduplicator) -> dict[str, tuple[str, int] | None]:
+    def entries(d: Deduplicator) -> Entries:
         return {i: None if (e := d.index.get(i)) is None else (e.root, e.revision)
                 for i, _, _ in items}
 
-    return {w: entries(d) for w, d in workers.items()}, entries(replay)
+    return {w: entries(d) for w, d in workers.items()}, entries(replay), published
 
 
 @pytest.mark.parametrize(("seed", "lag", "names"), [(3, 6, "ABC"), (4, 6, "AB"), (5, 2, "AB"),
@@ -703,6 +708,62 @@ def test_live_replicas_end_with_the_entries_a_replay_of_the_log_gives(
     rng = random.Random(seed)
     items = _chains(rng) + _variants(rng)[:10]
     rng.shuffle(items)
-    live, replayed = _replicas_against_a_replay(items, lag, names)
+    live, replayed, _ = _replicas_against_a_replay(items, lag, names)
     for worker, entries in live.items():
         assert entries == replayed, worker
+
+
+@pytest.mark.parametrize(("seed", "lag", "names"), [(4, 2, "ABC"), (4, 6, "AB"), (4, 10, "ABC")])
+def test_every_newest_duplicates_record_names_a_kept_article_in_random_races(
+    seed: int, lag: int, names: str
+) -> None:
+    """The consumer rule without chains (README, Guarantees): the newest duplicates record
+    of an article names its kept article, and the kept articles are the rule's. Runs that
+    published a record naming a duplicate until 2026-12-05 (/tmp script)."""
+    rng = random.Random(seed)
+    items = _chains(rng) + _variants(rng)[:10]
+    rng.shuffle(items)
+    _, _, published = _replicas_against_a_replay(items, lag, names)
+    newest = _newest(published)
+    assert {a for a, kept_of in newest.items() if kept_of is None} == \
+        _kept_in_event_time_order(items)
+    assert _final_roots(published) == newest
+
+
+@pytest.mark.parametrize("re_root_first", [False, True])
+def test_a_duplicate_named_by_our_newest_record_follows_its_article_out_of_a_lost_race(
+    re_root_first: bool,
+) -> None:
+    """v2 < v3 < v1 by event time, all near copies. B keeps v1, then v2 (which supersedes
+    v1: "v1 -> v2"). A, which had applied v1 but not v2, keeps v3 and publishes "v1 -> v3";
+    then B's records reach it: v3 lost its race to v2, and v1's entry, re-rooted by B, is no
+    longer in v3's group here, so the usual move of v3's duplicates leaves it out. A's
+    "v1 -> v3" was v1's newest record and named a duplicate; A now follows it with
+    "v1 -> v2" (until 2026-12-05 it did not: 35 of 160 random runs published such a
+    record)."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    published: list[Outcome] = []
+    v1 = b.process(raw("v1", SECOND_EDIT, 3_000, partition=1), now_ms=10_000)
+    published.append(v1)
+    for r in v1.log_records:
+        a.on_log_record(r, catching_up=False, now_ms=10_001)
+    v2 = b.process(raw("v2", ORIGINAL, 1_000, partition=1, offset=1), now_ms=10_002)
+    v3 = a.process(raw("v3", COPY_EDIT, 2_000, partition=0), now_ms=10_002)
+    published += [v2, v3]
+    assert [(o.key, o.value.get("duplicate_of")) for o in v3.outputs
+            if o.kind == "duplicates"] == [("v1", "v3")]
+    from_b = list(v2.log_records)
+    assert [r.entry.id for r in from_b] == ["v2", "v1"]
+    if re_root_first:  # keyed by other ids: maybe on another partition
+        from_b.reverse()
+    for record in from_b:
+        out = a.on_log_record(record, catching_up=False, now_ms=10_010)
+        if out is not None:
+            published.append(out)
+    for record in v3.log_records:
+        out = b.on_log_record(record, catching_up=False, now_ms=10_010)
+        if out is not None:
+            published.append(out)
+    newest = _newest(published)
+    assert newest == {"v1": "v2", "v2": None, "v3": "v2"}
+    assert _final_roots(published) == newest
