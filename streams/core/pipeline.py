@@ -183,8 +183,11 @@ class Deduplicator:
             if outcome.held is not None:
                 self._held.discard(outcome.held.scoped_id)
             outcome.held = fresh.held = None
-            self._published(fresh)
-            released.append(fresh)
+            # Its records name articles as they were when it was decided: any of them no
+            # longer kept is followed by the record naming its kept article now.
+            named = [kept for o in fresh.outputs if o.kind == "duplicates"
+                     and (kept := o.value.get("duplicate_of_scoped_id")) is not None]
+            released.append(self._with_repoints(fresh, named, now_ms))
         return released
 
     def _released(self, outcome: Outcome, now_ms: int) -> Outcome:
