@@ -116,6 +116,30 @@ def largest(pages: Path, count: int, workdir: Path) -> Path:
     return linked
 
 
+def from_logs(w1: Proc, w2: Proc, *, second: bool) -> dict[str, object]:
+    """What the workers' logs say: the rebalance's timing, Faust's waits and warnings."""
+    result: dict[str, object] = {}
+    if second:
+        # Worker 2's first assignment, from its start (its log's first line).
+        started = log_times(w2, "Starting...")[0]
+        result["w2_start_to_assigned_s"] = round(log_times(w2, ASSIGNED)[0] - started, 1)
+        # Worker 1's rebalance: from Faust's first word of it to its new assignment.
+        begun = [t for t in log_times(w1, "rebalancing") if t > started]
+        if begun:
+            after_begun = [t for t in log_times(w1, ASSIGNED) if t > begun[0]]
+            result["w1_rebalance_s"] = round(after_begun[0] - begun[0], 1) if after_begun else None
+    for proc in (w1, w2):
+        if proc.log_path.exists():
+            text = proc.log_path.read_text(errors="replace")
+            result[f"{proc.name}_task_timed_out"] = text.count(TIMED_OUT)
+            result[f"{proc.name}_wait_empty_s"] = [
+                float(line.split(WAITED)[1].split()[0])
+                for line in text.splitlines() if WAITED in line]
+            result[f"{proc.name}_trim"] = [line.split("] ")[-1].strip()
+                                           for line in text.splitlines() if "malloc_trim" in line]
+    return result
+
+
 def run(options: Options, workdir: Path) -> dict[str, object]:
     pages, count, after, idle_s = options.pages, options.count, options.after, options.idle_s
     second, processes = options.second, options.processes
@@ -150,35 +174,23 @@ def run(options: Options, workdir: Path) -> dict[str, object]:
                 return progress(w1) + (progress(w2) if second else 0) >= len(values)
 
             wait(drained, 900, step_s=0.5)
+            result["w1_peak_rss_mb"] = round(peak, 1)
+            # RSS from the drain on, every 5 s (housekeeping's round) while idle.
+            idle_rss = []
+            for _ in range(int(idle_s // 5) + 1):
+                idle_rss.append(round(rss_mb(w1), 1))
+                time.sleep(5)
+            result["w1_rss_idle_every_5s_mb"] = idle_rss
             # Nothing lost: one verdict per raw message (released messages came again).
             records = read_outputs(settings, list(settings.output_topics), len(values),
                                    count_verdicts)
             result["messages_with_a_verdict"] = count_verdicts(records)
             result["decided_twice"] = progress(w1) + (progress(w2) if second else 0) - len(
                 values)
-            result["w1_peak_rss_mb"] = round(peak, 1)
-            result["w1_rss_drained_mb"] = round(rss_mb(w1), 1)
-            time.sleep(idle_s)
-            result[f"w1_rss_idle_{idle_s:.0f}s_mb"] = round(rss_mb(w1), 1)
         finally:
             for proc in (w1, w2):
                 proc.stop()
-    if second:
-        # Worker 2's first assignment, from its start (its log's first line).
-        started = log_times(w2, "Starting...")[0]
-        result["w2_start_to_assigned_s"] = round(log_times(w2, ASSIGNED)[0] - started, 1)
-        # Worker 1's rebalance: from Faust's first word of it to its new assignment.
-        begun = [t for t in log_times(w1, "rebalancing") if t > started]
-        if begun:
-            after_begun = [t for t in log_times(w1, ASSIGNED) if t > begun[0]]
-            result["w1_rebalance_s"] = round(after_begun[0] - begun[0], 1) if after_begun else None
-    for proc in (w1, w2):
-        if proc.log_path.exists():
-            text = proc.log_path.read_text(errors="replace")
-            result[f"{proc.name}_task_timed_out"] = text.count(TIMED_OUT)
-            result[f"{proc.name}_wait_empty_s"] = [
-                float(line.split(WAITED)[1].split()[0])
-                for line in text.splitlines() if WAITED in line]
+    result.update(from_logs(w1, w2, second=second))
     return result
 
 
