@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from mode.utils.futures import notify
 
 # Faust hard-codes fetch_max_wait_ms=1500 for the worker's consumer and Tansu holds every
 # fetch that long, so a record waited ~575 ms (p50) before the agent saw it (bench/).
@@ -44,3 +45,35 @@ def committed_offsets(consumer: Any) -> Mapping[Any, int | None]:
     """
     committed: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
     return committed
+
+
+class StreamRevocation:
+    """A rebalance as the ingest agent's batch loop sees it (``streams.shell.batches``).
+
+    ``stale`` is the test Faust's own stream applies before it hands out an event
+    (``Stream.__aiter__``): its flow control is suspended from the start of a revocation
+    (``App._on_partitions_revoked``) until the new assignment is recovered, and an event read
+    in an earlier generation is skipped. ``release`` takes events out of the consumer's
+    private ``_unacked_messages``, the set ``Consumer.wait_empty`` waits on during a
+    revocation, and wakes it (``_waiting_for_ack``, else it looks again only a second later).
+    They are never acknowledged, so no offset is committed at or past them: the broker
+    delivers them again after the rebalance. A Faust release that renames those attributes
+    makes ``release`` do nothing: revocations then wait for the batch as before.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def stale(self, event: Any) -> bool:
+        app = self.app
+        return (not app.flow_control.is_active()
+                or event.message.generation_id != app.consumer_generation_id)
+
+    def release(self, events: Iterable[Any]) -> None:
+        consumer = self.app.consumer
+        unacked = getattr(consumer, "_unacked_messages", None)
+        if unacked is None:
+            return
+        for event in events:
+            unacked.discard(event.message)
+        notify(getattr(consumer, "_waiting_for_ack", None))

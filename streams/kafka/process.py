@@ -82,6 +82,28 @@ def keep_freed_memory_off_the_heap() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
+def return_freed_memory() -> bool | None:
+    """glibc's ``malloc_trim(0)``: give the free pages of every malloc arena back to the
+    system. True when some were, None off glibc (musl, macOS: nothing to call).
+    ``streams.core.idle_trim`` says when."""
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    malloc_trim.argtypes = [ctypes.c_size_t]
+    malloc_trim.restype = ctypes.c_int
+    return bool(malloc_trim(0))
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size (``/proc/self/statm``), None where there is none."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def raise_open_files_limit() -> tuple[int, int] | None:
     """Raise the soft limit of open files to the hard limit; ``(before, after)``, or None
     when it cannot change.

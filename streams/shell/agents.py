@@ -14,6 +14,7 @@ import faust
 import orjson
 from faust.types import TP
 
+from streams.core.acks import not_to_acknowledge
 from streams.core.errors import DeadLetterRateExceededError, InternalError, PublishFailedError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_log_record
 from streams.core.guard import DeadLetterGuard
@@ -22,6 +23,7 @@ from streams.core.identity import sent_id
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
+from streams.kafka.faust_compat import StreamRevocation
 from streams.settings import Settings
 from streams.shell.batches import run_batches
 from streams.shell.collector import freeze_what_lives
@@ -276,6 +278,10 @@ async def wait_for_release(dedup: Deduplicator, raws: Sequence[RawMessage]) -> N
 Decided = list[tuple[RawMessage, Outcome]]
 
 
+def _position(event: faust.EventT[Any]) -> tuple[int, int]:
+    return event.message.partition, event.message.offset
+
+
 class IngestSteps:
     """What the agent does with a batch (:func:`streams.shell.batches.run_batches`)."""
 
@@ -294,14 +300,28 @@ class IngestSteps:
     def cancel(self, batch: SubmittedBatch) -> None:
         batch.cancel()
 
-    async def decide(self, batch: SubmittedBatch) -> Decided:
-        """Decide a batch as its messages are prepared; their log records go out at once,
-        their outputs are held (:meth:`publish`)."""
+    def unfinished(self, held: Decided, events: Sequence[faust.EventT[Any]]
+                   ) -> list[faust.EventT[Any]]:
+        """The events of a batch not to acknowledge: :func:`streams.core.acks.not_to_acknowledge`
+        (none when it was decided whole)."""
+        if len(held) == len(events):
+            return []
+        left = not_to_acknowledge(map(_position, events),
+                                  {(raw.partition, raw.offset) for raw, _ in held})
+        return [event for event in events if _position(event) in left]
+
+    async def decide(self, batch: SubmittedBatch, stop: Callable[[], bool] = lambda: False
+                     ) -> Decided:
+        """Decide a batch as its messages are prepared, until ``stop()`` (a rebalance began:
+        checked before each message); their log records go out at once, their outputs are
+        held (:meth:`publish`)."""
         metrics, dedup = self.publisher.metrics, self.dedup
         stage = metrics.stage_seconds
         held: Decided = []
         try:
             async for item in batch:
+                if stop():
+                    break
                 raw = item.raw
                 # Counted as each message is decided, so the counter follows real progress.
                 metrics.consumed.inc()
@@ -398,7 +418,8 @@ def register_agent(
         log.info("froze %d objects out of the garbage collector's reach", freeze_what_lives())
         try:
             await run_batches(stream, steps, state_gate, size=settings.batch_size,
-                              within_s=settings.batch_window_s)
+                              within_s=settings.batch_window_s,
+                              revocation=StreamRevocation(app))
         except Exception as exc:
             # Faust would start the agent again on the same stream, past a batch it may not
             # have published: stop instead, and start again from the committed offsets.

@@ -27,18 +27,32 @@ most two batches are unacknowledged (one before: a rebalance or a stop waits for
 live stream (no batch waiting) is not held back: the next batch is then not waited for
 before this one's outputs leave. When the loop ends on an error, the stream acknowledges
 nothing more (the agent then stops the worker: see ``register_agent``).
+
+A rebalance does not wait for whole batches. Faust's revocation waits until every message its
+stream handed out is acknowledged (``Consumer.wait_empty``); with whole pages (30-60 ms of CPU
+each) two batches of 256 were many seconds, and the group with them (a worker joining during a
+backlog got partitions 18 s later, and Faust logged "Task timed out"). So once a rebalance has
+begun (``Revocation.stale``: what Faust's own stream skips), the batch being decided stops
+before its next message, the messages it decided are published and acknowledged as usual
+(per partition, only an unbroken run of offsets: ``streams.core.acks``), and every message read
+and not decided (the rest of that batch, the batch read ahead, a take ending meanwhile) is
+released (``Revocation.release``): never acknowledged, so never committed, and delivered again
+after the rebalance, to whichever worker then holds its partition.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import faust
 
 from streams.shell.gate import StateGate
+
+log = logging.getLogger(__name__)
 
 Events = Sequence[faust.EventT[Any]]
 B = TypeVar("B")  # a submitted batch
@@ -62,8 +76,8 @@ class BatchSteps(Protocol[B, H]):
     def submit(self, events: Events) -> B:
         """Start the stateless step of a batch (returns at once)."""
 
-    async def decide(self, batch: B) -> H:
-        """Decide a submitted batch, in order."""
+    async def decide(self, batch: B, stop: Callable[[], bool]) -> H:
+        """Decide a submitted batch, in order; before each message, stop when ``stop()``."""
 
     async def publish(self, decided: H) -> None:
         """Publish a decided batch; return once the broker has it all."""
@@ -71,10 +85,24 @@ class BatchSteps(Protocol[B, H]):
     def cancel(self, batch: B) -> None:
         """Release a submitted batch that will not be decided (the loop stopped)."""
 
+    def unfinished(self, decided: H, events: Events) -> Events:
+        """The events of a batch (``decided`` came from them) that must not be acknowledged:
+        those not decided and, in their partition, every one after them."""
 
-async def run_batches(
+
+class Revocation(Protocol):
+    """What the loop knows of a rebalance taking the worker's partitions (Faust's view)."""
+
+    def stale(self, event: faust.EventT[Any]) -> bool:
+        """A rebalance began after ``event`` was read: it is not to be decided now."""
+
+    def release(self, events: Events) -> None:
+        """Stop waiting for ``events`` to be acknowledged: they will be delivered again."""
+
+
+async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order, kept whole
     stream: faust.StreamT[Any], steps: BatchSteps[B, H], gate: StateGate, *, size: int,
-    within_s: float,
+    within_s: float, revocation: Revocation | None = None,
 ) -> None:
     """Until the stream stops: take up to ``size`` events (waiting at most ``within_s`` for
     more), submit them, decide them, publish that, acknowledge the events.
@@ -83,7 +111,20 @@ async def run_batches(
     batch). Once ``decide`` returns, the batch is published while the next one is read (after a
     full batch, waiting up to ``FILL_WAIT_WINDOWS`` windows for it); when it is there, it is
     submitted before the publish ends.
+
+    Once ``revocation`` says a rebalance has begun, no more messages are decided: see the
+    module docstring.
     """
+
+    def stale(events: Events) -> bool:
+        return revocation is not None and any(map(revocation.stale, events))
+
+    def release(events: Events, why: str) -> None:
+        assert revocation is not None  # only stale or undecided events are released
+        log.info("rebalance: %d message(s) %s left unacknowledged, to be delivered again",
+                 len(events), why)
+        revocation.release(events)
+
     batches: AsyncIterator[Events] = aiter(
         stream.noack_take(size, within=within_s)  # type: ignore[attr-defined]  # not on StreamT
     )
@@ -99,13 +140,16 @@ async def run_batches(
                 except StopAsyncIteration:
                     return
                 upcoming = None
+                if stale(events):
+                    release(events, "read as a rebalance began")
+                    continue
                 ahead = _Ahead(events, steps.submit(events))
             current, ahead = ahead, None
             backlog = len(current.events) >= size
             if not backlog:  # live: the next batch is read while this one is decided
                 upcoming = upcoming or asyncio.ensure_future(anext(batches))
             async with gate.shared():
-                decided = await steps.decide(current.batch)
+                decided = await steps.decide(current.batch, _stop(revocation, current.events))
                 # At most two batches unacknowledged; in a backlog the next one is read only
                 # now (see the module docstring).
                 upcoming = upcoming or asyncio.ensure_future(anext(batches))
@@ -116,20 +160,32 @@ async def run_batches(
                         await asyncio.wait({upcoming}, timeout=FILL_WAIT_WINDOWS * within_s)
                     if _ready(upcoming):  # the pool prepares it while this one is out
                         events, upcoming = upcoming.result(), None
-                        ahead = _Ahead(events, steps.submit(events))
+                        if stale(events):
+                            release(events, "read as a rebalance began")
+                        else:
+                            ahead = _Ahead(events, steps.submit(events))
                     await publishing
                 except BaseException:
                     await _cancel(publishing)
                     raise
+            unfinished = steps.unfinished(decided, current.events)
+            left = {id(event) for event in unfinished}
             for event in current.events:
-                await stream.ack(event)
+                if id(event) not in left:
+                    await stream.ack(event)
+            if unfinished:
+                release(unfinished, f"of a batch of {len(current.events)} cut short")
             current = None
+            if ahead is not None and stale(ahead.events):
+                steps.cancel(ahead.batch)
+                release(ahead.events, "read ahead")
+                ahead = None
     finally:
         if upcoming is not None:
             await _cancel(upcoming)
-        for left in (current, ahead):
-            if left is not None:
-                steps.cancel(left.batch)
+        for unread in (current, ahead):
+            if unread is not None:
+                steps.cancel(unread.batch)
         # Closing the generator turns the stream's automatic acks back on; turned off again,
         # so that nothing read from it from now on is acknowledged without being published.
         with contextlib.suppress(BaseException):
@@ -142,6 +198,15 @@ async def _cancel(future: asyncio.Future[Any]) -> None:
     future.cancel()
     with contextlib.suppress(BaseException):
         await future
+
+
+def _stop(revocation: Revocation | None, events: Events) -> Callable[[], bool]:
+    """When to stop deciding ``events``: once a rebalance began (a batch is read in one
+    generation, so its first event stands for all)."""
+    if revocation is None:
+        return lambda: False
+    first = events[0]
+    return lambda: revocation.stale(first)
 
 
 def _ready(future: asyncio.Future[Events]) -> bool:

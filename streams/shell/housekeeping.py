@@ -1,7 +1,8 @@
 """Periodic upkeep of a worker: expire old index entries, publish the race corrections another
 worker owed and did not publish (:meth:`streams.core.pipeline.Deduplicator.owed_corrections`),
 refresh the state and lag gauges, write an index snapshot when one is due
-(``INGEST_SNAPSHOT_INTERVAL_S``).
+(``INGEST_SNAPSHOT_INTERVAL_S``), give freed heap back to the system once the worker is idle
+after a busy spell (``streams.core.idle_trim``).
 
 Runs every :data:`HOUSEKEEPING_INTERVAL_S` on a Faust timer. Expiry takes "now" from the
 injected clock, so the window is tested by moving a test clock instead of waiting 14 days.
@@ -9,16 +10,19 @@ injected clock, so the window is tested by moving a test clock instead of waitin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from streams.core.clock import Clock, now_ms
+from streams.core.idle_trim import IdleTrim
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.shell.gate import StateGate
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, counted
 from streams.shell.snapshotter import Snapshotter
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,10 @@ class Housekeeping:
         gate: StateGate | None = None,
         snapshotter: Snapshotter | None = None,
         publish_owed: Callable[[Outcome], Awaitable[None]] | None = None,
+        trim: Callable[[], bool | None] | None = None,
+        idle_trim: IdleTrim | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        resident: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.dedup = dedup
         self.metrics = metrics
@@ -74,6 +82,10 @@ class Housekeeping:
         self.gate = gate or StateGate()
         self.snapshotter = snapshotter
         self.publish_owed = publish_owed
+        self.trim = trim
+        self.idle_trim = idle_trim or IdleTrim()
+        self.monotonic = monotonic
+        self.resident = resident
         self._reported: set[int] = set()
         # The last committed offset Faust reported for each raw partition (see update_gauges).
         self._last_committed: dict[int, int] = {}
@@ -98,6 +110,19 @@ class Housekeeping:
         await self.update_gauges()
         if self.snapshotter is not None:
             await self.snapshotter.maybe_snapshot()
+        await self.maybe_trim()
+
+    async def maybe_trim(self) -> None:
+        """Hand freed heap back when the worker has gone idle after consuming (in a thread:
+        walking a large heap takes a while, and the event loop keeps answering heartbeats)."""
+        if self.trim is None or not self.idle_trim.due(counted(self.metrics.consumed),
+                                                       self.monotonic()):
+            return
+        started, before = self.monotonic(), self.resident()
+        released = await asyncio.to_thread(self.trim)
+        log.info("idle after consuming: freed heap %s to the system (malloc_trim, %.0f ms)%s",
+                 "returned" if released else "checked, none returned",
+                 (self.monotonic() - started) * 1000, _rss_change(before, self.resident()))
 
     async def update_gauges(self) -> None:
         m = self.metrics
@@ -135,6 +160,12 @@ class Housekeeping:
             if end is not None:
                 m.partition_end.labels(**labels).set(end)
                 m.partition_lag.labels(**labels).set(max(0, end - done))
+
+
+def _rss_change(before: int | None, after: int | None) -> str:
+    if before is None or after is None:
+        return ""
+    return f": RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MB"
 
 
 def register_housekeeping(app: Any, housekeeping: Housekeeping) -> None:

@@ -20,6 +20,12 @@ SIZE_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
 STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 500, 1000)
 
 
+def counted(counter: Counter) -> int:
+    """A counter's total (all its series), read through its public ``collect``."""
+    return int(sum(sample.value for family in counter.collect() for sample in family.samples
+                   if sample.name.endswith("_total")))
+
+
 @dataclass(frozen=True)
 class Metrics:
     """The ingester's metrics; one instance per process."""

@@ -36,7 +36,12 @@ from streams.kafka.broker import broker_for, ensure_topics, reachable_async, wai
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import committed_offsets
 from streams.kafka.lag import EndOffsetProbe
-from streams.kafka.process import keep_freed_memory_off_the_heap, raise_open_files_limit
+from streams.kafka.process import (
+    keep_freed_memory_off_the_heap,
+    raise_open_files_limit,
+    resident_bytes,
+    return_freed_memory,
+)
 from streams.settings import Settings
 from streams.shell.agents import Publisher, register_agent
 from streams.shell.app import create_app
@@ -237,6 +242,8 @@ def build_worker_app(
         gate=gate,
         snapshotter=snapshotter,
         publish_owed=corrections.owed,
+        trim=return_freed_memory,
+        resident=resident_bytes,
     ))
     watchdog = BrokerWatchdog(settings, on_fatal, probe=reachable_async,
                               servers=connection.bootstrap, clock=clock)

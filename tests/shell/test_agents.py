@@ -140,3 +140,23 @@ def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
     assert fatal == [("internal_error", "the ingest agent failed (RuntimeError: a bug in the "
                       "stateful step): stopping without committing past its batch")]
     assert producer.sent == []  # nothing published for it
+
+
+def test_a_batch_cut_short_leaves_each_partition_unacknowledged_from_its_first_undecided() -> None:
+    from types import SimpleNamespace
+
+    from streams.core.records import RawMessage
+    from streams.shell.agents import IngestSteps
+
+    def event(partition: int, offset: int) -> Any:
+        return SimpleNamespace(message=SimpleNamespace(partition=partition, offset=offset))
+
+    def raw(partition: int, offset: int) -> RawMessage:
+        return RawMessage("articles.raw", partition, offset, None, b"", 0)
+
+    events = [event(0, 10), event(1, 4), event(0, 12), event(0, 11), event(1, 5)]
+    steps = IngestSteps.__new__(IngestSteps)  # unfinished reads no state
+    held: Any = [(raw(0, 10), None), (raw(1, 4), None), (raw(0, 12), None)]
+    left = steps.unfinished(held, events)
+    assert [(e.message.partition, e.message.offset) for e in left] == [(0, 12), (0, 11), (1, 5)]
+    assert steps.unfinished([*held, (raw(0, 11), None), (raw(1, 5), None)], events) == []

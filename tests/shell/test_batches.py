@@ -56,7 +56,7 @@ class RecordingSteps:
         self.log.append(f"submit {name}")
         return name
 
-    async def decide(self, batch: str) -> str:
+    async def decide(self, batch: str, stop: Any = None) -> str:
         self.log.append(f"decide {batch}")
         if batch in self.during_decide:
             await self.stream.batches.put(self.during_decide[batch])
@@ -73,12 +73,16 @@ class RecordingSteps:
     def cancel(self, batch: str) -> None:
         self.log.append(f"cancel {batch}")
 
+    def unfinished(self, decided: str, events: list[str]) -> list[str]:
+        return [event for event in events if event not in decided.split("+")]
+
 
 def batch_loop(stream: Any, steps: Any, gate: StateGate | None = None, *, size: int = 256,
-               within_s: float = 0.5) -> Any:
+               within_s: float = 0.5, revocation: Any = None) -> Any:
     """``run_batches`` over the fakes, batches of at most ``size`` within ``within_s``."""
     gate = gate if gate is not None else StateGate()
-    return run_batches(stream, steps, gate, size=size, within_s=within_s)
+    return run_batches(stream, steps, gate, size=size, within_s=within_s,
+                       revocation=revocation)
 
 
 def run(steps_for: Any, first: list[list[str] | None], size: int = 256) -> list[str]:
@@ -125,7 +129,7 @@ def test_no_third_batch_is_read_while_two_are_unacknowledged() -> None:
         stream = FakeStream(log)
 
         class Backlog(RecordingSteps):
-            async def decide(self, batch: str) -> str:
+            async def decide(self, batch: str, stop: Any = None) -> str:
                 self.log.append(f"decide {batch}")
                 for _ in range(5):  # the next batch is read meanwhile
                     await asyncio.sleep(0)
@@ -193,7 +197,7 @@ def test_after_a_failure_the_stream_acknowledges_nothing_more() -> None:
     acknowledged unpublished (closing ``noack_take`` turns its automatic acks back on)."""
 
     class FailingDecide(RecordingSteps):
-        async def decide(self, batch: str) -> str:
+        async def decide(self, batch: str, stop: Any = None) -> str:
             raise RuntimeError("bug")
 
     log: list[str] = []
@@ -240,13 +244,13 @@ def test_a_snapshot_waits_for_the_batch_being_published() -> None:
         gate = StateGate()
 
         class Snapshotting(RecordingSteps):
-            async def decide(self, batch: str) -> str:
+            async def decide(self, batch: str, stop: Any = None) -> str:
                 snapshot = asyncio.create_task(self.snapshot())
                 for _ in range(5):
                     await asyncio.sleep(0)
                 assert not snapshot.done()
                 self.pending = snapshot
-                return await super().decide(batch)
+                return await super().decide(batch, stop)
 
             async def snapshot(self) -> None:
                 async with gate.exclusive():
@@ -323,11 +327,11 @@ def test_in_a_backlog_every_batch_is_full() -> None:
     log: list[str] = []
 
     class Busy(RecordingSteps):
-        async def decide(self, batch: str) -> str:
+        async def decide(self, batch: str, stop: Any = None) -> str:
             await asyncio.sleep(0)  # one turn, then CPU work longer than the window
             time.sleep(0.03)
             await asyncio.sleep(0)
-            return await super().decide(batch)
+            return await super().decide(batch, stop)
 
     async def main() -> None:
         stream = TurnByTurnStream(log, [f"e{i}" for i in range(32)])
@@ -362,3 +366,112 @@ def test_a_loop_stopped_while_a_batch_is_published_stops_the_publish() -> None:
 
     asyncio.run(main())
     assert log == ["read a", "submit a", "decide a", "publish a", "publish a stopped", "cancel a"]
+
+
+class Rebalance:
+    """The loop's view of a rebalance (``Revocation``): events read before ``begin`` are
+    stale once it is called; released events are logged."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.begun = False
+
+    def begin(self) -> None:
+        self.log.append("rebalance")
+        self.begun = True
+
+    def stale(self, event: str) -> bool:
+        return self.begun
+
+    def release(self, events: list[str]) -> None:
+        self.log.append(f"release {'+'.join(events)}")
+
+
+class OneByOne(RecordingSteps):
+    """Decides a batch event by event, asking ``stop`` before each; the rebalance begins
+    after the event named ``rebalance_after``."""
+
+    def __init__(self, log: list[str], stream: FakeStream, rebalance: Rebalance,
+                 rebalance_after: str, during_decide: dict[str, list[str] | None]) -> None:
+        super().__init__(log, stream, during_decide)
+        self.rebalance = rebalance
+        self.rebalance_after = rebalance_after
+
+    async def decide(self, batch: str, stop: Any = None) -> str:
+        decided = []
+        for event in batch.split("+"):
+            if stop():
+                break
+            self.log.append(f"decide {event}")
+            decided.append(event)
+            if batch in self.during_decide:  # the next batch arrives during the first event
+                await self.stream.batches.put(self.during_decide.pop(batch))
+                for _ in range(5):
+                    await asyncio.sleep(0)
+            if event == self.rebalance_after:
+                self.rebalance.begin()
+        return "+".join(decided)
+
+
+def test_a_rebalance_stops_the_batch_and_releases_what_it_did_not_decide() -> None:
+    """Faust's revocation waits for every event read to be acknowledged: the batch stops
+    before its next event, what it decided is published and acknowledged, the rest of it and
+    the batch read meanwhile are released (delivered again after the rebalance), not acked."""
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        rebalance = Rebalance(log)
+        steps = OneByOne(log, stream, rebalance, "b", {"a+b+c+d": ["e", "f"]})
+        await stream.batches.put(["a", "b", "c", "d"])
+        loop = asyncio.create_task(batch_loop(stream, steps, size=2, revocation=rebalance))
+        await asyncio.wait_for(_until(lambda: "release c+d" in log), timeout=5)
+        await stream.batches.put(None)
+        await asyncio.wait_for(loop, timeout=5)
+
+    asyncio.run(main())
+    assert log == [
+        "read a+b+c+d", "submit a+b+c+d", "decide a", "decide b", "rebalance",
+        "read e+f", "publish a+b", "release e+f",  # read after the batch's decisions (backlog)
+        "published a+b", "ack a", "ack b", "release c+d",
+    ]
+
+
+def test_a_batch_read_ahead_is_released_when_a_rebalance_begins_during_the_publish() -> None:
+    log: list[str] = []
+    rebalance = Rebalance(log)
+
+    class RebalancedWhilePublished(RecordingSteps):
+        async def publish(self, decided: str) -> None:
+            if decided == "a":
+                rebalance.begin()
+            await super().publish(decided)
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        steps = RebalancedWhilePublished(log, stream, {"a": ["b"]})
+        await stream.batches.put(["a"])
+        loop = asyncio.create_task(batch_loop(stream, steps, size=2, revocation=rebalance))
+        await asyncio.wait_for(_until(lambda: "release b" in log), timeout=5)
+        await stream.batches.put(None)
+        await asyncio.wait_for(loop, timeout=5)
+
+    asyncio.run(main())
+    assert log == ["read a", "submit a", "decide a", "read b", "submit b", "rebalance",
+                   "publish a", "published a", "ack a", "cancel b", "release b"]
+
+
+def test_a_batch_read_once_a_rebalance_began_is_released_unsubmitted() -> None:
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        rebalance = Rebalance(log)
+        rebalance.begin()
+        await stream.batches.put(["a", "b"])
+        await stream.batches.put(None)
+        await asyncio.wait_for(
+            batch_loop(stream, RecordingSteps(log, stream), revocation=rebalance), timeout=5)
+
+    asyncio.run(main())
+    assert log == ["rebalance", "read a+b", "release a+b"]

@@ -10,13 +10,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from streams.core.clock import TestClock, now_ms
+from streams.core.idle_trim import IdleTrim
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
 from streams.settings import load
 from streams.shell.config import core_config
 from streams.shell.housekeeping import Housekeeping
-from streams.shell.metrics import Metrics
+from streams.shell.metrics import Metrics, counted
 from tests.harness import SAMPLES, envelope
 
 DAY_S = 86_400.0
@@ -217,3 +218,22 @@ def test_a_rebalance_that_hides_the_committed_offsets_does_not_read_as_lag() -> 
     committed.update({TP(RAW, 0): 52, TP(RAW, 1): 18})  # sought / committed again
     asyncio.run(housekeeping.run_once())
     assert (lag(0), lag(1)) == (3, 2)
+
+
+def test_freed_heap_is_returned_once_the_worker_idles_after_consuming() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry)
+    trims: list[float] = []
+    now = {"s": 0.0}
+    housekeeping = Housekeeping(
+        dedup=Deduplicator(core_config(load({})), worker="w1"), metrics=metrics,
+        replica=Replica(), probe=Probe({}), raw_topic=lambda: RAW, assignment=list,
+        committed=dict, ready=lambda: True, clock=TestClock(),
+        trim=lambda: bool(trims.append(now["s"])) or True,
+        idle_trim=IdleTrim(idle_s=10, min_interval_s=60), monotonic=lambda: now["s"],
+    )
+    for consumed in (0, 256, 512, 512, 512, 512):  # a backlog, then nothing for 15 s
+        metrics.consumed.inc(consumed - counted(metrics.consumed))
+        asyncio.run(housekeeping.run_once())
+        now["s"] += 5
+    assert trims == [20.0]  # 10 s after the count stopped at 512 (at 10 s)
