@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     produce = sub.add_parser("produce", help="publish files (or - for stdin) as raw articles")
     _add_common(produce)
     produce.add_argument("paths", nargs="+", metavar="PATH",
-                         help="text, HTML, JSON envelope or JSON Lines files; - for stdin")
+                         help="text, HTML, JSON envelope, JSON Lines, JSON array or .csv/.tsv "
+                              "table files; - for stdin")
     produce.add_argument("--topic", help="topic (default: INGEST_TOPIC_RAW)")
     produce.add_argument("--partition", type=int, help="send every message to this partition")
     produce.add_argument("--raw", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -165,15 +166,43 @@ def file_text(data: bytes) -> DecodedText | None:
 
 
 def _envelopes(data: bytes) -> list[bytes] | None:
-    """The messages of a JSON envelope (one) or of JSON Lines (a line each, malformed ones
-    too: see :func:`messages_from_bytes`), or None when ``data`` is neither."""
+    """The messages of a JSON envelope (one), of JSON Lines (a line each, malformed ones
+    too: see :func:`messages_from_bytes`) or of a JSON array of envelopes (an element each),
+    or None when ``data`` is none of these."""
     stripped = data.strip()
     if stripped.startswith(b"{") and _is_json_object(stripped):
         return [stripped]
+    if stripped.startswith(b"[") and (elements := _array_elements(stripped)) is not None:
+        return elements
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.startswith(b"{") for line in lines):
         return lines
     return None
+
+
+def _array_elements(data: bytes) -> list[bytes] | None:
+    """Each element of a UTF-8 JSON array that holds an object (an export of envelopes), as
+    a message of its own; None for any other bytes. Until 2026-12-05 such a file was wrapped
+    whole as one article's text, JSON syntax and all.
+
+    Read and written by the standard library's reader, which keeps integers beyond 64 bits
+    exact (orjson would make them floats): each element goes as it was, for the worker to
+    decide, dead-letter (an element that is not an object, such an integer) included.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(parsed, list) or not any(isinstance(e, dict) for e in parsed):
+        return None
+    return [_json_bytes(element) for element in parsed]
+
+
+def _json_bytes(value: object) -> bytes:
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (valid JSON, not UTF-8): kept escaped
+        return json.dumps(value).encode("ascii")
 
 
 def _holds_envelopes(text: str) -> bool:

@@ -163,3 +163,29 @@ def test_source_is_not_added_by_rewriting_an_envelope_with_an_integer_beyond_64_
     with pytest.raises(InvalidEnvelopeError, match="outside the 64-bit range"):
         parse_envelope(first, max_bytes=1 << 20)
     assert orjson.loads(second)["source"] == "wire"
+
+
+def test_a_json_array_of_envelopes_is_one_message_an_element() -> None:
+    """Before: the whole array was wrapped as one article's text ("[\\n{\\n"id": ...")."""
+    data = ('[\n  {"id": "a1", "body": "Café reopens."},\n'
+            '  {"id": "a2", "source": "own", "body": "Storm hits."}\n]\n').encode()
+    assert envelopes(data, "export.json", source="wire") == [
+        {"id": "a1", "body": "Café reopens.", "source": "wire"},
+        {"id": "a2", "source": "own", "body": "Storm hits."}]
+
+
+def test_elements_of_a_json_array_go_as_they_were_for_the_worker_to_decide() -> None:
+    data = (b'[{"id": "a", "tweet_id": 123456789012345678901, "body": "Text one."}, 5,'
+            b' {"body": "\\ud800 lone"}]')
+    wide, number, lone = messages_from_bytes(data, "export.json", raw=False)
+    assert (wide, number, lone) == (
+        b'{"id": "a", "tweet_id": 123456789012345678901, "body": "Text one."}', b"5",
+        b'{"body": "\\ud800 lone"}')
+    for message in (wide, number, lone):
+        with pytest.raises(InvalidEnvelopeError):
+            parse_envelope(message, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("data", [b"[]", b"[1, 2]", b"[UPDATED] Storm hits."])
+def test_text_or_arrays_without_an_object_are_still_a_body(data: bytes) -> None:
+    assert envelopes(data, "a.txt") == [{"body": data.decode(), "file": "a.txt"}]
