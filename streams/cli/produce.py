@@ -177,6 +177,11 @@ def _envelopes(data: bytes) -> list[bytes] | None:
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.startswith(b"{") for line in lines):
         return lines
+    if stripped.startswith(b"{"):
+        # An envelope that is not JSON (a trailing comma, a line break inside a string): as
+        # it is, for the worker to dead-letter like any value that starts like a JSON
+        # object and is not one. Until 2026-12-05 it was wrapped as an article's text.
+        return [stripped]
     return None
 
 
@@ -293,6 +298,10 @@ def check_partition(partition: int, topic: str, partitions: set[int] | None) -> 
     raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
 
 
+def _starts_like_envelope(data: bytes, raw: bool) -> bool:
+    return not raw and data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+
+
 def _read(path: str) -> tuple[bytes, str]:
     if path == "-":
         return sys.stdin.buffer.read(), "stdin"
@@ -327,10 +336,10 @@ def run_produce(
         for path in paths:
             data, name = _read(path)
             messages = list(messages_from_bytes(data, name, raw=raw, source=source))
-            # Only JSON Lines give several messages, and only they are not checked
-            # (a single message is a checked object, a wrapped body or --raw).
-            malformed = sum(1 for value in messages if not _is_json_object(value)
-                            ) if len(messages) > 1 else 0
+            # Only JSON Lines, JSON arrays and files that start like an envelope give messages
+            # that are not checked (the others are wrapped bodies, tables or --raw).
+            malformed = sum(1 for value in messages if not _is_json_object(value)) if (
+                len(messages) > 1 or _starts_like_envelope(data, raw)) else 0
             if malformed:
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)

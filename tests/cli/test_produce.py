@@ -189,3 +189,16 @@ def test_elements_of_a_json_array_go_as_they_were_for_the_worker_to_decide() -> 
 @pytest.mark.parametrize("data", [b"[]", b"[1, 2]", b"[UPDATED] Storm hits."])
 def test_text_or_arrays_without_an_object_are_still_a_body(data: bytes) -> None:
     assert envelopes(data, "a.txt") == [{"body": data.decode(), "file": "a.txt"}]
+
+
+@pytest.mark.parametrize("data", [
+    b'{"id": "x", "body": "Storm hits the coast.",}\n',  # a trailing comma
+    b'{"id": "x", "body": "Storm hits\n the coast."}\n',  # a line break inside a string
+    b'{\n  "id": "x"\n}\n{\n  "id": "y"\n}\n',  # pretty-printed objects, one after another
+], ids=["trailing-comma", "newline-in-string", "concatenated"])
+def test_a_file_that_starts_like_an_envelope_but_is_not_json_goes_as_it_is(data: bytes) -> None:
+    """Before: wrapped as the body of an article, so the JSON source was kept as its text.
+    As it is, the worker dead-letters it as it does any such value."""
+    assert list(messages_from_bytes(data, "a.json", raw=False, source="wire")) == [data.strip()]
+    with pytest.raises(InvalidEnvelopeError, match="starts like JSON but is not"):
+        parse_envelope(data.strip(), max_bytes=1 << 20)
