@@ -169,3 +169,18 @@ def test_tail_reads_the_stories_topic(broker: EmbeddedBroker) -> None:
     tail = start_tail(broker, "stories", "--from-beginning", "-n", "1", "--idle-timeout", "30")
     out, err = tail.communicate(timeout=60)
     assert (tail.returncode, out, err) == (0, b'{"story_id": "s1"}\n', b"")
+
+
+@pytest.mark.parametrize(("port", "message"), [
+    ("70000", "argument --port: must be a port, 0 to 65535, not 70000"),
+    ("-5", "argument --port: must be a port, 0 to 65535, not -5"),
+    ("x", "argument --port: not a whole number: 'x'"),
+])
+def test_broker_refuses_a_port_that_is_not_one(
+    port: str, message: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before: an OverflowError traceback from bind() and exit 1 (x: argparse's own words).
+    with pytest.raises(SystemExit) as exit_:
+        main(["broker", "--port", port])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"ingest broker: error: {message}"
