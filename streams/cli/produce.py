@@ -8,7 +8,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import orjson
@@ -275,9 +275,16 @@ def _table_problem(file: Path, delimiter: str) -> str | None:
     return None
 
 
-def check_topic(topic: str, topics: set[str], raw_topic: str) -> None:
+def check_topic(
+    topic: str, topics: set[str], raw_topic: str, workers_write: Collection[str] = (),
+) -> None:
     """Refuse a ``--topic`` the broker does not have: sending would create it (a typo of the
-    raw topic then takes messages that no worker reads)."""
+    raw topic then takes messages that no worker reads); and one the workers write (an
+    output topic, the fingerprint log), whose consumers read only records of its schema."""
+    if topic in workers_write:
+        raise ConfigError(f"--topic {topic}: the workers write that topic, whose readers "
+                          f"expect only their records; producers write {raw_topic}; "
+                          "nothing sent")
     if topic in topics:
         return
     ours = sorted(t for t in topics if not t.startswith("__"))
@@ -327,7 +334,8 @@ def run_produce(
     wait_for_broker(settings)
     topics = ensure_topics(settings)
     target = topic or settings.topic_raw
-    check_topic(target, topics, settings.topic_raw)
+    check_topic(target, topics, settings.topic_raw, (
+        *settings.output_topics, settings.topic_stories, settings.topic_fingerprints))
     producer = make_producer(settings)
     sent = skipped = 0
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.cli.produce import check_partition, check_paths, messages_from_bytes
+from streams.cli.produce import check_partition, check_paths, check_topic, messages_from_bytes
 from streams.core.envelope import parse_envelope
 from streams.core.errors import BinaryContentError, ConfigError, InvalidEnvelopeError
 
@@ -202,3 +202,16 @@ def test_a_file_that_starts_like_an_envelope_but_is_not_json_goes_as_it_is(data:
     assert list(messages_from_bytes(data, "a.json", raw=False, source="wire")) == [data.strip()]
     with pytest.raises(InvalidEnvelopeError, match="starts like JSON but is not"):
         parse_envelope(data.strip(), max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("topic", ["articles.enriched", "ingest.fingerprints"])
+def test_a_topic_the_workers_write_is_refused(topic: str) -> None:
+    # Before: sent, so an enriched consumer met a raw envelope (and replicas an invalid
+    # fingerprint record).
+    topics = {"articles.raw", "articles.enriched", "ingest.fingerprints"}
+    with pytest.raises(ConfigError) as raised:
+        check_topic(topic, topics, "articles.raw", ("articles.enriched", "ingest.fingerprints"))
+    assert raised.value.detail == (
+        f"--topic {topic}: the workers write that topic, whose readers expect only their "
+        "records; producers write articles.raw; nothing sent")
+    check_topic("articles.raw", topics, "articles.raw", ("articles.enriched",))
