@@ -63,6 +63,8 @@ _USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//)[^/?#@]*@")
 # orjson reads an integer outside this range as a float, dropping digits without a word
 # (123456789012345678901 -> 1.2345678901234568e+20), and cannot write it back either.
 _INT64_RANGE = range(-(2**63), 2**64)
+# Below this every integer is exact as a float; above it 9007199254740993.0 reads as ...992.
+_EXACT_FLOAT_INT = 2**53
 # First characters of a JSON text that is not an object: array, string, number, literal.
 _JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
 
@@ -105,17 +107,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     body = obj["body"]
     if not isinstance(body, str):
         raise InvalidEnvelopeError(f"'body' must be a string, got {type(body).__name__}")
-    strings: dict[str, str | None] = {}
-    for name in OPTIONAL_STRING_FIELDS:
-        value = obj.get(name)
-        if value is None:
-            strings[name] = None
-        elif isinstance(value, str | int) and not isinstance(value, bool):
-            strings[name] = str(value).strip() or None
-        elif name == "published_at" and isinstance(value, float):
-            strings[name] = repr(value)  # epoch seconds with a fraction (JSON has no infinity)
-        else:
-            raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
+    strings = {name: _string_field(name, obj.get(name)) for name in OPTIONAL_STRING_FIELDS}
     article_id = strings["id"]
     if article_id is not None and len(article_id) > MAX_ID_CHARS:
         raise InvalidEnvelopeError(f"'id' is longer than {MAX_ID_CHARS} characters")
@@ -148,6 +140,22 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         extra=extra,
         truncated=tuple(truncated),
     )
+
+
+def _string_field(name: str, value: Any) -> str | None:
+    """One of :data:`OPTIONAL_STRING_FIELDS` as a string, or None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip() or None
+    if name == "published_at" and isinstance(value, float):
+        return repr(value)  # epoch seconds with a fraction (JSON has no infinity)
+    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_FLOAT_INT:
+        # JSON Schema, so the raw-envelope schema's "integer", counts 1.0 and 1e2 as
+        # integers (pandas writes an integer column with gaps as 12345.0): taken as the
+        # integer's decimal string. Until 2026-12-05 they were dead-lettered as floats.
+        return str(int(value))
+    raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
 
 
 def _web_address(url: str | None) -> str | None:
