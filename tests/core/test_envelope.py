@@ -344,6 +344,7 @@ def test_an_integer_written_as_a_float_is_an_integer_as_the_schema_says(
     b'{"body": "x", "id": 1.5}',
     b'{"body": "x", "id": 9007199254740993.0}',  # read as ...992.0: its digits are lost
     b'{"body": "x", "id": 1e300}',
+    b'{"body": "x", "id": -1e300}',
 ])
 def test_a_float_that_is_no_exact_integer_is_still_refused(value: bytes) -> None:
     with pytest.raises(InvalidEnvelopeError, match="'id' must be a string, got float"):
