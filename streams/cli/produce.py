@@ -15,7 +15,7 @@ import orjson
 from kafka.errors import MessageSizeTooLargeError
 
 from streams.core.decoding import DecodedText, decode_bytes
-from streams.core.envelope import holds_wide_integer
+from streams.core.envelope import holds_wide_integer, loads_json
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
@@ -26,7 +26,7 @@ def _is_json_object(data: bytes) -> bool:
     """Whether ``data`` is one JSON object, in UTF-8 or a legacy charset (read as Latin-1
     here, which keeps JSON's structure; the worker decodes it by its charset)."""
     try:
-        return isinstance(orjson.loads(data.decode("latin-1")), dict)
+        return isinstance(loads_json(data.decode("latin-1"))[0], dict)
     except orjson.JSONDecodeError:
         return False
 
@@ -220,18 +220,21 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     """``envelope`` with ``source`` when it names none (null or empty counts as none).
 
     Only UTF-8 JSON (what RFC 8259 allows) is rewritten; an envelope in a legacy charset, a
-    malformed line, or one with an integer beyond 64 bits (orjson would write it back as a
-    float) goes as it is, for the worker to decode or dead-letter.
+    malformed line, one with an integer beyond 64 bits (orjson would write it back as a
+    float) or with lone surrogate escapes goes as it is, for the worker to decode or
+    dead-letter.
     """
     if not source:
         return envelope
     try:
-        parsed = orjson.loads(envelope)
-    except orjson.JSONDecodeError:
+        original = envelope.decode("utf-8")
+        parsed, text = loads_json(original)
+    except (orjson.JSONDecodeError, UnicodeDecodeError):
         return envelope
     if not isinstance(parsed, dict) or parsed.get("source") not in (None, ""):
         return envelope
-    if holds_wide_integer(parsed, envelope):
+    # Lone surrogates read as U+FFFD: written back, an id holding one would pass as changed.
+    if text is not original or holds_wide_integer(parsed, text):
         return envelope
     return orjson.dumps({**parsed, "source": source})
 

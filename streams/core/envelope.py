@@ -63,6 +63,12 @@ _USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//)[^/?#@]*@")
 # orjson reads an integer outside this range as a float, dropping digits without a word
 # (123456789012345678901 -> 1.2345678901234568e+20), and cannot write it back either.
 _INT64_RANGE = range(-(2**63), 2**64)
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or one of those not after a
+# high one; the backslashes before it are even (an escaped backslash is no escape).
+_LONE_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)((?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
 # Below this every integer is exact as a float; above it 9007199254740993.0 reads as ...992.
 _EXACT_FLOAT_INT = 2**53
 # First characters of a JSON text that is not an object: array, string, number, literal.
@@ -190,11 +196,14 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     text = decoded.text
     if _looks_like_json_object(text):
         try:
-            obj = orjson.loads(text)
+            obj, text = loads_json(text)
         except orjson.JSONDecodeError as exc:
             raise InvalidEnvelopeError(f"value starts like JSON but is not: {exc}") from exc
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
+        if text is not decoded.text and isinstance(obj.get("id"), str) and "\ufffd" in obj["id"]:
+            # The id is the output key: never changed, as with control characters.
+            raise InvalidEnvelopeError("'id' contains a lone surrogate (\\ud800-\\udfff)")
         if holds_wide_integer(obj, text):
             raise InvalidEnvelopeError(
                 "an integer is outside the 64-bit range (JSON readers lose its digits); "
@@ -215,6 +224,26 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
             envelope, source_encoding=decoded.encoding, encoding_detected=decoded.detected
         )
     return envelope
+
+
+def loads_json(text: str) -> tuple[Any, str]:
+    """``text`` read as JSON, and the text read: ``text`` itself, or, when it escapes lone
+    UTF-16 surrogates (``"\\ud83d"``, half an emoji that a JavaScript producer cut), the text
+    with each of them escaped as U+FFFD instead, as the body's own lone surrogates become.
+
+    RFC 8259's grammar allows such escapes and JavaScript writes them; orjson refuses them,
+    so until 2026-12-05 the whole message was dead-lettered ``invalid_envelope``. Raises
+    orjson.JSONDecodeError for anything else it refuses.
+    """
+    try:
+        return orjson.loads(text), text
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise
+        repaired = _LONE_SURROGATE_ESCAPE.sub(r"\1\\ufffd", text)
+        if repaired == text:
+            raise
+        return orjson.loads(repaired), repaired
 
 
 def holds_wide_integer(obj: dict[str, Any], text: str | bytes) -> bool:

@@ -349,3 +349,19 @@ def test_an_integer_written_as_a_float_is_an_integer_as_the_schema_says(
 def test_a_float_that_is_no_exact_integer_is_still_refused(value: bytes) -> None:
     with pytest.raises(InvalidEnvelopeError, match="'id' must be a string, got float"):
         parse_envelope(value, max_bytes=LIMIT)
+
+
+def test_lone_surrogate_escapes_read_as_the_replacement_character() -> None:
+    r"""A JavaScript producer that cut a title inside an emoji writes "\ud83d"; RFC 8259's
+    grammar allows it. Before: the whole message was dead-lettered invalid_envelope."""
+    value = (rb'{"id": "t1", "title": "Caf\u00e9 \ud83d", "tags": ["\udbff"],'
+             rb' "body": "Story \ude00 x \ud83d\ude00 y \\ud800 z"}')
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.id, env.title, env.body, env.extra) == (
+        "t1", "Café \ufffd", "Story \ufffd x \U0001f600 y \\ud800 z", {"tags": ["\ufffd"]})
+
+
+def test_an_id_with_a_lone_surrogate_is_refused_never_changed() -> None:
+    with pytest.raises(InvalidEnvelopeError) as info:
+        parse_envelope(rb'{"id": "a\ud800", "body": "x"}', max_bytes=LIMIT)
+    assert info.value.detail == "'id' contains a lone surrogate (\\ud800-\\udfff)"
