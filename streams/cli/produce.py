@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
@@ -177,12 +178,17 @@ def _envelopes(data: bytes) -> list[bytes] | None:
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.startswith(b"{") for line in lines):
         return lines
-    if stripped.startswith(b"{"):
+    if _ENVELOPE_START.match(stripped):
         # An envelope that is not JSON (a trailing comma, a line break inside a string): as
         # it is, for the worker to dead-letter like any value that starts like a JSON
         # object and is not one. Until 2026-12-05 it was wrapped as an article's text.
+        # Text that only starts with a brace ("{Updated} Storm hits") is still text.
         return [stripped]
     return None
+
+
+# A JSON object's start: a brace, then its first key's quote (or its end).
+_ENVELOPE_START = re.compile(rb'\{\s*["}]')
 
 
 def _array_elements(data: bytes) -> list[bytes] | None:
@@ -309,7 +315,8 @@ def check_partition(partition: int, topic: str, partitions: set[int] | None) -> 
 
 
 def _starts_like_envelope(data: bytes, raw: bool) -> bool:
-    return not raw and data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return not raw and _ENVELOPE_START.match(head) is not None
 
 
 def _read(path: str) -> tuple[bytes, str]:

@@ -196,7 +196,8 @@ def test_text_or_arrays_without_an_object_are_still_a_body(data: bytes) -> None:
     b'{"id": "x", "body": "Storm hits the coast.",}\n',  # a trailing comma
     b'{"id": "x", "body": "Storm hits\n the coast."}\n',  # a line break inside a string
     b'{\n  "id": "x"\n}\n{\n  "id": "y"\n}\n',  # pretty-printed objects, one after another
-], ids=["trailing-comma", "newline-in-string", "concatenated"])
+    b'{ "body": "Storm hits"',  # cut short
+], ids=["trailing-comma", "newline-in-string", "concatenated", "cut-short"])
 def test_a_file_that_starts_like_an_envelope_but_is_not_json_goes_as_it_is(data: bytes) -> None:
     """Before: wrapped as the body of an article, so the JSON source was kept as its text.
     As it is, the worker dead-letters it as it does any such value."""
