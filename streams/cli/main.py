@@ -65,6 +65,18 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (a free one) to 65535 (others gave an OverflowError
+    traceback and exit 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port, 0 to 65535, not {value}")
+    return value
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bootstrap-servers",
@@ -108,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     produce = sub.add_parser("produce", help="publish files (or - for stdin) as raw articles")
     _add_common(produce)
     produce.add_argument("paths", nargs="+", metavar="PATH",
-                         help="text, HTML, JSON envelope or JSON Lines files; - for stdin")
+                         help="text, HTML, JSON envelope, JSON Lines, JSON array or .csv/.tsv "
+                              "table files; - for stdin")
     produce.add_argument("--topic", help="topic (default: INGEST_TOPIC_RAW)")
     produce.add_argument("--partition", type=int, help="send every message to this partition")
     produce.add_argument("--raw", action="store_true",
@@ -132,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop after S seconds without a record (S > 0; default: never)")
 
     broker = sub.add_parser("broker", help="run the embedded Tansu broker in the foreground")
-    broker.add_argument("--port", type=int, default=9092,
-                        help="the broker's Kafka port (default: %(default)s)")
+    broker.add_argument("--port", type=port_number, default=9092,
+                        help="the broker's Kafka port, 0 for a free one (default: %(default)s)")
     for command in sub.choices.values():  # its own usage line when refusing an option
         command.set_defaults(command_parser=command)
     return parser

@@ -5,16 +5,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import os
+import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import orjson
 from kafka.errors import MessageSizeTooLargeError
 
 from streams.core.decoding import DecodedText, decode_bytes
-from streams.core.envelope import holds_wide_integer
+from streams.core.envelope import holds_wide_integer, loads_json
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
@@ -25,7 +27,7 @@ def _is_json_object(data: bytes) -> bool:
     """Whether ``data`` is one JSON object, in UTF-8 or a legacy charset (read as Latin-1
     here, which keeps JSON's structure; the worker decodes it by its charset)."""
     try:
-        return isinstance(orjson.loads(data.decode("latin-1")), dict)
+        return isinstance(loads_json(data.decode("latin-1"))[0], dict)
     except orjson.JSONDecodeError:
         return False
 
@@ -165,15 +167,53 @@ def file_text(data: bytes) -> DecodedText | None:
 
 
 def _envelopes(data: bytes) -> list[bytes] | None:
-    """The messages of a JSON envelope (one) or of JSON Lines (a line each, malformed ones
-    too: see :func:`messages_from_bytes`), or None when ``data`` is neither."""
+    """The messages of a JSON envelope (one), of JSON Lines (a line each, malformed ones
+    too: see :func:`messages_from_bytes`) or of a JSON array of envelopes (an element each),
+    or None when ``data`` is none of these."""
     stripped = data.strip()
     if stripped.startswith(b"{") and _is_json_object(stripped):
         return [stripped]
+    if stripped.startswith(b"[") and (elements := _array_elements(stripped)) is not None:
+        return elements
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
     if len(lines) > 1 and all(line.startswith(b"{") for line in lines):
         return lines
+    if _ENVELOPE_START.match(stripped):
+        # An envelope that is not JSON (a trailing comma, a line break inside a string): as
+        # it is, for the worker to dead-letter like any value that starts like a JSON
+        # object and is not one. Until 2026-12-05 it was wrapped as an article's text.
+        # Text that only starts with a brace ("{Updated} Storm hits") is still text.
+        return [stripped]
     return None
+
+
+# A JSON object's start: a brace, then its first key's quote (or its end).
+_ENVELOPE_START = re.compile(rb'\{\s*["}]')
+
+
+def _array_elements(data: bytes) -> list[bytes] | None:
+    """Each element of a UTF-8 JSON array that holds an object (an export of envelopes), as
+    a message of its own; None for any other bytes. Until 2026-12-05 such a file was wrapped
+    whole as one article's text, JSON syntax and all.
+
+    Read and written by the standard library's reader, which keeps integers beyond 64 bits
+    exact (orjson would make them floats): each element goes as it was, for the worker to
+    decide, dead-letter (an element that is not an object, such an integer) included.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(parsed, list) or not any(isinstance(e, dict) for e in parsed):
+        return None
+    return [_json_bytes(element) for element in parsed]
+
+
+def _json_bytes(value: object) -> bytes:
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (valid JSON, not UTF-8): kept escaped
+        return json.dumps(value).encode("ascii")
 
 
 def _holds_envelopes(text: str) -> bool:
@@ -186,18 +226,21 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     """``envelope`` with ``source`` when it names none (null or empty counts as none).
 
     Only UTF-8 JSON (what RFC 8259 allows) is rewritten; an envelope in a legacy charset, a
-    malformed line, or one with an integer beyond 64 bits (orjson would write it back as a
-    float) goes as it is, for the worker to decode or dead-letter.
+    malformed line, one with an integer beyond 64 bits (orjson would write it back as a
+    float) or with lone surrogate escapes goes as it is, for the worker to decode or
+    dead-letter.
     """
     if not source:
         return envelope
     try:
-        parsed = orjson.loads(envelope)
-    except orjson.JSONDecodeError:
+        original = envelope.decode("utf-8")
+        parsed, text = loads_json(original)
+    except (orjson.JSONDecodeError, UnicodeDecodeError):
         return envelope
     if not isinstance(parsed, dict) or parsed.get("source") not in (None, ""):
         return envelope
-    if holds_wide_integer(parsed, envelope):
+    # Lone surrogates read as U+FFFD: written back, an id holding one would pass as changed.
+    if text is not original or holds_wide_integer(parsed, text):
         return envelope
     return orjson.dumps({**parsed, "source": source})
 
@@ -241,9 +284,16 @@ def _table_problem(file: Path, delimiter: str) -> str | None:
     return None
 
 
-def check_topic(topic: str, topics: set[str], raw_topic: str) -> None:
+def check_topic(
+    topic: str, topics: set[str], raw_topic: str, workers_write: Collection[str] = (),
+) -> None:
     """Refuse a ``--topic`` the broker does not have: sending would create it (a typo of the
-    raw topic then takes messages that no worker reads)."""
+    raw topic then takes messages that no worker reads); and one the workers write (an
+    output topic, the fingerprint log), whose consumers read only records of its schema."""
+    if topic in workers_write:
+        raise ConfigError(f"--topic {topic}: the workers write that topic, whose readers "
+                          f"expect only their records; producers write {raw_topic}; "
+                          "nothing sent")
     if topic in topics:
         return
     ours = sorted(t for t in topics if not t.startswith("__"))
@@ -262,6 +312,11 @@ def check_partition(partition: int, topic: str, partitions: set[int] | None) -> 
     held = (f"{low}-{high}" if len(partitions) == high - low + 1
             else ", ".join(map(str, sorted(partitions))))
     raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
+
+
+def _starts_like_envelope(data: bytes, raw: bool) -> bool:
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return not raw and _ENVELOPE_START.match(head) is not None
 
 
 def _read(path: str) -> tuple[bytes, str]:
@@ -289,7 +344,8 @@ def run_produce(
     wait_for_broker(settings)
     topics = ensure_topics(settings)
     target = topic or settings.topic_raw
-    check_topic(target, topics, settings.topic_raw)
+    check_topic(target, topics, settings.topic_raw, (
+        *settings.output_topics, settings.topic_stories, settings.topic_fingerprints))
     producer = make_producer(settings)
     sent = skipped = 0
     try:
@@ -298,10 +354,10 @@ def run_produce(
         for path in paths:
             data, name = _read(path)
             messages = list(messages_from_bytes(data, name, raw=raw, source=source))
-            # Only JSON Lines give several messages, and only they are not checked
-            # (a single message is a checked object, a wrapped body or --raw).
-            malformed = sum(1 for value in messages if not _is_json_object(value)
-                            ) if len(messages) > 1 else 0
+            # Only JSON Lines, JSON arrays and files that start like an envelope give messages
+            # that are not checked (the others are wrapped bodies, tables or --raw).
+            malformed = sum(1 for value in messages if not _is_json_object(value)) if (
+                len(messages) > 1 or _starts_like_envelope(data, raw)) else 0
             if malformed:
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import sys
 import time
 
@@ -29,6 +30,12 @@ def run_tail(
     }[output]
     wait_for_broker(settings)
     consumer = make_reader(settings, [topic], from_beginning=from_beginning)
+    if not consumer.assignment():
+        close_quietly(consumer)
+        # Until 2026-12-05: a traceback with --from-beginning, else read nothing for ever
+        # (the partitions are assigned once: the topic created later was never read).
+        raise ConfigError(f"{topic}: no such topic yet (a worker, or `ingest produce`, "
+                          "creates the topics when it starts); nothing to read")
     printed = 0
     last = time.monotonic()
     try:
@@ -45,6 +52,23 @@ def run_tail(
                 last = time.monotonic()
             elif idle_timeout_s is not None and time.monotonic() - last > idle_timeout_s:
                 break
+            else:
+                _check_reader()
     finally:
         close_quietly(consumer)
     return 0
+
+
+def _check_reader() -> None:
+    """Raise BrokenPipeError when stdout is a pipe whose reader went away (``| head -1``
+    after its line), as ``tail -f`` does: without a record to write, nothing else would
+    notice, and the command would wait for ever (until 2026-12-05 it did, when the records
+    it printed were the topic's last)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)  # POLLERR and POLLHUP are always reported
+        events = poller.poll(0)
+    except (OSError, ValueError):  # no file descriptor (a test's capture): nothing to check
+        return
+    if any(mask & (select.POLLERR | select.POLLHUP) for _, mask in events):
+        raise BrokenPipeError

@@ -63,6 +63,14 @@ _USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//)[^/?#@]*@")
 # orjson reads an integer outside this range as a float, dropping digits without a word
 # (123456789012345678901 -> 1.2345678901234568e+20), and cannot write it back either.
 _INT64_RANGE = range(-(2**63), 2**64)
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or one of those not after a
+# high one; the backslashes before it are even (an escaped backslash is no escape).
+_LONE_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)((?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+# Below this every integer is exact as a float; above it 9007199254740993.0 reads as ...992.
+_EXACT_FLOAT_INT = 2**53
 # First characters of a JSON text that is not an object: array, string, number, literal.
 _JSON_NON_OBJECT_START = frozenset('["-0123456789tfn')
 
@@ -105,17 +113,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     body = obj["body"]
     if not isinstance(body, str):
         raise InvalidEnvelopeError(f"'body' must be a string, got {type(body).__name__}")
-    strings: dict[str, str | None] = {}
-    for name in OPTIONAL_STRING_FIELDS:
-        value = obj.get(name)
-        if value is None:
-            strings[name] = None
-        elif isinstance(value, str | int) and not isinstance(value, bool):
-            strings[name] = str(value).strip() or None
-        elif name == "published_at" and isinstance(value, float):
-            strings[name] = repr(value)  # epoch seconds with a fraction (JSON has no infinity)
-        else:
-            raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
+    strings = {name: _string_field(name, obj.get(name)) for name in OPTIONAL_STRING_FIELDS}
     article_id = strings["id"]
     if article_id is not None and len(article_id) > MAX_ID_CHARS:
         raise InvalidEnvelopeError(f"'id' is longer than {MAX_ID_CHARS} characters")
@@ -150,6 +148,22 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
     )
 
 
+def _string_field(name: str, value: Any) -> str | None:
+    """One of :data:`OPTIONAL_STRING_FIELDS` as a string, or None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip() or None
+    if name == "published_at" and isinstance(value, float):
+        return repr(value)  # epoch seconds with a fraction (JSON has no infinity)
+    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_FLOAT_INT:
+        # JSON Schema, so the raw-envelope schema's "integer", counts 1.0 and 1e2 as
+        # integers (pandas writes an integer column with gaps as 12345.0): taken as the
+        # integer's decimal string. Until 2026-12-05 they were dead-lettered as floats.
+        return str(int(value))
+    raise InvalidEnvelopeError(f"'{name}' must be a string, got {type(value).__name__}")
+
+
 def _web_address(url: str | None) -> str | None:
     """``url`` unless it names a scheme other than http(s), which is taken as no URL (a host
     and port, "example.com:8080/a", has no scheme: it is kept); without the user name and
@@ -182,11 +196,14 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
     text = decoded.text
     if _looks_like_json_object(text):
         try:
-            obj = orjson.loads(text)
+            obj, text = loads_json(text)
         except orjson.JSONDecodeError as exc:
             raise InvalidEnvelopeError(f"value starts like JSON but is not: {exc}") from exc
         if not isinstance(obj, dict):
             raise InvalidEnvelopeError("JSON value is not an object")
+        if text is not decoded.text and isinstance(obj.get("id"), str) and "\ufffd" in obj["id"]:
+            # The id is the output key: never changed, as with control characters.
+            raise InvalidEnvelopeError("'id' contains a lone surrogate (\\ud800-\\udfff)")
         if holds_wide_integer(obj, text):
             raise InvalidEnvelopeError(
                 "an integer is outside the 64-bit range (JSON readers lose its digits); "
@@ -207,6 +224,26 @@ def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:
             envelope, source_encoding=decoded.encoding, encoding_detected=decoded.detected
         )
     return envelope
+
+
+def loads_json(text: str) -> tuple[Any, str]:
+    """``text`` read as JSON, and the text read: ``text`` itself, or, when it escapes lone
+    UTF-16 surrogates (``"\\ud83d"``, half an emoji that a JavaScript producer cut), the text
+    with each of them escaped as U+FFFD instead, as the body's own lone surrogates become.
+
+    RFC 8259's grammar allows such escapes and JavaScript writes them; orjson refuses them,
+    so until 2026-12-05 the whole message was dead-lettered ``invalid_envelope``. Raises
+    orjson.JSONDecodeError for anything else it refuses.
+    """
+    try:
+        return orjson.loads(text), text
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise
+        repaired = _LONE_SURROGATE_ESCAPE.sub(r"\1\\ufffd", text)
+        if repaired == text:
+            raise
+        return orjson.loads(repaired), repaired
 
 
 def holds_wide_integer(obj: dict[str, Any], text: str | bytes) -> bool:

@@ -117,7 +117,8 @@ def make_reader(settings: Settings, topics: list[str], *, from_beginning: bool) 
         raise
     consumer.assign(partitions)
     if from_beginning:
-        consumer.seek_to_beginning(*partitions)
+        if partitions:  # none when no topic exists: kafka-python refuses to seek nothing
+            consumer.seek_to_beginning(*partitions)
         return consumer
     try:
         with kafka_errors_as_unavailable(settings):

@@ -8,8 +8,10 @@ Each part lives in its own module; this one only builds them and connects them:
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -270,6 +272,7 @@ def check_data_dir(path: Path) -> None:
 def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     check_data_dir(settings.data_dir)
+    check_web_port(settings.web_host, settings.web_port)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
     collect_less_often()  # streams.shell.collector
     raise_open_files_limit()  # the index spill holds a descriptor per segment
@@ -290,6 +293,35 @@ def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) ->
         except SystemExit as exc:
             code = int(exc.code or 0)
     return fatal.exit_code or code
+
+
+def check_web_port(host: str, port: int) -> None:
+    """ConfigError when the worker's HTTP port is taken (another worker on this host with
+    the same INGEST_WEB_PORT), before anything starts. Until 2026-12-05 Faust found it after
+    the embedded broker had started: an OSError traceback and exit 1.
+
+    Bound as asyncio's server binds it (every address of ``host``, SO_REUSEADDR, IPv6 only
+    on IPv6 sockets); other failures are left for the server to report.
+    """
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+    except OSError:
+        return
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfigError(
+                        f"port {port} on {host} is in use (INGEST_WEB_PORT, --web-port): "
+                        "another worker on this host needs a port of its own") from None
 
 
 def faust_argv(settings: Settings) -> list[str]:

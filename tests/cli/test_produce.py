@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.cli.produce import check_partition, check_paths, messages_from_bytes
+from streams.cli.produce import check_partition, check_paths, check_topic, messages_from_bytes
 from streams.core.envelope import parse_envelope
 from streams.core.errors import BinaryContentError, ConfigError, InvalidEnvelopeError
 
@@ -163,3 +163,65 @@ def test_source_is_not_added_by_rewriting_an_envelope_with_an_integer_beyond_64_
     with pytest.raises(InvalidEnvelopeError, match="outside the 64-bit range"):
         parse_envelope(first, max_bytes=1 << 20)
     assert orjson.loads(second)["source"] == "wire"
+
+
+def test_a_json_array_of_envelopes_is_one_message_an_element() -> None:
+    """Before: the whole array was wrapped as one article's text ("[\\n{\\n"id": ...")."""
+    data = ('[\n  {"id": "a1", "body": "Café reopens."},\n'
+            '  {"id": "a2", "source": "own", "body": "Storm hits."}\n]\n').encode()
+    assert envelopes(data, "export.json", source="wire") == [
+        {"id": "a1", "body": "Café reopens.", "source": "wire"},
+        {"id": "a2", "source": "own", "body": "Storm hits."}]
+
+
+def test_elements_of_a_json_array_go_as_they_were_for_the_worker_to_decide() -> None:
+    data = (b'[{"id": "a", "tweet_id": 123456789012345678901, "body": "Text one."}, 5,'
+            b' {"body": "\\ud800 lone"}]')
+    wide, number, lone = messages_from_bytes(data, "export.json", raw=False)
+    assert (wide, number, lone) == (
+        b'{"id": "a", "tweet_id": 123456789012345678901, "body": "Text one."}', b"5",
+        b'{"body": "\\ud800 lone"}')
+    for message in (wide, number):
+        with pytest.raises(InvalidEnvelopeError):
+            parse_envelope(message, max_bytes=1 << 20)
+    assert parse_envelope(lone, max_bytes=1 << 20).body == "\ufffd lone"
+
+
+@pytest.mark.parametrize("data", [b"[]", b"[1, 2]", b"[UPDATED] Storm hits."])
+def test_text_or_arrays_without_an_object_are_still_a_body(data: bytes) -> None:
+    assert envelopes(data, "a.txt") == [{"body": data.decode(), "file": "a.txt"}]
+
+
+@pytest.mark.parametrize("data", [
+    b'{"id": "x", "body": "Storm hits the coast.",}\n',  # a trailing comma
+    b'{"id": "x", "body": "Storm hits\n the coast."}\n',  # a line break inside a string
+    b'{\n  "id": "x"\n}\n{\n  "id": "y"\n}\n',  # pretty-printed objects, one after another
+    b'{ "body": "Storm hits"',  # cut short
+], ids=["trailing-comma", "newline-in-string", "concatenated", "cut-short"])
+def test_a_file_that_starts_like_an_envelope_but_is_not_json_goes_as_it_is(data: bytes) -> None:
+    """Before: wrapped as the body of an article, so the JSON source was kept as its text.
+    As it is, the worker dead-letters it as it does any such value."""
+    assert list(messages_from_bytes(data, "a.json", raw=False, source="wire")) == [data.strip()]
+    with pytest.raises(InvalidEnvelopeError, match="starts like JSON but is not"):
+        parse_envelope(data.strip(), max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("topic", ["articles.enriched", "ingest.fingerprints"])
+def test_a_topic_the_workers_write_is_refused(topic: str) -> None:
+    # Before: sent, so an enriched consumer met a raw envelope (and replicas an invalid
+    # fingerprint record).
+    topics = {"articles.raw", "articles.enriched", "ingest.fingerprints"}
+    with pytest.raises(ConfigError) as raised:
+        check_topic(topic, topics, "articles.raw", ("articles.enriched", "ingest.fingerprints"))
+    assert raised.value.detail == (
+        f"--topic {topic}: the workers write that topic, whose readers expect only their "
+        "records; producers write articles.raw; nothing sent")
+    check_topic("articles.raw", topics, "articles.raw", ("articles.enriched",))
+
+
+def test_an_envelope_with_lone_surrogates_is_an_envelope_and_goes_as_it_is() -> None:
+    lines = (rb'{"id": "a\ud800", "body": "Text one."}' + b"\n"
+             + rb'{"id": "b", "body": "Text \ud83d two."}' + b"\n")
+    first, second = messages_from_bytes(lines, "export.jsonl", raw=False, source="wire")
+    assert (first, second) == tuple(lines.splitlines())  # not rewritten: the worker decides
+    assert parse_envelope(second, max_bytes=1 << 20).body == "Text \ufffd two."

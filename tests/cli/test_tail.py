@@ -76,6 +76,49 @@ def test_tail_whose_reader_went_away_stops_quietly_with_141(broker: EmbeddedBrok
             tail.wait()
 
 
+@pytest.mark.broker
+def test_tail_whose_reader_went_away_after_the_topics_last_record_stops(
+    broker: EmbeddedBroker,
+) -> None:
+    # `ingest tail --from-beginning | head -1` on a quiet topic: no record comes after the
+    # line head read, so no write fails. Before: tail waited for ever.
+    settings = broker_settings(broker, partitions=1)
+    producer = make_producer(settings)
+    producer.send(settings.topic_enriched, b'{"n": 0}')
+    producer.flush()
+    producer.close()
+    tail = start_tail(broker, "enriched", "--from-beginning")
+    try:
+        assert tail.stdout is not None and tail.stderr is not None
+        assert tail.stdout.readline() == b'{"n": 0}\n'
+        tail.stdout.close()
+        assert tail.wait(timeout=30) == 141
+        assert tail.stderr.read() == b""
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("from_beginning", [True, False])
+def test_tail_of_a_topic_that_does_not_exist_yet_is_refused(
+    broker: EmbeddedBroker, from_beginning: bool,
+) -> None:
+    # A fresh broker before any worker started. Before: a ValueError traceback and exit 1
+    # with --from-beginning; without it, nothing read for ever, the topic created later too.
+    tail = start_tail(broker, "enriched", *(["--from-beginning"] if from_beginning else []))
+    try:
+        out, err = tail.communicate(timeout=60)
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+    assert (tail.returncode, out, err.decode()) == (2, b"", (
+        "ingest: error [invalid_setting]: articles.enriched: no such topic yet (a worker, or "
+        "`ingest produce`, creates the topics when it starts); nothing to read\n"))
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["-n", "0"], "argument -n: must be at least 1, not 0"),
     (["-n", "-1"], "argument -n: must be at least 1, not -1"),
@@ -126,3 +169,18 @@ def test_tail_reads_the_stories_topic(broker: EmbeddedBroker) -> None:
     tail = start_tail(broker, "stories", "--from-beginning", "-n", "1", "--idle-timeout", "30")
     out, err = tail.communicate(timeout=60)
     assert (tail.returncode, out, err) == (0, b'{"story_id": "s1"}\n', b"")
+
+
+@pytest.mark.parametrize(("port", "message"), [
+    ("70000", "argument --port: must be a port, 0 to 65535, not 70000"),
+    ("-5", "argument --port: must be a port, 0 to 65535, not -5"),
+    ("x", "argument --port: not a whole number: 'x'"),
+])
+def test_broker_refuses_a_port_that_is_not_one(
+    port: str, message: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Before: an OverflowError traceback from bind() and exit 1 (x: argparse's own words).
+    with pytest.raises(SystemExit) as exit_:
+        main(["broker", "--port", port])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"ingest broker: error: {message}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,14 @@ def test_a_data_directory_that_cannot_be_used_is_refused_before_anything_starts(
     )
     assert (result.returncode, result.stdout) == (2, b"")
     assert result.stderr.decode() == f"ingest: error [invalid_setting]: {expected}\n"
+
+
+def test_a_web_port_in_use_is_refused_before_a_broker_starts() -> None:
+    # A second worker on the host with the same INGEST_WEB_PORT. Before: the embedded broker
+    # started, then Faust's OSError traceback and exit 1.
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = ingest_worker("--web-port", str(port))
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        f"ingest: error [invalid_setting]: port {port} on 127.0.0.1 is in use "
+        "(INGEST_WEB_PORT, --web-port): another worker on this host needs a port of its own\n"))

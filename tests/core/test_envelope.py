@@ -322,3 +322,46 @@ def test_integers_at_the_64_bit_edges_and_floats_pass_exactly() -> None:
     env = parse_envelope(value, max_bytes=LIMIT)
     assert (env.id, env.published_at) == ("18446744073709551615", "1723975200.25")
     assert env.extra == {"low": -9223372036854775808, "ratio": 1.5}
+
+
+@pytest.mark.parametrize(("value", "article_id"), [
+    (b'{"body": "x", "id": 12345.0}', "12345"),  # pandas: an integer column with gaps
+    (b'{"body": "x", "id": 1e2}', "100"),
+    (b'{"body": "x", "id": -7.0}', "-7"),
+    (b'{"body": "x", "id": 9007199254740991.0}', "9007199254740991"),
+])
+def test_an_integer_written_as_a_float_is_an_integer_as_the_schema_says(
+    value: bytes, article_id: str,
+) -> None:
+    """JSON Schema's "integer" (raw-envelope.schema.json) is any number without a fraction.
+    Before: dead-lettered invalid_envelope ("'id' must be a string, got float")."""
+    assert parse_envelope(value, max_bytes=LIMIT).id == article_id
+    env = parse_envelope(b'{"body": "x", "source": 7.0, "title": 2024.0}', max_bytes=LIMIT)
+    assert (env.source, env.title) == ("7", "2024")
+
+
+@pytest.mark.parametrize("value", [
+    b'{"body": "x", "id": 1.5}',
+    b'{"body": "x", "id": 9007199254740993.0}',  # read as ...992.0: its digits are lost
+    b'{"body": "x", "id": 1e300}',
+    b'{"body": "x", "id": -1e300}',
+])
+def test_a_float_that_is_no_exact_integer_is_still_refused(value: bytes) -> None:
+    with pytest.raises(InvalidEnvelopeError, match="'id' must be a string, got float"):
+        parse_envelope(value, max_bytes=LIMIT)
+
+
+def test_lone_surrogate_escapes_read_as_the_replacement_character() -> None:
+    r"""A JavaScript producer that cut a title inside an emoji writes "\ud83d"; RFC 8259's
+    grammar allows it. Before: the whole message was dead-lettered invalid_envelope."""
+    value = (rb'{"id": "t1", "title": "Caf\u00e9 \ud83d", "tags": ["\udbff"],'
+             rb' "body": "Story \ude00 x \ud83d\ude00 y \\ud800 z"}')
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.id, env.title, env.body, env.extra) == (
+        "t1", "Café \ufffd", "Story \ufffd x \U0001f600 y \\ud800 z", {"tags": ["\ufffd"]})
+
+
+def test_an_id_with_a_lone_surrogate_is_refused_never_changed() -> None:
+    with pytest.raises(InvalidEnvelopeError) as info:
+        parse_envelope(rb'{"id": "a\ud800", "body": "x"}', max_bytes=LIMIT)
+    assert info.value.detail == "'id' contains a lone surrogate (\\ud800-\\udfff)"

@@ -146,6 +146,10 @@ STEPS: dict[str, Step] = {
         lambda value: parse_envelope(value, max_bytes=8 * MIB),
         lambda: (orjson.dumps({"body": "Text.", "title": "\x01 \t" * (MIB // 3)}),),
     ),
+    "envelope: lone surrogate escapes after runs of backslashes": Step(
+        lambda value: parse_envelope(value, max_bytes=8 * MIB),
+        lambda: (b'{"body": "' + b"\\\\\\ud800" * (MIB // 10) + b'"}',),
+    ),
     "envelope: whitespace before JSON-like text": Step(
         lambda value: parse_envelope(value, max_bytes=8 * MIB), lambda: (b" " * MIB + b"[x",)
     ),

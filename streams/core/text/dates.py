@@ -48,7 +48,8 @@ def _parse(text: str) -> dt.datetime | None:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
             return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        return dt.datetime.fromisoformat(text)
+        # RFC 3339 allows a lower-case "t" and "z" (2024-08-18t10:00:00z), Python does not.
+        return dt.datetime.fromisoformat(text.upper())
     except ValueError:
         pass
     try:

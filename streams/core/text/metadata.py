@@ -545,7 +545,12 @@ def split_authors(value: str) -> list[str]:
     parts = [p for p in _AUTHOR_SEPARATORS.split(text) if p and not _not_a_name(p)]
     if not parts:
         return []
-    credentials = [p for p in parts[1:] if _is_credential(p)]
+    # In a byline set in capitals ("By JOHN SMITH and JANE DOE") every name is shaped like a
+    # credential: there a part of two or more words of letters is a name (until 2026-12-05
+    # only the first name was kept).
+    capitals = _is_credential(parts[0])
+    credentials = [p for p in parts[1:]
+                   if _is_credential(p) and not (capitals and _is_plain_name(p))]
     if credentials:
         parts = [p for p in parts if p not in credentials]
         if len(parts) == 1:
@@ -607,6 +612,11 @@ def name_in(part: str) -> str | None:
 def _is_credential(part: str) -> bool:
     words = part.split()
     return 0 < len(words) <= 3 and all(_is_credential_word(w) for w in words)
+
+
+def _is_plain_name(part: str) -> bool:
+    words = part.split()
+    return len(words) >= 2 and all(word.isalpha() for word in words)
 
 
 def _is_credential_word(word: str) -> bool:

@@ -200,6 +200,12 @@ def test_urls_must_be_absolute_http(value: str, base: str | None, expected: str 
         ("Rebecca Lake, CEPF®", ["Rebecca Lake"]),
         ("Holly Wilgus, E-RYT 200", ["Holly Wilgus"]),
         ("Jane Doe, MD and John Roe, PhD", ["Jane Doe", "John Roe"]),
+        # a byline in capitals: its names look like credentials (until 2026-12-05 only the
+        # first was kept)
+        ("By JOHN SMITH and JANE DOE", ["JOHN SMITH", "JANE DOE"]),
+        ("AMY LI, JOHN ROE", ["AMY LI", "JOHN ROE"]),
+        ("JANE DOE, PHD", ["JANE DOE"]),
+        ("HOLLY WILGUS, E-RYT 200", ["HOLLY WILGUS"]),
         ("Jane Doe, McDonald", ["Jane Doe, McDonald"]),  # three lower-case letters: a word
         ("AP, Reuters", ["AP, Reuters"]),  # only what follows the first part can be one
         ("Jane Doe, " + "X" * 13, ["Jane Doe, " + "X" * 13]),  # too long for a credential
