@@ -101,7 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=WORKER_ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    worker.add_argument("-l", "--loglevel", choices=LOG_LEVELS, metavar="LEVEL",
+    # Any case, and warn/fatal, as INGEST_LOG_LEVEL takes them (until 2026-12-05 -l INFO was
+    # refused while INGEST_LOG_LEVEL=INFO worked).
+    worker.add_argument("-l", "--loglevel", type=str.lower, choices=(*LOG_LEVELS, "warn", "fatal"),
+                        metavar="LEVEL",
                         help=f"{', '.join(LOG_LEVELS)} (default: INGEST_LOG_LEVEL, else info)")
     worker.add_argument("--web-port", type=int, metavar="PORT",
                         help="HTTP port of /metrics, /healthz, /readyz "

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from streams.cli.main import build_parser
 from streams.kafka.broker import EmbeddedBroker, free_port
 from streams.settings import load
 from streams.shell.worker import faust_argv, faust_log_level
@@ -45,7 +46,7 @@ def test_h_and_help_print_our_options_and_start_nothing() -> None:
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["extra"], "unrecognized arguments: extra"),
     (["-l", "loud"], "argument -l/--loglevel: invalid choice: 'loud' (choose from 'debug', "
-                     "'info', 'warning', 'error', 'critical')"),
+                     "'info', 'warning', 'error', 'critical', 'warn', 'fatal')"),
     (["--web-port", "x"], "argument --web-port: invalid int value: 'x'"),
 ])
 def test_a_wrong_option_is_refused_before_a_broker_starts(args: list[str], refusal: str) -> None:
@@ -53,6 +54,12 @@ def test_a_wrong_option_is_refused_before_a_broker_starts(args: list[str], refus
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("usage: ingest worker [-h]")
     assert result.stderr.splitlines()[-1] == f"ingest worker: error: {refusal}"
+
+
+@pytest.mark.parametrize(("given", "read"), [("INFO", "info"), ("Warn", "warn"),
+                                             ("FATAL", "fatal"), ("debug", "debug")])
+def test_a_log_level_is_taken_in_any_case_as_its_variable_is(given: str, read: str) -> None:
+    assert build_parser().parse_args(["worker", "-l", given]).loglevel == read
 
 
 def test_python_level_names_become_faust_ones() -> None:
