@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from streams.core.dedup import race_window
 from streams.core.dedup.config import LSHConfig
 from streams.core.dedup.model import Fingerprint
-from streams.core.dedup.race_window import MAX_CHECKED, RaceWindow
+from streams.core.dedup.race_window import MAX_CHECKED, NEVER_LOGGED_LIMIT, RaceWindow
 from tests.core.dedup.helpers import document, edited, fp
 
 ORIGINAL = fp(document(1))
 NEAR = fp(edited(document(1), 0.05, seed=2))  # shares bands with ORIGINAL
 OTHER = fp(document(3))  # shares none
+THIRD = fp(document(5))  # shares no band with any of them
+HASH_ONLY = dataclasses.replace(OTHER, content_hash=ORIGINAL.content_hash)  # no band with it
 LSH = LSHConfig()
 
 
@@ -33,6 +35,8 @@ def shares_a_band(a: Fingerprint, b: Fingerprint) -> bool:
 def test_the_fixtures_share_bands_as_named() -> None:
     assert shares_a_band(ORIGINAL, NEAR)
     assert not shares_a_band(ORIGINAL, OTHER)
+    assert not any(shares_a_band(THIRD, f) for f in (ORIGINAL, NEAR, OTHER))
+    assert not shares_a_band(HASH_ONLY, ORIGINAL)
 
 
 def window_with(*kept: tuple[str, int, Fingerprint], limit: int = 16) -> RaceWindow:
@@ -194,7 +198,7 @@ def test_only_the_last_duplicates_are_tracked() -> None:
 
 
 def test_a_window_needs_room() -> None:
-    with pytest.raises(ValueError, match="limit must be positive"):
+    with pytest.raises(ValueError, match=r"^limit must be positive$"):
         RaceWindow(LSH, limit=0)
 
 
@@ -230,6 +234,176 @@ def test_story_merge_records_are_unapplied_until_acknowledged_and_passed() -> No
     assert window.updates_unapplied({1: 5})  # offset 5 not applied
     assert not window.updates_unapplied({1: 6})
     assert window.updates_unapplied({0: 6})  # partition 1 not read
+
+
+def test_an_article_leaving_a_band_shared_by_three_leaves_the_other_two_in_it() -> None:
+    window = window_with(("a", 1, NEAR), ("b", 2, NEAR), ("c", 3, NEAR))
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["a", "b", "c"]  # filed
+    window.kept("a", 1, THIRD)  # decided again, other content: out of NEAR's bands
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["b", "c"]
+    window.kept("b", 2, THIRD)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["c"]
+
+
+def test_a_worker_that_never_checks_computes_no_bands_of_its_duplicates() -> None:
+    """Duplicates are filed by band at the first check: a worker alone never checks."""
+    window = window_with()
+    with mock.patch.object(race_window, "band_keys", wraps=race_window.band_keys) as keys:
+        window.duplicate("d1", 1, NEAR)
+        window.duplicate("d2", 2, OTHER)
+        assert keys.call_count == 0
+        assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["d1"]
+        assert keys.call_count == 3  # the probe's and the two duplicates'
+        window.duplicate("d3", 3, NEAR)  # after the first check: filed at once
+        assert keys.call_count == 4
+
+
+def test_the_window_goes_blind_only_past_never_logged_limit_unlogged_articles() -> None:
+    window = RaceWindow(LSH, limit=1)
+    assert window.blind is False
+    for i in range(NEVER_LOGGED_LIMIT + 1):  # all but the last leave the window unlogged
+        window.kept(f"m{i}", i, OTHER)
+    assert window.blind is False
+    window.kept("one-more", NEVER_LOGGED_LIMIT + 1, OTHER)
+    assert window.blind is True
+
+
+def test_an_article_that_left_the_window_unlogged_races_only_later_keys() -> None:
+    window = window_with(("mine", 10, ORIGINAL), limit=1)
+    window.kept("next", 11, THIRD)  # "mine" leaves before its acknowledgement
+    assert window.may_race(HASH_ONLY, (9, "theirs"), {})
+    assert not window.may_race(HASH_ONLY, (10, "mine"), {})  # its own key is not later
+    assert not window.may_race(HASH_ONLY, (11, "theirs"), {})
+
+
+def test_a_logged_article_sharing_the_hash_races_from_its_partitions_next_offset() -> None:
+    """Checked among the few articles sharing the hash: the record at the deciding worker's
+    next offset of its own partition was not applied, one below it was."""
+    window = window_with(("mine", 10, ORIGINAL), ("pending", 11, THIRD))
+    window.logged("mine", 2, 40)
+    assert window.may_race(HASH_ONLY, (5, "theirs"), {2: 40})
+    assert not window.may_race(HASH_ONLY, (5, "theirs"), {2: 41})
+    window = window_with(("first", 10, ORIGINAL), ("pending", 11, THIRD))
+    window.logged("first", 2, 0)
+    assert window.may_race(HASH_ONLY, (5, "theirs"), {0: 5})  # partition 2 not read
+
+
+def test_a_floor_is_not_lowered_by_an_older_record_acknowledged_late() -> None:
+    window = window_with(("slow", 10, OTHER), limit=1)
+    window.kept("quick", 11, OTHER)  # "slow" leaves unlogged
+    window.logged("quick", 0, 8)
+    window.kept("third", 12, OTHER)  # "quick" leaves: partition 0 below 9 is not tracked
+    window.logged("slow", 0, 7)  # acknowledged at last, below "quick"'s record
+    assert window.unapplied({0: 8}) is None
+    assert window.unapplied({0: 9}) == ["third"]
+
+
+def test_raising_a_floor_keeps_the_record_at_the_floor_whatever_its_id() -> None:
+    """Acknowledged out of order: "25" is still in the window, logged below "first" that
+    leaves it; "17" (an id sorting before letters) is at the new floor's offset."""
+    window = window_with(("first", 10, OTHER), ("25", 11, OTHER), ("17", 12, OTHER), limit=3)
+    window.logged("25", 0, 5)
+    window.logged("first", 0, 7)
+    window.logged("17", 0, 8)
+    window.kept("fourth", 13, OTHER)  # "first" leaves: partition 0 below 8 is not tracked
+    assert window.unapplied({0: 7}) is None
+    assert window.unapplied({0: 8}) == ["fourth", "17"]
+
+
+def test_a_floor_on_a_partition_the_other_worker_has_not_read_makes_the_list_unknown() -> None:
+    window = window_with(("first", 10, OTHER), limit=1)
+    window.logged("first", 1, 0)
+    window.kept("second", 11, OTHER)  # "first" leaves: offset 0 of partition 1 untracked
+    assert window.unapplied({0: 100}) is None  # partition 1 not read: "first" not applied
+    assert window.unapplied({1: 1}) == ["second"]
+
+
+def test_every_record_from_the_first_unapplied_offset_counts_toward_max_checked() -> None:
+    ids = [f"{i:04d}" for i in range(MAX_CHECKED + 1)]  # ids sorting before letters
+    window = RaceWindow(LSH, limit=MAX_CHECKED + 10)
+    for offset, article_id in enumerate(ids):
+        window.kept(article_id, 10, OTHER)
+        window.logged(article_id, 0, offset)
+    assert window.unapplied({}) is None  # partition 0 not read: MAX_CHECKED + 1 unapplied
+    assert window.unapplied({0: 0}) is None
+    assert window.unapplied({0: 1}) == ids[1:]
+
+
+def test_the_unapplied_list_starts_at_each_partitions_next_offset() -> None:
+    window = window_with(("17", 10, OTHER), ("article", 11, OTHER))
+    window.logged("17", 0, 0)
+    window.logged("article", 1, 5)
+    assert window.unapplied({}) == ["17", "article"]  # neither partition read
+    assert window.unapplied({1: 5}) == ["17", "article"]
+    assert window.unapplied({0: 1, 1: 6}) == []
+
+
+def test_an_article_kept_again_after_its_record_was_logged_is_listed_once() -> None:
+    window = window_with(("mine", 10, OTHER))
+    window.logged("mine", 0, 3)
+    window.kept("mine", 10, NEAR)  # awaiting its new record: no longer at offset 3
+    assert window.unapplied({0: 0}) == ["mine"]
+    window.logged("mine", 0, 6)
+    assert window.unapplied({0: 0}) == ["mine"]
+    assert window.unapplied({0: 4}) == ["mine"]
+    assert window.unapplied({0: 7}) == []
+
+
+def test_an_article_kept_three_times_is_logged_at_the_third_acknowledgement() -> None:
+    window = window_with(("mine", 10, OTHER))
+    window.kept("mine", 10, NEAR)
+    window.kept("mine", 10, ORIGINAL)
+    window.logged("mine", 0, 3)
+    window.logged("mine", 0, 4)
+    assert window.unapplied({0: 100}) == ["mine"]  # one record still awaited
+    window.logged("mine", 0, 5)
+    assert window.unapplied({0: 100}) == []
+    assert window.unapplied({0: 5}) == ["mine"]
+
+
+def test_a_duplicate_decided_again_with_other_content_is_filed_only_under_the_new() -> None:
+    window = window_with()
+    window.duplicate("dup", 8, NEAR)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["dup"]  # filed
+    window.duplicate("dup", 8, OTHER)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == []
+    assert window.may_have_lost(OTHER, (20, "theirs"), None) == ["dup"]
+
+
+def test_a_duplicate_is_found_by_each_of_its_exact_hashes() -> None:
+    window = window_with()
+    window.duplicate("same", 8, HASH_ONLY)  # ORIGINAL's content hash, no band in common
+    window.duplicate("full", 9, THIRD, (THIRD.content_hash, ORIGINAL.content_hash))
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), None) == ["same", "full"]
+
+
+def test_a_duplicate_of_ours_is_not_an_earlier_match_of_the_same_article() -> None:
+    window = window_with()
+    window.duplicate("dup", 8, NEAR)
+    assert window.may_have_lost(ORIGINAL, (8, "dup"), None) == []
+    assert window.may_have_lost(ORIGINAL, (8, "e"), None) == ["dup"]
+
+
+def test_our_earlier_article_logged_at_offset_zero_of_an_unread_partition_may_have_lost() -> None:
+    window = window_with(("mine", 10, NEAR))
+    window.logged("mine", 2, 0)
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {0: 5}) == ["mine"]
+    assert window.may_have_lost(ORIGINAL, (20, "theirs"), {2: 1}) == []
+
+
+def test_story_merge_records_sent_in_batches_are_applied_from_offset_zero() -> None:
+    window = RaceWindow(LSH)
+    window.updates_sent(1)
+    window.update_logged(1, 0)
+    assert window.updates_unapplied({})  # partition 1 not read: offset 0 not applied
+    assert not window.updates_unapplied({1: 1})
+    window.updates_sent(2)
+    window.updates_sent(1)
+    window.update_logged(1, 1)
+    window.update_logged(1, 2)
+    assert window.updates_unapplied({1: 100})  # one of the three still awaited
+    window.update_logged(1, 3)
+    assert not window.updates_unapplied({1: 4})
 
 
 # -- the band lookup answers as the pass over every unapplied article did -------------------
