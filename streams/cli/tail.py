@@ -6,10 +6,18 @@ import select
 import sys
 import time
 
+from streams.core.clock import SYSTEM_CLOCK
 from streams.core.errors import ConfigError
-from streams.kafka.broker import wait_for_broker
+from streams.core.outage import Outage, OutageTracker
+from streams.kafka.broker import reachable, wait_for_broker
 from streams.kafka.clients import close_quietly, make_reader, poll_records
+from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
+
+# A broker that stays unreachable this long (INGEST_BROKER_LOST_S) ends the command with
+# this code, as it ends a worker (streams/shell/lifecycle.py).
+EXIT_BROKER_LOST = 3
+_PROBE_EVERY_S = 1.0
 
 
 def run_tail(
@@ -37,7 +45,9 @@ def run_tail(
         raise ConfigError(f"{topic}: no such topic yet (a worker, or `ingest produce`, "
                           "creates the topics when it starts); nothing to read")
     printed = 0
-    last = time.monotonic()
+    last = probed = time.monotonic()
+    servers = KafkaConnection.from_settings(settings).bootstrap
+    outage = OutageTracker(settings.broker_lost_s, SYSTEM_CLOCK)
     try:
         while limit is None or printed < limit:
             got = False
@@ -54,6 +64,15 @@ def run_tail(
                 break
             else:
                 _check_reader()
+                if time.monotonic() - probed >= _PROBE_EVERY_S:
+                    # Until 2026-12-05 a tail whose broker died retried for ever, printing
+                    # the client's connection errors; the worker exits 3 (README, Guarantees).
+                    probed = time.monotonic()
+                    if outage.observe(reachable(servers)).state is Outage.LOST:
+                        print(f"ingest: error [broker_unavailable]: broker {','.join(servers)} "
+                              f"unreachable for {settings.broker_lost_s:.0f} s; tail stops",
+                              file=sys.stderr)
+                        return EXIT_BROKER_LOST
     finally:
         close_quietly(consumer)
     return 0

@@ -20,11 +20,11 @@ from tests.conftest import broker_settings
 TAIL_START_S = 5.0
 
 
-def start_tail(broker: EmbeddedBroker, *args: str) -> subprocess.Popen[bytes]:
+def start_tail(broker: EmbeddedBroker, *args: str, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "streams.cli.main", "tail", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap},
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, **env},
     )
 
 
@@ -184,3 +184,26 @@ def test_broker_refuses_a_port_that_is_not_one(
         main(["broker", "--port", port])
     assert exit_.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == f"ingest broker: error: {message}"
+
+
+@pytest.mark.broker
+def test_tail_whose_broker_died_stops_with_3_after_the_outage_limit(
+    broker: EmbeddedBroker,
+) -> None:
+    """As a worker does (exit 3 after INGEST_BROKER_LOST_S); until 2026-12-05 it retried
+    for ever, printing the client's connection errors."""
+    broker_settings(broker, partitions=1)
+    tail = start_tail(broker, "enriched", INGEST_BROKER_LOST_S="2")
+    try:
+        time.sleep(TAIL_START_S)
+        assert tail.poll() is None
+        broker.kill()
+        assert tail.wait(timeout=60) == 3
+        assert tail.stderr is not None
+        last = tail.stderr.read().decode().splitlines()[-1]
+        assert last == (f"ingest: error [broker_unavailable]: broker {broker.bootstrap} "
+                        "unreachable for 2 s; tail stops")
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
