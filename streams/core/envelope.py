@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,15 @@ MAX_PASSTHROUGH_BYTES = 64 * 1024
 # whitespace ones become a space.
 _CONTROL_WHITESPACE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible characters no text needs (zero-width space, word joiner, byte-order mark) and
+# line or paragraph separators, which a title or a name must not carry: "\u200bzero" was a
+# source apart from "zero" until 2026-12-05. Joiners (U+200C, U+200D) and directional marks
+# stay in titles: Persian, Indic and right-to-left text needs them.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+_SEPARATOR = re.compile("[\u2028\u2029]")
+# Format characters of every kind (Unicode category Cf), removed from the fields that are
+# identifiers or codes, not text: source, url, published_at, content_type, charset.
+_MACHINE_FIELDS = frozenset({"source", "url", "published_at", "content_type", "charset"})
 # A URL scheme: what ``url`` may carry is a web address ("https://...", or "www.example.com/a"
 # and "//example.com/a" without one); "javascript:", "data:" or "ftp:" are no article's
 # address, and a consumer that renders ``url`` as a link must not meet them.
@@ -122,7 +132,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         raise InvalidEnvelopeError("'id' contains control characters")
     truncated = []
     for name in OPTIONAL_STRING_FIELDS[1:]:
-        value = _without_controls(strings[name])
+        value = _without_controls(strings[name], machine=name in _MACHINE_FIELDS)
         limit = MAX_FIELD_CHARS[name]
         if value is not None and len(value) > limit:
             value = value[:limit].rstrip() or None
@@ -178,11 +188,16 @@ def _web_address(url: str | None) -> str | None:
     return _USERINFO.sub(r"\1", url, count=1) if "@" in url else url
 
 
-def _without_controls(value: str | None) -> str | None:
+def _without_controls(value: str | None, *, machine: bool = False) -> str | None:
+    """``value`` without control characters (whitespace ones become spaces), invisible ones
+    and, in a ``machine`` field, any format character (Unicode category Cf)."""
     if value is None or value.isprintable():
         return value
-    value = _CONTROL.sub("", _CONTROL_WHITESPACE.sub(" ", value)).strip()
-    return value or None
+    value = _CONTROL.sub("", _CONTROL_WHITESPACE.sub(" ", value))
+    value = _INVISIBLE.sub("", _SEPARATOR.sub(" ", value))
+    if machine:
+        value = "".join(c for c in value if c.isprintable() or unicodedata.category(c) != "Cf")
+    return value.strip() or None
 
 
 def parse_envelope(value: bytes | None, *, max_bytes: int) -> Envelope:

@@ -115,6 +115,16 @@ def test_control_characters_are_removed_from_metadata_fields() -> None:
     assert (env.title, env.source, env.url) == ("Bad title line", "src", "https://x.test/a")
 
 
+def test_invisible_characters_leave_metadata_and_format_ones_leave_codes() -> None:
+    """Until 2026-12-05 "\u200bzero" was a source apart from "zero"; a Persian title keeps
+    its zero-width non-joiner, which its spelling needs."""
+    value = orjson.dumps({"body": "Text", "source": "\u200bzero\u202e", "url": "https://x.test/\u200ea",
+                          "title": "Line\u2028two\ufeff \u0645\u06cc\u200c\u0631\u0648\u062f"})
+    env = parse_envelope(value, max_bytes=LIMIT)
+    assert (env.source, env.url) == ("zero", "https://x.test/a")
+    assert env.title == "Line two \u0645\u06cc\u200c\u0631\u0648\u062f"
+
+
 def test_id_with_control_characters_is_invalid() -> None:
     with pytest.raises(InvalidEnvelopeError, match="control"):
         parse_envelope(orjson.dumps({"body": "Text", "id": "a\x00b"}), max_bytes=LIMIT)
