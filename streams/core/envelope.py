@@ -140,10 +140,8 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         strings[name] = value
     strings["url"] = _web_address(strings["url"])
     extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
-    if extra and len(orjson.dumps(extra)) > MAX_PASSTHROUGH_BYTES:
-        raise InvalidEnvelopeError(
-            f"pass-through fields exceed {MAX_PASSTHROUGH_BYTES} bytes of JSON"
-        )
+    if extra:
+        _check_passthrough(extra)
     return Envelope(
         body=body,
         id=strings["id"],
@@ -156,6 +154,26 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         extra=extra,
         truncated=tuple(truncated),
     )
+
+
+def _check_passthrough(extra: dict[str, Any]) -> None:
+    """Refuse pass-through fields an output record could not carry.
+
+    They are written two levels down, as an output record holds them (record, "extra"):
+    orjson writes at most 254 levels of nesting (it reads 1,023). Until 2026-12-05 deeper
+    fields were an internal_error dead letter, and at exactly the record's limit they passed
+    here and stopped the stateful step when it measured the record: a worker crash on every
+    redelivery.
+    """
+    try:
+        size = len(orjson.dumps([[extra]])) - 4  # less "[[" and "]]"
+    except TypeError as exc:
+        raise InvalidEnvelopeError(f"pass-through fields cannot be written back: {exc} "
+                                   "(nested too deep)") from exc
+    if size > MAX_PASSTHROUGH_BYTES:
+        raise InvalidEnvelopeError(
+            f"pass-through fields exceed {MAX_PASSTHROUGH_BYTES} bytes of JSON"
+        )
 
 
 def _string_field(name: str, value: Any) -> str | None:
@@ -188,7 +206,7 @@ def _web_address(url: str | None) -> str | None:
     return _USERINFO.sub(r"\1", url, count=1) if "@" in url else url
 
 
-def _without_controls(value: str | None, *, machine: bool = False) -> str | None:
+def _without_controls(value: str | None, *, machine: bool) -> str | None:
     """``value`` without control characters (whitespace ones become spaces), invisible ones
     and, in a ``machine`` field, any format character (Unicode category Cf)."""
     if value is None or value.isprintable():

@@ -287,6 +287,8 @@ def test_published_at_may_be_epoch_seconds_with_a_fraction() -> None:
         ("www.example.com/a", "www.example.com/a"),  # no scheme: a web address all the same
         ("//example.com/a", "//example.com/a"),
         ("example.com:8080/a", "example.com:8080/a"),  # a host and port, not a scheme
+        ("example.com:8/a", "example.com:8/a"),  # a one-digit port
+        ("example.com:about", None),  # a dotted scheme without a port: no web address
         ("javascript:alert(1)", None),
         ("JavaScript:alert(1)", None),
         ("data:text/html,<script>x</script>", None),
@@ -375,3 +377,40 @@ def test_an_id_with_a_lone_surrogate_is_refused_never_changed() -> None:
     with pytest.raises(InvalidEnvelopeError) as info:
         parse_envelope(rb'{"id": "a\ud800", "body": "x"}', max_bytes=LIMIT)
     assert info.value.detail == "'id' contains a lone surrogate (\\ud800-\\udfff)"
+
+
+def test_a_no_break_space_stays_in_a_code_field_only_format_characters_leave() -> None:
+    env = parse_envelope(orjson.dumps({"body": "x", "source": "wire\u00a0ap\u200d"}),
+                         max_bytes=LIMIT)
+    assert env.source == "wire\u00a0ap"
+
+
+def test_a_body_that_is_a_wide_integer_is_refused_as_no_string() -> None:
+    """The body is not among the values checked for integers beyond 64 bits: a number body
+    is refused for what it is."""
+    with pytest.raises(InvalidEnvelopeError, match=r"^'body' must be a string, got float$"):
+        parse_envelope(b'{"body": 123456789012345678901234567890}', max_bytes=LIMIT)
+
+
+@pytest.mark.parametrize("depth", [252, 300, 1010])
+def test_pass_through_fields_nested_too_deep_to_write_back_are_an_invalid_envelope(
+    depth: int,
+) -> None:
+    """orjson reads 1,023 levels of nesting and writes 254; every output record carries the
+    pass-through fields two levels down. Until 2026-12-05 this was an internal_error dead
+    letter, or at 252 levels a crash of the stateful step (see below). At 1,010
+    levels the standard library's reader (which looks for integers beyond 64 bits) gives up
+    too: that is no reason to call it a wide integer."""
+    deep = "[" * depth + "]" * depth
+    with pytest.raises(InvalidEnvelopeError, match=r"^pass-through fields cannot be written "
+                       r"back: Recursion limit reached \(nested too deep\)$"):
+        parse_envelope(f'{{"body": "x", "f": 1.5, "deep": {deep}}}'.encode(), max_bytes=LIMIT)
+
+
+def test_pass_through_fields_nested_as_deep_as_a_record_can_hold_are_kept() -> None:
+    """251 levels below "deep": an output record (record, "extra", "deep") can be written.
+    At 252 the stateful step stopped on measuring the record until 2026-12-05: a worker
+    crash on every redelivery of the message."""
+    deep = "[" * 251 + "]" * 251
+    env = parse_envelope(f'{{"body": "x", "deep": {deep}}}'.encode(), max_bytes=LIMIT)
+    assert orjson.dumps({"record": {"extra": env.extra}}).count(b"[") == 251

@@ -342,6 +342,11 @@ CASES: tuple[Case, ...] = (
     Case("utf16_bom_truncated", const(GOOD.encode("utf-16") + b"x"), DeadLetter("not_utf8")),
     # -- JSON that is not an object ----------------------------------------------------
     Case("json_array", const(b"[1, 2, 3]"), DeadLetter("invalid_envelope")),
+    # A pass-through field nested too deep for an output record to be written: it passed the
+    # envelope until 2026-12-05 and stopped the stateful step (a worker crash per delivery).
+    Case("deeply_nested_passthrough",
+         const(b'{"body": "Storm hits the coast.", "deep": ' + b"[" * 252 + b"]" * 252 + b"}"),
+         DeadLetter("invalid_envelope")),
     Case("json_number", const(b"42"), DeadLetter("invalid_envelope")),
     Case("json_string", const(b'"x"'), DeadLetter("invalid_envelope")),
     Case("json_null", const(b"null"), DeadLetter("invalid_envelope")),
