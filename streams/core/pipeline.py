@@ -198,6 +198,8 @@ class Deduplicator:
         entry = self.index.get(key)
         if entry is None or outcome.verdict == "deadletter":
             return outcome
+        if outcome.log_records and outcome.log_records[0].entry.revision != entry.revision:
+            return outcome  # a newer revision was decided meanwhile: its own outcome rules
         root = resolve_root(self.index, entry.root)
         first = outcome.outputs[0]
         if outcome.verdict == "enriched" and root == key:
@@ -234,7 +236,7 @@ class Deduplicator:
         revision = next_revision(previous, prepared.fingerprint.content_hash)
         # An article keeps its place in the order, ``(event time, id)``, across revisions.
         event_time_ms = prepared.event_time_ms
-        if previous is not None and revision.number > 1:
+        if previous is not None:  # a revision, or a resend of the same content
             event_time_ms = previous.event_time_ms
         decision = decide(
             fingerprint, event_time_ms, key, self.index, self.config.dedup,
@@ -476,7 +478,7 @@ class Deduplicator:
         if announced:  # published by the record's worker (README, "Tie-break and races")
             kept_fixed = [o for o in kept_fixed if o.key not in announced]
             moved = [o for o in moved if o.key not in announced]
-            if not kept_fixed and not moved:
+            if not kept_fixed and not moved and all(e.id in announced for e in changed[1:]):
                 return None  # nothing left to publish
         return Outcome(
             verdict="duplicate",

@@ -787,3 +787,30 @@ def test_a_held_verdict_released_names_kept_articles_only(seed: int, lag: int, h
     assert kept == _kept_in_event_time_order(items)
     newest = _newest(published)
     assert _final_roots(published) == newest
+
+
+def test_a_re_decision_that_re_roots_only_a_held_article_still_logs_it() -> None:
+    """b < s < z, near copies. W keeps z; V keeps s, held, before z reaches it; W keeps b,
+    which supersedes z (announced), never having applied s. V's re-decision of b re-roots s
+    (no output yet: s is held; the release says it). Until 2026-12-05 V then dropped the
+    log record of that re-root, since nothing was left to publish: every other replica, and
+    a replay, kept s, and W corrected it 60 s later as a race owed by a stopped worker (a
+    review found it)."""
+    v, w = Deduplicator(CoreConfig(), worker="V"), Deduplicator(CoreConfig(), worker="W")
+    z = w.process(raw("z", SECOND_EDIT, 3_000, 1, 0), now_ms=10_000)
+    s = v.process(raw("s", COPY_EDIT, 2_000, 0, 0), now_ms=10_000, hold=True)
+    b = w.process(raw("b", ORIGINAL, 1_000, 1, 1), now_ms=10_001)
+    assert [(r.entry.id, r.corrected) for r in b.log_records] == [("b", ("z",)), ("z", ())]
+    logged = []
+    for record in z.log_records + b.log_records:
+        out = v.on_log_record(record, catching_up=False, now_ms=10_010)
+        if out is not None:
+            logged += out.log_records
+    assert [(r.entry.id, r.entry.root) for r in logged] == [("s", "b")]
+    [released] = v.release([s], now_ms=10_300)
+    assert [(o.key, o.value["duplicate_of"]) for o in released.outputs
+            if o.kind == "duplicates"] == [("s", "b")]
+    for record in s.log_records + logged:
+        w.on_log_record(record, catching_up=False, now_ms=10_020)
+    assert resolve_root(w.index, "s") == "b"
+    assert w.owed_corrections(now_ms=10_020 + CoreConfig().race_fallback_ms) is None

@@ -176,3 +176,33 @@ def test_a_copy_of_the_version_a_revision_replaced_is_a_duplicate_of_the_article
                               NOW + 3)
         assert (copy.verdict, record(copy)["duplicate_of"], record(copy)["match"]) == (
             "duplicate", "x", "exact")
+
+
+def test_a_held_duplicate_and_its_kept_revision_released_together_stay_two_verdicts() -> None:
+    """A worker holds its verdicts (the agent always does): x is a duplicate of y, then x's
+    next revision (other content) is kept, and the batch is released at once. Until
+    2026-12-05 the first release compared x's revision 1 with the index, which held
+    revision 2 by then, and published "x revision 2 duplicate_of x": x was no one's
+    duplicate and, by the consumer rule, not kept either (a review found it)."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    held = [dedup.process(raw(i, body, ts, off), now_ms=NOW + off, hold=True)
+            for off, (i, body, ts) in enumerate([("y", ORIGINAL, 1_000), ("x", COPY_EDIT, 2_000),
+                                                 ("x", OTHER, 3_000)])]
+    released = dedup.release(held, now_ms=NOW + 300)
+    assert [(o.kind, o.key, o.value.get("revision"), o.value.get("duplicate_of"))
+            for outcome in released for o in outcome.outputs if o.kind != "stories"] == [
+        ("enriched", "y", 1, None), ("duplicates", "x", 1, "y"), ("enriched", "x", 2, None)]
+
+
+def test_a_resend_of_the_same_content_keeps_its_place_in_the_order() -> None:
+    """x at 1,000, sent again unchanged at 3,000 (a producer's retry), then a late copy v at
+    1,500: v is x's duplicate. Until 2026-12-05 the resend took the later time, so v was
+    kept and x corrected to a duplicate of v (a review found it)."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    outcomes = [dedup.process(raw(i, body, ts, off), now_ms=NOW + off)
+                for off, (i, body, ts) in enumerate([("x", ORIGINAL, 1_000), ("x", ORIGINAL, 3_000),
+                                                     ("v", COPY_EDIT, 1_500)])]
+    assert [o.verdict for o in outcomes] == ["enriched", "enriched", "duplicate"]
+    assert [(o.key, o.value["duplicate_of"]) for o in outcomes[2].outputs
+            if o.kind == "duplicates"] == [("v", "x")]
+    assert dedup.index.get("x").event_time_ms == 1_000
