@@ -33,6 +33,7 @@ from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
 from streams.core.dedup.race_window import RaceWindow
 from streams.core.dedup.revision import Revision, next_revision
+from streams.core.errors import InternalError
 from streams.core.fingerprint_log import (
     MAX_LOG_ID_CHARS,
     MAX_LOGGED_CORRECTED_CHARS,
@@ -160,7 +161,10 @@ class Deduplicator:
             return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
         outcome = self._decide(item, now_ms)
-        outcome = fit_or_deadletter(outcome, item.raw, now_ms, self.config.max_record_bytes)
+        try:
+            outcome = fit_or_deadletter(outcome, item.raw, now_ms, self.config.max_record_bytes)
+        except (TypeError, ValueError, OverflowError) as exc:
+            outcome = _unwritable(outcome, item, exc, now_ms, self.config.max_record_bytes)
         outcome.timings = dict(item.timings)
         outcome.timings["decide"] = time.perf_counter() - started
         if hold:
@@ -835,6 +839,24 @@ class Deduplicator:
             self._recent_set.discard(self._recent[0])
         self._recent.append(article_id)
         self._recent_set.add(article_id)
+
+
+def _unwritable(
+    outcome: Outcome, item: Prepared, exc: Exception, now_ms: int, max_bytes: int
+) -> Outcome:
+    """An outcome whose records orjson cannot write, as an ``internal_error`` dead letter.
+
+    The envelope refuses what is known to be unwritable (pass-through fields nested too
+    deep); this is the net behind it. Raised from the stateful step, such an error stopped
+    the worker, and the redelivered message stopped it again. The decision stands in the
+    index and its log records still go out, so every replica agrees.
+    """
+    error = InternalError(f"an output record cannot be written: {type(exc).__name__}: {exc}")
+    failed = deadletter_outcome(item.raw, error, now_ms, max_bytes)
+    # Story merges stay: applied here, their log records must reach the other replicas.
+    return dataclasses.replace(outcome, verdict="deadletter", outputs=failed.outputs,
+                               error_code=error.code, match=None, corrections=0,
+                               root_changes=0)
 
 
 def _full(entry: IndexEntry) -> Candidate | None:

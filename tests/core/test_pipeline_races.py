@@ -814,3 +814,26 @@ def test_a_re_decision_that_re_roots_only_a_held_article_still_logs_it() -> None
         w.on_log_record(record, catching_up=False, now_ms=10_020)
     assert resolve_root(w.index, "s") == "b"
     assert w.owed_corrections(now_ms=10_020 + CoreConfig().race_fallback_ms) is None
+
+
+def test_an_outcome_whose_records_cannot_be_written_is_a_dead_letter_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The net behind the envelope's checks: an error writing an output record in the
+    stateful step stopped the worker, and the redelivered message stopped it again. Now the
+    message is an internal_error dead letter; the decision stands in the index and its log
+    records still go out."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+
+    def unwritable(*_: Any) -> Outcome:
+        raise TypeError("Recursion limit reached")
+
+    monkeypatch.setattr("streams.core.pipeline.fit_or_deadletter", unwritable)
+    outcome = dedup.process(raw("x", ORIGINAL, 1_000, partition=0, offset=7), now_ms=10_000)
+    assert (outcome.verdict, outcome.error_code) == ("deadletter", "internal_error")
+    [letter] = outcome.outputs
+    assert letter.kind == "deadletter"
+    assert letter.value["detail"] == (
+        "an output record cannot be written: TypeError: Recursion limit reached")
+    assert [r.entry.id for r in outcome.log_records] == ["x"]
+    assert dedup.index.get("x") is not None
