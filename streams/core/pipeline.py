@@ -42,6 +42,7 @@ from streams.core.fingerprint_log import (
 )
 from streams.core.hold import HoldPolicy
 from streams.core.outcome import Outcome, Verdict, deadletter_outcome, fit_or_deadletter
+from streams.core.own_records import InFlight, Named
 from streams.core.prepare import (
     Fingerprinter,
     Prepared,
@@ -74,16 +75,6 @@ class RemoteChecks:
 
     decided: int = 0
     skipped: int = 0
-
-
-@dataclasses.dataclass(slots=True)
-class _Unread:
-    """Our log records of one article not read back from the log yet: how many, the newest,
-    and whether another worker's record of the article was applied meanwhile."""
-
-    count: int
-    newest: LogRecord
-    overtaken: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -137,11 +128,10 @@ class Deduplicator:
         self.remote_checks = RemoteChecks()
         # Races other workers lost, by their article's id, in the order they are due.
         self._owed: dict[str, _Owed] = {}
-        # Our records not read back yet, by article (:meth:`read_back`).
-        self._unread: dict[str, _Unread] = {}
-        # The article our newest duplicates record of an article named, and the reverse.
-        self._named: dict[str, str] = {}
-        self._named_by: dict[str, set[str]] = {}
+        # Our records not read back yet (:meth:`read_back`), and what our newest duplicates
+        # records named (:meth:`_repointed`).
+        self._in_flight = InFlight(self.UNREAD_LIMIT)
+        self._named = Named(self.NAMED_LIMIT)
         self.stories = stories if stories is not None else StoryState(
             config.stories, window_ms=config.window_ms
         )
@@ -307,7 +297,7 @@ class Deduplicator:
                 terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
             )
             self.race_window.updates_sent(len(outcome.story_updates))
-        self._unread_records(outcome.log_records)
+        self._in_flight.sent(outcome.log_records)
         return outcome
 
     def _without_learned_boilerplate(
@@ -487,7 +477,7 @@ class Deduplicator:
         return Outcome(
             verdict="duplicate",
             outputs=kept_fixed + moved,
-            log_records=self._unread_records([LogRecord(e, (), self.worker)
+            log_records=self._in_flight.sent([LogRecord(e, (), self.worker)
                                               for e in changed[1:]]),
             corrections=len(kept_fixed),
             root_changes=len(moved),
@@ -586,7 +576,7 @@ class Deduplicator:
                  if member.id not in self._held]
         outputs += [self._moved(member, root, now_ms) for member in moved]
         return Outcome(verdict="duplicate", outputs=outputs,
-                       log_records=self._unread_records([LogRecord(entry, (), self.worker)]),
+                       log_records=self._in_flight.sent([LogRecord(entry, (), self.worker)]),
                        corrections=1,
                        root_changes=len(moved))
 
@@ -701,9 +691,7 @@ class Deduplicator:
             self.read_back(record.entry.id)
             return None
         self.hold.observe(record.worker, now_ms)
-        unread = self._unread.get(record.entry.id)
-        if unread is not None:
-            unread.overtaken = True
+        self._in_flight.overtaken(record.entry.id)
         return self.apply_remote(record, now_ms)
 
     @overload
@@ -722,12 +710,11 @@ class Deduplicator:
         """``outcome`` (or a new one) with :meth:`_repointed`'s corrections for the articles
         ``changed``; what it publishes is noted first (a held outcome's at its release)."""
         if outcome is not None and outcome.held is None:
-            self._published(outcome)
+            self._named.published(outcome.outputs)
         outputs = self._repointed(changed, now_ms)
         if not outputs:
             return outcome
-        for output in outputs:
-            self._name(output.key, output.value["duplicate_of_scoped_id"])
+        self._named.published(outputs)
         if outcome is None:
             outcome = Outcome(verdict="duplicate", outputs=[])
         outcome.outputs += outputs
@@ -736,23 +723,18 @@ class Deduplicator:
 
     def _repointed(self, changed: Iterable[str], now_ms: int) -> list[Output]:
         """Corrections of our newest duplicates records that name an article of ``changed``
-        that is no longer kept here: each names its article's kept article now.
-
-        Our index moves a duplicate with its kept article when that article stops being
-        kept, and we publish the move (:meth:`_moved`). In a race another worker's record
-        can have taken the duplicate out of that group first (it named an earlier article):
-        no move then, and our record, the newest, named an article that is itself a
-        duplicate (35 of 160 random two- and three-worker runs until 2026-12-05).
-        """
+        that is no longer kept here: each names its article's kept article now
+        (:class:`streams.core.own_records.Named`; 35 of 160 random two- and three-worker
+        runs ended with our newest record naming a duplicate until 2026-12-05)."""
         outputs: list[Output] = []
         for kept_id in changed:
-            named = self._named_by.get(kept_id)
+            named = self._named.naming(kept_id)
             if not named:
                 continue
             entry = self.index.get(kept_id)
             if entry is None or entry.is_kept:
                 continue
-            for article_id in sorted(named):
+            for article_id in named:
                 member = self.index.get(article_id)
                 if member is None or article_id in self._held:
                     continue
@@ -767,66 +749,16 @@ class Deduplicator:
                 outputs.append(output)
         return outputs
 
-    def _published(self, outcome: Outcome) -> None:
-        """Note the kept article each of our duplicates records in ``outcome`` names."""
-        for output in outcome.outputs:
-            if output.kind == "duplicates":
-                self._name(output.key, output.value.get("duplicate_of_scoped_id"))
-            elif output.kind == "enriched":
-                self._name(output.key, None)
-
-    def _name(self, article_id: str, kept_id: str | None) -> None:
-        """Our newest record of ``article_id`` names ``kept_id`` (None: none, or kept)."""
-        before = self._named.pop(article_id, None)
-        if before is not None:
-            named = self._named_by[before]
-            named.discard(article_id)
-            if not named:
-                del self._named_by[before]
-        if kept_id is None:
-            return
-        if len(self._named) >= self.NAMED_LIMIT:
-            self._name(next(iter(self._named)), None)
-        self._named[article_id] = kept_id
-        self._named_by.setdefault(kept_id, set()).add(article_id)
-
-    def _unread_records(self, records: list[LogRecord]) -> list[LogRecord]:
-        """Note records of ours that the shell publishes (applied here already)."""
-        unread = self._unread
-        for record in records:
-            article_id = record.entry.id
-            known = unread.get(article_id)
-            if known is None:
-                if len(unread) >= self.UNREAD_LIMIT:
-                    del unread[next(iter(unread))]
-                unread[article_id] = _Unread(1, record)
-            else:
-                known.count += 1
-                known.newest = record
-        return records
-
     def read_back(self, article_id: str) -> None:
         """The replica read one of our own records of ``article_id`` (key alone: the shell
-        does not decode our records).
-
-        Our records are applied when we decide, before the log orders them; another
-        worker's record of the article is applied when it is read. One id's records share a
-        partition, so one read before our last one is earlier in the log: a replay (a
-        restart) applies it first and ours over it. When such a record was applied while
-        ours were in flight, ours is applied again as our last one is read back, so this
-        replica ends with the entry a replay gives, as every other replica does. Without
-        this, two workers that re-rooted one article at once each kept the other's root
-        until a restart.
-        """
-        unread = self._unread.get(article_id)
-        if unread is None:
-            return
-        unread.count -= 1
-        if unread.count > 0:
-            return
-        del self._unread[article_id]
-        if unread.overtaken:
-            self.apply(unread.newest)
+        does not decode our records). When another worker's record of the article was
+        applied while ours were in flight, ours is applied again now, so this replica ends
+        with the entry a replay of the log gives (:class:`streams.core.own_records.InFlight`;
+        until 2026-12-05 two workers re-rooting one article at once each kept the other's
+        root until a restart)."""
+        again = self._in_flight.read_back(article_id)
+        if again is not None:
+            self.apply(again)
 
     def expire(self, now_ms: int) -> int:
         removed = self.index.expire(now_ms, self.config.window_ms)
