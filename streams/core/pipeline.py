@@ -128,6 +128,10 @@ class Deduplicator:
         self.remote_checks = RemoteChecks()
         # Races other workers lost, by their article's id, in the order they are due.
         self._owed: dict[str, _Owed] = {}
+        # Other workers' duplicates that named an article no longer kept here, by id: (due,
+        # the article named). Their worker follows them up (:meth:`_repointed`) unless it
+        # stopped; then :meth:`owed_corrections` does.
+        self._owed_repoints: dict[str, tuple[int, str]] = {}
         # Our records not read back yet (:meth:`read_back`), and what our newest duplicates
         # records named (:meth:`_repointed`).
         self._in_flight = InFlight(self.UNREAD_LIMIT)
@@ -425,7 +429,11 @@ class Deduplicator:
         # have raced with ours. Other records re-root or repeat what is indexed.
         is_new = previous is None or previous.revision < entry.revision
         self.apply(record)
-        if not is_new or record.worker == self.worker:
+        if record.worker == self.worker:
+            return None
+        if not entry.is_kept:  # a new duplicate, or a correction: what does it name?
+            self._watch_named(entry, now_ms)
+        if not is_new:
             return None
         applied = _positions(record)
         if entry.is_kept:
@@ -504,6 +512,18 @@ class Deduplicator:
             del self._owed[next(iter(self._owed))]
         self._owed[entry.id] = _Owed(now_ms + self.config.race_fallback_ms, noted)
 
+    def _watch_named(self, entry: IndexEntry, now_ms: int) -> None:
+        """Note another worker's duplicate whose record names an article that is no longer
+        kept here: its worker publishes the record naming the kept article when it learns
+        of that (:meth:`_repointed`), unless it stops first; then
+        :meth:`owed_corrections` publishes it."""
+        named = self.index.get(entry.root)
+        if not self.config.race_fallback_ms or named is None or named.is_kept:
+            return
+        if len(self._owed_repoints) >= self.OWED_LIMIT:
+            del self._owed_repoints[next(iter(self._owed_repoints))]
+        self._owed_repoints[entry.id] = (now_ms + self.config.race_fallback_ms, entry.root)
+
     def owed_corrections(self, now_ms: int) -> Outcome | None:
         """The corrections other workers owed for more than ``race_fallback_ms`` and did not
         publish (their article is still kept here): this worker publishes them, as the
@@ -522,6 +542,21 @@ class Deduplicator:
                     found, [record.entry.id for record in found.log_records], now_ms
                 )
                 outcome = found if outcome is None else _joined(outcome, found)
+        repoints: list[Output] = []
+        while self._owed_repoints:
+            article_id, (due_ms, named) = next(iter(self._owed_repoints.items()))
+            if due_ms > now_ms:
+                break
+            del self._owed_repoints[article_id]
+            if (entry := self.index.get(article_id)) is not None and entry.root == named:
+                # Still as its worker's record left it (a later record of it re-rooted it).
+                repoint = self._repoint(article_id, named, now_ms)
+                if repoint is not None:
+                    repoints.append(repoint)
+        if repoints:
+            self._named.published(repoints)
+            found = Outcome(verdict="duplicate", outputs=repoints, root_changes=len(repoints))
+            outcome = found if outcome is None else _joined(outcome, found)
         return outcome
 
     def _owed_correction(self, later_id: str, owed: _Owed, now_ms: int) -> Outcome | None:
@@ -735,19 +770,28 @@ class Deduplicator:
             if entry is None or entry.is_kept:
                 continue
             for article_id in named:
-                member = self.index.get(article_id)
-                if member is None or article_id in self._held:
-                    continue
-                root = resolve_root(self.index, article_id)
-                if root in (article_id, kept_id):
-                    continue
-                output = self._moved(member, root, now_ms)
-                if self.config.stories.enabled:
-                    story = self.stories.story_of(root)
-                    if story is not None:
-                        output.value["story_id"] = story
-                outputs.append(output)
+                output = self._repoint(article_id, kept_id, now_ms)
+                if output is not None:
+                    outputs.append(output)
         return outputs
+
+    def _repoint(self, article_id: str, named: str, now_ms: int) -> Output | None:
+        """The record naming the kept article of ``article_id``, whose newest record named
+        ``named``, an article no longer kept; None when there is none to publish."""
+        member = self.index.get(article_id)
+        named_entry = self.index.get(named)
+        if member is None or article_id in self._held or named_entry is None \
+                or named_entry.is_kept:
+            return None
+        root = resolve_root(self.index, article_id)
+        if root in (article_id, named):
+            return None
+        output = self._moved(member, root, now_ms)
+        if self.config.stories.enabled:
+            story = self.stories.story_of(root)
+            if story is not None:
+                output.value["story_id"] = story
+        return output
 
     def read_back(self, article_id: str) -> None:
         """The replica read one of our own records of ``article_id`` (key alone: the shell

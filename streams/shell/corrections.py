@@ -37,9 +37,10 @@ class Corrections:
         await self._publish(outcome)
 
     async def owed(self, outcome: Outcome) -> None:
-        log.warning("published %d correction(s) of races other workers lost and did not "
-                    "correct within INGEST_RACE_FALLBACK_S (did they stop?)",
-                    outcome.corrections)
+        log.warning("published %d correction(s) of races other workers lost and %d "
+                    "duplicate(s) moved to the kept article, which they did not publish "
+                    "within INGEST_RACE_FALLBACK_S (did they stop?)",
+                    outcome.corrections, outcome.root_changes)
         self.metrics.owed_corrections.inc(outcome.corrections)
         await self._publish(outcome)
 

@@ -837,3 +837,35 @@ def test_an_outcome_whose_records_cannot_be_written_is_a_dead_letter_not_a_crash
         "an output record cannot be written: TypeError: Recursion limit reached")
     assert [r.entry.id for r in outcome.log_records] == ["x"]
     assert dedup.index.get("x") is not None
+
+
+def test_a_stopped_workers_duplicate_naming_a_superseded_article_is_followed_up() -> None:
+    """x < y < z, near copies. B keeps y; A, which had applied y, keeps x and corrects
+    "y -> x". Before that reaches B, B decides z a duplicate of y, then stops for good with
+    its offsets committed: z's only duplicates record names y, a duplicate, and B is not
+    there to follow it up (it would: :meth:`Deduplicator._repointed`). After
+    INGEST_RACE_FALLBACK_S A publishes "z -> x" (42 of 5,400 random runs with a stop ended
+    with such a record newest until 2026-12-05, a review's harness)."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    published: list[Outcome] = []
+    y = b.process(raw("y", COPY_EDIT, 2_000, 1, 0), now_ms=10_000)
+    published.append(y)
+    for record in y.log_records:
+        a.on_log_record(record, catching_up=False, now_ms=10_001)
+    x = a.process(raw("x", ORIGINAL, 1_000, 0, 0), now_ms=10_002)
+    z = b.process(raw("z", SECOND_EDIT, 3_000, 1, 1), now_ms=10_003)
+    published += [x, z]
+    for record in z.log_records:
+        out = a.on_log_record(record, catching_up=False, now_ms=10_010)
+        if out is not None:
+            published.append(out)
+    fallback = CoreConfig().race_fallback_ms
+    assert a.owed_corrections(now_ms=10_010 + fallback - 1) is None  # not due yet
+    owed = a.owed_corrections(now_ms=10_010 + fallback)
+    assert owed is not None
+    assert [(o.key, o.value["duplicate_of"], o.value["supersedes"]) for o in owed.outputs] == [
+        ("z", "x", "duplicate_of")]
+    assert (owed.corrections, owed.root_changes, owed.log_records) == (0, 1, [])
+    published.append(owed)
+    assert _newest(published) == {"x": None, "y": "x", "z": "x"}
+    assert a.owed_corrections(now_ms=10_010 + 2 * fallback) is None  # once
