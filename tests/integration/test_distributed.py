@@ -241,7 +241,7 @@ def test_a_race_lost_by_a_worker_that_stopped_is_corrected_by_the_winner(
             correction["supersedes"], correction["origin"]["partition"]) == (
         copy.stem, original.stem, "exact", "kept", 1)
     assert schema_errors("articles.duplicates", correction) == []
-    assert "did not correct within INGEST_RACE_FALLBACK_S" in worker.log_tail()
+    assert "which they did not publish within INGEST_RACE_FALLBACK_S" in worker.log_tail()
 
 
 def held(worker: Worker) -> list[int]:
