@@ -553,11 +553,7 @@ class Deduplicator:
                 repoint = self._repoint(article_id, named, now_ms)
                 if repoint is not None:
                     repoints.append(repoint)
-        if repoints:
-            self._named.published(repoints)
-            found = Outcome(verdict="duplicate", outputs=repoints, root_changes=len(repoints))
-            outcome = found if outcome is None else _joined(outcome, found)
-        return outcome
+        return self._with_moves(outcome, repoints)
 
     def _owed_correction(self, later_id: str, owed: _Owed, now_ms: int) -> Outcome | None:
         """What the other worker would have published: our article's re-decision superseding
@@ -746,14 +742,18 @@ class Deduplicator:
         ``changed``; what it publishes is noted first (a held outcome's at its release)."""
         if outcome is not None and outcome.held is None:
             self._named.published(outcome.outputs)
-        outputs = self._repointed(changed, now_ms)
-        if not outputs:
+        return self._with_moves(outcome, self._repointed(changed, now_ms))
+
+    def _with_moves(self, outcome: Outcome | None, moves: list[Output]) -> Outcome | None:
+        """``outcome`` (or a new one) with the records ``moves`` (duplicates named with their
+        kept article now), which :class:`Named` notes."""
+        if not moves:
             return outcome
-        self._named.published(outputs)
+        self._named.published(moves)
         if outcome is None:
             outcome = Outcome(verdict="duplicate", outputs=[])
-        outcome.outputs += outputs
-        outcome.root_changes += len(outputs)
+        outcome.outputs += moves
+        outcome.root_changes += len(moves)
         return outcome
 
     def _repointed(self, changed: Iterable[str], now_ms: int) -> list[Output]:
@@ -763,13 +763,7 @@ class Deduplicator:
         runs ended with our newest record naming a duplicate until 2026-12-05)."""
         outputs: list[Output] = []
         for kept_id in changed:
-            named = self._named.naming(kept_id)
-            if not named:
-                continue
-            entry = self.index.get(kept_id)
-            if entry is None or entry.is_kept:
-                continue
-            for article_id in named:
+            for article_id in self._named.naming(kept_id):
                 output = self._repoint(article_id, kept_id, now_ms)
                 if output is not None:
                     outputs.append(output)
@@ -778,10 +772,11 @@ class Deduplicator:
     def _repoint(self, article_id: str, named: str, now_ms: int) -> Output | None:
         """The record naming the kept article of ``article_id``, whose newest record named
         ``named``, an article no longer kept; None when there is none to publish."""
-        member = self.index.get(article_id)
         named_entry = self.index.get(named)
-        if member is None or article_id in self._held or named_entry is None \
-                or named_entry.is_kept:
+        if named_entry is None or named_entry.is_kept or article_id in self._held:
+            return None
+        member = self.index.get(article_id)
+        if member is None:
             return None
         root = resolve_root(self.index, article_id)
         if root in (article_id, named):
