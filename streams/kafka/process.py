@@ -73,26 +73,27 @@ def keep_freed_memory_off_the_heap() -> bool:
     (``bench/growth.py``, RSS per indexed entry at 1 M entries: 1,050 B by default, 991 B
     with the fixed threshold). Called once when a worker starts.
     """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
 def return_freed_memory() -> bool | None:
     """glibc's ``malloc_trim(0)``: give the free pages of every malloc arena back to the
     system. True when some were, None off glibc (musl, macOS: nothing to call).
     ``streams.core.idle_trim`` says when."""
+    malloc_trim = _glibc("malloc_trim", ctypes.c_size_t)
+    return None if malloc_trim is None else bool(malloc_trim(0))
+
+
+def _glibc(name: str, *argtypes: Any) -> Any:
+    """glibc's function ``name`` returning an int, or None off glibc (musl, macOS)."""
     try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
+        function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    malloc_trim.argtypes = [ctypes.c_size_t]
-    malloc_trim.restype = ctypes.c_int
-    return bool(malloc_trim(0))
+    function.argtypes = list(argtypes)
+    function.restype = ctypes.c_int
+    return function
 
 
 def resident_bytes() -> int | None:
