@@ -293,6 +293,20 @@ def test_an_owed_race_whose_winner_no_longer_matches_is_decided_as_a_replay() ->
     assert [r.entry.id for r in owed.log_records] == [COPY.stem]
 
 
+def _x2_kept_beside_x1(first: Deduplicator, second: Deduplicator,
+                      partitions: tuple[int, int]) -> tuple[Outcome, Outcome]:
+    """``first`` keeps x0 and decides x1 a duplicate of it; ``second``, which applied x0 but
+    not x1, keeps x2 (x0 does not match it). x1's and x2's outcomes."""
+    zero = first.process(message("x0", X0, 500, partition=partitions[0]), now_ms=5_000)
+    one = first.process(message("x1", X1, 1_000, partition=partitions[0], offset=1),
+                        now_ms=5_000)
+    assert (zero.verdict, one.verdict) == ("enriched", "duplicate")
+    deliver(zero, second, now_ms=5_050)
+    two = second.process(message("x2", X2, 2_000, partition=partitions[1]), now_ms=5_100)
+    assert two.verdict == "enriched"
+    return one, two
+
+
 def test_a_duplicate_that_matches_our_later_kept_article_corrects_it() -> None:
     """Near copies are not transitive: x0 ~ x1 ~ x2, x0 !~ x2. b keeps x0 and decides x1 a
     duplicate of it; a, which had applied x0 but not x1, keeps x2 (x0 does not match it).
@@ -300,12 +314,7 @@ def test_a_duplicate_that_matches_our_later_kept_article_corrects_it() -> None:
     three finds; a corrects it when x1's record arrives. Only kept records were looked at
     until 2026-12-05: x2 stayed kept (found by a property test over random streams)."""
     a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
-    zero = b.process(message("x0", X0, 500, partition=1), now_ms=5_000)
-    one = b.process(message("x1", X1, 1_000, partition=1, offset=1), now_ms=5_000)
-    assert (zero.verdict, one.verdict) == ("enriched", "duplicate")
-    deliver(zero, a, now_ms=5_050)
-    two = a.process(message("x2", X2, 2_000, partition=0), now_ms=5_100)
-    assert two.verdict == "enriched"
+    one, _ = _x2_kept_beside_x1(b, a, partitions=(1, 0))
     [correction] = deliver(one, a, now_ms=5_200)
     assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
             for o in correction.outputs if o.kind == "duplicates"] == [("x2", "x0", "kept")]
@@ -318,12 +327,7 @@ def test_an_owed_race_lost_to_our_duplicate_is_corrected_by_the_winner() -> None
     publishes it: x2 joins x0's group (a duplicate can win a race: near copies are not
     transitive)."""
     a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
-    zero = a.process(message("x0", X0, 500, partition=0), now_ms=5_000)
-    one = a.process(message("x1", X1, 1_000, partition=0, offset=1), now_ms=5_000)
-    assert (zero.verdict, one.verdict) == ("enriched", "duplicate")
-    deliver(zero, b, now_ms=5_050)
-    two = b.process(message("x2", X2, 2_000, partition=1), now_ms=5_100)
-    assert two.verdict == "enriched"
+    _, two = _x2_kept_beside_x1(a, b, partitions=(0, 1))
     deliver(two, a, now_ms=5_200)
     assert a.owed == 1
     owed = a.owed_corrections(now_ms=5_200 + FALLBACK_MS)
