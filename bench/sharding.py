@@ -65,6 +65,9 @@ class ShardedIndex:
     def get(self, article_id: str) -> IndexEntry | None:
         return self._owner(article_id).get(article_id)  # answered with the probe
 
+    def content_hash(self, article_id: str) -> str | None:
+        return self._owner(article_id).content_hash(article_id)
+
     def add(self, entry: IndexEntry) -> None:
         self.records["log"] += 1  # one fingerprint-log record to the owner's partition
         self._owner(entry.id).add(entry)

@@ -504,8 +504,8 @@ class Deduplicator:
                                               hashes=entry.exact_hashes)
         if not ours:
             return
-        noted = tuple((i, e.fingerprint.content_hash) for i in ours
-                      if (e := self.index.get(i)) is not None)
+        noted = tuple((i, content_hash) for i in ours
+                      if (content_hash := self.index.content_hash(i)) is not None)
         if not noted:
             return
         if len(self._owed) >= self.OWED_LIMIT:

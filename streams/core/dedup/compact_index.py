@@ -159,6 +159,16 @@ class CompactIndex:
         row = self._row_of(article_id)[1]
         return None if row < 0 else self._entry(row)
 
+    def content_hash(self, article_id: str) -> str | None:
+        """From the hash columns: no decoding (nor reading of spilled fields)."""
+        row = self._row_of(article_id)[1]
+        if row < 0:
+            return None
+        high, low = int(self._hash_hi[row]), int(self._hash_lo[row])
+        if high or low:
+            return f"{high:016x}{low:016x}"
+        return self._entry(row).fingerprint.content_hash  # (0, 0): maybe not a hex digest
+
     def add(self, entry: IndexEntry) -> None:
         """Index ``entry``, replacing any entry with the same id."""
         hashed = id_hash(entry.id)

@@ -87,6 +87,8 @@ class Index(Protocol):
     def __contains__(self, article_id: object) -> bool: ...
     def get(self, article_id: str) -> IndexEntry | None:
         """The entry of ``article_id``, if indexed."""
+    def content_hash(self, article_id: str) -> str | None:
+        """``get(article_id).fingerprint.content_hash``, without building the entry."""
     def add(self, entry: IndexEntry) -> None:
         """Index ``entry``, replacing any entry with the same id."""
     def remove(self, article_id: str) -> IndexEntry | None:
@@ -196,6 +198,10 @@ class FingerprintIndex:
         if entry is not None:
             self._unlink(entry)
         return entry
+
+    def content_hash(self, article_id: str) -> str | None:
+        entry = self._entries.get(article_id)
+        return None if entry is None else entry.fingerprint.content_hash
 
     def by_content_hash(self, content_hash: str) -> list[IndexEntry]:
         return [self._entries[i] for i in _bucket_ids(self._hashes.get(content_hash))]

@@ -135,6 +135,21 @@ def test_values_the_columns_cannot_hold_round_trip() -> None:
     back = index.get("é/0/1")
     assert back is not None and wire(back) == wire(odd)
     assert [e.id for e in index.by_content_hash("not-hex")] == ["é/0/1"]
+    assert index.content_hash("é/0/1") == "not-hex"
+
+
+def test_the_content_hash_is_read_from_the_columns_without_decoding() -> None:
+    index = CompactIndex(CONFIG.lsh)
+    first = entry("a", 1)
+    zero = dataclasses.replace(entry("z", 2), fingerprint=dataclasses.replace(
+        fp(document(2)), content_hash="0" * 32))  # the columns' (0, 0), and still hex
+    index.add(first)
+    index.add(zero)
+    index._decoded.clear()
+    assert index.content_hash("a") == first.fingerprint.content_hash
+    assert len(index._decoded) == 0  # not decoded
+    assert index.content_hash("z") == "0" * 32
+    assert index.content_hash("absent") is None
 
 
 def test_signature_of_another_length_is_refused() -> None:
@@ -184,6 +199,7 @@ def random_operations(index: Index, seed: int, steps: int) -> list[object]:
             answers.append((sorted(wire(e) for e in exact), [wire(e) for e in near]))
             answers.append([wire(e) for e in index.members(rng.choice(ids))])
             answers.append((wire(index.get(article_id)), article_id in index, len(index)))
+            answers.append(index.content_hash(article_id))
     return answers
 
 
