@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -234,7 +234,7 @@ def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool
         _clean_up(worker, broker, workdir, failed=failed, keep_logs=keep_logs)
 
 
-def _serve(worker: subprocess.Popen[bytes], log: Path) -> None:
+def _serve(worker: subprocess.Popen[bytes], log: Path) -> NoReturn:
     """Wait for Ctrl-C, SIGTERM or SIGHUP (which raise); a worker that exits meanwhile is a
     failure, whose log is kept."""
     code = worker.wait()
@@ -252,7 +252,7 @@ def _hangup_stops() -> Iterator[None]:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         raise process.Terminated
 
-    previous = signal.getsignal(signal.SIGHUP)
+    previous = signal.getsignal(signal.SIGHUP) or signal.SIG_DFL  # None: set outside Python
     if previous == signal.SIG_IGN:
         yield
         return
@@ -288,4 +288,4 @@ def _clean_up(
             shutil.rmtree(workdir / "data" if failed else workdir, ignore_errors=True)
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, handler or signal.SIG_DFL)  # None: set outside Python

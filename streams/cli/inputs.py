@@ -68,12 +68,13 @@ def resolve_inputs(paths: Sequence[str], stdin: bytes | None = None) -> list[Inp
     from the process's stdin when None and ``-`` is given)."""
     inputs: list[Input] = []
     problems: list[str] = []
-    if paths.count(STDIN) > 1:
+    if paths.count(STDIN) > 1:  # read once, it would be empty the second time
         problems.append("-: stdin given more than once")
-    for path in dict.fromkeys(paths):
+    for path in paths:
         if path == STDIN:
-            data = sys.stdin.buffer.read() if stdin is None else stdin
-            inputs.append(_stdin_input(data, problems))
+            if not any(item.path is None for item in inputs):
+                data = sys.stdin.buffer.read() if stdin is None else stdin
+                inputs.append(_stdin_input(data, problems))
         elif Path(path).is_dir():
             inputs.extend(_directory_inputs(Path(path), problems))
         elif (problem := _file_problem(Path(path))) is not None:

@@ -160,3 +160,8 @@ def test_an_unreadable_file_or_folder_in_a_directory_is_named(tmp_path: Path) ->
             "(permission denied) (nothing sent)")
     finally:
         locked.chmod(0o755)
+
+
+def test_a_file_named_twice_is_sent_twice_as_before(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.txt", b"A")
+    assert sent([str(path), str(path)]) == [{"body": "A", "file": "a.txt"}] * 2
