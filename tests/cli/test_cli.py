@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
@@ -115,19 +116,68 @@ def raw_end_offsets(broker: EmbeddedBroker, partitions: int = 4) -> list[int]:
     return [ends[TopicPartition(settings.topic_raw, p)] for p in range(partitions)]
 
 
-def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory(
+def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory_holds_no_file(
     broker: EmbeddedBroker, tmp_path: Path,
 ) -> None:
-    missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
+    missing, folder, broken = tmp_path / "nope.txt", tmp_path / "dir", tmp_path / "x.txt.gz"
     folder.mkdir()
+    (folder / ".hidden").write_text("x")
+    broken.write_bytes(b"not gzip")
+    before = raw_end_offsets(broker)
     result = ingest("produce", str(SAMPLES[0]), str(missing), str(SAMPLES[1]), str(folder),
-                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+                    str(broken), env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
     assert result.returncode == 2
     assert result.stdout == b""
     assert result.stderr.decode() == (
         f"ingest: error [invalid_setting]: {missing}: no such file; {folder}: is a directory "
-        "(nothing sent)\n")
-    assert raw_end_offsets(broker) == [0, 0, 0, 0]
+        f"without files (hidden ones are skipped); {broken}: not gzip data (Not a gzipped "
+        "file (b'no')) (nothing sent)\n")
+    assert raw_end_offsets(broker) == before
+
+
+def raw_values(broker: EmbeddedBroker, partition: int, start: int) -> list[dict[str, object]]:
+    """The raw topic's messages on ``partition`` from offset ``start`` to its end."""
+    settings = broker_settings(broker)
+    tp = TopicPartition(settings.topic_raw, partition)
+    end = true_end_offsets(settings, [tp])[tp]
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        values: list[dict[str, object]] = []
+        while consumer.position(tp) < end:
+            for records in consumer.poll(timeout_ms=1000).values():
+                values.extend(orjson.loads(r.value) for r in records if r.offset < end)
+        return values
+    finally:
+        consumer.close()
+
+
+def test_produce_a_directory_gzip_files_and_a_csv_on_stdin(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    crawl = tmp_path / "crawl"
+    (crawl / "2024" / ".cache").mkdir(parents=True)
+    (crawl / "b.txt").write_text("Second file.")
+    (crawl / "2024" / "a.html.gz").write_bytes(gzip.compress(b"<p>First file.</p>"))
+    (crawl / "2024" / ".cache" / "x.txt").write_text("hidden")
+    (crawl / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    table = b"id,headline,text\nc1,One,Row one.\nc2,Two,Row two.\n"
+    start = raw_end_offsets(broker)[0]
+    files = ingest("produce", "--partition", "0", str(crawl), env=env)
+    piped = ingest("produce", "--partition", "0", "--format", "csv", "-", env=env,
+                   stdin=gzip.compress(table))
+    assert (files.returncode, files.stdout, files.stderr) == (
+        0, b"sent 2 messages to articles.raw\n", b"")
+    assert (piped.returncode, piped.stdout, piped.stderr) == (
+        0, b"sent 2 messages to articles.raw\n", b"")
+    assert raw_values(broker, 0, start) == [
+        {"body": "<p>First file.</p>", "file": "2024/a.html.gz"},
+        {"body": "Second file.", "file": "b.txt"},
+        {"body": "Row one.", "id": "c1", "title": "One", "file": "stdin", "row": 1},
+        {"body": "Row two.", "id": "c2", "title": "Two", "file": "stdin", "row": 2},
+    ]
 
 
 @pytest.mark.parametrize("partition", ["99", "-1"])
