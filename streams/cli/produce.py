@@ -364,6 +364,14 @@ def run_produce(
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)
             for value in messages:
+                if len(value) > settings.max_body_bytes:
+                    # The worker's limit: it would dead-letter the message (too_large). A
+                    # file under it can be over once wrapped (JSON escapes its markup).
+                    skipped += 1
+                    print(f"ingest: skipped a {len(value)}-byte message from {path}: over "
+                          f"INGEST_MAX_BODY_BYTES ({settings.max_body_bytes}), which workers "
+                          "dead-letter as too_large", file=sys.stderr)
+                    continue
                 try:
                     producer.send(target, value=value, partition=partition)
                 except MessageSizeTooLargeError:

@@ -214,6 +214,30 @@ def test_produce_to_a_topic_the_broker_lacks_sends_nothing_and_creates_nothing(
     assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
+def test_produce_skips_a_message_workers_would_dead_letter_as_too_large(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    # Under the limit as a file, over it once wrapped: JSON escapes every quote and newline
+    # (a new-user trial, 2026-12-05: 3 of 12 WCXB pages of 800-960 KB were sent, then
+    # dead-lettered).
+    limit = 4096
+    page = tmp_path / "page.html"
+    page.write_text("<p>" + '"quoted"\n' * 400 + "</p>")  # 4,007 bytes
+    small = tmp_path / "small.txt"
+    small.write_text("A short article about the harbour wall.")
+    raw_end_offsets(broker)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "INGEST_MAX_BODY_BYTES": str(limit)}
+    result = ingest("produce", str(page), str(small), env=env)
+    assert page.stat().st_size < limit
+    assert result.returncode == 1
+    assert result.stdout == b"sent 1 message to articles.raw (1 skipped: too large)\n"
+    [line] = result.stderr.decode().splitlines()
+    assert line.startswith("ingest: skipped a ") and line.endswith(
+        f"-byte message from {page}: over INGEST_MAX_BODY_BYTES ({limit}), which workers "
+        "dead-letter as too_large")
+    assert sum(raw_end_offsets(broker)) == 1
+
+
 def kept_origin(records: list[dict[str, object]], file: str) -> str:
     [record] = [r for r in records if r.get("extra") == {"file": file}]
     origin = record["origin"]
