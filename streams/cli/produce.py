@@ -116,6 +116,13 @@ def table_columns(head: str, name: str, delimiter: str) -> tuple[list[str], str]
     """A table's header and its body column; ConfigError naming what is missing."""
     header = next(csv.reader(io.StringIO(head), _dialect(head, delimiter)), [])
     columns = [column.strip() for column in header]
+    seen: dict[str, int] = {}
+    for number, column in enumerate(columns, start=1):
+        if column and (first := seen.setdefault(column.lower(), number)) != number:
+            # Which cell is the row's value would be a guess (the last one, until 2026-12-05).
+            raise ConfigError(
+                f"{name}: its header row names column {column!r} twice (columns {first} and "
+                f"{number})")
     body = next((c for c in columns if c.lower() in BODY_COLUMNS), None)
     if body is None:
         raise ConfigError(

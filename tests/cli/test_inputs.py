@@ -109,6 +109,16 @@ def test_a_gzip_table_without_a_body_column_is_refused(tmp_path: Path) -> None:
         "article, full_text, maintext); its header is id, title (nothing sent)")
 
 
+def test_a_table_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    # A new-user trial, 2026-12-05: "id,text,text" sent the second cell as the body.
+    path = write(tmp_path / "t.csv", b'id,text,TEXT\n1,"first body",second\n')
+    assert problem([str(path)]) == (
+        f"{path}: its header row names column 'TEXT' twice (columns 2 and 3) (nothing sent)")
+    blank = write(tmp_path / "blank.csv", b"id,body,,\n1,First article.,,\n")  # trailing commas
+    assert sent([str(blank)]) == [{"id": "1", "body": "First article.", "file": "blank.csv",
+                                   "row": 1}]
+
+
 def test_stdin_is_a_table_with_format(tmp_path: Path) -> None:
     assert sent(["-"], table="csv", stdin=TABLE.encode()) == ROWS
     tab = TABLE.replace(",", "\t").encode()
