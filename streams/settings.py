@@ -227,6 +227,11 @@ class Settings:
     def output_topics(self) -> tuple[str, str, str]:
         return (self.topic_enriched, self.topic_duplicates, self.topic_deadletter)
 
+    @property
+    def topics(self) -> dict[str, str]:
+        """Every topic setting -> the topic it names (the worker reads or writes each)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("topic_")}
+
     def with_bootstrap(self, servers: str) -> Settings:
         return replace(self, kafka_bootstrap_servers=servers)
 
@@ -273,10 +278,10 @@ class Settings:
         ]
         problems = [f"{_env_name(name)} {text}" for name, text, ok in checks if not ok]
         problems += self._size_problems()
+        problems += _topic_problems(self)
         if problems:
             raise ConfigError("; ".join(problems))
         return self
-
 
     def _size_problems(self) -> list[str]:
         problems = []
@@ -295,6 +300,22 @@ class Settings:
         if self.boilerplate_max_bytes < 1024 * 1024:
             problems.append("INGEST_BOILERPLATE_MAX_BYTES must be >= 1048576")
         return problems
+
+
+def _topic_problems(settings: Settings) -> list[str]:
+    """Topic settings that name the same topic. The worker would read its own output back
+    (a dead-letter topic that is the raw topic dead-letters its dead letters for ever), or
+    mix one kind of record into another's topic."""
+    sharing: dict[str, list[str]] = {}
+    for name, topic in settings.topics.items():
+        sharing.setdefault(topic, []).append(_env_name(name))
+    problems = []
+    for topic, names in sharing.items():
+        if len(names) > 1:
+            both = f"{', '.join(names[:-1])} and {names[-1]}"
+            problems.append(f"{both} name the same topic, {topic!r}: each needs a topic of its "
+                            "own")
+    return problems
 
 
 def _coerce(raw: str, target: Any, name: str) -> Any:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -162,3 +163,39 @@ def test_every_problem_is_named_by_its_variable() -> None:
     with pytest.raises(ConfigError) as raised:
         load({"INGEST_BATCH_SIZE": "0", "INGEST_PARTITIONS": "0"})
     assert raised.value.detail == "INGEST_PARTITIONS must be >= 1; INGEST_BATCH_SIZE must be >= 1"
+
+
+TOPIC_VARS = ["INGEST_TOPIC_RAW", "INGEST_TOPIC_ENRICHED", "INGEST_TOPIC_DUPLICATES",
+              "INGEST_TOPIC_DEADLETTER", "INGEST_TOPIC_FINGERPRINTS", "INGEST_TOPIC_STORIES"]
+
+
+def test_the_topic_settings_are_the_six_topics() -> None:
+    assert load({}).topics == {
+        "topic_raw": "articles.raw", "topic_enriched": "articles.enriched",
+        "topic_duplicates": "articles.duplicates", "topic_deadletter": "articles.deadletter",
+        "topic_fingerprints": "ingest.fingerprints", "topic_stories": "articles.stories",
+    }
+    assert sorted(env_names()[name] for name in load({}).topics) == sorted(TOPIC_VARS)
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(TOPIC_VARS, 2)))
+def test_two_topic_settings_naming_one_topic_are_refused(first: str, second: str) -> None:
+    # Found by a new-user trial: INGEST_TOPIC_DEADLETTER=articles.raw dead-lettered its own
+    # dead letters for ever (641 in 60 s); an enriched topic that is the raw one read every
+    # kept article back.
+    with pytest.raises(ConfigError) as raised:
+        load({first: "same.topic", second: "same.topic"})
+    assert raised.value.detail == (
+        f"{first} and {second} name the same topic, 'same.topic': each needs a topic of its own")
+
+
+def test_every_group_of_topic_settings_sharing_a_topic_is_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load({"INGEST_TOPIC_DEADLETTER": "articles.raw", "INGEST_TOPIC_STORIES": "articles.raw",
+              "INGEST_TOPIC_FINGERPRINTS": "articles.enriched"})
+    assert raised.value.detail == (
+        "INGEST_TOPIC_RAW, INGEST_TOPIC_DEADLETTER and INGEST_TOPIC_STORIES name the same "
+        "topic, 'articles.raw': each needs a topic of its own; INGEST_TOPIC_ENRICHED and "
+        "INGEST_TOPIC_FINGERPRINTS name the same topic, 'articles.enriched': each needs a topic "
+        "of its own")
+

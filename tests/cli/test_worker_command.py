@@ -190,3 +190,16 @@ def test_a_web_host_that_is_not_an_address_of_this_machine_is_refused(port: str)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", (
         "ingest: error [invalid_setting]: web host 192.0.2.1 is not an address of this "
         "machine (INGEST_WEB_HOST, --web-host): Cannot assign requested address\n"))
+
+
+def test_a_dead_letter_topic_that_is_the_raw_topic_is_refused_before_a_broker_starts() -> None:
+    # Found by a new-user trial: each dead letter was read back and dead-lettered again, for
+    # ever (641 in 60 s).
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "",
+                                      "INGEST_TOPIC_DEADLETTER": "articles.raw"},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_DEADLETTER name "
+        "the same topic, 'articles.raw': each needs a topic of its own\n"))
