@@ -203,3 +203,15 @@ def test_a_dead_letter_topic_that_is_the_raw_topic_is_refused_before_a_broker_st
     assert (result.returncode, result.stdout, result.stderr) == (2, "", (
         "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_DEADLETTER name "
         "the same topic, 'articles.raw': each needs a topic of its own\n"))
+
+
+@pytest.mark.parametrize(("var", "value"), [("INGEST_DEDUP_WINDOW_DAYS", "inf"),
+                                            ("INGEST_BROKER_WAIT_S", "1e400")])
+def test_an_infinite_setting_is_refused_before_a_broker_starts(var: str, value: str) -> None:
+    # Found by a new-user trial: an OverflowError traceback turning it into milliseconds.
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", var: value},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"ingest: error [invalid_setting]: {var} must be a finite number\n")
