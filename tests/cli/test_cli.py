@@ -251,6 +251,18 @@ def test_produce_without_a_broker_says_what_to_do() -> None:
     assert b"KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["worker"], ["demo"], ["produce", "--raw", "-"],
+                                     ["tail", "deadletter"], ["broker", "--port", "0"]])
+def test_every_command_refuses_two_topic_settings_naming_one_topic(command: list[str]) -> None:
+    # Found by a new-user trial: a worker with INGEST_TOPIC_ENRICHED=articles.raw read every
+    # kept article back; each command reads the settings the workers use, so each refuses.
+    result = ingest(*command, stdin=b"", timeout=60, env={
+        "KAFKA_BOOTSTRAP_SERVERS": "", "INGEST_TOPIC_ENRICHED": "articles.raw"})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", (
+        "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_ENRICHED name the "
+        "same topic, 'articles.raw': each needs a topic of its own\n"))
+
+
 def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None:
     from streams.cli.produce import messages_from_bytes
 
