@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from mode.utils.futures import notify
 
@@ -34,6 +35,40 @@ def with_short_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
 
     create_worker_consumer._short_fetch_wait = True  # type: ignore[attr-defined]
     return create_worker_consumer
+
+
+def commit_before_revocation() -> None:
+    """Commit what was acknowledged on a revoked partition before Faust forgets it.
+
+    faust-streaming's ``Consumer.on_partitions_revoked`` drops its record of the revoked
+    partitions' acknowledged offsets (``_acked``) before the app's handler commits: whatever
+    was acknowledged since the last periodic commit (every ``commit_interval``, 2.8 s) was
+    never committed, and after the rebalance the partition's next owner, this worker too when
+    it keeps the partition, started again from the older offset and published those records
+    a second time (a new-user trial, 2026-12-05: 22 records after one of two workers stopped
+    cleanly; 10-160 in 3,000-message runs). Applied once.
+    """
+    original = Consumer.on_partitions_revoked
+    if not getattr(original, "_commits_first", False):
+        Consumer.on_partitions_revoked = (  # type: ignore[method-assign]
+            committing_first(original)
+        )
+
+
+def committing_first(revoke: Callable[..., Any]) -> Callable[..., Any]:
+    async def on_partitions_revoked(self: Any, revoked: set[Any]) -> None:
+        # Until a commit finds nothing new: messages acknowledged while one was under way
+        # (a periodic one, or the last of these) are in the next. The last commit, with
+        # nothing to send, does not suspend, so none comes in before Faust forgets them.
+        while True:
+            while await self.maybe_wait_for_commit_to_finish():
+                pass
+            if not await self.commit(revoked):
+                break
+        await revoke(self, revoked)
+
+    on_partitions_revoked._commits_first = True  # type: ignore[attr-defined]
+    return on_partitions_revoked
 
 
 def committed_offsets(consumer: Any) -> Mapping[Any, int | None]:

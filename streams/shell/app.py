@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from streams.kafka.connection import KafkaConnection
-from streams.kafka.faust_compat import shorten_fetch_wait
+from streams.kafka.faust_compat import commit_before_revocation, shorten_fetch_wait
 from streams.settings import Settings
 from streams.shell.logs import faust_logging_config
 
@@ -28,6 +28,7 @@ def create_app(
     """The app; ``worker`` replaces Faust's worker class (None: Faust's own)."""
     connection = connection or KafkaConnection.from_settings(settings)
     shorten_fetch_wait()
+    commit_before_revocation()
     return faust.App(
         settings.app_id,
         # Faust would otherwise read its own variables (APP_WEB_ROUTER_ENABLED, WEB_HOST, ...)
