@@ -214,10 +214,26 @@ def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlEleme
         raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
     if root is None:
         raise EmptyBodyError("html parses to nothing")
+    drop_ruby_annotations(root)
     size = node_count(root)
     if size > config.max_elements:
         raise ExtractionError(f"html has more than {config.max_elements} elements")
     return root, size
+
+
+# Ruby annotations: the reading (``<rt>``, grouped in ``<rtc>``) and the parentheses around it
+# for browsers without ruby (``<rp>``). Japanese pages gloss kanji with kana (furigana),
+# Chinese ones with pinyin or zhuyin. Read as text, the reading lands inside the words it
+# glosses (子<rt>こ</rt>ども reads 子こども) in text, titles and fingerprints; trafilatura
+# 2.3.1 also joined such a page's headline and paragraphs into one paragraph.
+_RUBY_ANNOTATIONS = ("rt", "rp", "rtc")
+
+
+def drop_ruby_annotations(root: lxml.html.HtmlElement) -> None:
+    """Remove ruby annotations from ``root``, keeping the text after each (the next ruby
+    base in ``<ruby>漢<rt>kan</rt>字<rt>ji</rt></ruby>``). No pre-check: lxml walks the tree in
+    C (~0.01 ms a WCXB page), and not at all when no element has one of the names."""
+    lxml.etree.strip_elements(root, *_RUBY_ANNOTATIONS, with_tail=False)
 
 
 # What ``root.iter()`` yields, counted in C: a Python loop over it builds a proxy object per
