@@ -58,9 +58,10 @@ class HtmlConfig:
     trafilatura_metadata: bool = True
     # Recall recovery from JSON-LD: the article node's ``articleBody`` replaces the extracted
     # text when it has at least this many times its words (and ``json_ld_min_words``); the
-    # page then hides most of its text from the markup (tabs, scripts, teasers). 0 turns it
-    # off. 1.5 lies between the ratios where the body won (1.8x and more) and lost (1.37x)
-    # against the truth on the WCXB dev pages that have one.
+    # page then hides most of its text from the markup (tabs, scripts, teasers); or when it
+    # has the extracted text's words in more paragraphs (trafilatura's own rescue from it
+    # joins them). 0 turns both off. 1.5 lies between the ratios where the body won (1.8x
+    # and more) and lost (1.37x) against the truth on the WCXB dev pages that have one.
     json_ld_body_ratio: float = 1.5
     json_ld_min_words: int = 50
     # Recall retry: when trafilatura's text is empty, or shorter than ``recall_max_chars``
@@ -328,26 +329,35 @@ def _json_ld_recovery(
     paragraphs: tuple[str, ...], article_body: str | None, config: HtmlConfig
 ) -> tuple[str, ...]:
     """The paragraphs of the JSON-LD ``articleBody`` when it is much longer than the extracted
-    text (``json_ld_body_ratio`` times its words, at least ``json_ld_min_words``), else
-    ``paragraphs``. Publishers that load the body by script, behind tabs or a teaser still
-    write it there; when it is shorter it is a summary, and the markup wins. (trafilatura
-    rescues from it only when its own text is under 250 characters.)"""
+    text (``json_ld_body_ratio`` times its words, at least ``json_ld_min_words``), or when it
+    has the same words in more paragraphs; else ``paragraphs``. Publishers that load the body
+    by script, behind tabs or a teaser still write it there; when it is shorter it is a
+    summary, and the markup wins. (trafilatura rescues from it only when its own text is
+    under 250 characters, and then joins its paragraphs into one: the same words.)"""
     if article_body is None or config.json_ld_body_ratio <= 0:
         return paragraphs
     words = len(_WORD.findall(article_body))
-    if words < config.json_ld_min_words:
-        return paragraphs
-    if words < config.json_ld_body_ratio * sum(len(_WORD.findall(p)) for p in paragraphs):
-        return paragraphs
+    text_words = [w for p in paragraphs for w in _WORD.findall(p)]
+    recovered = _body_paragraphs(article_body, config)
+    if words >= config.json_ld_min_words and words >= config.json_ld_body_ratio * len(text_words):
+        return recovered or paragraphs
+    if len(recovered) > len(paragraphs) and text_words == [
+        w for p in recovered for w in _WORD.findall(p)
+    ]:
+        return recovered
+    return paragraphs
+
+
+def _body_paragraphs(article_body: str, config: HtmlConfig) -> tuple[str, ...]:
+    """A JSON-LD ``articleBody``'s paragraphs: its lines, or its block tags when it holds
+    markup; () when that markup does not parse."""
     if "<" in article_body:  # markup inside the JSON string: block tags break paragraphs
         try:
-            recovered = strip_fragment(article_body, config).paragraphs
+            return strip_fragment(article_body, config).paragraphs
         except (ExtractionError, EmptyBodyError):
-            return paragraphs
-    else:
-        lines = html.unescape(article_body).splitlines()
-        recovered = tuple(p for p in (_WS.sub(" ", line).strip() for line in lines) if p)
-    return recovered or paragraphs
+            return ()
+    lines = html.unescape(article_body).splitlines()
+    return tuple(p for p in (_WS.sub(" ", line).strip() for line in lines) if p)
 
 
 def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:

@@ -113,6 +113,41 @@ def test_a_summary_in_the_article_body_leaves_the_markup_text() -> None:
     assert extract_page(_page(summary)).paragraphs == _TEASER
 
 
+_SHORT_BODY = (
+    "The city council voted on Tuesday to approve a new budget for public transport.",
+    "The plan adds three bus lines and extends the tram network to the north.",
+    "Opponents said the cost would fall on residents.",
+)
+
+
+def _script_only_page(article_body: str) -> str:
+    ld = orjson.dumps(
+        {"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": article_body}
+    ).decode()
+    return (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        '<body><div id="app"></div><script>render()</script></body></html>'
+    )
+
+
+def test_a_body_only_in_json_ld_keeps_its_paragraphs() -> None:
+    """trafilatura's own rescue returns the body's words as one paragraph: the same words,
+    under the ratio (1x) and the minimum (36 words), and until 2026-12-05 the record's text."""
+    page = _script_only_page("\n\n".join(_SHORT_BODY))
+    assert extract_page(page).paragraphs == _SHORT_BODY
+    page = _script_only_page("".join(f"<p>{p}</p>" for p in _SHORT_BODY))
+    assert extract_page(page).paragraphs == _SHORT_BODY
+    assert extract_page(page, HtmlConfig(json_ld_body_ratio=0)).paragraphs == (
+        " ".join(_SHORT_BODY),
+    )
+
+
+def test_a_body_with_other_words_or_no_more_paragraphs_leaves_the_text() -> None:
+    assert extract_page(_page(" ".join(_TEASER))).paragraphs == _TEASER  # 1 paragraph, not 2
+    other = ("The council met on Tuesday.", *_TEASER[1:])  # fewer words: not the text's
+    assert extract_page(_page("\n\n".join(other))).paragraphs == _TEASER
+
+
 # -- ruby annotations (furigana) are not text ---------------------------------------------
 
 _JA_HEADLINE = "子どもへの体罰を禁止する法律ができる"
