@@ -23,8 +23,8 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
-from streams.core.text.fallback_metadata import read_fallback
-from streams.core.text.headline import strip_suffix_after_headline
+from streams.core.text.fallback_metadata import read_fallback, twitter_handles
+from streams.core.text.headline import strip_site_suffix, strip_suffix_after_headline
 from streams.core.text.metadata import (
     EMPTY_METADATA,
     PageMetadata,
@@ -269,6 +269,7 @@ def extract_page(
     base = _base_url(root) or base_url
     meta_title = _meta_title(root)
     headline = _first_h1(root)
+    handles = twitter_handles(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
     page_paragraphs, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
@@ -296,13 +297,23 @@ def extract_page(
             metadata = merge(metadata, fallback.metadata)
         title = title or meta_title
         if title is not None:
-            title = strip_suffix_after_headline(title, headline)
+            title = _strip_handles(strip_suffix_after_headline(title, headline), handles)
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
     # Parsed again: not every trafilatura 2.x copies the tree before cleaning it.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
+    title = _strip_handles(meta_title, handles) if meta_title is not None else None
     return HtmlText(
-        paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title, None, metadata
+        paragraphs, _outlinks([h for h, _ in anchors], base, config), title, None, metadata
     )
+
+
+def _strip_handles(title: str, handles: frozenset[str]) -> str:
+    """``title`` without a trailing "<separator> <name>" where the name is one of the page's
+    ``twitter:site`` handles ("... - Slashdot" for ``@slashdot``): not a site name to report
+    (metadata._META_SITE), but the title's suffix names the site when it spells the handle."""
+    for handle in sorted(handles):
+        title = strip_site_suffix(title, handle)
+    return title
 
 
 def _recall_retry(
