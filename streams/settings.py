@@ -6,6 +6,7 @@ table. CLI flags override the environment by passing keyword overrides to :func:
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 from collections.abc import Mapping
@@ -35,6 +36,12 @@ class Secret(str):
 MIN_MESSAGE_BYTES = 256 * 1024
 # The worker id is written into every fingerprint-log record, whose readers refuse longer.
 MAX_WORKER_ID_CHARS = 256
+# Durations turned into integer milliseconds go to Kafka (retention.ms is a 64-bit long) and
+# to the index's int64 time columns: their milliseconds must fit 64 bits.
+MAX_MS = 2**63 - 1
+# Settings converted to milliseconds, and the milliseconds in one unit of each.
+MS_PER_UNIT = {"dedup_window_days": 86_400_000, "broker_wait_s": 1000, "race_fallback_s": 1000,
+               "deadletter_pause_s": 1000, "snapshot_interval_s": 1000}
 
 
 # A container's CPU limit (compose ``cpus:``, ``docker run --cpus``), cgroup v2 then v1: the
@@ -221,11 +228,16 @@ class Settings:
 
     @property
     def dedup_window_ms(self) -> int:
-        return int(self.dedup_window_days * 86_400_000)
+        return int(self.dedup_window_days * MS_PER_UNIT["dedup_window_days"])
 
     @property
     def output_topics(self) -> tuple[str, str, str]:
         return (self.topic_enriched, self.topic_duplicates, self.topic_deadletter)
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Every topic setting -> the topic it names (the worker reads or writes each)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("topic_")}
 
     def with_bootstrap(self, servers: str) -> Settings:
         return replace(self, kafka_bootstrap_servers=servers)
@@ -233,6 +245,7 @@ class Settings:
     def validate(self) -> Settings:
         """Refuse settings out of range at start (the CLI exits 2 with every problem listed,
         each named by its environment variable)."""
+        infinite = _non_finite(self)  # named once, as not finite, whatever else they fail
         ports = [(name, "must be in 0..65535", 0 <= getattr(self, name) <= 65535)
                  for name in ("web_port", "embedded_broker_port")]
         positive = [(name, "must be > 0", getattr(self, name) > 0)
@@ -255,7 +268,8 @@ class Settings:
             ("broker_heartbeat_interval_s", "must be >= 0 (0: from the broker profile)",
              self.broker_heartbeat_interval_s >= 0),
             ("broker_heartbeat_interval_s", "must be less than the session timeout",
-             self.heartbeat_interval_s < self.session_timeout_s),
+             self.heartbeat_interval_s < self.session_timeout_s
+             or "broker_session_timeout_s" in infinite),
             ("log_format", "must be 'text' or 'json'", self.log_format in ("text", "json")),
             ("log_level", "must be debug, info, warning (warn), error or critical (fatal)",
              self.log_level.lower() in _LOG_LEVELS),
@@ -271,12 +285,15 @@ class Settings:
             *ports,
             *positive,
         ]
-        problems = [f"{_env_name(name)} {text}" for name, text, ok in checks if not ok]
+        problems = [f"{_env_name(name)} {text}" for name, text, ok in checks
+                    if not ok and name not in infinite]
+        problems += [f"{_env_name(name)} must be a finite number" for name in infinite]
+        problems += _ms_problems(self, infinite)
         problems += self._size_problems()
+        problems += _topic_problems(self)
         if problems:
             raise ConfigError("; ".join(problems))
         return self
-
 
     def _size_problems(self) -> list[str]:
         problems = []
@@ -295,6 +312,40 @@ class Settings:
         if self.boilerplate_max_bytes < 1024 * 1024:
             problems.append("INGEST_BOILERPLATE_MAX_BYTES must be >= 1048576")
         return problems
+
+
+def _non_finite(settings: Settings) -> list[str]:
+    """The float settings that are infinite or NaN (``float()`` reads "inf" and "1e400" as
+    infinity, which passes every ``> 0``: until 2026-12-05 INGEST_DEDUP_WINDOW_DAYS=inf
+    crashed the worker with an OverflowError)."""
+    return [f.name for f in fields(settings)
+            if f.type == "float" and not math.isfinite(getattr(settings, f.name))]
+
+
+def _ms_problems(settings: Settings, infinite: list[str]) -> list[str]:
+    problems = []
+    for name, ms_per_unit in MS_PER_UNIT.items():
+        value = getattr(settings, name)
+        if name not in infinite and value > MAX_MS // ms_per_unit:
+            problems.append(f"{_env_name(name)} must be at most {MAX_MS // ms_per_unit}: its "
+                            "milliseconds must fit a 64-bit integer")
+    return problems
+
+
+def _topic_problems(settings: Settings) -> list[str]:
+    """Topic settings that name the same topic. The worker would read its own output back
+    (a dead-letter topic that is the raw topic dead-letters its dead letters for ever), or
+    mix one kind of record into another's topic."""
+    sharing: dict[str, list[str]] = {}
+    for name, topic in settings.topics.items():
+        sharing.setdefault(topic, []).append(_env_name(name))
+    problems = []
+    for topic, names in sharing.items():
+        if len(names) > 1:
+            both = f"{', '.join(names[:-1])} and {names[-1]}"
+            problems.append(f"{both} name the same topic, {topic!r}: each needs a topic of its "
+                            "own")
+    return problems
 
 
 def _coerce(raw: str, target: Any, name: str) -> Any:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from pathlib import Path
 
@@ -7,7 +9,7 @@ import pytest
 
 from streams import settings as settings_mod
 from streams.core.errors import ConfigError
-from streams.settings import Secret, env_names, load
+from streams.settings import Secret, Settings, env_names, load
 
 
 def test_defaults_embedded_and_fast_group_timing() -> None:
@@ -162,3 +164,87 @@ def test_every_problem_is_named_by_its_variable() -> None:
     with pytest.raises(ConfigError) as raised:
         load({"INGEST_BATCH_SIZE": "0", "INGEST_PARTITIONS": "0"})
     assert raised.value.detail == "INGEST_PARTITIONS must be >= 1; INGEST_BATCH_SIZE must be >= 1"
+
+
+TOPIC_VARS = ["INGEST_TOPIC_RAW", "INGEST_TOPIC_ENRICHED", "INGEST_TOPIC_DUPLICATES",
+              "INGEST_TOPIC_DEADLETTER", "INGEST_TOPIC_FINGERPRINTS", "INGEST_TOPIC_STORIES"]
+
+
+def test_the_topic_settings_are_the_six_topics() -> None:
+    assert load({}).topics == {
+        "topic_raw": "articles.raw", "topic_enriched": "articles.enriched",
+        "topic_duplicates": "articles.duplicates", "topic_deadletter": "articles.deadletter",
+        "topic_fingerprints": "ingest.fingerprints", "topic_stories": "articles.stories",
+    }
+    assert sorted(env_names()[name] for name in load({}).topics) == sorted(TOPIC_VARS)
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(TOPIC_VARS, 2)))
+def test_two_topic_settings_naming_one_topic_are_refused(first: str, second: str) -> None:
+    # Found by a new-user trial: INGEST_TOPIC_DEADLETTER=articles.raw dead-lettered its own
+    # dead letters for ever (641 in 60 s); an enriched topic that is the raw one read every
+    # kept article back.
+    with pytest.raises(ConfigError) as raised:
+        load({first: "same.topic", second: "same.topic"})
+    assert raised.value.detail == (
+        f"{first} and {second} name the same topic, 'same.topic': each needs a topic of its own")
+
+
+def test_every_group_of_topic_settings_sharing_a_topic_is_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load({"INGEST_TOPIC_DEADLETTER": "articles.raw", "INGEST_TOPIC_STORIES": "articles.raw",
+              "INGEST_TOPIC_FINGERPRINTS": "articles.enriched"})
+    assert raised.value.detail == (
+        "INGEST_TOPIC_RAW, INGEST_TOPIC_DEADLETTER and INGEST_TOPIC_STORIES name the same "
+        "topic, 'articles.raw': each needs a topic of its own; INGEST_TOPIC_ENRICHED and "
+        "INGEST_TOPIC_FINGERPRINTS name the same topic, 'articles.enriched': each needs a topic "
+        "of its own")
+
+
+FLOAT_VARS = [env_names()[f.name] for f in dataclasses.fields(Settings) if f.type == "float"]
+
+
+def test_the_float_settings_are_the_thirteen_numbers() -> None:
+    assert FLOAT_VARS == [
+        "INGEST_BATCH_WINDOW_S", "INGEST_DEDUP_WINDOW_DAYS", "INGEST_NEAR_THRESHOLD",
+        "INGEST_RACE_FALLBACK_S", "INGEST_PROCESSING_BUDGET_S", "INGEST_SNAPSHOT_INTERVAL_S",
+        "INGEST_BROKER_WAIT_S", "INGEST_BROKER_LOST_S", "INGEST_DEADLETTER_MAX_RATIO",
+        "INGEST_DEADLETTER_PAUSE_S", "INGEST_PUBLISH_BACKOFF_S",
+        "INGEST_BROKER_SESSION_TIMEOUT_S", "INGEST_BROKER_HEARTBEAT_INTERVAL_S",
+    ]
+
+
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400", "-inf", "nan"])
+@pytest.mark.parametrize("var", FLOAT_VARS)
+def test_a_float_setting_that_is_not_finite_is_refused(var: str, value: str) -> None:
+    # Found by a new-user trial: "inf" passed "> 0", then INGEST_DEDUP_WINDOW_DAYS=inf and
+    # INGEST_BROKER_WAIT_S=1e400 crashed the worker (OverflowError turning them into ms).
+    with pytest.raises(ConfigError) as raised:
+        load({var: value})
+    assert raised.value.detail == f"{var} must be a finite number"
+
+
+# The largest value accepted (limit: the largest whose milliseconds fit 64 bits, exact for
+# days; seconds above 2**53 are even floats, so the test takes the even numbers around it).
+@pytest.mark.parametrize(("var", "accepted", "refused", "limit"), [
+    ("INGEST_DEDUP_WINDOW_DAYS", "106751991167", "106751991168", 106_751_991_167),
+    ("INGEST_BROKER_WAIT_S", "9223372036854774", "9223372036854776", 9_223_372_036_854_775),
+    ("INGEST_RACE_FALLBACK_S", "9223372036854774", "1e16", 9_223_372_036_854_775),
+    ("INGEST_DEADLETTER_PAUSE_S", "9223372036854774", "1e300", 9_223_372_036_854_775),
+    ("INGEST_SNAPSHOT_INTERVAL_S", "9223372036854774", "9223372036854776",
+     9_223_372_036_854_775),
+])
+def test_a_duration_whose_milliseconds_do_not_fit_64_bits_is_refused(
+    var: str, accepted: str, refused: str, limit: int,
+) -> None:
+    load({var: accepted})
+    with pytest.raises(ConfigError) as raised:
+        load({var: refused})
+    assert raised.value.detail == (
+        f"{var} must be at most {limit}: its milliseconds must fit a 64-bit integer")
+
+
+def test_the_longest_dedup_window_fits_the_retention_of_the_fingerprint_log() -> None:
+    assert load({"INGEST_DEDUP_WINDOW_DAYS": "106751991167"}).dedup_window_ms == (
+        9_223_372_036_828_800_000)
+    assert 9_223_372_036_828_800_000 <= 2**63 - 1

@@ -6,6 +6,7 @@ waits until every one has a verdict, prints them as a table and exits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -16,8 +17,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 import orjson
 
@@ -189,42 +192,100 @@ def _verdict_row(value: dict[str, Any], excerpt: str) -> dict[str, Any]:
 def run_demo(settings: Settings, *, timeout_s: float = 120.0, keep_running: bool = False) -> int:
     logging.getLogger("streams").setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ingest-demo-"))
-    keep_logs = keep_running or os.environ.get("INGEST_DEMO_KEEP_LOGS") is not None
-    succeeded = False
+    keep_logs = os.environ.get("INGEST_DEMO_KEEP_LOGS") is not None
+    failed = False
     broker = EmbeddedBroker(log_path=workdir / "broker.log")
     worker = None
     try:
-        broker.start(timeout_s=settings.broker_wait_s)
-        live = settings.with_bootstrap(broker.bootstrap)
-        print(f"embedded Tansu broker on {broker.bootstrap}")
-        ensure_topics(live)
-        web_port = free_port()
-        worker = start_worker(live, workdir, web_port)
-        base = f"http://127.0.0.1:{web_port}"
-        wait_ready(worker, f"{base}/readyz", timeout_s, workdir / "worker.log")
-        sent = publish_samples(live)
-        print(f"published {len(sent)} sample articles to {live.topic_raw}")
-        verdicts = collect_verdicts(live, {(p, o) for _, p, o, _ in sent.values()}, timeout_s)
-        rows = [_verdict_row(verdicts[(p, o)], ex) for _, p, o, ex in sent.values()]
-        print()
-        print(format_table(rows))
-        print()
-        print(f"metrics: {base}/metrics   health: {base}/healthz   ready: {base}/readyz")
-        print(f"  {metric_summary(base)}")
-        if not keep_running:
-            print("  (served until the demo exits; `ingest demo --keep-running` keeps them up)")
-        if keep_logs:
-            print(f"worker log: {workdir / 'worker.log'}")
-        if keep_running:
-            print("broker and worker keep running; Ctrl-C to stop")
-            signal.pause()
-        succeeded = True
-        return 0
+        with _hangup_stops():
+            broker.start(timeout_s=settings.broker_wait_s)
+            live = settings.with_bootstrap(broker.bootstrap)
+            print(f"embedded Tansu broker on {broker.bootstrap}")
+            ensure_topics(live)
+            web_port = free_port()
+            worker = start_worker(live, workdir, web_port)
+            base = f"http://127.0.0.1:{web_port}"
+            wait_ready(worker, f"{base}/readyz", timeout_s, workdir / "worker.log")
+            sent = publish_samples(live)
+            print(f"published {len(sent)} sample articles to {live.topic_raw}")
+            verdicts = collect_verdicts(
+                live, {(p, o) for _, p, o, _ in sent.values()}, timeout_s)
+            rows = [_verdict_row(verdicts[(p, o)], ex) for _, p, o, ex in sent.values()]
+            print()
+            print(format_table(rows))
+            print()
+            print(f"metrics: {base}/metrics   health: {base}/healthz   ready: {base}/readyz")
+            print(f"  {metric_summary(base)}")
+            if keep_running:
+                note = "" if keep_logs else " (removed when the demo stops)"
+                print(f"worker log: {workdir / 'worker.log'}{note}")
+                print("broker and worker keep running; Ctrl-C to stop", flush=True)
+                _serve(worker, workdir / "worker.log")
+            else:
+                print("  (served until the demo exits; `ingest demo --keep-running` keeps "
+                      "them up)")
+                if keep_logs:
+                    print(f"worker log: {workdir / 'worker.log'}")
+            return 0
+    except Exception:
+        failed = True
+        raise
     finally:
+        _clean_up(worker, broker, workdir, failed=failed, keep_logs=keep_logs)
+
+
+def _serve(worker: subprocess.Popen[bytes], log: Path) -> NoReturn:
+    """Wait for Ctrl-C, SIGTERM or SIGHUP (which raise); a worker that exits meanwhile is a
+    failure, whose log is kept."""
+    code = worker.wait()
+    raise DemoError(f"the worker exited with code {code} while the demo kept running; "
+                    f"its log: {log}")
+
+
+@contextlib.contextmanager
+def _hangup_stops() -> Iterator[None]:
+    """SIGHUP (the demo's terminal closed) stops it as SIGTERM does, through the clean-up;
+    by default it would end the process at once and leave the temporary directory behind.
+    Unless SIGHUP is ignored (``nohup``)."""
+
+    def on_hangup(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        raise process.Terminated
+
+    previous = signal.getsignal(signal.SIGHUP) or signal.SIG_DFL  # None: set outside Python
+    if previous == signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGHUP, on_hangup)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def _clean_up(
+    worker: subprocess.Popen[bytes] | None, broker: EmbeddedBroker, workdir: Path, *,
+    failed: bool, keep_logs: bool,
+) -> None:
+    """Stop the worker and the broker, then remove the temporary directory: all of it after
+    a demo that worked or was stopped (Ctrl-C, SIGTERM, SIGHUP, at any point), all but the
+    logs after one that failed (named on stderr), none of it with INGEST_DEMO_KEEP_LOGS.
+
+    Signals that would stop the demo are ignored meanwhile: a second Ctrl-C would otherwise
+    cut the clean-up short and leave the directory (and, for the worker's grace period, the
+    worker) behind. The stop is bounded: the worker's grace, then SIGKILL."""
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in stops}
+    try:
         if worker is not None:
             process.stop(worker, grace_s=20.0)
         broker.stop()
+        if failed or keep_logs:
+            print(f"ingest: demo logs kept in {workdir}", file=sys.stderr)
         if not keep_logs:
             # A demo that worked leaves nothing behind (every run used to leave its logs in
-            # /tmp); one that failed keeps its logs, which its error named.
-            shutil.rmtree(workdir if succeeded else workdir / "data", ignore_errors=True)
+            # /tmp); one that failed keeps its logs.
+            shutil.rmtree(workdir / "data" if failed else workdir, ignore_errors=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler or signal.SIG_DFL)  # None: set outside Python

@@ -120,13 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep-running", action="store_true",
                       help="leave broker and worker running until Ctrl-C after the table")
 
-    produce = sub.add_parser("produce", help="publish files (or - for stdin) as raw articles")
+    produce = sub.add_parser("produce",
+                             help="publish files, directories or stdin (-) as raw articles")
     _add_common(produce)
     produce.add_argument("paths", nargs="+", metavar="PATH",
                          help="text, HTML, JSON envelope, JSON Lines, JSON array or .csv/.tsv "
-                              "table files; - for stdin")
+                              "table files, any of them gzip-compressed (.gz); directories "
+                              "(their files, recursively, in sorted order, hidden ones "
+                              "skipped); - for stdin")
     produce.add_argument("--topic", help="topic (default: INGEST_TOPIC_RAW)")
     produce.add_argument("--partition", type=int, help="send every message to this partition")
+    produce.add_argument("--format", choices=("csv", "tsv"), dest="table",
+                         help="read every input, stdin included, as a table of this kind "
+                              "(default: .csv and .tsv files are tables, by their name)")
     produce.add_argument("--raw", action="store_true",
                          help="send file bytes verbatim instead of wrapping them in an envelope")
     produce.add_argument("--source",
@@ -168,7 +174,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.cli.produce import run_produce
 
         return run_produce(settings, args.paths, topic=args.topic,
-                           partition=args.partition, raw=args.raw, source=args.source)
+                           partition=args.partition, raw=args.raw, source=args.source,
+                           table=args.table)
     if args.command == "tail":
         from streams.cli.tail import run_tail
 

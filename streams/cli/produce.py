@@ -6,7 +6,6 @@ import contextlib
 import csv
 import io
 import json
-import os
 import re
 import sys
 from collections.abc import Collection, Iterator, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 import orjson
 from kafka.errors import MessageSizeTooLargeError
 
+from streams.cli.inputs import GZIP_SUFFIX, Input, resolve_inputs
 from streams.core.decoding import DecodedText, decode_bytes
 from streams.core.envelope import holds_wide_integer, loads_json
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
@@ -33,7 +33,8 @@ def _is_json_object(data: bytes) -> bool:
 
 
 def messages_from_bytes(
-    data: bytes, name: str, *, raw: bool, source: str | None = None
+    data: bytes, name: str, *, raw: bool, source: str | None = None,
+    delimiter: str | None = None,
 ) -> Iterator[bytes]:
     """One file's messages: a JSON envelope, JSON Lines of envelopes, or text/HTML.
 
@@ -47,12 +48,13 @@ def messages_from_bytes(
     ``invalid_envelope`` (one bad line of an export must not turn the file into one article).
     A given ``source`` also fills the envelopes that name none; one that names its own
     keeps it. A text or HTML file that is not UTF-8 is decoded first (:func:`file_text`) and
-    wrapped the same way; bytes that are not text go verbatim.
+    wrapped the same way; bytes that are not text go verbatim. ``delimiter`` reads the data
+    as a table whatever its name (``--format``, stdin's only way to be one).
     """
     if raw:
         yield data
         return
-    if (delimiter := table_delimiter(name)) is not None:
+    if (delimiter := delimiter or table_delimiter(name)) is not None:
         text = file_text(data)
         if text is None:
             raise ConfigError(f"{name}: not text, so not a {Path(name).suffix} table")
@@ -82,6 +84,7 @@ UTF8_CODECS = ("utf-8", "utf-8-sig")
 # columns; the body's is required, the envelope fields' are read under these names, and
 # every other column is passed through.
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+TABLE_FORMATS = {"csv": ",", "tsv": "\t"}  # --format
 BODY_COLUMNS = ("body", "text", "content", "article", "full_text", "maintext")
 _FIELD_COLUMNS = {
     "id": "id", "url": "url", "link": "url", "source": "source", "title": "title",
@@ -92,9 +95,11 @@ _TABLE_HEAD_BYTES = 1 << 16
 
 
 def table_delimiter(name: str) -> str | None:
-    """The field delimiter of a table file by its suffix (a .csv one may use ; or tab, as
-    spreadsheet exports do: sniffed from its header), or None for any other file."""
-    return _TABLE_SUFFIXES.get(Path(name).suffix.lower())
+    """The field delimiter of a table file by its suffix, ``.gz`` aside (a .csv one may use
+    ; or tab, as spreadsheet exports do: sniffed from its header), or None for any other
+    file."""
+    name = name.lower()
+    return _TABLE_SUFFIXES.get(Path(name.removesuffix(GZIP_SUFFIX)).suffix)
 
 
 def _dialect(head: str, delimiter: str) -> type[csv.Dialect]:
@@ -111,6 +116,13 @@ def table_columns(head: str, name: str, delimiter: str) -> tuple[list[str], str]
     """A table's header and its body column; ConfigError naming what is missing."""
     header = next(csv.reader(io.StringIO(head), _dialect(head, delimiter)), [])
     columns = [column.strip() for column in header]
+    seen: dict[str, int] = {}
+    for number, column in enumerate(columns, start=1):
+        if column and (first := seen.setdefault(column.lower(), number)) != number:
+            # Which cell is the row's value would be a guess (the last one, until 2026-12-05).
+            raise ConfigError(
+                f"{name}: its header row names column {column!r} twice (columns {first} and "
+                f"{number})")
     body = next((c for c in columns if c.lower() in BODY_COLUMNS), None)
     if body is None:
         raise ConfigError(
@@ -245,40 +257,38 @@ def _with_source(envelope: bytes, source: str | None) -> bytes:
     return orjson.dumps({**parsed, "source": source})
 
 
-def check_paths(paths: Sequence[str]) -> None:
-    """Refuse the whole command when any path cannot be read, before anything is sent: a
-    partial send makes the corrected re-run send the good files twice."""
-    problems = [problem for path in paths if (problem := _path_problem(path))]
+def check_paths(
+    paths: Sequence[str], *, table: str | None = None, stdin: bytes | None = None,
+) -> list[Input]:
+    """The inputs ``paths`` name (:func:`streams.cli.inputs.resolve_inputs`), or a
+    ConfigError naming every one that cannot be read or is a table without a body column,
+    before anything is sent: a partial send makes the corrected re-run send the good files
+    twice. ``table``: a --format every input is read as."""
+    inputs = resolve_inputs(paths, stdin)
+    problems = [problem for item in inputs if (problem := _table_problem(item, table))]
     if problems:
         raise ConfigError("; ".join(problems) + " (nothing sent)")
+    return inputs
 
 
-def _path_problem(path: str) -> str | None:
-    if path == "-":
+def table_delimiter_of(item: Input, table: str | None) -> str | None:
+    """The delimiter ``item`` is read with as a table: --format's, else its name's."""
+    return TABLE_FORMATS[table] if table else table_delimiter(item.inner_name)
+
+
+def _table_problem(item: Input, table: str | None) -> str | None:
+    """What keeps a table from being sent (its header has no body column), if any."""
+    if (delimiter := table_delimiter_of(item, table)) is None:
         return None
-    file = Path(path)
-    if file.is_dir():
-        return f"{path}: is a directory"
-    if not file.exists():
-        return f"{path}: no such file"
-    if not os.access(file, os.R_OK):
-        return f"{path}: not readable (permission denied)"
-    if (delimiter := table_delimiter(path)) is not None:
-        return _table_problem(file, delimiter)
-    return None
-
-
-def _table_problem(file: Path, delimiter: str) -> str | None:
-    """What keeps a table file from being sent (its header has no body column), if any."""
-    with open(file, "rb") as handle:
-        data = handle.read(_TABLE_HEAD_BYTES)
+    data = item.head(_TABLE_HEAD_BYTES)
     if len(data) == _TABLE_HEAD_BYTES:  # whole lines: no character cut in two
         data = data[: data.rfind(b"\n") + 1] or data
     head = file_text(data)
     if head is None:
-        return f"{file}: not text, so not a {file.suffix} table"
+        kind = f".{table}" if table else Path(item.inner_name).suffix
+        return f"{item.label}: not text, so not a {kind} table"
     try:
-        table_columns(head.text, str(file), delimiter)
+        table_columns(head.text, item.label, delimiter)
     except ConfigError as exc:
         return exc.detail
     return None
@@ -319,13 +329,6 @@ def _starts_like_envelope(data: bytes, raw: bool) -> bool:
     return not raw and _ENVELOPE_START.match(head) is not None
 
 
-def _read(path: str) -> tuple[bytes, str]:
-    if path == "-":
-        return sys.stdin.buffer.read(), "stdin"
-    file = Path(path)
-    return file.read_bytes(), file.name
-
-
 def run_produce(
     settings: Settings,
     paths: Sequence[str],
@@ -334,8 +337,9 @@ def run_produce(
     partition: int | None = None,
     raw: bool = False,
     source: str | None = None,
+    table: str | None = None,
 ) -> int:
-    check_paths(paths)
+    inputs = check_paths(paths, table=table)
     if settings.embedded:
         raise ConfigError(
             "KAFKA_BOOTSTRAP_SERVERS is not set: start a broker (ingest broker) and point "
@@ -351,9 +355,14 @@ def run_produce(
     try:
         if partition is not None:
             check_partition(partition, target, producer.partitions_for(target))
-        for path in paths:
-            data, name = _read(path)
-            messages = list(messages_from_bytes(data, name, raw=raw, source=source))
+        for item in inputs:
+            path = item.label
+            try:
+                data = item.read()
+            except ConfigError as exc:  # changed since it was checked
+                raise ConfigError(f"{exc.detail} ({sent} message(s) sent before it)") from exc
+            messages = list(messages_from_bytes(data, item.name, raw=raw, source=source,
+                                                delimiter=table_delimiter_of(item, table)))
             # Only JSON Lines, JSON arrays and files that start like an envelope give messages
             # that are not checked (the others are wrapped bodies, tables or --raw).
             malformed = sum(1 for value in messages if not _is_json_object(value)) if (
@@ -362,6 +371,14 @@ def run_produce(
                 print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)
             for value in messages:
+                if len(value) > settings.max_body_bytes:
+                    # The worker's limit: it would dead-letter the message (too_large). A
+                    # file under it can be over once wrapped (JSON escapes its markup).
+                    skipped += 1
+                    print(f"ingest: skipped a {len(value)}-byte message from {path}: over "
+                          f"INGEST_MAX_BODY_BYTES ({settings.max_body_bytes}), which workers "
+                          "dead-letter as too_large", file=sys.stderr)
+                    continue
                 try:
                     producer.send(target, value=value, partition=partition)
                 except MessageSizeTooLargeError:

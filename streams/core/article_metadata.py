@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from streams.core.domains import registrable_domain
 from streams.core.envelope import Envelope
 from streams.core.text.dates import iso_datetime
+from streams.core.text.language import language_of_tag
 from streams.core.text.metadata import from_producer, merge
 from streams.core.text.model import NormalizedArticle
 
@@ -33,6 +34,12 @@ class ArticleMetadata:
     image: str | None = None
     section: str | None = None
     tags: tuple[str, ...] = ()
+    # The producer's language tag when it names an ISO 639-1 language ("envelope"), else
+    # the text's detected language ("detected", "und" when undetermined). Only the record
+    # shows it: fingerprints, word counts and story terms follow the detected language, so
+    # a copy with a hint and one without are fingerprinted alike.
+    language: str = "und"
+    language_source: str = "detected"  # "envelope" | "detected"
 
 
 def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleMetadata:
@@ -45,6 +52,10 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
     title_source: str | None = "envelope"
     if not title:
         title, title_source = article.title, article.title_source if article.title else None
+    # Read from the passed-through fields, where it stays as sent (consumers read it there).
+    language, language_source = language_of_tag(envelope.extra.get("language")), "envelope"
+    if language is None:
+        language, language_source = article.language, "detected"
     return ArticleMetadata(
         url=envelope.url,
         source=envelope.source or _publisher(envelope.url, page.canonical_url),
@@ -59,6 +70,8 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
         image=page.image,
         section=page.section,
         tags=page.tags,
+        language=language,
+        language_source=language_source,
     )
 
 

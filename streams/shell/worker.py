@@ -296,32 +296,45 @@ def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) ->
 
 
 def check_web_port(host: str, port: int) -> None:
-    """ConfigError when the worker's HTTP port is taken (another worker on this host with
-    the same INGEST_WEB_PORT), before anything starts. Until 2026-12-05 Faust found it after
-    the embedded broker had started: an OSError traceback and exit 1.
+    """ConfigError when the worker's HTTP port cannot be had, before anything starts: taken
+    (another worker on this host with the same INGEST_WEB_PORT), a host that does not resolve
+    or is not an address of this machine. Until 2026-12-05 Faust found these after the
+    embedded broker had started: an OSError (gaierror) traceback and exit 1.
 
-    Bound as asyncio's server binds it (every address of ``host``, SO_REUSEADDR, IPv6 only
-    on IPv6 sockets); other failures are left for the server to report.
+    Resolved and bound as asyncio's server does (every address of ``host``, "" for all
+    interfaces, SO_REUSEADDR, IPv6 only on IPv6 sockets, an address family this machine
+    lacks skipped); port 0 binds any free port, so the host is still checked.
     """
-    if port == 0:
-        return
     try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                        flags=socket.AI_PASSIVE)
-    except OSError:
-        return
+    except OSError as exc:
+        raise ConfigError(f"web host {host} cannot be resolved (INGEST_WEB_HOST, --web-host): "
+                          f"{exc.strerror or exc}") from None
     for family, kind, proto, _, address in addresses:
-        with socket.socket(family, kind, proto) as sock:
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        with sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
                 sock.bind(address)
             except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise ConfigError(
-                        f"port {port} on {host} is in use (INGEST_WEB_PORT, --web-port): "
-                        "another worker on this host needs a port of its own") from None
+                raise _bind_error(host, port, exc) from None
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> ConfigError:
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(f"port {port} on {host} is in use (INGEST_WEB_PORT, --web-port): "
+                           "another worker on this host needs a port of its own")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(f"web host {host} is not an address of this machine "
+                           f"(INGEST_WEB_HOST, --web-host): {exc.strerror}")
+    return ConfigError(f"port {port} on {host} cannot be bound (INGEST_WEB_HOST, "
+                       f"INGEST_WEB_PORT): {exc.strerror}")
 
 
 def faust_argv(settings: Settings) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams.kafka.broker import EmbeddedBroker
 from tests.conftest import broker_settings
@@ -115,19 +116,68 @@ def raw_end_offsets(broker: EmbeddedBroker, partitions: int = 4) -> list[int]:
     return [ends[TopicPartition(settings.topic_raw, p)] for p in range(partitions)]
 
 
-def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory(
+def test_produce_sends_nothing_when_a_path_is_missing_or_a_directory_holds_no_file(
     broker: EmbeddedBroker, tmp_path: Path,
 ) -> None:
-    missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
+    missing, folder, broken = tmp_path / "nope.txt", tmp_path / "dir", tmp_path / "x.txt.gz"
     folder.mkdir()
+    (folder / ".hidden").write_text("x")
+    broken.write_bytes(b"not gzip")
+    before = raw_end_offsets(broker)
     result = ingest("produce", str(SAMPLES[0]), str(missing), str(SAMPLES[1]), str(folder),
-                    env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
+                    str(broken), env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
     assert result.returncode == 2
     assert result.stdout == b""
     assert result.stderr.decode() == (
         f"ingest: error [invalid_setting]: {missing}: no such file; {folder}: is a directory "
-        "(nothing sent)\n")
-    assert raw_end_offsets(broker) == [0, 0, 0, 0]
+        f"without files (hidden ones are skipped); {broken}: not gzip data (Not a gzipped "
+        "file (b'no')) (nothing sent)\n")
+    assert raw_end_offsets(broker) == before
+
+
+def raw_values(broker: EmbeddedBroker, partition: int, start: int) -> list[dict[str, object]]:
+    """The raw topic's messages on ``partition`` from offset ``start`` to its end."""
+    settings = broker_settings(broker)
+    tp = TopicPartition(settings.topic_raw, partition)
+    end = true_end_offsets(settings, [tp])[tp]
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        values: list[dict[str, object]] = []
+        while consumer.position(tp) < end:
+            for records in consumer.poll(timeout_ms=1000).values():
+                values.extend(orjson.loads(r.value) for r in records if r.offset < end)
+        return values
+    finally:
+        consumer.close()
+
+
+def test_produce_a_directory_gzip_files_and_a_csv_on_stdin(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    crawl = tmp_path / "crawl"
+    (crawl / "2024" / ".cache").mkdir(parents=True)
+    (crawl / "b.txt").write_text("Second file.")
+    (crawl / "2024" / "a.html.gz").write_bytes(gzip.compress(b"<p>First file.</p>"))
+    (crawl / "2024" / ".cache" / "x.txt").write_text("hidden")
+    (crawl / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    table = b"id,headline,text\nc1,One,Row one.\nc2,Two,Row two.\n"
+    start = raw_end_offsets(broker)[0]
+    files = ingest("produce", "--partition", "0", str(crawl), env=env)
+    piped = ingest("produce", "--partition", "0", "--format", "csv", "-", env=env,
+                   stdin=gzip.compress(table))
+    assert (files.returncode, files.stdout, files.stderr) == (
+        0, b"sent 2 messages to articles.raw\n", b"")
+    assert (piped.returncode, piped.stdout, piped.stderr) == (
+        0, b"sent 2 messages to articles.raw\n", b"")
+    assert raw_values(broker, 0, start) == [
+        {"body": "<p>First file.</p>", "file": "2024/a.html.gz"},
+        {"body": "Second file.", "file": "b.txt"},
+        {"body": "Row one.", "id": "c1", "title": "One", "file": "stdin", "row": 1},
+        {"body": "Row two.", "id": "c2", "title": "Two", "file": "stdin", "row": 2},
+    ]
 
 
 @pytest.mark.parametrize("partition", ["99", "-1"])
@@ -164,6 +214,30 @@ def test_produce_to_a_topic_the_broker_lacks_sends_nothing_and_creates_nothing(
     assert raw_end_offsets(broker) == [0, 0, 0, 0]
 
 
+def test_produce_skips_a_message_workers_would_dead_letter_as_too_large(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    # Under the limit as a file, over it once wrapped: JSON escapes every quote and newline
+    # (a new-user trial, 2026-12-05: 3 of 12 WCXB pages of 800-960 KB were sent, then
+    # dead-lettered).
+    limit = 4096
+    page = tmp_path / "page.html"
+    page.write_text("<p>" + '"quoted"\n' * 400 + "</p>")  # 4,007 bytes
+    small = tmp_path / "small.txt"
+    small.write_text("A short article about the harbour wall.")
+    raw_end_offsets(broker)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "INGEST_MAX_BODY_BYTES": str(limit)}
+    result = ingest("produce", str(page), str(small), env=env)
+    assert page.stat().st_size < limit
+    assert result.returncode == 1
+    assert result.stdout == b"sent 1 message to articles.raw (1 skipped: too large)\n"
+    [line] = result.stderr.decode().splitlines()
+    assert line.startswith("ingest: skipped a ") and line.endswith(
+        f"-byte message from {page}: over INGEST_MAX_BODY_BYTES ({limit}), which workers "
+        "dead-letter as too_large")
+    assert sum(raw_end_offsets(broker)) == 1
+
+
 def kept_origin(records: list[dict[str, object]], file: str) -> str:
     [record] = [r for r in records if r.get("extra") == {"file": file}]
     origin = record["origin"]
@@ -175,6 +249,18 @@ def test_produce_without_a_broker_says_what_to_do() -> None:
     result = ingest("produce", str(SAMPLES[0]), env={"KAFKA_BOOTSTRAP_SERVERS": ""})
     assert result.returncode == 2
     assert b"KAFKA_BOOTSTRAP_SERVERS is not set" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker"], ["demo"], ["produce", "--raw", "-"],
+                                     ["tail", "deadletter"], ["broker", "--port", "0"]])
+def test_every_command_refuses_two_topic_settings_naming_one_topic(command: list[str]) -> None:
+    # Found by a new-user trial: a worker with INGEST_TOPIC_ENRICHED=articles.raw read every
+    # kept article back; each command reads the settings the workers use, so each refuses.
+    result = ingest(*command, stdin=b"", timeout=60, env={
+        "KAFKA_BOOTSTRAP_SERVERS": "", "INGEST_TOPIC_ENRICHED": "articles.raw"})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", (
+        "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_ENRICHED name the "
+        "same topic, 'articles.raw': each needs a topic of its own\n"))
 
 
 def test_produce_wraps_text_with_the_file_named_and_no_invented_source() -> None:

@@ -18,15 +18,17 @@ def test_every_path_is_checked_and_every_problem_named(tmp_path: Path) -> None:
     missing, folder = tmp_path / "nope.txt", tmp_path / "dir"
     folder.mkdir()
     with pytest.raises(ConfigError) as raised:
-        check_paths([str(good), str(missing), "-", str(folder)])
+        check_paths([str(good), str(missing), "-", str(folder)], stdin=b"Text.")
     assert raised.value.detail == (
-        f"{missing}: no such file; {folder}: is a directory (nothing sent)")
+        f"{missing}: no such file; {folder}: is a directory without files (hidden ones are "
+        "skipped) (nothing sent)")
 
 
 def test_readable_files_and_stdin_pass(tmp_path: Path) -> None:
     good = tmp_path / "a.txt"
     good.write_text("Text.")
-    check_paths([str(good), "-"])
+    assert [(i.label, i.name, i.read()) for i in check_paths([str(good), "-"], stdin=b"In.")] == [
+        (str(good), "a.txt", b"Text."), ("-", "stdin", b"In.")]
 
 
 @pytest.mark.parametrize(("partition", "held", "expected"), [

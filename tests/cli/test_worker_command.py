@@ -167,3 +167,51 @@ def test_a_web_port_in_use_is_refused_before_a_broker_starts() -> None:
     assert (result.returncode, result.stdout, result.stderr) == (2, "", (
         f"ingest: error [invalid_setting]: port {port} on 127.0.0.1 is in use "
         "(INGEST_WEB_PORT, --web-port): another worker on this host needs a port of its own\n"))
+
+
+def test_a_web_host_that_does_not_resolve_is_refused_before_a_broker_starts() -> None:
+    # Found by a new-user trial: Faust's banner, then a gaierror traceback and exit 1.
+    with pytest.raises(socket.gaierror) as resolver:
+        socket.getaddrinfo("notahost.invalid", 6066)
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "",
+                                      "INGEST_WEB_HOST": "notahost.invalid"},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        "ingest: error [invalid_setting]: web host notahost.invalid cannot be resolved "
+        f"(INGEST_WEB_HOST, --web-host): {resolver.value.strerror}\n"))
+
+
+@pytest.mark.parametrize("port", ["6066", "0"])
+def test_a_web_host_that_is_not_an_address_of_this_machine_is_refused(port: str) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): no machine has it. Port 0 is checked too.
+    result = ingest_worker("--web-host", "192.0.2.1", "--web-port", port)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        "ingest: error [invalid_setting]: web host 192.0.2.1 is not an address of this "
+        "machine (INGEST_WEB_HOST, --web-host): Cannot assign requested address\n"))
+
+
+def test_a_dead_letter_topic_that_is_the_raw_topic_is_refused_before_a_broker_starts() -> None:
+    # Found by a new-user trial: each dead letter was read back and dead-lettered again, for
+    # ever (641 in 60 s).
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "",
+                                      "INGEST_TOPIC_DEADLETTER": "articles.raw"},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", (
+        "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_DEADLETTER name "
+        "the same topic, 'articles.raw': each needs a topic of its own\n"))
+
+
+@pytest.mark.parametrize(("var", "value"), [("INGEST_DEDUP_WINDOW_DAYS", "inf"),
+                                            ("INGEST_BROKER_WAIT_S", "1e400")])
+def test_an_infinite_setting_is_refused_before_a_broker_starts(var: str, value: str) -> None:
+    # Found by a new-user trial: an OverflowError traceback turning it into milliseconds.
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", var: value},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"ingest: error [invalid_setting]: {var} must be a finite number\n")

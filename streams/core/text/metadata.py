@@ -58,6 +58,10 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
+# The page itself: its dates are the article's where no article node or meta tag gives one
+# (Yoast SEO, on many WordPress sites, puts ``datePublished`` on the ``WebPage`` node only).
+PAGE_TYPES = frozenset({"WebPage", "ItemPage"})
+
 # Meta tag keys (``property``, ``name`` or ``itemprop``, lower-cased) per field, best first.
 _META_AUTHORS = (
     "author", "article:author", "byl", "dc.creator", "dcterms.creator", "parsely-author",
@@ -228,12 +232,17 @@ def read_page(
     hold markup; at most :data:`MAX_JSONLD_CHARS`), or None."""
     try:
         meta = _meta_tags(root)
-        node = _article_node(root)
+        node, page = _json_ld_nodes(root)
     except (ValueError, TypeError):  # lxml on trees it built itself; belt and braces
         return EMPTY_METADATA, None
     ld = _from_json_ld(node, base_url) if node is not None else EMPTY_METADATA
     body = node.get("articleBody") if node is not None else None
-    metadata = merge(ld, _from_meta(meta, _canonical_link(root), base_url))
+    tags = _from_meta(meta, _canonical_link(root), base_url)
+    metadata = merge(merge(ld, tags), _page_dates(page) if page is not None else EMPTY_METADATA)
+    if tags.canonical_url:
+        # The page's own declaration first: JSON-LD ``url``s are often a template's
+        # (``https://google.com/article``), a site's home or a ``#webpage`` node id.
+        metadata = replace(metadata, canonical_url=tags.canonical_url)
     return metadata, body if isinstance(body, str) and body.strip() else None
 
 
@@ -332,7 +341,9 @@ def _from_meta(
     return PageMetadata(
         authors=clean_list(authors),
         site_name=first(_META_SITE),
-        canonical_url=clean_url(canonical, base_url) if canonical else first_url(_META_URL),
+        canonical_url=_document_url(
+            clean_url(canonical, base_url) if canonical else first_url(_META_URL)
+        ),
         description=first(_META_DESCRIPTION),
         image=first_url(_META_IMAGE),
         section=first(_META_SECTION),
@@ -345,9 +356,24 @@ def _from_meta(
 # -- JSON-LD -----------------------------------------------------------------------------
 
 
-def _article_node(root: lxml.html.HtmlElement) -> dict[str, Any] | None:
-    """The first article-typed JSON-LD node at the top level, in ``@graph`` or as a page's
-    ``mainEntity``. Nested parts (live-blog updates, comments) are not candidates."""
+def _json_ld_nodes(
+    root: lxml.html.HtmlElement,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The first article-typed JSON-LD node and the first page-typed one (:data:`PAGE_TYPES`),
+    at the top level, in ``@graph`` or as a page's ``mainEntity``. Nested parts (live-blog
+    updates, comments) are not candidates."""
+    article = page = None
+    for node in _json_ld_candidates(root):
+        if article is None and _is_a(node, ARTICLE_TYPES):
+            article = node
+        elif page is None and _is_a(node, PAGE_TYPES):
+            page = node
+        if article is not None and page is not None:
+            break
+    return article, page
+
+
+def _json_ld_candidates(root: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     scripts = 0
     for el in root.iter("script"):
         if (el.get("type") or "").strip().lower() != "application/ld+json":
@@ -362,10 +388,7 @@ def _article_node(root: lxml.html.HtmlElement) -> dict[str, Any] | None:
             data = orjson.loads(text)
         except orjson.JSONDecodeError:
             continue
-        for node in _candidates(data):
-            if _is_article(node):
-                return node
-    return None
+        yield from _candidates(data)
 
 
 def _candidates(data: Any) -> Iterator[dict[str, Any]]:
@@ -387,11 +410,18 @@ def _candidates(data: Any) -> Iterator[dict[str, Any]]:
                     yield main
 
 
-def _is_article(node: dict[str, Any]) -> bool:
+def _is_a(node: dict[str, Any], types: frozenset[str]) -> bool:
     kinds = node.get("@type")
     names = kinds if isinstance(kinds, list) else [kinds]
-    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] in ARTICLE_TYPES
+    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] in types
                for k in names[:MAX_ITEMS])
+
+
+def _page_dates(node: dict[str, Any]) -> PageMetadata:
+    return PageMetadata(
+        published_at=iso_datetime(clean_text(_first_str(node.get("datePublished")))),
+        modified_at=iso_datetime(clean_text(_first_str(node.get("dateModified")))),
+    )
 
 
 def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
@@ -407,7 +437,9 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
             part for name in _names(node.get("author")) for part in split_authors(name)
         ),
         site_name=next((clean_text(n) for n in _names(publisher)), None),
-        canonical_url=clean_url(_first_str(node.get("url")) or _first_str(page_url), base_url),
+        canonical_url=_document_url(
+            clean_url(_first_str(node.get("url")) or _first_str(page_url), base_url)
+        ),
         description=clean_text(_first_str(node.get("description"))),
         image=clean_url(_image_url(node.get("image")), base_url),
         section=clean_text(section),
@@ -517,6 +549,13 @@ def clean_url(value: str | None, base_url: str | None = None) -> str | None:
             return None
     ok = url[:8].lower().startswith(("http://", "https://")) and len(url) <= MAX_URL_CHARS
     return url if ok else None
+
+
+def _document_url(url: str | None) -> str | None:
+    """``url`` without its fragment (``.../post/#webpage``: a node id, not another page)."""
+    if url is None:
+        return None
+    return url.split("#", 1)[0] or None
 
 
 def clean_list(values: Iterable[str]) -> tuple[str, ...]:

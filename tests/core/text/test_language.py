@@ -74,3 +74,13 @@ def test_only_the_first_240_characters_are_read(monkeypatch: pytest.MonkeyPatch)
     text = "word " * 100
     detect_language(text)
     assert detector.samples == [text[:240]]
+
+
+@pytest.mark.parametrize(("tag", "expected"), [
+    ("de", "de"), ("EN-gb", "en"), ("pt_BR", "pt"), ("zh-Hant-TW", "zh"), ("sr-Latn", "sr"),
+    ("yue", "zh"), ("iw", "he"), ("in", "id"), ("  it  ", "it"),
+    ("deu", None), ("eng", None), ("und", None), ("zxx", None), ("xx", None), ("d", None),
+    ("de-", None), ("de CH", None), ("de-CH.UTF-8", None), ("", None), (7, None), (None, None),
+])
+def test_language_of_tag(tag: object, expected: str | None) -> None:
+    assert language.language_of_tag(tag) == expected

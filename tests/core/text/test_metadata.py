@@ -130,6 +130,47 @@ def test_canonical_link_wins_over_og_url() -> None:
     assert meta_of(page(head)).canonical_url == "https://a.example.com/canonical"
 
 
+def test_the_pages_canonical_link_and_og_url_win_over_json_ld_urls() -> None:
+    # A template's JSON-LD (a new-user trial, 2026-12-05: WCXB dev 0103 read as google.com).
+    template = ld({"@type": "Article", "url": "https://google.com/article",
+                   "mainEntityOfPage": {"@id": "https://google.com/article"}})
+    link = '<link rel="canonical" href="https://blog.example.com/post/">'
+    og = '<meta property="og:url" content="https://blog.example.com/og/">'
+    assert meta_of(page(template + link + og)).canonical_url == "https://blog.example.com/post/"
+    assert meta_of(page(template + og)).canonical_url == "https://blog.example.com/og/"
+    assert meta_of(page(template)).canonical_url == "https://google.com/article"
+
+
+def test_a_canonical_url_has_no_fragment() -> None:
+    # Yoast's node ids: ``mainEntityOfPage: {"@id": ".../post/#webpage"}``.
+    yoast = ld({"@type": "BlogPosting",
+                "mainEntityOfPage": {"@id": "https://blog.example.com/post/#webpage"}})
+    assert meta_of(page(yoast)).canonical_url == "https://blog.example.com/post/"
+    link = '<link rel="canonical" href="https://blog.example.com/post/#main">'
+    assert meta_of(page(link)).canonical_url == "https://blog.example.com/post/"
+
+
+def test_the_web_page_nodes_dates_come_after_the_article_nodes_and_the_meta_tags() -> None:
+    # Yoast SEO's graph: datePublished on the WebPage node only, and a modified time tag.
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "@id": "https://blog.example.com/post/#webpage",
+         "datePublished": "2021-03-10T17:31:20+00:00",
+         "dateModified": "2025-03-13T08:00:00+00:00"},
+        {"@type": "WebSite", "name": "Blog"},
+    ]}
+    modified = '<meta property="article:modified_time" content="2025-03-14T09:00:00+00:00">'
+    got = meta_of(page(ld(graph) + modified))
+    assert (got.published_at, got.modified_at) == ("2021-03-10T17:31:20+00:00",
+                                                   "2025-03-14T09:00:00+00:00")
+    published = '<meta property="article:published_time" content="2021-03-09T00:00:00Z">'
+    assert meta_of(page(ld(graph) + published)).published_at == "2021-03-09T00:00:00+00:00"
+    article = dict(graph, **{"@graph": [*graph["@graph"], {  # type: ignore[dict-item]
+        "@type": "Article", "datePublished": "2021-03-08T00:00:00Z"}]})
+    assert meta_of(page(ld(article) + published)).published_at == "2021-03-08T00:00:00+00:00"
+    collection = {"@type": "CollectionPage", "datePublished": "2021-03-10T17:31:20+00:00"}
+    assert meta_of(page(ld(collection))).published_at is None  # a listing's date
+
+
 def test_meta_value_attribute_and_name_spelled_og_tags() -> None:
     # Some CMSs (and archived copies such as the White House fixtures) write these.
     head = '<meta value="whitehouse.gov" name="og:site_name">'

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from streams.core.errors import InputError
 from streams.core.text.article import normalize_article
+from streams.core.text.boilerplate import is_chrome_line
 from streams.core.text.formats import parse_body
 from streams.core.text.normalize import (
     fingerprint_text,
@@ -103,6 +105,9 @@ def test_article_display_form_is_a_fixed_point(body: str) -> None:
     assert normalize_paragraphs(article.paragraphs) == article.paragraphs
 
 
+NO_QUOTES = str.maketrans("", "", "\"'“”‘’«»")
+
+
 @given(WORDS, st.data())
 def test_layout_and_quote_variants_share_a_fingerprint(
     words: list[str], data: st.DataObject
@@ -123,9 +128,20 @@ def test_layout_and_quote_variants_share_a_fingerprint(
     )
     plain = " ".join(f'"{w}"' for w in words)
     variant = "".join(f"{q}{w}{q}{s}" for w, q, s in zip(words, quotes, seps, strict=True))
+    # A line that is publisher chrome on its own ("AD", "Share this article") is dropped by
+    # design, so the layout that puts it there changes the text (found by the property).
+    lines = re.split(r"\s*\n\s*", f"{plain}\n{variant}".replace("\r", "\n"))
+    assume(not any(is_chrome_line(" ".join(line.translate(NO_QUOTES).split()))
+                   for line in lines))
     assert fingerprint_text(normalize_article(plain).paragraphs) == fingerprint_text(
         normalize_article(variant).paragraphs
     )
+
+
+def test_a_chrome_label_is_dropped_on_its_own_line_only() -> None:
+    # The case the property above found and now leaves out: "AD" alone is an ad label.
+    assert normalize_article("A A A A A A A\nAD").paragraphs == ("A A A A A A A",)
+    assert normalize_article("A A A A A A A AD").paragraphs == ("A A A A A A A AD",)
 
 
 @given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=1, max_value=99))
