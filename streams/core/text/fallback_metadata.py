@@ -7,7 +7,9 @@ real pages that was a quarter of extraction's time (75 WCXB pages: 24 of 99 ms a
 mostly spent on fields our own reading of JSON-LD and meta tags had already found, which
 :func:`metadata.merge` then discarded. :func:`read_fallback` runs the same steps in the same
 order, with the same date settings, but skips each costly one whose field ours already has:
-the merged values are the same, at the cost of the fields that are missing.
+the merged values are the same, at the cost of the fields that are missing. One value differs
+on purpose: a site name that is the page's ``twitter:site`` handle is not read (trafilatura
+takes the handle for the name).
 
 The byline search and the category and tag scans that do run are costly on every page:
 their XPath expressions test attributes with EXSLT regular expressions, which lxml answers
@@ -73,6 +75,13 @@ _SECTION_META = XPath(
 )
 
 
+# What trafilatura's examine_meta reads it from (the content stripped of tags and spaces).
+_TWITTER_SITE = XPath(
+    './/head/meta[@content][translate(@name, "TWITERS", "twiters")="twitter:site"]/@content',
+    smart_strings=False,
+)
+
+
 def may_have_byline(root: lxml.html.HtmlElement) -> bool:
     """False only when trafilatura's ``extract_author`` finds nothing in ``root``: no element
     carries an attribute its expressions test with a value they could match."""
@@ -95,6 +104,21 @@ def has_catstag_links(addresses: str, metatype: str) -> bool:
     for: without one, none of its expressions' links is kept."""
     segment = "/" + metatype.rstrip("y") + "(?:y|ies|s)?/"
     return re.search(segment, addresses) is not None
+
+
+def twitter_handles(root: lxml.html.HtmlElement) -> frozenset[str]:
+    """The page's ``twitter:site`` values without their ``@``."""
+    return frozenset(value.strip().lstrip("@") for value in _TWITTER_SITE(root))
+
+
+def _examine_meta(root: lxml.html.HtmlElement) -> Any:
+    """trafilatura's reading of the meta tags, without the site name when that is the page's
+    ``twitter:site`` handle: it takes the first for the name when no publisher meta tag comes
+    before it; a handle is not a name (metadata._META_SITE)."""
+    doc = examine_meta(root)
+    if doc.sitename and doc.sitename.lstrip("@") in twitter_handles(root):
+        doc.sitename = None
+    return doc
 
 
 def _author(root: lxml.html.HtmlElement) -> str | None:
@@ -126,7 +150,7 @@ def read_fallback(
     """trafilatura's metadata of ``root`` (``extract_metadata`` with extensive date search off),
     the byline search, the date search and the category and tag scans run only where ``ours``
     has no value for their field. Reads ``root`` without changing it."""
-    doc = examine_meta(root)
+    doc = _examine_meta(root)
     if doc.author and " " not in doc.author:
         doc.author = None
     with contextlib.suppress(Exception):  # trafilatura's own guard: bugs in its JSON-LD reader

@@ -23,8 +23,8 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
-from streams.core.text.fallback_metadata import read_fallback
-from streams.core.text.headline import strip_suffix_after_headline
+from streams.core.text.fallback_metadata import read_fallback, twitter_handles
+from streams.core.text.headline import strip_site_suffix, strip_suffix_after_headline
 from streams.core.text.metadata import (
     EMPTY_METADATA,
     PageMetadata,
@@ -58,9 +58,10 @@ class HtmlConfig:
     trafilatura_metadata: bool = True
     # Recall recovery from JSON-LD: the article node's ``articleBody`` replaces the extracted
     # text when it has at least this many times its words (and ``json_ld_min_words``); the
-    # page then hides most of its text from the markup (tabs, scripts, teasers). 0 turns it
-    # off. 1.5 lies between the ratios where the body won (1.8x and more) and lost (1.37x)
-    # against the truth on the WCXB dev pages that have one.
+    # page then hides most of its text from the markup (tabs, scripts, teasers); or when it
+    # has the extracted text's words in more paragraphs (trafilatura's own rescue from it
+    # joins them). 0 turns both off. 1.5 lies between the ratios where the body won (1.8x
+    # and more) and lost (1.37x) against the truth on the WCXB dev pages that have one.
     json_ld_body_ratio: float = 1.5
     json_ld_min_words: int = 50
     # Recall retry: when trafilatura's text is empty, or shorter than ``recall_max_chars``
@@ -214,10 +215,26 @@ def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlEleme
         raise ExtractionError(f"html nests too deeply to parse: {depth_errors[0].message}")
     if root is None:
         raise EmptyBodyError("html parses to nothing")
+    drop_ruby_annotations(root)
     size = node_count(root)
     if size > config.max_elements:
         raise ExtractionError(f"html has more than {config.max_elements} elements")
     return root, size
+
+
+# Ruby annotations: the reading (``<rt>``, grouped in ``<rtc>``) and the parentheses around it
+# for browsers without ruby (``<rp>``). Japanese pages gloss kanji with kana (furigana),
+# Chinese ones with pinyin or zhuyin. Read as text, the reading lands inside the words it
+# glosses (子<rt>こ</rt>ども reads 子こども) in text, titles and fingerprints; trafilatura
+# 2.3.1 also joined such a page's headline and paragraphs into one paragraph.
+_RUBY_ANNOTATIONS = ("rt", "rp", "rtc")
+
+
+def drop_ruby_annotations(root: lxml.html.HtmlElement) -> None:
+    """Remove ruby annotations from ``root``, keeping the text after each (the next ruby
+    base in ``<ruby>漢<rt>kan</rt>字<rt>ji</rt></ruby>``). No pre-check: lxml walks the tree in
+    C (~0.01 ms a WCXB page), and not at all when no element has one of the names."""
+    lxml.etree.strip_elements(root, *_RUBY_ANNOTATIONS, with_tail=False)
 
 
 # What ``root.iter()`` yields, counted in C: a Python loop over it builds a proxy object per
@@ -252,6 +269,7 @@ def extract_page(
     base = _base_url(root) or base_url
     meta_title = _meta_title(root)
     headline = _first_h1(root)
+    handles = twitter_handles(root)
     # Before trafilatura, which may clean the tree it is given (2.3.1 copies it first).
     metadata, article_body = read_page(root, base)
     page_paragraphs, anchors = _walk(root, _PAGE_ANCHOR_SKIP_TAGS)
@@ -279,13 +297,23 @@ def extract_page(
             metadata = merge(metadata, fallback.metadata)
         title = title or meta_title
         if title is not None:
-            title = strip_suffix_after_headline(title, headline)
+            title = _strip_handles(strip_suffix_after_headline(title, headline), handles)
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
     # Parsed again: not every trafilatura 2.x copies the tree before cleaning it.
     paragraphs, anchors = _walk(parse_html(markup, config), _PAGE_SKIP_TAGS)
+    title = _strip_handles(meta_title, handles) if meta_title is not None else None
     return HtmlText(
-        paragraphs, _outlinks([h for h, _ in anchors], base, config), meta_title, None, metadata
+        paragraphs, _outlinks([h for h, _ in anchors], base, config), title, None, metadata
     )
+
+
+def _strip_handles(title: str, handles: frozenset[str]) -> str:
+    """``title`` without a trailing "<separator> <name>" where the name is one of the page's
+    ``twitter:site`` handles ("... - Slashdot" for ``@slashdot``): not a site name to report
+    (metadata._META_SITE), but the title's suffix names the site when it spells the handle."""
+    for handle in sorted(handles):
+        title = strip_site_suffix(title, handle)
+    return title
 
 
 def _recall_retry(
@@ -312,26 +340,35 @@ def _json_ld_recovery(
     paragraphs: tuple[str, ...], article_body: str | None, config: HtmlConfig
 ) -> tuple[str, ...]:
     """The paragraphs of the JSON-LD ``articleBody`` when it is much longer than the extracted
-    text (``json_ld_body_ratio`` times its words, at least ``json_ld_min_words``), else
-    ``paragraphs``. Publishers that load the body by script, behind tabs or a teaser still
-    write it there; when it is shorter it is a summary, and the markup wins. (trafilatura
-    rescues from it only when its own text is under 250 characters.)"""
+    text (``json_ld_body_ratio`` times its words, at least ``json_ld_min_words``), or when it
+    has the same words in more paragraphs; else ``paragraphs``. Publishers that load the body
+    by script, behind tabs or a teaser still write it there; when it is shorter it is a
+    summary, and the markup wins. (trafilatura rescues from it only when its own text is
+    under 250 characters, and then joins its paragraphs into one: the same words.)"""
     if article_body is None or config.json_ld_body_ratio <= 0:
         return paragraphs
     words = len(_WORD.findall(article_body))
-    if words < config.json_ld_min_words:
-        return paragraphs
-    if words < config.json_ld_body_ratio * sum(len(_WORD.findall(p)) for p in paragraphs):
-        return paragraphs
+    text_words = [w for p in paragraphs for w in _WORD.findall(p)]
+    recovered = _body_paragraphs(article_body, config)
+    if words >= config.json_ld_min_words and words >= config.json_ld_body_ratio * len(text_words):
+        return recovered or paragraphs
+    if len(recovered) > len(paragraphs) and text_words == [
+        w for p in recovered for w in _WORD.findall(p)
+    ]:
+        return recovered
+    return paragraphs
+
+
+def _body_paragraphs(article_body: str, config: HtmlConfig) -> tuple[str, ...]:
+    """A JSON-LD ``articleBody``'s paragraphs: its lines, or its block tags when it holds
+    markup; () when that markup does not parse."""
     if "<" in article_body:  # markup inside the JSON string: block tags break paragraphs
         try:
-            recovered = strip_fragment(article_body, config).paragraphs
+            return strip_fragment(article_body, config).paragraphs
         except (ExtractionError, EmptyBodyError):
-            return paragraphs
-    else:
-        lines = html.unescape(article_body).splitlines()
-        recovered = tuple(p for p in (_WS.sub(" ", line).strip() for line in lines) if p)
-    return recovered or paragraphs
+            return ()
+    lines = html.unescape(article_body).splitlines()
+    return tuple(p for p in (_WS.sub(" ", line).strip() for line in lines) if p)
 
 
 def _trafilatura(root: lxml.html.HtmlElement, config: HtmlConfig) -> Any:

@@ -67,7 +67,10 @@ _META_AUTHORS = (
     "author", "article:author", "byl", "dc.creator", "dcterms.creator", "parsely-author",
     "sailthru.author", "cxenseparse:author",
 )
-_META_SITE = ("og:site_name", "application-name", "twitter:site")
+# Not ``twitter:site``: a handle ("@LinkedInEditors", "@allen_ai", "@site"), not a name. It was
+# the site name of 76 WCXB dev pages (70 now have none, 6 another source's); a title suffix
+# spelling it is still cut (htmltext._strip_handles).
+_META_SITE = ("og:site_name", "application-name")
 _META_DESCRIPTION = ("og:description", "twitter:description", "description", "dc.description")
 _META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image",
                "twitter:image:src", "image")
@@ -335,12 +338,9 @@ def _from_meta(
             authors.extend(split_authors(raw))
         if authors:
             break
-    site = first(_META_SITE)
-    if site and site.startswith("@"):  # twitter:site is a handle
-        site = site[1:] or None
     return PageMetadata(
         authors=clean_list(authors),
-        site_name=site,
+        site_name=first(_META_SITE),
         canonical_url=_document_url(
             clean_url(canonical, base_url) if canonical else first_url(_META_URL)
         ),

@@ -92,6 +92,15 @@ def test_each_missing_field_runs_its_own_step(monkeypatch: pytest.MonkeyPatch) -
     assert sorted(calls) == ["catstags:category", "extract_author"]
 
 
+def test_the_twitter_handle_trafilatura_takes_for_the_site_name_is_dropped() -> None:
+    tree = parse_html(
+        '<html><head><meta name="twitter:site" content="@allen_ai"></head>'
+        "<body><p>Text.</p></body></html>", DEFAULT_HTML_CONFIG,
+    )
+    assert extract_metadata(tree).sitename == "Allen_Ai"  # capitalized by trafilatura
+    assert read_fallback(tree, EMPTY_METADATA, None).metadata.site_name is None
+
+
 def test_it_leaves_the_tree_as_it_found_it() -> None:
     import lxml.html
 

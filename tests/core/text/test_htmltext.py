@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from streams.core.errors import ExtractionError
 from streams.core.text import htmltext
+from streams.core.text.article import normalize_article
 from streams.core.text.htmltext import (
     HtmlConfig,
     anchors_in_text,
     extract_page,
     node_count,
     parse_html,
+    strip_fragment,
 )
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
@@ -109,6 +111,89 @@ def test_the_body_must_have_the_ratio_and_the_minimum_of_words() -> None:
 def test_a_summary_in_the_article_body_leaves_the_markup_text() -> None:
     summary = " ".join(_BODY[:2])  # 62 words: more than the teaser's 57, not 1.5x
     assert extract_page(_page(summary)).paragraphs == _TEASER
+
+
+_SHORT_BODY = (
+    "The city council voted on Tuesday to approve a new budget for public transport.",
+    "The plan adds three bus lines and extends the tram network to the north.",
+    "Opponents said the cost would fall on residents.",
+)
+
+
+def _script_only_page(article_body: str) -> str:
+    ld = orjson.dumps(
+        {"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": article_body}
+    ).decode()
+    return (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        '<body><div id="app"></div><script>render()</script></body></html>'
+    )
+
+
+def test_a_body_only_in_json_ld_keeps_its_paragraphs() -> None:
+    """trafilatura's own rescue returns the body's words as one paragraph: the same words,
+    under the ratio (1x) and the minimum (36 words), and until 2026-12-05 the record's text."""
+    page = _script_only_page("\n\n".join(_SHORT_BODY))
+    assert extract_page(page).paragraphs == _SHORT_BODY
+    page = _script_only_page("".join(f"<p>{p}</p>" for p in _SHORT_BODY))
+    assert extract_page(page).paragraphs == _SHORT_BODY
+    assert extract_page(page, HtmlConfig(json_ld_body_ratio=0)).paragraphs == (
+        " ".join(_SHORT_BODY),
+    )
+
+
+def test_a_body_with_other_words_or_no_more_paragraphs_leaves_the_text() -> None:
+    assert extract_page(_page(" ".join(_TEASER))).paragraphs == _TEASER  # 1 paragraph, not 2
+    other = ("The council met on Tuesday.", *_TEASER[1:])  # fewer words: not the text's
+    assert extract_page(_page("\n\n".join(other))).paragraphs == _TEASER
+
+
+# -- ruby annotations (furigana) are not text ---------------------------------------------
+
+_JA_HEADLINE = "子どもへの体罰を禁止する法律ができる"
+_JA_PARAGRAPHS = (
+    "子どもへの虐待をなくすための法律ができて、親が子どもを教育するために、たたいたりすることを"
+    "禁止しました。" * 3,
+    "政府は来年4月から新しいルールを始めます。" * 3,
+)
+_JA_RUBY_HEADLINE = (
+    "<ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>を"
+    "<ruby>禁<rt>きん</rt>止<rt>し</rt></ruby>する法律ができる"
+)
+
+
+def _ja_page(headline: str, head: str = "") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in _JA_PARAGRAPHS)
+    return (
+        f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">{head}</head><body>'
+        f"<article><h1>{headline}</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def test_ruby_readings_stay_out_of_the_headline_title_and_paragraphs() -> None:
+    """No <title>: the title is trafilatura's, read from the <h1>. With the readings in,
+    it was "子こどもへの体罰(たいばつ)を禁きん止しする法律ができる" and the headline and both
+    paragraphs came out as one paragraph."""
+    article = normalize_article(_ja_page(_JA_RUBY_HEADLINE))
+    assert (article.title, article.paragraphs) == (_JA_HEADLINE, _JA_PARAGRAPHS)
+    assert article == normalize_article(_ja_page(_JA_HEADLINE))
+
+
+def test_ruby_readings_inside_a_paragraph_are_dropped_and_the_base_kept() -> None:
+    ruby = "<ruby>虐<rt>ぎゃく</rt>待<rt>たい</rt></ruby>"
+    page = _ja_page(_JA_HEADLINE, "<title>T</title>").replace("虐待", ruby, 1)
+    assert extract_page(page).paragraphs == (_JA_HEADLINE, *_JA_PARAGRAPHS)
+
+
+def test_ruby_readings_are_dropped_from_fragments_and_the_tag_stripped_page() -> None:
+    assert strip_fragment(
+        "<p><ruby>東京<rp>（</rp><rt>とうきょう</rt><rp>）</rp></ruby>に行く</p>"
+        "<p><ruby><rb>漢</rb><rb>字</rb><rtc><rt>kan</rt><rt>ji</rt></rtc></ruby></p>"
+    ).paragraphs == ("東京に行く", "漢字")
+    no_trafilatura = HtmlConfig(max_trafilatura_elements=0)
+    assert extract_page(_ja_page(_JA_RUBY_HEADLINE), no_trafilatura).paragraphs == (
+        _JA_HEADLINE, *_JA_PARAGRAPHS,
+    )
 
 
 # -- recall retry: trafilatura again in recall mode when its text covers little of the page ------

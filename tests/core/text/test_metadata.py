@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -173,6 +175,32 @@ def test_meta_value_attribute_and_name_spelled_og_tags() -> None:
     # Some CMSs (and archived copies such as the White House fixtures) write these.
     head = '<meta value="whitehouse.gov" name="og:site_name">'
     assert meta_of(page(head)).site_name == "whitehouse.gov"
+
+
+def test_a_twitter_handle_is_not_a_site_name() -> None:
+    """WCXB dev page 0003 has only ``twitter:site`` (until 2026-12-05 its site_name was
+    "LinkedInEditors"); neither our reading nor trafilatura's (whose sitename would be the
+    handle too) gives it. application-name and og:site_name still do."""
+    handle = '<meta name="twitter:site" content="@LinkedInEditors">'
+    assert meta_of(page(handle)).site_name is None
+    assert extract_page(page(handle)).metadata.site_name is None
+    assert extract_page(page(handle.replace("@", ""))).metadata.site_name is None
+    named = handle + '<meta name="application-name" content="LinkedIn">'
+    assert extract_page(page(named)).metadata.site_name == "LinkedIn"
+
+
+def test_a_title_suffix_spelling_the_twitter_handle_is_still_cut() -> None:
+    """As when the handle was the site name (WCXB dev 0396, "... - Slashdot")."""
+    head = (
+        '<meta property="og:title" content="Harbour wall approved - Slashdot">'
+        '<meta name="twitter:site" content="@slashdot">'
+    )
+    body = BODY.replace("<h1>Harbour wall approved</h1>", "")  # no headline to cut at
+    tag_stripped = replace(DEFAULT_HTML_CONFIG, max_trafilatura_elements=0)
+    assert extract_page(page(head, body)).title == "Harbour wall approved"
+    assert extract_page(page(head, body), tag_stripped).title == "Harbour wall approved"
+    other = head.replace("@slashdot", "@bbc")
+    assert extract_page(page(other, body)).title == "Harbour wall approved - Slashdot"
 
 
 def test_microdata_dates_and_author() -> None:
