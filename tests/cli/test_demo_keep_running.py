@@ -31,6 +31,19 @@ def start_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
     return demo, lines
 
 
+def ended(demo: subprocess.Popen[bytes], timeout_s: float = 120.0) -> tuple[int, str]:
+    """The demo's exit code and stderr, its pipes drained meanwhile (a full pipe would block
+    it); on a timeout, what it had written, to say where it stood."""
+    try:
+        _, stderr = demo.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        demo.kill()
+        _, stderr = demo.communicate()
+        raise AssertionError(f"the demo did not stop in {timeout_s} s; stderr:\n"
+                             f"{stderr.decode()[-3000:]}") from None
+    return demo.returncode, stderr.decode()
+
+
 def metrics_url(lines: list[str]) -> str:
     [line] = [line for line in lines if line.startswith("metrics: ")]
     return line.split()[1]
@@ -64,7 +77,7 @@ def test_a_stopped_keep_running_demo_removes_its_directory_and_stops_its_worker(
     assert f"worker log: {workdir / 'worker.log'} (removed when the demo stops)" in lines
     assert answers(url)
     demo.send_signal(sig)
-    assert demo.wait(timeout=60) == code
+    assert ended(demo)[0] == code
     assert list(tmp_path.iterdir()) == []  # until 2026-12-05 the whole directory stayed
     assert not answers(url)
 
@@ -75,8 +88,9 @@ def test_a_worker_that_dies_under_a_keep_running_demo_is_a_failure_with_its_log_
     demo, _ = start_demo(tmp_path)
     [workdir] = list(tmp_path.iterdir())
     os.kill(worker_pid(demo), signal.SIGKILL)
-    assert demo.wait(timeout=60) == 2
-    stderr = demo.communicate()[1].decode().splitlines()
+    code, output = ended(demo)
+    assert code == 2
+    stderr = output.splitlines()
     log = workdir / "worker.log"
     assert (f"ingest: error [demo_failed]: the worker exited with code -9 while the demo kept "
             f"running; its log: {log}") in stderr
