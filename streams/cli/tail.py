@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import select
 import sys
 import time
@@ -44,6 +45,9 @@ def run_tail(
         # (the partitions are assigned once: the topic created later was never read).
         raise ConfigError(f"{topic}: no such topic yet (a worker, or `ingest produce`, "
                           "creates the topics when it starts); nothing to read")
+    # The client logs every failed connection at ERROR (~45 lines before an outage is
+    # declared); the outage is this command's to report, in one line.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     printed = 0
     last = probed = time.monotonic()
     servers = KafkaConnection.from_settings(settings).bootstrap
