@@ -17,11 +17,19 @@ pytestmark = pytest.mark.broker
 def start_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
     """A running ``ingest demo --keep-running`` in ``tmp_path`` and the lines it printed up
     to the one saying it keeps running."""
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli.main", "demo", "--keep-running"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", "TMPDIR": str(tmp_path)},
-    )
+    # As in a terminal's foreground: a test run started in the background of a
+    # non-interactive shell (a CI runner, `make test &`) has Ctrl-C ignored, a child inherits
+    # an ignored signal (a handled one is reset to the default), and the Ctrl-C case then
+    # waited for ever.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli.main", "demo", "--keep-running"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", "TMPDIR": str(tmp_path)},
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert demo.stdout is not None
     lines: list[str] = []
     while not lines or lines[-1] != "broker and worker keep running; Ctrl-C to stop":
