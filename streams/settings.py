@@ -160,6 +160,11 @@ class Settings:
     # fifth less extraction CPU, 0.009 less main-text F1 on WCXB dev; README, Text
     # normalization).
     extraction: str = "thorough"
+    # An article's event time (the dedup order and window, story time): "received", the raw
+    # message's timestamp (the raw topic's append time: a producer cannot back-date a copy),
+    # or "published", its published_at (envelope, else page) when it is earlier, for loading
+    # an archive whose dates the operator trusts (README, Near duplicates).
+    event_time: str = "received"
     # Story clustering (story_id on records, merges on the stories topic). Its state is in the
     # index snapshot with the index; a snapshot written with other story settings (or with
     # stories off) is not used: that start replays the whole log.
@@ -278,6 +283,8 @@ class Settings:
             ("index_backend", "must be 'compact' or 'memory'",
              self.index_backend in ("compact", "memory")),
             ("extraction", "must be 'thorough' or 'fast'", self.extraction in ("thorough", "fast")),
+            ("event_time", "must be 'received' or 'published'",
+             self.event_time in ("received", "published")),
             # One article would make every paragraph boilerplate as soon as it is seen.
             ("boilerplate_min_articles", "must be >= 2", self.boilerplate_min_articles >= 2),
             *at_least_one,

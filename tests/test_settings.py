@@ -59,6 +59,8 @@ def test_every_setting_has_an_env_var_and_a_readme_row() -> None:
         ("INGEST_DEDUP_WINDOW_DAYS", "0", "INGEST_DEDUP_WINDOW_DAYS must be > 0"),
         ("INGEST_NEAR_THRESHOLD", "1.5", "INGEST_NEAR_THRESHOLD must be in [0, 1]"),
         ("INGEST_EXTRACTION", "quick", "INGEST_EXTRACTION must be 'thorough' or 'fast'"),
+        ("INGEST_EVENT_TIME", "kafka",
+         "INGEST_EVENT_TIME must be 'received' or 'published'"),
         ("INGEST_MAX_MESSAGE_BYTES", "100000", "INGEST_MAX_MESSAGE_BYTES must be >= 262144"),
         ("INGEST_MAX_BODY_BYTES", "1048577", "INGEST_MAX_BODY_BYTES (1048577) must be <= "
          "INGEST_MAX_MESSAGE_BYTES (1048576)"),

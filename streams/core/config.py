@@ -29,3 +29,6 @@ class CoreConfig:
     # A race another worker lost and has not corrected this long after its record arrived
     # here is corrected by this worker (it may have stopped); 0: never.
     race_fallback_ms: int = 60_000
+    # The event time is the article's published_at when earlier than the message's timestamp
+    # (INGEST_EVENT_TIME=published: a backfill); else the message's timestamp.
+    event_time_from_published: bool = False

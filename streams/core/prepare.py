@@ -30,6 +30,7 @@ from streams.core.identity import scoped_id
 from streams.core.records import RawMessage
 from streams.core.stories.terms import EMPTY_TERMS, StoryTerms, story_terms
 from streams.core.text.article import normalize_article
+from streams.core.text.dates import epoch_ms
 from streams.core.text.model import NormalizedArticle
 from streams.core.text.normalize import fingerprint_text, fingerprint_tokens, form_key
 
@@ -55,9 +56,15 @@ class Prepared:
     profile: Profile  # of all paragraphs: keys, shingle counts, figures, every shingle
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
     story_terms: StoryTerms = EMPTY_TERMS  # streams.core.stories: terms for the story
+    # published_at in epoch ms, when the event time follows it (CoreConfig)
+    published_ms: int | None = None
 
     @property
     def event_time_ms(self) -> int:
+        """The message's timestamp, or the article's publication time when that is known
+        and earlier (``CoreConfig.event_time_from_published``): never later than received."""
+        if self.published_ms is not None and self.published_ms < self.raw.timestamp_ms:
+            return self.published_ms
         return self.raw.timestamp_ms
 
     @property
@@ -113,6 +120,9 @@ def prepare(
                  ("fingerprint", fingerprinted - normalized),
                  ("stories", clock() - fingerprinted)),
         story_terms=terms,
+        published_ms=(
+            epoch_ms(metadata.published_at) if config.event_time_from_published else None
+        ),
     )
 
 

@@ -41,4 +41,5 @@ def core_config(settings: Settings) -> CoreConfig:
         hold=HoldConfig(hold_ms=settings.verdict_hold_ms),
         stories=StoryConfig(enabled=settings.stories),
         race_fallback_ms=round(settings.race_fallback_s * 1000),
+        event_time_from_published=settings.event_time == "published",
     )

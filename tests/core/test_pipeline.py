@@ -207,3 +207,34 @@ def test_learned_boilerplate_works_with_a_url_and_no_source(dedup: Deduplicator)
     assert [o.learned_removed for o in outcomes] == [0, 0, 0, 1]
     [other] = run(dedup, [_courier(4, "https://other.example.com/x")], start_ts=2_000)
     assert other.learned_removed == 0
+
+
+def test_a_backfill_with_event_time_published_compares_only_articles_of_one_window() -> None:
+    # A new-user trial (2026-12-05): an archive sent at once is one day by received time, so
+    # templated documents years apart were compared (160 of 387 FOMC statements dropped).
+    # One article and its copy, re-sent a second apart but published two years apart.
+    values = [envelope(SAMPLES[1], id="a", published_at="2022-03-01T12:00:00+00:00"),
+              envelope(SAMPLES[4], id="b", published_at="2024-03-01T12:00:00+00:00"),
+              envelope(SAMPLES[4], id="c", published_at="2024-03-05T12:00:00+00:00")]
+    now = 1_800_000_000_000  # 2027: every message received after its publication
+    received = run(Deduplicator(CoreConfig(), worker="test"), values, start_ts=now)
+    assert [o.verdict for o in received] == ["enriched", "duplicate", "duplicate"]
+    published = run(Deduplicator(CoreConfig(event_time_from_published=True), worker="test"),
+                    values, start_ts=now)
+    assert [o.verdict for o in published] == ["enriched", "enriched", "duplicate"]
+    assert published[2].outputs[0].value["duplicate_of"] == "b"
+
+
+def test_the_event_time_follows_published_at_only_when_set_and_earlier() -> None:
+    def event_time(config: CoreConfig, published: str | None) -> int:
+        fields = {} if published is None else {"published_at": published}
+        value = envelope(SAMPLES[0], **fields)
+        prepared = prepare_module.prepare(raw(value, 0, 1_700_000_000_000), config)
+        return prepared.event_time_ms
+
+    on = CoreConfig(event_time_from_published=True)
+    assert event_time(on, "2023-11-14T22:13:19+00:00") == 1_699_999_999_000
+    assert event_time(on, "2023-11-14T23:13:19+01:00") == 1_699_999_999_000  # its offset
+    assert event_time(on, "2030-01-01T00:00:00+00:00") == 1_700_000_000_000  # never later
+    assert event_time(on, None) == 1_700_000_000_000
+    assert event_time(CoreConfig(), "2023-11-14T22:13:19+00:00") == 1_700_000_000_000

@@ -44,3 +44,8 @@ def test_extraction_mode_reaches_the_html_config() -> None:
     assert fast.text.html.fast is True
     # Only fast mode changes: recall mode and tables stay.
     assert (fast.text.html.favor_precision, fast.text.html.include_tables) == (False, True)
+
+
+def test_event_time_setting_reaches_the_core() -> None:
+    assert core_config(load({})).event_time_from_published is False
+    assert core_config(load({"INGEST_EVENT_TIME": "published"})).event_time_from_published

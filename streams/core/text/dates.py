@@ -22,6 +22,23 @@ _MAX_CHARS = 64
 _EPOCH = re.compile(r"(\d{10}(?:\d{3})?)(?:\.\d{1,9})?")
 
 
+_UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def epoch_ms(value: str | None) -> int | None:
+    """Milliseconds since the Unix epoch of a date as :func:`iso_datetime` writes it; None
+    for anything else."""
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return (parsed - _UNIX_EPOCH) // dt.timedelta(milliseconds=1)
+
+
 def iso_datetime(value: str | None) -> str | None:
     """``value`` as ``YYYY-MM-DDTHH:MM:SS±HH:MM``, or None when it is not a date we know."""
     if not value:

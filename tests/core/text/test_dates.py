@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.text.dates import iso_datetime
+from streams.core.text.dates import epoch_ms, iso_datetime
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,10 @@ def test_iso_datetime(value: str | None, expected: str | None) -> None:
 def test_idempotent() -> None:
     once = iso_datetime("Sun, 18 Aug 2024 10:00:00 +0100")
     assert once is not None and iso_datetime(once) == once
+
+
+def test_epoch_ms_of_the_dates_iso_datetime_writes() -> None:
+    assert epoch_ms("1970-01-01T00:00:01+00:00") == 1_000
+    assert epoch_ms("2023-11-14T23:13:19+01:00") == 1_699_999_999_000
+    assert epoch_ms(iso_datetime("1700000000")) == 1_700_000_000_000
+    assert [epoch_ms(v) for v in (None, "", "2024-03-11T07:45:00", "soon")] == [None] * 4
