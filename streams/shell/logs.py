@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -113,3 +114,21 @@ def configure_logging(settings: Settings) -> None:
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     quiet_client_libraries()
+    threading.excepthook = log_thread_exception
+
+
+def log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception as one log record, its traceback in it.
+
+    Python's default hook writes the traceback to stderr, which Faust's worker turns into a
+    log record per write: when the broker went away, the client's thread ended in 133 records,
+    68 of them a lone ``^`` (a new-user trial, 2026-12-05).
+    """
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "unknown"
+    error = args.exc_value
+    logging.getLogger("streams.threads").error(
+        "thread %s stopped: %r", name, error if error is not None else args.exc_type,
+        exc_info=error,
+    )

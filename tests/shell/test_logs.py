@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import orjson
+import pytest
 
 from streams.settings import load
-from streams.shell.logs import JsonFormatter, RepeatFilter, faust_logging_config
+from streams.shell.logs import (
+    JsonFormatter,
+    RepeatFilter,
+    faust_logging_config,
+    log_thread_exception,
+)
 
 
 def _record(msg: str, **extra: object) -> logging.LogRecord:
@@ -47,3 +54,26 @@ def test_secrets_do_not_reach_log_lines() -> None:
     line = JsonFormatter().format(record)
     assert "s3cr3t-value" not in line
     assert "**********" in line
+
+
+def test_an_uncaught_thread_exception_is_one_record_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Python's own hook writes it to stderr, a Faust log record per write (133 when the
+    # broker went away: a new-user trial, 2026-12-05).
+    def fail() -> None:
+        raise ConnectionError("broker gone")
+
+    thread = threading.Thread(target=fail, name="Thread-9")
+    previous = threading.excepthook
+    threading.excepthook = log_thread_exception
+    try:
+        with caplog.at_level(logging.ERROR, logger="streams.threads"):
+            thread.start()
+            thread.join()
+    finally:
+        threading.excepthook = previous
+    [record] = caplog.records
+    assert record.getMessage() == "thread Thread-9 stopped: ConnectionError('broker gone')"
+    assert record.exc_info is not None and record.exc_info[1] is not None
+    assert "raise ConnectionError" in JsonFormatter().format(record)
