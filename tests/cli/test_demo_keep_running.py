@@ -45,8 +45,12 @@ def ended(demo: subprocess.Popen[bytes], timeout_s: float = 120.0) -> tuple[int,
     try:
         _, stderr = demo.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        demo.kill()
-        _, stderr = demo.communicate()
+        demo.terminate()  # its own clean-up stops its worker and broker (a kill orphans them)
+        try:
+            _, stderr = demo.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            _, stderr = demo.communicate()
         raise AssertionError(f"the demo did not stop in {timeout_s} s; stderr:\n"
                              f"{stderr.decode()[-3000:]}") from None
     return demo.returncode, stderr.decode()
