@@ -418,6 +418,7 @@ def _is_a(node: dict[str, Any], types: frozenset[str]) -> bool:
 
 
 def _page_dates(node: dict[str, Any]) -> PageMetadata:
+    """A JSON-LD node's ``datePublished`` and ``dateModified`` (an article's or a page's)."""
     return PageMetadata(
         published_at=iso_datetime(clean_text(_first_str(node.get("datePublished")))),
         modified_at=iso_datetime(clean_text(_first_str(node.get("dateModified")))),
@@ -432,6 +433,7 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
     tags = keywords.split(",") if isinstance(keywords, str) else _strings(keywords)
     sections = node.get("articleSection")
     section = sections if isinstance(sections, str) else next(iter(_strings(sections)), None)
+    dates = _page_dates(node)
     return PageMetadata(
         authors=clean_list(
             part for name in _names(node.get("author")) for part in split_authors(name)
@@ -444,8 +446,8 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
         image=clean_url(_image_url(node.get("image")), base_url),
         section=clean_text(section),
         tags=clean_list(tags),
-        published_at=iso_datetime(clean_text(_first_str(node.get("datePublished")))),
-        modified_at=iso_datetime(clean_text(_first_str(node.get("dateModified")))),
+        published_at=dates.published_at,
+        modified_at=dates.modified_at,
     )
 
 
