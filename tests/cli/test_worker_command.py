@@ -20,11 +20,11 @@ from tests.conftest import broker_settings
 from tests.harness import Worker, wait_for
 
 
-def ingest_worker(*args: str) -> subprocess.CompletedProcess[str]:
+def ingest_worker(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # No broker configured: anything that started one would say so on stderr.
     return subprocess.run(
         [sys.executable, "-m", "streams.cli", "worker", *args], capture_output=True, text=True,
-        timeout=60, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": ""}, check=False,
+        timeout=60, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", **env}, check=False,
     )
 
 
@@ -173,11 +173,7 @@ def test_a_web_host_that_does_not_resolve_is_refused_before_a_broker_starts() ->
     # Found by a new-user trial: Faust's banner, then a gaierror traceback and exit 1.
     with pytest.raises(socket.gaierror) as resolver:
         socket.getaddrinfo("notahost.invalid", 6066)
-    result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
-        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "",
-                                      "INGEST_WEB_HOST": "notahost.invalid"},
-    )
+    result = ingest_worker(INGEST_WEB_HOST="notahost.invalid")
     assert (result.returncode, result.stdout, result.stderr) == (2, "", (
         "ingest: error [invalid_setting]: web host notahost.invalid cannot be resolved "
         f"(INGEST_WEB_HOST, --web-host): {resolver.value.strerror}\n"))
@@ -195,11 +191,7 @@ def test_a_web_host_that_is_not_an_address_of_this_machine_is_refused(port: str)
 def test_a_dead_letter_topic_that_is_the_raw_topic_is_refused_before_a_broker_starts() -> None:
     # Found by a new-user trial: each dead letter was read back and dead-lettered again, for
     # ever (641 in 60 s).
-    result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
-        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "",
-                                      "INGEST_TOPIC_DEADLETTER": "articles.raw"},
-    )
+    result = ingest_worker(INGEST_TOPIC_DEADLETTER="articles.raw")
     assert (result.returncode, result.stdout, result.stderr) == (2, "", (
         "ingest: error [invalid_setting]: INGEST_TOPIC_RAW and INGEST_TOPIC_DEADLETTER name "
         "the same topic, 'articles.raw': each needs a topic of its own\n"))
@@ -209,9 +201,6 @@ def test_a_dead_letter_topic_that_is_the_raw_topic_is_refused_before_a_broker_st
                                             ("INGEST_BROKER_WAIT_S", "1e400")])
 def test_an_infinite_setting_is_refused_before_a_broker_starts(var: str, value: str) -> None:
     # Found by a new-user trial: an OverflowError traceback turning it into milliseconds.
-    result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "worker"], capture_output=True, text=True,
-        timeout=60, check=False, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", var: value},
-    )
+    result = ingest_worker(**{var: value})
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", f"ingest: error [invalid_setting]: {var} must be a finite number\n")
