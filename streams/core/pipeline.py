@@ -62,6 +62,8 @@ from streams.core.records import (
 from streams.core.stories.attach import attach_story, race_outcome, stamp_story
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
+from streams.core.stories.template import is_templated
+from streams.core.stories.terms import StoryTerms
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
@@ -226,6 +228,10 @@ class Deduplicator:
         fingerprint, profile, learned_removed = self._without_learned_boilerplate(
             prepared, now_ms
         )
+        # Story terms keep learned boilerplate: read without it, a statement carried in
+        # paragraphs by one source and in one block by another has other terms in each (FOMC
+        # copy pairs in one story 0.994 -> 0.962). A lede of boilerplate is a template.
+        templated = self._templated(prepared.metadata.source, prepared.story_terms, now_ms)
         full = None
         if learned_removed:
             full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
@@ -299,6 +305,7 @@ class Deduplicator:
                 outcome, self.stories, article_id=key,
                 event_time_ms=prepared.event_time_ms, root=decision.root_for(key),
                 terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
+                templated=templated,
             )
             self.race_window.updates_sent(len(outcome.story_updates))
         self._in_flight.sent(outcome.log_records)
@@ -320,6 +327,16 @@ class Deduplicator:
             kept, language, self.config, self.fingerprinter
         )
         return fingerprint, profile, len(prepared.forms) - len(kept)
+
+    def _templated(self, source: str | None, terms: StoryTerms, now_ms: int) -> bool:
+        """Whether the article's lede is mostly paragraphs whose skeleton another article of
+        its source had: a templated report (:mod:`streams.core.stories.template`)."""
+        if not terms.skeletons:
+            return False
+        known = self.stats.boilerplate_keys(
+            source, (key for key, _ in terms.skeletons), now_ms, min_articles=1
+        )
+        return is_templated(terms.skeletons, known, terms.lede_chars)
 
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision
@@ -343,7 +360,12 @@ class Deduplicator:
                 known.update(entry.profile.key_array().tolist())
         if not own.is_kept and not known:
             return ()  # its kept article's paragraphs are unknown (a version-1 record)
-        return tuple(k for k in prepared.paragraph_keys if k not in known)
+        keys = tuple(k for k in prepared.paragraph_keys if k not in known)
+        if not related:
+            # An original also counts its lede's skeletons (templated reports), once per
+            # group of copies: a copy or an earlier version of a kept article adds none.
+            keys += tuple(key for key, _ in prepared.story_terms.skeletons)
+        return keys
 
     def _corrections(
         self, decision: Decision, winner: str, now_ms: int

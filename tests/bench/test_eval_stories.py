@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.eval_stories import Article, cluster, pairwise, samples
+from bench.eval_stories import Article, cluster, pairwise, samples, templates
 from streams.core.config import CoreConfig
 
 pytestmark = pytest.mark.bench_smoke
@@ -33,3 +33,10 @@ def test_the_samples_are_one_story() -> None:
     # One story, named after its earliest article (002 was decided first in this order).
     assert set(predicted.values()) == {"000_3b3aba6de96ebd2b"}
     assert pairwise(predicted, articles).f1 == 1.0
+
+
+def test_each_templated_report_is_its_own_story_and_copies_join_it() -> None:
+    articles = templates()
+    predicted, _ = cluster(articles, CoreConfig(), seed=1)
+    scores = pairwise(predicted, articles)
+    assert (scores.precision, scores.recall, scores.stories, scores.events) == (1.0, 1.0, 40, 40)

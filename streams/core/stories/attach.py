@@ -18,7 +18,7 @@ from streams.core.stories.terms import StoryTerms
 
 def attach_story(
     outcome: Outcome, state: StoryState, *, article_id: str, event_time_ms: int, root: str,
-    terms: StoryTerms, now_ms: int, worker: str,
+    terms: StoryTerms, now_ms: int, worker: str, templated: bool = False,
 ) -> None:
     """Assign the decided article and stamp ``story_id`` on its records (in place).
 
@@ -31,7 +31,8 @@ def attach_story(
     else:
         # A kept article, or a copy of one the stories never saw (a record written before
         # stories existed): the copy stands for it.
-        assignment = state.assign(article_id, event_time_ms, terms, now_ms=now_ms, worker=worker)
+        assignment = state.assign(article_id, event_time_ms, terms, now_ms=now_ms, worker=worker,
+                                  templated=templated)
     if assignment.note is not None and outcome.log_records:
         own = outcome.log_records[0]
         outcome.log_records[0] = dataclasses.replace(own, story=assignment.note)

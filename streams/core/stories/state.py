@@ -55,6 +55,8 @@ _HEAD_SHARE = 0.5
 _MERGE_CANDIDATES = 2
 # Norms of a centroid are recomputed in full (with today's IDF) at least this often.
 _REFRESH_EVERY = 8
+# A templated article joins a story that holds one of its this many heaviest names.
+SUBJECT_NAMES = 1
 
 
 @dataclass(slots=True)
@@ -136,9 +138,12 @@ class StoryState:
     # -- deciding ------------------------------------------------------------------------------
     def assign(
         self, article_id: str, event_time_ms: int, terms: StoryTerms, *, now_ms: int,
-        worker: str,
+        worker: str, templated: bool = False,
     ) -> Assignment:
-        """Assign a kept article (a replay repeats its story) and return what to publish."""
+        """Assign a kept article (a replay repeats its story) and return what to publish.
+
+        A ``templated`` article (:mod:`.template`) joins only a story that holds its subject.
+        """
         replayed = self._members.get(article_id)
         story = self.stories.get(self.find(replayed[0])) if replayed is not None else None
         # A new article counts towards the document frequencies (after it is weighed).
@@ -148,7 +153,7 @@ class StoryState:
             note = StoryNote(story.id, story.time_ms, summary)
             return Assignment(story.id, story.id == article_id, story.size, note)
         query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms,
-                          self.config.query_terms)
+                          self.config.query_terms, with_subject=templated)
         # The IDF of the summary's terms (the heaviest ones), for the centroid's norms.
         idf = dict(zip([k for k, _ in summary], weighted.idf[: len(summary)].tolist(),
                        strict=True))
@@ -233,11 +238,14 @@ class StoryState:
         return scored
 
     def _score(self, query: _Query, story: Story) -> float:
-        """Cosine with the centroid, decayed by the time gap; 0 when their names differ."""
+        """Cosine with the centroid, decayed by the time gap; 0 when their names differ, or
+        when the article is a templated report and the story does not name its subject."""
         gap = max(0, story.first_ms - query.time_ms, query.time_ms - story.last_ms)
         if gap > self.config.max_gap_ms or story.norm == 0.0:
             return 0.0
         terms, centroid = query.terms, story.centroid
+        if query.subjects and query.subjects.isdisjoint(centroid):
+            return 0.0  # a templated report on another subject
         shared = centroid.keys() & terms.keys()
         if not shared:
             return 0.0
@@ -625,11 +633,14 @@ class _Query:
     entity_keys: frozenset[int]  # the entity terms
     entity_norm: float  # of the TF-IDF entity terms
     time_ms: int
+    # The heaviest entity terms, one of which a story must hold to be joined (templated
+    # reports).
+    subjects: frozenset[int] = frozenset()
 
     @classmethod
     def of(
         cls, keys: np.ndarray[Any, Any], weights: np.ndarray[Any, Any],
-        idf: np.ndarray[Any, Any], time_ms: int, head: int,
+        idf: np.ndarray[Any, Any], time_ms: int, head: int, *, with_subject: bool = False,
     ) -> _Query:
         """From keys sorted heaviest first with their unit TF-IDF weights and IDF (arrays)."""
         key_list = keys.tolist()
@@ -641,4 +652,12 @@ class _Query:
             entity_keys=frozenset(keys[names].tolist()),
             entity_norm=math.sqrt(float(entity_weights @ entity_weights)),
             time_ms=time_ms,
+            subjects=_subjects(keys[:head]) if with_subject else frozenset(),
         )
+
+
+def _subjects(head: np.ndarray[Any, Any]) -> frozenset[int]:
+    """The heaviest :data:`SUBJECT_NAMES` entities among the head terms; none when no name is
+    among them (common names, as in every statement of one committee, say nothing)."""
+    names = head[(head & KIND_MASK) == ENTITY][:SUBJECT_NAMES]
+    return frozenset(names.tolist())

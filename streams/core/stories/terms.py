@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 import xxhash
 
 from streams.core.stories.config import StoryConfig
+from streams.core.stories.template import UPPERCASE, Skeletons, lede_skeletons
 from streams.core.text.normalize import NO_SPACE_LANGUAGES, fingerprint_text, fingerprint_tokens
 
 WORD, ENTITY, NUMBER = 0, 1, 2
@@ -63,23 +63,8 @@ def stopwords(language: str) -> frozenset[str]:
     return frozenset(fingerprint_text((w,)) for w in words)
 
 
-def _uppercase_class() -> str:
-    """A regex character class body of every uppercase or titlecase letter in the BMP."""
-    ranges: list[tuple[int, int]] = []
-    for code in range(0x41, 0x10000):
-        if unicodedata.category(chr(code)) in ("Lu", "Lt"):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return "".join(
-        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
-        for lo, hi in ranges
-    )
-
-
 # Runs of capitalized words: each word is a name candidate, adjacent pairs name phrases.
-_NAME_RUN = re.compile(f"[{_uppercase_class()}][^\\W_]*(?: [{_uppercase_class()}][^\\W_]*)*")
+_NAME_RUN = re.compile(f"[{UPPERCASE}][^\\W_]*(?: [{UPPERCASE}][^\\W_]*)*")
 _NUMBER = re.compile(r"\d{1,2}-\d{1,2}(?![\d-])|\d+(?:[.,]\d+)*")
 # Thousands separators: "7,412.45" (English) and "7.412,45" (most of Europe).
 _THOUSANDS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -103,6 +88,10 @@ class StoryTerms:
     # name or a figure that is also one of its plain words (one hash, the kind in the low
     # bits). Counted term by term, such a term sees that word's count (``vector.weigh``).
     repeats: frozenset[int] = frozenset()  # positions in ``keys``
+    # The lede's paragraph skeletons and its length in characters: whether the article is a
+    # templated report is up to the state (:mod:`.template`).
+    skeletons: Skeletons = ()
+    lede_chars: int = 0
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -140,7 +129,10 @@ def story_terms(
     # The lede says who, what, where and when; the rest of a long article adds cost more
     # than evidence: only the first ``body_chars`` characters are read (cut at a space, so
     # two copies laid out in different paragraphs read the same words).
-    body, form = _lede(paragraphs, forms, config.body_chars)
+    lede, form = _lede(paragraphs, forms, config.body_chars)
+    body = "\n".join(lede)
+    skeletons = lede_skeletons(lede)
+    lede_chars = sum(map(len, lede))
     if title:
         # The title counts ``title_weight`` extra times.
         repeat = max(1, round(config.title_weight))
@@ -170,21 +162,23 @@ def story_terms(
     repeats = frozenset(i for i, t in enumerate(terms[n_words:], n_words) if t in plain)
     # Two terms of one article may share a key (p ~ 1e-5 at 30 bits): harmless, the last
     # wins where a dict is built and the document frequency counts it twice.
-    return StoryTerms(tuple(keys), tuple(counts), repeats)
+    return StoryTerms(tuple(keys), tuple(counts), repeats, skeletons, lede_chars)
 
 
-def _lede(paragraphs: Sequence[str], forms: Sequence[str], limit: int) -> tuple[str, str]:
-    """The first ``limit`` characters of the display text (cut at a space) and the same
-    words of the fingerprint form."""
+def _lede(
+    paragraphs: Sequence[str], forms: Sequence[str], limit: int
+) -> tuple[list[str], str]:
+    """The paragraphs of the first ``limit`` characters of the display text (the last one
+    cut at a space) and the same words of the fingerprint form."""
     size = 0
     for i, paragraph in enumerate(paragraphs):
         if size + len(paragraph) > limit:
             cut = paragraph.rfind(" ", 0, max(0, limit - size))
             head = paragraph[:cut] if cut > 0 else ""
             form = " ".join([*forms[:i], fingerprint_text((head,))])
-            return "\n".join([*paragraphs[:i], head]), form
+            return [*paragraphs[:i], head], form
         size += len(paragraph) + 1
-    return "\n".join(paragraphs), " ".join(forms)
+    return list(paragraphs), " ".join(forms)
 
 
 def _words(text: str, language: str) -> Counter[str]:

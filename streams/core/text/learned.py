@@ -127,14 +127,16 @@ class ParagraphStats:
             self._drop_source(oldest if oldest != source else list(self._sources)[1])
 
     def boilerplate_keys(
-        self, source: str | None, paragraph_keys: Iterable[int], now_ms: int
+        self, source: str | None, paragraph_keys: Iterable[int], now_ms: int,
+        *, min_articles: int | None = None,
     ) -> frozenset[int]:
-        """The given keys seen in >= min_articles articles of ``source`` within the window."""
+        """The given keys seen in >= ``min_articles`` (default: the config's) articles of
+        ``source`` within the window."""
         table = self._sources.get(NO_SOURCE if source is None else source)
         if table is None:
             return frozenset()
         oldest = now_ms - self.config.window_ms
-        need = self.config.min_articles
+        need = self.config.min_articles if min_articles is None else min_articles
         found: set[int] = set()
         for key in paragraph_keys:
             stamps = table.get(key)

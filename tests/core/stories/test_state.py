@@ -8,7 +8,7 @@ from typing import Any
 from streams.core.stories.config import DAY_MS, StoryConfig
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
-from streams.core.stories.terms import ENTITY, StoryTerms, term_key
+from streams.core.stories.terms import ENTITY, WORD, StoryTerms, term_key
 
 WINDOW = 14 * DAY_MS
 
@@ -96,3 +96,23 @@ def test_a_lookup_reads_the_rarest_postings_first_and_stops_at_its_budget() -> N
     assert sorted(_common_and_rare(budget=5).scored_ids) == ["c0", "c1", "c2", "c3", "r"]
     # A budget of one reads the single-story posting only.
     assert _common_and_rare(budget=1).scored_ids == ["r"]
+
+
+def report(company: str) -> StoryTerms:
+    """An issue of a template: its words and names, and the company's name twice as often."""
+    words = ("quarterly", "profit", "surpassed", "analysts", "estimate", "revenue")
+    keys = (term_key(company, ENTITY), term_key("zacks", ENTITY), term_key("wall", ENTITY),
+            *(term_key(w, WORD) for w in words))
+    return StoryTerms(keys, (3.0, *(1.5 for _ in keys[1:])))
+
+
+def test_a_templated_article_joins_only_a_story_that_names_its_subject() -> None:
+    words_only = state()
+    words_only.assign("a", 0, report("acme"), now_ms=0, worker="w")
+    assert words_only.assign("b", 0, report("zenith"), now_ms=1, worker="w").story == "a"
+    gated = state()
+    gated.assign("a", 0, report("acme"), now_ms=0, worker="w")
+    second = gated.assign("b", 0, report("zenith"), now_ms=1, worker="w", templated=True)
+    assert (second.story, second.opened) == ("b", True)
+    again = gated.assign("c", 0, report("zenith"), now_ms=2, worker="w", templated=True)
+    assert (again.story, again.opened) == ("b", False)

@@ -87,7 +87,10 @@ def test_copies_laid_out_in_other_paragraphs_read_the_same_words() -> None:
     text = " ".join(f"Sentence number {i} mentions Kilimanjaro again." for i in range(80))
     one = terms_of(text)
     wrapped = terms_of("\n\n".join(textwrap.wrap(text, 300)))
-    assert one == wrapped
+    # The terms; the lede's paragraph skeletons follow the layout (a template's issues share it).
+    assert (one.keys, one.counts, one.repeats) == (wrapped.keys, wrapped.counts, wrapped.repeats)
+    # (The lede cuts the fourth paragraph to two sentences: 6 plain words, no skeleton.)
+    assert len(one.skeletons) == 1 and len(wrapped.skeletons) == 3
 
 
 @settings(max_examples=200, deadline=None)

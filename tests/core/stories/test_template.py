@@ -1,0 +1,169 @@
+"""Templated reports: skeletons, the templated test, and their stories through the core."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.core.config import CoreConfig
+from streams.core.fingerprint_log import decode_log_value, encode_log_record
+from streams.core.outcome import Outcome
+from streams.core.pipeline import Deduplicator
+from streams.core.records import RawMessage
+from streams.core.stories.template import is_templated, lede_skeletons, skeleton_key
+from streams.core.text.normalize import paragraph_key
+from tests.core.stories.helpers import HOUR_MS, T0, story_id
+
+COMPANIES = [  # (company, ticker, city): names of one, two and three words
+    ("Acme Corp.", "ACME", "DALLAS"), ("Zenith Inc.", "ZEN", "DENVER"),
+    ("Harbor Freight Lines", "HFL", "BOSTON"), ("Borealis Holdings", "BRH", "SEATTLE"),
+    ("Cobalt Systems", "CBS", "PHOENIX"), ("Delta Foods", "DLF", "MIAMI"),
+]
+
+
+def earnings(company: str, ticker: str, city: str, n: int) -> tuple[str, str]:
+    """An earnings snapshot in the wording of a machine-written wire template; ``n`` varies
+    the figures."""
+    profit, eps, analysts, revenue = 40.5 + 17 * n, 0.31 + 0.13 * n, 3 + n, 210.4 + 90 * n
+    body = (
+        f"{city} (AP) - {company} ({ticker}) on Wednesday reported third-quarter profit of "
+        f"${profit:.1f} million.\n\n"
+        f"The {city.title()}-based company said it had net income of ${eps:.2f} per share. "
+        f"Earnings, adjusted for one-time gains and costs, were ${eps + 0.05:.2f} per share.\n\n"
+        f"The results surpassed Wall Street expectations. The average estimate of {analysts} "
+        f"analysts surveyed by Zacks Investment Research was for earnings of ${eps - 0.04:.2f} "
+        f"per share.\n\n"
+        f"The company posted revenue of ${revenue:.1f} million in the period, also surpassing "
+        f"Street forecasts. Analysts expected ${revenue - 8:.1f} million.\n\n"
+        f"{company} shares have increased {4 + n}% since the beginning of the year."
+    )
+    return f"{company.rstrip('.')}: Q3 Earnings Snapshot", body
+
+
+def decide(dedup: Deduplicator, article_id: str, article: tuple[str, str], at_ms: int,
+           source: str | None = "apnews.com") -> Outcome:
+    title, body = article
+    value = orjson.dumps({"id": article_id, "source": source, "title": title, "body": body})
+    return dedup.process(RawMessage("articles.raw", 0, 0, None, value, at_ms), now_ms=at_ms)
+
+
+# -- skeletons ----------------------------------------------------------------------------------
+def test_two_issues_of_a_template_have_one_skeleton_and_other_wording_another() -> None:
+    acme = skeleton_key("Acme Corp. (ACME) on Wednesday reported third-quarter profit of "
+                        "$412.5 million, the company's best.")
+    harbor = skeleton_key("Harbor Freight Lines (HFL) on Wednesday reported third-quarter "
+                          "profit of $87 million, the company's best.")
+    other = skeleton_key("Acme Corp. (ACME) on Wednesday reported a third-quarter loss of "
+                         "$412.5 million, the company's worst.")
+    assert acme is not None and acme == harbor
+    assert other is not None and other != acme
+
+
+def test_a_paragraph_with_few_plain_words_has_no_skeleton() -> None:
+    # 7 plain words: a byline or a dateline says nothing about a template.
+    assert skeleton_key("By John Smith, Associated Press, in London on 3 May 2024") is None
+    assert skeleton_key("The storm was the worst to hit the island") is not None  # 8
+
+
+def test_a_skeleton_key_is_never_the_paragraph_key_of_the_same_text() -> None:
+    text = "the committee will continue to monitor the implications of incoming information"
+    assert skeleton_key(text) != paragraph_key(text)
+
+
+def test_templated_means_known_skeletons_cover_two_fifths_of_the_lede() -> None:
+    skeletons = lede_skeletons([
+        "The results surpassed Wall Street expectations by a wide margin this quarter.",
+        "Analysts had expected far less from the company after a weak summer at home.",
+    ])
+    first, second = (key for key, _ in skeletons)
+    assert [size for _, size in skeletons] == [77, 76]
+    assert is_templated(skeletons, {first}, lede_chars=192)  # 77 >= 0.4 x 192
+    assert not is_templated(skeletons, {first}, lede_chars=193)
+    assert not is_templated(skeletons, {3}, lede_chars=100)
+    assert not is_templated(skeletons, set(), lede_chars=100)
+    assert is_templated(skeletons, {first, second}, lede_chars=153)
+
+
+@given(st.text(max_size=300))
+def test_a_skeleton_key_is_total_and_deterministic(text: str) -> None:
+    key = skeleton_key(text)
+    assert key == skeleton_key(text)
+    assert key is None or 0 <= key < 2**64
+
+
+# -- through the core ---------------------------------------------------------------------------
+def test_each_issue_of_a_templated_report_is_its_own_story() -> None:
+    # Measured before the fix: the six reports were one story (the trial's 30 were one too).
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    outcomes = [decide(dedup, f"e{i}", earnings(*c, n=i), T0 + i * HOUR_MS)
+                for i, c in enumerate(COMPANIES)]
+    assert [o.verdict for o in outcomes] == ["enriched"] * 6
+    assert [story_id(o) for o in outcomes] == [f"apnews.com:e{i}" for i in range(6)]
+
+
+def test_a_templated_report_joins_the_story_of_its_own_subject() -> None:
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    for i, company in enumerate(COMPANIES[:3]):
+        decide(dedup, f"e{i}", earnings(*company, n=i), T0 + i * HOUR_MS)
+    # Acme's report again, figures revised (a new article under the figures rule): it names
+    # Acme, whose story it joins.
+    revised = decide(dedup, "e0-revised", earnings(*COMPANIES[0], n=4), T0 + 4 * HOUR_MS)
+    assert revised.verdict == "enriched"
+    assert story_id(revised) == "apnews.com:e0"
+
+
+def test_templates_are_learned_per_source() -> None:
+    # The same template from two sources that never sent one before: neither knows it, so
+    # the second report is scored on its words alone and joins the first (a known limit).
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    first = decide(dedup, "e0", earnings(*COMPANIES[0], n=0), T0, source="apnews.com")
+    second = decide(dedup, "e1", earnings(*COMPANIES[1], n=1), T0 + HOUR_MS, source="yahoo.com")
+    assert story_id(second) == story_id(first) == "apnews.com:e0"
+
+
+def test_a_replica_learns_templates_from_the_log_and_decides_alike() -> None:
+    a, b = Deduplicator(CoreConfig(), worker="a"), Deduplicator(CoreConfig(), worker="b")
+    for i, company in enumerate(COMPANIES[:2]):
+        outcome = decide(a, f"e{i}", earnings(*company, n=i), T0 + i * HOUR_MS)
+        for record in outcome.log_records:
+            b.on_log_record(decode_log_value(encode_log_record(record)[1]), catching_up=False,
+                            now_ms=T0 + i * HOUR_MS)
+    third = decide(b, "e2", earnings(*COMPANIES[2], n=2), T0 + 2 * HOUR_MS)
+    assert story_id(third) == "apnews.com:e2"
+    assert b.stories.story_of("apnews.com:e1") == "apnews.com:e1"
+
+
+# -- learned boilerplate in the lede ------------------------------------------------------------
+# The shape of a short beforeitsnews.com page in FakeNewsCorpus (reworded): standing
+# paragraphs around a few lines of story, 44 % of the lede.
+OPENING = ("% of readers think this story is Fact. Add your two cents.\n\n"
+           "Headline: Bitcoin & Blockchain Searches Exceed Trump! Blockchain Stocks Are Next!")
+CLOSING = ("We encourage you to share and republish our reports, analyses and videos.\n\n"
+           "This content may be freely reproduced in full or in part with attribution.")
+TITLES = ["What Would Happen if Someone Destroyed the Moon?", "The Real Story Behind Prohibition",
+          "Elusive Alien of the Sea Caught", "Lyme Disease on the Rise"]
+STORIES = [
+    "What would happen to life on Earth if the moon was somehow destroyed? A video explains it.",
+    "Richard Nixon was about as big a sleazeball as they came, says a long radio feature.",
+    "A rare shark that can extend its jaw beyond its mouth was caught by fishermen off Japan.",
+    "Lyme disease cases rose sharply in Connecticut this summer, health officials said today.",
+]
+
+
+def test_unrelated_articles_opening_with_one_standing_lede_are_separate_stories() -> None:
+    # A short article of beforeitsnews.com (FakeNewsCorpus): two standing paragraphs, then the
+    # story. Measured before templates: the second article joined the first one's story.
+    dedup = Deduplicator(CoreConfig(), worker="w")
+    outcomes = [
+        decide(dedup, f"b{i}", (title, f"{OPENING}\n\n{text}\n\n{CLOSING}"), T0 + i * HOUR_MS,
+               source="beforeitsnews.com")
+        for i, (title, text) in enumerate(zip(TITLES, STORIES, strict=True))
+    ]
+    assert [story_id(o) for o in outcomes] == [f"beforeitsnews.com:b{i}" for i in range(4)]
+    # The same story posted again with its title, reworded: it joins its story.
+    again = decide(dedup, "b5", (TITLES[0], f"{OPENING}\n\nIf the moon was somehow destroyed, "
+                                 "what would happen to life on Earth? A new video answers.\n\n"
+                                 f"{CLOSING}"), T0 + 5 * HOUR_MS, source="beforeitsnews.com")
+    assert again.verdict == "enriched"
+    assert story_id(again) == "beforeitsnews.com:b0"
