@@ -19,6 +19,16 @@ PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
 BUFFERED_BATCHES = 2
 
 
+# How long a client waits for a broker's answer (Faust's default: 90 s).
+REQUEST_TIMEOUT_S = 40.0
+
+
+def request_timeout_s(settings: Settings) -> float:
+    """The request timeout: :data:`REQUEST_TIMEOUT_S`, or the session timeout when that is
+    longer (Faust requires session <= request)."""
+    return max(REQUEST_TIMEOUT_S, settings.session_timeout_s)
+
+
 def create_app(
     settings: Settings,
     connection: KafkaConnection | None = None,
@@ -40,7 +50,9 @@ def create_app(
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         # Tansu answers ListOffsets/metadata slowly under load; be patient before giving up.
-        broker_request_timeout=40.0,
+        # Faust refuses a session timeout above the request timeout: a longer session (a
+        # cluster's choice) lengthens the request timeout with it.
+        broker_request_timeout=request_timeout_s(settings),
         # We keep no Faust tables (the fingerprint index is a replicated log, see README),
         # so no RocksDB store is needed.
         store="memory://",

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
+import faust
 import pytest
 
 from streams.core.errors import ConfigError
@@ -24,6 +27,25 @@ def test_app_settings_for_kafka_and_tansu() -> None:
                              "INGEST_BROKER_PROFILE": "tansu"})).conf
     assert (tansu.broker_session_timeout, tansu.broker_heartbeat_interval,
             tansu.broker_rebalance_timeout) == (2.0, 0.5, 4.0)
+
+
+def test_a_session_timeout_above_the_request_timeout_lengthens_it() -> None:
+    # Trial 2026-12-05: INGEST_BROKER_SESSION_TIMEOUT_S=60 crashed the worker's consumer
+    # thread at start (Faust: "broker_session_timeout=60.0 cannot be greater than
+    # broker_request_timeout=40.0").
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    for session, request in ((30, 40.0), (60, 60.0)):
+        app = create_app(load({"KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+                               "INGEST_BROKER_SESSION_TIMEOUT_S": str(session)}))
+        assert (app.conf.broker_session_timeout, app.conf.broker_request_timeout) == (
+            session, request)
+
+        async def create(app: faust.App = app) -> Any:  # aiokafka wants a running loop
+            thread = AIOKafkaConsumerThread(app.consumer)
+            return thread._create_worker_consumer(app.transport)  # Faust's check passes
+
+        assert asyncio.run(create())._session_timeout_ms == session * 1000
 
 
 def test_faust_buffers_two_batches_of_raw_messages_not_4096() -> None:
