@@ -93,6 +93,9 @@ def _env_name(name: str) -> str:
     return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
 
 
+# The largest CPU budget of one message, in seconds.
+MAX_PROCESSING_BUDGET_S = 86_400
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Runtime configuration of a worker and of the CLI."""
@@ -279,6 +282,9 @@ class Settings:
             ("log_level", "must be debug, info, warning (warn), error or critical (fatal)",
              self.log_level.lower() in _LOG_LEVELS),
             ("processes", "must be -1 (one per core), 0 (off) or more", self.processes >= -1),
+            # The CPU timer takes at most ~9.2e9 s (time_t); a day says "no limit" enough.
+            ("processing_budget_s", f"must be at most {MAX_PROCESSING_BUDGET_S} (a day)",
+             self.processing_budget_s <= MAX_PROCESSING_BUDGET_S),
             ("near_threshold", "must be in [0, 1]", 0 <= self.near_threshold <= 1),
             ("index_backend", "must be 'compact' or 'memory'",
              self.index_backend in ("compact", "memory")),

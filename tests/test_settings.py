@@ -250,3 +250,12 @@ def test_the_longest_dedup_window_fits_the_retention_of_the_fingerprint_log() ->
     assert load({"INGEST_DEDUP_WINDOW_DAYS": "106751991167"}).dedup_window_ms == (
         9_223_372_036_828_800_000)
     assert 9_223_372_036_828_800_000 <= 2**63 - 1
+
+
+def test_a_processing_budget_beyond_a_day_is_refused() -> None:
+    # Trial 2026-12-05: INGEST_PROCESSING_BUDGET_S=1e10 passed the start, then every
+    # message's CPU timer raised OverflowError (time_t) in the prepare step.
+    assert load({"INGEST_PROCESSING_BUDGET_S": "86400"}).processing_budget_s == 86_400
+    with pytest.raises(ConfigError) as raised:
+        load({"INGEST_PROCESSING_BUDGET_S": "1e10"})
+    assert raised.value.detail == "INGEST_PROCESSING_BUDGET_S must be at most 86400 (a day)"
