@@ -101,6 +101,23 @@ def test_the_twitter_handle_trafilatura_takes_for_the_site_name_is_dropped() -> 
     assert read_fallback(tree, EMPTY_METADATA, None).metadata.site_name is None
 
 
+@pytest.mark.parametrize(("title", "site_name"), [
+    ("Vereinsnachrichten - Berliner Leichtathletik Verband e.V.",
+     "Berliner Leichtathletik Verband e.V."),
+    # Headlines that trafilatura takes for a site name: a figure, a separator, too long.
+    ("Chapter 3. A practical example of a playbook - Docs", None),
+    ("Nowa Zelandia: urlop dla rodzicow. Jak to wyglada w Polsce? - Serwis", None),
+    ("Ulm - Zwei Chöre singen zusammen. Ein Konzert im Münster am Sonntag", None),
+])
+def test_a_site_name_read_from_the_title_is_not_a_headline(
+    title: str, site_name: str | None
+) -> None:
+    tree = parse_html(f"<html><head><title>{title}</title></head><body><p>Text.</p></body>"
+                      "</html>", DEFAULT_HTML_CONFIG)
+    assert extract_metadata(tree).sitename is not None  # what trafilatura takes
+    assert read_fallback(tree, EMPTY_METADATA, None).metadata.site_name == site_name
+
+
 def test_it_leaves_the_tree_as_it_found_it() -> None:
     import lxml.html
 
