@@ -3,7 +3,8 @@
 A note rides on its article's record as ``"st"``: the story id, its founding event time and
 the summary vector packed as little-endian uint32 keys and float16 weights in base64
 (32 terms: 256 characters instead of ~1 KB as JSON pairs), and ``"rn"``/``"rt"`` (the story
-the article renamed, see ``StoryNote.renamed``) when it has one. A merge is a record of its own,
+the article renamed, see ``StoryNote.renamed``) when it has one, and ``"sj"`` (a templated
+report's subject terms) when it has some. A merge is a record of its own,
 keyed ``\\x00story:<story>><into>`` so that compaction keeps every merge.
 """
 
@@ -30,6 +31,8 @@ def encode_note(note: StoryNote) -> dict[str, Any]:
     }
     if note.renamed is not None:
         encoded["rn"], encoded["rt"] = note.renamed
+    if note.subjects:
+        encoded["sj"] = list(note.subjects)
     return encoded
 
 
@@ -41,7 +44,8 @@ def decode_note(obj: dict[str, Any]) -> StoryNote:
     vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
                        strict=True))
     renamed = (str(obj["rn"]), int(obj["rt"])) if "rn" in obj else None
-    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed)
+    subjects = tuple(int(key) & 0xFFFFFFFF for key in obj.get("sj", ()))
+    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed, subjects)
 
 
 def quantize(vector: dict[int, float]) -> Summary:

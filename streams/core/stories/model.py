@@ -25,6 +25,9 @@ class StoryNote:
     story_time_ms: int
     vector: Summary
     renamed: tuple[str, int] | None = None
+    # A templated report's subject terms (``streams.core.stories.template``): the race check
+    # of another worker applies the same rule to it as the deciding worker did.
+    subjects: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,11 +149,13 @@ class StoryState:
         # A new article counts towards the document frequencies (after it is weighed).
         weighted = self.df.weigh(terms, observe=story is None, top=self.config.doc_terms)
         summary = weighted.summary(self.config.summary_terms)
+        head = self.config.query_terms
+        subjects = _subjects(weighted.keys[:head]) if templated else frozenset()
         if story is not None:
-            note = StoryNote(story.id, story.time_ms, summary)
+            note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)))
             return Assignment(story.id, story.id == article_id, story.size, note)
-        query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms,
-                          self.config.query_terms, with_subject=templated)
+        query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms, head,
+                          subjects=subjects)
         # The IDF of the summary's terms (the heaviest ones), for the centroid's norms.
         idf = dict(zip([k for k, _ in summary], weighted.idf[: len(summary)].tolist(),
                        strict=True))
@@ -180,7 +182,7 @@ class StoryState:
             if self._cosine(best, other) >= self.config.merge_threshold:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
-        note = StoryNote(best.id, best.time_ms, summary, renamed)
+        note = StoryNote(best.id, best.time_ms, summary, renamed, tuple(sorted(subjects)))
         return Assignment(best.id, opened, best.size, note, tuple(updates))
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
@@ -308,7 +310,9 @@ class StoryState:
         theirs = self.stories.get(self.find(note.story))
         if theirs is None:
             return []
-        query = self._summary_query(note.vector, event_time_ms)
+        # Would it have joined one of our stories? Scored as the deciding worker scored it,
+        # the subject rule of a templated report included.
+        query = self._summary_query(note.vector, event_time_ms, note.subjects)
         updates = []
         for _, mine in self._scored(query, exclude=theirs.id):
             if mine.id not in self._opened_set or mine.key < theirs.key:
@@ -597,15 +601,18 @@ class StoryState:
         if len(posting) == 1:
             self._postings[key] = next(iter(posting))
 
-    def _summary_query(self, vector: Summary, event_time_ms: int) -> _Query:
-        """A published summary weighed with today's IDF, to score it like an article."""
+    def _summary_query(
+        self, vector: Summary, event_time_ms: int, subjects: Iterable[int] = ()
+    ) -> _Query:
+        """A published summary weighed with today's IDF, to score it like an article (a
+        templated one with the deciding worker's ``subjects``)."""
         keys = np.array([k for k, _ in vector], dtype=np.uint32)
         idf = np.array(self.df.idf(keys.tolist()), dtype=np.float64)
         weights = np.array([w for _, w in vector], dtype=np.float64) * idf
         norm = math.sqrt(float(weights @ weights)) or 1.0
         order = np.lexsort((keys, -weights))
         return _Query.of(keys[order], weights[order] / norm, idf[order], event_time_ms,
-                         self.config.query_terms)
+                         self.config.query_terms, subjects=frozenset(subjects))
 
     def _cosine(self, a: Story, b: Story) -> float:
         """Cosine of two centroids with today's IDF."""
@@ -640,7 +647,8 @@ class _Query:
     @classmethod
     def of(
         cls, keys: np.ndarray[Any, Any], weights: np.ndarray[Any, Any],
-        idf: np.ndarray[Any, Any], time_ms: int, head: int, *, with_subject: bool = False,
+        idf: np.ndarray[Any, Any], time_ms: int, head: int, *,
+        subjects: frozenset[int] = frozenset(),
     ) -> _Query:
         """From keys sorted heaviest first with their unit TF-IDF weights and IDF (arrays)."""
         key_list = keys.tolist()
@@ -652,7 +660,7 @@ class _Query:
             entity_keys=frozenset(keys[names].tolist()),
             entity_norm=math.sqrt(float(entity_weights @ entity_weights)),
             time_ms=time_ms,
-            subjects=_subjects(keys[:head]) if with_subject else frozenset(),
+            subjects=subjects,
         )
 
 

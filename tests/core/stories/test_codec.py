@@ -37,6 +37,15 @@ def test_a_note_with_a_rename_round_trips_and_one_without_has_no_rename_fields()
     assert "rn" not in encode_note(StoryNote("early", T0, vector))
 
 
+def test_a_templated_reports_subjects_round_trip_and_others_carry_no_field() -> None:
+    vector = quantize({7: 0.5})
+    templated = StoryNote("acme", T0, vector, subjects=(2**32 - 3,))
+    assert encode_note(templated)["sj"] == [2**32 - 3]
+    assert decode_note(encode_note(templated)) == templated
+    assert "sj" not in encode_note(StoryNote("acme", T0, vector))
+    assert decode_note(encode_note(StoryNote("acme", T0, vector))).subjects == ()
+
+
 def test_the_published_summary_is_the_float16_rounding_of_the_top_terms() -> None:
     config = CoreConfig()
     terms = prepare(message("a", f.MATCH_ARSENAL, T0), config).story_terms

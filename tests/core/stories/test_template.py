@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
@@ -167,3 +169,32 @@ def test_unrelated_articles_opening_with_one_standing_lede_are_separate_stories(
                                  f"{CLOSING}"), T0 + 5 * HOUR_MS, source="beforeitsnews.com")
     assert again.verdict == "enriched"
     assert story_id(again) == "beforeitsnews.com:b0"
+
+
+def log_of(outcome: Outcome) -> list[Any]:
+    """What the log gives a reader of the outcome's records, encoded and decoded."""
+    return [decode_log_value(encode_log_record(item)[1])
+            for item in (*outcome.log_records, *outcome.story_updates)]
+
+
+def deliver(items: list[Any], to: Deduplicator, now_ms: int) -> list[Outcome]:
+    found = (to.on_log_record(item, catching_up=False, now_ms=now_ms) for item in items)
+    return [outcome for outcome in found if outcome is not None]
+
+
+def test_two_templated_reports_decided_at_once_by_two_workers_are_not_merged_as_a_race() -> None:
+    # Two workers open a story each at the same moment; when each reads the other's record,
+    # the race check asks whether it would have joined the other's story: for a templated
+    # report, only if that story names its subject, as for an article decided alone.
+    a, b = Deduplicator(CoreConfig(), worker="a"), Deduplicator(CoreConfig(), worker="b")
+    learned = decide(a, "e0", earnings(*COMPANIES[0], n=0), T0)  # both learn the template
+    deliver(log_of(learned), b, now_ms=T0 + 100)
+    earlier = decide(a, "e1", earnings(*COMPANIES[1], n=1), T0 + HOUR_MS)
+    later = decide(b, "e2", earnings(*COMPANIES[2], n=2), T0 + 2 * HOUR_MS)
+    assert (story_id(earlier), story_id(later)) == ("apnews.com:e1", "apnews.com:e2")
+    at_a = deliver(log_of(later), a, now_ms=T0 + 2 * HOUR_MS + 100)
+    at_b = deliver(log_of(earlier), b, now_ms=T0 + 2 * HOUR_MS + 100)  # b opened the later
+    assert [u for o in at_a + at_b for u in o.story_updates] == []
+    for state in (a, b):
+        assert {state.stories.story_of(f"apnews.com:e{i}") for i in range(3)} == {
+            "apnews.com:e0", "apnews.com:e1", "apnews.com:e2"}
