@@ -63,7 +63,6 @@ from streams.core.stories.attach import attach_story, race_outcome, stamp_story
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
 from streams.core.stories.template import is_templated
-from streams.core.stories.terms import StoryTerms
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
@@ -230,8 +229,8 @@ class Deduplicator:
         )
         # Story terms keep learned boilerplate: read without it, a statement carried in
         # paragraphs by one source and in one block by another has other terms in each (FOMC
-        # copy pairs in one story 0.994 -> 0.962). A lede of boilerplate is a template.
-        templated = self._templated(prepared.metadata.source, prepared.story_terms, now_ms)
+        # copy pairs in one story 0.994 -> 0.962).
+        templated = self._templated(prepared, now_ms)
         full = None
         if learned_removed:
             full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
@@ -328,15 +327,23 @@ class Deduplicator:
         )
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    def _templated(self, source: str | None, terms: StoryTerms, now_ms: int) -> bool:
-        """Whether the article's lede is mostly paragraphs whose skeleton another article of
-        its source had: a templated report (:mod:`streams.core.stories.template`)."""
-        if not terms.skeletons:
+    def _templated(self, prepared: Prepared, now_ms: int) -> bool:
+        """Whether the article's lede is much in paragraphs whose skeleton another article of
+        its source had, in other words: a templated report
+        (:mod:`streams.core.stories.template`)."""
+        skeletons = prepared.story_terms.skeletons
+        if not skeletons:
             return False
+        source = prepared.metadata.source
         known = self.stats.boilerplate_keys(
-            source, (key for key, _ in terms.skeletons), now_ms, min_articles=1
+            source, (key for key, _, _ in skeletons), now_ms, min_articles=1
         )
-        return is_templated(terms.skeletons, known, terms.lede_chars)
+        if not known:
+            return False
+        lede = {index: prepared.paragraph_keys[index] for _, index, _ in skeletons}
+        repeated = self.stats.boilerplate_keys(source, lede.values(), now_ms, min_articles=1)
+        verbatim = [index for index, key in lede.items() if key in repeated]
+        return is_templated(skeletons, known, verbatim, prepared.story_terms.lede_chars)
 
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision
@@ -364,7 +371,7 @@ class Deduplicator:
         if not related:
             # An original also counts its lede's skeletons (templated reports), once per
             # group of copies: a copy or an earlier version of a kept article adds none.
-            keys += tuple(key for key, _ in prepared.story_terms.skeletons)
+            keys += tuple(key for key, _, _ in prepared.story_terms.skeletons)
         return keys
 
     def _corrections(

@@ -12,13 +12,16 @@ by a placeholder: "Acme Corp. (ACME) on Wednesday reported profit of $412.5 mill
 stateful step counts skeleton keys per source beside learned boilerplate
 (:class:`streams.core.text.learned.ParagraphStats`, carried on the fingerprint log like
 paragraph keys, so every worker knows the same templates) and calls an article *templated*
-when most of its lede is in paragraphs whose skeleton another article of its source had
-(:func:`is_templated`). A templated article joins a story only if the story holds its
-subject, its heaviest name (:mod:`.state`): two issues of one template name different
-subjects, two reports of one event the same one.
+when much of its lede is in paragraphs whose skeleton another article of its source had but
+whose words it had not (:func:`is_templated`). A templated article joins a story only if
+the story holds its subject, its heaviest name (:mod:`.state`): two issues of one template
+name different subjects, two reports of one event the same one.
 
-A verbatim repeat (a boilerplate paragraph opening every article of a source) has one
-skeleton too, so a lede made of such paragraphs is treated the same way.
+A verbatim repeat is no evidence: a standing paragraph, or the background an outlet keeps
+under each new top of one running story (a new-user trial on ECB+ text: with verbatim
+repeats counted, 270 of 745 such updates were templated and ten events split, recall 0.99
+-> 0.95, because the heaviest name of real prose is often not its subject: "brazen escape",
+"paris").
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ _FIGURES = re.compile(r"\d[\d.,]*")
 _PUNCTUATION = bytes(0x20 if chr(b) in string.punctuation else b for b in range(256))
 _NAME_BYTES, _FIGURE_BYTES = _NAME.encode(), _FIGURE.encode()
 
-# An article's lede skeletons: (skeleton key, characters of its paragraph).
-Skeletons = tuple[tuple[int, int], ...]
+# An article's lede skeletons: (skeleton key, index of its paragraph, characters read).
+Skeletons = tuple[tuple[int, int, int], ...]
 
 
 def skeleton_key(paragraph: str) -> int | None:
@@ -85,19 +88,26 @@ def skeleton_key(paragraph: str) -> int | None:
 
 
 def lede_skeletons(paragraphs: Iterable[str]) -> Skeletons:
-    """The skeleton keys of the lede's paragraphs that have one, with their lengths."""
+    """The skeleton keys of the lede's paragraphs that have one, with their paragraphs'
+    indexes and lengths."""
     found = []
-    for paragraph in paragraphs:
+    for index, paragraph in enumerate(paragraphs):
         key = skeleton_key(paragraph)
         if key is not None:
-            found.append((key, len(paragraph)))
+            found.append((key, index, len(paragraph)))
     return tuple(found)
 
 
-def is_templated(skeletons: Skeletons, known: Iterable[int], lede_chars: int) -> bool:
-    """Whether paragraphs with a known skeleton make up :data:`TEMPLATED_SHARE` of the lede."""
-    seen = frozenset(known)
+def is_templated(
+    skeletons: Skeletons, known: Iterable[int], repeated: Iterable[int], lede_chars: int
+) -> bool:
+    """Whether :data:`TEMPLATED_SHARE` of the lede is in paragraphs whose skeleton is
+    ``known`` (another article of the source had it) and whose text is not ``repeated``
+    (indexes of paragraphs another article had word for word): a template is the same
+    wording with other names and figures; a verbatim repeat is a standing paragraph or the
+    background a newsroom keeps under each update of one story, no evidence of a template."""
+    seen, verbatim = frozenset(known), frozenset(repeated)
     if not seen or lede_chars <= 0:
         return False
-    chars = sum(size for key, size in skeletons if key in seen)
+    chars = sum(size for key, index, size in skeletons if key in seen and index not in verbatim)
     return chars >= TEMPLATED_SHARE * lede_chars

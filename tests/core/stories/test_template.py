@@ -73,18 +73,21 @@ def test_a_skeleton_key_is_never_the_paragraph_key_of_the_same_text() -> None:
     assert skeleton_key(text) != paragraph_key(text)
 
 
-def test_templated_means_known_skeletons_cover_two_fifths_of_the_lede() -> None:
+def test_templated_means_new_wording_of_known_skeletons_covers_two_fifths_of_the_lede() -> None:
     skeletons = lede_skeletons([
         "The results surpassed Wall Street expectations by a wide margin this quarter.",
         "Analysts had expected far less from the company after a weak summer at home.",
     ])
-    first, second = (key for key, _ in skeletons)
-    assert [size for _, size in skeletons] == [77, 76]
-    assert is_templated(skeletons, {first}, lede_chars=192)  # 77 >= 0.4 x 192
-    assert not is_templated(skeletons, {first}, lede_chars=193)
-    assert not is_templated(skeletons, {3}, lede_chars=100)
-    assert not is_templated(skeletons, set(), lede_chars=100)
-    assert is_templated(skeletons, {first, second}, lede_chars=153)
+    first, second = (key for key, _, _ in skeletons)
+    assert [(index, size) for _, index, size in skeletons] == [(0, 77), (1, 76)]
+    assert is_templated(skeletons, {first}, (), lede_chars=192)  # 77 >= 0.4 x 192
+    assert not is_templated(skeletons, {first}, (), lede_chars=193)
+    assert not is_templated(skeletons, {3}, (), lede_chars=100)
+    assert not is_templated(skeletons, set(), (), lede_chars=100)
+    assert is_templated(skeletons, {first, second}, (), lede_chars=153)
+    # Word for word as another article had it: a standing paragraph or kept background.
+    assert not is_templated(skeletons, {first, second}, (0, 1), lede_chars=153)
+    assert is_templated(skeletons, {first, second}, (0,), lede_chars=190)  # 76 >= 0.4 x 190
 
 
 @given(st.text(max_size=300))
@@ -136,39 +139,40 @@ def test_a_replica_learns_templates_from_the_log_and_decides_alike() -> None:
     assert b.stories.story_of("apnews.com:e1") == "apnews.com:e1"
 
 
-# -- learned boilerplate in the lede ------------------------------------------------------------
-# The shape of a short beforeitsnews.com page in FakeNewsCorpus (reworded): standing
-# paragraphs around a few lines of story, 44 % of the lede.
-OPENING = ("% of readers think this story is Fact. Add your two cents.\n\n"
-           "Headline: Bitcoin & Blockchain Searches Exceed Trump! Blockchain Stocks Are Next!")
-CLOSING = ("We encourage you to share and republish our reports, analyses and videos.\n\n"
-           "This content may be freely reproduced in full or in part with attribution.")
-TITLES = ["What Would Happen if Someone Destroyed the Moon?", "The Real Story Behind Prohibition",
-          "Elusive Alien of the Sea Caught", "Lyme Disease on the Rise"]
-STORIES = [
-    "What would happen to life on Earth if the moon was somehow destroyed? A video explains it.",
-    "Richard Nixon was about as big a sleazeball as they came, says a long radio feature.",
-    "A rare shark that can extend its jaw beyond its mouth was caught by fishermen off Japan.",
-    "Lyme disease cases rose sharply in Connecticut this summer, health officials said today.",
+# -- verbatim repeats ---------------------------------------------------------------------------
+BACKGROUND = [
+    "The fire broke out shortly after midnight in a warehouse near the old harbour, and the "
+    "flames spread to two neighbouring buildings before firefighters arrived.",
+    "More than 120 firefighters were called to the scene, and residents of nearby streets were "
+    "told to keep their windows closed because of the smoke.",
+    "The warehouse was used by a furniture maker and had been empty since the evening shift "
+    "ended, the company said in a statement.",
+]
+UPDATES = [  # (title, new top): one outlet's updates on one running story
+    ("Harbour warehouse fire forces evacuations in Hamburg",
+     "Police in Hamburg evacuated about 300 residents on Tuesday as a warehouse fire sent "
+     "thick smoke over the Altona district."),
+    ("Hamburg fire brought under control after eight hours",
+     "Firefighters brought the Altona warehouse blaze under control on Tuesday morning after "
+     "battling it for eight hours, the Hamburg fire brigade said."),
+    ("Prosecutors open arson inquiry into Hamburg warehouse fire",
+     "Hamburg prosecutors opened an arson investigation on Wednesday into the fire that "
+     "destroyed an Altona warehouse, citing witnesses who saw two men leave the site."),
 ]
 
 
-def test_unrelated_articles_opening_with_one_standing_lede_are_separate_stories() -> None:
-    # A short article of beforeitsnews.com (FakeNewsCorpus): two standing paragraphs, then the
-    # story. Measured before templates: the second article joined the first one's story.
+def test_updates_of_one_story_that_keep_its_background_word_for_word_stay_one_story() -> None:
+    # A new-user trial (2026-12-05) on ECB+ text: one outlet's updates, each a new top over
+    # background lines kept word for word, were templated when verbatim repeats counted,
+    # and split wherever the heaviest name was no subject ("brazen escape", "paris").
     dedup = Deduplicator(CoreConfig(), worker="w")
     outcomes = [
-        decide(dedup, f"b{i}", (title, f"{OPENING}\n\n{text}\n\n{CLOSING}"), T0 + i * HOUR_MS,
-               source="beforeitsnews.com")
-        for i, (title, text) in enumerate(zip(TITLES, STORIES, strict=True))
+        decide(dedup, f"u{i}", (title, "\n\n".join([top, *BACKGROUND])), T0 + i * HOUR_MS,
+               source="hamburgnews.example")
+        for i, (title, top) in enumerate(UPDATES)
     ]
-    assert [story_id(o) for o in outcomes] == [f"beforeitsnews.com:b{i}" for i in range(4)]
-    # The same story posted again with its title, reworded: it joins its story.
-    again = decide(dedup, "b5", (TITLES[0], f"{OPENING}\n\nIf the moon was somehow destroyed, "
-                                 "what would happen to life on Earth? A new video answers.\n\n"
-                                 f"{CLOSING}"), T0 + 5 * HOUR_MS, source="beforeitsnews.com")
-    assert again.verdict == "enriched"
-    assert story_id(again) == "beforeitsnews.com:b0"
+    assert [o.verdict for o in outcomes] == ["enriched"] * 3
+    assert {story_id(o) for o in outcomes} == {"hamburgnews.example:u0"}
 
 
 def log_of(outcome: Outcome) -> list[Any]:
