@@ -202,3 +202,10 @@ def test_two_templated_reports_decided_at_once_by_two_workers_are_not_merged_as_
     for state in (a, b):
         assert {state.stories.story_of(f"apnews.com:e{i}") for i in range(3)} == {
             "apnews.com:e0", "apnews.com:e1", "apnews.com:e2"}
+
+
+def test_scripts_without_case_or_spaces() -> None:
+    # Arabic: no capitals, so only figures are placeholders; Chinese: one token, no skeleton.
+    profit = "قالت الشركة إنها حققت أرباحا قدرها {} مليون دولار في الربع الثالث من العام"
+    assert skeleton_key(profit.format(412)) == skeleton_key(profit.format(87)) is not None
+    assert skeleton_key("东京电力公司今天宣布涨价。" * 3) is None
