@@ -44,8 +44,21 @@ def decode_note(obj: dict[str, Any]) -> StoryNote:
     vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
                        strict=True))
     renamed = (str(obj["rn"]), int(obj["rt"])) if "rn" in obj else None
-    subjects = tuple(int(key) & 0xFFFFFFFF for key in obj.get("sj", ()))
-    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed, subjects)
+    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed, _subjects(obj.get("sj")))
+
+
+# A note names at most this many subject terms (it names one).
+MAX_SUBJECTS = 8
+
+
+def _subjects(value: object) -> tuple[int, ...]:
+    """A note's subject terms. They only inform another worker's race check, so anything but
+    a short list of 32-bit keys reads as none rather than costing the article's record."""
+    if not isinstance(value, list) or len(value) > MAX_SUBJECTS:
+        return ()
+    if not all(type(key) is int and 0 <= key <= 0xFFFFFFFF for key in value):
+        return ()
+    return tuple(value)
 
 
 def quantize(vector: dict[int, float]) -> Summary:

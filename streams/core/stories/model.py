@@ -67,3 +67,5 @@ class Assignment:
     size: int  # kept articles in the story after this one
     note: StoryNote | None  # for the article's log record (kept articles only)
     updates: tuple[StoryUpdate, ...] = field(default=())
+    # The article's heaviest head name (its subject, ``state._subjects``), templated or not.
+    subjects: frozenset[int] = frozenset()

@@ -36,7 +36,7 @@ import heapq
 import math
 import sys
 from collections import Counter, deque
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import mul
@@ -150,10 +150,12 @@ class StoryState:
         weighted = self.df.weigh(terms, observe=story is None, top=self.config.doc_terms)
         summary = weighted.summary(self.config.summary_terms)
         head = self.config.query_terms
-        subjects = _subjects(weighted.keys[:head]) if templated else frozenset()
+        named = _subjects(weighted.keys[:head])
+        subjects = named if templated else frozenset()
         if story is not None:
             note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)))
-            return Assignment(story.id, story.id == article_id, story.size, note)
+            return Assignment(story.id, story.id == article_id, story.size, note,
+                              subjects=named)
         query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms, head,
                           subjects=subjects)
         # The IDF of the summary's terms (the heaviest ones), for the centroid's norms.
@@ -183,7 +185,7 @@ class StoryState:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
         note = StoryNote(best.id, best.time_ms, summary, renamed, tuple(sorted(subjects)))
-        return Assignment(best.id, opened, best.size, note, tuple(updates))
+        return Assignment(best.id, opened, best.size, note, tuple(updates), named)
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
         """Candidate stories that the article may join, best first (ties by founding key).
@@ -293,7 +295,7 @@ class StoryState:
 
     def race_merges(
         self, article_id: str, event_time_ms: int, note: StoryNote, *, now_ms: int, worker: str,
-        among: Set[str] | None = None,
+        among: Set[str] | None = None, apart: Callable[[str], bool] | None = None,
     ) -> list[StoryUpdate]:
         """Merges owed after another worker opened a story this worker would have joined.
 
@@ -301,7 +303,9 @@ class StoryState:
         worker that opened the later-founded one merges it into the earlier one when the
         earlier opening reaches it, as corrections of duplicate verdicts do. ``among``: the
         only stories of ours that can have raced with it (those whose opening the other
-        worker had not applied: streams.core.dedup.race_window); None: any.
+        worker had not applied: streams.core.dedup.race_window); None: any. ``apart``: our
+        stories the article is an issue of a template of on another subject (the caller
+        knows their founders).
         """
         if note.story != article_id:
             return []
@@ -318,6 +322,8 @@ class StoryState:
             if mine.id not in self._opened_set or mine.key < theirs.key:
                 continue
             if among is not None and mine.id not in among:
+                continue
+            if apart is not None and apart(mine.id):
                 continue
             if mine.id in self.stories and theirs.id in self.stories:
                 updates.append(self._merge(theirs, mine, now_ms, worker, "race"))

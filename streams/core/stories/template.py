@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
 
 import xxhash
 
@@ -111,3 +112,35 @@ def is_templated(
         return False
     chars = sum(size for key, index, size in skeletons if key in seen and index not in verbatim)
     return chars >= TEMPLATED_SHARE * lede_chars
+
+
+@dataclass(frozen=True, slots=True)
+class Founder:
+    """What the race check needs of an article that opened a story here: its subject terms
+    and its lede as (skeleton key, paragraph key, characters).
+
+    Two workers deciding the first issues of a template at once know no template yet, so
+    neither article is templated; the worker that opened the later story then reads, in the
+    other's log record, its own founder's skeletons with other words (:meth:`shares_template`)
+    and keeps the stories apart unless the other article names the founder's subject.
+    """
+
+    subjects: frozenset[int]
+    lede: tuple[tuple[int, int, int], ...]
+    lede_chars: int
+
+    def shares_template(self, keys: Set[int]) -> bool:
+        """Whether an article whose log record carries ``keys`` (its paragraph and skeleton
+        keys) is another issue of this founder's template: :data:`TEMPLATED_SHARE` of the
+        founder's lede in paragraphs whose skeleton it has and whose words it has not."""
+        if self.lede_chars <= 0:
+            return False
+        chars = sum(size for skeleton, paragraph, size in self.lede
+                    if skeleton in keys and paragraph not in keys)
+        return chars >= TEMPLATED_SHARE * self.lede_chars
+
+    def apart(self, keys: Set[int], terms: Set[int]) -> bool:
+        """Whether an article with log-record ``keys`` and summary ``terms`` is an issue of
+        this founder's template on another subject."""
+        return bool(self.subjects) and self.subjects.isdisjoint(terms) and (
+            self.shares_template(keys))

@@ -46,6 +46,15 @@ def test_a_templated_reports_subjects_round_trip_and_others_carry_no_field() -> 
     assert decode_note(encode_note(StoryNote("acme", T0, vector))).subjects == ()
 
 
+@pytest.mark.parametrize("value", [
+    "123", {"3": 1}, [1.9], [True], [-1], [2**70], 5, None, ["x"], list(range(9)),
+])
+def test_malformed_subjects_read_as_none_and_keep_the_note(value: object) -> None:
+    encoded = encode_note(StoryNote("acme", T0, quantize({7: 0.5})))
+    encoded["sj"] = value
+    assert decode_note(encoded) == StoryNote("acme", T0, quantize({7: 0.5}))
+
+
 def test_the_published_summary_is_the_float16_rounding_of_the_top_terms() -> None:
     config = CoreConfig()
     terms = prepare(message("a", f.MATCH_ARSENAL, T0), config).story_terms
