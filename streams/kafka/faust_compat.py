@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
+from time import monotonic
 from typing import Any
 
 from faust.transport.consumer import Consumer
@@ -69,6 +71,102 @@ def committing_first(revoke: Callable[..., Any]) -> Callable[..., Any]:
 
     on_partitions_revoked._commits_first = True  # type: ignore[attr-defined]
     return on_partitions_revoked
+
+
+def time_checks_from_assignment() -> None:
+    """Count Faust's "since start" livelock checks from the latest assignment, not the start.
+
+    Every 7 s (``Consumer._commit_livelock_detector``) and outside rebalances, Faust's aiokafka
+    driver checks each assigned partition (``AIOKafkaConsumerThread.verify_event_path``); one
+    that aiokafka has no fetch response for yet (``TopicPartitionState.timestamp`` is None) is
+    logged as an ERROR, ``Aiokafka has not sent fetch request for TP ... since start``, once
+    the consumer started more than ``stream_processing_timeout`` (300 s) ago
+    (``time_started``, set once in ``on_start``). But aiokafka gives every partition a new
+    state at each assignment, and its first fetch response comes 0.1-0.3 s after Faust ends
+    the rebalance: a check in that gap, on a worker up for 5 min, logged it for every
+    partition (2026-12-05, on Tansu, a second worker joining and leaving every 15 s: 1 of 16
+    rebalances, the next check 7 s later found every partition fetched; with the check run
+    every 50 ms, after each of 10 rebalances, and none with this patch in 11). The other
+    "since start" checks (no highwater, a stream idle since start, no commit at all) read the
+    same clock and meet partitions as fresh after a rebalance. So an assignment restarts
+    that clock, and the driver's record of when it last committed each partition
+    (``tp_last_committed_at``, read by the "Has not committed" check only): at an assignment
+    this worker owes no commit (Faust forgot what it acknowledged on the revoked partitions,
+    ``commit_before_revocation`` committed it, and reads again from the committed offsets),
+    and a partition it last committed 10 min ago was otherwise reported as not committed for
+    10 min as soon as its stream took a message. Applied once.
+    """
+    original = AIOKafkaConsumerThread.on_partitions_assigned
+    if not getattr(original, "_restarts_clock", False):
+        AIOKafkaConsumerThread.on_partitions_assigned = (  # type: ignore[method-assign]
+            restarting_clock(original)
+        )
+
+
+def restarting_clock(assign: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(assign)
+    async def on_partitions_assigned(self: Any, assigned: set[Any],
+                                     generation_id: int = 0) -> None:
+        self.time_started = now = monotonic()
+        last_committed_at = getattr(self, "tp_last_committed_at", None)
+        if last_committed_at is not None:
+            last_committed_at.clear()
+            last_committed_at.update(dict.fromkeys(assigned, now))
+        await assign(self, assigned, generation_id)
+
+    on_partitions_assigned._restarts_clock = True  # type: ignore[attr-defined]
+    return on_partitions_assigned
+
+
+def time_commit_check_from_pending_work() -> None:
+    """Count Faust's "Has not committed" check from when there was something to commit.
+
+    Faust's aiokafka driver logs ``Has not committed TP (last commit ...)`` (or ``... at all
+    since worker start``) when a partition has records it has not read (highwater past the
+    position), its stream handled an event in the last 5 min, and the driver's own record of
+    its last commit of that partition (``tp_last_committed_at``) is older than
+    ``broker_commit_livelock_soft_timeout`` (300 s). A commit is sent only when something was
+    acknowledged, so after 5 min with nothing to consume the first check after new messages
+    arrive, before the first commit (up to ``commit_interval``, 2.8 s, after the first batch
+    is acknowledged), logged it although everything consumed had been committed (2026-12-05,
+    on Tansu: 6,000 messages after 5 min idle, one line for each of the 4 partitions 1.1 s
+    after they arrived, the next check found them committed; with the check run every 50 ms,
+    118 lines, none with this patch; a partition given back to a worker that last committed
+    it long ago is the same, see ``time_checks_from_assignment``). So each check first marks
+    a partition with nothing owed, none of its messages unacknowledged or acknowledged and not
+    committed (the private ``_unacked_messages`` and ``_acked``), as committed now: the clock
+    runs only while there is something to commit, and a commit that stalls while messages
+    wait is still reported after 5 min. ``tp_last_committed_at`` is read by that check only.
+    A Faust release that renames those attributes leaves the check as it was. Applied once.
+    """
+    original = AIOKafkaConsumerThread.verify_event_path
+    if not getattr(original, "_owed_work_clock", False):
+        AIOKafkaConsumerThread.verify_event_path = (  # type: ignore[method-assign]
+            clocking_owed_work(original)
+        )
+
+
+def clocking_owed_work(verify: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(verify)
+    def verify_event_path(self: Any, now: float, tp: Any) -> None:
+        if nothing_owed(self.consumer, tp):
+            last_committed_at = getattr(self, "tp_last_committed_at", None)
+            if last_committed_at is not None:
+                last_committed_at[tp] = now
+        verify(self, now, tp)
+
+    verify_event_path._owed_work_clock = True  # type: ignore[attr-defined]
+    return verify_event_path
+
+
+def nothing_owed(consumer: Any, tp: Any) -> bool:
+    """Whether Faust's consumer holds no message of ``tp`` that is unacknowledged, or
+    acknowledged and not yet committed (False when a Faust release renames those sets)."""
+    acked = getattr(consumer, "_acked", None)
+    unacked = getattr(consumer, "_unacked_messages", None)
+    if acked is None or unacked is None:
+        return False
+    return not acked.get(tp) and not any(message.tp == tp for message in list(unacked))
 
 
 def committed_offsets(consumer: Any) -> Mapping[Any, int | None]:

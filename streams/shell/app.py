@@ -5,7 +5,12 @@ from __future__ import annotations
 import faust
 
 from streams.kafka.connection import KafkaConnection
-from streams.kafka.faust_compat import commit_before_revocation, shorten_fetch_wait
+from streams.kafka.faust_compat import (
+    commit_before_revocation,
+    shorten_fetch_wait,
+    time_checks_from_assignment,
+    time_commit_check_from_pending_work,
+)
 from streams.settings import Settings
 from streams.shell.logs import faust_logging_config
 
@@ -39,6 +44,8 @@ def create_app(
     connection = connection or KafkaConnection.from_settings(settings)
     shorten_fetch_wait()
     commit_before_revocation()
+    time_checks_from_assignment()
+    time_commit_check_from_pending_work()
     return faust.App(
         settings.app_id,
         # Faust would otherwise read its own variables (APP_WEB_ROUTER_ENABLED, WEB_HOST, ...)

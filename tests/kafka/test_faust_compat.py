@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
 import weakref
 from types import SimpleNamespace
 from typing import Any
@@ -116,3 +118,155 @@ def test_the_revocation_patch_is_applied_once() -> None:
     commit_before_revocation()
     assert Consumer.on_partitions_revoked is patched
     assert getattr(patched, "_commits_first", False)
+
+
+class Errors:
+    """Faust's logger as its livelock checks use it: what they logged as errors."""
+
+    def __init__(self) -> None:
+        self.logged: list[str] = []
+
+    def error(self, message: str, *args: Any) -> None:
+        self.logged.append((message % args).split("\n")[0].rstrip())
+
+
+class Tracked:
+    """A message Faust's consumer tracks (``_unacked_messages`` is a WeakSet)."""
+
+    def __init__(self, tp: Any) -> None:
+        self.tp = tp
+
+
+def faust_check() -> Any:
+    """Faust's own ``verify_event_path``, without our patch (``create_app`` installs it)."""
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    return inspect.unwrap(AIOKafkaConsumerThread.verify_event_path)
+
+
+def checked_thread(started: float, state: Any) -> Any:
+    """Faust's aiokafka consumer thread with what its livelock checks read, nothing else."""
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    assignment = SimpleNamespace(active=True, state_value=lambda tp: state)
+    conf = SimpleNamespace(broker_commit_livelock_soft_timeout=300.0,
+                           stream_processing_timeout=300.0)
+    app = SimpleNamespace(conf=conf, topics=SimpleNamespace(acks_enabled_for=lambda t: True),
+                          monitor=SimpleNamespace(stream_inbound_time={}))
+    thread: Any = object.__new__(AIOKafkaConsumerThread)
+    thread.log = Errors()
+    thread.consumer = SimpleNamespace(app=app, _acked={}, _unacked_messages=weakref.WeakSet())
+    thread._consumer = SimpleNamespace(_fetcher=SimpleNamespace(_subscriptions=SimpleNamespace(
+        subscription=SimpleNamespace(assignment=assignment))))
+    thread.time_started = started
+    thread.tp_last_committed_at = {}
+    for name in ("fetch_request", "fetch_response", "stream", "commit"):
+        setattr(thread, f"tp_{name}_timeout_secs", 300.0)
+    return thread
+
+
+def test_no_commit_is_reported_when_messages_arrive_after_an_idle_spell() -> None:
+    # Reproduced on Tansu: 5 min idle, everything committed, then a burst; the check that
+    # came before the first commit logged "Has not committed TP (last commit 5.x minutes ago)".
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+    from faust.types import TP
+
+    from streams.kafka.faust_compat import clocking_owed_work, time_commit_check_from_pending_work
+
+    raw = TP("articles.raw", 2)
+    state = SimpleNamespace(highwater=598, position=598, timestamp=time.time() * 1000)
+    thread = checked_thread(started=0.0, state=state)
+    verify = clocking_owed_work(faust_check())
+    thread.tp_last_committed_at[raw] = 10.0  # the last message was committed at 10 s
+    for now in range(17, 400, 7):  # idle: the livelock check every 7 s
+        verify(thread, float(now), raw)
+    # the burst: 6,000 messages, the first batch of 256 being decided, nothing committed yet
+    state.highwater, state.position = 6598, 1110
+    pending = [Tracked(raw) for _ in range(256)]
+    thread.consumer._unacked_messages.update(pending)
+    thread.consumer.app.monitor.stream_inbound_time[raw] = 401.0
+    verify(thread, 402.0, raw)
+    assert thread.log.logged == []
+    # unpatched, that check reports a commit livelock: the false alarm
+    unpatched = checked_thread(started=0.0, state=state)
+    unpatched.consumer = thread.consumer
+    unpatched.tp_last_committed_at[raw] = 10.0
+    faust_check()(unpatched, 402.0, raw)
+    assert unpatched.log.logged == [f"Has not committed {raw!r} (last commit 6.53 minutes ago)."]
+    # a commit that really stalls while messages wait is still reported after 5 min
+    for now in range(409, 700, 7):  # the last at 696 s
+        thread.consumer.app.monitor.stream_inbound_time[raw] = now - 1.0
+        verify(thread, float(now), raw)
+    assert thread.log.logged == [f"Has not committed {raw!r} (last commit 5.02 minutes ago)."]
+    # once acknowledged, the messages are owed until committed
+    thread.consumer._unacked_messages.clear()
+    thread.consumer._acked[raw] = [1110]
+    verify(thread, 720.0, raw)
+    assert thread.tp_last_committed_at[raw] == 395.0
+    thread.consumer._acked[raw] = []
+    verify(thread, 727.0, raw)
+    assert thread.tp_last_committed_at[raw] == 727.0
+
+    time_commit_check_from_pending_work()
+    patched = AIOKafkaConsumerThread.verify_event_path
+    time_commit_check_from_pending_work()
+    assert AIOKafkaConsumerThread.verify_event_path is patched
+    assert getattr(patched, "_owed_work_clock", False)
+
+
+def test_no_missing_fetch_is_reported_for_partitions_assigned_a_moment_ago() -> None:
+    # Reproduced on Tansu: a second worker left; 16 ms after the first worker's rebalance
+    # ended, the check found no fetch response yet for its new partition states and logged
+    # "Aiokafka has not sent fetch request for TP ... since start (started 10.85 minutes ago)".
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+    from faust.types import TP
+
+    from streams.kafka.faust_compat import restarting_clock, time_checks_from_assignment
+
+    raw = TP("articles.raw", 3)
+    fresh = SimpleNamespace(highwater=None, position=92, timestamp=None)  # no fetch yet
+    started = time.monotonic() - 651.0
+    unpatched = checked_thread(started=started, state=fresh)
+    faust_check()(unpatched, time.monotonic(), raw)
+    assert unpatched.log.logged == [
+        f"Aiokafka has not sent fetch request for {raw!r} since start "
+        "(started 10.85 minutes ago)"]
+
+    assigned: list[set[Any]] = []
+
+    async def assign(thread: Any, tps: set[Any], generation_id: int = 0) -> None:
+        assigned.append(tps)
+
+    thread = checked_thread(started=started, state=fresh)
+    revoked = TP("articles.raw", 1)
+    thread.tp_last_committed_at.update({raw: started, revoked: started})
+    asyncio.run(restarting_clock(assign)(thread, {raw}, 15))
+    assert assigned == [{raw}]
+    faust_check()(thread, time.monotonic() + 0.016, raw)
+    assert thread.log.logged == []
+    assert thread.tp_last_committed_at == {raw: thread.time_started}  # nothing owed yet
+    # a partition still not fetched 5 min after its assignment is reported
+    faust_check()(thread, thread.time_started + 301.0, raw)
+    assert thread.log.logged == [
+        f"Aiokafka has not sent fetch request for {raw!r} since start "
+        "(started 5.02 minutes ago)"]
+
+    # a partition this worker last committed 10 min ago comes back with a backlog: its
+    # stream takes messages at once, the first commit follows within seconds
+    fetched = SimpleNamespace(highwater=4000, position=600, timestamp=time.time() * 1000)
+    for checked, last_commit in ((thread, None), (unpatched, started + 10.0)):
+        checked._consumer._fetcher._subscriptions.subscription.assignment.state_value = (
+            lambda tp, state=fetched: state)
+        if last_commit is not None:
+            checked.tp_last_committed_at[raw] = last_commit
+        checked.consumer.app.monitor.stream_inbound_time[raw] = thread.time_started + 0.5
+        checked.log.logged.clear()
+        faust_check()(checked, thread.time_started + 1.0, raw)
+    assert thread.log.logged == []
+    assert unpatched.log.logged == [f"Has not committed {raw!r} (last commit 10.70 minutes ago)."]
+
+    time_checks_from_assignment()
+    patched = AIOKafkaConsumerThread.on_partitions_assigned
+    time_checks_from_assignment()
+    assert AIOKafkaConsumerThread.on_partitions_assigned is patched
+    assert getattr(patched, "_restarts_clock", False)
