@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Collection, Iterable
+from collections import deque
+from collections.abc import Collection, Iterable
 from typing import overload
 
 from streams.core.config import CoreConfig
@@ -62,7 +62,7 @@ from streams.core.records import (
 from streams.core.stories.attach import attach_story, race_outcome, stamp_story
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
-from streams.core.stories.template import Founder, is_templated
+from streams.core.stories.template import Founders, is_templated
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
@@ -143,9 +143,8 @@ class Deduplicator:
         self.stories = stories if stories is not None else StoryState(
             config.stories, window_ms=config.window_ms
         )
-        # The articles that opened our latest stories, for the race check of templated
-        # reports; not in snapshots (a restarted worker checks races as before templates).
-        self._founders: OrderedDict[str, Founder] = OrderedDict()
+        # The articles that opened our latest stories, for the race check of templated reports.
+        self.founders = Founders(self.FOUNDER_LIMIT)
 
     # -- the hot path -------------------------------------------------------------------
     def process(self, raw: RawMessage, now_ms: int, *, hold: bool = False) -> Outcome:
@@ -315,7 +314,9 @@ class Deduplicator:
                 templated=templated,
             )
             if outcome.story is not None and outcome.story.story == key:
-                self._remember_founder(key, prepared, outcome.story.subjects)
+                terms = prepared.story_terms
+                self.founders.remember(key, outcome.story.subjects, terms.skeletons,
+                                       prepared.paragraph_keys, terms.lede_chars)
             self.race_window.updates_sent(len(outcome.story_updates))
         self._in_flight.sent(outcome.log_records)
         return outcome
@@ -354,35 +355,6 @@ class Deduplicator:
         repeated = self.stats.boilerplate_keys(source, lede.values(), now_ms, min_articles=1)
         verbatim = [index for index, key in lede.items() if key in repeated]
         return is_templated(skeletons, known, verbatim, prepared.story_terms.lede_chars)
-
-    def _remember_founder(
-        self, story_id: str, prepared: Prepared, subjects: frozenset[int]
-    ) -> None:
-        """What the race check needs of an article that opened (or renamed) a story here."""
-        terms = prepared.story_terms
-        self._founders[story_id] = Founder(
-            subjects,
-            tuple((key, prepared.paragraph_keys[index], size)
-                  for key, index, size in terms.skeletons),
-            terms.lede_chars,
-        )
-        self._founders.move_to_end(story_id)
-        while len(self._founders) > self.FOUNDER_LIMIT:
-            self._founders.popitem(last=False)
-
-    def _template_apart(self, record: LogRecord) -> Callable[[str], bool] | None:
-        """Our stories whose founder the record's article is another issue of a template of,
-        on another subject (:class:`streams.core.stories.template.Founder`)."""
-        if not self._founders or record.story is None:
-            return None
-        keys = frozenset(record.paragraph_keys)
-        terms = frozenset(key for key, _ in record.story.vector)
-
-        def apart(story_id: str) -> bool:
-            founder = self._founders.get(story_id)
-            return founder is not None and founder.apart(keys, terms)
-
-        return apart
 
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision
@@ -763,7 +735,8 @@ class Deduplicator:
                          if (story := self.stories.story_of(article_id)) is not None}
         updates = self.stories.race_merges(
             entry.id, entry.event_time_ms, record.story, now_ms=now_ms, worker=self.worker,
-            among=among, apart=self._template_apart(record),
+            among=among,
+            apart=self.founders.apart(record.paragraph_keys, (k for k, _ in record.story.vector)),
         )
         if not updates:
             return outcome

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Set
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 
 import xxhash
@@ -144,3 +145,44 @@ class Founder:
         this founder's template on another subject."""
         return bool(self.subjects) and self.subjects.isdisjoint(terms) and (
             self.shares_template(keys))
+
+
+class Founders:
+    """The founders of a worker's latest stories (the oldest forgotten past ``limit``), for
+    the race check of templated reports; plain state, not in snapshots (a restarted worker
+    checks races of its earlier stories as before templates)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._founders: OrderedDict[str, Founder] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._founders)
+
+    def remember(
+        self, story_id: str, subjects: frozenset[int], skeletons: Skeletons,
+        paragraph_keys: Sequence[int], lede_chars: int,
+    ) -> None:
+        """The article that opened (or renamed) ``story_id``: its subject terms, and its lede
+        ``skeletons`` with the keys of their paragraphs."""
+        self._founders[story_id] = Founder(
+            subjects,
+            tuple((key, paragraph_keys[index], size) for key, index, size in skeletons),
+            lede_chars,
+        )
+        self._founders.move_to_end(story_id)
+        while len(self._founders) > self.limit:
+            self._founders.popitem(last=False)
+
+    def apart(self, keys: Iterable[int], terms: Iterable[int]) -> Callable[[str], bool] | None:
+        """Which of our stories an article with log-record ``keys`` and summary ``terms`` is
+        another issue of the founder's template of, on another subject (None: none can be)."""
+        if not self._founders:
+            return None
+        record_keys, summary_terms = frozenset(keys), frozenset(terms)
+
+        def apart(story_id: str) -> bool:
+            founder = self._founders.get(story_id)
+            return founder is not None and founder.apart(record_keys, summary_terms)
+
+        return apart

@@ -13,7 +13,7 @@ from streams.core.fingerprint_log import decode_log_value, encode_log_record
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
-from streams.core.stories.template import is_templated, lede_skeletons, skeleton_key
+from streams.core.stories.template import Founders, is_templated, lede_skeletons, skeleton_key
 from streams.core.text.normalize import paragraph_key
 from tests.core.stories.helpers import HOUR_MS, T0, story_id
 
@@ -269,3 +269,20 @@ def test_a_replayed_templated_report_is_not_merged_as_a_race_either() -> None:
     updates += deliver(log_of(replay), b, now_ms=T0 + HOUR_MS + 3000)
     assert [u for o in updates for u in o.story_updates] == []
     assert b.stories.story_of("apnews.com:e2") == "apnews.com:e2"
+
+
+def test_founders_keep_the_latest_stories_and_judge_an_issue_apart() -> None:
+    founders = Founders(limit=2)
+    assert founders.apart([1], [2]) is None  # nothing opened here: no check
+    lede = ((101, 201, 60), (102, 202, 40))  # (skeleton, paragraph key, characters)
+    for story in ("s1", "s2", "s3"):
+        founders.remember(story, frozenset({7}), tuple((k, i, n) for i, (k, _, n) in
+                                                       enumerate(lede)), [201, 202], 100)
+    apart = founders.apart(keys=[101, 102, 301, 302], terms=[8, 9])  # its skeletons, new words
+    assert apart is not None and len(founders) == 2
+    assert (apart("s1"), apart("s2"), apart("s3")) == (False, True, True)  # s1 forgotten
+    assert founders.apart(keys=[101, 102], terms=[7])("s3") is False  # names the subject
+    assert founders.apart(keys=[101, 201, 102, 202], terms=[8])("s3") is False  # same words
+    assert founders.apart(keys=[101, 301], terms=[8])("s3") is True  # 60 % of the lede
+    assert founders.apart(keys=[102, 302], terms=[8])("s3") is True  # 40 %
+    assert founders.apart(keys=[99], terms=[8])("s3") is False
