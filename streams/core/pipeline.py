@@ -62,7 +62,7 @@ from streams.core.records import (
 from streams.core.stories.attach import attach_story, race_outcome, stamp_story
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
-from streams.core.stories.template import Founders, is_templated
+from streams.core.stories.template import Founders, Lede, is_templated, keyed_lede
 from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
@@ -252,7 +252,10 @@ class Deduplicator:
         is_new = previous is None
         # Judged once, when the article is new: a replay or revision finds its own skeletons
         # and words learned (it keeps its story anyway).
-        templated = is_new and self._templated(prepared, now_ms)
+        terms = prepared.story_terms
+        lede = keyed_lede(terms.skeletons, prepared.paragraph_keys)
+        templated = is_new and self._templated(prepared.metadata.source, lede,
+                                               terms.lede_chars, now_ms)
         changed = apply_decision(
             self.index, fingerprint, event_time_ms, key, decision,
             now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
@@ -314,9 +317,7 @@ class Deduplicator:
                 templated=templated,
             )
             if outcome.story is not None and outcome.story.story == key:
-                terms = prepared.story_terms
-                self.founders.remember(key, outcome.story.subjects, terms.skeletons,
-                                       prepared.paragraph_keys, terms.lede_chars)
+                self.founders.remember(key, outcome.story.subjects, lede, terms.lede_chars)
             self.race_window.updates_sent(len(outcome.story_updates))
         self._in_flight.sent(outcome.log_records)
         return outcome
@@ -338,23 +339,21 @@ class Deduplicator:
         )
         return fingerprint, profile, len(prepared.forms) - len(kept)
 
-    def _templated(self, prepared: Prepared, now_ms: int) -> bool:
+    def _templated(self, source: str | None, lede: Lede, lede_chars: int, now_ms: int) -> bool:
         """Whether the article's lede is much in paragraphs whose skeleton another article of
         its source had, in other words: a templated report
         (:mod:`streams.core.stories.template`)."""
-        skeletons = prepared.story_terms.skeletons
-        if not skeletons:
+        if not lede:
             return False
-        source = prepared.metadata.source
         known = self.stats.boilerplate_keys(
-            source, (key for key, _, _ in skeletons), now_ms, min_articles=1
+            source, (key for key, _, _ in lede), now_ms, min_articles=1
         )
         if not known:
             return False
-        lede = {index: prepared.paragraph_keys[index] for _, index, _ in skeletons}
-        repeated = self.stats.boilerplate_keys(source, lede.values(), now_ms, min_articles=1)
-        verbatim = [index for index, key in lede.items() if key in repeated]
-        return is_templated(skeletons, known, verbatim, prepared.story_terms.lede_chars)
+        repeated = self.stats.boilerplate_keys(
+            source, (key for _, key, _ in lede), now_ms, min_articles=1
+        )
+        return is_templated(lede, known, repeated, lede_chars)
 
     def _learning_keys(
         self, prepared: Prepared, own: IndexEntry, decision: Decision

@@ -77,6 +77,9 @@ _NAME_BYTES = _NAME.encode()
 
 # An article's lede skeletons: (skeleton key, index of its paragraph, characters read).
 Skeletons = tuple[tuple[int, int, int], ...]
+# The same with each paragraph's key (``paragraph_key``) for its index: (skeleton key,
+# paragraph key, characters read), what the templated test reads.
+Lede = tuple[tuple[int, int, int], ...]
 
 
 def skeleton_key(paragraph: str) -> int | None:
@@ -105,18 +108,21 @@ def lede_skeletons(paragraphs: Iterable[str]) -> Skeletons:
     return tuple(found)
 
 
-def is_templated(
-    skeletons: Skeletons, known: Iterable[int], repeated: Iterable[int], lede_chars: int
-) -> bool:
+def keyed_lede(skeletons: Skeletons, paragraph_keys: Sequence[int]) -> Lede:
+    """The lede's skeletons with the keys of their paragraphs."""
+    return tuple((key, paragraph_keys[index], size) for key, index, size in skeletons)
+
+
+def is_templated(lede: Lede, known: Set[int], repeated: Set[int], lede_chars: int) -> bool:
     """Whether :data:`TEMPLATED_SHARE` of the lede is in paragraphs whose skeleton is
-    ``known`` (another article of the source had it) and whose text is not ``repeated``
-    (indexes of paragraphs another article had word for word): a template is the same
-    wording with other names and figures; a verbatim repeat is a standing paragraph or the
-    background a newsroom keeps under each update of one story, no evidence of a template."""
-    seen, verbatim = frozenset(known), frozenset(repeated)
-    if not seen or lede_chars <= 0:
+    ``known`` (another article of the source had it) and whose paragraph key is not
+    ``repeated`` (another article had it word for word): a template is the same wording with
+    other names and figures; a verbatim repeat is a standing paragraph or the background a
+    newsroom keeps under each update of one story, no evidence of a template."""
+    if not known or lede_chars <= 0:
         return False
-    chars = sum(size for key, index, size in skeletons if key in seen and index not in verbatim)
+    chars = sum(size for skeleton, paragraph, size in lede
+                if skeleton in known and paragraph not in repeated)
     return chars >= TEMPLATED_SHARE * lede_chars
 
 
@@ -132,18 +138,14 @@ class Founder:
     """
 
     subjects: frozenset[int]
-    lede: tuple[tuple[int, int, int], ...]
+    lede: Lede
     lede_chars: int
 
     def shares_template(self, keys: Set[int]) -> bool:
         """Whether an article whose log record carries ``keys`` (its paragraph and skeleton
-        keys) is another issue of this founder's template: :data:`TEMPLATED_SHARE` of the
-        founder's lede in paragraphs whose skeleton it has and whose words it has not."""
-        if self.lede_chars <= 0:
-            return False
-        chars = sum(size for skeleton, paragraph, size in self.lede
-                    if skeleton in keys and paragraph not in keys)
-        return chars >= TEMPLATED_SHARE * self.lede_chars
+        keys) is another issue of this founder's template: the founder's lede judged by
+        :func:`is_templated` against the article's skeletons and words."""
+        return is_templated(self.lede, keys, keys, self.lede_chars)
 
     def apart(self, keys: Set[int], terms: Set[int]) -> bool:
         """Whether an article with log-record ``keys`` and summary ``terms`` is an issue of
@@ -165,16 +167,10 @@ class Founders:
         return len(self._founders)
 
     def remember(
-        self, story_id: str, subjects: frozenset[int], skeletons: Skeletons,
-        paragraph_keys: Sequence[int], lede_chars: int,
+        self, story_id: str, subjects: frozenset[int], lede: Lede, lede_chars: int
     ) -> None:
-        """The article that opened (or renamed) ``story_id``: its subject terms, and its lede
-        ``skeletons`` with the keys of their paragraphs."""
-        self._founders[story_id] = Founder(
-            subjects,
-            tuple((key, paragraph_keys[index], size) for key, index, size in skeletons),
-            lede_chars,
-        )
+        """The article that opened (or renamed) ``story_id``: its subject terms and lede."""
+        self._founders[story_id] = Founder(subjects, lede, lede_chars)
         self._founders.move_to_end(story_id)
         while len(self._founders) > self.limit:
             self._founders.popitem(last=False)

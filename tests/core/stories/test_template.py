@@ -13,7 +13,13 @@ from streams.core.fingerprint_log import decode_log_value, encode_log_record
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
-from streams.core.stories.template import Founders, is_templated, lede_skeletons, skeleton_key
+from streams.core.stories.template import (
+    Founders,
+    is_templated,
+    keyed_lede,
+    lede_skeletons,
+    skeleton_key,
+)
 from streams.core.text.normalize import paragraph_key
 from tests.core.stories.helpers import HOUR_MS, T0, story_id
 
@@ -80,14 +86,16 @@ def test_templated_means_new_wording_of_known_skeletons_covers_two_fifths_of_the
     ])
     first, second = (key for key, _, _ in skeletons)
     assert [(index, size) for _, index, size in skeletons] == [(0, 77), (1, 76)]
-    assert is_templated(skeletons, {first}, (), lede_chars=192)  # 77 >= 0.4 x 192
-    assert not is_templated(skeletons, {first}, (), lede_chars=193)
-    assert not is_templated(skeletons, {3}, (), lede_chars=100)
-    assert not is_templated(skeletons, set(), (), lede_chars=100)
-    assert is_templated(skeletons, {first, second}, (), lede_chars=153)
+    lede = keyed_lede(skeletons, [1000, 1001])
+    assert lede == ((first, 1000, 77), (second, 1001, 76))
+    assert is_templated(lede, {first}, set(), lede_chars=192)  # 77 >= 0.4 x 192
+    assert not is_templated(lede, {first}, set(), lede_chars=193)
+    assert not is_templated(lede, {3}, set(), lede_chars=100)
+    assert not is_templated(lede, set(), set(), lede_chars=100)
+    assert is_templated(lede, {first, second}, set(), lede_chars=153)
     # Word for word as another article had it: a standing paragraph or kept background.
-    assert not is_templated(skeletons, {first, second}, (0, 1), lede_chars=153)
-    assert is_templated(skeletons, {first, second}, (0,), lede_chars=190)  # 76 >= 0.4 x 190
+    assert not is_templated(lede, {first, second}, {1000, 1001}, lede_chars=153)
+    assert is_templated(lede, {first, second}, {1000}, lede_chars=190)  # 76 >= 0.4 x 190
 
 
 @given(st.text(max_size=300))
@@ -276,8 +284,7 @@ def test_founders_keep_the_latest_stories_and_judge_an_issue_apart() -> None:
     assert founders.apart([1], [2]) is None  # nothing opened here: no check
     lede = ((101, 201, 60), (102, 202, 40))  # (skeleton, paragraph key, characters)
     for story in ("s1", "s2", "s3"):
-        founders.remember(story, frozenset({7}), tuple((k, i, n) for i, (k, _, n) in
-                                                       enumerate(lede)), [201, 202], 100)
+        founders.remember(story, frozenset({7}), lede, 100)
     apart = founders.apart(keys=[101, 102, 301, 302], terms=[8, 9])  # its skeletons, new words
     assert apart is not None and len(founders) == 2
     assert (apart("s1"), apart("s2"), apart("s3")) == (False, True, True)  # s1 forgotten
