@@ -16,17 +16,24 @@ from mode.utils.futures import notify
 FETCH_MAX_WAIT_MS = 100
 
 
+def _install_once(
+    owner: type, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]], mark: str
+) -> None:
+    """Replace ``owner.name`` by ``wrap`` of it, unless it is already a wrapper that carries
+    the attribute ``mark`` (each patch is applied once, whatever calls it)."""
+    original = getattr(owner, name)
+    if not getattr(original, mark, False):
+        setattr(owner, name, wrap(original))
+
+
 def shorten_fetch_wait() -> None:
     """Make Faust's worker consumer wait at most ``FETCH_MAX_WAIT_MS`` for a fetch.
 
     aiokafka hands ``_fetch_max_wait_ms`` to its fetcher at ``start()``, so setting it on the
     freshly created consumer is enough. Applied once, to faust-streaming's aiokafka driver.
     """
-    original = AIOKafkaConsumerThread._create_worker_consumer
-    if not getattr(original, "_short_fetch_wait", False):
-        AIOKafkaConsumerThread._create_worker_consumer = (  # type: ignore[method-assign]
-            with_short_fetch_wait(original)
-        )
+    _install_once(AIOKafkaConsumerThread, "_create_worker_consumer", with_short_fetch_wait,
+                  "_short_fetch_wait")
 
 
 def with_short_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,11 +57,7 @@ def commit_before_revocation() -> None:
     a second time (a new-user trial, 2026-12-05: 22 records after one of two workers stopped
     cleanly; 10-160 in 3,000-message runs). Applied once.
     """
-    original = Consumer.on_partitions_revoked
-    if not getattr(original, "_commits_first", False):
-        Consumer.on_partitions_revoked = (  # type: ignore[method-assign]
-            committing_first(original)
-        )
+    _install_once(Consumer, "on_partitions_revoked", committing_first, "_commits_first")
 
 
 def committing_first(revoke: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,11 +99,8 @@ def time_checks_from_assignment() -> None:
     and a partition it last committed 10 min ago was otherwise reported as not committed for
     10 min as soon as its stream took a message. Applied once.
     """
-    original = AIOKafkaConsumerThread.on_partitions_assigned
-    if not getattr(original, "_restarts_clock", False):
-        AIOKafkaConsumerThread.on_partitions_assigned = (  # type: ignore[method-assign]
-            restarting_clock(original)
-        )
+    _install_once(AIOKafkaConsumerThread, "on_partitions_assigned", restarting_clock,
+                  "_restarts_clock")
 
 
 def restarting_clock(assign: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,11 +139,8 @@ def time_commit_check_from_pending_work() -> None:
     wait is still reported after 5 min. ``tp_last_committed_at`` is read by that check only.
     A Faust release that renames those attributes leaves the check as it was. Applied once.
     """
-    original = AIOKafkaConsumerThread.verify_event_path
-    if not getattr(original, "_owed_work_clock", False):
-        AIOKafkaConsumerThread.verify_event_path = (  # type: ignore[method-assign]
-            clocking_owed_work(original)
-        )
+    _install_once(AIOKafkaConsumerThread, "verify_event_path", clocking_owed_work,
+                  "_owed_work_clock")
 
 
 def clocking_owed_work(verify: Callable[..., Any]) -> Callable[..., Any]:
