@@ -36,6 +36,8 @@ class Secret(str):
 MIN_MESSAGE_BYTES = 256 * 1024
 # The worker id is written into every fingerprint-log record, whose readers refuse longer.
 MAX_WORKER_ID_CHARS = 256
+# The largest CPU budget of one message, in seconds.
+MAX_PROCESSING_BUDGET_S = 86_400
 # Durations turned into integer milliseconds go to Kafka (retention.ms is a 64-bit long) and
 # to the index's int64 time columns: their milliseconds must fit 64 bits.
 MAX_MS = 2**63 - 1
@@ -92,9 +94,6 @@ def usable_cores() -> int:
 def _env_name(name: str) -> str:
     return name.upper() if name.startswith("kafka_") else f"INGEST_{name.upper()}"
 
-
-# The largest CPU budget of one message, in seconds.
-MAX_PROCESSING_BUDGET_S = 86_400
 
 @dataclass(frozen=True, slots=True)
 class Settings:

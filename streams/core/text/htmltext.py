@@ -236,13 +236,19 @@ def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlEleme
 _RUBY_ANNOTATIONS = ("rt", "rp", "rtc")
 
 
+def drop_ruby_annotations(root: lxml.html.HtmlElement) -> None:
+    """Remove ruby annotations from ``root``, keeping the text after each (the next ruby
+    base in ``<ruby>漢<rt>kan</rt>字<rt>ji</rt></ruby>``). No pre-check: lxml walks the tree in
+    C (~0.01 ms a WCXB page), and not at all when no element has one of the names."""
+    lxml.etree.strip_elements(root, *_RUBY_ANNOTATIONS, with_tail=False)
+
+
 _DIALOGS = lxml.etree.XPath("//dialog | //*[@role='dialog' or @role='alertdialog']")
+# An inline style without spaces, in lower case.
+_STYLE = "translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 _HIDDEN = lxml.etree.XPath(
     "//*[@hidden or (@aria-hidden='true' and not(contains(@class, 'fallback-image')))"
-    " or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),"
-    " 'display:none')"
-    " or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),"
-    " 'visibility:hidden')]"
+    f" or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')]"
 )
 
 
@@ -259,13 +265,6 @@ def drop_invisible(
         if element.getparent() is not None:  # a removed ancestor took it already
             element.drop_tree()
     return len(found)
-
-
-def drop_ruby_annotations(root: lxml.html.HtmlElement) -> None:
-    """Remove ruby annotations from ``root``, keeping the text after each (the next ruby
-    base in ``<ruby>漢<rt>kan</rt>字<rt>ji</rt></ruby>``). No pre-check: lxml walks the tree in
-    C (~0.01 ms a WCXB page), and not at all when no element has one of the names."""
-    lxml.etree.strip_elements(root, *_RUBY_ANNOTATIONS, with_tail=False)
 
 
 # What ``root.iter()`` yields, counted in C: a Python loop over it builds a proxy object per
