@@ -563,20 +563,21 @@ class StoryState:
                 self._post(key, story.id)
             else:
                 centroid[key] = old + weight * scale
-        keys = list(centroid)
-        weights = list(map(mul, centroid.values(), self.df.idf(keys)))
-        if len(keys) > limit:
-            # Keep the heaviest TF-IDF terms, ties by key (tuples compare in C).
-            ranked = sorted(zip([-w for w in weights], keys, strict=True))
-            for _, key in ranked[limit:]:
+        n = len(centroid)
+        keys = np.fromiter(centroid, dtype=np.uint32, count=n)
+        weights = np.fromiter(centroid.values(), dtype=np.float64, count=n)
+        weights *= self.df.idf_of(keys)
+        if n > limit:
+            # Keep the heaviest TF-IDF terms, ties by key.
+            ranked = np.lexsort((keys, -weights))
+            for key in keys[ranked[limit:]].tolist():
                 del centroid[key]
                 self._unpost(key, story.id)
-            keys = [k for _, k in ranked[:limit]]
-            weights = [-w for w, _ in ranked[:limit]]
-        story.norm = math.sqrt(sum(map(mul, weights, weights)))
-        story.entity_norm = math.sqrt(sum(
-            w * w for k, w in zip(keys, weights, strict=True) if k & KIND_MASK == ENTITY
-        ))
+            keep = ranked[:limit]
+            keys, weights = keys[keep], weights[keep]
+        names = weights[(keys & KIND_MASK) == ENTITY]
+        story.norm = math.sqrt(float(weights @ weights))
+        story.entity_norm = math.sqrt(float(names @ names))
         story.stale = 0
 
     def _clear(self, story: Story) -> None:

@@ -66,10 +66,17 @@ class DocumentFrequencies:
 
     def idf(self, keys: Sequence[int]) -> list[float]:
         """Smoothed IDF (as scikit-learn's): a term in every document still weighs 1."""
-        slots = np.fromiter(keys, dtype=np.uint32, count=len(keys)) >> self._shift
+        idf: list[float] = self.idf_of(
+            np.fromiter(keys, dtype=np.uint32, count=len(keys))).tolist()
+        return idf
+
+    def idf_of(
+        self, keys: np.ndarray[Any, np.dtype[np.uint32]]
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The IDF of a key array, as an array."""
         base = math.log(self.documents + 1.0) + 1.0
-        df = self._counts[slots].astype(np.float64)
-        idf: list[float] = (base - np.log(df + 1.0)).tolist()
+        idf: np.ndarray[Any, np.dtype[np.float64]] = base - np.log(
+            self._counts[keys >> self._shift].astype(np.float64) + 1.0)
         return idf
 
     def weigh(
