@@ -131,7 +131,10 @@ class ParagraphStats:
         *, min_articles: int | None = None,
     ) -> frozenset[int]:
         """The given keys seen in >= ``min_articles`` (default: the config's) articles of
-        ``source`` within the window."""
+        ``source`` within the window.
+
+        A stamp later than ``now_ms`` counts: it comes from a worker whose clock runs ahead
+        of ours, and every worker must know the same boilerplate at once."""
         table = self._sources.get(NO_SOURCE if source is None else source)
         if table is None:
             return frozenset()
@@ -140,7 +143,7 @@ class ParagraphStats:
         found: set[int] = set()
         for key in paragraph_keys:
             stamps = table.get(key)
-            if stamps is not None and sum(1 for t in stamps if oldest <= t <= now_ms) >= need:
+            if stamps is not None and sum(1 for t in stamps if t >= oldest) >= need:
                 found.add(key)
         return frozenset(found)
 

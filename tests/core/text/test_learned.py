@@ -101,6 +101,15 @@ def test_window_and_expire() -> None:
     assert len(stats) == 0
 
 
+def test_stamps_from_a_worker_whose_clock_runs_ahead_count_at_once() -> None:
+    """Another worker's clock 30 s ahead of ours: the articles it logged count now, not once
+    our clock passes their stamps (every worker must know the same boilerplate)."""
+    stats = _trained(at_ms=1_000_000 + 30_000)
+    keys = _keys(_article("Another story."))
+    assert len(stats.boilerplate_keys("courier", keys, 1_000_000)) == 2
+    assert len(stats.boilerplate_keys("courier", keys, 1_000_000, min_articles=1)) == 2
+
+
 def test_everything_boilerplate_keeps_everything() -> None:
     paragraphs = ("a", "b")
     assert fingerprint_paragraphs(paragraphs, frozenset(_keys(paragraphs))) == ["a", "b"]
