@@ -156,21 +156,27 @@ class StoryState:
             note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)))
             return Assignment(story.id, story.id == article_id, story.size, note,
                               subjects=named)
+        # The article's id may name a story here already: another worker decided a message
+        # with this id (one text sent twice: a bare text's id is its content's), and its
+        # opening, rename or merge reached this worker first. The article is in that story;
+        # it neither opens nor renames one (the name would come to resolve to itself).
+        own = self.stories.get(self.find(article_id)) if self._names(article_id) else None
         query = _Query.of(weighted.keys, weighted.weights, weighted.idf, event_time_ms, head,
                           subjects=subjects)
         # The IDF of the summary's terms (the heaviest ones), for the centroid's norms.
         idf = dict(zip([k for k, _ in summary], weighted.idf[: len(summary)].tolist(),
                        strict=True))
         scored = self._scored(query, exclude=None)
-        best = scored[0][1] if scored else None
         updates = []
         renamed = None
-        if best is None:
+        if own is not None:
+            best, opened = own, False
+        elif not scored:
             best = self._open(article_id, event_time_ms, now_ms)
             self._remember_opened(article_id)
             opened = True
         else:
-            opened = False
+            best, opened = scored[0][1], False
             if (event_time_ms, article_id) < best.key:
                 # Earlier than every member: the story takes this article's name. This
                 # worker answers for the renamed story in races, as if it had opened it.
@@ -178,7 +184,8 @@ class StoryState:
                 updates.append(self._rename(best, article_id, event_time_ms, now_ms, worker))
                 self._remember_opened(article_id)
         self._join(best, article_id, event_time_ms, summary, now_ms=now_ms, idf=idf)
-        for _, other in scored[1 : 1 + _MERGE_CANDIDATES]:
+        others = [story for _, story in scored if story is not best][:_MERGE_CANDIDATES]
+        for other in others:
             if other.id not in self.stories or best.id not in self.stories:
                 continue
             if self._cosine(best, other) >= self.config.merge_threshold:
@@ -434,14 +441,41 @@ class StoryState:
         for story_id, into, at in meta["parents"]:
             state._parent[str(story_id)] = (str(into), int(at))
             state._parent_expiry.append((int(at), str(story_id)))
+        if (problem := state._names_problem()) is not None:
+            raise ValueError(problem)
         for expiry in (state._story_expiry, state._member_expiry, state._parent_expiry):
             heapq.heapify(expiry)
         for story_id in meta["opened"]:
             state._remember_opened(str(story_id))
         return state
 
+    def _names_problem(self) -> str | None:
+        """What breaks the rules of story names, if anything: a held story's name linked to
+        another, or links that loop (a snapshot taken before names were kept acyclic, or
+        damaged)."""
+        for name in self._parent.keys() & self.stories.keys():
+            return f"story {name!r} is held and merged into {self._parent[name][0]!r}"
+        checked: set[str] = set()
+        for start in self._parent:
+            path: set[str] = set()
+            name = start
+            while name in self._parent and name not in checked:
+                if name in path:
+                    return f"story names loop through {name!r}"
+                path.add(name)
+                name = self._parent[name][0]
+            checked |= path
+        return None
+
     # -- internals ------------------------------------------------------------------------------
+    def _names(self, story_id: str) -> bool:
+        """Whether ``story_id`` names a story here (its own, or one it was merged into)."""
+        return story_id in self.stories or story_id in self._parent
+
     def _open(self, story_id: str, time_ms: int, now_ms: int) -> Story:
+        """A new story; ``story_id`` names no story held here (a name that resolved to one
+        gone from the window names the new one)."""
+        self._parent.pop(story_id, None)
         story = Story(story_id, time_ms, time_ms, time_ms, seen_ms=now_ms)
         self.stories[story_id] = story
         heapq.heappush(self._story_expiry, (now_ms, story_id))
@@ -474,6 +508,9 @@ class StoryState:
         of the new founding time (a constant factor, so every cosine is unchanged), postings
         moved, the old id resolving to the new one as after a merge."""
         old_id, old_time_ms = story.id, story.time_ms
+        # ``new_id`` names no story held here (callers check). So every link goes to a story
+        # held at that moment, which links nowhere, from another name: names cannot loop.
+        self._parent.pop(new_id, None)
         factor = self._scale(old_time_ms, new_time_ms)
         for key in story.centroid:
             self._unpost(key, old_id)
@@ -498,8 +535,11 @@ class StoryState:
         story = self.stories.get(current)
         if story is None or self.find(new_id) == current:
             return  # unknown here (the note opens the new one), or done already
-        if new_id in self.stories:  # both known apart (a concurrent change): join them
-            self._merge(story, self.stories[new_id], at_ms, "", "rename")
+        into = self.stories.get(self.find(new_id))
+        if into is not None:
+            # Both known apart (a concurrent change, or the new name's article sent twice and
+            # merged away here): join them.
+            self._merge(story, into, at_ms, "", "rename")
         elif (new_time_ms, new_id) < story.key:
             self._rename(story, new_id, new_time_ms, at_ms, "")
         else:  # the story has an earlier name here already: the new name resolves to it

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
+
 from streams.core.stories.config import DAY_MS, StoryConfig
 from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
@@ -116,3 +118,39 @@ def test_a_templated_article_joins_only_a_story_that_names_its_subject() -> None
     assert (second.story, second.opened) == ("b", True)
     again = gated.assign("c", 0, report("zenith"), now_ms=2, worker="w", templated=True)
     assert (again.story, again.opened) == ("b", False)
+
+
+# -- one article id at two event times (the same bare text sent twice) ---------------------------
+@pytest.mark.timeout(10)
+def test_an_article_id_another_worker_merged_away_never_loops_the_story_names() -> None:
+    """Two workers decide one article id from two messages with different event times (a
+    bare text sent twice: its id is its content's). Worker w learns from the log that the
+    other worker's story "x" (at 500) was merged into "r" (at 300), then decides its own
+    copy of "x" at 100, earlier than "r": it must not rename "r" to "x" while "x" already
+    resolves to "r" (a loop: x -> r -> x, and every lookup in that story spun forever)."""
+    s = state()
+    event = terms("kilimanjaro", "avalanche", "moshi", "tanzania")
+    s.assign("r", 300, event, now_ms=0, worker="w")
+    s.apply_update(StoryUpdate("x", 500, "r", 300, 1, "v", "race"))
+    assert s.story_of("r") == "r" and s.find("x") == "r"
+
+    assignment = s.assign("x", 100, event, now_ms=2, worker="w")
+
+    assert assignment.story == s.find("x") == s.find("r") == s.story_of("x") == s.story_of("r")
+    assert s.size_of("r") == 2 and len(s) == 1
+
+
+@pytest.mark.timeout(10)
+def test_an_article_whose_id_already_names_its_story_joins_it_without_renaming_it() -> None:
+    """The other worker's copy of "x" (at 300) renamed story "s" to "x"; this worker's own
+    copy of "x" is earlier still (100): renaming "x" to "x" linked the name to itself."""
+    s = state()
+    event = terms("kilimanjaro", "avalanche", "moshi", "tanzania")
+    s.assign("s", 500, event, now_ms=0, worker="w")
+    s.apply_update(StoryUpdate("s", 500, "x", 300, 1, "v", "rename"))
+    assert s.find("s") == "x"
+
+    assignment = s.assign("x", 100, event, now_ms=2, worker="w")
+
+    assert (assignment.story, assignment.opened, assignment.updates) == ("x", False, ())
+    assert s.story_of("x") == s.story_of("s") == "x" and s.size_of("x") == 2

@@ -10,6 +10,8 @@ import dataclasses
 import random
 from collections.abc import Iterable
 
+import pytest
+
 from streams.core.config import CoreConfig
 from streams.core.fingerprint_log import LogRecord, decode_log_value, encode_log_record
 from streams.core.outcome import Outcome
@@ -142,3 +144,28 @@ def test_an_opening_decided_knowing_our_story_is_not_merged_as_a_race() -> None:
                        now_ms=T0 + 5_100)
         assert sum(len(o.story_updates) for o in at_b) == merges, applied
         assert set(b.stories.stories) == ({"arsenal"} if merges else {"arsenal", "saka"})
+
+
+@pytest.mark.timeout(20)
+def test_one_article_sent_twice_to_two_workers_at_two_times_keeps_story_names_acyclic() -> None:
+    """A producer sends article "saka" twice (a retry: one id, two event times) and the two
+    copies reach two workers. Worker a's copy (later) opened a story and merged it into b's
+    earlier "arsenal" story as a race; b reads that merge before a's article record and then
+    decides its own, earlier copy. It joins "arsenal": renaming "arsenal" after "saka", a
+    name that already resolved to "arsenal", looped the names (every later lookup in the
+    story spun forever: a worker stuck at full CPU, seen once in a 2-worker benchmark)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    late_copy = decide(a, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + 2 * HOUR_MS,
+                       now_ms=T0 + 5_000)
+    opened = decide(b, "arsenal", f.MATCH_ARSENAL, T0 + HOUR_MS, now_ms=T0 + 5_000)
+    [merge] = deliver(log_of(opened), a, now_ms=T0 + 5_100)
+    assert [(u.story, u.into, u.reason) for u in merge.story_updates] == [
+        ("saka", "arsenal", "race")]
+    assert deliver(merge.story_updates, b, now_ms=T0 + 5_200) == []  # before "saka"'s record
+
+    early_copy = decide(b, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0, now_ms=T0 + 5_300)
+
+    assert story_id(early_copy) == "arsenal" and early_copy.story_updates == []
+    deliver(log_of(late_copy), b, now_ms=T0 + 5_400)
+    assert stories_of(b, ["arsenal", "saka"]) == {"arsenal": "arsenal", "saka": "arsenal"}
+    assert set(b.stories.stories) == {"arsenal"} and b.stories.size_of("arsenal") == 2
