@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -73,3 +74,49 @@ def test_an_owed_correction_is_published_and_counted(caplog: pytest.LogCaptureFi
     assert ("published 1 correction(s) of races other workers lost and 0 duplicate(s) moved "
             "to the kept article, which they did not publish within INGEST_RACE_FALLBACK_S"
             in caplog.text)
+
+
+def race_correction() -> Outcome:
+    """Worker b kept a copy; a's record of the earlier original reaches it: a correction."""
+    a, b = Deduplicator(CoreConfig(), worker="a"), Deduplicator(CoreConfig(), worker="b")
+    first = a.process(raw(envelope(ORIGINAL), 0, ts=1_000, partition=0), now_ms=5_000)
+    b.process(raw(envelope(COPY), 0, ts=2_000, partition=1), now_ms=5_000)
+    [corrected] = deliver(first, b, now_ms=5_100)
+    assert corrected.corrections == 1
+    return corrected
+
+
+def test_races_are_summed_up_in_one_line_at_most_every_ten_seconds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Races are part of running several workers: each was a WARNING line, hundreds a minute
+    with two workers in a backlog (~1,000 for 8,000 generated articles)."""
+    caplog.set_level(logging.DEBUG, logger="streams.shell.worker")
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    producer, metrics = ScriptedProducer({}), Metrics.create(CollectorRegistry())
+    publisher = Publisher(declare_topics(create_app(settings), settings), metrics, producer)
+    now = [100.0]
+    sink = Corrections(publisher, metrics, clock=lambda: now[0])
+    outcome = race_correction()
+
+    def infos() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+
+    for at in (101.0, 105.0):
+        now[0] = at
+        asyncio.run(sink.after_log_record(outcome))
+    assert len(producer.delivered) == 2 * (len(outcome.outputs) + len(outcome.log_records)
+                                           + len(outcome.story_updates))
+    assert metrics.corrections._value.get() == 2  # type: ignore[attr-defined]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert infos() == []  # not 10 s yet
+    assert caplog.text.count("race with another worker: 1 verdict(s) corrected") == 2  # DEBUG
+    now[0] = 110.0
+    asyncio.run(sink.after_log_record(outcome))
+    assert infos() == [
+        f"races with other workers in the last 10 s: 3 (3 verdict(s) corrected, "
+        f"{3 * outcome.root_changes} duplicate(s) moved to another kept article, "
+        f"{3 * len(outcome.story_updates)} story merge(s))"]
+    now[0] = 115.0
+    asyncio.run(sink.after_log_record(outcome))
+    assert len(infos()) == 1  # the next line sums up from 110 s on
