@@ -737,6 +737,8 @@ class Deduplicator:
             among=among,
             apart=self.founders.apart(record.paragraph_keys, (k for k, _ in record.story.vector)),
         )
+        updates += self.stories.shared_article_merge(entry.id, record.story, now_ms=now_ms,
+                                                     worker=self.worker)
         if not updates:
             return outcome
         return self._with_merges(outcome, updates)

@@ -337,6 +337,29 @@ class StoryState:
                 theirs = self.stories[self.find(theirs.id)]
         return updates
 
+    def shared_article_merge(
+        self, article_id: str, note: StoryNote, *, now_ms: int, worker: str
+    ) -> list[StoryUpdate]:
+        """The merge owed when another worker put an article of ours in another story.
+
+        One article id decided by two workers (one text sent twice at once: a bare text's id
+        is its content's, or a producer's retry) can join two stories, one on each worker;
+        its second note is not applied (the article is a member already), so the workers
+        would hold the two stories apart, and differently. One article makes them one
+        story: the worker whose own story of the article was founded later merges it into
+        the other (opened here from the note if unknown), as for a race.
+        """
+        member = self._members.get(article_id)
+        mine = self.stories.get(self.find(member[0])) if member is not None else None
+        if mine is None or self.find(note.story) == mine.id:
+            return []
+        theirs = self.stories.get(self.find(note.story))
+        if mine.key < (theirs.key if theirs is not None else (note.story_time_ms, note.story)):
+            return []  # the other worker merges its story into ours
+        if theirs is None:
+            theirs = self._open(note.story, note.story_time_ms, now_ms)
+        return [self._merge(theirs, mine, now_ms, worker, "race")]
+
     def owed_merge(self, story_id: str, other_id: str, *, now_ms: int, worker: str
                    ) -> list[StoryUpdate]:
         """The race merge another worker owed and did not publish: the later-founded of two

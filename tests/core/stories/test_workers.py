@@ -169,3 +169,34 @@ def test_one_article_sent_twice_to_two_workers_at_two_times_keeps_story_names_ac
     deliver(log_of(late_copy), b, now_ms=T0 + 5_400)
     assert stories_of(b, ["arsenal", "saka"]) == {"arsenal": "arsenal", "saka": "arsenal"}
     assert set(b.stories.stories) == {"arsenal"} and b.stories.size_of("arsenal") == 2
+
+
+@pytest.mark.parametrize("earlier_copy_on", ["a", "b"])
+def test_one_article_decided_by_two_workers_into_two_stories_ends_in_one(
+    earlier_copy_on: str,
+) -> None:
+    """Both workers decide article "saka" at once (sent twice): a opens a story with it, b
+    puts it in its "arsenal" story. Its second note is not applied anywhere (the article is
+    a member already), so until 2026-12-05 a worker whose copy was the earlier one kept
+    "saka" and "arsenal" apart while the other held "saka" in "arsenal". Now the worker whose
+    own story of the article was founded later merges it into the other: one merge, and both
+    hold one story named after the earliest article."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    opened = decide(b, "arsenal", f.MATCH_ARSENAL, T0 + HOUR_MS, now_ms=T0 + 1_000)
+    at_a = T0 if earlier_copy_on == "a" else T0 + 2 * HOUR_MS
+    copy_a = decide(a, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, at_a, now_ms=T0 + 5_000)
+    copy_b = decide(b, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + 3 * HOUR_MS, now_ms=T0 + 5_000)
+    assert (story_id(copy_a), story_id(copy_b)) == ("saka", "arsenal")
+
+    merges = deliver(log_of(opened) + log_of(copy_b), a, now_ms=T0 + 6_000)
+    merges += deliver(log_of(copy_a), b, now_ms=T0 + 6_000)
+    updates = [u for o in merges for u in o.story_updates]
+    name = "saka" if earlier_copy_on == "a" else "arsenal"
+    assert [(u.story, u.into, u.reason, u.worker) for u in updates] == [
+        ("arsenal", "saka", "race", "b") if earlier_copy_on == "a"
+        else ("saka", "arsenal", "race", "a")]
+    for state in (a, b):
+        deliver(updates, state, now_ms=T0 + 7_000)  # read back, or the other's
+    for state in (a, b):
+        assert stories_of(state, ["arsenal", "saka"]) == {"arsenal": name, "saka": name}
+        assert set(state.stories.stories) == {name}
