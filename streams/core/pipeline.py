@@ -206,8 +206,13 @@ class Deduplicator:
             return outcome  # a newer revision was decided meanwhile: its own outcome rules
         root = resolve_root(self.index, entry.root)
         first = outcome.outputs[0]
-        if outcome.verdict == "enriched" and root == key:
-            return outcome
+        if root == key:
+            # Kept now. A held duplicate can be: another worker's copy of this id (a resend),
+            # earlier and kept, took its entry meanwhile. Kept, as a resend decided alone is
+            # (until 2026-12-05 released as "x duplicate_of x": kept nowhere, and its copies
+            # named it: a new-user trial with three workers).
+            kept = outcome.verdict == "enriched"
+            return outcome if kept else self._released_kept(outcome, prepared, entry, now_ms)
         if outcome.verdict == "duplicate" and first.value.get("duplicate_of_scoped_id") == root:
             return outcome
         decision = Decision(
@@ -225,6 +230,25 @@ class Deduplicator:
         outputs = [Output("duplicates", key, value), *outcome.outputs[1:]]
         released = dataclasses.replace(
             outcome, verdict="duplicate", match=decision.match, outputs=outputs
+        )
+        return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
+
+    def _released_kept(
+        self, outcome: Outcome, prepared: Prepared, entry: IndexEntry, now_ms: int
+    ) -> Outcome:
+        key = prepared.scoped_id
+        value = enriched_record(
+            article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+            article=prepared.article, metadata=prepared.metadata,
+            content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
+            revision=Revision(entry.revision, entry.previous_hash),
+        )
+        first = outcome.outputs[0]
+        if "story_id" in first.value:
+            value["story_id"] = self.stories.story_of(key) or first.value["story_id"]
+        released = dataclasses.replace(
+            outcome, verdict="enriched", match=None,
+            outputs=[Output("enriched", key, value), *outcome.outputs[1:]],
         )
         return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
 
@@ -464,9 +488,13 @@ class Deduplicator:
         """
         entry = record.entry
         previous = self.index.get(entry.id)
-        # A new article, or a new revision of one (decided afresh by its worker): both can
-        # have raced with ours. Other records re-root or repeat what is indexed.
-        is_new = previous is None or previous.revision < entry.revision
+        # A new article, or a new revision of one (decided afresh by its worker), or another
+        # copy of one (a resend at another event time, decided afresh by its worker while
+        # ours was): all can have raced with ours. Other records re-root or repeat what is
+        # indexed.
+        is_new = (previous is None or previous.revision < entry.revision
+                  or (previous.revision == entry.revision
+                      and previous.event_time_ms > entry.event_time_ms))
         self.apply(record)
         if record.worker == self.worker:
             return None

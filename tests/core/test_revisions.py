@@ -206,3 +206,26 @@ def test_a_resend_of_the_same_content_keeps_its_place_in_the_order() -> None:
     assert [(o.key, o.value["duplicate_of"]) for o in outcomes[2].outputs
             if o.kind == "duplicates"] == [("v", "x")]
     assert dedup.index.get("x").event_time_ms == 1_000
+
+
+def test_a_held_copy_whose_id_another_worker_kept_earlier_is_released_kept() -> None:
+    """x is sent twice (a producer's retry) and two workers decide it at once. Worker A holds
+    a batch with y (a near copy) and its copy of x at 3,000: x a duplicate of y. Worker B's
+    copy of x at 1,000, kept, reaches A before A releases. Until 2026-12-05 A published
+    "x duplicate_of x" (x kept nowhere, y kept: a new-user trial with three workers); as a
+    resend decided by one worker, x is kept and y is its duplicate."""
+    a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
+    held = [a.process(raw("y", COPY_EDIT, 2_000, 0, partition=2), now_ms=NOW, hold=True),
+            a.process(raw("x", ORIGINAL, 3_000, 1, partition=2), now_ms=NOW + 1, hold=True)]
+    assert [(o.verdict, record(o).get("duplicate_of")) for o in held] == [
+        ("enriched", None), ("duplicate", "y")]
+    kept_by_b = b.process(raw("x", ORIGINAL, 1_000, 0, partition=1), now_ms=NOW + 1)
+    assert kept_by_b.verdict == "enriched"
+    for item in kept_by_b.log_records:
+        a.on_log_record(decode_log_value(encode_log_record(item)[1]), catching_up=False,
+                        now_ms=NOW + 100)
+    released = a.release(held, now_ms=NOW + 300)
+    assert [(o.kind, o.key, o.value.get("duplicate_of"), o.value.get("supersedes"))
+            for outcome in released for o in outcome.outputs if o.kind != "stories"] == [
+        ("duplicates", "y", "x", None), ("enriched", "x", None, None)]
+    assert a.index.get("y").root == "x" and a.index.get("x").is_kept
