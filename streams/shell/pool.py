@@ -164,6 +164,16 @@ class _Child:
         self.conn.close()
 
 
+def _settle(future: asyncio.Future[Result], result: Result) -> None:
+    """Set a message's result, unless its reader gave up on it: a batch cut short by a
+    rebalance is read no further, and awaiting a result cancels it when the reader is
+    cancelled. (Setting it anyway raised ``InvalidStateError``, which killed the child
+    preparing the chunk and logged "Task exception was never retrieved": a new-user trial
+    scaling 1 -> 2 -> 3 workers.)"""
+    if not future.done():
+        future.set_result(result)
+
+
 def _fail_unset(futures: Sequence[asyncio.Future[Result]], exc: BaseException) -> None:
     """Pass ``exc`` to every result not set yet (cancelled, if the preparing was)."""
     for future in futures:
@@ -282,8 +292,8 @@ class PreparePool:
         paused = time.monotonic()
         try:
             for raw, future in zip(raws, slot, strict=True):
-                future.set_result(
-                    prepare_within(raw, self.config, self.budget_s, self.fingerprinter))
+                _settle(future, prepare_within(raw, self.config, self.budget_s,
+                                               self.fingerprinter))
                 # Let the replica apply what arrived now and then: a batch decided without a
                 # pause leaves it a whole batch behind, and the window in which two workers
                 # race (and re-decide each other's articles) that much wider. Not after every
@@ -327,19 +337,19 @@ class PreparePool:
         while done < len(chunk):
             raw = chunk[done]
             try:
-                slots[done].set_result(_restored(await child.recv(self.wall_deadline_s), raw))
+                _settle(slots[done], _restored(await child.recv(self.wall_deadline_s), raw))
                 done += 1
                 continue
             except TimeoutError:
                 log.error("message %s overran its wall-clock deadline; replacing the process",
                           raw.origin_str)
-                slots[done].set_result(Rejected(raw, ProcessingTimeoutError(
+                _settle(slots[done], Rejected(raw, ProcessingTimeoutError(
                     f"processing exceeded {self.wall_deadline_s:g} s of wall-clock time")))
                 done += 1
             except (EOFError, OSError):
                 if done in retried:
                     log.error("message %s crashed a prepare process twice", raw.origin_str)
-                    slots[done].set_result(Rejected(raw, InternalError(
+                    _settle(slots[done], Rejected(raw, InternalError(
                         "the process preparing this message died (twice)")))
                     done += 1
                 else:

@@ -277,3 +277,44 @@ def test_children_ignore_sigint_from_their_start_and_the_parent_keeps_its_handle
     assert signal.getsignal(signal.SIGINT) is before
     assert parent_end.recv() is True
     process.join(30)
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_a_result_whose_reader_gave_up_is_dropped_and_the_rest_prepared(
+    processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader cancelled while it awaits a result (a batch cut short by a rebalance) cancels
+    that result. Setting it when it arrived raised ``InvalidStateError``: the child was
+    killed and "Task exception was never retrieved" logged (a new-user trial scaling
+    1 -> 2 -> 3 workers)."""
+    monkeypatch.setattr(pool_module, "YIELD_EVERY_S", 0.0)
+    name = f"pooltest{os.getpid()}x{time.monotonic_ns()}"
+    # Inline, the batch is prepared by a task of this loop: the second result is given up
+    # between two messages; with a process, the first while the child prepares it.
+    given_up = 1 if processes == 0 else 0
+    first = text("fine", 0) if processes == 0 else text(f"waitforfile {name} ", 0)
+
+    async def main() -> tuple[list[str], BaseException | None, int]:
+        pool = PreparePool(CONFIG, processes, budget_s=30, fingerprinter=hostile_fingerprint)
+        await pool.start()
+        try:
+            batch = pool.submit(raws([first, *(text("fine", i) for i in range(1, 4))]))
+            if processes == 0:
+                await batch._slots[0][0]
+            else:
+                await asyncio.sleep(0.05)
+            batch._slots[0][given_up].cancel()  # what a cancelled reader's await does
+            Path(f"/tmp/{name}").touch()
+            await asyncio.wait_for(asyncio.gather(*batch._tasks, return_exceptions=True), 30)
+            states = ["cancelled" if f.cancelled() else type(f.result()).__name__
+                      for slot in batch._slots for f in slot]
+            failures = [t.exception() for t in batch._tasks if not t.cancelled()]
+            return states, next((f for f in failures if f is not None), None), pool.replaced
+        finally:
+            Path(f"/tmp/{name}").unlink(missing_ok=True)
+            await pool.stop()
+
+    states, failure, replaced = asyncio.run(main())
+    expected = ["Prepared"] * 4
+    expected[given_up] = "cancelled"
+    assert (states, failure, replaced) == (expected, None, 0)
