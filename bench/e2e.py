@@ -434,11 +434,16 @@ def read_outputs(settings: Settings, topics: list[str], expected: int,
 
 
 def verdict_origins(records: list[OutRecord]) -> dict[tuple[int, int], OutRecord]:
-    """(partition, offset) of the raw message -> its first verdict record (corrections out)."""
+    """(partition, offset) of the raw message -> its first verdict record (corrections out).
+
+    A whole duplicates record that supersedes a kept verdict (it has ``received_at``: a
+    replay or a resend of a kept article, README "Record contracts") is its message's
+    verdict: a resend decided by another worker than the kept copy's can have no other (a
+    new-user trial's run waited for it until its timeout)."""
     out: dict[tuple[int, int], OutRecord] = {}
     for record in records:
         value = orjson.loads(record.value)
-        if value.get("supersedes"):
+        if value.get("supersedes") and "received_at" not in value:
             continue
         origin = value["origin"]
         out.setdefault((origin["partition"], origin["offset"]), record)
