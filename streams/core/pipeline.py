@@ -488,13 +488,13 @@ class Deduplicator:
         """
         entry = record.entry
         previous = self.index.get(entry.id)
-        # A new article, or a new revision of one (decided afresh by its worker), or another
-        # copy of one (a resend at another event time, decided afresh by its worker while
-        # ours was): all can have raced with ours. Other records re-root or repeat what is
-        # indexed.
-        is_new = (previous is None or previous.revision < entry.revision
-                  or (previous.revision == entry.revision
-                      and previous.event_time_ms > entry.event_time_ms))
+        # A new article, or a new revision of one (decided afresh by its worker): both can
+        # have raced with ours. Other records re-root or repeat what is indexed. (Not another
+        # worker's earlier copy of an id we hold, a resend: which of the two records of the
+        # id the log ends with is unknown here, and re-rooting our articles under it looped
+        # the group, x -> y -> x, when ours came last; the resend's worker corrects what it
+        # owes, after INGEST_RACE_FALLBACK_S at worst.)
+        is_new = previous is None or previous.revision < entry.revision
         self.apply(record)
         if record.worker == self.worker:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from streams.core.fingerprint_log import decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
@@ -208,12 +209,19 @@ def test_a_resend_of_the_same_content_keeps_its_place_in_the_order() -> None:
     assert dedup.index.get("x").event_time_ms == 1_000
 
 
-def test_a_held_copy_whose_id_another_worker_kept_earlier_is_released_kept() -> None:
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_a_held_copy_whose_id_another_worker_kept_earlier_is_released_as_the_log_ends(
+    ours_first: bool,
+) -> None:
     """x is sent twice (a producer's retry) and two workers decide it at once. Worker A holds
     a batch with y (a near copy) and its copy of x at 3,000: x a duplicate of y. Worker B's
     copy of x at 1,000, kept, reaches A before A releases. Until 2026-12-05 A published
-    "x duplicate_of x" (x kept nowhere, y kept: a new-user trial with three workers); as a
-    resend decided by one worker, x is kept and y is its duplicate."""
+    "x duplicate_of x" (x kept nowhere: a new-user trial with three workers); x is kept, as
+    a resend decided by one worker is, and y, kept too, is corrected by the worker that
+    watches the race it lost (B, after INGEST_RACE_FALLBACK_S: A cannot know which of the
+    two records of x the log ends with, and re-rooting y under x looped x and y when A's
+    came last). With B's record first, the log ends with A's: x is y's duplicate everywhere,
+    as published."""
     a, b = Deduplicator(CoreConfig(), worker="A"), Deduplicator(CoreConfig(), worker="B")
     held = [a.process(raw("y", COPY_EDIT, 2_000, 0, partition=2), now_ms=NOW, hold=True),
             a.process(raw("x", ORIGINAL, 3_000, 1, partition=2), now_ms=NOW + 1, hold=True)]
@@ -221,11 +229,26 @@ def test_a_held_copy_whose_id_another_worker_kept_earlier_is_released_kept() -> 
         ("enriched", None), ("duplicate", "y")]
     kept_by_b = b.process(raw("x", ORIGINAL, 1_000, 0, partition=1), now_ms=NOW + 1)
     assert kept_by_b.verdict == "enriched"
-    for item in kept_by_b.log_records:
-        a.on_log_record(decode_log_value(encode_log_record(item)[1]), catching_up=False,
-                        now_ms=NOW + 100)
+    # The log holds A's y, then x's two records in either order; each worker reads it all.
+    xs = [*held[1].log_records, *kept_by_b.log_records]
+    log = [*held[0].log_records, *(xs if ours_first else xs[::-1])]
+    for worker in (a, b):
+        for item in log:
+            worker.on_log_record(decode_log_value(encode_log_record(item)[1]),
+                                 catching_up=False, now_ms=NOW + 100)
     released = a.release(held, now_ms=NOW + 300)
-    assert [(o.kind, o.key, o.value.get("duplicate_of"), o.value.get("supersedes"))
-            for outcome in released for o in outcome.outputs if o.kind != "stories"] == [
-        ("duplicates", "y", "x", None), ("enriched", "x", None, None)]
-    assert a.index.get("y").root == "x" and a.index.get("x").is_kept
+    owed = b.owed_corrections(now_ms=NOW + 300 + CoreConfig().race_fallback_ms + 1)
+    published = [(o.kind, o.key, o.value.get("duplicate_of"), o.value.get("supersedes"))
+                 for outcome in [*released, *([owed] if owed else [])]
+                 for o in outcome.outputs if o.kind != "stories"]
+    if ours_first:  # the log ends with B's kept x
+        assert published == [("enriched", "y", None, None), ("enriched", "x", None, None),
+                             ("duplicates", "y", "x", "kept")]
+    else:  # the log ends with A's x, a duplicate of y
+        assert published == [("enriched", "y", None, None), ("duplicates", "x", "y", None)]
+    for item in owed.log_records if owed else ():  # B's correction reaches A
+        a.on_log_record(decode_log_value(encode_log_record(item)[1]), catching_up=False,
+                        now_ms=NOW + 400)
+    for worker in (a, b):  # one kept article, no loop
+        x, y = worker.index.get("x"), worker.index.get("y")
+        assert (x.root, y.root) == (("x", "x") if ours_first else ("y", "y"))
