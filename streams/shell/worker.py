@@ -80,12 +80,14 @@ class ReplicaService(mode.Service):
 
     def __init__(self, replica: IndexReplica, probe: EndOffsetProbe, *,
                  dedup: Deduplicator | None = None, store: SnapshotStore | None = None,
-                 snapshotter: Snapshotter | None = None, **kwargs: Any) -> None:
+                 snapshotter: Snapshotter | None = None,
+                 corrections: Corrections | None = None, **kwargs: Any) -> None:
         self.replica = replica
         self.probe = probe
         self.dedup = dedup
         self.store = store
         self.snapshotter = snapshotter
+        self.corrections = corrections
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
@@ -102,6 +104,8 @@ class ReplicaService(mode.Service):
         await self.probe.start()
 
     async def on_stop(self) -> None:
+        if self.corrections is not None:
+            self.corrections.log_races()  # the races since the last summary line
         if self.snapshotter is not None and self.replica.ready.is_set():
             try:
                 await self.snapshotter.snapshot()
@@ -224,6 +228,7 @@ def build_worker_app(
         log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "
                     "the whole fingerprint log")
     service = ReplicaService(replica, probe, dedup=dedup, store=store, snapshotter=snapshotter,
+                             corrections=corrections,
                              loop=app.loop, beacon=app.beacon)
     app.service(service)  # type: ignore[arg-type]
     app.service(PoolService(pool, loop=app.loop, beacon=app.beacon))  # type: ignore[arg-type]

@@ -120,3 +120,7 @@ def test_races_are_summed_up_in_one_line_at_most_every_ten_seconds(
     now[0] = 115.0
     asyncio.run(sink.after_log_record(outcome))
     assert len(infos()) == 1  # the next line sums up from 110 s on
+    sink.log_races()  # the worker stops: what is left is logged
+    assert infos()[1].startswith("races with other workers in the last 5 s: 1 (1 verdict(s)")
+    sink.log_races()
+    assert len(infos()) == 2  # nothing since
