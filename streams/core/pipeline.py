@@ -52,6 +52,7 @@ from streams.core.prepare import (
 )
 from streams.core.records import (
     Output,
+    OutputKind,
     RawMessage,
     Supersedes,
     correction_record,
@@ -206,49 +207,42 @@ class Deduplicator:
             return outcome  # a newer revision was decided meanwhile: its own outcome rules
         root = resolve_root(self.index, entry.root)
         first = outcome.outputs[0]
+        revision = Revision(entry.revision, entry.previous_hash)
         if root == key:
             # Kept now. A held duplicate can be: another worker's copy of this id (a resend),
             # earlier and kept, took its entry meanwhile. Kept, as a resend decided alone is
             # (until 2026-12-05 released as "x duplicate_of x": kept nowhere, and its copies
             # named it: a new-user trial with three workers).
-            kept = outcome.verdict == "enriched"
-            return outcome if kept else self._released_kept(outcome, prepared, entry, now_ms)
-        if outcome.verdict == "duplicate" and first.value.get("duplicate_of_scoped_id") == root:
-            return outcome
-        decision = Decision(
-            kept=False, duplicate_of=root, match=entry.match or "near",
-            similarity=entry.similarity if entry.similarity is not None else 1.0,
-        )
-        value = duplicate_record(
-            article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-            metadata=prepared.metadata, decision=decision,
-            content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
-            revision=Revision(entry.revision, entry.previous_hash),
-        )
-        if "story_id" in first.value:  # a duplicate is in its kept article's story
+            if outcome.verdict == "enriched":
+                return outcome
+            verdict: Verdict = "enriched"
+            match = None
+            value = enriched_record(
+                article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+                article=prepared.article, metadata=prepared.metadata,
+                content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
+                revision=revision,
+            )
+        else:
+            if outcome.verdict == "duplicate" and first.value.get("duplicate_of_scoped_id") == root:
+                return outcome
+            decision = Decision(
+                kept=False, duplicate_of=root, match=entry.match or "near",
+                similarity=entry.similarity if entry.similarity is not None else 1.0,
+            )
+            verdict, match = "duplicate", decision.match
+            value = duplicate_record(
+                article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+                metadata=prepared.metadata, decision=decision,
+                content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
+                revision=revision,
+            )
+        if "story_id" in first.value:  # the story of the group's kept article
             value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
-        outputs = [Output("duplicates", key, value), *outcome.outputs[1:]]
+        kind: OutputKind = "enriched" if verdict == "enriched" else "duplicates"
         released = dataclasses.replace(
-            outcome, verdict="duplicate", match=decision.match, outputs=outputs
-        )
-        return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
-
-    def _released_kept(
-        self, outcome: Outcome, prepared: Prepared, entry: IndexEntry, now_ms: int
-    ) -> Outcome:
-        key = prepared.scoped_id
-        value = enriched_record(
-            article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-            article=prepared.article, metadata=prepared.metadata,
-            content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
-            revision=Revision(entry.revision, entry.previous_hash),
-        )
-        first = outcome.outputs[0]
-        if "story_id" in first.value:
-            value["story_id"] = self.stories.story_of(key) or first.value["story_id"]
-        released = dataclasses.replace(
-            outcome, verdict="enriched", match=None,
-            outputs=[Output("enriched", key, value), *outcome.outputs[1:]],
+            outcome, verdict=verdict, match=match,
+            outputs=[Output(kind, key, value), *outcome.outputs[1:]],
         )
         return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
 

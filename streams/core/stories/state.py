@@ -351,9 +351,10 @@ class StoryState:
         """
         member = self._members.get(article_id)
         mine = self.stories.get(self.find(member[0])) if member is not None else None
-        if mine is None or self.find(note.story) == mine.id:
+        target = self.find(note.story)
+        if mine is None or target == mine.id:
             return []
-        theirs = self.stories.get(self.find(note.story))
+        theirs = self.stories.get(target)
         if mine.key < (theirs.key if theirs is not None else (note.story_time_ms, note.story)):
             return []  # the other worker merges its story into ours
         if theirs is None:
@@ -554,11 +555,11 @@ class StoryState:
         self, old_id: str, old_time_ms: int, new_id: str, new_time_ms: int, at_ms: int
     ) -> None:
         """Another worker's rename (from its note or its update record, whichever is first)."""
-        current = self.find(old_id)
+        current, target = self.find(old_id), self.find(new_id)
         story = self.stories.get(current)
-        if story is None or self.find(new_id) == current:
+        if story is None or target == current:
             return  # unknown here (the note opens the new one), or done already
-        into = self.stories.get(self.find(new_id))
+        into = self.stories.get(target)
         if into is not None:
             # Both known apart (a concurrent change, or the new name's article sent twice and
             # merged away here): join them.
@@ -677,7 +678,7 @@ class StoryState:
         """A published summary weighed with today's IDF, to score it like an article (a
         templated one with the deciding worker's ``subjects``)."""
         keys = np.array([k for k, _ in vector], dtype=np.uint32)
-        idf = np.array(self.df.idf(keys.tolist()), dtype=np.float64)
+        idf = self.df.idf_of(keys)
         weights = np.array([w for _, w in vector], dtype=np.float64) * idf
         norm = math.sqrt(float(weights @ weights)) or 1.0
         order = np.lexsort((keys, -weights))
