@@ -18,8 +18,10 @@ deployment together (a started worker replays the whole log, old records include
 
 Revisions (:mod:`streams.core.dedup.revision`) added optional fields to version 2: ``rv``
 the revision (absent: 1), ``ph`` the content hash of the revision it follows, ``fh`` the
-hash over every paragraph when learned boilerplate was left out of ``h``. Older version-2
-readers ignore them; ids became scoped ids (``source:id``, up to MAX_LOG_ID_CHARS).
+hash over every paragraph when learned boilerplate was left out of ``h``, and ``er`` (a
+list of ``[origin, revision key, content hash]``: ``IndexEntry.earlier``, absent when empty).
+Older version-2 readers ignore them; ids became scoped ids (``source:id``, up to
+MAX_LOG_ID_CHARS).
 
 Issue 14 added ``ns`` (true: the entry is not searchable, ``IndexEntry.searchable``; absent:
 it is) and changed what a change of root writes: one record for each superseded article
@@ -46,7 +48,8 @@ import numpy as np
 import orjson
 
 from streams.core.dedup.config import MinHashConfig
-from streams.core.dedup.model import Fingerprint, IndexEntry, Profile
+from streams.core.dedup.model import EarlierRevision, Fingerprint, IndexEntry, Profile
+from streams.core.dedup.revision import MAX_EARLIER_REVISIONS
 from streams.core.envelope import MAX_FIELD_CHARS
 from streams.core.errors import InvalidLogRecordError
 from streams.core.identity import MAX_SCOPED_ID_CHARS
@@ -161,12 +164,7 @@ def encode_record(
         value["sim"] = entry.similarity
     if entry.moved_by is not None:
         value["mv"] = entry.moved_by
-    if entry.revision != 1:
-        value["rv"] = entry.revision
-    if entry.previous_hash is not None:
-        value["ph"] = entry.previous_hash
-    if entry.full_hash is not None:
-        value["fh"] = entry.full_hash
+    value.update(_revision_fields(entry))
     if not entry.searchable:
         value["ns"] = True
     if story is not None:
@@ -176,6 +174,20 @@ def encode_record(
     if applied is not None:
         value["ap"] = [[partition, offset] for partition, offset in applied]
     return orjson.dumps(value)
+
+
+def _revision_fields(entry: IndexEntry) -> dict[str, Any]:
+    """The optional fields of revisions (module docstring), set when not their default."""
+    fields: dict[str, Any] = {}
+    if entry.revision != 1:
+        fields["rv"] = entry.revision
+    if entry.previous_hash is not None:
+        fields["ph"] = entry.previous_hash
+    if entry.full_hash is not None:
+        fields["fh"] = entry.full_hash
+    if entry.earlier:
+        fields["er"] = [list(earlier) for earlier in entry.earlier]
+    return fields
 
 
 def decode_record(value: bytes, num_perm: int = MinHashConfig().num_perm) -> LogRecord:
@@ -223,6 +235,7 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
         previous_hash=_optional_hash(obj, "ph"),
         full_hash=_optional_hash(obj, "fh"),
         searchable=not _field(obj, "ns", bool, False),
+        earlier=_earlier(obj),
     )
     keys = obj.get("p", [])
     if not isinstance(keys, list) or not all(
@@ -328,6 +341,21 @@ def _hash(obj: dict[str, Any], name: str) -> str:
 
 def _optional_hash(obj: dict[str, Any], name: str) -> str | None:
     return None if obj.get(name) is None else _hash(obj, name)
+
+
+def _earlier(obj: dict[str, Any]) -> tuple[EarlierRevision, ...]:
+    earlier = obj.get("er", [])
+    if not isinstance(earlier, list) or len(earlier) > MAX_EARLIER_REVISIONS or not all(
+        isinstance(item, list) and len(item) == 3
+        and isinstance(item[0], str) and len(item[0]) <= MAX_LOG_ID_CHARS
+        and all(isinstance(h, str) and _CONTENT_HASH.fullmatch(h) for h in item[1:])
+        for item in earlier
+    ):
+        raise InvalidLogRecordError(
+            f"'er' is not a list of at most {MAX_EARLIER_REVISIONS} [origin, revision key, "
+            "content hash]"
+        )
+    return tuple((origin, key, content_hash) for origin, key, content_hash in earlier)
 
 
 def _revision(obj: dict[str, Any]) -> int:

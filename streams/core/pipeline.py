@@ -30,9 +30,9 @@ from streams.core.dedup.decide import (
 from streams.core.dedup.index import FingerprintIndex, Index
 from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
-from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, Profile
+from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, MatchKind, Profile
 from streams.core.dedup.race_window import RaceWindow
-from streams.core.dedup.revision import Revision, next_revision
+from streams.core.dedup.revision import Revision, next_revision, redelivered
 from streams.core.errors import InternalError
 from streams.core.fingerprint_log import (
     MAX_LOG_ID_CHARS,
@@ -52,7 +52,6 @@ from streams.core.prepare import (
 )
 from streams.core.records import (
     Output,
-    OutputKind,
     RawMessage,
     Supersedes,
     correction_record,
@@ -161,7 +160,7 @@ class Deduplicator:
         if isinstance(item, Rejected):
             return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
-        outcome = self._decide(item, now_ms)
+        outcome = self._redelivered(item, now_ms) or self._decide(item, now_ms)
         try:
             outcome = fit_or_deadletter(outcome, item.raw, now_ms, self.config.max_record_bytes)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -203,11 +202,12 @@ class Deduplicator:
         entry = self.index.get(key)
         if entry is None or outcome.verdict == "deadletter":
             return outcome
-        if outcome.log_records and outcome.log_records[0].entry.revision != entry.revision:
-            return outcome  # a newer revision was decided meanwhile: its own outcome rules
+        # No log record: a redelivered earlier revision (:meth:`_redelivered`). Another
+        # revision: a newer one was decided meanwhile, and its own outcome rules.
+        if not outcome.log_records or outcome.log_records[0].entry.revision != entry.revision:
+            return outcome
         root = resolve_root(self.index, entry.root)
         first = outcome.outputs[0]
-        revision = Revision(entry.revision, entry.previous_hash)
         if root == key:
             # Kept now. A held duplicate can be: another worker's copy of this id (a resend),
             # earlier and kept, took its entry meanwhile. Kept, as a resend decided alone is
@@ -215,36 +215,67 @@ class Deduplicator:
             # named it: a new-user trial with three workers).
             if outcome.verdict == "enriched":
                 return outcome
-            verdict: Verdict = "enriched"
-            match = None
+        elif (outcome.verdict == "duplicate"
+              and first.value.get("duplicate_of_scoped_id") == root):
+            return outcome
+        revision = Revision(entry.revision, entry.previous_hash)
+        verdict, match, output = self._verdict_now(
+            prepared, entry, root, revision=revision,
+            content_hash=entry.fingerprint.content_hash, now_ms=now_ms,
+        )
+        if "story_id" in first.value:  # the story of the group's kept article
+            output.value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
+        released = dataclasses.replace(
+            outcome, verdict=verdict, match=match, outputs=[output, *outcome.outputs[1:]]
+        )
+        return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
+
+    def _verdict_now(
+        self, prepared: Prepared, entry: IndexEntry, root: str, *, revision: Revision,
+        content_hash: str, now_ms: int,
+    ) -> tuple[Verdict, MatchKind | None, Output]:
+        """The record of an indexed article as the index has it now: kept when ``root`` is its
+        own id, else a duplicate of ``root`` with the match its entry keeps."""
+        key = prepared.scoped_id
+        if root == key:
             value = enriched_record(
                 article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
                 article=prepared.article, metadata=prepared.metadata,
-                content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
-                revision=revision,
+                content_hash=content_hash, now_ms=now_ms, scoped=key, revision=revision,
             )
-        else:
-            if outcome.verdict == "duplicate" and first.value.get("duplicate_of_scoped_id") == root:
-                return outcome
-            decision = Decision(
-                kept=False, duplicate_of=root, match=entry.match or "near",
-                similarity=entry.similarity if entry.similarity is not None else 1.0,
-            )
-            verdict, match = "duplicate", decision.match
-            value = duplicate_record(
-                article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
-                metadata=prepared.metadata, decision=decision,
-                content_hash=entry.fingerprint.content_hash, now_ms=now_ms, scoped=key,
-                revision=revision,
-            )
-        if "story_id" in first.value:  # the story of the group's kept article
-            value["story_id"] = self.stories.story_of(root) or first.value["story_id"]
-        kind: OutputKind = "enriched" if verdict == "enriched" else "duplicates"
-        released = dataclasses.replace(
-            outcome, verdict=verdict, match=match,
-            outputs=[Output(kind, key, value), *outcome.outputs[1:]],
+            return "enriched", None, Output("enriched", key, value)
+        decision = Decision(
+            kept=False, duplicate_of=root, match=entry.match or "near",
+            similarity=entry.similarity if entry.similarity is not None else 1.0,
         )
-        return fit_or_deadletter(released, prepared.raw, now_ms, self.config.max_record_bytes)
+        value = duplicate_record(
+            article_id=prepared.id, raw=prepared.raw, envelope=prepared.envelope,
+            metadata=prepared.metadata, decision=decision, content_hash=content_hash,
+            now_ms=now_ms, scoped=key, revision=revision,
+        )
+        return "duplicate", decision.match, Output("duplicates", key, value)
+
+    def _redelivered(self, prepared: Prepared, now_ms: int) -> Outcome | None:
+        """The outcome of a redelivered message of an earlier revision of an indexed article
+        (None: the message is not one): its revision repeated with the article's verdict now,
+        the index untouched (its newest revision stays: a replay in offset order decides
+        that one next)."""
+        entry = self.index.get(prepared.scoped_id)
+        earlier = redelivered(entry, prepared.raw.origin_str, prepared.fingerprint.content_hash)
+        if entry is None or earlier is None:
+            return None
+        root = resolve_root(self.index, entry.root)
+        verdict, match, output = self._verdict_now(
+            prepared, entry, root, revision=earlier.revision,
+            content_hash=earlier.content_hash, now_ms=now_ms,
+        )
+        outcome = Outcome(verdict=verdict, outputs=[output], log_records=[], match=match,
+                          rules_removed=prepared.article.boilerplate_removed)
+        if self.config.stories.enabled:
+            story = self.stories.story_of(root)
+            if story is not None:
+                stamp_story(outcome, story)
+        return outcome
 
     def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
         fingerprint, profile, learned_removed = self._without_learned_boilerplate(
@@ -258,7 +289,8 @@ class Deduplicator:
             full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
         key = prepared.scoped_id
         previous = self.index.get(key)
-        revision = next_revision(previous, prepared.fingerprint.content_hash)
+        revision = next_revision(previous, prepared.fingerprint.content_hash,
+                                 prepared.raw.origin_str)
         # An article keeps its place in the order, ``(event time, id)``, across revisions.
         event_time_ms = prepared.event_time_ms
         if previous is not None:  # a revision, or a resend of the same content

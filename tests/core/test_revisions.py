@@ -72,6 +72,98 @@ def test_a_redelivery_repeats_its_revision_and_verdict() -> None:
     assert dedup.index.get("x").revision == 2  # type: ignore[union-attr]
 
 
+def test_redelivered_earlier_revisions_repeat_their_numbers_and_leave_the_index() -> None:
+    """x revisions 1 and 2, delivered again after a crash before their offsets were
+    committed. Until 2026-12-05 they became revisions 3 and 4 (a restart trial: 77 messages
+    of one run)."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    messages = [raw("x", ORIGINAL, 1_000, offset=0), raw("x", OTHER, 2_000, offset=1),
+                raw("x", COPY_EDIT, 3_000, offset=2)]
+    first = [dedup.process(message, NOW) for message in messages]
+    hashes = [record(outcome)["content_hash"] for outcome in first]
+    assert [revision(o) for o in first] == [
+        ("enriched", 1, None), ("enriched", 2, hashes[0]), ("enriched", 3, hashes[1])]
+    again = [dedup.process(message, NOW + 5) for message in messages]
+    assert [revision(o) for o in again] == [revision(o) for o in first]
+    assert [record(o)["content_hash"] for o in again] == hashes
+    assert [len(o.log_records) for o in again] == [0, 0, 1]  # the newest is decided again
+    entry = dedup.index.get("x")
+    assert entry is not None
+    assert (entry.revision, entry.fingerprint.content_hash) == (3, hashes[2])
+    assert entry.earlier == (("articles.raw/0/0", hashes[0], hashes[0]),
+                             ("articles.raw/0/1", hashes[1], hashes[1]))
+    # A producer's revert, a new message with revision 1's text, is a new revision.
+    revert = dedup.process(raw("x", ORIGINAL, 4_000, offset=3), NOW + 9)
+    assert revision(revert) == ("enriched", 4, hashes[2])
+
+
+def test_a_redelivery_is_told_by_its_offset_from_a_revert_and_resends_count_alike() -> None:
+    """x: revision 1 sent twice (offsets 0 and 1), revision 2, then a producer's revert to
+    revision 1's text (revision 3). Delivered again, each message repeats its revision:
+    offsets only grow on a partition, so a message at or before a revision's latest one on
+    its partition is that revision's, even with the current revision's text."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    messages = [raw("x", ORIGINAL, 1_000, offset=0), raw("x", ORIGINAL, 1_500, offset=1),
+                raw("x", OTHER, 2_000, offset=2), raw("x", ORIGINAL, 3_000, offset=3)]
+    first = [dedup.process(message, NOW) for message in messages]
+    assert [revision(o)[1] for o in first] == [1, 1, 2, 3]
+    again = [dedup.process(message, NOW + 5) for message in messages]
+    assert [revision(o) for o in again] == [revision(o) for o in first]
+    # Revision 2's text from another partition: not known to be a redelivery, a revert.
+    elsewhere = dedup.process(raw("x", OTHER, 2_000, offset=0, partition=3), NOW + 9)
+    assert revision(elsewhere)[1] == 4
+
+
+def test_a_redelivered_earlier_revision_is_published_with_the_articles_verdict_now() -> None:
+    """x's revision 2 is a copy of y: revision 1 redelivered says so too (the index holds
+    the article as it is now), and carries its own revision number and content hash."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    dedup.process(raw("y", ORIGINAL, 500, offset=0), NOW)
+    kept = dedup.process(raw("x", OTHER, 1_000, offset=1), NOW)
+    copy = dedup.process(raw("x", COPY_EDIT, 2_000, offset=2), NOW)
+    assert (copy.verdict, record(copy)["duplicate_of"], record(copy)["revision"]) == (
+        "duplicate", "y", 2)
+    again = dedup.process(raw("x", OTHER, 1_000, offset=1), NOW + 5, hold=True)
+    [released] = dedup.release([again], NOW + 300)
+    assert released.outputs == again.outputs and len(released.outputs) == 1
+    assert (released.verdict, record(released)["duplicate_of"]) == ("duplicate", "y")
+    assert revision(released)[1:] == (1, None)
+    assert record(released)["content_hash"] == record(kept)["content_hash"]
+    assert record(released)["story_id"] == record(copy)["story_id"]
+
+
+def test_a_redelivery_to_another_worker_repeats_the_revision_from_the_log() -> None:
+    """After a rebalance another worker is delivered the uncommitted messages: the entry's
+    earlier revisions came with the log records."""
+    a, b = (Deduplicator(CoreConfig(), worker=name) for name in "AB")
+    messages = [raw("x", ORIGINAL, 1_000, offset=0), raw("x", OTHER, 2_000, offset=1)]
+    first = [a.process(message, NOW) for message in messages]
+    for outcome in first:
+        through_the_log(outcome, b, NOW + 1)
+    assert [revision(b.process(message, NOW + 2)) for message in messages] == [
+        revision(o) for o in first]
+
+
+def test_only_the_latest_earlier_revisions_are_remembered() -> None:
+    """An id revised often (a live blog): the entry remembers the origins of the latest 16
+    revisions before its own (3 to 18 of 19). The oldest of them has lost the hash it
+    followed, so it and anything older, redelivered, is numbered as a new revision, as
+    before 2026-12-05."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    texts = [letters(document(2_000 + n, words=120)) for n in range(19)]
+    firsts = [dedup.process(raw("x", text, 1_000 + n, offset=n), NOW)
+              for n, text in enumerate(texts)]
+    assert [record(o)["revision"] for o in firsts] == list(range(1, 20))
+    entry = dedup.index.get("x")
+    assert entry is not None
+    assert [origin for origin, _, _ in entry.earlier] == [
+        f"articles.raw/0/{n}" for n in range(2, 18)]
+    fourth = dedup.process(raw("x", texts[3], 1_003, offset=3), NOW + 5)
+    assert revision(fourth) == revision(firsts[3])
+    third = dedup.process(raw("x", texts[2], 1_002, offset=2), NOW + 6)  # the oldest one
+    assert revision(third) == ("enriched", 20, record(firsts[18])["content_hash"])
+
+
 def test_an_edit_the_fingerprint_form_does_not_see_repeats_the_revision_with_its_text() -> None:
     """README: the latest record of the highest revision is current, its text the new one."""
     dedup = Deduplicator(CoreConfig(), worker="A")
