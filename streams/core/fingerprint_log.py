@@ -18,8 +18,9 @@ deployment together (a started worker replays the whole log, old records include
 
 Revisions (:mod:`streams.core.dedup.revision`) added optional fields to version 2: ``rv``
 the revision (absent: 1), ``ph`` the content hash of the revision it follows, ``fh`` the
-hash over every paragraph when learned boilerplate was left out of ``h``, and ``er`` (a
-list of ``[origin, revision key, content hash]``: ``IndexEntry.earlier``, absent when empty).
+hash over every paragraph when learned boilerplate was left out of ``h``, and ``dl`` (a
+list of ``[revision, origin, revision key, content hash]``: ``IndexEntry.delivered``, absent
+when empty).
 Older version-2 readers ignore them; ids became scoped ids (``source:id``, up to
 MAX_LOG_ID_CHARS).
 
@@ -48,8 +49,8 @@ import numpy as np
 import orjson
 
 from streams.core.dedup.config import MinHashConfig
-from streams.core.dedup.model import EarlierRevision, Fingerprint, IndexEntry, Profile
-from streams.core.dedup.revision import MAX_EARLIER_REVISIONS
+from streams.core.dedup.model import Delivered, Fingerprint, IndexEntry, Profile
+from streams.core.dedup.revision import MAX_DELIVERED
 from streams.core.envelope import MAX_FIELD_CHARS
 from streams.core.errors import InvalidLogRecordError
 from streams.core.identity import MAX_SCOPED_ID_CHARS
@@ -185,8 +186,8 @@ def _revision_fields(entry: IndexEntry) -> dict[str, Any]:
         fields["ph"] = entry.previous_hash
     if entry.full_hash is not None:
         fields["fh"] = entry.full_hash
-    if entry.earlier:
-        fields["er"] = [list(earlier) for earlier in entry.earlier]
+    if entry.delivered:
+        fields["dl"] = [list(item) for item in entry.delivered]
     return fields
 
 
@@ -235,7 +236,7 @@ def _decode_article(obj: dict[str, Any], num_perm: int) -> LogRecord:
         previous_hash=_optional_hash(obj, "ph"),
         full_hash=_optional_hash(obj, "fh"),
         searchable=not _field(obj, "ns", bool, False),
-        earlier=_earlier(obj),
+        delivered=_delivered(obj),
     )
     keys = obj.get("p", [])
     if not isinstance(keys, list) or not all(
@@ -343,19 +344,21 @@ def _optional_hash(obj: dict[str, Any], name: str) -> str | None:
     return None if obj.get(name) is None else _hash(obj, name)
 
 
-def _earlier(obj: dict[str, Any]) -> tuple[EarlierRevision, ...]:
-    earlier = obj.get("er", [])
-    if not isinstance(earlier, list) or len(earlier) > MAX_EARLIER_REVISIONS or not all(
-        isinstance(item, list) and len(item) == 3
-        and isinstance(item[0], str) and len(item[0]) <= MAX_LOG_ID_CHARS
-        and all(isinstance(h, str) and _CONTENT_HASH.fullmatch(h) for h in item[1:])
-        for item in earlier
+def _delivered(obj: dict[str, Any]) -> tuple[Delivered, ...]:
+    delivered = obj.get("dl", [])
+    if not isinstance(delivered, list) or len(delivered) > MAX_DELIVERED or not all(
+        isinstance(item, list) and len(item) == 4
+        and type(item[0]) is int and item[0] >= 1
+        and isinstance(item[1], str) and len(item[1]) <= MAX_LOG_ID_CHARS
+        and all(isinstance(h, str) and _CONTENT_HASH.fullmatch(h) for h in item[2:])
+        for item in delivered
     ):
         raise InvalidLogRecordError(
-            f"'er' is not a list of at most {MAX_EARLIER_REVISIONS} [origin, revision key, "
+            f"'dl' is not a list of at most {MAX_DELIVERED} [revision, origin, revision key, "
             "content hash]"
         )
-    return tuple((origin, key, content_hash) for origin, key, content_hash in earlier)
+    return tuple((number, origin, key, content_hash)
+                 for number, origin, key, content_hash in delivered)
 
 
 def _revision(obj: dict[str, Any]) -> int:

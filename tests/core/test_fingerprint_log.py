@@ -63,12 +63,13 @@ def test_revision_fields_round_trip_and_are_absent_on_a_first_revision() -> None
     assert (got.id, got.revision, got.previous_hash, got.full_hash) == (
         "bbc.co.uk:1", 3, "b" * 32, "c" * 32)
     assert got.revision_key == "c" * 32
-    assert got.earlier == ()
-    assert "er" not in orjson.loads(encode_record(third, (), "w1"))
-    earlier = (("articles.raw/0/7", "d" * 32, "e" * 32), ("articles.raw/0/9", "c" * 32, "b" * 32))
-    value = encode_record(dataclasses.replace(third, earlier=earlier), (), "w1")
-    assert orjson.loads(value)["er"] == [list(item) for item in earlier]
-    assert decode_record(value).entry.earlier == earlier
+    assert got.delivered == ()
+    assert "dl" not in orjson.loads(encode_record(third, (), "w1"))
+    delivered = ((1, "articles.raw/0/7", "d" * 32, "e" * 32),
+                 (2, "articles.raw/0/9", "c" * 32, "b" * 32))
+    value = encode_record(dataclasses.replace(third, delivered=delivered), (), "w1")
+    assert orjson.loads(value)["dl"] == [list(item) for item in delivered]
+    assert decode_record(value).entry.delivered == delivered
 
 
 def test_a_copy_that_is_not_searchable_says_so_and_others_carry_no_field() -> None:
@@ -144,11 +145,13 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
         ({"cor": [3]}, "'cor' is not a list"),
         ({"cor": [""]}, "'cor' is not a list"),
         ({"cor": ["y" * 1025] * 2}, "'cor' is not a list"),
-        ({"er": [["o/0/1", "a" * 32]]}, "'er' is not a list of at most 16"),
-        ({"er": [["o/0/1", "a" * 32, "F" * 32]]}, "'er' is not a list"),
-        ({"er": [[1, "a" * 32, "a" * 32]]}, "'er' is not a list"),
-        ({"er": [["o/0/1", "a" * 32, "a" * 32]] * 17}, "'er' is not a list"),
-        ({"er": "o/0/1"}, "'er' is not a list"),
+        ({"dl": [[1, "o/0/1", "a" * 32]]}, "'dl' is not a list of at most 16"),
+        ({"dl": [[1, "o/0/1", "a" * 32, "F" * 32]]}, "'dl' is not a list"),
+        ({"dl": [[1, 1, "a" * 32, "a" * 32]]}, "'dl' is not a list"),
+        ({"dl": [[0, "o/0/1", "a" * 32, "a" * 32]]}, "'dl' is not a list"),
+        ({"dl": [[True, "o/0/1", "a" * 32, "a" * 32]]}, "'dl' is not a list"),
+        ({"dl": [[1, "o/0/1", "a" * 32, "a" * 32]] * 17}, "'dl' is not a list"),
+        ({"dl": "o/0/1"}, "'dl' is not a list"),
         ({"ns": 1}, "'ns' must be bool"),
         ({"ns": "true"}, "'ns' must be bool"),
     ],

@@ -90,8 +90,8 @@ def test_redelivered_earlier_revisions_repeat_their_numbers_and_leave_the_index(
     entry = dedup.index.get("x")
     assert entry is not None
     assert (entry.revision, entry.fingerprint.content_hash) == (3, hashes[2])
-    assert entry.earlier == (("articles.raw/0/0", hashes[0], hashes[0]),
-                             ("articles.raw/0/1", hashes[1], hashes[1]))
+    assert entry.delivered == ((1, "articles.raw/0/0", hashes[0], hashes[0]),
+                               (2, "articles.raw/0/1", hashes[1], hashes[1]))
     # A producer's revert, a new message with revision 1's text, is a new revision.
     revert = dedup.process(raw("x", ORIGINAL, 4_000, offset=3), NOW + 9)
     assert revision(revert) == ("enriched", 4, hashes[2])
@@ -112,6 +112,24 @@ def test_a_redelivery_is_told_by_its_offset_from_a_revert_and_resends_count_alik
     # Revision 2's text from another partition: not known to be a redelivery, a revert.
     elsewhere = dedup.process(raw("x", OTHER, 2_000, offset=0, partition=3), NOW + 9)
     assert revision(elsewhere)[1] == 4
+
+
+def test_an_id_sent_on_two_partitions_is_told_redelivered_on_either() -> None:
+    """A producer that does not key by id: x's revision 1 on partitions 0 and 1, revision 2
+    on partition 0. The entry keeps the latest message of each revision on each partition,
+    so revision 1's message on partition 1, delivered again, repeats revision 1."""
+    dedup = Deduplicator(CoreConfig(), worker="A")
+    messages = [raw("x", ORIGINAL, 1_000, offset=0), raw("x", ORIGINAL, 1_000, offset=0,
+                                                         partition=1),
+                raw("x", OTHER, 2_000, offset=1), raw("x", OTHER, 2_000, offset=1, partition=1)]
+    first = [dedup.process(message, NOW) for message in messages]
+    assert [revision(o)[1] for o in first] == [1, 1, 2, 2]
+    entry = dedup.index.get("x")
+    assert entry is not None and entry.origin == "articles.raw/1/1"
+    assert [(number, origin) for number, origin, _, _ in entry.delivered] == [
+        (1, "articles.raw/0/0"), (1, "articles.raw/1/0"), (2, "articles.raw/0/1")]
+    again = [dedup.process(message, NOW + 5) for message in messages]
+    assert [revision(o) for o in again] == [revision(o) for o in first]
 
 
 def test_a_redelivered_earlier_revision_is_published_with_the_articles_verdict_now() -> None:
@@ -156,7 +174,7 @@ def test_only_the_latest_earlier_revisions_are_remembered() -> None:
     assert [record(o)["revision"] for o in firsts] == list(range(1, 20))
     entry = dedup.index.get("x")
     assert entry is not None
-    assert [origin for origin, _, _ in entry.earlier] == [
+    assert [origin for _, origin, _, _ in entry.delivered] == [
         f"articles.raw/0/{n}" for n in range(2, 18)]
     fourth = dedup.process(raw("x", texts[3], 1_003, offset=3), NOW + 5)
     assert revision(fourth) == revision(firsts[3])

@@ -243,8 +243,10 @@ def apply_decision(
             and resolve_root(index, previous.root) == root):
         own_root = previous.root  # a replay keeps its place in the group's tree
     if revision is None:  # not told: the indexed article's revision stays
-        revision = (Revision(previous.revision, previous.previous_hash, earlier=previous.earlier)
-                    if previous else Revision())
+        revision = Revision()
+        if previous is not None:
+            revision = Revision(previous.revision, previous.previous_hash,
+                                delivered=previous.delivered)
     entry = IndexEntry(
         id=article_id,
         event_time_ms=event_time_ms,
@@ -262,7 +264,7 @@ def apply_decision(
         previous_hash=revision.previous_hash,
         full_hash=full_hash if full_hash != fingerprint.content_hash else None,
         searchable=decision.kept or decision.searchable,
-        earlier=revision.earlier,
+        delivered=revision.delivered,
     )
     index.add(entry)
     changed = [entry]

@@ -10,10 +10,9 @@ import numpy.typing as npt
 
 Signature = npt.NDArray[np.uint32]
 MatchKind = Literal["exact", "near"]
-# One earlier revision of an indexed article: the "topic/partition/offset" of its latest
-# message, its revision key (IndexEntry.revision_key) and its content hash
-# (streams.core.dedup.revision).
-EarlierRevision = tuple[str, str, str]
+# A message of an indexed article decided before: its revision, its "topic/partition/offset",
+# the revision's key (IndexEntry.revision_key) and content hash (streams.core.dedup.revision).
+Delivered = tuple[int, str, str, str]
 _KEY = np.dtype("<u8")
 _COUNT = np.dtype("<u2")
 _HASH = np.dtype("<u4")
@@ -110,9 +109,10 @@ class IndexEntry:
     # found with it (streams.core.dedup.config): it stays indexed by id and as a member of
     # its group, so a story copied thousands of times costs each copy the same.
     searchable: bool = True
-    # The revisions before this one, oldest first (at most MAX_EARLIER_REVISIONS): a
-    # redelivered message of one of them repeats its number instead of becoming a new one.
-    earlier: tuple[EarlierRevision, ...] = ()
+    # The latest message of each revision on each partition besides ``origin``, oldest
+    # first (at most MAX_DELIVERED): a redelivered message of an earlier revision repeats
+    # its number instead of becoming a new one.
+    delivered: tuple[Delivered, ...] = ()
 
     @property
     def revision_key(self) -> str:

@@ -15,23 +15,26 @@ between.
 A message is told from a new send by its origin, "topic/partition/offset": a consumer that
 crashed before committing is delivered its messages again, and one of an id's earlier
 revision must repeat that revision (its number, the hash it followed), not become the
-newest. The entry keeps the origin of the latest message of each revision before it
-(``IndexEntry.earlier``, the latest :data:`MAX_EARLIER_REVISIONS`); until 2026-12-05 the
-redelivered revisions 1 and 2
-of an article were numbered 3 and 4 (a restart trial: 77 messages of one run). The same
-content in a new message is still a new revision: a producer's revert.
+newest. Offsets only grow on a partition, so a message at or before a message of the id
+already decided on its partition was delivered before; the revisions of an id's messages
+along one partition never go down, so it is of the lowest revision whose latest message
+there is at or after it. The entry keeps those latest messages (``IndexEntry.delivered``,
+one per revision and partition besides its own origin, the latest
+:data:`MAX_DELIVERED`). Until 2026-12-05 the redelivered revisions 1 and 2 of an article
+were numbered 3 and 4 (a restart trial: 77 messages of one run). The same content in a new
+message is still a new revision: a producer's revert.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.core.dedup.model import EarlierRevision, IndexEntry
+from streams.core.dedup.model import Delivered, IndexEntry
 
-# Earlier revisions an entry remembers. A redelivery goes back as far as the consumer's
-# uncommitted offsets: a batch or two, while a live blog may be revised hundreds of times
-# under one id. Older ones, redelivered, are numbered as new revisions.
-MAX_EARLIER_REVISIONS = 16
+# Messages an entry remembers besides its own. A redelivery goes back as far as the
+# consumer's uncommitted offsets, a batch or two, while a live blog may be revised hundreds
+# of times under one id: an older message redelivered is numbered as a new revision.
+MAX_DELIVERED = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ class Revision:
     number: int = 1
     previous_hash: str | None = None  # content_hash of the revision it follows
     is_new: bool = False  # a new version of an indexed article (not its first, not a replay)
-    earlier: tuple[EarlierRevision, ...] = ()  # the revisions before it (IndexEntry.earlier)
+    delivered: tuple[Delivered, ...] = ()  # IndexEntry.delivered of the message's entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,41 +62,51 @@ def next_revision(previous: IndexEntry | None, full_hash: str, origin: str = "")
     if previous is None:
         return Revision()
     if previous.revision_key == full_hash or (origin and origin == previous.origin):
-        return Revision(previous.revision, previous.previous_hash, earlier=previous.earlier)
-    earlier = (*previous.earlier,
-               (previous.origin, previous.revision_key, previous.fingerprint.content_hash))
+        return Revision(previous.revision, previous.previous_hash,
+                        delivered=_remembered(previous, origin, new_revision=False))
     return Revision(previous.revision + 1, previous.fingerprint.content_hash, is_new=True,
-                    earlier=earlier[-MAX_EARLIER_REVISIONS:])
+                    delivered=_remembered(previous, origin, new_revision=True))
 
 
 def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Redelivered | None:
-    """The earlier revision whose message ``origin`` (content ``full_hash``) is, or None.
+    """The earlier revision whose message ``origin`` (content ``full_hash``) is, or None: a
+    message not known to be delivered before, or of the indexed revision, or whose content
+    or preceding revision is not remembered."""
+    at = _position(origin)
+    if previous is None or not previous.delivered or at is None:
+        return None
+    own = (previous.revision, previous.origin, previous.revision_key,
+           previous.fingerprint.content_hash)
+    later = [item for item in (*previous.delivered, own)
+             if (known := _position(item[1])) is not None and known[0] == at[0]
+             and known[1] >= at[1]]
+    if not later:
+        return None
+    number, _, key, content_hash = min(later, key=lambda item: item[0])
+    if number == previous.revision or key != full_hash:
+        return None
+    if number == 1:
+        return Redelivered(Revision(1), content_hash)
+    before = [item[3] for item in previous.delivered if item[0] == number - 1]
+    return Redelivered(Revision(number, before[0]), content_hash) if before else None
 
-    ``earlier`` keeps the origin of each revision's latest message. Offsets only grow on a
-    partition, so a message at or before one of them was delivered before: it belongs to
-    the first revision whose latest message on that partition is at or after it (resends
-    and a producer's revert included), if its content is that revision's. The oldest
-    revision remembered may have lost the hash it followed: then None, as for one older.
-    """
-    if previous is None or not previous.earlier:
-        return None
-    at_position = _position(origin)
-    if at_position is None:
-        return None
-    partition, offset = at_position
-    earlier = previous.earlier
-    first = previous.revision - len(earlier)  # the number of earlier[0]
-    for at, (latest, key, content_hash) in enumerate(earlier):
-        known = _position(latest)
-        if known is None or known[0] != partition or known[1] < offset:
-            continue
-        if key != full_hash:
-            return None
-        number = first + at
-        if at > 0:
-            return Redelivered(Revision(number, earlier[at - 1][2]), content_hash)
-        return Redelivered(Revision(1), content_hash) if number == 1 else None
-    return None
+
+def _remembered(previous: IndexEntry, origin: str, *, new_revision: bool) -> tuple[Delivered, ...]:
+    """``previous.delivered`` once the message from ``origin`` replaces the entry's own
+    origin: the entry's message joins them unless the new one is its revision's later
+    message on the same partition."""
+    own = _position(previous.origin)
+    if own is None or origin == previous.origin:
+        return previous.delivered
+    at = _position(origin)
+    if not new_revision and at is not None and at[0] == own[0] and at[1] > own[1]:
+        return previous.delivered
+    item = (previous.revision, previous.origin, previous.revision_key,
+            previous.fingerprint.content_hash)
+    kept = [d for d in previous.delivered
+            if not (d[0] == item[0] and (p := _position(d[1])) is not None and p[0] == own[0]
+                    and p[1] <= own[1])]
+    return (*kept, item)[-MAX_DELIVERED:]
 
 
 def _position(origin: str) -> tuple[str, int] | None:

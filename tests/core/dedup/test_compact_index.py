@@ -186,7 +186,7 @@ def random_operations(index: Index, seed: int, steps: int) -> list[object]:
                 # a revision: the hash of the version it follows, found exactly too
                 previous_hash=rng.choice([None, None, rng.choice(fingerprints).content_hash]),
                 # earlier revisions: a rare field like the others, stored and returned whole
-                earlier=rng.choice([(), (), (("raw/0/1", "a" * 32, "b" * 32),)])))
+                delivered=rng.choice([(), (), ((1, "raw/0/1", "a" * 32, "b" * 32),)])))
         elif roll < 0.7:
             answers.append(wire(index.remove(article_id)))
         elif roll < 0.73:
