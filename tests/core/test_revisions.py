@@ -132,6 +132,26 @@ def test_an_id_sent_on_two_partitions_is_told_redelivered_on_either() -> None:
     assert [revision(o) for o in again] == [revision(o) for o in first]
 
 
+def test_a_message_another_worker_numbered_before_it_knew_a_newer_revision_repeats_it() -> None:
+    """x's revisions 1 and 2 decided by A (partition 1) while B, not knowing them yet,
+    decided x's text of revision 1 from partition 2 as revision 1. B's record reaches A
+    after A's revision 2 (stale: the entry stays), then B stops and A is delivered B's
+    message again: revision 1, as B published it (a kill trial with three workers: it
+    became revision 3)."""
+    a, b = (Deduplicator(CoreConfig(), worker=name) for name in "AB")
+    first = a.process(raw("x", ORIGINAL, 1_000, offset=0, partition=1), NOW)
+    a.process(raw("x", OTHER, 2_000, offset=1, partition=1), NOW + 1)
+    theirs = b.process(raw("x", ORIGINAL, 1_000, offset=7, partition=2), NOW + 1)
+    assert revision(theirs) == revision(first) == ("enriched", 1, None)
+    through_the_log(theirs, a, NOW + 2)
+    entry = a.index.get("x")
+    assert entry is not None and entry.revision == 2
+    assert entry.delivered[-1][:2] == (1, "articles.raw/2/7")
+    again = a.process(raw("x", ORIGINAL, 1_000, offset=7, partition=2), NOW + 3)
+    assert revision(again) == revision(theirs)
+    assert again.log_records == []
+
+
 def test_a_redelivered_earlier_revision_is_published_with_the_articles_verdict_now() -> None:
     """x's revision 2 is a copy of y: revision 1 redelivered says so too (the index holds
     the article as it is now), and carries its own revision number and content hash."""

@@ -27,6 +27,7 @@ message is still a new revision: a producer's revert.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from streams.core.dedup.model import Delivered, IndexEntry
@@ -89,6 +90,20 @@ def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Red
         return Redelivered(Revision(1), content_hash)
     before = [item[3] for item in previous.delivered if item[0] == number - 1]
     return Redelivered(Revision(number, before[0]), content_hash) if before else None
+
+
+def with_stale(current: IndexEntry, stale: IndexEntry) -> IndexEntry | None:
+    """``current`` remembering the message of ``stale``, a record of an older revision of
+    its article that the log brought after it (another worker decided the message before
+    it knew the newer revision), so that the message, redelivered, repeats the revision
+    its worker gave it; None when there is nothing to add."""
+    if _position(stale.origin) is None or stale.origin == current.origin:
+        return None
+    item = (stale.revision, stale.origin, stale.revision_key, stale.fingerprint.content_hash)
+    if item in current.delivered:
+        return None
+    delivered = (*current.delivered, item)[-MAX_DELIVERED:]
+    return dataclasses.replace(current, delivered=delivered)
 
 
 def _remembered(previous: IndexEntry, origin: str, *, new_revision: bool) -> tuple[Delivered, ...]:
