@@ -69,6 +69,10 @@ class InFlight:
         del self._unread[article_id]
         return unread.newest if unread.overtaken else None
 
+    def __contains__(self, article_id: object) -> bool:
+        """Whether a record of ours of ``article_id`` is not read back yet."""
+        return article_id in self._unread
+
     def __len__(self) -> int:
         return len(self._unread)
 

@@ -518,13 +518,11 @@ class Deduplicator:
         """
         entry = record.entry
         previous = self.index.get(entry.id)
-        # A new article, or a new revision of one (decided afresh by its worker): both can
-        # have raced with ours. Other records re-root or repeat what is indexed. (Not another
-        # worker's earlier copy of an id we hold, a resend: which of the two records of the
-        # id the log ends with is unknown here, and re-rooting our articles under it looped
-        # the group, x -> y -> x, when ours came last; the resend's worker corrects what it
-        # owes, after INGEST_RACE_FALLBACK_S at worst.)
-        is_new = previous is None or previous.revision < entry.revision
+        # A new article, or a new revision of one (decided afresh by its worker), or another
+        # message of an id we hold (a resend) that ends the log: each can have raced with
+        # ours. Other records re-root or repeat what is indexed.
+        is_new = (previous is None or previous.revision < entry.revision
+                  or self._resend_ends_the_log(entry, previous))
         self.apply(record)
         if record.worker == self.worker:
             return None
@@ -545,6 +543,18 @@ class Deduplicator:
             return None
         self.remote_checks.decided += 1
         return self._redecided(entry, self._recent_set, now_ms, announced=record.corrected)
+
+    def _resend_ends_the_log(self, entry: IndexEntry, previous: IndexEntry) -> bool:
+        """Whether another worker's kept ``entry`` is its decision of another message of an
+        id we hold as ``previous`` (a resend) that the log orders after every record of ours
+        of the id. One id's records share a log partition: with none of ours in flight,
+        the log ends with it, and the article is kept there as a new one is. With one of
+        ours in flight, ours ends the log, and re-rooting our articles under the resend
+        looped the group (x -> y -> x); its worker corrects what it owes then. Until
+        2026-12-05 a resend was never re-decided here, so in the first order our near copy
+        of it stayed kept until INGEST_RACE_FALLBACK_S (a new-user trial, three workers)."""
+        return (entry.is_kept and entry.origin != previous.origin
+                and entry.revision == previous.revision and entry.id not in self._in_flight)
 
     def _redecided(
         self, entry: IndexEntry, losers: Collection[str], now_ms: int,
