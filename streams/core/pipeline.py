@@ -360,17 +360,45 @@ class Deduplicator:
             learned_removed=learned_removed,
         )
         if self.config.stories.enabled:
-            attach_story(
-                outcome, self.stories, article_id=key,
-                event_time_ms=prepared.event_time_ms, root=decision.root_for(key),
-                terms=prepared.story_terms, now_ms=now_ms, worker=self.worker,
-                templated=templated,
-            )
-            if outcome.story is not None and outcome.story.story == key:
-                self.founders.remember(key, outcome.story.subjects, lede, terms.lede_chars)
-            self.race_window.updates_sent(len(outcome.story_updates))
+            self._assign_story(outcome, prepared, decision, lede, templated=templated,
+                               now_ms=now_ms)
         self._in_flight.sent(outcome.log_records)
         return outcome
+
+    def _assign_story(
+        self, outcome: Outcome, prepared: Prepared, decision: Decision, lede: Lede, *,
+        templated: bool, now_ms: int,
+    ) -> None:
+        """The decided article's story on its outcome (:func:`attach_story`), and the
+        merges it owes."""
+        key, terms = prepared.scoped_id, prepared.story_terms
+        attach_story(
+            outcome, self.stories, article_id=key, event_time_ms=prepared.event_time_ms,
+            root=decision.root_for(key), terms=terms, now_ms=now_ms, worker=self.worker,
+            templated=templated,
+        )
+        if outcome.story is not None and outcome.story.story == key:
+            self.founders.remember(key, outcome.story.subjects, lede, terms.lede_chars)
+        self.race_window.updates_sent(len(outcome.story_updates))
+        self._superseded_stories_merged(outcome, decision.supersedes, now_ms)
+
+    def _superseded_stories_merged(
+        self, outcome: Outcome, superseded: tuple[str, ...], now_ms: int
+    ) -> None:
+        """The stories of the kept articles an earlier copy superseded, merged into the
+        copy's (``reason: race``), as the owed-race path merges them (:meth:`_owed_story_merge`):
+        one article's versions are one event, even where the copy did not join their story
+        (the subject rule of templated reports, or a story too far in time)."""
+        if not superseded or outcome.story is None:
+            return
+        updates: list[StoryUpdate] = []
+        for article_id in superseded:
+            theirs = self.stories.story_of(article_id)
+            if theirs is not None:
+                updates += self.stories.owed_merge(outcome.story.story, theirs, now_ms=now_ms,
+                                                   worker=self.worker)
+        if updates:
+            self._with_merges(outcome, updates)
 
     def _without_learned_boilerplate(
         self, prepared: Prepared, now_ms: int

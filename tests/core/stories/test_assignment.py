@@ -62,6 +62,27 @@ def test_the_same_text_beyond_the_time_gap_opens_a_new_story(dedup: Deduplicator
     assert (story_id(first), story_id(late)) == ("a", "b")
 
 
+def test_a_late_earlier_copy_that_opens_a_story_takes_its_copys_story_with_it(
+    dedup: Deduplicator,
+) -> None:
+    """b is kept and opens a story; a, the same text dated 8 days earlier, arrives later: b
+    becomes a's duplicate, and a opens its own story (beyond the time gap). b's story is
+    merged into a's (reason race), as when another worker decided b: one article's
+    versions are one event. Until 2026-12-05 b's story stayed apart (`bench.eval_stories`,
+    FOMC on one day: recall 0.9937 -> 1.0 with the merge)."""
+    b = decide(dedup, "b", f.MATCH_ARSENAL, T0 + 8 * DAY_MS)
+    a = decide(dedup, "a", f.MATCH_ARSENAL, T0, now_ms=T0 + 8 * DAY_MS + 1)
+    assert story_id(b) == "b"
+    assert a.verdict == "enriched" and a.story is not None and a.story.opened
+    assert [(o.kind, o.key, o.value.get("supersedes"), o.value.get("story_id"))
+            for o in a.outputs] == [("enriched", "a", None, "a"),
+                                    ("duplicates", "b", "kept", "a"),
+                                    ("stories", "b", None, "b")]
+    [merge] = a.story_updates
+    assert (merge.story, merge.into, merge.reason) == ("b", "a", "race")
+    assert dedup.stories.story_of("b") == dedup.stories.story_of("a") == "a"
+
+
 def test_a_replay_repeats_the_story_and_does_not_grow_it(dedup: Deduplicator) -> None:
     first = decide(dedup, "a", f.MATCH_ARSENAL, T0)
     decide(dedup, "b", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + HOUR_MS)
