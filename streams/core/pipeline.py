@@ -527,7 +527,8 @@ class Deduplicator:
         self.index.add(record.entry)
         if record.story is not None:
             entry = record.entry
-            self.stories.apply_note(entry.id, entry.event_time_ms, record.story, entry.seen_at_ms)
+            self.stories.apply_note(entry.id, entry.event_time_ms, record.story, entry.seen_at_ms,
+                                    ours=record.worker == self.worker)
 
     def _observe(self, entry: IndexEntry, paragraph_keys: tuple[int, ...]) -> None:
         """Count a newly indexed article's paragraphs towards learned boilerplate (the keys

@@ -4,7 +4,9 @@ A note rides on its article's record as ``"st"``: the story id, its founding eve
 the summary vector packed as little-endian uint32 keys and float16 weights in base64
 (32 terms: 256 characters instead of ~1 KB as JSON pairs), and ``"rn"``/``"rt"`` (the story
 the article renamed, see ``StoryNote.renamed``) when it has one, and ``"sj"`` (a templated
-report's subject terms) when it has some. A merge is a record of its own,
+report's subject terms) when it has some, ``"dk"`` (the article's term keys, uint32 in
+base64) and ``"dr"`` (the positions of its repeats, when any): what every reader counts in
+its document frequencies. A merge is a record of its own,
 keyed ``\\x00story:<story>><into>`` so that compaction keeps every merge.
 """
 
@@ -33,6 +35,11 @@ def encode_note(note: StoryNote) -> dict[str, Any]:
         encoded["rn"], encoded["rt"] = note.renamed
     if note.subjects:
         encoded["sj"] = list(note.subjects)
+    if note.terms:
+        encoded["dk"] = base64.b64encode(
+            struct.pack(f"<{len(note.terms)}I", *note.terms)).decode("ascii")
+        if note.repeats:
+            encoded["dr"] = list(note.repeats)
     return encoded
 
 
@@ -44,7 +51,35 @@ def decode_note(obj: dict[str, Any]) -> StoryNote:
     vector = tuple(zip(struct.unpack(f"<{n}I", keys), struct.unpack(f"<{n}e", weights),
                        strict=True))
     renamed = (str(obj["rn"]), int(obj["rt"])) if "rn" in obj else None
-    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed, _subjects(obj.get("sj")))
+    terms, repeats = _terms(obj.get("dk"), obj.get("dr"))
+    return StoryNote(str(obj["id"]), int(obj["t"]), vector, renamed, _subjects(obj.get("sj")),
+                     terms, repeats)
+
+
+# A note counts at most this many terms (an article has ~80-250).
+MAX_TERMS = 4096
+
+
+def _terms(keys: object, repeats: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A note's term keys and repeats. They only feed document frequencies, so anything
+    malformed reads as none (the article is not counted) rather than costing its record."""
+    if not isinstance(keys, str) or len(keys) > 4 * MAX_TERMS * 4 // 3 + 4:
+        return (), ()
+    try:
+        packed = base64.b64decode(keys, validate=True)
+    except ValueError:
+        return (), ()
+    n = len(packed) // 4
+    if len(packed) != 4 * n:
+        return (), ()
+    terms = struct.unpack(f"<{n}I", packed)
+    if repeats is None:
+        return terms, ()
+    if not isinstance(repeats, list) or not all(
+        type(at) is int and 0 <= at < n for at in repeats
+    ):
+        return (), ()
+    return terms, tuple(repeats)
 
 
 # A note names at most this many subject terms (it names one).

@@ -153,7 +153,8 @@ class StoryState:
         named = _subjects(weighted.keys[:head])
         subjects = named if templated else frozenset()
         if story is not None:
-            note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)))
+            note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)),
+                             terms=terms.keys, repeats=tuple(sorted(terms.repeats)))
             return Assignment(story.id, story.id == article_id, story.size, note,
                               subjects=named)
         # The article's id may name a story here already: another worker decided a message
@@ -191,7 +192,8 @@ class StoryState:
             if self._cosine(best, other) >= self.config.merge_threshold:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
-        note = StoryNote(best.id, best.time_ms, summary, renamed, tuple(sorted(subjects)))
+        note = StoryNote(best.id, best.time_ms, summary, renamed, tuple(sorted(subjects)),
+                         terms.keys, tuple(sorted(terms.repeats)))
         return Assignment(best.id, opened, best.size, note, tuple(updates), named)
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
@@ -272,18 +274,31 @@ class StoryState:
 
     # -- applying the log ----------------------------------------------------------------------
     def apply_note(
-        self, article_id: str, event_time_ms: int, note: StoryNote, seen_at_ms: int
+        self, article_id: str, event_time_ms: int, note: StoryNote, seen_at_ms: int,
+        *, ours: bool = False,
     ) -> Story | None:
-        """Another worker's (or, at start-up, any) kept article; returns the story it joined."""
+        """Another worker's (or, at start-up, any) kept article; returns the story it joined.
+        ``ours``: decided by this worker (read while catching up), which answers in races
+        for the story the article opened or renamed, as when it decided it."""
         if article_id in self._members:
             return None
+        if ours and note.story == article_id:
+            self._remember_opened(article_id)
         if note.renamed is not None:  # renamed first, as by the deciding worker
             self._apply_rename(*note.renamed, note.story, note.story_time_ms, seen_at_ms)
         story = self.stories.get(self.find(note.story))
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
         keys = [k for k, _ in note.vector]
-        idf = dict(zip(keys, self.df.idf(keys), strict=True))
+        if note.terms:  # counted, and its vector's IDF as its worker weighed it
+            self.df.fade(seen_at_ms)  # a log replayed at start fades as it was written
+            weighed = dict(zip(note.terms, self.df.observe(note.terms, note.repeats).tolist(),
+                               strict=True))
+            idf = {k: weighed[k] for k in keys if k in weighed}
+            if len(idf) < len(keys):  # a foreign note: its vector's own terms
+                idf = dict(zip(keys, self.df.idf(keys), strict=True))
+        else:
+            idf = dict(zip(keys, self.df.idf(keys), strict=True))
         self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
         return story
 

@@ -55,6 +55,43 @@ def test_malformed_subjects_read_as_none_and_keep_the_note(value: object) -> Non
     assert decode_note(encoded) == StoryNote("acme", T0, quantize({7: 0.5}))
 
 
+def test_an_articles_terms_and_repeats_round_trip_and_notes_without_carry_no_field() -> None:
+    vector = quantize({7: 0.5})
+    counted = StoryNote("acme", T0, vector, terms=(7, 2**32 - 1, 12), repeats=(2,))
+    encoded = encode_note(counted)
+    assert encoded["dk"] == "BwAAAP////8MAAAA" and encoded["dr"] == [2]
+    assert decode_note(encoded) == counted
+    assert "dr" not in encode_note(StoryNote("acme", T0, vector, terms=(7,)))
+    assert not {"dk", "dr"} & encode_note(StoryNote("acme", T0, vector)).keys()
+
+
+@pytest.mark.parametrize(("keys", "repeats"), [
+    (5, None), ("!!!!", None), ("BwAA", None), ("BwAAAA==", [1]), ("BwAAAA==", [True]),
+    ("BwAAAA==", "0"), ("A" * 30_000, None),
+])
+def test_malformed_terms_read_as_none_and_keep_the_note(keys: object, repeats: object) -> None:
+    """Terms only feed document frequencies: a malformed list counts nothing."""
+    encoded = encode_note(StoryNote("acme", T0, quantize({7: 0.5})))
+    encoded["dk"] = keys
+    if repeats is not None:
+        encoded["dr"] = repeats
+    assert decode_note(encoded) == StoryNote("acme", T0, quantize({7: 0.5}))
+
+
+def test_counting_an_article_from_its_note_is_counting_it_as_it_is_weighed() -> None:
+    terms = prepare(message("a", f.MATCH_ARSENAL, T0), CoreConfig()).story_terms
+    weighing, reading = DocumentFrequencies(20, 10**9), DocumentFrequencies(20, 10**9)
+    for frequencies in (weighing, reading):
+        frequencies.observe(prepare(message("m", f.MARKETS_MONDAY, T0), CoreConfig())
+                            .story_terms.keys)
+    weighed = weighing.weigh(terms, observe=True)
+    idf = reading.observe(terms.keys, sorted(terms.repeats))
+    assert weighing.export_state()[1] == reading.export_state()[1]
+    assert (weighing.export_state()[0] == reading.export_state()[0]).all()
+    by_key = dict(zip(terms.keys, idf.tolist(), strict=True))
+    assert [by_key[k] for k in weighed.keys.tolist()] == weighed.idf.tolist()
+
+
 def test_the_published_summary_is_the_float16_rounding_of_the_top_terms() -> None:
     config = CoreConfig()
     terms = prepare(message("a", f.MATCH_ARSENAL, T0), config).story_terms

@@ -17,6 +17,7 @@ from streams.core.dedup.compact_index import CompactIndex
 from streams.core.fingerprint_log import encode_log_record
 from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
+from streams.core.stories.model import StoryUpdate
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
 from tests.core.stories import fixtures as f
@@ -115,6 +116,45 @@ def test_a_restored_worker_and_the_log_tail_decide_as_the_worker_that_went_on() 
                 == published(decide(a, article_id, article, at)))
     assert_same_state(restarted.stories, a.stories)
     assert a.stories.story_of("saka") == "arsenal" and a.stories.story_of("ftse") == "monday"
+
+
+@pytest.mark.parametrize("snapshot_after", [0, 2])
+def test_a_worker_rebuilt_from_the_log_counts_its_own_articles_as_it_did(
+    snapshot_after: int,
+) -> None:
+    """The worker's own decisions after its snapshot (all of them without one: 0) come back
+    from the log only. Their notes carry their term keys, so the rebuilt worker counts them
+    in its document frequencies as it did when it decided them, and weighs, assigns and
+    publishes the next articles alike. Until 2026-12-05 it did not: a trial's worker rebuilt
+    from the whole log gave 789 of 1,749 later articles another story (69 after a snapshot
+    at the half)."""
+    articles = (("arsenal", f.MATCH_ARSENAL, T0), ("monday", f.MARKETS_MONDAY, T0 + HOUR_MS),
+                ("saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + 2 * HOUR_MS),
+                ("ftse", f.MARKETS_MONDAY_OTHER_OUTLET, T0 + 3 * HOUR_MS),
+                ("liverpool", f.MATCH_LIVERPOOL, T0 + 4 * HOUR_MS))
+    a = worker("a")
+    saved = snapshot(a)
+    tail: list[LogItem] = []
+    for n, (article_id, article, at) in enumerate(articles, start=1):
+        a.stories.df.fade(at)  # housekeeping, on the clock of the decisions
+        tail += log_of(decide(a, article_id, article, at))
+        if n == snapshot_after:
+            saved, tail = snapshot(a), []
+    assert all(item.story is not None and item.story.terms for item in tail
+               if not isinstance(item, StoryUpdate) and item.entry.is_kept)
+
+    restarted = restore("a", saved)
+    for item in tail:
+        restarted.on_log_record(item, catching_up=True, now_ms=T0 + 5 * HOUR_MS)
+    assert 4.9 < restarted.stories.df.documents == a.stories.df.documents < 5.0  # faded
+    assert_same_state(restarted.stories, a.stories)
+    later = (("tuesday", f.MARKETS_TUESDAY, T0 + DAY_MS),
+             ("arsenal-2", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + DAY_MS + HOUR_MS))
+    for article_id, article, at in later:
+        for dedup in (restarted, a):
+            dedup.stories.df.fade(at)
+        assert (published(decide(restarted, article_id, article, at))
+                == published(decide(a, article_id, article, at)))
 
 
 @pytest.mark.parametrize("broken", ["sizes", "table", "loop", "held and merged"])
