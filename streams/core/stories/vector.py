@@ -12,7 +12,7 @@ article, every other worker (and a restarted one, catching up) from the term key
 note carries (``StoryNote.terms``), so the frequencies are a function of the log. Until
 2026-12-05 a worker counted only the articles it decided itself: a worker that rebuilt its
 state from the log (no snapshot, or a new worker of a scale-out) weighed every term alike
-until it had decided many articles, and 725 of 1,749 later articles of a trial got another
+until it had decided many articles, and 789 of 1,749 later articles of a trial got another
 story than without the restart.
 
 An article is weighed in a handful of numpy calls over its ~80-250 terms: measured against
