@@ -136,6 +136,9 @@ class Deduplicator:
         # the article named). Their worker follows them up (:meth:`_repointed`) unless it
         # stopped; then :meth:`owed_corrections` does.
         self._owed_repoints: dict[str, tuple[int, str]] = {}
+        # Story merges other workers owe: one article in a story of ours and in a later-founded
+        # one of theirs (:meth:`_watch_shared_article`), by article id: (due, ours, theirs).
+        self._owed_story_merges: dict[str, tuple[int, str, str]] = {}
         # Our records not read back yet (:meth:`read_back`), and what our newest duplicates
         # records named (:meth:`_repointed`).
         self._in_flight = InFlight(self.UNREAD_LIMIT)
@@ -665,7 +668,9 @@ class Deduplicator:
         publish (their article is still kept here): this worker publishes them, as the
         owing worker would have (the same records; both publishing one is harmless, the
         final verdict is the same). Due when that worker stopped after committing its
-        copy's offset: nothing replays the copy, so only this worker can correct it."""
+        copy's offset: nothing replays the copy, so only this worker can correct it. Also
+        the story merges of one article in two stories that the other worker owed
+        (:meth:`_watch_shared_article`)."""
         outcome: Outcome | None = None
         while self._owed:
             later_id, owed = next(iter(self._owed.items()))
@@ -678,6 +683,15 @@ class Deduplicator:
                     found, [record.entry.id for record in found.log_records], now_ms
                 )
                 outcome = found if outcome is None else _joined(outcome, found)
+        merges: list[StoryUpdate] = []
+        while self._owed_story_merges:
+            article_id, (due_ms, mine, theirs) = next(iter(self._owed_story_merges.items()))
+            if due_ms > now_ms:
+                break
+            del self._owed_story_merges[article_id]
+            merges += self.stories.owed_merge(mine, theirs, now_ms=now_ms, worker=self.worker)
+        if merges:
+            outcome = self._with_merges(outcome, merges)
         repoints: list[Output] = []
         while self._owed_repoints:
             article_id, (due_ms, named) = next(iter(self._owed_repoints.items()))
@@ -836,9 +850,25 @@ class Deduplicator:
         )
         updates += self.stories.shared_article_merge(entry.id, record.story, now_ms=now_ms,
                                                      worker=self.worker)
+        self._watch_shared_article(entry.id, record.story.story, now_ms)
         if not updates:
             return outcome
         return self._with_merges(outcome, updates)
+
+    def _watch_shared_article(self, article_id: str, theirs: str, now_ms: int) -> None:
+        """Note a merge another worker owes: its record put an article of ours in its own
+        story, founded later than ours (``StoryState.shared_article_merge``). If that worker
+        stops before it reads our record (and a restarted one catches up without merging),
+        :meth:`owed_corrections` publishes the merge (a kill trial with three workers left
+        one article in two stories)."""
+        mine = self.stories.story_of(article_id)
+        if (not self.config.race_fallback_ms or mine is None
+                or mine == self.stories.find(theirs)):
+            return
+        if len(self._owed_story_merges) >= self.OWED_LIMIT:
+            del self._owed_story_merges[next(iter(self._owed_story_merges))]
+        self._owed_story_merges[article_id] = (now_ms + self.config.race_fallback_ms, mine,
+                                               theirs)
 
     def _with_merges(self, outcome: Outcome | None, updates: list[StoryUpdate]) -> Outcome:
         """``outcome`` (or a new one) with story merge records ``updates`` added, which the

@@ -65,10 +65,10 @@ class Corrections:
         self._logged_at = self._clock()
 
     async def owed(self, outcome: Outcome) -> None:
-        log.warning("published %d correction(s) of races other workers lost and %d "
-                    "duplicate(s) moved to the kept article, which they did not publish "
-                    "within INGEST_RACE_FALLBACK_S (did they stop?)",
-                    outcome.corrections, outcome.root_changes)
+        log.warning("published %d correction(s) of races other workers lost, %d "
+                    "duplicate(s) moved to the kept article and %d story merge(s), which "
+                    "they did not publish within INGEST_RACE_FALLBACK_S (did they stop?)",
+                    outcome.corrections, outcome.root_changes, len(outcome.story_updates))
         self.metrics.owed_corrections.inc(outcome.corrections)
         await self._publish(outcome)
 

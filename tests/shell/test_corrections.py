@@ -71,9 +71,9 @@ def test_an_owed_correction_is_published_and_counted(caplog: pytest.LogCaptureFi
         "articles.duplicates", "articles.stories", "ingest.fingerprints", "ingest.fingerprints"]
     assert metrics.owed_corrections._value.get() == 1  # type: ignore[attr-defined]
     assert metrics.corrections._value.get() == 1  # type: ignore[attr-defined]
-    assert ("published 1 correction(s) of races other workers lost and 0 duplicate(s) moved "
-            "to the kept article, which they did not publish within INGEST_RACE_FALLBACK_S"
-            in caplog.text)
+    assert ("published 1 correction(s) of races other workers lost, 0 duplicate(s) moved "
+            "to the kept article and 1 story merge(s), which they did not publish within "
+            "INGEST_RACE_FALLBACK_S" in caplog.text)
 
 
 def race_correction() -> Outcome:

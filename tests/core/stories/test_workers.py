@@ -171,6 +171,37 @@ def test_one_article_sent_twice_to_two_workers_at_two_times_keeps_story_names_ac
     assert set(b.stories.stories) == {"arsenal"} and b.stories.size_of("arsenal") == 2
 
 
+@pytest.mark.parametrize("owing_worker_merges", [True, False])
+def test_a_shared_article_merge_the_other_worker_owed_is_published_after_the_fallback(
+    owing_worker_merges: bool,
+) -> None:
+    """As above, with a's copy the earlier one: b owes the merge of "arsenal" into "saka".
+    If b stops before it reads a's record (a restarted b catches up without merging), a
+    publishes it after INGEST_RACE_FALLBACK_S, as it does an owed correction (a kill trial
+    with three workers left one article in two stories); if b merged, a publishes nothing."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    opened = decide(b, "arsenal", f.MATCH_ARSENAL, T0 + HOUR_MS, now_ms=T0 + 1_000)
+    copy_a = decide(a, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0, now_ms=T0 + 5_000)
+    copy_b = decide(b, "saka", f.MATCH_ARSENAL_OTHER_OUTLET, T0 + 3 * HOUR_MS, now_ms=T0 + 5_000)
+    assert not [u for o in deliver(log_of(opened) + log_of(copy_b), a, now_ms=T0 + 6_000)
+                for u in o.story_updates]
+    if owing_worker_merges:
+        merged = deliver(log_of(copy_a), b, now_ms=T0 + 6_000)
+        deliver([u for o in merged for u in log_of(o)], a, now_ms=T0 + 7_000)
+    due = T0 + 6_000 + CONFIG.race_fallback_ms
+    assert a.owed_corrections(now_ms=due - 1) is None
+    owed = a.owed_corrections(now_ms=due)
+    if owing_worker_merges:
+        assert owed is None
+    else:
+        assert owed is not None and owed.outputs[0].kind == "stories"
+        assert [(u.story, u.into, u.reason, u.worker) for u in owed.story_updates] == [
+            ("arsenal", "saka", "race", "a")]
+        deliver(log_of(owed), b, now_ms=due + 1)
+    for state in (a, b):
+        assert stories_of(state, ["arsenal", "saka"]) == {"arsenal": "saka", "saka": "saka"}
+
+
 @pytest.mark.parametrize("earlier_copy_on", ["a", "b"])
 def test_one_article_decided_by_two_workers_into_two_stories_ends_in_one(
     earlier_copy_on: str,
