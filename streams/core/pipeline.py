@@ -383,22 +383,23 @@ class Deduplicator:
         if outcome.story is not None and outcome.story.story == key:
             self.founders.remember(key, outcome.story.subjects, lede, terms.lede_chars)
         self.race_window.updates_sent(len(outcome.story_updates))
-        self._superseded_stories_merged(outcome, decision.supersedes, now_ms)
+        if decision.supersedes and outcome.story is not None:
+            self._superseded_stories_merged(outcome, outcome.story.story, decision.supersedes,
+                                            now_ms)
 
     def _superseded_stories_merged(
-        self, outcome: Outcome, superseded: tuple[str, ...], now_ms: int
+        self, outcome: Outcome, story: str, superseded: Iterable[str], now_ms: int
     ) -> None:
         """The stories of the kept articles an earlier copy superseded, merged into the
-        copy's (``reason: race``), as the owed-race path merges them (:meth:`_owed_story_merge`):
-        one article's versions are one event, even where the copy did not join their story
-        (the subject rule of templated reports, or a story too far in time)."""
-        if not superseded or outcome.story is None:
-            return
+        copy's, ``story`` (``reason: race``), as the owed-race path merges them
+        (:meth:`_owed_story_merge`): one article's versions are one event, even where the
+        copy did not join their story (the subject rule of templated reports, or a story too
+        far in time)."""
         updates: list[StoryUpdate] = []
         for article_id in superseded:
             theirs = self.stories.story_of(article_id)
             if theirs is not None:
-                updates += self.stories.owed_merge(outcome.story.story, theirs, now_ms=now_ms,
+                updates += self.stories.owed_merge(story, theirs, now_ms=now_ms,
                                                    worker=self.worker)
         if updates:
             self._with_merges(outcome, updates)
@@ -833,7 +834,13 @@ class Deduplicator:
             # The story of the group's kept article: the record's article may be a duplicate,
             # or a kept article superseded since.
             root = resolve_root(self.index, entry.id)
-            stamp_story(outcome, self.stories.story_of(root) or record.story.story)
+            its_story = self.stories.story_of(root) or record.story.story
+            stamp_story(outcome, its_story)
+            # Our kept articles it superseded: their stories join its (since 2026-12-05; a
+            # kill trial's copies kept in a race named two stories for good).
+            self._superseded_stories_merged(
+                outcome, its_story, [o.key for o in outcome.outputs if o.kind == "duplicates"
+                                     and o.value.get("supersedes") == "kept"], now_ms)
         among = None
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
             applied = _positions(record)

@@ -18,7 +18,7 @@ from streams.core.outcome import Outcome
 from streams.core.pipeline import Deduplicator
 from streams.core.stories.model import StoryUpdate
 from tests.core.stories import fixtures as f
-from tests.core.stories.helpers import HOUR_MS, T0, decide, story_id
+from tests.core.stories.helpers import DAY_MS, HOUR_MS, T0, decide, story_id
 from tests.harness import SCHEMAS
 
 CONFIG = CoreConfig()
@@ -169,6 +169,26 @@ def test_one_article_sent_twice_to_two_workers_at_two_times_keeps_story_names_ac
     deliver(log_of(late_copy), b, now_ms=T0 + 5_400)
     assert stories_of(b, ["arsenal", "saka"]) == {"arsenal": "arsenal", "saka": "arsenal"}
     assert set(b.stories.stories) == {"arsenal"} and b.stories.size_of("arsenal") == 2
+
+
+def test_a_race_lost_to_an_earlier_copy_far_in_time_merges_the_copys_stories() -> None:
+    """b keeps "b" and opens its story; a, not knowing it, keeps "a", the same text dated 8
+    days earlier, and opens its own (no race merge: beyond the time gap). When a's record
+    reaches b, b corrects "b" to a duplicate of "a" and merges its story into a's, as one
+    worker deciding both does (a kill trial's copies kept in a race named two stories)."""
+    a, b = Deduplicator(CONFIG, worker="a"), Deduplicator(CONFIG, worker="b")
+    later = decide(b, "b", f.MATCH_ARSENAL, T0 + 8 * DAY_MS, now_ms=T0 + 8 * DAY_MS)
+    earlier = decide(a, "a", f.MATCH_ARSENAL, T0, now_ms=T0 + 8 * DAY_MS)
+    assert (story_id(later), story_id(earlier)) == ("b", "a")
+    [corrected] = deliver(log_of(earlier), b, now_ms=T0 + 8 * DAY_MS + 1_000)
+    assert [(o.kind, o.key, o.value.get("supersedes"), o.value.get("story_id"))
+            for o in corrected.outputs] == [("duplicates", "b", "kept", "a"),
+                                            ("stories", "b", None, "b")]
+    assert [(u.story, u.into, u.reason) for u in corrected.story_updates] == [
+        ("b", "a", "race")]
+    deliver(log_of(later) + log_of(corrected), a, now_ms=T0 + 8 * DAY_MS + 2_000)
+    for state in (a, b):
+        assert stories_of(state, ["a", "b"]) == {"a": "a", "b": "a"}
 
 
 @pytest.mark.parametrize("owing_worker_merges", [True, False])
