@@ -364,16 +364,17 @@ class Deduplicator:
         )
         if self.config.stories.enabled:
             self._assign_story(outcome, prepared, decision, lede, templated=templated,
-                               now_ms=now_ms)
+                               overturned=overturned, now_ms=now_ms)
         self._in_flight.sent(outcome.log_records)
         return outcome
 
     def _assign_story(
         self, outcome: Outcome, prepared: Prepared, decision: Decision, lede: Lede, *,
-        templated: bool, now_ms: int,
+        templated: bool, overturned: bool, now_ms: int,
     ) -> None:
         """The decided article's story on its outcome (:func:`attach_story`), and the
-        merges it owes."""
+        merges it owes: the stories of the kept articles it supersedes, or, when its replay
+        overturned its own kept verdict, its own story, into its kept article's."""
         key, terms = prepared.scoped_id, prepared.story_terms
         attach_story(
             outcome, self.stories, article_id=key, event_time_ms=prepared.event_time_ms,
@@ -383,9 +384,9 @@ class Deduplicator:
         if outcome.story is not None and outcome.story.story == key:
             self.founders.remember(key, outcome.story.subjects, lede, terms.lede_chars)
         self.race_window.updates_sent(len(outcome.story_updates))
-        if decision.supersedes and outcome.story is not None:
-            self._superseded_stories_merged(outcome, outcome.story.story, decision.supersedes,
-                                            now_ms)
+        superseded = (key,) if overturned else decision.supersedes
+        if superseded and outcome.story is not None:
+            self._superseded_stories_merged(outcome, outcome.story.story, superseded, now_ms)
 
     def _superseded_stories_merged(
         self, outcome: Outcome, story: str, superseded: Iterable[str], now_ms: int
