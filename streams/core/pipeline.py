@@ -32,7 +32,7 @@ from streams.core.dedup.match import Candidate
 from streams.core.dedup.minhash import fingerprint as minhash_fingerprint
 from streams.core.dedup.model import Decision, Fingerprint, IndexEntry, MatchKind, Profile
 from streams.core.dedup.race_window import RaceWindow
-from streams.core.dedup.revision import Revision, next_revision, redelivered, with_stale
+from streams.core.dedup.revision import Revision, next_revision, redelivered, remembering
 from streams.core.errors import InternalError
 from streams.core.fingerprint_log import (
     MAX_LOG_ID_CHARS,
@@ -519,17 +519,21 @@ class Deduplicator:
         article before its new revision reached it; one id's records share a partition, so
         every replica meets them in this order) and is skipped: it would bring back the old
         content, and its lower revision would make the next record of the new one look new.
-        Its message is remembered (:func:`with_stale`).
+        Its message is remembered (:func:`remembering`), as are the messages our entry knew
+        when another worker's record replaces it.
         """
         current = self.index.get(record.entry.id)
         if current is not None and current.revision > record.entry.revision:
-            remembering = with_stale(current, record.entry)
-            if remembering is not None:  # its message, redelivered, repeats its revision
-                self.index.add(remembering)
+            remembers = remembering(current, record.entry)
+            if remembers is not None:  # its message, redelivered, repeats its revision
+                self.index.add(remembers)
             return
+        entry = record.entry
         if current is None:
-            self._observe(record.entry, record.paragraph_keys)
-        self.index.add(record.entry)
+            self._observe(entry, record.paragraph_keys)
+        else:  # the messages of the article that ours knew and the record's worker did not
+            entry = remembering(entry, current) or entry
+        self.index.add(entry)
         if record.story is not None:
             entry = record.entry
             self.stories.apply_note(entry.id, entry.event_time_ms, record.story, entry.seen_at_ms,

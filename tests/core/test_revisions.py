@@ -152,6 +152,31 @@ def test_a_message_another_worker_numbered_before_it_knew_a_newer_revision_repea
     assert again.log_records == []
 
 
+def test_a_message_whose_entry_another_workers_record_replaced_is_still_told_redelivered(
+) -> None:
+    """A and B both decide x's revision 1 (a resend on two partitions), then B its revision
+    2. B's records replace A's entry of x, and B never knew A's message: A's entry keeps
+    remembering it, so A's message delivered again repeats revision 1 (a kill trial with
+    three workers: it became revision 3). Every replica holds the same entry whatever the
+    order it learned the messages in."""
+    a, b = (Deduplicator(CoreConfig(), worker=name) for name in "AB")
+    ours = raw("x", ORIGINAL, 1_000, offset=4, partition=1)
+    first = a.process(ours, NOW)
+    theirs = [b.process(raw("x", ORIGINAL, 1_000, offset=4, partition=3), NOW),
+              b.process(raw("x", OTHER, 2_000, offset=148, partition=3), NOW + 1)]
+    for outcome in theirs:
+        through_the_log(outcome, a, NOW + 2)
+    through_the_log(first, b, NOW + 3)  # stale at b: remembered there too
+    held = [(e.revision, e.origin, e.delivered) for worker in (a, b)
+            if (e := worker.index.get("x")) is not None]
+    assert len(held) == 2 and held[0] == held[1]
+    assert held[0][:2] == (2, "articles.raw/3/148")
+    assert [(number, origin) for number, origin, _, _ in held[0][2]] == [
+        (1, "articles.raw/1/4"), (1, "articles.raw/3/4")]
+    for worker in (a, b):
+        assert revision(worker.process(ours, NOW + 5)) == revision(first) == ("enriched", 1, None)
+
+
 def test_a_redelivered_earlier_revision_is_published_with_the_articles_verdict_now() -> None:
     """x's revision 2 is a copy of y: revision 1 redelivered says so too (the index holds
     the article as it is now), and carries its own revision number and content hash."""

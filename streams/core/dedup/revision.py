@@ -92,18 +92,33 @@ def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Red
     return Redelivered(Revision(number, before[0]), content_hash) if before else None
 
 
-def with_stale(current: IndexEntry, stale: IndexEntry) -> IndexEntry | None:
-    """``current`` remembering the message of ``stale``, a record of an older revision of
-    its article that the log brought after it (another worker decided the message before
-    it knew the newer revision), so that the message, redelivered, repeats the revision
-    its worker gave it; None when there is nothing to add."""
-    if _position(stale.origin) is None or stale.origin == current.origin:
+def remembering(entry: IndexEntry, other: IndexEntry) -> IndexEntry | None:
+    """``entry``, the one the index keeps of an article, also remembering the messages of
+    ``other``: the entry it replaces, or a record of an older revision the log brought after
+    it (another worker decided the message before it knew the newer revision), with their
+    own message and those they remember. Workers that decide messages of one id on several
+    partitions replace each other's entries with their records, so without this a message
+    was forgotten and, redelivered, numbered as a new revision (a kill trial with three
+    workers). None when there is nothing to add. The result is in :func:`_order`, so
+    replicas that learn the same messages in another order hold the same entry."""
+    known = {(d[0], d[1]) for d in entry.delivered}
+    known.add((entry.revision, entry.origin))
+    extra = [d for d in (*other.delivered, _own(other))
+             if (d[0], d[1]) not in known and _position(d[1]) is not None]
+    if not extra:
         return None
-    item = (stale.revision, stale.origin, stale.revision_key, stale.fingerprint.content_hash)
-    if item in current.delivered:
-        return None
-    delivered = (*current.delivered, item)[-MAX_DELIVERED:]
-    return dataclasses.replace(current, delivered=delivered)
+    merged = sorted({*entry.delivered, *extra}, key=_order)[-MAX_DELIVERED:]
+    return dataclasses.replace(entry, delivered=tuple(merged))
+
+
+def _own(entry: IndexEntry) -> Delivered:
+    return (entry.revision, entry.origin, entry.revision_key, entry.fingerprint.content_hash)
+
+
+def _order(item: Delivered) -> tuple[int, str, int]:
+    """Revision, then partition and offset: the latest revisions are kept past the limit."""
+    partition, offset = _position(item[1]) or ("", 0)
+    return item[0], partition, offset
 
 
 def _remembered(previous: IndexEntry, origin: str, *, new_revision: bool) -> tuple[Delivered, ...]:
@@ -116,12 +131,11 @@ def _remembered(previous: IndexEntry, origin: str, *, new_revision: bool) -> tup
     at = _position(origin)
     if not new_revision and at is not None and at[0] == own[0] and at[1] > own[1]:
         return previous.delivered
-    item = (previous.revision, previous.origin, previous.revision_key,
-            previous.fingerprint.content_hash)
+    item = _own(previous)
     kept = [d for d in previous.delivered
             if not (d[0] == item[0] and (p := _position(d[1])) is not None and p[0] == own[0]
                     and p[1] <= own[1])]
-    return (*kept, item)[-MAX_DELIVERED:]
+    return tuple(sorted((*kept, item), key=_order)[-MAX_DELIVERED:])
 
 
 def _position(origin: str) -> tuple[str, int] | None:
