@@ -64,9 +64,9 @@ def next_revision(previous: IndexEntry | None, full_hash: str, origin: str = "")
         return Revision()
     if previous.revision_key == full_hash or (origin and origin == previous.origin):
         return Revision(previous.revision, previous.previous_hash,
-                        delivered=_remembered(previous, origin, new_revision=False))
+                        delivered=_remembered(previous, origin, previous.revision))
     return Revision(previous.revision + 1, previous.fingerprint.content_hash, is_new=True,
-                    delivered=_remembered(previous, origin, new_revision=True))
+                    delivered=_remembered(previous, origin, previous.revision + 1))
 
 
 def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Redelivered | None:
@@ -99,16 +99,43 @@ def remembering(entry: IndexEntry, other: IndexEntry) -> IndexEntry | None:
     own message and those they remember. Workers that decide messages of one id on several
     partitions replace each other's entries with their records, so without this a message
     was forgotten and, redelivered, numbered as a new revision (a kill trial with three
-    workers). None when there is nothing to add. The result is in :func:`_order`, so
-    replicas that learn the same messages in another order hold the same entry."""
-    known = {(d[0], d[1]) for d in entry.delivered}
-    known.add((entry.revision, entry.origin))
-    extra = [d for d in (*other.delivered, _own(other))
-             if (d[0], d[1]) not in known and _position(d[1]) is not None]
-    if not extra:
-        return None
-    merged = sorted({*entry.delivered, *extra}, key=_order)[-MAX_DELIVERED:]
-    return dataclasses.replace(entry, delivered=tuple(merged))
+    workers). None when there is nothing to add. The result is in the one form of
+    :func:`_kept_messages`, so replicas that learn the same messages in another order, and a
+    worker replaying its own records, hold the same entry."""
+    merged = _kept_messages((*entry.delivered, *other.delivered, _own(other)), entry)
+    return None if merged == entry.delivered else dataclasses.replace(entry, delivered=merged)
+
+
+def _remembered(previous: IndexEntry, origin: str, revision: int) -> tuple[Delivered, ...]:
+    """What the entry of the message from ``origin`` (of revision ``revision``) remembers
+    after ``previous``: its messages and its own."""
+    if origin == previous.origin:
+        return previous.delivered
+    mine = (revision, origin, "", "")
+    return _kept_messages((*previous.delivered, _own(previous)), mine)
+
+
+def _kept_messages(
+    messages: tuple[Delivered, ...], own: IndexEntry | Delivered
+) -> tuple[Delivered, ...]:
+    """The latest message of each revision on each partition, but the one the entry's own
+    message (``own``) makes redundant (its revision, its partition, not after it), by
+    revision, partition and offset; the latest :data:`MAX_DELIVERED`."""
+    own_revision, own_origin = ((own.revision, own.origin) if isinstance(own, IndexEntry)
+                                else own[:2])
+    own_at = _position(own_origin)
+    latest: dict[tuple[int, str], tuple[int, Delivered]] = {}
+    for item in messages:
+        at = _position(item[1])
+        if at is None:
+            continue
+        if own_at is not None and item[0] == own_revision and at[0] == own_at[0] \
+                and at[1] <= own_at[1]:
+            continue
+        known = latest.get((item[0], at[0]))
+        if known is None or known[0] < at[1]:
+            latest[(item[0], at[0])] = (at[1], item)
+    return tuple(sorted((item for _, item in latest.values()), key=_order)[-MAX_DELIVERED:])
 
 
 def _own(entry: IndexEntry) -> Delivered:
@@ -119,23 +146,6 @@ def _order(item: Delivered) -> tuple[int, str, int]:
     """Revision, then partition and offset: the latest revisions are kept past the limit."""
     partition, offset = _position(item[1]) or ("", 0)
     return item[0], partition, offset
-
-
-def _remembered(previous: IndexEntry, origin: str, *, new_revision: bool) -> tuple[Delivered, ...]:
-    """``previous.delivered`` once the message from ``origin`` replaces the entry's own
-    origin: the entry's message joins them unless the new one is its revision's later
-    message on the same partition."""
-    own = _position(previous.origin)
-    if own is None or origin == previous.origin:
-        return previous.delivered
-    at = _position(origin)
-    if not new_revision and at is not None and at[0] == own[0] and at[1] > own[1]:
-        return previous.delivered
-    item = _own(previous)
-    kept = [d for d in previous.delivered
-            if not (d[0] == item[0] and (p := _position(d[1])) is not None and p[0] == own[0]
-                    and p[1] <= own[1])]
-    return tuple(sorted((*kept, item), key=_order)[-MAX_DELIVERED:])
 
 
 def _position(origin: str) -> tuple[str, int] | None:
