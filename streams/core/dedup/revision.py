@@ -70,22 +70,37 @@ def next_revision(previous: IndexEntry | None, full_hash: str, origin: str = "")
 
 
 def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Redelivered | None:
-    """The earlier revision whose message ``origin`` (content ``full_hash``) is, or None: a
-    message not known to be delivered before, or of the indexed revision, or whose content
-    or preceding revision is not remembered."""
+    """The revision whose message ``origin`` (content ``full_hash``) is, when it was
+    delivered before and is not the indexed revision's content (that one is decided again as
+    a replay of it); None when the message is not known to be delivered before, or its
+    content or preceding revision is not remembered.
+
+    A remembered message at ``origin`` is that message. Else the message is of the lowest
+    revision whose latest message on its partition is at or after it (offsets only grow).
+    Two workers can give one number to two contents (an id re-sent with other content on
+    two partitions at once): a message of the indexed revision's number with the other
+    content repeats that number.
+    """
     at = _position(origin)
     if previous is None or not previous.delivered or at is None:
         return None
-    own = (previous.revision, previous.origin, previous.revision_key,
-           previous.fingerprint.content_hash)
-    later = [item for item in (*previous.delivered, own)
-             if (known := _position(item[1])) is not None and known[0] == at[0]
-             and known[1] >= at[1]]
-    if not later:
+    messages = (*previous.delivered, _own(previous))
+    exact = [item for item in messages if item[1] == origin]
+    if exact:
+        number, _, key, content_hash = exact[0]
+    else:
+        later = [item for item in messages
+                 if (known := _position(item[1])) is not None and known[0] == at[0]
+                 and known[1] >= at[1]]
+        if not later:
+            return None
+        number, _, key, content_hash = min(later, key=lambda item: item[0])
+    if key != full_hash:
         return None
-    number, _, key, content_hash = min(later, key=lambda item: item[0])
-    if number == previous.revision or key != full_hash:
-        return None
+    if number == previous.revision:
+        if key == previous.revision_key:
+            return None
+        return Redelivered(Revision(number, previous.previous_hash), content_hash)
     if number == 1:
         return Redelivered(Revision(1), content_hash)
     before = [item[3] for item in previous.delivered if item[0] == number - 1]
