@@ -64,9 +64,9 @@ def next_revision(previous: IndexEntry | None, full_hash: str, origin: str = "")
         return Revision()
     if previous.revision_key == full_hash or (origin and origin == previous.origin):
         return Revision(previous.revision, previous.previous_hash,
-                        delivered=_remembered(previous, origin, previous.revision))
+                        delivered=_remembered(previous, origin, previous.revision, full_hash))
     return Revision(previous.revision + 1, previous.fingerprint.content_hash, is_new=True,
-                    delivered=_remembered(previous, origin, previous.revision + 1))
+                    delivered=_remembered(previous, origin, previous.revision + 1, full_hash))
 
 
 def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Redelivered | None:
@@ -81,22 +81,12 @@ def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Red
     two partitions at once): a message of the indexed revision's number with the other
     content repeats that number.
     """
-    at = _position(origin)
-    if previous is None or not previous.delivered or at is None:
+    if previous is None or not previous.delivered:
         return None
-    messages = (*previous.delivered, _own(previous))
-    exact = [item for item in messages if item[1] == origin]
-    if exact:
-        number, _, key, content_hash = exact[0]
-    else:
-        later = [item for item in messages
-                 if (known := _position(item[1])) is not None and known[0] == at[0]
-                 and known[1] >= at[1]]
-        if not later:
-            return None
-        number, _, key, content_hash = min(later, key=lambda item: item[0])
-    if key != full_hash:
+    found = _message_at((*previous.delivered, _own(previous)), origin, full_hash)
+    if found is None or found[2] != full_hash:
         return None
+    number, _, key, content_hash = found
     if number == previous.revision:
         if key == previous.revision_key:
             return None
@@ -105,6 +95,27 @@ def redelivered(previous: IndexEntry | None, origin: str, full_hash: str) -> Red
         return Redelivered(Revision(1), content_hash)
     before = [item[3] for item in previous.delivered if item[0] == number - 1]
     return Redelivered(Revision(number, before[0]), content_hash) if before else None
+
+
+def _message_at(
+    messages: tuple[Delivered, ...], origin: str, key: str
+) -> Delivered | None:
+    """The remembered message at ``origin``, else the lowest revision's of those on its
+    partition at or after it (of its content ``key`` when that revision had two); None when
+    none is."""
+    at = _position(origin)
+    if at is None:
+        return None
+    for item in messages:
+        if item[1] == origin:
+            return item
+    later = [item for item in messages
+             if (known := _position(item[1])) is not None and known[0] == at[0]
+             and known[1] >= at[1]]
+    if not later:
+        return None
+    lowest = min(item[0] for item in later)
+    return min((item for item in later if item[0] == lowest), key=lambda item: item[2] != key)
 
 
 def remembering(entry: IndexEntry, other: IndexEntry) -> IndexEntry | None:
@@ -121,35 +132,37 @@ def remembering(entry: IndexEntry, other: IndexEntry) -> IndexEntry | None:
     return None if merged == entry.delivered else dataclasses.replace(entry, delivered=merged)
 
 
-def _remembered(previous: IndexEntry, origin: str, revision: int) -> tuple[Delivered, ...]:
-    """What the entry of the message from ``origin`` (of revision ``revision``) remembers
-    after ``previous``: its messages and its own."""
+def _remembered(
+    previous: IndexEntry, origin: str, revision: int, key: str
+) -> tuple[Delivered, ...]:
+    """What the entry of the message from ``origin`` (of revision ``revision``, revision key
+    ``key``) remembers after ``previous``: its messages and its own."""
     if origin == previous.origin:
         return previous.delivered
-    mine = (revision, origin, "", "")
-    return _kept_messages((*previous.delivered, _own(previous)), mine)
+    return _kept_messages((*previous.delivered, _own(previous)), (revision, origin, key, ""))
 
 
 def _kept_messages(
     messages: tuple[Delivered, ...], own: IndexEntry | Delivered
 ) -> tuple[Delivered, ...]:
-    """The latest message of each revision on each partition, but the one the entry's own
-    message (``own``) makes redundant (its revision, its partition, not after it), by
-    revision, partition and offset; the latest :data:`MAX_DELIVERED`."""
-    own_revision, own_origin = ((own.revision, own.origin) if isinstance(own, IndexEntry)
-                                else own[:2])
+    """The latest message of each revision and content on each partition, but the one the
+    entry's own message (``own``) makes redundant (its revision and content, its partition,
+    not after it), by revision, partition and offset; the latest :data:`MAX_DELIVERED`.
+    (Two workers can give one revision number to two contents at once: both are kept.)"""
+    own_revision, own_origin, own_key = ((own.revision, own.origin, own.revision_key)
+                                         if isinstance(own, IndexEntry) else own[:3])
     own_at = _position(own_origin)
-    latest: dict[tuple[int, str], tuple[int, Delivered]] = {}
+    latest: dict[tuple[int, str, str], tuple[int, Delivered]] = {}
     for item in messages:
         at = _position(item[1])
         if at is None:
             continue
-        if own_at is not None and item[0] == own_revision and at[0] == own_at[0] \
-                and at[1] <= own_at[1]:
+        if (own_at is not None and (item[0], item[2], at[0]) == (own_revision, own_key, own_at[0])
+                and at[1] <= own_at[1]):
             continue
-        known = latest.get((item[0], at[0]))
+        known = latest.get((item[0], at[0], item[2]))
         if known is None or known[0] < at[1]:
-            latest[(item[0], at[0])] = (at[1], item)
+            latest[(item[0], at[0], item[2])] = (at[1], item)
     return tuple(sorted((item for _, item in latest.values()), key=_order)[-MAX_DELIVERED:])
 
 
@@ -157,10 +170,10 @@ def _own(entry: IndexEntry) -> Delivered:
     return (entry.revision, entry.origin, entry.revision_key, entry.fingerprint.content_hash)
 
 
-def _order(item: Delivered) -> tuple[int, str, int]:
+def _order(item: Delivered) -> tuple[int, str, int, str]:
     """Revision, then partition and offset: the latest revisions are kept past the limit."""
     partition, offset = _position(item[1]) or ("", 0)
-    return item[0], partition, offset
+    return item[0], partition, offset, item[2]
 
 
 def _position(origin: str) -> tuple[str, int] | None:

@@ -57,3 +57,17 @@ def test_remembering_is_one_form_whatever_the_order() -> None:
     assert one is not None and other is not None
     assert one.delivered == other.delivered == ((1, "raw/1/7", K1, K1),)
     assert remembering(other, first) is None  # nothing new: 1/3 is before 1/7
+
+
+def test_two_contents_of_one_number_on_one_partition_are_both_remembered() -> None:
+    """Revision 1 at offset 316 with one content and, decided by another worker that did
+    not know it, at offset 391 with another (a kill trial): the later message does not make
+    the earlier one redundant, and each, delivered again, is revision 1 with its content."""
+    indexed = entry(2, "raw/3/376", K1, previous_hash=K2)
+    for message in (entry(1, "raw/2/316", K1), entry(1, "raw/2/391", K2)):
+        indexed = remembering(indexed, message) or indexed
+    assert [origin for _, origin, _, _ in indexed.delivered] == ["raw/2/316", "raw/2/391"]
+    assert redelivered(indexed, "raw/2/316", K1) == Redelivered(Revision(1), K1)
+    assert redelivered(indexed, "raw/2/391", K2) == Redelivered(Revision(1), K2)
+    # a message before both on that partition, of the second content: revision 1 too
+    assert redelivered(indexed, "raw/2/300", K2) == Redelivered(Revision(1), K2)
