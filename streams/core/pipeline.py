@@ -832,20 +832,26 @@ class Deduplicator:
         self, record: LogRecord, *, catching_up: bool, now_ms: int
     ) -> Outcome | None:
         outcome = self._on_article_record(record, catching_up=catching_up, now_ms=now_ms)
-        if catching_up or record.worker == self.worker or record.story is None:
+        if catching_up or record.worker == self.worker or not self.config.stories.enabled:
             return outcome
         entry = record.entry
-        if outcome is not None:  # our corrections: their new root is this article
-            # The story of the group's kept article: the record's article may be a duplicate,
+        if outcome is not None:  # our corrections: their new root is this article's
+            # The story of the group's kept article: the record's article may be a duplicate
+            # (its record has no note: until 2026-12-05 such corrections named no story),
             # or a kept article superseded since.
             root = resolve_root(self.index, entry.id)
-            its_story = self.stories.story_of(root) or record.story.story
-            stamp_story(outcome, its_story)
-            # Our kept articles it superseded: their stories join its (since 2026-12-05; a
-            # kill trial's copies kept in a race named two stories for good).
-            self._superseded_stories_merged(
-                outcome, its_story, [o.key for o in outcome.outputs if o.kind == "duplicates"
-                                     and o.value.get("supersedes") == "kept"], now_ms)
+            its_story = self.stories.story_of(root) or (
+                record.story.story if record.story is not None else None)
+            if its_story is not None:
+                stamp_story(outcome, its_story)
+                # Our kept articles it superseded: their stories join its (since 2026-12-05;
+                # a kill trial's copies kept in a race named two stories for good).
+                self._superseded_stories_merged(
+                    outcome, its_story, [o.key for o in outcome.outputs
+                                         if o.kind == "duplicates"
+                                         and o.value.get("supersedes") == "kept"], now_ms)
+        if record.story is None:
+            return outcome
         among = None
         if record.story.story == entry.id:  # it opened a story: which of ours could race?
             applied = _positions(record)

@@ -324,6 +324,13 @@ def test_a_duplicate_that_matches_our_later_kept_article_corrects_it() -> None:
     assert [(o.key, o.value["duplicate_of"], o.value["supersedes"])
             for o in correction.outputs if o.kind == "duplicates"] == [("x2", "x0", "kept")]
     assert resolve_root(a.index, "x2") == "x0"
+    # The correction names x0's story, and the story x2 opened joins it (until 2026-12-05 a
+    # correction caused by a duplicate's record named no story, and x2's stayed apart).
+    assert [(o.kind, o.key, o.value.get("story_id")) for o in correction.outputs] == [
+        ("duplicates", "x2", "x0"), ("stories", "x2", "x2")]
+    assert [(u.story, u.into, u.reason) for u in correction.story_updates] == [
+        ("x2", "x0", "race")]
+    assert a.stories.story_of("x2") == "x0"
 
 
 def test_an_owed_race_lost_to_our_duplicate_is_corrected_by_the_winner() -> None:
