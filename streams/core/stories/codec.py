@@ -36,8 +36,7 @@ def encode_note(note: StoryNote) -> dict[str, Any]:
     if note.subjects:
         encoded["sj"] = list(note.subjects)
     if note.terms:
-        encoded["dk"] = base64.b64encode(
-            struct.pack(f"<{len(note.terms)}I", *note.terms)).decode("ascii")
+        encoded["dk"] = base64.b64encode(note.terms).decode("ascii")
         if note.repeats:
             encoded["dr"] = list(note.repeats)
     return encoded
@@ -60,26 +59,25 @@ def decode_note(obj: dict[str, Any]) -> StoryNote:
 MAX_TERMS = 4096
 
 
-def _terms(keys: object, repeats: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _terms(keys: object, repeats: object) -> tuple[bytes, tuple[int, ...]]:
     """A note's term keys and repeats. They only feed document frequencies, so anything
     malformed reads as none (the article is not counted) rather than costing its record."""
     if not isinstance(keys, str) or len(keys) > 4 * MAX_TERMS * 4 // 3 + 4:
-        return (), ()
+        return b"", ()
     try:
         packed = base64.b64decode(keys, validate=True)
     except ValueError:
-        return (), ()
+        return b"", ()
     n = len(packed) // 4
     if len(packed) != 4 * n:
-        return (), ()
-    terms = struct.unpack(f"<{n}I", packed)
+        return b"", ()
     if repeats is None:
-        return terms, ()
+        return packed, ()
     if not isinstance(repeats, list) or not all(
         type(at) is int and 0 <= at < n for at in repeats
     ):
-        return (), ()
-    return terms, tuple(repeats)
+        return b"", ()
+    return packed, tuple(repeats)
 
 
 # A note names at most this many subject terms (it names one).

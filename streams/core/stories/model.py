@@ -28,10 +28,12 @@ class StoryNote:
     # A templated report's subject terms (``streams.core.stories.template``): the race check
     # of another worker applies the same rule to it as the deciding worker did.
     subjects: tuple[int, ...] = ()
-    # The article's term keys and the positions among them of its repeats
-    # (``StoryTerms``): every reader counts the article in its document frequencies as the
-    # deciding worker did (``streams.core.stories.vector``). Empty in notes written before.
-    terms: tuple[int, ...] = ()
+    # The article's term keys, packed as little-endian uint32 (a tenth of the memory of a
+    # tuple of ints while a record waits to be read back), and the positions among them of
+    # its repeats (``StoryTerms``): every reader counts the article in its document
+    # frequencies as the deciding worker did (``streams.core.stories.vector``). Empty in
+    # notes written before.
+    terms: bytes = b""
     repeats: tuple[int, ...] = ()
 
 

@@ -154,7 +154,7 @@ class StoryState:
         subjects = named if templated else frozenset()
         if story is not None:
             note = StoryNote(story.id, story.time_ms, summary, subjects=tuple(sorted(subjects)),
-                             terms=terms.keys, repeats=tuple(sorted(terms.repeats)))
+                             terms=weighted.packed_keys, repeats=tuple(sorted(terms.repeats)))
             return Assignment(story.id, story.id == article_id, story.size, note,
                               subjects=named)
         # The article's id may name a story here already: another worker decided a message
@@ -193,7 +193,7 @@ class StoryState:
                 updates.append(self._merge(best, other, now_ms, worker, "bridge"))
                 best = self.stories[self.find(best.id)]
         note = StoryNote(best.id, best.time_ms, summary, renamed, tuple(sorted(subjects)),
-                         terms.keys, tuple(sorted(terms.repeats)))
+                         weighted.packed_keys, tuple(sorted(terms.repeats)))
         return Assignment(best.id, opened, best.size, note, tuple(updates), named)
 
     def _scored(self, query: _Query, exclude: str | None) -> list[tuple[float, Story]]:
@@ -292,7 +292,9 @@ class StoryState:
         keys = [k for k, _ in note.vector]
         if note.terms:  # counted, and its vector's IDF as its worker weighed it
             self.df.fade(seen_at_ms)  # a log replayed at start fades as it was written
-            weighed = dict(zip(note.terms, self.df.observe(note.terms, note.repeats).tolist(),
+            keys_of_terms = np.frombuffer(note.terms, dtype="<u4")
+            weighed = dict(zip(keys_of_terms.tolist(),
+                               self.df.observe(keys_of_terms, note.repeats).tolist(),
                                strict=True))
             idf = {k: weighed[k] for k in keys if k in weighed}
             if len(idf) < len(keys):  # a foreign note: its vector's own terms

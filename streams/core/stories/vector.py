@@ -43,6 +43,9 @@ class Weighted:
     weights: np.ndarray[Any, np.dtype[np.float64]]  # TF-IDF, unit length
     counts: np.ndarray[Any, np.dtype[np.float64]]  # the TF part alone
     idf: np.ndarray[Any, np.dtype[np.float64]]
+    # Every term key of the article in its order, packed as little-endian uint32: what its
+    # log note carries for other workers to count it (``StoryNote.terms``).
+    packed_keys: bytes = b""
 
     def summary(self, n: int) -> Summary:
         """The ``n`` heaviest terms with their TF weights, unit length and rounded to float16
@@ -104,14 +107,14 @@ class DocumentFrequencies:
         norm = math.sqrt(float(weights @ weights)) or 1.0
         order = np.lexsort((keys, -weights))[:top]  # heaviest first, ties by key
         return Weighted(keys=keys[order], weights=weights[order] / norm, counts=counts[order],
-                        idf=idf[order])
+                        idf=idf[order], packed_keys=keys.astype("<u4", copy=False).tobytes())
 
     def observe(
-        self, keys: Sequence[int], repeats: Collection[int] = ()
+        self, keys: np.ndarray[Any, Any], repeats: Collection[int] = ()
     ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Count an article by its term keys, as :meth:`weigh` with ``observe`` does; returns
-        the IDF its terms were weighed with there."""
-        slots = np.fromiter(keys, dtype=np.uint32, count=len(keys)) >> self._shift
+        """Count an article by its term keys (uint32), as :meth:`weigh` with ``observe``
+        does; returns the IDF its terms were weighed with there."""
+        slots = keys.astype(np.uint32) >> self._shift
         base = math.log(self.documents + 1.0) + 1.0
         seen = self._observe(slots, self._counts[slots], repeats)
         idf: np.ndarray[Any, np.dtype[np.float64]] = base - np.log(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+
+import numpy as np
 import orjson
 import pytest
 
@@ -57,11 +60,12 @@ def test_malformed_subjects_read_as_none_and_keep_the_note(value: object) -> Non
 
 def test_an_articles_terms_and_repeats_round_trip_and_notes_without_carry_no_field() -> None:
     vector = quantize({7: 0.5})
-    counted = StoryNote("acme", T0, vector, terms=(7, 2**32 - 1, 12), repeats=(2,))
+    keys = struct.pack("<3I", 7, 2**32 - 1, 12)
+    counted = StoryNote("acme", T0, vector, terms=keys, repeats=(2,))
     encoded = encode_note(counted)
     assert encoded["dk"] == "BwAAAP////8MAAAA" and encoded["dr"] == [2]
     assert decode_note(encoded) == counted
-    assert "dr" not in encode_note(StoryNote("acme", T0, vector, terms=(7,)))
+    assert "dr" not in encode_note(StoryNote("acme", T0, vector, terms=keys[:4]))
     assert not {"dk", "dr"} & encode_note(StoryNote("acme", T0, vector)).keys()
 
 
@@ -81,11 +85,11 @@ def test_malformed_terms_read_as_none_and_keep_the_note(keys: object, repeats: o
 def test_counting_an_article_from_its_note_is_counting_it_as_it_is_weighed() -> None:
     terms = prepare(message("a", f.MATCH_ARSENAL, T0), CoreConfig()).story_terms
     weighing, reading = DocumentFrequencies(20, 10**9), DocumentFrequencies(20, 10**9)
+    monday = prepare(message("m", f.MARKETS_MONDAY, T0), CoreConfig()).story_terms.keys
     for frequencies in (weighing, reading):
-        frequencies.observe(prepare(message("m", f.MARKETS_MONDAY, T0), CoreConfig())
-                            .story_terms.keys)
+        frequencies.observe(np.array(monday, dtype=np.uint32))
     weighed = weighing.weigh(terms, observe=True)
-    idf = reading.observe(terms.keys, sorted(terms.repeats))
+    idf = reading.observe(np.array(terms.keys, dtype=np.uint32), sorted(terms.repeats))
     assert weighing.export_state()[1] == reading.export_state()[1]
     assert (weighing.export_state()[0] == reading.export_state()[0]).all()
     by_key = dict(zip(terms.keys, idf.tolist(), strict=True))
