@@ -163,7 +163,9 @@ class Deduplicator:
         if isinstance(item, Rejected):
             return deadletter_outcome(item.raw, item.error, now_ms, self.config.max_record_bytes)
         started = time.perf_counter()
-        outcome = self._redelivered(item, now_ms) or self._decide(item, now_ms)
+        previous = self.index.get(item.scoped_id)
+        outcome = (self._redelivered(item, previous, now_ms)
+                   or self._decide(item, previous, now_ms))
         try:
             outcome = fit_or_deadletter(outcome, item.raw, now_ms, self.config.max_record_bytes)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -258,12 +260,13 @@ class Deduplicator:
         )
         return "duplicate", decision.match, Output("duplicates", key, value)
 
-    def _redelivered(self, prepared: Prepared, now_ms: int) -> Outcome | None:
-        """The outcome of a redelivered message of an earlier revision of an indexed article
-        (None: the message is not one): its revision repeated with the article's verdict now,
-        the index untouched (its newest revision stays: a replay in offset order decides
-        that one next)."""
-        entry = self.index.get(prepared.scoped_id)
+    def _redelivered(
+        self, prepared: Prepared, entry: IndexEntry | None, now_ms: int
+    ) -> Outcome | None:
+        """The outcome of a redelivered message of an earlier revision of the article indexed
+        as ``entry`` (None: the message is not one): its revision repeated with the article's
+        verdict now, the index untouched (its newest revision stays: a replay in offset order
+        decides that one next)."""
         earlier = redelivered(entry, prepared.raw.origin_str, prepared.fingerprint.content_hash)
         if entry is None or earlier is None:
             return None
@@ -280,7 +283,10 @@ class Deduplicator:
                 stamp_story(outcome, story)
         return outcome
 
-    def _decide(self, prepared: Prepared, now_ms: int) -> Outcome:
+    def _decide(
+        self, prepared: Prepared, previous: IndexEntry | None, now_ms: int
+    ) -> Outcome:
+        """The stateful step for a message whose id is indexed as ``previous`` (None: not)."""
         fingerprint, profile, learned_removed = self._without_learned_boilerplate(
             prepared, now_ms
         )
@@ -291,7 +297,6 @@ class Deduplicator:
         if learned_removed:
             full = Candidate(prepared.fingerprint, prepared.event_time_ms, prepared.profile)
         key = prepared.scoped_id
-        previous = self.index.get(key)
         revision = next_revision(previous, prepared.fingerprint.content_hash,
                                  prepared.raw.origin_str)
         # An article keeps its place in the order, ``(event time, id)``, across revisions.
@@ -775,12 +780,7 @@ class Deduplicator:
         if story is None:
             return
         stamp_story(outcome, story)
-        theirs = self.stories.story_of(later_id)
-        if theirs is None:
-            return
-        updates = self.stories.owed_merge(story, theirs, now_ms=now_ms, worker=self.worker)
-        if updates:
-            self._with_merges(outcome, updates)
+        self._superseded_stories_merged(outcome, story, (later_id,), now_ms)
 
     @property
     def owed(self) -> int:

@@ -128,7 +128,7 @@ def remembering(entry: IndexEntry, other: IndexEntry) -> IndexEntry | None:
     workers). None when there is nothing to add. The result is in the one form of
     :func:`_kept_messages`, so replicas that learn the same messages in another order, and a
     worker replaying its own records, hold the same entry."""
-    merged = _kept_messages((*entry.delivered, *other.delivered, _own(other)), entry)
+    merged = _kept_messages((*entry.delivered, *other.delivered, _own(other)), _own(entry))
     return None if merged == entry.delivered else dataclasses.replace(entry, delivered=merged)
 
 
@@ -142,15 +142,12 @@ def _remembered(
     return _kept_messages((*previous.delivered, _own(previous)), (revision, origin, key, ""))
 
 
-def _kept_messages(
-    messages: tuple[Delivered, ...], own: IndexEntry | Delivered
-) -> tuple[Delivered, ...]:
+def _kept_messages(messages: tuple[Delivered, ...], own: Delivered) -> tuple[Delivered, ...]:
     """The latest message of each revision and content on each partition, but the one the
     entry's own message (``own``) makes redundant (its revision and content, its partition,
     not after it), by revision, partition and offset; the latest :data:`MAX_DELIVERED`.
     (Two workers can give one revision number to two contents at once: both are kept.)"""
-    own_revision, own_origin, own_key = ((own.revision, own.origin, own.revision_key)
-                                         if isinstance(own, IndexEntry) else own[:3])
+    own_revision, own_origin, own_key, _ = own
     own_at = _position(own_origin)
     latest: dict[tuple[int, str, str], tuple[int, Delivered]] = {}
     for item in messages:

@@ -290,6 +290,7 @@ class StoryState:
         if story is None:
             story = self._open(note.story, note.story_time_ms, seen_at_ms)
         keys = [k for k, _ in note.vector]
+        idf: dict[int, float] = {}
         if note.terms:  # counted, and its vector's IDF as its worker weighed it
             self.df.fade(seen_at_ms)  # a log replayed at start fades as it was written
             keys_of_terms = np.frombuffer(note.terms, dtype="<u4")
@@ -297,9 +298,7 @@ class StoryState:
                                self.df.observe(keys_of_terms, note.repeats).tolist(),
                                strict=True))
             idf = {k: weighed[k] for k in keys if k in weighed}
-            if len(idf) < len(keys):  # a foreign note: its vector's own terms
-                idf = dict(zip(keys, self.df.idf(keys), strict=True))
-        else:
+        if len(idf) < len(keys):  # no terms, or a foreign note: its vector's own terms
             idf = dict(zip(keys, self.df.idf(keys), strict=True))
         self._join(story, article_id, event_time_ms, note.vector, now_ms=seen_at_ms, idf=idf)
         return story
