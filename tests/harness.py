@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,15 +250,16 @@ class Collected:
 
 
 def collect(settings: Settings, until: Callable[[Collected], bool],
-            timeout_s: float = 60.0) -> Collected:
-    """Read all output topics from the beginning until ``until`` holds, then to their ends.
+            timeout_s: float = 60.0, *, topics: Sequence[str] | None = None) -> Collected:
+    """Read all output topics (or ``topics``) from the beginning until ``until`` holds, then
+    to their ends.
 
     No fixed wait for stray records: once ``until`` holds, the true end offset of every
     output partition is measured (Tansu-proof, as ``streams.kafka.lag`` does) and reading
     goes on to it, so every record published before that moment is in the result. To be
     sure nothing more comes, stop the workers first and call :func:`read_all`.
     """
-    reader = make_reader(settings, list(settings.output_topics), from_beginning=True)
+    reader = make_reader(settings, list(topics or settings.output_topics), from_beginning=True)
     got = Collected()
     deadline = time.monotonic() + timeout_s
     ends: dict[TopicPartition, int] | None = None
@@ -276,9 +277,34 @@ def collect(settings: Settings, until: Callable[[Collected], bool],
         reader.close()
 
 
-def read_all(settings: Settings, timeout_s: float = 60.0) -> Collected:
+def story_conflicts(got: Collected, updates: Collected) -> dict[str, set[str]]:
+    """Articles whose records name stories that the story updates do not join: article id ->
+    its stories, each resolved through every merge and rename (a consumer's union of the
+    updates, in any order: merges only join)."""
+    parent: dict[str, str] = {}
+
+    def find(story: str) -> str:
+        while (up := parent.get(story, story)) != story:
+            parent[story] = parent.get(up, up)  # path halving
+            story = up
+        return story
+
+    for update in updates.records:
+        a, b = find(update[1]["story_id"]), find(update[1]["merged_into"])
+        if a != b:
+            parent[a] = b
+    stories: dict[str, set[str]] = {}
+    for _, value in got.records:
+        if value.get("story_id"):
+            stories.setdefault(value["id"], set()).add(value["story_id"])
+    resolved = {article: {find(s) for s in named} for article, named in stories.items()}
+    return {article: named for article, named in resolved.items() if len(named) > 1}
+
+
+def read_all(settings: Settings, timeout_s: float = 60.0, *,
+             topics: Sequence[str] | None = None) -> Collected:
     """Every output record published so far (after the workers stopped: every one)."""
-    return collect(settings, lambda _: True, timeout_s)
+    return collect(settings, lambda _: True, timeout_s, topics=topics)
 
 
 def true_end_offsets(settings: Settings, partitions: Iterable[TopicPartition]

@@ -33,6 +33,7 @@ from tests.harness import (
     produce,
     produce_placed,
     read_all,
+    story_conflicts,
     wait_for,
 )
 from tests.integration.test_distributed import BASE_MS
@@ -163,6 +164,8 @@ def test_sigkill_mid_stream_loses_nothing_and_keeps_dedup_state(
     got = read_all(settings)
     _assert_conservation(got, placed, sent)
     assert replayed(got) > 0, "no message was processed twice: no kill landed mid-stream"
+    # Every article in one story, whatever was decided twice.
+    assert story_conflicts(got, read_all(settings, topics=[settings.topic_stories])) == {}
 
 
 def ready(worker: Worker) -> bool:
@@ -244,6 +247,8 @@ def test_a_clean_stop_in_a_backlog_makes_no_worker_publish_a_message_twice(
     )
     assert len(published) == count
     assert sorted(origin for origin, times in published.items() if times > 1) == []
+    # Nor an article in two stories: the stopped worker's stories reach the other whole.
+    assert story_conflicts(got, read_all(settings, topics=[settings.topic_stories])) == {}
 
 
 def test_broker_unreachable_at_start_retries_then_exits_with_one_clear_line() -> None:
