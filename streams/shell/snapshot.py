@@ -98,6 +98,40 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def _write_arrays(directory: Path, arrays: dict[str, np.ndarray[Any, Any]],
+                  prefix: str = "") -> dict[str, str]:
+    """Each array to ``<prefix><name>.npy``, fsynced; returns their checksums by name."""
+    checksums = {}
+    for name, array in arrays.items():
+        with open(directory / f"{prefix}{name}.npy", "wb") as f:
+            np.save(f, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        checksums[name] = _checksum(array)
+    return checksums
+
+
+def _read_arrays(directory: Path, checksums: dict[str, str],
+                 prefix: str = "") -> dict[str, np.ndarray[Any, Any]]:
+    """The arrays :func:`_write_arrays` wrote, each checked against its checksum."""
+    arrays = {}
+    for name, expected in checksums.items():
+        file_name = f"{prefix}{name}.npy"
+        array = np.load(directory / file_name, allow_pickle=False)
+        if _checksum(array) != expected:
+            raise SnapshotUnusableError(f"checksum mismatch in {file_name}")
+        arrays[name] = array
+    return arrays
+
+
+def _read_checked(path: Path, expected: str) -> bytes:
+    """A file's bytes, checked against their xxh3-128."""
+    data = path.read_bytes()
+    if xxhash.xxh3_128_hexdigest(data) != expected:
+        raise SnapshotUnusableError(f"checksum mismatch in {path.name}")
+    return data
+
+
 class SnapshotStore:
     """Writes and reads snapshots of one worker's state under ``data_dir``."""
 
@@ -130,21 +164,9 @@ class SnapshotStore:
         tmp = self.root / f"{name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        checksums = {}
-        for array_name, array in arrays.items():
-            with open(tmp / f"{array_name}.npy", "wb") as f:
-                np.save(f, array, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            checksums[array_name] = _checksum(array)
+        checksums = _write_arrays(tmp, arrays)
         _write_file(tmp / _STATS, stats_bytes)
-        story_checksums = {}
-        for array_name, array in story_arrays.items():
-            with open(tmp / f"{_STORY_PREFIX}{array_name}.npy", "wb") as f:
-                np.save(f, array, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            story_checksums[array_name] = _checksum(array)
+        story_checksums = _write_arrays(tmp, story_arrays, _STORY_PREFIX)
         if self.config.stories.enabled:
             _write_file(tmp / _STORIES, story_bytes)
         manifest = {
@@ -187,15 +209,8 @@ class SnapshotStore:
             if manifest.get("key") != self.key:
                 raise SnapshotUnusableError("snapshot written with another dedup configuration or "
                                        "entry format")
-            arrays = {}
-            for array_name, expected in manifest["checksums"].items():
-                array = np.load(path / f"{array_name}.npy", allow_pickle=False)
-                if _checksum(array) != expected:
-                    raise SnapshotUnusableError(f"checksum mismatch in {array_name}.npy")
-                arrays[array_name] = array
-            stats_bytes = (path / _STATS).read_bytes()
-            if xxhash.xxh3_128_hexdigest(stats_bytes) != manifest["stats_checksum"]:
-                raise SnapshotUnusableError(f"checksum mismatch in {_STATS}")
+            arrays = _read_arrays(path, manifest["checksums"])
+            stats_bytes = _read_checked(path / _STATS, manifest["stats_checksum"])
             spill = self.spill() if self.spill else None
             try:
                 index = CompactIndex.from_state(self.config.dedup.lsh, arrays,
@@ -218,15 +233,8 @@ class SnapshotStore:
             return None
         if not manifest.get("stories"):
             raise SnapshotUnusableError("snapshot without the story state")
-        arrays = {}
-        for array_name, expected in manifest["story_checksums"].items():
-            array = np.load(path / f"{_STORY_PREFIX}{array_name}.npy", allow_pickle=False)
-            if _checksum(array) != expected:
-                raise SnapshotUnusableError(f"checksum mismatch in {_STORY_PREFIX}{array_name}.npy")
-            arrays[array_name] = array
-        story_bytes = (path / _STORIES).read_bytes()
-        if xxhash.xxh3_128_hexdigest(story_bytes) != manifest["stories_checksum"]:
-            raise SnapshotUnusableError(f"checksum mismatch in {_STORIES}")
+        arrays = _read_arrays(path, manifest["story_checksums"], _STORY_PREFIX)
+        story_bytes = _read_checked(path / _STORIES, manifest["stories_checksum"])
         return StoryState.from_state(self.config.stories, arrays, orjson.loads(story_bytes),
                                      window_ms=self.config.window_ms)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,21 @@ def test_corrupt_array_is_caught_by_its_checksum(tmp_path: Path) -> None:
     data[-5] ^= 0xFF
     signatures.write_bytes(bytes(data))
     with pytest.raises(SnapshotUnusableError, match=r"checksum mismatch in signatures\.npy"):
+        store.load()
+
+
+@pytest.mark.parametrize("name", ["signatures.npy", "stats.json", "story-centroid_keys.npy",
+                                  "stories.json"])
+def test_every_file_of_a_snapshot_is_checked(tmp_path: Path, name: str) -> None:
+    config = CoreConfig()  # stories on: their files too
+    dedup = Deduplicator(config, worker="w", index=CompactIndex(config.dedup.lsh))
+    outcomes(dedup, raws()[:3])
+    store = SnapshotStore(tmp_path, config, TOPIC)
+    path = store.save(dedup.index, dedup.stats, {0: 3}, 1, dedup.stories)  # type: ignore[arg-type]
+    data = bytearray((path / name).read_bytes())
+    data[-2] ^= 0x01  # one bit, inside the data (a .npy file ends with its values)
+    (path / name).write_bytes(bytes(data))
+    with pytest.raises(SnapshotUnusableError, match=f"checksum mismatch in {re.escape(name)}$"):
         store.load()
 
 
