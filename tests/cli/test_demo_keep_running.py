@@ -18,10 +18,12 @@ def start_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
     """A running ``ingest demo --keep-running`` in ``tmp_path`` and the lines it printed up
     to the one saying it keeps running."""
     # As in a terminal's foreground: a test run started in the background of a
-    # non-interactive shell (a CI runner, `make test &`) has Ctrl-C ignored, a child inherits
-    # an ignored signal (a handled one is reset to the default), and the Ctrl-C case then
-    # waited for ever.
+    # non-interactive shell (a CI runner, `make test &`) has Ctrl-C ignored, and one started
+    # by `nohup` SIGHUP; a child inherits an ignored signal (a handled one is reset to the
+    # default), and the demo rightly keeps ignoring it: the Ctrl-C case then waited for ever,
+    # and the SIGHUP case until its timeout (a fresh-clone run under nohup, 2026-12-05).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_hangup = signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
         demo = subprocess.Popen(
             [sys.executable, "-m", "streams.cli.main", "demo", "--keep-running"],
@@ -30,6 +32,7 @@ def start_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
         )
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGHUP, previous_hangup)
     assert demo.stdout is not None
     lines: list[str] = []
     while not lines or lines[-1] != "broker and worker keep running; Ctrl-C to stop":
