@@ -410,6 +410,14 @@ def register_agent(
             metrics.paused_partitions.set(len(guard.paused))
             log.warning("dead-letter guard: resumed partition(s) %s", due)
 
+    async def catch_up_after_assignment(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        # Messages of partitions taken over are decided again once the replica has applied
+        # what their previous owner published (streams.shell.replica): begun here, awaited by
+        # the batch loop; not here, which would hold up the rebalance.
+        replica.begin_catch_up()
+
+    app.on_partitions_assigned.connect(catch_up_after_assignment)
+
     @app.agent(topics.raw, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         # Decisions need the whole shared index: wait until the replica has caught up.
@@ -419,7 +427,7 @@ def register_agent(
         try:
             await run_batches(stream, steps, state_gate, size=settings.batch_size,
                               within_s=settings.batch_window_s,
-                              revocation=StreamRevocation(app))
+                              revocation=StreamRevocation(app), caught_up=replica.caught_up)
         except Exception as exc:
             # Faust would start the agent again on the same stream, past a batch it may not
             # have published: stop instead, and start again from the committed offsets.

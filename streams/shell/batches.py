@@ -45,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import faust
@@ -103,6 +103,7 @@ class Revocation(Protocol):
 async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order, kept whole
     stream: faust.StreamT[Any], steps: BatchSteps[B, H], gate: StateGate, *, size: int,
     within_s: float, revocation: Revocation | None = None,
+    caught_up: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Until the stream stops: take up to ``size`` events (waiting at most ``within_s`` for
     more), submit them, decide them, publish that, acknowledge the events.
@@ -113,7 +114,9 @@ async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order
     submitted before the publish ends.
 
     Once ``revocation`` says a rebalance has begun, no more messages are decided: see the
-    module docstring.
+    module docstring. ``caught_up`` is awaited before each batch is decided, outside the
+    gate (a snapshot waiting for it would hold up what it waits for): the replica's
+    catch-up after an assignment (:meth:`streams.shell.replica.IndexReplica.caught_up`).
     """
 
     def stale(events: Events) -> bool:
@@ -148,6 +151,8 @@ async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order
             backlog = len(current.events) >= size
             if not backlog:  # live: the next batch is read while this one is decided
                 upcoming = upcoming or asyncio.ensure_future(anext(batches))
+            if caught_up is not None:
+                await caught_up()
             async with gate.shared():
                 decided = await steps.decide(current.batch, _stop(revocation, current.events))
                 # At most two batches unacknowledged; in a backlog the next one is read only

@@ -16,6 +16,13 @@ The snapshot is not used (``on_fallback`` resets the state, and the replica read
 beginning) when the log no longer holds those offsets: a partition's start is past them
 (retention deleted records the snapshot never saw), they lie beyond its fence (the topic
 was recreated), or the partitions differ.
+
+After every assignment of raw partitions the worker catches up the same way before it decides
+again (:meth:`IndexReplica.begin_catch_up`): partitions taken over from another worker (one
+that stopped, or a rebalance) replay the messages it decided and did not commit, and with its
+records applied first a replay repeats its verdict and story. Read behind, the replay was
+decided afresh: in a kill trial (three workers, one SIGKILLed) an article's replay joined
+another story than its first decision, and nothing merged the two until the race fallback.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ _INVALID_LOG_EVERY = 1000
 
 # A fetch answers once this much is there, or after fetch_max_wait_ms.
 REPLICA_FETCH_MIN_BYTES = 32 * 1024
+# How often a catch-up looks whether the replica has read past its fences.
+_CATCH_UP_POLL_S = 0.005
 
 
 class IndexReplica:
@@ -95,6 +104,7 @@ class IndexReplica:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._partitions: list[TopicPartition] = []
+        self._catch_up: asyncio.Future[None] | None = None  # the latest (begin_catch_up)
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -164,6 +174,43 @@ class IndexReplica:
             return offsets
         finally:
             await producer.stop()
+
+    def begin_catch_up(self) -> None:
+        """Start applying every record the log holds now (fences appended now, read past);
+        :meth:`caught_up` waits for it. Called on every assignment of raw partitions."""
+        self._catch_up = asyncio.ensure_future(self._fence_and_read())
+
+    async def caught_up(self) -> None:
+        """Once the latest :meth:`begin_catch_up` is done (at once when there was none)."""
+        while (catch_up := self._catch_up) is not None and not catch_up.done():
+            await asyncio.shield(catch_up)  # a newer one may have begun meanwhile
+
+    async def _fence_and_read(self) -> None:
+        """Append fences and wait until the replica has read past them. A failure (the
+        broker away) is logged and waited for no longer: the decisions go on as without it,
+        races corrected as between two live workers."""
+        await self.ready.wait()  # at start, the first assignment may come before that
+        started, applied = time.monotonic(), self.applied
+        try:
+            fences = await self.append_fences()
+            while not await self._read_past(fences):
+                if self._task is None or self._task.done():
+                    return  # the replica stopped: the worker is not ready, and stops
+                await asyncio.sleep(_CATCH_UP_POLL_S)
+        except Exception as exc:  # any failure: go on without it
+            log.warning("could not catch up with the fingerprint log after an assignment "
+                        "(%s: %s); deciding without waiting", type(exc).__name__, exc)
+            return
+        log.info("caught up with the fingerprint log after an assignment: %d records in "
+                 "%.0f ms", self.applied - applied, (time.monotonic() - started) * 1000)
+
+    async def _read_past(self, fences: dict[TopicPartition, int]) -> bool:
+        assert self._consumer is not None
+        for tp, fence in fences.items():
+            if (self._next.get(tp.partition, -1) <= fence
+                    and await self._consumer.position(tp) <= fence):
+                return False
+        return True
 
     async def _run(self) -> None:
         assert self._consumer is not None
@@ -300,6 +347,8 @@ class IndexReplica:
         return total
 
     async def stop(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

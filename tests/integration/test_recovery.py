@@ -23,6 +23,7 @@ from streams import settings as settings_mod
 from streams.core.fingerprint_log import LogRecord
 from streams.kafka.broker import EmbeddedBroker, free_port
 from streams.kafka.lag import EndOffsetProbe
+from streams.shell.gate import StateGate
 from streams.shell.replica import IndexReplica
 from tests.conftest import broker_settings
 from tests.harness import (
@@ -88,6 +89,46 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
     # The lag metrics' end offset reads the last batch instead of trusting "latest":
     # 13 records plus the fence the replica appended.
     assert asyncio.run(probed_end()) == {0: 14}
+
+
+def test_a_catch_up_waits_until_the_records_written_before_it_are_applied(
+    broker: EmbeddedBroker,
+) -> None:
+    # What a worker does after an assignment (streams.shell.replica): the messages of a
+    # partition taken over are decided again only once its previous owner's records are in.
+    settings = broker_settings(broker, partitions=2)
+    topic = settings.topic_fingerprints
+    applied: list[bytes] = []
+
+    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
+                    headers: Any = ()) -> bool:
+        if value is not None:
+            applied.append(key or b"")
+        return True
+
+    async def main() -> tuple[int, int]:
+        async def on_record(record: LogRecord, catching_up: bool) -> None:
+            raise AssertionError("not reached: _apply is replaced")
+
+        gate = StateGate()
+        replica = IndexReplica(settings, on_record, gate=gate)
+        replica._apply = apply  # type: ignore[method-assign]
+        await replica.start()
+        await asyncio.wait_for(replica.ready.wait(), timeout=20)
+        async with gate.exclusive():  # the replica applies nothing meanwhile
+            producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+            for i in range(200):
+                producer.send(topic, key=f"other-{i}".encode(), value=b"{}", partition=i % 2)
+            producer.flush()
+            producer.close()
+            replica.begin_catch_up()
+            before = len(applied)
+        await asyncio.wait_for(replica.caught_up(), timeout=20)
+        after = len(applied)
+        await replica.stop()
+        return before, after
+
+    assert asyncio.run(main()) == (0, 200)
 
 
 def _count_into(seen: list[bytes]) -> Any:

@@ -43,12 +43,21 @@ class ReadyReplica:
     def __init__(self) -> None:
         self.ready = asyncio.Event()
         self.ready.set()
+        self.catch_ups_begun = 0
+        self.catch_ups_awaited = 0
+
+    def begin_catch_up(self) -> None:
+        self.catch_ups_begun += 1
+
+    async def caught_up(self) -> None:
+        self.catch_ups_awaited += 1
 
     def applied_positions(self) -> tuple[tuple[int, int], ...]:
         return ((0, 3), (1, 0))
 
 
-def wire(on_fatal: Any = None, decide: Any = None) -> tuple[Any, RecordingProducer]:
+def wire(on_fatal: Any = None, decide: Any = None, replica: ReadyReplica | None = None
+         ) -> tuple[Any, RecordingProducer]:
     """The ingest agent on a test app, its producer replaced by a recorder; ``decide``
     replaces the stateful step when given."""
     settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INGEST_BATCH_WINDOW_S": "0.01",
@@ -62,7 +71,7 @@ def wire(on_fatal: Any = None, decide: Any = None) -> tuple[Any, RecordingProduc
 
     register_agent(
         app=app, topics=topics, settings=settings, dedup=dedup,
-        pool=PreparePool(dedup.config, 0, budget_s=5), replica=ReadyReplica(),  # type: ignore[arg-type]
+        pool=PreparePool(dedup.config, 0, budget_s=5), replica=replica or ReadyReplica(),  # type: ignore[arg-type]
         publisher=Publisher(topics, Metrics.create(CollectorRegistry()), producer,
                             on_fatal=on_fatal),
         guard=DeadLetterGuard(0.5, 200),
@@ -160,3 +169,16 @@ def test_a_batch_cut_short_leaves_each_partition_unacknowledged_from_its_first_u
     left = steps.unfinished(held, events)
     assert [(e.message.partition, e.message.offset) for e in left] == [(0, 12), (0, 11), (1, 5)]
     assert steps.unfinished([*held, (raw(0, 11), None), (raw(1, 5), None)], events) == []
+
+
+def test_an_assignment_begins_a_catch_up_that_each_batch_awaits() -> None:
+    replica = ReadyReplica()
+    agent, producer = wire(replica=replica)
+
+    async def main() -> None:
+        await agent.app.on_partitions_assigned.send(set())
+        await run_agent(agent, producer, [envelope(SAMPLES[0])], expected_sends=2)
+
+    asyncio.run(main())
+    assert replica.catch_ups_begun == 1
+    assert replica.catch_ups_awaited >= 1

@@ -475,3 +475,37 @@ def test_a_batch_read_once_a_rebalance_began_is_released_unsubmitted() -> None:
 
     asyncio.run(main())
     assert log == ["rebalance", "read a+b", "release a+b"]
+
+
+def test_a_batch_is_decided_once_the_replica_has_caught_up_and_outside_the_gate() -> None:
+    # After an assignment the replica catches up with the log (streams.shell.replica): the
+    # batch waits for it, and not inside the gate, where a snapshot waiting for the gate
+    # would hold up the replica the batch waits for.
+    log: list[str] = []
+
+    async def main() -> None:
+        stream = FakeStream(log)
+        gate = StateGate()
+        caught_up = asyncio.Event()
+
+        async def wait_for_replica() -> None:
+            log.append("wait for the replica")
+            await caught_up.wait()
+
+        async def snapshot_then_replica() -> None:
+            await asyncio.sleep(0.01)  # the batch is waiting for the replica by now
+            async with gate.exclusive():  # not held up by the waiting batch
+                log.append("snapshot")
+            async with gate.shared():  # the replica applies the log, then has caught up
+                caught_up.set()
+
+        await stream.batches.put(["a"])
+        await stream.batches.put(None)
+        helper = asyncio.create_task(snapshot_then_replica())
+        await asyncio.wait_for(run_batches(stream, RecordingSteps(log, stream), gate, size=2,
+                                           within_s=0.5, caught_up=wait_for_replica),
+                               timeout=5)
+        await helper
+
+    asyncio.run(main())
+    assert log[:5] == ["read a", "submit a", "wait for the replica", "snapshot", "decide a"]
