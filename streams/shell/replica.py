@@ -183,7 +183,12 @@ class IndexReplica:
     async def caught_up(self) -> None:
         """Once the latest :meth:`begin_catch_up` is done (at once when there was none)."""
         while (catch_up := self._catch_up) is not None and not catch_up.done():
-            await asyncio.shield(catch_up)  # a newer one may have begun meanwhile
+            try:
+                await asyncio.shield(catch_up)  # a newer one may have begun meanwhile
+            except asyncio.CancelledError:
+                if not catch_up.cancelled():
+                    raise  # the waiter's own cancellation
+                return  # the replica stopped (stop): nothing left to wait for
 
     async def _fence_and_read(self) -> None:
         """Append fences and wait until the replica has read past them. A failure (the

@@ -143,3 +143,23 @@ def test_positions_follow_the_applied_records_and_stop_before_an_invalid_one() -
 
     asyncio.run(feed())
     assert replica._next == {0: 7, 1: 2}  # the replica itself reads on
+
+
+def test_a_catch_up_ended_by_stop_releases_its_waiters_and_a_waiter_can_be_cancelled() -> None:
+    async def on_record(record: LogRecord, catching_up: bool) -> None:
+        pass
+
+    replica = IndexReplica(load({}), on_record)
+
+    async def main() -> tuple[object, bool]:
+        await replica.caught_up()  # none begun: at once
+        replica._catch_up = asyncio.get_running_loop().create_future()  # one under way
+        waiter = asyncio.create_task(replica.caught_up())
+        cancelled = asyncio.create_task(replica.caught_up())
+        await asyncio.sleep(0)
+        cancelled.cancel()  # the agent stopped while it waited: its cancellation stands
+        await asyncio.sleep(0)
+        await replica.stop()  # cancels the catch-up: the waiter returns, nothing to wait for
+        return await asyncio.wait_for(waiter, timeout=1), cancelled.cancelled()
+
+    assert asyncio.run(main()) == (None, True)
