@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from streams.core.text.normalize import (
@@ -175,8 +175,19 @@ def test_fingerprint_text_keeps_exactly_letters_and_marks(text: str) -> None:
     """Reference, for text without numbers (those are tokens of their own, see the number
     tests): NFKC, casefold, every character that is not L* or M* becomes a space."""
     folded = unicodedata.normalize("NFKC", text).casefold()
+    # Nor numbers after NFKC: a symbol may hold a figure ("㎟" is "mm2", a 2026-12-05 CI run
+    # drew it; test_a_symbol_holding_a_figure_keeps_it).
+    assume(not any(unicodedata.category(c)[0] == "N" for c in folded))
     spaced = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in folded)
     assert fingerprint_text([text]) == " ".join(spaced.split())
+
+
+@pytest.mark.parametrize(("text", "form"), [
+    ("㎟", "mm2"), ("area 5㎡ here", "area 5m2 here"), ("①", "1"),
+])
+def test_a_symbol_holding_a_figure_keeps_it(text: str, form: str) -> None:
+    # NFKC first: the figure inside a compatibility symbol is a figure like any other.
+    assert fingerprint_text([text]) == form
 
 
 @given(st.text(st.characters(max_codepoint=0xFF), max_size=40))
