@@ -60,8 +60,6 @@ _INVALID_LOG_EVERY = 1000
 
 # A fetch answers once this much is there, or after fetch_max_wait_ms.
 REPLICA_FETCH_MIN_BYTES = 32 * 1024
-# How often a catch-up looks whether the replica has read past its fences.
-_CATCH_UP_POLL_S = 0.005
 
 
 class IndexReplica:
@@ -105,6 +103,8 @@ class IndexReplica:
         self._task: asyncio.Task[None] | None = None
         self._partitions: list[TopicPartition] = []
         self._catch_up: asyncio.Future[None] | None = None  # the latest (begin_catch_up)
+        # Fences someone waits to see read past, each with the future that says so.
+        self._fence_waits: list[tuple[dict[TopicPartition, int], asyncio.Future[None]]] = []
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -138,6 +138,7 @@ class IndexReplica:
             return
         exc = task.exception()
         self.failure = f"{type(exc).__name__}: {exc}" if exc else "stopped reading the log"
+        self._end_fence_waits()  # nothing more will be read: a catch-up waits no longer
         log.error("index replica stopped; the worker is not ready: %s", self.failure,
                   exc_info=exc)
 
@@ -191,51 +192,66 @@ class IndexReplica:
                 return  # the replica stopped (stop): nothing left to wait for
 
     async def _fence_and_read(self) -> None:
-        """Append fences and wait until the replica has read past them. A failure (the
-        broker away) is logged and waited for no longer: the decisions go on as without it,
-        races corrected as between two live workers."""
+        """Append fences and wait until the replica has read past them. A failure to append
+        them (the broker away) is logged and waited for no longer: the decisions go on as
+        without it, races corrected as between two live workers."""
         await self.ready.wait()  # at start, the first assignment may come before that
         started, applied = time.monotonic(), self.applied
         try:
             fences = await self.append_fences()
-            while not await self._read_past(fences):
-                if self._task is None or self._task.done():
-                    return  # the replica stopped: the worker is not ready, and stops
-                await asyncio.sleep(_CATCH_UP_POLL_S)
         except Exception as exc:  # any failure: go on without it
             log.warning("could not catch up with the fingerprint log after an assignment "
                         "(%s: %s); deciding without waiting", type(exc).__name__, exc)
             return
+        await self._read_past(fences)
         log.info("caught up with the fingerprint log after an assignment: %d records in "
                  "%.0f ms", self.applied - applied, (time.monotonic() - started) * 1000)
 
-    async def _read_past(self, fences: dict[TopicPartition, int]) -> bool:
+    def _read_past(self, fences: dict[TopicPartition, int]) -> asyncio.Future[None]:
+        """Done once the replica has applied every record up to ``fences`` (at once when it
+        has stopped reading). Checked by the read loop between fetches only: within one, the
+        consumer's position is past records not applied yet."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._fence_waits.append((fences, done))
+        if self._task is not None and self._task.done():
+            self._end_fence_waits()
+        return done
+
+    async def _release_fence_waits(self) -> None:
+        """Settle the waits whose fences are read past; call when every record fetched so far
+        is applied."""
         assert self._consumer is not None
-        for tp, fence in fences.items():
-            if (self._next.get(tp.partition, -1) <= fence
-                    and await self._consumer.position(tp) <= fence):
-                return False
-        return True
+        waits, self._fence_waits = self._fence_waits, []
+        for fences, done in waits:
+            for tp, fence in fences.items():
+                if (self._next.get(tp.partition, -1) <= fence
+                        and await self._consumer.position(tp) <= fence):
+                    self._fence_waits.append((fences, done))
+                    break
+            else:
+                if not done.done():
+                    done.set_result(None)
+
+    def _end_fence_waits(self) -> None:
+        waits, self._fence_waits = self._fence_waits, []
+        for _, done in waits:
+            if not done.done():
+                done.set_result(None)
 
     async def _run(self) -> None:
         assert self._consumer is not None
         started = time.monotonic()
         fences = await self.append_fences()
         await self._position(fences)
-        pending = dict(fences)
+        read_to_fences = self._read_past(fences)
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             async with self.gate.shared():
                 for tp, messages in batches.items():
                     for message in messages:
                         await self._take(tp.partition, message)
-                        if tp in pending and message.offset >= pending[tp]:
-                            del pending[tp]
-            if pending and not batches:
-                for tp in list(pending):
-                    if await self._consumer.position(tp) > pending[tp]:
-                        del pending[tp]
-            if not pending and not self.ready.is_set():
+            await self._release_fence_waits()  # all fetched is applied: positions settled
+            if read_to_fences.done() and not self.ready.is_set():
                 self.ready.set()
                 log.info(
                     "index replica caught up: %d records from %d partitions in %.1f s "
