@@ -21,7 +21,7 @@ from streams.core.guard import DeadLetterGuard
 from streams.core.hold import event_order
 from streams.core.identity import sent_id
 from streams.core.pipeline import Deduplicator, Outcome
-from streams.core.records import RawMessage, parse_origin, publish_failed_record
+from streams.core.records import Output, RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
 from streams.kafka.faust_compat import StreamRevocation
 from streams.settings import Settings
@@ -113,24 +113,41 @@ class Publisher:
     async def publish_log_records(
         self, outcome: Outcome, applied: tuple[tuple[int, int], ...] | None = None
     ) -> None:
-        """``applied``: the log positions the replica had applied when the outcome was
-        decided, carried by its records (``LogRecord.applied``)."""
+        """The outcome's fingerprint-log records, and its story merges both to the log and to
+        ``articles.stories``. ``applied``: the log positions the replica had applied when the
+        outcome was decided, carried by its records (``LogRecord.applied``).
+
+        A merge's ``articles.stories`` record goes out with its log record, not with the
+        verdicts after the hold (:meth:`publish_outputs` leaves it out): every worker applies
+        the merge from the log, so a worker that replays the message after this one died
+        finds the stories merged and owes no merge; published after the hold, the record was
+        lost with the worker (kill trials on ECB+, 2026-12-06: articles named two stories
+        that no update joined)."""
         for record in outcome.log_records:
             await self.publish_log_record(
                 record if applied is None else dataclasses.replace(record, applied=applied)
             )
         for update in outcome.story_updates:  # story merges, for every worker's state
             await self.publish_log_record(update)
+        for output in outcome.outputs:
+            if output.kind == "stories":
+                await self._publish_output(output)
 
     async def publish_outputs(self, outcome: Outcome) -> None:
+        """The outcome's verdicts and corrections (its story merges go out with its log
+        records: :meth:`publish_log_records`)."""
         for output in outcome.outputs:
-            origin = output.value.get("origin")
-            await self._send(Send(
-                self.topics.for_output(output.kind).get_topic_name(),
-                output.key.encode("utf-8"), orjson.dumps(output.value),
-                article_id=str(output.value.get("id") or sent_id(output.key)),
-                origin=origin if isinstance(origin, dict) else None,
-            ))
+            if output.kind != "stories":
+                await self._publish_output(output)
+
+    async def _publish_output(self, output: Output) -> None:
+        origin = output.value.get("origin")
+        await self._send(Send(
+            self.topics.for_output(output.kind).get_topic_name(),
+            output.key.encode("utf-8"), orjson.dumps(output.value),
+            article_id=str(output.value.get("id") or sent_id(output.key)),
+            origin=origin if isinstance(origin, dict) else None,
+        ))
 
     async def publish_log_record(self, record: LogRecord | StoryUpdate) -> None:
         key, value = encode_log_record(record)

@@ -67,8 +67,9 @@ def test_an_owed_correction_is_published_and_counted(caplog: pytest.LogCaptureFi
     assert owed is not None
     sink, producer, metrics = corrections()
     asyncio.run(sink.owed(owed))
+    # The merge's articles.stories record goes out with its log record (publish_log_records).
     assert [topic for topic, _, _ in producer.delivered] == [
-        "articles.duplicates", "articles.stories", "ingest.fingerprints", "ingest.fingerprints"]
+        "articles.duplicates", "ingest.fingerprints", "ingest.fingerprints", "articles.stories"]
     assert metrics.owed_corrections._value.get() == 1  # type: ignore[attr-defined]
     assert metrics.corrections._value.get() == 1  # type: ignore[attr-defined]
     assert ("published 1 correction(s) of races other workers lost, 0 duplicate(s) moved "

@@ -22,7 +22,7 @@ from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.errors import IngestError, PublishFailedError
 from streams.core.fingerprint_log import LogRecord
 from streams.core.outcome import Outcome
-from streams.core.records import Output, record_schema
+from streams.core.records import Output, record_schema, story_update_record
 from streams.core.stories.model import StoryUpdate
 from streams.settings import load
 from streams.shell.agents import Publisher
@@ -215,3 +215,33 @@ def test_where_kept_articles_records_landed_is_reported_with_the_positions_they_
     assert [k for _, k, _ in producer.delivered][:2] == [b"y", b"z"]
     assert producer.delivered[-1][1] == b"x"  # after its retry
     assert logged == [("z", 2, 101), (None, 2, 102), ("x", 2, 103)]
+
+
+def test_a_story_merge_goes_to_articles_stories_with_its_log_record_not_after_the_hold() -> None:
+    """The merge's consumer record leaves with its fingerprint-log record (at the decision),
+    the verdict after the hold; a worker that died in between took only the verdict with it,
+    which the message's replay publishes again (its merge it finds applied, and owes none)."""
+    producer = ScriptedProducer({})
+    settings = load({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    publisher = Publisher(declare_topics(create_app(settings), settings),
+                          Metrics.create(CollectorRegistry()), producer)
+    merge = StoryUpdate("s2", 5, "s1", 1, 9, "A", "bridge")
+    outcome = enriched_outcome()
+    outcome.outputs.append(Output("stories", "s2", story_update_record(merge)))
+    outcome.story_updates.append(merge)
+    outcome.log_records.append(LogRecord(entry("x", "x"), (), "A"))
+
+    async def main() -> None:
+        await publisher.publish_log_records(outcome)  # at the decision
+        assert [topic for topic, _, _ in producer.delivered] == [
+            "ingest.fingerprints", "ingest.fingerprints", "articles.stories"]
+        assert orjson.loads(producer.delivered[-1][2])["merged_into"] == "s1"
+        await publisher.publish_outputs(outcome)  # after the hold: the verdict only
+        await publisher.flush()
+
+    asyncio.run(main())
+    assert [topic for topic, _, _ in producer.delivered][3:] == ["articles.enriched"]
+    producer.delivered.clear()
+    asyncio.run(publisher.publish(outcome))  # an outcome published at once: each record once
+    assert sorted(topic for topic, _, _ in producer.delivered) == [
+        "articles.enriched", "articles.stories", "ingest.fingerprints", "ingest.fingerprints"]

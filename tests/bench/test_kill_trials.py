@@ -1,0 +1,67 @@
+"""The kill trials' stream and checks (bench/kill_trials.py), without a broker."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+
+from bench import kill_trials
+from tests.harness import Collected
+
+
+def test_the_stream_holds_every_article_and_its_extras_deterministically() -> None:
+    values = [orjson.dumps({"id": f"a{i}", "body": f"text {i}"}) for i in range(200)]
+    values.append(b"not an envelope")  # resent only: it has no body to revise
+    first = kill_trials.stream(values, random.Random(3), resend=0.2, revise=0.2, bare=0.2)
+    again = kill_trials.stream(values, random.Random(3), resend=0.2, revise=0.2, bare=0.2)
+    assert first == again
+    sent = [orjson.loads(v) for v, _, _ in first if v != b"not an envelope"]
+    assert {e["id"] for e in sent if "id" in e} == {f"a{i}" for i in range(200)}
+    revised = [e for e in sent if e["body"].endswith(kill_trials.REVISION)]
+    bare = [e for e in sent if "id" not in e]
+    resent = len(first) - len(values) - len(revised) - len(bare)
+    assert len(revised) > 20 and len(bare) > 20 and resent > 20
+    assert all(0 <= p < kill_trials.PARTITIONS for _, p, _ in first)
+    # A resend goes to the next partition, the same bytes.
+    by_value: dict[bytes, list[int]] = {}
+    for value, partition, _ in first:
+        by_value.setdefault(value, []).append(partition)
+    assert all(len(set(ps)) == len(ps) for ps in by_value.values())
+
+
+def test_a_duplicate_whose_story_no_update_joins_to_its_originals_is_reported() -> None:
+    got = Collected(records=[
+        ("articles.enriched", {"id": "a", "story_id": "a"}),
+        ("articles.enriched", {"id": "b", "story_id": "b"}),
+        ("articles.duplicates", {"id": "c", "duplicate_of": "a", "story_id": "a"}),
+        ("articles.duplicates", {"id": "d", "duplicate_of": "b", "story_id": "a"}),
+        ("articles.duplicates", {"id": "e", "duplicate_of": "x", "story_id": "a"}),  # unknown
+    ])
+    assert kill_trials._duplicates_elsewhere(got, Collected()) == [("d", "b")]
+    joined = Collected(records=[("articles.stories", {"story_id": "b", "merged_into": "a"})])
+    assert kill_trials._duplicates_elsewhere(got, joined) == []
+
+
+def test_seeds_are_ranges_and_lists() -> None:
+    assert kill_trials._seeds("1-3,7,9-10") == [1, 2, 3, 7, 9, 10]
+
+
+def test_a_trial_passes_only_with_every_verdict_no_conflict_and_clean_exits() -> None:
+    good = kill_trials.Trial(1, 10, 10, 2, 1, {}, [], [0, 0])
+    assert good.passed and "PASS" in good.line()
+    assert not kill_trials.Trial(1, 10, 9, 2, 1, {}, [], [0, 0]).passed
+    assert not kill_trials.Trial(1, 10, 10, 2, 1, {"a": {"s", "t"}}, [], [0, 0]).passed
+    assert not kill_trials.Trial(1, 10, 10, 2, 1, {}, [("d", "b")], [0, 0]).passed
+    assert not kill_trials.Trial(1, 10, 10, 2, 1, {}, [], [0, 1]).passed
+
+
+def test_a_message_is_answered_by_its_verdict_or_a_correction_of_it() -> None:
+    got = Collected(records=[
+        ("articles.enriched", {"id": "a", "origin": {"topic": "articles.raw", "partition": 0,
+                                                     "offset": 1}}),
+        ("articles.duplicates", {"id": "b", "supersedes": "kept", "origin": {
+            "topic": "articles.raw", "partition": 3, "offset": 79}}),
+        ("articles.stories", {"story_id": "s", "merged_into": "t"}),
+    ])
+    assert kill_trials._answered(got) == {(0, 1), (3, 79)}
