@@ -3,6 +3,7 @@
     python -m bench.kill_trials --seeds 1-5                      # the bench.e2e corpus
     python -m bench.kill_trials --seeds 1-5 --ecbplus DIR        # real news (ECB+, local copy)
     python -m bench.kill_trials --seeds 3 --workers 2 --resend 0.2
+    python -m bench.kill_trials --seeds 1-5 --kill-starting     # a third kill, while starting
 
 Each trial starts an embedded Tansu broker and ``--workers`` worker processes on a
 4-partition topic, produces the corpus in chunks (with extra messages: ``--resend``, the same
@@ -158,19 +159,32 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
         workers[0].wait_ready(90)
         time.sleep(10)
         kills = sorted([rng.uniform(0.15, 0.35), rng.uniform(0.5, 0.7)])
+        # With --kill-starting, the worker restarted after the first kill is killed again
+        # 1.5-4.5 s after its start: assigned partitions, its replica not caught up yet.
+        starting_kill: float | None = None
         placed: list[tuple[int, int]] = []
+
+        def kill_and_restart(start: int) -> None:
+            victim = workers[-1]
+            victim.kill()
+            print(f"  seed {seed}: killed {victim.name} at message {start} of "
+                  f"{len(messages)}", file=sys.stderr, flush=True)
+            time.sleep(rng.uniform(1, 4))
+            workers[-1] = Worker(settings, victim.data_dir, name=victim.name,
+                                 extra_env=env).start(wait=False)
+
         for start in range(0, len(messages), CHUNK):
             placed += produce_placed(settings, messages[start:start + CHUNK])
             time.sleep(0.25)
-            if kills and start / len(messages) >= kills[0]:
+            if starting_kill is not None and time.monotonic() >= starting_kill:
+                starting_kill = None
+                kill_and_restart(start)
+            elif kills and start / len(messages) >= kills[0]:
+                first = len(kills) == 2
                 kills.pop(0)
-                victim = workers[-1]
-                victim.kill()
-                print(f"  seed {seed}: killed {victim.name} at message {start} of "
-                      f"{len(messages)}", file=sys.stderr, flush=True)
-                time.sleep(rng.uniform(1, 4))
-                workers[-1] = Worker(settings, victim.data_dir, name=victim.name,
-                                     extra_env=env).start(wait=False)
+                kill_and_restart(start)
+                if first and options.kill_starting:
+                    starting_kill = time.monotonic() + rng.uniform(1.5, 4.5)
         _wait_for_verdicts(settings, set(placed), options.verdict_timeout_s)
         # What a surviving worker publishes for a killed one (owed corrections and story
         # merges) is due ``race_fallback_s`` after it noticed: wait past it.
@@ -300,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--resend", type=float, default=0.08)
     parser.add_argument("--revise", type=float, default=0.05)
     parser.add_argument("--bare", type=float, default=0.05)
+    parser.add_argument("--kill-starting", action="store_true",
+                        help="also kill the first restarted worker 1.5-4.5 s after its start")
     parser.add_argument("--verdict-timeout-s", type=float, default=120.0,
                         help="give up waiting for verdicts after this long without a new one")
     parser.add_argument("--race-fallback-s", type=float, default=5.0,
