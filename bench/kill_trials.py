@@ -160,8 +160,9 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
         time.sleep(10)
         kills = sorted([rng.uniform(0.15, 0.35), rng.uniform(0.5, 0.7)])
         # With --kill-starting, the worker restarted after the first kill is killed again
-        # 1.5-4.5 s after its start: assigned partitions, its replica not caught up yet.
+        # 0-1.5 s after its first assignment: its replica is catching up, or just did.
         starting_kill: float | None = None
+        kill_when_assigned = False
         placed: list[tuple[int, int]] = []
 
         def kill_and_restart(start: int) -> None:
@@ -176,6 +177,9 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
         for start in range(0, len(messages), CHUNK):
             placed += produce_placed(settings, messages[start:start + CHUNK])
             time.sleep(0.25)
+            if starting_kill is None and kill_when_assigned and _assigned(workers[-1]):
+                kill_when_assigned = False
+                starting_kill = time.monotonic() + rng.uniform(0.0, 1.5)
             if starting_kill is not None and time.monotonic() >= starting_kill:
                 starting_kill = None
                 kill_and_restart(start)
@@ -183,8 +187,7 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
                 first = len(kills) == 2
                 kills.pop(0)
                 kill_and_restart(start)
-                if first and options.kill_starting:
-                    starting_kill = time.monotonic() + rng.uniform(1.5, 4.5)
+                kill_when_assigned = first and options.kill_starting
         _wait_for_verdicts(settings, set(placed), options.verdict_timeout_s)
         # What a surviving worker publishes for a killed one (owed corrections and story
         # merges) is due ``race_fallback_s`` after it noticed: wait past it.
@@ -257,6 +260,13 @@ def _wait_for_verdicts(settings: Settings, placed: set[tuple[int, int]], timeout
         time.sleep(5)
 
 
+def _assigned(worker: Worker) -> bool:
+    """Whether the worker's log says it got partitions (Faust's assignment line)."""
+    if worker.log_path is None or not worker.log_path.exists():
+        return False
+    return b"Executing _on_partitions_assigned" in worker.log_path.read_bytes()
+
+
 def _answered(got: Collected) -> set[tuple[int, int]]:
     """The messages some record answers. Corrections count: a kept verdict held when its
     worker died is lost with it, and the message's replay may publish only the correction
@@ -315,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--revise", type=float, default=0.05)
     parser.add_argument("--bare", type=float, default=0.05)
     parser.add_argument("--kill-starting", action="store_true",
-                        help="also kill the first restarted worker 1.5-4.5 s after its start")
+                        help="also kill the first restarted worker 0-1.5 s after it is assigned")
     parser.add_argument("--verdict-timeout-s", type=float, default=120.0,
                         help="give up waiting for verdicts after this long without a new one")
     parser.add_argument("--race-fallback-s", type=float, default=5.0,
