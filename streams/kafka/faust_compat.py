@@ -207,3 +207,15 @@ class StreamRevocation:
         for event in events:
             unacked.discard(event.message)
         notify(getattr(consumer, "_waiting_for_ack", None))
+
+
+def committed_offset(app: Any, tp: Any) -> int | None:
+    """The committed offset Faust holds for an assigned partition (set when it seeks at an
+    assignment, and at each commit); None when it holds none. Faust's private
+    ``Consumer._committed_offset``: a release that renames it makes this None, and the
+    continuity check (``streams.core.continuity``) then starts at the first message."""
+    offsets = getattr(getattr(app, "consumer", None), "_committed_offset", None)
+    if offsets is None:
+        return None
+    offset = dict.get(offsets, tp) if isinstance(offsets, dict) else None
+    return offset if isinstance(offset, int) else None

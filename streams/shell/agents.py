@@ -27,6 +27,7 @@ from streams.kafka.faust_compat import StreamRevocation
 from streams.settings import Settings
 from streams.shell.batches import run_batches
 from streams.shell.collector import freeze_what_lives
+from streams.shell.continuity import ContinuityWatch
 from streams.shell.gate import StateGate
 from streams.shell.lifecycle import FatalHandler
 from streams.shell.metrics import Metrics, count_stories
@@ -303,15 +304,21 @@ class IngestSteps:
     """What the agent does with a batch (:func:`streams.shell.batches.run_batches`)."""
 
     def __init__(self, dedup: Deduplicator, pool: PreparePool, replica: IndexReplica,
-                 publisher: Publisher, judge: Callable[[RawMessage, Outcome], None]) -> None:
+                 publisher: Publisher, judge: Callable[[RawMessage, Outcome], None], *,
+                 watch: ContinuityWatch | None = None) -> None:
         self.dedup = dedup
         self.pool = pool
         self.replica = replica
         self.publisher = publisher
         self.judge = judge
+        self.watch = watch
 
     def submit(self, events: Sequence[faust.EventT[Any]]) -> SubmittedBatch:
-        """Hand a batch to the stateless step, in event-time order (streams.core.hold)."""
+        """Hand a batch to the stateless step, in event-time order (streams.core.hold),
+        once the events are checked for a hole in their partitions' offsets (in the order
+        taken: streams.core.continuity)."""
+        if self.watch is not None:
+            self.watch.check(events)
         return self.pool.submit(sorted(map(raw_message, events), key=event_order))
 
     def cancel(self, batch: SubmittedBatch) -> None:
@@ -417,7 +424,8 @@ def register_agent(
                    "code": DeadLetterRateExceededError.code},
         )
 
-    steps = IngestSteps(dedup, pool, replica, publisher, judge)
+    steps = IngestSteps(dedup, pool, replica, publisher, judge,
+                        watch=ContinuityWatch(app, metrics))
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
     async def resume_paused_partitions() -> None:

@@ -39,6 +39,7 @@ class Metrics:
     owed_watched: Gauge
     deadletters: Counter
     publish_failures: Counter
+    skipped_offsets: Counter
     boilerplate_removed: Counter
     stage_seconds: Histogram
     end_to_end_seconds: Histogram
@@ -125,6 +126,14 @@ class Metrics:
                 "ingest_publish_failures_total",
                 "Records the broker refused after every retry, dead-lettered publish_failed.",
                 ["topic"], registry=r,
+            ),
+            # Raw messages the agent never saw: offsets skipped between the committed offset
+            # (or the last message seen) and the next message of a partition
+            # (streams.core.continuity). Each is lost unless re-published: never expected.
+            skipped_offsets=Counter(
+                "ingest_skipped_offsets_total",
+                "Raw-topic offsets skipped: messages the worker never saw (lost).",
+                registry=r,
             ),
             boilerplate_removed=Counter(
                 "ingest_boilerplate_removed_total",

@@ -1,0 +1,45 @@
+"""The agent's check that each partition's messages arrive without a hole
+(:mod:`streams.core.continuity`): a hole is logged as an ERROR and counted, never silent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+
+from streams.core.continuity import Continuity
+from streams.kafka.faust_compat import committed_offset
+from streams.shell.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class ContinuityWatch:
+    """Checks the events of every batch the agent takes, in the order taken."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.continuity = Continuity()
+
+    def check(self, events: Sequence[faust.EventT[Any]]) -> None:
+        for event in events:
+            message = event.message
+            hole = self.continuity.observe(
+                message.generation_id or 0, message.partition, message.offset,
+                committed_offset(self.app, message.tp),
+            )
+            if hole is None:
+                continue
+            self.metrics.skipped_offsets.inc(hole.size)
+            log.error(
+                "%s/%d: offsets %d-%d (%d message(s)) were never delivered to this worker, "
+                "which got offset %d next: they are not decided, and a commit past them loses "
+                "them. Re-publish them from the raw topic (see README, Guarantees).",
+                message.topic, hole.partition, hole.first, hole.last, hole.size,
+                message.offset,
+                extra={"topic": message.topic, "partition": hole.partition,
+                       "offset": hole.first, "code": "skipped_offsets"},
+            )
