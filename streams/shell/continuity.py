@@ -27,10 +27,20 @@ class ContinuityWatch:
     def check(self, events: Sequence[faust.EventT[Any]]) -> None:
         for event in events:
             message = event.message
-            hole = self.continuity.observe(
-                message.generation_id or 0, message.partition, message.offset,
-                committed_offset(self.app, message.tp),
-            )
+            generation = message.generation_id or 0
+            committed = committed_offset(self.app, message.tp)
+            if (committed is None and message.offset > 0
+                    and self.continuity.first_in_assignment(generation, message.partition)):
+                log.warning(
+                    "%s/%d has no committed offset and this worker starts it at offset %d: "
+                    "if the partition holds messages before it (retention aside), no worker "
+                    "decided them (see README, Guarantees)",
+                    message.topic, message.partition, message.offset,
+                    extra={"topic": message.topic, "partition": message.partition,
+                           "offset": message.offset, "code": "no_committed_offset"},
+                )
+            hole = self.continuity.observe(generation, message.partition, message.offset,
+                                           committed)
             if hole is None:
                 continue
             self.metrics.skipped_offsets.inc(hole.size)

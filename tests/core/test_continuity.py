@@ -49,3 +49,14 @@ def test_without_a_committed_offset_the_first_message_starts_the_check() -> None
     assert seen.observe(1, 0, 40, None) is None
     assert seen.observe(1, 0, 41, None) is None
     assert seen.observe(1, 0, 45, None) == Hole(0, 42, 44)
+
+
+def test_the_first_message_of_a_partition_in_an_assignment_is_known() -> None:
+    seen = Continuity()
+    assert seen.first_in_assignment(1, 0)
+    seen.observe(1, 0, 7, None)
+    assert not seen.first_in_assignment(1, 0)
+    assert seen.first_in_assignment(1, 1)
+    assert seen.first_in_assignment(2, 0)
+    seen.observe(2, 1, 3, 3)
+    assert not seen.first_in_assignment(1, 0)  # an older assignment's message

@@ -48,3 +48,19 @@ def test_without_faust_s_committed_offsets_the_check_starts_at_the_first_message
     watch = ContinuityWatch(SimpleNamespace(consumer=SimpleNamespace()), metrics)
     watch.check([event(0, 500), event(0, 501), event(0, 510)])
     assert metrics.skipped_offsets._value.get() == 8  # type: ignore[attr-defined]
+
+
+def test_a_partition_without_a_committed_offset_started_past_zero_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The second loss of the kill trials: no committed offset, the next owner at 124."""
+    metrics = Metrics.create(CollectorRegistry())
+    watch = ContinuityWatch(SimpleNamespace(consumer=SimpleNamespace()), metrics)
+    with caplog.at_level(logging.WARNING, logger="streams.shell.continuity"):
+        watch.check([event(2, 124), event(2, 125), event(1, 0), event(1, 1)])
+        watch.check([event(2, 130, generation=2)])
+    assert [r.getMessage() for r in caplog.records] == [
+        f"articles.raw/2 has no committed offset and this worker starts it at offset {offset}: "
+        "if the partition holds messages before it (retention aside), no worker decided them "
+        "(see README, Guarantees)" for offset in (124, 130)]
+    assert metrics.skipped_offsets._value.get() == 0  # type: ignore[attr-defined]
