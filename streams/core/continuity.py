@@ -8,7 +8,7 @@ forgotten the committed offset (between a revocation and the next seek): lost. A
 trial on ECB+ (2026-12-06, `bench.kill_trials`, seed 14, three workers, the restarted one
 SIGKILLed again while it started) ended with 167 messages of one partition never decided
 and the group's committed offset past them: the next owner's first message of the partition
-was 239 where 72 was committed. Not reproduced in 40 more trials, its cause is not known.
+was 239 where 72 was committed. Its cause is not known.
 
 This only detects, so that a loss is never silent: the shell logs an ERROR naming the
 missing offsets and counts them (``ingest_skipped_offsets_total``). One offset may be
