@@ -53,6 +53,7 @@ from tests.harness import (
     produce_placed,
     read_all,
     story_conflicts,
+    story_resolver,
     true_end_offsets,
 )
 
@@ -282,17 +283,7 @@ def _replays(got: Collected) -> int:
 
 
 def _duplicates_elsewhere(got: Collected, updates: Collected) -> list[tuple[str, str]]:
-    parent: dict[str, str] = {}
-
-    def find(story: str) -> str:
-        while parent.get(story, story) != story:
-            story = parent[story]
-        return story
-
-    for _, update in updates.records:
-        a, b = find(update["story_id"]), find(update["merged_into"])
-        if a != b:
-            parent[a] = b
+    find = story_resolver(updates)
     story: dict[str, str] = {}
     duplicate_of: dict[str, str] = {}
     for topic, value in got.records:

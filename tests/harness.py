@@ -277,10 +277,9 @@ def collect(settings: Settings, until: Callable[[Collected], bool],
         reader.close()
 
 
-def story_conflicts(got: Collected, updates: Collected) -> dict[str, set[str]]:
-    """Articles whose records name stories that the story updates do not join: article id ->
-    its stories, each resolved through every merge and rename (a consumer's union of the
-    updates, in any order: merges only join)."""
+def story_resolver(updates: Collected) -> Callable[[str], str]:
+    """Each story id to the story the updates (``articles.stories`` records) join it into:
+    a consumer's union of the updates, in any order (merges only join)."""
     parent: dict[str, str] = {}
 
     def find(story: str) -> str:
@@ -293,6 +292,13 @@ def story_conflicts(got: Collected, updates: Collected) -> dict[str, set[str]]:
         a, b = find(update[1]["story_id"]), find(update[1]["merged_into"])
         if a != b:
             parent[a] = b
+    return find
+
+
+def story_conflicts(got: Collected, updates: Collected) -> dict[str, set[str]]:
+    """Articles whose records name stories that the story updates do not join: article id ->
+    its stories, each resolved through every merge and rename (:func:`story_resolver`)."""
+    find = story_resolver(updates)
     stories: dict[str, set[str]] = {}
     for _, value in got.records:
         if value.get("story_id"):
