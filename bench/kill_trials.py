@@ -4,13 +4,15 @@
     python -m bench.kill_trials --seeds 1-5 --ecbplus DIR        # real news (ECB+, local copy)
     python -m bench.kill_trials --seeds 3 --workers 2 --resend 0.2
     python -m bench.kill_trials --seeds 1-5 --kill-starting     # a third kill, while starting
+    python -m bench.kill_trials --seeds 1-5 --first-kill 0.02-0.06  # before the first commit
 
 Each trial starts an embedded Tansu broker and ``--workers`` worker processes on a
 4-partition topic, produces the corpus in chunks (with extra messages: ``--resend``, the same
 bytes again on another partition; ``--revise``, the same id with a sentence added; ``--bare``,
-the body alone, its id derived from its content), SIGKILLs the last worker twice (at 15-35 %
-and 50-70 % of the messages) and restarts it on its data directory after 1-4 s. Once every
-message has a verdict the workers stop and all output topics are read. A trial fails when:
+the body alone, its id derived from its content), SIGKILLs the last worker twice (at 15-35 %,
+``--first-kill``, and 50-70 % of the messages) and restarts it on its data directory after
+1-4 s. Once every message has a verdict the workers stop and all output topics are read. A
+trial fails when:
 
 * a message no record answers (a verdict, a correction or a dead letter): a lost message;
 * an article's records name stories that the story updates never join
@@ -159,7 +161,7 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
             wait=False) for i in range(options.workers)]
         workers[0].wait_ready(90)
         time.sleep(10)
-        kills = sorted([rng.uniform(0.15, 0.35), rng.uniform(0.5, 0.7)])
+        kills = sorted([rng.uniform(*options.first_kill), rng.uniform(0.5, 0.7)])
         # With --kill-starting, the worker restarted after the first kill is killed again
         # 0-1.5 s after its first assignment: its replica is catching up, or just did.
         starting_kill: float | None = None
@@ -295,6 +297,18 @@ def _duplicates_elsewhere(got: Collected, updates: Collected) -> list[tuple[str,
             if dup in story and of in story and find(story[dup]) != find(story[of])]
 
 
+def _fractions(text: str) -> tuple[float, float]:
+    """``0.15-0.35``: a range of the stream's length."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = float(low), float(high or low)
+    except ValueError:
+        bounds = (1.0, 0.0)
+    if not 0 <= bounds[0] <= bounds[1] < 0.5:
+        raise argparse.ArgumentTypeError(f"{text!r}: want FROM-TO with 0 <= FROM <= TO < 0.5")
+    return bounds
+
+
 def _seeds(text: str) -> list[int]:
     seeds: list[int] = []
     for part in text.split(","):
@@ -317,6 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bare", type=float, default=0.05)
     parser.add_argument("--kill-starting", action="store_true",
                         help="also kill the first restarted worker 0-1.5 s after it is assigned")
+    parser.add_argument("--first-kill", type=_fractions, default=(0.15, 0.35), metavar="FROM-TO",
+                        help="when the first kill comes, as a fraction of the stream (default "
+                             "0.15-0.35; 0.02-0.06 kills a worker before its first commit)")
     parser.add_argument("--verdict-timeout-s", type=float, default=120.0,
                         help="give up waiting for verdicts after this long without a new one")
     parser.add_argument("--race-fallback-s", type=float, default=5.0,

@@ -76,6 +76,38 @@ def committing_first(revoke: Callable[..., Any]) -> Callable[..., Any]:
     return on_partitions_revoked
 
 
+def rewind_uncommitted_partitions() -> None:
+    """Put a partition with no committed offset back at its beginning whenever Faust seeks.
+
+    Faust seeks every assigned partition to its committed offset at each assignment and when
+    ``Consumer.getmany`` finds its flow stopped (a rebalance began while a fetch was under
+    way): it then drops what that fetch returned and counts on the seek to deliver it again.
+    aiokafka's ``seek_to_committed`` moves only partitions with a committed offset above 0
+    (``if offset and offset > 0``): one with none keeps the position its dropped records
+    took it to. Those records were never delivered, nor ever again. Two kill trials
+    (``bench.kill_trials``, 2026-12-06) lost 95 and 167 messages that way: the partition's
+    first owner was killed before its first commit, the next one fetched from the beginning
+    during its recovery, dropped the batch and started at the end of it. With nothing
+    committed, the beginning is where ``auto_offset_reset="earliest"`` starts, so those
+    partitions are sought there. Applied once.
+    """
+    _install_once(AIOKafkaConsumerThread, "seek_to_committed", rewinding_uncommitted,
+                  "_rewinds_uncommitted")
+
+
+def rewinding_uncommitted(seek: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(seek)
+    async def seek_to_committed(self: Any) -> Mapping[Any, int | None]:
+        committed: Mapping[Any, int | None] = await seek(self)
+        uncommitted = [tp for tp, offset in committed.items() if not offset]
+        if uncommitted:
+            await self.seek_to_beginning(*uncommitted)
+        return committed
+
+    seek_to_committed._rewinds_uncommitted = True  # type: ignore[attr-defined]
+    return seek_to_committed
+
+
 def time_checks_from_assignment() -> None:
     """Count Faust's "since start" livelock checks from the latest assignment, not the start.
 

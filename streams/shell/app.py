@@ -7,6 +7,7 @@ import faust
 from streams.kafka.connection import KafkaConnection
 from streams.kafka.faust_compat import (
     commit_before_revocation,
+    rewind_uncommitted_partitions,
     shorten_fetch_wait,
     time_checks_from_assignment,
     time_commit_check_from_pending_work,
@@ -44,6 +45,7 @@ def create_app(
     connection = connection or KafkaConnection.from_settings(settings)
     shorten_fetch_wait()
     commit_before_revocation()
+    rewind_uncommitted_partitions()
     time_checks_from_assignment()
     time_commit_check_from_pending_work()
     return faust.App(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 
 import orjson
+import pytest
 
 from bench import kill_trials
 from tests.harness import Collected
@@ -41,6 +43,14 @@ def test_a_duplicate_whose_story_no_update_joins_to_its_originals_is_reported() 
     assert kill_trials._duplicates_elsewhere(got, Collected()) == [("d", "b")]
     joined = Collected(records=[("articles.stories", {"story_id": "b", "merged_into": "a"})])
     assert kill_trials._duplicates_elsewhere(got, joined) == []
+
+
+def test_the_first_kill_is_a_range_of_the_stream_before_its_middle() -> None:
+    assert kill_trials._fractions("0.02-0.06") == (0.02, 0.06)
+    assert kill_trials._fractions("0.1") == (0.1, 0.1)
+    for bad in ("0.3-0.2", "0.2-0.5", "-0.1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            kill_trials._fractions(bad)
 
 
 def test_seeds_are_ranges_and_lists() -> None:

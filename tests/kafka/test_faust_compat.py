@@ -270,3 +270,83 @@ def test_no_missing_fetch_is_reported_for_partitions_assigned_a_moment_ago() -> 
     time_checks_from_assignment()
     assert AIOKafkaConsumerThread.on_partitions_assigned is patched
     assert getattr(patched, "_restarts_clock", False)
+
+
+class SeekingThread:
+    """Faust's aiokafka consumer thread as its seeks use it, around a real aiokafka consumer
+    (``call_thread`` runs the call on this loop instead of the consumer's thread)."""
+
+    def __init__(self, consumer: Any, seek_to_committed: Any) -> None:
+        from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+        self._consumer = consumer
+        self._seek_to_committed = seek_to_committed
+        self._seek_to_beginning = AIOKafkaConsumerThread.seek_to_beginning
+
+    def _ensure_consumer(self) -> Any:
+        return self._consumer
+
+    async def call_thread(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    async def seek_to_committed(self) -> Any:
+        return await self._seek_to_committed(self)
+
+    async def seek_to_beginning(self, *partitions: Any) -> None:
+        await self._seek_to_beginning(self, *partitions)
+
+
+def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_after_a_seek(
+    broker: Any,
+) -> None:
+    # Faust drops a fetch that returns while its flow is stopped and seeks to the committed
+    # offsets to read it again; a partition with none stayed past the dropped records (two
+    # kill trials lost 95 and 167 messages so).
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    from streams.kafka.connection import KafkaConnection
+    from streams.kafka.faust_compat import rewind_uncommitted_partitions, rewinding_uncommitted
+    from tests.conftest import broker_settings
+    from tests.harness import produce_placed
+
+    settings = broker_settings(broker, partitions=2)
+    produce_placed(settings, [(b"m%d" % i, 1, 1_000 + i) for i in range(30)])
+    committed_tp = TopicPartition(settings.topic_raw, 0)
+    produce_placed(settings, [(b"c%d" % i, 0, 1_000 + i) for i in range(10)])
+    faust_seek = inspect.unwrap(AIOKafkaConsumerThread.seek_to_committed)
+
+    async def positions_after_a_dropped_fetch(seek: Any) -> tuple[Any, dict[int, int]]:
+        consumer = AIOKafkaConsumer(settings.topic_raw, group_id=f"g-{id(seek)}",
+                                    auto_offset_reset="earliest", enable_auto_commit=False,
+                                    **KafkaConnection.from_settings(settings).aiokafka_options())
+        await consumer.start()
+        try:
+            fetched: dict[int, int] = {0: 0, 1: 0}
+            deadline = time.monotonic() + 30
+            while (fetched[0] < 10 or fetched[1] < 30) and time.monotonic() < deadline:
+                for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                    fetched[tp.partition] += len(records)
+            assert fetched == {0: 10, 1: 30}
+            await consumer.commit({committed_tp: 4})  # partition 1 has no committed offset
+            thread = SeekingThread(consumer, seek)
+            committed = await thread.seek_to_committed()
+            return committed, {tp.partition: await consumer.position(tp)
+                               for tp in sorted(consumer.assignment())}
+        finally:
+            await consumer.stop()
+
+    committed, positions = asyncio.run(positions_after_a_dropped_fetch(faust_seek))
+    uncommitted_tp = TopicPartition(settings.topic_raw, 1)
+    assert committed == {committed_tp: 4, uncommitted_tp: None}
+    assert positions == {0: 4, 1: 30}  # Faust's seek: partition 1 stays past its 30 records
+
+    _, positions = asyncio.run(positions_after_a_dropped_fetch(rewinding_uncommitted(faust_seek)))
+    assert positions == {0: 4, 1: 0}
+
+    rewind_uncommitted_partitions()
+    patched = AIOKafkaConsumerThread.seek_to_committed
+    rewind_uncommitted_partitions()
+    assert AIOKafkaConsumerThread.seek_to_committed is patched
+    assert getattr(patched, "_rewinds_uncommitted", False)
