@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from time import monotonic
 from typing import Any
 
+from aiokafka.errors import IllegalStateError
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from mode.utils.futures import notify
@@ -89,7 +91,8 @@ def rewind_uncommitted_partitions() -> None:
     first owner was killed before its first commit, the next one fetched from the beginning
     during its recovery, dropped the batch and started at the end of it. With nothing
     committed, the beginning is where ``auto_offset_reset="earliest"`` starts, so those
-    partitions are sought there. Applied once.
+    partitions are sought to offset 0 (the seek Faust's ``Consumer._seek`` makes). Applied
+    once.
     """
     _install_once(AIOKafkaConsumerThread, "seek_to_committed", rewinding_uncommitted,
                   "_rewinds_uncommitted")
@@ -99,9 +102,13 @@ def rewinding_uncommitted(seek: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(seek)
     async def seek_to_committed(self: Any) -> Mapping[Any, int | None]:
         committed: Mapping[Any, int | None] = await seek(self)
-        uncommitted = [tp for tp, offset in committed.items() if not offset]
-        if uncommitted:
-            await self.seek_to_beginning(*uncommitted)
+        for tp, offset in committed.items():
+            if not offset:
+                # Offset 0 rather than a ListOffsets round trip: where retention removed
+                # it, the fetch is out of range and aiokafka resets to the earliest. A
+                # partition revoked meanwhile is no longer ours to position.
+                with contextlib.suppress(IllegalStateError):
+                    self.seek(tp, 0)
         return committed
 
     seek_to_committed._rewinds_uncommitted = True  # type: ignore[attr-defined]

@@ -281,7 +281,7 @@ class SeekingThread:
 
         self._consumer = consumer
         self._seek_to_committed = seek_to_committed
-        self._seek_to_beginning = AIOKafkaConsumerThread.seek_to_beginning
+        self._seek = AIOKafkaConsumerThread.seek
 
     def _ensure_consumer(self) -> Any:
         return self._consumer
@@ -293,8 +293,8 @@ class SeekingThread:
     async def seek_to_committed(self) -> Any:
         return await self._seek_to_committed(self)
 
-    async def seek_to_beginning(self, *partitions: Any) -> None:
-        await self._seek_to_beginning(self, *partitions)
+    def seek(self, partition: Any, offset: int) -> None:
+        self._seek(self, partition, offset)
 
 
 def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_after_a_seek(
@@ -350,3 +350,24 @@ def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_a
     rewind_uncommitted_partitions()
     assert AIOKafkaConsumerThread.seek_to_committed is patched
     assert getattr(patched, "_rewinds_uncommitted", False)
+
+
+def test_a_partition_revoked_before_its_rewind_is_left_alone() -> None:
+    from aiokafka.errors import IllegalStateError
+
+    from streams.kafka.faust_compat import rewinding_uncommitted
+
+    sought: list[tuple[str, int]] = []
+
+    class Thread:
+        def seek(self, tp: str, offset: int) -> None:
+            if tp == "raw-1":  # aiokafka: "No current assignment for partition"
+                raise IllegalStateError(tp)
+            sought.append((tp, offset))
+
+    async def faust_seek(thread: Any) -> dict[str, int | None]:
+        return {"raw-0": None, "raw-1": None, "raw-2": 17}
+
+    committed = asyncio.run(rewinding_uncommitted(faust_seek)(Thread()))
+    assert committed == {"raw-0": None, "raw-1": None, "raw-2": 17}
+    assert sought == [("raw-0", 0)]
