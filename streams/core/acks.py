@@ -7,7 +7,9 @@ one missing, and not even that reliably (``Consumer._new_offset`` in faust-strea
 gap of one offset just after the committed one for none), so the acknowledged offsets of a
 partition must stay one unbroken run from the committed offset: everything from a partition's
 first undecided message on is left unacknowledged and delivered again after the rebalance
-(its decided ones are then decided again, as after a crash).
+(its decided ones are then decided again, as after a crash). Delivered again because Faust
+seeks every partition to its committed offset at the next assignment, and one with none to
+offset 0 (``streams.kafka.faust_compat.rewind_uncommitted_partitions``).
 """
 
 from __future__ import annotations
@@ -26,3 +28,21 @@ def not_to_acknowledge(batch: Iterable[Position], decided: Collection[Position])
             first_undecided[partition] = min(first_undecided.get(partition, offset), offset)
     return {(partition, offset) for partition, offset in positions
             if offset >= first_undecided.get(partition, offset + 1)}
+
+
+def offset_ranges(positions: Iterable[Position]) -> str:
+    """``partition 2: 0-23, 30; partition 3: 5`` (for a log line)."""
+    by_partition: dict[int, list[int]] = {}
+    for partition, offset in sorted(set(positions)):
+        by_partition.setdefault(partition, []).append(offset)
+    described = []
+    for partition, offsets in by_partition.items():
+        runs: list[list[int]] = []
+        for offset in offsets:
+            if runs and offset == runs[-1][1] + 1:
+                runs[-1][1] = offset
+            else:
+                runs.append([offset, offset])
+        text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+        described.append(f"partition {partition}: {text}")
+    return "; ".join(described)

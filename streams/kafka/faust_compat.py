@@ -13,6 +13,8 @@ from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from mode.utils.futures import notify
 
+from streams.core.acks import offset_ranges
+
 # Faust hard-codes fetch_max_wait_ms=1500 for the worker's consumer and Tansu holds every
 # fetch that long, so a record waited ~575 ms (p50) before the agent saw it (bench/).
 FETCH_MAX_WAIT_MS = 100
@@ -237,6 +239,10 @@ class StreamRevocation:
         app = self.app
         return (not app.flow_control.is_active()
                 or event.message.generation_id != app.consumer_generation_id)
+
+    def describe(self, events: Iterable[Any]) -> str:
+        return offset_ranges((event.message.partition, event.message.offset)
+                             for event in events)
 
     def release(self, events: Iterable[Any]) -> None:
         consumer = self.app.consumer

@@ -99,6 +99,9 @@ class Revocation(Protocol):
     def release(self, events: Events) -> None:
         """Stop waiting for ``events`` to be acknowledged: they will be delivered again."""
 
+    def describe(self, events: Events) -> str:
+        """Where ``events`` are (partitions and offsets), for a log line."""
+
 
 async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order, kept whole
     stream: faust.StreamT[Any], steps: BatchSteps[B, H], gate: StateGate, *, size: int,
@@ -124,8 +127,8 @@ async def run_batches(  # noqa: PLR0912, PLR0915  # one loop, its steps in order
 
     def release(events: Events, why: str) -> None:
         assert revocation is not None  # only stale or undecided events are released
-        log.info("rebalance: %d message(s) %s left unacknowledged, to be delivered again",
-                 len(events), why)
+        log.info("rebalance: %d message(s) %s left unacknowledged (%s), to be delivered again",
+                 len(events), why, revocation.describe(events))
         revocation.release(events)
 
     batches: AsyncIterator[Events] = aiter(

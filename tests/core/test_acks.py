@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.core.acks import not_to_acknowledge
+from streams.core.acks import not_to_acknowledge, offset_ranges
 
 
 def test_a_batch_decided_whole_is_acknowledged_whole() -> None:
@@ -20,3 +20,9 @@ def test_an_undecided_message_holds_back_the_rest_of_its_partition_only() -> Non
 def test_nothing_decided_acknowledges_nothing() -> None:
     batch = [(3, 1), (3, 2)]
     assert not_to_acknowledge(batch, set()) == {(3, 1), (3, 2)}
+
+
+def test_offset_ranges_name_each_partitions_runs_in_order() -> None:
+    assert offset_ranges([(3, 5), (2, 1), (2, 0), (2, 30), (2, 2), (3, 5)]) == (
+        "partition 2: 0-2, 30; partition 3: 5")
+    assert offset_ranges([]) == ""

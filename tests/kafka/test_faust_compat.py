@@ -25,12 +25,14 @@ class FlowControl:
 
 
 class Message:
-    def __init__(self, generation_id: int) -> None:
+    def __init__(self, generation_id: int, partition: int = 0, offset: int = 0) -> None:
         self.generation_id = generation_id
+        self.partition = partition
+        self.offset = offset
 
 
-def event(generation_id: int) -> Any:
-    return SimpleNamespace(message=Message(generation_id))
+def event(generation_id: int, partition: int = 0, offset: int = 0) -> Any:
+    return SimpleNamespace(message=Message(generation_id, partition, offset))
 
 
 def app(generation: int = 3) -> Any:
@@ -64,6 +66,11 @@ def test_released_events_are_no_longer_waited_for_and_the_waiter_is_woken() -> N
         assert consumer._waiting_for_ack.done()  # Consumer.wait_empty looks again at once
 
     asyncio.run(main())
+
+
+def test_released_events_are_described_by_partition_and_offsets() -> None:
+    events = [event(3, 2, offset) for offset in (7, 5, 6)] + [event(3, 0, 40)]
+    assert StreamRevocation(app()).describe(events) == "partition 0: 40; partition 2: 5-7"
 
 
 def test_release_does_nothing_when_faust_renames_its_unacked_set() -> None:

@@ -386,6 +386,9 @@ class Rebalance:
     def release(self, events: list[str]) -> None:
         self.log.append(f"release {'+'.join(events)}")
 
+    def describe(self, events: list[str]) -> str:
+        return "+".join(events)
+
 
 class OneByOne(RecordingSteps):
     """Decides a batch event by event, asking ``stop`` before each; the rebalance begins
