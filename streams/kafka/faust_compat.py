@@ -83,18 +83,21 @@ def committing_first(revoke: Callable[..., Any]) -> Callable[..., Any]:
 def rewind_uncommitted_partitions() -> None:
     """Put a partition with no committed offset back at its beginning whenever Faust seeks.
 
-    Faust seeks every assigned partition to its committed offset at each assignment and when
-    ``Consumer.getmany`` finds its flow stopped (a rebalance began while a fetch was under
-    way): it then drops what that fetch returned and counts on the seek to deliver it again.
-    aiokafka's ``seek_to_committed`` moves only partitions with a committed offset above 0
-    (``if offset and offset > 0``): one with none keeps the position its dropped records
-    took it to. Those records were never delivered, nor ever again. Two kill trials
-    (``bench.kill_trials``, 2026-12-06) lost 95 and 167 messages that way: the partition's
-    first owner was killed before its first commit, the next one fetched from the beginning
-    during its recovery, dropped the batch and started at the end of it. With nothing
-    committed, the beginning is where ``auto_offset_reset="earliest"`` starts, so those
-    partitions are sought to offset 0 (the seek Faust's ``Consumer._seek`` makes). Applied
-    once.
+    ``Consumer.getmany`` drops what a fetch returns once its flow is stopped, and seeks every
+    assigned partition to its committed offset to read it again. aiokafka's
+    ``seek_to_committed`` moves only partitions with a committed offset above 0 (``if offset
+    and offset > 0``): one with none stays where the dropped records took it, and Faust,
+    holding no committed offset for it, commits the first acknowledged run after them. The
+    fetch can hold a partition the worker was just given: it waits in aiokafka's
+    ``fetched_records`` for the assignment with Faust's active-partition set, which Faust
+    updates in place when its recovery resumes the partitions, before it resumes the flow.
+    A kill trial (``bench.kill_trials``, seed 60, 2026-12-06) lost 95 messages so: the
+    partition's first owner was killed before its first commit; its next owner read offsets
+    0-123 in that window, dropped them, sought (the partition stayed at 124) and committed
+    130. Another (seed 14, not instrumented) lost 167 in a run of the same pattern.
+    With nothing committed, the beginning is where ``auto_offset_reset="earliest"`` starts,
+    so those partitions are sought to offset 0 (the seek Faust's ``Consumer._seek`` makes).
+    Applied once.
     """
     _install_once(AIOKafkaConsumerThread, "seek_to_committed", rewinding_uncommitted,
                   "_rewinds_uncommitted")
