@@ -276,7 +276,11 @@ class IndexReplica:
                         problem)
             if self.on_fallback is not None:
                 self.on_fallback(problem)
-        await self._consumer.seek_to_beginning(*self._partitions)
+        # Offset 0, not ListOffsets "earliest" (which Tansu answers by the storage's wall
+        # clock, Running on Tansu): where retention removed it, the fetch is out of range
+        # and the consumer resets to the earliest offset (auto_offset_reset).
+        for tp in self._partitions:
+            self._consumer.seek(tp, 0)
 
     async def _snapshot_problem(
         self, offsets: dict[int, int], fences: dict[TopicPartition, int]
