@@ -1,0 +1,50 @@
+"""bench/faust_trace: Faust's offset bookkeeping logged in a worker's interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TRACE = Path(__file__).resolve().parents[2] / "bench" / "faust_trace"
+
+# Run with the trace folder on PYTHONPATH, as a worker would be: ``site`` imports it first.
+PROBE = """
+import asyncio, logging
+from collections import defaultdict
+from types import SimpleNamespace
+from intervaltree import IntervalTree
+from faust.transport.consumer import Consumer
+from faust.types import TP
+import sitecustomize
+
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+assert Consumer._faust_trace  # installed at start-up
+tp = TP("articles.raw", 2)
+consumer = SimpleNamespace(
+    _committed_offset={tp: None}, _acked=defaultdict(list, {tp: [4, 5, 6]}),
+    _gap=defaultdict(IntervalTree), _acked_index=defaultdict(set), _read_offset={tp: None},
+    flow_active=False)
+print("commit", Consumer._new_offset(consumer, tp))
+
+class Fetching(Consumer):  # a fetch that returns while the flow is stopped
+    async def _wait_next_records(self, timeout):
+        return {tp: [SimpleNamespace(offset=0), SimpleNamespace(offset=74)]}, {tp}
+
+Fetching._faust_trace = False
+sitecustomize.install(Fetching)
+asyncio.run(Fetching._wait_next_records(consumer, 1.0))
+"""
+
+
+def test_the_trace_logs_faust_commits_and_dropped_fetches_in_a_worker_interpreter() -> None:
+    env = {**os.environ, "PYTHONPATH": str(TRACE)}
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.splitlines() == ["commit 7"]
+    assert done.stderr.splitlines() == [
+        "faust_trace commit articles.raw:2 -> 7 (committed None, acked from [4, 5, 6])",
+        "faust_trace dropped-fetch {'articles.raw:2': (0, 74)} "
+        "committed={'articles.raw:2': None}",
+    ]
