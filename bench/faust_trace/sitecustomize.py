@@ -12,7 +12,9 @@ Each line is a WARNING of the logger ``faust_trace``, so it shows at the default
   committed offset it held and the first acknowledged offsets;
 * ``gap``: offsets Faust marks as a gap to commit past (``Consumer._add_gap``);
 * ``dropped-fetch``: records a fetch returned while Faust's flow was stopped, which
-  ``Consumer.getmany`` drops (first and last offset per partition) and then seeks back.
+  ``Consumer.getmany`` drops (first and last offset per partition) and then seeks back;
+* ``skipped``: a debug line of Faust's that says it dropped a message: an event its stream
+  skips as stale (and acknowledges), or a message at or below the read offset.
 
 A ``dropped-fetch`` holding a partition that the ``seek`` after it lists without a committed
 offset is the situation ``streams.kafka.faust_compat.rewind_uncommitted_partitions`` mends.
@@ -27,6 +29,7 @@ from typing import Any
 
 try:
     from faust.transport import consumer as _consumer
+    from mode.utils import logging as _mode_logging
 except ImportError:  # not a worker's interpreter (this folder on PYTHONPATH by mistake)
     _consumer = None
 
@@ -82,5 +85,25 @@ def install(consumer_class: Any) -> None:
     consumer_class._wait_next_records = traced_wait_next_records
 
 
+# Faust's debug lines (``log.dev``) that report a message it drops.
+DROPPING = ("Skipping message", "DROPPED MESSAGE")
+
+
+def install_skips(logger_class: Any) -> None:
+    """Repeat as a WARNING each of Faust's ``log.dev`` lines that starts with DROPPING."""
+    if getattr(logger_class, "_faust_trace", False):
+        return
+    logger_class._faust_trace = True
+    dev = logger_class.dev
+
+    def traced_dev(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(message, str) and message.startswith(DROPPING):
+            log.warning("faust_trace skipped " + message, *args)
+        return dev(self, message, *args, **kwargs)
+
+    logger_class.dev = traced_dev
+
+
 if _consumer is not None:
     install(_consumer.Consumer)
+    install_skips(_mode_logging.CompositeLogger)

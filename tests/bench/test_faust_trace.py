@@ -35,10 +35,16 @@ class Fetching(Consumer):  # a fetch that returns while the flow is stopped
 Fetching._faust_trace = False
 sitecustomize.install(Fetching)
 asyncio.run(Fetching._wait_next_records(consumer, 1.0))
+
+from mode.utils.logging import CompositeLogger
+faust_log = CompositeLogger(logging.getLogger("faust.streams"))
+faust_log.dev("Skipping message %r with generation_id %r because app generation_id is %r "
+              "flow_control.is_active %r", "<ConsumerMessage: offset=81>", 3, 4, False)
+faust_log.dev("Resume stream partitions")  # not a drop: not repeated
 """
 
 
-def test_the_trace_logs_faust_commits_and_dropped_fetches_in_a_worker_interpreter() -> None:
+def test_the_trace_logs_faust_commits_and_dropped_messages_in_a_worker_interpreter() -> None:
     env = {**os.environ, "PYTHONPATH": str(TRACE)}
     done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
                           text=True, timeout=120, check=True)
@@ -47,4 +53,6 @@ def test_the_trace_logs_faust_commits_and_dropped_fetches_in_a_worker_interprete
         "faust_trace commit articles.raw:2 -> 7 (committed None, acked from [4, 5, 6])",
         "faust_trace dropped-fetch {'articles.raw:2': (0, 74)} "
         "committed={'articles.raw:2': None}",
+        "faust_trace skipped Skipping message '<ConsumerMessage: offset=81>' with "
+        "generation_id 3 because app generation_id is 4 flow_control.is_active False",
     ]
