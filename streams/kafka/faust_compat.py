@@ -94,7 +94,9 @@ def rewind_uncommitted_partitions() -> None:
     A kill trial (``bench.kill_trials``, seed 60, 2026-12-06) lost 95 messages so: the
     partition's first owner was killed before its first commit; its next owner read offsets
     0-123 in that window, dropped them, sought (the partition stayed at 124) and committed
-    130. Another (seed 14, not instrumented) lost 167 in a run of the same pattern.
+    130. Another (seed 14, not instrumented) lost 167 in a run of the same pattern. With this
+    patch disabled, seed 106 met the race and lost 74; with it, seed 96 met it and read the
+    partition from offset 0 (README, Guarantees).
     With nothing committed, the beginning is where ``auto_offset_reset="earliest"`` starts,
     so those partitions are sought to offset 0 (the seek Faust's ``Consumer._seek`` makes).
     Applied once.
