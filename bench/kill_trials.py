@@ -30,12 +30,15 @@ repository root (it uses the test harness); a trial takes 1-3 minutes on 2 cores
 from __future__ import annotations
 
 import argparse
+import ast
+import os
 import random
+import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +66,49 @@ BASE_MS = 1_780_000_000_000
 PARTITIONS = 4
 CHUNK = 40  # messages produced at a time, 0.25 s apart
 REVISION = "\nThis story has been updated with more details."
+TRACE = Path(__file__).resolve().parent / "faust_trace"  # --trace: on the workers' PYTHONPATH
+_TRACED = re.compile(r"faust_trace (seek|dropped-fetch|skipped) (.*)$")
+
+
+@dataclass
+class TraceSummary:
+    """What ``bench/faust_trace`` logged in a trial's workers (``--trace``)."""
+
+    dropped_fetches: int = 0
+    # dropped fetches holding a partition the next seek found with no committed offset: the
+    # race ``streams.kafka.faust_compat.rewind_uncommitted_partitions`` mends
+    uncommitted: list[str] = field(default_factory=list)  # "log file: partition from offset"
+    skipped: int = 0  # messages Faust skipped as stale or dropped as already read
+
+    def line(self) -> str:
+        return (f"traced: {self.dropped_fetches} dropped fetch(es), "
+                f"{len(self.uncommitted)} on a partition with no committed offset "
+                f"{self.uncommitted[:3] or ''}, {self.skipped} skipped message(s)")
+
+
+def trace_summary(logs: Iterable[Path]) -> TraceSummary:
+    """Read the ``faust_trace`` lines of worker logs (see :class:`TraceSummary`)."""
+    summary = TraceSummary()
+    for path in sorted(logs):
+        dropped: dict[str, int] | None = None  # the last dropped fetch, until a seek
+        for line in path.read_text("utf-8", errors="replace").splitlines():
+            found = _TRACED.search(line)
+            if found is None:
+                continue
+            kind, rest = found.groups()
+            if kind == "skipped":
+                summary.skipped += 1
+            elif kind == "dropped-fetch":
+                summary.dropped_fetches += 1
+                ranges = ast.literal_eval(rest.split(" committed=")[0])
+                dropped = {tp: first for tp, (first, _) in ranges.items()}
+            elif dropped is not None:  # the seek after a dropped fetch
+                committed = ast.literal_eval(rest.split(" read=")[0].removeprefix("committed="))
+                summary.uncommitted += [f"{path.name}: {tp} from {first}"
+                                        for tp, first in dropped.items()
+                                        if not committed.get(tp)]
+                dropped = None
+    return summary
 
 
 @dataclass
@@ -79,6 +125,7 @@ class Trial:
     exit_codes: list[int]
     copies_kept_twice: list[tuple[str, str]] | None = None  # with ECB+ labels
     workdir: Path | None = None  # worker logs and records.jsonl (every output record)
+    trace: TraceSummary | None = None  # with --trace
 
     @property
     def passed(self) -> bool:
@@ -94,6 +141,7 @@ class Trial:
                 f"{self.duplicates_elsewhere[:3] or ''}, exit codes {self.exit_codes}"
                 + (f", labelled copies both kept {len(self.copies_kept_twice)}"
                    if self.copies_kept_twice is not None else "")
+                + (f", {self.trace.line()}" if self.trace is not None else "")
                 + (f" ({self.workdir})" if self.workdir is not None else ""))
 
 
@@ -156,7 +204,7 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
         ensure_topics(settings)
         # Not each awaited ready: Tansu may leave a third member without partitions until
         # the next rebalance (README, Running on Tansu).
-        env = {"INGEST_RACE_FALLBACK_S": str(options.race_fallback_s)}
+        env = _worker_env(options)
         workers = [Worker(settings, workdir / f"data{i}", name=f"w{i}", extra_env=env).start(
             wait=False) for i in range(options.workers)]
         workers[0].wait_ready(90)
@@ -209,11 +257,21 @@ def run_trial(seed: int, values: Sequence[bytes], options: argparse.Namespace,
         for record in log_records:
             out.write(orjson.dumps({"topic": "fingerprint log", "value": record}) + b"\n")
     trial.workdir = workdir
+    if options.trace:
+        trial.trace = trace_summary(workdir.glob("w*.log"))
     if copy_pairs is not None:
         dropped = {v["id"] for v in got.by_topic(settings.topic_duplicates)}
         kept = {v["id"] for v in got.by_topic(settings.topic_enriched)} - dropped
         trial.copies_kept_twice = [(a, b) for a, b in copy_pairs if a in kept and b in kept]
     return trial
+
+
+def _worker_env(options: argparse.Namespace) -> dict[str, str]:
+    env = {"INGEST_RACE_FALLBACK_S": str(options.race_fallback_s)}
+    if options.trace:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(TRACE), os.environ.get("PYTHONPATH")) if p)
+    return env
 
 
 def _fingerprint_log(settings: Settings) -> list[dict[str, Any]]:
@@ -334,6 +392,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-kill", type=_fractions, default=(0.15, 0.35), metavar="FROM-TO",
                         help="when the first kill comes, as a fraction of the stream (default "
                              "0.15-0.35; 0.02-0.06 kills a worker before its first commit)")
+    parser.add_argument("--trace", action="store_true",
+                        help="workers log Faust's offset bookkeeping (bench/faust_trace); "
+                             "each trial line sums it up")
     parser.add_argument("--verdict-timeout-s", type=float, default=120.0,
                         help="give up waiting for verdicts after this long without a new one")
     parser.add_argument("--race-fallback-s", type=float, default=5.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from pathlib import Path
 
 import orjson
 import pytest
@@ -75,3 +76,30 @@ def test_a_message_is_answered_by_its_verdict_or_a_correction_of_it() -> None:
         ("articles.stories", {"story_id": "s", "merged_into": "t"}),
     ])
     assert kill_trials._answered(got) == {(0, 1), (3, 79)}
+
+
+def test_the_trace_summary_finds_dropped_fetches_of_partitions_with_no_committed_offset(
+    tmp_path: Path,
+) -> None:
+    # the lines bench/faust_trace writes, in a worker's log format (seed 106's race, shortened)
+    (tmp_path / "w1-1.log").write_text(
+        "[t] [629] [INFO] generation id 1 app consumers id 1 \n"
+        "[t] [629] [WARNING] faust_trace seek committed={'articles.raw:2': 33} "
+        "read={'articles.raw:1': None, 'articles.raw:2': 33} \n"
+        "[t] [629] [WARNING] faust_trace dropped-fetch {'articles.raw:1': (0, 84), "
+        "'articles.raw:2': (33, 40)} committed={'articles.raw:2': 33} \n"
+        "[t] [629] [WARNING] faust_trace seek committed={'articles.raw:2': 33} "
+        "read={'articles.raw:1': None, 'articles.raw:2': 33} \n"
+        "[t] [629] [WARNING] faust_trace commit articles.raw:1 -> 87 (committed None, "
+        "acked from [85, 86]) \n")
+    (tmp_path / "w0-1.log").write_text(
+        "[t] [1] [WARNING] faust_trace dropped-fetch {'articles.raw:0': (5, 9)} "
+        "committed={} \n"
+        "[t] [1] [WARNING] faust_trace seek committed={'articles.raw:0': 5} read={} \n"
+        "[t] [1] [WARNING] faust_trace skipped Skipping message <m> with generation_id 3 \n")
+    summary = kill_trials.trace_summary(tmp_path.glob("w*.log"))
+    assert summary.dropped_fetches == 2
+    assert summary.uncommitted == ["w1-1.log: articles.raw:1 from 0"]
+    assert summary.skipped == 1
+    assert summary.line() == ("traced: 2 dropped fetch(es), 1 on a partition with no committed "
+                              "offset ['w1-1.log: articles.raw:1 from 0'], 1 skipped message(s)")
