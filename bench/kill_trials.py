@@ -5,6 +5,7 @@
     python -m bench.kill_trials --seeds 3 --workers 2 --resend 0.2
     python -m bench.kill_trials --seeds 1-5 --kill-starting     # a third kill, while starting
     python -m bench.kill_trials --seeds 1-5 --first-kill 0.02-0.06  # before the first commit
+    python -m bench.kill_trials --seeds 1-5 --trace    # Faust's offset bookkeeping, summed up
 
 Each trial starts an embedded Tansu broker and ``--workers`` worker processes on a
 4-partition topic, produces the corpus in chunks (with extra messages: ``--resend``, the same
