@@ -68,7 +68,7 @@ PARTITIONS = 4
 CHUNK = 40  # messages produced at a time, 0.25 s apart
 REVISION = "\nThis story has been updated with more details."
 TRACE = Path(__file__).resolve().parent / "faust_trace"  # --trace: on the workers' PYTHONPATH
-_TRACED = re.compile(r"faust_trace (seek|dropped-fetch|skipped) (.*)$")
+_TRACED = re.compile(r"faust_trace (seek|dropped-fetch|dropped-inactive|skipped) (.*)$")
 
 
 @dataclass
@@ -80,11 +80,13 @@ class TraceSummary:
     # race ``streams.kafka.faust_compat.rewind_uncommitted_partitions`` mends
     uncommitted: list[str] = field(default_factory=list)  # "log file: partition from offset"
     skipped: int = 0  # messages Faust skipped as stale or dropped as already read
+    inactive: int = 0  # fetches with records of paused partitions, dropped without a seek
 
     def line(self) -> str:
         return (f"traced: {self.dropped_fetches} dropped fetch(es), "
                 f"{len(self.uncommitted)} on a partition with no committed offset "
-                f"{self.uncommitted[:3] or ''}, {self.skipped} skipped message(s)")
+                f"{self.uncommitted[:3] or ''}, {self.inactive} with paused partitions' "
+                f"records, {self.skipped} skipped message(s)")
 
 
 def trace_summary(logs: Iterable[Path]) -> TraceSummary:
@@ -93,16 +95,22 @@ def trace_summary(logs: Iterable[Path]) -> TraceSummary:
     for path in sorted(logs):
         dropped: dict[str, int] | None = None  # the last dropped fetch, until a seek
         for line in path.read_text("utf-8", errors="replace").splitlines():
+            if "exception performing seek" in line:  # Faust's: no seek follows that drop
+                dropped = None
             found = _TRACED.search(line)
             if found is None:
                 continue
             kind, rest = found.groups()
             if kind == "skipped":
                 summary.skipped += 1
+            elif kind == "dropped-inactive":
+                summary.inactive += 1
             elif kind == "dropped-fetch":
                 summary.dropped_fetches += 1
                 ranges = ast.literal_eval(rest.split(" committed=")[0])
-                dropped = {tp: first for tp, (first, _) in ranges.items()}
+                dropped = dropped or {}
+                for tp, (first, _) in ranges.items():
+                    dropped[tp] = min(first, dropped.get(tp, first))
             elif dropped is not None:  # the seek after a dropped fetch
                 committed = ast.literal_eval(rest.split(" read=")[0].removeprefix("committed="))
                 summary.uncommitted += [f"{path.name}: {tp} from {first}"

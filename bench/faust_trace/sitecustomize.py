@@ -13,6 +13,8 @@ Each line is a WARNING of the logger ``faust_trace``, so it shows at the default
 * ``gap``: offsets Faust marks as a gap to commit past (``Consumer._add_gap``);
 * ``dropped-fetch``: records a fetch returned while Faust's flow was stopped, which
   ``Consumer.getmany`` drops (first and last offset per partition) and then seeks back;
+* ``dropped-inactive``: records a fetch returned for partitions that are not active (paused),
+  which ``getmany`` drops without seeking;
 * ``skipped``: a debug line of Faust's that says it dropped a message: an event its stream
   skips as stale (and acknowledges), or a message at or below the read offset.
 
@@ -77,6 +79,14 @@ def install(consumer_class: Any) -> None:
                         {f"{tp.topic}:{tp.partition}": (rs[0].offset, rs[-1].offset)
                          for tp, rs in records.items() if rs},
                         _partitions(self._committed_offset))
+        elif records and active is not None:
+            # getmany hands out only active partitions' records and drops the rest, unsought
+            inactive = {f"{tp.topic}:{tp.partition}": (rs[0].offset, rs[-1].offset)
+                        for tp, rs in records.items()
+                        if rs and tp not in active and tp not in self._buffered_partitions}
+            if inactive:
+                log.warning("faust_trace dropped-inactive %s committed=%s", inactive,
+                            _partitions(self._committed_offset))
         return records, active
 
     consumer_class.perform_seek = traced_perform_seek
@@ -98,6 +108,9 @@ def install_skips(logger_class: Any) -> None:
 
     def traced_dev(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(message, str) and message.startswith(DROPPING):
+            # "DROPPED MESSAGE ROFF %r: k=%r v=%r": the offset only, not the article
+            if message.startswith("DROPPED MESSAGE"):
+                message, args = message.split(":")[0], args[:1]
             log.warning("faust_trace skipped " + message, *args)
         return dev(self, message, *args, **kwargs)
 

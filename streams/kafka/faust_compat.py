@@ -90,7 +90,12 @@ def rewind_uncommitted_partitions() -> None:
     holding no committed offset for it, commits the first acknowledged run after them. The
     fetch can hold a partition the worker was just given: it waits in aiokafka's
     ``fetched_records`` for the assignment with Faust's active-partition set, which Faust
-    updates in place when its recovery resumes the partitions, before it resumes the flow.
+    updates in place. At the assignment Faust pauses every partition by emptying that set
+    (aiokafka is not told, and reads an empty set as "every partition"), and its recovery
+    refills it before it resumes the flow: all along, the waiting fetch may return the new
+    partitions' records, and ``getmany`` drops them. (``getmany`` drops records without a
+    seek too, when the flow stops or the generation changes as it hands them out: the
+    rebalance that follows gives every partition a fresh position.)
     A kill trial (``bench.kill_trials``, seed 60, 2026-12-06) lost 95 messages so: the
     partition's first owner was killed before its first commit; its next owner read offsets
     0-123 in that window, dropped them, sought (the partition stayed at 124) and committed
@@ -106,20 +111,38 @@ def rewind_uncommitted_partitions() -> None:
 
 
 def rewinding_uncommitted(seek: Callable[..., Any]) -> Callable[..., Any]:
+    """Faust's ``seek_to_committed`` (one line: aiokafka's, run in the consumer's thread by
+    ``call_thread``), with the rewind run right after it in the same call, so aiokafka's
+    state is only ever changed from its own thread."""
+
     @functools.wraps(seek)
     async def seek_to_committed(self: Any) -> Mapping[Any, int | None]:
-        committed: Mapping[Any, int | None] = await seek(self)
-        for tp, offset in committed.items():
-            if not offset:
-                # Offset 0 rather than a ListOffsets round trip: where retention removed
-                # it, the fetch is out of range and aiokafka resets to the earliest. A
-                # partition revoked meanwhile is no longer ours to position.
-                with contextlib.suppress(IllegalStateError):
-                    self.seek(tp, 0)
-        return committed
+        consumer = self._ensure_consumer()
+
+        async def seek_and_rewind() -> Mapping[Any, int | None]:
+            committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
+            rewind_uncommitted(consumer, committed)
+            return committed
+
+        result: Mapping[Any, int | None] = await self.call_thread(seek_and_rewind)
+        return result
 
     seek_to_committed._rewinds_uncommitted = True  # type: ignore[attr-defined]
     return seek_to_committed
+
+
+def rewind_uncommitted(consumer: Any, committed: Mapping[Any, int | None]) -> None:
+    """Seek the aiokafka ``consumer``'s partitions with no committed offset (None or 0) to 0.
+
+    Offset 0 rather than a ListOffsets round trip: where retention removed it, the fetch is
+    out of range and aiokafka resets to the earliest. A partition revoked since is no longer
+    ours to position (``IllegalStateError``), nor is any when the consumer is stopping
+    (aiokafka asserts a subscription).
+    """
+    for tp, offset in committed.items():
+        if not offset:
+            with contextlib.suppress(IllegalStateError, AssertionError):
+                consumer.seek(tp, 0)
 
 
 def time_checks_from_assignment() -> None:

@@ -35,11 +35,21 @@ class Fetching(Consumer):  # a fetch that returns while the flow is stopped
 Fetching._faust_trace = False
 sitecustomize.install(Fetching)
 asyncio.run(Fetching._wait_next_records(consumer, 1.0))
+consumer.flow_active, consumer._buffered_partitions = True, set()
+asyncio.run(Fetching._wait_next_records(consumer, 1.0))  # active: {tp}: handed out, no line
+class Paused(Fetching):  # the fetch holds records of a partition no longer active
+    async def _wait_next_records(self, timeout):
+        return {tp: [SimpleNamespace(offset=7), SimpleNamespace(offset=9)]}, set()
+
+Paused._faust_trace = False
+sitecustomize.install(Paused)
+asyncio.run(Paused._wait_next_records(consumer, 1.0))
 
 from mode.utils.logging import CompositeLogger
 faust_log = CompositeLogger(logging.getLogger("faust.streams"))
 faust_log.dev("Skipping message %r with generation_id %r because app generation_id is %r "
               "flow_control.is_active %r", "<ConsumerMessage: offset=81>", 3, 4, False)
+faust_log.dev("DROPPED MESSAGE ROFF %r: k=%r v=%r", 81, b"key", b"the whole article")
 faust_log.dev("Resume stream partitions")  # not a drop: not repeated
 """
 
@@ -53,6 +63,9 @@ def test_the_trace_logs_faust_commits_and_dropped_messages_in_a_worker_interpret
         "faust_trace commit articles.raw:2 -> 7 (committed None, acked from [4, 5, 6])",
         "faust_trace dropped-fetch {'articles.raw:2': (0, 74)} "
         "committed={'articles.raw:2': None}",
+        "faust_trace dropped-inactive {'articles.raw:2': (7, 9)} "
+        "committed={'articles.raw:2': None}",
         "faust_trace skipped Skipping message '<ConsumerMessage: offset=81>' with "
         "generation_id 3 because app generation_id is 4 flow_control.is_active False",
+        "faust_trace skipped DROPPED MESSAGE ROFF 81",  # not the article's bytes
     ]

@@ -284,11 +284,8 @@ class SeekingThread:
     (``call_thread`` runs the call on this loop instead of the consumer's thread)."""
 
     def __init__(self, consumer: Any, seek_to_committed: Any) -> None:
-        from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-
         self._consumer = consumer
         self._seek_to_committed = seek_to_committed
-        self._seek = AIOKafkaConsumerThread.seek
 
     def _ensure_consumer(self) -> Any:
         return self._consumer
@@ -299,9 +296,6 @@ class SeekingThread:
 
     async def seek_to_committed(self) -> Any:
         return await self._seek_to_committed(self)
-
-    def seek(self, partition: Any, offset: int) -> None:
-        self._seek(self, partition, offset)
 
 
 def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_after_a_seek(
@@ -365,16 +359,33 @@ def test_a_partition_revoked_before_its_rewind_is_left_alone() -> None:
     from streams.kafka.faust_compat import rewinding_uncommitted
 
     sought: list[tuple[str, int]] = []
+    threads: list[str] = []
 
-    class Thread:
+    class Consumer:  # aiokafka's, as the rewind uses it
+        async def seek_to_committed(self) -> dict[str, int | None]:
+            return {"raw-0": None, "raw-1": None, "raw-2": 17, "raw-3": 0, "raw-4": None}
+
         def seek(self, tp: str, offset: int) -> None:
-            if tp == "raw-1":  # aiokafka: "No current assignment for partition"
+            if tp == "raw-1":  # revoked: "No current assignment for partition"
                 raise IllegalStateError(tp)
+            if tp == "raw-4":  # the consumer is stopping: no subscription
+                raise AssertionError
             sought.append((tp, offset))
 
-    async def faust_seek(thread: Any) -> dict[str, int | None]:
-        return {"raw-0": None, "raw-1": None, "raw-2": 17}
+    class Thread:
+        consumer = Consumer()
+
+        def _ensure_consumer(self) -> Consumer:
+            return self.consumer
+
+        async def call_thread(self, method: Any) -> Any:
+            threads.append("consumer thread")
+            return await method()
+
+    async def faust_seek(thread: Any) -> None:
+        raise AssertionError("replaced: its one call is made in the consumer's thread")
 
     committed = asyncio.run(rewinding_uncommitted(faust_seek)(Thread()))
-    assert committed == {"raw-0": None, "raw-1": None, "raw-2": 17}
-    assert sought == [("raw-0", 0)]
+    assert committed == {"raw-0": None, "raw-1": None, "raw-2": 17, "raw-3": 0, "raw-4": None}
+    assert sought == [("raw-0", 0), ("raw-3", 0)]
+    assert threads == ["consumer thread"]  # the seek and the rewind: one call there
