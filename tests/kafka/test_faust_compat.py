@@ -79,6 +79,15 @@ def test_release_does_nothing_when_faust_renames_its_unacked_set() -> None:
     StreamRevocation(faust_app).release([event(3)])  # no error: revocations wait as before
 
 
+def assert_installed_once(install: Any, owner: type, name: str, mark: str) -> None:
+    """``install()`` twice leaves one wrapper on ``owner.name``, and it carries ``mark``."""
+    install()
+    patched = getattr(owner, name)
+    install()
+    assert getattr(owner, name) is patched
+    assert getattr(patched, mark, False)
+
+
 class RevokingConsumer:
     """What ``committing_first`` calls on Faust's consumer, recording the order."""
 
@@ -120,11 +129,8 @@ def test_acknowledged_offsets_are_committed_before_faust_forgets_the_revoked_par
 def test_the_revocation_patch_is_applied_once() -> None:
     from faust.transport.consumer import Consumer
 
-    commit_before_revocation()
-    patched = Consumer.on_partitions_revoked
-    commit_before_revocation()
-    assert Consumer.on_partitions_revoked is patched
-    assert getattr(patched, "_commits_first", False)
+    assert_installed_once(commit_before_revocation, Consumer, "on_partitions_revoked",
+                          "_commits_first")
 
 
 class Errors:
@@ -214,11 +220,8 @@ def test_no_commit_is_reported_when_messages_arrive_after_an_idle_spell() -> Non
     verify(thread, 727.0, raw)
     assert thread.tp_last_committed_at[raw] == 727.0
 
-    time_commit_check_from_pending_work()
-    patched = AIOKafkaConsumerThread.verify_event_path
-    time_commit_check_from_pending_work()
-    assert AIOKafkaConsumerThread.verify_event_path is patched
-    assert getattr(patched, "_owed_work_clock", False)
+    assert_installed_once(time_commit_check_from_pending_work, AIOKafkaConsumerThread,
+                          "verify_event_path", "_owed_work_clock")
 
 
 def test_no_missing_fetch_is_reported_for_partitions_assigned_a_moment_ago() -> None:
@@ -272,11 +275,8 @@ def test_no_missing_fetch_is_reported_for_partitions_assigned_a_moment_ago() -> 
     assert thread.log.logged == []
     assert unpatched.log.logged == [f"Has not committed {raw!r} (last commit 10.70 minutes ago)."]
 
-    time_checks_from_assignment()
-    patched = AIOKafkaConsumerThread.on_partitions_assigned
-    time_checks_from_assignment()
-    assert AIOKafkaConsumerThread.on_partitions_assigned is patched
-    assert getattr(patched, "_restarts_clock", False)
+    assert_installed_once(time_checks_from_assignment, AIOKafkaConsumerThread,
+                          "on_partitions_assigned", "_restarts_clock")
 
 
 class SeekingThread:
@@ -346,11 +346,8 @@ def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_a
     _, positions = asyncio.run(positions_after_a_dropped_fetch(rewinding_uncommitted(faust_seek)))
     assert positions == {0: 4, 1: 0}
 
-    rewind_uncommitted_partitions()
-    patched = AIOKafkaConsumerThread.seek_to_committed
-    rewind_uncommitted_partitions()
-    assert AIOKafkaConsumerThread.seek_to_committed is patched
-    assert getattr(patched, "_rewinds_uncommitted", False)
+    assert_installed_once(rewind_uncommitted_partitions, AIOKafkaConsumerThread,
+                          "seek_to_committed", "_rewinds_uncommitted")
 
 
 def test_a_partition_revoked_before_its_rewind_is_left_alone() -> None:
