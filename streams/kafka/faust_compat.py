@@ -287,8 +287,5 @@ def committed_offset(app: Any, tp: Any) -> int | None:
     assignment, and at each commit); None when it holds none. Faust's private
     ``Consumer._committed_offset``: a release that renames it makes this None, and the
     continuity check (``streams.core.continuity``) then starts at the first message."""
-    offsets = getattr(getattr(app, "consumer", None), "_committed_offset", None)
-    if offsets is None:
-        return None
-    offset = dict.get(offsets, tp) if isinstance(offsets, dict) else None
+    offset = committed_offsets(getattr(app, "consumer", None)).get(tp)
     return offset if isinstance(offset, int) else None
