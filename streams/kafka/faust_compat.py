@@ -9,6 +9,7 @@ from time import monotonic
 from typing import Any
 
 from aiokafka.errors import IllegalStateError
+from aiokafka.structs import TopicPartition
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from mode.utils.futures import notify
@@ -143,6 +144,51 @@ def rewind_uncommitted(consumer: Any, committed: Mapping[Any, int | None]) -> No
         if not offset:
             with contextlib.suppress(IllegalStateError, AssertionError):
                 consumer.seek(tp, 0)
+
+
+async def pause_fetching(app: Any, tps: Iterable[Any]) -> None:
+    """Stop fetching the partitions ``tps`` (the dead-letter guard's pause): in aiokafka.
+
+    Not Faust's ``Consumer.pause_partitions``, which only takes them out of its
+    active-partition set: a fetch reads that set live (it waits in aiokafka's
+    ``fetched_records`` with it), ``Consumer.getmany`` drops what it returns for a partition
+    no longer in it, without a seek, and the position is past them: never decided, and the
+    next commit covers them. When the pause empties the set, aiokafka reads it as "every
+    partition" and returns the paused partition's records, to be dropped so. Two workers on
+    two partitions, junk on both (2026-12-06, on Tansu): the worker without Faust's leader
+    partition had its one partition paused while a fetch waited, offset 48 of it was dropped
+    and committed past (``bench/faust_trace``: ``dropped-inactive``).
+    aiokafka's pause discards what it fetched and has not returned without moving the
+    position, and fetches nothing more of them until :func:`resume_fetching`; what it returned
+    before is decided as usual. aiokafka forgets pauses at each assignment: the caller pauses
+    again what is still due (a partition not assigned is skipped). Run in the consumer's
+    thread: aiokafka's pause makes a future on its loop.
+    """
+    await _on_each_assigned(app, tps, "pause")
+
+
+async def resume_fetching(app: Any, tps: Iterable[Any]) -> None:
+    """Fetch again the partitions :func:`pause_fetching` paused, from their positions."""
+    await _on_each_assigned(app, tps, "resume")
+
+
+async def _on_each_assigned(app: Any, tps: Iterable[Any], method: str) -> None:
+    """Call the aiokafka consumer's ``method`` (``pause``/``resume``) on each partition of
+    ``tps`` in the consumer's thread; one not assigned (aiokafka's ``IllegalStateError``), or
+    all when the consumer is stopping (its ``AssertionError``), is left alone."""
+    partitions = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+    if not partitions:
+        return
+    thread = app.consumer._thread
+    consumer = thread._ensure_consumer()
+    act = getattr(consumer, method)
+
+    async def on_each() -> None:
+        for tp in partitions:
+            with contextlib.suppress(IllegalStateError, AssertionError):
+                act(tp)
+
+    await thread.call_thread(on_each)
 
 
 def time_checks_from_assignment() -> None:

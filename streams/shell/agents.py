@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from streams.core.identity import sent_id
 from streams.core.pipeline import Deduplicator, Outcome
 from streams.core.records import Output, RawMessage, parse_origin, publish_failed_record
 from streams.core.stories.model import StoryUpdate
-from streams.kafka.faust_compat import StreamRevocation
+from streams.kafka.faust_compat import StreamRevocation, pause_fetching, resume_fetching
 from streams.settings import Settings
 from streams.shell.batches import run_batches
 from streams.shell.collector import freeze_what_lives
@@ -304,7 +304,8 @@ class IngestSteps:
     """What the agent does with a batch (:func:`streams.shell.batches.run_batches`)."""
 
     def __init__(self, dedup: Deduplicator, pool: PreparePool, replica: IndexReplica,
-                 publisher: Publisher, judge: Callable[[RawMessage, Outcome], None], *,
+                 publisher: Publisher,
+                 judge: Callable[[RawMessage, Outcome], Awaitable[None]], *,
                  watch: ContinuityWatch | None = None) -> None:
         self.dedup = dedup
         self.pool = pool
@@ -389,7 +390,7 @@ class IngestSteps:
             await publisher.publish_outputs(outcome)
             stage.labels(stage="publish").observe(time.perf_counter() - started)
             publisher.count(outcome, raw, now_ms())
-            self.judge(raw, outcome)
+            await self.judge(raw, outcome)
         await publisher.flush()
 
 
@@ -408,11 +409,14 @@ def register_agent(
     metrics = publisher.metrics
     state_gate = gate or StateGate()
 
-    def judge(raw: RawMessage, outcome: Outcome) -> None:
+    def raw_partitions(partitions: Iterable[int]) -> list[TP]:
+        return [TP(topics.raw.get_topic_name(), p) for p in partitions]
+
+    async def judge(raw: RawMessage, outcome: Outcome) -> None:
         trip = guard.record(raw.partition, outcome.verdict == "deadletter", now_ms())
         if trip is None:
             return
-        app.consumer.pause_partitions([TP(raw.topic, trip.partition)])
+        await pause_fetching(app, raw_partitions([trip.partition]))
         metrics.guard_trips.inc()
         metrics.paused_partitions.set(len(guard.paused))
         log.error(
@@ -431,7 +435,7 @@ def register_agent(
     async def resume_paused_partitions() -> None:
         due = guard.due(now_ms())
         if due:
-            app.consumer.resume_partitions([TP(topics.raw.get_topic_name(), p) for p in due])
+            await resume_fetching(app, raw_partitions(due))
             metrics.paused_partitions.set(len(guard.paused))
             log.warning("dead-letter guard: resumed partition(s) %s", due)
 
@@ -440,6 +444,8 @@ def register_agent(
         # what their previous owner published (streams.shell.replica): begun here, awaited by
         # the batch loop; not here, which would hold up the rebalance.
         replica.begin_catch_up()
+        # aiokafka forgets its pauses at an assignment: the guard's that are still due hold.
+        await pause_fetching(app, raw_partitions(guard.paused))
 
     app.on_partitions_assigned.connect(catch_up_after_assignment)
 

@@ -386,3 +386,82 @@ def test_a_partition_revoked_before_its_rewind_is_left_alone() -> None:
     assert committed == {"raw-0": None, "raw-1": None, "raw-2": 17, "raw-3": 0, "raw-4": None}
     assert sought == [("raw-0", 0), ("raw-3", 0)]
     assert threads == ["consumer thread"]  # the seek and the rewind: one call there
+
+
+def test_a_paused_partition_is_not_fetched_and_is_read_on_from_its_position_once_resumed(
+    broker: Any,
+) -> None:
+    # The dead-letter guard's pause. Faust's own takes the partition out of its live
+    # active-partition set, which aiokafka reads as "every partition" once it is empty:
+    # Faust's getmany then dropped the records without a seek (a worker lost offset 48 so).
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from faust.types import TP
+
+    from streams.kafka.connection import KafkaConnection
+    from streams.kafka.faust_compat import pause_fetching, resume_fetching
+    from tests.conftest import broker_settings
+    from tests.harness import produce_placed
+
+    settings = broker_settings(broker, partitions=1)
+    produce_placed(settings, [(b"m%d" % i, 0, 1_000 + i) for i in range(10)])
+    tp = TopicPartition(settings.topic_raw, 0)
+
+    async def read_pause_resume() -> tuple[list[int], int, dict[Any, Any], list[int], int]:
+        consumer = AIOKafkaConsumer(settings.topic_raw, group_id="g-pause",
+                                    auto_offset_reset="earliest", enable_auto_commit=False,
+                                    max_poll_records=4,
+                                    **KafkaConnection.from_settings(settings).aiokafka_options())
+        await consumer.start()
+        faust_app = SimpleNamespace(consumer=SimpleNamespace(_thread=SeekingThread(consumer,
+                                                                                   None)))
+        try:
+            first: list[int] = []
+            while not first:
+                first = [r.offset for r in (await consumer.getmany(timeout_ms=500)).get(tp, [])]
+            await pause_fetching(faust_app, [TP(settings.topic_raw, 0)])
+            produce_placed(settings, [(b"n%d" % i, 0, 2_000 + i) for i in range(10)])
+            # What Faust's waiting fetch does with an emptied active set: nothing of it now.
+            while_paused = await consumer._fetcher.fetched_records(set(), timeout=1.5)
+            paused_at = await consumer.position(tp)
+            await resume_fetching(faust_app, [TP(settings.topic_raw, 0)])
+            rest: list[int] = []
+            deadline = time.monotonic() + 30
+            while len(first) + len(rest) < 20 and time.monotonic() < deadline:
+                rest += [r.offset for r in (await consumer.getmany(timeout_ms=500)).get(tp, [])]
+            return first, paused_at, while_paused, rest, len(consumer.paused())
+        finally:
+            await consumer.stop()
+
+    first, paused_at, while_paused, rest, still_paused = asyncio.run(read_pause_resume())
+    assert first == [0, 1, 2, 3]
+    assert while_paused == {}
+    assert paused_at == 4  # what was fetched and not returned is fetched again
+    assert rest == list(range(4, 20))
+    assert still_paused == 0
+
+
+def test_pausing_a_partition_no_longer_assigned_is_left_alone() -> None:
+    from aiokafka.errors import IllegalStateError
+    from faust.types import TP
+
+    from streams.kafka.faust_compat import pause_fetching, resume_fetching
+
+    calls: list[tuple[str, int]] = []
+
+    class Consumer:  # aiokafka's, as the pause uses it
+        def pause(self, tp: Any) -> None:
+            if tp.partition == 1:  # revoked: "No current assignment for partition"
+                raise IllegalStateError(tp)
+            if tp.partition == 2:  # the consumer is stopping: no subscription
+                raise AssertionError
+            calls.append(("pause", tp.partition))
+
+        def resume(self, tp: Any) -> None:
+            calls.append(("resume", tp.partition))
+
+    faust_app = SimpleNamespace(consumer=SimpleNamespace(_thread=SeekingThread(Consumer(), None)))
+    tps = [TP("raw", p) for p in (0, 1, 2, 3)]
+    asyncio.run(pause_fetching(faust_app, tps))
+    asyncio.run(resume_fetching(faust_app, [TP("raw", 3)]))
+    asyncio.run(pause_fetching(faust_app, []))
+    assert calls == [("pause", 0), ("pause", 3), ("resume", 3)]

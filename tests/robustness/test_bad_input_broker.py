@@ -10,6 +10,7 @@ limit)."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -132,3 +133,50 @@ def test_a_junk_burst_pauses_its_partition_while_clean_partitions_flow(
     assert "of the last 20 messages of articles.raw/0 were dead-lettered (limit 50%)" in log
     assert "resumed partition(s) [0]" in log
     assert "Traceback" not in log
+
+
+def test_a_worker_whose_only_partition_pauses_loses_nothing_that_arrives_meanwhile(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    # Two workers on two partitions: the one without Faust's leader partition holds one
+    # partition, and Faust's own pause emptied its active-partition set while a fetch waited:
+    # the records that fetch returned were dropped and committed past (offset 48 of a
+    # partition, 2026-12-06). Messages keep arriving on both partitions through the pauses.
+    settings = broker_settings(broker, partitions=2)
+    env = {"INGEST_DEADLETTER_WINDOW": "20", "INGEST_DEADLETTER_PAUSE_S": "4"}
+    workers = [Worker(settings, tmp_path / name, name=name, extra_env=env)
+               for name in ("w1", "w2")]
+    placed: list[tuple[int, int]] = []
+    arriving = threading.Event()
+
+    def keep_arriving() -> None:
+        k = 0
+        while not arriving.is_set():
+            placed.extend(produce_placed(settings, [(envelope(SAMPLES[k % 5], id=f"g{k}"),
+                                                     k % 2, 5_000 + k)]))
+            k += 1
+            time.sleep(0.02)
+
+    feeder = threading.Thread(target=keep_arriving)
+    try:
+        for worker in workers:
+            worker.start()
+        feeder.start()
+        time.sleep(1)
+        placed += produce_placed(settings, [(random.Random(i).randbytes(256), i % 2, 1_000 + i)
+                                            for i in range(60)])
+        for worker in workers:
+            worker.wait_metric("ingest_guard_trips_total", 1)
+        time.sleep(5)
+        arriving.set()
+        feeder.join()
+        got = collect(settings, lambda c: set(placed) <= c.verdicts().keys(), timeout_s=60)
+    finally:
+        arriving.set()
+        for worker in workers:
+            worker.stop()
+    assert len(got.verdicts()) == len(placed)
+    logs = "".join(worker.log_tail(1_000_000) for worker in workers)
+    assert logs.count("were dead-lettered (limit 50%): partition paused for 4 s") == 2
+    assert "resumed partition(s) [0]" in logs and "resumed partition(s) [1]" in logs
+    assert "Traceback" not in logs
