@@ -180,3 +180,40 @@ def test_a_worker_whose_only_partition_pauses_loses_nothing_that_arrives_meanwhi
     assert logs.count("were dead-lettered (limit 50%): partition paused for 4 s") == 2
     assert "resumed partition(s) [0]" in logs and "resumed partition(s) [1]" in logs
     assert "Traceback" not in logs
+
+
+def test_a_partition_kept_through_a_rebalance_stays_paused_until_its_pause_ends(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    # aiokafka forgets its pauses at an assignment: the worker pauses again what is due.
+    pause_s = 20.0
+    settings = broker_settings(broker, partitions=2)
+    env = {"INGEST_DEADLETTER_WINDOW": "20", "INGEST_DEADLETTER_PAUSE_S": str(pause_s)}
+    first = Worker(settings, tmp_path / "w1", extra_env=env)
+    second = Worker(settings, tmp_path / "w2", name="w2", extra_env=env)
+    answered: dict[tuple[int, int], float] = {}
+    try:
+        first.start()
+        produce_placed(settings, [(random.Random(i).randbytes(256), i % 2, 1_000 + i)
+                                  for i in range(60)])
+        first.wait_metric("ingest_paused_partitions", 2)
+        paused = time.monotonic()
+        second.start()  # a rebalance: the partitions are shared out again
+        good = produce_placed(settings, [(envelope(SAMPLES[k % 5], id=f"g{k}"), k % 2, 5_000 + k)
+                                         for k in range(6)])
+
+        def note_answers(got: Collected) -> bool:
+            for key in set(good) & got.verdicts().keys():
+                answered.setdefault(key, time.monotonic() - paused)
+            return set(good) <= got.verdicts().keys()
+
+        collect(settings, note_answers, timeout_s=90)
+    finally:
+        second.stop()
+        first.stop()
+    # The partition the first worker kept was answered once its pause ended, not at the
+    # rebalance (the one handed to the second worker is judged afresh there).
+    assert max(answered.values()) >= pause_s - 2, answered
+    log = first.log_tail(1_000_000)
+    assert "resumed partition(s) [0, 1]" in log
+    assert "Traceback" not in log
