@@ -8,9 +8,13 @@ forgotten the committed offset (between a revocation and the next seek): lost.
 
 This only detects, so that a loss is never silent: the shell logs an ERROR naming the
 missing offsets and counts them (``ingest_skipped_offsets_total``). One offset may be
-skipped without a message behind it (a transaction's commit marker), so a gap of one is no
-hole. A partition without a committed offset cannot be checked at its first message: the
-shell logs a WARNING when that message is not offset 0. Two kill trials (2026-12-06,
+skipped without a message behind it (a transaction's commit marker), so a gap of one
+(:attr:`Hole.may_be_marker`) is only counted (``ingest_one_offset_gaps_total``): with no
+transactional producer on the topic, each is a lost message, as a dead-letter guard pause
+lost them until 2026-12-06 (``streams.kafka.faust_compat.pause_fetching``).
+
+A partition without a committed offset cannot be checked at its first message: the shell
+logs a WARNING when that message is not offset 0. Two kill trials (2026-12-06,
 ``bench.kill_trials``, seeds 14 and 60) lost 167 and 95 messages of such partitions, which
 this check reports only as that WARNING; their cause is mended in
 ``streams.kafka.faust_compat.rewind_uncommitted_partitions``.
@@ -36,6 +40,11 @@ class Hole:
     def size(self) -> int:
         return self.last - self.first + 1
 
+    @property
+    def may_be_marker(self) -> bool:
+        """Whether the offsets may hold a transaction's commit marker rather than a message."""
+        return self.size <= MARKER_OFFSETS
+
 
 class Continuity:
     """The next offset expected per partition, within one assignment (generation)."""
@@ -55,8 +64,9 @@ class Continuity:
                 committed: int | None) -> Hole | None:
         """The agent got message ``offset`` of ``partition`` in assignment ``generation``;
         ``committed``: the partition's committed offset in that assignment (None: unknown).
-        Returns the hole before it, if any. A message of an older assignment is not checked
-        (it is delivered again); a newer assignment starts afresh."""
+        Returns the hole before it, if any (one offset: :attr:`Hole.may_be_marker`). A
+        message of an older assignment is not checked (it is delivered again); a newer
+        assignment starts afresh."""
         if self._generation is not None and generation < self._generation:
             return None
         if generation != self._generation:
@@ -65,6 +75,6 @@ class Continuity:
         if expected is not None and offset < expected:
             return None  # delivered again (a seek back): not past what was seen
         self._next[partition] = offset + 1
-        if expected is None or offset - expected <= MARKER_OFFSETS:
+        if expected is None or offset == expected:
             return None
         return Hole(partition, expected, offset - 1)

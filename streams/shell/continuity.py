@@ -1,5 +1,6 @@
 """The agent's check that each partition's messages arrive without a hole
-(:mod:`streams.core.continuity`): a hole is logged as an ERROR and counted, never silent."""
+(:mod:`streams.core.continuity`): a hole is logged as an ERROR and counted, never silent; a
+gap of one offset, which may be a transaction's marker, is counted."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class ContinuityWatch:
             hole = self.continuity.observe(generation, message.partition, message.offset,
                                            committed)
             if hole is None:
+                continue
+            if hole.may_be_marker:
+                self.metrics.one_offset_gaps.inc()
+                log.debug("%s/%d: offset %d skipped (a transaction's marker, or one message "
+                          "lost)", message.topic, hole.partition, hole.first)
                 continue
             self.metrics.skipped_offsets.inc(hole.size)
             log.error(

@@ -40,6 +40,7 @@ class Metrics:
     deadletters: Counter
     publish_failures: Counter
     skipped_offsets: Counter
+    one_offset_gaps: Counter
     boilerplate_removed: Counter
     stage_seconds: Histogram
     end_to_end_seconds: Histogram
@@ -133,6 +134,14 @@ class Metrics:
             skipped_offsets=Counter(
                 "ingest_skipped_offsets_total",
                 "Raw-topic offsets skipped: messages the worker never saw (lost).",
+                registry=r,
+            ),
+            # One offset skipped: a transactional producer's commit marker, or one message
+            # lost (streams.core.continuity). Without transactional producers: never expected.
+            one_offset_gaps=Counter(
+                "ingest_one_offset_gaps_total",
+                "Raw-topic gaps of one offset: a transaction's commit marker, or one message "
+                "the worker never saw (lost, if no producer of the topic is transactional).",
                 registry=r,
             ),
             boilerplate_removed=Counter(

@@ -19,11 +19,15 @@ def test_a_first_message_past_the_committed_offset_is_a_hole() -> None:
     assert seen.observe(1, 2, 240, 72) is None
 
 
-def test_a_skip_between_two_messages_is_a_hole_but_one_offset_is_a_marker() -> None:
+def test_a_skip_between_two_messages_is_a_hole_but_one_offset_may_be_a_marker() -> None:
     seen = Continuity()
     assert seen.observe(1, 0, 10, 10) is None
-    assert seen.observe(1, 0, 12, 10) is None  # 11: a transaction's commit marker
-    assert seen.observe(1, 0, 15, 10) == Hole(0, 13, 14)
+    marker = seen.observe(1, 0, 12, 10)  # 11: a transaction's commit marker, or one lost
+    assert marker == Hole(0, 11, 11)
+    assert marker.may_be_marker
+    hole = seen.observe(1, 0, 15, 10)
+    assert hole == Hole(0, 13, 14)
+    assert not hole.may_be_marker
 
 
 def test_partitions_are_apart_and_a_new_assignment_starts_afresh() -> None:

@@ -64,3 +64,17 @@ def test_a_partition_without_a_committed_offset_started_past_zero_is_a_warning(
         "if the partition holds messages before it (retention aside), no worker decided them "
         "(see README, Guarantees)" for offset in (124, 130)]
     assert metrics.skipped_offsets._value.get() == 0  # type: ignore[attr-defined]
+
+
+def test_a_gap_of_one_offset_is_counted_apart_and_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dead-letter guard's loss under Faust's pause: offset 48 of partition 0."""
+    metrics = Metrics.create(CollectorRegistry())
+    consumer = SimpleNamespace(_committed_offset={TP(RAW, 0): 46})
+    watch = ContinuityWatch(SimpleNamespace(consumer=consumer), metrics)
+    with caplog.at_level(logging.WARNING, logger="streams.shell.continuity"):
+        watch.check([event(0, 46), event(0, 47), event(0, 49), event(0, 50), event(0, 52)])
+    assert metrics.one_offset_gaps._value.get() == 2  # type: ignore[attr-defined]
+    assert metrics.skipped_offsets._value.get() == 0  # type: ignore[attr-defined]
+    assert caplog.records == []
