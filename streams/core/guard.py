@@ -87,6 +87,11 @@ class DeadLetterGuard:
             self._paused_until.pop(partition, None)
             self._windows.pop(partition, None)
 
+    def keep_only(self, assigned: set[int]) -> None:
+        """Forget every partition but ``assigned`` (at an assignment): one handed to
+        another worker is judged afresh there, and is no longer paused here."""
+        self.forget((set(self._windows) | set(self._paused_until)) - assigned)
+
     @property
     def paused(self) -> list[int]:
         return sorted(self._paused_until)

@@ -444,10 +444,18 @@ def register_agent(
         # what their previous owner published (streams.shell.replica): begun here, awaited by
         # the batch loop; not here, which would hold up the rebalance.
         replica.begin_catch_up()
-        # aiokafka forgets its pauses at an assignment: the guard's that are still due hold.
+
+    async def keep_due_pauses(sender: Any, /, assigned: Iterable[TP] = (), *args: Any,
+                              **kwargs: Any) -> None:
+        # aiokafka forgets its pauses at an assignment: the guard's that are still due hold,
+        # on the partitions this worker keeps.
+        raw = topics.raw.get_topic_name()
+        guard.keep_only({tp.partition for tp in assigned if tp.topic == raw})
+        metrics.paused_partitions.set(len(guard.paused))
         await pause_fetching(app, raw_partitions(guard.paused))
 
     app.on_partitions_assigned.connect(catch_up_after_assignment)
+    app.on_partitions_assigned.connect(keep_due_pauses)
 
     @app.agent(topics.raw, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:

@@ -51,3 +51,13 @@ def test_revoked_partitions_are_forgotten() -> None:
     feed(guard, 0, [True, True])
     guard.forget({0})
     assert guard.paused == [] and guard.ratio(0) == 0.0
+
+
+def test_at_an_assignment_only_the_assigned_partitions_are_kept() -> None:
+    guard = DeadLetterGuard(max_ratio=0.5, window=2)
+    for partition in (0, 1, 2):
+        feed(guard, partition, [True, True])
+    feed(guard, 3, [True])
+    guard.keep_only({1, 3, 7})
+    assert guard.paused == [1]
+    assert [guard.ratio(p) for p in (0, 1, 2, 3)] == [0.0, 1.0, 0.0, 1.0]
