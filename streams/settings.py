@@ -38,6 +38,10 @@ MIN_MESSAGE_BYTES = 256 * 1024
 MAX_WORKER_ID_CHARS = 256
 # The largest CPU budget of one message, in seconds.
 MAX_PROCESSING_BUDGET_S = 86_400
+# The longest dead-letter guard pause: Faust's event-path checks report a partition with no
+# fetch response (or no event while messages wait) for ``stream_processing_timeout`` (300 s)
+# as stalled, and a paused partition gets neither (streams.kafka.faust_compat.pause_fetching).
+MAX_DEADLETTER_PAUSE_S = 290
 # Durations turned into integer milliseconds go to Kafka (retention.ms is a 64-bit long) and
 # to the index's int64 time columns: their milliseconds must fit 64 bits.
 MAX_MS = 2**63 - 1
@@ -266,6 +270,9 @@ class Settings:
                                      "publish_backoff_s", "verdict_hold_ms", "race_fallback_s")]
         checks = [
             ("deadletter_max_ratio", "must be in (0, 1]", 0 < self.deadletter_max_ratio <= 1),
+            ("deadletter_pause_s", f"must be <= {MAX_DEADLETTER_PAUSE_S} (Faust reports a "
+             "partition not fetched for 300 s as stalled)",
+             self.deadletter_pause_s <= MAX_DEADLETTER_PAUSE_S),
             ("worker_id", f"must have 1..{MAX_WORKER_ID_CHARS} characters",
              0 < len(self.worker_id) <= MAX_WORKER_ID_CHARS),
             ("broker_profile", "must be 'auto', 'tansu' or 'kafka'",
