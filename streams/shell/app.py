@@ -65,6 +65,11 @@ def create_app(
         # We keep no Faust tables (the fingerprint index is a replicated log, see README),
         # so no RocksDB store is needed.
         store="memory://",
+        # Nor standbys of them. Faust's assignor keeps each worker's partitions up to
+        # ceil(partitions / workers) when it must place standbys (default 1) and down to the
+        # floor only without: a third worker joining two on 4 partitions got none (on Tansu,
+        # 2026-12-06: not ready 60 s later, in 3 of 3 tries).
+        table_standby_replicas=0,
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,

@@ -261,6 +261,35 @@ def test_adding_then_removing_a_worker_mid_stream(broker: EmbeddedBroker, tmp_pa
     _assert_conservation(read_all(settings), placed, messages)
 
 
+def test_a_third_worker_joining_two_on_four_partitions_is_given_some(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    # With Faust's default of one standby replica its assignor let each worker keep
+    # ceil(4 / 3) = 2 partitions: the third got none (not ready 60 s later, 3 of 3 tries).
+    settings = broker_settings(broker, partitions=4)
+    workers = [Worker(settings, tmp_path / name, name=name) for name in ("j1", "j2", "j3")]
+    try:
+        workers[0].start(wait=False)
+        workers[1].start(wait=False)
+        workers[0].wait_ready()
+        workers[1].wait_ready()
+        wait_for(lambda: sorted(len(assigned(w)) for w in workers[:2]) == [2, 2],
+                 "two workers with two partitions each")
+        workers[2].start(timeout_s=45)  # ready: it holds a partition
+        wait_for(lambda: sorted(len(assigned(w)) for w in workers) == [1, 1, 2],
+                 "the partitions shared out 2/1/1", timeout_s=30)
+        assert sorted(p for w in workers for p in assigned(w)) == [0, 1, 2, 3]
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def assigned(worker: Worker) -> list[int]:
+    status, body = worker.get("/readyz")
+    partitions: list[int] = orjson.loads(body).get("assigned_partitions") or []
+    return partitions if status == 200 else []
+
+
 def test_a_clean_stop_in_a_backlog_makes_no_worker_publish_a_message_twice(
     broker: EmbeddedBroker, tmp_path: Path,
 ) -> None:
