@@ -17,6 +17,9 @@ beginning) when the log no longer holds those offsets: a partition's start is pa
 (retention deleted records the snapshot never saw), they lie beyond its fence (the topic
 was recreated), or the partitions differ.
 
+Partitions added to the log later are read from their beginning once the consumer's
+metadata shows them (:meth:`IndexReplica._read_added_partitions`).
+
 After every assignment of raw partitions the worker catches up the same way before it decides
 again (:meth:`IndexReplica.begin_catch_up`): partitions taken over from another worker (one
 that stopped, or a rebalance) replay the messages it decided and did not commit, and with its
@@ -53,6 +56,9 @@ from streams.shell.gate import StateGate
 log = logging.getLogger(__name__)
 
 RecordHandler = Callable[[LogRecord | StoryUpdate, bool], Awaitable[None]]
+# How often the read loop looks for partitions added to the log (in the consumer's cached
+# metadata: no request).
+PARTITION_CHECK_S = 1.0
 # Log only the first invalid records, then one line per this many: a flood of foreign
 # records must not flood the log (the metric counts every one).
 _INVALID_LOG_EVERY = 1000
@@ -244,6 +250,7 @@ class IndexReplica:
         fences = await self.append_fences()
         await self._position(fences)
         read_to_fences = self._read_past(fences)
+        next_partition_check = started + PARTITION_CHECK_S
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             async with self.gate.shared():
@@ -251,6 +258,9 @@ class IndexReplica:
                     for message in messages:
                         await self._take(tp.partition, message)
             await self._release_fence_waits()  # all fetched is applied: positions settled
+            if time.monotonic() >= next_partition_check:
+                next_partition_check = time.monotonic() + PARTITION_CHECK_S
+                await self._read_added_partitions()
             if read_to_fences.done() and not self.ready.is_set():
                 self.ready.set()
                 log.info(
@@ -261,6 +271,31 @@ class IndexReplica:
                     else "from the beginning",
                     {tp.partition: off for tp, off in fences.items()},
                 )
+
+    async def _read_added_partitions(self) -> None:
+        """Read partitions added to the log since the replica started from their beginning.
+
+        Seen in the consumer's metadata, which aiokafka refreshes every
+        ``metadata_max_age_ms`` (5 min): records other workers wrote there meanwhile are
+        applied late, as a race's are. ``assign`` resets every position, so the partitions
+        read so far are sought back to theirs (all they fetched is applied by then).
+        """
+        assert self._consumer is not None
+        topic = self.settings.topic_fingerprints
+        known = {tp.partition for tp in self._partitions}
+        added = sorted(set(self._consumer.partitions_for_topic(topic) or ()) - known)
+        if not added:
+            return
+        positions = {tp: await self._consumer.position(tp) for tp in self._partitions}
+        self._partitions = sorted([*self._partitions,
+                                   *(TopicPartition(topic, p) for p in added)])
+        self._consumer.assign(self._partitions)
+        for tp, offset in positions.items():
+            self._consumer.seek(tp, offset)
+        for partition in added:
+            self._consumer.seek(TopicPartition(topic, partition), 0)
+        log.warning("the fingerprint log has new partitions %s: reading them from their start",
+                    added, extra={"partitions": added})
 
     async def _position(self, fences: dict[TopicPartition, int]) -> None:
         """Seek to the snapshot's offsets when the log still holds them, else the beginning."""

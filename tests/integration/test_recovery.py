@@ -131,6 +131,52 @@ def test_a_catch_up_waits_until_the_records_written_before_it_are_applied(
     assert asyncio.run(main()) == (0, 200)
 
 
+def test_the_replica_reads_a_partition_added_to_the_log_after_it_started(
+    broker: EmbeddedBroker,
+) -> None:
+    # Tansu 0.6.0 cannot add partitions (README, Running on Tansu): the replica is started
+    # seeing partition 0 only, as if partition 1 had been added after its start.
+    settings = broker_settings(broker, partitions=2)
+    topic = settings.topic_fingerprints
+    applied: list[bytes] = []
+
+    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
+                    headers: Any = ()) -> bool:
+        if value is not None:
+            applied.append(key or b"")
+        return True
+
+    async def main() -> list[bytes]:
+        async def on_record(record: LogRecord, catching_up: bool) -> None:
+            raise AssertionError("not reached: _apply is replaced")
+
+        async def the_first_only(topic: str) -> set[int]:
+            return {0}
+
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+        for i in range(40):
+            producer.send(topic, key=f"before-{i}".encode(), value=b"{}", partition=i % 2)
+        producer.flush()
+        replica = IndexReplica(settings, on_record)
+        replica._apply = apply  # type: ignore[method-assign]
+        replica._partitions_of = the_first_only  # type: ignore[method-assign]
+        await replica.start()
+        await asyncio.wait_for(replica.ready.wait(), timeout=20)
+        for i in range(40):
+            producer.send(topic, key=f"after-{i}".encode(), value=b"{}", partition=i % 2)
+        producer.flush()
+        producer.close()
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(applied) < 80 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        await replica.stop()
+        return applied
+
+    got = asyncio.run(main())
+    assert sorted(got) == sorted(f"{when}-{i}".encode() for when in ("before", "after")
+                                 for i in range(40))
+
+
 def _count_into(seen: list[bytes]) -> Any:
     async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
                     headers: Any = ()) -> None:
