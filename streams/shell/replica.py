@@ -286,14 +286,15 @@ class IndexReplica:
         added = sorted(set(self._consumer.partitions_for_topic(topic) or ()) - known)
         if not added:
             return
-        positions = {tp: await self._consumer.position(tp) for tp in self._partitions}
-        self._partitions = sorted([*self._partitions,
-                                   *(TopicPartition(topic, p) for p in added)])
-        self._consumer.assign(self._partitions)
-        for tp, offset in positions.items():
-            self._consumer.seek(tp, offset)
-        for partition in added:
-            self._consumer.seek(TopicPartition(topic, partition), 0)
+        async with self.gate.shared():  # a snapshot (exclusive) sees before or after
+            positions = {tp: await self._consumer.position(tp) for tp in self._partitions}
+            self._partitions = sorted([*self._partitions,
+                                       *(TopicPartition(topic, p) for p in added)])
+            self._consumer.assign(self._partitions)
+            for tp, offset in positions.items():
+                self._consumer.seek(tp, offset)
+            for partition in added:
+                self._consumer.seek(TopicPartition(topic, partition), 0)
         log.warning("the fingerprint log has new partitions %s: reading them from their start",
                     added, extra={"partitions": added})
 
