@@ -66,10 +66,7 @@ def test_end_offsets_read_low_on_tansu_but_the_fenced_replica_reads_everything(
     seen: list[bytes] = []
 
     async def read_with_fences() -> int:
-        async def on_record(record: LogRecord, catching_up: bool) -> None:
-            raise AssertionError("not reached: values are not log records")
-
-        replica = IndexReplica(settings, on_record)
+        replica = IndexReplica(settings, _not_reached)
         replica._apply = _count_into(seen)  # type: ignore[method-assign]
         await replica.start()
         await asyncio.wait_for(replica.ready.wait(), timeout=20)
@@ -100,19 +97,10 @@ def test_a_catch_up_waits_until_the_records_written_before_it_are_applied(
     topic = settings.topic_fingerprints
     applied: list[bytes] = []
 
-    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
-                    headers: Any = ()) -> bool:
-        if value is not None:
-            applied.append(key or b"")
-        return True
-
     async def main() -> tuple[int, int]:
-        async def on_record(record: LogRecord, catching_up: bool) -> None:
-            raise AssertionError("not reached: _apply is replaced")
-
         gate = StateGate()
-        replica = IndexReplica(settings, on_record, gate=gate)
-        replica._apply = apply  # type: ignore[method-assign]
+        replica = IndexReplica(settings, _not_reached, gate=gate)
+        replica._apply = _apply_into(applied)  # type: ignore[method-assign]
         await replica.start()
         await asyncio.wait_for(replica.ready.wait(), timeout=20)
         async with gate.exclusive():  # the replica applies nothing meanwhile
@@ -140,16 +128,7 @@ def test_the_replica_reads_a_partition_added_to_the_log_after_it_started(
     topic = settings.topic_fingerprints
     applied: list[bytes] = []
 
-    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
-                    headers: Any = ()) -> bool:
-        if value is not None:
-            applied.append(key or b"")
-        return True
-
     async def main() -> list[bytes]:
-        async def on_record(record: LogRecord, catching_up: bool) -> None:
-            raise AssertionError("not reached: _apply is replaced")
-
         async def the_first_only(topic: str) -> set[int]:
             return {0}
 
@@ -157,8 +136,8 @@ def test_the_replica_reads_a_partition_added_to_the_log_after_it_started(
         for i in range(40):
             producer.send(topic, key=f"before-{i}".encode(), value=b"{}", partition=i % 2)
         producer.flush()
-        replica = IndexReplica(settings, on_record)
-        replica._apply = apply  # type: ignore[method-assign]
+        replica = IndexReplica(settings, _not_reached)
+        replica._apply = _apply_into(applied)  # type: ignore[method-assign]
         replica._partitions_of = the_first_only  # type: ignore[method-assign]
         await replica.start()
         await asyncio.wait_for(replica.ready.wait(), timeout=20)
@@ -175,6 +154,21 @@ def test_the_replica_reads_a_partition_added_to_the_log_after_it_started(
     got = asyncio.run(main())
     assert sorted(got) == sorted(f"{when}-{i}".encode() for when in ("before", "after")
                                  for i in range(40))
+
+
+async def _not_reached(record: LogRecord, catching_up: bool) -> None:
+    raise AssertionError("not reached: _apply is replaced")
+
+
+def _apply_into(applied: list[bytes]) -> Any:
+    """A replica's ``_apply`` that keeps the key of every record with a value, as valid."""
+    async def apply(key: bytes | None, value: bytes | None, *, catching_up: bool,
+                    headers: Any = ()) -> bool:
+        if value is not None:
+            applied.append(key or b"")
+        return True
+
+    return apply
 
 
 def _count_into(seen: list[bytes]) -> Any:
