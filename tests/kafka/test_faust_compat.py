@@ -279,6 +279,18 @@ def test_no_missing_fetch_is_reported_for_partitions_assigned_a_moment_ago() -> 
                           "on_partitions_assigned", "_restarts_clock")
 
 
+def raw_group_consumer(settings: Any, group_id: str, **options: Any) -> Any:
+    """An aiokafka group consumer of the raw topic, as Faust's worker consumer reads it
+    (from the earliest offset, committing only when told)."""
+    from aiokafka import AIOKafkaConsumer
+
+    from streams.kafka.connection import KafkaConnection
+
+    return AIOKafkaConsumer(settings.topic_raw, group_id=group_id,
+                            auto_offset_reset="earliest", enable_auto_commit=False, **options,
+                            **KafkaConnection.from_settings(settings).aiokafka_options())
+
+
 class SeekingThread:
     """Faust's aiokafka consumer thread as its seeks use it, around a real aiokafka consumer
     (``call_thread`` runs the call on this loop instead of the consumer's thread)."""
@@ -304,10 +316,9 @@ def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_a
     # Faust drops a fetch that returns while its flow is stopped and seeks to the committed
     # offsets to read it again; a partition with none stayed past the dropped records (two
     # kill trials lost 95 and 167 messages so).
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import TopicPartition
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-    from streams.kafka.connection import KafkaConnection
     from streams.kafka.faust_compat import rewind_uncommitted_partitions, rewinding_uncommitted
     from tests.conftest import broker_settings
     from tests.harness import produce_placed
@@ -319,9 +330,7 @@ def test_a_partition_with_no_committed_offset_is_read_again_from_its_beginning_a
     faust_seek = inspect.unwrap(AIOKafkaConsumerThread.seek_to_committed)
 
     async def positions_after_a_dropped_fetch(seek: Any) -> tuple[Any, dict[int, int]]:
-        consumer = AIOKafkaConsumer(settings.topic_raw, group_id=f"g-{id(seek)}",
-                                    auto_offset_reset="earliest", enable_auto_commit=False,
-                                    **KafkaConnection.from_settings(settings).aiokafka_options())
+        consumer = raw_group_consumer(settings, f"g-{id(seek)}")
         await consumer.start()
         try:
             fetched: dict[int, int] = {0: 0, 1: 0}
@@ -394,10 +403,9 @@ def test_a_paused_partition_is_not_fetched_and_is_read_on_from_its_position_once
     # The dead-letter guard's pause. Faust's own takes the partition out of its live
     # active-partition set, which aiokafka reads as "every partition" once it is empty:
     # Faust's getmany then dropped the records without a seek (a worker lost offset 48 so).
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import TopicPartition
     from faust.types import TP
 
-    from streams.kafka.connection import KafkaConnection
     from streams.kafka.faust_compat import pause_fetching, resume_fetching
     from tests.conftest import broker_settings
     from tests.harness import produce_placed
@@ -407,10 +415,7 @@ def test_a_paused_partition_is_not_fetched_and_is_read_on_from_its_position_once
     tp = TopicPartition(settings.topic_raw, 0)
 
     async def read_pause_resume() -> tuple[list[int], int, dict[Any, Any], list[int], int]:
-        consumer = AIOKafkaConsumer(settings.topic_raw, group_id="g-pause",
-                                    auto_offset_reset="earliest", enable_auto_commit=False,
-                                    max_poll_records=4,
-                                    **KafkaConnection.from_settings(settings).aiokafka_options())
+        consumer = raw_group_consumer(settings, "g-pause", max_poll_records=4)
         await consumer.start()
         faust_app = SimpleNamespace(consumer=SimpleNamespace(_thread=SeekingThread(consumer,
                                                                                    None)))
