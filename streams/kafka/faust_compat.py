@@ -140,10 +140,17 @@ def rewind_uncommitted(consumer: Any, committed: Mapping[Any, int | None]) -> No
     ours to position (``IllegalStateError``), nor is any when the consumer is stopping
     (aiokafka asserts a subscription).
     """
-    for tp, offset in committed.items():
-        if not offset:
-            with contextlib.suppress(IllegalStateError, AssertionError):
-                consumer.seek(tp, 0)
+    on_each_assigned((tp for tp, offset in committed.items() if not offset),
+                     lambda tp: consumer.seek(tp, 0))
+
+
+def on_each_assigned(partitions: Iterable[Any], act: Callable[[Any], object]) -> None:
+    """``act`` on each of ``partitions`` still assigned to an aiokafka consumer: one revoked
+    meanwhile (aiokafka's ``IllegalStateError``), or every one when the consumer is stopping
+    (it asserts a subscription), is left alone. Call in the consumer's thread."""
+    for tp in partitions:
+        with contextlib.suppress(IllegalStateError, AssertionError):
+            act(tp)
 
 
 async def pause_fetching(app: Any, tps: Iterable[Any]) -> None:
@@ -174,19 +181,15 @@ async def resume_fetching(app: Any, tps: Iterable[Any]) -> None:
 
 async def _on_each_assigned(app: Any, tps: Iterable[Any], method: str) -> None:
     """Call the aiokafka consumer's ``method`` (``pause``/``resume``) on each partition of
-    ``tps`` in the consumer's thread; one not assigned (aiokafka's ``IllegalStateError``), or
-    all when the consumer is stopping (its ``AssertionError``), is left alone."""
+    ``tps`` still assigned (:func:`on_each_assigned`), in the consumer's thread."""
     partitions = [TopicPartition(tp.topic, tp.partition) for tp in tps]
     if not partitions:
         return
     thread = app.consumer._thread
-    consumer = thread._ensure_consumer()
-    act = getattr(consumer, method)
+    act = getattr(thread._ensure_consumer(), method)
 
     async def on_each() -> None:
-        for tp in partitions:
-            with contextlib.suppress(IllegalStateError, AssertionError):
-                act(tp)
+        on_each_assigned(partitions, act)
 
     await thread.call_thread(on_each)
 
