@@ -100,6 +100,12 @@ def _assert_one_valid_record_per_message(got: Collected, placed: list[tuple[int,
     assert sorted(origins) == sorted(placed)
 
 
+def junk_messages(count: int, partitions: int) -> list[tuple[bytes, int, int]]:
+    """``count`` (value, partition, timestamp) of bytes no encoding decides (legacy-charset
+    text would be enriched), round-robin over the first ``partitions``: each dead-letters."""
+    return [(random.Random(i).randbytes(256), i % partitions, 1_000 + i) for i in range(count)]
+
+
 def test_a_junk_burst_pauses_its_partition_while_clean_partitions_flow(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
@@ -109,9 +115,7 @@ def test_a_junk_burst_pauses_its_partition_while_clean_partitions_flow(
         "INGEST_DEADLETTER_WINDOW": "20", "INGEST_DEADLETTER_PAUSE_S": str(pause_s)})
     worker.start()
     try:
-        # Bytes no encoding decides: legacy-charset text would be enriched.
-        junk = produce_placed(settings, [(random.Random(i).randbytes(256), 0, 1_000 + i)
-                                         for i in range(30)])
+        junk = produce_placed(settings, junk_messages(30, partitions=1))
         worker.wait_metric("ingest_guard_trips_total", 1)
         tripped = time.monotonic()
         assert worker.metric("ingest_paused_partitions") == 1
@@ -165,8 +169,7 @@ def test_a_worker_whose_only_partition_pauses_loses_nothing_that_arrives_meanwhi
             worker.start()
         feeder.start()
         time.sleep(1)
-        placed += produce_placed(settings, [(random.Random(i).randbytes(256), i % 2, 1_000 + i)
-                                            for i in range(60)])
+        placed += produce_placed(settings, junk_messages(60, partitions=2))
         for worker in workers:
             worker.wait_metric("ingest_guard_trips_total", 1)
         time.sleep(5)
@@ -196,8 +199,7 @@ def test_a_partition_kept_through_a_rebalance_stays_paused_until_its_pause_ends(
     answered: dict[tuple[int, int], float] = {}
     try:
         first.start()
-        produce_placed(settings, [(random.Random(i).randbytes(256), i % 2, 1_000 + i)
-                                  for i in range(60)])
+        produce_placed(settings, junk_messages(60, partitions=2))
         first.wait_metric("ingest_paused_partitions", 2)
         paused = time.monotonic()
         second.start()  # a rebalance: the partitions are shared out again, one each
