@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal
 
@@ -76,8 +76,28 @@ def parse_origin(origin: str) -> dict[str, Any]:
         return {"topic": origin or "unknown", "partition": 0, "offset": 0}
 
 
+# The last millisecond a record's ISO 8601 times can show (datetime ends with year 9999).
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def clamp_timestamp_ms(ms: int) -> int:
+    """``ms`` moved into ``[0, MAX_TIMESTAMP_MS]``, the nearest end when outside.
+
+    A Kafka timestamp is any int64 its producer chose on a raw topic that keeps the
+    producer's time (CreateTime; Tansu, whatever the topic says: README, Running on Tansu).
+    Outside this range a record cannot write it, and until 2026-12-06 one such message
+    stopped the worker at every start (``datetime.fromtimestamp``: year out of range).
+    Clamped rather than replaced by the time of reading, so that a replay decides the
+    message as before.
+    """
+    return min(max(ms, 0), MAX_TIMESTAMP_MS)
+
+
 def iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    """``ms`` since the epoch as ISO 8601 UTC with milliseconds (clamped: total)."""
+    return (_EPOCH + timedelta(milliseconds=clamp_timestamp_ms(ms))).isoformat(
+        timespec="milliseconds")
 
 
 def _common(

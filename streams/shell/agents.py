@@ -21,7 +21,13 @@ from streams.core.guard import DeadLetterGuard
 from streams.core.hold import event_order
 from streams.core.identity import sent_id
 from streams.core.pipeline import Deduplicator, Outcome
-from streams.core.records import Output, RawMessage, parse_origin, publish_failed_record
+from streams.core.records import (
+    Output,
+    RawMessage,
+    clamp_timestamp_ms,
+    parse_origin,
+    publish_failed_record,
+)
 from streams.core.stories.model import StoryUpdate
 from streams.kafka.faust_compat import StreamRevocation, pause_fetching, resume_fetching
 from streams.settings import Settings
@@ -50,7 +56,7 @@ def raw_message(event: faust.EventT[Any]) -> RawMessage:
         offset=message.offset,
         key=message.key,
         value=message.value,
-        timestamp_ms=int((message.timestamp or time.time()) * 1000),
+        timestamp_ms=clamp_timestamp_ms(int((message.timestamp or time.time()) * 1000)),
     )
 
 

@@ -85,10 +85,12 @@ def wired() -> tuple[Any, RecordingProducer]:
 
 
 async def run_agent(agent: Any, producer: RecordingProducer, values: list[bytes],
-                    expected_sends: int) -> list[tuple[str, bytes, bytes]]:
+                    expected_sends: int, timestamps: list[float] | None = None,
+                    ) -> list[tuple[str, bytes, bytes]]:
+    """``timestamps``: each message's Kafka timestamp in seconds (Faust's unit)."""
     async with agent.test_context() as context:
-        for value in values:
-            await context.put(value)
+        for value, timestamp in zip(values, timestamps or [None] * len(values), strict=True):
+            await context.put(value, timestamp=timestamp)
         for _ in range(500):
             if len(producer.sent) >= expected_sends:
                 break
@@ -121,6 +123,22 @@ def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(
     # a batch's fingerprint-log records go first, its outputs after the hold (core.hold)
     assert topics == ["ingest.fingerprints", "articles.deadletter", "articles.enriched"]
     assert orjson.loads(sent[1][2])["error"] == "empty_body"
+
+
+def test_timestamps_no_record_can_show_are_clamped_to_its_ends_and_the_agent_goes_on(
+    wired: tuple[Any, RecordingProducer],
+) -> None:
+    """A producer's timestamp past year 9999 (2**63 - 1 ms, a hostile trial's 10**16 ms) or
+    before 1970: until 2026-12-06 the first stopped the worker at every start."""
+    agent, producer = wired
+    stamps = [(2**63 - 1) / 1000, 10**13, -5.0, 1_764_000_000.123]
+    sent = asyncio.run(run_agent(agent, producer, [envelope(p) for p in SAMPLES[:4]], 8,
+                                 timestamps=stamps))
+    received = {r["id"]: r["received_at"]
+                for r in (orjson.loads(v) for t, _, v in sent if t == "articles.enriched")}
+    assert [received.get(p.stem) for p in SAMPLES[:4]] == [
+        "9999-12-31T23:59:59.999+00:00", "9999-12-31T23:59:59.999+00:00",
+        "1970-01-01T00:00:00.000+00:00", "2025-11-24T16:00:00.123+00:00"]
 
 
 def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
