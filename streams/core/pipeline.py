@@ -67,6 +67,12 @@ from streams.core.text.learned import ParagraphStats, fingerprint_paragraphs
 
 __all__ = ["CoreConfig", "Deduplicator", "Outcome", "Prepared", "Rejected", "Verdict"]
 
+# An index entry's verification profile may take this share of a record's size at most: it
+# goes whole into the entry's fingerprint-log record (base64: 4/3 of it), beside at most
+# ~90 KB of paragraph keys and a few KB of the rest (``streams.core.fingerprint_log``), and
+# the smallest message size the settings accept leaves room for all of it.
+PROFILE_SHARE = 4
+
 
 @dataclasses.dataclass(slots=True)
 class RemoteChecks:
@@ -317,7 +323,8 @@ class Deduplicator:
         changed = apply_decision(
             self.index, fingerprint, event_time_ms, key, decision,
             now_ms=now_ms, source=prepared.metadata.source, origin=prepared.raw.origin_str,
-            profile=profile.for_index(self.config.dedup.verify.exact_below_shingles),
+            profile=profile.for_index(self.config.dedup.verify.exact_below_shingles,
+                                      self.config.max_record_bytes // PROFILE_SHARE),
             revision=revision, full_hash=prepared.fingerprint.content_hash,
         )
         own = changed[0]

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from streams.core import prepare as prepare_module
+from streams.core.fingerprint_log import decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
 from tests.harness import SAMPLES, envelope
@@ -238,3 +239,25 @@ def test_the_event_time_follows_published_at_only_when_set_and_earlier() -> None
     assert event_time(on, "2030-01-01T00:00:00+00:00") == 1_700_000_000_000  # never later
     assert event_time(on, None) == 1_700_000_000_000
     assert event_time(CoreConfig(), "2023-11-14T22:13:19+00:00") == 1_700_000_000_000
+
+
+def test_an_article_of_40000_paragraphs_is_logged_within_the_record_size_and_replays_alike(
+) -> None:
+    """A hostile trial's 700 KB body of one-line paragraphs: its verification profile (789 KB)
+    made a fingerprint-log record over Kafka's 1 MiB until 2026-12-06 (published, then
+    dead-lettered; a copy kept again after a replay). The index keeps no profile for it,
+    live and replayed alike, and a copy of it is still its duplicate."""
+    config = CoreConfig()
+    body = "\n".join(f"Harbour {i} vote." for i in range(40_000))
+    live = Deduplicator(config, worker="w1")
+    kept = run(live, [orjson.dumps({"id": "big-1", "source": "t", "body": body})])[0]
+    assert kept.verdict == "enriched"
+    [record] = kept.log_records
+    assert record.entry.profile is None
+    key, value = encode_log_record(record)
+    assert len(key) + len(value) <= config.max_record_bytes
+    replayed = Deduplicator(config, worker="w2")
+    replayed.apply_remote(decode_log_value(value), 20_000)
+    for dedup in (live, replayed):
+        copy = run(dedup, [orjson.dumps({"id": "big-2", "source": "t", "body": body})])[0]
+        assert (copy.verdict, copy.outputs[0].value["duplicate_of"]) == ("duplicate", "big-1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,10 +51,24 @@ class Profile:
     shingles: bytes | None = None  # uint32 LE per distinct shingle
     hashes: bytes | None = None  # uint64 LE, sorted distinct
 
-    def for_index(self, exact_below: int) -> Profile:
-        """What the index keeps: no 64-bit hashes; the shingles of short articles only."""
+    def for_index(self, exact_below: int, max_bytes: int = sys.maxsize) -> Profile | None:
+        """What the index keeps: no 64-bit hashes; the shingles of short articles only; none
+        of it when that is over ``max_bytes`` (no limit by default).
+
+        The index entry's profile goes into its fingerprint-log record whole, so it must
+        leave room in the log topic's message size. Only an article of many thousands of
+        paragraphs or figures is over (a news article's profile is ~1 KB; a hostile trial's
+        body of 40,000 one-line paragraphs, 700 KB, made 789 KB, and a log record Kafka
+        refused until 2026-12-06: the article was published and dead-lettered, and a copy of
+        it was kept again after a replay of the log). Such an entry is verified on its
+        MinHash estimate alone, as one of a version-1 record is, live and replayed alike.
+        """
         short = self.shingles is not None and len(self.shingles) < 4 * exact_below
-        return Profile(self.keys, self.starts, self.figures, self.shingles if short else None)
+        shingles = self.shingles if short else None
+        size = len(self.keys) + len(self.starts) + len(self.figures) + len(shingles or b"")
+        if size > max_bytes:
+            return None
+        return Profile(self.keys, self.starts, self.figures, shingles)
 
     def hash_array(self) -> npt.NDArray[np.uint64] | None:
         if self.hashes is None:

@@ -47,6 +47,20 @@ def test_index_keeps_shingles_of_short_articles_only() -> None:
     assert profile.for_index(25).hashes is None  # the 64-bit hashes never go to the index
 
 
+def test_the_index_keeps_no_profile_over_its_byte_limit() -> None:
+    profile = build_profile(forms(*PARAGRAPHS), "en", 3)
+    size = len(profile.keys) + len(profile.starts) + len(profile.figures)
+    kept = profile.for_index(0, size)
+    assert kept is not None
+    assert (kept.keys, kept.starts, kept.figures) == (profile.keys, profile.starts,
+                                                      profile.figures)
+    assert profile.for_index(0, size - 1) is None
+    # the shingles the index keeps for a short article count too
+    short = profile.for_index(10**6)
+    assert short is not None and short.shingles is not None
+    assert profile.for_index(10**6, size) is None
+
+
 def test_datelines_get_the_dateline_key() -> None:
     assert dateline_like(fingerprint_text(["Posted: Sep 27, 2013 5:50 PM"]))
     assert dateline_like(fingerprint_text(["Published 14:35 BST, Monday"]))
