@@ -183,6 +183,11 @@ def test_export_seams_split_where_the_export_glued() -> None:
         ("<html><body><p>Our RSS feed: <feed> is a tag here</p></body></html>", None),
         ("Feeding the city: <rss> is not at the start", None),
         ('<?xml version="1.0"?><nitf><body><p>A wire story.</p></body></nitf>', None),
+        # ten prolog items at most, each comment ends at its first "-->"
+        ("<?xml version='1.0'?>" + "<!-- c -->" * 9 + "<rss>", "RSS"),
+        ("<?xml version='1.0'?>" + "<!-- c -->" * 10 + "<rss>", None),
+        ("<!-- a <rss> -->\n<html>", None),
+        ("<!DOCTYPE html>\n" + "<!-- include -->\n" * 40 + "<html><p>A page.</p></html>", None),
     ],
 )
 def test_feeds_are_told_from_articles_by_their_root_element(body: str, kind: str | None) -> None:
