@@ -44,6 +44,7 @@ from streams.core.errors import InvalidLogRecordError
 from streams.core.fingerprint_log import (
     FENCE_PREFIX,
     WORKER_HEADER,
+    LogMark,
     LogRecord,
     decode_log_value,
     is_fence,
@@ -63,6 +64,9 @@ PARTITION_CHECK_S = 1.0
 # records must not flood the log (the metric counts every one).
 _INVALID_LOG_EVERY = 1000
 
+
+# How long a start waits for the record a snapshot marked before it replays the whole log.
+MARK_READ_S = 10.0
 
 # A fetch answers once this much is there, or after fetch_max_wait_ms.
 REPLICA_FETCH_MIN_BYTES = 32 * 1024
@@ -91,8 +95,14 @@ class IndexReplica:
         self.on_fallback = on_fallback
         # Told the key of each of our own article records read back (not decoded).
         self.on_own = on_own
-        # Next offset per partition of a restored snapshot; set before start().
+        # Next offset per partition of a restored snapshot, and the last record it applied
+        # on each (Snapshot.marks); set before start().
         self.start_offsets: dict[int, int] | None = None
+        self.start_marks: dict[int, LogMark] = {}
+        # partition -> the last record applied (a snapshot marks its place with it): the
+        # record as fetched (no allocation per record), or a restored snapshot's mark
+        self._last: dict[int, Any] = {}
+        self._last_restored: dict[int, LogMark] = {}
         self.started_from_snapshot = False
         self._next: dict[int, int] = {}  # partition -> next offset not yet applied
         # partition -> offset of the first record skipped as invalid: positions stop there
@@ -321,6 +331,22 @@ class IndexReplica:
     async def _snapshot_problem(
         self, offsets: dict[int, int], fences: dict[TopicPartition, int]
     ) -> str | None:
+        problem = await self._offsets_problem(offsets, fences)
+        if problem is not None:
+            return problem
+        verified = {}
+        for tp in self._partitions:
+            mark = self.start_marks.get(tp.partition)
+            if mark is not None and mark.offset == offsets[tp.partition] - 1:
+                if (problem := await self._mark_problem(tp, mark)) is not None:
+                    return problem
+                verified[tp.partition] = mark
+        self._last_restored = verified
+        return None
+
+    async def _offsets_problem(
+        self, offsets: dict[int, int], fences: dict[TopicPartition, int]
+    ) -> str | None:
         assert self._consumer is not None
         if set(offsets) != {tp.partition for tp in self._partitions}:
             return (f"it covers partitions {sorted(offsets)}, the log has "
@@ -335,6 +361,35 @@ class IndexReplica:
                 return (f"partition {tp.partition} ends at {fences[tp]}, before the "
                         f"snapshot's offset {offset} (topic recreated?)")
         return None
+
+    async def _mark_problem(self, tp: TopicPartition, mark: LogMark) -> str | None:
+        """Whether the log holds another record where the snapshot's last one on ``tp`` was.
+        None when it holds that one, or none there any more (compacted or deleted: nothing to
+        compare). A record the broker does not send within MARK_READ_S is a problem too: the
+        whole log is then replayed, which is slower, never wrong."""
+        assert self._consumer is not None
+        self._consumer.seek(tp, mark.offset)
+        deadline = time.monotonic() + MARK_READ_S
+        while (left := deadline - time.monotonic()) > 0:
+            fetched = await self._consumer.getmany(tp, timeout_ms=int(left * 1000) + 1,
+                                                   max_records=1)
+            for record in fetched.get(tp, ()):
+                if mark.differs(record.offset, record.timestamp, record.key):
+                    return (f"partition {tp.partition} holds another record at offset "
+                            f"{mark.offset} than the one the snapshot applied there "
+                            "(topic recreated?)")
+                return None
+        return (f"the record at offset {mark.offset} of partition {tp.partition}, the "
+                f"snapshot's last there, was not read within {MARK_READ_S:g} s")
+
+    def covered_marks(self) -> dict[int, LogMark]:
+        """The last record applied on each partition that has one; call with the gate held
+        exclusively, with :meth:`covered_offsets` (each mark is the record right before its
+        partition's covered offset)."""
+        marks = dict(self._last_restored)
+        marks.update((partition, LogMark(record.offset, record.timestamp, record.key))
+                     for partition, record in self._last.items())
+        return marks
 
     def applied_positions(self) -> tuple[tuple[int, int], ...]:
         """(partition, next offset) of every record applied to the index so far: what a
@@ -366,6 +421,7 @@ class IndexReplica:
         if not valid:
             self._invalid_at.setdefault(partition, message.offset)
         self._next[partition] = message.offset + 1
+        self._last[partition] = message
 
     async def _apply(
         self, key: bytes | None, value: bytes | None, *, catching_up: bool,

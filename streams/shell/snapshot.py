@@ -31,7 +31,8 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.model import IndexEntry
 from streams.core.dedup.spill import SpillFactory
 from streams.core.errors import InternalError, SnapshotMissingError, SnapshotUnusableError
+from streams.core.fingerprint_log import LogMark
 from streams.core.stories.state import StoryState
 from streams.core.text.learned import ParagraphStats
 
@@ -70,6 +72,10 @@ class Snapshot:
     offsets: dict[int, int]
     created_ms: int
     path: Path
+    # The last record applied on each partition (not every partition has one): the log must
+    # still hold it there (``streams.core.fingerprint_log.LogMark``). Empty in snapshots
+    # written before 2026-12-06.
+    marks: dict[int, LogMark] = field(default_factory=dict)
 
 
 def compatibility_key(config: CoreConfig, topic: str) -> str:
@@ -144,10 +150,12 @@ class SnapshotStore:
         self.key = compatibility_key(config, topic)
 
     def save(self, index: CompactIndex, stats: ParagraphStats, offsets: dict[int, int],
-             created_ms: int, stories: StoryState | None = None) -> Path:
+             created_ms: int, stories: StoryState | None = None, *,
+             marks: Mapping[int, LogMark] | None = None) -> Path:
         """Write one snapshot atomically; returns its directory. Old ones are removed.
 
         ``stories`` is required when the configuration has stories on (and ignored when off).
+        ``marks``: the last record applied on each partition (see :class:`Snapshot`).
         """
         arrays, meta = index.export_state()
         stats_bytes = stats.to_bytes()
@@ -172,6 +180,7 @@ class SnapshotStore:
         manifest = {
             "version": SNAPSHOT_VERSION, "key": self.key, "topic": self.topic,
             "created_ms": created_ms, "offsets": {str(p): o for p, o in offsets.items()},
+            "marks": {str(p): mark.to_json() for p, mark in (marks or {}).items()},
             "meta": meta, "checksums": checksums,
             "stats_checksum": xxhash.xxh3_128_hexdigest(stats_bytes),
             "stories": self.config.stories.enabled, "story_checksums": story_checksums,
@@ -222,11 +231,12 @@ class SnapshotStore:
                     spill.close()  # the files of rows already spilled
                 raise
             offsets = {int(p): int(o) for p, o in manifest["offsets"].items()}
+            marks = {int(p): LogMark.from_json(m) for p, m in manifest.get("marks", {}).items()}
         except SnapshotUnusableError:
             raise
         except (OSError, ValueError, KeyError, TypeError, IndexError, InternalError) as exc:
             raise SnapshotUnusableError(f"corrupt snapshot {path.name}: {exc}") from exc
-        return Snapshot(index, stats, stories, offsets, int(manifest["created_ms"]), path)
+        return Snapshot(index, stats, stories, offsets, int(manifest["created_ms"]), path, marks)
 
     def _load_stories(self, path: Path, manifest: dict[str, Any]) -> StoryState | None:
         if not self.config.stories.enabled:

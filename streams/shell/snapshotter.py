@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from streams.core.clock import Clock, now_ms
 from streams.core.dedup.compact_index import CompactIndex
+from streams.core.fingerprint_log import LogMark
 from streams.core.pipeline import Deduplicator
 from streams.shell.gate import StateGate
 from streams.shell.snapshot import SnapshotStore
@@ -22,17 +23,21 @@ from streams.shell.snapshot import SnapshotStore
 log = logging.getLogger(__name__)
 
 CoveredOffsets = Callable[[], Awaitable[dict[int, int] | None]]
+LastRecords = Callable[[], dict[int, LogMark]]
 
 
 class Snapshotter:
     """Writes a snapshot when one is due; ``covered`` gives the replica's next offsets."""
 
     def __init__(self, *, store: SnapshotStore, dedup: Deduplicator, gate: StateGate,
-                 covered: CoveredOffsets, interval_s: float, clock: Clock) -> None:
+                 covered: CoveredOffsets, interval_s: float, clock: Clock,
+                 last_records: LastRecords | None = None) -> None:
         self.store = store
         self.dedup = dedup
         self.gate = gate
         self.covered = covered
+        # The last record applied on each partition, taken with the offsets (Snapshot.marks).
+        self.last_records = last_records
         self.interval_ms = int(interval_s * 1000)
         self.clock = clock
         self.last_ms = now_ms(clock)
@@ -60,8 +65,10 @@ class Snapshotter:
             started = time.monotonic()
             created = now_ms(self.clock)
             stories = self.dedup.stories if self.dedup.config.stories.enabled else None
+            marks = self.last_records() if self.last_records is not None else None
             saving = asyncio.ensure_future(asyncio.to_thread(
-                self.store.save, index, self.dedup.stats, offsets, created, stories))
+                self.store.save, index, self.dedup.stats, offsets, created, stories,
+                marks=marks))
             try:
                 path = await asyncio.shield(saving)
             except asyncio.CancelledError:

@@ -100,6 +100,7 @@ class ReplicaService(mode.Service):
                 if snapshot.stories is not None:
                     self.dedup.stories = snapshot.stories
                 self.replica.start_offsets = snapshot.offsets
+                self.replica.start_marks = snapshot.marks
         await self.replica.start()
         await self.probe.start()
 
@@ -223,6 +224,7 @@ def build_worker_app(
                           spill=spill_for(settings))
     snapshotter = Snapshotter(store=store, dedup=dedup, gate=gate,
                               covered=replica.covered_offsets,
+                              last_records=replica.covered_marks,
                               interval_s=settings.snapshot_interval_s, clock=clock)
     if settings.snapshot_interval_s and not snapshotter.enabled:
         log.warning("index snapshots need INGEST_INDEX_BACKEND=compact: every start replays "

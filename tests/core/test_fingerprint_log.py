@@ -15,6 +15,7 @@ from streams.core.fingerprint_log import (
     FENCE_PREFIX,
     MAX_LOGGED_CORRECTED_CHARS,
     MAX_LOGGED_PARAGRAPH_KEYS,
+    LogMark,
     LogRecord,
     decode_log_value,
     decode_record,
@@ -298,3 +299,17 @@ def test_malformed_log_positions_are_read_as_not_known(positions: Any) -> None:
     the index the article."""
     record = decode_record(orjson.dumps({**_valid(), "ap": positions}))
     assert (record.entry.id, record.applied) == ("a1", None)
+
+
+def test_a_log_mark_round_trips_and_tells_another_record_at_its_offset_only() -> None:
+    mark = LogMark(41, 1_764_000_000_123, b"t:a1")
+    assert LogMark.from_json(orjson.loads(orjson.dumps(mark.to_json()))) == mark
+    assert LogMark.from_json([0, 0, None]) == LogMark(0, 0, None)
+    assert not mark.differs(41, 1_764_000_000_123, b"t:a1")
+    assert mark.differs(41, 1_764_000_000_124, b"t:a1")
+    assert mark.differs(41, 1_764_000_000_123, b"t:a2")
+    assert mark.differs(41, 1_764_000_000_123, None)
+    assert not mark.differs(42, 0, b"other")  # compacted or deleted: nothing to compare
+    for bad in ([1, 2], [1.5, 2, None], ["1", 2, None]):
+        with pytest.raises((ValueError, TypeError)):
+            LogMark.from_json(bad)

@@ -4,12 +4,15 @@ not used."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
+from streams.core.fingerprint_log import FENCE_PREFIX
 from streams.kafka.broker import EmbeddedBroker
+from streams.kafka.clients import make_producer
 from tests.conftest import broker_settings
 from tests.harness import SAMPLES, Worker, collect, envelope, produce
 
@@ -73,5 +76,51 @@ def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
         third = verdict_of(settings, produce(
             settings, [envelope(SAMPLES[2], id="resend-002")], partition=2))
         assert third == [("resend-002", SAMPLES[2].stem)]
+    finally:
+        worker.stop()
+
+
+def test_a_snapshot_of_a_log_recreated_longer_under_its_name_is_not_used(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """The embedded broker keeps topics in memory: a worker started again with its data
+    directory on a new broker met a log of the same name, as long as its snapshot's offsets
+    or longer. Until 2026-12-06 the snapshot was used, and copies of articles the new log
+    never held were published as their duplicates (a new-user trial: 166 of 166 new pages)."""
+    settings = broker_settings(broker)
+    data_dir = tmp_path / "w1"
+    worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
+    try:
+        first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
+                                             partition=0))
+        assert first == [(p.stem, None) for p in SAMPLES[:3]]
+        assert worker.stop() == 0
+        covered = re.search(r"covering fingerprint-log offsets (\{.*?\})",
+                            worker.log_tail(20_000))
+        assert covered is not None
+        offsets: dict[int, int] = ast.literal_eval(covered.group(1))
+
+        with EmbeddedBroker(log_path=tmp_path / "broker2.log") as other:
+            renewed = broker_settings(other)
+            # Another log of the same name, longer than the snapshot's offsets everywhere.
+            producer = make_producer(renewed)
+            for partition, offset in offsets.items():
+                for i in range(offset + 2):
+                    producer.send(renewed.topic_fingerprints, key=FENCE_PREFIX + b"other-%d" % i,
+                                  value=None, partition=partition).get(timeout=30)
+            producer.close(timeout=10)
+
+            worker = Worker(renewed, data_dir, extra_env=SNAPSHOTS).start()
+            log = worker.log_tail(20_000)
+            assert re.search(r"index snapshot not used \(partition \d holds another record at "
+                             r"offset \d+ than the one the snapshot applied there \(topic "
+                             r"recreated\?\)\): replaying the whole fingerprint log", log), log
+            assert "from the beginning" in log, log
+            again = verdict_of(renewed, produce(
+                renewed, [envelope(SAMPLES[0], id="copy-000"), envelope(SAMPLES[1])],
+                partition=1))
+            # Neither article is in this log: both are kept.
+            assert again == [("copy-000", None), (SAMPLES[1].stem, None)]
+            assert worker.stop() == 0
     finally:
         worker.stop()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 
 from streams.core.clock import TestClock
@@ -18,7 +19,7 @@ from streams.core.config import CoreConfig
 from streams.core.dedup.compact_index import CompactIndex
 from streams.core.dedup.config import DedupConfig, LSHConfig
 from streams.core.errors import SnapshotUnusableError
-from streams.core.fingerprint_log import encode_record
+from streams.core.fingerprint_log import FENCE_PREFIX, LogMark, encode_record
 from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
 from streams.core.stories.config import StoryConfig
@@ -67,6 +68,28 @@ def test_only_the_newest_snapshot_is_kept(tmp_path: Path) -> None:
     store.save(dedup.index, dedup.stats, {0: 2}, created_ms=2)  # type: ignore[arg-type]
     assert sorted(p.name for p in store.root.iterdir()) == ["CURRENT", "snap-2"]
     assert store.load().offsets == {0: 2}
+
+
+def test_the_last_record_applied_on_each_partition_is_kept_with_the_offsets(
+    tmp_path: Path,
+) -> None:
+    dedup = decided()
+    store = SnapshotStore(tmp_path, CONFIG, TOPIC)
+    marks = {0: LogMark(6, 1_764_000_000_123, b"000_3b3aba6de96ebd2b"),
+             1: LogMark(2, 5, FENCE_PREFIX + b"ab")}
+    store.save(dedup.index, dedup.stats, {0: 7, 1: 3, 2: 0}, created_ms=1,  # type: ignore[arg-type]
+               marks=marks)
+    assert store.load().marks == marks
+    # one written before marks: used without them
+    manifest_path = store.root / "snap-1" / "manifest.json"
+    manifest = orjson.loads(manifest_path.read_bytes())
+    del manifest["marks"]
+    manifest_path.write_bytes(orjson.dumps(manifest))
+    assert store.load().marks == {}
+    manifest["marks"] = {"0": [6, "x", None]}
+    manifest_path.write_bytes(orjson.dumps(manifest))
+    with pytest.raises(SnapshotUnusableError, match="corrupt snapshot snap-1: log mark"):
+        store.load()
 
 
 def test_missing_snapshot(tmp_path: Path) -> None:
