@@ -24,7 +24,11 @@ from trafilatura.settings import use_config
 
 from streams.core.errors import EmptyBodyError, ExtractionError
 from streams.core.text.fallback_metadata import read_fallback, twitter_handles
-from streams.core.text.headline import strip_site_suffix, strip_suffix_after_headline
+from streams.core.text.headline import (
+    strip_site_suffix,
+    strip_suffix_after_headline,
+    title_the_page_supports,
+)
 from streams.core.text.metadata import (
     EMPTY_METADATA,
     PageMetadata,
@@ -326,7 +330,7 @@ def extract_page(
         if fallback is not None:
             title, date = fallback.title, fallback.date
             metadata = merge(metadata, fallback.metadata)
-        title = title or meta_title
+        title = title_the_page_supports(title, meta_title, headline, _title_tag(root))
         if title is not None:
             title = _strip_handles(strip_suffix_after_headline(title, headline), handles)
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)
@@ -564,7 +568,12 @@ def _base_url(root: lxml.html.HtmlElement) -> str | None:
 def _meta_title(root: lxml.html.HtmlElement) -> str | None:
     found = root.xpath("//meta[@property='og:title']/@content")
     if found and isinstance(found[0], str) and found[0].strip():
-        return _WS.sub(" ", found[0]).strip()
+        # Escaped twice by some publishers ("Mountaineering&#39;s Soul", WCXB test 5152).
+        return _WS.sub(" ", html.unescape(found[0])).strip()
+    return _title_tag(root)
+
+
+def _title_tag(root: lxml.html.HtmlElement) -> str | None:
     titles = root.xpath("//title")
     if titles:
         text = _WS.sub(" ", titles[0].text_content()).strip()

@@ -10,6 +10,7 @@ from streams.core.text.headline import (
     split_headline,
     strip_site_suffix,
     strip_suffix_after_headline,
+    title_the_page_supports,
 )
 from tests.harness import SAMPLES
 
@@ -173,3 +174,49 @@ def test_a_page_title_is_cut_at_its_h1() -> None:
     )
     article = normalize_article(page)
     assert (article.title, article.paragraphs) == ("Harbour wall repaired", (body,))
+
+
+WIDGET_PAGE = (
+    "<!doctype html><html><head><title>Council approves new harbour wall after winter floods"
+    " | Daily Post</title></head><body><aside><h2 class='widget-title'>Most Popular</h2><ul>"
+    "<li><a href='/a'>Other story one</a></li></ul></aside><article><h1>Council approves new "
+    "harbour wall after winter floods</h1>" + "<p>The town council voted on Tuesday to fund a "
+    "new sea wall along the harbour front, months after storms flooded two hundred homes.</p>"
+    * 3 + "</article><h1>More Stories</h1></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "page_title", "headline", "title_tag", "expected"),
+    [
+        ("Most Popular", "Council approves wall | Daily Post", "Council approves wall", None,
+         "Council approves wall | Daily Post"),
+        ("Council approves wall", "Council approves wall | Daily Post", None, None,
+         "Council approves wall"),
+        ("Council approves  WALL", "Daily Post", "council approves wall", None,
+         "Council approves  WALL"),  # the headline holds it
+        # og:title is the brand, the <title> tag holds it (WCXB dev 4249)
+        ("Which mower suits which lawn?", "Robomow", None,
+         "Which mower suits which lawn? | Robomow", "Which mower suits which lawn?"),
+        ("See Also", None, "Council approves wall", None, "See Also"),  # no page title
+        (None, "Daily Post", None, None, "Daily Post"),
+        ("Most Popular", None, None, None, "Most Popular"),
+    ],
+)
+def test_trafilatura_title_stands_only_where_the_page_title_or_headline_holds_it(
+    title: str | None, page_title: str | None, headline: str | None, title_tag: str | None,
+    expected: str,
+) -> None:
+    assert title_the_page_supports(title, page_title, headline, title_tag) == expected
+
+
+def test_a_sidebar_heading_is_not_the_title_of_a_page_with_its_own() -> None:
+    article = normalize_article(WIDGET_PAGE, content_type="text/html")
+    assert article.title == "Council approves new harbour wall after winter floods"
+
+
+def test_an_og_title_escaped_twice_is_unescaped() -> None:
+    page = WIDGET_PAGE.replace(
+        "<head>", "<head><meta property='og:title' content='Saving the Harbour&amp;#39;s "
+        "Wall'>")
+    assert normalize_article(page, content_type="text/html").title == "Saving the Harbour's Wall"
