@@ -8,9 +8,12 @@ headline and prose follows it:
 * it is short: 2-25 words and at most :data:`MAX_HEADLINE_CHARS` characters;
 * it does not end like a sentence or a clause (``.`` ``,`` ``;`` ``:`` ``-``, closing quotes
   and brackets aside); ``?`` and ``!`` are allowed, headlines ask and exclaim;
-* it is not a byline ("By ..."), a bare date or time, or a list item;
+* it is not a byline ("By ..."), a bare date or time, a dateline ("WASHINGTON, Dec 14
+  (Reuters)": a place in capitals and a comma, then a date or an agency in brackets), or a
+  list item;
 * the next paragraph is prose: longer than the first, not starting in lower case (that is a
-  wrapped sentence going on) and ending like a sentence;
+  wrapped sentence going on) and ending like a sentence; a byline between them is skipped
+  ("Fed lifts rates" / "By Howard Schneider" / the story) and stays in the text;
 * at least :data:`MIN_BODY_PARAGRAPHS` paragraphs remain after it.
 
 Evidence: the first lines of the plain-text samples (000, 001, 004) are 170-200-character
@@ -34,6 +37,12 @@ _NOT_HEADLINE_END = frozenset(".,;:-–—…")
 _SENTENCE_END = frozenset(".!?…")
 _BYLINE = re.compile(r"^(?:by|from|written by)\s", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
+# A place in capitals and a comma ("WASHINGTON,", "NEW YORK,", "ST. LOUIS,"), and a line
+# that ends with a bracketed agency: with a date word, a dateline.
+_DATELINE_PLACE = re.compile(r"^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3},\s")
+_AGENCY_END = re.compile(r"\([A-Za-z][\w .&/-]{0,30}\)\s*[-–—:]?$")
+# A byline a headline may stand above: "By ..." of a few words.
+_MAX_BYLINE_WORDS = 8
 _MONTHS = (
     "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
     "|july|august|september|october|november|december"
@@ -117,9 +126,17 @@ def split_headline(paragraphs: tuple[str, ...]) -> tuple[str | None, tuple[str, 
     if len(paragraphs) < 1 + MIN_BODY_PARAGRAPHS:
         return None, paragraphs
     first, following = paragraphs[0], paragraphs[1]
-    if _is_headline(first) and _is_prose(following, len(first)):
+    if not _is_headline(first):
+        return None, paragraphs
+    if _is_byline(following) and len(paragraphs) > 1 + MIN_BODY_PARAGRAPHS:
+        following = paragraphs[2]
+    if _is_prose(following, len(first)):
         return first, paragraphs[1:]
     return None, paragraphs
+
+
+def _is_byline(line: str) -> bool:
+    return bool(_BYLINE.match(line)) and len(line.split()) <= _MAX_BYLINE_WORDS
 
 
 def _is_headline(line: str) -> bool:
@@ -131,9 +148,20 @@ def _is_headline(line: str) -> bool:
     end = line.rstrip(_CLOSERS + " ")
     if not end or end[-1] in _NOT_HEADLINE_END:
         return False
-    if _BYLINE.match(line) or _LIST_ITEM.match(line):
+    if _BYLINE.match(line) or _LIST_ITEM.match(line) or _is_dateline(line, words):
         return False
     return not all(_DATE_WORD.fullmatch(w) for w in words)
+
+
+def _is_dateline(line: str, words: list[str]) -> bool:
+    if _AGENCY_END.search(line) and (_DATELINE_PLACE.match(line) or len(words) <= 4):
+        return True
+    place = _DATELINE_PLACE.match(line)
+    if place is None:
+        return False
+    after = line[place.end():].split(maxsplit=1)  # the word right after the place's comma
+    return bool(after) and bool(_DATE_WORD.fullmatch(after[0].strip(",."))) and \
+        not after[0].strip(",.").isdigit()
 
 
 def _is_prose(paragraph: str, headline_chars: int) -> bool:

@@ -36,6 +36,9 @@ def test_no_sample_first_line_is_taken_for_a_headline(path: object) -> None:
         "Is the harbour wall worth £12m?",
         "“War crimes in plain sight”: diplomat resigns",
         "Foreign Office official resigns",
+        "US, China agree trade truce",  # a comma after capitals, no date after it
+        "UK, France sign deal on Monday",
+        "Apple (AAPL) beats estimates",
     ],
 )
 def test_headline_led_body(headline: str) -> None:
@@ -48,6 +51,10 @@ def test_headline_led_body(headline: str) -> None:
         ("By Jane Doe", LEDE),  # byline
         ("Updated 18 August 2024 10:32 GMT", LEDE),  # a date line
         ("LONDON (Reuters) -", LEDE),  # dateline
+        ("WASHINGTON, Dec 14 (Reuters)", LEDE),  # a new-user trial's Reuters export
+        ("BEIJING, June 5 (Xinhua) --", LEDE),
+        ("NEW YORK, March 3", LEDE),
+        ("LONDON (Reuters)", LEDE),
         ("A UK diplomat resigned.", LEDE),  # a sentence
         ("- first bullet of a list", LEDE),
         ("Diplomat", LEDE),  # one word
@@ -59,6 +66,18 @@ def test_headline_led_body(headline: str) -> None:
 )
 def test_not_a_headline(first: str, following: str) -> None:
     assert split_headline((first, following, MORE)) == (None, (first, following, MORE))
+
+
+def test_a_byline_between_the_headline_and_the_story_is_skipped_and_kept() -> None:
+    paragraphs = ("Fed lifts rates, sees faster pace of hikes", "By Howard Schneider", LEDE,
+                  MORE)
+    assert split_headline(paragraphs) == (paragraphs[0], paragraphs[1:])
+    # a byline and nothing else after the headline: no body
+    assert split_headline(paragraphs[:2]) == (None, paragraphs[:2])
+    # a long "By ..." line is a sentence, not a byline
+    sentence = "By the end of the week the council had voted to fund the harbour wall."
+    assert split_headline(("Council funds wall", sentence, MORE)) == (
+        "Council funds wall", (sentence, MORE))
 
 
 def test_a_headline_needs_a_body_after_it() -> None:
