@@ -26,6 +26,7 @@ were derived from.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -162,7 +163,8 @@ def read_fallback(
     if not doc.url:
         doc.url = extract_url(root)
     if not ours.published_at:
-        doc.date = find_date(root, **{**set_date_params(False), "url": doc.url})
+        doc.date = unswapped(find_date(root, **{**set_date_params(False), "url": doc.url}),
+                             root)
     if not doc.sitename:
         doc.sitename = _title_site_name(root)
     if doc.sitename:
@@ -183,6 +185,30 @@ def read_fallback(
     return FallbackReading(
         _str_or_none(doc.title), _str_or_none(doc.date), as_page_metadata(doc, base)
     )
+
+
+# At most this many <time datetime> elements are read for unswapped().
+_MAX_TIME_ELEMENTS = 50
+
+
+def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
+    """htmldate's ``date`` (``YYYY-MM-DD``), or the page's own ``<time datetime>`` of the same
+    year with day and month the other way round when the page has one.
+
+    htmldate can read a US date written out ("10/04/16 05:29 PM EDT", October 4) day first
+    although the page's ``<time datetime="2016-10-04T05:29-0400">`` around it says which
+    (a new-user trial, 2026-12-06: a Politico page published 2016-04-10). Only that swap is
+    mended, with the element's whole date and time.
+    """
+    if (not isinstance(date, str) or len(date) != 10 or date[5:7] == date[8:10]
+            or not "01" <= date[8:10] <= "12"):
+        return date
+    swapped = f"{date[:4]}-{date[8:10]}-{date[5:7]}"
+    for stamp in itertools.islice(root.iterfind(".//time[@datetime]"), _MAX_TIME_ELEMENTS):
+        value = str(stamp.get("datetime") or "").strip()
+        if value[:10] == swapped:
+            return value
+    return date
 
 
 def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:

@@ -253,3 +253,38 @@ def test_the_pre_checks_never_change_what_trafilatura_finds(markup: str) -> None
         assert fallback_metadata._catstags(metatype, tree, addresses) == \
             extract_catstags(metatype, tree)
     assert fallback_metadata._author(tree) == extract_author(tree)
+
+
+US_DATE_PAGE = (
+    "<!doctype html><html><head><title>Insiders: Trump will sink Pence in VP debate</title>"
+    "</head><body><article><h1>Insiders: Trump will sink Pence in VP debate</h1>"
+    "<p class='timestamp'><time datetime='2016-10-04T05:29-0400'>10/04/16 05:29 PM EDT</time>"
+    "</p>" + "<p>Republican insiders in battleground states expect Mike Pence to outshine Tim "
+    "Kaine in the debate.</p>" * 3 + "</article></body></html>"
+)
+
+
+def test_a_date_htmldate_reads_day_first_is_the_page_own_time_element() -> None:
+    """A new-user trial's Politico page: htmldate read "10/04/16" as 10 April."""
+    assert extract_metadata(parse_html(US_DATE_PAGE, DEFAULT_HTML_CONFIG),
+                            date_config=set_date_params(False)).date == "2016-04-10"
+    got = read_fallback(parse_html(US_DATE_PAGE, DEFAULT_HTML_CONFIG), EMPTY_METADATA, None)
+    assert got.date == "2016-10-04T05:29-0400"
+
+
+@pytest.mark.parametrize(
+    ("date", "times", "expected"),
+    [
+        ("2016-04-10", ["2016-10-04T05:29-0400"], "2016-10-04T05:29-0400"),
+        ("2016-04-10", ["2015-10-04"], "2016-04-10"),  # another year
+        ("2016-04-10", ["2016-04-10T08:00Z", "2016-11-04"], "2016-04-10"),  # no swap there
+        ("2016-04-04", ["2016-04-04"], "2016-04-04"),  # day and month equal
+        ("2016-04-25", ["2016-25-04"], "2016-04-25"),
+        (None, ["2016-10-04"], None),
+    ],
+)
+def test_only_a_day_and_month_swap_is_mended(
+    date: str | None, times: list[str], expected: str | None
+) -> None:
+    page = "<html><body>" + "".join(f"<time datetime='{t}'>x</time>" for t in times) + "</body>"
+    assert fallback_metadata.unswapped(date, parse_html(page, DEFAULT_HTML_CONFIG)) == expected
