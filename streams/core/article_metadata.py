@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.core.domains import registrable_domain
+from streams.core.domains import publisher_domain
 from streams.core.envelope import Envelope
 from streams.core.text.dates import iso_datetime
 from streams.core.text.language import language_of_tag
@@ -58,7 +58,7 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
         language, language_source = article.language, "detected"
     return ArticleMetadata(
         url=envelope.url,
-        source=envelope.source or _publisher(envelope.url, page.canonical_url),
+        source=envelope.source or publisher_domain(envelope.url, page.canonical_url),
         title=title,
         title_source=title_source,
         published_at=_producer_date(envelope.published_at) or iso_datetime(article.published_at),
@@ -73,14 +73,6 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
         language=language,
         language_source=language_source,
     )
-
-
-def _publisher(*urls: str | None) -> str | None:
-    for url in urls:
-        domain = registrable_domain(url)
-        if domain is not None:
-            return domain
-    return None
 
 
 def _producer_date(value: str | None) -> str | None:

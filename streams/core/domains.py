@@ -31,16 +31,70 @@ def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+# Hosts whose URLs lead to other publishers' articles: a feed reader's or aggregator's
+# link (Google News, FeedBurner), a link shortener. Their domain names no publisher: a
+# new-user trial (2026-12-06) had news.google.com and feedproxy.google.com links become
+# source "google.com". An AMP cache URL (``*.cdn.ampproject.org/c/s/<host>/<path>``) holds
+# the publisher's address in its path and is read for it.
+INTERMEDIARY_HOSTS = frozenset({
+    "news.google.com", "feedproxy.google.com", "feeds.feedburner.com", "feeds2.feedburner.com",
+    "news.url.google.com", "t.co", "bit.ly", "ow.ly", "buff.ly", "dlvr.it", "trib.al",
+    "lnkd.in", "flip.it", "l.facebook.com", "lm.facebook.com", "out.reddit.com", "apple.news",
+    "tinyurl.com", "rss.app",
+})
+_AMP_CACHE_SUFFIX = ".cdn.ampproject.org"
+_AMP_CACHE_PATH = re.compile(r"/[a-z]/(?:s/)?([^/?#]+\.[^/?#]+(?:[/?#].*)?)$")
+
+
+def publisher_domain(*urls: str | None) -> str | None:
+    """The registrable domain of the first of ``urls`` that names a publisher: one on an
+    intermediary's host (:data:`INTERMEDIARY_HOSTS`) is passed over, an AMP cache URL is
+    read for the address it holds. When every URL is an intermediary's, its own domain."""
+    fallback = None
+    for sent in urls:
+        url = _held_address(sent)
+        domain = registrable_domain(url)
+        if domain is None:
+            continue
+        host = _host(url) or ""
+        if host not in INTERMEDIARY_HOSTS and not host.endswith(_AMP_CACHE_SUFFIX):
+            return domain
+        fallback = fallback or domain
+    return fallback
+
+
+def _held_address(url: str | None) -> str | None:
+    """The publisher's address an AMP cache URL holds in its path, else ``url``."""
+    host = _host(url)
+    if url is None or host is None or not host.endswith(_AMP_CACHE_SUFFIX):
+        return url
+    held = _AMP_CACHE_PATH.match(urlsplit(_with_scheme(url.strip())).path)
+    return "https://" + held.group(1) if held else url
+
+
 def registrable_domain(url: str | None) -> str | None:
     """The registrable domain of ``url``'s host; None for IPs, bare suffixes and non-URLs."""
+    host = _host(url)
+    if host is None:
+        return None
+    domain = _suffix_list().privatesuffix(host)
+    return domain if isinstance(domain, str) else None
+
+
+def _with_scheme(text: str) -> str:
+    if text.startswith("//") or _BARE_HOST.match(text):
+        # Producers send "www.example.com/a" and "//www.example.com/a" too.
+        return "http://" + text.lstrip("/")
+    return text
+
+
+def _host(url: str | None) -> str | None:
+    """``url``'s host, in Unicode (NFC), without a trailing dot; None for IPs and non-URLs."""
     if not url or len(url) > MAX_URL_CHARS:
         return None
     text = url.strip()
-    if text.startswith("//") or _BARE_HOST.match(text):
-        # Producers send "www.example.com/a" and "//www.example.com/a" too.
-        text = "http://" + text.lstrip("/")
     try:
-        parts = urlsplit(text)
+        parts = urlsplit(_with_scheme(text))
         host = parts.hostname
     except ValueError:
         return None
@@ -49,8 +103,7 @@ def registrable_domain(url: str | None) -> str | None:
     host = _unicode_host(host.rstrip("."))
     if not _HOST.fullmatch(host) or _is_ip(host):
         return None
-    domain = _suffix_list().privatesuffix(host)
-    return domain if isinstance(domain, str) else None
+    return host
 
 
 def _unicode_host(host: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.domains import registrable_domain
+from streams.core.domains import publisher_domain, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,32 @@ from streams.core.domains import registrable_domain
 )
 def test_registrable_domain(url: str | None, domain: str | None) -> None:
     assert registrable_domain(url) == domain
+
+
+@pytest.mark.parametrize(
+    ("urls", "domain"),
+    [
+        # a feed reader's link and the page's canonical URL (a new-user trial, 2026-12-06)
+        (("https://news.google.com/rss/articles/CBMiX2h0?oc=5", "https://www.reuters.com/x"),
+         "reuters.com"),
+        (("http://feedproxy.google.com/~r/guardian/~3/abc/", "https://www.theguardian.com/x"),
+         "theguardian.com"),
+        (("https://t.co/AbC", "https://www.lemonde.fr/a"), "lemonde.fr"),
+        # an AMP cache URL holds the publisher's address
+        (("https://www-bbc-co-uk.cdn.ampproject.org/c/s/www.bbc.co.uk/news/amp/x", None),
+         "bbc.co.uk"),
+        (("https://www-bbc-co-uk.cdn.ampproject.org/v/s/www.bbc.co.uk/a?amp_js_v=0.1", None),
+         "bbc.co.uk"),
+        # nothing but an intermediary: its domain, as before
+        (("https://news.google.com/rss/articles/CBMiX2h0?oc=5", None), "google.com"),
+        (("https://x.cdn.ampproject.org/", None), "ampproject.org"),
+        # a publisher's own URL comes first, whatever the canonical URL says
+        (("https://www.bbc.co.uk/news/x", "https://syndicator.example/y"), "bbc.co.uk"),
+        (("not a url", "https://www.bbc.co.uk/news/x"), "bbc.co.uk"),
+        ((None, None), None),
+    ],
+)
+def test_the_publisher_is_the_first_url_that_is_not_an_intermediary(
+    urls: tuple[str | None, str | None], domain: str | None
+) -> None:
+    assert publisher_domain(*urls) == domain

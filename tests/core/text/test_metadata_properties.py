@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.core.decoding import decode_bytes
-from streams.core.domains import registrable_domain
+from streams.core.domains import publisher_domain, registrable_domain
 from streams.core.errors import InputError
 from streams.core.text.dates import iso_datetime
 from streams.core.text.headline import split_headline
@@ -121,6 +121,13 @@ def test_iso_datetime_is_total(value: str) -> None:
 @given(st.text())
 def test_registrable_domain_is_total(url: str) -> None:
     domain = registrable_domain(url)
+    assert domain is None or (domain and " " not in domain)
+
+
+@given(st.one_of(st.text(), st.from_regex(r"https://[a-z-]{1,12}\.cdn\.ampproject\.org/.{0,40}")),
+       st.one_of(st.none(), st.text()))
+def test_publisher_domain_is_total(url: str, canonical: str | None) -> None:
+    domain = publisher_domain(url, canonical)
     assert domain is None or (domain and " " not in domain)
 
 
