@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from streams.core import decoding
 from streams.core.envelope import parse_envelope
 from streams.core.text import (
     article,
@@ -134,6 +135,23 @@ STEPS: dict[str, Step] = {
         normalize.normalize_text_bounded, lambda: ("\ufdfa" * (MIB // 3), MIB), bound_s=2.0
     ),
     "mojibake detector": Step(normalize.normalize_text, lambda: ("\u00c3" * MIB,)),
+    # The regex audit of 2026-12-06: a digit run (30 KB took 8.5 s), many "<meta" and spaces in
+    # the sniffed 4 KiB (10 s), and an HTML page whose JSON-LD does not parse (300 KB: 55 s).
+    # Sizes where the quadratic versions take ~10-40 s, so that a return of one fails soon.
+    "fingerprint form: a digit run, then a separated number": Step(
+        normalize.fingerprint_text,
+        lambda: (["Figures came on Monday. " + "1" * (MIB // 16) + " 1,1"],)),
+    "fingerprint form: a digit run in unspaced script": Step(
+        normalize.fingerprint_text, lambda: (["\u4e00" + "1" * (MIB // 16) + " 1,1"],)),
+    "declared charset: many metas, then spaces": Step(
+        decoding.sniff_declared_charset,
+        lambda: (b"<meta" * 102 + b"charset=" + b" " * (4095 - 510 - 8) + b"!",)),
+    "page: JSON-LD that does not parse, full of authors": Step(
+        htmltext.extract_page,
+        lambda: ('<html><head><script type="application/ld+json">{'
+                 + '"author": "x", ' * (MIB // 8 // 15) + "}</script></head><body><p>"
+                 + "The council approved the harbour wall on Monday. " * 20
+                 + "</p></body></html>",)),
     "fingerprint form: unspaced scripts with marks": Step(
         normalize.fingerprint_text,
         lambda: (["\u4e00" * (MIB // 2) + "\u0e01" + "\u0e31" * (MIB // 2)],),
