@@ -120,12 +120,21 @@ class DedupConfig:
     # returned as candidates, so a story copied 10,000 times costs each copy what a story
     # copied 16 times does (issue 14, bench/copies.py). The kept article is always found.
     searchable_copies: int = 16
+    # Near candidates one decision verifies at most: when a lookup finds more, the ones most
+    # similar by the MinHash estimate (:func:`streams.core.dedup.match.could_verify`).
+    # Articles that differ only in figures (a template filled in thousands of times) are all
+    # kept and each one a candidate of every later one: until 2026-12-06 every decision
+    # verified them all (1,000 such copies: 33 s of CPU, growing with their square; two
+    # workers re-deciding 2,000 in a hostile trial stopped answering for 9 min).
+    max_verified_candidates: int = 64
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
             raise ConfigError("window_ms must be positive")
         if self.searchable_copies < 1:
             raise ConfigError("searchable_copies must be at least 1")
+        if self.max_verified_candidates < 1:
+            raise ConfigError("max_verified_candidates must be at least 1")
         if self.lsh.bands * self.lsh.rows > self.minhash.num_perm:
             raise ConfigError(
                 f"bands*rows = {self.lsh.bands * self.lsh.rows} exceeds "

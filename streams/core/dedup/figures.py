@@ -114,6 +114,13 @@ def figure_conflicts(a: bytes, b: bytes) -> tuple[int, int]:
         if left_runs == right_runs:
             agree += len(left_runs)
             continue
+        if len(left_runs) == 1 == len(right_runs):  # the common case, without the Counters
+            left_digits, right_digits = left_runs[0], right_runs[0]
+            if left_digits.startswith(right_digits) or right_digits.startswith(left_digits):
+                agree += 1
+            else:
+                conflict += 1
+            continue
         left, right = Counter(left_runs), Counter(right_runs)
         agree += sum((left & right).values())
         only_left = list((left - right).elements())

@@ -32,7 +32,8 @@ class CandidateRows(NamedTuple):
     shingle_counts: npt.NDArray[np.int64]  # (k,)
     # (k,): the entry is a kept article that keeps no exact shingles (:func:`estimate_only`),
     # so its similarity to anything is the MinHash estimate from these columns; False where
-    # the backend does not know. A filter may drop only these rows.
+    # the backend does not know. A filter drops only these rows, and past its limit on
+    # candidates the least similar others (``DedupConfig.max_verified_candidates``).
     estimate_only: npt.NDArray[np.bool_]
 
 

@@ -93,33 +93,50 @@ def could_verify(forms: Sequence[Candidate], config: DedupConfig) -> CandidateFi
     :func:`_measured_similarity`): such a row is judged here, from its signature and shingle
     count, by the same arithmetic (:func:`similarity.verify_estimate`), and dropped when rule
     2 rejects it for every form. Every other row is kept. Verdicts are the same: a dropped
-    row would have been decoded only to fail rule 2. Duplicates are never dropped: a lookup
-    also counts its group's searchable copies among them (``decide._searchable_copies``).
+    row would have been decoded only to fail rule 2. Duplicates are never dropped so: a
+    lookup also counts its group's searchable copies among them
+    (``decide._searchable_copies``).
+
+    Past ``config.max_verified_candidates`` rows kept, only that many are: the ones with the
+    most signature values equal to a form's (the highest MinHash estimate), the earlier row
+    first among equals. Only then can a verdict differ from verifying every candidate: a
+    copy whose match is less similar than that many other earlier candidates, which all fail
+    verification (a template filled in with other figures), is not found.
     """
     exact_below = config.verify.exact_below_shingles
+    limit = config.max_verified_candidates
 
     def keep(rows: CandidateRows) -> npt.NDArray[np.bool_]:
-        kept = ~rows.estimate_only
-        for form in forms:
-            if kept.all():
-                break
-            fingerprint, profile = form.fingerprint, form.profile
-            signature = np.asarray(fingerprint.signature)
+        count = rows.estimate_only.size
+        equal = np.zeros((len(forms), count), dtype=np.int64)
+        measured = np.zeros(count, dtype=np.bool_)  # rows a form's exact shingles judge
+        for f, form in enumerate(forms):
+            signature = np.asarray(form.fingerprint.signature)
             if signature.shape != rows.signatures.shape[1:]:
-                return np.ones(kept.shape, dtype=np.bool_)  # verify_candidate raises on it
-            count = fingerprint.shingle_count
+                return np.ones(count, dtype=np.bool_)  # verify_candidate raises on it
+            equal[f] = np.count_nonzero(rows.signatures == signature, axis=1)
+            shingles, profile = form.fingerprint.shingle_count, form.profile
             if profile is not None and profile.shingles is not None and (
-                profile.hashes is not None and 0 < count < exact_below
+                profile.hashes is not None and 0 < shingles < exact_below
             ):
                 # The form's containment in a larger indexed article is measured on its
                 # hashes (outside_share), not estimated: keep those rows.
-                kept = kept | (rows.shingle_counts >= count)
-            equal = np.count_nonzero(rows.signatures == signature, axis=1)
-            for i in np.flatnonzero(~kept).tolist():
-                jaccard = float(equal[i]) / signature.size
-                judged = verify_estimate(jaccard, count, int(rows.shingle_counts[i]), config.verify)
-                if judged.is_dup:
-                    kept[i] = True
+                measured |= rows.shingle_counts >= shingles
+        kept = np.zeros(count, dtype=np.bool_)
+        taken = 0
+        # Most similar first, so that past the limit the least similar are the ones left.
+        for i in np.argsort(-equal.max(axis=0), kind="stable").tolist():
+            if taken == limit:
+                break
+            if rows.estimate_only[i] and not measured[i] and not any(
+                verify_estimate(float(equal[f, i]) / rows.signatures.shape[1],
+                                form.fingerprint.shingle_count,
+                                int(rows.shingle_counts[i]), config.verify).is_dup
+                for f, form in enumerate(forms)
+            ):
+                continue
+            kept[i] = True
+            taken += 1
         return kept
 
     return keep

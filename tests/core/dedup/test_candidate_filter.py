@@ -3,6 +3,8 @@ kept estimate-only entries that rule 2 rejects for every form, and verdicts do n
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -238,3 +240,45 @@ def test_a_form_of_another_signature_width_keeps_every_row() -> None:
     found = compact.candidates(probe, could_verify([narrow], CONFIG))
     assert [e.id for e in found] == [e.id for e in compact.candidates(probe)]
     assert len(found) >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(FORM, min_size=1, max_size=2), st.lists(ENTRY, min_size=1, max_size=12),
+       st.integers(1, 4))
+def test_past_its_limit_it_keeps_the_most_similar_of_what_it_would_keep(
+    forms: list[Candidate], entries: list[IndexEntry], limit: int
+) -> None:
+    config = dataclasses.replace(CONFIG, max_verified_candidates=limit)
+    rows = CandidateRows(
+        np.stack([e.fingerprint.signature for e in entries]),
+        np.array([e.fingerprint.shingle_count for e in entries], dtype=np.int64),
+        np.array([estimate_only(e) for e in entries], dtype=np.bool_),
+    )
+    unlimited = could_verify(forms, CONFIG)(rows)
+    equal = [max(int(np.count_nonzero(e.fingerprint.signature == f.fingerprint.signature))
+                 for f in forms) for e in entries]
+    by_similarity = sorted(np.flatnonzero(unlimited).tolist(), key=lambda i: (-equal[i], i))
+    assert np.flatnonzero(could_verify(forms, config)(rows)).tolist() == sorted(
+        by_similarity[:limit])
+
+
+def test_a_copy_among_many_templated_reports_is_still_found() -> None:
+    """Reports that differ only in figures are all kept and each is a candidate of every
+    later one; past the limit the most similar are verified, and a copy's own report is
+    the most similar of all."""
+    config = dataclasses.replace(CoreConfig(), dedup=dataclasses.replace(
+        CONFIG, max_verified_candidates=8))
+    words = [f"harbour{i % 37}" for i in range(300)]
+
+    def report(n: int, extra: str = "") -> str:
+        filled = list(words)
+        for j in range(0, 300, 30):
+            filled[j] = str(1000 + (n * 7919 + j) % 90000)
+        return " ".join(filled) + extra
+
+    dedup = Deduplicator(config, worker="w")
+    verdicts = [dedup.decide(prepared_text([report(n)], f"r{n}", 1_000 + n), 10_000).verdict
+                for n in range(40)]
+    assert verdicts == ["enriched"] * 40
+    copy = dedup.decide(prepared_text([report(17, " Updated.")], "copy-of-r17", 2_000), 10_000)
+    assert (copy.verdict, copy.outputs[0].value["duplicate_of"]) == ("duplicate", "r17")

@@ -81,3 +81,38 @@ def test_number_tokens_are_found_from_the_digits_of_the_text() -> None:
                 .filter(bool).map(lambda t: t.replace(" ", "")).filter(bool), max_size=40))
 def test_the_text_path_encodes_exactly_what_the_token_path_does(tokens: list[str]) -> None:
     assert encode_figures(tokens, " ".join(tokens)) == encode_figures(tokens)
+
+
+def _conflicts_by_counters(a: bytes, b: bytes) -> tuple[int, int]:
+    """figure_conflicts as it was before its one-run-a-side shortcut (2026-12-06)."""
+    from collections import Counter
+
+    from streams.core.dedup.figures import _by_context, _runs
+    if a == b:
+        return len(_runs(a)), 0
+    left_all, right_all = _by_context(a), _by_context(b)
+    agree = conflict = 0
+    for context in left_all.keys() & right_all.keys():
+        left, right = Counter(left_all[context]), Counter(right_all[context])
+        agree += sum((left & right).values())
+        only_left, only_right = list((left - right).elements()), list((right - left).elements())
+        for digits in list(only_left):
+            match = next((d for d in only_right if d.startswith(digits) or digits.startswith(d)),
+                         None)
+            if match is not None:
+                only_left.remove(digits)
+                only_right.remove(match)
+                agree += 1
+        conflict += min(len(only_left), len(only_right))
+    return agree, conflict
+
+
+_FIGURE_TEXT = st.lists(st.sampled_from(["rose", "fell", "to", "at", "1", "12", "123", "4.5",
+                                         "45", "2024", "x"]), max_size=30).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FIGURE_TEXT, _FIGURE_TEXT)
+def test_the_one_run_shortcut_counts_what_the_counters_count(left: str, right: str) -> None:
+    a, b = figures(left), figures(right)
+    assert figure_conflicts(a, b) == _conflicts_by_counters(a, b)
