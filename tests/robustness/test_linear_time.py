@@ -152,6 +152,12 @@ STEPS: dict[str, Step] = {
                  + '"author": "x", ' * (MIB // 8 // 15) + "}</script></head><body><p>"
                  + "The council approved the harbour wall on Monday. " * 20
                  + "</p></body></html>",)),
+    # libxml2's attribute check is quadratic: 40,000 attributes on one tag took 10.4 s, the
+    # hostile trial's 100,000 took 101 s (2026-12-06).
+    "HTML parse: one tag with 40,000 attributes": Step(
+        htmltext.parse_html,
+        lambda: ("<html><body><p " + " ".join(f"a{j}=1" for j in range(40_000))
+                 + ">Text.</p></body></html>", htmltext.DEFAULT_HTML_CONFIG)),
     "fingerprint form: unspaced scripts with marks": Step(
         normalize.fingerprint_text,
         lambda: (["\u4e00" * (MIB // 2) + "\u0e01" + "\u0e31" * (MIB // 2)],),

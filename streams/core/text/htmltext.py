@@ -10,6 +10,7 @@ sees trees up to ``max_trafilatura_elements``; larger pages are tag-stripped ins
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -212,9 +213,38 @@ def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
     return _parse_counted(markup, config)[0]
 
 
+# A start tag this long is checked for an attribute flood (see _without_attribute_floods).
+_LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)([^<>]{16384,})>")
+# One attribute of a start tag: its name, and its value if any (quoted or not).
+_ATTRIBUTE = re.compile(r"""[^\s=<>/"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+MAX_TAG_ATTRIBUTES = 1000
+
+
+def _without_attribute_floods(markup: str) -> str:
+    """``markup`` with the attributes of each start tag that has over MAX_TAG_ATTRIBUTES
+    of them taken out (``<p a0=1 a1=1 ...>`` becomes ``<p>``).
+
+    libxml2 checks each attribute of a tag against the ones before it, quadratic: one
+    ``<p>`` with 100,000 attributes (600 KB) took 101 s to parse, a worker without its
+    prepare pool stopped answering /healthz for as long, and with the pool it cost a
+    process and a 20 s deadline (a hostile trial, 2026-12-06). Only tags of 16 KiB and more
+    are counted; long tags of real pages hold a few long values (a JSON data attribute, an
+    SVG path), not thousands of attributes.
+    """
+    if len(markup) < 16384:
+        return markup
+
+    def strip(tag: re.Match[str]) -> str:
+        attributes = sum(1 for _ in itertools.islice(
+            _ATTRIBUTE.finditer(tag[2]), MAX_TAG_ATTRIBUTES + 1))
+        return tag[0] if attributes <= MAX_TAG_ATTRIBUTES else f"<{tag[1]}>"
+
+    return _LONG_TAG.sub(strip, markup)
+
+
 def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlElement, int]:
     """:func:`parse_html`'s tree and its :func:`node_count`."""
-    data = _CONTROL.sub("", markup).encode("utf-8", "replace")
+    data = _CONTROL.sub("", _without_attribute_floods(markup)).encode("utf-8", "replace")
     try:
         root = lxml.html.document_fromstring(data, parser=_PARSER)
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as err:

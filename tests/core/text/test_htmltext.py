@@ -383,3 +383,16 @@ def test_hidden_elements_stay_by_default_and_a_dropped_dialog_keeps_its_tail() -
     root = lxml.html.fromstring('<div><p>a</p><div role="dialog">box</div>tail</div>')
     assert htmltext.drop_invisible(root, HtmlConfig()) == 1
     assert root.text_content() == "atail"
+
+
+def test_an_attribute_flood_is_taken_out_of_its_tag_and_other_long_tags_are_kept() -> None:
+    """A hostile trial's <p> with 100,000 attributes took libxml2 101 s (2026-12-06)."""
+    flood = " ".join(f"a{j}=1" for j in range(100_000))
+    root = htmltext.parse_html(
+        f"<html><body><p {flood}>Storm hits the harbour wall.</p>"
+        f"<div data-props='{'x' * 20_000}' class='story'>Council votes.</div></body></html>",
+        htmltext.DEFAULT_HTML_CONFIG)
+    [p] = root.iter("p")
+    assert (dict(p.attrib), p.text) == ({}, "Storm hits the harbour wall.")
+    [div] = root.iter("div")
+    assert (len(div.get("data-props")), div.get("class")) == (20_000, "story")
