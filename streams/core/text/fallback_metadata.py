@@ -203,7 +203,7 @@ def _meta_json(root: lxml.html.HtmlElement, doc: Any) -> Any:
     JSON-LD that parses is read whole, as before.
     """
     budget = JSON_LD_REGEX_BUDGET
-    for element in root.xpath(_JSON_LD_SCRIPTS):
+    for element in _JSON_LD_SCRIPTS(root):
         if not element.text:
             continue
         text = normalize_json(JSON_MINIFY.sub(r"\1", element.text))

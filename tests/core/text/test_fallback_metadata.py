@@ -288,3 +288,20 @@ def test_only_a_day_and_month_swap_is_mended(
 ) -> None:
     page = "<html><body>" + "".join(f"<time datetime='{t}'>x</time>" for t in times) + "</body>"
     assert fallback_metadata.unswapped(date, parse_html(page, DEFAULT_HTML_CONFIG)) == expected
+
+
+def test_json_ld_that_does_not_parse_is_read_by_trafilatura_regexes_up_to_a_budget() -> None:
+    def page(padding: int) -> str:
+        return ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+                + '"x": 1, ' * padding + '"author": {"@type": "Person", "name": "Priya Raman"'
+                ',}</script></head><body><p>The council met.</p></body></html>')
+
+    assert read_fallback(_page_tree(page(10)), EMPTY_METADATA, None).metadata.authors == (
+        "Priya Raman",)
+    # past the first 8 KiB of broken JSON-LD: not read (the regexes are quadratic)
+    late = read_fallback(_page_tree(page(2_000)), EMPTY_METADATA, None)
+    assert "Priya Raman" not in late.metadata.authors
+
+
+def _page_tree(markup: str):  # type: ignore[no-untyped-def]
+    return parse_html(markup, DEFAULT_HTML_CONFIG)
