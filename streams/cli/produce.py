@@ -16,7 +16,7 @@ from kafka.errors import MessageSizeTooLargeError
 
 from streams.cli.inputs import GZIP_SUFFIX, Input, resolve_inputs
 from streams.core.decoding import DecodedText, decode_bytes
-from streams.core.envelope import holds_wide_integer, loads_json
+from streams.core.envelope import BODY_NAMES, FIELD_ALIASES, holds_wide_integer, loads_json
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
@@ -85,11 +85,10 @@ UTF8_CODECS = ("utf-8", "utf-8-sig")
 # every other column is passed through.
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 TABLE_FORMATS = {"csv": ",", "tsv": "\t"}  # --format
-BODY_COLUMNS = ("body", "text", "content", "article", "full_text", "maintext")
+BODY_COLUMNS = BODY_NAMES
 _FIELD_COLUMNS = {
-    "id": "id", "url": "url", "link": "url", "source": "source", "title": "title",
-    "headline": "title", "published_at": "published_at", "published": "published_at",
-    "date": "published_at", "pubdate": "published_at", "content_type": "content_type",
+    "id": "id", "url": "url", "source": "source", "title": "title",
+    "published_at": "published_at", "content_type": "content_type", **FIELD_ALIASES,
 }
 _TABLE_HEAD_BYTES = 1 << 16
 

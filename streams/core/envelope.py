@@ -30,6 +30,17 @@ from streams.core.errors import (
 OPTIONAL_STRING_FIELDS = (
     "id", "url", "source", "title", "published_at", "content_type", "charset"
 )
+# Other names exports give the body and the fields (NewsAPI, scrapers' CSV and JSON). The
+# body's name is the first of these present with a string; a field's alias fills it when the
+# field itself is absent, and stays in ``extra`` as sent. Table exports are read with the same
+# names (``streams.cli.produce``). Until 2026-12-06 a JSON envelope needed ``body``: a new-user
+# trial's NewsAPI records (``content``, ``publishedAt``, ``source`` an object) were all
+# dead-lettered ``missing_body``.
+BODY_NAMES = ("body", "text", "content", "article", "full_text", "maintext")
+FIELD_ALIASES = {
+    "link": "url", "headline": "title", "published": "published_at", "date": "published_at",
+    "pubdate": "published_at", "publishedat": "published_at",
+}
 # The id is the output key: an id over this is dead-lettered (``invalid_envelope``), never cut,
 # because two ids cut to one would merge two articles.
 MAX_ID_CHARS = 256
@@ -118,12 +129,16 @@ def _looks_like_json_object(text: str) -> bool:
 
 
 def _from_object(obj: dict[str, Any]) -> Envelope:
-    if "body" not in obj:
-        raise MissingBodyError("JSON envelope has no 'body' field")
-    body = obj["body"]
+    body_name = "body" if "body" in obj else next(
+        (name for name in BODY_NAMES[1:] if isinstance(obj.get(name), str)), None)
+    if body_name is None:
+        raise MissingBodyError(
+            f"JSON envelope has no 'body' field (nor a string {', '.join(BODY_NAMES[1:])})")
+    body = obj[body_name]
     if not isinstance(body, str):
         raise InvalidEnvelopeError(f"'body' must be a string, got {type(body).__name__}")
-    strings = {name: _string_field(name, obj.get(name)) for name in OPTIONAL_STRING_FIELDS}
+    fields = _with_aliases(obj)
+    strings = {name: _string_field(name, fields.get(name)) for name in OPTIONAL_STRING_FIELDS}
     article_id = strings["id"]
     if article_id is not None and len(article_id) > MAX_ID_CHARS:
         raise InvalidEnvelopeError(f"'id' is longer than {MAX_ID_CHARS} characters")
@@ -139,7 +154,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
             truncated.append(name)
         strings[name] = value
     strings["url"] = _web_address(strings["url"])
-    extra = {k: v for k, v in obj.items() if k != "body" and k not in OPTIONAL_STRING_FIELDS}
+    extra = {k: v for k, v in obj.items() if k != body_name and k not in OPTIONAL_STRING_FIELDS}
     if extra:
         _check_passthrough(extra)
     return Envelope(
@@ -154,6 +169,21 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
         extra=extra,
         truncated=tuple(truncated),
     )
+
+
+def _with_aliases(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with each absent field filled from its first alias present (:data:`FIELD_ALIASES`,
+    names compared in lower case), and a ``source`` object by its ``name`` (NewsAPI's
+    ``{"id": "bbc-news", "name": "BBC News"}``)."""
+    fields = dict(obj)
+    for name, value in obj.items():
+        field = FIELD_ALIASES.get(name.lower()) if isinstance(name, str) else None
+        if field is not None and fields.get(field) is None and value is not None:
+            fields[field] = value
+    source = fields.get("source")
+    if isinstance(source, dict) and isinstance(source.get("name"), str):
+        fields["source"] = source["name"]
+    return fields
 
 
 def _check_passthrough(extra: dict[str, Any]) -> None:

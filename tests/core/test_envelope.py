@@ -163,7 +163,11 @@ def test_an_id_over_its_cap_is_refused_never_cut(article_id: str) -> None:
         (b"\x1f\x8b\x08", "value starts with the b'\\x1f\\x8b' signature of binary data"),
         (codecs.BOM_UTF8 + b"\xff", "value has a utf-8-sig byte-order mark but invalid start byte"),
         (b"", "message value is empty"),
-        (orjson.dumps({"title": "x"}), "JSON envelope has no 'body' field"),
+        (orjson.dumps({"title": "x"}), "JSON envelope has no 'body' field (nor a string text, "
+                                       "content, article, full_text, maintext)"),
+        (orjson.dumps({"title": "x", "content": 5}), "JSON envelope has no 'body' field (nor "
+                                                     "a string text, content, article, "
+                                                     "full_text, maintext)"),
         (orjson.dumps({"body": 5}), "'body' must be a string, got int"),
         (orjson.dumps({"body": "x", "url": 1.5}), "'url' must be a string, got float"),
         (orjson.dumps({"body": "x", "published_at": [1]}),
@@ -414,3 +418,36 @@ def test_pass_through_fields_nested_as_deep_as_a_record_can_hold_are_kept() -> N
     deep = "[" * 251 + "]" * 251
     env = parse_envelope(f'{{"body": "x", "deep": {deep}}}'.encode(), max_bytes=LIMIT)
     assert orjson.dumps({"record": {"extra": env.extra}}).count(b"[") == 251
+
+
+def test_an_export_names_its_body_and_fields_as_table_exports_may() -> None:
+    """A NewsAPI record (a new-user trial, 2026-12-06: every one was missing_body)."""
+    record = {
+        "source": {"id": "bbc-news", "name": "BBC News"}, "author": "BBC News",
+        "title": "Fed lifts rates", "url": "https://www.bbc.co.uk/news/x",
+        "urlToImage": "https://ichef.bbci.co.uk/x.jpg", "publishedAt": "2016-12-14T19:00:00Z",
+        "content": "The Federal Reserve raised rates on Wednesday.",
+    }
+    envelope = parse_envelope(orjson.dumps(record), max_bytes=LIMIT)
+    assert (envelope.body, envelope.source, envelope.title, envelope.url,
+            envelope.published_at) == (
+        "The Federal Reserve raised rates on Wednesday.", "BBC News", "Fed lifts rates",
+        "https://www.bbc.co.uk/news/x", "2016-12-14T19:00:00Z")
+    assert envelope.extra == {"author": "BBC News", "urlToImage": "https://ichef.bbci.co.uk/x.jpg",
+                              "publishedAt": "2016-12-14T19:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "body", "title", "extra"),
+    [
+        ({"body": "B", "text": "T"}, "B", None, {"text": "T"}),  # body wins, text passes
+        ({"text": 5, "content": "C"}, "C", None, {"text": 5}),  # the first string
+        ({"article": "A", "headline": "H", "title": "T"}, "A", "T", {"headline": "H"}),
+        ({"maintext": "M", "Headline": "H"}, "M", "H", {"Headline": "H"}),
+    ],
+)
+def test_the_body_is_the_first_name_that_holds_a_string_and_fields_win_over_aliases(
+    fields: dict[str, object], body: str, title: str | None, extra: dict[str, object]
+) -> None:
+    envelope = parse_envelope(orjson.dumps(fields), max_bytes=LIMIT)
+    assert (envelope.body, envelope.title, envelope.extra) == (body, title, extra)
