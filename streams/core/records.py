@@ -76,22 +76,23 @@ def parse_origin(origin: str) -> dict[str, Any]:
         return {"topic": origin or "unknown", "partition": 0, "offset": 0}
 
 
-# The last millisecond a record's ISO 8601 times can show (datetime ends with year 9999).
+# The first and last milliseconds a record's ISO 8601 times can show (datetime's years 1-9999).
+MIN_TIMESTAMP_MS = -62_135_596_800_000
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def clamp_timestamp_ms(ms: int) -> int:
-    """``ms`` moved into ``[0, MAX_TIMESTAMP_MS]``, the nearest end when outside.
+    """``ms`` moved into ``[MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS]``, the nearest end when outside.
 
     A Kafka timestamp is any int64 its producer chose on a raw topic that keeps the
-    producer's time (CreateTime; Tansu, whatever the topic says: README, Running on Tansu).
-    Outside this range a record cannot write it, and until 2026-12-06 one such message
-    stopped the worker at every start (``datetime.fromtimestamp``: year out of range).
-    Clamped rather than replaced by the time of reading, so that a replay decides the
-    message as before.
+    producer's time (CreateTime; Tansu, whatever the topic says: README, Running on Tansu),
+    and with ``INGEST_EVENT_TIME=published`` a page's date sets a story's time. Outside this
+    range a record cannot write it: until 2026-12-06 one such message stopped the worker at
+    every start (``datetime.fromtimestamp``: year out of range). Clamped rather than replaced
+    by the time of reading, so that a replay decides the message as before.
     """
-    return min(max(ms, 0), MAX_TIMESTAMP_MS)
+    return min(max(ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS)
 
 
 def iso_ms(ms: int) -> str:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.core.records import MAX_TIMESTAMP_MS, clamp_timestamp_ms, iso_ms
+from streams.core.records import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, clamp_timestamp_ms, iso_ms
 
 
 @pytest.mark.parametrize(
@@ -22,15 +22,17 @@ from streams.core.records import MAX_TIMESTAMP_MS, clamp_timestamp_ms, iso_ms
         # stopped the worker at every start)
         (10**16, "9999-12-31T23:59:59.999+00:00"),
         (2**63 - 1, "9999-12-31T23:59:59.999+00:00"),
-        (-62_135_596_800_000, "1970-01-01T00:00:00.000+00:00"),
-        (-(2**63), "1970-01-01T00:00:00.000+00:00"),
+        (-14_182_980_000, "1969-07-20T20:17:00.000+00:00"),  # before 1970 as it was
+        (-62_135_596_800_000, "0001-01-01T00:00:00.000+00:00"),
+        (-62_135_596_800_001, "0001-01-01T00:00:00.000+00:00"),
+        (-(2**63), "0001-01-01T00:00:00.000+00:00"),
     ],
 )
 def test_iso_ms_writes_every_integer(ms: int, written: str) -> None:
     assert iso_ms(ms) == written
 
 
-@given(st.integers(0, MAX_TIMESTAMP_MS))
+@given(st.integers(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))
 def test_iso_ms_is_what_datetime_writes_inside_the_range(ms: int) -> None:
     assert clamp_timestamp_ms(ms) == ms
     written = datetime.fromisoformat(iso_ms(ms))

@@ -128,8 +128,8 @@ def test_bad_input_is_dead_lettered_and_the_agent_keeps_going(
 def test_timestamps_no_record_can_show_are_clamped_to_its_ends_and_the_agent_goes_on(
     wired: tuple[Any, RecordingProducer],
 ) -> None:
-    """A producer's timestamp past year 9999 (2**63 - 1 ms, a hostile trial's 10**16 ms) or
-    before 1970: until 2026-12-06 the first stopped the worker at every start."""
+    """A producer's timestamp past year 9999 (2**63 - 1 ms, a hostile trial's 10**16 ms): until
+    2026-12-06 it stopped the worker at every start. One before 1970 is written as it is."""
     agent, producer = wired
     stamps = [(2**63 - 1) / 1000, 10**13, -5.0, 1_764_000_000.123]
     sent = asyncio.run(run_agent(agent, producer, [envelope(p) for p in SAMPLES[:4]], 8,
@@ -138,7 +138,7 @@ def test_timestamps_no_record_can_show_are_clamped_to_its_ends_and_the_agent_goe
                 for r in (orjson.loads(v) for t, _, v in sent if t == "articles.enriched")}
     assert [received.get(p.stem) for p in SAMPLES[:4]] == [
         "9999-12-31T23:59:59.999+00:00", "9999-12-31T23:59:59.999+00:00",
-        "1970-01-01T00:00:00.000+00:00", "2025-11-24T16:00:00.123+00:00"]
+        "1969-12-31T23:59:55.000+00:00", "2025-11-24T16:00:00.123+00:00"]
 
 
 def test_a_failing_batch_stops_the_worker_instead_of_skipping_it() -> None:
