@@ -172,18 +172,25 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
 
 
 def _with_aliases(obj: dict[str, Any]) -> dict[str, Any]:
-    """``obj`` with each absent field filled from its first alias present (:data:`FIELD_ALIASES`,
-    names compared in lower case), and a ``source`` object by its ``name`` (NewsAPI's
-    ``{"id": "bbc-news", "name": "BBC News"}``)."""
+    """``obj`` with each absent field filled from its first alias that holds a string or a
+    number (:data:`FIELD_ALIASES`, names compared in lower case), and a ``source`` object by
+    its ``name`` (NewsAPI's ``{"id": "bbc-news", "name": "BBC News"}``; absent without one)."""
     fields = dict(obj)
     for name, value in obj.items():
         field = FIELD_ALIASES.get(name.lower()) if isinstance(name, str) else None
-        if field is not None and fields.get(field) is None and value is not None:
+        # Only a value the field itself would take: another shape (NYT's {"main": ...}
+        # headline, mongoexport's {"$date": ...}) stays a pass-through field, as before.
+        if field is not None and fields.get(field) is None and _scalar(value):
             fields[field] = value
     source = fields.get("source")
-    if isinstance(source, dict) and isinstance(source.get("name"), str):
-        fields["source"] = source["name"]
+    if isinstance(source, dict):
+        source_name = source.get("name")
+        fields["source"] = source_name if isinstance(source_name, str) else None
     return fields
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _check_passthrough(extra: dict[str, Any]) -> None:

@@ -437,6 +437,12 @@ def test_an_export_names_its_body_and_fields_as_table_exports_may() -> None:
                               "publishedAt": "2016-12-14T19:00:00Z"}
 
 
+def test_a_source_object_without_a_name_is_no_source() -> None:
+    envelope = parse_envelope(orjson.dumps({"content": "C", "source": {"id": None, "name": None}}),
+                              max_bytes=LIMIT)
+    assert (envelope.body, envelope.source) == ("C", None)
+
+
 @pytest.mark.parametrize(
     ("fields", "body", "title", "extra"),
     [
@@ -444,6 +450,10 @@ def test_an_export_names_its_body_and_fields_as_table_exports_may() -> None:
         ({"text": 5, "content": "C"}, "C", None, {"text": 5}),  # the first string
         ({"article": "A", "headline": "H", "title": "T"}, "A", "T", {"headline": "H"}),
         ({"maintext": "M", "Headline": "H"}, "M", "H", {"Headline": "H"}),
+        # an alias of another shape is only passed through, as before (a review, 2026-12-06)
+        ({"body": "B", "headline": {"main": "H"}}, "B", None, {"headline": {"main": "H"}}),
+        ({"body": "B", "published": True, "link": ["x"]}, "B", None,
+         {"published": True, "link": ["x"]}),
     ],
 )
 def test_the_body_is_the_first_name_that_holds_a_string_and_fields_win_over_aliases(
