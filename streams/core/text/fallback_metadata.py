@@ -219,13 +219,16 @@ def _meta_json(root: lxml.html.HtmlElement, doc: Any) -> Any:
 _JSON_LD_SCRIPTS = XPath(
     './/script[@type="application/ld+json" or @type="application/settings+json"]')
 
-# At most this many <time datetime> elements are read for unswapped().
+# At most this many <time datetime> elements are read for unswapped(); a date written in
+# numbers alone, day and month in either order ("10/04/16", "4.10.2016").
+_NUMERIC_DATE = re.compile(r"(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 _MAX_TIME_ELEMENTS = 50
 
 
 def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
     """htmldate's ``date`` (``YYYY-MM-DD``), or the page's own ``<time datetime>`` of the same
-    year with day and month the other way round when the page has one.
+    year with day and month the other way round, when the page has one whose text is that
+    date in numbers.
 
     htmldate can read a US date written out ("10/04/16 05:29 PM EDT", October 4) day first
     although the page's ``<time datetime="2016-10-04T05:29-0400">`` around it says which
@@ -238,7 +241,9 @@ def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
     swapped = f"{date[:4]}-{date[8:10]}-{date[5:7]}"
     for stamp in itertools.islice(root.iterfind(".//time[@datetime]"), _MAX_TIME_ELEMENTS):
         value = str(stamp.get("datetime") or "").strip()
-        if value[:10] == swapped:
+        # Only where the element's own text is the ambiguous numeric date htmldate read (a
+        # related story's <time> must not move a date the page wrote out: a review).
+        if value[:10] == swapped and _NUMERIC_DATE.search(stamp.text_content()[:200]):
             return value
     return date
 

@@ -281,12 +281,18 @@ def test_a_date_htmldate_reads_day_first_is_the_page_own_time_element() -> None:
         ("2016-04-04", ["2016-04-04"], "2016-04-04"),  # day and month equal
         ("2016-04-25", ["2016-25-04"], "2016-04-25"),
         (None, ["2016-10-04"], None),
+        # a <time> whose text is no numeric date (a related story's) moves nothing
+        ("2016-04-10", ["2016-10-04|4 October 2016"], "2016-04-10"),
     ],
 )
 def test_only_a_day_and_month_swap_is_mended(
     date: str | None, times: list[str], expected: str | None
 ) -> None:
-    page = "<html><body>" + "".join(f"<time datetime='{t}'>x</time>" for t in times) + "</body>"
+    def stamp(time: str) -> str:
+        value, _, text = time.partition("|")
+        return f"<time datetime='{value}'>{text or '10/04/16'}</time>"
+
+    page = "<html><body>" + "".join(stamp(t) for t in times) + "</body>"
     assert fallback_metadata.unswapped(date, parse_html(page, DEFAULT_HTML_CONFIG)) == expected
 
 
