@@ -41,6 +41,7 @@ _LIST_ITEM = re.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
 # that ends with a bracketed agency: with a date word, a dateline.
 _DATELINE_PLACE = re.compile(r"^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3},\s")
 _AGENCY_END = re.compile(r"\([A-Za-z][\w .&/-]{0,30}\)\s*[-–—:]?$")
+_CAPITALS_FIRST = re.compile(r"^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}[ ,]")
 # A byline a headline may stand above: "By ..." of a few words.
 _MAX_BYLINE_WORDS = 8
 _MONTHS = (
@@ -48,6 +49,8 @@ _MONTHS = (
     "|july|august|september|october|november|december"
 )
 _DAYS = "mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTH_NAMES = frozenset(_MONTHS.split("|"))
+_WEEKDAYS = frozenset(_DAYS.split("|"))
 # A line made only of date/time words, numbers and separators ("Updated 18 August 2024").
 _DATE_WORD = re.compile(
     rf"(?:{_MONTHS}|{_DAYS}|updated|published|posted|last|am|pm|gmt|utc|bst|est|edt|cet"
@@ -154,14 +157,20 @@ def _is_headline(line: str) -> bool:
 
 
 def _is_dateline(line: str, words: list[str]) -> bool:
-    if _AGENCY_END.search(line) and (_DATELINE_PLACE.match(line) or len(words) <= 4):
+    """A place in capitals and an agency in brackets ("LONDON (Reuters)"), or a place in
+    capitals, a comma and a date: a month and a number ("Dec 14"), or a weekday."""
+    if _AGENCY_END.search(line) and _CAPITALS_FIRST.match(line):
         return True
     place = _DATELINE_PLACE.match(line)
     if place is None:
         return False
-    after = line[place.end():].split(maxsplit=1)  # the word right after the place's comma
-    return bool(after) and bool(_DATE_WORD.fullmatch(after[0].strip(",."))) and \
-        not after[0].strip(",.").isdigit()
+    after = line[place.end():].split()  # the words right after the place's comma
+    if not after:
+        return False
+    first = after[0].strip(",.").lower()
+    if first in _WEEKDAYS:
+        return True
+    return first in _MONTH_NAMES and len(after) > 1 and after[1].strip(",.")[:1].isdigit()
 
 
 def _is_prose(paragraph: str, headline_chars: int) -> bool:

@@ -39,6 +39,10 @@ def test_no_sample_first_line_is_taken_for_a_headline(path: object) -> None:
         "US, China agree trade truce",  # a comma after capitals, no date after it
         "UK, France sign deal on Monday",
         "Apple (AAPL) beats estimates",
+        "EU, May agree Brexit divorce deal",  # a review's: a month's name, no number after it
+        "UK, on brink of recession, cuts rates",
+        "Storm hits Florida (PHOTOS)",
+        "Oppenheimer (film review)",
     ],
 )
 def test_headline_led_body(headline: str) -> None:
@@ -54,6 +58,8 @@ def test_headline_led_body(headline: str) -> None:
         ("WASHINGTON, Dec 14 (Reuters)", LEDE),  # a new-user trial's Reuters export
         ("BEIJING, June 5 (Xinhua) --", LEDE),
         ("NEW YORK, March 3", LEDE),
+        ("PARIS, Tuesday", LEDE),
+        ("THURSDAY, DECEMBER 3, 2009, 9:36 AM", LEDE),  # ECB+ 3_5ecbplus
         ("LONDON (Reuters)", LEDE),
         ("A UK diplomat resigned.", LEDE),  # a sentence
         ("- first bullet of a list", LEDE),
