@@ -152,6 +152,12 @@ STEPS: dict[str, Step] = {
                  + '"author": "x", ' * (MIB // 8 // 15) + "}</script></head><body><p>"
                  + "The council approved the harbour wall on Monday. " * 20
                  + "</p></body></html>",)),
+    "page: JSON-LD holding a run of '<' (trafilatura's tag stripping; 200 KB took 12.6 s)": Step(
+        htmltext.extract_page,
+        lambda: ('<html><head><script type="application/ld+json">{"a": "' + "<" * (MIB // 4)
+                 + '"}</script></head><body><p>'
+                 + "The council approved the harbour wall on Monday. " * 20
+                 + "</p></body></html>",)),
     # libxml2's attribute check is quadratic: 40,000 attributes on one tag took 10.4 s, the
     # hostile trial's 100,000 took 101 s (2026-12-06).
     "HTML parse: one tag with 40,000 attributes": Step(

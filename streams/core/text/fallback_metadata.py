@@ -200,13 +200,18 @@ def _meta_json(root: lxml.html.HtmlElement, doc: Any) -> Any:
     Its author patterns scan lazily from each ``"author"`` to the end of the script,
     quadratic: a page whose broken JSON-LD held 300 KB of them took 55 s (a regex audit,
     2026-12-06). An author named only past the first 8 KiB of broken JSON-LD is not read;
-    JSON-LD that parses is read whole, as before.
+    JSON-LD that parses is read whole, as before, unless its ``<`` make trafilatura's tag
+    stripping too long (``normalize_json``: quadratic, 200 KB of ``<`` took 12.6 s; a
+    review): such a script is left to our own reader (:mod:`streams.core.text.metadata`).
     """
     budget = JSON_LD_REGEX_BUDGET
     for element in _JSON_LD_SCRIPTS(root):
         if not element.text:
             continue
-        text = normalize_json(JSON_MINIFY.sub(r"\1", element.text))
+        text = JSON_MINIFY.sub(r"\1", element.text)
+        if text.count("<") * len(text) > _TAG_STRIP_STEPS:
+            continue  # normalize_json's tag regex scans to the next ">" from every "<"
+        text = normalize_json(text)
         try:
             doc = extract_json(json.loads(text, strict=False), doc)
         except json.JSONDecodeError:
@@ -216,6 +221,8 @@ def _meta_json(root: lxml.html.HtmlElement, doc: Any) -> Any:
     return doc
 
 
+# "<" times characters: what normalize_json's tag regex may scan (~0.15 s at this bound).
+_TAG_STRIP_STEPS = 200_000_000
 _JSON_LD_SCRIPTS = XPath(
     './/script[@type="application/ld+json" or @type="application/settings+json"]')
 
