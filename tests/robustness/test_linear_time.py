@@ -164,6 +164,15 @@ STEPS: dict[str, Step] = {
         htmltext.parse_html,
         lambda: ("<html><body><p " + " ".join(f"a{j}=1" for j in range(40_000))
                  + ">Text.</p></body></html>", htmltext.DEFAULT_HTML_CONFIG)),
+    # Its guard's first regex traded letters between a tag's name and its run (a review: 80 KB
+    # of "<a" and letters took 16 s, ~40 min at the body limit).
+    "HTML parse: '<a' and a run of letters": Step(
+        htmltext.parse_html,
+        lambda: ("<html><body><p>x</p><a" + "a" * (MIB // 8), htmltext.DEFAULT_HTML_CONFIG)),
+    "HTML parse: many unclosed comments before long tags": Step(
+        htmltext.parse_html,
+        lambda: ("<html><body>" + ("<!-- " + "<p " + "a=1 " * 5_000 + ">x") * 8
+                 + "</body></html>", htmltext.DEFAULT_HTML_CONFIG)),
     "fingerprint form: unspaced scripts with marks": Step(
         normalize.fingerprint_text,
         lambda: (["\u4e00" * (MIB // 2) + "\u0e01" + "\u0e31" * (MIB // 2)],),

@@ -214,10 +214,18 @@ def parse_html(markup: str, config: HtmlConfig) -> lxml.html.HtmlElement:
 
 
 # A start tag this long is checked for an attribute flood (see _without_attribute_floods).
-_LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)([^<>]{16384,})>")
-# One attribute of a start tag: its name, and its value if any (quoted or not).
-_ATTRIBUTE = re.compile(r"""[^\s=<>/"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+# Possessive: the name and the run never trade characters (a backtracking version was
+# quadratic on "<a" and a long run of letters: a review).
+_LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*+)([^<>]{16384,}+)>")
+# One attribute of a start tag after its space: a name, and a value if any (quoted or not).
+_ATTRIBUTE = r"""\s++[^\s=<>/"']++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>`]++))?+"""
+_ONE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+_ATTRIBUTE_LIST = re.compile(rf"(?:{_ATTRIBUTE})*+\s*+/?+")
 MAX_TAG_ATTRIBUTES = 1000
+# Where a "<" starts no tag: comments, CDATA and the text of raw-text elements.
+_NO_TAGS = re.compile(r"<!--|<!\[CDATA\[|<(script|style|textarea|title|xmp|noscript)\b",
+                      re.IGNORECASE)
+_NO_TAGS_END = {"<!--": re.compile(r"-->"), "<![cdata[": re.compile(r"\]\]>")}
 
 
 def _without_attribute_floods(markup: str) -> str:
@@ -227,19 +235,50 @@ def _without_attribute_floods(markup: str) -> str:
     libxml2 checks each attribute of a tag against the ones before it, quadratic: one
     ``<p>`` with 100,000 attributes (600 KB) took 101 s to parse, a worker without its
     prepare pool stopped answering /healthz for as long, and with the pool it cost a
-    process and a 20 s deadline (a hostile trial, 2026-12-06). Only tags of 16 KiB and more
-    are counted; long tags of real pages hold a few long values (a JSON data attribute, an
-    SVG path), not thousands of attributes.
+    process and a 20 s deadline (a hostile trial, 2026-12-06). Only start tags of 16 KiB and
+    more are counted, only where a tag can start (not in a comment, CDATA or a script's
+    text), and only when all of the tag reads as attributes (a quoted value holding ">" does
+    not); long tags of real pages hold a few long values (a JSON data attribute, an SVG
+    path), not thousands of attributes. Linear: each region is found once.
     """
     if len(markup) < 16384:
         return markup
+    pieces: list[str] = []
+    kept = position = 0
+    while (tag := _LONG_TAG.search(markup, position)) is not None:
+        inside = _end_of_region_around(markup, position, tag.start())
+        if inside is not None:
+            position = inside
+            continue
+        attributes = tag[2]
+        if (_ATTRIBUTE_LIST.fullmatch(attributes) is not None and sum(
+                1 for _ in itertools.islice(_ONE_ATTRIBUTE.finditer(attributes),
+                                            MAX_TAG_ATTRIBUTES + 1)) > MAX_TAG_ATTRIBUTES):
+            pieces += (markup[kept:tag.start()], f"<{tag[1]}>")
+            kept = tag.end()
+        position = tag.end()
+        if (name := tag[1].lower()) in _RAW_TEXT:  # its text is no markup: past its end tag
+            end = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(markup, position)
+            position = end.end() if end else len(markup)
+    return "".join(pieces) + markup[kept:] if pieces else markup
 
-    def strip(tag: re.Match[str]) -> str:
-        attributes = sum(1 for _ in itertools.islice(
-            _ATTRIBUTE.finditer(tag[2]), MAX_TAG_ATTRIBUTES + 1))
-        return tag[0] if attributes <= MAX_TAG_ATTRIBUTES else f"<{tag[1]}>"
 
-    return _LONG_TAG.sub(strip, markup)
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "noscript"})
+
+
+def _end_of_region_around(markup: str, start: int, at: int) -> int | None:
+    """Where the comment, CDATA or raw-text element holding ``at`` ends, looking from
+    ``start`` (outside any); None when ``at`` is outside them all."""
+    while (opened := _NO_TAGS.search(markup, start, at)) is not None:
+        name = opened[1]
+        close = (re.compile(rf"</{name}\s*>", re.IGNORECASE) if name
+                 else _NO_TAGS_END[opened[0].lower()])
+        closed = close.search(markup, opened.end())
+        end = closed.end() if closed else len(markup)
+        if end > at:
+            return end
+        start = end
+    return None
 
 
 def _parse_counted(markup: str, config: HtmlConfig) -> tuple[lxml.html.HtmlElement, int]:

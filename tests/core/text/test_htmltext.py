@@ -396,3 +396,27 @@ def test_an_attribute_flood_is_taken_out_of_its_tag_and_other_long_tags_are_kept
     assert (dict(p.attrib), p.text) == ({}, "Storm hits the harbour wall.")
     [div] = root.iter("div")
     assert (len(div.get("data-props")), div.get("class")) == (20_000, "story")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # a commented-out widget: the tag-like text inside a comment is no tag (a review:
+        # its "-->" was taken for the tag's end and the comment swallowed the article)
+        "<!-- old widget: <div " + "lorem ipsum " * 1_500 + "--> <p>Council votes.</p>",
+        "<script>if (a <n " + "x=1 " * 5_000 + ">b) {}</script><p>Council votes.</p>",
+        "<![CDATA[<div " + "a=1 " * 5_000 + "]]><p>Council votes.</p>",
+        # a quoted value holding ">": the run ends inside the value, which is no flood
+        "<div title='" + "a=1 " * 5_000 + "> x' class=story><p>Council votes.</p></div>",
+    ],
+)
+def test_what_only_looks_like_an_attribute_flood_is_left_as_it_is(page: str) -> None:
+    markup = f"<html><body>{page}</body></html>"
+    assert htmltext._without_attribute_floods(markup) == markup
+
+
+def test_a_flood_after_a_script_is_found_and_a_run_of_letters_is_no_tag() -> None:
+    flood = "<p " + " ".join(f"a{j}=1" for j in range(3_000)) + ">Storm.</p>"
+    markup = "<script>var x = '<b';</script>" + "<!-- c -->" + flood + "<a" + "a" * 40_000
+    assert htmltext._without_attribute_floods(markup) == (
+        "<script>var x = '<b';</script><!-- c --><p>Storm.</p><a" + "a" * 40_000)
