@@ -39,6 +39,8 @@ class CandidateRows(NamedTuple):
 
 # Which candidates to return (a boolean mask over the rows): the index applies it before it
 # builds entries, which is where a lookup spends its time when many entries share a band.
+# The rows come by ``order_key`` (event time, id): a filter that must choose among equals
+# chooses the same in every backend, live or restored from a snapshot.
 CandidateFilter = Callable[[CandidateRows], npt.NDArray[np.bool_]]
 
 
@@ -50,9 +52,11 @@ def estimate_only(entry: IndexEntry) -> bool:
 def filter_entries(
     entries: list[IndexEntry], keep: CandidateFilter | None
 ) -> list[IndexEntry]:
-    """``entries`` that ``keep`` keeps: for backends that hold built entries anyway."""
+    """``entries`` that ``keep`` keeps, by ``order_key`` (a filter breaks ties in the order
+    it is shown the rows): for backends that hold built entries anyway."""
     if keep is None or not entries:
         return entries
+    entries = sorted(entries, key=lambda e: e.order_key)
     signatures = [np.asarray(e.fingerprint.signature) for e in entries]
     if len({s.shape for s in signatures}) > 1:
         return entries  # not one matrix: nothing to judge them by together

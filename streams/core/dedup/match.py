@@ -98,10 +98,11 @@ def could_verify(forms: Sequence[Candidate], config: DedupConfig) -> CandidateFi
     (``decide._searchable_copies``).
 
     Past ``config.max_verified_candidates`` rows kept, only that many are: the ones with the
-    most signature values equal to a form's (the highest MinHash estimate), the earlier row
-    first among equals. Only then can a verdict differ from verifying every candidate: a
-    copy whose match is less similar than that many other earlier candidates, which all fail
-    verification (a template filled in with other figures), is not found.
+    most signature values equal to a form's (the highest MinHash estimate), the earlier by
+    ``(event time, id)`` first among equals (the index shows rows in that order). Only then
+    can a verdict differ from verifying every candidate: a copy whose match is less similar
+    than that many other earlier candidates, which all fail verification (a template filled
+    in with other figures), is not found.
     """
     exact_below = config.verify.exact_below_shingles
     limit = config.max_verified_candidates

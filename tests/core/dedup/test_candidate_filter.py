@@ -282,3 +282,33 @@ def test_a_copy_among_many_templated_reports_is_still_found() -> None:
     assert verdicts == ["enriched"] * 40
     copy = dedup.decide(prepared_text([report(17, " Updated.")], "copy-of-r17", 2_000), 10_000)
     assert (copy.verdict, copy.outputs[0].value["duplicate_of"]) == ("duplicate", "r17")
+
+
+def test_past_the_limit_a_restored_index_and_the_memory_backend_choose_as_the_live_one() -> None:
+    """Candidates equally similar: the filter takes the earliest by (event time, id), not by
+    row number, which a snapshot's restore reallocates (a review, 2026-12-06: a live worker
+    answered old60, the same worker restored from its snapshot new49)."""
+    config = dataclasses.replace(CONFIG, max_verified_candidates=4)
+    base = fp(document(10, words=700))
+
+    def entry(name: str, event_ms: int) -> IndexEntry:
+        return IndexEntry(name, event_ms, Fingerprint(f"{sum(map(ord, name)):032x}",
+                                                      base.signature.copy(),
+                                                      base.shingle_count), name)
+
+    live, memory = CompactIndex(CONFIG.lsh), FingerprintIndex(CONFIG.lsh)
+    for i in range(12):
+        live.add(entry(f"old{i:02d}", 1_000 + i))
+    for i in range(9):
+        live.remove(f"old{i:02d}")  # rows freed before the snapshot
+    arrays, meta = live.export_state()
+    restored = CompactIndex.from_state(CONFIG.lsh, {k: v.copy() for k, v in arrays.items()},
+                                       dict(meta))
+    for i in range(9, 12):
+        memory.add(entry(f"old{i:02d}", 1_000 + i))
+    for index in (live, restored, memory):
+        for i in range(6):
+            index.add(entry(f"new{i:02d}", 500 if i == 4 else 3_000 + i))
+    verdicts = {decide_module.decide(base, 5_000, "probe", index, config).duplicate_of
+                for index in (live, restored, memory)}
+    assert verdicts == {"new04"}
