@@ -34,6 +34,7 @@ class ArticleMetadata:
     image: str | None = None
     section: str | None = None
     tags: tuple[str, ...] = ()
+    paywalled: bool | None = None
     # The producer's language tag when it names an ISO 639-1 language ("envelope"), else
     # the text's detected language ("detected", "und" when undetermined). Only the record
     # shows it: fingerprints, word counts and story terms follow the detected language, so
@@ -70,6 +71,7 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
         image=page.image,
         section=page.section,
         tags=page.tags,
+        paywalled=page.paywalled,
         language=language,
         language_source=language_source,
     )

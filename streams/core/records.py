@@ -147,6 +147,7 @@ def enriched_record(
         image=metadata.image,
         section=metadata.section,
         tags=list(metadata.tags),
+        paywalled=metadata.paywalled,
         language=metadata.language,
         language_source=metadata.language_source,
         format=article.format,

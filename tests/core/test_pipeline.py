@@ -52,6 +52,7 @@ def test_enriched_record_fields(dedup: Deduplicator) -> None:
     assert value["id"] == SAMPLES[3].stem
     assert value["scoped_id"] == f"bbc:{SAMPLES[3].stem}" == outcome.outputs[0].key
     assert (value["revision"], value["previous_content_hash"]) == (1, None)
+    assert value["paywalled"] is None  # the page says nothing of it
     assert outcome.log_records[0].entry.id == f"bbc:{SAMPLES[3].stem}"
 
 

@@ -205,6 +205,10 @@ class PageMetadata:
     tags: tuple[str, ...] = ()
     published_at: str | None = None
     modified_at: str | None = None
+    # JSON-LD ``isAccessibleForFree`` read the other way round: True for a page that says
+    # its article is not free (a paywall teaser or barrier), False for one that says it is,
+    # None when it says nothing.
+    paywalled: bool | None = None
 
 
 EMPTY_METADATA = PageMetadata()
@@ -448,7 +452,16 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
         tags=clean_list(tags),
         published_at=dates.published_at,
         modified_at=dates.modified_at,
+        paywalled=_paywalled(node.get("isAccessibleForFree")),
     )
+
+
+def _paywalled(free: Any) -> bool | None:
+    """``isAccessibleForFree`` (a boolean, or its name as a string: "False", "false")
+    turned round; None for anything else."""
+    if isinstance(free, str):
+        free = {"true": True, "false": False}.get(free.strip().lower())
+    return (not free) if isinstance(free, bool) else None
 
 
 # What a JSON envelope may say of its article beyond the envelope's own fields: the enriched

@@ -69,6 +69,20 @@ def test_json_ld_news_article() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("free", "paywalled"),
+    [(False, True), ("False", True), (" false ", True), (True, False), ("true", False),
+     ("no", None), (0, None), ([False], None), (None, None)],
+)
+def test_a_page_that_says_its_article_is_not_free_is_paywalled(
+    free: object, paywalled: bool | None
+) -> None:
+    """An FT barrier page (a new-user trial, 2026-12-06) says "isAccessibleForFree": "False"
+    and was kept as an article of subscription prices: consumers can now tell."""
+    node = {**NEWS_ARTICLE, "isAccessibleForFree": free} if free is not None else NEWS_ARTICLE
+    assert meta_of(page(ld(node))).paywalled is paywalled
+
+
 def test_json_ld_article_inside_a_graph_with_typed_lists() -> None:
     graph = {"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite", "name": "Courier"},
