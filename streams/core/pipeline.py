@@ -24,6 +24,7 @@ from streams.core.dedup.decide import (
     apply_decision,
     decide,
     group_members,
+    may_match,
     moved_members,
     resolve_root,
 )
@@ -737,6 +738,13 @@ class Deduplicator:
             ours = self.index.get(our_id)
             if ours is None or ours.fingerprint.content_hash != content_hash:
                 continue  # gone, or revised to other content
+            if not may_match(Candidate(ours.fingerprint, ours.event_time_ms, ours.profile),
+                             _full(ours), later, self.config.dedup):
+                # It cannot supersede the copy: no whole re-decision (reports that differ
+                # only in figures left two workers ~1,000 such watches each, and re-deciding
+                # them all stopped both for minutes: a hostile trial, 2026-12-06).
+                judged = True
+                continue
             found = self._redecided(ours, (later_id,), now_ms)
             if found is not None:
                 if self.config.stories.enabled:

@@ -83,6 +83,20 @@ def _lookup(
     return sorted(found.values(), key=lambda pair: pair[0].order_key)
 
 
+def may_match(
+    candidate: Candidate, full: Candidate | None, entry: IndexEntry, config: DedupConfig
+) -> bool:
+    """Whether :func:`decide` of ``candidate`` could find ``entry`` a match: its exact match
+    (the content hash, within the window) or a near one that verifies. Looking it up is not
+    tested, so a True may still not be found by a decision; a False never is. One pair's
+    cost, for asking before a whole re-decision whether it could supersede ``entry``."""
+    for form in (candidate,) if full is None else (candidate, full):
+        if (form.fingerprint.content_hash in entry.exact_hashes
+                and within_window(form, entry, config)):
+            return True
+    return _verified(entry, candidate, full, config) is not None
+
+
 def _matched(
     entry: IndexEntry, is_exact: bool, candidate: Candidate, full: Candidate | None,
     config: DedupConfig,
