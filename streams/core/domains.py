@@ -51,12 +51,12 @@ def publisher_domain(*urls: str | None) -> str | None:
     intermediary's host (:data:`INTERMEDIARY_HOSTS`) is passed over, an AMP cache URL is
     read for the address it holds. When every URL is an intermediary's, its own domain."""
     fallback = None
-    for sent in urls:
-        url = _held_address(sent)
-        domain = registrable_domain(url)
-        if domain is None:
+    for url in urls:
+        host = _host(url)
+        if host is not None and host.endswith(_AMP_CACHE_SUFFIX):
+            host = _host(_held_address(url)) or host
+        if host is None or (domain := _registrable(host)) is None:
             continue
-        host = _host(url) or ""
         if host not in INTERMEDIARY_HOSTS and not host.endswith(_AMP_CACHE_SUFFIX):
             return domain
         fallback = fallback or domain
@@ -64,17 +64,17 @@ def publisher_domain(*urls: str | None) -> str | None:
 
 
 def _held_address(url: str | None) -> str | None:
-    """The publisher's address an AMP cache URL holds in its path, else ``url``."""
-    host = _host(url)
-    if url is None or host is None or not host.endswith(_AMP_CACHE_SUFFIX):
-        return url
-    held = _AMP_CACHE_PATH.match(urlsplit(_with_scheme(url.strip())).path)
-    return "https://" + held.group(1) if held else url
+    """The publisher's address an AMP cache URL holds in its path, if it holds one."""
+    held = _AMP_CACHE_PATH.match(urlsplit(_with_scheme((url or "").strip())).path)
+    return "https://" + held.group(1) if held else None
 
 
 def registrable_domain(url: str | None) -> str | None:
     """The registrable domain of ``url``'s host; None for IPs, bare suffixes and non-URLs."""
-    host = _host(url)
+    return _registrable(_host(url))
+
+
+def _registrable(host: str | None) -> str | None:
     if host is None:
         return None
     domain = _suffix_list().privatesuffix(host)

@@ -151,12 +151,12 @@ def _is_headline(line: str) -> bool:
     end = line.rstrip(_CLOSERS + " ")
     if not end or end[-1] in _NOT_HEADLINE_END:
         return False
-    if _BYLINE.match(line) or _LIST_ITEM.match(line) or _is_dateline(line, words):
+    if _BYLINE.match(line) or _LIST_ITEM.match(line) or _is_dateline(line):
         return False
     return not all(_DATE_WORD.fullmatch(w) for w in words)
 
 
-def _is_dateline(line: str, words: list[str]) -> bool:
+def _is_dateline(line: str) -> bool:
     """A place in capitals and an agency in brackets ("LONDON (Reuters)"), or a place in
     capitals, a comma and a date: a month and a number ("Dec 14"), or a weekday."""
     if _AGENCY_END.search(line) and _CAPITALS_FIRST.match(line):

@@ -257,24 +257,28 @@ def _without_attribute_floods(markup: str) -> str:
             pieces += (markup[kept:tag.start()], f"<{tag[1]}>")
             kept = tag.end()
         position = tag.end()
-        if (name := tag[1].lower()) in _RAW_TEXT:  # its text is no markup: past its end tag
-            end = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(markup, position)
-            position = end.end() if end else len(markup)
+        if tag[1].lower() in _RAW_TEXT:  # its text is no markup: past its end tag
+            position = _end_of_region(markup, tag[1], position)
     return "".join(pieces) + markup[kept:] if pieces else markup
 
 
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "noscript"})
 
 
+def _end_of_region(markup: str, opener: str, start: int) -> int:
+    """Where the region ``opener`` began ends, looking from ``start``: past ``-->`` or
+    ``]]>``, or past the end tag of a raw-text element named ``opener``; the markup's end
+    when it never closes."""
+    close = _NO_TAGS_END.get(opener.lower()) or re.compile(rf"</{opener}\s*>", re.IGNORECASE)
+    closed = close.search(markup, start)
+    return closed.end() if closed else len(markup)
+
+
 def _end_of_region_around(markup: str, start: int, at: int) -> int | None:
     """Where the comment, CDATA or raw-text element holding ``at`` ends, looking from
     ``start`` (outside any); None when ``at`` is outside them all."""
     while (opened := _NO_TAGS.search(markup, start, at)) is not None:
-        name = opened[1]
-        close = (re.compile(rf"</{name}\s*>", re.IGNORECASE) if name
-                 else _NO_TAGS_END[opened[0].lower()])
-        closed = close.search(markup, opened.end())
-        end = closed.end() if closed else len(markup)
+        end = _end_of_region(markup, opened[1] or opened[0], opened.end())
         if end > at:
             return end
         start = end
