@@ -31,6 +31,15 @@ def verdict_of(settings, placed: list[tuple[int, int]]) -> list[tuple[str, str |
     return [(verdicts[p][1]["id"], verdicts[p][1].get("duplicate_of")) for p in placed]
 
 
+def three_samples_kept_then_stopped(settings, worker: Worker) -> None:  # type: ignore[no-untyped-def]
+    """Samples 000-002 on partition 0 through ``worker``, each kept; then a clean stop,
+    which writes the snapshot."""
+    first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
+                                         partition=0))
+    assert first == [(p.stem, None) for p in SAMPLES[:3]]
+    assert worker.stop() == 0
+
+
 def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
     broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
@@ -38,11 +47,8 @@ def test_restart_from_snapshot_then_from_the_log_when_it_is_corrupt(
     data_dir = tmp_path / "w1"
     worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
     try:
-        first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
-                                             partition=0))
-        assert first == [(p.stem, None) for p in SAMPLES[:3]]
+        three_samples_kept_then_stopped(settings, worker)
         assert STORIES["last"] == {SAMPLES[0].stem}  # four outlets on one resignation
-        assert worker.stop() == 0
         assert re.search(r"index snapshot snap-\d+ written: 3 entries, 1 stories",
                          worker.log_tail(20_000))
 
@@ -91,10 +97,7 @@ def test_a_snapshot_of_a_log_recreated_longer_under_its_name_is_not_used(
     data_dir = tmp_path / "w1"
     worker = Worker(settings, data_dir, extra_env=SNAPSHOTS).start()
     try:
-        first = verdict_of(settings, produce(settings, [envelope(p) for p in SAMPLES[:3]],
-                                             partition=0))
-        assert first == [(p.stem, None) for p in SAMPLES[:3]]
-        assert worker.stop() == 0
+        three_samples_kept_then_stopped(settings, worker)
         covered = re.search(r"covering fingerprint-log offsets (\{.*?\})",
                             worker.log_tail(20_000))
         assert covered is not None
