@@ -183,7 +183,7 @@ def _envelopes(data: bytes) -> list[bytes] | None:
     or None when ``data`` is none of these."""
     stripped = data.strip()
     if stripped.startswith(b"{") and _is_json_object(stripped):
-        return [stripped]
+        return _listed_elements(stripped) or [stripped]
     if stripped.startswith(b"[") and (elements := _array_elements(stripped)) is not None:
         return elements
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
@@ -218,6 +218,36 @@ def _array_elements(data: bytes) -> list[bytes] | None:
     if not isinstance(parsed, list) or not any(isinstance(e, dict) for e in parsed):
         return None
     return [_json_bytes(element) for element in parsed]
+
+
+def _listed_elements(data: bytes) -> list[bytes] | None:
+    """Each element of the one list of envelopes a UTF-8 JSON object wraps (an API's
+    response: NewsAPI's ``{"status": "ok", "totalResults": 2, "articles": [...]}``), as a
+    message of its own; None for an envelope or any other object.
+
+    The object is a wrapper only when it has no body of its own and exactly one of its
+    values is a list whose objects have one (:data:`BODY_NAMES`): sent whole, such a
+    response was dead-lettered ``missing_body`` and its articles never read (a new-user
+    trial, 2026-12-06). The list's elements go as they were, like an array's.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(parsed, dict) or _has_body(parsed):
+        return None
+    lists = [value for value in parsed.values()
+             if isinstance(value, list) and any(_has_body(e) for e in value)]
+    if len(lists) != 1:
+        return None
+    return [_json_bytes(element) for element in lists[0]]
+
+
+def _has_body(value: object) -> bool:
+    """Whether ``value`` is an object the worker reads as an envelope (a ``body`` of any
+    type, which it dead-letters when not a string, or another body name's string)."""
+    return isinstance(value, dict) and ("body" in value or any(
+        isinstance(value.get(name), str) for name in BODY_NAMES[1:]))
 
 
 def _json_bytes(value: object) -> bytes:

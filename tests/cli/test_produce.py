@@ -9,7 +9,12 @@ import pytest
 
 from streams.cli.produce import check_partition, check_paths, check_topic, messages_from_bytes
 from streams.core.envelope import parse_envelope
-from streams.core.errors import BinaryContentError, ConfigError, InvalidEnvelopeError
+from streams.core.errors import (
+    BinaryContentError,
+    ConfigError,
+    InvalidEnvelopeError,
+    MissingBodyError,
+)
 
 
 def test_every_path_is_checked_and_every_problem_named(tmp_path: Path) -> None:
@@ -174,6 +179,32 @@ def test_a_json_array_of_envelopes_is_one_message_an_element() -> None:
     assert envelopes(data, "export.json", source="wire") == [
         {"id": "a1", "body": "Café reopens.", "source": "wire"},
         {"id": "a2", "source": "own", "body": "Storm hits."}]
+
+
+def test_an_api_response_wrapping_one_list_of_envelopes_is_one_message_an_element() -> None:
+    """Before: a NewsAPI response went whole and was dead-lettered ``missing_body``."""
+    data = ('{"status": "ok", "totalResults": 2, "articles": [\n'
+            ' {"source": {"id": null, "name": "BBC News"}, "title": "Café reopens",'
+            ' "content": "The café reopened on Monday. [+1200 chars]"},\n'
+            ' {"title": "No text", "content": null}]}\n').encode()
+    first, second = messages_from_bytes(data, "newsapi.json", raw=False)
+    assert orjson.loads(first) == {
+        "source": {"id": None, "name": "BBC News"}, "title": "Café reopens",
+        "content": "The café reopened on Monday. [+1200 chars]"}
+    assert parse_envelope(first, max_bytes=1 << 20).source == "BBC News"
+    with pytest.raises(MissingBodyError):  # an element without text, as in an array
+        parse_envelope(second, max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("data", [
+    b'{"id": "a", "body": "Storm hits.", "related": [{"body": "Other."}]}',  # its own body
+    b'{"id": "a", "body": 5, "related": [{"body": "Other."}]}',  # a body of another type
+    b'{"a": [{"body": "One."}], "b": [{"body": "Two."}]}',  # two lists: which is ours?
+    b'{"status": "ok", "articles": [{"title": "no text"}]}',  # no envelope in the list
+])
+def test_an_object_is_a_wrapper_only_without_a_body_and_with_one_list_of_envelopes(
+        data: bytes) -> None:
+    assert list(messages_from_bytes(data, "a.json", raw=False)) == [data]
 
 
 def test_elements_of_a_json_array_go_as_they_were_for_the_worker_to_decide() -> None:
