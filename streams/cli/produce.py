@@ -8,7 +8,8 @@ import io
 import json
 import re
 import sys
-from collections.abc import Collection, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 import orjson
@@ -21,6 +22,30 @@ from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
 from streams.settings import Settings
+
+PROGRESS_EVERY_S = 10.0
+
+
+class Progress:
+    """A line on stderr every ``every_s`` seconds while ``ingest produce`` sends: a
+    directory of a million files or a large export takes minutes (until 2026-12-06 the
+    command printed nothing until it was done)."""
+
+    def __init__(self, inputs: int, *, every_s: float = PROGRESS_EVERY_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._inputs = inputs
+        self._every_s = every_s
+        self._clock = clock
+        self._due = clock() + every_s
+
+    def line(self, sent: int, inputs_read: int) -> str | None:
+        """The line to print now, or None before it is due."""
+        now = self._clock()
+        if now < self._due:
+            return None
+        self._due = now + self._every_s
+        return (f"ingest: {sent} message{'s' if sent != 1 else ''} sent so far, "
+                f"{inputs_read} of {self._inputs} input{'s' if self._inputs != 1 else ''} read")
 
 
 def _is_json_object(data: bytes) -> bool:
@@ -381,10 +406,11 @@ def run_produce(
         *settings.output_topics, settings.topic_stories, settings.topic_fingerprints))
     producer = make_producer(settings)
     sent = skipped = 0
+    progress = Progress(len(inputs))
     try:
         if partition is not None:
             check_partition(partition, target, producer.partitions_for(target))
-        for item in inputs:
+        for number, item in enumerate(inputs):
             path = item.label
             try:
                 data = item.read()
@@ -418,6 +444,8 @@ def run_produce(
                           file=sys.stderr)
                     continue
                 sent += 1
+                if (line := progress.line(sent, number)) is not None:
+                    print(line, file=sys.stderr)
         producer.flush(timeout=60)
     finally:
         producer.close(timeout=10)

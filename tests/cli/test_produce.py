@@ -7,7 +7,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.cli.produce import check_partition, check_paths, check_topic, messages_from_bytes
+from streams.cli.produce import (
+    Progress,
+    check_partition,
+    check_paths,
+    check_topic,
+    messages_from_bytes,
+)
 from streams.core.envelope import parse_envelope
 from streams.core.errors import (
     BinaryContentError,
@@ -258,3 +264,17 @@ def test_an_envelope_with_lone_surrogates_is_an_envelope_and_goes_as_it_is() -> 
     first, second = messages_from_bytes(lines, "export.jsonl", raw=False, source="wire")
     assert (first, second) == tuple(lines.splitlines())  # not rewritten: the worker decides
     assert parse_envelope(second, max_bytes=1 << 20).body == "Text \ufffd two."
+
+
+def test_progress_is_a_line_every_period_while_sending() -> None:
+    now = [100.0]
+    progress = Progress(3, every_s=10.0, clock=lambda: now[0])
+    assert progress.line(5, 0) is None
+    now[0] = 110.0
+    assert progress.line(1, 0) == "ingest: 1 message sent so far, 0 of 3 inputs read"
+    now[0] = 119.9
+    assert progress.line(7, 1) is None
+    now[0] = 121.0
+    assert progress.line(9000, 2) == "ingest: 9000 messages sent so far, 2 of 3 inputs read"
+    assert Progress(1, every_s=0.0, clock=lambda: 0.0).line(2, 0) == (
+        "ingest: 2 messages sent so far, 0 of 1 input read")
