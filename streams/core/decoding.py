@@ -4,17 +4,20 @@ The first rule that applies decides:
 
 1. a binary signature (gzip, PNG, zip, PDF, ...) -> :class:`BinaryContentError`;
 2. a byte-order mark -> UTF-8, UTF-16 or UTF-32 (invalid data after it -> ``not_utf8``);
-3. valid UTF-8 -> UTF-8, whatever a declaration says: multi-byte UTF-8 is very unlikely to
+3. 7-bit bytes holding ISO-2022 escape sequences (``ESC $ B``, ``ESC $ ) C``) -> ISO-2022-JP
+   or ISO-2022-KR, whatever a declaration says: they are valid UTF-8 too, so until
+   2026-12-06 Japanese and Korean mail-era text was published as ``$B%3%s%=!<%k(J``;
+4. valid UTF-8 -> UTF-8, whatever a declaration says: multi-byte UTF-8 is very unlikely to
    arise by chance in a legacy encoding, while pages that declare ``iso-8859-1`` and serve
    UTF-8 are common;
-4. a declared charset: the producer's (the envelope's ``charset``), else the document's own
+5. a declared charset: the producer's (the envelope's ``charset``), else the document's own
    (``<meta charset>``, ``<meta http-equiv="Content-Type">`` or an XML declaration in the
    first 4 KiB), mapped as browsers map it (the WHATWG Encoding Standard: ``iso-8859-1`` and
    ``us-ascii`` are read as ``windows-1252``, ``shift_jis`` as ``cp932``, ...);
-5. charset-normalizer, limited to the legacy encodings of the web;
-6. otherwise the bytes are undecidable -> ``not_utf8``.
+6. charset-normalizer, limited to the legacy encodings of the web;
+7. otherwise the bytes are undecidable -> ``not_utf8``.
 
-Only rule 5 sets ``detected``. Encodings are named by Python's canonical codec names
+Only rule 6 sets ``detected``. Encodings are named by Python's canonical codec names
 (``utf-8``, ``cp1252``, ``iso8859-2``, ``shift_jis``, ...).
 """
 
@@ -59,6 +62,14 @@ _META_CHARSET = re.compile(
 _XML_ENCODING = re.compile(
     rb"""<\?xml\b[^>]{0,200}?encoding\s*=\s*\\?["']([A-Za-z0-9._\-]{1,40})""", re.IGNORECASE
 )
+# An ISO-2022 designation: JIS X 0208 (``ESC $ @``, ``ESC $ B``), JIS X 0212 (``ESC $ ( D``),
+# JIS X 0201 (``ESC ( J``, ``ESC ( I``) or KS X 1001 (``ESC $ ) C``). No UTF-8 text holds one.
+_ISO2022_ESCAPE = re.compile(rb"\x1b(?:\$[@AB]|\$\(D|\([JI]|\$\)C)")
+# The codecs tried on such bytes, in order: the first that decodes them strictly wins
+# (ISO-2022-JP-2 passes ISO-2022-KR's shift bytes through as controls, so Korean goes first
+# when its designation is there).
+_ISO2022_JP_CODECS = ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext")
+_ISO2022_KR_DESIGNATION = b"\x1b$)C"
 # Labels browsers read as a superset encoding (WHATWG Encoding Standard, "labels"): decoding
 # with the superset never fails where the label's own codec would, and gives the same text.
 _SUPERSETS = {
@@ -146,7 +157,7 @@ DETECTOR_CANDIDATES = (
     "euc_jp",
     "iso2022_jp",
     "gb18030",
-    "big5",
+    "big5hkscs",  # not big5: Taiwanese feeds use its extra characters (a trial's gave None)
     "cp949",
 )
 # The legacy encoding of most of the web: preferred when the detector rates it as good.
@@ -167,7 +178,8 @@ class DecodedText:
 
 
 def decode_unicode(value: bytes) -> DecodedText | None:
-    """Rules 1-3: binary refused, BOM, valid UTF-8; None when the bytes are none of these."""
+    """Rules 1-4: binary refused, BOM, ISO-2022 escapes, valid UTF-8; None when the bytes are
+    none of these."""
     for magic in _BINARY_MAGIC:
         if value.startswith(magic):
             raise BinaryContentError(f"value starts with the {magic!r} signature of binary data")
@@ -177,6 +189,13 @@ def decode_unicode(value: bytes) -> DecodedText | None:
                 return DecodedText(value.decode(codec), codecs.lookup(codec).name)
             except UnicodeDecodeError as exc:
                 raise NotUtf8Error(f"value has a {codec} byte-order mark but {exc.reason}") from exc
+    if b"\x1b" in value and value.isascii() and _ISO2022_ESCAPE.search(value):
+        korean = _ISO2022_KR_DESIGNATION in value
+        for codec in ("iso2022_kr", *_ISO2022_JP_CODECS) if korean else _ISO2022_JP_CODECS:
+            try:
+                return DecodedText(value.decode(codec), codec)
+            except UnicodeDecodeError:
+                continue
     try:
         return DecodedText(value.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -184,7 +203,7 @@ def decode_unicode(value: bytes) -> DecodedText | None:
 
 
 def decode_legacy(value: bytes, declared: str | None = None) -> DecodedText:
-    """Rules 4-6 for bytes that are not Unicode: ``declared`` (the producer's charset), the
+    """Rules 5-7 for bytes that are not Unicode: ``declared`` (the producer's charset), the
     document's own declaration, then the detector; NotUtf8Error when none decides."""
     for label in (declared, sniff_declared_charset(value)):
         codec = web_codec(label)

@@ -371,9 +371,19 @@ def _declared_charset(value: bytes) -> str | None:
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return None
+        # In Shift_JIS, Big5 and GBK a character's second byte may be 0x5C, a backslash
+        # read this way (表 is 95 5C), which then escapes whatever follows: the envelope did
+        # not parse and its charset was lost (475 of 600 Japanese news envelopes, a trial,
+        # 2026-12-06). Such a backslash, after a byte over 0x7F, is read as a letter.
+        try:
+            obj = orjson.loads(_TRAIL_BACKSLASH.sub(rb"\1_", value).decode("latin-1"))
+        except orjson.JSONDecodeError:
+            return None
     charset = obj.get("charset") if isinstance(obj, dict) else None
     return charset if isinstance(charset, str) else None
+
+
+_TRAIL_BACKSLASH = re.compile(rb"([\x80-\xff])\\")
 
 
 def _json_non_object_or_too_deep(text: str) -> bool:

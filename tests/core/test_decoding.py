@@ -119,6 +119,38 @@ def test_other_legacy_encodings_are_detected(text: str, codec: str, expected: st
     assert decode_bytes(text.encode(codec)) == DecodedText(text, expected, detected=True)
 
 
+def test_hong_kong_big5_is_detected() -> None:
+    """Cantonese characters (嘅, 啲) are Big5-HKSCS only: with ``big5`` among the detector's
+    candidates such text was dead-lettered ``not_utf8`` (a trial's Taiwanese feeds too)."""
+    text = ("政府今日宣佈新措施支援經濟，財政司司長表示，有關改變會由明年一月一日起生效。"
+            "佢話市民嘅生活會有改善，啲商戶都會受惠。") * 3
+    assert decode_bytes(text.encode("big5hkscs")) == DecodedText(text, "big5hkscs", True)
+
+
+JAPANESE = "日本語のニュース記事です。東京で会議が開かれた。"
+
+
+@pytest.mark.parametrize(("text", "codec"), [
+    (f'<html><head><meta charset="iso-2022-jp"></head><body><p>{JAPANESE}</p></body></html>',
+     "iso2022_jp"),
+    (JAPANESE, "iso2022_jp"),  # no declaration
+    ("日本語 ｶﾀｶﾅ の記事", "iso2022_jp_ext"),  # half-width katakana
+    ("한국어 뉴스 기사입니다. 서울에서 회의가 열렸다.", "iso2022_kr"),
+])
+def test_iso_2022_text_is_decoded_although_it_is_valid_utf8(text: str, codec: str) -> None:
+    """Seven-bit ISO-2022 bytes are valid UTF-8: until 2026-12-06 they were published as
+    ``$BF|K\\\\8l`` even with the page's ``<meta charset="iso-2022-jp">`` (a trial)."""
+    assert decode_bytes(text.encode(codec)) == DecodedText(text, codec)
+
+
+@pytest.mark.parametrize("value", [
+    b"plain ascii with a terminal colour \x1b[31m red",
+    b"an escape \x1b$ not a designation",
+])
+def test_other_escapes_stay_utf8(value: bytes) -> None:
+    assert decode_bytes(value) == DecodedText(value.decode(), "utf-8")
+
+
 @pytest.mark.parametrize("size", [64, 1024, 65536])
 def test_random_binary_is_undecidable(size: int) -> None:
     with pytest.raises(NotUtf8Error) as info:
