@@ -55,6 +55,7 @@ from streams.core.text.metadata import (
     clean_text,
     clean_url,
     split_authors,
+    without_digitless_date,
 )
 
 # What trafilatura's AUTHOR_XPATHS (2.3) test: an element's own class, id, itemprop, rel,
@@ -260,7 +261,8 @@ def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:
     author = _str_or_none(doc.author)
     return PageMetadata(
         # trafilatura joins several authors with "; ".
-        authors=clean_list(part for a in (author or "").split(";") for part in split_authors(a)),
+        authors=clean_list(part for a in (author or "").split(";")
+                           for part in split_authors(without_digitless_date(a))),
         site_name=_site_name(_str_or_none(doc.sitename)),
         canonical_url=clean_url(_str_or_none(doc.url), base),
         description=clean_text(_str_or_none(doc.description)),

@@ -41,7 +41,8 @@ ARTICLE_TYPES = frozenset(
     {
         "Article",
         "NewsArticle",
-        "ReportageNews",
+        "ReportageNewsArticle",  # "ReportageNews" until 2026-12-06: no such type, so a
+        # Folha page's JSON-LD author was passed over for a microdata Organization
         "AnalysisNewsArticle",
         "OpinionNewsArticle",
         "BackgroundNewsArticle",
@@ -88,8 +89,24 @@ _META_MODIFIED = (
     "article:modified_time", "og:updated_time", "datemodified", "lastmod", "last-modified",
     "dcterms.modified", "article.updated",
 )
-# Keys whose values are lists written as one comma-separated string.
+# Keys whose values are lists written as one comma- or semicolon-separated string.
 _COMMA_LISTS = frozenset({"news_keywords", "keywords", "parsely-tags", "sailthru.tags"})
+# ``article:tag`` holds one tag a tag, a comma in it included (NYT's "Mergers, Acquisitions
+# and Divestitures"), but a page with only one such tag writes its list there (the Guardian).
+_ONE_A_TAG = "article:tag"
+_LIST_SEPARATORS = re.compile(r"[,;]")
+# A CMS's internal key, not a tag: a word, a colon and a value without a space (Medium's
+# "Lite:true", "LockedPostSource:LockedPostSource"; "Elevated:false").
+_MACHINE_TAG = re.compile(r"[A-Za-z][\w.-]*:\S+")
+# Values a template writes where it has none.
+_NO_VALUES = frozenset({"nil", "null", "none", "undefined", "n/a"})
+# A JSON-LD script's wrapper a validator or an XHTML template adds around the JSON:
+# ``<![CDATA[ ... ]]>`` (with or without ``//`` or ``/* */`` before it) or ``<!-- ... -->``.
+_JSON_LD_WRAPPER = re.compile(
+    r"^\s*+(?:(?://|/\*)[ \t]*+)?(?:<!\[CDATA\[|<!--)(?:[ \t]*+\*/)?(.*?)"
+    r"(?:(?://|/\*)[ \t]*+)?(?:\]\]>|-->)(?:[ \t]*+\*/)?\s*+$",
+    re.DOTALL,
+)
 
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -134,6 +151,7 @@ _LABELS = frozenset(
         "our editors", "view more posts", "view all posts", "see more", "read more",
         "subscribe", "updated", "published", "posted", "posted on", "posted by", "recipe by",
         "view all posts by", "dec", "jan", "copyright", "photo", "photos", "image",
+        "username",  # a navigation bar's account placeholder (wapo's nav, via trafilatura)
     }
 )
 # A label before the name: "Author Jane Doe", "View all posts by Jane Doe", "Updated January".
@@ -165,6 +183,9 @@ _MONTHS = frozenset(
 _MONTHS_BEFORE_A_DATE = _MONTHS | frozenset(
     {"may", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
 )
+# A weekday ends a name from its third word on too ("Joe Wee Monday").
+_WEEKDAYS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 # Left at the end of a name when what followed it was cut ("Jane Doe on March 3").
 _DANGLING = frozenset({"on", "at", "by", "in", "|", "-", "–", "—", "»", "·", "•"})
 # A byline part holding one of these is the writer's role ("By Ellen Marsh, Local Affairs
@@ -266,9 +287,10 @@ def _meta_tags(root: lxml.html.HtmlElement) -> dict[str, list[str]]:
         if content is None:
             continue
         for attr in ("property", "name", "itemprop"):
-            key = el.get(attr)
-            if key:
-                found.setdefault(key.strip().lower(), []).append(content)
+            # One tag may name several keys ("dc:title og:title", RDFa; until 2026-12-06
+            # read as one key, so neither was found).
+            for key in (el.get(attr) or "").lower().split()[:MAX_ITEMS]:
+                found.setdefault(key, []).append(content)
     for key, el in _itemprop_elements(root):
         value = el.get("datetime") or el.get("content") or el.text_content()
         if key and value:
@@ -282,8 +304,10 @@ def _itemprop_elements(
     """Microdata dates and authors on visible elements (``<time itemprop=datePublished>``)."""
     wanted = ("datepublished", "datemodified", "author")
     for el in root.xpath("//*[@itemprop][not(self::meta)]")[:_MAX_META_TAGS]:
-        prop = (el.get("itemprop") or "").strip().lower()
-        if prop not in wanted:
+        # ``itemprop="author creator"`` (NYT) is an author: several names in one attribute.
+        props = (el.get("itemprop") or "").lower().split()
+        prop = next((p for p in wanted if p in props), None)
+        if prop is None:
             continue
         names = el.xpath(".//*[@itemprop='name']") if prop == "author" else []
         if names:
@@ -305,11 +329,11 @@ def _canonical_link(root: lxml.html.HtmlElement) -> str | None:
 def _from_meta(
     meta: dict[str, list[str]], canonical: str | None, base_url: str | None
 ) -> PageMetadata:
-    def first(keys: Iterable[str]) -> str | None:
+    def first(keys: Iterable[str], unless: str | None = None) -> str | None:
         for key in keys:
             for raw in meta.get(key, ()):
                 value = clean_text(raw)
-                if value:
+                if value and (unless is None or value.casefold() != unless.casefold()):
                     return value
         return None
 
@@ -332,8 +356,9 @@ def _from_meta(
     tags: list[str] = []
     for key in _META_TAGS:
         values = meta.get(key, ())
+        listed = key in _COMMA_LISTS or (key == _ONE_A_TAG and len(values) == 1)
         for raw in values:
-            tags.extend(raw.split(",") if key in _COMMA_LISTS else [raw])
+            tags.extend(split_list(raw) if listed else [raw])
         if tags:
             break
     authors: list[str] = []
@@ -342,13 +367,16 @@ def _from_meta(
             authors.extend(split_authors(raw))
         if authors:
             break
+    site_name = first(_META_SITE)
     return PageMetadata(
         authors=clean_list(authors),
-        site_name=first(_META_SITE),
+        site_name=site_name,
         canonical_url=_document_url(
             clean_url(canonical, base_url) if canonical else first_url(_META_URL)
         ),
-        description=first(_META_DESCRIPTION),
+        # A description that is the site's name says nothing of the article (Engadget's
+        # og:description "Engadget"): the next one is read.
+        description=first(_META_DESCRIPTION, unless=site_name),
         image=first_url(_META_IMAGE),
         section=first(_META_SECTION),
         tags=clean_list(tags),
@@ -391,8 +419,15 @@ def _json_ld_candidates(root: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError:
-            continue
-        yield from _candidates(data)
+            # Until 2026-12-06 a wrapped script was skipped (24 of mozilla/readability's 130
+            # test pages: their site names and dates were lost).
+            wrapped = _JSON_LD_WRAPPER.match(text)
+            try:
+                data = orjson.loads(wrapped[1]) if wrapped else None
+            except orjson.JSONDecodeError:
+                continue
+        if data is not None:
+            yield from _candidates(data)
 
 
 def _candidates(data: Any) -> Iterator[dict[str, Any]]:
@@ -434,7 +469,7 @@ def _from_json_ld(node: dict[str, Any], base_url: str | None) -> PageMetadata:
     page = node.get("mainEntityOfPage")
     page_url = page.get("@id") or page.get("url") if isinstance(page, dict) else page
     keywords = node.get("keywords")
-    tags = keywords.split(",") if isinstance(keywords, str) else _strings(keywords)
+    tags = split_list(keywords) if isinstance(keywords, str) else _strings(keywords)
     sections = node.get("articleSection")
     section = sections if isinstance(sections, str) else next(iter(_strings(sections)), None)
     dates = _page_dates(node)
@@ -543,6 +578,8 @@ def clean_text(value: str | None) -> str | None:
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
     text = _WS.sub(" ", _CONTROL.sub("", text)).strip()
+    if text.casefold() in _NO_VALUES:  # a template's placeholder ("nil", "undefined")
+        return None
     return text[:MAX_VALUE_CHARS].rstrip() or None
 
 
@@ -573,14 +610,24 @@ def _document_url(url: str | None) -> str | None:
     return url.split("#", 1)[0] or None
 
 
+def split_list(value: str) -> list[str]:
+    """A list written as one string, split at its commas and semicolons (``;`` until
+    2026-12-06 kept "a; b; c" one tag); entities are read first, so "Privacy &amp;
+    Technology" stays one item."""
+    if "&" in value:
+        value = _ENTITY.sub(lambda m: html.unescape(m.group()), value[:MAX_VALUE_CHARS * 4])
+    return _LIST_SEPARATORS.split(value)
+
+
 def clean_list(values: Iterable[str]) -> tuple[str, ...]:
-    """Cleaned, de-duplicated (case-insensitively, first spelling kept), at most MAX_ITEMS."""
+    """Cleaned, de-duplicated (case-insensitively, first spelling kept), at most MAX_ITEMS;
+    a CMS's internal keys (``Lite:true``) are not items."""
     seen: dict[str, str] = {}
     for count, raw in enumerate(values):
         if count >= MAX_ITEMS * 5 or len(seen) >= MAX_ITEMS:
             break
         value = clean_text(raw)
-        if value:
+        if value and not _MACHINE_TAG.fullmatch(value):
             seen.setdefault(value.casefold(), value)
     return tuple(seen.values())
 
@@ -646,7 +693,8 @@ def name_in(part: str) -> str | None:
         word = words[index].lower().strip(".,")
         following = words[index + 1] if index + 1 < len(words) else ""
         role = word in _ROLE_STARTS or (word in _COLLECTIVE and following.lower() in _ROLE_STARTS)
-        date = word in _MONTHS or (word in _MONTHS_BEFORE_A_DATE and following[:1].isdigit())
+        date = word in _MONTHS or word in _WEEKDAYS or (
+            word in _MONTHS_BEFORE_A_DATE and following[:1].isdigit())
         if (role and not group) or date or word.isdigit():
             words, cut = words[:index], True
             break
@@ -661,6 +709,17 @@ def name_in(part: str) -> str | None:
             or _EMAIL.fullmatch(name)):
         return None
     return name
+
+
+def without_digitless_date(byline: str) -> str:
+    """``byline`` without a month that ends it from its third word on ("Joshua Sokol May"
+    -> "Joshua Sokol"): trafilatura's byline search takes the digits out of what it returns,
+    so "Joshua Sokol May 3, 2016" reaches us that way. Only for its bylines: elsewhere a
+    name may end in May."""
+    words = byline.split()
+    if len(words) >= 3 and words[-1].lower().strip(".,") in _MONTHS_BEFORE_A_DATE:
+        return " ".join(words[:-1])
+    return byline
 
 
 def _is_credential(part: str) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trafilatura.metadata import extract_metadata
+from trafilatura.metadata import Document, extract_metadata
 from trafilatura.settings import set_date_params
 
 from streams.core.text import fallback_metadata
@@ -311,3 +311,17 @@ def test_json_ld_that_does_not_parse_is_read_by_trafilatura_regexes_up_to_a_budg
 
 def _page_tree(markup: str):  # type: ignore[no-untyped-def]
     return parse_html(markup, DEFAULT_HTML_CONFIG)
+
+
+@pytest.mark.parametrize(("author", "authors"), [
+    ("Joshua Sokol May", ("Joshua Sokol",)),  # "Joshua Sokol May 3, 2016" without digits
+    ("Jane Doe Dec; Theresa May", ("Jane Doe", "Theresa May")),
+    ("Theresa May", ("Theresa May",)),
+])
+def test_a_month_trafilatura_left_at_the_end_of_a_byline_is_cut(
+        author: str, authors: tuple[str, ...]) -> None:
+    """trafilatura takes the digits out of bylines: the month of their date was left
+    (readability's quanta-1 page)."""
+    doc = Document()
+    doc.author = author
+    assert as_page_metadata(doc, None).authors == authors
