@@ -115,9 +115,31 @@ def title_the_page_supports(
     if title is None or page_title is None:
         return title or page_title
     wanted = _folded(title)
-    if any(wanted in _folded(own) for own in (page_title, title_tag, headline) if own):
+    if any(wanted in _folded(own) for own in (page_title, title_tag) if own):
         return title
+    if headline and wanted in _folded(headline):
+        # Held by the <h1> alone: a logo's or a section's ("Allergies Health Center" on a
+        # page titled "Babies Who Eat Peanuts Early May Avoid Allergy") when the page
+        # title reads as a headline that shares no word with it.
+        return page_title if _another_headline(title, page_title) else title
     return page_title
+
+
+# Where a page title's parts meet ("Headline | Section | Site").
+_TITLE_PARTS = re.compile(r"\s[|·•–—\-»:~/]\s")
+_WORDS = re.compile(r"\w{3,}")
+# A page title part of fewer words is a site's or a section's name ("Integralist").
+_MIN_HEADLINE_WORDS = 4
+
+
+def _another_headline(title: str, page_title: str) -> bool:
+    """Whether the longest part of ``page_title`` is a headline of at least
+    :data:`_MIN_HEADLINE_WORDS` words sharing no word of three letters or more with
+    ``title``."""
+    longest = max(_TITLE_PARTS.split(page_title), key=len)
+    if len(longest.split()) < _MIN_HEADLINE_WORDS:
+        return False
+    return not set(_WORDS.findall(title.casefold())) & set(_WORDS.findall(longest.casefold()))
 
 
 def _folded(text: str) -> str:

@@ -226,6 +226,19 @@ WIDGET_PAGE = (
         ("See Also", None, "Council approves wall", None, "See Also"),  # no page title
         (None, "Daily Post", None, None, "Daily Post"),
         ("Most Popular", None, None, None, "Most Popular"),
+        # held by the <h1> alone, a logo's or a section's: the page title's headline part
+        # shares no word with it (readability's webmd-1 and 001 test pages)
+        ("Allergies Health Center", "Babies Who Eat Peanuts Early May Avoid Allergy",
+         "Allergies Health Center", None, "Babies Who Eat Peanuts Early May Avoid Allergy"),
+        ("Hi, I'm Nicolas.", "Get your Frontend JavaScript Code Covered | Code | Nicolas",
+         "Hi, I'm Nicolas.", None, "Get your Frontend JavaScript Code Covered | Code | Nicolas"),
+        # ... but a page title that is a site's name is no headline (WCXB test 5406)
+        ("Rust Ownership, Borrowing, and Lifetimes", "Integralist",
+         "Rust Ownership, Borrowing, and Lifetimes", None,
+         "Rust Ownership, Borrowing, and Lifetimes"),
+        # ... nor one that shares a word with it
+        ("Harbour wall approved", "Council backs the harbour wall plan | Daily Post",
+         "Harbour wall approved", None, "Harbour wall approved"),
     ],
 )
 def test_trafilatura_title_stands_only_where_the_page_title_or_headline_holds_it(
