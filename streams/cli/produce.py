@@ -155,23 +155,66 @@ def table_columns(head: str, name: str, delimiter: str) -> tuple[list[str], str]
     return columns, body
 
 
-def table_envelopes(text: str, name: str, delimiter: str, source: str | None) -> list[bytes]:
-    """One envelope per row of a table file (see :data:`BODY_COLUMNS`), each naming the file
-    and its row (passthrough ``file`` and ``row``, 1 for the first after the header)."""
-    columns, body = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+def _table_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """A table's rows after its header, numbered from 1, blank lines left out."""
     csv.field_size_limit(sys.maxsize)  # bodies are long; the broker's limit applies later
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text, delimiter))
     next(reader, None)  # the header
-    envelopes = []
     for number, cells in enumerate(reader, start=1):
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line
-        row = dict(zip(columns, cells, strict=False))
-        envelope: dict[str, object] = {"body": row.pop(body, "")}
-        for column, value in row.items():
-            field = _FIELD_COLUMNS.get(column.lower(), column)
-            if value.strip() and column and field not in envelope:
-                envelope[field] = value.strip()
+        if any(cell.strip() for cell in cells):
+            yield number, cells
+
+
+# Rows named in a table's problem, at most.
+_ROWS_NAMED = 5
+
+
+def table_rows_problem(text: str, name: str, delimiter: str) -> str | None:
+    """What is wrong with a table's rows: one with more cells than its header has (an
+    unquoted delimiter in a cell, "voted; then"), whose text would be cut at it (until
+    2026-12-06 sent so, silently: a trial's semicolon export lost the rest of a sentence)."""
+    columns, _ = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+    over = [(number, len(cells)) for number, cells in _table_rows(text, delimiter)
+            if len(cells) > len(columns)]
+    if not over:
+        return None
+    named = ", ".join(f"row {number} has {cells}" for number, cells in over[:_ROWS_NAMED])
+    more = f" and {len(over) - _ROWS_NAMED} more" if len(over) > _ROWS_NAMED else ""
+    sniffed = _dialect(text[:_TABLE_HEAD_BYTES], delimiter).delimiter
+    return (f"{name}: {len(over)} row(s) with more cells than the header's {len(columns)} "
+            f"columns ({named}{more}; a cell holding an unquoted {sniffed!r}?)")
+
+
+def table_envelopes(text: str, name: str, delimiter: str, source: str | None) -> list[bytes]:
+    """One envelope per row of a table file (see :data:`BODY_COLUMNS`), each naming the file
+    and its row (passthrough ``file`` and ``row``, 1 for the first after the header).
+
+    A column whose field an earlier column filled (``url`` then ``link``) is passed through
+    under its own name, as is one without a name (``column3``, a table's index column);
+    until 2026-12-06 both were dropped. A row with fewer cells than the header has its last
+    columns empty; one with more is a :func:`table_rows_problem`, refused before sending.
+    """
+    columns, body = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+    body_at = columns.index(body)
+    # Each column's key: its field under its own name first, then aliases (``link``) where
+    # that field is still free, else their own name; a column without a name by position.
+    keys: dict[int, str] = {}
+    for at, column in enumerate(columns):
+        field = _FIELD_COLUMNS.get(column.lower(), column)
+        if at != body_at and column and field.lower() == column.lower():
+            # A second body-named column ("text" then "body") must not replace the body.
+            keys[at] = field if field.lower() != "body" else f"column{at + 1}"
+    for at, column in enumerate(columns):
+        if at == body_at or at in keys:
+            continue
+        field = _FIELD_COLUMNS.get(column.lower(), column) if column else f"column{at + 1}"
+        keys[at] = field if field not in keys.values() else column
+    envelopes = []
+    for number, cells in _table_rows(text, delimiter):
+        envelope: dict[str, object] = {"body": cells[body_at] if body_at < len(cells) else ""}
+        for at, value in enumerate(cells[: len(columns)]):
+            if at != body_at and value.strip():
+                envelope[keys[at]] = value.strip()
         envelope.setdefault("file", name)
         envelope.setdefault("row", number)
         if source:
@@ -345,7 +388,8 @@ def _table_problem(item: Input, table: str | None) -> str | None:
         table_columns(head.text, item.label, delimiter)
     except ConfigError as exc:
         return exc.detail
-    return None
+    whole = file_text(item.read())  # every row, before anything is sent
+    return table_rows_problem(whole.text, item.label, delimiter) if whole is not None else None
 
 
 def check_topic(
@@ -423,7 +467,8 @@ def run_produce(
             malformed = sum(1 for value in messages if not _is_json_object(value)) if (
                 len(messages) > 1 or _starts_like_envelope(data, raw)) else 0
             if malformed:
-                print(f"ingest: {path}: {malformed} line(s) not a JSON object: sent as they "
+                unit = "element(s)" if data.lstrip()[:1] == b"[" else "line(s)"
+                print(f"ingest: {path}: {malformed} {unit} not a JSON object: sent as they "
                       "are; the worker dead-letters them (invalid_envelope)", file=sys.stderr)
             for value in messages:
                 if len(value) > settings.max_body_bytes:

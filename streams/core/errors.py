@@ -132,3 +132,16 @@ class PublishFailedError(IngestError):
     topic, a broker error); a small dead letter then stands for it, the worker moves on."""
 
     code = "publish_failed"
+
+
+def message_error_codes() -> tuple[str, ...]:
+    """The codes a raw message can be dead-lettered with: every input error's and the
+    internal error's (``ingest_deadletters_total`` counts these; ``publish_failed`` is an
+    output's, counted apart), sorted."""
+    found: set[str] = {InternalError.code}
+    pending: list[type[IngestError]] = list(InputError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.add(cls.code)
+        pending += cls.__subclasses__()
+    return tuple(sorted(found))

@@ -318,9 +318,27 @@ def ensure_topics(
         for topic in new:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([topic])
+        if (note := new_raw_topic_note(settings, existing)) is not None:
+            log.warning(note)
         return existing | set(topic_specs(settings))
     finally:
         admin.close()
+
+
+def new_raw_topic_note(settings: Settings, existing: set[str]) -> str | None:
+    """A warning when the raw topic had to be created on a broker that already holds the
+    topics the workers write: a misspelt INGEST_TOPIC_RAW (``artcles.raw``) is created and
+    read, empty, while producers write the real one (until 2026-12-06 such a worker said
+    nothing and answered /readyz; an operator trial). None on a new broker, where every
+    topic is created, or when the raw topic was there."""
+    ours = set(topic_specs(settings)) - {settings.topic_raw}
+    if settings.topic_raw in existing or not ours & existing:
+        return None
+    others = sorted(t for t in existing - ours if not t.startswith(("__", "_")))
+    held = f" (other topics there: {', '.join(others[:10])})" if others else ""
+    return (f"raw topic {settings.topic_raw} did not exist and was created, on a broker that "
+            f"holds this ingester's output topics{held}: check INGEST_TOPIC_RAW; the workers "
+            "read only this topic")
 
 
 _LIMIT = "max.message.bytes"

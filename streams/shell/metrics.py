@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from streams.core.errors import message_error_codes
 from streams.core.outcome import Outcome
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -74,6 +75,10 @@ class Metrics:
             metrics.story_merges.labels(reason=reason)
         for result in ("redecided", "skipped"):
             metrics.remote_checks.labels(result=result)
+        # Until 2026-12-06 a code's series appeared with its first dead letter, at 1, so
+        # rate() and increase() never counted that one (an operator trial).
+        for code in message_error_codes():
+            metrics.deadletters.labels(code=code)
         return metrics
 
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
 import logging
 import os
 import socket
@@ -276,9 +277,45 @@ def check_data_dir(path: Path) -> None:
         raise ConfigError(f"INGEST_DATA_DIR={str(path)!r} is not writable")
 
 
+LOCK_FILE = "LOCK"
+# The open lock file of this process's data directory: the lock lasts as long as it is open.
+_held_locks: list[Any] = []
+
+
+def lock_data_dir(path: Path) -> None:
+    """Hold an exclusive lock on ``path`` for the life of the process, or refuse it
+    (ConfigError, exit 2) while another worker on this host holds it.
+
+    Two workers in one data directory wrote their index snapshots over each other's, each
+    then restarting from the other's (until 2026-12-06 nothing stopped it: an operator
+    trial, and the README's own local two-worker recipe). ``flock``: the kernel releases it
+    when the process ends, SIGKILL included; the pool's spawned processes do not inherit it.
+    """
+    lock = (path / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            lock.close()
+            raise ConfigError(f"INGEST_DATA_DIR={str(path)!r} cannot be locked: "
+                              f"{exc.strerror or exc}") from exc
+        lock.seek(0)
+        holder = lock.read().strip() or "unknown"
+        lock.close()
+        raise ConfigError(
+            f"INGEST_DATA_DIR={str(path)!r} is in use by another worker (pid {holder}): "
+            "give each worker on a host its own data directory") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    _held_locks.append(lock)
+
+
 def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) -> int:
     """``ingest worker``: start the embedded broker if needed, then Faust's worker command."""
     check_data_dir(settings.data_dir)
+    lock_data_dir(settings.data_dir)
     check_web_port(settings.web_host, settings.web_port)
     keep_freed_memory_off_the_heap()  # the index's freed growth buffers leave RSS
     collect_less_often()  # streams.shell.collector

@@ -166,6 +166,41 @@ def test_a_table_without_a_body_column_is_refused_before_anything_is_sent(
         envelopes(table.read_bytes(), "export.csv")
 
 
+def test_a_table_row_with_more_cells_than_its_header_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    """Before: the row went with its text cut at the unquoted delimiter, silently (an
+    operator trial's semicolon export: "The council voted on Tuesday" and no more)."""
+    table = tmp_path / "export.csv"
+    table.write_text("id;title;text\nsc-1;Storm;Fine text.\n"
+                     "sc-2;Vote;The council voted on Tuesday; then it adjourned.\n")
+    with pytest.raises(ConfigError) as raised:
+        check_paths([str(table)])
+    assert raised.value.detail == (
+        f"{table}: 1 row(s) with more cells than the header's 3 columns (row 2 has 4; a cell "
+        "holding an unquoted ';'?) (nothing sent)")
+
+
+def test_a_table_row_with_fewer_cells_has_its_last_columns_empty(tmp_path: Path) -> None:
+    table = tmp_path / "export.csv"
+    table.write_text("id,text,title\na1,Storm hits.\n")
+    check_paths([str(table)])
+    assert envelopes(table.read_bytes(), "export.csv") == [
+        {"id": "a1", "body": "Storm hits.", "file": "export.csv", "row": 1}]
+
+
+def test_table_columns_whose_field_is_taken_or_without_a_name_are_passed_through() -> None:
+    """Before: ``published`` after ``date``, ``link`` beside ``url`` and a pandas index
+    column (no name) were dropped."""
+    table = (b",link,url,date,published,text,body\n"
+             b"0,https://x.test/amp,https://x.test/a,2024-01-01,2024-01-02T10:00:00Z,"
+             b"Storm hits.,Second body\n")
+    assert envelopes(table, "export.csv") == [{
+        "column1": "0", "url": "https://x.test/a", "link": "https://x.test/amp",
+        "published_at": "2024-01-01", "published": "2024-01-02T10:00:00Z",
+        "body": "Storm hits.", "column7": "Second body", "file": "export.csv", "row": 1}]
+
+
 def test_source_is_not_added_by_rewriting_an_envelope_with_an_integer_beyond_64_bits() -> None:
     """Rewriting would turn the integer into a float (orjson): the worker would pass
     1.2345678901234568e+20 on as tweet_id. Sent as it is, the worker dead-letters it."""

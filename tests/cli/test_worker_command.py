@@ -204,3 +204,35 @@ def test_an_infinite_setting_is_refused_before_a_broker_starts(var: str, value: 
     result = ingest_worker(**{var: value})
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", f"ingest: error [invalid_setting]: {var} must be a finite number\n")
+
+
+def test_a_data_directory_another_worker_holds_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """Until 2026-12-06 two workers shared it, each overwriting the other's index snapshots
+    (an operator trial). The lock is the kernel's: it goes with the process that held it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from streams.shell.worker import lock_data_dir; lock_data_dir(Path(sys.argv[1])); "
+         "print('held', flush=True); time.sleep(60)", str(tmp_path)],
+        stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        result = subprocess.run(
+            [sys.executable, "-m", "streams.cli.main", "worker"], check=False,
+            capture_output=True, timeout=60,
+            env={**os.environ, "INGEST_DATA_DIR": str(tmp_path), "KAFKA_BOOTSTRAP_SERVERS": ""},
+        )
+        assert (result.returncode, result.stdout) == (2, b"")
+        assert result.stderr.decode() == (
+            f"ingest: error [invalid_setting]: INGEST_DATA_DIR={str(tmp_path)!r} is in use by "
+            f"another worker (pid {holder.pid}): give each worker on a host its own data "
+            "directory\n")
+    finally:
+        holder.kill()
+        holder.wait()
+    again = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from streams.shell.worker import lock_data_dir; lock_data_dir(Path(sys.argv[1]))",
+         str(tmp_path)], check=False, capture_output=True, timeout=60)
+    assert again.returncode == 0, again.stderr.decode()  # SIGKILL released it

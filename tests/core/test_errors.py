@@ -14,13 +14,14 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def deadletter_codes() -> set[str]:
     """Codes a dead letter can carry: every concrete input error, the internal error, and an
     output the broker refused (the publisher's)."""
-    found: set[str] = set()
-    pending = list(errors.InputError.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        found.add(cls.code)
-        pending += cls.__subclasses__()
-    return found | {errors.InternalError.code, errors.PublishFailedError.code}
+    return {*errors.message_error_codes(), errors.PublishFailedError.code}
+
+
+def test_the_message_codes_are_the_input_errors_and_the_internal_one() -> None:
+    assert errors.message_error_codes() == (
+        "binary_content", "empty_body", "extraction_failed", "internal_error",
+        "invalid_envelope", "missing_body", "not_utf8", "processing_timeout",
+        "record_too_large", "too_large", "unsupported_format")
 
 
 def test_the_schema_enum_is_the_set_of_codes() -> None:

@@ -10,7 +10,12 @@ import pytest
 from streams.core.clock import TestClock
 from streams.core.errors import BrokerUnavailableError, ConfigError
 from streams.kafka import broker as broker_mod
-from streams.kafka.broker import EmbeddedBroker, ensure_topics, wait_for_broker
+from streams.kafka.broker import (
+    EmbeddedBroker,
+    ensure_topics,
+    new_raw_topic_note,
+    wait_for_broker,
+)
 from streams.settings import load
 from tests.conftest import broker_settings
 from tests.harness import wait_exited
@@ -127,3 +132,17 @@ def test_topic_limits_are_read_back_from_tansu_without_connection_errors(
                   kafka_bootstrap_servers=broker.bootstrap, partitions=4)
     with pytest.raises(ConfigError, match=r"articles\.deadletter \(max\.message\.bytes=1048576\)"):
         ensure_topics(larger)
+
+
+def test_a_raw_topic_created_beside_existing_output_topics_is_named_as_a_likely_typo() -> None:
+    """Until 2026-12-06 a worker with INGEST_TOPIC_RAW=artcles.raw created that topic, read
+    it and answered /readyz, silently (an operator trial)."""
+    settings = load({"INGEST_TOPIC_RAW": "artcles.raw"})
+    outputs = {"articles.enriched", "articles.duplicates", "articles.deadletter",
+               "articles.stories", "ingest.fingerprints"}
+    assert new_raw_topic_note(settings, outputs | {"articles.raw", "__consumer_offsets"}) == (
+        "raw topic artcles.raw did not exist and was created, on a broker that holds this "
+        "ingester's output topics (other topics there: articles.raw): check "
+        "INGEST_TOPIC_RAW; the workers read only this topic")
+    assert new_raw_topic_note(settings, set()) is None  # a new broker: every topic is new
+    assert new_raw_topic_note(settings, outputs | {"artcles.raw"}) is None  # it was there

@@ -1,4 +1,4 @@
-"""The story metrics an outcome moves."""
+"""The story and dead-letter metrics an outcome moves."""
 
 from __future__ import annotations
 
@@ -34,3 +34,13 @@ def test_opened_assigned_merged_and_sizes_are_counted() -> None:
     assert value(registry, "ingest_story_merges_total", reason="race") == 1.0
     assert value(registry, "ingest_story_size_articles_count") == 4.0
     assert value(registry, "ingest_story_size_articles_sum") == 1 + 1 + 2 + 2
+
+
+def test_every_dead_letter_code_has_a_series_from_the_start() -> None:
+    """Until 2026-12-06 a code's series appeared with its first dead letter, at 1: rate()
+    and increase() never counted that one (an operator trial)."""
+    registry = CollectorRegistry()
+    Metrics.create(registry)
+    for code in ("not_utf8", "missing_body", "processing_timeout", "internal_error"):
+        assert value(registry, "ingest_deadletters_total", code=code) == 0.0
+    assert value(registry, "ingest_deadletters_total", code="publish_failed") == -1.0
