@@ -127,6 +127,16 @@ class SnapshotMissingError(SnapshotUnusableError):
     code = "snapshot_missing"
 
 
+class LogRewoundError(IngestError):
+    """Raised when the fingerprint log holds a record at an offset this worker's replica has
+    already read past: the topic was recreated or emptied under the running worker (an
+    in-memory broker restarted in place), so its index no longer follows the log. The
+    worker stops (exit 6); its next start finds the snapshot's records gone and replays the
+    log, as every new worker does."""
+
+    code = "fingerprint_log_rewound"
+
+
 class PublishFailedError(IngestError):
     """Raised when the broker refused an output record after every retry (too large for the
     topic, a broker error); a small dead letter then stands for it, the worker moves on."""

@@ -25,7 +25,8 @@ from streams.settings import Settings
 log = logging.getLogger(__name__)
 
 # Exit codes a supervisor can tell apart (2 is "could not start": bad settings, no broker).
-FATAL_EXIT_CODES = {"broker_unavailable": 3, "deadletter_rate_exceeded": 4, "publish_failed": 5}
+FATAL_EXIT_CODES = {"broker_unavailable": 3, "deadletter_rate_exceeded": 4, "publish_failed": 5,
+                    "fingerprint_log_rewound": 6}
 INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT: the worker and every CLI command (cli/main.py)
 # Faust's shutdown can wait forever on a producer flush when the broker is gone.
 FATAL_EXIT_GRACE_S = 10.0

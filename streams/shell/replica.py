@@ -40,7 +40,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams.core.errors import InvalidLogRecordError
+from streams.core.errors import InvalidLogRecordError, LogRewoundError
 from streams.core.fingerprint_log import (
     FENCE_PREFIX,
     WORKER_HEADER,
@@ -85,6 +85,7 @@ class IndexReplica:
         on_fallback: Callable[[str], None] | None = None,
         connection: KafkaConnection | None = None,
         on_own: Callable[[str], None] | None = None,
+        on_rewound: Callable[[LogRewoundError], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         # The worker's one connection object; built from settings at start when not given.
@@ -95,6 +96,9 @@ class IndexReplica:
         self.on_fallback = on_fallback
         # Told the key of each of our own article records read back (not decoded).
         self.on_own = on_own
+        # Told when the log holds a record where the replica has read past (the worker's
+        # fatal handler: the index no longer follows the log).
+        self.on_rewound = on_rewound
         # Next offset per partition of a restored snapshot, and the last record it applied
         # on each (Snapshot.marks); set before start().
         self.start_offsets: dict[int, int] | None = None
@@ -156,7 +160,7 @@ class IndexReplica:
         self.failure = f"{type(exc).__name__}: {exc}" if exc else "stopped reading the log"
         self._end_fence_waits()  # nothing more will be read: a catch-up waits no longer
         log.error("index replica stopped; the worker is not ready: %s", self.failure,
-                  exc_info=exc)
+                  exc_info=None if isinstance(exc, LogRewoundError) else exc)
 
     @property
     def alive(self) -> bool:
@@ -415,7 +419,21 @@ class IndexReplica:
         return covered
 
     async def _take(self, partition: int, message: Any) -> None:
-        """Apply one fetched record and move the partition's position past it."""
+        """Apply one fetched record and move the partition's position past it; a record at
+        an offset already read past means the log was recreated or emptied under us: nothing
+        more is applied (LogRewoundError, to ``on_rewound``)."""
+        if message.offset < (read_past := self._next.get(partition, 0)):
+            # Until 2026-12-06 such records were applied on top of the old log's: a broker
+            # restarted in place (Tansu keeps topics in memory) left running workers with an
+            # index a new worker would not have (an operator trial).
+            error = LogRewoundError(
+                f"the fingerprint log's partition {partition} holds a record at offset "
+                f"{message.offset}, which this worker read past (to {read_past}): the topic "
+                "was recreated or emptied under it, so its index no longer follows the log; "
+                "stopping, and a restart replays the log")
+            if self.on_rewound is not None:
+                await self.on_rewound(error)
+            raise error
         valid = await self._apply(message.key, message.value,
                                   catching_up=not self.ready.is_set(), headers=message.headers)
         if not valid:

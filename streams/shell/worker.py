@@ -218,6 +218,7 @@ def build_worker_app(
 
     gate = StateGate()
     replica = IndexReplica(settings, on_log_record, gate=gate, on_fallback=start_over,
+                           on_rewound=on_fatal,
                            on_invalid=lambda _: metrics.index_invalid_records.inc(),
                            connection=connection, on_own=dedup.read_back)
     probe = EndOffsetProbe(settings, settings.topic_raw, connection)

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 from streams.core.dedup.model import Fingerprint, IndexEntry
-from streams.core.errors import InvalidLogRecordError
+from streams.core.errors import InvalidLogRecordError, LogRewoundError
 from streams.core.fingerprint_log import WORKER_HEADER, LogRecord, encode_record
+from streams.core.stories.model import StoryUpdate
 from streams.settings import load
+from streams.shell.lifecycle import FATAL_EXIT_CODES
 from streams.shell.replica import IndexReplica
 from streams.shell.worker import is_ready
 
@@ -163,3 +165,36 @@ def test_a_catch_up_ended_by_stop_releases_its_waiters_and_a_waiter_can_be_cance
         return await asyncio.wait_for(waiter, timeout=1), cancelled.cancelled()
 
     assert asyncio.run(main()) == (None, True)
+
+
+def test_a_record_at_an_offset_read_past_stops_the_replica_through_the_fatal_handler() -> None:
+    """The log was recreated or emptied under the worker (Tansu restarted in place): until
+    2026-12-06 its new records were applied on top of the old log's, silently."""
+    applied: list[LogRecord | StoryUpdate] = []
+    told: list[LogRewoundError] = []
+
+    async def on_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
+        applied.append(record)
+
+    async def on_rewound(error: LogRewoundError) -> None:
+        told.append(error)
+
+    replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
+    replica.ready.set()
+
+    def message(offset: int) -> SimpleNamespace:
+        return SimpleNamespace(key=b"k", value=_VALID, offset=offset, headers=[])
+
+    async def feed() -> None:
+        await replica._take(0, message(2999))
+        await replica._take(1, message(0))  # another partition's own start: fine
+        with pytest.raises(LogRewoundError):
+            await replica._take(0, message(0))
+
+    asyncio.run(feed())
+    assert len(applied) == 2
+    assert [e.detail for e in told] == [
+        "the fingerprint log's partition 0 holds a record at offset 0, which this worker read "
+        "past (to 3000): the topic was recreated or emptied under it, so its index no longer "
+        "follows the log; stopping, and a restart replays the log"]
+    assert FATAL_EXIT_CODES[told[0].code] == 6
