@@ -173,6 +173,9 @@ _SKIP_TAGS = frozenset(
 _PAGE_SKIP_TAGS = _SKIP_TAGS | {"header", "footer", "menu"}
 _PAGE_ANCHOR_SKIP_TAGS = _SKIP_TAGS | {"nav", "aside", "header", "footer"}
 _WS = re.compile(r"\s+")
+# A table row of empty cells as trafilatura writes it ("| | | |", a lone "|"): not text
+# (the Independent's gallery and a layout table of readability's test pages, 2026-12-06).
+_EMPTY_TABLE_ROW = re.compile(r"[\s|]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MIN_ANCHOR_CHARS = 3
 _MAX_HEADLINE_CHARS = 1024
@@ -394,7 +397,7 @@ def extract_page(
     if use_trafilatura and config.recall_page_share > 0 and not config.favor_recall:
         text = _recall_retry(root, text, page_paragraphs, config)
     if isinstance(text, str) and text.strip():
-        paragraphs = tuple(p.strip() for p in text.split("\n") if p.strip())
+        paragraphs = text_paragraphs(text)
         paragraphs = _json_ld_recovery(paragraphs, article_body, config)
         body = " ".join(paragraphs)
         # Keep links whose anchor text survived extraction: nav and related links do not.
@@ -415,6 +418,14 @@ def extract_page(
     return HtmlText(
         paragraphs, _outlinks([h for h, _ in anchors], base, config), title, None, metadata
     )
+
+
+def text_paragraphs(text: str) -> tuple[str, ...]:
+    """trafilatura's text as paragraphs: its lines, stripped, without blank ones and rows of
+    empty table cells ("| | |", a lone "|": layout tables of LWN, the Independent and
+    Mercurial pages among readability's test pages kept them until 2026-12-06)."""
+    return tuple(line.strip() for line in text.split("\n")
+                 if line.strip() and not _EMPTY_TABLE_ROW.fullmatch(line))
 
 
 def _strip_handles(title: str, handles: frozenset[str]) -> str:

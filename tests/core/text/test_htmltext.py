@@ -21,6 +21,7 @@ from streams.core.text.htmltext import (
     node_count,
     parse_html,
     strip_fragment,
+    text_paragraphs,
 )
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
@@ -420,3 +421,13 @@ def test_a_flood_after_a_script_is_found_and_a_run_of_letters_is_no_tag() -> Non
     markup = "<script>var x = '<b';</script>" + "<!-- c -->" + flood + "<a" + "a" * 40_000
     assert htmltext._without_attribute_floods(markup) == (
         "<script>var x = '<b';</script><!-- c --><p>Storm.</p><a" + "a" * 40_000)
+
+
+
+def test_table_rows_of_empty_cells_are_no_paragraphs() -> None:
+    """As trafilatura writes a layout table's empty rows (LWN's, among readability's test
+    pages): they were paragraphs of the text until 2026-12-06."""
+    text = ("| LWN Weekly Edition | Front page |\n|  |  |\n\n  |\nThe council met.\n"
+            "| Cost | £12m |\n")
+    assert text_paragraphs(text) == (
+        "| LWN Weekly Edition | Front page |", "The council met.", "| Cost | £12m |")
