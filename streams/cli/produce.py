@@ -170,12 +170,14 @@ _ROWS_NAMED = 5
 
 
 def table_rows_problem(text: str, name: str, delimiter: str) -> str | None:
-    """What is wrong with a table's rows: one with more cells than its header has (an
-    unquoted delimiter in a cell, "voted; then"), whose text would be cut at it (until
-    2026-12-06 sent so, silently: a trial's semicolon export lost the rest of a sentence)."""
+    """What is wrong with a table's rows: one with more cells than its header has, not all
+    empty (an unquoted delimiter in a cell, "voted; then"), whose text would be cut at it
+    (until 2026-12-06 sent so, silently: a trial's semicolon export lost the rest of a
+    sentence)."""
     columns, _ = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+    # Empty cells past the header's columns are a trailing delimiter ("a,b,c,"), not text.
     over = [(number, len(cells)) for number, cells in _table_rows(text, delimiter)
-            if len(cells) > len(columns)]
+            if any(cell.strip() for cell in cells[len(columns):])]
     if not over:
         return None
     named = ", ".join(f"row {number} has {cells}" for number, cells in over[:_ROWS_NAMED])

@@ -291,10 +291,11 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def ensure_topics(
-    settings: Settings, *, partitions: dict[str, int] | None = None
+    settings: Settings, *, partitions: dict[str, int] | None = None, worker: bool = False,
 ) -> set[str]:
     """Create missing topics; existing topics are left as they are. Returns every topic the
-    broker has then."""
+    broker has then. A ``worker`` warns when its raw topic was missing
+    (:func:`new_raw_topic_note`); ``ingest produce`` checks its own ``--topic``."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -318,7 +319,7 @@ def ensure_topics(
         for topic in new:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([topic])
-        if (note := new_raw_topic_note(settings, existing)) is not None:
+        if worker and (note := new_raw_topic_note(settings, existing)) is not None:
             log.warning(note)
         return existing | set(topic_specs(settings))
     finally:
@@ -334,7 +335,8 @@ def new_raw_topic_note(settings: Settings, existing: set[str]) -> str | None:
     ours = set(topic_specs(settings)) - {settings.topic_raw}
     if settings.topic_raw in existing or not ours & existing:
         return None
-    others = sorted(t for t in existing - ours if not t.startswith(("__", "_")))
+    # Not the broker's and Faust's own (``__consumer_offsets``, ``<app>-__assignor-__leader``).
+    others = sorted(t for t in existing - ours if "__" not in t and not t.startswith("_"))
     held = f" (other topics there: {', '.join(others[:10])})" if others else ""
     return (f"raw topic {settings.topic_raw} did not exist and was created, on a broker that "
             f"holds this ingester's output topics{held}: check INGEST_TOPIC_RAW; the workers "

@@ -223,9 +223,39 @@ class IndexReplica:
             log.warning("could not catch up with the fingerprint log after an assignment "
                         "(%s: %s); deciding without waiting", type(exc).__name__, exc)
             return
+        if (error := self._rewound(fences)) is not None:
+            await self._stop_rewound(error)
+            return
         await self._read_past(fences)
         log.info("caught up with the fingerprint log after an assignment: %d records in "
                  "%.0f ms", self.applied - applied, (time.monotonic() - started) * 1000)
+
+    def _rewound(self, fences: dict[TopicPartition, int]) -> LogRewoundError | None:
+        """A fence appended where the replica has read past: the log's end went back.
+
+        A fence is appended after every record the replica can have read, so its offset is
+        never below the replica's position but when the log was recreated or emptied. On
+        Tansu that is the only sign: a fetch past a partition's end answers nothing, where
+        Kafka answers "out of range" and the consumer resets (a verification trial,
+        2026-12-06: a broker restarted in place under two workers went unseen)."""
+        for tp, fence in fences.items():
+            if fence < (read_past := self._next.get(tp.partition, 0)):
+                return LogRewoundError(
+                    f"the fingerprint log's partition {tp.partition} ends at offset {fence}, "
+                    f"before the offset this worker read to ({read_past}): the topic was "
+                    "recreated or emptied under it, so its index no longer follows the log; "
+                    "stopping, and a restart replays the log")
+        return None
+
+    async def _stop_rewound(self, error: LogRewoundError) -> None:
+        """Stop applying records and tell ``on_rewound`` (the worker stops, exit 6)."""
+        self.failure = error.detail
+        if self._task is not None:
+            self._task.cancel()
+        self._end_fence_waits()
+        log.error("index replica stopped; the worker is not ready: %s", error.detail)
+        if self.on_rewound is not None:
+            await self.on_rewound(error)
 
     def _read_past(self, fences: dict[TopicPartition, int]) -> asyncio.Future[None]:
         """Done once the replica has applied every record up to ``fences`` (at once when it

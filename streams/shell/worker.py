@@ -328,7 +328,7 @@ def run_worker(settings: Settings, dedup_factory: DedupFactory | None = None) ->
                 "(in-memory; for development only)", live.kafka_bootstrap_servers,
             )
         wait_for_broker(live)
-        ensure_topics(live)
+        ensure_topics(live, worker=True)
         fatal = FatalState()
         app = build_worker_app(live, fatal=fatal, dedup_factory=dedup_factory)
         sys.argv = faust_argv(live)

@@ -189,6 +189,17 @@ def test_a_table_row_with_fewer_cells_has_its_last_columns_empty(tmp_path: Path)
         {"id": "a1", "body": "Storm hits.", "file": "export.csv", "row": 1}]
 
 
+def test_a_table_row_ending_in_a_delimiter_is_sent(tmp_path: Path) -> None:
+    """Empty cells past the header's columns are a trailing delimiter, not cut text (the
+    first cut of the rule above refused such rows: a verification trial)."""
+    table = tmp_path / "export.csv"
+    table.write_text("id,title,text\n1,Storm,The storm hit the coast on Monday.,\n")
+    check_paths([str(table)])
+    assert envelopes(table.read_bytes(), "export.csv") == [
+        {"id": "1", "title": "Storm", "body": "The storm hit the coast on Monday.",
+         "file": "export.csv", "row": 1}]
+
+
 def test_table_columns_whose_field_is_taken_or_without_a_name_are_passed_through() -> None:
     """Before: ``published`` after ``date``, ``link`` beside ``url`` and a pandas index
     column (no name) were dropped."""

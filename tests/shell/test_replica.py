@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from aiokafka import TopicPartition
 
 from streams.core.dedup.model import Fingerprint, IndexEntry
 from streams.core.errors import InvalidLogRecordError, LogRewoundError
@@ -198,3 +199,39 @@ def test_a_record_at_an_offset_read_past_stops_the_replica_through_the_fatal_han
         "past (to 3000): the topic was recreated or emptied under it, so its index no longer "
         "follows the log; stopping, and a restart replays the log"]
     assert FATAL_EXIT_CODES[told[0].code] == 6
+
+
+def test_a_fence_appended_before_the_offset_read_to_stops_the_replica() -> None:
+    """Tansu answers a fetch past a partition's end with nothing (no "out of range"), so a
+    broker restarted in place showed no record at an old offset: the catch-up's own fences,
+    appended at the new log's end, are what tell (a verification trial, 2026-12-06)."""
+    told: list[LogRewoundError] = []
+
+    async def on_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
+        pass
+
+    async def on_rewound(error: LogRewoundError) -> None:
+        told.append(error)
+
+    replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
+    replica.ready.set()
+    topic = replica.settings.topic_fingerprints
+    fences = {TopicPartition(topic, 0): 40, TopicPartition(topic, 1): 3}
+
+    async def run() -> None:
+        async def fences_at() -> dict[TopicPartition, int]:
+            return fences
+
+        replica.append_fences = fences_at  # type: ignore[method-assign]
+        replica._next = {0: 12, 1: 3}  # read to 12 and 3: the fences are past them
+        assert replica._rewound(fences) is None
+        replica._next = {0: 12, 1: 30}  # partition 1 was read to 30: its log went back
+        replica.begin_catch_up()
+        await replica.caught_up()
+
+    asyncio.run(run())
+    assert [e.detail for e in told] == [
+        "the fingerprint log's partition 1 ends at offset 3, before the offset this worker "
+        "read to (30): the topic was recreated or emptied under it, so its index no longer "
+        "follows the log; stopping, and a restart replays the log"]
+    assert replica.failure == told[0].detail and not replica.alive

@@ -406,7 +406,13 @@ def extract_page(
         if fallback is not None:
             title, date = fallback.title, fallback.date
             metadata = merge(metadata, fallback.metadata)
-        title = title_the_page_supports(title, meta_title, headline, _title_tag(root))
+        supported = title_the_page_supports(title, meta_title, headline, _title_tag(root))
+        if (supported != title and title and headline and len(paragraphs) > 1
+                and title.casefold() == headline.casefold() == paragraphs[0].casefold()):
+            # The <h1> that gave way to the page title (a logo's, a section's) is no text
+            # either, as the title's own line is not (article.normalize_article).
+            paragraphs = paragraphs[1:]
+        title = supported
         if title is not None:
             title = _strip_handles(strip_suffix_after_headline(title, headline), handles)
         return HtmlText(paragraphs, _outlinks(hrefs, base, config), title, date, metadata)

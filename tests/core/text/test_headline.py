@@ -258,3 +258,16 @@ def test_an_og_title_escaped_twice_is_unescaped() -> None:
         "<head>", "<head><meta property='og:title' content='Saving the Harbour&amp;#39;s "
         "Wall'>")
     assert normalize_article(page, content_type="text/html").title == "Saving the Harbour's Wall"
+
+
+def test_an_h1_that_gave_way_to_the_page_title_is_not_the_texts_first_line() -> None:
+    """WebMD's section heading on readability's webmd-1 test page: the title now, and it
+    stayed the text's first line once the title was the page's (a verification trial)."""
+    prose = ("Babies who eat peanut foods early may be far less likely to develop a peanut "
+             "allergy, a large study found on Monday, reversing years of advice to parents.")
+    page = ("<!doctype html><html><head><title>Babies Who Eat Peanuts Early May Avoid Allergy"
+            "</title></head><body><article><h1>Allergies Health Center</h1>"
+            f"<p>{prose}</p><p>{prose.replace('Monday', 'Tuesday')}</p></article></body></html>")
+    article = normalize_article(page, content_type="text/html")
+    assert article.title == "Babies Who Eat Peanuts Early May Avoid Allergy"
+    assert article.text.startswith("Babies who eat peanut foods early")
