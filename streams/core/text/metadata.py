@@ -501,8 +501,11 @@ def _paywalled(free: Any) -> bool | None:
 
 # What a JSON envelope may say of its article beyond the envelope's own fields: the enriched
 # record's metadata fields under their own names ("author" too, as feeds and exports name it).
-PRODUCER_FIELDS = ("authors", "author", "site_name", "canonical_url", "description", "image",
-                   "section", "tags", "modified_at")
+# The image under the names API exports use too: NewsAPI's ``urlToImage``, newspaper3k's
+# ``top_image`` (until 2026-12-06 only ``image``: a verification trial's NewsAPI records).
+IMAGE_FIELDS = ("image", "urlToImage", "image_url", "top_image")
+PRODUCER_FIELDS = ("authors", "author", "site_name", "canonical_url", "description",
+                   *IMAGE_FIELDS, "section", "tags", "modified_at")
 
 
 def from_producer(values: Mapping[str, Any], base_url: str | None = None) -> PageMetadata:
@@ -520,9 +523,10 @@ def from_producer(values: Mapping[str, Any], base_url: str | None = None) -> Pag
         site_name=clean_text(_first_str(values.get("site_name"))),
         canonical_url=clean_url(_first_str(values.get("canonical_url")), base_url),
         description=clean_text(_first_str(values.get("description"))),
-        image=clean_url(_image_url(values.get("image")), base_url),
+        image=next(filter(None, (clean_url(_image_url(values.get(name)), base_url)
+                                 for name in IMAGE_FIELDS)), None),
         section=clean_text(_first_str(values.get("section"))),
-        tags=clean_list(tags.split(",") if isinstance(tags, str) else _strings(tags)),
+        tags=clean_list(split_list(tags) if isinstance(tags, str) else _strings(tags)),
         modified_at=iso_datetime(clean_text(_first_str(values.get("modified_at")))),
     )
 

@@ -13,6 +13,7 @@ from streams.core.text.metadata import (
     MAX_VALUE_CHARS,
     PageMetadata,
     clean_url,
+    from_producer,
     merge,
     read_metadata,
     split_authors,
@@ -435,3 +436,11 @@ def test_extract_page_reads_metadata_before_trafilatura_cleans_the_tree() -> Non
     got = extract_page(page(ld(NEWS_ARTICLE) + '<meta property="og:site_name" content="X">'))
     assert got.metadata.authors == ("Ellen Marsh", "Tom Ng")
     assert got.metadata.site_name == "The Coastal Courier"
+
+
+def test_an_export_names_its_image_and_tags_its_own_way() -> None:
+    """NewsAPI's ``urlToImage`` was left in ``extra`` (a verification trial, 2026-12-06)."""
+    got = from_producer({"urlToImage": "https://img.example.com/a.jpg", "tags": "a; b, c"})
+    assert (got.image, got.tags) == ("https://img.example.com/a.jpg", ("a", "b", "c"))
+    both = from_producer({"image": "not a url", "top_image": "https://img.example.com/b.jpg"})
+    assert both.image == "https://img.example.com/b.jpg"
