@@ -27,6 +27,11 @@ def counted(counter: Counter) -> int:
                    if sample.name.endswith("_total")))
 
 
+# ingest_stage_seconds' stages: the stateless step's (prepare.py), the decision's, the
+# stateful step around it, and the publishing.
+STAGES = ("parse", "normalize", "fingerprint", "stories", "decide", "process", "publish")
+
+
 @dataclass(frozen=True)
 class Metrics:
     """The ingester's metrics; one instance per process."""
@@ -79,6 +84,12 @@ class Metrics:
         # rate() and increase() never counted that one (an operator trial).
         for code in message_error_codes():
             metrics.deadletters.labels(code=code)
+        for match in ("exact", "near"):
+            metrics.duplicates.labels(match=match)
+        for layer in ("rules", "learned"):
+            metrics.boilerplate_removed.labels(layer=layer)
+        for stage in STAGES:
+            metrics.stage_seconds.labels(stage=stage)
         return metrics
 
     @classmethod

@@ -196,9 +196,9 @@ def assert_counters_match(prometheus: Prometheus, got: Collected, consumed: int)
     expected = {
         "sum(ingest_articles_consumed_total)": {"": consumed},
         "sum(ingest_articles_enriched_total)": {"": enriched},
-        "sum by (match) (ingest_duplicates_total)": dup_by_match,
+        "sum by (match) (ingest_duplicates_total > 0)": dup_by_match,
         "sum by (code) (ingest_deadletters_total > 0)": {"not_utf8": 2, "missing_body": 2},
-        "sum by (layer) (ingest_boilerplate_removed_total)": {"rules": 34},
+        "sum by (layer) (ingest_boilerplate_removed_total > 0)": {"rules": 34},
     }
     label = {"match": "match", "code": "code", "layer": "layer"}
     for promql, want in expected.items():

@@ -44,3 +44,12 @@ def test_every_dead_letter_code_has_a_series_from_the_start() -> None:
     for code in ("not_utf8", "missing_body", "processing_timeout", "internal_error"):
         assert value(registry, "ingest_deadletters_total", code=code) == 0.0
     assert value(registry, "ingest_deadletters_total", code="publish_failed") == -1.0
+
+
+def test_labelled_counters_and_stage_times_have_their_series_from_the_start() -> None:
+    registry = CollectorRegistry()
+    Metrics.create(registry)
+    assert value(registry, "ingest_duplicates_total", match="near") == 0.0
+    assert value(registry, "ingest_boilerplate_removed_total", layer="learned") == 0.0
+    for stage in ("parse", "decide", "publish"):
+        assert value(registry, "ingest_stage_seconds_count", stage=stage) == 0.0
