@@ -241,7 +241,8 @@ def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
     htmldate can read a US date written out ("10/04/16 05:29 PM EDT", October 4) day first
     although the page's ``<time datetime="2016-10-04T05:29-0400">`` around it says which
     (a new-user trial, 2026-12-06: a Politico page published 2016-04-10). Only that swap is
-    mended, with the element's whole date and time.
+    mended, with the element's whole date and time. Without such an element, a US page's
+    (:func:`_month_first`) date written only day first in its text is swapped too.
     """
     if (not isinstance(date, str) or len(date) != 10 or date[5:7] == date[8:10]
             or not "01" <= date[8:10] <= "12"):
@@ -253,7 +254,33 @@ def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
         # related story's <time> must not move a date the page wrote out: a review).
         if value[:10] == swapped and _NUMERIC_DATE.search(stamp.text_content()[:200]):
             return value
+    if _month_first(root) and _written_day_first_only(date, root):
+        return swapped
     return date
+
+
+# Characters of a page's text searched for the numeric date htmldate read.
+_US_DATE_TEXT_CHARS = 200_000
+
+
+def _month_first(root: lxml.html.HtmlElement) -> bool:
+    """Whether the page says it is in US English (``<html lang="en-US">``), which writes
+    numeric dates month first."""
+    return str(root.get("lang") or "").strip().lower().replace("_", "-") == "en-us"
+
+
+def _written_day_first_only(date: str, root: lxml.html.HtmlElement) -> bool:
+    """Whether the page's text holds ``date`` in numbers the way htmldate read it, day
+    first ("3/09/15" for 2015-09-03), and not month first ("9/03/15"): on a US page that is
+    9 March (readability's lifehacker test pages, 2026-12-06)."""
+    year, month, day = date[:4], int(date[5:7]), int(date[8:10])
+    years = f"(?:{year}|{year[2:]})"
+    text = root.text_content()[:_US_DATE_TEXT_CHARS]
+
+    def written(first: int, second: int) -> bool:
+        return re.search(rf"(?<!\d)0?{first}/0?{second}/{years}(?!\d)", text) is not None
+
+    return written(day, month) and not written(month, day)
 
 
 def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:

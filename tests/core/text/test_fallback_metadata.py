@@ -296,6 +296,28 @@ def test_only_a_day_and_month_swap_is_mended(
     assert fallback_metadata.unswapped(date, parse_html(page, DEFAULT_HTML_CONFIG)) == expected
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en-US", "Posted 3/09/15 8:00am", "2015-03-09"),  # readability's lifehacker pages
+        ("en-us", "Posted 03/09/2015", "2015-03-09"),
+        ("en-GB", "Posted 3/09/15 8:00am", "2015-09-03"),  # day first there
+        (None, "Posted 3/09/15 8:00am", "2015-09-03"),  # no word on the convention
+        ("en-US", "Posted 3/09/15, updated 9/03/15", "2015-09-03"),  # both ways: unsure
+        ("en-US", "Posted September 3, 2015", "2015-09-03"),  # not written day first
+    ],
+)
+def test_a_us_page_date_written_only_day_first_in_numbers_is_swapped(
+    lang: str | None, text: str, expected: str
+) -> None:
+    """htmldate read Lifehacker's "3/09/15" (9 March, ``data-publishtime`` 1425913200851)
+    as 3 September, on a page with no ``<time datetime>`` to say which."""
+    attribute = f' lang="{lang}"' if lang else ""
+    page = f"<html{attribute}><body><p>{text}</p></body></html>"
+    assert fallback_metadata.unswapped("2015-09-03", parse_html(page, DEFAULT_HTML_CONFIG)) == (
+        expected)
+
+
 def test_json_ld_that_does_not_parse_is_read_by_trafilatura_regexes_up_to_a_budget() -> None:
     def page(padding: int) -> str:
         return ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
