@@ -253,7 +253,8 @@ def _envelopes(data: bytes) -> list[bytes] | None:
     or None when ``data`` is none of these."""
     stripped = data.strip()
     if stripped.startswith(b"{") and _is_json_object(stripped):
-        return _listed_elements(stripped) or [stripped]
+        elements = _listed_elements(stripped)
+        return elements if elements is not None else [stripped]
     if stripped.startswith(b"[") and (elements := _array_elements(stripped)) is not None:
         return elements
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
@@ -308,9 +309,17 @@ def _listed_elements(data: bytes) -> list[bytes] | None:
         return None
     lists = [value for value in parsed.values()
              if isinstance(value, list) and any(_has_body(e) for e in value)]
-    if len(lists) != 1:
-        return None
-    return [_json_bytes(element) for element in lists[0]]
+    if len(lists) == 1:
+        return [_json_bytes(element) for element in lists[0]]
+    if any(parsed.get(name) == [] for name in _RESULT_LISTS) and not any(
+            isinstance(value, list) and value for value in parsed.values()):
+        return []  # a page of results with none in it: nothing to send (not one dead letter)
+    return None
+
+
+# The names APIs give their list of results under, for a page with none.
+_RESULT_LISTS = ("articles", "results", "items", "data", "docs", "entries", "news", "stories",
+                 "hits", "posts")
 
 
 def _has_body(value: object) -> bool:
@@ -468,6 +477,9 @@ def run_produce(
             # that are not checked (the others are wrapped bodies, tables or --raw).
             malformed = sum(1 for value in messages if not _is_json_object(value)) if (
                 len(messages) > 1 or _starts_like_envelope(data, raw)) else 0
+            if not messages:
+                print(f"ingest: {path}: an API response with no article in it (an empty "
+                      "list of results): nothing to send", file=sys.stderr)
             if malformed:
                 unit = "element(s)" if data.lstrip()[:1] == b"[" else "line(s)"
                 print(f"ingest: {path}: {malformed} {unit} not a JSON object: sent as they "

@@ -248,7 +248,14 @@ def test_an_api_response_wrapping_one_list_of_envelopes_is_one_message_an_elemen
         parse_envelope(second, max_bytes=1 << 20)
 
 
+def test_an_api_response_with_an_empty_list_of_results_is_no_message() -> None:
+    """Before: sent, and dead-lettered ``missing_body`` (a verification trial)."""
+    data = b'{"status": "ok", "totalResults": 0, "articles": []}'
+    assert list(messages_from_bytes(data, "newsapi.json", raw=False)) == []
+
+
 @pytest.mark.parametrize("data", [
+    b'{"status": "error", "code": "apiKeyInvalid", "message": "Your API key is invalid."}',
     b'{"id": "a", "body": "Storm hits.", "related": [{"body": "Other."}]}',  # its own body
     b'{"id": "a", "body": 5, "related": [{"body": "Other."}]}',  # a body of another type
     b'{"a": [{"body": "One."}], "b": [{"body": "Two."}]}',  # two lists: which is ours?
