@@ -36,7 +36,8 @@ main environment variables (all of them: README, Settings):
   INGEST_PROCESSES         prepare processes (-1: one per usable core, 0: none)
   INGEST_LOG_FORMAT        text or json
 exit codes: 0 stopped (SIGTERM), 130 stopped by Ctrl-C (the same graceful stop),
-1 crashed, 2 could not start, 3 broker lost, 5 an output and its dead letter both refused
+1 crashed, 2 could not start, 3 broker lost, 5 an output and its dead letter both refused,
+6 the fingerprint log was recreated under it (a restart replays the log)
 """
 
 
