@@ -26,15 +26,22 @@ from __future__ import annotations
 import re
 
 from streams.core.text.metadata import clean_text
+from streams.core.text.normalize import UNSPACED_CLASS
 
 MAX_HEADLINE_CHARS = 150
 MIN_WORDS = 2
 MAX_WORDS = 25
 MIN_BODY_PARAGRAPHS = 1
 
-_CLOSERS = "\"'”’»)]"
-_NOT_HEADLINE_END = frozenset(".,;:-–—…")
-_SENTENCE_END = frozenset(".!?…")
+# Closing quotes and brackets, Chinese and Japanese ones too (」』）】).
+_CLOSERS = "\"'”’»)]」』）】〉》"
+# Full-width and ideographic stops, commas and colons end clauses in Chinese and Japanese.
+_NOT_HEADLINE_END = frozenset(".,;:-–—…。、，；：")
+_SENTENCE_END = frozenset(".!?…。！？")
+# Characters of scripts written without spaces: two count as a word (a Japanese or Chinese
+# word is one to three characters), so a 50-character headline is 25 words.
+_UNSPACED = re.compile(f"[{UNSPACED_CLASS}]")
+_UNSPACED_PER_WORD = 2
 _BYLINE = re.compile(r"^(?:by|from|written by)\s", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
 # A place in capitals and a comma ("WASHINGTON,", "NEW YORK,", "ST. LOUIS,"), and a line
@@ -164,9 +171,20 @@ def _is_byline(line: str) -> bool:
     return bool(_BYLINE.match(line)) and len(line.split()) <= _MAX_BYLINE_WORDS
 
 
+def _word_count(line: str) -> int:
+    """Words of ``line``: its space-separated ones, a run of unspaced script counting one
+    word per :data:`_UNSPACED_PER_WORD` characters (until 2026-12-06 a Japanese headline was
+    one word, never a headline: 1 of 800 livedoor news texts got its title)."""
+    unspaced = len(_UNSPACED.findall(line))
+    if not unspaced:
+        return len(line.split())
+    spaced = len(_UNSPACED.sub(" ", line).split())
+    return spaced + -(-unspaced // _UNSPACED_PER_WORD)
+
+
 def _is_headline(line: str) -> bool:
     words = line.split()
-    if not MIN_WORDS <= len(words) <= MAX_WORDS or len(line) > MAX_HEADLINE_CHARS:
+    if not MIN_WORDS <= _word_count(line) <= MAX_WORDS or len(line) > MAX_HEADLINE_CHARS:
         return False
     if not any(c.isalpha() for c in line):
         return False

@@ -74,6 +74,33 @@ def test_not_a_headline(first: str, following: str) -> None:
     assert split_headline((first, following, MORE)) == (None, (first, following, MORE))
 
 
+JA_LEDE = "18日、元ヤクルトスワローズ選手でプロ野球解説者の栗山英樹氏が、都内で取材に応じた。"
+ZH_LEDE = "政府今日宣佈新措施支援經濟，財政司司長表示，有關改變會由明年一月一日起生效。"
+
+
+@pytest.mark.parametrize(("headline", "lede"), [
+    ("栗山氏、日本ハム監督就任報道に「本当に正式な話が僕の方にはきていない」", JA_LEDE),
+    ("“ゴールデン・グローブ主演女優”メリル・ストリープの来日が決定", JA_LEDE),
+    ("【Sports Watch】岩隈 “7年105億報道”に「一切ないです」", JA_LEDE),
+    ("政府宣佈新措施支援經濟", ZH_LEDE),
+])
+def test_a_chinese_or_japanese_headline_led_body(headline: str, lede: str) -> None:
+    """A headline in a script without spaces was one word, so never a headline: 1 of 800
+    livedoor news texts (title line, then the story) got its title, 595 now (the others:
+    a sub-heading or a short line after the title)."""
+    assert split_headline((headline, lede, MORE)) == (headline, (lede, MORE))
+
+
+@pytest.mark.parametrize("first", [
+    "栗山英樹氏が都内で取材に応じた。",  # a sentence: it ends with a full stop
+    "栗山英樹氏が、",  # a clause
+    "栗",  # one character
+    "栗山氏の日本ハム監督就任報道について本人が語ったこととその背景にある球団の事情と" * 2,
+])
+def test_not_a_chinese_or_japanese_headline(first: str) -> None:
+    assert split_headline((first, JA_LEDE, MORE)) == (None, (first, JA_LEDE, MORE))
+
+
 def test_a_byline_between_the_headline_and_the_story_is_skipped_and_kept() -> None:
     paragraphs = ("Fed lifts rates, sees faster pace of hikes", "By Howard Schneider", LEDE,
                   MORE)
