@@ -109,3 +109,17 @@ def test_word_terms_come_in_text_order_whatever_the_hash_seed() -> None:
     words = [k for k in terms.keys if k & 3 == WORD]
     assert words == [term_key(w, WORD) for w in ("zebra", "harbour", "quay", "mallet",
                                                   "anchor")]
+
+
+def test_the_dateline_opening_a_wire_story_gives_no_terms() -> None:
+    """Its place and agency are names every story of that desk shares: two different dpa
+    stories from Vienna joined on "WIEN (dpa-AFX)" (SemEval-2022 Task 8 pairs, 2026-12-06)."""
+    story = "Österreich will ab dem 1. August wieder Zuschauer in die Stadien lassen."
+    with_dateline = terms_of(f"WIEN (dpa-AFX) - {story}", language="de")
+    assert with_dateline == terms_of(story, language="de")
+    assert term_key("wien", ENTITY) not in with_dateline.keys
+    for opening in ("LONDON, Dec 14 (Reuters) - ", "Bagdad/Washington (dpa) – ",
+                    "COLUMBIA CITY, Ind. (AP) — ", "BEIJING, June 5 (Xinhua) -- "):
+        assert terms_of(opening + story, language="de") == with_dateline
+    kept = terms_of(f"Apple (AAPL) - {story}", language="de")  # no agency: a sentence
+    assert term_key("apple", ENTITY) in kept.keys
