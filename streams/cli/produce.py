@@ -39,13 +39,14 @@ class Progress:
         self._due = clock() + every_s
 
     def line(self, sent: int, inputs_read: int) -> str | None:
+        """``inputs_read``: the inputs sent whole so far (the one being sent is not)."""
         """The line to print now, or None before it is due."""
         now = self._clock()
         if now < self._due:
             return None
         self._due = now + self._every_s
         return (f"ingest: {sent} message{'s' if sent != 1 else ''} sent so far, "
-                f"{inputs_read} of {self._inputs} input{'s' if self._inputs != 1 else ''} read")
+                f"{inputs_read} of {self._inputs} input{'s' if self._inputs != 1 else ''} done")
 
 
 def _is_json_object(data: bytes) -> bool:
@@ -478,8 +479,9 @@ def run_produce(
             malformed = sum(1 for value in messages if not _is_json_object(value)) if (
                 len(messages) > 1 or _starts_like_envelope(data, raw)) else 0
             if not messages:
-                print(f"ingest: {path}: an API response with no article in it (an empty "
-                      "list of results): nothing to send", file=sys.stderr)
+                what = ("a table without rows" if table_delimiter_of(item, table)
+                        else "an API response with an empty list of results")
+                print(f"ingest: {path}: {what}: nothing to send", file=sys.stderr)
             if malformed:
                 unit = "element(s)" if data.lstrip()[:1] == b"[" else "line(s)"
                 print(f"ingest: {path}: {malformed} {unit} not a JSON object: sent as they "

@@ -217,29 +217,36 @@ class IndexReplica:
         without it, races corrected as between two live workers."""
         await self.ready.wait()  # at start, the first assignment may come before that
         started, applied = time.monotonic(), self.applied
+        # Where the replica has read to before the fences go out: it reads on while they are
+        # sent, the fences themselves and other workers' records after them included, so
+        # its position then may lie past a fence on a log that never went back (a review).
+        read_before = dict(self._next)
         try:
             fences = await self.append_fences()
         except Exception as exc:  # any failure: go on without it
             log.warning("could not catch up with the fingerprint log after an assignment "
                         "(%s: %s); deciding without waiting", type(exc).__name__, exc)
             return
-        if (error := self._rewound(fences)) is not None:
+        if (error := self._rewound(fences, read_before)) is not None:
             await self._stop_rewound(error)
             return
         await self._read_past(fences)
         log.info("caught up with the fingerprint log after an assignment: %d records in "
                  "%.0f ms", self.applied - applied, (time.monotonic() - started) * 1000)
 
-    def _rewound(self, fences: dict[TopicPartition, int]) -> LogRewoundError | None:
-        """A fence appended where the replica has read past: the log's end went back.
+    def _rewound(
+        self, fences: dict[TopicPartition, int], read_before: dict[int, int]
+    ) -> LogRewoundError | None:
+        """A fence appended below where the replica had read to before appending it
+        (``read_before``, partition -> next offset): the log's end went back.
 
-        A fence is appended after every record the replica can have read, so its offset is
-        never below the replica's position but when the log was recreated or emptied. On
+        A fence is appended after every record the replica had read, so its offset is never
+        below that position but when the log was recreated or emptied. On
         Tansu that is the only sign: a fetch past a partition's end answers nothing, where
         Kafka answers "out of range" and the consumer resets (a verification trial,
         2026-12-06: a broker restarted in place under two workers went unseen)."""
         for tp, fence in fences.items():
-            if fence < (read_past := self._next.get(tp.partition, 0)):
+            if fence < (read_past := read_before.get(tp.partition, 0)):
                 return LogRewoundError(
                     f"the fingerprint log's partition {tp.partition} ends at offset {fence}, "
                     f"before the offset this worker read to ({read_past}): the topic was "

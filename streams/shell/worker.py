@@ -279,6 +279,8 @@ def check_data_dir(path: Path) -> None:
 
 
 LOCK_FILE = "LOCK"
+# What flock raises where the file system has no locks: the worker runs, with a warning.
+_NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
 # The open lock file of this process's data directory: the lock lasts as long as it is open.
 _held_locks: list[Any] = []
 
@@ -292,10 +294,19 @@ def lock_data_dir(path: Path) -> None:
     trial, and the README's own local two-worker recipe). ``flock``: the kernel releases it
     when the process ends, SIGKILL included; the pool's spawned processes do not inherit it.
     """
-    lock = (path / LOCK_FILE).open("a+")
+    try:
+        lock = (path / LOCK_FILE).open("a+")
+    except OSError as exc:  # LOCK is a directory, or not ours to write (a review)
+        raise ConfigError(f"INGEST_DATA_DIR={str(path)!r}: its {LOCK_FILE} file cannot be "
+                          f"opened: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
+        if exc.errno in _NO_LOCKS:  # a file system without flock (some network mounts)
+            log.warning("INGEST_DATA_DIR=%r cannot be locked (%s): nothing stops a second "
+                        "worker from sharing it", str(path), exc.strerror or exc)
+            lock.close()
+            return
         if exc.errno not in (errno.EAGAIN, errno.EACCES):
             lock.close()
             raise ConfigError(f"INGEST_DATA_DIR={str(path)!r} cannot be locked: "

@@ -324,10 +324,10 @@ def test_progress_is_a_line_every_period_while_sending() -> None:
     progress = Progress(3, every_s=10.0, clock=lambda: now[0])
     assert progress.line(5, 0) is None
     now[0] = 110.0
-    assert progress.line(1, 0) == "ingest: 1 message sent so far, 0 of 3 inputs read"
+    assert progress.line(1, 0) == "ingest: 1 message sent so far, 0 of 3 inputs done"
     now[0] = 119.9
     assert progress.line(7, 1) is None
     now[0] = 121.0
-    assert progress.line(9000, 2) == "ingest: 9000 messages sent so far, 2 of 3 inputs read"
+    assert progress.line(9000, 2) == "ingest: 9000 messages sent so far, 2 of 3 inputs done"
     assert Progress(1, every_s=0.0, clock=lambda: 0.0).line(2, 0) == (
-        "ingest: 2 messages sent so far, 0 of 1 input read")
+        "ingest: 2 messages sent so far, 0 of 1 input done")

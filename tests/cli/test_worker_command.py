@@ -13,9 +13,10 @@ import orjson
 import pytest
 
 from streams.cli.main import build_parser
+from streams.core.errors import ConfigError
 from streams.kafka.broker import EmbeddedBroker, free_port
 from streams.settings import load
-from streams.shell.worker import faust_argv, faust_log_level
+from streams.shell.worker import faust_argv, faust_log_level, lock_data_dir
 from tests.conftest import broker_settings
 from tests.harness import Worker, wait_for
 
@@ -236,3 +237,10 @@ def test_a_data_directory_another_worker_holds_is_refused_before_anything_starts
          "from streams.shell.worker import lock_data_dir; lock_data_dir(Path(sys.argv[1]))",
          str(tmp_path)], check=False, capture_output=True, timeout=60)
     assert again.returncode == 0, again.stderr.decode()  # SIGKILL released it
+
+
+def test_a_lock_file_that_cannot_be_opened_is_refused_with_one_line(tmp_path: Path) -> None:
+    """A directory named LOCK gave an IsADirectoryError traceback (a review)."""
+    (tmp_path / "LOCK").mkdir()
+    with pytest.raises(ConfigError, match="its LOCK file cannot be opened: Is a directory"):
+        lock_data_dir(tmp_path)

@@ -223,8 +223,7 @@ def test_a_fence_appended_before_the_offset_read_to_stops_the_replica() -> None:
             return fences
 
         replica.append_fences = fences_at  # type: ignore[method-assign]
-        replica._next = {0: 12, 1: 3}  # read to 12 and 3: the fences are past them
-        assert replica._rewound(fences) is None
+        assert replica._rewound(fences, {0: 12, 1: 3}) is None  # the fences are past them
         replica._next = {0: 12, 1: 30}  # partition 1 was read to 30: its log went back
         replica.begin_catch_up()
         await replica.caught_up()
@@ -235,3 +234,40 @@ def test_a_fence_appended_before_the_offset_read_to_stops_the_replica() -> None:
         "read to (30): the topic was recreated or emptied under it, so its index no longer "
         "follows the log; stopping, and a restart replays the log"]
     assert replica.failure == told[0].detail and not replica.alive
+
+
+def test_records_read_while_the_fences_are_sent_are_no_rewound_log() -> None:
+    """The replica reads on while a catch-up sends its fences: the fence itself and other
+    workers' records after it can be applied before ``append_fences`` returns. The first
+    cut compared the fences with that later position and stopped workers on a normal
+    catch-up (a review, 2026-12-06)."""
+    told: list[LogRewoundError] = []
+
+    async def on_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
+        pass
+
+    async def on_rewound(error: LogRewoundError) -> None:
+        told.append(error)
+
+    replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
+    replica.ready.set()
+    topic = replica.settings.topic_fingerprints
+    fence = {TopicPartition(topic, 0): 101}
+
+    async def run() -> None:
+        async def fences_read_meanwhile() -> dict[TopicPartition, int]:
+            replica._next = {0: 105}  # the fence and three records after it, applied
+            return fence
+
+        def read_past(fences: dict[TopicPartition, int]) -> asyncio.Future[None]:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)  # the read loop has passed the fence
+            return done
+
+        replica.append_fences = fences_read_meanwhile  # type: ignore[method-assign]
+        replica._read_past = read_past  # type: ignore[method-assign]
+        replica._next = {0: 101}
+        await replica._fence_and_read()
+
+    asyncio.run(run())
+    assert told == [] and replica.failure is None

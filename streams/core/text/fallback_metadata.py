@@ -167,7 +167,7 @@ def read_fallback(
         doc.url = extract_url(root)
     if not ours.published_at:
         doc.date = unswapped(find_date(root, **{**set_date_params(False), "url": doc.url}),
-                             root)
+                             root, doc.url)
     if not doc.sitename:
         doc.sitename = _title_site_name(root)
     if doc.sitename:
@@ -233,7 +233,7 @@ _NUMERIC_DATE = re.compile(r"(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 _MAX_TIME_ELEMENTS = 50
 
 
-def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
+def unswapped(date: Any, root: lxml.html.HtmlElement, url: str | None = None) -> Any:
     """htmldate's ``date`` (``YYYY-MM-DD``), or the page's own ``<time datetime>`` of the same
     year with day and month the other way round, when the page has one whose text is that
     date in numbers.
@@ -242,7 +242,9 @@ def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
     although the page's ``<time datetime="2016-10-04T05:29-0400">`` around it says which
     (a new-user trial, 2026-12-06: a Politico page published 2016-04-10). Only that swap is
     mended, with the element's whole date and time. Without such an element, a US page's
-    (:func:`_month_first`) date written only day first in its text is swapped too.
+    (:func:`_month_first`) date written only day first in its text is swapped too, unless
+    ``url`` or the text writes it the way htmldate read it (``/2015/09/03/``, "September
+    3, 2015").
     """
     if (not isinstance(date, str) or len(date) != 10 or date[5:7] == date[8:10]
             or not "01" <= date[8:10] <= "12"):
@@ -254,9 +256,17 @@ def unswapped(date: Any, root: lxml.html.HtmlElement) -> Any:
         # related story's <time> must not move a date the page wrote out: a review).
         if value[:10] == swapped and _NUMERIC_DATE.search(stamp.text_content()[:200]):
             return value
-    if _month_first(root) and _written_day_first_only(date, root):
+    if (_month_first(root) and not _in_url(date, url)
+            and _written_day_first_only(date, root)):
         return swapped
     return date
+
+
+def _in_url(date: str, url: str | None) -> bool:
+    """Whether ``url`` holds ``date`` as htmldate read it (``/2015/09/03/``, ``2015-09-03``)."""
+    year, month, day = date[:4], date[5:7], date[8:10]
+    return url is not None and any(
+        f"{year}{sep}{month}{sep}{day}" in url for sep in ("/", "-", ""))
 
 
 # Characters of a page's text searched for the numeric date htmldate read.
@@ -271,8 +281,9 @@ def _month_first(root: lxml.html.HtmlElement) -> bool:
 
 def _written_day_first_only(date: str, root: lxml.html.HtmlElement) -> bool:
     """Whether the page's text holds ``date`` in numbers the way htmldate read it, day
-    first ("3/09/15" for 2015-09-03), and not month first ("9/03/15"): on a US page that is
-    9 March (readability's lifehacker test pages, 2026-12-06)."""
+    first ("3/09/15" for 2015-09-03), and neither month first ("9/03/15") nor with the
+    month's name ("September 3, 2015", "3 Sept 2015"): on a US page that is 9 March
+    (readability's lifehacker test pages, 2026-12-06)."""
     year, month, day = date[:4], int(date[5:7]), int(date[8:10])
     years = f"(?:{year}|{year[2:]})"
     text = root.text_content()[:_US_DATE_TEXT_CHARS]
@@ -280,7 +291,16 @@ def _written_day_first_only(date: str, root: lxml.html.HtmlElement) -> bool:
     def written(first: int, second: int) -> bool:
         return re.search(rf"(?<!\d)0?{first}/0?{second}/{years}(?!\d)", text) is not None
 
-    return written(day, month) and not written(month, day)
+    name = _MONTH_NAMES[month - 1]
+    spelled = re.search(
+        rf"\b{name[:3]}[a-z]*\.? 0?{day}(?:st|nd|rd|th)?,? {year}\b"
+        rf"|(?<!\d)0?{day}(?:st|nd|rd|th)? {name[:3]}[a-z]*\.?,? {year}\b",
+        text, re.IGNORECASE)
+    return written(day, month) and not written(month, day) and spelled is None
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
 
 
 def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:
@@ -288,8 +308,8 @@ def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:
     author = _str_or_none(doc.author)
     return PageMetadata(
         # trafilatura joins several authors with "; ".
-        authors=clean_list(part for a in (author or "").split(";")
-                           for part in split_authors(without_digitless_date(a))),
+        authors=clean_list(without_digitless_date(part) for a in (author or "").split(";")
+                           for part in split_authors(a)),
         site_name=_site_name(_str_or_none(doc.sitename)),
         canonical_url=clean_url(_str_or_none(doc.url), base),
         description=clean_text(_str_or_none(doc.description)),

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from streams.core.text.metadata import clean_text
-from streams.core.text.normalize import UNSPACED_CLASS
+from streams.core.text.normalize import HAN_KANA_CLASS
 
 MAX_HEADLINE_CHARS = 150
 MIN_WORDS = 2
@@ -38,9 +38,11 @@ _CLOSERS = "\"'”’»)]」』）】〉》"
 # Full-width and ideographic stops, commas and colons end clauses in Chinese and Japanese.
 _NOT_HEADLINE_END = frozenset(".,;:-–—…。、，；：")
 _SENTENCE_END = frozenset(".!?…。！？")
-# Characters of scripts written without spaces: two count as a word (a Japanese or Chinese
-# word is one to three characters), so a 50-character headline is 25 words.
-_UNSPACED = re.compile(f"[{UNSPACED_CLASS}]")
+# Han and kana: two count as a word (a Japanese or Chinese word is one to three
+# characters), so a 50-character headline is 25 words. Not Thai and the other unspaced
+# scripts, whose vowel and tone marks are characters too (a 77-character Thai headline is a
+# few words; a review).
+_UNSPACED = re.compile(f"[{HAN_KANA_CLASS}]")
 _UNSPACED_PER_WORD = 2
 _BYLINE = re.compile(r"^(?:by|from|written by)\s", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
@@ -126,9 +128,11 @@ def title_the_page_supports(
         return title
     if headline and wanted in _folded(headline):
         # Held by the <h1> alone: a logo's or a section's ("Allergies Health Center" on a
-        # page titled "Babies Who Eat Peanuts Early May Avoid Allergy") when the page
-        # title reads as a headline that shares no word with it.
-        return page_title if _another_headline(title, page_title) else title
+        # page titled "Babies Who Eat Peanuts Early May Avoid Allergy") when it is short and
+        # the page title reads as a headline that shares no word with it (a longer <h1>
+        # is the headline of a site whose <title> is its slogan: a review).
+        short = len(title.split()) <= _MAX_LABEL_WORDS
+        return page_title if short and _another_headline(title, page_title) else title
     return page_title
 
 
@@ -137,6 +141,9 @@ _TITLE_PARTS = re.compile(r"\s[|·•–—\-»:~/]\s")
 _WORDS = re.compile(r"\w{3,}")
 # A page title part of fewer words is a site's or a section's name ("Integralist").
 _MIN_HEADLINE_WORDS = 4
+# An <h1> of at most this many words may be a logo's or a section's ("Allergies Health
+# Center", "Hi, I'm Nicolas.", "Antoyo's Blog").
+_MAX_LABEL_WORDS = 3
 
 
 def _another_headline(title: str, page_title: str) -> bool:

@@ -95,9 +95,12 @@ _COMMA_LISTS = frozenset({"news_keywords", "keywords", "parsely-tags", "sailthru
 # and Divestitures"), but a page with only one such tag writes its list there (the Guardian).
 _ONE_A_TAG = "article:tag"
 _LIST_SEPARATORS = re.compile(r"[,;]")
-# A CMS's internal key, not a tag: a word, a colon and a value without a space (Medium's
-# "Lite:true", "LockedPostSource:LockedPostSource"; "Elevated:false").
-_MACHINE_TAG = re.compile(r"[A-Za-z][\w.-]*:\S+")
+# A CMS's internal key, not a tag: a word, a colon and a flag, a number or a constant
+# (Medium's "Lite:true", "Elevated:false", "LayerCake:0",
+# "LockedPostSource:LOCKED_POST_SOURCE_NONE"); "Covid:Vaccine" stays a tag (a review).
+_MACHINE_TAG = re.compile(r"[A-Za-z][\w.-]*:(?:(?i:true|false)|\d+|[A-Z][A-Z0-9_]{2,})")
+# Medium's keyed tags: "Tag:javascript", "Topic:Programming" are the tag after the colon.
+_KEYED_TAG = re.compile(r"(?:tag|topic):(?=\S)", re.IGNORECASE)
 # Values a template writes where it has none.
 _NO_VALUES = frozenset({"nil", "null", "none", "undefined", "n/a"})
 # A JSON-LD script's wrapper a validator or an XHTML template adds around the JSON:
@@ -632,6 +635,7 @@ def clean_list(values: Iterable[str]) -> tuple[str, ...]:
             break
         value = clean_text(raw)
         if value and not _MACHINE_TAG.fullmatch(value):
+            value = _KEYED_TAG.sub("", value, count=1) if _KEYED_TAG.match(value) else value
             seen.setdefault(value.casefold(), value)
     return tuple(seen.values())
 

@@ -305,6 +305,10 @@ def test_only_a_day_and_month_swap_is_mended(
         (None, "Posted 3/09/15 8:00am", "2015-09-03"),  # no word on the convention
         ("en-US", "Posted 3/09/15, updated 9/03/15", "2015-09-03"),  # both ways: unsure
         ("en-US", "Posted September 3, 2015", "2015-09-03"),  # not written day first
+        # a review's: the date written out too, or in the URL, the way htmldate read it
+        ("en-US", "Published September 3, 2015. At the 3/9/15 meeting ...", "2015-09-03"),
+        ("en-US", "Published 3 Sept. 2015. At the 3/9/15 meeting ...", "2015-09-03"),
+        ("en-US", "At the 3/9/15 meeting ... | url", "2015-09-03"),
     ],
 )
 def test_a_us_page_date_written_only_day_first_in_numbers_is_swapped(
@@ -313,9 +317,11 @@ def test_a_us_page_date_written_only_day_first_in_numbers_is_swapped(
     """htmldate read Lifehacker's "3/09/15" (9 March, ``data-publishtime`` 1425913200851)
     as 3 September, on a page with no ``<time datetime>`` to say which."""
     attribute = f' lang="{lang}"' if lang else ""
+    text, _, with_url = text.partition(" | ")
+    url = "https://news.example/2015/09/03/harbour-wall/" if with_url else None
     page = f"<html{attribute}><body><p>{text}</p></body></html>"
-    assert fallback_metadata.unswapped("2015-09-03", parse_html(page, DEFAULT_HTML_CONFIG)) == (
-        expected)
+    assert fallback_metadata.unswapped(
+        "2015-09-03", parse_html(page, DEFAULT_HTML_CONFIG), url) == expected
 
 
 def test_json_ld_that_does_not_parse_is_read_by_trafilatura_regexes_up_to_a_budget() -> None:
@@ -339,6 +345,7 @@ def _page_tree(markup: str):  # type: ignore[no-untyped-def]
     ("Joshua Sokol May", ("Joshua Sokol",)),  # "Joshua Sokol May 3, 2016" without digits
     ("Jane Doe Dec; Theresa May", ("Jane Doe", "Theresa May")),
     ("Theresa May", ("Theresa May",)),
+    ("Jane Doe and Brian May", ("Jane Doe", "Brian May")),  # each name apart (a review)
 ])
 def test_a_month_trafilatura_left_at_the_end_of_a_byline_is_cut(
         author: str, authors: tuple[str, ...]) -> None:

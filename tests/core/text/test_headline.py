@@ -91,6 +91,13 @@ def test_a_chinese_or_japanese_headline_led_body(headline: str, lede: str) -> No
     assert split_headline((headline, lede, MORE)) == (headline, (lede, MORE))
 
 
+def test_a_thai_headline_counts_its_words_by_spaces() -> None:
+    """Thai's vowel and tone marks are characters: counted two a word, a 77-character
+    headline was 38 words, never a headline (a review)."""
+    headline = "นายกรัฐมนตรีประกาศมาตรการใหม่ กระตุ้นเศรษฐกิจ ช่วยเหลือผู้มีรายได้น้อยทั่วประเทศ"
+    assert split_headline((headline, LEDE, MORE)) == (headline, (LEDE, MORE))
+
+
 @pytest.mark.parametrize("first", [
     "栗山英樹氏が都内で取材に応じた。",  # a sentence: it ends with a full stop
     "栗山英樹氏が、",  # a clause
@@ -266,6 +273,11 @@ WIDGET_PAGE = (
         # ... nor one that shares a word with it
         ("Harbour wall approved", "Council backs the harbour wall plan | Daily Post",
          "Harbour wall approved", None, "Harbour wall approved"),
+        # ... and an <h1> of more than three words is a headline, the page title a slogan
+        # (a review's: every article of such a site titled alike)
+        ("Council approves new harbour wall",
+         "Daily Post - Your trusted source for local news",
+         "Council approves new harbour wall", None, "Council approves new harbour wall"),
     ],
 )
 def test_trafilatura_title_stands_only_where_the_page_title_or_headline_holds_it(
