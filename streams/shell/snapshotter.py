@@ -42,6 +42,9 @@ class Snapshotter:
         self.clock = clock
         self.last_ms = now_ms(clock)
         self.written = 0
+        # The offsets the last snapshot written covers: one covering the same is not written
+        # again (an idle worker rewrote its whole ~165 MB snapshot every interval: a soak).
+        self.last_offsets: dict[int, int] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -60,6 +63,14 @@ class Snapshotter:
             offsets = await self.covered()
             if offsets is None:
                 return False
+            if offsets == self.last_offsets:
+                # Nothing applied since: the snapshot on disk and the log after its offsets
+                # give this state (what changed meanwhile is expiry by time, which a start
+                # redoes, and our own decisions, whose records lie past those offsets).
+                self.last_ms = now_ms(self.clock)
+                log.debug("index snapshot not written: nothing applied since the last one "
+                          "(fingerprint-log offsets %s)", offsets)
+                return True
             index = self.dedup.index
             assert isinstance(index, CompactIndex)
             started = time.monotonic()
@@ -77,6 +88,7 @@ class Snapshotter:
                 await asyncio.wait([saving])
                 raise
         self.last_ms = created
+        self.last_offsets = dict(offsets)
         self.written += 1
         log.info("index snapshot %s written: %d entries, %d stories in %.1f s, covering "
                  "fingerprint-log offsets %s", path.name, len(index), len(self.dedup.stories),

@@ -200,6 +200,22 @@ def test_snapshotter_waits_for_its_interval_and_for_a_caught_up_replica(tmp_path
     assert asyncio.run(scenario()) == [0, 1, 1]
     assert SnapshotStore(tmp_path, CONFIG, TOPIC).load().offsets == {0: 9}
 
+    async def idle_then_busy() -> list[int]:
+        nonlocal covered
+        written = []
+        clock.advance(301)
+        await snapshotter.maybe_snapshot()  # due, but nothing applied since: not written
+        written.append(snapshotter.written)
+        clock.advance(301)
+        covered = {0: 12}
+        await snapshotter.maybe_snapshot()
+        written.append(snapshotter.written)
+        return written
+
+    # An idle worker rewrote its whole snapshot every interval (a soak, 2026-12-06).
+    assert asyncio.run(idle_then_busy()) == [1, 2]
+    assert SnapshotStore(tmp_path, CONFIG, TOPIC).load().offsets == {0: 12}
+
 
 def test_with_stories_on_the_snapshot_holds_the_stories(tmp_path: Path) -> None:
     config = CoreConfig()
