@@ -17,7 +17,13 @@ from kafka.errors import MessageSizeTooLargeError
 
 from streams.cli.inputs import GZIP_SUFFIX, Input, resolve_inputs
 from streams.core.decoding import DecodedText, decode_bytes
-from streams.core.envelope import BODY_NAMES, FIELD_ALIASES, holds_wide_integer, loads_json
+from streams.core.envelope import (
+    BODY_NAMES,
+    FIELD_ALIASES,
+    body_name,
+    holds_wide_integer,
+    loads_json,
+)
 from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
@@ -39,8 +45,8 @@ class Progress:
         self._due = clock() + every_s
 
     def line(self, sent: int, inputs_read: int) -> str | None:
-        """``inputs_read``: the inputs sent whole so far (the one being sent is not)."""
-        """The line to print now, or None before it is due."""
+        """The line to print now, or None before it is due; ``inputs_read``: the inputs
+        sent whole so far (the one being sent is not)."""
         now = self._clock()
         if now < self._due:
             return None
@@ -324,10 +330,8 @@ _RESULT_LISTS = ("articles", "results", "items", "data", "docs", "entries", "new
 
 
 def _has_body(value: object) -> bool:
-    """Whether ``value`` is an object the worker reads as an envelope (a ``body`` of any
-    type, which it dead-letters when not a string, or another body name's string)."""
-    return isinstance(value, dict) and ("body" in value or any(
-        isinstance(value.get(name), str) for name in BODY_NAMES[1:]))
+    """Whether ``value`` is an object the worker reads as an envelope (:func:`body_name`)."""
+    return isinstance(value, dict) and body_name(value) is not None
 
 
 def _json_bytes(value: object) -> bytes:

@@ -129,13 +129,21 @@ def _looks_like_json_object(text: str) -> bool:
     return text.lstrip()[:1] == "{"
 
 
+def body_name(obj: dict[str, Any]) -> str | None:
+    """The field an envelope's body is read from: ``body`` when present (of any type: one
+    that is not a string is dead-lettered), else the first other :data:`BODY_NAMES` that
+    holds a string; None when there is none (``missing_body``)."""
+    if "body" in obj:
+        return "body"
+    return next((name for name in BODY_NAMES[1:] if isinstance(obj.get(name), str)), None)
+
+
 def _from_object(obj: dict[str, Any]) -> Envelope:
-    body_name = "body" if "body" in obj else next(
-        (name for name in BODY_NAMES[1:] if isinstance(obj.get(name), str)), None)
-    if body_name is None:
+    body_field = body_name(obj)
+    if body_field is None:
         raise MissingBodyError(
             f"JSON envelope has no 'body' field (nor a string {', '.join(BODY_NAMES[1:])})")
-    body = obj[body_name]
+    body = obj[body_field]
     if not isinstance(body, str):
         raise InvalidEnvelopeError(f"'body' must be a string, got {type(body).__name__}")
     fields = _with_aliases(obj)
@@ -155,7 +163,7 @@ def _from_object(obj: dict[str, Any]) -> Envelope:
             truncated.append(name)
         strings[name] = value
     strings["url"] = _web_address(strings["url"])
-    extra = {k: v for k, v in obj.items() if k != body_name and k not in OPTIONAL_STRING_FIELDS}
+    extra = {k: v for k, v in obj.items() if k != body_field and k not in OPTIONAL_STRING_FIELDS}
     if extra:
         _check_passthrough(extra)
     return Envelope(
