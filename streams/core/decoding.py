@@ -335,15 +335,15 @@ def decode_by_script(value: bytes) -> DecodedText | None:
     EUC-JP has no kana, Latin or Cyrillic text read as cp932 is not 90 % kanji and kana.
     """
     found = []
-    for codec, judge in (("cp932", _reads_japanese), ("euc_jp", _reads_japanese),
-                         ("cp949", _reads_korean)):
+    for codec, own, own_share in (("cp932", _KANA, _KANA_SHARE), ("euc_jp", _KANA, _KANA_SHARE),
+                                  ("cp949", _HANGUL, _HANGUL_SHARE)):
         try:
             text = value.decode(codec)
         except UnicodeDecodeError:
             continue
         # The script is judged on a sample: a whole 1 MB value would be a million
         # characters looked at in Python, three times over.
-        if judge(text[:_SCRIPT_SAMPLE_CHARS]):
+        if _reads_as(text[:_SCRIPT_SAMPLE_CHARS], own, own_share):
             found.append(DecodedText(text, codec, detected=True))
     return found[0] if len(found) == 1 else None
 
@@ -355,18 +355,14 @@ def _share(chars: list[int], *ranges: tuple[int, int]) -> float:
     return sum(1 for c in chars if any(lo <= c <= hi for lo, hi in ranges)) / len(chars)
 
 
-def _reads_japanese(text: str) -> bool:
+def _reads_as(text: str, own: tuple[int, int], own_share: float) -> bool:
+    """Whether ``text`` is written in a language's script: of its non-ASCII characters, at
+    least ``own_share`` in the script's ``own`` range (kana for Japanese, hangul for Korean)
+    and :data:`_SCRIPT_SHARE` in it, Han or the CJK marks."""
     chars = [ord(c) for c in text if ord(c) > 0x7F]
     return (len(chars) >= _MIN_SCRIPT_CHARS
-            and _share(chars, _KANA) >= _KANA_SHARE
-            and _share(chars, _KANA, _HAN, *_EAST_ASIAN_MARKS) >= _SCRIPT_SHARE)
-
-
-def _reads_korean(text: str) -> bool:
-    chars = [ord(c) for c in text if ord(c) > 0x7F]
-    return (len(chars) >= _MIN_SCRIPT_CHARS
-            and _share(chars, _HANGUL) >= _HANGUL_SHARE
-            and _share(chars, _HANGUL, _HAN, *_EAST_ASIAN_MARKS) >= _SCRIPT_SHARE)
+            and _share(chars, own) >= own_share
+            and _share(chars, own, _HAN, *_EAST_ASIAN_MARKS) >= _SCRIPT_SHARE)
 
 
 def _decode_declared(value: bytes, codec: str) -> str | None:
