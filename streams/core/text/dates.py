@@ -18,6 +18,10 @@ from email.utils import parsedate_to_datetime
 MIN_YEAR = 1900
 MAX_YEAR = 2100
 _MAX_CHARS = 64
+# English month and weekday names, lower case, in their order.
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Epoch seconds or milliseconds, as producers serialise timestamps (a fraction allowed).
 _EPOCH = re.compile(r"(\d{10}(?:\d{3})?)(?:\.\d{1,9})?")
 

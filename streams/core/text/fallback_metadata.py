@@ -49,6 +49,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import set_date_params
 from trafilatura.utils import line_processing
 
+from streams.core.text.dates import MONTH_NAMES
 from streams.core.text.metadata import (
     PageMetadata,
     clean_list,
@@ -291,16 +292,12 @@ def _written_day_first_only(date: str, root: lxml.html.HtmlElement) -> bool:
     def written(first: int, second: int) -> bool:
         return re.search(rf"(?<!\d)0?{first}/0?{second}/{years}(?!\d)", text) is not None
 
-    name = _MONTH_NAMES[month - 1]
+    name = MONTH_NAMES[month - 1]
     spelled = re.search(
         rf"\b{name[:3]}[a-z]*\.? 0?{day}(?:st|nd|rd|th)?,? {year}\b"
         rf"|(?<!\d)0?{day}(?:st|nd|rd|th)? {name[:3]}[a-z]*\.?,? {year}\b",
         text, re.IGNORECASE)
     return written(day, month) and not written(month, day) and spelled is None
-
-
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
 
 
 def as_page_metadata(doc: Any, base: str | None) -> PageMetadata:

@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 import lxml.html
 import orjson
 
-from streams.core.text.dates import iso_datetime
+from streams.core.text.dates import MONTH_NAMES, WEEKDAY_NAMES, iso_datetime
 
 MAX_VALUE_CHARS = 1024
 MAX_ITEMS = 20
@@ -134,11 +134,7 @@ _URL_IN_NAME = re.compile(r"\(?\s*https?://\S*\s*\)?", re.IGNORECASE)
 # trafilatura's in-page byline search sometimes returns a date word ("January"); no writer
 # is called that.
 _NOT_NAMES = frozenset(
-    {
-        "january", "february", "march", "april", "may", "june", "july", "august",
-        "september", "october", "november", "december", "monday", "tuesday", "wednesday",
-        "thursday", "friday", "saturday", "sunday", "by", "and", "admin", "none", "null",
-    }
+    {*MONTH_NAMES, *WEEKDAY_NAMES, "by", "and", "admin", "none", "null"}
 )
 # A photo credit ("Photo: Jane Doe", "Foto: dpa", "Фото из Инстаграма ...") names who took or
 # owns the picture, not who wrote the article: pages mark it up as an author too.
@@ -177,18 +173,12 @@ _EMAIL = re.compile(r"\S+@\S+")
 # A month name ends a name from its third word on ("Luke Kim December"); May and the
 # abbreviations, which are names too (Theresa May, María del Mar, Lee Min Jun), only before
 # a day or a year ("Jane Doe May 3, 2025", "Jane Doe Dec. 2025").
-_MONTHS = frozenset(
-    {
-        "january", "february", "march", "april", "june", "july", "august", "september",
-        "october", "november", "december",
-    }
-)
+_MONTHS = frozenset(MONTH_NAMES) - {"may"}
 _MONTHS_BEFORE_A_DATE = _MONTHS | frozenset(
     {"may", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
 )
 # A weekday ends a name from its third word on too ("Joe Wee Monday").
-_WEEKDAYS = frozenset(
-    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+_WEEKDAYS = frozenset(WEEKDAY_NAMES)
 # Left at the end of a name when what followed it was cut ("Jane Doe on March 3").
 _DANGLING = frozenset({"on", "at", "by", "in", "|", "-", "–", "—", "»", "·", "•"})
 # A byline part holding one of these is the writer's role ("By Ellen Marsh, Local Affairs
