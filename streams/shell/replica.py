@@ -72,6 +72,11 @@ MARK_READ_S = 10.0
 REPLICA_FETCH_MIN_BYTES = 32 * 1024
 
 
+# What a LogRewoundError says after where it saw the log go back.
+_REWOUND = (": the topic was recreated or emptied under it, so its index no longer follows "
+            "the log; stopping, and a restart replays the log")
+
+
 class IndexReplica:
     """Reads the fingerprint log into the local index; ``ready`` is set once caught up."""
 
@@ -249,9 +254,7 @@ class IndexReplica:
             if fence < (read_past := read_before.get(tp.partition, 0)):
                 return LogRewoundError(
                     f"the fingerprint log's partition {tp.partition} ends at offset {fence}, "
-                    f"before the offset this worker read to ({read_past}): the topic was "
-                    "recreated or emptied under it, so its index no longer follows the log; "
-                    "stopping, and a restart replays the log")
+                    f"before the offset this worker read to ({read_past}){_REWOUND}")
         return None
 
     async def _stop_rewound(self, error: LogRewoundError) -> None:
@@ -465,9 +468,7 @@ class IndexReplica:
             # index a new worker would not have (an operator trial).
             error = LogRewoundError(
                 f"the fingerprint log's partition {partition} holds a record at offset "
-                f"{message.offset}, which this worker read past (to {read_past}): the topic "
-                "was recreated or emptied under it, so its index no longer follows the log; "
-                "stopping, and a restart replays the log")
+                f"{message.offset}, which this worker read past (to {read_past}){_REWOUND}")
             if self.on_rewound is not None:
                 await self.on_rewound(error)
             raise error

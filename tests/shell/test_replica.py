@@ -168,9 +168,10 @@ def test_a_catch_up_ended_by_stop_releases_its_waiters_and_a_waiter_can_be_cance
     assert asyncio.run(main()) == (None, True)
 
 
-def test_a_record_at_an_offset_read_past_stops_the_replica_through_the_fatal_handler() -> None:
-    """The log was recreated or emptied under the worker (Tansu restarted in place): until
-    2026-12-06 its new records were applied on top of the old log's, silently."""
+def watched_replica() -> tuple[IndexReplica, list[LogRecord | StoryUpdate],
+                                list[LogRewoundError]]:
+    """A caught-up replica, with the records it applies and the rewound-log errors it
+    tells, each in a list."""
     applied: list[LogRecord | StoryUpdate] = []
     told: list[LogRewoundError] = []
 
@@ -182,6 +183,13 @@ def test_a_record_at_an_offset_read_past_stops_the_replica_through_the_fatal_han
 
     replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
     replica.ready.set()
+    return replica, applied, told
+
+
+def test_a_record_at_an_offset_read_past_stops_the_replica_through_the_fatal_handler() -> None:
+    """The log was recreated or emptied under the worker (Tansu restarted in place): until
+    2026-12-06 its new records were applied on top of the old log's, silently."""
+    replica, applied, told = watched_replica()
 
     def message(offset: int) -> SimpleNamespace:
         return SimpleNamespace(key=b"k", value=_VALID, offset=offset, headers=[])
@@ -205,16 +213,7 @@ def test_a_fence_appended_before_the_offset_read_to_stops_the_replica() -> None:
     """Tansu answers a fetch past a partition's end with nothing (no "out of range"), so a
     broker restarted in place showed no record at an old offset: the catch-up's own fences,
     appended at the new log's end, are what tell (a verification trial, 2026-12-06)."""
-    told: list[LogRewoundError] = []
-
-    async def on_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
-        pass
-
-    async def on_rewound(error: LogRewoundError) -> None:
-        told.append(error)
-
-    replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
-    replica.ready.set()
+    replica, _, told = watched_replica()
     topic = replica.settings.topic_fingerprints
     fences = {TopicPartition(topic, 0): 40, TopicPartition(topic, 1): 3}
 
@@ -241,16 +240,7 @@ def test_records_read_while_the_fences_are_sent_are_no_rewound_log() -> None:
     workers' records after it can be applied before ``append_fences`` returns. The first
     cut compared the fences with that later position and stopped workers on a normal
     catch-up (a review, 2026-12-06)."""
-    told: list[LogRewoundError] = []
-
-    async def on_record(record: LogRecord | StoryUpdate, catching_up: bool) -> None:
-        pass
-
-    async def on_rewound(error: LogRewoundError) -> None:
-        told.append(error)
-
-    replica = IndexReplica(load({}), on_record, on_rewound=on_rewound)
-    replica.ready.set()
+    replica, _, told = watched_replica()
     topic = replica.settings.topic_fingerprints
     fence = {TopicPartition(topic, 0): 101}
 
