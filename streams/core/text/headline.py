@@ -137,7 +137,7 @@ def title_the_page_supports(
 
 
 # Where a page title's parts meet ("Headline | Section | Site").
-_TITLE_PARTS = re.compile(r"\s[|·•–—\-»:~/]\s")
+_TITLE_PARTS = re.compile(rf"\s[{re.escape(''.join(sorted(_SITE_SEPARATORS)))}]\s")
 _WORDS = re.compile(r"\w{3,}")
 # A page title part of fewer words is a site's or a section's name ("Integralist").
 _MIN_HEADLINE_WORDS = 4
