@@ -454,3 +454,25 @@ def test_the_pure_core_is_timed_under_a_workers_collector_settings() -> None:
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+def test_state_memory_splits_the_growth_by_layer(tmp_path: Path) -> None:
+    from bench import state_memory
+
+    assert state_memory.layer_of("/x/streams/core/stories/state.py") == "stories"
+    assert state_memory.layer_of("/x/streams/core/dedup/lsh.py") == "index"
+    assert state_memory.layer_of("/x/streams/core/text/learned.py") == "learned boilerplate"
+    assert state_memory.layer_of("/x/streams/core/text/normalize.py") == "text path caches"
+    assert state_memory.layer_of("/usr/lib/python3.11/heapq.py") == "other"
+    texts = tmp_path / "texts.jsonl"
+    texts.write_bytes(b"".join(
+        orjson.dumps({"id": f"t{i}", "text": f"Story {i} about harbour number {i * 7}. "
+                      f"The council met on day {i} and voted {i} to {i + 1}.\n" * 4}) + b"\n"
+        for i in range(12)))
+    values = state_memory.messages(texts, 12)
+    assert len(values) == 12 and orjson.loads(values[3])["id"] == "t3"
+    result = state_memory.measure(values, 4, traced=True)
+    assert (result["messages"], result["warm_up"], result["entries_added"]) == (8, 4, 8)
+    assert result["stories"] >= 1 and "stories" in result["by_layer"]
+    assert result["traced_bytes_per_entry"] == pytest.approx(
+        sum(result["by_layer"].values()), abs=1.0)

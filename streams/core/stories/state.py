@@ -53,6 +53,8 @@ _MAX_EXPONENT = 60.0  # 2**60: far beyond any window, keeps floats finite
 _HEAD_SHARE = 0.5
 # Stories besides the chosen one that an article may bridge into it: the next best two.
 _MERGE_CANDIDATES = 2
+# A posting held by more stories than this is a set (adding to a tuple copies it).
+_TUPLE_POSTING = 16
 # Norms of a centroid are recomputed in full (with today's IDF) at least this often.
 _REFRESH_EVERY = 8
 # A templated article joins a story that holds one of its this many heaviest names.
@@ -107,8 +109,11 @@ class StoryState:
         self._members: dict[str, tuple[str, int]] = {}  # article id -> (story joined, seen)
         self._parent: dict[str, tuple[str, int]] = {}  # merged story -> (into, merged at)
         # Term key -> the stories holding it in their centroid: a bare id until a second one
-        # comes (most terms are in one story; a set costs ~200 bytes more).
-        self._postings: dict[int, str | set[str]] = {}
+        # comes (most terms are in one story), a tuple while a few hold it, a set beyond
+        # ``_TUPLE_POSTING`` (a set of two ids costs 216 bytes, a tuple 56: with sets for
+        # every shared term the postings were ~1.5 KB of a worker's ~3.3 KB of story state
+        # per article; ``python -m bench.state_memory``).
+        self._postings: dict[int, str | tuple[str, ...] | set[str]] = {}
         self._member_expiry: list[tuple[int, str]] = []
         self._story_expiry: list[tuple[int, str]] = []
         self._parent_expiry: list[tuple[int, str]] = []
@@ -667,26 +672,39 @@ class StoryState:
         story.norm = story.entity_norm = 0.0
 
     def _post(self, key: int, story_id: str) -> None:
-        posting = self._postings.get(key)
+        postings = self._postings
+        posting = postings.get(key)
         if posting is None:
-            self._postings[key] = story_id
+            postings[key] = story_id
         elif isinstance(posting, str):
             if posting != story_id:
-                self._postings[key] = {posting, story_id}
+                postings[key] = (posting, story_id)
+        elif isinstance(posting, tuple):
+            if story_id not in posting:
+                postings[key] = ((*posting, story_id) if len(posting) < _TUPLE_POSTING
+                                 else {*posting, story_id})
         else:
             posting.add(story_id)
 
     def _unpost(self, key: int, story_id: str) -> None:
-        posting = self._postings.get(key)
+        postings = self._postings
+        posting = postings.get(key)
         if posting is None:
             return
         if isinstance(posting, str):
             if posting == story_id:
-                del self._postings[key]
+                del postings[key]
+            return
+        if isinstance(posting, tuple):
+            if story_id in posting:
+                rest = tuple(held for held in posting if held != story_id)
+                postings[key] = rest[0] if len(rest) == 1 else rest
             return
         posting.discard(story_id)
         if len(posting) == 1:
-            self._postings[key] = next(iter(posting))
+            postings[key] = next(iter(posting))
+        elif len(posting) <= _TUPLE_POSTING // 2:  # a tuple again, not at the edge: no flapping
+            postings[key] = tuple(posting)
 
     def _summary_query(
         self, vector: Summary, event_time_ms: int, subjects: Iterable[int] = ()

@@ -100,6 +100,47 @@ def test_a_lookup_reads_the_rarest_postings_first_and_stops_at_its_budget() -> N
     assert _common_and_rare(budget=1).scored_ids == ["r"]
 
 
+def test_a_term_many_stories_hold_is_found_in_every_one_whatever_its_posting_holds() -> None:
+    """A posting is a bare id for one story, a tuple for a few (56 bytes for two, where a set
+    took 216), a set beyond 16; stories leaving it shrink it back, never to an empty one."""
+    s = state()
+    holders = [f"s{i:02d}" for i in range(20)]
+    for story in holders:
+        s._post(7, story)
+        s._post(7, story)  # posting a story twice holds it once
+    posting = s._postings[7]
+    assert isinstance(posting, set) and posting == set(holders)
+    for gone in holders[:11]:
+        s._unpost(7, gone)
+    assert isinstance(s._postings[7], set)  # nine: a set until half the tuple limit
+    s._unpost(7, holders[11])
+    posting = s._postings[7]
+    assert isinstance(posting, tuple) and sorted(posting) == holders[12:]
+    for gone in holders[12:19]:
+        s._unpost(7, gone)
+    assert s._postings[7] == "s19"
+    s._unpost(7, "s19")
+    assert 7 not in s._postings
+    s._post(8, "a")
+    s._post(8, "b")
+    s._unpost(8, "z")  # a story the posting does not hold leaves it as it is
+    assert s._postings[8] == ("a", "b")
+    s._post(8, "c")
+    s._unpost(8, "a")
+    assert s._postings[8] == ("b", "c")
+
+
+def test_common_terms_cost_a_tuple_per_term_not_a_set() -> None:
+    """Six stories on one event share its words: each shared term's posting is a tuple."""
+    s = state()
+    event = terms("kilimanjaro", "avalanche", "moshi", "tanzania")
+    for i in range(6):  # a week apart: each opens its own story
+        assert s.assign(f"a{i}", 8 * DAY_MS * i, event, now_ms=i, worker="w").opened
+    postings = [s._postings[k] for k in event.keys]
+    assert all(isinstance(p, tuple) and sorted(p) == [f"a{i}" for i in range(6)]
+               for p in postings)
+
+
 def report(company: str) -> StoryTerms:
     """An issue of a template: its words and names, and the company's name twice as often."""
     words = ("quarterly", "profit", "surpassed", "analysts", "estimate", "revenue")
