@@ -17,14 +17,17 @@ from kafka.errors import MessageSizeTooLargeError
 
 from streams.cli.inputs import GZIP_SUFFIX, Input, resolve_inputs
 from streams.core.decoding import DecodedText, decode_bytes
+from streams.core.domains import registrable_domain
 from streams.core.envelope import (
     BODY_NAMES,
     FIELD_ALIASES,
     body_name,
     holds_wide_integer,
     loads_json,
+    parse_envelope,
 )
-from streams.core.errors import BinaryContentError, ConfigError, NotUtf8Error
+from streams.core.errors import BinaryContentError, ConfigError, IngestError, NotUtf8Error
+from streams.core.identity import scoped_id
 from streams.kafka.broker import ensure_topics, wait_for_broker
 from streams.kafka.clients import make_producer
 from streams.settings import Settings
@@ -438,6 +441,28 @@ def check_partition(partition: int, topic: str, partitions: set[int] | None) -> 
     raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
 
 
+def message_key(value: bytes, max_bytes: int) -> bytes | None:
+    """The Kafka key of a raw message: its article's scoped id, when the envelope names one.
+
+    Messages of one article (a resend, an edited revision) then share a partition, so one
+    worker decides them in order. Unkeyed, the client's partitioner spread them, and two
+    workers could decide one id at the same moment: one its duplicate, the other (its
+    message earlier by event time) kept, superseding the article the first named; since a
+    duplicates record is never taken back, that group was left with no kept article (a soak
+    trial, 2026-12-06; README, Guarantees, *Known, not fixed*). The source is the envelope's,
+    else its URL's registrable domain, as the worker scopes ids in the common case. None
+    (the partitioner's choice) for a message without an id, whose id is its own origin, and
+    for one that is not an envelope."""
+    try:
+        envelope = parse_envelope(value, max_bytes=max_bytes)
+    except IngestError:
+        return None
+    if envelope.id is None:
+        return None
+    source = envelope.source or registrable_domain(envelope.absolute_url)
+    return scoped_id(source, envelope.id).encode()
+
+
 def _starts_like_envelope(data: bytes, raw: bool) -> bool:
     head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     return not raw and _ENVELOPE_START.match(head) is not None
@@ -500,7 +525,8 @@ def run_produce(
                           "dead-letter as too_large", file=sys.stderr)
                     continue
                 try:
-                    producer.send(target, value=value, partition=partition)
+                    producer.send(target, value=value, partition=partition,
+                                  key=message_key(value, settings.max_body_bytes))
                 except MessageSizeTooLargeError:
                     # The topics' limit: the broker would refuse it anyway.
                     skipped += 1

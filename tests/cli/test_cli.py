@@ -87,6 +87,41 @@ def test_produce_files_and_stdin_then_tail(broker: EmbeddedBroker, tmp_path: Pat
     assert (dup["source"], dup["match"]) == (None, "exact")
 
 
+def test_produce_sends_every_message_of_one_article_to_one_partition(
+    broker: EmbeddedBroker, tmp_path: Path,
+) -> None:
+    """Keyed by the article's scoped id: a resend goes where the first message went, so one
+    worker decides both in order (unkeyed, the client spread them over the partitions)."""
+    broker_settings(broker, partitions=4)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    lines = tmp_path / "articles.jsonl"
+    lines.write_bytes(b"\n".join(
+        orjson.dumps({"id": f"a{i}", "source": "agency", "body": f"Article {i}."})
+        for i in range(8)))
+    for _ in range(3):
+        result = ingest("produce", str(lines), env=env)
+        assert result.returncode == 0, result.stderr.decode()
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, consumer_timeout_ms=3000)
+    try:
+        parts = [TopicPartition("articles.raw", p) for p in range(4)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        partitions: dict[bytes, set[int]] = {}
+        count = 0
+        while count < 24:
+            polled = consumer.poll(timeout_ms=2000)
+            assert polled, f"{count} of 24 messages read"
+            for records in polled.values():
+                for record in records:
+                    partitions.setdefault(record.key, set()).add(record.partition)
+                    count += 1
+    finally:
+        consumer.close()
+    assert sorted(partitions) == [f"agency:a{i}".encode() for i in range(8)]
+    assert all(len(held) == 1 for held in partitions.values())
+    assert len(set().union(*partitions.values())) > 1  # and the articles are spread
+
+
 def test_produce_source_reaches_the_record_of_a_latin_1_file(
     broker: EmbeddedBroker, tmp_path: Path,
 ) -> None:

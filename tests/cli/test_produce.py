@@ -12,6 +12,7 @@ from streams.cli.produce import (
     check_partition,
     check_paths,
     check_topic,
+    message_key,
     messages_from_bytes,
 )
 from streams.core.envelope import parse_envelope
@@ -331,3 +332,24 @@ def test_progress_is_a_line_every_period_while_sending() -> None:
     assert progress.line(9000, 2) == "ingest: 9000 messages sent so far, 2 of 3 inputs done"
     assert Progress(1, every_s=0.0, clock=lambda: 0.0).line(2, 0) == (
         "ingest: 2 messages sent so far, 0 of 1 input done")
+
+
+@pytest.mark.parametrize(("envelope", "key"), [
+    ({"id": "a1", "body": "x", "source": "Agency"}, b"Agency:a1"),
+    # No source: the URL's registrable domain, as the worker scopes the id.
+    ({"id": "a1", "body": "x", "url": "https://www.bbc.co.uk/news/1"}, b"bbc.co.uk:a1"),
+    ({"id": "a:1", "body": "x"}, b":a:1"),  # no source at all: the scoped id's own form
+    ({"id": 12, "text": "x"}, b"12"),  # an integer id is its decimal string
+])
+def test_a_message_is_keyed_by_its_articles_scoped_id(envelope: dict[str, object],
+                                                        key: bytes) -> None:
+    assert message_key(orjson.dumps(envelope), 1_000_000) == key
+
+
+@pytest.mark.parametrize("value", [
+    orjson.dumps({"body": "no id: the worker's id is the message's origin"}),
+    b"a bare text", b'{"id": "x", "body": ', b"\xff\xfe\x00binary",
+    orjson.dumps({"id": "x", "body": "y" * 200}),  # over the workers' limit (dead-lettered)
+])
+def test_a_message_without_an_envelope_id_has_no_key(value: bytes) -> None:
+    assert message_key(value, 100) is None
