@@ -11,6 +11,7 @@ from streams.core.decoding import (
     DecodedText,
     decode_by_script,
     decode_bytes,
+    decode_cyrillic,
     sniff_declared_charset,
     web_codec,
 )
@@ -222,3 +223,35 @@ def test_japanese_and_korean_are_told_by_their_script_where_the_detector_decides
 ])
 def test_other_text_is_not_told_by_script(text: str, codec: str) -> None:
     assert decode_by_script(text.encode(codec)) is None
+
+
+RUSSIAN_NEWS = ("Правительство в среду объявило о новых мерах поддержки экономики. Министр "
+                "финансов Яковлев сказал, что изменения вступят в силу с января, а Центральный "
+                "банк сохранит ставку. \"Мы ожидаем роста уже весной\", - добавил он. ")
+BULGARIAN_NEWS = ("Правителството обяви в сряда нови мерки в подкрепа на икономиката. "
+                  "Финансовият министър заяви, че промените ще влязат в сила от януари, а "
+                  "Българската народна банка ще запази лихвата. ")
+
+
+@pytest.mark.parametrize("text", [RUSSIAN_NEWS, BULGARIAN_NEWS])
+@pytest.mark.parametrize("codec", [
+    "cp1251", "koi8-r", "iso8859-5", "cp866", "mac-cyrillic"])
+def test_cyrillic_is_read_in_the_code_page_its_letters_are_likeliest_in(
+        text: str, codec: str) -> None:
+    """charset-normalizer dead-lettered IBM866 and ISO-8859-5 text and read MacCyrillic as
+    cp1251 or KOI8-R (chardet's test texts, 2026-12-06: 13 of 13, 14 of 23 and 15 of 16 of
+    them); the readings differ in where the letters are, so the likeliest is the right one."""
+    value = text.encode(codec)
+    assert decode_bytes(value) == DecodedText(text, codec, detected=True)
+    assert decode_cyrillic(value) == DecodedText(text, codec, detected=True)
+
+
+@pytest.mark.parametrize(("text", "codec"), [
+    (CP1252_ARTICLE, "cp1252"),  # Latin: no Cyrillic reading is mostly letters
+    (HUNGARIAN, "iso8859-2"),
+    ("政府今日宣佈新措施支援經濟，財政司司長表示，有關改變會由明年一月一日起生效。" * 2,
+     "big5hkscs"),  # reads as Cyrillic letters in ISO-8859-5, but unlikely ones
+    ("Правительство", "cp1251"),  # too little to judge
+])
+def test_other_text_is_not_read_as_cyrillic(text: str, codec: str) -> None:
+    assert decode_cyrillic(text.encode(codec)) is None
