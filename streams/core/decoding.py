@@ -280,38 +280,51 @@ def _detect(value: bytes) -> DecodedText | None:
         if tied or as_prior == text:
             text, encoding = as_prior, _PRIOR
     name = codecs.lookup(encoding).name
-    if name in _NOT_HUNGARIAN and (hungarian := _as_hungarian(value, text)) is not None:
-        return hungarian
+    if name in _LATIN_MISREADINGS and (latin := _as_own_latin(value, text)) is not None:
+        return latin
     if name in _DETECTED_CYRILLIC and (cyrillic := decode_cyrillic(value)) is not None:
         return cyrillic
     return DecodedText(text, name, detected=True)
 
 
-# Latin single-byte codecs the detector picks for Hungarian, none with its ő and ű.
-_NOT_HUNGARIAN = frozenset({"cp1252", "cp1257", "iso8859-15"})
-# ő ű Ő Ű in cp1250 and ISO-8859-2 (õ û Õ Û in cp1252).
-_HUNGARIAN_BYTES = re.compile(rb"[\xf5\xfb\xd5\xdb]")
+# Latin single-byte codecs the detector picks for Hungarian and Turkish, none with their own
+# letters (ő and ű; ğ, ı, ş, İ, Ş, Ğ).
+_LATIN_MISREADINGS = frozenset({"cp1252", "cp1257", "iso8859-15"})
+# language -> (the bytes of its own letters, the codec that has them there): ő ű Ő Ű are
+# õ û Õ Û in cp1252 (cp1250 and ISO-8859-2 agree on those bytes); ğ ı ş Ğ İ Ş are ð ý þ Ð Ý
+# Þ in cp1252 (cp1254 and ISO-8859-9 agree on them).
+_OWN_LATIN = {
+    "hu": (re.compile(rb"[\xf5\xfb\xd5\xdb]"), "cp1250"),
+    "tr": (re.compile(rb"[\xf0\xfd\xfe\xd0\xdd\xde]"), "cp1254"),
+}
 
 
-def _as_hungarian(value: bytes, text: str) -> DecodedText | None:
-    """``value`` as cp1250 when the detector's Latin reading of it is Hungarian and it holds
-    the bytes of ő or ű, letters only cp1250 and ISO-8859-2 have (at the same bytes; every
-    other Hungarian letter is where cp1252 has it too).
+def _as_own_latin(value: bytes, text: str) -> DecodedText | None:
+    """``value`` in its language's code page when the detector's Latin reading of it is in
+    a language of :data:`_OWN_LATIN` and it holds the bytes of letters only that code page
+    has (every other letter of the language is where cp1252 has it too).
 
     charset-normalizer reads Hungarian as cp1252 or cp1257 (a trial, 2026-12-06: 13 of 22
-    windows-1250 and ISO-8859-2 texts, "vezetõ", "elõtt"), which fastText still calls
-    Hungarian, so the record said ``hu`` over a text with the wrong letters.
+    windows-1250 and ISO-8859-2 texts, "vezetõ", "elõtt") and Turkish as cp1252 (3 of 3
+    windows-1254 and ISO-8859-9 texts, "Ýstanbul", "deðil"), which fastText still calls
+    Hungarian and Turkish, so the record named the language over a text with wrong letters.
+    Icelandic, whose ð ý þ these are, is not Turkish.
     """
-    if _HUNGARIAN_BYTES.search(value, 0, DETECT_BYTES) is None:
-        return None
+    sample = value[:DETECT_BYTES]
     from streams.core.text.language import detect_language  # noqa: PLC0415 - only here
 
-    if detect_language(text) != "hu":
-        return None
-    try:
-        return DecodedText(value.decode("cp1250"), "cp1250", detected=True)
-    except UnicodeDecodeError:
-        return None
+    for language, (own, codec) in _OWN_LATIN.items():
+        if own.search(sample) is None:
+            continue
+        try:
+            own_text = value.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        # The language of either reading: fastText is often unsure of the wrong one (short
+        # lines, "altyazýsý") and sure of the right one.
+        if language in (detect_language(text), detect_language(own_text)):
+            return DecodedText(own_text, codec, detected=True)
+    return None
 
 
 # The single-byte Cyrillic codecs, most used first (the first of equal readings wins), and

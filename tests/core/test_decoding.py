@@ -195,6 +195,25 @@ def test_other_languages_with_o_tilde_stay_cp1252() -> None:
     assert decode_bytes(portuguese.encode("cp1252")) == DecodedText(portuguese, "cp1252", True)
 
 
+TURKISH = "Bakan, yarın açıklama yapacağını söyledi. Şirket işçileri maaş artışı istiyor."
+
+
+@pytest.mark.parametrize("codec", ["cp1254", "iso8859-9"])
+def test_turkish_is_not_read_as_cp1252(codec: str) -> None:
+    """charset-normalizer read all three of a trial's Turkish texts as cp1252 ("Ýstanbul",
+    "altyazýsý"), of which fastText is unsure, and reads this one as cp1257; read as
+    cp1254 they are Turkish."""
+    assert decode_bytes(TURKISH.encode(codec)) == DecodedText(TURKISH, "cp1254", True)
+
+
+def test_icelandic_keeps_its_eth_thorn_and_y_acute() -> None:
+    icelandic = ("Ríkisstjórnin kynnti í gær nýjar aðgerðir til að styðja við efnahaginn. "
+                 "Fjármálaráðherra sagði að þær tækju gildi í janúar og að þetta væri þörf "
+                 "breyting fyrir fyrirtæki og heimili. ") * 2
+    decoded = decode_bytes(icelandic.encode("cp1252"))
+    assert (decoded.text, decoded.encoding) == (icelandic, "cp1252")
+
+
 JAPANESE_NEWS = ("政府は水曜日、経済を支援するための新たな措置を発表した。①財務大臣は来年から"
                  "変更が施行されると述べた。♪ファン待望のライブは東京ドームで開かれる。")
 KOREAN_NEWS = ("정부는 수요일 경제를 지원하기 위한 새로운 조치를 발표했다. "
