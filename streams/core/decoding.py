@@ -284,6 +284,8 @@ def _detect(value: bytes) -> DecodedText | None:
         return latin
     if name in _DETECTED_CYRILLIC and (cyrillic := decode_cyrillic(value)) is not None:
         return cyrillic
+    if name == "cp1250" and (central := _as_iso8859_2(value, text)) is not None:
+        return central
     return DecodedText(text, name, detected=True)
 
 
@@ -325,6 +327,30 @@ def _as_own_latin(value: bytes, text: str) -> DecodedText | None:
         if language in (detect_language(text), detect_language(own_text)):
             return DecodedText(own_text, codec, detected=True)
     return None
+
+
+# Bytes where cp1250 has letters and ISO-8859-2 C1 controls (Š Ť Ž Ź š ť ž ź): text that
+# holds none of them may be ISO-8859-2.
+_CP1250_ONLY = re.compile(rb"[\x8a\x8c-\x8f\x9a\x9c-\x9f]")
+
+
+def _as_iso8859_2(value: bytes, text: str) -> DecodedText | None:
+    """``value`` as ISO-8859-2 when the detector's cp1250 reading holds ą and the
+    ISO-8859-2 reading is Czech or Slovak: their š is ą in cp1250 (0xB9), and neither
+    language has ą (Polish has, at 0xB1 in ISO-8859-2: ± in cp1250).
+
+    charset-normalizer reads Czech and Slovak ISO-8859-2 text as cp1250 (a trial,
+    2026-12-06: 4 of 4 such texts; "ąpatně", "Ľivot"), the letters š, ž, Š, Ž, ť, Ť wrong.
+    """
+    sample = value[:DETECT_BYTES]
+    if "ą" not in text[:_SCRIPT_SAMPLE_CHARS] or _CP1250_ONLY.search(sample):
+        return None
+    from streams.core.text.language import detect_language  # noqa: PLC0415 - only here
+
+    own_text = value.decode("iso8859-2")
+    if detect_language(own_text) not in ("cs", "sk"):
+        return None
+    return DecodedText(own_text, "iso8859-2", detected=True)
 
 
 # The single-byte Cyrillic codecs, most used first (the first of equal readings wins), and

@@ -9,6 +9,7 @@ import pytest
 from streams.core.decoding import (
     DETECTOR_CANDIDATES,
     DecodedText,
+    _as_iso8859_2,
     decode_by_script,
     decode_bytes,
     decode_cyrillic,
@@ -212,6 +213,26 @@ def test_icelandic_keeps_its_eth_thorn_and_y_acute() -> None:
                  "breyting fyrir fyrirtæki og heimili. ") * 2
     decoded = decode_bytes(icelandic.encode("cp1252"))
     assert (decoded.text, decoded.encoding) == (icelandic, "cp1252")
+
+
+CZECH = ("Vláda ve středu oznámila nová opatření na podporu ekonomiky. Ministr financí "
+         "řekl, že změny vstoupí v platnost od ledna a že se týkají především živnostníků. "
+         "Šéf odborů Žák to označil za špatný krok, ale ťuknutí do rozpočtu je malé. ") * 2
+POLISH = ("Rząd ogłosił w środę nowe działania wspierające gospodarkę. Minister finansów "
+          "powiedział, że zmiany wejdą w życie od stycznia i dotyczą głównie przedsiębiorców. ") * 2
+
+
+def test_czech_in_iso8859_2_read_as_cp1250_is_corrected() -> None:
+    """charset-normalizer reads Czech and Slovak ISO-8859-2 as cp1250, its š as ą
+    ("ąpatný"): 4 of 4 such texts of a trial. Neither language has ą."""
+    value = CZECH.encode("iso8859-2")
+    assert _as_iso8859_2(value, value.decode("cp1250")) == DecodedText(CZECH, "iso8859-2", True)
+
+
+@pytest.mark.parametrize("text", [CZECH, POLISH, "Rząd ogłosił nowe działania. " * 4])
+def test_cp1250_czech_and_polish_are_left_as_they_are(text: str) -> None:
+    """Czech in cp1250 has š at 0x9A, a byte ISO-8859-2 has no letter at; Polish has ą."""
+    assert _as_iso8859_2(text.encode("cp1250"), text) is None
 
 
 JAPANESE_NEWS = ("政府は水曜日、経済を支援するための新たな措置を発表した。①財務大臣は来年から"
