@@ -266,7 +266,7 @@ def _detect(value: bytes) -> DecodedText | None:
     matches = from_bytes(value, cp_isolation=list(DETECTOR_CANDIDATES))
     best = matches.best()
     if best is None:
-        return decode_by_script(value) or decode_cyrillic(value)
+        return decode_by_script(value) or decode_cyrillic(value) or _central_european(value)
     text = str(best)
     encoding = best.encoding
     if encoding != _PRIOR and _PRIOR in DETECTOR_CANDIDATES:
@@ -289,15 +289,17 @@ def _detect(value: bytes) -> DecodedText | None:
     return DecodedText(text, name, detected=True)
 
 
-# Latin single-byte codecs the detector picks for Hungarian and Turkish, none with their own
-# letters (ő and ű; ğ, ı, ş, İ, Ş, Ğ).
+# Latin single-byte codecs the detector picks for Hungarian, Turkish and Polish, none with
+# their own letters (ő and ű; ğ, ı, ş, İ, Ş, Ğ; ą, ł, ś, ź, ż).
 _LATIN_MISREADINGS = frozenset({"cp1252", "cp1257", "iso8859-15"})
 # language -> (the bytes of its own letters, the codec that has them there): ő ű Ő Ű are
 # õ û Õ Û in cp1252 (cp1250 and ISO-8859-2 agree on those bytes); ğ ı ş Ğ İ Ş are ð ý þ Ð Ý
-# Þ in cp1252 (cp1254 and ISO-8859-9 agree on them).
+# Þ in cp1252 (cp1254 and ISO-8859-9 agree on them); Polish's are cp1250's.
 _OWN_LATIN = {
     "hu": (re.compile(rb"[\xf5\xfb\xd5\xdb]"), "cp1250"),
     "tr": (re.compile(rb"[\xf0\xfd\xfe\xd0\xdd\xde]"), "cp1254"),
+    # ą ł ś ź ż Ą Ł Ś Ź Ż: ¹ ³ œ Ÿ ¿ ¥ £ Œ  ¯ in cp1252 ("Rz¹d og³osi³").
+    "pl": (re.compile(rb"[\xb9\xb3\x9c\x9f\xbf\xa5\xa3\x8c\x8f\xaf]"), "cp1250"),
 }
 
 
@@ -351,6 +353,29 @@ def _as_iso8859_2(value: bytes, text: str) -> DecodedText | None:
     if detect_language(own_text) not in ("cs", "sk"):
         return None
     return DecodedText(own_text, "iso8859-2", detected=True)
+
+
+# Languages written in ISO-8859-2 and cp1250, and ISO-8859-2's C1 controls (a reading holding
+# one is not text).
+_CENTRAL_EUROPEAN = frozenset({"pl", "cs", "sk", "sl", "hr", "hu", "ro", "bs", "sr"})
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+
+
+def _central_european(value: bytes) -> DecodedText | None:
+    """``value`` read as ISO-8859-2, else as cp1250, when that reading has no C1 control
+    and fastText calls it a language written in them; for bytes the detector decides
+    nothing on (a trial, 2026-12-06: Polish in ISO-8859-2 was ``not_utf8``, as was a Polish
+    news paragraph of ours)."""
+    from streams.core.text.language import detect_language  # noqa: PLC0415 - only here
+
+    for codec in ("iso8859-2", "cp1250"):
+        try:
+            text = value.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _C1_CONTROLS.search(text) is None and detect_language(text) in _CENTRAL_EUROPEAN:
+            return DecodedText(text, codec, detected=True)
+    return None
 
 
 # The single-byte Cyrillic codecs, most used first (the first of equal readings wins), and

@@ -235,6 +235,24 @@ def test_cp1250_czech_and_polish_are_left_as_they_are(text: str) -> None:
     assert _as_iso8859_2(text.encode("cp1250"), text) is None
 
 
+POLISH_NEWS = ("Rząd ogłosił w środę nowe działania wspierające gospodarkę. Minister finansów "
+               "powiedział, że zmiany wejdą w życie od stycznia i dotyczą głównie "
+               "przedsiębiorców oraz małych firm. ")
+
+
+@pytest.mark.parametrize("codec", ["iso8859-2", "cp1250"])
+def test_polish_is_read_in_its_own_code_page(codec: str) -> None:
+    """charset-normalizer decided nothing on it in ISO-8859-2 (``not_utf8``, as for a
+    trial's Polish ISO-8859-2 text) and read it as cp1252 in cp1250 ("Rz¹d og³osi³")."""
+    assert decode_bytes(POLISH_NEWS.encode(codec)) == DecodedText(POLISH_NEWS, codec, True)
+
+
+def test_spanish_with_inverted_question_marks_stays_cp1252() -> None:
+    spanish = ("¿Qué pasará con la economía? El ministro dijo que los cambios entrarán en "
+               "vigor en enero, y que afectarán sobre todo a las pequeñas empresas. ") * 2
+    assert decode_bytes(spanish.encode("cp1252")) == DecodedText(spanish, "cp1252", True)
+
+
 JAPANESE_NEWS = ("政府は水曜日、経済を支援するための新たな措置を発表した。①財務大臣は来年から"
                  "変更が施行されると述べた。♪ファン待望のライブは東京ドームで開かれる。")
 KOREAN_NEWS = ("정부는 수요일 경제를 지원하기 위한 새로운 조치를 발표했다. "
