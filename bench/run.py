@@ -107,6 +107,15 @@ def growth(sizes: Sequence[int], messages: int) -> list[dict[str, Any]]:
     return rows
 
 
+def state(messages: int, warm: int) -> dict[str, Any]:
+    """``bench.state_memory`` in a subprocess: the whole core's RSS per indexed entry (the
+    index and what else grows with the articles: stories, learned boilerplate)."""
+    result: dict[str, Any] = _json_from(
+        "bench.state_memory", "--messages", str(messages + warm), "--warm", str(warm),
+        timeout_s=900)
+    return result
+
+
 def copies(sizes: Sequence[int]) -> dict[str, Any]:
     """``bench.copies`` in a subprocess."""
     result: dict[str, Any] = _json_from(
@@ -242,6 +251,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
                                                    core.get("core_first_pass_per_s")),
         "copies_largest_vs_smallest": results.get("copies", {}).get("ratio_largest_to_smallest"),
         "rss_per_entry_largest": large.get("rss_bytes_per_entry") if large else None,
+        "state_rss_per_entry": results.get("state", {}).get("rss_bytes_per_entry"),
         # third-party pages: the day-one and fast runs between two pipeline runs; fast also
         # against the day-one run just before it
         "pipeline_vs_dayone_pages": div(around(PAGE_RUNS, "dayone_pages"), rate("dayone_pages")),
@@ -417,6 +427,11 @@ def ratio_table(results: dict[str, Any]) -> str:
     lines.append(f"| replica: CPU per remote record with log positions / re-deciding every "
                  f"remote kept article (`bench.replica`) | "
                  f"{_fmt(extra.get('replica_with_vs_without'), '.2f')} | - | informative |")
+    lines.append(f"| whole core's RSS bytes per indexed entry: index, stories, learned "
+                 f"boilerplate, bounded caches filling (`bench.state_memory`: bench corpus, "
+                 f"{_fmt(results.get('state', {}).get('entries_added'), ',.0f')} entries "
+                 f"after 8,000 messages; not a ratio) | "
+                 f"{_fmt(extra.get('state_rss_per_entry'), ',.0f')} | - | informative |")
     lines.append(f"| cores kept busy by 1 worker (worker + broker CPU s / s) | "
                  f"{_fmt(extra.get('cores_busy_1w'), '.2f')} | - | informative |")
     lines.append(f"| ceiling of 2 workers / 1 worker: cores / cores busy | "
@@ -681,11 +696,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--growth", default="10000,100000,1000000",
                         help="index sizes, comma-separated ('' skips)")
     parser.add_argument("--growth-messages", type=int, default=300)
+    parser.add_argument("--state-messages", type=int, default=12_000,
+                        help="messages measured by bench.state_memory after 8,000")
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
                         "onecore,nostories,datasketch,dayone,scale,latency,profile,core,capacity,replica,"
-                        "pages")
+                        "pages,state")
     parser.add_argument("--pages", type=Path, default=None,
                         help="directory of real *.html pages for the third-party runs (default "
                         f"${eval_extract.DATA_ENV}/wcxb_dev or {eval_extract.DEFAULT_DATA}/"
@@ -847,6 +864,9 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
     if sizes:
         results["growth_messages"] = args.growth_messages
         results["growth"] = growth(sizes, args.growth_messages)
+    if "state" not in skip:
+        results["state"] = state(args.state_messages, 8_000)
+        print(f"  whole core's state: {results['state']}", flush=True)
 
 
 def _run_pages(args: argparse.Namespace, skip: set[str], workdir: Path,
