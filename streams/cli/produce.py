@@ -452,7 +452,14 @@ def message_key(value: bytes, max_bytes: int) -> bytes | None:
     trial, 2026-12-06; README, Guarantees, *Known, not fixed*). The source is the envelope's,
     else its URL's registrable domain, as the worker scopes ids in the common case. None
     (the partitioner's choice) for a message without an id, whose id is its own origin, and
-    for one that is not an envelope."""
+    for one that is not a UTF-8 JSON object (a wrapped file is one; bytes sent verbatim are
+    not parsed here: a legacy charset would cost the worker's detector per message)."""
+    if value.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] != b"{":
+        return None
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     try:
         envelope = parse_envelope(value, max_bytes=max_bytes)
     except IngestError:

@@ -350,6 +350,7 @@ def test_a_message_is_keyed_by_its_articles_scoped_id(envelope: dict[str, object
     orjson.dumps({"body": "no id: the worker's id is the message's origin"}),
     b"a bare text", b'{"id": "x", "body": ', b"\xff\xfe\x00binary",
     orjson.dumps({"id": "x", "body": "y" * 200}),  # over the workers' limit (dead-lettered)
+    '{"id": "x", "body": "café"}'.encode("cp1252"),  # verbatim legacy bytes: not parsed here
 ])
 def test_a_message_without_an_envelope_id_has_no_key(value: bytes) -> None:
     assert message_key(value, 100) is None
