@@ -127,6 +127,8 @@ def _report_results() -> dict[str, Any]:
                     "us_per_remote_record_without": 500.0, "us_per_remote_record_with": 300.0,
                     "ratio_with_to_without": 0.6, "redecided_with": 1, "skipped_with": 3,
                     "redecided_without": 4, "same_outputs": True},
+        "state": {"messages": 12_000, "warm_up": 8_000, "entries_added": 11_500, "stories": 9,
+                  "rss_bytes_per_entry": 6_543.2},
     }
     results["runs"]["pipeline_1core_nopool_again"]["worker_cpu_s_per_1000"] = 1.2
     results["ratios"] = run.ratios(results)
@@ -210,6 +212,8 @@ def test_report_renders_ratios_and_targets() -> None:
     assert ("500.0 us a remote record re-deciding every kept article (4), 300.0 us with log "
             "positions (1 re-decided, 3 skipped): 0.6x; same outputs: True") in text
     assert "| ceiling of 2 workers / 1 worker: cores / cores busy | 2.93 |" in text
+    assert ("bench corpus, 11,500 entries after 8,000 messages; not a ratio) | 6,543 | - | "
+            "informative |") in text
     assert "| real pages (WCXB): day-one alternative | 20.0 |" in text
     assert "| real pages (WCXB): pipeline, 2 workers on a core each, pool off | 27.0 |" in text
     assert "on real whole pages (WCXB dev; A-B-A) | 1.80 | - | informative |" in text
