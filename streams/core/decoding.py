@@ -14,7 +14,11 @@ The first rule that applies decides:
    (``<meta charset>``, ``<meta http-equiv="Content-Type">`` or an XML declaration in the
    first 4 KiB), mapped as browsers map it (the WHATWG Encoding Standard: ``iso-8859-1`` and
    ``us-ascii`` are read as ``windows-1252``, ``shift_jis`` as ``cp932``, ...);
-6. charset-normalizer, limited to the legacy encodings of the web;
+6. charset-normalizer, limited to the legacy encodings of the web, with corrections of ours
+   where it reads a language's letters wrong (Hungarian, Turkish and Polish read as cp1252,
+   Czech and Slovak ISO-8859-2 as cp1250, the Cyrillic code pages mixed up: ``_detect``) or
+   decides nothing (Japanese and Korean by script, Cyrillic by letter frequencies, Central
+   European by language);
 7. otherwise the bytes are undecidable -> ``not_utf8``.
 
 Only rule 6 sets ``detected``. Encodings are named by Python's canonical codec names
