@@ -414,6 +414,10 @@ _CYRILLIC_SHARE = 0.8  # of the non-ASCII characters: Cyrillic letters (the rest
 # happen to read as Cyrillic letters -4.7 and below.
 _SYMBOL_LOG = math.log(0.005)
 _CYRILLIC_FLOOR = -3.6
+# Characters of each reading scored: the readings differ on most Cyrillic letters, so a
+# page's first 2,048 decide as its first 8,192 did on every test text, at a quarter of the
+# cost (six readings of 8 KB of Russian: ~5 ms; of 2 KB: ~1 ms, on a loaded host).
+_CYRILLIC_SAMPLE_CHARS = 2048
 
 
 def decode_cyrillic(value: bytes) -> DecodedText | None:
@@ -427,14 +431,14 @@ def decode_cyrillic(value: bytes) -> DecodedText | None:
     capitals and я wrong. They differ in where the letters are, so the reading with the most
     likely letters is the right one.
     """
-    sample = value[:DETECT_BYTES]
+    sample = value[:_CYRILLIC_SAMPLE_CHARS]  # single-byte codecs: a byte a character
     best: tuple[float, str] | None = None
     for codec in _CYRILLIC_CODECS:
         try:
             text = sample.decode(codec)
         except UnicodeDecodeError:
             continue
-        score = _cyrillic_score(text[:_SCRIPT_SAMPLE_CHARS])
+        score = _cyrillic_score(text)
         if score is not None and (best is None or score > best[0]):
             best = (score, codec)
     if best is None:
