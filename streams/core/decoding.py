@@ -321,6 +321,7 @@ def _as_own_latin(value: bytes, text: str) -> DecodedText | None:
     sample = value[:DETECT_BYTES]
     from streams.core.text.language import detect_language  # noqa: PLC0415 - only here
 
+    read_as: str | None = None  # the language of the detector's reading, once needed
     for language, (own, codec) in _OWN_LATIN.items():
         if own.search(sample) is None:
             continue
@@ -328,9 +329,11 @@ def _as_own_latin(value: bytes, text: str) -> DecodedText | None:
             own_text = value.decode(codec)
         except UnicodeDecodeError:
             continue
+        if read_as is None:
+            read_as = detect_language(text)
         # The language of either reading: fastText is often unsure of the wrong one (short
         # lines, "altyazýsý") and sure of the right one.
-        if language in (detect_language(text), detect_language(own_text)):
+        if language in (read_as, detect_language(own_text)):
             return DecodedText(own_text, codec, detected=True)
     return None
 
