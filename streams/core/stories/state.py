@@ -32,12 +32,14 @@ matter (except at the truncation margin).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
+import struct
 import sys
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain
 from operator import mul
 from typing import Any
@@ -53,6 +55,8 @@ _MAX_EXPONENT = 60.0  # 2**60: far beyond any window, keeps floats finite
 _HEAD_SHARE = 0.5
 # Stories besides the chosen one that an article may bridge into it: the next best two.
 _MERGE_CANDIDATES = 2
+# Unpacked centroids of the stories scored last, kept for the next articles' scores.
+_SCORED_CACHE = 1024
 # A posting held by more stories than this is a set (adding to a tuple copies it).
 _TUPLE_POSTING = 16
 # Norms of a centroid are recomputed in full (with today's IDF) at least this often.
@@ -69,7 +73,11 @@ class Story:
     time_ms: int  # founding article's event time
     first_ms: int  # span of its members' event times
     last_ms: int
-    centroid: Vector = field(default_factory=dict)  # TF sums; IDF applies when scored
+    # The centroid (TF sums by term key; IDF applies when scored), packed: its weights as
+    # little-endian float64 then its keys as uint32, in the order the terms joined. 12 bytes
+    # a term where a dict took ~75 (entry, float, its share of the int keys): story state was
+    # ~4.9 KB of a worker's memory per story on real news (README, State size).
+    packed: bytes = b""
     # Norms of the centroid with IDF applied (as of its last change): all terms, entities
     # alone, numbers alone.
     norm: float = 0.0
@@ -81,6 +89,29 @@ class Story:
     @property
     def key(self) -> tuple[int, str]:
         return (self.time_ms, self.id)
+
+    @property
+    def centroid(self) -> Vector:
+        """The centroid as a dict in the order its terms joined (so sums over it are the
+        same float operations as before it was packed): a new dict on every read; assign it
+        back to keep a change."""
+        packed = self.packed
+        if not packed:
+            return {}
+        n = len(packed) // 12
+        values = _packing(n).unpack(packed)
+        return dict(zip(values[n:], values[:n], strict=True))
+
+    @centroid.setter
+    def centroid(self, centroid: Vector) -> None:
+        n = len(centroid)
+        self.packed = _packing(n).pack(*centroid.values(), *centroid) if n else b""
+
+
+@functools.lru_cache(maxsize=512)
+def _packing(terms: int) -> struct.Struct:
+    """The layout of a packed centroid of ``terms`` terms (``Story.packed``)."""
+    return struct.Struct(f"<{terms}d{terms}I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +149,8 @@ class StoryState:
         self._story_expiry: list[tuple[int, str]] = []
         self._parent_expiry: list[tuple[int, str]] = []
         self._opened: deque[str] = deque(maxlen=self.RECENT_LIMIT)
+        # Story id -> (the packed centroid it was unpacked from, the dict): read only.
+        self._unpacked: OrderedDict[str, tuple[bytes, Vector]] = OrderedDict()
         self._opened_set: set[str] = set()
 
     # -- reading -------------------------------------------------------------------------------
@@ -261,7 +294,7 @@ class StoryState:
         gap = max(0, story.first_ms - query.time_ms, query.time_ms - story.last_ms)
         if gap > self.config.max_gap_ms or story.norm == 0.0:
             return 0.0
-        terms, centroid = query.terms, story.centroid
+        terms, centroid = query.terms, self._scored_centroid(story)
         if query.subjects and query.subjects.isdisjoint(centroid):
             return 0.0  # a templated report on another subject
         shared = centroid.keys() & terms.keys()
@@ -276,6 +309,21 @@ class StoryState:
             if entities / (query.entity_norm * story.entity_norm) < self.config.entity_threshold:
                 return 0.0
         return dot / story.norm * math.exp(-gap / self.config.time_scale_ms)
+
+    def _scored_centroid(self, story: Story) -> Vector:
+        """``story.centroid``, from the last ``_SCORED_CACHE`` stories scored while their
+        centroid is unchanged (a candidate of one article is often one of the next): packed
+        centroids cost ~1 % more CPU per article unpacked on every score."""
+        cache = self._unpacked
+        found = cache.get(story.id)
+        if found is not None and found[0] is story.packed:
+            cache.move_to_end(story.id)
+            return found[1]
+        centroid = story.centroid
+        cache[story.id] = (story.packed, centroid)
+        if len(cache) > _SCORED_CACHE:
+            cache.popitem(last=False)
+        return centroid
 
     # -- applying the log ----------------------------------------------------------------------
     def apply_note(
@@ -420,7 +468,7 @@ class StoryState:
         size = sys.getsizeof
         total = self.df.nbytes + size(self.stories) + size(self._members) + size(self._postings)
         for story in self.stories.values():
-            total += size(story) + size(story.centroid) + 2 * 32 * len(story.centroid)
+            total += size(story) + size(story.packed)
         total += len(self._members) * (size(("", 0)) + 60)
         total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
         return StoryStats(len(self.stories), len(self._members), total)
@@ -434,14 +482,15 @@ class StoryState:
         postings and expiry heaps are derived, and rebuilt on import.
         """
         stories = list(self.stories.values())
-        keys = [k for story in stories for k in story.centroid]
-        weights = [w for story in stories for w in story.centroid.values()]
+        centroids = [story.centroid for story in stories]
+        keys = [k for centroid in centroids for k in centroid]
+        weights = [w for centroid in centroids for w in centroid.values()]
         df_counts, df_meta = self.df.export_state()
         arrays = {
             "df_counts": df_counts,
             "centroid_keys": np.array(keys, dtype=np.uint32),
             "centroid_weights": np.array(weights, dtype=np.float64),
-            "centroid_sizes": np.array([len(s.centroid) for s in stories], dtype=np.int64),
+            "centroid_sizes": np.array([len(c) for c in centroids], dtype=np.int64),
         }
         meta = {
             "df": df_meta,
@@ -471,14 +520,15 @@ class StoryState:
         start = 0
         for row, size in zip(rows, sizes, strict=True):
             story_id, time_ms, first_ms, last_ms, norm, entity_norm, stale, members, seen = row
-            story = Story(str(story_id), int(time_ms), int(first_ms), int(last_ms),
-                          dict(zip(keys[start : start + size], weights[start : start + size],
-                                   strict=True)),
+            story = Story(str(story_id), int(time_ms), int(first_ms), int(last_ms), b"",
                           float(norm), float(entity_norm), int(stale), int(members), int(seen))
+            centroid = dict(zip(keys[start : start + size], weights[start : start + size],
+                                strict=True))
+            story.centroid = centroid
             start += size
             state.stories[story.id] = story
             state._story_expiry.append((story.seen_ms, story.id))
-            for key in story.centroid:
+            for key in centroid:
                 state._post(key, story.id)
         for article_id, story_id, seen in meta["members"]:
             state._members[str(article_id)] = (str(story_id), int(seen))
@@ -557,15 +607,17 @@ class StoryState:
         # held at that moment, which links nowhere, from another name: names cannot loop.
         self._parent.pop(new_id, None)
         factor = self._scale(old_time_ms, new_time_ms)
-        for key in story.centroid:
+        centroid = story.centroid
+        for key in centroid:
             self._unpost(key, old_id)
-        story.centroid = {k: w * factor for k, w in story.centroid.items()}
+        centroid = {k: w * factor for k, w in centroid.items()}
+        story.centroid = centroid
         story.norm *= factor
         story.entity_norm *= factor
         story.id, story.time_ms = new_id, new_time_ms
         del self.stories[old_id]
         self.stories[new_id] = story
-        for key in story.centroid:
+        for key in centroid:
             self._post(key, new_id)
         heapq.heappush(self._story_expiry, (story.seen_ms, new_id))
         self._parent[old_id] = (new_id, now_ms)
@@ -640,6 +692,7 @@ class StoryState:
                     entity_sq += delta
             story.norm, story.entity_norm = math.sqrt(norm_sq), math.sqrt(max(0.0, entity_sq))
             story.stale += 1
+            story.centroid = centroid
             return
         for key, weight in vector:
             old = centroid.get(key)
@@ -664,6 +717,7 @@ class StoryState:
         story.norm = math.sqrt(float(weights @ weights))
         story.entity_norm = math.sqrt(float(names @ names))
         story.stale = 0
+        story.centroid = centroid
 
     def _clear(self, story: Story) -> None:
         for key in story.centroid:
@@ -721,13 +775,14 @@ class StoryState:
 
     def _cosine(self, a: Story, b: Story) -> float:
         """Cosine of two centroids with today's IDF."""
-        if not a.centroid or not b.centroid:
+        first, second = a.centroid, b.centroid  # each read unpacks it: once
+        if not first or not second:
             return 0.0
-        shared = a.centroid.keys() & b.centroid.keys()
+        shared = first.keys() & second.keys()
         if not shared:
             return 0.0
         keys = sorted(shared)
-        dot = sum(a.centroid[k] * b.centroid[k] * i * i
+        dot = sum(first[k] * second[k] * i * i
                   for k, i in zip(keys, self.df.idf(keys), strict=True))
         return dot / (a.norm * b.norm) if a.norm and b.norm else 0.0
 
