@@ -286,8 +286,10 @@ def _detect(value: bytes) -> DecodedText | None:
     name = codecs.lookup(encoding).name
     if name in _LATIN_MISREADINGS and (latin := _as_own_latin(value, text)) is not None:
         return latin
-    if name in _DETECTED_CYRILLIC and (cyrillic := decode_cyrillic(value)) is not None:
-        return cyrillic
+    # Where no Cyrillic reading is likely, the bytes may be another script's code page.
+    if name in _DETECTED_CYRILLIC and (
+            found := decode_cyrillic(value) or _other_script(value)) is not None:
+        return found
     if name == "cp1250" and (central := _as_iso8859_2(value, text)) is not None:
         return central
     return DecodedText(text, name, detected=True)
@@ -385,6 +387,34 @@ def _central_european(value: bytes) -> DecodedText | None:
     return None
 
 
+# Single-byte code pages of other scripts, with the letters and marks of each.
+_OTHER_SCRIPTS = (
+    ("cp1255", ((0x0590, 0x05FF),)),  # Hebrew
+    ("cp1256", ((0x0600, 0x06FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))),  # Arabic
+    ("cp1253", ((0x0370, 0x03FF),)),  # Greek
+)
+
+
+def _other_script(value: bytes) -> DecodedText | None:
+    """``value`` in the first of the Hebrew, Arabic and Greek code pages that decodes it
+    strictly into text whose non-ASCII characters are 90 % that script's, for bytes the
+    detector read as Cyrillic that no Cyrillic code page reads as likely Cyrillic text (a
+    trial, 2026-12-06: a windows-1255 Hebrew text published as KOI8-R, "ФИЖХ ЬЕЮИБ")."""
+    sample = value[:_CYRILLIC_SAMPLE_CHARS]
+    for codec, ranges in _OTHER_SCRIPTS:
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        chars = [ord(c) for c in text if ord(c) > 0x7F]
+        if len(chars) >= _MIN_SCRIPT_CHARS and _share(chars, *ranges) >= _SCRIPT_SHARE:
+            try:
+                return DecodedText(value.decode(codec), codec, detected=True)
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
 # The single-byte Cyrillic codecs, most used first (the first of equal readings wins), and
 # those of them the detector answers with (it is not offered the DOS and Mac code pages, nor
 # ISO-8859-5: see DETECTOR_CANDIDATES).
@@ -417,6 +447,9 @@ _CYRILLIC_SHARE = 0.8  # of the non-ASCII characters: Cyrillic letters (the rest
 # happen to read as Cyrillic letters -4.7 and below.
 _SYMBOL_LOG = math.log(0.005)
 _CYRILLIC_FLOOR = -3.6
+# At most this share of a reading's Cyrillic letters capitals: Hebrew read as KOI8-R is all
+# capitals, each at a word's start, where no mid-word penalty falls ("ДННЫЛД ДЕЦИРД").
+_CAPITALS_SHARE = 0.5
 # Characters of each reading scored: the readings differ on most Cyrillic letters, so a
 # page's first 2,048 decide as its first 8,192 did on every test text, at a quarter of the
 # cost (six readings of 8 KB of Russian: ~5 ms; of 2 KB: ~1 ms, on a loaded host).
@@ -456,7 +489,7 @@ def _cyrillic_score(text: str) -> float | None:
     """Mean log-likelihood per non-ASCII character of ``text`` read as Cyrillic text, or
     None when those characters are not mostly Cyrillic letters or not likely enough.
     Counted by character (in C), not looped over: a page is read six ways."""
-    letters = non_ascii = 0
+    letters = capitals = non_ascii = 0
     total = 0.0
     for char, count in Counter(text).items():
         if char < "\x80":
@@ -464,10 +497,14 @@ def _cyrillic_score(text: str) -> float | None:
         non_ascii += count
         if "\u0400" <= char <= "\u04ff" and char.isalpha():
             letters += count
-            total += count * _CYRILLIC_LOG.get(char.lower(), _RARE_LOG)
+            lower = char.lower()
+            if char != lower:
+                capitals += count
+            total += count * _CYRILLIC_LOG.get(lower, _RARE_LOG)
         else:  # « » — №, or what a wrong code page makes of a letter (cp1251's Я as Mac's ﬂ)
             total += count * _SYMBOL_LOG
-    if letters < _MIN_SCRIPT_CHARS or letters < _CYRILLIC_SHARE * non_ascii:
+    if (letters < _MIN_SCRIPT_CHARS or letters < _CYRILLIC_SHARE * non_ascii
+            or capitals > _CAPITALS_SHARE * letters):
         return None
     total += len(_MID_WORD_CAPITAL.findall(text)) * _MID_WORD_CAPITAL_LOG
     score = total / non_ascii

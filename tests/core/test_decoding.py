@@ -10,6 +10,7 @@ from streams.core.decoding import (
     DETECTOR_CANDIDATES,
     DecodedText,
     _as_iso8859_2,
+    _other_script,
     decode_by_script,
     decode_bytes,
     decode_cyrillic,
@@ -313,3 +314,22 @@ def test_cyrillic_is_read_in_the_code_page_its_letters_are_likeliest_in(
 ])
 def test_other_text_is_not_read_as_cyrillic(text: str, codec: str) -> None:
     assert decode_cyrillic(text.encode(codec)) is None
+
+
+HEBREW = ("הממשלה הודיעה ביום רביעי על צעדים חדשים לתמיכה בכלכלה. שר האוצר אמר כי השינויים "
+          "ייכנסו לתוקף בינואר.")
+GREEK = "Η κυβέρνηση ανακοίνωσε την Τετάρτη νέα μέτρα για τη στήριξη της οικονομίας."
+
+
+@pytest.mark.parametrize(("text", "codec"), [(HEBREW, "cp1255"), (GREEK, "cp1253")])
+def test_bytes_of_another_script_are_read_in_its_code_page(text: str, codec: str) -> None:
+    """For bytes the detector reads as Cyrillic that no Cyrillic code page reads as likely
+    Cyrillic text: a trial's windows-1255 Hebrew text was published as KOI8-R."""
+    value = text.encode(codec)
+    assert decode_cyrillic(value) is None
+    assert _other_script(value) == DecodedText(text, codec, True)
+
+
+def test_cyrillic_and_latin_are_no_other_script() -> None:
+    assert _other_script(RUSSIAN_NEWS.encode("cp1251")) is None
+    assert _other_script(CP1252_ARTICLE.encode("cp1252")) is None
