@@ -107,6 +107,10 @@ def growth(sizes: Sequence[int], messages: int) -> list[dict[str, Any]]:
     return rows
 
 
+# Messages bench.state_memory decides before it measures (caches and bounded windows fill).
+STATE_WARM = 8_000
+
+
 def state(messages: int, warm: int) -> dict[str, Any]:
     """``bench.state_memory`` in a subprocess: the whole core's RSS per indexed entry (the
     index and what else grows with the articles: stories, learned boilerplate)."""
@@ -430,7 +434,8 @@ def ratio_table(results: dict[str, Any]) -> str:
     lines.append(f"| whole core's RSS bytes per indexed entry: index, stories, learned "
                  f"boilerplate, bounded caches filling (`bench.state_memory`: bench corpus, "
                  f"{_fmt(results.get('state', {}).get('entries_added'), ',.0f')} entries "
-                 f"after 8,000 messages; not a ratio) | "
+                 f"after {_fmt(results.get('state', {}).get('warm_up'), ',.0f')} messages; "
+                 f"not a ratio) | "
                  f"{_fmt(extra.get('state_rss_per_entry'), ',.0f')} | - | informative |")
     lines.append(f"| cores kept busy by 1 worker (worker + broker CPU s / s) | "
                  f"{_fmt(extra.get('cores_busy_1w'), '.2f')} | - | informative |")
@@ -697,7 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="index sizes, comma-separated ('' skips)")
     parser.add_argument("--growth-messages", type=int, default=300)
     parser.add_argument("--state-messages", type=int, default=12_000,
-                        help="messages measured by bench.state_memory after 8,000")
+                        help=f"messages measured by bench.state_memory after {STATE_WARM:,}")
     parser.add_argument("--copies", default=",".join(map(str, story_copies.COPIES)),
                         help="copies of one story, comma-separated ('' skips)")
     parser.add_argument("--skip", default="", help="comma-separated: trivial,pipeline,"
@@ -865,7 +870,7 @@ def _run_all(args: argparse.Namespace, skip: set[str], workdir: Path,
         results["growth_messages"] = args.growth_messages
         results["growth"] = growth(sizes, args.growth_messages)
     if "state" not in skip:
-        results["state"] = state(args.state_messages, 8_000)
+        results["state"] = state(args.state_messages, STATE_WARM)
         print(f"  whole core's state: {results['state']}", flush=True)
 
 

@@ -406,8 +406,8 @@ def _other_script(value: bytes) -> DecodedText | None:
             text = sample.decode(codec)
         except UnicodeDecodeError:
             continue
-        chars = [ord(c) for c in text if ord(c) > 0x7F]
-        if len(chars) >= _MIN_SCRIPT_CHARS and _share(chars, *ranges) >= _SCRIPT_SHARE:
+        chars = _judged_chars(text)
+        if chars and _share(chars, *ranges) >= _SCRIPT_SHARE:
             try:
                 return DecodedText(value.decode(codec), codec, detected=True)
             except UnicodeDecodeError:
@@ -556,13 +556,19 @@ def _share(chars: list[int], *ranges: tuple[int, int]) -> float:
     return sum(1 for c in chars if any(lo <= c <= hi for lo, hi in ranges)) / len(chars)
 
 
+def _judged_chars(text: str) -> list[int]:
+    """The code points of ``text``'s non-ASCII characters, or none when there are too few
+    to judge its script by."""
+    chars = [ord(c) for c in text if ord(c) > 0x7F]
+    return chars if len(chars) >= _MIN_SCRIPT_CHARS else []
+
+
 def _reads_as(text: str, own: tuple[int, int], own_share: float) -> bool:
     """Whether ``text`` is written in a language's script: of its non-ASCII characters, at
     least ``own_share`` in the script's ``own`` range (kana for Japanese, hangul for Korean)
     and :data:`_SCRIPT_SHARE` in it, Han or the CJK marks."""
-    chars = [ord(c) for c in text if ord(c) > 0x7F]
-    return (len(chars) >= _MIN_SCRIPT_CHARS
-            and _share(chars, own) >= own_share
+    chars = _judged_chars(text)
+    return (bool(chars) and _share(chars, own) >= own_share
             and _share(chars, own, _HAN, *_EAST_ASIAN_MARKS) >= _SCRIPT_SHARE)
 
 
