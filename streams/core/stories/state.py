@@ -37,10 +37,9 @@ import heapq
 import math
 import struct
 import sys
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
-from itertools import chain
 from operator import mul
 from typing import Any
 
@@ -48,6 +47,7 @@ import numpy as np
 
 from streams.core.stories.config import StoryConfig
 from streams.core.stories.model import Assignment, StoryNote, StoryUpdate, Summary
+from streams.core.stories.postings import Postings
 from streams.core.stories.terms import ENTITY, KIND_MASK, StoryTerms
 from streams.core.stories.vector import DocumentFrequencies, Vector
 
@@ -57,8 +57,6 @@ _HEAD_SHARE = 0.5
 _MERGE_CANDIDATES = 2
 # Unpacked centroids of the stories scored last, kept for the next articles' scores.
 _SCORED_CACHE = 1024
-# A posting held by more stories than this is a set (adding to a tuple copies it).
-_TUPLE_POSTING = 16
 # Norms of a centroid are recomputed in full (with today's IDF) at least this often.
 _REFRESH_EVERY = 8
 # A templated article joins a story that holds one of its this many heaviest names.
@@ -121,10 +119,6 @@ class StoryStats:
     approx_bytes: int
 
 
-def _size_then_key(found: tuple[int, int, Iterable[str]]) -> tuple[int, int]:
-    return found[0], found[1]
-
-
 class StoryState:
     """Stories of the dedup window, as every worker holds them."""
 
@@ -139,12 +133,8 @@ class StoryState:
         self.stories: dict[str, Story] = {}
         self._members: dict[str, tuple[str, int]] = {}  # article id -> (story joined, seen)
         self._parent: dict[str, tuple[str, int]] = {}  # merged story -> (into, merged at)
-        # Term key -> the stories holding it in their centroid: a bare id until a second one
-        # comes (most terms are in one story), a tuple while a few hold it, a set beyond
-        # ``_TUPLE_POSTING`` (a set of two ids costs 216 bytes, a tuple 56: with sets for
-        # every shared term the postings were ~1.5 KB of a worker's ~3.3 KB of story state
-        # per article; ``python -m bench.state_memory``).
-        self._postings: dict[int, str | tuple[str, ...] | set[str]] = {}
+        # Term key -> the stories holding it in their centroid (the candidate lookup).
+        self._postings = Postings()
         self._member_expiry: list[tuple[int, str]] = []
         self._story_expiry: list[tuple[int, str]] = []
         self._parent_expiry: list[tuple[int, str]] = []
@@ -245,25 +235,7 @@ class StoryState:
         and the cost of an article stays bounded when common terms are in many stories
         (a small vocabulary, a long window), instead of growing with the window.
         """
-        found: list[tuple[int, int, Iterable[str]]] = []
-        postings = self._postings
-        for key, _ in query.head:
-            posting = postings.get(key)
-            if isinstance(posting, str):
-                found.append((1, key, (posting,)))
-            elif posting is not None:
-                found.append((len(posting), key, posting))
-        found.sort(key=_size_then_key)
-        groups: list[Iterable[str]] = []
-        budget = self.config.lookup_budget
-        for size, _, held in found:
-            if size > budget:
-                break
-            groups.append(held)
-            budget -= size
-        # Counted in C: one Counter over the chained postings (a story id appears once per
-        # head term whose posting holds it).
-        hits = Counter(chain.from_iterable(groups))
+        hits = self._postings.holders([key for key, _ in query.head], self.config.lookup_budget)
         hits.pop(exclude or "", None)
         if not hits:
             return []
@@ -466,11 +438,11 @@ class StoryState:
 
     def stats(self) -> StoryStats:
         size = sys.getsizeof
-        total = self.df.nbytes + size(self.stories) + size(self._members) + size(self._postings)
+        total = self.df.nbytes + size(self.stories) + size(self._members)
+        total += self._postings.nbytes()
         for story in self.stories.values():
             total += size(story) + size(story.packed)
         total += len(self._members) * (size(("", 0)) + 60)
-        total += sum(size(p) for p in self._postings.values() if not isinstance(p, str))
         return StoryStats(len(self.stories), len(self._members), total)
 
     # -- snapshots ------------------------------------------------------------------------------
@@ -518,6 +490,7 @@ class StoryState:
         if len(sizes) != len(rows) or sum(sizes) != len(keys) or len(keys) != len(weights):
             raise ValueError("story centroids and stories differ in length")
         start = 0
+        held = []
         for row, size in zip(rows, sizes, strict=True):
             story_id, time_ms, first_ms, last_ms, norm, entity_norm, stale, members, seen = row
             story = Story(str(story_id), int(time_ms), int(first_ms), int(last_ms), b"",
@@ -528,8 +501,8 @@ class StoryState:
             start += size
             state.stories[story.id] = story
             state._story_expiry.append((story.seen_ms, story.id))
-            for key in centroid:
-                state._post(key, story.id)
+            held.append((story.id, centroid))
+        state._postings = Postings.of(held)
         for article_id, story_id, seen in meta["members"]:
             state._members[str(article_id)] = (str(story_id), int(seen))
             state._member_expiry.append((int(seen), str(article_id)))
@@ -607,18 +580,13 @@ class StoryState:
         # held at that moment, which links nowhere, from another name: names cannot loop.
         self._parent.pop(new_id, None)
         factor = self._scale(old_time_ms, new_time_ms)
-        centroid = story.centroid
-        for key in centroid:
-            self._unpost(key, old_id)
-        centroid = {k: w * factor for k, w in centroid.items()}
-        story.centroid = centroid
+        story.centroid = {k: w * factor for k, w in story.centroid.items()}
         story.norm *= factor
         story.entity_norm *= factor
         story.id, story.time_ms = new_id, new_time_ms
         del self.stories[old_id]
         self.stories[new_id] = story
-        for key in centroid:
-            self._post(key, new_id)
+        self._postings.rename(old_id, new_id)
         heapq.heappush(self._story_expiry, (story.seen_ms, new_id))
         self._parent[old_id] = (new_id, now_ms)
         heapq.heappush(self._parent_expiry, (now_ms, old_id))
@@ -678,11 +646,12 @@ class StoryState:
             len(centroid) + len(vector) <= limit + limit // 2
         ):
             norm_sq, entity_sq = story.norm * story.norm, story.entity_norm * story.entity_norm
+            posted = []
             for key, weight in vector:
                 old = centroid.get(key)
                 if old is None:
                     old = 0.0
-                    self._post(key, story.id)
+                    posted.append(key)
                 new = old + weight * scale
                 centroid[key] = new
                 factor = idf[key] * idf[key]
@@ -693,24 +662,27 @@ class StoryState:
             story.norm, story.entity_norm = math.sqrt(norm_sq), math.sqrt(max(0.0, entity_sq))
             story.stale += 1
             story.centroid = centroid
+            self._postings.add(posted, story.id)
             return
+        posted = []
         for key, weight in vector:
             old = centroid.get(key)
             if old is None:
                 centroid[key] = weight * scale
-                self._post(key, story.id)
+                posted.append(key)
             else:
                 centroid[key] = old + weight * scale
         n = len(centroid)
         keys = np.fromiter(centroid, dtype=np.uint32, count=n)
         weights = np.fromiter(centroid.values(), dtype=np.float64, count=n)
         weights *= self.df.idf_of(keys)
+        dropped: list[int] = []
         if n > limit:
             # Keep the heaviest TF-IDF terms, ties by key.
             ranked = np.lexsort((keys, -weights))
-            for key in keys[ranked[limit:]].tolist():
+            dropped = keys[ranked[limit:]].tolist()
+            for key in dropped:
                 del centroid[key]
-                self._unpost(key, story.id)
             keep = ranked[:limit]
             keys, weights = keys[keep], weights[keep]
         names = weights[(keys & KIND_MASK) == ENTITY]
@@ -718,47 +690,16 @@ class StoryState:
         story.entity_norm = math.sqrt(float(names @ names))
         story.stale = 0
         story.centroid = centroid
+        if dropped:  # terms of this vector dropped at once were never posted
+            gone, fresh = set(dropped), set(posted)
+            posted = [key for key in posted if key not in gone]
+            self._postings.remove([key for key in dropped if key not in fresh], story.id)
+        self._postings.add(posted, story.id)
 
     def _clear(self, story: Story) -> None:
-        for key in story.centroid:
-            self._unpost(key, story.id)
+        self._postings.drop(story.id, story.centroid)
         story.centroid = {}
         story.norm = story.entity_norm = 0.0
-
-    def _post(self, key: int, story_id: str) -> None:
-        postings = self._postings
-        posting = postings.get(key)
-        if posting is None:
-            postings[key] = story_id
-        elif isinstance(posting, str):
-            if posting != story_id:
-                postings[key] = (posting, story_id)
-        elif isinstance(posting, tuple):
-            if story_id not in posting:
-                postings[key] = ((*posting, story_id) if len(posting) < _TUPLE_POSTING
-                                 else {*posting, story_id})
-        else:
-            posting.add(story_id)
-
-    def _unpost(self, key: int, story_id: str) -> None:
-        postings = self._postings
-        posting = postings.get(key)
-        if posting is None:
-            return
-        if isinstance(posting, str):
-            if posting == story_id:
-                del postings[key]
-            return
-        if isinstance(posting, tuple):
-            if story_id in posting:
-                rest = tuple(held for held in posting if held != story_id)
-                postings[key] = rest[0] if len(rest) == 1 else rest
-            return
-        posting.discard(story_id)
-        if len(posting) == 1:
-            postings[key] = next(iter(posting))
-        elif len(posting) <= _TUPLE_POSTING // 2:  # a tuple again, not at the edge: no flapping
-            postings[key] = tuple(posting)
 
     def _summary_query(
         self, vector: Summary, event_time_ms: int, subjects: Iterable[int] = ()

@@ -69,8 +69,7 @@ def assert_same_state(a: StoryState, b: StoryState) -> None:
 
 def held_by(state: StoryState) -> dict[int, frozenset[str]]:
     """Each term's stories: a posting's order says nothing (candidates are ranked)."""
-    return {key: frozenset((posting,) if isinstance(posting, str) else posting)
-            for key, posting in state._postings.items()}
+    return state._postings.held_by()
 
 
 def test_export_then_import_is_the_same_state() -> None:

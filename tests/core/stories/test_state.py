@@ -100,45 +100,22 @@ def test_a_lookup_reads_the_rarest_postings_first_and_stops_at_its_budget() -> N
     assert _common_and_rare(budget=1).scored_ids == ["r"]
 
 
-def test_a_term_many_stories_hold_is_found_in_every_one_whatever_its_posting_holds() -> None:
-    """A posting is a bare id for one story, a tuple for a few (56 bytes for two, where a set
-    took 216), a set beyond 16; stories leaving it shrink it back, never to an empty one."""
-    s = state()
-    holders = [f"s{i:02d}" for i in range(20)]
-    for story in holders:
-        s._post(7, story)
-        s._post(7, story)  # posting a story twice holds it once
-    posting = s._postings[7]
-    assert isinstance(posting, set) and posting == set(holders)
-    for gone in holders[:11]:
-        s._unpost(7, gone)
-    assert isinstance(s._postings[7], set)  # nine: a set until half the tuple limit
-    s._unpost(7, holders[11])
-    posting = s._postings[7]
-    assert isinstance(posting, tuple) and sorted(posting) == holders[12:]
-    for gone in holders[12:19]:
-        s._unpost(7, gone)
-    assert s._postings[7] == "s19"
-    s._unpost(7, "s19")
-    assert 7 not in s._postings
-    s._post(8, "a")
-    s._post(8, "b")
-    s._unpost(8, "z")  # a story the posting does not hold leaves it as it is
-    assert s._postings[8] == ("a", "b")
-    s._post(8, "c")
-    s._unpost(8, "a")
-    assert s._postings[8] == ("b", "c")
-
-
-def test_common_terms_cost_a_tuple_per_term_not_a_set() -> None:
-    """Six stories on one event share its words: each shared term's posting is a tuple."""
+def test_every_story_holding_a_term_is_in_its_posting_through_renames_merges_and_expiry(
+) -> None:
+    """The postings say, for each term, exactly the stories whose centroid holds it."""
     s = state()
     event = terms("kilimanjaro", "avalanche", "moshi", "tanzania")
     for i in range(6):  # a week apart: each opens its own story
-        assert s.assign(f"a{i}", 8 * DAY_MS * i, event, now_ms=i, worker="w").opened
-    postings = [s._postings[k] for k in event.keys]
-    assert all(isinstance(p, tuple) and sorted(p) == [f"a{i}" for i in range(6)]
-               for p in postings)
+        assert s.assign(f"a{i}", 8 * DAY_MS * (i + 1), event, now_ms=i, worker="w").opened
+    assert s._postings.held_by() == {k: frozenset(f"a{i}" for i in range(6))
+                                     for k in event.keys}
+    # Earlier than a0's story: it takes the new name, its terms go with it.
+    assert s.assign("z", 8 * DAY_MS - 1, event, now_ms=6, worker="w").story == "z"
+    assert s._postings.held_by() == {k: frozenset(["z", *(f"a{i}" for i in range(1, 6))])
+                                     for k in event.keys}
+    s.expire(6 + WINDOW + 1)
+    assert s._postings.held_by() == {}
+    assert s._postings.holders(list(event.keys), 200) == {}
 
 
 def test_a_centroid_is_packed_at_12_bytes_a_term_and_read_back_in_its_order() -> None:
