@@ -65,6 +65,9 @@ MODULES = (
     Module("race_window", "streams/core/dedup/race_window.py",
            ("tests/core/dedup/test_race_window.py", "tests/core/test_races.py",
             "tests/core/test_pipeline_races.py")),
+    # The stories' candidate lookup: a sorted array with pending changes.
+    Module("postings", "streams/core/stories/postings.py",
+           ("tests/core/stories/test_postings.py", "tests/core/stories/test_state.py")),
     Module(
         "normalize",
         "streams/core/text/normalize.py",

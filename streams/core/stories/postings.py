@@ -244,11 +244,7 @@ class Postings:
                 ((key << _SLOT_BITS) | slot for key, slots in self._removed.items()
                  for slot in _listed(slots)), dtype=np.uint64)
             gone.sort()
-            at = np.searchsorted(pairs, gone)
-            # Only pairs the array holds (callers remove what they posted).
-            held = at < len(pairs)
-            held[held] = pairs[at[held]] == gone[held]
-            pairs = np.delete(pairs, at[held])
+            pairs = np.delete(pairs, np.searchsorted(pairs, gone))  # each held by the array
         if self._added:
             new = np.fromiter(
                 ((key << _SLOT_BITS) | slot for key, slots in self._added.items()

@@ -616,8 +616,9 @@ class StoryState:
     ) -> StoryUpdate:
         """Merge the later-founded of two stories into the other."""
         winner, loser = (a, b) if a.key < b.key else (b, a)
-        vector = tuple(loser.centroid.items())
-        self._clear(loser)
+        centroid = loser.centroid
+        self._clear(loser, centroid)
+        vector = tuple(centroid.items())
         self._add(winner, vector, self._scale(loser.time_ms, winner.time_ms))
         winner.size += loser.size
         winner.first_ms = min(winner.first_ms, loser.first_ms)
@@ -696,8 +697,9 @@ class StoryState:
             self._postings.remove([key for key in dropped if key not in fresh], story.id)
         self._postings.add(posted, story.id)
 
-    def _clear(self, story: Story) -> None:
-        self._postings.drop(story.id, story.centroid)
+    def _clear(self, story: Story, centroid: Vector | None = None) -> None:
+        """Empty a story's centroid (``centroid``: it, unpacked already)."""
+        self._postings.drop(story.id, story.centroid if centroid is None else centroid)
         story.centroid = {}
         story.norm = story.entity_norm = 0.0
 
