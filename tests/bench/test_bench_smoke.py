@@ -14,7 +14,7 @@ import orjson
 import pytest
 from pyinstrument import Profiler
 
-from bench import backends, capacity, copies, e2e, growth, replica, run, sharding
+from bench import backends, capacity, copies, e2e, growth, live_memory, replica, run, sharding
 from bench.baselines import (
     DatasketchIndex,
     collected_as_a_worker,
@@ -480,3 +480,12 @@ def test_state_memory_splits_the_growth_by_layer(tmp_path: Path) -> None:
     assert result["stories"] >= 1 and "stories" in result["by_layer"]
     assert result["traced_bytes_per_entry"] == pytest.approx(
         sum(result["by_layer"].values()), abs=1.0)
+
+
+def test_live_memory_fits_a_line_through_its_points() -> None:
+    # RSS 100 MB + 3,000 B an entry, the heap above, below, below, above the line.
+    points = [(1000.0, 100e6 + 3e6 + 5e5), (2000.0, 100e6 + 6e6 - 5e5),
+              (3000.0, 100e6 + 9e6 - 5e5), (4000.0, 100e6 + 12e6 + 5e5)]
+    assert live_memory.slope(points) == pytest.approx(3000.0)  # noise symmetric: no slope
+    with pytest.raises(ValueError, match="two different x"):
+        live_memory.slope([(5.0, 1.0), (5.0, 2.0)])
