@@ -179,12 +179,38 @@ def _table_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 _ROWS_NAMED = 5
 
 
+def _unclosed_quote(text: str, delimiter: str) -> tuple[int, int] | None:
+    """The row (numbered as :func:`_table_rows` numbers them) and line where a quoted cell
+    opens that never closes, if one does: read as Excel reads it, that cell takes the rest
+    of the file, every later row with it."""
+    strict = type("StrictTable", (_dialect(text[:_TABLE_HEAD_BYTES], delimiter),),
+                  {"strict": True})
+    reader = csv.reader(io.StringIO(text, newline=""), strict)
+    row = 0  # the header is row 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return row, line
+            # Other strict complaints (text after a closing quote) read as before.
+        row += 1
+
+
 def table_rows_problem(text: str, name: str, delimiter: str) -> str | None:
-    """What is wrong with a table's rows: one with more cells than its header has, not all
-    empty (an unquoted delimiter in a cell, "voted; then"), whose text would be cut at it
-    (until 2026-12-06 sent so, silently: a trial's semicolon export lost the rest of a
-    sentence)."""
+    """What is wrong with a table's rows: a quoted cell that never closes (the rest of the
+    file would be its text: until 2026-12-06 sent so, one message for every later row), or
+    one with more cells than its header has, not all empty (an unquoted delimiter in a
+    cell, "voted; then"), whose text would be cut at it (until 2026-12-06 sent so, silently:
+    a trial's semicolon export lost the rest of a sentence)."""
     columns, _ = table_columns(text[:_TABLE_HEAD_BYTES], name, delimiter)
+    if (unclosed := _unclosed_quote(text, delimiter)) is not None:
+        row, line = unclosed
+        return (f"{name}: row {row} (line {line}) opens a quoted cell that never closes, so "
+                "the rest of the file would be that cell (a stray '\"'?)")
     # Empty cells past the header's columns are a trailing delimiter ("a,b,c,"), not text.
     over = [(number, len(cells)) for number, cells in _table_rows(text, delimiter)
             if any(cell.strip() for cell in cells[len(columns):])]

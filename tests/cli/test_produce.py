@@ -182,6 +182,27 @@ def test_a_table_row_with_more_cells_than_its_header_is_refused_before_anything_
         "holding an unquoted ';'?) (nothing sent)")
 
 
+def test_a_table_cell_whose_quote_never_closes_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    """Before: read as Excel reads it, the cell took the rest of the file, and row 2 went as
+    one message whose body held rows 3 and 4 (a user's export with a stray quote)."""
+    table = tmp_path / "export.csv"
+    table.write_text('id,title,text\na1,Storm,"Fine text,\nquoted over two lines."\n'
+                     'a2,Vote,"The council voted\na3,Fire,A fire broke out.\n'
+                     'a4,Rain,It rained.\n')
+    with pytest.raises(ConfigError) as raised:
+        check_paths([str(table)])
+    assert raised.value.detail == (
+        f"{table}: row 2 (line 4) opens a quoted cell that never closes, so the rest of the "
+        "file would be that cell (a stray '\"'?) (nothing sent)")
+    # Quotes inside an unquoted cell, and text after a closing quote, read as before.
+    table.write_text('id,text\na1,He said "no" twice.\na2,"Yes" she said.\n')
+    check_paths([str(table)])
+    assert [e["body"] for e in envelopes(table.read_bytes(), "export.csv")] == [
+        'He said "no" twice.', "Yes she said."]
+
+
 def test_a_table_row_with_fewer_cells_has_its_last_columns_empty(tmp_path: Path) -> None:
     table = tmp_path / "export.csv"
     table.write_text("id,text,title\na1,Storm hits.\n")
