@@ -27,7 +27,7 @@ from typing import IO, Any
 from streams.core.clock import SYSTEM_CLOCK, Clock
 from streams.core.errors import BrokerUnavailableError, ConfigError
 from streams.kafka import process
-from streams.kafka.clients import kafka_errors_as_unavailable, kafka_python_config
+from streams.kafka.clients import close_quietly, kafka_errors_as_unavailable, kafka_python_config
 from streams.kafka.connection import KafkaConnection
 from streams.settings import Settings
 
@@ -321,6 +321,10 @@ def ensure_topics(
                 admin.create_topics([topic])
         if worker and (note := new_raw_topic_note(settings, existing)) is not None:
             log.warning(note)
+        elif worker and settings.topic_raw in existing and set(topic_specs(settings)) & existing:
+            written = written_topics(settings, sorted(set(topic_specs(settings)) & existing))
+            if (note := unwritten_raw_topic_note(settings, existing, written)) is not None:
+                log.warning(note)
         return existing | set(topic_specs(settings))
     finally:
         admin.close()
@@ -341,6 +345,46 @@ def new_raw_topic_note(settings: Settings, existing: set[str]) -> str | None:
     return (f"raw topic {settings.topic_raw} did not exist and was created, on a broker that "
             f"holds this ingester's output topics{held}: check INGEST_TOPIC_RAW; the workers "
             "read only this topic")
+
+
+def unwritten_raw_topic_note(
+    settings: Settings, existing: set[str], written: set[str] | None
+) -> str | None:
+    """A warning at a restart when the raw topic has never held a message while the topics
+    the workers write hold records: the misspelt INGEST_TOPIC_RAW of
+    :func:`new_raw_topic_note`, created at an earlier start (until 2026-12-06 only that
+    first start said so). ``written``: which topics have held a record (None: unknown)."""
+    ours = set(topic_specs(settings)) - {settings.topic_raw}
+    if written is None or settings.topic_raw in written or not ours & written:
+        return None
+    others = sorted(t for t in existing - ours - {settings.topic_raw}
+                    if "__" not in t and not t.startswith("_"))
+    held = f" (other topics there: {', '.join(others[:10])})" if others else ""
+    return (f"raw topic {settings.topic_raw} has never held a message, while this ingester's "
+            f"output topics hold records{held}: check INGEST_TOPIC_RAW; the workers read "
+            "only this topic")
+
+
+def written_topics(settings: Settings, topics: Sequence[str]) -> set[str] | None:
+    """Which of ``topics`` have held a record (an end offset above 0 on some partition);
+    None when the broker does not say (a start goes on without the check)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
+
+    consumer = None
+    try:
+        consumer = KafkaConsumer(client_id=f"{settings.app_id}-admin", group_id=None,
+                                 enable_auto_commit=False, **kafka_python_config(settings))
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = consumer.end_offsets(partitions)
+    except (KafkaError, OSError, ValueError) as exc:
+        log.info("could not read the topics' end offsets (%s)", exc)
+        return None
+    finally:
+        if consumer is not None:
+            close_quietly(consumer)
+    return {tp.topic for tp, end in ends.items() if end > 0}
 
 
 _LIMIT = "max.message.bytes"

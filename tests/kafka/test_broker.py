@@ -14,8 +14,10 @@ from streams.kafka.broker import (
     EmbeddedBroker,
     ensure_topics,
     new_raw_topic_note,
+    unwritten_raw_topic_note,
     wait_for_broker,
 )
+from streams.kafka.clients import make_producer
 from streams.settings import load
 from tests.conftest import broker_settings
 from tests.harness import wait_exited
@@ -132,6 +134,49 @@ def test_topic_limits_are_read_back_from_tansu_without_connection_errors(
                   kafka_bootstrap_servers=broker.bootstrap, partitions=4)
     with pytest.raises(ConfigError, match=r"articles\.deadletter \(max\.message\.bytes=1048576\)"):
         ensure_topics(larger)
+
+
+def test_a_raw_topic_that_never_held_a_message_beside_written_outputs_is_named_again(
+    broker: EmbeddedBroker, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Until 2026-12-06 only the start that created the misspelt raw topic said so; a restart
+    with the same typo was silent (the topic existed by then)."""
+    settings = broker_settings(broker)
+    producer = make_producer(settings)
+    producer.send(settings.topic_raw, b'{"body": "x"}').get(timeout=30)
+    producer.send(settings.topic_enriched, b"{}").get(timeout=30)
+    producer.close(timeout=10)
+    typo = load({"INGEST_TOPIC_RAW": "artcles.raw"}, kafka_bootstrap_servers=broker.bootstrap,
+                partitions=4)
+    warnings = []
+    for _ in range(2):  # the start that creates it, then a restart
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, "streams.kafka.broker"):
+            ensure_topics(typo, worker=True)
+        warnings.append([r.getMessage() for r in caplog.records])
+    assert warnings == [
+        ["raw topic artcles.raw did not exist and was created, on a broker that holds this "
+         "ingester's output topics (other topics there: articles.raw): check "
+         "INGEST_TOPIC_RAW; the workers read only this topic"],
+        ["raw topic artcles.raw has never held a message, while this ingester's output "
+         "topics hold records (other topics there: articles.raw): check INGEST_TOPIC_RAW; "
+         "the workers read only this topic"]]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "streams.kafka.broker"):
+        ensure_topics(settings, worker=True)  # the real raw topic: it has held a message
+    assert caplog.records == []
+
+
+def test_an_unwritten_raw_topic_is_named_only_beside_written_outputs() -> None:
+    settings = load({})
+    existing = {"articles.raw", "articles.enriched", "ingest.fingerprints"}
+    assert unwritten_raw_topic_note(settings, existing, set()) is None  # a new deployment
+    assert unwritten_raw_topic_note(settings, existing, None) is None  # the broker did not say
+    assert unwritten_raw_topic_note(settings, existing, {"articles.raw",
+                                                         "articles.enriched"}) is None
+    assert unwritten_raw_topic_note(settings, existing, {"ingest.fingerprints"}) == (
+        "raw topic articles.raw has never held a message, while this ingester's output topics "
+        "hold records: check INGEST_TOPIC_RAW; the workers read only this topic")
 
 
 def test_a_raw_topic_created_beside_existing_output_topics_is_named_as_a_likely_typo() -> None:
