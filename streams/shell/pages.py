@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 
 from streams.settings import Settings
 from streams.shell.pool import PreparePool
@@ -23,10 +24,18 @@ def is_ready(app: faust.App, replica: IndexReplica, pool: PreparePool) -> bool:
 def readiness(
     app: faust.App, replica: IndexReplica, pool: PreparePool, settings: Settings
 ) -> dict[str, Any]:
-    """The body of /readyz: the verdict and what it was made of."""
-    assigned = sorted(tp.partition for tp in app.consumer.assignment()
+    """The body of /readyz: the verdict and what it was made of. Before the consumer's thread
+    has started (the pages are served first) no partition is assigned and the worker is not
+    ready: until 2026-12-06 such a request was answered 500 with a traceback in the log."""
+    try:
+        assignment = app.consumer.assignment()
+    except ConsumerNotStarted:
+        assignment = None
+    assigned = sorted(tp.partition for tp in assignment or ()
                       if tp.topic == settings.topic_raw)
-    return {"ready": is_ready(app, replica, pool), "prepare_pool_started": pool.started,
+    started = assignment is not None
+    return {"ready": started and is_ready(app, replica, pool),
+            "prepare_pool_started": pool.started,
             "replica_caught_up": replica.ready.is_set(),
             "replica_error": replica.failure, "rebalancing": app.rebalancing,
             "assigned_partitions": assigned, "worker": settings.worker_id}

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import pytest
+from faust.exceptions import ConsumerNotStarted
 
 from streams.settings import load
 from streams.shell.pages import is_ready, readiness
@@ -58,3 +59,18 @@ def test_a_replica_that_stopped_makes_the_worker_not_ready_and_says_why() -> Non
     assert is_ready(app(False), stopped, pool()) is False
     body = readiness(app(False), stopped, pool(), SETTINGS)
     assert (body["ready"], body["replica_error"]) == (False, "ValueError: boom")
+
+
+def test_before_the_consumer_thread_starts_the_worker_is_not_ready_and_no_error_escapes() -> None:
+    """Until 2026-12-06 /readyz raised Faust's ConsumerNotStarted there: a 500 and a
+    traceback in the worker's log (seen once in a full run, in the Ctrl-C test)."""
+    def not_started() -> Any:
+        raise ConsumerNotStarted("Consumer thread not yet started")
+
+    unstarted = SimpleNamespace(rebalancing=False,
+                                consumer=SimpleNamespace(assignment=not_started))
+    assert readiness(unstarted, replica(True), pool(True), SETTINGS) == {
+        "ready": False, "prepare_pool_started": True, "replica_caught_up": True,
+        "replica_error": None, "rebalancing": False, "assigned_partitions": [],
+        "worker": "w1",
+    }
