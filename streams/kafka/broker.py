@@ -339,12 +339,9 @@ def new_raw_topic_note(settings: Settings, existing: set[str]) -> str | None:
     ours = set(topic_specs(settings)) - {settings.topic_raw}
     if settings.topic_raw in existing or not ours & existing:
         return None
-    # Not the broker's and Faust's own (``__consumer_offsets``, ``<app>-__assignor-__leader``).
-    others = sorted(t for t in existing - ours if "__" not in t and not t.startswith("_"))
-    held = f" (other topics there: {', '.join(others[:10])})" if others else ""
     return (f"raw topic {settings.topic_raw} did not exist and was created, on a broker that "
-            f"holds this ingester's output topics{held}: check INGEST_TOPIC_RAW; the workers "
-            "read only this topic")
+            f"holds this ingester's output topics{_others_held(settings, existing)}: check "
+            "INGEST_TOPIC_RAW; the workers read only this topic")
 
 
 def unwritten_raw_topic_note(
@@ -357,12 +354,18 @@ def unwritten_raw_topic_note(
     ours = set(topic_specs(settings)) - {settings.topic_raw}
     if written is None or settings.topic_raw in written or not ours & written:
         return None
-    others = sorted(t for t in existing - ours - {settings.topic_raw}
-                    if "__" not in t and not t.startswith("_"))
-    held = f" (other topics there: {', '.join(others[:10])})" if others else ""
     return (f"raw topic {settings.topic_raw} has never held a message, while this ingester's "
-            f"output topics hold records{held}: check INGEST_TOPIC_RAW; the workers read "
-            "only this topic")
+            f"output topics hold records{_others_held(settings, existing)}: check "
+            "INGEST_TOPIC_RAW; the workers read only this topic")
+
+
+def _others_held(settings: Settings, existing: set[str]) -> str:
+    """The broker's topics that are not this ingester's, for a raw-topic warning (the one
+    producers write may be among them): `` (other topics there: a, b)``, or nothing."""
+    ours = set(topic_specs(settings))
+    # Not the broker's and Faust's own (``__consumer_offsets``, ``<app>-__assignor-__leader``).
+    others = sorted(t for t in existing - ours if "__" not in t and not t.startswith("_"))
+    return f" (other topics there: {', '.join(others[:10])})" if others else ""
 
 
 def written_topics(settings: Settings, topics: Sequence[str]) -> set[str] | None:

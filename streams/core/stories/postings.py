@@ -41,6 +41,17 @@ def _listed(slots: _Slots) -> list[int]:
     return [slots] if isinstance(slots, int) else slots
 
 
+def _put(table: dict[int, _Slots], key: int, slot: int) -> None:
+    """Add ``slot`` to ``table[key]`` (absent there)."""
+    held = table.get(key)
+    if held is None:
+        table[key] = slot
+    elif isinstance(held, int):
+        table[key] = [held, slot]
+    else:
+        held.append(slot)
+
+
 def _take(table: dict[int, _Slots], key: int, slot: int) -> bool:
     """Take ``slot`` out of ``table[key]`` (the key is there); whether it held the slot."""
     held = table[key]
@@ -99,15 +110,9 @@ class Postings:
         for key in keys:
             if key in removed and _take(removed, key, slot):  # the array's pair holds again
                 pending -= 1
-                continue
-            held = added.get(key)
-            if held is None:
-                added[key] = slot
-            elif isinstance(held, int):
-                added[key] = [held, slot]
             else:
-                held.append(slot)
-            pending += 1
+                _put(added, key, slot)
+                pending += 1
         self._pending = pending
         if pending > self._fold_at:
             self.fold()
@@ -225,16 +230,9 @@ class Postings:
     def _remove_slot(self, key: int, slot: int) -> None:
         if key in self._added and _take(self._added, key, slot):
             self._pending -= 1
-            return
-        removed = self._removed
-        held = removed.get(key)
-        if held is None:
-            removed[key] = slot
-        elif isinstance(held, int):
-            removed[key] = [held, slot]
         else:
-            held.append(slot)
-        self._pending += 1
+            _put(self._removed, key, slot)
+            self._pending += 1
 
     def fold(self) -> None:
         """Fold the pending changes into the array; released slots become free."""
