@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from streams.core.domains import PUBLISHING_PLATFORMS, platform_problems
 from streams.core.errors import ConfigError
 
 
@@ -175,6 +176,11 @@ class Settings:
     # index snapshot with the index; a snapshot written with other story settings (or with
     # stories off) is not used: that start replays the whole log.
     stories: bool = True
+    # Hosting platforms, besides the built-in ones (streams.core.domains.PUBLISHING_PLATFORMS),
+    # whose subdomains are publications of their own: comma-separated domain names. The
+    # source derived from a URL on one is the publication's host (jane.example-blogs.com),
+    # not the platform's registrable domain.
+    publishing_platforms: str = ""
 
     # Safety.
     broker_wait_s: float = 60.0  # give up starting when no broker answers for this long
@@ -240,6 +246,11 @@ class Settings:
     @property
     def dedup_window_ms(self) -> int:
         return int(self.dedup_window_days * MS_PER_UNIT["dedup_window_days"])
+
+    @property
+    def publishing_platform_set(self) -> frozenset[str]:
+        """The built-in publishing platforms and those of ``publishing_platforms``."""
+        return PUBLISHING_PLATFORMS | frozenset(_extra_platforms(self.publishing_platforms))
 
     @property
     def output_topics(self) -> tuple[str, str, str]:
@@ -310,6 +321,8 @@ class Settings:
         problems += _ms_problems(self, infinite)
         problems += self._size_problems()
         problems += _topic_problems(self)
+        problems += [f"INGEST_PUBLISHING_PLATFORMS: {problem}" for problem
+                     in platform_problems(_extra_platforms(self.publishing_platforms))]
         if problems:
             raise ConfigError("; ".join(problems))
         return self
@@ -331,6 +344,11 @@ class Settings:
         if self.boilerplate_max_bytes < 1024 * 1024:
             problems.append("INGEST_BOILERPLATE_MAX_BYTES must be >= 1048576")
         return problems
+
+
+def _extra_platforms(listed: str) -> list[str]:
+    """``INGEST_PUBLISHING_PLATFORMS``'s domains, lower case, without a trailing dot."""
+    return [name.strip().lower().rstrip(".") for name in listed.split(",") if name.strip()]
 
 
 def _non_finite(settings: Settings) -> list[str]:

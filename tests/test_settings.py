@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from streams import settings as settings_mod
+from streams.core.domains import PUBLISHING_PLATFORMS
 from streams.core.errors import ConfigError
 from streams.settings import Secret, Settings, env_names, load
+from streams.shell.config import core_config
 
 
 def test_defaults_embedded_and_fast_group_timing() -> None:
@@ -260,3 +262,20 @@ def test_a_processing_budget_beyond_a_day_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         load({"INGEST_PROCESSING_BUDGET_S": "1e10"})
     assert raised.value.detail == "INGEST_PROCESSING_BUDGET_S must be at most 86400 (a day)"
+
+
+def test_publishing_platforms_add_to_the_built_in_ones() -> None:
+    extra = load({"INGEST_PUBLISHING_PLATFORMS": " Blogs.Example. , news-sites.example.org,"})
+    assert extra.publishing_platform_set == PUBLISHING_PLATFORMS | {
+        "blogs.example", "news-sites.example.org"}
+    assert load({}).publishing_platform_set == PUBLISHING_PLATFORMS
+    assert core_config(extra).publishing_platforms == extra.publishing_platform_set
+
+
+@pytest.mark.parametrize("value", ["localhost", "blogs..example", "-x.example", "x_y.example",
+                                   "https://blogs.example", "blogs.example/a"])
+def test_a_publishing_platform_must_be_a_domain_name(value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load({"INGEST_PUBLISHING_PLATFORMS": f"ok.example,{value}"})
+    assert raised.value.detail == (
+        f"INGEST_PUBLISHING_PLATFORMS: {value.lower()!r} is not a domain name")

@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import orjson
@@ -17,7 +18,7 @@ from kafka.errors import MessageSizeTooLargeError
 
 from streams.cli.inputs import GZIP_SUFFIX, Input, resolve_inputs
 from streams.core.decoding import DecodedText, decode_bytes
-from streams.core.domains import registrable_domain
+from streams.core.domains import PUBLISHING_PLATFORMS, registrable_domain
 from streams.core.envelope import (
     BODY_NAMES,
     FIELD_ALIASES,
@@ -467,7 +468,9 @@ def check_partition(partition: int, topic: str, partitions: set[int] | None) -> 
     raise ConfigError(f"--partition {partition}: {topic} has partitions {held}")
 
 
-def message_key(value: bytes, max_bytes: int) -> bytes | None:
+def message_key(
+    value: bytes, max_bytes: int, platforms: AbstractSet[str] = PUBLISHING_PLATFORMS
+) -> bytes | None:
     """The Kafka key of a raw message: its article's scoped id, when the envelope names one.
 
     Messages of one article (a resend, an edited revision) then share a partition, so one
@@ -492,7 +495,7 @@ def message_key(value: bytes, max_bytes: int) -> bytes | None:
         return None
     if envelope.id is None:
         return None
-    source = envelope.source or registrable_domain(envelope.absolute_url)
+    source = envelope.source or registrable_domain(envelope.absolute_url, platforms)
     return scoped_id(source, envelope.id).encode()
 
 
@@ -523,6 +526,7 @@ def run_produce(
     check_topic(target, topics, settings.topic_raw, (
         *settings.output_topics, settings.topic_stories, settings.topic_fingerprints))
     producer = make_producer(settings)
+    platforms = settings.publishing_platform_set
     sent = skipped = 0
     progress = Progress(len(inputs))
     try:
@@ -559,7 +563,7 @@ def run_produce(
                     continue
                 try:
                     producer.send(target, value=value, partition=partition,
-                                  key=message_key(value, settings.max_body_bytes))
+                                  key=message_key(value, settings.max_body_bytes, platforms))
                 except MessageSizeTooLargeError:
                     # The topics' limit: the broker would refuse it anyway.
                     skipped += 1

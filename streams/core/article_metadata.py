@@ -7,9 +7,10 @@ the derived ``source`` also keys learned boilerplate and the index entry.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from streams.core.domains import publisher_domain
+from streams.core.domains import PUBLISHING_PLATFORMS, publisher_domain
 from streams.core.envelope import Envelope
 from streams.core.text.dates import iso_datetime
 from streams.core.text.language import language_of_tag
@@ -43,9 +44,13 @@ class ArticleMetadata:
     language_source: str = "detected"  # "envelope" | "detected"
 
 
-def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleMetadata:
+def resolve_metadata(
+    envelope: Envelope, article: NormalizedArticle,
+    platforms: AbstractSet[str] = PUBLISHING_PLATFORMS,
+) -> ArticleMetadata:
     """Envelope fields first (its metadata fields among the passed-through ones too), then
-    the page's; ``source`` from the first URL we have."""
+    the page's; ``source`` from the first URL we have (the publication's host on one of the
+    publishing ``platforms``)."""
     page = article.metadata
     if envelope.extra:
         page = merge(from_producer(envelope.extra, envelope.url), page)
@@ -59,7 +64,8 @@ def resolve_metadata(envelope: Envelope, article: NormalizedArticle) -> ArticleM
         language, language_source = article.language, "detected"
     return ArticleMetadata(
         url=envelope.url,
-        source=envelope.source or publisher_domain(envelope.url, page.canonical_url),
+        source=envelope.source or publisher_domain(envelope.url, page.canonical_url,
+                                                      platforms=platforms),
         title=title,
         title_source=title_source,
         published_at=_producer_date(envelope.published_at) or iso_datetime(article.published_at),

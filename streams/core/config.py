@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.dedup.config import DedupConfig
+from streams.core.domains import PUBLISHING_PLATFORMS
 from streams.core.hold import HoldConfig
 from streams.core.record_budget import DEFAULT_MAX_RECORD_BYTES
 from streams.core.stories.config import StoryConfig
@@ -32,3 +33,6 @@ class CoreConfig:
     # The event time is the article's published_at when earlier than the message's timestamp
     # (INGEST_EVENT_TIME=published: a backfill); else the message's timestamp.
     event_time_from_published: bool = False
+    # Hosts whose subdomains are publications: the derived ``source`` is the publication's
+    # host under one (INGEST_PUBLISHING_PLATFORMS adds to the built-in ones).
+    publishing_platforms: frozenset[str] = PUBLISHING_PLATFORMS

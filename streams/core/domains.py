@@ -14,6 +14,8 @@ import functools
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -24,6 +26,7 @@ _BARE_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+(?::\d{1,5})?(?:[/?#]|$)")
 _HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+")
 _LABEL = re.compile(r"[\w-]+")
 _PUNYCODE_PREFIX = "xn--"
+_PLATFORM = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 
 @functools.cache
@@ -42,20 +45,41 @@ INTERMEDIARY_HOSTS = frozenset({
     "lnkd.in", "flip.it", "l.facebook.com", "lm.facebook.com", "out.reddit.com", "apple.news",
     "tinyurl.com", "rss.app",
 })
+# Hosting platforms whose subdomains are publications of their own (a newsletter, a blog,
+# a newsroom) and that the Public Suffix List does not list (its private section has
+# blogspot.com, github.io, wixsite.com, hatenablog.com and more, which need nothing here):
+# ``jane.substack.com`` is Jane's newsletter, not Substack's. Found by a check of the list
+# shipped in the wheel (2026-12-06): every Substack newsletter, WordPress.com or Tumblr
+# blog had one source, so their articles shared one set of learned boilerplate and one
+# id scope. ``go.com`` hosts Disney's newsrooms (``abcnews.go.com``, ``espn.go.com``).
+# ``INGEST_PUBLISHING_PLATFORMS`` adds more. A platform's own host (``substack.com``,
+# ``www.substack.com``) and path-based blogs (``medium.com/@jane``) stay the platform.
+PUBLISHING_PLATFORMS = frozenset({
+    "substack.com", "beehiiv.com", "ghost.io", "posthaven.com", "svbtle.com",
+    "wordpress.com", "tumblr.com", "medium.com", "livejournal.com", "dreamwidth.org",
+    "typepad.com", "weebly.com", "hashnode.dev", "micro.blog", "kinja.com",
+    "over-blog.com", "canalblog.com", "eklablog.com", "centerblog.net", "skyrock.com",
+    "blog.hu", "tistory.com", "exblog.jp", "blog.jp", "livedoor.blog", "doorblog.jp",
+    "seesaa.net", "jugem.jp", "cocolog-nifty.com", "blog.fc2.com",
+    "go.com",
+})
 _AMP_CACHE_SUFFIX = ".cdn.ampproject.org"
 _AMP_CACHE_PATH = re.compile(r"/[a-z]/(?:s/)?([^/?#]+\.[^/?#]+(?:[/?#].*)?)$")
 
 
-def publisher_domain(*urls: str | None) -> str | None:
+def publisher_domain(
+    *urls: str | None, platforms: AbstractSet[str] = PUBLISHING_PLATFORMS
+) -> str | None:
     """The registrable domain of the first of ``urls`` that names a publisher: one on an
     intermediary's host (:data:`INTERMEDIARY_HOSTS`) is passed over, an AMP cache URL is
-    read for the address it holds. When every URL is an intermediary's, its own domain."""
+    read for the address it holds. When every URL is an intermediary's, its own domain. On
+    a publishing platform (``platforms``), the publication's host under it."""
     fallback = None
     for url in urls:
         host = _host(url)
         if host is not None and host.endswith(_AMP_CACHE_SUFFIX):
             host = _host(_held_address(url)) or host
-        if host is None or (domain := _registrable(host)) is None:
+        if host is None or (domain := _registrable(host, platforms)) is None:
             continue
         if host not in INTERMEDIARY_HOSTS and not host.endswith(_AMP_CACHE_SUFFIX):
             return domain
@@ -69,16 +93,42 @@ def _held_address(url: str | None) -> str | None:
     return "https://" + held.group(1) if held else None
 
 
-def registrable_domain(url: str | None) -> str | None:
-    """The registrable domain of ``url``'s host; None for IPs, bare suffixes and non-URLs."""
-    return _registrable(_host(url))
+def registrable_domain(
+    url: str | None, platforms: AbstractSet[str] = PUBLISHING_PLATFORMS
+) -> str | None:
+    """The registrable domain of ``url``'s host; None for IPs, bare suffixes and non-URLs.
+    On a publishing platform (``platforms``), the publication's host under it."""
+    return _registrable(_host(url), platforms)
 
 
-def _registrable(host: str | None) -> str | None:
+def _registrable(host: str | None, platforms: AbstractSet[str]) -> str | None:
     if host is None:
         return None
     domain = _suffix_list().privatesuffix(host)
-    return domain if isinstance(domain, str) else None
+    if not isinstance(domain, str):
+        return None
+    if platforms and len(host) > len(domain):
+        return _publication(host, domain, platforms)
+    return domain
+
+
+def _publication(host: str, domain: str, platforms: AbstractSet[str]) -> str:
+    """The publication's host on a publishing platform: the label just under the platform's
+    domain, with the platform (``www.jane.substack.com`` -> ``jane.substack.com``); else
+    ``domain``. Only platforms at or under the registrable domain are looked for."""
+    labels = host.split(".")
+    for i in range(1, len(labels) - domain.count(".")):
+        platform = ".".join(labels[i:])
+        if platform in platforms:
+            return domain if labels[i - 1] == "www" else f"{labels[i - 1]}.{platform}"
+    return domain
+
+
+def platform_problems(platforms: Iterable[str]) -> list[str]:
+    """What is wrong with extra publishing platforms (``INGEST_PUBLISHING_PLATFORMS``): each
+    must be a host name of two labels or more (``example-blogs.com``)."""
+    return [f"{platform!r} is not a domain name" for platform in platforms
+            if not _PLATFORM.fullmatch(platform)]
 
 
 def _with_scheme(text: str) -> str:

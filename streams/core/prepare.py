@@ -93,7 +93,7 @@ def prepare(
         envelope.body, content_type=envelope.content_type, config=config.text,
         base_url=envelope.absolute_url,
     )
-    metadata = resolve_metadata(envelope, article)
+    metadata = resolve_metadata(envelope, article, config.publishing_platforms)
     normalized = clock()
     # The fingerprint form of the whole is the forms of its paragraphs joined by a space, so
     # each paragraph is simplified once, for its boilerplate key and for the fingerprint.

@@ -42,4 +42,5 @@ def core_config(settings: Settings) -> CoreConfig:
         stories=StoryConfig(enabled=settings.stories),
         race_fallback_ms=round(settings.race_fallback_s * 1000),
         event_time_from_published=settings.event_time == "published",
+        publishing_platforms=settings.publishing_platform_set,
     )

@@ -359,12 +359,19 @@ def test_progress_is_a_line_every_period_while_sending() -> None:
     ({"id": "a1", "body": "x", "source": "Agency"}, b"Agency:a1"),
     # No source: the URL's registrable domain, as the worker scopes the id.
     ({"id": "a1", "body": "x", "url": "https://www.bbc.co.uk/news/1"}, b"bbc.co.uk:a1"),
+    ({"id": "a1", "body": "x", "url": "https://jane.substack.com/p/1"}, b"jane.substack.com:a1"),
     ({"id": "a:1", "body": "x"}, b":a:1"),  # no source at all: the scoped id's own form
     ({"id": 12, "text": "x"}, b"12"),  # an integer id is its decimal string
 ])
 def test_a_message_is_keyed_by_its_articles_scoped_id(envelope: dict[str, object],
                                                         key: bytes) -> None:
     assert message_key(orjson.dumps(envelope), 1_000_000) == key
+
+
+def test_a_message_key_follows_the_operators_publishing_platforms() -> None:
+    value = orjson.dumps({"id": "a1", "body": "x", "url": "https://x.blogs.example/1"})
+    assert message_key(value, 1_000_000) == b"blogs.example:a1"
+    assert message_key(value, 1_000_000, frozenset({"blogs.example"})) == b"x.blogs.example:a1"
 
 
 @pytest.mark.parametrize("value", [

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.domains import publisher_domain, registrable_domain
+from streams.core.domains import (
+    PUBLISHING_PLATFORMS,
+    platform_problems,
+    publisher_domain,
+    registrable_domain,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +51,52 @@ from streams.core.domains import publisher_domain, registrable_domain
 )
 def test_registrable_domain(url: str | None, domain: str | None) -> None:
     assert registrable_domain(url) == domain
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        # A publication on a hosting platform the Public Suffix List does not list is its
+        # own publisher: every Substack newsletter was "substack.com".
+        ("https://jane.substack.com/p/the-vote", "jane.substack.com"),
+        ("https://www.jane.substack.com/p/x", "jane.substack.com"),
+        ("https://JANE.Substack.com./p/x", "jane.substack.com"),
+        ("https://someone.wordpress.com/2024/05/x/", "someone.wordpress.com"),
+        ("https://abcnews.go.com/US/story?id=1", "abcnews.go.com"),
+        ("https://a.b.tumblr.com/post/1", "b.tumblr.com"),  # the label under the platform
+        ("https://foo.blog.fc2.com/blog-entry-1.html", "foo.blog.fc2.com"),  # under fc2.com
+        # the platform's own hosts and path-based blogs stay the platform
+        ("https://substack.com/@jane", "substack.com"),
+        ("https://www.substack.com/", "substack.com"),
+        ("https://medium.com/@jane/a-post-1", "medium.com"),
+        ("https://blog.fc2.com/", "fc2.com"),
+        ("https://fc2.com/", "fc2.com"),
+        # a platform's name inside another domain is not the platform
+        ("https://jane.substack.com.example.org/x", "example.org"),
+        ("https://notsubstack.com/x", "notsubstack.com"),
+    ],
+)
+def test_a_publication_on_a_publishing_platform_is_its_own_publisher(url: str, domain: str
+                                                                      ) -> None:
+    assert registrable_domain(url) == domain
+    assert publisher_domain(url) == domain
+
+
+def test_without_publishing_platforms_the_registrable_domain_is_the_suffix_lists() -> None:
+    assert registrable_domain("https://jane.substack.com/p/x", frozenset()) == "substack.com"
+    assert publisher_domain("https://abcnews.go.com/US/x", platforms=frozenset()) == "go.com"
+    # an operator's platform (INGEST_PUBLISHING_PLATFORMS)
+    assert registrable_domain("https://x.blogs.example/a", frozenset({"blogs.example"})) == (
+        "x.blogs.example")
+
+
+def test_the_built_in_platforms_are_not_already_in_the_public_suffix_list() -> None:
+    """Each built-in platform is needed: the list shipped in the wheel would give the
+    platform's registrable domain for a publication under it."""
+    needed = {platform for platform in PUBLISHING_PLATFORMS
+              if registrable_domain(f"https://jane.{platform}/", frozenset()) != f"jane.{platform}"}
+    assert needed == PUBLISHING_PLATFORMS
+    assert platform_problems(sorted(PUBLISHING_PLATFORMS)) == []
 
 
 @pytest.mark.parametrize(

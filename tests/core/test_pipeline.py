@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from streams.core import prepare as prepare_module
+from streams.core.domains import PUBLISHING_PLATFORMS
 from streams.core.fingerprint_log import decode_log_value, encode_log_record
 from streams.core.pipeline import CoreConfig, Deduplicator, Outcome
 from streams.core.records import RawMessage
@@ -132,6 +133,24 @@ def test_source_is_the_registrable_domain_of_the_url(dedup: Deduplicator) -> Non
                               _courier(0, "https://news.bbc.co.uk/b", copy=1)])
     assert kept.outputs[0].value["source"] == "bbc.co.uk"
     assert (dup.verdict, dup.outputs[0].value["source"]) == ("duplicate", "bbc.co.uk")
+
+
+@pytest.mark.parametrize(("platforms", "sources", "learned"), [
+    (PUBLISHING_PLATFORMS, ["n0", "n1", "n2", "n3"], [0, 0, 0, 0]),
+    (frozenset(), ["substack.com"] * 4, [0, 0, 0, 1]),
+])
+def test_newsletters_of_one_platform_are_sources_of_their_own(
+    platforms: frozenset[str], sources: list[str], learned: list[int]
+) -> None:
+    """Four newsletters on one platform quoting one paragraph: four sources, so the
+    paragraph is learned as boilerplate of none; with the platform's registrable domain
+    as the one source, the fourth newsletter lost it (README, Text normalization,
+    ``source``)."""
+    dedup = Deduplicator(CoreConfig(publishing_platforms=platforms), worker="test")
+    outcomes = run(dedup, [_courier(i, f"https://n{i}.substack.com/p/a") for i in range(4)])
+    expected = [s if "." in s else f"{s}.substack.com" for s in sources]
+    assert [o.outputs[0].value["source"] for o in outcomes] == expected
+    assert [o.learned_removed for o in outcomes] == learned
 
 
 def test_producer_source_wins_over_the_url(dedup: Deduplicator) -> None:
