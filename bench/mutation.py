@@ -73,6 +73,19 @@ MODULES = (
         "streams/core/text/normalize.py",
         ("tests/core/text/test_normalize.py", "tests/core/text/test_properties.py"),
     ),
+    # The derived source: a URL's publisher (it scopes ids and learned boilerplate).
+    Module("domains", "streams/core/domains.py",
+           ("tests/core/test_domains.py", "tests/core/text/test_metadata_properties.py")),
+    # Which outputs wait for another worker's copies, and which offsets may be committed.
+    Module("hold", "streams/core/hold.py", ("tests/core/test_hold.py",)),
+    Module("acks", "streams/core/acks.py", ("tests/core/test_acks.py",)),
+    Module("own_records", "streams/core/own_records.py", ("tests/core/test_own_records.py",)),
+    Module("guard", "streams/core/guard.py", ("tests/core/test_guard.py",)),
+    # Every output cut to fit the topic's message limit.
+    Module("record_budget", "streams/core/record_budget.py",
+           ("tests/core/test_record_budget.py",)),
+    # The stories' TF-IDF weights and document frequencies.
+    Module("vector", "streams/core/stories/vector.py", ("tests/core/stories",)),
 )
 BY_NAME = {m.name: m for m in MODULES}
 

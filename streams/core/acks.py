@@ -27,7 +27,7 @@ def not_to_acknowledge(batch: Iterable[Position], decided: Collection[Position])
         if (partition, offset) not in decided:
             first_undecided[partition] = min(first_undecided.get(partition, offset), offset)
     return {(partition, offset) for partition, offset in positions
-            if offset >= first_undecided.get(partition, offset + 1)}
+            if partition in first_undecided and offset >= first_undecided[partition]}
 
 
 def offset_ranges(positions: Iterable[Position]) -> str:

@@ -89,7 +89,9 @@ def publisher_domain(
 
 def _held_address(url: str | None) -> str | None:
     """The publisher's address an AMP cache URL holds in its path, if it holds one."""
-    held = _AMP_CACHE_PATH.match(urlsplit(_with_scheme((url or "").strip())).path)
+    if not url:
+        return None
+    held = _AMP_CACHE_PATH.match(urlsplit(_with_scheme(url.strip())).path)
     return "https://" + held.group(1) if held else None
 
 
@@ -107,9 +109,7 @@ def _registrable(host: str | None, platforms: AbstractSet[str]) -> str | None:
     domain = _suffix_list().privatesuffix(host)
     if not isinstance(domain, str):
         return None
-    if platforms and len(host) > len(domain):
-        return _publication(host, domain, platforms)
-    return domain
+    return _publication(host, domain, platforms) if platforms else domain
 
 
 def _publication(host: str, domain: str, platforms: AbstractSet[str]) -> str:

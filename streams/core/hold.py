@@ -96,7 +96,7 @@ class HoldPolicy:
     ) -> int:
         """When outputs of decisions made up to ``decided_ms`` may be published;
         ``oldest_event_ms`` is the event time of the batch's oldest message."""
-        if self.config.hold_ms <= 0 or not self.live_workers(now_ms):
+        if not self.live_workers(now_ms):
             return decided_ms
         if oldest_event_ms is not None and decided_ms - oldest_event_ms < self.config.behind_ms:
             return decided_ms

@@ -47,6 +47,10 @@ from streams.core.domains import (
         ("", None),
         (None, None),
         ("https://example.com/" + "x" * 3000, None),
+        ("https://example.com/" + "x" * (2048 - 20), "example.com"),  # the longest taken
+        ("https://example.com/" + "x" * (2049 - 20), None),
+        ("Xinhuanet.com/english/a", "xinhuanet.com"),  # a bare host keeps its first letter
+        ("//Xinhuanet.com/a", "xinhuanet.com"),
     ],
 )
 def test_registrable_domain(url: str | None, domain: str | None) -> None:
@@ -74,6 +78,8 @@ def test_registrable_domain(url: str | None, domain: str | None) -> None:
         # a platform's name inside another domain is not the platform
         ("https://jane.substack.com.example.org/x", "example.org"),
         ("https://notsubstack.com/x", "notsubstack.com"),
+        # a punycode label of capitals is the publication's name in lower case
+        ("https://xn--tda.substack.com/p/x", "ü.substack.com"),
     ],
 )
 def test_a_publication_on_a_publishing_platform_is_its_own_publisher(url: str, domain: str
@@ -88,6 +94,10 @@ def test_without_publishing_platforms_the_registrable_domain_is_the_suffix_lists
     # an operator's platform (INGEST_PUBLISHING_PLATFORMS)
     assert registrable_domain("https://x.blogs.example/a", frozenset({"blogs.example"})) == (
         "x.blogs.example")
+    # a public suffix listed as a platform never shortens a registrable domain: *.kawasaki.jp
+    # is public, so a.b.kawasaki.jp is one publisher (not b.kawasaki.jp)
+    assert registrable_domain("https://a.b.kawasaki.jp/", frozenset({"kawasaki.jp"})) == (
+        "a.b.kawasaki.jp")
 
 
 def test_the_built_in_platforms_are_not_already_in_the_public_suffix_list() -> None:

@@ -36,6 +36,7 @@ def test_outputs_wait_while_another_worker_is_live() -> None:
     policy.observe("b", now_ms=1_000)
     assert policy.live_workers(1_000) == ["b"]
     assert policy.release_at(decided_ms=1_100, now_ms=1_100) == 1_350
+    assert policy.live_workers(11_000) == ["b"]  # heard exactly live_ms ago: still live
     # b silent for longer than live_ms: stopped or idle, nothing to wait for
     assert policy.live_workers(11_001) == []
     assert policy.release_at(11_001, 11_001) == 11_001
@@ -45,6 +46,9 @@ def test_a_zero_hold_turns_holding_off() -> None:
     policy = HoldPolicy("a", HoldConfig(hold_ms=0))
     policy.observe("b", 1_000)
     assert policy.release_at(1_000, 1_000) == 1_000
+    one = HoldPolicy("a", HoldConfig(hold_ms=1))
+    one.observe("b", 1_000)
+    assert one.release_at(1_000, 1_000) == 1_001
 
 
 def test_a_batch_that_keeps_up_is_not_held() -> None:
@@ -54,3 +58,5 @@ def test_a_batch_that_keeps_up_is_not_held() -> None:
     assert policy.release_at(10_200, 10_200, oldest_event_ms=10_000) == 10_200
     # a backlog: its oldest message waited 5 s
     assert policy.release_at(15_000, 15_000, oldest_event_ms=10_000) == 15_250
+    # waited exactly behind_ms: behind
+    assert policy.release_at(11_000, 11_000, oldest_event_ms=10_000) == 11_250

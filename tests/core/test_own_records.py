@@ -26,8 +26,14 @@ def test_our_last_record_read_back_is_applied_again_only_when_another_came_betwe
     assert in_flight.read_back("x") is second
     assert len(in_flight) == 0
     in_flight.sent([record("y", "y")])
+    assert "y" in in_flight and "x" not in in_flight
     assert in_flight.read_back("y") is None  # nobody else's record came in between
+    assert "y" not in in_flight
     assert in_flight.read_back("z") is None  # not ours, or forgotten
+    only = record("w", "w")
+    in_flight.sent([only])
+    in_flight.overtaken("w")
+    assert in_flight.read_back("w") is only  # one record of ours, another's came between
 
 
 def test_in_flight_records_past_the_limit_forget_the_oldest_article() -> None:

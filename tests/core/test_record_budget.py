@@ -15,12 +15,15 @@ from streams.core.pipeline import CoreConfig, Deduplicator
 from streams.core.record_budget import (
     DEFAULT_MAX_RECORD_BYTES,
     OUTLINKS_SHARE,
+    _list_prefix,
+    bytes_prefix,
     encoded_size,
     fit_enriched,
+    fit_outputs,
     json_string_prefix,
     json_string_size,
 )
-from streams.core.records import DEADLETTER_RAW_LIMIT, RawMessage, deadletter_record
+from streams.core.records import DEADLETTER_RAW_LIMIT, Output, RawMessage, deadletter_record
 
 # Characters orjson writes in 1 to 6 bytes: plain, escaped, multi-byte, astral.
 _CHARS = st.sampled_from(['a', ' ', '"', '\\', '\n', '\t', '\x00', '\x1f', '\x7f', 'é', '\u2028',
@@ -206,3 +209,110 @@ def test_an_output_that_cannot_fit_becomes_a_record_too_large_dead_letter() -> N
     assert output.value["raw_truncated"] is True
     assert encoded_size(output.key, output.value) <= 3_000
     assert [record.entry.id for record in outcome.log_records] == ["a1"]
+
+
+# -- exact budgets: every cut is the longest that fits, every fit uses the whole budget ------
+@given(st.lists(st.text(max_size=12) | st.integers(min_value=-(2**63), max_value=2**64 - 1),
+                max_size=12),
+       st.integers(min_value=0, max_value=120))
+def test_a_list_prefix_is_the_longest_whose_array_fits(items: list[Any], budget: int) -> None:
+    kept = _list_prefix(items, budget)
+    assert items[: len(kept)] == kept
+    if kept:
+        assert len(orjson.dumps(kept)) <= budget
+    if len(kept) < len(items):
+        assert len(orjson.dumps(items[: len(kept) + 1])) > budget
+
+
+@given(st.binary(max_size=40), st.integers(min_value=0, max_value=80))
+def test_a_base64_prefix_is_the_longest_whose_string_fits(data: bytes, budget: int) -> None:
+    kept = bytes_prefix(data, budget, "base64")
+    assert data.startswith(kept)
+    if kept:
+        assert len(orjson.dumps(base64.b64encode(kept).decode())) <= budget
+    if kept != data:
+        assert len(orjson.dumps(base64.b64encode(data[: len(kept) + 1]).decode())) > budget
+
+
+@given(_TEXTS, st.integers(min_value=0, max_value=120))
+def test_a_utf8_prefix_is_the_longest_whose_string_fits(text: str, budget: int) -> None:
+    kept = bytes_prefix(text.encode(), budget, "utf-8").decode()
+    assert kept == json_string_prefix(text, budget)
+
+
+def test_a_record_of_exactly_the_limit_fits_as_it_is() -> None:
+    value = _enriched("Short text.")
+    assert fit_enriched("a1", value, encoded_size("a1", value)) is value
+
+
+def test_the_text_is_cut_only_when_the_cut_outlinks_are_not_enough_and_then_to_the_byte() -> None:
+    links = [f"https://x.test/{i:03d}" for i in range(60)]
+    value = _enriched("word " * 300, links)
+    for max_bytes in range(1_200, 2_400):
+        fitted = fit_enriched("a1", value, max_bytes)
+        assert encoded_size("a1", fitted) <= max_bytes
+        if "text" not in fitted["truncated_fields"]:
+            assert fitted["text"] == value["text"]
+            continue
+        # the outlinks' cut alone did not fit, and one more character of text would not
+        outlinks_only = fitted | {"text": value["text"],
+                                  "truncated_fields": sorted({"outlinks"} & set(
+                                      fitted["truncated_fields"]))}
+        assert encoded_size("a1", outlinks_only) > max_bytes
+        longer = fitted | {"text": value["text"][: len(fitted["text"]) + 1]}
+        assert encoded_size("a1", longer) > max_bytes
+
+
+def test_a_record_whose_text_would_be_cut_to_nothing_names_the_record() -> None:
+    key = "k" * 100
+    value = _enriched("          " + "word " * 50) | {"extra": {"note": "x" * 200}}
+    room = encoded_size(key, value | {"text": "", "truncated": True,
+                                      "truncated_fields": ["text"]})
+    with pytest.raises(RecordTooLargeError) as caught:
+        fit_enriched(key, value, room + 4)  # room for two spaces of the text
+    assert caught.value.detail == (
+        f"enriched record for {key[:80]!r} does not fit {room + 4} bytes even without its text")
+
+
+def _duplicate(key: str, size: int = 0) -> Output:
+    return Output("duplicates", key, {"id": key, "duplicate_of": "k", "note": "n" * size})
+
+
+def test_outputs_are_fitted_in_order_and_the_others_checked_to_the_byte() -> None:
+    enriched = Output("enriched", "a1", _enriched("word " * 1_000))
+    duplicate = _duplicate("d" * 100, 50)
+    limit = encoded_size(duplicate.key, duplicate.value)
+    fitted = fit_outputs([enriched, duplicate], limit)
+    assert [o.kind for o in fitted] == ["enriched", "duplicates"]
+    assert fitted[1] is duplicate
+    assert encoded_size("a1", fitted[0].value) <= limit < encoded_size("a1", enriched.value)
+    with pytest.raises(RecordTooLargeError) as caught:
+        fit_outputs([duplicate], limit - 1)
+    assert caught.value.detail == (
+        f"duplicates record for {duplicate.key[:80]!r} is over {limit - 1} bytes")
+
+
+def test_a_dead_letter_copy_that_fills_its_room_exactly_still_fits() -> None:
+    """The flags are measured with their longer spelling ("false"): a copy that fits whole
+    (flag false) and one cut (flag true) both stay within the limit."""
+    for max_bytes in range(1_000, 1_040):
+        whole = len(_copied(_letter(b"a" * 5_000, None, max_bytes), "raw"))
+        for raw in (b"a" * whole, b"a" * (whole + 1)):
+            record = _letter(raw, None, max_bytes)
+            assert encoded_size(record["id"], record) <= max_bytes
+        key_whole = len(_copied(_letter(b"a", b"k" * 5_000, max_bytes), "raw_key"))
+        for key in (b"k" * key_whole, b"k" * (key_whole + 1)):
+            record = _letter(b"a", key, max_bytes)
+            assert encoded_size(record["id"], record) <= max_bytes
+
+
+def test_a_dead_letter_without_room_for_its_copies_goes_without_them() -> None:
+    raw, key = b"abcdefgh" * 10, b"k" * 10
+    bare = _letter(raw, key, 10_000) | {"raw": None, "raw_truncated": False, "raw_key": None,
+                                        "raw_key_truncated": False}
+    size = encoded_size(bare["id"], bare)  # raw, raw_key null; both flags false
+    for room in range(13):  # the copies' room: the limit minus the rest, with their nulls
+        record = _letter(raw, key, size - 8 + room)
+        assert (record["raw"] is None) is (room < 8), room
+        if room >= 8:
+            assert encoded_size(record["id"], record) <= size - 8 + room
