@@ -86,6 +86,21 @@ MODULES = (
            ("tests/core/test_record_budget.py",)),
     # The stories' TF-IDF weights and document frequencies.
     Module("vector", "streams/core/stories/vector.py", ("tests/core/stories",)),
+    # Revisions of one id, and the figures that tell templated reports apart.
+    Module("revision", "streams/core/dedup/revision.py",
+           ("tests/core/dedup/test_revision.py", "tests/core/test_revisions.py")),
+    Module("figures", "streams/core/dedup/figures.py", ("tests/core/dedup",)),
+    Module("blocks", "streams/core/dedup/blocks.py", ("tests/core/dedup",)),
+    # What every worker reads from the log: the record codec.
+    Module("fingerprint_log", "streams/core/fingerprint_log.py",
+           ("tests/core/test_fingerprint_log.py",)),
+    Module("identity", "streams/core/identity.py", ("tests/core/test_identity.py",)),
+    Module("continuity", "streams/core/continuity.py", ("tests/core/test_continuity.py",)),
+    Module("story_codec", "streams/core/stories/codec.py", ("tests/core/stories",)),
+    Module("story_terms", "streams/core/stories/terms.py", ("tests/core/stories",)),
+    Module("template", "streams/core/stories/template.py", ("tests/core/stories",)),
+    Module("learned", "streams/core/text/learned.py", ("tests/core/text/test_learned.py",)),
+    Module("headline", "streams/core/text/headline.py", ("tests/core/text/test_headline.py",)),
 )
 BY_NAME = {m.name: m for m in MODULES}
 

@@ -56,7 +56,7 @@ class Redelivered:
     content_hash: str  # its content hash when it was decided
 
 
-def next_revision(previous: IndexEntry | None, full_hash: str, origin: str = "") -> Revision:
+def next_revision(previous: IndexEntry | None, full_hash: str, origin: str) -> Revision:
     """The revision of a message with content ``full_hash`` from ``origin`` whose id is
     indexed as ``previous`` (None: unknown id). Same content, or the indexed revision's own
     message: the indexed revision, repeated."""
@@ -146,10 +146,13 @@ def _kept_messages(messages: tuple[Delivered, ...], own: Delivered) -> tuple[Del
     """The latest message of each revision and content on each partition, but the one the
     entry's own message (``own``) makes redundant (its revision and content, its partition,
     not after it), by revision, partition and offset; the latest :data:`MAX_DELIVERED`.
-    (Two workers can give one revision number to two contents at once: both are kept.)"""
+    (Two workers can give one revision number to two contents at once: both are kept.)
+    A function of the set of ``messages``, whatever their order: of two at one position
+    (one message decided twice, its content hash changed by learned boilerplate between)
+    the greater is kept, so replicas that learn them in other orders agree."""
     own_revision, own_origin, own_key, _ = own
     own_at = _position(own_origin)
-    latest: dict[tuple[int, str, str], tuple[int, Delivered]] = {}
+    latest: dict[tuple[int, str, str], tuple[int, str, int, Delivered]] = {}
     for item in messages:
         at = _position(item[1])
         if at is None:
@@ -157,20 +160,16 @@ def _kept_messages(messages: tuple[Delivered, ...], own: Delivered) -> tuple[Del
         if (own_at is not None and (item[0], item[2], at[0]) == (own_revision, own_key, own_at[0])
                 and at[1] <= own_at[1]):
             continue
+        # Revision, then partition and offset: the latest revisions are kept past the limit.
+        ordered = (item[0], at[0], at[1], item)
         known = latest.get((item[0], at[0], item[2]))
-        if known is None or known[0] < at[1]:
-            latest[(item[0], at[0], item[2])] = (at[1], item)
-    return tuple(sorted((item for _, item in latest.values()), key=_order)[-MAX_DELIVERED:])
+        if known is None or known < ordered:
+            latest[(item[0], at[0], item[2])] = ordered
+    return tuple(ordered[3] for ordered in sorted(latest.values())[-MAX_DELIVERED:])
 
 
 def _own(entry: IndexEntry) -> Delivered:
     return (entry.revision, entry.origin, entry.revision_key, entry.fingerprint.content_hash)
-
-
-def _order(item: Delivered) -> tuple[int, str, int, str]:
-    """Revision, then partition and offset: the latest revisions are kept past the limit."""
-    partition, offset = _position(item[1]) or ("", 0)
-    return item[0], partition, offset, item[2]
 
 
 def _position(origin: str) -> tuple[str, int] | None:
