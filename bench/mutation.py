@@ -93,7 +93,8 @@ MODULES = (
     Module("blocks", "streams/core/dedup/blocks.py", ("tests/core/dedup",)),
     # What every worker reads from the log: the record codec.
     Module("fingerprint_log", "streams/core/fingerprint_log.py",
-           ("tests/core/test_fingerprint_log.py",)),
+           ("tests/core/test_fingerprint_log.py", "tests/core/stories/test_codec.py",
+            "tests/core/stories/test_workers.py", "tests/core/test_races.py")),
     Module("identity", "streams/core/identity.py", ("tests/core/test_identity.py",)),
     Module("continuity", "streams/core/continuity.py", ("tests/core/test_continuity.py",)),
     Module("story_codec", "streams/core/stories/codec.py", ("tests/core/stories",)),

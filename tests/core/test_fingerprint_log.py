@@ -13,8 +13,11 @@ from streams.core.envelope import MAX_FIELD_CHARS, MAX_ID_CHARS
 from streams.core.errors import InvalidLogRecordError
 from streams.core.fingerprint_log import (
     FENCE_PREFIX,
+    LOG_VERSION,
+    MAX_LOG_ID_CHARS,
     MAX_LOGGED_CORRECTED_CHARS,
     MAX_LOGGED_PARAGRAPH_KEYS,
+    MAX_LOGGED_PARTITIONS,
     LogMark,
     LogRecord,
     decode_log_value,
@@ -25,6 +28,7 @@ from streams.core.fingerprint_log import (
     logged_corrected_ids,
     logged_paragraph_keys,
 )
+from streams.core.stories.model import StoryNote, StoryUpdate
 
 
 def test_round_trip_keeps_every_field() -> None:
@@ -107,6 +111,7 @@ def _valid() -> dict[str, Any]:
     return decoded
 
 
+_DL = "'dl' is not a list of at most 16 [revision, origin, revision key, content hash]"
 _SHORT_SIGNATURE = base64.b64encode(bytes(4 * 64)).decode()
 _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
 
@@ -114,52 +119,64 @@ _LONG_SIGNATURE = base64.b64encode(bytes(4 * 129)).decode()
 @pytest.mark.parametrize(
     ("change", "says"),
     [
-        ({"s": _SHORT_SIGNATURE}, "not a 128-permutation signature"),
-        ({"s": _LONG_SIGNATURE}, "not a 128-permutation signature"),
-        ({"s": "!" * 684}, "'s' is not base64"),
-        ({"s": 5}, "'s' must be str"),
-        ({"t": "123"}, "'t' must be int"),
-        ({"t": True}, "'t' must be int"),
-        ({"n": -1}, "'n' must be >= 0"),
+        ({"s": _SHORT_SIGNATURE}, "'s' has 344 base64 characters, not a 128-permutation signature"),
+        ({"s": _LONG_SIGNATURE}, "'s' has 688 base64 characters, not a 128-permutation signature"),
+        ({"s": "!" * 684}, "'s' is not base64: Only base64 data is allowed"),
+        ({"s": 5}, "'s' must be str, got 5"),
+        ({"t": "123"}, "'t' must be int, got '123'"),
+        ({"t": True}, "'t' must be int, got True"),
+        ({"n": -1}, "'n' must be >= 0, got -1"),
         ({"id": ""}, "'id' is empty"),
-        ({"id": 7}, "'id' must be str"),
-        ({"id": "x" * 1282}, "'id' is longer than 1281"),
-        ({"r": None}, "'r' must be str"),
-        ({"h": "F" * 32}, "'h' is not a 32-digit"),
-        ({"src": ["bbc"]}, "'src' must be a string"),
-        ({"p": [1, "2"]}, "'p' is not a list"),
-        ({"p": [-1]}, "'p' is not a list"),
-        ({"p": {"a": 1}}, "'p' is not a list"),
-        ({"w": 3}, "'w' must be str"),
-        ({"sb": 3}, "'sb' must be str"),
+        ({"id": 7}, "'id' must be str, got 7"),
+        ({"id": "x" * 1282}, "'id' is longer than 1281 characters"),
+        ({"r": None}, "'r' must be str, got None"),
+        ({"h": "F" * 32}, "'h' is not a 32-digit lowercase hex content hash"),
+        ({"src": ["bbc"]}, "'src' must be a string, got ['bbc']"),
+        ({"p": [1, "2"]}, "'p' is not a list of unsigned 64-bit paragraph keys"),
+        ({"p": [-1]}, "'p' is not a list of unsigned 64-bit paragraph keys"),
+        ({"p": {"a": 1}}, "'p' is not a list of unsigned 64-bit paragraph keys"),
+        ({"w": 3}, "'w' must be str, got 3"),
+        ({"sb": 3}, "'sb' must be str, got 3"),
         ({"v": 3}, "unknown fingerprint-log version 3"),
-        ({"m": "fuzzy"}, "'m' must be 'exact' or 'near'"),
-        ({"sim": 1.5}, "'sim' must be a number in"),
-        ({"pk": "AAAAAAAAAAA=", "ps": "AAAAAA=="}, "different numbers of paragraphs"),
-        ({"pk": "!!!!", "ps": ""}, "'pk' is not base64"),
-        ({"mv": 3}, "'mv' must be str"),
-        ({"rv": 0}, "'rv' must be >= 1"),
-        ({"rv": True}, "'rv' must be int"),
-        ({"ph": "F" * 32}, "'ph' is not a 32-digit"),
-        ({"fh": 7}, "'fh' must be str"),
+        ({"m": "fuzzy"}, "'m' must be 'exact' or 'near', got 'fuzzy'"),
+        ({"sim": 1.5}, "'sim' must be a number in [0, 1], got 1.5"),
+        ({"pk": "AAAAAAAAAAA=", "ps": "AAAAAA=="},
+         "'pk' and 'ps' describe different numbers of paragraphs"),
+        ({"pk": "!!!!", "ps": ""}, "'pk' is not base64: Only base64 data is allowed"),
+        ({"mv": 3}, "'mv' must be str, got 3"),
+        ({"rv": 0}, "'rv' must be >= 1, got 0"),
+        ({"rv": True}, "'rv' must be int, got True"),
+        ({"ph": "F" * 32}, "'ph' is not a 32-digit lowercase hex content hash"),
+        ({"fh": 7}, "'fh' must be str, got 7"),
         ({"cor": "y"}, "'cor' is not a list of ids of at most 2048 characters"),
-        ({"cor": [3]}, "'cor' is not a list"),
-        ({"cor": [""]}, "'cor' is not a list"),
-        ({"cor": ["y" * 1025] * 2}, "'cor' is not a list"),
-        ({"dl": [[1, "o/0/1", "a" * 32]]}, "'dl' is not a list of at most 16"),
-        ({"dl": [[1, "o/0/1", "a" * 32, "F" * 32]]}, "'dl' is not a list"),
-        ({"dl": [[1, 1, "a" * 32, "a" * 32]]}, "'dl' is not a list"),
-        ({"dl": [[0, "o/0/1", "a" * 32, "a" * 32]]}, "'dl' is not a list"),
-        ({"dl": [[True, "o/0/1", "a" * 32, "a" * 32]]}, "'dl' is not a list"),
-        ({"dl": [[1, "o/0/1", "a" * 32, "a" * 32]] * 17}, "'dl' is not a list"),
-        ({"dl": "o/0/1"}, "'dl' is not a list"),
-        ({"ns": 1}, "'ns' must be bool"),
-        ({"ns": "true"}, "'ns' must be bool"),
+        ({"cor": [3]}, "'cor' is not a list of ids of at most 2048 characters"),
+        ({"cor": [""]}, "'cor' is not a list of ids of at most 2048 characters"),
+        ({"cor": ["y" * 1025] * 2}, "'cor' is not a list of ids of at most 2048 characters"),
+        ({"dl": [[1, "o/0/1", "a" * 32]]}, _DL),
+        ({"dl": [[1, "o/0/1", "a" * 32, "F" * 32]]}, _DL),
+        ({"dl": [[1, 1, "a" * 32, "a" * 32]]}, _DL),
+        ({"dl": [[0, "o/0/1", "a" * 32, "a" * 32]]}, _DL),
+        ({"dl": [[True, "o/0/1", "a" * 32, "a" * 32]]}, _DL),
+        ({"dl": [[1, "o/0/1", "a" * 32, "a" * 32]] * 17}, _DL),
+        ({"dl": "o/0/1"}, _DL),
+        ({"dl": [[1, "o/0/1", "F" * 32, "a" * 32]]}, _DL),  # the revision key is a hash too
+        ({"st": "note"}, "'st' is not a story note object"),
+        ({"st": {"id": "s1", "t": 1, "k": "AAAAAA==", "w": ""}},
+         "'st' is not a story note: story note keys and weights differ in length"),
+        ({"st": {"id": "", "t": 1, "k": "", "w": ""}}, "'st' has an empty or over-long story id"),
+        ({"st": {"id": "s" * (MAX_LOG_ID_CHARS + 1), "t": 1, "k": "", "w": ""}},
+         "'st' has an empty or over-long story id"),
+        ({"sim": -0.1}, "'sim' must be a number in [0, 1], got -0.1"),
+        ({"o": "o" * (MAX_LOG_ID_CHARS + 1)}, f"'o' is longer than {MAX_LOG_ID_CHARS} characters"),
+        ({"dl": [[1, "o/0/" + "1" * (MAX_LOG_ID_CHARS - 3), "a" * 32, "a" * 32]]}, _DL),
+        ({"ns": 1}, "'ns' must be bool, got 1"),
+        ({"ns": "true"}, "'ns' must be bool, got 'true'"),
     ],
 )
 def test_invalid_fields_are_refused_with_a_reason(change: dict[str, Any], says: str) -> None:
-    with pytest.raises(InvalidLogRecordError, match=says):
+    with pytest.raises(InvalidLogRecordError) as caught:
         decode_record(orjson.dumps({**_valid(), **change}))
+    assert caught.value.detail == says
 
 
 @pytest.mark.parametrize("value", [b"[1, 2]", b"null", b"{", b"\xff"])
@@ -313,3 +330,109 @@ def test_a_log_mark_round_trips_and_tells_another_record_at_its_offset_only() ->
     for bad in ([1, 2], [1.5, 2, None], ["1", 2, None]):
         with pytest.raises((ValueError, TypeError)):
             LogMark.from_json(bad)
+
+
+# -- the limits are inclusive, the defaults are what a record without the field means ---------
+def test_every_field_at_its_limit_is_read() -> None:
+    at_limit = {**_valid(), "p": [0, 2**64 - 1], "sim": 0, "o": "o" * MAX_LOG_ID_CHARS, "dl": [
+        [1, "o/0/" + "1" * (MAX_LOG_ID_CHARS - 4), "a" * 32, "b" * 32]] * 16,
+        "st": {"id": "s" * MAX_LOG_ID_CHARS, "t": 1, "k": "", "w": ""},
+        "ap": [[0, 2**64 - 1]] * MAX_LOGGED_PARTITIONS}
+    record = decode_record(orjson.dumps(at_limit))
+    assert record.paragraph_keys == (0, 2**64 - 1)
+    assert record.entry.origin == "o" * MAX_LOG_ID_CHARS
+    assert record.entry.similarity == 0
+    assert len(record.entry.delivered) == 16
+    assert record.entry.delivered[0][1:] == ("o/0/" + "1" * (MAX_LOG_ID_CHARS - 4), "a" * 32,
+                                             "b" * 32)
+    assert record.story is not None and record.story.story == "s" * MAX_LOG_ID_CHARS
+    assert record.applied == ((0, 2**64 - 1),) * MAX_LOGGED_PARTITIONS
+
+
+def test_log_positions_past_their_limit_are_not_known() -> None:
+    positions = [[0, 1]] * (MAX_LOGGED_PARTITIONS + 1)
+    assert decode_record(orjson.dumps({**_valid(), "ap": positions})).applied is None
+
+
+def test_a_record_without_its_optional_fields_reads_as_their_defaults() -> None:
+    bare = {k: v for k, v in _valid().items() if k not in ("v", "seen", "p", "src", "o", "w")}
+    record = decode_record(orjson.dumps(bare))
+    assert (record.entry.seen_at_ms, record.paragraph_keys, record.entry.source) == (0, (), None)
+    assert (record.entry.origin, record.worker) == ("", "")
+    assert record.story is None and record.entry.delivered == ()
+    with_profile = decode_record(orjson.dumps({**bare, **_profile_fields()}))
+    assert with_profile.entry.profile is not None
+    assert with_profile.entry.profile.figures == b""
+
+
+def _profile_fields() -> dict[str, Any]:
+    value = orjson.loads(encode_record(_v2_entry(), (), "w"))
+    return {k: value[k] for k in ("pk", "ps", "sc") if k in value}
+
+
+def test_the_story_of_an_article_record_and_a_story_merge_round_trip() -> None:
+    note = StoryNote("s1", 5, ((8, 0.5),), ("s0", 9), (1,), b"\x01\x00\x00\x00", (0,))
+    entry = IndexEntry(id="a1", event_time_ms=1, root="a1",
+                       fingerprint=Fingerprint("0" * 32, np.zeros(128, dtype=np.uint32), 3))
+    record = LogRecord(entry, (), "w1", story=note)
+    key, value = encode_log_record(record)
+    assert key == b"a1"
+    decoded = decode_log_value(value)
+    assert isinstance(decoded, LogRecord) and decoded.story == note
+    update = StoryUpdate("s2", 3, "s1", 1, 7, "w1", "race")
+    key, value = encode_log_record(update)
+    assert (key, decode_log_value(value)) == (update.log_key, update)
+    assert orjson.loads(value)["v"] == LOG_VERSION
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"story": ""}, "story merge 'story' is empty or over-long"),
+    ({"into": "i" * (MAX_LOG_ID_CHARS + 1)}, "story merge 'into' is empty or over-long"),
+    ({"it": "x"}, "malformed story merge: invalid literal for int() with base 10: 'x'"),
+])
+def test_a_malformed_story_merge_is_refused_with_a_reason(change: dict[str, Any], says: str
+                                                          ) -> None:
+    _, value = encode_log_record(StoryUpdate("s2", 3, "s1", 1, 7, "w1", "race"))
+    with pytest.raises(InvalidLogRecordError) as caught:
+        decode_log_value(orjson.dumps({**orjson.loads(value), **change}))
+    assert caught.value.detail == says
+    longest = {**orjson.loads(value), "story": "s" * MAX_LOG_ID_CHARS}
+    assert decode_log_value(orjson.dumps(longest)).story == "s" * MAX_LOG_ID_CHARS
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    (b"[1, 2]", "fingerprint-log record is not a JSON object"),
+    (b"null", "fingerprint-log record is not a JSON object"),
+    (b"{", "fingerprint-log record is not JSON: unexpected end of data: line 1 column 2 (char 1)"),
+])
+def test_a_value_that_is_no_json_object_is_named_so(value: bytes, says: str) -> None:
+    with pytest.raises(InvalidLogRecordError) as caught:
+        decode_record(value)
+    assert caught.value.detail == says
+
+
+def test_a_signature_of_the_right_length_but_not_of_whole_values_is_refused() -> None:
+    with pytest.raises(InvalidLogRecordError) as caught:
+        decode_record(orjson.dumps({**_valid(), "s": base64.b64encode(bytes(511)).decode()}),
+                      )
+    assert caught.value.detail == "'s' holds 511 bytes, not 512"
+    with pytest.raises(InvalidLogRecordError) as caught:
+        decode_record(orjson.dumps({**_valid(), "pk": base64.b64encode(bytes(7)).decode(),
+                                    "ps": ""}))
+    assert caught.value.detail == "'pk' holds 7 bytes, not items of 8"
+
+
+def test_paragraph_keys_at_the_limit_are_logged_whole() -> None:
+    keys = tuple(range(MAX_LOGGED_PARAGRAPH_KEYS))
+    assert logged_paragraph_keys(keys) == keys
+
+
+def test_a_signature_of_another_length_is_read_with_its_permutations() -> None:
+    """96 permutations: 384 bytes, 512 base64 characters (a multiple of three bytes)."""
+    entry = IndexEntry(id="a1", event_time_ms=1, root="a1", fingerprint=Fingerprint(
+        "0" * 32, np.arange(96, dtype=np.uint32), 3))
+    value = encode_record(entry, (), "w")
+    assert len(orjson.loads(value)["s"]) == 512
+    decoded = decode_log_value(value, num_perm=96)
+    assert isinstance(decoded, LogRecord)
+    assert decoded.entry.fingerprint.signature.tolist() == list(range(96))
