@@ -122,9 +122,10 @@ class ParagraphStats:
         while len(table) > min(key_limit, own_limit):
             table.popitem(last=False)
         self._keys += len(table) - before
+        # Least recent sources first; never this one (it was just moved to the end), which
+        # own_limit has already cut to fit alone.
         while self.approx_bytes > self.config.max_bytes and len(self._sources) > 1:
-            oldest = next(iter(self._sources))
-            self._drop_source(oldest if oldest != source else list(self._sources)[1])
+            self._drop_source(next(iter(self._sources)))
 
     def boilerplate_keys(
         self, source: str | None, paragraph_keys: Iterable[int], now_ms: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from streams.core.errors import InternalError
@@ -174,3 +176,73 @@ def test_byte_estimate_follows_expiry_and_restores() -> None:
     assert restored.approx_bytes == stats.approx_bytes
     stats.expire(1_000)
     assert (len(stats), stats.approx_bytes) == (0, 0)
+
+
+# -- the byte estimate and the caps, to the key ---------------------------------------------
+KEY, SOURCE = 210, 330  # the estimate's bytes a key and a source (its name besides)
+
+
+def test_the_byte_estimate_counts_each_key_and_source_once() -> None:
+    stats = ParagraphStats()
+    stats.observe("s", [1, 2, 3], 0)
+    stats.observe("s", [3, 4], 1)
+    assert stats.approx_bytes == 4 * KEY + SOURCE + sys.getsizeof("s")
+    stats.observe("t", [1], 1)
+    assert stats.approx_bytes == 5 * KEY + 2 * SOURCE + sys.getsizeof("s") + sys.getsizeof("t")
+
+
+def test_a_full_source_forgets_its_least_recently_seen_key() -> None:
+    stats = ParagraphStats(LearnedBoilerplateConfig(max_keys_per_source=2))
+    stats.observe("s", [1], 0)
+    stats.observe("s", [2], 1)
+    stats.observe("s", [1], 2)  # seen again: the most recent
+    stats.observe("s", [3], 3)
+    assert set(stats._sources["s"]) == {1, 3}
+
+
+def test_a_source_alone_keeps_at_least_one_key_and_what_the_bytes_allow() -> None:
+    name_bytes = SOURCE + sys.getsizeof("s")
+    for room_keys, kept in ((0, 1), (1, 1), (2, 2), (3, 3)):
+        config = LearnedBoilerplateConfig(max_bytes=name_bytes + room_keys * KEY)
+        stats = ParagraphStats(config)
+        stats.observe("s", range(10), 0)
+        assert list(stats._sources["s"]) == list(range(10 - kept, 10)), room_keys
+
+
+def test_over_the_byte_cap_the_least_recent_other_sources_go_to_the_byte() -> None:
+    names = {name: SOURCE + sys.getsizeof(name) for name in "abc"}
+    exact = names["a"] + names["b"] + 2 * KEY  # a and b with a key each: exactly the cap
+    stats = ParagraphStats(LearnedBoilerplateConfig(max_bytes=exact))
+    stats.observe("a", [1], 0)
+    stats.observe("b", [1], 0)
+    assert list(stats._sources) == ["a", "b"]  # at the cap, nothing goes
+    stats.observe("a", [2], 1)  # a is the most recent now, and one key over
+    assert list(stats._sources) == ["a"]
+    three = ParagraphStats(LearnedBoilerplateConfig(max_bytes=exact + names["c"] + KEY - 1))
+    for name in "abc":
+        three.observe(name, [1], 0)
+    assert list(three._sources) == ["b", "c"]  # the least recent went, not the second
+
+
+def test_a_stamp_exactly_a_window_old_is_kept_by_expiry() -> None:
+    stats = ParagraphStats(LearnedBoilerplateConfig(window_ms=10))
+    stats.observe("a", [1], 0)
+    stats.expire(10)
+    assert len(stats) == 1
+    stats.expire(11)
+    assert len(stats) == 0
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b'{"version": 9, "sources": []}', "unknown paragraph-stats version 9"),
+    (b"{}", "corrupt paragraph-stats state: 'version'"),
+])
+def test_a_state_that_is_not_ours_is_named(data: bytes, says: str) -> None:
+    with pytest.raises(InternalError) as caught:
+        ParagraphStats.from_bytes(data)
+    assert caught.value.detail == says
+
+
+def test_paragraphs_and_their_keys_must_pair_up() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        fingerprint_paragraphs(("a", "b"), frozenset(), keys=[1])
