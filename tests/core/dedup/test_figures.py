@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +119,33 @@ _FIGURE_TEXT = st.lists(st.sampled_from(["rose", "fell", "to", "at", "1", "12", 
 def test_the_one_run_shortcut_counts_what_the_counters_count(left: str, right: str) -> None:
     a, b = figures(left), figures(right)
     assert figure_conflicts(a, b) == _conflicts_by_counters(a, b)
+
+
+# -- the encoding, byte for byte (every worker reads another's from the log) -------------------
+def _context(left: str, right: str) -> int:
+    return xxhash.xxh3_64_intdigest(f"{left}\x00{right}".encode()) & 0xFFFFFFFF
+
+
+def test_a_run_is_its_context_hash_little_endian_its_digit_count_and_digits() -> None:
+    tokens = ["4", "rate", "4", "1", "4", "pct", "up", "7"]
+    expected = (_context("^", "rate").to_bytes(4, "little") + b"\x014"
+                + _context("rate", "pct").to_bytes(4, "little") + b"\x03414"
+                + _context("up", "$").to_bytes(4, "little") + b"\x017")
+    assert encode_figures(tokens) == expected
+    assert encode_figures(tokens, " ".join(tokens)) == expected
+    assert decode_figures(expected) == Counter({
+        (_context("^", "rate"), "4"): 1, (_context("rate", "pct"), "414"): 1,
+        (_context("up", "$"), "7"): 1})
+
+
+def test_a_figure_repeated_in_one_context_is_counted_each_time() -> None:
+    twice = encode_figures(["at", "5", "pm", "at", "5", "pm"])
+    assert decode_figures(twice) == Counter({(_context("at", "pm"), "5"): 2})
+
+
+def test_conflicts_may_reach_their_share_of_the_shared_contexts_exactly() -> None:
+    agreed = "a 1 b c 2 d e 3 f"
+    a, b = figures(f"{agreed} g 4 h"), figures(f"{agreed} g 5 h")
+    assert figure_conflicts(a, b) == (3, 1)
+    assert figures_agree(a, b, 0.25)  # 1 of 4 contexts: at the limit
+    assert not figures_agree(a, b, 0.24)
