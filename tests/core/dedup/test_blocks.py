@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from streams.core.dedup.blocks import (
+    Remainders,
+    _kept_shingles,
+    _shared_shingles,
     estimate_noise,
     estimated_remainder_similarity,
     exact_remainder_similarity,
     remainders,
+    remainders_match,
+    set_similarity,
 )
 from streams.core.dedup.match import verify_candidate
+from streams.core.dedup.profile import DATELINE_KEY
 from tests.core.dedup.helpers import CONFIG, candidate, indexed, prepared_text
 
 BLOCK = (
@@ -77,3 +85,77 @@ def test_a_remainder_inside_the_estimate_noise_is_negligible() -> None:
     assert not parts.negligible(0.05)
     assert parts.negligible(0.05, noise=float(parts.a_remainder))
     assert dataclasses.replace(parts, a_remainder=0).negligible(0.0)
+
+
+# -- the arithmetic, to the shingle ----------------------------------------------------------
+def test_kept_shingles_are_those_starting_in_the_kept_paragraphs() -> None:
+    shingles = np.array([10, 11, 12, 13, 14, 15], dtype=np.uint32)
+    starts = np.array([2, 3, 1], dtype=np.int64)
+    keep = np.array([True, False, True])
+    assert _kept_shingles(shingles, starts, keep) == {10, 11, 15}
+
+
+def test_shared_shingles_count_a_paragraphs_tail_only_when_both_texts_go_on_alike() -> None:
+    keys = np.array
+    a_keys, a_starts = keys([1, 2, 3, 4], dtype=np.uint64), keys([5, 6, 7, 1], dtype=np.int64)
+    b_keys = keys([9, 1, 2, 8, 4], dtype=np.uint64)
+    # 1 then 2 in both: all 5; 2 then 3 / 8: 6 - (3 - 1); 3 not in b; 4 ends both: its 1
+    assert _shared_shingles(a_keys, a_starts, b_keys, 3) == 5 + 4 + 1
+    # the same two paragraphs in both: all of the first, which both follow alike
+    assert _shared_shingles(keys([1, 2], dtype=np.uint64), keys([5, 5], dtype=np.int64),
+                            keys([1, 2], dtype=np.uint64), 3) == 10
+    # a paragraph shorter than a shingle, followed by different ones: none of it
+    assert _shared_shingles(keys([4, 5], dtype=np.uint64), keys([1, 1], dtype=np.int64),
+                            keys([4, 6], dtype=np.uint64), 3) == 0
+    # both end with the shared paragraph: all of it
+    assert _shared_shingles(keys([7, 1], dtype=np.uint64), keys([4, 5], dtype=np.int64),
+                            keys([1], dtype=np.uint64), 3) == 5
+    # a dateline-like paragraph is never shared
+    assert _shared_shingles(keys([DATELINE_KEY], dtype=np.uint64), keys([4], dtype=np.int64),
+                            keys([DATELINE_KEY], dtype=np.uint64), 3) == 0
+
+
+def test_two_texts_sharing_only_their_datelines_share_no_paragraph() -> None:
+    dateline = "27.09.2013 17:50"  # kept by the text rules, a dateline to the profile
+    a, b = prepared_text([dateline, FERRY], "a"), prepared_text([dateline, BRIDGE], "b")
+    assert a.profile.key_array().tolist()[0] == DATELINE_KEY
+    assert remainders(a.profile, b.profile, 3) is None
+
+
+def test_exact_remainders_compare_what_each_keeps() -> None:
+    a = prepared_text([FERRY + " The operator expects to sail on Friday.", *BLOCK], "a")
+    b = prepared_text([FERRY, *BLOCK], "b")
+    parts = remainders(a.profile, b.profile, 3)
+    assert parts is not None and (parts.a_keep.tolist(), parts.b_keep.tolist()) == (
+        [True, False, False], [True, False, False])
+    a_kept = set(a.profile.shingle_array()[: int(a.profile.start_array()[0])].tolist())
+    b_kept = set(b.profile.shingle_array()[: int(b.profile.start_array()[0])].tolist())
+    common = len(a_kept & b_kept)
+    assert 0 < common < len(a_kept)
+    assert exact_remainder_similarity(a.profile, b.profile, parts) == (
+        common / len(a_kept | b_kept), common / min(len(a_kept), len(b_kept)))
+
+
+def _parts(a_remainder: int, b_remainder: int, shared: int = 0) -> Remainders:
+    none = np.zeros(0, dtype=bool)
+    return Remainders(1, a_remainder, b_remainder, a_remainder, b_remainder, shared, none, none)
+
+
+def test_estimated_remainders_of_one_shingle_and_of_none() -> None:
+    assert estimated_remainder_similarity(1.0, 1, 1, _parts(1, 1)) == (1.0, 1.0)
+    assert estimated_remainder_similarity(1.0, 1, 1, _parts(0, 0)) == (0.0, 0.0)
+    assert estimated_remainder_similarity(0.5, 4, 2, _parts(1, 0)) == (0.0, 0.0)
+
+
+def test_remainders_match_at_either_threshold_exactly() -> None:
+    verify = CONFIG.verify
+    assert remainders_match((verify.remainder_jaccard, 0.0), verify)
+    assert remainders_match((0.0, verify.remainder_containment), verify)
+    assert not remainders_match((verify.remainder_jaccard - 1e-9,
+                                 verify.remainder_containment - 1e-9), verify)
+
+
+def test_the_similarity_of_an_empty_set_is_none() -> None:
+    assert set_similarity(set(), {1}) == (0.0, 0.0)
+    assert set_similarity({1, 2}, set()) == (0.0, 0.0)
+    assert set_similarity({1, 2, 3}, {2, 3, 4, 5}) == (2 / 5, 2 / 3)
