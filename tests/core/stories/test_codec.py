@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import struct
 
 import numpy as np
@@ -18,7 +19,15 @@ from streams.core.fingerprint_log import (
 )
 from streams.core.pipeline import CoreConfig, Deduplicator
 from streams.core.prepare import prepare
-from streams.core.stories.codec import decode_note, encode_note, quantize
+from streams.core.stories.codec import (
+    MAX_SUBJECTS,
+    MAX_TERMS,
+    decode_note,
+    decode_update,
+    encode_note,
+    encode_update,
+    quantize,
+)
 from streams.core.stories.model import StoryNote, StoryUpdate
 from streams.core.stories.vector import DocumentFrequencies
 from tests.core.stories import fixtures as f
@@ -146,3 +155,38 @@ def test_a_malformed_merge_is_an_invalid_record() -> None:
     del obj["it"]
     with pytest.raises(InvalidLogRecordError, match="malformed story merge"):
         decode_log_value(orjson.dumps(obj))
+
+
+# -- the limits a note's optional fields are read within, and the merge's defaults -------------
+def _note(**fields: object) -> dict[str, object]:
+    return {**encode_note(StoryNote("s1", T0, ((8, 0.5),))), **fields}
+
+
+def test_subjects_are_read_up_to_their_count_and_over_every_32_bit_key() -> None:
+    keys = [0, 2**32 - 1, *range(1, MAX_SUBJECTS - 1)]
+    assert decode_note(_note(sj=keys)).subjects == tuple(keys)
+    assert decode_note(_note(sj=[*keys, 7])).subjects == ()  # one too many
+    assert decode_note(_note(sj=[2**32])).subjects == ()
+
+
+def test_term_keys_are_read_up_to_their_count_and_as_strict_base64() -> None:
+    most = np.arange(MAX_TERMS, dtype="<u4").tobytes()
+    assert decode_note(_note(dk=base64.b64encode(most).decode())).terms == most
+    one_more = np.arange(MAX_TERMS + 1, dtype="<u4").tobytes()
+    assert decode_note(_note(dk=base64.b64encode(one_more).decode())).terms == b""
+    assert decode_note(_note(dk="AAAA!AA==")).terms == b""  # not base64: none, not a guess
+    two = base64.b64encode(bytes(8)).decode()  # two term keys
+    assert decode_note(_note(dk=two, dr=[0, 1])).repeats == (0, 1)
+    assert decode_note(_note(dk=two, dr=[2])).repeats == ()
+
+
+def test_a_note_whose_weights_do_not_pair_with_its_keys_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^story note keys and weights differ in length$"):
+        decode_note(_note(w=""))
+
+
+def test_a_merge_without_worker_or_reason_reads_as_an_unnamed_bridge() -> None:
+    encoded = encode_update(StoryUpdate("s2", 3, "s1", 1, 7, "w1", "race"), 5)
+    assert encoded["v"] == 5
+    bare = {k: v for k, v in encoded.items() if k not in ("w", "why")}
+    assert decode_update(bare) == StoryUpdate("s2", 3, "s1", 1, 7, "", "bridge")
