@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 import orjson
+import xxhash
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +18,7 @@ from streams.core.pipeline import Deduplicator
 from streams.core.records import RawMessage
 from streams.core.stories.template import (
     Founders,
+    _uppercase_class,
     is_templated,
     keyed_lede,
     lede_skeletons,
@@ -293,3 +297,26 @@ def test_founders_keep_the_latest_stories_and_judge_an_issue_apart() -> None:
     assert founders.apart(keys=[101, 301], terms=[8])("s3") is True  # 60 % of the lede
     assert founders.apart(keys=[102, 302], terms=[8])("s3") is True  # 40 %
     assert founders.apart(keys=[99], terms=[8])("s3") is False
+
+
+def test_the_uppercase_class_is_every_upper_and_titlecase_letter_of_the_bmp() -> None:
+    pattern = re.compile(f"[{_uppercase_class()}]")
+    matched = [code for code in range(0x10000) if pattern.fullmatch(chr(code))]
+    expected = [code for code in range(0x10000)
+                if unicodedata.category(chr(code)) in ("Lu", "Lt")]
+    assert matched == expected
+    assert chr(0x41) in "".join(map(chr, matched)) and "\u01c5" in "".join(map(chr, matched))
+
+
+def test_a_skeleton_key_hashes_the_words_with_each_name_run_one_slot() -> None:
+    text = "Acme Corp. (ACME) on Wednesday reported profit of $412.5 million for the quarter"
+    shape = [b"\x01", b"\x01", b"on", b"\x01", b"reported", b"profit", b"of", b"million",
+             b"for", b"the", b"quarter"]
+    assert skeleton_key(text) == xxhash.xxh3_64_intdigest(
+        b"\x1fskeleton\x1f" + b" ".join(shape))
+
+
+def test_a_lede_of_no_characters_is_no_template_and_one_of_one_can_be() -> None:
+    lede = ((7, 1, 1),)
+    assert not is_templated(lede, {7}, set(), 0)
+    assert is_templated(lede, {7}, set(), 1)
