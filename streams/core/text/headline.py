@@ -84,8 +84,8 @@ def strip_site_suffix(title: str, site_name: str | None) -> str:
         return title
     if not title.casefold().endswith(name.casefold()):
         return title
-    head = title[: len(title) - len(name)]
-    if len(head) < 3 or head[-1] != " " or head[-2] not in _SITE_SEPARATORS or head[-3] != " ":
+    head = title[: len(title) - len(name)]  # at least 4 characters (the length check)
+    if head[-1] != " " or head[-2] not in _SITE_SEPARATORS or head[-3] != " ":
         return title
     stripped = head[:-3].rstrip()
     return stripped if any(c.isalpha() for c in stripped) else title

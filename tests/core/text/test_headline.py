@@ -7,6 +7,11 @@ import pytest
 
 from streams.core.text.article import normalize_article
 from streams.core.text.headline import (
+    _another_headline,
+    _is_dateline,
+    _is_headline,
+    _is_prose,
+    _word_count,
     split_headline,
     strip_site_suffix,
     strip_suffix_after_headline,
@@ -310,3 +315,83 @@ def test_an_h1_that_gave_way_to_the_page_title_is_not_the_texts_first_line() -> 
     article = normalize_article(page, content_type="text/html")
     assert article.title == "Babies Who Eat Peanuts Early May Avoid Allergy"
     assert article.text.startswith("Babies who eat peanut foods early")
+
+
+# -- each rule at its boundary ------------------------------------------------------------------
+@pytest.mark.parametrize(("line", "headline"), [
+    ("Fed cuts", True),  # two words: the fewest
+    (" ".join(["word"] * 25), True),  # 25 words: the most
+    (" ".join(["word"] * 26), False),
+    ("A" * 75 + " " + "B" * 74, True),  # 150 characters: the longest
+    ("A" * 75 + " " + "B" * 75, False),
+    ("2024 2025", False),  # no letter
+    ('Minister says "we will not resign."', False),  # a full stop inside closing quotes
+    ("Apple unveils its new Version 2.X", True),  # an X is no closer
+])
+def test_a_headline_at_its_limits(line: str, headline: bool) -> None:
+    assert _is_headline(line) is headline
+
+
+@pytest.mark.parametrize(("line", "dateline"), [
+    ("WASHINGTON, Dec. 14 storm hits the capital", True),  # the month's stop is no matter
+    ("WASHINGTON, Dec 4, storm hits the capital", True),  # one digit, then a comma
+    ("WASHINGTON, Dec ,14 storm hits the capital", True),
+    ("WASHINGTON, Dec 4th storm hits the capital", True),
+    ("WASHINGTON, DecX 14 storm hits the capital", False),  # no month
+    ("WASHINGTON, Dec X14 storm hits the capital", False),  # no day
+    ("WASHINGTON, Dec", False),  # a month and nothing after it
+    ("WASHINGTON, ", False),
+])
+def test_a_dateline_at_its_limits(line: str, dateline: bool) -> None:
+    assert _is_dateline(line) is dateline
+
+
+def test_prose_is_longer_than_the_headline_and_may_end_inside_quotes() -> None:
+    assert not _is_prose("Abc.", 4)  # as long as the headline: not prose
+    assert _is_prose("Abcd.", 4)
+    assert _is_prose('He said: "It is over."', 3)
+    assert not _is_prose("He said it was over.X", 3)  # an X is no closer
+
+
+def test_unspaced_script_counts_a_word_every_two_characters_rounded_up() -> None:
+    assert _word_count("日本語") == 2
+    assert _word_count("日本語 news 日本") == 2 + 1 + 1
+
+
+def test_a_headline_over_one_paragraph_or_over_a_byline_of_eight_words() -> None:
+    story = "The council approved the harbour wall on Monday after a long debate."
+    assert split_headline(("Harbour wall approved", story)) == (
+        "Harbour wall approved", (story,))
+    byline = "By Jane Doe and John Roe of Reuters"  # eight words: the most
+    assert split_headline(("Harbour wall approved", byline, story)) == (
+        "Harbour wall approved", (byline, story))
+
+
+def test_another_headline_has_four_words_at_least() -> None:
+    assert _another_headline("Allergies Health Center", "Babies Eat Peanuts Early")
+    assert not _another_headline("Allergies Health Center", "Babies Eat Peanuts")
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("A | Site", "A"),  # the shortest title that holds a headline before the name
+    ("Headline  | Site", "Headline"),
+    ("Headline |Site", "Headline |Site"),
+    ("Headline| Site", "Headline| Site"),
+    ("Headline x Site", "Headline x Site"),
+    ("Headline  Site", "Headline  Site"),
+])
+def test_a_site_suffix_is_cut_only_after_a_spaced_separator(title: str, expected: str) -> None:
+    assert strip_site_suffix(title, "Site") == expected
+
+
+@pytest.mark.parametrize(("title", "headline", "expected"), [
+    ("Fed | X", "Fed", "Fed"),  # a three-letter headline, a one-letter suffix
+    ("Fed  | Site", "Fed ", "Fed"),
+    ("Fed |X", "Fed", "Fed |X"),
+    ("Fed x X", "Fed", "Fed x X"),
+    ("Fed -X", "Fed", "Fed -X"),
+])
+def test_a_title_is_cut_to_its_headline_only_before_a_spaced_separator(
+    title: str, headline: str, expected: str
+) -> None:
+    assert strip_suffix_after_headline(title, headline) == expected
