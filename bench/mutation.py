@@ -102,6 +102,12 @@ MODULES = (
     Module("template", "streams/core/stories/template.py", ("tests/core/stories",)),
     Module("learned", "streams/core/text/learned.py", ("tests/core/text/test_learned.py",)),
     Module("headline", "streams/core/text/headline.py", ("tests/core/text/test_headline.py",)),
+    # What a legacy-charset message decodes to, and the records consumers read.
+    Module("decoding", "streams/core/decoding.py", ("tests/core/test_decoding.py",)),
+    Module("records", "streams/core/records.py",
+           ("tests/core/test_records.py", "tests/core/test_record_budget.py")),
+    Module("dates", "streams/core/text/dates.py", ("tests/core/text/test_dates.py",)),
+    Module("pairs", "streams/core/dedup/pairs.py", ("tests/core/dedup",)),
 )
 BY_NAME = {m.name: m for m in MODULES}
 

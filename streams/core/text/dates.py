@@ -66,10 +66,8 @@ def _parse(text: str) -> dt.datetime | None:
         seconds = float(text) / (1000 if len(epoch.group(1)) == 13 else 1)
         return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
     try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        # RFC 3339 allows a lower-case "t" and "z" (2024-08-18t10:00:00z), Python does not.
+        # A date alone is midnight (then UTC, as any time without an offset). RFC 3339 allows
+        # a lower-case "t" and "z" (2024-08-18t10:00:00z), Python does not.
         return dt.datetime.fromisoformat(text.upper())
     except ValueError:
         pass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 import pytest
 
 from streams.core.text.dates import epoch_ms, iso_datetime
@@ -55,3 +58,33 @@ def test_epoch_ms_of_the_dates_iso_datetime_writes() -> None:
     assert epoch_ms("2023-11-14T23:13:19+01:00") == 1_699_999_999_000
     assert epoch_ms(iso_datetime("1700000000")) == 1_700_000_000_000
     assert [epoch_ms(v) for v in (None, "", "2024-03-11T07:45:00", "soon")] == [None] * 4
+
+
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A host whose local time is not UTC: a reading that used it would show."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_epoch_seconds_and_odd_offsets_never_read_the_hosts_time_zone() -> None:
+    assert iso_datetime("1723975200") == "2024-08-18T10:00:00+00:00"
+    assert iso_datetime("2024-08-18T10:00:00+05:53:28") == "2024-08-18T04:06:32+00:00"
+    assert iso_datetime("2024-08-18") == "2024-08-18T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1900-01-01", "1900-01-01T00:00:00+00:00"),  # the first year taken
+    ("2100-12-31", "2100-12-31T00:00:00+00:00"),  # the last
+    ("2024-08-18T10:00:00+05:31", "2024-08-18T10:00:00+05:31"),  # an odd minute is an offset
+])
+def test_the_limits_of_what_is_a_date(value: str, expected: str) -> None:
+    assert iso_datetime(value) == expected
+
+
+def test_epoch_ms_are_whole_milliseconds() -> None:
+    assert epoch_ms("2024-08-18T10:00:00.000500+00:00") == 1_723_975_200_000
