@@ -14,6 +14,8 @@ from streams.core.decoding import (
     decode_by_script,
     decode_bytes,
     decode_cyrillic,
+    decode_legacy,
+    decode_unicode,
     sniff_declared_charset,
     web_codec,
 )
@@ -333,3 +335,53 @@ def test_bytes_of_another_script_are_read_in_its_code_page(text: str, codec: str
 def test_cyrillic_and_latin_are_no_other_script() -> None:
     assert _other_script(RUSSIAN_NEWS.encode("cp1251")) is None
     assert _other_script(CP1252_ARTICLE.encode("cp1252")) is None
+
+
+# -- the deterministic rules, to the value --------------------------------------------------
+@pytest.mark.parametrize(("bom", "codec", "name"), [
+    (b"\xff\xfe\x00\x00", "utf-32-le", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8", "utf-8-sig"), (b"\xff\xfe", "utf-16-le", "utf-16"),
+    (b"\xfe\xff", "utf-16-be", "utf-16"),
+])
+def test_a_byte_order_mark_decides_the_codec(bom: bytes, codec: str, name: str) -> None:
+    assert decode_unicode(bom + "Grüße, 東京".encode(codec)) == DecodedText("Grüße, 東京", name)
+
+
+def test_a_broken_value_after_its_mark_and_binary_signatures_are_named() -> None:
+    with pytest.raises(NotUtf8Error) as caught:
+        decode_unicode(b"\xff\xfeA")  # an odd byte of UTF-16
+    assert caught.value.detail == "value has a utf-16 byte-order mark but truncated data"
+    with pytest.raises(BinaryContentError) as binary:
+        decode_unicode(b"%PDF-1.7 ...")
+    assert binary.value.detail == "value starts with the b'%PDF' signature of binary data"
+    assert decode_unicode(b"plain ascii") == DecodedText("plain ascii", "utf-8")
+
+
+def test_bytes_no_rule_decides_are_named_so() -> None:
+    with pytest.raises(NotUtf8Error) as caught:
+        decode_legacy(bytes(range(128, 256)) * 4)
+    assert caught.value.detail == (
+        "value is not UTF-8, has no byte-order mark, declares no charset that decodes it, "
+        "and the detector could not decide its encoding")
+
+
+def test_a_producers_charset_comes_before_the_detector() -> None:
+    value = "Müller sagt: “Grüße”.".encode("cp1252")
+    assert decode_bytes(value, "iso-8859-2") == DecodedText(
+        value.decode("iso8859-2"), "iso8859-2")
+
+
+@pytest.mark.parametrize(("label", "codec"), [
+    ("  'WINDOWS-1251' ", "cp1251"), ('"koi8-r"', "koi8-r"), ("x" * 41, None),
+    ("utf-8" + " " * 40, "utf-8"),
+])
+def test_a_label_is_read_without_quotes_space_or_case(label: str, codec: str | None) -> None:
+    assert web_codec(label) == codec
+
+
+def test_a_long_cp1252_value_with_an_undefined_byte_decodes_whole() -> None:
+    """Detected on a sample as cp1252, the web's prior: a byte it leaves undefined (0x81) is
+    replaced, as browsers do, instead of sending the whole value to the detector."""
+    text = CP1252_ARTICLE * 400
+    value = text.encode("cp1252") + b" \x81"
+    assert decode_bytes(value) == DecodedText(text + " \ufffd", "cp1252", detected=True)
