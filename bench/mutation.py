@@ -110,6 +110,7 @@ MODULES = (
 # survivors are killed or explained.
 #   Module("decoding", "streams/core/decoding.py", ("tests/core/test_decoding.py",)),
 #   Module("records", "streams/core/records.py", ("tests/core/test_records.py", ...)),
+#   Module("story_state", "streams/core/stories/state.py", ("tests/core/stories",)),
 BY_NAME = {m.name: m for m in MODULES}
 
 # mutmut's exit codes of a mutant's test run (mutmut.__main__.status_by_exit_code).
