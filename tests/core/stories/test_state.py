@@ -192,3 +192,25 @@ def test_an_article_whose_id_already_names_its_story_joins_it_without_renaming_i
 
     assert (assignment.story, assignment.opened, assignment.updates) == ("x", False, ())
     assert s.story_of("x") == s.story_of("s") == "x" and s.size_of("x") == 2
+
+
+def test_a_centroids_norms_between_refreshes_are_their_definition() -> None:
+    """Between full refreshes a join updates the norms term by term with the IDF it was
+    weighed with: they must equal the norms of the centroid computed whole with that IDF
+    (all of it, and its names alone)."""
+    state = StoryState(StoryConfig(), window_ms=14 * DAY_MS)
+    story = state._open("s", 0, 0)  # the arithmetic under test
+    idf = {1 << 2: 1.5, 2 << 2: 2.0, (3 << 2) | ENTITY: 3.0, (4 << 2) | ENTITY: 0.5}
+    joins = [((1 << 2, 0.5), ((3 << 2) | ENTITY, 0.25)),
+             ((1 << 2, 0.25), (2 << 2, 1.0)),
+             (((4 << 2) | ENTITY, 2.0), ((3 << 2) | ENTITY, 0.75))]
+    for n, vector in enumerate(joins, 1):
+        state._add(story, vector, 2.0, idf)
+        centroid = story.centroid
+        assert story.stale == n  # incremental, not refreshed
+        total = sum((w * idf[k]) ** 2 for k, w in centroid.items())
+        names = sum((w * idf[k]) ** 2 for k, w in centroid.items() if k & 3 == ENTITY)
+        assert story.norm == pytest.approx(total ** 0.5, rel=1e-12)
+        assert story.entity_norm == pytest.approx(names ** 0.5, rel=1e-12)
+    assert story.centroid == {1 << 2: 1.5, (3 << 2) | ENTITY: 2.0, 2 << 2: 2.0,
+                              (4 << 2) | ENTITY: 4.0}
