@@ -214,3 +214,20 @@ def test_a_centroids_norms_between_refreshes_are_their_definition() -> None:
         assert story.entity_norm == pytest.approx(names ** 0.5, rel=1e-12)
     assert story.centroid == {1 << 2: 1.5, (3 << 2) | ENTITY: 2.0, 2 << 2: 2.0,
                               (4 << 2) | ENTITY: 4.0}
+
+
+def test_another_workers_rename_onto_a_story_held_here_merges_the_two() -> None:
+    """A renamed to B's name while B is held here apart (the new name's article sent twice,
+    merged away here): the two are one story, under the earlier founder's name."""
+    state = StoryState(StoryConfig(), window_ms=14 * DAY_MS)
+    a, b = state._open("a", 10, 0), state._open("b", 5, 0)
+    a.size, b.size = 2, 3
+    state.apply_update(StoryUpdate("a", 10, "b", 5, at_ms=7, worker="w2", reason="rename"))
+    assert (state.find("a"), state.find("b"), list(state.stories)) == ("b", "b", ["b"])
+    assert state.stories["b"].size == 5
+    # a rename to an earlier name no story here holds renames in place
+    state.apply_update(StoryUpdate("b", 5, "z", 1, at_ms=8, worker="w2", reason="rename"))
+    assert (state.find("a"), list(state.stories), state.stories["z"].time_ms) == ("z", ["z"], 1)
+    # and to a later one: the later name resolves to the story
+    state.apply_update(StoryUpdate("z", 1, "y", 9, at_ms=9, worker="w2", reason="rename"))
+    assert (state.find("y"), list(state.stories)) == ("z", ["z"])
