@@ -231,3 +231,20 @@ def test_another_workers_rename_onto_a_story_held_here_merges_the_two() -> None:
     # and to a later one: the later name resolves to the story
     state.apply_update(StoryUpdate("z", 1, "y", 9, at_ms=9, worker="w2", reason="rename"))
     assert (state.find("y"), list(state.stories)) == ("z", ["z"])
+
+
+def test_a_refresh_keeps_the_heaviest_terms_ties_by_key_and_recomputes_the_norms() -> None:
+    state = StoryState(StoryConfig(centroid_terms=4), window_ms=14 * DAY_MS)
+    story = state._open("s", 0, 0)
+    k1, k2, k3, k4, k5 = (n << 2 for n in (1, 2, 3, 4, 5))
+    name = (6 << 2) | ENTITY
+    state._add(story, ((k1, 5.0), (k2, 1.0), (k3, 3.0), (k4, 3.0)), 1.0)  # exactly the limit
+    assert list(story.centroid) == [k1, k2, k3, k4] and story.stale == 0
+    state._add(story, ((k5, 2.0), (name, 4.0)), 1.0)  # six terms: the two lightest go
+    assert story.centroid == {k1: 5.0, k3: 3.0, k4: 3.0, name: 4.0}  # k2 (1) and k5 (2) go
+    assert story.norm == pytest.approx((25 + 9 + 9 + 16) ** 0.5)  # no document yet: IDF 1
+    assert story.entity_norm == pytest.approx(4.0)
+    held = state._postings.holders([k1, k2, k3, k4, k5, name], 100)
+    assert held == {"s": 4}
+    state._add(story, ((k2, 3.0),), 1.0)  # k2, k3, k4 tie at 3.0: the highest key goes
+    assert set(story.centroid) == {k1, name, k2, k3}
