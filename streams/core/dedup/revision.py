@@ -165,7 +165,7 @@ def _kept_messages(messages: tuple[Delivered, ...], own: Delivered) -> tuple[Del
         known = latest.get((item[0], at[0], item[2]))
         if known is None or known < ordered:
             latest[(item[0], at[0], item[2])] = ordered
-    return tuple(ordered[3] for ordered in sorted(latest.values())[-MAX_DELIVERED:])
+    return tuple(kept[3] for kept in sorted(latest.values())[-MAX_DELIVERED:])
 
 
 def _own(entry: IndexEntry) -> Delivered:

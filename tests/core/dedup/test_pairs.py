@@ -91,11 +91,18 @@ def test_a_level_large_enough_for_a_directory_and_a_key_past_the_window() -> Non
     assert set(lookup(table, [12345])) == {(12345, r) for r in range(_WINDOW, _WINDOW * 3)}
 
 
-def test_levels_grow_by_the_ratio_and_each_rewrite_advances_the_epoch() -> None:
+def one_key_a_row(rows: int) -> tuple[PairTable, np.ndarray]:  # type: ignore[type-arg]
+    """A table of two-pair buffers and ratio 2 after ``rows`` rows of one key each (the key
+    is the row number), and its rows' liveness (all alive)."""
     table = PairTable(buffer_pairs=2, ratio=2)
     alive = np.ones(32, dtype=np.uint8)
-    for row in range(12):
+    for row in range(rows):
         table.add(np.array([row], dtype=np.uint32), row, alive)
+    return table, alive
+
+
+def test_levels_grow_by_the_ratio_and_each_rewrite_advances_the_epoch() -> None:
+    table, alive = one_key_a_row(12)
     # capacities 4, 8, 16: the sixth flush carries 6 + 6 pairs past the second level
     assert [level.size for level in table.levels] == [0, 0, 12]
     assert len(table) == 12 and table.nbytes == 12 * 8
@@ -233,10 +240,7 @@ def test_a_key_given_twice_maps_to_its_row_twice_in_the_buffer_and_after() -> No
 
 
 def test_a_carry_stops_at_the_first_level_with_room() -> None:
-    table = PairTable(buffer_pairs=2, ratio=2)
-    alive = np.ones(32, dtype=np.uint8)
-    for row in range(18):
-        table.add(np.array([row], dtype=np.uint32), row, alive)
+    table, _ = one_key_a_row(18)
     # after [0, 0, 12], three more flushes: 6 pairs carried into the empty second level (8)
     assert [level.size for level in table.levels] == [0, 6, 12]
     # an empty level and a level without the key answer nothing, in the answer's types
